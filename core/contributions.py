@@ -1,0 +1,223 @@
+"""What components contribute, and who contributed it.
+
+Each collect hook receives a :class:`Registrar` bound to one component. The registrar writes
+into one :class:`Contributions` per kernel, remembering the component behind every entry, so a
+clash can name both parties ("table 'x' is claimed by both a and b") at boot, never at
+request time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+
+from core.errors import BootError, KERNEL_ERROR_CODES
+from core.pricing import STAGES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.kernel import Kernel
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    component: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    component: str
+    description: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    event: str
+    component: str
+    handler: Callable[..., Awaitable[None]]
+    in_transaction: bool
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.component}:{getattr(self.handler, '__qualname__', repr(self.handler))}"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    component: str
+    handler: Callable[..., Awaitable[None]]
+    every_seconds: float | None = None  # recurring jobs only
+
+
+@dataclass(frozen=True)
+class PriceAdjuster:
+    stage: str
+    component: str
+    adjuster: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Extension:
+    component: str
+    type_name: str
+    field_name: str
+    resolver: Callable[..., Any]
+    description: str | None = None
+
+
+@dataclass
+class Contributions:
+    """Everything the loaded components contributed, keyed by the public name they claim."""
+
+    tables: dict[str, Claimed] = field(default_factory=dict)
+    services: dict[str, Claimed] = field(default_factory=dict)
+    queries: list[Claimed] = field(default_factory=list)
+    mutations: list[Claimed] = field(default_factory=list)
+    subscriptions: list[Claimed] = field(default_factory=list)
+    types: dict[str, Claimed] = field(default_factory=dict)
+    nodes: dict[str, Claimed] = field(default_factory=dict)  # type name -> (cls, loader)
+    extensions: list[Extension] = field(default_factory=list)
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    error_codes: dict[str, Claimed] = field(
+        default_factory=lambda: {code: Claimed("kernel", text) for code, text in KERNEL_ERROR_CODES.items()}
+    )
+    handlers: dict[str, list[EventHandler]] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    price_adjusters: list[PriceAdjuster] = field(default_factory=list)
+    dataloaders: dict[str, Claimed] = field(default_factory=dict)
+
+    def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
+        previous = registry.get(key)
+        if previous is not None:
+            owner = previous.component
+            if owner == component:
+                raise BootError(f"{kind} {key!r} is registered twice by component {component!r}")
+            raise BootError(f"{kind} {key!r} is claimed by both {owner!r} and {component!r}")
+        registry[key] = value
+
+    def adjusters_in_order(self) -> list[PriceAdjuster]:
+        """The price pipeline: by declared stage, then by component load order (stable)."""
+        return sorted(self.price_adjusters, key=lambda a: STAGES.index(a.stage))
+
+
+class Registrar:
+    """The typed, per-component handle that collect hooks receive.
+
+    ``registrar.settings`` are the component's validated settings (defaults filled in);
+    ``registrar.kernel`` the kernel being built (its storage and schema do not exist yet).
+    """
+
+    def __init__(
+        self,
+        component: str,
+        settings: Mapping[str, Any],
+        kernel: Kernel,
+        contributions: Contributions,
+    ) -> None:
+        self.component = component
+        self.settings = settings
+        self.kernel = kernel
+        self._c = contributions
+
+    # -- storage ---------------------------------------------------------------------------
+    def table(self, model_or_table: Any) -> None:
+        table = getattr(model_or_table, "__table__", model_or_table)
+        name = table.name
+        if not (name == self.component or name.startswith(self.component + "_")):
+            raise BootError(
+                f"component {self.component!r} claims table {name!r}: table names must start "
+                f"with '{self.component}_' so components never collide"
+            )
+        self._c.claim("table", self._c.tables, name, self.component, Claimed(self.component, table))
+
+    # -- services --------------------------------------------------------------------------
+    def service(self, name: str, obj: Any) -> None:
+        self._c.claim("service", self._c.services, name, self.component, Claimed(self.component, obj))
+
+    # -- GraphQL ---------------------------------------------------------------------------
+    def query(self, cls: type) -> None:
+        self._c.queries.append(Claimed(self.component, cls))
+
+    def mutation(self, cls: type) -> None:
+        self._c.mutations.append(Claimed(self.component, cls))
+
+    def subscription(self, cls: type) -> None:
+        self._c.subscriptions.append(Claimed(self.component, cls))
+
+    def type(self, cls: type) -> None:
+        name = _graphql_name(cls)
+        existing = self._c.types.get(name)
+        if existing is not None and existing.value is cls and existing.component == self.component:
+            return
+        self._c.claim("GraphQL type", self._c.types, name, self.component, Claimed(self.component, cls))
+
+    def node(self, cls: type, loader: Callable[..., Awaitable[list[Any]]]) -> None:
+        """Make ``cls`` resolvable through ``node(id)``; also claims it as a public type."""
+        self.type(cls)
+        name = _graphql_name(cls)
+        self._c.claim("Node type", self._c.nodes, name, self.component, Claimed(self.component, (cls, loader)))
+
+    def extend(self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None) -> None:
+        self._c.extensions.append(Extension(self.component, type_name, field_name, resolver, description))
+
+    # -- permissions and errors ------------------------------------------------------------
+    def permission(self, name: str, description: str, roles: tuple[str, ...] | list[str] = ("admin",)) -> None:
+        if not name.startswith(self.component + "."):
+            raise BootError(
+                f"component {self.component!r} declares permission {name!r}: permission names "
+                f"must start with '{self.component}.'"
+            )
+        perm = Permission(name, self.component, description, tuple(roles))
+        self._c.claim("permission", self._c.permissions, name, self.component, perm)
+
+    def error_code(self, code: str, description: str) -> None:
+        prefix = self.component.upper() + "_"
+        if not _CODE.match(code) or not code.startswith(prefix):
+            raise BootError(
+                f"component {self.component!r} declares error code {code!r}: codes are "
+                f"SCREAMING_SNAKE and start with {prefix!r}"
+            )
+        self._c.claim("error code", self._c.error_codes, code, self.component, Claimed(self.component, description))
+
+    # -- events, jobs, pricing, loaders ------------------------------------------------------
+    def on(self, event: str, handler: Callable[..., Awaitable[None]], *, in_transaction: bool = False) -> None:
+        self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, in_transaction))
+
+    def job(self, name: str, handler: Callable[..., Awaitable[None]]) -> None:
+        self._check_prefixed("job", name)
+        self._c.claim("job", self._c.jobs, name, self.component, Job(name, self.component, handler))
+
+    def every(self, name: str, seconds: float, handler: Callable[..., Awaitable[None]]) -> None:
+        self._check_prefixed("job", name)
+        if seconds <= 0:
+            raise BootError(f"recurring job {name!r} of {self.component!r} needs a positive period")
+        self._c.claim("job", self._c.jobs, name, self.component, Job(name, self.component, handler, seconds))
+
+    def price_adjuster(self, stage: str, adjuster: Callable[..., Any]) -> None:
+        if stage not in STAGES:
+            raise BootError(
+                f"component {self.component!r} registers a price adjuster at unknown stage "
+                f"{stage!r}; stages are {', '.join(STAGES)}"
+            )
+        self._c.price_adjusters.append(PriceAdjuster(stage, self.component, adjuster))
+
+    def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
+        self._check_prefixed("dataloader", name)
+        self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
+
+    def _check_prefixed(self, kind: str, name: str) -> None:
+        if not name.startswith(self.component + "."):
+            raise BootError(f"component {self.component!r} names {kind} {name!r}: it must start with '{self.component}.'")
+
+
+def _graphql_name(cls: type) -> str:
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if definition is None:
+        raise BootError(f"{cls!r} is not a strawberry type")
+    return definition.name

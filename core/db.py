@@ -1,0 +1,126 @@
+"""Storage: one async SQLAlchemy database per kernel, SQLite by default, PostgreSQL by URL.
+
+SQLite allows one writer at a time. Rather than letting concurrent writers spin in SQLite's
+busy handler (slow, and deferred transactions that later upgrade to writers can fail outright),
+write transactions on SQLite start with ``BEGIN IMMEDIATE`` and are queued in-process behind an
+``asyncio.Lock``. Reads use a second engine with deferred transactions (WAL: readers never
+block the writer). On PostgreSQL both are one engine, and races are settled by conditional
+updates and row locks in the services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+from typing import AsyncIterator
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# One metadata for every component's tables, so a component can point a foreign key at a
+# dependency's table by name. Each kernel creates only the tables its components claimed.
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_postgresql = self.url.get_backend_name() == "postgresql"
+        self.statements = 0  # SQL statements executed; tests read it to prove "no N+1"
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if database in ("", ":memory:"):
+                raise ValueError("dougong needs a file for SQLite (two engines share it); use sqlite+aiosqlite:///path.db")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", echo=echo)
+            self.read_engine = self._sqlite_engine(begin="BEGIN", echo=echo)
+            self._write_lock: asyncio.Lock | None = asyncio.Lock()
+        else:
+            self.write_engine = create_async_engine(
+                url, echo=echo, pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
+                max_overflow=20, pool_pre_ping=True,
+            )
+            self.read_engine = self.write_engine
+            self._write_lock = None
+        for engine in {self.write_engine, self.read_engine}:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _sqlite_engine(self, *, begin: str, echo: bool) -> AsyncEngine:
+        engine = create_async_engine(
+            self.url, echo=echo, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+            # Take transaction control away from the driver so BEGIN is ours to choose.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection):  # noqa: ANN001
+            connection.exec_driver_sql(begin)
+
+        return engine
+
+    def _count(self, *_args) -> None:  # noqa: ANN002
+        self.statements += 1
+
+    @contextlib.asynccontextmanager
+    async def write_slot(self) -> AsyncIterator[None]:
+        """Hold SQLite's single writer slot (no-op on PostgreSQL)."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.read_sessions() as session:
+            yield session
+
+    async def create_tables(self, tables: list) -> None:
+        """Create the given tables where missing. Tables may live on other MetaData objects
+        (a third-party component may keep its own), so each group is created by its own."""
+        groups: dict[int, tuple[MetaData, list]] = {}
+        for table in tables:
+            groups.setdefault(id(table.metadata), (table.metadata, []))[1].append(table)
+        async with self.write_slot():
+            async with self.write_engine.begin() as conn:
+                for md, group in groups.values():
+                    await conn.run_sync(md.create_all, tables=group)
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

@@ -1,0 +1,49 @@
+"""Errors the kernel and components raise on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A business rule said no. Becomes one entry of a payload's ``userErrors``.
+
+    ``code`` must be declared by the component (``dougong_error_codes``); ``field`` names the
+    input field at fault, in the GraphQL spelling (``input.quantity``) when there is one.
+    ``details`` carries machine-readable context a client may need (e.g. the new current price
+    after a lost bidding race); it is exposed as JSON on the user error.
+    """
+
+    def __init__(self, code: str, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class BootError(Exception):
+    """The kernel refused to start: a contract was broken. The message names the components."""
+
+
+class NotAuthorized(DomainError):
+    """The caller may not do this. Raised by ``ctx.require``; code ``KERNEL_FORBIDDEN``."""
+
+    def __init__(self, message: str = "You are not allowed to do this.", *, field: str | None = None) -> None:
+        super().__init__("KERNEL_FORBIDDEN", message, field=field)
+
+
+class NotAuthenticated(DomainError):
+    def __init__(self, message: str = "Sign in first.") -> None:
+        super().__init__("KERNEL_UNAUTHENTICATED", message)
+
+
+# Codes the kernel itself may return; components declare theirs through a hook.
+KERNEL_ERROR_CODES = {
+    "KERNEL_FORBIDDEN": "The caller lacks the permission or ownership this needs.",
+    "KERNEL_UNAUTHENTICATED": "The operation needs a signed-in member or staff.",
+    "KERNEL_NOT_FOUND": "No object with that id exists, or the caller may not see it.",
+    "KERNEL_INVALID_ID": "The id is not a valid global id of the expected type.",
+    "KERNEL_INVALID_INPUT": "An argument is malformed (negative, too large, wrong currency).",
+    "KERNEL_IDEMPOTENCY_CONFLICT": "The idempotency key was already used for a different request.",
+}

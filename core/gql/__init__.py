@@ -1,0 +1,24 @@
+"""GraphQL building blocks every component uses: one vocabulary, one look."""
+
+from core.gql.context import Context
+from core.gql.money import Money, MoneyInput, minor_from_input, money
+from core.gql.payload import Payload, UserError, run_mutation, user_error
+from core.gql.relay import (
+    MAX_PAGE,
+    Connection,
+    Edge,
+    Node,
+    PageInfo,
+    connection,
+    connection_from_list,
+    decode_id,
+    fetch_page,
+    to_global_id,
+)
+from core.gql.scalars import Long
+
+__all__ = [
+    "Context", "Money", "MoneyInput", "minor_from_input", "money", "Payload", "UserError",
+    "run_mutation", "user_error", "MAX_PAGE", "Connection", "Edge", "Node", "PageInfo",
+    "connection", "connection_from_list", "decode_id", "fetch_page", "to_global_id", "Long",
+]

@@ -1,0 +1,81 @@
+"""The per-request context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from core.auth import ANONYMOUS, Actor
+from core.errors import NotAuthenticated, NotAuthorized
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.kernel import Kernel
+
+
+class Context(BaseContext):
+    def __init__(self, kernel: Kernel, actor: Actor = ANONYMOUS) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.actor = actor
+        self._session: AsyncSession | None = None
+        self._loaders: dict[str, DataLoader] = {}
+
+    # -- storage -------------------------------------------------------------------------------
+    async def session(self) -> AsyncSession:
+        """The request's read session, opened on first use and closed when the request ends."""
+        if self._session is None:
+            self._session = self.kernel.db.read_sessions()
+        return self._session
+
+    async def reset_session(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self._loaders.clear()  # cached rows may predate the write
+
+    async def close(self) -> None:
+        await self.reset_session()
+
+    def loader(self, name: str) -> DataLoader:
+        loader = self._loaders.get(name)
+        if loader is None:
+            claimed = self.kernel.contributions.dataloaders.get(name)
+            if claimed is None:
+                raise LookupError(f"no loaded component offers the dataloader {name!r}")
+            batch = claimed.value
+
+            async def load(keys: list[Any], _batch=batch) -> list[Any]:
+                return await _batch(self, keys)
+
+            loader = self._loaders[name] = DataLoader(load_fn=load)
+        return loader
+
+    # -- who may do what ----------------------------------------------------------------------
+    def can(self, permission: str) -> bool:
+        perm = self.kernel.contributions.permissions.get(permission)
+        if perm is None:
+            raise LookupError(f"permission {permission!r} was never declared")
+        return self.actor.is_staff and (self.actor.is_admin or any(r in self.actor.roles for r in perm.roles))
+
+    def require(self, permission: str) -> None:
+        if self.actor.kind == "anonymous":
+            raise NotAuthenticated()
+        if not self.can(permission):
+            raise NotAuthorized(f"You need the permission {permission!r}.")
+
+    def require_member(self) -> int:
+        if self.actor.kind == "anonymous":
+            raise NotAuthenticated("Sign in as a member first.")
+        if not self.actor.is_member or self.actor.id is None:
+            raise NotAuthorized("Only members can do this.")
+        return self.actor.id
+
+    def require_staff(self) -> Actor:
+        if self.actor.kind == "anonymous":
+            raise NotAuthenticated("Sign in as staff first.")
+        if not self.actor.is_staff:
+            raise NotAuthorized("Only staff can do this.")
+        return self.actor

@@ -1,0 +1,74 @@
+"""Mutation payloads: the result plus ``userErrors { code field message details }``.
+
+Business refusals are data, not exceptions, for the frontend: every mutation returns a payload
+whose ``userErrors`` lists what went wrong, with a code from the one ``ErrorCode`` enum. The
+top-level ``errors`` array is left for the unexpected.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import strawberry
+from strawberry.scalars import JSON
+
+from core.errors import DomainError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.gql.context import Context
+    from core.transaction import Transaction
+
+log = logging.getLogger("dougong.mutations")
+
+
+@strawberry.type(description="Why a mutation did not do what was asked.")
+class UserError:
+    # Typed as the kernel's gathered ErrorCode enum when the schema is built (see schema.py).
+    code: str
+    message: str
+    field: str | None = None
+    details: JSON | None = None
+
+
+@strawberry.type
+class Payload:
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def user_error(error: DomainError) -> UserError:
+    return UserError(code=error.code, message=error.message, field=error.field, details=error.details or None)
+
+
+async def run_mutation(
+    ctx: Context,
+    work: Callable[[Transaction], Awaitable[dict[str, Any]]],
+    *,
+    idempotency: tuple[str, str | None, Any] | None = None,
+) -> tuple[dict[str, Any] | None, list[UserError]]:
+    """Run ``work`` in one write transaction and turn refusals into user errors.
+
+    ``idempotency`` is ``(scope, key, request)``: with a key, a replay returns the first
+    result (a JSON-able dict) and does nothing else. ``work`` returns such a dict; the
+    resolver turns it back into GraphQL objects, so a replay and a first call answer alike.
+    """
+    kernel = ctx.kernel
+    try:
+        async with kernel.transaction() as tx:
+            if idempotency is not None:
+                scope, key, request = idempotency
+                previous = await tx.replay(scope, ctx.actor.key, key, request)
+                if previous is not None:
+                    result = previous
+                else:
+                    result = await work(tx)
+                    await tx.remember(scope, ctx.actor.key, key, result)
+            else:
+                result = await work(tx)
+    except DomainError as error:
+        kernel.check_error_code(error.code)
+        return None, [user_error(error)]
+    finally:
+        # A read session opened before the write holds an old snapshot; start afresh.
+        await ctx.reset_session()
+    return result, []

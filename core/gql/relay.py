@@ -1,0 +1,145 @@
+"""Relay: global ids, the Node interface, and capped cursor connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Sequence, TypeVar
+
+import strawberry
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import DomainError
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, pk: int | str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise DomainError("KERNEL_INVALID_ID", f"{global_id!r} is not a valid id") from None
+    if not sep or not type_name or not pk:
+        raise DomainError("KERNEL_INVALID_ID", f"{global_id!r} is not a valid id")
+    return type_name, pk
+
+
+def decode_id(global_id: str, expected_type: str, field: str | None = None) -> int:
+    """The integer primary key behind a global id of ``expected_type``, or a typed error."""
+    type_name, pk = from_global_id(str(global_id))
+    if type_name != expected_type or not pk.isdigit() or len(pk) > 18:
+        raise DomainError("KERNEL_INVALID_ID", f"expected the id of a {expected_type}", field=field)
+    return int(pk)
+
+
+@strawberry.interface(description="An object with a global id, fetchable through node(id).")
+class Node:
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The object's global id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(self.__strawberry_definition__.name, self.pk))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of this page, without cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(f"c:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        text = ""
+    if not text.startswith("c:") or not text[2:].lstrip("-").isdigit():
+        raise DomainError("KERNEL_INVALID_INPUT", "the cursor is not valid", field="after")
+    return int(text[2:])
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError("KERNEL_INVALID_INPUT", f"first must be between 0 and {MAX_PAGE}", field="first")
+    return first
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    has_next: bool
+    has_previous: bool
+
+
+async def fetch_page(
+    session: AsyncSession, stmt: Select, key_column: Any, first: int | None, after: str | None, *, descending: bool = False
+) -> Page:
+    """Keyset pagination on a unique integer column; one SQL statement, ``first + 1`` rows."""
+    size = page_size(first)
+    if after is not None:
+        start = decode_cursor(after)
+        stmt = stmt.where(key_column < start if descending else key_column > start)
+    stmt = stmt.order_by(key_column.desc() if descending else key_column.asc()).limit(size + 1)
+    rows: list[Any] = []
+    if size:
+        result = await session.execute(stmt)
+        # select(Model) pages ORM objects; select(table) or select(columns) pages rows.
+        described = stmt.column_descriptions
+        single_entity = len(described) == 1 and described[0].get("entity") is not None and described[0].get("expr") is described[0].get("entity")
+        rows = list(result.scalars().all() if single_entity else result.all())
+    return Page(rows[:size], len(rows) > size, after is not None)
+
+
+def connection(page: Page, to_node: Callable[[Any], T], key: Callable[[Any], int] = lambda r: r.id) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in page.rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def connection_from_list(items: Sequence[T], first: int | None, after: str | None, key: Callable[[T], int]) -> Connection[T]:
+    """Paginate an in-memory list (already ordered by ``key``) with the same cursor rules."""
+    size = page_size(first)
+    start = decode_cursor(after) if after is not None else None
+    remaining = [item for item in items if start is None or key(item) > start]
+    page = Page(list(remaining[:size]), len(remaining) > size, after is not None)
+    return connection(page, lambda item: item, key)

@@ -1,0 +1,267 @@
+"""Assembling one strawberry schema from every component's contributions."""
+
+from __future__ import annotations
+
+import copy
+import enum
+import logging
+from typing import TYPE_CHECKING, Any, Iterator
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.field import StrawberryField
+from strawberry.types.union import StrawberryUnion
+
+from core.errors import BootError, DomainError
+from core.gql.relay import Node, from_global_id
+from core.gql.payload import UserError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.kernel import Kernel
+
+log = logging.getLogger("dougong.graphql")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+MAX_NODES = 100
+
+
+class DougongSchema(strawberry.Schema):
+    """Adds the fields one component contributes to another's type, and types
+    ``UserError.code`` as the enum of every code the loaded components declared."""
+
+    def __init__(self, *args: Any, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, **kwargs: Any) -> None:
+        self._field_extensions = field_extensions
+        self._error_code_enum = error_code_enum
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition):  # noqa: ANN001
+        fields = list(super().get_fields(type_definition))
+        if type_definition.origin is UserError:
+            fields = [self._typed_code(f) if f.python_name == "code" else f for f in fields]
+        return fields + self._field_extensions.get(type_definition.name, [])
+
+    def _typed_code(self, field: StrawberryField) -> StrawberryField:
+        typed = copy.copy(field)
+        typed.type_annotation = None
+        typed.type = self._error_code_enum
+        return typed
+
+    def process_errors(self, errors, execution_context=None):  # noqa: ANN001
+        for error in errors:
+            original = getattr(error, "original_error", None)
+            if isinstance(original, DomainError):
+                # A refusal in a query (no payload to carry it): give the client the code.
+                error.extensions = {**(error.extensions or {}), "code": original.code}
+            elif original is not None:
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+class RequestScope(SchemaExtension):
+    """Closes the request's read session when the operation ends (also on websockets)."""
+
+    async def on_operation(self):  # noqa: ANN201
+        yield
+        context = self.execution_context.context
+        close = getattr(context, "close", None)
+        if close is not None:
+            await close()
+
+
+async def resolve_node(info: strawberry.Info, global_id: str) -> Any:
+    kernel: Kernel = info.context.kernel
+    try:
+        type_name, pk = from_global_id(str(global_id))
+    except DomainError:
+        return None
+    claimed = kernel.contributions.nodes.get(type_name)
+    if claimed is None or not pk.isdigit() or len(pk) > 18:
+        return None
+    _cls, loader = claimed.value
+    found = await loader(info.context, [int(pk)])
+    return found[0] if found else None
+
+
+@strawberry.type
+class KernelQuery:
+    @strawberry.field(description="Fetch any object by its global id (null if missing or not yours).")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="Fetch up to 100 objects by global id, in the order given.")
+    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise GraphQLError(f"nodes() takes at most {MAX_NODES} ids", extensions={"code": "KERNEL_INVALID_INPUT"})
+        return [await resolve_node(info, i) for i in ids]
+
+    @strawberry.field(description="The brand this endpoint serves.")
+    def brand(self, info: strawberry.Info) -> "BrandInfo":
+        bp = info.context.kernel.blueprint
+        return BrandInfo(slug=bp.brand.slug, name=bp.brand.name, currency=bp.brand.currency, timezone=bp.brand.timezone)
+
+
+@strawberry.type(description="The brand a blueprint describes.")
+class BrandInfo:
+    slug: str
+    name: str
+    currency: str
+    timezone: str
+
+
+def build_schema(kernel: Kernel) -> DougongSchema:
+    c = kernel.contributions
+    _check_root_fields(c.queries, "Query", extra={"node": "kernel", "nodes": "kernel", "brand": "kernel"})
+    _check_root_fields(c.mutations, "Mutation")
+    _check_root_fields(c.subscriptions, "Subscription")
+    _check_type_names(kernel)
+
+    error_code_enum = strawberry.enum(
+        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),
+        name="ErrorCode",
+        description="Every userErrors code the loaded components may return.",
+    )
+    field_extensions = _field_extensions(kernel)
+
+    query = merge_types("Query", (KernelQuery, *[q.value for q in c.queries]))
+    mutation = merge_types("Mutation", tuple(m.value for m in c.mutations)) if c.mutations else None
+    subscription = merge_types("Subscription", tuple(s.value for s in c.subscriptions)) if c.subscriptions else None
+
+    extensions: list[Any] = [
+        RequestScope,
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+    ]
+    if kernel.blueprint.production:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    try:
+        return DougongSchema(
+            query=query,
+            mutation=mutation,
+            subscription=subscription,
+            types=[claimed.value for claimed in c.types.values()],
+            extensions=extensions,
+            config=StrawberryConfig(auto_camel_case=True),
+            field_extensions=field_extensions,
+            error_code_enum=error_code_enum,
+        )
+    except BootError:
+        raise
+    except Exception as exc:  # strawberry's own checks, attributed as well as we can
+        raise BootError(f"the GraphQL schema could not be built: {exc}") from exc
+
+
+def _check_root_fields(claims: list, root: str, extra: dict[str, str] | None = None) -> None:
+    owners: dict[str, str] = dict(extra or {})
+    for claimed in claims:
+        for field in claimed.value.__strawberry_definition__.fields:
+            name = field.name or strawberry_camel(field.python_name)
+            if name in owners:
+                raise BootError(
+                    f"root field {root}.{name} is claimed by both {owners[name]!r} and {claimed.component!r}"
+                )
+            owners[name] = claimed.component
+
+
+def strawberry_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
+    c = kernel.contributions
+    out: dict[str, list[StrawberryField]] = {}
+    taken: dict[tuple[str, str], str] = {}
+    for ext in c.extensions:
+        owner = c.types.get(ext.type_name)
+        if owner is None:
+            raise BootError(
+                f"component {ext.component!r} extends type {ext.type_name!r}, which no loaded component registered"
+            )
+        if owner.component != ext.component and owner.component not in kernel.dependencies_of(ext.component):
+            raise BootError(
+                f"component {ext.component!r} extends {ext.type_name!r} of component {owner.component!r} "
+                f"without depending on it; add {owner.component!r} to its manifest's depends"
+            )
+        own_fields = {f.name or strawberry_camel(f.python_name) for f in owner.value.__strawberry_definition__.fields}
+        key = (ext.type_name, ext.field_name)
+        if ext.field_name in own_fields or key in taken:
+            first = owner.component if ext.field_name in own_fields else taken[key]
+            raise BootError(f"field {ext.type_name}.{ext.field_name} is claimed by both {first!r} and {ext.component!r}")
+        taken[key] = ext.component
+        field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
+        field.python_name = ext.field_name
+        out.setdefault(ext.type_name, []).append(field)
+    return out
+
+
+def _check_type_names(kernel: Kernel) -> None:
+    """Two different classes with one GraphQL name, from two components: name both."""
+    c = kernel.contributions
+    seen: dict[str, tuple[type, str]] = {}
+    roots = [(cl.value, cl.component) for cl in (*c.queries, *c.mutations, *c.subscriptions)]
+    roots += [(cl.value, cl.component) for cl in c.types.values()]
+    for cls, component in roots:
+        for found in _reachable(cls):
+            definition = found.__strawberry_definition__
+            if getattr(definition, "specialized_type_var_map", None) or definition.is_graphql_generic:
+                continue
+            name = definition.name
+            if name in ("Query", "Mutation", "Subscription"):
+                continue
+            previous = seen.get(name)
+            if previous is None:
+                seen[name] = (found, _owner(found, component))
+            elif previous[0] is not found:
+                raise BootError(
+                    f"GraphQL type {name!r} is defined by both {previous[1]!r} and {_owner(found, component)!r}"
+                )
+
+
+def _owner(cls: type, fallback: str) -> str:
+    module = getattr(cls, "__module__", "")
+    if module.startswith("components."):
+        return module.split(".")[1]
+    return fallback
+
+
+def _reachable(cls: type, seen: set[int] | None = None) -> Iterator[type]:
+    seen = seen if seen is not None else set()
+    if id(cls) in seen or not hasattr(cls, "__strawberry_definition__"):
+        return
+    seen.add(id(cls))
+    yield cls
+    definition = cls.__strawberry_definition__
+    for field in getattr(definition, "fields", []):
+        try:
+            field_type = field.type
+        except Exception:  # unresolved forward reference: strawberry reports it at build
+            continue
+        for inner in _unwrap(field_type):
+            yield from _reachable(inner, seen)
+
+
+def _unwrap(field_type: Any) -> Iterator[Any]:
+    if isinstance(field_type, (StrawberryList, StrawberryOptional)):
+        yield from _unwrap(field_type.of_type)
+    elif isinstance(field_type, StrawberryUnion):
+        for t in field_type.types:
+            yield from _unwrap(t)
+    elif hasattr(field_type, "__strawberry_definition__"):
+        yield field_type

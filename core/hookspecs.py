@@ -1,0 +1,224 @@
+"""The component contract: every hook a component may implement.
+
+A component's ``hooks`` module (named by its manifest) implements some of these with
+``@hookimpl``. Each hook states its **result semantics**:
+
+collect
+    Every component that implements the hook answers, in dependency order (a component's
+    dependencies answer before it does). The hook receives a :class:`core.contributions.Registrar`
+    bound to that component, so every contribution is attributed to whoever made it, and two
+    components claiming the same name stop the boot with a message naming both.
+first result
+    Components are asked in reverse dependency order (the most specific component first);
+    the first non-``None`` answer wins.
+after boot
+    Called once per kernel after storage and schema are built; may be ``async``.
+
+Pipelines (the price of an order line) and events (``order.paid``) are not separate pluggy
+hooks: components register them through the collect hooks below (``registrar.price_adjuster``,
+``registrar.on``), because a pipeline needs a declared order and an event needs a name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from core.contributions import Registrar
+    from core.kernel import Kernel
+    from core.transaction import Transaction
+
+PROJECT = "dougong"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def dougong_tables(registrar: Registrar) -> None:
+    """Claim the database tables this component owns. *collect*
+
+    Call ``registrar.table(Model_or_Table)`` for each. Table names must be prefixed with the
+    component's name (``group_buy_offer``); the kernel creates and migrates only the tables of
+    the components a blueprint loads. Two components claiming one table name stop the boot.
+
+    Example::
+
+        @hookimpl
+        def dougong_tables(registrar):
+            registrar.table(models.Offer)
+            registrar.table(models.Group)
+    """
+
+
+@hookspec
+def dougong_services(registrar: Registrar) -> None:
+    """Offer a service object other components may call. *collect*
+
+    ``registrar.service("inventory", InventoryService(registrar.settings))``; dependents reach
+    it as ``kernel.service("inventory")``. Rules live in services, never in resolvers, so a
+    group-buy and a points redemption reserve stock through the very same code.
+
+    Example::
+
+        @hookimpl
+        def dougong_services(registrar):
+            registrar.service("orders", OrderService(registrar.kernel, registrar.settings))
+    """
+
+
+@hookspec
+def dougong_schema(registrar: Registrar) -> None:
+    """Contribute to the one GraphQL schema. *collect*
+
+    - ``registrar.query(QueryClass)``, ``registrar.mutation(...)``, ``registrar.subscription(...)``:
+      strawberry types whose fields become root fields; two components with the same root
+      field stop the boot.
+    - ``registrar.type(TypeClass)``: a public type (needed for ``node(id)`` and for others to
+      extend it); claims its GraphQL name.
+    - ``registrar.node(TypeClass, loader)``: make a ``Node`` type resolvable through
+      ``node(id)``; ``loader(ctx, keys) -> list[obj | None]`` must return ``None`` for what the
+      caller may not see.
+    - ``registrar.extend("Product", "groupBuyOffers", resolver)``: add a field to another
+      component's type — allowed only if this component depends on the type's owner.
+
+    Example::
+
+        @hookimpl
+        def dougong_schema(registrar):
+            registrar.query(graphql.Query)
+            registrar.mutation(graphql.Mutation)
+            registrar.extend("Product", "groupBuyOffers", graphql.offers_of_product)
+    """
+
+
+@hookspec
+def dougong_permissions(registrar: Registrar) -> None:
+    """Declare the permissions this component checks, and which staff roles hold them. *collect*
+
+    ``registrar.permission("orders.refund", "Refund a paid order", roles=("admin",))``. The
+    ``admin`` role holds every permission. Resolvers check with ``ctx.require(name)``.
+    """
+
+
+@hookspec
+def dougong_error_codes(registrar: Registrar) -> None:
+    """Declare the ``userErrors`` codes this component may return. *collect*
+
+    ``registrar.error_code("GROUP_BUY_FULL", "The group has no seat left")``. Codes must start
+    with the component's name in SCREAMING_SNAKE; all are gathered into one ``ErrorCode`` enum.
+    Raising a :class:`core.errors.DomainError` with an undeclared code is a bug the kernel
+    reports loudly.
+    """
+
+
+@hookspec
+def dougong_event_handlers(registrar: Registrar) -> None:
+    """Subscribe to domain events. *collect*
+
+    ``registrar.on("order.paid", handler)`` runs ``await handler(kernel, event)`` **after
+    commit** (at least once: handlers must be idempotent; a failed delivery is retried by the
+    worker). ``registrar.on("order.paid", handler, in_transaction=True)`` runs
+    ``await handler(tx, event)`` inside the emitting transaction — use it only when the
+    reaction must commit or fail together with the cause (taking a group-buy seat on payment).
+
+    Example::
+
+        @hookimpl
+        def dougong_event_handlers(registrar):
+            registrar.on("order.refunded", service.reverse_points)
+    """
+
+
+@hookspec
+def dougong_jobs(registrar: Registrar) -> None:
+    """Declare durable timer jobs. *collect*
+
+    ``registrar.job("orders.payment_timeout", handler)``; a service schedules one with
+    ``tx.schedule("orders.payment_timeout", key=str(order_id), due_at=...)``. Timers are rows:
+    they survive restarts and run exactly once, inside a transaction that also marks them
+    done. ``await handler(tx, timer)`` receives the :class:`core.timers.Timer` row.
+    ``registrar.every("live_room.sweep_overdue", seconds=60, handler)`` declares a recurring job.
+    """
+
+
+@hookspec
+def dougong_price_adjusters(registrar: Registrar) -> None:
+    """Take part in the order price pipeline. *collect*, run as a *pipeline*.
+
+    ``registrar.price_adjuster(stage, adjuster)`` where ``stage`` is one of
+    ``core.pricing.STAGES`` (activity → discount → threshold → coupon → points → delivery).
+    The orders component runs adjusters stage by stage, each receiving the draft order as the
+    previous adjuster left it; every adjustment is recorded on the line with the component that
+    made it.
+    """
+
+
+@hookspec
+def dougong_dataloaders(registrar: Registrar) -> None:
+    """Offer per-request DataLoaders. *collect*
+
+    ``registrar.dataloader("catalog.skus_by_product", batch_load)`` where
+    ``async batch_load(ctx, keys) -> list``; resolvers use ``ctx.loader("catalog.skus_by_product")``.
+    Loaders are created lazily once per request, so a page of 50 products costs one query per
+    relation, not 50.
+    """
+
+
+@hookspec(firstresult=True)
+def dougong_identity_provider(kernel: Kernel, provider: str) -> Any:
+    """Return the identity provider named ``provider`` (e.g. ``"wechat"``), or ``None``. *first result*
+
+    The object has ``async def authenticate(tx, credential: str) -> core.auth.Actor``. The
+    members component calls this when a frontend signs in with a third-party credential; a
+    WeChat login component implements it. dougong ships only the development sign-in.
+    """
+
+
+@hookspec(firstresult=True)
+def dougong_payment_provider(kernel: Kernel, provider: str) -> Any:
+    """Return the payment provider named ``provider`` (``"wechat_pay"``), or ``None``. *first result*
+
+    The orders component ships the ``sandbox`` provider; real ones (WeChat Pay, Alipay, Stripe)
+    are separate components implementing this hook. See ``components.orders.payments.PaymentProvider``.
+    """
+
+
+@hookspec
+async def dougong_seed_demo(kernel: Kernel, tx: Transaction) -> None:
+    """Insert demo data for a sandbox. *collect*, *after boot*, in dependency order.
+
+    Called by ``dougong serve`` when the blueprint sets ``demo_data: true`` and the database
+    is empty, and by the test harness on request. May look up what dependencies seeded
+    (catalog seeds products before inventory stocks them).
+    """
+
+
+@hookspec
+async def dougong_startup(kernel: Kernel) -> None:
+    """The kernel is built and about to serve. *after boot*, may be async.
+
+    Start background work that is not a timer (a Redis listener). Stop it in
+    ``dougong_shutdown``.
+    """
+
+
+@hookspec
+async def dougong_shutdown(kernel: Kernel) -> None:
+    """The kernel is stopping. *after boot*, may be async."""
+
+
+# Hooks that every component is asked through a Registrar bound to it.
+COLLECT_HOOKS = (
+    "dougong_tables",
+    "dougong_services",
+    "dougong_schema",
+    "dougong_permissions",
+    "dougong_error_codes",
+    "dougong_event_handlers",
+    "dougong_jobs",
+    "dougong_price_adjusters",
+    "dougong_dataloaders",
+)

@@ -1,0 +1,145 @@
+"""Alembic migrations with one branch per component.
+
+Each component keeps its revisions in ``<package>/migrations/`` (the kernel's in
+``core/kernel_migrations/``); the first revision of a component carries the branch label of
+its name and depends on the current heads of its dependencies' branches, so foreign keys to a
+dependency's tables always find them. A blueprint's database is upgraded to the heads of just
+the components it loads — ``dougong migrate FILE``, unattended — and ``kernel.start()`` does
+the same before serving.
+
+Components without a ``migrations`` folder (a prototype, an inline test component) get their
+tables created directly; ``dougong migrate FILE --revision NAME -m "..."`` writes the
+component's next revision by comparing its tables in the database with its models.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic.autogenerate import produce_migrations, render_python_code
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from core.db import metadata
+from core.models import KERNEL_TABLES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.kernel import Kernel
+
+VERSION_TABLE = "kernel_alembic_version"
+KERNEL_BRANCH = "kernel"
+HERE = Path(__file__).resolve().parent
+TEMPLATE_DIR = HERE / "migration_template"
+KERNEL_VERSIONS = HERE / "kernel_migrations"
+
+
+def migration_folders(kernel: Kernel) -> dict[str, Path]:
+    """Branch name → folder of revisions, for the kernel and every loaded component that has one."""
+    folders = {KERNEL_BRANCH: KERNEL_VERSIONS}
+    for installed in kernel.blueprint.resolution.order:
+        package = importlib.import_module(installed.module)
+        folder = Path(package.__file__).resolve().parent / "migrations"
+        if folder.is_dir():
+            folders[installed.manifest.name] = folder
+    return folders
+
+
+def owned_tables(kernel: Kernel, branch: str) -> list:
+    if branch == KERNEL_BRANCH:
+        return list(KERNEL_TABLES)
+    return [c.value for name, c in kernel.contributions.tables.items() if c.component == branch]
+
+
+def unmanaged_tables(kernel: Kernel) -> list:
+    """Tables of loaded components that ship no migrations: created directly."""
+    managed = set(migration_folders(kernel))
+    return [c.value for c in kernel.contributions.tables.values() if c.component not in managed]
+
+
+def _script(kernel: Kernel) -> ScriptDirectory:
+    folders = migration_folders(kernel)
+    return ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in folders.values()])
+
+
+def _upgrade_sync(connection: Any, script: ScriptDirectory, is_sqlite: bool) -> None:
+    def steps(revision, _context):  # noqa: ANN001, ANN202
+        return script._upgrade_revs("heads", revision)
+
+    config = Config()
+    with EnvironmentContext(config, script, fn=steps, destination_rev="heads") as env:
+        env.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE, render_as_batch=is_sqlite)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+async def upgrade(kernel: Kernel) -> None:
+    """Bring the database to the heads of the kernel's and the loaded components' branches."""
+    script = _script(kernel)
+    async with kernel.db.write_slot():
+        async with kernel.db.write_engine.begin() as conn:
+            await conn.run_sync(_upgrade_sync, script, kernel.db.is_sqlite)
+    await kernel.db.create_tables(unmanaged_tables(kernel))
+
+
+async def current_heads(kernel: Kernel) -> set[str]:
+    async with kernel.db.read_engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: MigrationContext.configure(c, opts={"version_table": VERSION_TABLE}).get_current_heads()))
+
+
+async def pending_changes(kernel: Kernel, branch: str) -> list[Any]:
+    """What differs between the database and the models of one branch's tables."""
+    names = {t.name for t in owned_tables(kernel, branch)}
+
+    def include(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN202
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table in names
+
+    def diff(connection):  # noqa: ANN001, ANN202
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include, "target_metadata": metadata, "compare_type": True}
+        )
+        return produce_migrations(context, metadata)
+
+    async with kernel.db.read_engine.connect() as conn:
+        return await conn.run_sync(diff)
+
+
+async def make_revision(kernel: Kernel, branch: str, message: str) -> Path | None:
+    """Write ``branch``'s next revision from the difference between its models and the database
+    (upgraded to heads first). Returns the new file, or None when nothing changed."""
+    if branch != KERNEL_BRANCH and branch not in kernel.components:
+        raise LookupError(f"component {branch!r} is not loaded by this blueprint")
+    await upgrade(kernel)
+    produced = await pending_changes(kernel, branch)
+    if produced.upgrade_ops.is_empty():
+        return None
+    if branch == KERNEL_BRANCH:
+        folder = KERNEL_VERSIONS
+    else:
+        package = importlib.import_module(next(i.module for i in kernel.blueprint.resolution.order if i.manifest.name == branch))
+        folder = Path(package.__file__).resolve().parent / "migrations"
+    folder.mkdir(exist_ok=True)
+    script = ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in {**migration_folders(kernel), branch: folder}.values()])
+    has_branch = any(branch in (rev.branch_labels or ()) for rev in script.walk_revisions())
+    depends_on = None
+    if not has_branch and branch != KERNEL_BRANCH:
+        deps = [KERNEL_BRANCH, *sorted(kernel.components[branch].manifest.depends)]
+        depends_on = [f"{d}@head" for d in deps if d in migration_folders(kernel)]
+        depends_on = [script.get_revision(d).revision for d in depends_on] or None
+    script.generate_revision(
+        uuid.uuid4().hex[:12],
+        message,
+        head=f"{branch}@head" if has_branch else "base",
+        branch_labels=None if has_branch else [branch],
+        version_path=str(folder),
+        depends_on=depends_on,
+        upgrades=render_python_code(produced.upgrade_ops, render_as_batch=True),
+        downgrades=render_python_code(produced.downgrade_ops, render_as_batch=True),
+        component=branch,
+    )
+    return max(folder.glob("*.py"), key=lambda p: p.stat().st_mtime)

@@ -1,0 +1,292 @@
+"""dougong's pytest plugin (entry point ``pytest11``), for our tests and component authors'.
+
+Fixtures:
+
+``clock``
+    a :class:`core.clock.MovableClock` every kernel built by the factory uses.
+``kernel_factory``
+    ``await kernel_factory(blueprint_yaml, database="sqlite"|"postgresql", seed_demo=False,
+    installed=None)`` boots a started kernel from an inline blueprint on a fresh database
+    and stops it after the test.
+``graphql``
+    ``graphql(kernel, actor=None)`` returns a :class:`GraphQLClient` that sends real HTTP
+    requests to the kernel's app in-process (bearer token of ``actor`` if given).
+``postgres_url``
+    a PostgreSQL 15 server started for the test session (``initdb``/``pg_ctl``, as the
+    ``postgres`` user when running as root). Skips loudly if it cannot start — unless
+    ``DOUGONG_REQUIRE_SERVERS=1`` (CI), where it fails instead.
+``database``
+    parametrise tests over both backends with ``@pytest.mark.parametrize("database",
+    ["sqlite", "postgresql"], indirect=True)`` — the fixture yields the backend name after
+    making sure the server is up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from core.auth import Actor
+from core.clock import MovableClock
+
+
+def member(member_id: int) -> Actor:
+    return Actor("member", member_id)
+
+
+def staff(staff_id: int, *roles: str, stores: tuple[int, ...] = ()) -> Actor:
+    return Actor("staff", staff_id, frozenset(roles or ("admin",)), frozenset(stores))
+
+
+class GraphQLClient:
+    """Sends GraphQL over HTTP to an in-process app, as a frontend would."""
+
+    def __init__(self, app: Any, path: str, token: str | None) -> None:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dougong.test", headers=headers)
+        self._path = path
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """The whole response body: ``{"data": ..., "errors": [...]}``."""
+        response = await self._http.post(self._path, json={"query": query, "variables": variables or kwargs or None})
+        if response.status_code != 200:
+            return {"status": response.status_code, "errors": [{"message": response.text}]}
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """``data`` of a response that must have no top-level errors."""
+        body = await self.execute(query, variables, **kwargs)
+        assert not body.get("errors"), f"unexpected GraphQL errors: {body.get('errors')}"
+        return body["data"]
+
+    async def mutate(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """The single payload of a mutation document (the first root field's value)."""
+        data = await self.data(query, variables, **kwargs)
+        return next(iter(data.values()))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+# -- PostgreSQL, started by the tests themselves ---------------------------------------------------
+
+def _require_servers() -> bool:
+    return os.environ.get("DOUGONG_REQUIRE_SERVERS") == "1"
+
+
+def _skip_or_fail(reason: str) -> None:
+    if _require_servers():
+        pytest.fail(f"{reason} (DOUGONG_REQUIRE_SERVERS=1, so this is a failure, not a skip)")
+    print(f"\n*** SKIPPING: {reason} ***")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="dougong-pg-"))
+        self.data = self.root / "data"
+        self.as_postgres = os.geteuid() == 0
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        command = list(args)
+        if self.as_postgres:
+            command = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(_quote(a) for a in args)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> str:
+        initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+        if not initdb or not pg_ctl:
+            return "initdb/pg_ctl are not on PATH"
+        if self.as_postgres:
+            try:
+                shutil.chown(self.root, "postgres")
+            except (LookupError, PermissionError) as exc:
+                return f"running as root and cannot hand the data folder to user 'postgres': {exc}"
+        done = self._run(initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        if done.returncode:
+            return f"initdb failed: {done.stderr.strip()[-500:]}"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+        done = self._run(pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "-t", "60", "start")
+        if done.returncode:
+            return f"pg_ctl start failed: {done.stderr.strip()[-500:]} {done.stdout.strip()[-300:]}"
+        return ""
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        name = "t_" + uuid.uuid4().hex[:12]
+        done = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}"],
+            capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode:
+            raise RuntimeError(f"CREATE DATABASE failed: {done.stderr}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        if shutil.which("pg_ctl") and self.data.exists():
+            self._run(shutil.which("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    problem = server.start()
+    if problem:
+        server.stop()
+        _skip_or_fail(f"PostgreSQL could not start: {problem}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        request.getfixturevalue("postgres_server")
+    return backend
+
+
+# -- components built from inline files (tox 4 style) ---------------------------------------------
+
+@pytest.fixture
+def make_component(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``make_component("widget", hooks=SOURCE, depends={"catalog": ""}, files={"models.py": SRC})``
+    writes a component package under ``tmp_path`` (a unique module name, so tests never share
+    module state) and returns its :class:`registry.discovery.InstalledComponent`. Pass a dict
+    of those as ``installed=`` to ``kernel_factory``."""
+    from registry.discovery import InstalledComponent
+    from registry.manifest import EMPTY_SETTINGS_SCHEMA, Manifest
+
+    root = tmp_path / "inline_components"
+    root.mkdir(exist_ok=True)
+    monkeypatch.syspath_prepend(str(root))
+
+    def make(
+        name: str,
+        *,
+        hooks: str = "",
+        version: str = "1.0.0",
+        depends: dict[str, str] | None = None,
+        settings_schema: dict[str, Any] | None = None,
+        kernel: str = ">=0.1",
+        files: dict[str, str] | None = None,
+        summary: str = "an inline test component",
+    ) -> Any:
+        package = f"inline_{name}_{uuid.uuid4().hex[:8]}"
+        folder = root / package
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+        (folder / "hooks.py").write_text(textwrap.dedent(hooks))
+        for filename, source in (files or {}).items():
+            (folder / filename).write_text(textwrap.dedent(source))
+        import importlib
+
+        importlib.invalidate_caches()
+        manifest = Manifest(
+            name=name, version=version, summary=summary, hooks=f"{package}.hooks", kernel=kernel,
+            depends=dict(depends or {}), settings_schema=settings_schema or dict(EMPTY_SETTINGS_SCHEMA),
+        )
+        return InstalledComponent(manifest=manifest, module=package, distribution=None)
+
+    return make
+
+
+# -- kernels ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    from core.kernel import Kernel
+
+    kernels: list[Kernel] = []
+
+    async def build(
+        blueprint_yaml: str,
+        *,
+        database: str = "sqlite",
+        seed_demo: bool = False,
+        installed: Any = None,
+        start: bool = True,
+    ) -> Kernel:
+        path = tmp_path / f"blueprint-{len(kernels)}.yaml"
+        text = textwrap.dedent(blueprint_yaml)
+        path.write_text(text, encoding="utf-8")
+        if database == "postgresql":
+            url = request.getfixturevalue("postgres_server").create_database()
+        elif database == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / f'db-{len(kernels)}.sqlite'}"
+        else:
+            url = database  # an explicit URL: reuse a database (restart tests)
+        if installed is not None:
+            # Inline components join the installed ones rather than replacing them.
+            from registry.discovery import discover
+
+            if isinstance(installed, (list, tuple)):
+                installed = {c.manifest.name: c for c in installed}
+
+            installed = {**discover()[0], **installed}
+        kernel = Kernel.from_file(path, installed=installed, clock=clock, database_url=url)
+        kernels.append(kernel)
+        if start:
+            await kernel.start(seed_demo=seed_demo)
+        return kernel
+
+    yield build
+    for kernel in kernels:
+        await kernel.stop()
+
+
+@pytest.fixture
+async def graphql() -> AsyncIterator[Any]:
+    from core.app import create_app
+
+    clients: list[GraphQLClient] = []
+    apps: dict[int, Any] = {}
+
+    def make(kernel: Any, actor: Actor | None = None) -> GraphQLClient:
+        app = apps.get(id(kernel))
+        if app is None:
+            app = apps[id(kernel)] = create_app([kernel], run_worker=False)
+        token = kernel.issue_token(actor) if actor is not None and actor.kind != "anonymous" else None
+        client = GraphQLClient(app, "/graphql", token)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()

@@ -1,0 +1,137 @@
+"""A unit of work: one database transaction plus what must happen because it committed.
+
+Services receive a :class:`Transaction` and do everything through it: queries via
+``tx.session``, events via ``tx.emit``, live messages via ``tx.publish``, timers via
+``tx.schedule``. Nothing reaches another component or a subscriber unless the transaction
+commits — a rolled-back order never announces itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import DomainError
+from core.models import EventRow, IdempotencyRow, TimerRow
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.kernel import Kernel
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    name: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class Transaction:
+    def __init__(self, kernel: Kernel, session: AsyncSession) -> None:
+        self.kernel = kernel
+        self.session = session
+        self._events: list[Event] = []
+        self._messages: list[tuple[str, dict[str, Any]]] = []
+        self._callbacks: list[Callable[[], Awaitable[None]]] = []
+
+    def now(self) -> datetime:
+        return self.kernel.clock.now()
+
+    # -- events ------------------------------------------------------------------------------
+    async def emit(self, name: str, payload: dict[str, Any]) -> Event:
+        """Record a domain event. In-transaction handlers run now; the rest after commit."""
+        row = EventRow(name=name, payload=payload, created_at=self.now(), attempts=0)
+        self.session.add(row)
+        await self.session.flush()
+        event = Event(row.id, name, payload, row.created_at)
+        for handler in self.kernel.contributions.handlers.get(name, ()):
+            if handler.in_transaction:
+                await handler.handler(self, event)
+        self._events.append(event)
+        return event
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Send a live message (subscriptions) once the transaction has committed."""
+        self._messages.append((channel, message))
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._callbacks.append(callback)
+
+    # -- timers ------------------------------------------------------------------------------
+    async def schedule(self, job: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None) -> None:
+        """Run ``job`` at ``due_at``. Scheduling the same ``(job, key)`` again moves it."""
+        if job not in self.kernel.contributions.jobs:
+            raise LookupError(f"no component declared the job {job!r}")
+        existing = await self.session.scalar(select(TimerRow).where(TimerRow.job == job, TimerRow.key == key))
+        if existing is None:
+            self.session.add(TimerRow(job=job, key=key, due_at=due_at, payload=payload or {}, state="pending", attempts=0))
+        else:
+            existing.due_at = due_at
+            existing.payload = payload or {}
+            existing.state = "pending"
+            existing.attempts = 0
+        await self.session.flush()
+
+    async def cancel_timer(self, job: str, key: str) -> None:
+        await self.session.execute(
+            update(TimerRow)
+            .where(TimerRow.job == job, TimerRow.key == key, TimerRow.state == "pending")
+            .values(state="cancelled")
+        )
+
+    # -- idempotency ---------------------------------------------------------------------------
+    async def replay(self, scope: str, actor: str, key: str | None, request: Any) -> dict[str, Any] | None:
+        """Claim an idempotency key; return the first result if this is a replay.
+
+        Call before doing the work, and :meth:`remember` the result after. ``request`` is the
+        input; a reuse of the key with a different input is refused rather than silently
+        returning an unrelated result. On PostgreSQL a concurrent twin blocks on the key's row
+        until the first commits, then sees its result.
+        """
+        if not key:
+            return None
+        if len(key) > 200:
+            raise DomainError("KERNEL_INVALID_INPUT", "idempotencyKey is longer than 200 characters", field="idempotencyKey")
+        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+        for _ in range(2):
+            row = await self.session.get(IdempotencyRow, (scope, actor, key))
+            if row is not None:
+                if row.fingerprint != fingerprint:
+                    raise DomainError(
+                        "KERNEL_IDEMPOTENCY_CONFLICT",
+                        "This idempotencyKey was already used for a different request.",
+                        field="idempotencyKey",
+                    )
+                return row.result
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(IdempotencyRow(scope=scope, actor=actor, key=key, fingerprint=fingerprint, created_at=self.now()))
+                return None
+            except IntegrityError:
+                continue  # a twin committed first: read its result
+        raise RuntimeError("idempotency key could be neither claimed nor read")
+
+    async def remember(self, scope: str, actor: str, key: str | None, result: dict[str, Any]) -> None:
+        if not key:
+            return
+        await self.session.execute(
+            update(IdempotencyRow)
+            .where(IdempotencyRow.scope == scope, IdempotencyRow.actor == actor, IdempotencyRow.key == key)
+            .values(result=result)
+        )
+
+    # -- after commit --------------------------------------------------------------------------
+    async def _committed(self) -> None:
+        for channel, message in self._messages:
+            await self.kernel.broadcast.publish(channel, message)
+        if self._events:
+            await self.kernel.events.deliver(self._events)
+        for callback in self._callbacks:
+            await callback()
