@@ -207,7 +207,17 @@ async def dougong_startup(kernel: Kernel) -> None:
 
 @hookspec
 async def dougong_shutdown(kernel: Kernel) -> None:
-    """The kernel is stopping. *after boot*, may be async."""
+    """The kernel is stopping. *after boot*, may be async; called in reverse dependency order.
+
+    Stop what ``dougong_startup`` started and release outside resources. The database is
+    still open when this runs, so a component may flush state.
+
+    Example::
+
+        @hookimpl
+        async def dougong_shutdown(kernel):
+            await kernel.service("live_room").close_listeners()
+    """
 
 
 # Hooks that every component is asked through a Registrar bound to it.

@@ -72,7 +72,7 @@ class Kernel:
         self.db = Database(database_url or blueprint.storage.database)
         self.events = EventBus(self)
         self.timers = TimerService(self)
-        redis_url = redis_url or os.environ.get("REDIS_URL") or None
+        redis_url = redis_url or blueprint.storage.redis or os.environ.get("REDIS_URL") or None
         channel_prefix = f"dougong:{blueprint.brand.slug}:"
         self.broadcast: Broadcaster = RedisBroadcaster(redis_url, channel_prefix) if redis_url else Broadcaster(channel_prefix)
         self.tokens = Tokens(self._secret(), blueprint.brand.slug, blueprint.auth.token_ttl, self.clock.now)

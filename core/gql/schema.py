@@ -142,9 +142,10 @@ def build_schema(kernel: Kernel) -> DougongSchema:
 
     extensions: list[Any] = [
         RequestScope,
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # The caches are shared instances on purpose: a cache built per request caches nothing.
         ParserCache(maxsize=256),
         ValidationCache(maxsize=256),
     ]

@@ -1,0 +1,100 @@
+"""CLI commands that boot a kernel: serve, schema, token, migrate.
+
+Kept apart from the validation commands so that ``dougong validate`` never imports the
+kernel's runtime (strawberry, SQLAlchemy engines) just to check a YAML file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from core.auth import STAFF_ROLES, Actor
+from core.blueprint import BlueprintError
+
+
+def _kernel(path: Path):  # noqa: ANN202
+    from core.kernel import Kernel
+
+    try:
+        return Kernel.from_file(path)
+    except BlueprintError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+
+
+def serve(
+    files: list[Path] = typer.Argument(..., help="One blueprint (served at /graphql) or several (at /brands/<slug>/graphql)."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL and REDIS_URL beyond 1)."),
+    seed_demo: Optional[bool] = typer.Option(None, "--seed-demo/--no-seed-demo", help="Seed demo data into an empty database (default: the blueprint's demo_data)."),
+) -> None:
+    """Serve the blueprints' GraphQL API, /healthz and /metrics."""
+    from core.serve import serve as run
+
+    for path in files:
+        _kernel(path)  # report blueprint problems before uvicorn starts
+    run([str(p) for p in files], host=host, port=port, workers=workers, seed_demo=seed_demo)
+
+
+def schema(file: Path = typer.Argument(..., help="The blueprint.")) -> None:
+    """Print the GraphQL SDL the blueprint produces."""
+    kernel = _kernel(file)
+    sys.stdout.write(kernel.schema.as_str() + "\n")
+
+
+def token(
+    file: Path = typer.Argument(..., help="The blueprint whose brand the token is for."),
+    member: Optional[int] = typer.Option(None, help="Member id."),
+    staff: Optional[int] = typer.Option(None, help="Staff id."),
+    role: list[str] = typer.Option([], help=f"Staff role (repeatable): {', '.join(STAFF_ROLES)}."),
+    store: list[int] = typer.Option([], help="Store id a store clerk works at (repeatable)."),
+    hours: float = typer.Option(24.0, help="Validity in hours."),
+) -> None:
+    """Print a bearer token for development and tests (never for production users)."""
+    if (member is None) == (staff is None):
+        typer.echo("give exactly one of --member or --staff", err=True)
+        raise typer.Exit(2)
+    unknown = [r for r in role if r not in STAFF_ROLES]
+    if unknown:
+        typer.echo(f"unknown role(s): {', '.join(unknown)}; roles are {', '.join(STAFF_ROLES)}", err=True)
+        raise typer.Exit(2)
+    kernel = _kernel(file)
+    actor = Actor("member", member) if member is not None else Actor("staff", staff, frozenset(role or ["admin"]), frozenset(store))
+    typer.echo(kernel.issue_token(actor, timedelta(hours=hours)))
+
+
+def migrate(
+    file: Path = typer.Argument(..., help="The blueprint whose database to migrate."),
+    revision: Optional[str] = typer.Option(None, help="Write the next revision of this component (or 'kernel') instead of upgrading."),
+    message: str = typer.Option("update", "-m", "--message", help="Message of the new revision."),
+) -> None:
+    """Upgrade the blueprint's database to the heads of its components' migration branches."""
+    from core import migrations
+
+    kernel = _kernel(file)
+
+    async def run() -> None:
+        try:
+            if revision:
+                path = await migrations.make_revision(kernel, revision, message)
+                typer.echo(f"wrote {path}" if path else f"{revision}: models and database agree; nothing to write")
+            else:
+                await migrations.upgrade(kernel)
+                typer.echo(f"{file}: at heads {', '.join(sorted(await migrations.current_heads(kernel)))}")
+        finally:
+            await kernel.db.dispose()
+
+    asyncio.run(run())
+
+
+def register(app: typer.Typer) -> None:
+    for command in (serve, schema, token, migrate):
+        app.command()(command)

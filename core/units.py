@@ -1,0 +1,78 @@
+"""Durations and money as consultants write them in blueprints ("30m", "99.00")."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+DURATION_SCHEMA = {
+    "type": "string",
+    "pattern": r"^(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?$",
+    "minLength": 2,
+    "description": "a duration such as 90s, 30m, 24h, 3d, 2w or 1h30m",
+}
+MONEY_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{1,13}(\.\d{1,3})?$",
+    "description": 'an amount in the brand currency written as a decimal string, e.g. "99.00"',
+}
+
+# ISO 4217 minor-unit exponents of the currencies brands here sell in.
+CURRENCY_EXPONENT = {"CNY": 2, "HKD": 2, "MOP": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2, "SGD": 2, "JPY": 0, "KRW": 0}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(str(text).strip()) if text else None
+    if not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration; write it like 30m, 24h, 3d or 1h30m")
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if value <= timedelta(0):
+        raise ValueError(f"{text!r} must be longer than zero")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    parts = []
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
+def _exponent(currency: str) -> int:
+    try:
+        return CURRENCY_EXPONENT[currency]
+    except KeyError:
+        raise ValueError(f"unknown currency {currency!r}; known: {', '.join(sorted(CURRENCY_EXPONENT))}") from None
+
+
+def parse_money(text: str, currency: str) -> int:
+    """``"99.00"`` in CNY → 9900 minor units. Strings only: a float has already lost cents."""
+    if not isinstance(text, str):
+        raise ValueError(f"write amounts as quoted decimal strings like \"99.00\", not {text!r}")
+    exponent = _exponent(currency)
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{text!r} must be a non-negative amount")
+    minor = amount.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{text!r} has more decimals than {currency} allows ({exponent})")
+    return int(minor)
+
+
+def format_money(minor: int, currency: str) -> str:
+    exponent = _exponent(currency)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(int(minor)), 10**exponent)
+    return f"{sign}{whole}.{frac:0{exponent}d}" if exponent else f"{sign}{whole}"
