@@ -282,7 +282,7 @@ def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], locate
                 return default
             problems.append(located.problem(path, f"environment variable {name} is not set",
                                             hint=f"export {name}=… or write ${{{name}:-default}}"))
-            return ""
+            return match.group(0)  # keep the text: an empty value would add a second, misleading problem
         return _ENV.sub(replace, str(node))
     if isinstance(node, str):
         return str(node)
@@ -304,10 +304,12 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
         allowed = list((schema.get("properties") or {}).keys())
         for extra in sorted(set(error.instance) - set(allowed)):
             noun = "setting" if component else "key"
-            owner = f"{component}" if component and path == prefix else _dotted(path) or where
-            yield located.problem(path + (extra,), f"unknown {noun} {extra!r}" + (f" in {owner}" if path != prefix or not component else ""),
-                                  key=True, component=component, hint=closest(extra, allowed) or (f"known: {', '.join(allowed)}" if allowed else f"{owner} takes no settings"),
-                                  setting=_dotted(path + (extra,)))
+            if allowed:
+                hint = closest(extra, allowed) or f"known: {', '.join(allowed)}"
+            else:
+                hint = f"{component or _dotted(path) or where} takes no settings"
+            yield located.problem(path + (extra,), f"unknown {noun} {extra!r}", key=True, component=component,
+                                  hint=hint, setting=_dotted(path + (extra,)))
         return
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)

@@ -38,7 +38,7 @@ class Resolution:
 
 
 def closest(name: str, known: list[str]) -> str | None:
-    matches = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    matches = difflib.get_close_matches(name, known, n=3, cutoff=0.7)
     return f"did you mean {' or '.join(repr(m) for m in matches)}?" if matches else None
 
 
