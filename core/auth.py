@@ -55,8 +55,8 @@ ANONYMOUS = Actor()
 
 class Tokens:
     def __init__(self, secret: str, audience: str, ttl: timedelta, now) -> None:  # noqa: ANN001
-        if len(secret) < 16:
-            raise ValueError("the token secret must be at least 16 characters")
+        if len(secret) < 32:
+            raise ValueError("the token secret must be at least 32 characters (HS256 wants 256 bits)")
         self._secret = secret
         self.audience = audience
         self.ttl = ttl

@@ -27,8 +27,8 @@ its own JSON Schema.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -47,6 +47,8 @@ import core
 from core.units import parse_duration
 from registry.discovery import InstalledComponent, discover
 from registry.resolve import Resolution, closest, resolve
+
+log = logging.getLogger("dougong.blueprint")
 
 SCHEMA: dict[str, Any] = json.loads((Path(__file__).parent / "blueprint_schema.json").read_text(encoding="utf-8"))
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -240,7 +242,10 @@ def _load(
 
     if installed is None:
         installed, discovery_problems = discover()
-        problems += [Problem(file, None, None, text) for text in discovery_problems]
+        # A broken package the blueprint does not use must not fail it; one it uses shows up
+        # below as an unknown component, and `dougong components` lists the breakage.
+        for text in discovery_problems:
+            log.warning("%s", text)
 
     resolution, resolution_problems = resolve(requested, installed, core.__version__) if requested else (None, [])
     for rp in resolution_problems:

@@ -38,7 +38,7 @@ from registry.manifest import Manifest
 
 log = logging.getLogger("dougong.kernel")
 
-DEV_SECRET_PREFIX = "dougong-development-secret-"
+DEV_SECRET_PREFIX = "dougong-development-only-signing-secret-for-"
 
 
 @dataclass(frozen=True)

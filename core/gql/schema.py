@@ -221,7 +221,8 @@ def _check_type_names(kernel: Kernel) -> None:
     for cls, component in roots:
         for found in _reachable(cls):
             definition = found.__strawberry_definition__
-            if getattr(definition, "specialized_type_var_map", None) or definition.is_graphql_generic:
+            # Specialised generics (Connection[Product]) get their names from strawberry.
+            if getattr(definition, "specialized_type_var_map", None) or getattr(definition, "type_var_map", None) or definition.is_graphql_generic:
                 continue
             name = definition.name
             if name in ("Query", "Mutation", "Subscription"):

@@ -104,7 +104,7 @@ async def test_query_limits_refuse_abusive_documents(kernel_factory, hello):
 
 
 async def test_production_mode_closes_introspection_and_graphiql(kernel_factory, hello, monkeypatch):
-    monkeypatch.setenv("BRAND_SECRET", "a-long-production-secret-value")
+    monkeypatch.setenv("BRAND_SECRET", "a-long-production-secret-value-of-40-chars")
     kernel = await kernel_factory(brand("maple", "production: true\nauth: {secret: '${BRAND_SECRET}'}\n"), installed=[hello])
     async with client(create_app([kernel], run_worker=False)) as http:
         body = (await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()

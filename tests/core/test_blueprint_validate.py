@@ -124,11 +124,11 @@ def test_kernel_range_the_component_does_not_accept():
 
 
 def test_unset_environment_variable_and_defaults():
-    text = HEAD + "storage:\n  database: ${BRAND_DB}\nauth:\n  secret: ${SECRET:-a-default-secret-value}\ncomponents:\n  catalog: {}\n"
+    text = HEAD + "storage:\n  database: ${BRAND_DB}\nauth:\n  secret: ${SECRET:-a-default-secret-value-that-is-long-enough}\ncomponents:\n  catalog: {}\n"
     assert problems(text) == ["b.yaml:4:13: storage.database: environment variable BRAND_DB is not set (export BRAND_DB=… or write ${BRAND_DB:-default})"]
     blueprint = load_blueprint("b.yaml", text=text, installed=INSTALLED, env={"BRAND_DB": "postgresql://u@h/maple"})
     assert blueprint.storage.database == "postgresql+asyncpg://u@h/maple"
-    assert blueprint.auth.secret == "a-default-secret-value"
+    assert blueprint.auth.secret == "a-default-secret-value-that-is-long-enough"
 
 
 def test_brand_fields_are_checked():

@@ -1,0 +1,18 @@
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="inventory",
+    version="1.0.0",
+    summary="Stock per SKU and location; one reserve / release / commit service for every seller",
+    hooks="components.inventory.hooks",
+    kernel=">=0.1,<1",
+    depends={"catalog": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "demo_stock": {"type": "integer", "minimum": 0, "default": 100,
+                           "description": "units per SKU the demo data puts on hand"},
+        },
+    },
+)

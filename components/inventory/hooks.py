@@ -1,0 +1,51 @@
+from sqlalchemy import select
+
+from core.hookspecs import hookimpl
+
+from components.inventory import graphql, models
+from components.inventory.service import InventoryService
+
+
+@hookimpl
+def dougong_tables(registrar):
+    for model in (models.Stock, models.ActivityStock, models.Reservation):
+        registrar.table(model)
+
+
+@hookimpl
+def dougong_services(registrar):
+    registrar.service("inventory", InventoryService(registrar.settings))
+
+
+@hookimpl
+def dougong_schema(registrar):
+    registrar.mutation(graphql.Mutation)
+    registrar.extend("Sku", "stock", graphql.sku_stock, "Units available to buy now.")
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("inventory.available", graphql.load_available)
+
+
+@hookimpl
+def dougong_permissions(registrar):
+    registrar.permission(graphql.MANAGE, "Set stock on hand", roles=("admin",))
+
+
+@hookimpl
+def dougong_error_codes(registrar):
+    registrar.error_code("INVENTORY_OUT_OF_STOCK", "Not enough units available; details carry skuId and available.")
+    registrar.error_code("INVENTORY_ACTIVITY_SOLD_OUT", "The activity's own quantity is used up.")
+    registrar.error_code("INVENTORY_BELOW_RESERVED", "Stock cannot go below what is held for unpaid orders.")
+
+
+@hookimpl
+async def dougong_seed_demo(kernel, tx):
+    """Stock every SKU the catalog seeded; the one-off jade bangle gets a single unit."""
+    from components.catalog.models import Product, Sku
+
+    rows = await tx.session.execute(select(Sku.id, Product.title).join(Product, Product.id == Sku.product_id))
+    service = kernel.service("inventory")
+    for sku_id, title in rows.all():
+        await service.set_stock(tx, sku_id, 1 if "翡翠" in title else kernel.settings("inventory")["demo_stock"])

@@ -1,0 +1,10 @@
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="members",
+    version="1.0.0",
+    summary="Members (customers) and staff with roles; development sign-in and identity-provider hook",
+    hooks="components.members.hooks",
+    kernel=">=0.1,<1",
+    settings_schema={"type": "object", "additionalProperties": False, "properties": {}},
+)

@@ -1,0 +1,48 @@
+from core.hookspecs import hookimpl
+
+from components.members import demo, graphql, models
+from components.members.service import MembersService
+
+
+@hookimpl
+def dougong_tables(registrar):
+    registrar.table(models.Member)
+    registrar.table(models.Staff)
+
+
+@hookimpl
+def dougong_services(registrar):
+    registrar.service("members", MembersService())
+
+
+@hookimpl
+def dougong_schema(registrar):
+    registrar.query(graphql.Query)
+    registrar.mutation(graphql.Mutation)
+    registrar.node(graphql.Member, graphql.load_members)
+    registrar.node(graphql.Staff, graphql.load_staff)
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("members.members", graphql.load_members)
+
+
+@hookimpl
+def dougong_permissions(registrar):
+    registrar.permission(graphql.VIEW, "See members and their (masked) phone numbers", roles=("admin",))
+
+
+@hookimpl
+def dougong_error_codes(registrar):
+    registrar.error_code("MEMBERS_SIGN_IN_DISABLED", "Development sign-in is turned off for this brand.")
+    registrar.error_code("MEMBERS_UNKNOWN_PROVIDER", "No identity provider with that name is installed.")
+    registrar.error_code("MEMBERS_SIGN_IN_REJECTED", "The identity provider refused the credential.")
+    registrar.error_code("MEMBERS_INVALID_PHONE", "A phone number is malformed.")
+    registrar.error_code("MEMBERS_INVALID_NICKNAME", "A nickname is too long.")
+    registrar.error_code("MEMBERS_INVALID_ROLE", "A staff role is unknown.")
+
+
+@hookimpl
+async def dougong_seed_demo(kernel, tx):
+    await demo.seed(kernel, tx)
