@@ -1,0 +1,22 @@
+from core.units import DURATION_SCHEMA
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="orders",
+    version="1.0.0",
+    summary="Orders with a price pipeline, payments (sandbox provider), cancel, refund, payment timeout",
+    hooks="components.orders.hooks",
+    kernel=">=0.1,<1",
+    depends={"catalog": ">=1.0,<2", "inventory": ">=1.0,<2", "members": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "payment_timeout": {**DURATION_SCHEMA, "default": "30m"},
+            "max_lines": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+            "max_quantity": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 999},
+            "sandbox_payments": {"type": "boolean", "default": True,
+                                 "description": "offer the sandbox provider (always off in production)"},
+        },
+    },
+)

@@ -1,0 +1,434 @@
+"""Orders' GraphQL surface. A member sees only their own orders; staff need orders.view."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from components.catalog.graphql import Sku
+from components.orders import models
+from core.clock import as_utc
+from core.errors import DomainError
+from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
+
+VIEW, REFUND, FULFIL, MANAGE = "orders.view", "orders.refund", "orders.fulfil", "orders.manage"
+
+
+@strawberry.enum
+class OrderStatus(enum.Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+@strawberry.enum
+class DeliveryType(enum.Enum):
+    SHIPPING = "shipping"
+    PICKUP = "pickup"
+
+
+@strawberry.enum
+class PaymentOutcome(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.type(description="One change the price pipeline made, and who made it.")
+class PriceAdjustment:
+    component: str
+    stage: str
+    label: str
+    amount: Money
+
+
+@strawberry.type(description="Where the order came from: live room, group, guide, share code.")
+class OrderSource:
+    live_room_id: strawberry.ID | None = None
+    group_id: strawberry.ID | None = None
+    guide_id: strawberry.ID | None = None
+    share_code: str | None = None
+    sharer_member_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class OrderLine:
+    id: strawberry.ID
+    title: str
+    quantity: int
+    list_unit_price: Money
+    unit_price: Money
+    adjustments: list[PriceAdjustment]
+    total: Money
+    refunded_quantity: int
+    sku_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The SKU as it is now (null if withdrawn from sale); the line keeps its own title and prices.")
+    async def sku(self, info: strawberry.Info) -> Sku | None:
+        return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+
+@strawberry.type(description="A payment attempt.")
+class OrderPayment:
+    id: strawberry.ID
+    provider: str
+    amount: Money
+    status: str
+    created_at: datetime
+
+
+@strawberry.type(description="A member's order.")
+class Order(Node):
+    status: OrderStatus
+    kind: str
+    subtotal: Money
+    adjustments_total: Money
+    total: Money
+    refunded: Money
+    order_adjustments: list[PriceAdjustment]
+    delivery_type: DeliveryType
+    store_id: int | None
+    source: OrderSource
+    created_at: datetime
+    paid_at: datetime | None
+    payment_due_at: datetime | None
+    cancel_reason: str | None
+    member_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def lines(self, info: strawberry.Info) -> list[OrderLine]:
+        return await info.context.loader("orders.lines").load(self.pk)
+
+    @strawberry.field
+    async def payments(self, info: strawberry.Info) -> list[OrderPayment]:
+        return await info.context.loader("orders.payments").load(self.pk)
+
+
+def _adjustments(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
+    return [PriceAdjustment(component=a["component"], stage=a["stage"], label=a["label"], amount=money(a["amountMinor"], currency))
+            for a in items or []]
+
+
+def _source(data: dict[str, Any]) -> OrderSource:
+    return OrderSource(
+        live_room_id=data.get("liveRoomId"), group_id=data.get("groupId"), guide_id=data.get("guideId"),
+        share_code=data.get("shareCode"), sharer_member_id=data.get("sharerMemberId"),
+    )
+
+
+def order_node(row: models.Order) -> Order:
+    c = row.currency
+    return Order(
+        pk=row.id, status=OrderStatus(row.status), kind=row.kind, subtotal=money(row.subtotal_minor, c),
+        adjustments_total=money(row.adjustments_minor, c), total=money(row.total_minor, c), refunded=money(row.refunded_minor, c),
+        order_adjustments=_adjustments(row.order_adjustments, c), delivery_type=DeliveryType(row.delivery_type),
+        store_id=row.store_id, source=_source(row.source or {}), created_at=as_utc(row.created_at),
+        paid_at=as_utc(row.paid_at) if row.paid_at else None,
+        payment_due_at=as_utc(row.payment_due_at) if row.payment_due_at and row.status == "pending_payment" else None,
+        cancel_reason=row.cancel_reason, member_pk=row.member_id,
+    )
+
+
+def line_node(row: models.OrderLine, currency: str) -> OrderLine:
+    return OrderLine(
+        id=strawberry.ID(str(row.id)), title=row.title, quantity=row.quantity,
+        list_unit_price=money(row.list_unit_price_minor, currency), unit_price=money(row.unit_price_minor, currency),
+        adjustments=_adjustments([a for a in row.adjustments or []], currency), total=money(row.total_minor, currency),
+        refunded_quantity=row.refunded_quantity, sku_pk=row.sku_id,
+    )
+
+
+def may_see(ctx: Context, member_id: int) -> bool:
+    return (ctx.actor.is_member and ctx.actor.id == member_id) or (ctx.actor.is_staff and ctx.can(VIEW))
+
+
+async def load_orders(ctx: Context, keys: list[int]) -> list[Order | None]:
+    session = await ctx.session()
+    rows = {r.id: r for r in (await session.scalars(select(models.Order).where(models.Order.id.in_(keys)))).all()}
+    return [order_node(rows[k]) if k in rows and may_see(ctx, rows[k].member_id) else None for k in keys]
+
+
+async def load_lines(ctx: Context, order_ids: list[int]) -> list[list[OrderLine]]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = await session.scalars(select(models.OrderLine).where(models.OrderLine.order_id.in_(order_ids)).order_by(models.OrderLine.id))
+    grouped: dict[int, list[OrderLine]] = defaultdict(list)
+    for row in rows.all():
+        grouped[row.order_id].append(line_node(row, currency))
+    return [grouped.get(k, []) for k in order_ids]
+
+
+async def load_payments(ctx: Context, order_ids: list[int]) -> list[list[OrderPayment]]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = await session.scalars(select(models.Payment).where(models.Payment.order_id.in_(order_ids)).order_by(models.Payment.id))
+    grouped: dict[int, list[OrderPayment]] = defaultdict(list)
+    for row in rows.all():
+        grouped[row.order_id].append(OrderPayment(id=strawberry.ID(str(row.id)), provider=row.provider,
+                                                  amount=money(row.amount_minor, currency), status=row.status,
+                                                  created_at=as_utc(row.created_at)))
+    return [grouped.get(k, []) for k in order_ids]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in member's orders, newest first.")
+    async def my_orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                        status: OrderStatus | None = None) -> Connection[Order]:
+        ctx: Context = info.context
+        member_id = ctx.require_member()
+        stmt = select(models.Order).where(models.Order.member_id == member_id)
+        if status is not None:
+            stmt = stmt.where(models.Order.status == status.value)
+        page = await fetch_page(await ctx.session(), stmt, models.Order.id, first, after, descending=True)
+        return connection(page, order_node)
+
+    @strawberry.field(description="One order: the member's own, or any for staff with orders.view.")
+    async def order(self, info: strawberry.Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+        return await info.context.loader("orders.orders").load(decode_id(id, "Order", field="id"))
+
+    @strawberry.field(description="Staff: all orders, newest first.")
+    async def orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                     status: OrderStatus | None = None, member_id: strawberry.ID | None = None) -> Connection[Order]:
+        ctx: Context = info.context
+        ctx.require(VIEW)
+        stmt = select(models.Order)
+        if status is not None:
+            stmt = stmt.where(models.Order.status == status.value)
+        if member_id is not None:
+            stmt = stmt.where(models.Order.member_id == decode_id(member_id, "Member", field="memberId"))
+        page = await fetch_page(await ctx.session(), stmt, models.Order.id, first, after, descending=True)
+        return connection(page, order_node)
+
+
+@strawberry.input
+class OrderLineInput:
+    sku_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class OrderSourceInput:
+    live_room_id: strawberry.ID | None = None
+    group_id: strawberry.ID | None = None
+    guide_id: strawberry.ID | None = None
+    share_code: str | None = None
+    sharer_member_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class CreateOrderInput:
+    lines: list[OrderLineInput]
+    delivery_type: DeliveryType = DeliveryType.SHIPPING
+    store_id: int | None = None
+    source: OrderSourceInput | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class PayOrderInput:
+    order_id: strawberry.ID
+    provider: str = "sandbox"
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SandboxSettlePaymentInput:
+    payment_id: strawberry.ID
+    outcome: PaymentOutcome = PaymentOutcome.SUCCEEDED
+
+
+@strawberry.input
+class OrderIdInput:
+    order_id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.input
+class RefundLineInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class RefundOrderInput:
+    order_id: strawberry.ID
+    lines: list[RefundLineInput] | None = None
+    reason: str = "refund"
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class OrderPayload(Payload):
+    order: Order | None = None
+
+
+@strawberry.type
+class PayOrderPayload(Payload):
+    order: Order | None = None
+    payment: OrderPayment | None = None
+    client_payload: strawberry.scalars.JSON | None = None
+
+
+def _orders(ctx: Context):  # noqa: ANN202
+    return ctx.kernel.service("orders")
+
+
+async def _order_payload(ctx: Context, result: dict | None, errors: list) -> OrderPayload:
+    if errors:
+        return OrderPayload(user_errors=errors)
+    return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
+
+
+async def _own_order(ctx: Context, tx: Any, order_id: int) -> models.Order:
+    """The order if the caller is its member (or staff who may manage orders); else not found."""
+    order = await _orders(ctx).get(tx, order_id)
+    if ctx.actor.is_member and order.member_id == ctx.actor.id:
+        return order
+    if ctx.actor.is_staff and ctx.can(MANAGE):
+        return order
+    if ctx.actor.kind == "anonymous":
+        ctx.require_member()
+    raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+
+
+def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    data = {"liveRoomId": source.live_room_id, "groupId": source.group_id, "guideId": source.guide_id,
+            "shareCode": source.share_code, "sharerMemberId": source.sharer_member_id}
+    if source.share_code is not None and len(source.share_code) > 64:
+        raise DomainError("KERNEL_INVALID_INPUT", "A share code has at most 64 characters.", field="input.source.shareCode")
+    return {k: str(v) for k, v in data.items() if v is not None}
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.")
+    async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        request = {"lines": [(str(l.sku_id), l.quantity) for l in input.lines], "delivery": input.delivery_type.value,
+                   "store": input.store_id, "source": _source_input(input.source) if input.source else {}}
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
+            order_id = await _orders(ctx).create_order(
+                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, store_id=input.store_id,
+                source=_source_input(input.source), idempotency_key=input.idempotency_key,
+            )
+            return {"orderId": order_id}
+
+        result, errors = await run_mutation(ctx, work, idempotency=("orders.create", input.idempotency_key, request))
+        return await _order_payload(ctx, result, errors)
+
+    @strawberry.mutation(description="Member: start paying an order with a provider (sandbox in development).")
+    async def pay_order(self, info: strawberry.Info, input: PayOrderInput) -> PayOrderPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
+            payment = await _orders(ctx).start_payment(tx, order.id, input.provider)
+            return {"orderId": order.id, "paymentId": payment.id, "providerRef": payment.provider_ref}
+
+        result, errors = await run_mutation(ctx, work, idempotency=("orders.pay", input.idempotency_key, [str(input.order_id), input.provider]))
+        if errors:
+            return PayOrderPayload(user_errors=errors)
+        payments = await load_payments(ctx, [result["orderId"]])
+        payment = next((p for p in payments[0] if p.id == str(result["paymentId"])), None)
+        return PayOrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0], payment=payment,
+                               client_payload={"sandbox": input.provider == "sandbox", "providerRef": result["providerRef"]})
+
+    @strawberry.mutation(description="Development: act as the sandbox provider's callback for a payment.")
+    async def sandbox_settle_payment(self, info: strawberry.Info, input: SandboxSettlePaymentInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        service = _orders(ctx)
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            if not input.payment_id.isdigit():
+                raise DomainError("KERNEL_INVALID_ID", "Not a payment id.", field="input.paymentId")
+            payment = await tx.session.get(models.Payment, int(input.payment_id))
+            if payment is None or payment.provider != "sandbox":
+                raise DomainError("KERNEL_NOT_FOUND", "No such sandbox payment.", field="input.paymentId")
+            service.provider("sandbox")  # refuses in production
+            order = await _own_order(ctx, tx, payment.order_id)
+            if input.outcome is PaymentOutcome.FAILED:
+                await service.payment_failed(tx, "sandbox", payment.provider_ref)
+                return {"orderId": order.id, "took": False}
+            took = await service.mark_paid(tx, order.id, provider="sandbox", provider_ref=payment.provider_ref,
+                                           amount_minor=payment.amount_minor)
+            return {"orderId": order.id, "took": took}
+
+        result, errors = await run_mutation(ctx, work)
+        payload = await _order_payload(ctx, result, errors)
+        if result is not None and input.outcome is PaymentOutcome.SUCCEEDED and not result["took"]:
+            from core.gql import UserError
+
+            payload.user_errors.append(UserError(code="ORDERS_NOT_PAYABLE", field="input.paymentId",
+                                                 message="The order could not take this payment; it was refunded."))
+        return payload
+
+    @strawberry.mutation(description="Member (own unpaid order) or staff: cancel; held stock is released.")
+    async def cancel_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
+            await _orders(ctx).cancel(tx, order.id, reason=(input.reason or "cancelled by " + ctx.actor.kind)[:100], by=ctx.actor)
+            return {"orderId": order.id}
+
+        return await _order_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Staff: refund a paid order, whole or some units of some lines; stock returns.")
+    async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason]
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(REFUND)
+            order_id = decode_id(input.order_id, "Order", field="input.orderId")
+            lines = None
+            if input.lines is not None:
+                lines = []
+                for i, line in enumerate(input.lines):
+                    if not str(line.line_id).isdigit():
+                        raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
+                    lines.append((int(line.line_id), line.quantity))
+            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason)
+            return {"orderId": order_id}
+
+        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.refund", input.idempotency_key, request)))
+
+    @strawberry.mutation(description="Staff: mark a paid order shipped or handed over.")
+    async def fulfil_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(FULFIL)
+            order_id = decode_id(input.order_id, "Order", field="input.orderId")
+            await _orders(ctx).fulfil(tx, order_id)
+            return {"orderId": order_id}
+
+        return await _order_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Member (confirming receipt) or staff: complete a fulfilled order.")
+    async def complete_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            order_id = decode_id(input.order_id, "Order", field="input.orderId")
+            if ctx.actor.is_staff:
+                ctx.require(FULFIL)
+            else:
+                await _own_order(ctx, tx, order_id)
+            await _orders(ctx).complete(tx, order_id, by=ctx.actor)
+            return {"orderId": order_id}
+
+        return await _order_payload(ctx, *await run_mutation(ctx, work))

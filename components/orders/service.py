@@ -1,0 +1,323 @@
+"""Order rules: creation through the price pipeline, the state machine, payments, refunds.
+
+States::
+
+    pending_payment ──pay──▶ paid ──fulfil──▶ fulfilled ──complete──▶ completed
+          │                   │                   │
+          └─cancel/timeout─▶ cancelled            └──────refund──────▶ refunded
+                              paid ──refund (all lines)──▶ refunded
+
+Every transition is a conditional UPDATE on the current status, so two racing requests (a
+payment callback and the timeout timer) cannot both win.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Mapping
+
+from sqlalchemy import select, update
+
+from components.orders.models import Order, OrderLine, Payment, Refund
+from components.orders.payments import SandboxProvider
+from components.orders.pricing import Draft, DraftLine, run_pipeline
+from core.auth import Actor
+from core.errors import DomainError
+from core.transaction import Transaction
+from core.units import parse_duration
+
+TIMEOUT_JOB = "orders.payment_timeout"
+SOURCE_KEYS = ("liveRoomId", "groupId", "guideId", "shareCode", "sharerMemberId")
+
+FulfilmentGuard = Callable[[Transaction, Order], Awaitable[str | None]]
+
+
+class OrdersService:
+    def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
+        self.kernel = kernel
+        self.payment_timeout = parse_duration(settings.get("payment_timeout", "30m"))
+        self.max_lines = int(settings.get("max_lines", 50))
+        self.max_quantity = int(settings.get("max_quantity", 999))
+        self._guards: list[tuple[str, FulfilmentGuard]] = []
+
+    def add_fulfilment_guard(self, name: str, guard: FulfilmentGuard) -> None:
+        """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
+        (group_buy refuses to ship a group order before its group succeeded)."""
+        self._guards.append((name, guard))
+
+    async def fulfilment_refusal(self, tx: Transaction, order: Order) -> str | None:
+        for _name, guard in self._guards:
+            refusal = await guard(tx, order)
+            if refusal:
+                return refusal
+        return None
+
+    # -- creation ------------------------------------------------------------------------------
+    async def create_order(
+        self,
+        tx: Transaction,
+        *,
+        member_id: int,
+        lines: list[tuple[int, int]],
+        delivery_type: str = "shipping",
+        store_id: int | None = None,
+        source: Mapping[str, Any] | None = None,
+        kind: str = "plain",
+        attributes: Mapping[str, Any] | None = None,
+        activity: tuple[str, str] | None = None,
+        location_id: int = 0,
+        payment_timeout: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        kernel = self.kernel
+        if not lines:
+            raise DomainError("ORDERS_EMPTY", "An order needs at least one line.", field="input.lines")
+        if len(lines) > self.max_lines:
+            raise DomainError("ORDERS_TOO_MANY_LINES", f"An order has at most {self.max_lines} lines.", field="input.lines")
+        if delivery_type not in ("shipping", "pickup"):
+            raise DomainError("KERNEL_INVALID_INPUT", "Delivery is shipping or pickup.", field="input.deliveryType")
+        if delivery_type == "pickup" and store_id is None:
+            raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders name the store.", field="input.storeId")
+        for index, (_sku, quantity) in enumerate(lines):
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
+                raise DomainError("ORDERS_INVALID_QUANTITY", f"A quantity is a whole number from 1 to {self.max_quantity}.",
+                                  field=f"input.lines[{index}].quantity")
+        if await kernel.service("members").member(tx.session, member_id) is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="memberId")
+        skus = await kernel.service("catalog").skus(tx.session, [sku for sku, _ in lines])
+        draft_lines = []
+        for index, (sku_id, quantity) in enumerate(lines):
+            sku = skus.get(sku_id)
+            if sku is None or not sku.on_sale:
+                raise DomainError("ORDERS_SKU_UNAVAILABLE", "That product is not on sale.", field=f"input.lines[{index}].skuId")
+            title = f"{sku.product_title} · {sku.title}"
+            draft_lines.append(DraftLine(sku_id, title, quantity, sku.price_minor, sku.price_minor))
+        clean_source = {k: v for k, v in (source or {}).items() if k in SOURCE_KEYS and v is not None}
+        draft = Draft(
+            member_id=member_id, kind=kind, currency=kernel.blueprint.brand.currency, delivery_type=delivery_type,
+            store_id=store_id, source=clean_source, attributes=dict(attributes or {}), lines=draft_lines,
+        )
+        await run_pipeline(tx, draft)
+
+        now = tx.now()
+        order = Order(
+            member_id=member_id, status="pending_payment", kind=kind, currency=draft.currency,
+            subtotal_minor=draft.subtotal_minor, adjustments_minor=draft.total_minor - draft.subtotal_minor,
+            total_minor=draft.total_minor, refunded_minor=0, delivery_type=delivery_type, store_id=store_id,
+            location_id=location_id, source=clean_source, attributes=draft.attributes,
+            order_adjustments=draft.order_adjustments, idempotency_key=idempotency_key,
+            payment_due_at=now + (payment_timeout or self.payment_timeout), created_at=now,
+        )
+        tx.session.add(order)
+        await tx.session.flush()
+        inventory = kernel.service("inventory")
+        for index, line in enumerate(draft.lines):
+            reservation = await inventory.reserve(
+                tx, line.sku_id, line.quantity, reason=f"order:{kind}", ref=f"order:{order.id}",
+                location_id=location_id, activity=activity, field=f"input.lines[{index}]",
+            )
+            tx.session.add(OrderLine(
+                order_id=order.id, sku_id=line.sku_id, title=line.title, quantity=line.quantity,
+                list_unit_price_minor=line.list_unit_price_minor, unit_price_minor=line.unit_price_minor,
+                adjustments=line.adjustments, total_minor=line.total_minor, refunded_quantity=0, refunded_minor=0,
+                reservation_id=reservation,
+            ))
+        await tx.session.flush()
+        await tx.emit("order.created", self.event(order))
+        if order.total_minor == 0:
+            # Fully covered (points, a free gift): nothing to wait for.
+            await self.mark_paid(tx, order.id, provider="none", provider_ref=f"free:{order.id}", amount_minor=0)
+        else:
+            await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
+        return order.id
+
+    # -- reading ---------------------------------------------------------------------------------
+    async def get(self, tx: Transaction, order_id: int, *, lock: bool = True) -> Order:
+        order = await tx.session.get(Order, order_id, with_for_update=lock and tx.kernel.db.is_postgresql, populate_existing=True)
+        if order is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+        return order
+
+    async def lines(self, tx: Transaction, order_id: int) -> list[OrderLine]:
+        return list((await tx.session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
+
+    def event(self, order: Order, **extra: Any) -> dict[str, Any]:
+        return {
+            "orderId": order.id, "memberId": order.member_id, "kind": order.kind, "status": order.status,
+            "totalMinor": order.total_minor, "currency": order.currency, "deliveryType": order.delivery_type,
+            "storeId": order.store_id, "source": dict(order.source or {}), "attributes": dict(order.attributes or {}), **extra,
+        }
+
+    async def _move(self, tx: Transaction, order: Order, allowed: tuple[str, ...], to: str, **values: Any) -> None:
+        """Change status only if it is still one of ``allowed`` (a conditional update)."""
+        moved = await tx.session.execute(
+            update(Order).where(Order.id == order.id, Order.status.in_(allowed)).values(status=to, **values)
+        )
+        if moved.rowcount != 1:
+            current = (await tx.session.execute(select(Order.status).where(Order.id == order.id))).scalar()
+            raise DomainError(
+                "ORDERS_ILLEGAL_TRANSITION", f"An order that is {current} cannot become {to}.",
+                field="input.orderId", status=current,
+            )
+        await tx.session.refresh(order)
+
+    # -- payments -----------------------------------------------------------------------------------
+    async def start_payment(self, tx: Transaction, order_id: int, provider_name: str) -> Payment:
+        order = await self.get(tx, order_id)
+        if order.status != "pending_payment":
+            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid.",
+                              field="input.orderId", status=order.status)
+        provider = self.provider(provider_name)
+        payment = Payment(order_id=order.id, provider=provider_name, provider_ref=f"{provider_name}-{secrets.token_hex(12)}",
+                          amount_minor=order.total_minor, status="pending", created_at=tx.now())
+        tx.session.add(payment)
+        await tx.session.flush()
+        await provider.start(tx, order, payment)
+        return payment
+
+    def provider(self, name: str) -> Any:
+        if name == "sandbox":
+            if self.kernel.blueprint.production or not self.kernel.settings("orders").get("sandbox_payments", True):
+                raise DomainError("ORDERS_UNKNOWN_PROVIDER", "The sandbox provider is off for this brand.", field="input.provider")
+            return SandboxProvider()
+        found = self.kernel.pm.hook.dougong_payment_provider(kernel=self.kernel, provider=name)
+        if found is None:
+            raise DomainError("ORDERS_UNKNOWN_PROVIDER", f"No payment provider named {name!r} is installed.", field="input.provider")
+        return found
+
+    async def payment_failed(self, tx: Transaction, provider: str, provider_ref: str) -> None:
+        await tx.session.execute(
+            update(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref, Payment.status == "pending")
+            .values(status="failed", settled_at=tx.now())
+        )
+
+    async def mark_paid(self, tx: Transaction, order_id: int, *, provider: str, provider_ref: str, amount_minor: int) -> bool:
+        """A provider confirmed payment. Idempotent per (provider, provider_ref): a replayed
+        callback changes nothing. Returns False when the order could not take the money (it
+        was cancelled meanwhile): the payment is then refunded at once, never kept."""
+        order = await self.get(tx, order_id)
+        payment = await tx.session.scalar(select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref))
+        if payment is not None and payment.status in ("succeeded", "refunded"):
+            return payment.status == "succeeded"
+        if payment is None:
+            payment = Payment(order_id=order.id, provider=provider, provider_ref=provider_ref, amount_minor=amount_minor,
+                              status="pending", created_at=tx.now())
+            tx.session.add(payment)
+        if payment.order_id != order.id:
+            raise DomainError("ORDERS_PAYMENT_MISMATCH", "That payment belongs to another order.", field="input.paymentId")
+        if amount_minor != order.total_minor:
+            raise DomainError("ORDERS_PAYMENT_MISMATCH", "The amount paid differs from the order total.", field="input.paymentId",
+                              expectedMinor=order.total_minor, paidMinor=amount_minor)
+        payment.settled_at = tx.now()
+        if order.status != "pending_payment":
+            payment.status = "refunded"
+            tx.session.add(Refund(order_id=order.id, amount_minor=amount_minor, lines=[], created_at=tx.now(),
+                                  reason=f"payment arrived for a {order.status} order", provider_ref=provider_ref))
+            await tx.emit("order.payment_returned", self.event(order, amountMinor=amount_minor))
+            return False
+        payment.status = "succeeded"
+        await self._move(tx, order, ("pending_payment",), "paid", paid_at=tx.now())
+        inventory = self.kernel.service("inventory")
+        for line in await self.lines(tx, order.id):
+            if line.reservation_id is not None:
+                await inventory.commit(tx, line.reservation_id)
+        await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
+        await tx.emit("order.paid", self.event(order, provider=provider))
+        return True
+
+    # -- cancel, refund, fulfil, complete ---------------------------------------------------------------
+    async def cancel(self, tx: Transaction, order_id: int, *, reason: str, by: Actor | None = None) -> None:
+        order = await self.get(tx, order_id)
+        if by is not None and by.is_member and by.id != order.member_id:
+            raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+        await self._move(tx, order, ("pending_payment",), "cancelled", cancelled_at=tx.now(), cancel_reason=reason[:100])
+        inventory = self.kernel.service("inventory")
+        for line in await self.lines(tx, order.id):
+            if line.reservation_id is not None:
+                await inventory.release(tx, line.reservation_id)
+        await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
+        await tx.emit("order.cancelled", self.event(order, reason=reason))
+
+    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str) -> int:
+        """Refund whole lines or some of their units; returns the amount refunded.
+
+        Each unit of a line is worth ``total // quantity``; the line's last refunded unit takes
+        the remainder, so refunding every unit one by one returns exactly the line total."""
+        order = await self.get(tx, order_id)
+        if order.status not in ("paid", "fulfilled"):
+            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.",
+                              field="input.orderId", status=order.status)
+        order_lines = {line.id: line for line in await self.lines(tx, order.id)}
+        wanted = lines if lines is not None else [(lid, l.quantity - l.refunded_quantity) for lid, l in order_lines.items()]
+        inventory = self.kernel.service("inventory")
+        refunded_lines, amount = [], 0
+        for index, (line_id, quantity) in enumerate(wanted):
+            line = order_lines.get(line_id)
+            if line is None:
+                raise DomainError("ORDERS_UNKNOWN_LINE", "That line is not part of this order.", field=f"input.lines[{index}].lineId")
+            left = line.quantity - line.refunded_quantity
+            if quantity == 0 and lines is None:
+                continue
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0 or quantity > left:
+                raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.",
+                                  field=f"input.lines[{index}].quantity")
+            if quantity == left:
+                line_amount = line.total_minor - line.refunded_minor
+            else:
+                line_amount = (line.total_minor // line.quantity) * quantity
+            line.refunded_quantity += quantity
+            line.refunded_minor += line_amount
+            amount += line_amount
+            if line.reservation_id is not None:
+                await inventory.restock(tx, line.reservation_id, quantity)
+            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount})
+        if not refunded_lines:
+            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
+        everything = all(l.refunded_quantity == l.quantity for l in order_lines.values())
+        if everything:
+            # Order-level adjustments (a delivery fee) go back with the last line.
+            amount = order.total_minor - order.refunded_minor
+        provider_ref = await self._refund_money(tx, order, amount)
+        tx.session.add(Refund(order_id=order.id, amount_minor=amount, lines=refunded_lines, reason=reason[:500],
+                              provider_ref=provider_ref, created_at=tx.now()))
+        values: dict[str, Any] = {"refunded_minor": order.refunded_minor + amount}
+        if everything:
+            await self._move(tx, order, ("paid", "fulfilled"), "refunded", refunded_at=tx.now(), **values)
+        else:
+            await tx.session.execute(update(Order).where(Order.id == order.id).values(**values))
+            await tx.session.refresh(order)
+        await tx.session.flush()
+        await tx.emit("order.refunded", self.event(order, amountMinor=amount, lines=refunded_lines, full=everything, reason=reason))
+        return amount
+
+    async def _refund_money(self, tx: Transaction, order: Order, amount: int) -> str | None:
+        payment = await tx.session.scalar(
+            select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded").order_by(Payment.id.desc())
+        )
+        if payment is None or amount == 0 or payment.provider == "none":
+            return None
+        # Money taken through the sandbox goes back through it even if the brand since turned it off.
+        provider = SandboxProvider() if payment.provider == "sandbox" else self.provider(payment.provider)
+        return await provider.refund(tx, order, payment, amount)
+
+    async def fulfil(self, tx: Transaction, order_id: int) -> None:
+        order = await self.get(tx, order_id)
+        if order.status == "paid":
+            refusal = await self.fulfilment_refusal(tx, order)
+            if refusal:
+                raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
+        await self._move(tx, order, ("paid",), "fulfilled", fulfilled_at=tx.now())
+        await tx.emit("order.fulfilled", self.event(order))
+
+    async def complete(self, tx: Transaction, order_id: int, *, by: Actor | None = None) -> None:
+        order = await self.get(tx, order_id)
+        if by is not None and by.is_member and by.id != order.member_id:
+            raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+        await self._move(tx, order, ("fulfilled",), "completed", completed_at=tx.now())
+        await tx.emit("order.completed", self.event(order))
+
+    async def on_payment_timeout(self, tx: Transaction, timer: Any) -> None:
+        order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
+        if order is not None and order.status == "pending_payment":
+            await self.cancel(tx, order.id, reason="payment_timeout")
