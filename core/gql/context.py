@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,20 +16,49 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.kernel import Kernel
 
 
+class SerialSession:
+    """The request's read session, safe for concurrently resolved fields.
+
+    GraphQL resolves sibling fields concurrently, but an AsyncSession allows one operation
+    at a time. Queueing them on a lock keeps one connection per request (DataLoaders already
+    batch, so there are few statements to queue)."""
+
+    _SERIALISED = ("execute", "scalar", "scalars", "get", "stream", "stream_scalars")
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._session, name)
+        if name not in self._SERIALISED:
+            return attribute
+
+        async def serialised(*args: Any, **kwargs: Any) -> Any:
+            async with self._lock:
+                return await attribute(*args, **kwargs)
+
+        return serialised
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._session.close()
+
+
 class Context(BaseContext):
     def __init__(self, kernel: Kernel, actor: Actor = ANONYMOUS) -> None:
         super().__init__()
         self.kernel = kernel
         self.actor = actor
-        self._session: AsyncSession | None = None
+        self._session: SerialSession | None = None
         self._loaders: dict[str, DataLoader] = {}
 
     # -- storage -------------------------------------------------------------------------------
     async def session(self) -> AsyncSession:
         """The request's read session, opened on first use and closed when the request ends."""
         if self._session is None:
-            self._session = self.kernel.db.read_sessions()
-        return self._session
+            self._session = SerialSession(self.kernel.db.read_sessions())
+        return self._session  # type: ignore[return-value]  (an AsyncSession in all but name)
 
     async def reset_session(self) -> None:
         if self._session is not None:

@@ -36,7 +36,10 @@ def from_global_id(global_id: str) -> tuple[str, str]:
 
 def decode_id(global_id: str, expected_type: str, field: str | None = None) -> int:
     """The integer primary key behind a global id of ``expected_type``, or a typed error."""
-    type_name, pk = from_global_id(str(global_id))
+    try:
+        type_name, pk = from_global_id(str(global_id))
+    except DomainError:
+        raise DomainError("KERNEL_INVALID_ID", f"expected the id of a {expected_type}", field=field) from None
     if type_name != expected_type or not pk.isdigit() or len(pk) > 18:
         raise DomainError("KERNEL_INVALID_ID", f"expected the id of a {expected_type}", field=field)
     return int(pk)
