@@ -2,8 +2,8 @@
 
 Each component keeps its revisions in ``<package>/migrations/`` (the kernel's in
 ``core/kernel_migrations/``); the first revision of a component carries the branch label of
-its name and depends on the current heads of its dependencies' branches, so foreign keys to a
-dependency's tables always find them. A blueprint's database is upgraded to the heads of just
+its name. Branches are upgraded one by one in the blueprint's dependency order, so foreign keys
+to a dependency's tables always find them. A blueprint's database is upgraded to the heads of just
 the components it loads — ``dougong migrate FILE``, unattended — and ``kernel.start()`` does
 the same before serving.
 
@@ -55,9 +55,9 @@ def owned_tables(kernel: Kernel, branch: str) -> list:
     return [c.value for name, c in kernel.contributions.tables.items() if c.component == branch]
 
 
-def unmanaged_tables(kernel: Kernel) -> list:
+def unmanaged_tables(kernel: Kernel, skip: frozenset[str] = frozenset()) -> list:
     """Tables of loaded components that ship no migrations: created directly."""
-    managed = set(migration_folders(kernel))
+    managed = set(migration_folders(kernel)) | skip
     return [c.value for c in kernel.contributions.tables.values() if c.component not in managed]
 
 
@@ -66,24 +66,30 @@ def _script(kernel: Kernel) -> ScriptDirectory:
     return ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in folders.values()])
 
 
-def _upgrade_sync(connection: Any, script: ScriptDirectory, is_sqlite: bool) -> None:
-    def steps(revision, _context):  # noqa: ANN001, ANN202
-        return script._upgrade_revs("heads", revision)
+def _upgrade_sync(connection: Any, script: ScriptDirectory, is_sqlite: bool, branches: list[str]) -> None:
+    # Branch by branch in the blueprint's dependency order, so a component's foreign keys find
+    # its dependencies' tables. (Alembic's depends_on between branch heads confuses its head
+    # bookkeeping, and the order is ours to know anyway.)
+    for branch in branches:
+        target = f"{branch}@head"
 
-    config = Config()
-    with EnvironmentContext(config, script, fn=steps, destination_rev="heads") as env:
-        env.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE, render_as_batch=is_sqlite)
-        with env.begin_transaction():
-            env.run_migrations()
+        def steps(revision, _context, target=target):  # noqa: ANN001, ANN202
+            return script._upgrade_revs(target, revision)
+
+        with EnvironmentContext(Config(), script, fn=steps, destination_rev=target) as env:
+            env.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE, render_as_batch=is_sqlite)
+            with env.begin_transaction():
+                env.run_migrations()
 
 
-async def upgrade(kernel: Kernel) -> None:
-    """Bring the database to the heads of the kernel's and the loaded components' branches."""
+async def upgrade(kernel: Kernel, *, skip: frozenset[str] = frozenset()) -> None:
+    """Bring the database to the heads of the kernel's and the loaded components' branches.
+    ``skip``: components whose tables must not be created directly (a revision is being written)."""
     script = _script(kernel)
     async with kernel.db.write_slot():
         async with kernel.db.write_engine.begin() as conn:
-            await conn.run_sync(_upgrade_sync, script, kernel.db.is_sqlite)
-    await kernel.db.create_tables(unmanaged_tables(kernel))
+            await conn.run_sync(_upgrade_sync, script, kernel.db.is_sqlite, list(migration_folders(kernel)))
+    await kernel.db.create_tables(unmanaged_tables(kernel, skip))
 
 
 async def current_heads(kernel: Kernel) -> set[str]:
@@ -114,7 +120,7 @@ async def make_revision(kernel: Kernel, branch: str, message: str) -> Path | Non
     (upgraded to heads first). Returns the new file, or None when nothing changed."""
     if branch != KERNEL_BRANCH and branch not in kernel.components:
         raise LookupError(f"component {branch!r} is not loaded by this blueprint")
-    await upgrade(kernel)
+    await upgrade(kernel, skip=frozenset({branch}))
     produced = await pending_changes(kernel, branch)
     if produced.upgrade_ops.is_empty():
         return None
@@ -126,18 +132,12 @@ async def make_revision(kernel: Kernel, branch: str, message: str) -> Path | Non
     folder.mkdir(exist_ok=True)
     script = ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in {**migration_folders(kernel), branch: folder}.values()])
     has_branch = any(branch in (rev.branch_labels or ()) for rev in script.walk_revisions())
-    depends_on = None
-    if not has_branch and branch != KERNEL_BRANCH:
-        deps = [KERNEL_BRANCH, *sorted(kernel.components[branch].manifest.depends)]
-        depends_on = [f"{d}@head" for d in deps if d in migration_folders(kernel)]
-        depends_on = [script.get_revision(d).revision for d in depends_on] or None
     script.generate_revision(
         uuid.uuid4().hex[:12],
         message,
         head=f"{branch}@head" if has_branch else "base",
         branch_labels=None if has_branch else [branch],
         version_path=str(folder),
-        depends_on=depends_on,
         upgrades=render_python_code(produced.upgrade_ops, render_as_batch=True),
         downgrades=render_python_code(produced.downgrade_ops, render_as_batch=True),
         component=branch,
