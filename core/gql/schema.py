@@ -172,7 +172,7 @@ def _check_root_fields(claims: list, root: str, extra: dict[str, str] | None = N
     owners: dict[str, str] = dict(extra or {})
     for claimed in claims:
         for field in claimed.value.__strawberry_definition__.fields:
-            name = field.name or strawberry_camel(field.python_name)
+            name = field.graphql_name or strawberry_camel(field.python_name)
             if name in owners:
                 raise BootError(
                     f"root field {root}.{name} is claimed by both {owners[name]!r} and {claimed.component!r}"
@@ -200,7 +200,7 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
                 f"component {ext.component!r} extends {ext.type_name!r} of component {owner.component!r} "
                 f"without depending on it; add {owner.component!r} to its manifest's depends"
             )
-        own_fields = {f.name or strawberry_camel(f.python_name) for f in owner.value.__strawberry_definition__.fields}
+        own_fields = {f.graphql_name or strawberry_camel(f.python_name) for f in owner.value.__strawberry_definition__.fields}
         key = (ext.type_name, ext.field_name)
         if ext.field_name in own_fields or key in taken:
             first = owner.component if ext.field_name in own_fields else taken[key]

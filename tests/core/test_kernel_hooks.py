@@ -237,6 +237,25 @@ async def test_dougong_schema_root_field_clash(kernel_factory, make_component):
         await kernel_factory(blueprint("first", "second"), installed=[a, b])
 
 
+async def test_dougong_schema_root_field_clash_by_graphql_name(kernel_factory, make_component):
+    source = """
+        import strawberry
+        from core.hookspecs import hookimpl
+        @strawberry.type
+        class Query:
+            @strawberry.field(name="promotions")
+            def {python}(self) -> str:
+                return "x"
+        @hookimpl
+        def dougong_schema(registrar):
+            registrar.query(Query)
+    """
+    a = make_component("left", hooks=source.replace("{python}", "left_promotions"))
+    b = make_component("right", hooks=source.replace("{python}", "right_promotions"))
+    with pytest.raises(BootError, match="root field Query.promotions is claimed by both 'left' and 'right'"):
+        await kernel_factory(blueprint("left", "right"), installed=[a, b])
+
+
 async def test_dougong_schema_type_name_clash(kernel_factory, make_component):
     source = """
         import strawberry
