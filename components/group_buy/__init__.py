@@ -1,0 +1,29 @@
+from core.units import DURATION_SCHEMA
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="group_buy",
+    version="1.0.0",
+    summary="拼团: groups opened by a leader, joined through share links, seats taken on payment",
+    hooks="components.group_buy.hooks",
+    kernel=">=0.1,<1",
+    depends={"orders": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "default_duration": {**DURATION_SCHEMA, "default": "24h",
+                                 "description": "how long a group stays open after its leader pays, unless the offer says otherwise"},
+            "late_payment": {"enum": ["refund", "open_new_group"], "default": "refund",
+                             "description": "what happens to a payment that arrives after the group filled or closed"},
+            "virtual_fill": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean", "default": False},
+                    "min_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.6},
+                },
+            },
+        },
+    },
+)

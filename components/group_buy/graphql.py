@@ -1,0 +1,326 @@
+"""Group-buy's GraphQL surface: offers, groups, share-code joins, the share page's stream."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import AsyncGenerator
+
+import strawberry
+from sqlalchemy import func, select
+
+from components.catalog.graphql import Sku
+from components.group_buy import models
+from components.group_buy.service import ACTIVITY, channel, progress_message
+from components.orders.graphql import Order, load_orders
+from core.clock import as_utc
+from core.errors import DomainError
+from core.gql import Context, Money, MoneyInput, Node, Payload, decode_id, minor_from_input, money, run_mutation
+from core.units import parse_duration
+
+MANAGE = "group_buy.manage"
+
+
+@strawberry.enum
+class GroupBuyGroupStatus(enum.Enum):
+    FORMING = "forming"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.type(description="A member's referral count in an offer (裂变).")
+class GroupBuyReferral:
+    member_id: strawberry.ID
+    joins: int
+
+
+@strawberry.type(description="A group-buy offer (拼团活动) on one SKU.")
+class GroupBuyOffer(Node):
+    group_price: Money
+    leader_price: Money | None
+    group_size: int
+    duration_seconds: int
+    starts_at: datetime
+    ends_at: datetime
+    per_member_limit: int
+    total_limit: int
+    virtual_fill_ratio: float | None
+    show_joinable: bool
+    sku_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info) -> Sku | None:
+        return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+    @strawberry.field(description="Units of the offer's own quantity still available.")
+    async def remaining(self, info: strawberry.Info) -> int:
+        return await info.context.kernel.service("inventory").activity_left(await info.context.session(), ACTIVITY, str(self.pk), self.sku_pk)
+
+    @strawberry.field(description="Open groups a visitor may join (凑团), when the offer shows them.")
+    async def joinable_groups(self, info: strawberry.Info, first: int = 10) -> list[GroupBuyGroup]:
+        if not self.show_joinable:
+            return []
+        session = await info.context.session()
+        rows = await session.scalars(
+            select(models.Group).where(models.Group.offer_id == self.pk, models.Group.status == "forming",
+                                       models.Group.deadline_at > info.context.kernel.clock.now(),
+                                       models.Group.paid_seats < models.Group.size)
+            .order_by(models.Group.deadline_at).limit(max(0, min(first, 50)))
+        )
+        return [group_node(r) for r in rows.all()]
+
+    @strawberry.field(description="Staff: how many joiners each sharer brought in this offer.")
+    async def referrals(self, info: strawberry.Info) -> list[GroupBuyReferral]:
+        info.context.require(MANAGE)
+        from core.gql.relay import to_global_id
+
+        session = await info.context.session()
+        rows = await session.execute(
+            select(models.Membership.shared_by_member_id, func.count())
+            .where(models.Membership.offer_id == self.pk, models.Membership.shared_by_member_id.is_not(None),
+                   models.Membership.state == "seated")
+            .group_by(models.Membership.shared_by_member_id).order_by(func.count().desc())
+        )
+        return [GroupBuyReferral(member_id=strawberry.ID(to_global_id("Member", m)), joins=n) for m, n in rows.all()]
+
+
+@strawberry.type(description="A group: its seats, deadline and share code.")
+class GroupBuyGroup(Node):
+    status: GroupBuyGroupStatus
+    size: int
+    seats_filled: int
+    seats_left: int
+    placeholders: int
+    deadline: datetime | None
+    share_code: str
+    offer_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def offer(self, info: strawberry.Info) -> GroupBuyOffer | None:
+        return (await load_offers(info.context, [self.offer_pk]))[0]
+
+
+@strawberry.type(description="One change on a group's share page.")
+class GroupBuyProgress:
+    group_id: strawberry.ID
+    status: GroupBuyGroupStatus
+    seats_filled: int
+    seats_left: int
+    deadline: datetime | None
+
+
+def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
+    return GroupBuyOffer(
+        pk=row.id, group_price=money(row.group_price_minor, currency),
+        leader_price=money(row.leader_price_minor, currency) if row.leader_price_minor is not None else None,
+        group_size=row.group_size, duration_seconds=row.duration_seconds, starts_at=as_utc(row.starts_at),
+        ends_at=as_utc(row.ends_at), per_member_limit=row.per_member_limit, total_limit=row.total_limit,
+        virtual_fill_ratio=row.virtual_fill_ratio, show_joinable=row.show_joinable, sku_pk=row.sku_id,
+    )
+
+
+def group_node(row: models.Group) -> GroupBuyGroup:
+    data = progress_message(row)
+    return GroupBuyGroup(
+        pk=row.id, status=GroupBuyGroupStatus(row.status), size=row.size, seats_filled=data["seatsFilled"],
+        seats_left=data["seatsLeft"], placeholders=row.placeholders,
+        deadline=as_utc(row.deadline_at) if row.deadline_at else None, share_code=row.share_code, offer_pk=row.offer_id,
+    )
+
+
+def progress_node(data: dict) -> GroupBuyProgress:
+    from core.gql.relay import to_global_id
+
+    return GroupBuyProgress(
+        group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])), status=GroupBuyGroupStatus(data["status"]),
+        seats_filled=data["seatsFilled"], seats_left=data["seatsLeft"],
+        deadline=datetime.fromisoformat(data["deadline"]) if data["deadline"] else None,
+    )
+
+
+async def load_offers(ctx: Context, keys: list[int]) -> list[GroupBuyOffer | None]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = {r.id: r for r in (await session.scalars(select(models.Offer).where(models.Offer.id.in_(keys)))).all()}
+    return [offer_node(rows[k], currency) if k in rows else None for k in keys]
+
+
+async def load_groups(ctx: Context, keys: list[int]) -> list[GroupBuyGroup | None]:
+    """Groups are public by design: the share page shows seats and deadline to anyone."""
+    session = await ctx.session()
+    rows = {r.id: r for r in (await session.scalars(select(models.Group).where(models.Group.id.in_(keys)))).all()}
+    return [group_node(rows[k]) if k in rows else None for k in keys]
+
+
+async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[GroupBuyOffer]]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    now = ctx.kernel.clock.now()
+    rows = await session.scalars(select(models.Offer).where(models.Offer.sku_id.in_(sku_ids), models.Offer.status == "active",
+                                                            models.Offer.ends_at > now).order_by(models.Offer.id))
+    grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
+    for row in rows.all():
+        grouped[row.sku_id].append(offer_node(row, currency))
+    return [grouped[k] for k in sku_ids]
+
+
+async def sku_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Sku)
+    """Running and upcoming group-buy offers of this SKU."""
+    return await info.context.loader("group_buy.offers_by_sku").load(root.pk)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def group_buy_offer(self, info: strawberry.Info, id: strawberry.ID) -> GroupBuyOffer | None:  # noqa: A002
+        return (await load_offers(info.context, [decode_id(id, "GroupBuyOffer", field="id")]))[0]
+
+    @strawberry.field(description="A group by id, or by the share code in a share link.")
+    async def group_buy_group(self, info: strawberry.Info, id: strawberry.ID | None = None,  # noqa: A002
+                              share_code: str | None = None) -> GroupBuyGroup | None:
+        if share_code is not None:
+            session = await info.context.session()
+            row = await session.scalar(select(models.Group).where(models.Group.share_code == share_code[:16]))
+            return group_node(row) if row else None
+        if id is None:
+            raise DomainError("KERNEL_INVALID_INPUT", "Give id or shareCode.", field="id")
+        return (await load_groups(info.context, [decode_id(id, "GroupBuyGroup", field="id")]))[0]
+
+    @strawberry.field(description="The signed-in member's groups, newest first.")
+    async def my_group_buys(self, info: strawberry.Info) -> list[GroupBuyGroup]:
+        member_id = info.context.require_member()
+        session = await info.context.session()
+        rows = await session.scalars(
+            select(models.Group).join(models.Membership, models.Membership.group_id == models.Group.id)
+            .where(models.Membership.member_id == member_id).order_by(models.Group.id.desc()).limit(100)
+        )
+        return [group_node(r) for r in rows.unique().all()]
+
+
+@strawberry.input
+class CreateGroupBuyOfferInput:
+    sku_id: strawberry.ID
+    group_price: MoneyInput
+    group_size: int
+    starts_at: datetime
+    ends_at: datetime
+    total_limit: int
+    per_member_limit: int = 1
+    leader_price: MoneyInput | None = None
+    duration: str | None = strawberry.field(default=None, description='How long a group stays open after its leader pays, e.g. "24h".')
+    virtual_fill_ratio: float | None = None
+    show_joinable: bool = True
+
+
+@strawberry.input
+class OpenGroupInput:
+    offer_id: strawberry.ID
+    quantity: int = 1
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class JoinGroupInput:
+    share_code: str
+    quantity: int = 1
+    sharer_member_id: strawberry.ID | None = strawberry.field(default=None, description="Who shared the link (referral).")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class GroupBuyOfferPayload(Payload):
+    offer: GroupBuyOffer | None = None
+
+
+@strawberry.type
+class GroupPayload(Payload):
+    group: GroupBuyGroup | None = None
+    order: Order | None = None
+
+
+def _service(ctx: Context):  # noqa: ANN202
+    return ctx.kernel.service("group_buy")
+
+
+async def _group_payload(ctx: Context, result: dict | None, errors: list) -> GroupPayload:
+    if errors:
+        return GroupPayload(user_errors=errors)
+    return GroupPayload(group=(await load_groups(ctx, [result["groupId"]]))[0], order=(await load_orders(ctx, [result["orderId"]]))[0])
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: create a group-buy offer on a SKU.")
+    async def create_group_buy_offer(self, info: strawberry.Info, input: CreateGroupBuyOfferInput) -> GroupBuyOfferPayload:  # noqa: A002
+        ctx: Context = info.context
+        currency = ctx.kernel.blueprint.brand.currency
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            try:
+                duration = parse_duration(input.duration) if input.duration else None
+            except ValueError as exc:
+                raise DomainError("GROUP_BUY_INVALID_OFFER", str(exc), field="input.duration") from None
+            if input.starts_at.tzinfo is None or input.ends_at.tzinfo is None:
+                raise DomainError("GROUP_BUY_INVALID_OFFER", "Times need a time zone offset.", field="input.startsAt")
+            offer_id = await _service(ctx).create_offer(
+                tx, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
+                group_price_minor=minor_from_input(input.group_price, currency, "input.groupPrice"),
+                leader_price_minor=minor_from_input(input.leader_price, currency, "input.leaderPrice") if input.leader_price else None,
+                group_size=input.group_size, starts_at=input.starts_at, ends_at=input.ends_at, total_limit=input.total_limit,
+                per_member_limit=input.per_member_limit, duration=duration, virtual_fill_ratio=input.virtual_fill_ratio,
+                show_joinable=input.show_joinable,
+            )
+            return {"offerId": offer_id}
+
+        result, errors = await run_mutation(ctx, work)
+        if errors:
+            return GroupBuyOfferPayload(user_errors=errors)
+        return GroupBuyOfferPayload(offer=(await load_offers(ctx, [result["offerId"]]))[0])
+
+    @strawberry.mutation(description="Member: open a group as its leader; pay the returned order to start the clock.")
+    async def open_group(self, info: strawberry.Info, input: OpenGroupInput) -> GroupPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            group_id, order_id = await _service(ctx).open_group(
+                tx, offer_id=decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId"), member_id=member_id, quantity=input.quantity)
+            return {"groupId": group_id, "orderId": order_id}
+
+        request = [str(input.offer_id), input.quantity]
+        return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.open", input.idempotency_key, request)))
+
+    @strawberry.mutation(description="Member: join a group through its share code; the seat is yours when you pay.")
+    async def join_group(self, info: strawberry.Info, input: JoinGroupInput) -> GroupPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            sharer = decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId") if input.sharer_member_id else None
+            group_id, order_id = await _service(ctx).join_group(
+                tx, share_code=input.share_code[:16], member_id=member_id, quantity=input.quantity, shared_by=sharer)
+            return {"groupId": group_id, "orderId": order_id}
+
+        request = [input.share_code, input.quantity, str(input.sharer_member_id)]
+        return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.join", input.idempotency_key, request)))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="A group's seats and status as they change (the share page).")
+    async def group_buy_progress(self, info: strawberry.Info, group_id: strawberry.ID) -> AsyncGenerator[GroupBuyProgress, None]:
+        ctx: Context = info.context
+        pk = decode_id(group_id, "GroupBuyGroup", field="groupId")
+        async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:
+            async with ctx.kernel.db.read() as session:
+                row = await session.get(models.Group, pk)
+            if row is None:
+                return
+            yield progress_node(progress_message(row))  # the state now, then every change
+            if row.status != "forming":
+                return
+            async for message in messages:
+                yield progress_node(message)
+                if message["status"] != "forming":
+                    return

@@ -1,0 +1,80 @@
+from core.hookspecs import hookimpl
+
+from components.group_buy import graphql, models
+from components.group_buy.service import EXPIRE_JOB, GroupBuyService
+
+
+@hookimpl
+def dougong_tables(registrar):
+    for model in (models.Offer, models.Group, models.Membership):
+        registrar.table(model)
+
+
+@hookimpl
+def dougong_services(registrar):
+    service = GroupBuyService(registrar.kernel, registrar.settings)
+    registrar.service("group_buy", service)
+    # Shipping or pickup of a group order waits for its group (orders is a dependency, so its
+    # service already exists).
+    registrar.kernel.service("orders").add_fulfilment_guard("group_buy", service.fulfilment_guard)
+
+
+@hookimpl
+def dougong_schema(registrar):
+    registrar.query(graphql.Query)
+    registrar.mutation(graphql.Mutation)
+    registrar.subscription(graphql.Subscription)
+    registrar.node(graphql.GroupBuyOffer, graphql.load_offers)
+    registrar.node(graphql.GroupBuyGroup, graphql.load_groups)
+    registrar.extend("Sku", "groupBuyOffers", graphql.sku_group_buy_offers, "Running and upcoming group-buy offers of this SKU.")
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("group_buy.offers_by_sku", graphql.load_offers_by_sku)
+
+
+@hookimpl
+def dougong_price_adjusters(registrar):
+    registrar.price_adjuster("activity", registrar.kernel.service("group_buy").price)
+
+
+@hookimpl
+def dougong_event_handlers(registrar):
+    service = registrar.kernel.service("group_buy")
+    # In the payment's transaction: the seat count and the payment commit (or fail) together.
+    registrar.on("order.paid", service.on_order_paid, in_transaction=True)
+    registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
+
+
+@hookimpl
+def dougong_jobs(registrar):
+    registrar.job(EXPIRE_JOB, registrar.kernel.service("group_buy").expire)
+
+
+@hookimpl
+def dougong_permissions(registrar):
+    registrar.permission(graphql.MANAGE, "Create group-buy offers and see referrals", roles=("admin",))
+
+
+@hookimpl
+def dougong_error_codes(registrar):
+    for code, text in {
+        "GROUP_BUY_INVALID_OFFER": "The offer's settings are inconsistent.",
+        "GROUP_BUY_SKU_IN_OFFER": "The SKU is already in another active offer.",
+        "GROUP_BUY_OFFER_NOT_ACTIVE": "The offer is outside its window or withdrawn.",
+        "GROUP_BUY_UNKNOWN_GROUP": "No group has that share code.",
+        "GROUP_BUY_GROUP_FULL": "The group has no seat left.",
+        "GROUP_BUY_GROUP_CLOSED": "The group failed or its deadline passed.",
+        "GROUP_BUY_GROUP_NOT_OPEN": "The leader has not paid yet.",
+        "GROUP_BUY_ALREADY_IN_GROUP": "The member is already in this group.",
+        "GROUP_BUY_LIMIT_REACHED": "The member reached the offer's per-member limit.",
+    }.items():
+        registrar.error_code(code, text)
+
+
+@hookimpl
+async def dougong_seed_demo(kernel, tx):
+    from components.group_buy import demo
+
+    await demo.seed(kernel, tx)

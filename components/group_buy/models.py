@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.models import Id
+
+
+class Offer(Base):
+    __tablename__ = "group_buy_offer"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"), index=True)
+    group_price_minor: Mapped[int] = mapped_column(BigInteger)
+    leader_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    group_size: Mapped[int] = mapped_column(Integer)
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    per_member_limit: Mapped[int] = mapped_column(Integer, default=1)
+    total_limit: Mapped[int] = mapped_column(Integer)
+    virtual_fill_ratio: Mapped[float | None] = mapped_column(Float)
+    show_joinable: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | withdrawn
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Group(Base):
+    __tablename__ = "group_buy_group"
+    __table_args__ = (CheckConstraint("paid_seats <= size", name="never_oversubscribed"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("group_buy_offer.id"), index=True)
+    leader_member_id: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    paid_seats: Mapped[int] = mapped_column(Integer, default=0)
+    placeholders: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="forming", index=True)  # forming | succeeded | failed
+    share_code: Mapped[str] = mapped_column(String(16), unique=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Membership(Base):
+    __tablename__ = "group_buy_member"
+    __table_args__ = (UniqueConstraint("order_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("group_buy_group.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("group_buy_offer.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"))
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending (order unpaid) | seated | cancelled (order cancelled) | refunded (late or failed)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    shared_by_member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,266 @@
+"""Group-buy rules. A seat is taken when a member's order is paid, counted by a conditional
+UPDATE on the group row inside the payment's own transaction, so the last seats cannot be
+oversold however many payments race for them; the losers are refunded in that same
+transaction (or lead a new group, per setting)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import func, select, update
+
+from components.group_buy.models import Group, Membership, Offer
+from core.clock import as_utc
+from core.errors import DomainError
+from core.transaction import Event, Transaction
+from core.units import parse_duration
+
+EXPIRE_JOB = "group_buy.expire"
+ACTIVITY = "group_buy"
+LIVE_STATES = ("pending", "seated")
+
+
+def channel(group_id: int) -> str:
+    return f"group_buy:group:{group_id}"
+
+
+class GroupBuyService:
+    def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
+        self.kernel = kernel
+        self.default_duration = parse_duration(settings.get("default_duration", "24h"))
+        self.late_payment = settings.get("late_payment", "refund")
+        fill = settings.get("virtual_fill") or {}
+        self.virtual_fill_ratio = float(fill.get("min_ratio", 0.6)) if fill.get("enabled") else None
+
+    # -- offers ----------------------------------------------------------------------------------
+    async def create_offer(
+        self, tx: Transaction, *, sku_id: int, group_price_minor: int, group_size: int, starts_at: datetime,
+        ends_at: datetime, total_limit: int, per_member_limit: int = 1, leader_price_minor: int | None = None,
+        duration: timedelta | None = None, virtual_fill_ratio: float | None = None, show_joinable: bool = True,
+    ) -> int:
+        if group_size < 2 or group_size > 100:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "A group has 2 to 100 members.", field="input.groupSize")
+        if ends_at <= starts_at:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The offer must end after it starts.", field="input.endsAt")
+        if total_limit < 1 or per_member_limit < 1:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "Limits are at least 1.", field="input.totalLimit")
+        if virtual_fill_ratio is not None and not 0 < virtual_fill_ratio <= 1:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The virtual fill ratio is between 0 and 1.", field="input.virtualFillRatio")
+        sku = (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id)
+        if sku is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such SKU.", field="input.skuId")
+        if leader_price_minor is not None and leader_price_minor > group_price_minor:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader price cannot exceed the group price.", field="input.leaderPrice")
+        overlapping = await tx.session.scalar(
+            select(Offer.id).where(Offer.sku_id == sku_id, Offer.status == "active", Offer.starts_at < ends_at, Offer.ends_at > starts_at)
+        )
+        if overlapping is not None:
+            raise DomainError("GROUP_BUY_SKU_IN_OFFER", "That SKU is already in another active offer for those dates.",
+                              field="input.skuId")
+        offer = Offer(
+            sku_id=sku_id, group_price_minor=group_price_minor, leader_price_minor=leader_price_minor, group_size=group_size,
+            duration_seconds=int((duration or self.default_duration).total_seconds()), starts_at=starts_at, ends_at=ends_at,
+            per_member_limit=per_member_limit, total_limit=total_limit,
+            virtual_fill_ratio=virtual_fill_ratio if virtual_fill_ratio is not None else self.virtual_fill_ratio,
+            show_joinable=show_joinable, status="active", created_at=tx.now(),
+        )
+        tx.session.add(offer)
+        await tx.session.flush()
+        await self.kernel.service("inventory").define_activity(tx, ACTIVITY, str(offer.id), sku_id, total_limit)
+        return offer.id
+
+    # -- opening and joining -----------------------------------------------------------------------
+    async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1) -> tuple[int, int]:
+        offer = await self._active_offer(tx, offer_id)
+        await self._check_limit(tx, offer, member_id, quantity)
+        group = Group(offer_id=offer.id, leader_member_id=member_id, size=offer.group_size, paid_seats=0, placeholders=0,
+                      status="forming", share_code=secrets.token_urlsafe(9)[:12], created_at=tx.now())
+        tx.session.add(group)
+        await tx.session.flush()
+        order_id = await self._order(tx, offer, group, member_id, quantity, leader=True, shared_by=None)
+        return group.id, order_id
+
+    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1,
+                         shared_by: int | None = None) -> tuple[int, int]:
+        group = await tx.session.scalar(select(Group).where(Group.share_code == share_code))
+        if group is None:
+            raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field="input.shareCode")
+        if group.status == "failed":
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field="input.shareCode")
+        if group.status == "succeeded" or group.paid_seats >= group.size:
+            raise DomainError("GROUP_BUY_GROUP_FULL", "This group is full; open your own.", field="input.shareCode")
+        if group.deadline_at is None:
+            raise DomainError("GROUP_BUY_GROUP_NOT_OPEN", "The leader has not paid yet.", field="input.shareCode")
+        if as_utc(group.deadline_at) <= tx.now():
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field="input.shareCode")
+        offer = await self._active_offer(tx, group.offer_id)
+        already = await tx.session.scalar(
+            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == member_id,
+                                        Membership.state.in_(LIVE_STATES))
+        )
+        if already is not None:
+            raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field="input.shareCode")
+        await self._check_limit(tx, offer, member_id, quantity)
+        order_id = await self._order(tx, offer, group, member_id, quantity, leader=False,
+                                     shared_by=shared_by if shared_by != member_id else None)
+        return group.id, order_id
+
+    async def _active_offer(self, tx: Transaction, offer_id: int) -> Offer:
+        offer = await tx.session.get(Offer, offer_id)
+        if offer is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such offer.", field="input.offerId")
+        now = tx.now()
+        if offer.status != "active" or not as_utc(offer.starts_at) <= now < as_utc(offer.ends_at):
+            raise DomainError("GROUP_BUY_OFFER_NOT_ACTIVE", "This offer is not running now.", field="input.offerId")
+        return offer
+
+    async def _check_limit(self, tx: Transaction, offer: Offer, member_id: int, quantity: int) -> None:
+        if quantity < 1 or quantity > offer.per_member_limit:
+            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.", field="input.quantity")
+        taken = await tx.session.scalar(
+            select(func.count()).select_from(Membership)
+            .where(Membership.offer_id == offer.id, Membership.member_id == member_id, Membership.state.in_(LIVE_STATES))
+        )
+        if int(taken or 0) + quantity > offer.per_member_limit:
+            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member in this offer.",
+                              field="input.offerId")
+
+    async def _order(self, tx: Transaction, offer: Offer, group: Group, member_id: int, quantity: int, *,
+                     leader: bool, shared_by: int | None) -> int:
+        source = {"groupId": str(group.id)}
+        if shared_by is not None:
+            source["sharerMemberId"] = str(shared_by)
+        order_id = await self.kernel.service("orders").create_order(
+            tx, member_id=member_id, lines=[(offer.sku_id, quantity)], kind="group_buy", source=source,
+            attributes={"groupBuyOfferId": offer.id, "groupBuyGroupId": group.id, "groupBuyLeader": leader},
+            activity=(ACTIVITY, str(offer.id)),
+        )
+        tx.session.add(Membership(group_id=group.id, offer_id=offer.id, member_id=member_id, order_id=order_id,
+                                  is_leader=leader, state="pending", shared_by_member_id=shared_by, created_at=tx.now()))
+        await tx.session.flush()
+        return order_id
+
+    # -- pricing -----------------------------------------------------------------------------------
+    async def price(self, tx: Transaction, draft: Any) -> None:
+        if draft.kind != "group_buy":
+            return
+        offer = await tx.session.get(Offer, draft.attributes["groupBuyOfferId"])
+        leader = draft.attributes.get("groupBuyLeader") and offer.leader_price_minor is not None
+        for line in draft.lines:
+            if line.sku_id == offer.sku_id:
+                line.set_unit_price(offer.leader_price_minor if leader else offer.group_price_minor,
+                                    "团长价 leader price" if leader else "拼团价 group price")
+
+    # -- seats -------------------------------------------------------------------------------------
+    async def on_order_paid(self, tx: Transaction, event: Event) -> None:
+        """In the payment's transaction: take a seat, or give the money back at once."""
+        if event.payload["kind"] != "group_buy":
+            return
+        membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
+        if membership is None or membership.state != "pending":
+            return
+        group = await tx.session.get(Group, membership.group_id)
+        now = tx.now()
+        open_for_seat = Group.status == "forming"
+        if not membership.is_leader:
+            open_for_seat = open_for_seat & (Group.deadline_at > now)
+        seated = await tx.session.execute(
+            update(Group).where(Group.id == group.id, open_for_seat, Group.paid_seats < Group.size)
+            .values(paid_seats=Group.paid_seats + 1)
+            .execution_options(synchronize_session=False)  # refreshed below; SQLite datetimes are naive
+        )
+        if seated.rowcount != 1:
+            await self._late_payment(tx, membership)
+            return
+        membership.state = "seated"
+        await tx.session.refresh(group)
+        if membership.is_leader:
+            offer = await tx.session.get(Offer, group.offer_id)
+            group.deadline_at = now + timedelta(seconds=offer.duration_seconds)
+            await tx.schedule(EXPIRE_JOB, str(group.id), group.deadline_at, {"groupId": group.id})
+        if group.paid_seats == group.size:
+            await self._succeed(tx, group)
+        else:
+            self._progress(tx, group)
+
+    async def _late_payment(self, tx: Transaction, membership: Membership) -> None:
+        if self.late_payment == "open_new_group":
+            offer = await tx.session.get(Offer, membership.offer_id)
+            if offer.status == "active" and as_utc(offer.starts_at) <= tx.now() < as_utc(offer.ends_at):
+                group = Group(offer_id=offer.id, leader_member_id=membership.member_id, size=offer.group_size, paid_seats=1,
+                              placeholders=0, status="forming", share_code=secrets.token_urlsafe(9)[:12], created_at=tx.now(),
+                              deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds))
+                tx.session.add(group)
+                await tx.session.flush()
+                membership.group_id, membership.is_leader, membership.state = group.id, True, "seated"
+                await tx.schedule(EXPIRE_JOB, str(group.id), group.deadline_at, {"groupId": group.id})
+                await tx.emit("group_buy.regrouped", {"groupId": group.id, "memberId": membership.member_id, "orderId": membership.order_id})
+                return
+        membership.state = "refunded"
+        await self.kernel.service("orders").refund(tx, membership.order_id, reason="group_buy: the group was full or closed")
+
+    async def _succeed(self, tx: Transaction, group: Group) -> None:
+        group.status, group.closed_at = "succeeded", tx.now()
+        await tx.cancel_timer(EXPIRE_JOB, str(group.id))
+        # Unpaid joiners keep their orders: paying now is a late payment (refunded, or a new
+        # group per setting), not paying lets the payment timeout release their stock.
+        await tx.emit("group_buy.succeeded", {"groupId": group.id, "offerId": group.offer_id, "placeholders": group.placeholders})
+        self._progress(tx, group)
+
+    async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
+        """An unpaid member's order was cancelled (by them or by timeout): free their place;
+        a leader who never paid takes the group down with them."""
+        if event.payload["kind"] != "group_buy":
+            return
+        membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
+        if membership is None or membership.state != "pending":
+            return
+        membership.state = "cancelled"
+        group = await tx.session.get(Group, membership.group_id)
+        if membership.is_leader and group.status == "forming" and group.deadline_at is None:
+            group.status, group.closed_at = "failed", tx.now()
+            await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay"})
+            self._progress(tx, group)
+
+    async def expire(self, tx: Transaction, timer: Any) -> None:
+        group = await tx.session.get(Group, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
+        if group is None or group.status != "forming":
+            return
+        offer = await tx.session.get(Offer, group.offer_id)
+        if offer.virtual_fill_ratio is not None and group.paid_seats / group.size >= offer.virtual_fill_ratio:
+            group.placeholders = group.size - group.paid_seats  # 模拟成团: placeholders fill the rest
+            await self._succeed(tx, group)
+            return
+        group.status, group.closed_at = "failed", tx.now()
+        orders = self.kernel.service("orders")
+        members = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id))).all()
+        for membership in members:
+            if membership.state == "seated":
+                membership.state = "refunded"
+                await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
+            elif membership.state == "pending":
+                membership.state = "cancelled"
+                await orders.cancel(tx, membership.order_id, reason="group_buy: the group did not form")
+        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "expired"})
+        self._progress(tx, group)
+
+    async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:
+        if order.kind != "group_buy":
+            return None
+        group = await tx.session.get(Group, int((order.attributes or {}).get("groupBuyGroupId", 0)))
+        if group is None or group.status != "succeeded":
+            return "This group-buy order waits until its group has formed."
+        return None
+
+    def _progress(self, tx: Transaction, group: Group) -> None:
+        tx.publish(channel(group.id), progress_message(group))
+
+
+def progress_message(group: Group) -> dict[str, Any]:
+    return {
+        "groupId": group.id, "status": group.status, "size": group.size, "seatsFilled": group.paid_seats + group.placeholders,
+        "seatsLeft": max(group.size - group.paid_seats - group.placeholders, 0),
+        "deadline": as_utc(group.deadline_at).isoformat() if group.deadline_at else None,
+    }
