@@ -51,14 +51,18 @@ def staff(staff_id: int, *roles: str, stores: tuple[int, ...] = ()) -> Actor:
 class GraphQLClient:
     """Sends GraphQL over HTTP to an in-process app, as a frontend would."""
 
-    def __init__(self, app: Any, path: str, token: str | None) -> None:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dougong.test", headers=headers)
+    def __init__(self, app: Any, path: str, token: Any) -> None:
+        # ``token`` is a string, or a callable giving a fresh one per request: tests move the
+        # clock by months, and a real frontend would have refreshed its session meanwhile.
+        self._token = token
+        self._http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dougong.test")
         self._path = path
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
         """The whole response body: ``{"data": ..., "errors": [...]}``."""
-        response = await self._http.post(self._path, json={"query": query, "variables": variables or kwargs or None})
+        token = self._token() if callable(self._token) else self._token
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await self._http.post(self._path, json={"query": query, "variables": variables or kwargs or None}, headers=headers)
         if response.status_code != 200:
             return {"status": response.status_code, "errors": [{"message": response.text}]}
         return response.json()
@@ -282,7 +286,7 @@ async def graphql() -> AsyncIterator[Any]:
         app = apps.get(id(kernel))
         if app is None:
             app = apps[id(kernel)] = create_app([kernel], run_worker=False)
-        token = kernel.issue_token(actor) if actor is not None and actor.kind != "anonymous" else None
+        token = (lambda: kernel.issue_token(actor)) if actor is not None and actor.kind != "anonymous" else None
         client = GraphQLClient(app, "/graphql", token)
         clients.append(client)
         return client

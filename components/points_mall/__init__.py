@@ -1,0 +1,34 @@
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="points_mall",
+    version="1.0.0",
+    summary="积分商城: an exact points ledger (earn, sign-in, expiry, refunds) and a points mall",
+    hooks="components.points_mall.hooks",
+    kernel=">=0.1,<1",
+    depends={"orders": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "earn_per_yuan": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 1,
+                              "description": "points per whole currency unit paid"},
+            "grant_on": {"enum": ["paid", "completed"], "default": "paid"},
+            "activity_orders_earn": {"type": "boolean", "default": True,
+                                     "description": "whether group-buy and auction orders earn points"},
+            "expiry": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "rule": {"enum": ["never", "days", "end_of_next_year"], "default": "end_of_next_year"},
+                    "days": {"type": "integer", "minimum": 1, "default": 365},
+                },
+            },
+            "sign_in_rewards": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                                "default": [5, 5, 10, 10, 10, 20, 30],
+                                "description": "points for day 1, 2, … of a sign-in streak; the last repeats"},
+            "refund_shortfall": {"enum": ["allow_negative", "deduct_available"], "default": "deduct_available",
+                                 "description": "when a refund reverses points the member already spent"},
+        },
+    },
+)

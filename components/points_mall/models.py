@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.models import Id
+
+
+class Account(Base):
+    __tablename__ = "points_mall_account"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_sign_in: Mapped[date | None] = mapped_column(Date)
+
+
+class Entry(Base):
+    """One change of a balance. The ledger is append-only; the balance is its sum."""
+
+    __tablename__ = "points_mall_entry"
+    __table_args__ = (UniqueConstraint("member_id", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    delta: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(30))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Lot(Base):
+    """Points earned together, with one expiry; spending consumes the oldest first."""
+
+    __tablename__ = "points_mall_lot"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    earned: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Item(Base):
+    __tablename__ = "points_mall_item"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_sku.id"))
+    points_price: Mapped[int] = mapped_column(BigInteger)
+    cash_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    stock_left: Mapped[int] = mapped_column(Integer)
+    per_member_limit: Mapped[int] = mapped_column(Integer, default=1)
+    min_tier: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Redemption(Base):
+    __tablename__ = "points_mall_redemption"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("points_mall_item.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | returned
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
