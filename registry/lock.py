@@ -28,6 +28,7 @@ def _locked(resolution: Resolution, kernel_version: str) -> dict:
 
 
 def write_lock(blueprint_path: str | Path, resolution: Resolution, kernel_version: str | None = None) -> Path:
+    """Write ``<stem>.lock.json`` beside the blueprint; the same resolution gives the same bytes."""
     import core
 
     path = lock_path(blueprint_path)
@@ -36,6 +37,7 @@ def write_lock(blueprint_path: str | Path, resolution: Resolution, kernel_versio
 
 
 def lock_differences(blueprint_path: str | Path, resolution: Resolution, kernel_version: str) -> list[str]:
+    """One sentence per difference between the lock and ``resolution``; [] without a lock file."""
     path = lock_path(blueprint_path)
     if not path.exists():
         return []
@@ -43,11 +45,15 @@ def lock_differences(blueprint_path: str | Path, resolution: Resolution, kernel_
         locked = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"{path.name} cannot be read: {exc}"]
+    if not isinstance(locked, dict) or not isinstance(locked.get("components", {}), dict):
+        return [f"{path.name} is not a dougong lock file; run `dougong lock` again"]
     current = _locked(resolution, kernel_version)
     differences = []
     if locked.get("kernel") != kernel_version:
         differences.append(f"kernel: locked {locked.get('kernel')}, installed {kernel_version}")
-    old, new = locked.get("components", {}), current["components"]
+    new = current["components"]
+    # Hand-edited entries are tolerated: anything but a mapping reads as "no version".
+    old = {name: entry if isinstance(entry, dict) else {} for name, entry in locked.get("components", {}).items()}
     for name in sorted(set(old) | set(new)):
         if name not in new:
             differences.append(f"{name}: locked {old[name].get('version')}, no longer used")

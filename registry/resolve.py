@@ -25,11 +25,15 @@ class ResolutionProblem:
     hint: str | None = None
     chain: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
 
 @dataclass
 class Resolution:
-    order: list[InstalledComponent]  # dependencies before dependents
-    requested: dict[str, str | None]
+    order: list[InstalledComponent]  # dependencies before dependents, deterministic
+    requested: dict[str, str | None]  # what the blueprint named, with its version specifier
+    # a component the blueprint did not name -> the chain that pulled it in, e.g. ("group_buy", "orders")
     pulled_in: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -37,13 +41,10 @@ class Resolution:
         return [c.manifest.name for c in self.order]
 
 
-def closest(name: str, known: list[str]) -> str | None:
-    matches = difflib.get_close_matches(name, known, n=3, cutoff=0.7)
+def closest(name: object, known: list[str]) -> str | None:
+    """A "did you mean" hint naming up to three of ``known`` that look like ``name``."""
+    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=3, cutoff=0.7)
     return f"did you mean {' or '.join(repr(m) for m in matches)}?" if matches else None
-
-
-def _specifier(text: str | None) -> SpecifierSet | None:
-    return SpecifierSet(text) if text else None
 
 
 def _satisfies(version: str, spec: SpecifierSet) -> bool:
@@ -58,6 +59,14 @@ def resolve(
     installed: Mapping[str, InstalledComponent],
     kernel_version: str,
 ) -> tuple[Resolution | None, list[ResolutionProblem]]:
+    """Order ``requested`` (name -> version specifier or None) and everything they depend on.
+
+    Returns ``(resolution, [])`` or ``(None, problems)`` with every problem found: unknown
+    components, ranges not met (a component named by the blueprint and depended on by another
+    must meet both), invalid ranges, missing dependencies, cycles and kernel ranges. The order
+    is depth-first in the blueprint's order with dependencies sorted by name, so the same
+    blueprint always boots its components in the same order.
+    """
     problems: list[ResolutionProblem] = []
     known = sorted(installed)
     order: list[InstalledComponent] = []
@@ -75,7 +84,9 @@ def resolve(
             return
         version = installed[name].manifest.version
         if not _satisfies(version, spec):
-            problems.append(ResolutionProblem(name, f"{who} needs {name} {text}, but {version} is installed", None, chain))
+            # The blueprint only names the first link, so a dependency's mismatch shows how it got there.
+            prefix = f"{ARROW.join(chain)}: " if len(chain) > 1 else ""
+            problems.append(ResolutionProblem(name, f"{prefix}{who} needs {name} {text}, but {version} is installed", None, chain))
 
     def visit(name: str, chain: tuple[str, ...], stack: tuple[str, ...]) -> None:
         if name in stack:
@@ -89,7 +100,8 @@ def resolve(
             if chain not in reported_missing:
                 reported_missing.add(chain)
                 if len(chain) == 1:
-                    problems.append(ResolutionProblem(name, f"unknown component {name!r}", closest(name, known), chain))
+                    hint = closest(name, known) or "`dougong components` lists the installed ones"
+                    problems.append(ResolutionProblem(name, f"unknown component {name!r}", hint, chain))
                 else:
                     problems.append(ResolutionProblem(chain[0], f"{ARROW.join(chain)}: {chain[-2]!r} depends on {name!r}, which is not installed", f"install the package that provides {name!r}", chain))
             return

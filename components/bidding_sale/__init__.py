@@ -1,0 +1,21 @@
+from core.units import DURATION_SCHEMA
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="bidding_sale",
+    version="1.0.0",
+    summary="竞价销售: ascending auctions with proxy bids, reserve, buy-now, deposits and soft close",
+    hooks="components.bidding_sale.hooks",
+    kernel=">=0.1,<1",
+    depends={"orders": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "payment_due": {**DURATION_SCHEMA, "default": "24h", "description": "how long the winner has to pay"},
+            "extend_window": {**DURATION_SCHEMA, "default": "60s", "description": "a bid this close to the end extends it"},
+            "extend_by": {**DURATION_SCHEMA, "default": "120s"},
+            "max_extensions": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10},
+        },
+    },
+)

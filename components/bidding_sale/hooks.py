@@ -1,0 +1,78 @@
+from core.hookspecs import hookimpl
+
+from components.bidding_sale import graphql, models
+from components.bidding_sale.service import CLOSE_JOB, AuctionService
+
+
+@hookimpl
+def dougong_tables(registrar):
+    for model in (models.Lot, models.Bid, models.Bidder, models.LotOrder):
+        registrar.table(model)
+
+
+@hookimpl
+def dougong_services(registrar):
+    registrar.service("bidding_sale", AuctionService(registrar.kernel, registrar.settings))
+
+
+@hookimpl
+def dougong_schema(registrar):
+    registrar.query(graphql.Query)
+    registrar.mutation(graphql.Mutation)
+    registrar.subscription(graphql.Subscription)
+    registrar.node(graphql.AuctionLot, graphql.load_lots)
+
+
+@hookimpl
+def dougong_price_adjusters(registrar):
+    registrar.price_adjuster("activity", registrar.kernel.service("bidding_sale").price)
+
+
+@hookimpl
+def dougong_event_handlers(registrar):
+    service = registrar.kernel.service("bidding_sale")
+    registrar.on("order.paid", service.on_order, in_transaction=True)
+    registrar.on("order.cancelled", service.on_order, in_transaction=True)
+
+
+@hookimpl
+def dougong_jobs(registrar):
+    registrar.job(CLOSE_JOB, registrar.kernel.service("bidding_sale").close_due)
+
+
+@hookimpl
+def dougong_permissions(registrar):
+    registrar.permission(graphql.MANAGE, "Create, schedule and cancel auction lots", roles=("admin", "live_host"))
+
+
+@hookimpl
+def dougong_error_codes(registrar):
+    for code, text in {
+        "BIDDING_SALE_INVALID_LOT": "The lot's settings are inconsistent.",
+        "BIDDING_SALE_ILLEGAL_STATE": "The lot's state does not allow this.",
+        "BIDDING_SALE_LOT_NOT_OPEN": "Bidding has not started.",
+        "BIDDING_SALE_LOT_CLOSED": "Bidding has ended.",
+        "BIDDING_SALE_BID_TOO_LOW": "Below the next minimum bid; details carry currentPrice and minimumBid.",
+        "BIDDING_SALE_BID_NOT_ON_LADDER": "Not a whole number of increments above the minimum.",
+        "BIDDING_SALE_ALREADY_LEADING": "The leader may only raise their maximum.",
+        "BIDDING_SALE_INVALID_MAXIMUM": "The maximum is below the bid.",
+        "BIDDING_SALE_DEPOSIT_REQUIRED": "The lot's deposit must be paid before bidding.",
+        "BIDDING_SALE_BUY_NOW_UNAVAILABLE": "Buy-now is not offered, or bidding has begun.",
+    }.items():
+        registrar.error_code(code, text)
+
+
+@hookimpl
+async def dougong_seed_demo(kernel, tx):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from components.catalog.models import Product, Sku
+
+    jade = await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like("%翡翠%")).limit(1))
+    if jade is not None:
+        now = tx.now()
+        await kernel.service("bidding_sale").create_lot(
+            tx, sku_id=jade, start_price=300000, increments=[(0, 10000), (1000000, 50000)], starts_at=now,
+            ends_at=now + timedelta(days=2), reserve_price=600000, deposit=50000)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.models import Id
+
+
+class Lot(Base):
+    __tablename__ = "bidding_sale_lot"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    start_price: Mapped[int] = mapped_column(BigInteger)
+    increments: Mapped[list] = mapped_column(JSON)  # [[from_price, step], ...] ascending; one row = fixed
+    reserve_price: Mapped[int | None] = mapped_column(BigInteger)
+    buy_now_price: Mapped[int | None] = mapped_column(BigInteger)
+    deposit: Mapped[int] = mapped_column(BigInteger, default=0)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    extend_window_s: Mapped[int] = mapped_column(Integer)
+    extend_by_s: Mapped[int] = mapped_column(Integer)
+    max_extensions: Mapped[int] = mapped_column(Integer)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    # draft | scheduled | sold | unsold | cancelled | defaulted | paid ("open" is scheduled within its window)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
+    current_price: Mapped[int | None] = mapped_column(BigInteger)
+    leader_member_id: Mapped[int | None] = mapped_column(Integer)
+    leader_max: Mapped[int | None] = mapped_column(BigInteger)
+    bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Bid(Base):
+    """An accepted change of the visible price, in order: seq is strictly increasing per lot."""
+
+    __tablename__ = "bidding_sale_bid"
+    __table_args__ = (UniqueConstraint("lot_id", "seq"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(10))  # bid | proxy | buy_now
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Bidder(Base):
+    """A member on a lot: their hidden maximum and their deposit."""
+
+    __tablename__ = "bidding_sale_bidder"
+    __table_args__ = (UniqueConstraint("lot_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    max_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    deposit_state: Mapped[str] = mapped_column(String(10), default="none")  # none|frozen|released|applied|forfeited
+    deposit_ref: Mapped[str | None] = mapped_column(String(60))
+    first_bid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LotOrder(Base):
+    """The winner's order. One per lot, enforced by the database: a close racing a bid, or
+    two workers closing at once, can never make two orders."""
+
+    __tablename__ = "bidding_sale_order"
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), unique=True)
+    price: Mapped[int] = mapped_column(BigInteger)
