@@ -18,10 +18,26 @@ Format (``core/blueprint_schema.json`` is the single source)::
         version: ">=1.0"               # optional PEP 440 range; every other key is a setting
         default_duration: 24h
 
-``${VAR}`` and ``${VAR:-default}`` are substituted from the environment in every string.
-Every problem is reported at once, each with file:line:column, the component, the setting's
-path and a hint where one is obvious; nothing of a component runs before its settings passed
-its own JSON Schema.
+Rules:
+
+- ``dougong``, ``brand`` and ``components`` are required; ``brand.slug`` is lowercase letters,
+  digits and dashes; ``currency`` one of :data:`core.units.CURRENCY_EXPONENT`; ``timezone`` an
+  IANA name. Unknown keys anywhere are problems, with the closest known key as the hint.
+- ``components`` maps a component name to its block (a mapping, or nothing for "defaults").
+  Inside a block the key ``version`` is reserved for a PEP 440 range of the component; every
+  other key is a setting, validated against the component's ``manifest.settings_schema`` once
+  the component resolved, with schema ``default`` values filled in (nested ones too).
+- Dependencies are pulled in: :attr:`Blueprint.components` holds every resolved component in
+  resolution order (dependencies first), pulled-in ones with their defaults.
+- ``${VAR}`` and ``${VAR:-default}`` are substituted from the environment in every string
+  before validation; an unset variable without a default is a problem at that value.
+- ``storage.database`` defaults to ``$DATABASE_URL``, then ``sqlite:///var/<slug>.db``;
+  ``sqlite://`` and ``postgresql://`` become their async drivers' URLs.
+
+Every problem is reported at once, each with file:line:column (1-based, of the value, or of
+the key when the value is missing or the key is unknown), the component, the setting's path
+and a hint where one is obvious; nothing of a component runs before its settings passed its
+own JSON Schema.
 """
 
 from __future__ import annotations
@@ -44,16 +60,20 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 import core
-from core.units import parse_duration
+from core.units import DURATION_PATTERN, DURATION_SCHEMA, MONEY_PATTERN, MONEY_SCHEMA, parse_duration
 from registry.discovery import InstalledComponent, discover
 from registry.resolve import Resolution, closest, resolve
 
 log = logging.getLogger("dougong.blueprint")
 
 SCHEMA: dict[str, Any] = json.loads((Path(__file__).parent / "blueprint_schema.json").read_text(encoding="utf-8"))
+_COMPONENT_NAME = re.compile(SCHEMA["properties"]["components"]["propertyNames"]["pattern"])
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Component authors often override the shared fragments' description with what the setting
+# means ("how long the winner has to pay"); the error should still say what to write.
+_KNOWN_PATTERNS = {DURATION_PATTERN: DURATION_SCHEMA["description"], MONEY_PATTERN: MONEY_SCHEMA["description"]}
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
-               "number": "a number", "boolean": "true or false", "null": "nothing"}
+               "number": "a number", "boolean": "true or false", "null": "nothing", "other": "a date or time"}
 
 
 @dataclass(frozen=True)
@@ -166,14 +186,20 @@ class _Located:
         for depth, step in enumerate(path):
             last = depth == len(path) - 1
             if isinstance(node, CommentedMap) and step in node:
-                line, col = node.lc.key(step) if (key and last) else node.lc.value(step)
+                key_line, key_col = node.lc.key(step)
+                line, col = (key_line, key_col) if (key and last) else node.lc.value(step)
                 best = (line + 1, col + 1)
+                ancestor_key = (key_line + 1, key_col + 1)
                 node = node[step]
             elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
                 line, col = node.lc.item(step)
-                best = (line + 1, col + 1)
+                best = ancestor_key = (line + 1, col + 1)
                 node = node[step]
             else:
+                # Not written in the file (a pulled-in component, a setting to add): the key of
+                # the nearest ancestor is where the consultant would write it.
+                if depth:
+                    best = ancestor_key
                 break
         return best
 
@@ -211,8 +237,9 @@ def _load(
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context}"
-        return None, [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, message,
-                              hint="check indentation, colons and quotes around this spot")]
+        duplicate = "duplicate key" in message
+        hint = "each key may appear only once in a mapping" if duplicate else "check indentation, colons and quotes around this spot"
+        return None, [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, message, hint=hint)]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input
         return None, [Problem(file, None, None, f"YAML could not be read: {exc}")]
     located = _Located(file, root)
@@ -221,8 +248,9 @@ def _load(
                               hint="start from blueprints/demo.yaml")]
 
     problems: list[Problem] = []
-    data = _substitute(root, (), env, located, problems)
-    problems += _schema_problems(Draft202012Validator(SCHEMA), data, (), located, component=None)
+    unset: set[tuple[Any, ...]] = set()
+    data = _substitute(root, (), env, located, problems, unset)
+    problems += _schema_problems(Draft202012Validator(SCHEMA), data, (), located, component=None, unset=unset)
     brand = data.get("brand") if isinstance(data.get("brand"), dict) else {}
     timezone = brand.get("timezone")
     if isinstance(timezone, str) and timezone:
@@ -230,10 +258,22 @@ def _load(
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(located.problem(("brand", "timezone"), f"unknown time zone {timezone!r}", hint="use an IANA name such as Asia/Shanghai"))
+    auth = data.get("auth") if isinstance(data.get("auth"), dict) else {}
+    if isinstance(auth.get("token_ttl"), str) and re.search(DURATION_PATTERN, auth["token_ttl"]):
+        try:
+            parse_duration(auth["token_ttl"])
+        except (ValueError, OverflowError) as exc:
+            problems.append(located.problem(("auth", "token_ttl"), str(exc)))
 
     blocks = data.get("components") if isinstance(data.get("components"), dict) else {}
     requested: dict[str, str | None] = {}
     for name, block in blocks.items():
+        if not isinstance(name, str):  # propertyNames patterns ignore non-strings such as `1:`
+            problems.append(located.problem(("components", name), f"{name!r} is not a valid component name (lowercase, digits, underscores)",
+                                            key=True, setting=f"components.{name}"))
+            continue
+        if not _COMPONENT_NAME.search(name):
+            continue  # the schema reported it; "unknown component" on top would be noise
         version = block.get("version") if isinstance(block, dict) else None
         if version is not None and not isinstance(version, str):
             problems.append(located.problem(("components", name, "version"), f"the version range must be text like '>=1.0', got {version!r}", component=name))
@@ -254,30 +294,45 @@ def _load(
         problems.append(located.problem(path, rp.message, key=True, component=rp.component, hint=rp.hint,
                                         setting=f"components.{anchor}" if anchor else "components"))
 
-    entries: dict[str, ComponentEntry] = {}
     if resolution is not None:
-        for component in resolution.order:
-            name = component.manifest.name
-            block = blocks.get(name) or {}
-            settings = {k: v for k, v in block.items() if k != "version"}
-            found = _schema_problems(Draft202012Validator(component.manifest.settings_schema), settings,
-                                     ("components", name), located, component=name)
-            problems += found
-            if not found:
-                settings = _with_defaults(component.manifest.settings_schema, settings)
-            entries[name] = ComponentEntry(name, requested.get(name), settings)
+        to_check = list(resolution.order)
+    else:
+        # Settings of components whose resolution went fine are still checked, so one
+        # unknown component does not hide every other mistake; the rest wait for a fix.
+        blamed = {rp.component for rp in resolution_problems} | {name for rp in resolution_problems for name in rp.chain}
+        to_check = [installed[name] for name in requested if name in installed and name not in blamed]
+
+    entries: dict[str, ComponentEntry] = {}
+    for component in to_check:
+        name = component.manifest.name
+        block = blocks.get(name)
+        if not isinstance(block, dict):  # null, or a wrong type the blueprint schema reported
+            block = {}
+        settings = {k: v for k, v in block.items() if k != "version"}
+        try:
+            validator = Draft202012Validator(component.manifest.settings_schema)
+            found = _schema_problems(validator, settings, ("components", name), located, component=name, unset=unset)
+        except Exception as exc:  # a broken schema is the component's bug, not the consultant's
+            found = [located.problem(("components", name), f"the settings schema of {name!r} is broken: {exc}",
+                                     key=True, component=name, setting=f"components.{name}",
+                                     hint=f"report this to the author of {component.distribution or name!r}")]
+        problems += found
+        if not found:
+            settings = _with_defaults(component.manifest.settings_schema, settings)
+        entries[name] = ComponentEntry(name, requested.get(name), settings)
 
     if problems:
-        return None, problems
+        return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
     return _blueprint(file, data, entries, resolution, env), []
 
 
-def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], located: _Located, problems: list[Problem]) -> Any:
+def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], located: _Located, problems: list[Problem],
+                unset: set[tuple[Any, ...]]) -> Any:
     """Plain Python data with ${VAR} substituted; unset variables become problems."""
     if isinstance(node, CommentedMap):
-        return {key: _substitute(value, path + (key,), env, located, problems) for key, value in node.items()}
+        return {key: _substitute(value, path + (key,), env, located, problems, unset) for key, value in node.items()}
     if isinstance(node, CommentedSeq):
-        return [_substitute(value, path + (i,), env, located, problems) for i, value in enumerate(node)]
+        return [_substitute(value, path + (i,), env, located, problems, unset) for i, value in enumerate(node)]
     if isinstance(node, str) and "${" in node:
         def replace(match: re.Match) -> str:
             name, default = match.group(1), match.group(2)
@@ -287,16 +342,21 @@ def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], locate
                 return default
             problems.append(located.problem(path, f"environment variable {name} is not set",
                                             hint=f"export {name}=… or write ${{{name}:-default}}"))
-            return match.group(0)  # keep the text: an empty value would add a second, misleading problem
+            unset.add(path)  # the schema's verdict on the placeholder text would only mislead
+            return match.group(0)
         return _ENV.sub(replace, str(node))
     if isinstance(node, str):
         return str(node)
     return node
 
 
-def _schema_problems(validator: Draft202012Validator, data: Any, prefix: tuple[Any, ...], located: _Located, *, component: str | None) -> list[Problem]:
+def _schema_problems(validator: Draft202012Validator, data: Any, prefix: tuple[Any, ...], located: _Located, *,
+                     component: str | None, unset: set[tuple[Any, ...]] = frozenset()) -> list[Problem]:
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = prefix + tuple(error.absolute_path)
+        if any(path[:len(u)] == u for u in unset):
+            continue
         problems += _explain(error, prefix, located, component)
     return problems
 
@@ -305,9 +365,15 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
     path = prefix + tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     where = "a component" if component else "the blueprint"
+    if "propertyNames" in error.relative_schema_path:
+        # The error sits on the mapping; the offending name is the instance, so point at its key.
+        what = "component name (lowercase, digits, underscores)" if path == ("components",) else "name here"
+        yield located.problem(path + (error.instance,), f"{error.instance!r} is not a valid {what}", key=True,
+                              component=component, setting=_dotted(path + (error.instance,)))
+        return
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list((schema.get("properties") or {}).keys())
-        for extra in sorted(set(error.instance) - set(allowed)):
+        for extra in sorted(set(error.instance) - set(allowed), key=str):
             noun = "setting" if component else "key"
             if allowed:
                 hint = closest(extra, allowed) or f"known: {', '.join(allowed)}"
@@ -319,17 +385,35 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        yield located.problem(path, f"missing required setting {name!r}", key=bool(path), component=component,
+        noun = "setting" if component else "key"
+        yield located.problem(path, f"missing required {noun} {name!r}", key=bool(path), component=component,
                               setting=_dotted(path + (name,)))
         return
     if error.validator == "type":
         expected = schema.get("type")
         expected = " or ".join(_TYPE_NAMES.get(t, t) for t in expected) if isinstance(expected, list) else _TYPE_NAMES.get(expected, expected)
         got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
-        yield located.problem(path, f"wrong type: expected {expected}, got {got} {error.instance!r}", component=component)
+        # A whole mapping or list repeated back is noise; its position already shows it.
+        shown = f" {error.instance!r}" if not isinstance(error.instance, (dict, list)) else ""
+        yield located.problem(path, f"wrong type: expected {expected}, got {got}{shown}", component=component)
         return
-    if error.validator == "pattern" and schema.get("description"):
-        yield located.problem(path, f"{error.instance!r} is not {schema['description']}", component=component)
+    if error.validator == "pattern" and (error.validator_value in _KNOWN_PATTERNS or schema.get("description")):
+        wanted = _KNOWN_PATTERNS.get(error.validator_value) or schema["description"]
+        yield located.problem(path, f"{error.instance!r} is not {wanted}", component=component)
+        return
+    if error.validator in ("minLength", "maxLength"):
+        # Never echo the value: the usual offender is a secret that is too short.
+        bound = "at least" if error.validator == "minLength" else "at most"
+        yield located.problem(path, f"must be {bound} {error.validator_value} characters long", component=component)
+        return
+    if error.validator == "minProperties" and path == ("components",):
+        yield located.problem(path, "name at least one component", key=True, component=component,
+                              hint="for example `catalog: {}`")
+        return
+    if error.validator in ("anyOf", "oneOf") and error.context and all(e.validator == "type" for e in error.context):
+        wanted = " or ".join(dict.fromkeys(_TYPE_NAMES.get(e.validator_value, str(e.validator_value)) for e in error.context))
+        got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
+        yield located.problem(path, f"wrong type: expected {wanted}, got {got}", component=component)
         return
     if error.validator == "enum":
         options = [str(o) for o in error.validator_value]
@@ -338,9 +422,6 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
         return
     if error.validator == "const":
         yield located.problem(path, f"must be {error.validator_value!r}, got {error.instance!r}", component=component)
-        return
-    if error.validator == "propertyNames":
-        yield located.problem(path, f"{error.instance!r} is not a valid component name (lowercase, digits, underscores)", key=True, component=component)
         return
     yield located.problem(path, error.message, component=component)
 
@@ -358,7 +439,9 @@ def _json_type(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         return "array"
-    return "object"
+    if isinstance(value, dict):
+        return "object"
+    return "other"  # YAML dates and timestamps, which JSON has no type for
 
 
 def _with_defaults(schema: Mapping[str, Any], value: Any) -> Any:

@@ -1,100 +1,179 @@
-"""The ``dougong`` command line."""
+"""The ``dougong`` command line.
+
+The commands here (``validate``, ``lock``, ``components``) only read YAML and manifests; the
+ones that boot a kernel (``serve``, ``schema``, ``token``, ``migrate``) live in
+:mod:`core.cli_runtime` and are added to the same ``app`` at the bottom of this module.
+
+Installed components are looked up through ``registry.discovery.discover`` at call time, so
+a test installs fake components with
+``monkeypatch.setattr(registry.discovery, "discover", lambda group=...: (fakes, []))``.
+Output is coloured on a terminal and plain text otherwise (pipes, CI logs, CliRunner).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Mapping
 
 import typer
+from rich.console import Console
 
 from core import cli_runtime
 
 app = typer.Typer(help="dougong: blueprints in, one GraphQL schema out.", no_args_is_help=True, add_completion=False)
 
 
+def _console(*, err: bool = False) -> Console:
+    # soft_wrap: a problem line must stay one line, whatever the terminal width, so that
+    # editors and grep can jump to its file:line:column.
+    return Console(stderr=err, highlight=False, soft_wrap=True)
+
+
+def _say(text: str, style: str | None = None, *, err: bool = False) -> None:
+    # markup=False: problem texts contain brackets ("items[0]") that rich would eat as markup.
+    _console(err=err).print(text, style=style, markup=False)
+
+
+def _installed() -> tuple[dict[str, Any], list[str]]:
+    import registry.discovery
+
+    try:
+        return registry.discovery.discover()
+    except Exception as exc:  # discovery never should raise; if it does, say so and go on with none
+        return {}, [f"finding installed components failed: {exc!r}"]
+
+
+def _check(path: Path, installed: Mapping[str, Any]) -> tuple[list[Any], Any]:
+    """(problems, blueprint or None) for one file; never raises."""
+    from core.blueprint import BlueprintError, Problem, load_blueprint
+
+    try:
+        return [], load_blueprint(path, installed=installed)
+    except BlueprintError as exc:
+        return list(exc.problems), None
+    except Exception as exc:  # validate must never crash: report and go on with the next file
+        return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None
+
+
 @app.command()
 def validate(files: list[Path] = typer.Argument(..., help="Blueprint files to check.")) -> None:
     """Report every problem in each blueprint (file:line:column); exit 1 if there is any."""
-    from core.blueprint import Problem, check_blueprint, load_blueprint
-
+    installed, discovery_problems = _installed()
     failed = False
     for path in files:
-        try:
-            problems = check_blueprint(path)
-        except Exception as exc:  # validate must never crash: report and go on
-            problems = [Problem(str(path), None, None, f"internal error while checking: {exc!r}")]
+        problems, blueprint = _check(path, installed)
         if problems:
             failed = True
             for problem in problems:
-                typer.echo(str(problem))
-            continue
-        names = list(load_blueprint(path).components)
-        typer.echo(f"{path}: ok ({len(names)} components: {', '.join(names)})")
+                _say(str(problem), "red")
+        else:
+            names = list(blueprint.components)
+            _say(f"{path}: ok ({len(names)} components: {', '.join(names)})", "green")
+    if failed:
+        # An "unknown component" may really be one that failed to import; show why.
+        for text in discovery_problems:
+            _say(f"warning: {text}", "yellow", err=True)
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
 def lock(file: Path = typer.Argument(..., help="The blueprint to lock.")) -> None:
     """Write the resolved component versions beside the blueprint (FILE.lock.json)."""
-    from core.blueprint import BlueprintError, load_blueprint
     from registry.lock import write_lock
 
+    installed, _ = _installed()
+    problems, blueprint = _check(file, installed)
+    if problems:
+        for problem in problems:
+            _say(str(problem), "red", err=True)
+        raise typer.Exit(1)
     try:
-        blueprint = load_blueprint(file)
-    except BlueprintError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
+        path = write_lock(file, blueprint.resolution)
+    except OSError as exc:
+        _say(f"{file}: cannot write the lock file: {exc}", "red", err=True)
         raise typer.Exit(1) from None
-    typer.echo(str(write_lock(file, blueprint.resolution)))
+    typer.echo(str(path))
 
 
-def component_rows(blueprints_dir: Path = Path("blueprints")) -> list[dict]:
+def _hooks_of(module_path: str) -> list[str]:
     import importlib
 
-    from core.blueprint import BlueprintError, load_blueprint
-    from registry.discovery import discover
+    try:
+        module = importlib.import_module(module_path)
+    except Exception as exc:
+        return [f"<cannot import {module_path}: {exc!r}>"]
+    return sorted(n for n, v in vars(module).items() if n.startswith("dougong_") and callable(v))
 
-    installed, _problems = discover()
-    users: dict[str, list[str]] = {name: [] for name in installed}
-    for path in sorted(blueprints_dir.glob("*.yaml")):
-        try:
-            names = load_blueprint(path, installed=installed, env={}).resolution.names
-        except BlueprintError:
+
+def _named_components(path: Path, installed: Mapping[str, Any]) -> set[str]:
+    """Components a blueprint uses: those under ``components:`` and what they pull in.
+
+    Reads only the ``components:`` block, so a blueprint with an unrelated mistake or an
+    unset ${VAR} still counts as a user of its components.
+    """
+    from ruamel.yaml import YAML
+
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return set()
+    blocks = data.get("components") if isinstance(data, dict) else None
+    pending = [n for n in blocks if isinstance(n, str)] if isinstance(blocks, dict) else []
+    used: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in used:
             continue
-        for name in names:
-            users.setdefault(name, []).append(path.name)
+        used.add(name)
+        if name in installed:
+            pending.extend(installed[name].manifest.depends)
+    return used
+
+
+def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("blueprints")) -> list[dict[str, Any]]:
+    """One row per installed component, as printed by ``dougong components --json``."""
+    users = {path.name: _named_components(path, installed) for path in sorted(blueprints_dir.glob("*.yaml"))}
     rows = []
     for name, component in sorted(installed.items()):
         manifest = component.manifest
-        try:
-            hooks_module = importlib.import_module(manifest.hooks)
-            hooks = sorted(n for n in vars(hooks_module) if n.startswith("dougong_") and callable(getattr(hooks_module, n)))
-        except Exception as exc:
-            hooks = [f"<cannot import hooks: {exc!r}>"]
         rows.append({
-            "name": name, "version": manifest.version, "summary": manifest.summary,
-            "depends": dict(manifest.depends), "kernel": manifest.kernel, "distribution": component.distribution,
-            "hooks": hooks, "blueprints": users.get(name, []),
+            "name": name,
+            "version": manifest.version,
+            "summary": manifest.summary,
+            "depends": dict(manifest.depends),
+            "kernel": manifest.kernel,
+            "module": component.module,
+            "distribution": component.distribution,
+            "hooks": _hooks_of(manifest.hooks),
+            "blueprints": [blueprint for blueprint, used in users.items() if name in used],
         })
     return rows
 
 
 @app.command()
-def components(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table.")) -> None:
     """List installed components: version, summary, dependencies, hooks, blueprints using each."""
-    rows = component_rows()
+    installed, discovery_problems = _installed()
+    rows = component_rows(installed)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("component", "version", "summary", "depends", "hooks", "blueprints")
+    table = Table()
+    for title in ("component", "version", "summary", "depends", "hooks", "blueprints"):
+        # Names are what people copy into blueprints: never truncate them.
+        table.add_column(title, no_wrap=title in ("component", "version"))
     for row in rows:
         depends = ", ".join(f"{n}{s}" for n, s in row["depends"].items()) or "-"
-        hooks = ", ".join(h.removeprefix("dougong_") for h in row["hooks"])
-        table.add_row(row["name"], row["version"], row["summary"], depends, hooks, ", ".join(row["blueprints"]) or "-")
-    Console().print(table)
+        hooks = ", ".join(h.removeprefix("dougong_") for h in row["hooks"]) or "-"
+        cells = (row["name"], row["version"], row["summary"], depends, hooks, ", ".join(row["blueprints"]) or "-")
+        table.add_row(*(escape(cell) for cell in cells))
+    Console(highlight=False).print(table)
+    for text in discovery_problems:
+        _say(f"problem: {text}", "yellow", err=True)
 
 
 cli_runtime.register(app)

@@ -37,7 +37,10 @@ def parse_duration(text: str) -> timedelta:
     if not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration; write it like 30m, 24h, 3d or 1h30m")
     weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
     if value <= timedelta(0):
         raise ValueError(f"{text!r} must be longer than zero")
     return value

@@ -43,7 +43,7 @@ class Resolution:
 
 def closest(name: object, known: list[str]) -> str | None:
     """A "did you mean" hint naming up to three of ``known`` that look like ``name``."""
-    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=3, cutoff=0.7)
+    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=3, cutoff=0.6)
     return f"did you mean {' or '.join(repr(m) for m in matches)}?" if matches else None
 
 
