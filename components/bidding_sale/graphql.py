@@ -158,7 +158,7 @@ class Query:
         if status is not None:
             now = ctx.kernel.clock.now()
             if status is AuctionLotStatus.OPEN:
-                stmt = stmt.where(models.Lot.status == "scheduled", models.Lot.starts_at <= now, models.Lot.ends_at > now)
+                stmt = stmt.where(models.Lot.status == "scheduled", models.Lot.starts_at <= now)
             elif status is AuctionLotStatus.SCHEDULED:
                 stmt = stmt.where(models.Lot.status == "scheduled", models.Lot.starts_at > now)
             else:
@@ -330,13 +330,7 @@ class Mutation:
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
-            lot_id = decode_id(input.lot_id, "AuctionLot", field="input.lotId")
-            lot = await tx.session.get(models.Lot, lot_id)
-            if lot is None:
-                raise DomainError("KERNEL_NOT_FOUND", "No such lot.", field="input.lotId")
-            if lot.buy_now_price is None or lot.bid_count > 0:
-                raise DomainError("BIDDING_SALE_BUY_NOW_UNAVAILABLE", "Buy-now is not offered (or bidding has begun).", field="input.lotId")
-            return await _service(ctx).place_bid(tx, lot_id, member_id, lot.buy_now_price)
+            return await _service(ctx).buy_now(tx, decode_id(input.lot_id, "AuctionLot", field="input.lotId"), member_id)
 
         result, errors = await run_mutation(ctx, work, idempotency=("bidding_sale.buy_now", input.idempotency_key, [str(input.lot_id)]))
         if errors:

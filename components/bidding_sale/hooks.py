@@ -64,15 +64,6 @@ def dougong_error_codes(registrar):
 
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
-    from datetime import timedelta
+    from components.bidding_sale import demo
 
-    from sqlalchemy import select
-
-    from components.catalog.models import Product, Sku
-
-    jade = await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like("%翡翠%")).limit(1))
-    if jade is not None:
-        now = tx.now()
-        await kernel.service("bidding_sale").create_lot(
-            tx, sku_id=jade, start_price=300000, increments=[(0, 10000), (1000000, 50000)], starts_at=now,
-            ends_at=now + timedelta(days=2), reserve_price=600000, deposit=50000)
+    await demo.seed(kernel, tx)

@@ -32,6 +32,9 @@ class Lot(Base):
     leader_max: Mapped[int | None] = mapped_column(BigInteger)
     bid_count: Mapped[int] = mapped_column(Integer, default=0)
     seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The unit on the block is held in inventory from scheduling until the close, so the
+    # winner's order can always be made (see service._hold_stock).
+    reservation_id: Mapped[int | None] = mapped_column(Id)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

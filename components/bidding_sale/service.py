@@ -76,14 +76,29 @@ class AuctionService:
         tx.session.add(lot)
         await tx.session.flush()
         if schedule:
+            await self._hold_stock(tx, lot)
             await tx.schedule(CLOSE_JOB, str(lot.id), ends_at)
         return lot.id
+
+    async def _hold_stock(self, tx: Transaction, lot: Lot) -> None:
+        """Hold the lot's units from scheduling to the close: an auction must not sell what
+        the shop has meanwhile sold elsewhere, and the close must always be able to make the
+        winner's order. Short stock refuses the scheduling (INVENTORY_OUT_OF_STOCK)."""
+        lot.reservation_id = await self.kernel.service("inventory").reserve(
+            tx, lot.sku_id, lot.quantity, reason="auction", ref=f"auction_lot:{lot.id}", field="input.skuId")
+
+    async def _free_stock(self, tx: Transaction, lot: Lot) -> None:
+        if lot.reservation_id is not None:
+            await self.kernel.service("inventory").release(tx, lot.reservation_id)
 
     async def schedule(self, tx: Transaction, lot_id: int) -> None:
         lot = await self._lot(tx, lot_id)
         if lot.status != "draft":
             raise DomainError("BIDDING_SALE_ILLEGAL_STATE", f"A {lot.status} lot cannot be scheduled.", field="input.lotId")
+        if as_utc(lot.ends_at) <= tx.now():
+            raise DomainError("BIDDING_SALE_INVALID_LOT", "The lot's end has passed; create a new lot.", field="input.lotId")
         lot.status = "scheduled"
+        await self._hold_stock(tx, lot)
         await tx.schedule(CLOSE_JOB, str(lot.id), as_utc(lot.ends_at))
         self._publish(tx, lot)
 
@@ -93,7 +108,9 @@ class AuctionService:
             raise DomainError("BIDDING_SALE_ILLEGAL_STATE", f"A {lot.status} lot cannot be cancelled.", field="input.lotId")
         lot.status, lot.closed_at = "cancelled", tx.now()
         await tx.cancel_timer(CLOSE_JOB, str(lot.id))
+        await self._free_stock(tx, lot)
         await self._release_deposits(tx, lot, keep=None)
+        await tx.emit("bidding_sale.cancelled", {"lotId": lot.id})
         self._publish(tx, lot)
 
     # -- bidding -----------------------------------------------------------------------------------------
@@ -123,7 +140,9 @@ class AuctionService:
         """Freeze the lot's deposit for a member (sandbox: held at once; a real provider would
         confirm asynchronously — see README)."""
         lot = await self._lot(tx, lot_id)
-        if lot.status not in ("scheduled",) or tx.now() >= as_utc(lot.ends_at):
+        if lot.status == "draft":
+            raise DomainError("BIDDING_SALE_LOT_NOT_OPEN", "This lot is not scheduled yet.", field="input.lotId")
+        if lot.status != "scheduled" or tx.now() >= as_utc(lot.ends_at):
             raise DomainError("BIDDING_SALE_LOT_CLOSED", "This lot no longer takes bids.", field="input.lotId")
         bidder = await self._bidder(tx, lot, member_id)
         if lot.deposit and bidder.deposit_state != "frozen":
@@ -131,8 +150,18 @@ class AuctionService:
             await tx.emit("bidding_sale.deposit_frozen", {"lotId": lot.id, "memberId": member_id, "amountMinor": lot.deposit})
         return bidder
 
-    async def place_bid(self, tx: Transaction, lot_id: int, member_id: int, amount: int, maximum: int | None = None) -> dict[str, Any]:
+    async def buy_now(self, tx: Transaction, lot_id: int, member_id: int) -> dict[str, Any]:
+        """Buy at the buy-now price. Checked under the lot's lock, like a bid: a bid that lands
+        first withdraws the offer (BIDDING_SALE_BUY_NOW_UNAVAILABLE), never turns this into a bid."""
         lot = await self._lot(tx, lot_id)
+        if lot.buy_now_price is None or lot.bid_count > 0:
+            raise DomainError("BIDDING_SALE_BUY_NOW_UNAVAILABLE", "Buy-now is not offered (or bidding has begun).",
+                              field="input.lotId", currentPrice=lot.current_price)
+        return await self.place_bid(tx, lot_id, member_id, lot.buy_now_price, lot=lot)
+
+    async def place_bid(self, tx: Transaction, lot_id: int, member_id: int, amount: int, maximum: int | None = None,
+                        *, lot: Lot | None = None) -> dict[str, Any]:
+        lot = lot or await self._lot(tx, lot_id)
         now = tx.now()
         if lot.status == "scheduled" and now < as_utc(lot.starts_at) or lot.status == "draft":
             raise DomainError("BIDDING_SALE_LOT_NOT_OPEN", "Bidding has not started.", field="input.lotId")
@@ -157,17 +186,19 @@ class AuctionService:
         if amount < minimum:
             raise DomainError("BIDDING_SALE_BID_TOO_LOW", f"The next bid must be at least {minimum}.", field="input.amount",
                               currentPrice=lot.current_price, minimumBid=minimum)
-        step = increment_at(lot, lot.current_price if lot.current_price is not None else lot.start_price)
-        if (amount - minimum) % step:
-            raise DomainError("BIDDING_SALE_BID_NOT_ON_LADDER", f"Bids go up in steps of {step}.", field="input.amount",
-                              minimumBid=minimum, step=step)
         if bidder.first_bid_at is None:
             bidder.first_bid_at = now
         if lot.buy_now_price is not None and lot.bid_count == 0 and amount >= lot.buy_now_price:
+            # Before the ladder check: the buy-now price need not be a whole number of steps.
+            bidder.max_amount = lot.buy_now_price
             await self._record(tx, lot, member_id, lot.buy_now_price, "buy_now")
             lot.leader_member_id, lot.leader_max = member_id, lot.buy_now_price
             await self._close(tx, lot)
             return {"lotId": lot.id, "leading": True}
+        step = increment_at(lot, lot.current_price if lot.current_price is not None else lot.start_price)
+        if (amount - minimum) % step:
+            raise DomainError("BIDDING_SALE_BID_NOT_ON_LADDER", f"Bids go up in steps of {step}.", field="input.amount",
+                              currentPrice=lot.current_price, minimumBid=minimum, step=step)
 
         mine = max(amount, maximum or amount)
         bidder.max_amount = max(bidder.max_amount, mine)
@@ -205,10 +236,13 @@ class AuctionService:
 
     async def _soft_close(self, tx: Transaction, lot: Lot, now: datetime) -> None:
         ends = as_utc(lot.ends_at)
-        if ends - now <= timedelta(seconds=lot.extend_window_s) and lot.extensions < lot.max_extensions:
-            lot.ends_at = now + timedelta(seconds=lot.extend_by_s)
+        new_end = now + timedelta(seconds=lot.extend_by_s)
+        # Never shortens the lot (extend_by may be smaller than extend_window).
+        if ends - now <= timedelta(seconds=lot.extend_window_s) and lot.extensions < lot.max_extensions and new_end > ends:
+            lot.ends_at = new_end
             lot.extensions += 1
-            await tx.schedule(CLOSE_JOB, str(lot.id), lot.ends_at)
+            await tx.schedule(CLOSE_JOB, str(lot.id), new_end)
+            await tx.emit("bidding_sale.extended", {"lotId": lot.id, "endsAt": new_end.isoformat(), "extensions": lot.extensions})
 
     # -- closing -------------------------------------------------------------------------------------------
     async def close_due(self, tx: Transaction, timer: Any) -> None:
@@ -225,6 +259,7 @@ class AuctionService:
         reserve_met = lot.reserve_price is None or (lot.current_price or 0) >= lot.reserve_price
         if lot.leader_member_id is None or not reserve_met:
             lot.status = "unsold"  # 流拍
+            await self._free_stock(tx, lot)
             await self._release_deposits(tx, lot, keep=None)
             await tx.cancel_timer(CLOSE_JOB, str(lot.id))
             await tx.emit("bidding_sale.closed", {"lotId": lot.id, "status": "unsold", "reserveMet": reserve_met})
@@ -234,6 +269,9 @@ class AuctionService:
         await tx.cancel_timer(CLOSE_JOB, str(lot.id))
         price = lot.current_price
         winner = lot.leader_member_id
+        # The held unit passes to the order inside this transaction: released and re-reserved
+        # under the same stock-row lock, so no other buyer can take it in between.
+        await self._free_stock(tx, lot)
         order_id = await self.kernel.service("orders").create_order(
             tx, member_id=winner, lines=[(lot.sku_id, lot.quantity)], kind="auction",
             attributes={"auctionLotId": lot.id, "finalPriceMinor": price, "depositMinor": lot.deposit},
@@ -283,7 +321,9 @@ class AuctionService:
 
 def lot_message(lot: Lot, now: datetime) -> dict[str, Any]:
     status = lot.status
-    if status == "scheduled" and as_utc(lot.starts_at) <= now < as_utc(lot.ends_at):
+    # Past its end a lot stays OPEN (refusing bids) until its close timer has run: it never
+    # goes back to looking scheduled.
+    if status == "scheduled" and as_utc(lot.starts_at) <= now:
         status = "open"
     return {"lotId": to_global_id("AuctionLot", lot.id), "status": status, "currentPrice": lot.current_price, "seq": lot.seq,
             "leader": mask(lot.leader_member_id), "endsAt": as_utc(lot.ends_at).isoformat(), "bidCount": lot.bid_count}

@@ -162,10 +162,6 @@ async def load_category_children(ctx: Context, keys: list[int]) -> list[list[Cat
     return [grouped.get(k, []) for k in keys]
 
 
-async def node_products(ctx: Context, keys: list[int]) -> list[Any]:
-    return await load_products(ctx, keys)
-
-
 # -- queries ------------------------------------------------------------------------------------
 
 @strawberry.input

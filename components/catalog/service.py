@@ -13,7 +13,14 @@ from core.errors import DomainError
 from core.gql.money import MAX_MINOR
 from core.transaction import Transaction
 
+# Limits match the column sizes in models.py: PostgreSQL refuses longer text with a database
+# error (a 500 leaking SQL), SQLite silently stores it; checking here gives both a typed error.
 MAX_TITLE = 200
+MAX_CATEGORY_NAME = 100
+MAX_BARCODE = 64
+MAX_DESCRIPTION = 20_000
+MAX_IMAGES = 20
+MAX_IMAGE_URL = 1_000
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,47 @@ class SkuInfo:
     on_sale: bool
 
 
-def _title(value: str, field: str) -> str:
+def _title(value: str | None, field: str, *, limit: int = MAX_TITLE, what: str = "title") -> str:
     text = (value or "").strip()
     if not text:
-        raise DomainError("CATALOG_INVALID_TITLE", "A title cannot be empty.", field=field)
-    if len(text) > MAX_TITLE:
-        raise DomainError("CATALOG_INVALID_TITLE", f"A title has at most {MAX_TITLE} characters.", field=field)
+        raise DomainError("CATALOG_INVALID_TITLE", f"A {what} cannot be empty.", field=field)
+    if len(text) > limit:
+        raise DomainError("CATALOG_INVALID_TITLE", f"A {what} has at most {limit} characters.", field=field)
     return text
+
+
+def _description(value: str | None, field: str) -> str:
+    text = value or ""
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError("KERNEL_INVALID_INPUT", f"A description has at most {MAX_DESCRIPTION} characters.", field=field)
+    return text
+
+
+def _images(value: Any, field: str) -> list[str]:
+    images = list(value or [])
+    if len(images) > MAX_IMAGES:
+        raise DomainError("KERNEL_INVALID_INPUT", f"A product has at most {MAX_IMAGES} images.", field=field)
+    for image in images:
+        if not isinstance(image, str) or not image.strip() or len(image) > MAX_IMAGE_URL:
+            raise DomainError("KERNEL_INVALID_INPUT", "An image is a URL of at most 1000 characters.", field=field)
+    return [image.strip() for image in images]
+
+
+def _attributes(value: Any, field: str) -> dict[str, Any]:
+    # The GraphQL JSON scalar accepts any JSON value; attributes are an object by contract.
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DomainError("KERNEL_INVALID_INPUT", 'Attributes are a JSON object, e.g. {"origin": "Hangzhou"}.', field=field)
+    return dict(value)
+
+
+def _barcode(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_BARCODE:
+        raise DomainError("KERNEL_INVALID_INPUT", f"A barcode has at most {MAX_BARCODE} characters.", field=field)
+    return value
 
 
 def _price(value: int | None, field: str, *, optional: bool = False) -> int | None:
@@ -72,7 +113,7 @@ class CatalogService:
         }
 
     async def create_category(self, tx: Transaction, name: str, parent_id: int | None = None, position: int = 0) -> int:
-        name = _title(name, "input.name")
+        name = _title(name, "input.name", limit=MAX_CATEGORY_NAME, what="category name")
         if parent_id is not None and await tx.session.get(Category, parent_id) is None:
             raise DomainError("CATALOG_UNKNOWN_CATEGORY", "The parent category does not exist.", field="input.parentId")
         category = Category(name=name, parent_id=parent_id, position=position)
@@ -93,6 +134,9 @@ class CatalogService:
         attributes: Mapping[str, Any] | None = None,
     ) -> int:
         title = _title(title, "input.title")
+        description = _description(description, "input.description")
+        images = _images(images, "input.images")
+        attributes = _attributes(attributes, "input.attributes")
         self._check_status(status)
         if category_id is not None and await tx.session.get(Category, category_id) is None:
             raise DomainError("CATALOG_UNKNOWN_CATEGORY", "That category does not exist.", field="input.categoryId")
@@ -101,8 +145,8 @@ class CatalogService:
         if len(skus) > self.max_skus:
             raise DomainError("CATALOG_TOO_MANY_SKUS", f"A product has at most {self.max_skus} SKUs.", field="input.skus")
         product = Product(
-            title=title, description=description or "", images=[str(i) for i in images], category_id=category_id,
-            status=status, attributes=dict(attributes or {}), created_at=tx.now(),
+            title=title, description=description, images=images, category_id=category_id,
+            status=status, attributes=attributes, created_at=tx.now(),
         )
         tx.session.add(product)
         await tx.session.flush()
@@ -121,9 +165,11 @@ class CatalogService:
             self._check_status(changes["status"])
             product.status = changes["status"]
         if "description" in changes:
-            product.description = changes["description"] or ""
+            product.description = _description(changes["description"], "input.description")
         if "images" in changes:
-            product.images = [str(i) for i in changes["images"] or []]
+            product.images = _images(changes["images"], "input.images")
+        if "attributes" in changes:
+            product.attributes = _attributes(changes["attributes"], "input.attributes")
         if "category_id" in changes:
             if changes["category_id"] is not None and await tx.session.get(Category, changes["category_id"]) is None:
                 raise DomainError("CATALOG_UNKNOWN_CATEGORY", "That category does not exist.", field="input.categoryId")
@@ -164,7 +210,7 @@ class CatalogService:
             spec=_spec(data.get("spec"), f"{field}.spec"),
             price_minor=_price(data.get("price_minor"), f"{field}.price"),
             list_price_minor=_price(data.get("list_price_minor"), f"{field}.listPrice", optional=True),
-            barcode=(data.get("barcode") or None),
+            barcode=_barcode(data.get("barcode"), f"{field}.barcode"),
             weight_grams=weight,
             position=position,
         )

@@ -9,13 +9,17 @@ from typing import AsyncGenerator
 import strawberry
 from sqlalchemy import func, select
 
-from components.catalog.graphql import Sku
+from components.catalog.graphql import Product, Sku
 from components.group_buy import models
-from components.group_buy.service import ACTIVITY, channel, progress_message
+from components.group_buy.service import ACTIVITY, LIVE_STATES, channel, progress_message
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
 from core.errors import DomainError
-from core.gql import Context, Money, MoneyInput, Node, Payload, decode_id, minor_from_input, money, run_mutation
+from core.gql import (
+    Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money,
+    run_mutation,
+)
+from core.gql.relay import to_global_id
 from core.units import parse_duration
 
 MANAGE = "group_buy.manage"
@@ -28,8 +32,9 @@ class GroupBuyGroupStatus(enum.Enum):
     FAILED = "failed"
 
 
-@strawberry.type(description="A member's referral count in an offer (裂变).")
+@strawberry.type(description="How many paid joiners a member brought into an offer through their share links (裂变).")
 class GroupBuyReferral:
+    offer_id: strawberry.ID
     member_id: strawberry.ID
     joins: int
 
@@ -38,6 +43,7 @@ class GroupBuyReferral:
 class GroupBuyOffer(Node):
     group_price: Money
     leader_price: Money | None
+    leader_discount: Money | None
     group_size: int
     duration_seconds: int
     starts_at: datetime
@@ -47,10 +53,15 @@ class GroupBuyOffer(Node):
     virtual_fill_ratio: float | None
     show_joinable: bool
     sku_pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int | None]
 
     @strawberry.field
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+    @strawberry.field
+    async def product(self, info: strawberry.Info) -> Product | None:
+        return await info.context.loader("catalog.products").load(self.product_pk) if self.product_pk else None
 
     @strawberry.field(description="Units of the offer's own quantity still available.")
     async def remaining(self, info: strawberry.Info) -> int:
@@ -69,19 +80,18 @@ class GroupBuyOffer(Node):
         )
         return [group_node(r) for r in rows.all()]
 
-    @strawberry.field(description="Staff: how many joiners each sharer brought in this offer.")
-    async def referrals(self, info: strawberry.Info) -> list[GroupBuyReferral]:
+    @strawberry.field(description="Staff: how many paid joiners each sharer brought in this offer, most first.")
+    async def referrals(self, info: strawberry.Info, first: int = 20) -> list[GroupBuyReferral]:
         info.context.require(MANAGE)
-        from core.gql.relay import to_global_id
+        return await referral_counts(info.context, offer_id=self.pk, member_id=None, first=first)
 
-        session = await info.context.session()
-        rows = await session.execute(
-            select(models.Membership.shared_by_member_id, func.count())
-            .where(models.Membership.offer_id == self.pk, models.Membership.shared_by_member_id.is_not(None),
-                   models.Membership.state == "seated")
-            .group_by(models.Membership.shared_by_member_id).order_by(func.count().desc())
-        )
-        return [GroupBuyReferral(member_id=strawberry.ID(to_global_id("Member", m)), joins=n) for m, n in rows.all()]
+    @strawberry.field(description="The signed-in member's paid joiners in this offer (0 when signed out).")
+    async def my_referrals(self, info: strawberry.Info) -> int:
+        actor = info.context.actor
+        if not actor.is_member:
+            return 0
+        rows = await referral_counts(info.context, offer_id=self.pk, member_id=actor.id, first=1)
+        return rows[0].joins if rows else 0
 
 
 @strawberry.type(description="A group: its seats, deadline and share code.")
@@ -92,12 +102,23 @@ class GroupBuyGroup(Node):
     seats_left: int
     placeholders: int
     deadline: datetime | None
-    share_code: str
+    share_code: str = strawberry.field(description="The group's link code (its leader's); members share their own `myShareCode`.")
     offer_pk: strawberry.Private[int]
 
     @strawberry.field
     async def offer(self, info: strawberry.Info) -> GroupBuyOffer | None:
         return (await load_offers(info.context, [self.offer_pk]))[0]
+
+    @strawberry.field(description="The signed-in member's own share code for this group: joins through it count as their referrals.")
+    async def my_share_code(self, info: strawberry.Info) -> str | None:
+        actor = info.context.actor
+        if not actor.is_member:
+            return None
+        session = await info.context.session()
+        return await session.scalar(
+            select(models.Membership.share_code).where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id,
+                                                       models.Membership.state.in_(LIVE_STATES)).limit(1)
+        )
 
 
 @strawberry.type(description="One change on a group's share page.")
@@ -113,9 +134,11 @@ def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
     return GroupBuyOffer(
         pk=row.id, group_price=money(row.group_price_minor, currency),
         leader_price=money(row.leader_price_minor, currency) if row.leader_price_minor is not None else None,
+        leader_discount=money(row.leader_discount_minor, currency) if row.leader_discount_minor is not None else None,
         group_size=row.group_size, duration_seconds=row.duration_seconds, starts_at=as_utc(row.starts_at),
         ends_at=as_utc(row.ends_at), per_member_limit=row.per_member_limit, total_limit=row.total_limit,
         virtual_fill_ratio=row.virtual_fill_ratio, show_joinable=row.show_joinable, sku_pk=row.sku_id,
+        product_pk=row.product_id,
     )
 
 
@@ -129,8 +152,6 @@ def group_node(row: models.Group) -> GroupBuyGroup:
 
 
 def progress_node(data: dict) -> GroupBuyProgress:
-    from core.gql.relay import to_global_id
-
     return GroupBuyProgress(
         group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])), status=GroupBuyGroupStatus(data["status"]),
         seats_filled=data["seatsFilled"], seats_left=data["seatsLeft"],
@@ -164,6 +185,40 @@ async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[Grou
     return [grouped[k] for k in sku_ids]
 
 
+async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[list[GroupBuyOffer]]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    now = ctx.kernel.clock.now()
+    rows = await session.scalars(select(models.Offer).where(models.Offer.product_id.in_(product_ids), models.Offer.status == "active",
+                                                            models.Offer.ends_at > now).order_by(models.Offer.id))
+    grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
+    for row in rows.all():
+        grouped[row.product_id].append(offer_node(row, currency))
+    return [grouped[k] for k in product_ids]
+
+
+async def referral_counts(ctx: Context, *, offer_id: int | None, member_id: int | None, first: int) -> list[GroupBuyReferral]:
+    """Paid joiners per (offer, sharer): only seated joins count, so unpaid or refunded ones
+    cannot inflate a sharer's number."""
+    m = models.Membership
+    stmt = (select(m.offer_id, m.shared_by_member_id, func.count())
+            .where(m.shared_by_member_id.is_not(None), m.state == "seated")
+            .group_by(m.offer_id, m.shared_by_member_id)
+            .order_by(func.count().desc(), m.offer_id, m.shared_by_member_id).limit(max(1, min(first, 100))))
+    if offer_id is not None:
+        stmt = stmt.where(m.offer_id == offer_id)
+    if member_id is not None:
+        stmt = stmt.where(m.shared_by_member_id == member_id)
+    rows = await (await ctx.session()).execute(stmt)
+    return [GroupBuyReferral(offer_id=strawberry.ID(to_global_id("GroupBuyOffer", o)), member_id=strawberry.ID(to_global_id("Member", s)),
+                             joins=n) for o, s, n in rows.all()]
+
+
+async def product_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Product)
+    """Running and upcoming group-buy offers on this product's SKUs."""
+    return await info.context.loader("group_buy.offers_by_product").load(root.pk)
+
+
 async def sku_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Sku)
     """Running and upcoming group-buy offers of this SKU."""
     return await info.context.loader("group_buy.offers_by_sku").load(root.pk)
@@ -175,26 +230,37 @@ class Query:
     async def group_buy_offer(self, info: strawberry.Info, id: strawberry.ID) -> GroupBuyOffer | None:  # noqa: A002
         return (await load_offers(info.context, [decode_id(id, "GroupBuyOffer", field="id")]))[0]
 
-    @strawberry.field(description="A group by id, or by the share code in a share link.")
+    @strawberry.field(description="A group by id, or by the share code in a share link (public: it is the share page).")
     async def group_buy_group(self, info: strawberry.Info, id: strawberry.ID | None = None,  # noqa: A002
                               share_code: str | None = None) -> GroupBuyGroup | None:
         if share_code is not None:
-            session = await info.context.session()
-            row = await session.scalar(select(models.Group).where(models.Group.share_code == share_code[:16]))
-            return group_node(row) if row else None
+            group, _sharer = await info.context.kernel.service("group_buy").resolve_share_code(await info.context.session(), share_code)
+            return group_node(group) if group else None
         if id is None:
             raise DomainError("KERNEL_INVALID_INPUT", "Give id or shareCode.", field="id")
         return (await load_groups(info.context, [decode_id(id, "GroupBuyGroup", field="id")]))[0]
 
     @strawberry.field(description="The signed-in member's groups, newest first.")
-    async def my_group_buys(self, info: strawberry.Info) -> list[GroupBuyGroup]:
+    async def my_group_buys(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[GroupBuyGroup]:
         member_id = info.context.require_member()
-        session = await info.context.session()
-        rows = await session.scalars(
-            select(models.Group).join(models.Membership, models.Membership.group_id == models.Group.id)
-            .where(models.Membership.member_id == member_id).order_by(models.Group.id.desc()).limit(100)
-        )
-        return [group_node(r) for r in rows.unique().all()]
+        mine = select(models.Membership.group_id).where(models.Membership.member_id == member_id)
+        stmt = select(models.Group).where(models.Group.id.in_(mine))
+        page = await fetch_page(await info.context.session(), stmt, models.Group.id, first, after, descending=True)
+        return connection(page, group_node)
+
+    @strawberry.field(description="Referral counts (裂变) by offer and sharer. Staff see everyone's; a member sees their own.")
+    async def group_buy_referrals(self, info: strawberry.Info, offer_id: strawberry.ID | None = None,
+                                  member_id: strawberry.ID | None = None, first: int = 20) -> list[GroupBuyReferral]:
+        ctx: Context = info.context
+        offer = decode_id(offer_id, "GroupBuyOffer", field="offerId") if offer_id else None
+        if ctx.actor.is_member:
+            member = ctx.actor.id
+            if member_id is not None and decode_id(member_id, "Member", field="memberId") != member:
+                ctx.require(MANAGE)  # a member may not read someone else's counts
+        else:
+            ctx.require(MANAGE)
+            member = decode_id(member_id, "Member", field="memberId") if member_id else None
+        return await referral_counts(ctx, offer_id=offer, member_id=member, first=first)
 
 
 @strawberry.input
@@ -206,7 +272,8 @@ class CreateGroupBuyOfferInput:
     ends_at: datetime
     total_limit: int
     per_member_limit: int = 1
-    leader_price: MoneyInput | None = None
+    leader_price: MoneyInput | None = strawberry.field(default=None, description="团长价: the leader pays this instead of the group price.")
+    leader_discount: MoneyInput | None = strawberry.field(default=None, description="团长优惠: or the leader gets this much off the group price.")
     duration: str | None = strawberry.field(default=None, description='How long a group stays open after its leader pays, e.g. "24h".')
     virtual_fill_ratio: float | None = None
     show_joinable: bool = True
@@ -221,9 +288,8 @@ class OpenGroupInput:
 
 @strawberry.input
 class JoinGroupInput:
-    share_code: str
+    share_code: str = strawberry.field(description="From the share link: the group's code or a member's `myShareCode` (the referral).")
     quantity: int = 1
-    sharer_member_id: strawberry.ID | None = strawberry.field(default=None, description="Who shared the link (referral).")
     idempotency_key: str | None = None
 
 
@@ -267,6 +333,8 @@ class Mutation:
                 tx, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
                 group_price_minor=minor_from_input(input.group_price, currency, "input.groupPrice"),
                 leader_price_minor=minor_from_input(input.leader_price, currency, "input.leaderPrice") if input.leader_price else None,
+                leader_discount_minor=(minor_from_input(input.leader_discount, currency, "input.leaderDiscount")
+                                       if input.leader_discount else None),
                 group_size=input.group_size, starts_at=input.starts_at, ends_at=input.ends_at, total_limit=input.total_limit,
                 per_member_limit=input.per_member_limit, duration=duration, virtual_fill_ratio=input.virtual_fill_ratio,
                 show_joinable=input.show_joinable,
@@ -297,12 +365,11 @@ class Mutation:
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
-            sharer = decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId") if input.sharer_member_id else None
             group_id, order_id = await _service(ctx).join_group(
-                tx, share_code=input.share_code[:16], member_id=member_id, quantity=input.quantity, shared_by=sharer)
+                tx, share_code=input.share_code, member_id=member_id, quantity=input.quantity)
             return {"groupId": group_id, "orderId": order_id}
 
-        request = [input.share_code, input.quantity, str(input.sharer_member_id)]
+        request = [input.share_code, input.quantity]
         return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.join", input.idempotency_key, request)))
 
 

@@ -27,11 +27,14 @@ def dougong_schema(registrar):
     registrar.node(graphql.GroupBuyOffer, graphql.load_offers)
     registrar.node(graphql.GroupBuyGroup, graphql.load_groups)
     registrar.extend("Sku", "groupBuyOffers", graphql.sku_group_buy_offers, "Running and upcoming group-buy offers of this SKU.")
+    registrar.extend("Product", "groupBuyOffers", graphql.product_group_buy_offers,
+                     "Running and upcoming group-buy offers on this product's SKUs.")
 
 
 @hookimpl
 def dougong_dataloaders(registrar):
     registrar.dataloader("group_buy.offers_by_sku", graphql.load_offers_by_sku)
+    registrar.dataloader("group_buy.offers_by_product", graphql.load_offers_by_product)
 
 
 @hookimpl
@@ -69,6 +72,7 @@ def dougong_error_codes(registrar):
         "GROUP_BUY_GROUP_NOT_OPEN": "The leader has not paid yet.",
         "GROUP_BUY_ALREADY_IN_GROUP": "The member is already in this group.",
         "GROUP_BUY_LIMIT_REACHED": "The member reached the offer's per-member limit.",
+        "GROUP_BUY_SOLD_OUT": "The offer's own quantity (its total limit) is used up.",
     }.items():
         registrar.error_code(code, text)
 

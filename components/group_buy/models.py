@@ -13,8 +13,12 @@ class Offer(Base):
     __tablename__ = "group_buy_offer"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"), index=True)
+    # Copied from the SKU at creation so "offers on a product" needs no join into catalog.
+    product_id: Mapped[int | None] = mapped_column(Id, ForeignKey("catalog_product.id"), index=True)
     group_price_minor: Mapped[int] = mapped_column(BigInteger)
     leader_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # 团长优惠: taken off the group price for the leader; an offer has a leader price or a discount.
+    leader_discount_minor: Mapped[int | None] = mapped_column(BigInteger)
     group_size: Mapped[int] = mapped_column(Integer)
     duration_seconds: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -52,7 +56,12 @@ class Membership(Base):
     member_id: Mapped[int] = mapped_column(Integer, index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"))
     is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Units bought: the per-member limit counts units, not orders.
+    quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # pending (order unpaid) | seated | cancelled (order cancelled) | refunded (late or failed)
     state: Mapped[str] = mapped_column(String(12), default="pending")
     shared_by_member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # This member's own share link: whoever joins through it is counted as their referral, so
+    # the sharer comes from the link itself and cannot be claimed by the joiner.
+    share_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

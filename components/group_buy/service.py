@@ -14,12 +14,18 @@ from sqlalchemy import func, select, update
 from components.group_buy.models import Group, Membership, Offer
 from core.clock import as_utc
 from core.errors import DomainError
+from core.gql.relay import to_global_id
 from core.transaction import Event, Transaction
 from core.units import parse_duration
 
 EXPIRE_JOB = "group_buy.expire"
 ACTIVITY = "group_buy"
 LIVE_STATES = ("pending", "seated")
+
+
+def new_share_code() -> str:
+    # Unguessable: a share code is the only key to joining a group.
+    return secrets.token_urlsafe(9)[:12]
 
 
 def channel(group_id: int) -> str:
@@ -38,7 +44,7 @@ class GroupBuyService:
     async def create_offer(
         self, tx: Transaction, *, sku_id: int, group_price_minor: int, group_size: int, starts_at: datetime,
         ends_at: datetime, total_limit: int, per_member_limit: int = 1, leader_price_minor: int | None = None,
-        duration: timedelta | None = None, virtual_fill_ratio: float | None = None, show_joinable: bool = True,
+        leader_discount_minor: int | None = None, duration: timedelta | None = None, virtual_fill_ratio: float | None = None, show_joinable: bool = True,
     ) -> int:
         if group_size < 2 or group_size > 100:
             raise DomainError("GROUP_BUY_INVALID_OFFER", "A group has 2 to 100 members.", field="input.groupSize")
@@ -51,8 +57,16 @@ class GroupBuyService:
         sku = (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id)
         if sku is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such SKU.", field="input.skuId")
-        if leader_price_minor is not None and leader_price_minor > group_price_minor:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader price cannot exceed the group price.", field="input.leaderPrice")
+        if group_price_minor < 0:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The group price cannot be negative.", field="input.groupPrice")
+        if leader_price_minor is not None and leader_discount_minor is not None:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "Give a leader price or a leader discount, not both.",
+                              field="input.leaderDiscount")
+        if leader_price_minor is not None and not 0 <= leader_price_minor <= group_price_minor:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader price is between 0 and the group price.", field="input.leaderPrice")
+        if leader_discount_minor is not None and not 0 < leader_discount_minor <= group_price_minor:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader discount is above 0 and at most the group price.",
+                              field="input.leaderDiscount")
         overlapping = await tx.session.scalar(
             select(Offer.id).where(Offer.sku_id == sku_id, Offer.status == "active", Offer.starts_at < ends_at, Offer.ends_at > starts_at)
         )
@@ -60,7 +74,8 @@ class GroupBuyService:
             raise DomainError("GROUP_BUY_SKU_IN_OFFER", "That SKU is already in another active offer for those dates.",
                               field="input.skuId")
         offer = Offer(
-            sku_id=sku_id, group_price_minor=group_price_minor, leader_price_minor=leader_price_minor, group_size=group_size,
+            sku_id=sku_id, product_id=sku.product_id, group_price_minor=group_price_minor, leader_price_minor=leader_price_minor,
+            leader_discount_minor=leader_discount_minor, group_size=group_size,
             duration_seconds=int((duration or self.default_duration).total_seconds()), starts_at=starts_at, ends_at=ends_at,
             per_member_limit=per_member_limit, total_limit=total_limit,
             virtual_fill_ratio=virtual_fill_ratio if virtual_fill_ratio is not None else self.virtual_fill_ratio,
@@ -75,26 +90,29 @@ class GroupBuyService:
     async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1) -> tuple[int, int]:
         offer = await self._active_offer(tx, offer_id)
         await self._check_limit(tx, offer, member_id, quantity)
+        code = new_share_code()
         group = Group(offer_id=offer.id, leader_member_id=member_id, size=offer.group_size, paid_seats=0, placeholders=0,
-                      status="forming", share_code=secrets.token_urlsafe(9)[:12], created_at=tx.now())
+                      status="forming", share_code=code, created_at=tx.now())
         tx.session.add(group)
         await tx.session.flush()
-        order_id = await self._order(tx, offer, group, member_id, quantity, leader=True, shared_by=None)
+        order_id = await self._order(tx, offer, group, member_id, quantity, leader=True, shared_by=None, share_code=code)
         return group.id, order_id
 
-    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1,
-                         shared_by: int | None = None) -> tuple[int, int]:
-        group = await tx.session.scalar(select(Group).where(Group.share_code == share_code))
+    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1) -> tuple[int, int]:
+        """Join through a share link. The link is a member's own code (the group's code is its
+        leader's), so the referral goes to whoever shared it, never to whom the joiner names."""
+        group, sharer = await self.resolve_share_code(tx.session, share_code)
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field="input.shareCode")
         if group.status == "failed":
-            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field="input.shareCode")
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field="input.shareCode",
+                              status="failed")
         if group.status == "succeeded" or group.paid_seats >= group.size:
             raise DomainError("GROUP_BUY_GROUP_FULL", "This group is full; open your own.", field="input.shareCode")
         if group.deadline_at is None:
             raise DomainError("GROUP_BUY_GROUP_NOT_OPEN", "The leader has not paid yet.", field="input.shareCode")
         if as_utc(group.deadline_at) <= tx.now():
-            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field="input.shareCode")
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field="input.shareCode", status="expired")
         offer = await self._active_offer(tx, group.offer_id)
         already = await tx.session.scalar(
             select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == member_id,
@@ -104,8 +122,22 @@ class GroupBuyService:
             raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field="input.shareCode")
         await self._check_limit(tx, offer, member_id, quantity)
         order_id = await self._order(tx, offer, group, member_id, quantity, leader=False,
-                                     shared_by=shared_by if shared_by != member_id else None)
+                                     shared_by=sharer if sharer != member_id else None, share_code=new_share_code())
         return group.id, order_id
+
+    async def resolve_share_code(self, session: Any, share_code: str) -> tuple[Group | None, int | None]:
+        """(group, sharer member id) of a share link."""
+        code = (share_code or "").strip()[:16]
+        if not code:
+            return None, None
+        row = (await session.execute(
+            select(Group, Membership.member_id).join(Membership, Membership.group_id == Group.id)
+            .where(Membership.share_code == code)
+        )).first()
+        if row is not None:
+            return row[0], row[1]
+        group = await session.scalar(select(Group).where(Group.share_code == code))
+        return group, (group.leader_member_id if group is not None else None)
 
     async def _active_offer(self, tx: Transaction, offer_id: int) -> Offer:
         offer = await tx.session.get(Offer, offer_id)
@@ -117,10 +149,13 @@ class GroupBuyService:
         return offer
 
     async def _check_limit(self, tx: Transaction, offer: Offer, member_id: int, quantity: int) -> None:
-        if quantity < 1 or quantity > offer.per_member_limit:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise DomainError("KERNEL_INVALID_INPUT", "The quantity is a whole number of at least 1.", field="input.quantity")
+        if quantity > offer.per_member_limit:
             raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.", field="input.quantity")
+        # Units in the member's live orders of this offer (unpaid ones hold stock too).
         taken = await tx.session.scalar(
-            select(func.count()).select_from(Membership)
+            select(func.coalesce(func.sum(Membership.quantity), 0))
             .where(Membership.offer_id == offer.id, Membership.member_id == member_id, Membership.state.in_(LIVE_STATES))
         )
         if int(taken or 0) + quantity > offer.per_member_limit:
@@ -128,17 +163,27 @@ class GroupBuyService:
                               field="input.offerId")
 
     async def _order(self, tx: Transaction, offer: Offer, group: Group, member_id: int, quantity: int, *,
-                     leader: bool, shared_by: int | None) -> int:
-        source = {"groupId": str(group.id)}
+                     leader: bool, shared_by: int | None, share_code: str) -> int:
+        # Global ids, as a frontend sends them in createOrder's source: order.source.groupId
+        # can be passed straight to groupBuyGroup(id:).
+        source = {"groupId": to_global_id("GroupBuyGroup", group.id), "shareCode": share_code}
         if shared_by is not None:
-            source["sharerMemberId"] = str(shared_by)
-        order_id = await self.kernel.service("orders").create_order(
-            tx, member_id=member_id, lines=[(offer.sku_id, quantity)], kind="group_buy", source=source,
-            attributes={"groupBuyOfferId": offer.id, "groupBuyGroupId": group.id, "groupBuyLeader": leader},
-            activity=(ACTIVITY, str(offer.id)),
-        )
+            source["sharerMemberId"] = to_global_id("Member", shared_by)
+        try:
+            order_id = await self.kernel.service("orders").create_order(
+                tx, member_id=member_id, lines=[(offer.sku_id, quantity)], kind="group_buy", source=source,
+                attributes={"groupBuyOfferId": offer.id, "groupBuyGroupId": group.id, "groupBuyLeader": leader},
+                activity=(ACTIVITY, str(offer.id)),
+            )
+        except DomainError as error:
+            if error.code != "INVENTORY_ACTIVITY_SOLD_OUT":
+                raise
+            # The offer's own quantity (total_limit) is used up: say so in this component's words.
+            raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field="input.quantity",
+                              **{k: v for k, v in error.details.items() if k != "field"}) from None
         tx.session.add(Membership(group_id=group.id, offer_id=offer.id, member_id=member_id, order_id=order_id,
-                                  is_leader=leader, state="pending", shared_by_member_id=shared_by, created_at=tx.now()))
+                                  is_leader=leader, quantity=quantity, state="pending", shared_by_member_id=shared_by,
+                                  share_code=share_code, created_at=tx.now()))
         await tx.session.flush()
         return order_id
 
@@ -147,11 +192,15 @@ class GroupBuyService:
         if draft.kind != "group_buy":
             return
         offer = await tx.session.get(Offer, draft.attributes["groupBuyOfferId"])
-        leader = draft.attributes.get("groupBuyLeader") and offer.leader_price_minor is not None
+        price, label = offer.group_price_minor, "拼团价 group price"
+        if draft.attributes.get("groupBuyLeader"):
+            if offer.leader_price_minor is not None:
+                price, label = offer.leader_price_minor, "团长价 leader price"
+            elif offer.leader_discount_minor:
+                price, label = offer.group_price_minor - offer.leader_discount_minor, "团长优惠 leader discount"
         for line in draft.lines:
             if line.sku_id == offer.sku_id:
-                line.set_unit_price(offer.leader_price_minor if leader else offer.group_price_minor,
-                                    "团长价 leader price" if leader else "拼团价 group price")
+                line.set_unit_price(price, label)
 
     # -- seats -------------------------------------------------------------------------------------
     async def on_order_paid(self, tx: Transaction, event: Event) -> None:
@@ -189,8 +238,11 @@ class GroupBuyService:
         if self.late_payment == "open_new_group":
             offer = await tx.session.get(Offer, membership.offer_id)
             if offer.status == "active" and as_utc(offer.starts_at) <= tx.now() < as_utc(offer.ends_at):
+                # The payer's own link becomes the new group's code: whoever they already
+                # shared it with now lands in the group they lead.
                 group = Group(offer_id=offer.id, leader_member_id=membership.member_id, size=offer.group_size, paid_seats=1,
-                              placeholders=0, status="forming", share_code=secrets.token_urlsafe(9)[:12], created_at=tx.now(),
+                              placeholders=0, status="forming", share_code=membership.share_code or new_share_code(),
+                              created_at=tx.now(),
                               deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds))
                 tx.session.add(group)
                 await tx.session.flush()
@@ -249,7 +301,10 @@ class GroupBuyService:
     async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:
         if order.kind != "group_buy":
             return None
-        group = await tx.session.get(Group, int((order.attributes or {}).get("groupBuyGroupId", 0)))
+        # The membership, not the order's attributes, says which group: a late payer who leads
+        # a new group must wait for that one.
+        membership = await tx.session.scalar(select(Membership).where(Membership.order_id == order.id))
+        group = await tx.session.get(Group, membership.group_id) if membership is not None else None
         if group is None or group.status != "succeeded":
             return "This group-buy order waits until its group has formed."
         return None

@@ -1,8 +1,6 @@
-from sqlalchemy import select
-
 from core.hookspecs import hookimpl
 
-from components.inventory import graphql, models
+from components.inventory import demo, graphql, models
 from components.inventory.service import InventoryService
 
 
@@ -42,10 +40,5 @@ def dougong_error_codes(registrar):
 
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
-    """Stock every SKU the catalog seeded; the one-off jade bangle gets a single unit."""
-    from components.catalog.models import Product, Sku
-
-    rows = await tx.session.execute(select(Sku.id, Product.title).join(Product, Product.id == Sku.product_id))
-    service = kernel.service("inventory")
-    for sku_id, title in rows.all():
-        await service.set_stock(tx, sku_id, 1 if "翡翠" in title else kernel.settings("inventory")["demo_stock"])
+    """Stock every SKU the catalog seeded (see demo.py)."""
+    await demo.seed(kernel, tx)

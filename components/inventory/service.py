@@ -18,12 +18,28 @@ from core.gql.relay import to_global_id
 from core.transaction import Transaction
 
 MAX_QUANTITY = 100_000
+MAX_ON_HAND = 10**9  # inventory_stock.on_hand is a 32-bit integer column
 
 
 def _quantity(quantity: Any, field: str) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0 or quantity > MAX_QUANTITY:
         raise DomainError("KERNEL_INVALID_INPUT", f"A quantity is a whole number from 1 to {MAX_QUANTITY}.", field=field)
     return quantity
+
+
+def _location(location_id: Any, field: str) -> int:
+    # 0 is the central warehouse, store pickup uses store ids: never negative.
+    if isinstance(location_id, bool) or not isinstance(location_id, int) or location_id < 0:
+        raise DomainError("KERNEL_INVALID_INPUT", "A location is 0 (central) or a store id.", field=field)
+    return location_id
+
+
+def _label(value: Any, limit: int, name: str) -> str:
+    # reason/ref/owner/key come from calling components, not shoppers; a bad one is a
+    # programming error, but it must still fail typed rather than as a database error.
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise DomainError("KERNEL_INVALID_INPUT", f"{name} is text of 1 to {limit} characters.", field=name)
+    return value
 
 
 class InventoryService:
@@ -44,6 +60,8 @@ class InventoryService:
     ) -> int:
         """Hold ``quantity`` units for ``ref``; raises INVENTORY_OUT_OF_STOCK and changes nothing if short."""
         quantity = _quantity(quantity, field or "quantity")
+        location_id = _location(location_id, "locationId")
+        reason, ref = _label(reason, 50, "reason"), _label(ref, 100, "ref")
         session = tx.session
         held = await session.execute(
             update(Stock)
@@ -156,12 +174,16 @@ class InventoryService:
         await self._changed(tx, reservation.sku_id)
         return count
 
-    async def set_stock(self, tx: Transaction, sku_id: int, on_hand: int, location_id: int = CENTRAL) -> None:
-        if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0 or on_hand > 10**9:
-            raise DomainError("KERNEL_INVALID_INPUT", "Stock on hand is a whole number from 0.", field="input.onHand")
+    async def _ensure_row(self, tx: Transaction, sku_id: int, location_id: int) -> None:
         if await tx.session.scalar(select(Stock.id).where(Stock.sku_id == sku_id, Stock.location_id == location_id)) is None:
             tx.session.add(Stock(sku_id=sku_id, location_id=location_id, on_hand=0, reserved=0))
             await tx.session.flush()
+
+    async def set_stock(self, tx: Transaction, sku_id: int, on_hand: int, location_id: int = CENTRAL) -> None:
+        if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0 or on_hand > MAX_ON_HAND:
+            raise DomainError("KERNEL_INVALID_INPUT", f"Stock on hand is a whole number from 0 to {MAX_ON_HAND}.", field="input.onHand")
+        location_id = _location(location_id, "input.locationId")
+        await self._ensure_row(tx, sku_id, location_id)
         done = await tx.session.execute(
             update(Stock).where(Stock.sku_id == sku_id, Stock.location_id == location_id, Stock.reserved <= on_hand).values(on_hand=on_hand)
         )
@@ -171,12 +193,20 @@ class InventoryService:
         await self._changed(tx, sku_id)
 
     async def adjust_stock(self, tx: Transaction, sku_id: int, delta: int, location_id: int = CENTRAL) -> None:
+        """Goods in (delta > 0) or written off (delta < 0); relative, so two clerks' counts both land."""
+        if isinstance(delta, bool) or not isinstance(delta, int) or abs(delta) > MAX_ON_HAND:
+            raise DomainError("KERNEL_INVALID_INPUT", "A stock change is a whole number of units.", field="input.delta")
+        location_id = _location(location_id, "input.locationId")
+        if delta > 0:
+            await self._ensure_row(tx, sku_id, location_id)
         done = await tx.session.execute(
-            update(Stock).where(Stock.sku_id == sku_id, Stock.location_id == location_id, Stock.on_hand + delta >= Stock.reserved)
+            update(Stock)
+            .where(Stock.sku_id == sku_id, Stock.location_id == location_id, Stock.on_hand + delta >= Stock.reserved,
+                   Stock.on_hand + delta <= MAX_ON_HAND)
             .values(on_hand=Stock.on_hand + delta)
         )
         if done.rowcount != 1:
-            raise DomainError("INVENTORY_BELOW_RESERVED", "That would leave less on hand than is held.", field="input.delta")
+            raise DomainError("INVENTORY_BELOW_RESERVED", "That would leave less on hand than is held (or more than 10^9 units).", field="input.delta")
         await self._changed(tx, sku_id)
 
     async def available(self, session: AsyncSession, sku_ids: list[int], location_id: int = CENTRAL) -> dict[int, int]:
@@ -188,8 +218,9 @@ class InventoryService:
 
     async def define_activity(self, tx: Transaction, owner: str, key: str, sku_id: int, total: int) -> None:
         """Give an activity its own quantity of a SKU, or change it (never below what it has sold or holds)."""
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0 or total > MAX_ON_HAND:
             raise DomainError("KERNEL_INVALID_INPUT", "An activity quantity is a whole number from 0.", field="input.quantity")
+        owner, key = _label(owner, 50, "owner"), _label(key, 100, "key")
         existing = await tx.session.scalar(
             select(ActivityStock).where(ActivityStock.owner == owner, ActivityStock.key == key, ActivityStock.sku_id == sku_id)
         )

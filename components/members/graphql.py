@@ -1,41 +1,56 @@
-"""Members' GraphQL: me, staffMe, members (staff), and the sign-in mutations."""
+"""Members' GraphQL: ``me``, ``staffMe``, ``members`` (staff) and the sign-in mutations.
+
+Thin on purpose: who may sign in, and as whom, is decided in ``service.py``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from components.members import models
 from components.members.service import mask_phone
 from core.auth import Actor
 from core.clock import as_utc
-from core.errors import DomainError
 from core.gql import Connection, Context, Node, Payload, connection, decode_id, fetch_page, run_mutation
 
 VIEW = "members.view"
 
 
-@strawberry.type(description="A customer of the brand.")
+@strawberry.type(description="A customer of the brand. Visible to themself and to staff with `members.view`.")
 class Member(Node):
     nickname: str
-    phone: str | None = strawberry.field(description="Full for the member themself; masked for staff.")
-    source_channel: str | None
+    phone: str | None = strawberry.field(description="In full for the member themself; masked (138****0001) for staff.")
+    source_channel: str | None = strawberry.field(description="Where the member registered (e.g. `live_room`, `store`).")
+    source_store_id: int | None = strawberry.field(description="The store the member registered at, if any.")
     created_at: datetime
+    # Kept off the GraphQL type: the guide is resolved as a Staff node below.
+    guide_pk: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The guide (staff) who brought the member in; staff only, else null.")
+    async def source_guide(self, info: strawberry.Info) -> Staff | None:
+        if self.guide_pk is None:
+            return None
+        return (await load_staff(info.context, [self.guide_pk]))[0]
 
 
-@strawberry.type(description="An employee: admin, store clerk or live host.")
+@strawberry.type(description="An employee: admin, store clerk (of some stores) or live host.")
 class Staff(Node):
     name: str
     roles: list[str]
-    store_ids: list[int]
+    store_ids: list[int] = strawberry.field(description="The stores a store clerk works at; empty for other roles.")
 
 
 def member_node(row: models.Member, ctx: Context) -> Member:
     own = ctx.actor.is_member and ctx.actor.id == row.id
-    return Member(pk=row.id, nickname=row.nickname, phone=row.phone if own else mask_phone(row.phone),
-                  source_channel=row.source_channel, created_at=as_utc(row.created_at))
+    return Member(
+        pk=row.id, nickname=row.nickname, phone=row.phone if own else mask_phone(row.phone),
+        source_channel=row.source_channel, source_store_id=row.source_store_id,
+        created_at=as_utc(row.created_at), guide_pk=row.source_guide_id,
+    )
 
 
 def staff_node(row: models.Staff) -> Staff:
@@ -43,53 +58,58 @@ def staff_node(row: models.Staff) -> Staff:
 
 
 async def load_members(ctx: Context, keys: list[int]) -> list[Member | None]:
-    """A member is visible to themself and to staff who may view members; to nobody else."""
+    """A member is visible to themself and to staff who may view members; to anyone else a
+    member id resolves to null, exactly like one that does not exist (no probing for ids)."""
     staff_view = ctx.actor.is_staff and ctx.can(VIEW)
     visible = [k for k in keys if staff_view or (ctx.actor.is_member and ctx.actor.id == k)]
     if not visible:
         return [None for _ in keys]
     session = await ctx.session()
-    rows = {r.id: r for r in (await session.scalars(select(models.Member).where(models.Member.id.in_(visible)))).all()}
+    rows = {r.id: r for r in await _rows(session, models.Member, visible)}
     return [member_node(rows[k], ctx) if k in rows else None for k in keys]
 
 
 async def load_staff(ctx: Context, keys: list[int]) -> list[Staff | None]:
+    """Staff are visible to staff only (members never learn employees' names or roles)."""
     if not ctx.actor.is_staff:
         return [None for _ in keys]
     session = await ctx.session()
-    rows = {r.id: r for r in (await session.scalars(select(models.Staff).where(models.Staff.id.in_(keys)))).all()}
+    rows = {r.id: r for r in await _rows(session, models.Staff, keys)}
     return [staff_node(rows[k]) if k in rows else None for k in keys]
+
+
+async def _rows(session: AsyncSession, model: type, keys: list[int]) -> list:
+    return (await session.scalars(select(model).where(model.id.in_(keys)))).all()
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in member, or null.")
+    @strawberry.field(description="The signed-in member, or null for anonymous callers and staff.")
     async def me(self, info: strawberry.Info) -> Member | None:
         ctx: Context = info.context
         if not ctx.actor.is_member:
             return None
         return (await load_members(ctx, [ctx.actor.id]))[0]
 
-    @strawberry.field(description="The signed-in staff member, or null.")
+    @strawberry.field(description="The signed-in staff member, or null for anonymous callers and members.")
     async def staff_me(self, info: strawberry.Info) -> Staff | None:
         ctx: Context = info.context
         if not ctx.actor.is_staff:
             return None
         return (await load_staff(ctx, [ctx.actor.id]))[0]
 
-    @strawberry.field(description="Staff: members, newest last, searchable by nickname or phone.")
-    async def members(self, info: strawberry.Info, first: int | None = 20, after: str | None = None, search: str | None = None) -> Connection[Member]:
+    @strawberry.field(description="Staff (`members.view`): members, oldest first, searchable by nickname or phone.")
+    async def members(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, search: str | None = None,
+    ) -> Connection[Member]:
         ctx: Context = info.context
         ctx.require(VIEW)
-        stmt = select(models.Member)
-        if search:
-            needle = f"%{search.strip()[:50]}%"
-            stmt = stmt.where(or_(models.Member.nickname.ilike(needle), models.Member.phone.ilike(needle)))
+        stmt = ctx.kernel.service("members").search(search)
         page = await fetch_page(await ctx.session(), stmt, models.Member.id, first, after)
         return connection(page, lambda row: member_node(row, ctx))
 
 
-@strawberry.input
+@strawberry.input(description="Exactly one of phone, memberId or staffId.")
 class SignInForDevelopmentInput:
     phone: str | None = None
     member_id: strawberry.ID | None = None
@@ -98,19 +118,27 @@ class SignInForDevelopmentInput:
 
 @strawberry.input
 class SignInInput:
-    provider: str
-    credential: str
+    provider: str = strawberry.field(description="The identity provider's name, e.g. `wechat`.")
+    credential: str = strawberry.field(description="What the provider checks, e.g. a WeChat login code.")
 
 
 @strawberry.type
 class SignInPayload(Payload):
-    token: str | None = None
+    token: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <token>`.")
     member: Member | None = None
     staff: Staff | None = None
 
 
-async def _signed_in(ctx: Context, actor: Actor) -> SignInPayload:
+def _actor_result(actor: Actor) -> dict:
+    # run_mutation wants a JSON-able result; the actor is rebuilt from it after commit.
+    return {"kind": actor.kind, "id": actor.id, "roles": sorted(actor.roles), "stores": sorted(actor.store_ids)}
+
+
+async def _signed_in(ctx: Context, result: dict) -> SignInPayload:
+    actor = Actor(result["kind"], result["id"], frozenset(result["roles"]), frozenset(result["stores"]))
     token = ctx.kernel.issue_token(actor)
+    # The payload shows the new identity as that identity sees itself (own phone in full),
+    # not as the anonymous caller would.
     signed = Context(ctx.kernel, actor)
     try:
         if actor.is_member:
@@ -122,58 +150,37 @@ async def _signed_in(ctx: Context, actor: Actor) -> SignInPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Development only: sign in by phone (creating the member), member id or staff id.")
+    @strawberry.mutation(description="Development only (`auth.dev_sign_in`, never in production): sign in by phone "
+                                     "(creating the member), member id or staff id.")
     async def sign_in_for_development(self, info: strawberry.Info, input: SignInForDevelopmentInput) -> SignInPayload:  # noqa: A002
         ctx: Context = info.context
-        kernel = ctx.kernel
-        service = kernel.service("members")
+        service = ctx.kernel.service("members")
 
         async def work(tx):  # noqa: ANN001, ANN202
-            if not kernel.blueprint.auth.dev_sign_in or kernel.blueprint.production:
-                raise DomainError("MEMBERS_SIGN_IN_DISABLED", "Development sign-in is off for this brand.")
-            given = [x for x in (input.phone, input.member_id, input.staff_id) if x]
-            if len(given) != 1:
-                raise DomainError("KERNEL_INVALID_INPUT", "Give exactly one of phone, memberId or staffId.", field="input")
-            if input.staff_id:
-                actor = await service.staff_actor(tx.session, decode_id(input.staff_id, "Staff", field="input.staffId"))
-                if actor is None:
-                    raise DomainError("KERNEL_NOT_FOUND", "No active staff with that id.", field="input.staffId")
-                return {"kind": "staff", "id": actor.id}
-            if input.member_id:
-                member_id = decode_id(input.member_id, "Member", field="input.memberId")
-                if await service.member(tx.session, member_id) is None:
-                    raise DomainError("KERNEL_NOT_FOUND", "No member with that id.", field="input.memberId")
-                return {"kind": "member", "id": member_id}
-            found = await service.member_by_phone(tx.session, input.phone.strip())
-            member_id = found.id if found else await service.create_member(tx, phone=input.phone.strip(), source_channel="dev_sign_in")
-            return {"kind": "member", "id": member_id}
+            # Ids are decoded inside the transaction so a malformed one is a user error too.
+            actor = await service.dev_sign_in(
+                tx,
+                phone=input.phone,
+                member_id=decode_id(input.member_id, "Member", field="input.memberId") if input.member_id else None,
+                staff_id=decode_id(input.staff_id, "Staff", field="input.staffId") if input.staff_id else None,
+            )
+            return _actor_result(actor)
 
         result, errors = await run_mutation(ctx, work)
         if errors:
             return SignInPayload(user_errors=errors)
-        if result["kind"] == "staff":
-            async with kernel.db.read() as session:
-                actor = await service.staff_actor(session, result["id"])
-        else:
-            actor = Actor("member", result["id"])
-        return await _signed_in(ctx, actor)
+        return await _signed_in(ctx, result)
 
-    @strawberry.mutation(description="Sign in with a third-party credential (e.g. a WeChat login code).")
+    @strawberry.mutation(description="Sign in with a third-party credential (e.g. a WeChat login code) checked by "
+                                     "the identity provider component named `provider`.")
     async def sign_in(self, info: strawberry.Info, input: SignInInput) -> SignInPayload:  # noqa: A002
         ctx: Context = info.context
-        kernel = ctx.kernel
-        provider = kernel.pm.hook.dougong_identity_provider(kernel=kernel, provider=input.provider)
+        service = ctx.kernel.service("members")
 
         async def work(tx):  # noqa: ANN001, ANN202
-            if provider is None:
-                raise DomainError("MEMBERS_UNKNOWN_PROVIDER", f"No identity provider named {input.provider!r} is installed.", field="input.provider")
-            actor = await provider.authenticate(tx, input.credential)
-            if actor is None or actor.kind == "anonymous" or actor.id is None:
-                raise DomainError("MEMBERS_SIGN_IN_REJECTED", "The credential was not accepted.", field="input.credential")
-            return {"kind": actor.kind, "id": actor.id, "roles": sorted(actor.roles), "stores": sorted(actor.store_ids)}
+            return _actor_result(await service.sign_in(tx, provider=input.provider, credential=input.credential))
 
         result, errors = await run_mutation(ctx, work)
         if errors:
             return SignInPayload(user_errors=errors)
-        actor = Actor(result["kind"], result["id"], frozenset(result["roles"]), frozenset(result["stores"]))
-        return await _signed_in(ctx, actor)
+        return await _signed_in(ctx, result)

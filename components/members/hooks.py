@@ -1,7 +1,8 @@
-from core.hookspecs import hookimpl
+"""members' hook implementations: registrations only; the rules are in service.py."""
 
 from components.members import demo, graphql, models
 from components.members.service import MembersService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -12,7 +13,7 @@ def dougong_tables(registrar):
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("members", MembersService())
+    registrar.service("members", MembersService(registrar.kernel))
 
 
 @hookimpl
@@ -25,12 +26,15 @@ def dougong_schema(registrar):
 
 @hookimpl
 def dougong_dataloaders(registrar):
+    # Other components (orders' `member` field for staff) batch member look-ups through this;
+    # it applies the same visibility as node(id).
     registrar.dataloader("members.members", graphql.load_members)
+    registrar.dataloader("members.staff", graphql.load_staff)
 
 
 @hookimpl
 def dougong_permissions(registrar):
-    registrar.permission(graphql.VIEW, "See members and their (masked) phone numbers", roles=("admin",))
+    registrar.permission(graphql.VIEW, "List members and see their (masked) phone numbers", roles=("admin",))
 
 
 @hookimpl
@@ -41,6 +45,10 @@ def dougong_error_codes(registrar):
     registrar.error_code("MEMBERS_INVALID_PHONE", "A phone number is malformed.")
     registrar.error_code("MEMBERS_INVALID_NICKNAME", "A nickname is too long.")
     registrar.error_code("MEMBERS_INVALID_ROLE", "A staff role is unknown.")
+    registrar.error_code("MEMBERS_INVALID_STORES", "Store ids are malformed, or a store clerk has none.")
+    registrar.error_code("MEMBERS_PHONE_TAKEN", "Another member already has that phone number.")
+    registrar.error_code("MEMBERS_OPEN_ID_TAKEN", "Another member already has that open id.")
+    registrar.error_code("MEMBERS_UNKNOWN_GUIDE", "The registration names a guide who is not staff.")
 
 
 @hookimpl

@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import select
 
 from components.catalog.graphql import Sku
+from components.members.graphql import Member
 from components.orders import models
 from core.clock import as_utc
 from core.errors import DomainError
@@ -101,6 +102,7 @@ class Order(Node):
     payment_due_at: datetime | None
     cancel_reason: str | None
     member_pk: strawberry.Private[int]
+    store_pk: strawberry.Private[int | None] = None
 
     @strawberry.field
     async def lines(self, info: strawberry.Info) -> list[OrderLine]:
@@ -109,6 +111,11 @@ class Order(Node):
     @strawberry.field
     async def payments(self, info: strawberry.Info) -> list[OrderPayment]:
         return await info.context.loader("orders.payments").load(self.pk)
+
+    @strawberry.field(description="Who placed the order: for staff who may view members (and the member themself); else null.")
+    async def member(self, info: strawberry.Info) -> Member | None:
+        # The members component decides who may see a member; orders only points at one.
+        return await info.context.loader("members.members").load(self.member_pk)
 
 
 def _adjustments(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
@@ -132,7 +139,7 @@ def order_node(row: models.Order) -> Order:
         store_id=row.store_id, source=_source(row.source or {}), created_at=as_utc(row.created_at),
         paid_at=as_utc(row.paid_at) if row.paid_at else None,
         payment_due_at=as_utc(row.payment_due_at) if row.payment_due_at and row.status == "pending_payment" else None,
-        cancel_reason=row.cancel_reason, member_pk=row.member_id,
+        cancel_reason=row.cancel_reason, member_pk=row.member_id, store_pk=row.store_id,
     )
 
 
@@ -145,14 +152,26 @@ def line_node(row: models.OrderLine, currency: str) -> OrderLine:
     )
 
 
-def may_see(ctx: Context, member_id: int) -> bool:
-    return (ctx.actor.is_member and ctx.actor.id == member_id) or (ctx.actor.is_staff and ctx.can(VIEW))
+def store_scoped(ctx: Context) -> bool:
+    """A store clerk (not an admin) works at some stores: they see and hand over the orders of
+    those stores only, never the brand's whole order book."""
+    return ctx.actor.is_staff and not ctx.actor.is_admin and ctx.actor.has_role("store_clerk")
+
+
+def staff_may_touch(ctx: Context, store_id: int | None, permission: str) -> bool:
+    if not (ctx.actor.is_staff and ctx.can(permission)):
+        return False
+    return not store_scoped(ctx) or (store_id is not None and store_id in ctx.actor.store_ids)
+
+
+def may_see(ctx: Context, member_id: int, store_id: int | None = None) -> bool:
+    return (ctx.actor.is_member and ctx.actor.id == member_id) or staff_may_touch(ctx, store_id, VIEW)
 
 
 async def load_orders(ctx: Context, keys: list[int]) -> list[Order | None]:
     session = await ctx.session()
     rows = {r.id: r for r in (await session.scalars(select(models.Order).where(models.Order.id.in_(keys)))).all()}
-    return [order_node(rows[k]) if k in rows and may_see(ctx, rows[k].member_id) else None for k in keys]
+    return [order_node(rows[k]) if k in rows and may_see(ctx, rows[k].member_id, rows[k].store_id) else None for k in keys]
 
 
 async def load_lines(ctx: Context, order_ids: list[int]) -> list[list[OrderLine]]:
@@ -177,6 +196,14 @@ async def load_payments(ctx: Context, order_ids: list[int]) -> list[list[OrderPa
     return [grouped.get(k, []) for k in order_ids]
 
 
+@strawberry.input(description="Narrow the staff order list; every given field must match.")
+class OrderFilter:
+    status: OrderStatus | None = None
+    member_id: strawberry.ID | None = None
+    kind: str | None = strawberry.field(default=None, description="plain, group_buy, auction, points, …")
+    store_id: int | None = None
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in member's orders, newest first.")
@@ -194,16 +221,23 @@ class Query:
     async def order(self, info: strawberry.Info, id: strawberry.ID) -> Order | None:  # noqa: A002
         return await info.context.loader("orders.orders").load(decode_id(id, "Order", field="id"))
 
-    @strawberry.field(description="Staff: all orders, newest first.")
+    @strawberry.field(description="Staff (orders.view): orders, newest first; a store clerk sees their stores' orders only.")
     async def orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                     status: OrderStatus | None = None, member_id: strawberry.ID | None = None) -> Connection[Order]:
+                     filter: OrderFilter | None = None) -> Connection[Order]:  # noqa: A002
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(models.Order)
-        if status is not None:
-            stmt = stmt.where(models.Order.status == status.value)
-        if member_id is not None:
-            stmt = stmt.where(models.Order.member_id == decode_id(member_id, "Member", field="memberId"))
+        if store_scoped(ctx):
+            stmt = stmt.where(models.Order.store_id.in_(sorted(ctx.actor.store_ids)))
+        if filter is not None:
+            if filter.status is not None:
+                stmt = stmt.where(models.Order.status == filter.status.value)
+            if filter.member_id is not None:
+                stmt = stmt.where(models.Order.member_id == decode_id(filter.member_id, "Member", field="filter.memberId"))
+            if filter.kind is not None:
+                stmt = stmt.where(models.Order.kind == filter.kind)
+            if filter.store_id is not None:
+                stmt = stmt.where(models.Order.store_id == filter.store_id)
         page = await fetch_page(await ctx.session(), stmt, models.Order.id, first, after, descending=True)
         return connection(page, order_node)
 
@@ -292,11 +326,21 @@ async def _own_order(ctx: Context, tx: Any, order_id: int) -> models.Order:
     order = await _orders(ctx).get(tx, order_id)
     if ctx.actor.is_member and order.member_id == ctx.actor.id:
         return order
-    if ctx.actor.is_staff and ctx.can(MANAGE):
+    if ctx.actor.is_staff:
+        ctx.require(MANAGE)  # staff without it are told so, not that the order is missing
         return order
     if ctx.actor.kind == "anonymous":
         ctx.require_member()
     raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+
+
+async def _staff_order(ctx: Context, tx: Any, order_id: int, permission: str) -> models.Order:
+    """The order if the staff caller holds ``permission`` and (store clerks) it is at their store."""
+    ctx.require(permission)
+    order = await _orders(ctx).get(tx, order_id)
+    if not staff_may_touch(ctx, order.store_id, permission):
+        raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
+    return order
 
 
 def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
@@ -335,8 +379,9 @@ class Mutation:
 
         async def work(tx):  # noqa: ANN001, ANN202
             order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
-            payment = await _orders(ctx).start_payment(tx, order.id, input.provider)
-            return {"orderId": order.id, "paymentId": payment.id, "providerRef": payment.provider_ref}
+            payment, client = await _orders(ctx).begin_payment(tx, order.id, input.provider)
+            # Kept in the idempotent result, so a replayed payOrder hands back the same payload.
+            return {"orderId": order.id, "paymentId": payment.id, "client": client}
 
         result, errors = await run_mutation(ctx, work, idempotency=("orders.pay", input.idempotency_key, [str(input.order_id), input.provider]))
         if errors:
@@ -344,7 +389,7 @@ class Mutation:
         payments = await load_payments(ctx, [result["orderId"]])
         payment = next((p for p in payments[0] if p.id == str(result["paymentId"])), None)
         return PayOrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0], payment=payment,
-                               client_payload={"sandbox": input.provider == "sandbox", "providerRef": result["providerRef"]})
+                               client_payload=result["client"])
 
     @strawberry.mutation(description="Development: act as the sandbox provider's callback for a payment.")
     async def sandbox_settle_payment(self, info: strawberry.Info, input: SandboxSettlePaymentInput) -> OrderPayload:  # noqa: A002
@@ -352,7 +397,7 @@ class Mutation:
         service = _orders(ctx)
 
         async def work(tx):  # noqa: ANN001, ANN202
-            if not input.payment_id.isdigit():
+            if not input.payment_id.isdigit() or len(input.payment_id) > 18:  # beyond BIGINT is no id of ours
                 raise DomainError("KERNEL_INVALID_ID", "Not a payment id.", field="input.paymentId")
             payment = await tx.session.get(models.Payment, int(input.payment_id))
             if payment is None or payment.provider != "sandbox":
@@ -398,7 +443,7 @@ class Mutation:
             if input.lines is not None:
                 lines = []
                 for i, line in enumerate(input.lines):
-                    if not str(line.line_id).isdigit():
+                    if not str(line.line_id).isdigit() or len(str(line.line_id)) > 18:
                         raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
                     lines.append((int(line.line_id), line.quantity))
             await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason)
@@ -413,6 +458,7 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(FULFIL)
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
+            await _staff_order(ctx, tx, order_id, FULFIL)
             await _orders(ctx).fulfil(tx, order_id)
             return {"orderId": order_id}
 
@@ -425,7 +471,7 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
             if ctx.actor.is_staff:
-                ctx.require(FULFIL)
+                await _staff_order(ctx, tx, order_id, FULFIL)
             else:
                 await _own_order(ctx, tx, order_id)
             await _orders(ctx).complete(tx, order_id, by=ctx.actor)

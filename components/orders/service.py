@@ -41,10 +41,17 @@ class OrdersService:
         self.max_quantity = int(settings.get("max_quantity", 999))
         self._guards: list[tuple[str, FulfilmentGuard]] = []
 
-    def add_fulfilment_guard(self, name: str, guard: FulfilmentGuard) -> None:
+    def add_fulfilment_guard(self, name: str | FulfilmentGuard, guard: FulfilmentGuard | None = None) -> None:
         """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
-        (group_buy refuses to ship a group order before its group succeeded)."""
-        self._guards.append((name, guard))
+        (group_buy refuses to ship a group order before its group succeeded).
+
+        Called as ``add_fulfilment_guard(fn)`` (the shared contract's form) or
+        ``add_fulfilment_guard("group_buy", fn)``; the name only labels the guard in logs."""
+        if guard is None:
+            if not callable(name):
+                raise TypeError("add_fulfilment_guard needs a guard function")
+            name, guard = getattr(name, "__qualname__", repr(name)), name
+        self._guards.append((str(name), guard))
 
     async def fulfilment_refusal(self, tx: Transaction, order: Order) -> str | None:
         for _name, guard in self._guards:
@@ -112,11 +119,16 @@ class OrdersService:
         tx.session.add(order)
         await tx.session.flush()
         inventory = kernel.service("inventory")
-        for index, line in enumerate(draft.lines):
-            reservation = await inventory.reserve(
+        # Hold stock in one global order (by SKU): two buyers of the same SKUs listed in
+        # opposite orders would otherwise lock each other's rows on PostgreSQL (deadlock).
+        reservations: dict[int, int] = {}
+        for index, line in sorted(enumerate(draft.lines), key=lambda pair: (pair[1].sku_id, pair[0])):
+            reservations[index] = await inventory.reserve(
                 tx, line.sku_id, line.quantity, reason=f"order:{kind}", ref=f"order:{order.id}",
                 location_id=location_id, activity=activity, field=f"input.lines[{index}]",
             )
+        for index, line in enumerate(draft.lines):
+            reservation = reservations[index]
             tx.session.add(OrderLine(
                 order_id=order.id, sku_id=line.sku_id, title=line.title, quantity=line.quantity,
                 list_unit_price_minor=line.list_unit_price_minor, unit_price_minor=line.unit_price_minor,
@@ -124,7 +136,7 @@ class OrdersService:
                 reservation_id=reservation,
             ))
         await tx.session.flush()
-        await tx.emit("order.created", self.event(order))
+        await tx.emit("order.created", await self.event_with_lines(tx, order))
         if order.total_minor == 0:
             # Fully covered (points, a free gift): nothing to wait for.
             await self.mark_paid(tx, order.id, provider="none", provider_ref=f"free:{order.id}", amount_minor=0)
@@ -143,11 +155,24 @@ class OrdersService:
         return list((await tx.session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
 
     def event(self, order: Order, **extra: Any) -> dict[str, Any]:
+        """The keys every ``order.*`` event carries, so a handler rarely has to read the order
+        back (it may run in another process, after the order changed again)."""
         return {
             "orderId": order.id, "memberId": order.member_id, "kind": order.kind, "status": order.status,
-            "totalMinor": order.total_minor, "currency": order.currency, "deliveryType": order.delivery_type,
+            "subtotalMinor": order.subtotal_minor, "totalMinor": order.total_minor,
+            "refundedMinor": order.refunded_minor, "currency": order.currency, "deliveryType": order.delivery_type,
             "storeId": order.store_id, "source": dict(order.source or {}), "attributes": dict(order.attributes or {}), **extra,
         }
+
+    async def event_with_lines(self, tx: Transaction, order: Order, **extra: Any) -> dict[str, Any]:
+        """:meth:`event` plus every line: what a handler needs to give back what it took per SKU
+        (seats, activity stock, points) without a second query."""
+        lines = [
+            {"lineId": line.id, "skuId": line.sku_id, "quantity": line.quantity, "unitPriceMinor": line.unit_price_minor,
+             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity}
+            for line in await self.lines(tx, order.id)
+        ]
+        return self.event(order, lines=lines, **extra)
 
     async def _move(self, tx: Transaction, order: Order, allowed: tuple[str, ...], to: str, **values: Any) -> None:
         """Change status only if it is still one of ``allowed`` (a conditional update)."""
@@ -164,6 +189,12 @@ class OrdersService:
 
     # -- payments -----------------------------------------------------------------------------------
     async def start_payment(self, tx: Transaction, order_id: int, provider_name: str) -> Payment:
+        payment, _client = await self.begin_payment(tx, order_id, provider_name)
+        return payment
+
+    async def begin_payment(self, tx: Transaction, order_id: int, provider_name: str) -> tuple[Payment, dict[str, Any]]:
+        """Open a payment attempt; returns it and what the provider says the client needs
+        (WeChat Pay's prepay parameters), which must reach the frontend unchanged."""
         order = await self.get(tx, order_id)
         if order.status != "pending_payment":
             raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid.",
@@ -173,8 +204,8 @@ class OrdersService:
                           amount_minor=order.total_minor, status="pending", created_at=tx.now())
         tx.session.add(payment)
         await tx.session.flush()
-        await provider.start(tx, order, payment)
-        return payment
+        client = await provider.start(tx, order, payment)
+        return payment, dict(client or {})
 
     def provider(self, name: str) -> Any:
         if name == "sandbox":
@@ -223,7 +254,7 @@ class OrdersService:
             if line.reservation_id is not None:
                 await inventory.commit(tx, line.reservation_id)
         await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
-        await tx.emit("order.paid", self.event(order, provider=provider))
+        await tx.emit("order.paid", await self.event_with_lines(tx, order, provider=provider, providerRef=provider_ref))
         return True
 
     # -- cancel, refund, fulfil, complete ---------------------------------------------------------------
@@ -237,7 +268,7 @@ class OrdersService:
             if line.reservation_id is not None:
                 await inventory.release(tx, line.reservation_id)
         await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
-        await tx.emit("order.cancelled", self.event(order, reason=reason))
+        await tx.emit("order.cancelled", await self.event_with_lines(tx, order, reason=reason))
 
     async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str) -> int:
         """Refund whole lines or some of their units; returns the amount refunded.
@@ -278,6 +309,10 @@ class OrdersService:
         if everything:
             # Order-level adjustments (a delivery fee) go back with the last line.
             amount = order.total_minor - order.refunded_minor
+        else:
+            # An order-level discount (a threshold promotion) can make the lines worth more than
+            # was paid: a partial refund never returns more than is left of the payment.
+            amount = min(amount, order.total_minor - order.refunded_minor)
         provider_ref = await self._refund_money(tx, order, amount)
         tx.session.add(Refund(order_id=order.id, amount_minor=amount, lines=refunded_lines, reason=reason[:500],
                               provider_ref=provider_ref, created_at=tx.now()))
@@ -308,14 +343,14 @@ class OrdersService:
             if refusal:
                 raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
         await self._move(tx, order, ("paid",), "fulfilled", fulfilled_at=tx.now())
-        await tx.emit("order.fulfilled", self.event(order))
+        await tx.emit("order.fulfilled", await self.event_with_lines(tx, order))
 
     async def complete(self, tx: Transaction, order_id: int, *, by: Actor | None = None) -> None:
         order = await self.get(tx, order_id)
         if by is not None and by.is_member and by.id != order.member_id:
             raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
         await self._move(tx, order, ("fulfilled",), "completed", completed_at=tx.now())
-        await tx.emit("order.completed", self.event(order))
+        await tx.emit("order.completed", await self.event_with_lines(tx, order))
 
     async def on_payment_timeout(self, tx: Transaction, timer: Any) -> None:
         order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)

@@ -1,3 +1,4 @@
+from core.units import DURATION_SCHEMA
 from registry.manifest import Manifest
 
 manifest = Manifest(
@@ -12,23 +13,32 @@ manifest = Manifest(
         "additionalProperties": False,
         "properties": {
             "earn_per_yuan": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 1,
-                              "description": "points per whole currency unit paid"},
-            "grant_on": {"enum": ["paid", "completed"], "default": "paid"},
+                              "description": "points per whole currency unit paid in cash (0: orders earn nothing)"},
+            "grant_on": {"enum": ["paid", "completed"], "default": "paid",
+                         "description": "grant an order's points when it is paid, or when it is completed"},
+            "freeze_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0,
+                            "description": "grant an order's points this many days after `grant_on` (0: at once)"},
             "activity_orders_earn": {"type": "boolean", "default": True,
                                      "description": "whether group-buy and auction orders earn points"},
             "expiry": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "rule": {"enum": ["never", "days", "end_of_next_year"], "default": "end_of_next_year"},
-                    "days": {"type": "integer", "minimum": 1, "default": 365},
+                    "rule": {"enum": ["never", "days", "end_of_next_year"], "default": "end_of_next_year",
+                             "description": "days: N days after earning; end_of_next_year: 31 December of the "
+                                            "year after earning, midnight in the brand's time zone"},
+                    "days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 365},
                 },
             },
-            "sign_in_rewards": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
-                                "default": [5, 5, 10, 10, 10, 20, 30],
+            "expiry_check_every": {**DURATION_SCHEMA, "default": "1h",
+                                   "description": "how often the expiry job writes off expired points "
+                                                  "(a spend always writes them off first)"},
+            "sign_in_rewards": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 100000},
+                                "minItems": 1, "maxItems": 31, "default": [5, 5, 10, 10, 10, 20, 30],
                                 "description": "points for day 1, 2, … of a sign-in streak; the last repeats"},
             "refund_shortfall": {"enum": ["allow_negative", "deduct_available"], "default": "deduct_available",
-                                 "description": "when a refund reverses points the member already spent"},
+                                 "description": "when a refund reverses points the member already spent: let the "
+                                                "balance go negative, or take what is left and record the shortfall"},
         },
     },
 )

@@ -1,4 +1,8 @@
-"""Points and the mall in GraphQL. A member sees only their own balance and ledger."""
+"""Points and the mall in GraphQL (thin: the rules are in service.py).
+
+A member sees only their own balance, ledger and redemptions; staff with
+``points_mall.adjust`` see anyone's and adjust them; ``points_mall.manage`` runs the mall.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import strawberry
 from sqlalchemy import func, select
 
 from components.catalog.graphql import Sku
-from components.orders.graphql import DeliveryType, Order, load_orders
+from components.orders.graphql import DeliveryType, Order
 from components.points_mall import models
 from core.clock import as_utc
 from core.errors import DomainError
@@ -16,21 +20,40 @@ from core.gql import (
     Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money,
     run_mutation,
 )
+from core.gql.relay import from_global_id
 
 ADJUST, MANAGE = "points_mall.adjust", "points_mall.manage"
 
 
-@strawberry.type
+def _utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+# -- types ------------------------------------------------------------------------------------------
+@strawberry.type(description="Points that expire together.")
 class PointsExpiry:
     points: int
     expires_at: datetime
 
 
-@strawberry.type(description="A member's points: the balance and what expires soon.")
+@strawberry.type(description="One change of a member's points, and why.")
+class PointsLedgerEntry(Node):
+    delta: int = strawberry.field(description="Points added (positive) or taken (negative).")
+    reason: str = strawberry.field(description="order_earn, order_earn_reversed, redeem, redeem_returned, sign_in, "
+                                               "staff_adjust, expire, or another component's reason.")
+    reference: str | None = strawberry.field(description="What caused it: order:<id>, redemption:<id>, lot:<id>, day:<date>.")
+    balance_after: int
+    shortfall: int = strawberry.field(description="Points that should have been taken but had already been spent.")
+    note: str | None
+    created_at: datetime
+
+
+@strawberry.type(description="A member's points: the balance, what expires soon, and the ledger behind it.")
 class PointsBalance:
     balance: int
-    tier: int
+    tier: int = strawberry.field(description="The member tier the mall checks items against (0 = everyone).")
     sign_in_streak: int
+    signed_in_today: bool
     member_pk: strawberry.Private[int]
 
     @strawberry.field(description="Points expiring within `days` days, soonest first.")
@@ -45,80 +68,109 @@ class PointsBalance:
         )
         return [PointsExpiry(points=int(n), expires_at=as_utc(at)) for at, n in rows.all()]
 
-
-@strawberry.type(description="One change of a member's points, and why.")
-class PointsLedgerEntry(Node):
-    delta: int
-    reason: str
-    reference: str | None
-    balance_after: int
-    note: str | None
-    created_at: datetime
+    @strawberry.field(description="The ledger, newest first: every change of the balance explained.")
+    async def ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsLedgerEntry]:
+        stmt = select(models.Entry).where(models.Entry.member_id == self.member_pk)
+        page = await fetch_page(await info.context.session(), stmt, models.Entry.id, first, after, descending=True)
+        return connection(page, entry_node)
 
 
 @strawberry.type(description="Something to redeem with points (and perhaps some cash).")
 class PointsMallItem(Node):
     title: str
+    description: str
     points_price: int
-    cash_price: Money
+    cash_price: Money = strawberry.field(description="Cash paid on top of the points (zero for points-only items).")
     stock_left: int
     per_member_limit: int
     min_tier: int
     starts_at: datetime | None
     ends_at: datetime | None
+    active: bool
     sku_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="What is delivered; null for a non-physical reward (a class, a service).")
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk) if self.sku_pk else None
 
 
-@strawberry.type
-class PointsRedemption:
-    id: strawberry.ID
+@strawberry.type(description="A member's redemption of a mall item.")
+class PointsRedemption(Node):
     quantity: int
+    returned_quantity: int = strawberry.field(description="Units given back (refunded or cancelled), points included.")
     points: int
-    status: str
+    cash: Money
+    status: str = strawberry.field(description="active, returned (refunded in full) or cancelled (unpaid).")
+    delivery_type: DeliveryType | None
+    store_id: int | None
+    created_at: datetime
+    item_pk: strawberry.Private[int]
     order_pk: strawberry.Private[int | None]
 
     @strawberry.field
+    async def item(self, info: strawberry.Info) -> PointsMallItem | None:
+        return (await load_items(info.context, [self.item_pk]))[0]
+
+    @strawberry.field(description="The order delivering it (points + cash orders are paid through it).")
     async def order(self, info: strawberry.Info) -> Order | None:
-        return (await load_orders(info.context, [self.order_pk]))[0] if self.order_pk else None
+        return await info.context.loader("orders.orders").load(self.order_pk) if self.order_pk else None
 
 
 def entry_node(row: models.Entry) -> PointsLedgerEntry:
     return PointsLedgerEntry(pk=row.id, delta=row.delta, reason=row.reason, reference=row.reference,
-                             balance_after=row.balance_after, note=row.note, created_at=as_utc(row.created_at))
+                             balance_after=row.balance_after, shortfall=row.shortfall or 0, note=row.note,
+                             created_at=as_utc(row.created_at))
 
 
 def item_node(row: models.Item, currency: str) -> PointsMallItem:
-    return PointsMallItem(pk=row.id, title=row.title, points_price=row.points_price, cash_price=money(row.cash_price_minor, currency),
-                          stock_left=row.stock_left, per_member_limit=row.per_member_limit, min_tier=row.min_tier,
-                          starts_at=as_utc(row.starts_at) if row.starts_at else None,
-                          ends_at=as_utc(row.ends_at) if row.ends_at else None, sku_pk=row.sku_id)
+    return PointsMallItem(pk=row.id, title=row.title, description=row.description or "", points_price=row.points_price,
+                          cash_price=money(row.cash_price_minor, currency), stock_left=row.stock_left,
+                          per_member_limit=row.per_member_limit, min_tier=row.min_tier, starts_at=_utc(row.starts_at),
+                          ends_at=_utc(row.ends_at), active=row.active, sku_pk=row.sku_id)
+
+
+def redemption_node(row: models.Redemption, currency: str) -> PointsRedemption:
+    return PointsRedemption(pk=row.id, quantity=row.quantity, returned_quantity=row.returned_quantity, points=row.points,
+                            cash=money(row.cash_minor, currency), status=row.status,
+                            delivery_type=DeliveryType(row.delivery_type) if row.delivery_type else None,
+                            store_id=row.store_id, created_at=as_utc(row.created_at), item_pk=row.item_id,
+                            order_pk=row.order_id)
+
+
+def _may_see(ctx: Context, member_id: int) -> bool:
+    return (ctx.actor.is_member and ctx.actor.id == member_id) or ctx.can(ADJUST)
 
 
 async def balance_of(ctx: Context, member_id: int) -> PointsBalance:
     session = await ctx.session()
     account = await session.get(models.Account, member_id)
+    today = ctx.kernel.clock.now().astimezone(ctx.kernel.service("points_mall").zone).date()
     return PointsBalance(balance=account.balance if account else 0, tier=account.tier if account else 0,
-                         sign_in_streak=account.streak if account else 0, member_pk=member_id)
+                         sign_in_streak=account.streak if account else 0,
+                         signed_in_today=bool(account and account.last_sign_in == today), member_pk=member_id)
 
 
 async def load_entries(ctx: Context, keys: list[int]) -> list[PointsLedgerEntry | None]:
     session = await ctx.session()
     rows = {r.id: r for r in (await session.scalars(select(models.Entry).where(models.Entry.id.in_(keys)))).all()}
-    visible = lambda r: (ctx.actor.is_member and ctx.actor.id == r.member_id) or (ctx.actor.is_staff and ctx.can(ADJUST))  # noqa: E731
-    return [entry_node(rows[k]) if k in rows and visible(rows[k]) else None for k in keys]
+    return [entry_node(rows[k]) if k in rows and _may_see(ctx, rows[k].member_id) else None for k in keys]
 
 
 async def load_items(ctx: Context, keys: list[int]) -> list[PointsMallItem | None]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     rows = {r.id: r for r in (await session.scalars(select(models.Item).where(models.Item.id.in_(keys)))).all()}
-    return [item_node(rows[k], currency) if k in rows else None for k in keys]
+    return [item_node(rows[k], currency) if k in rows and (rows[k].active or ctx.can(MANAGE)) else None for k in keys]
 
 
+async def load_redemptions(ctx: Context, keys: list[int]) -> list[PointsRedemption | None]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = {r.id: r for r in (await session.scalars(select(models.Redemption).where(models.Redemption.id.in_(keys)))).all()}
+    return [redemption_node(rows[k], currency) if k in rows and _may_see(ctx, rows[k].member_id) else None for k in keys]
+
+
+# -- queries ------------------------------------------------------------------------------------------
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in member's points.")
@@ -127,33 +179,50 @@ class Query:
 
     @strawberry.field(description="The signed-in member's ledger, newest first: every change explained.")
     async def my_points_ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsLedgerEntry]:
-        member_id = info.context.require_member()
-        stmt = select(models.Entry).where(models.Entry.member_id == member_id)
-        page = await fetch_page(await info.context.session(), stmt, models.Entry.id, first, after, descending=True)
-        return connection(page, entry_node)
+        balance = PointsBalance(balance=0, tier=0, sign_in_streak=0, signed_in_today=False,
+                                member_pk=info.context.require_member())
+        return await balance.ledger(info, first, after)
 
-    @strawberry.field(description="Staff: a member's points.")
+    @strawberry.field(description="The signed-in member's redemptions, newest first.")
+    async def my_points_redemptions(self, info: strawberry.Info, first: int | None = 20,
+                                    after: str | None = None) -> Connection[PointsRedemption]:
+        ctx: Context = info.context
+        stmt = select(models.Redemption).where(models.Redemption.member_id == ctx.require_member())
+        page = await fetch_page(await ctx.session(), stmt, models.Redemption.id, first, after, descending=True)
+        currency = ctx.kernel.blueprint.brand.currency
+        return connection(page, lambda row: redemption_node(row, currency))
+
+    @strawberry.field(description="Staff: a member's points (and, through `ledger`, their history).")
     async def member_points(self, info: strawberry.Info, member_id: strawberry.ID) -> PointsBalance:
         info.context.require(ADJUST)
         return await balance_of(info.context, decode_id(member_id, "Member", field="memberId"))
 
-    @strawberry.field(description="Items of the points mall that can be redeemed now.")
-    async def points_mall_items(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsMallItem]:
+    @strawberry.field(description="Mall items on offer now and later (staff with points_mall.manage also see "
+                                  "inactive and ended items with `all: true`).")
+    async def points_mall_items(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                                all: bool = False) -> Connection[PointsMallItem]:  # noqa: A002
         ctx: Context = info.context
-        now = ctx.kernel.clock.now()
-        stmt = select(models.Item).where(models.Item.active.is_(True),
-                                         (models.Item.ends_at.is_(None)) | (models.Item.ends_at > now))
+        stmt = select(models.Item)
+        if not (all and ctx.can(MANAGE)):
+            now = ctx.kernel.clock.now()
+            stmt = stmt.where(models.Item.active.is_(True), (models.Item.ends_at.is_(None)) | (models.Item.ends_at > now))
         page = await fetch_page(await ctx.session(), stmt, models.Item.id, first, after)
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda row: item_node(row, currency))
 
+    @strawberry.field
+    async def points_mall_item(self, info: strawberry.Info, id: strawberry.ID) -> PointsMallItem | None:  # noqa: A002
+        return (await load_items(info.context, [decode_id(id, "PointsMallItem", field="id")]))[0]
 
+
+# -- inputs and payloads ------------------------------------------------------------------------------
 @strawberry.input
 class RedeemPointsItemInput:
     item_id: strawberry.ID
     quantity: int = 1
     delivery_type: DeliveryType = DeliveryType.SHIPPING
-    store_id: int | None = strawberry.field(default=None, description="Redeem at a store (with store pickup).")
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The pickup store (with store pickup on): its id, or its number.")
     idempotency_key: str | None = None
 
 
@@ -165,8 +234,8 @@ class SignInDailyInput:
 @strawberry.input
 class AdjustPointsInput:
     member_id: strawberry.ID
-    delta: int
-    note: str
+    delta: int = strawberry.field(description="Points to add (positive) or take (negative); never zero.")
+    note: str = strawberry.field(description="Why; shown in the member's ledger.")
     idempotency_key: str | None = None
 
 
@@ -175,12 +244,28 @@ class CreatePointsMallItemInput:
     title: str
     points_price: int
     stock: int
+    description: str = ""
     sku_id: strawberry.ID | None = None
     cash_price: MoneyInput | None = None
     per_member_limit: int = 1
     min_tier: int = 0
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+
+
+@strawberry.input(description="Fields left out stay as they are.")
+class UpdatePointsMallItemInput:
+    item_id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    points_price: int | None = None
+    cash_price: MoneyInput | None = None
+    stock: int | None = strawberry.field(default=None, description="Set the stock left to this.")
+    per_member_limit: int | None = None
+    min_tier: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    active: bool | None = None
 
 
 @strawberry.input
@@ -207,25 +292,50 @@ class PointsMallItemPayload(Payload):
     item: PointsMallItem | None = None
 
 
+@strawberry.type
+class SetMemberTierPayload(Payload):
+    points: PointsBalance | None = None
+
+
 def _service(ctx: Context):  # noqa: ANN202
     return ctx.kernel.service("points_mall")
 
 
-async def _entry_payload(ctx: Context, result: dict | None, errors: list, member_id: int | None) -> PointsPayload:
+def _store_pk(value: strawberry.ID | None) -> int | None:
+    """A store as store_pickup names it: a global id (``PickupStore``) or its plain number."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.isdigit() and len(text) <= 18:
+        return int(text)
+    type_name, pk = from_global_id(text)
+    if not type_name.endswith("Store") or not pk.isdigit() or len(pk) > 18:
+        raise DomainError("KERNEL_INVALID_ID", "expected the id of a store", field="input.storeId")
+    return int(pk)
+
+
+async def _entry_payload(ctx: Context, result: dict | None, errors: list) -> PointsPayload:
     if errors:
         return PointsPayload(user_errors=errors)
     entry = None
     if result.get("entryId"):
-        session = await ctx.session()
-        row = await session.get(models.Entry, result["entryId"])
+        row = await (await ctx.session()).get(models.Entry, result["entryId"])
         entry = entry_node(row) if row else None
-    balance = await balance_of(ctx, member_id or result["memberId"])
+    balance = await balance_of(ctx, result["memberId"])
     return PointsPayload(entry=entry, balance=balance.balance, sign_in_streak=result.get("streak"))
 
 
+async def _item_payload(ctx: Context, result: dict | None, errors: list) -> PointsMallItemPayload:
+    if errors:
+        return PointsMallItemPayload(user_errors=errors)
+    return PointsMallItemPayload(item=(await load_items(ctx, [result["itemId"]]))[0])
+
+
+# -- mutations ----------------------------------------------------------------------------------------
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: redeem a mall item; points are taken and stock held in one step.")
+    @strawberry.mutation(description="Member: redeem a mall item. Points are taken, stock held and the order "
+                                      "created in one step; a replayed idempotencyKey changes nothing.")
     async def redeem_points_item(self, info: strawberry.Info, input: RedeemPointsItemInput) -> RedeemPointsItemPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -233,21 +343,17 @@ class Mutation:
             member_id = ctx.require_member()
             redemption = await _service(ctx).redeem(
                 tx, member_id=member_id, item_id=decode_id(input.item_id, "PointsMallItem", field="input.itemId"),
-                quantity=input.quantity, delivery_type=input.delivery_type.value, store_id=input.store_id)
-            return {"redemptionId": redemption.id}
+                quantity=input.quantity, delivery_type=input.delivery_type.value, store_id=_store_pk(input.store_id))
+            return {"redemptionId": redemption.id, "memberId": member_id}
 
-        request = [str(input.item_id), input.quantity, input.delivery_type.value, input.store_id]
+        request = [str(input.item_id), input.quantity, input.delivery_type.value, str(input.store_id)]
         result, errors = await run_mutation(ctx, work, idempotency=("points_mall.redeem", input.idempotency_key, request))
         if errors:
             return RedeemPointsItemPayload(user_errors=errors)
-        session = await ctx.session()
-        row = await session.get(models.Redemption, result["redemptionId"])
-        return RedeemPointsItemPayload(
-            redemption=PointsRedemption(id=strawberry.ID(str(row.id)), quantity=row.quantity, points=row.points, status=row.status,
-                                        order_pk=row.order_id),
-            balance=(await balance_of(ctx, row.member_id)).balance)
+        return RedeemPointsItemPayload(redemption=(await load_redemptions(ctx, [result["redemptionId"]]))[0],
+                                       balance=(await balance_of(ctx, result["memberId"])).balance)
 
-    @strawberry.mutation(description="Member: the daily sign-in reward (once per day in the brand's time zone).")
+    @strawberry.mutation(description="Member: the daily sign-in reward (once per calendar day in the brand's time zone).")
     async def sign_in_daily(self, info: strawberry.Info, input: SignInDailyInput | None = None) -> PointsPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -258,9 +364,9 @@ class Mutation:
 
         key = input.idempotency_key if input else None
         result, errors = await run_mutation(ctx, work, idempotency=("points_mall.sign_in", key, []))
-        return await _entry_payload(ctx, result, errors, None)
+        return await _entry_payload(ctx, result, errors)
 
-    @strawberry.mutation(description="Staff: add or take points with a reason.")
+    @strawberry.mutation(description="Staff: add or take points with a note saying why.")
     async def adjust_points(self, info: strawberry.Info, input: AdjustPointsInput) -> PointsPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -273,7 +379,7 @@ class Mutation:
 
         request = [str(input.member_id), input.delta, input.note]
         result, errors = await run_mutation(ctx, work, idempotency=("points_mall.adjust", input.idempotency_key, request))
-        return await _entry_payload(ctx, result, errors, None)
+        return await _entry_payload(ctx, result, errors)
 
     @strawberry.mutation(description="Staff: put an item in the points mall.")
     async def create_points_mall_item(self, info: strawberry.Info, input: CreatePointsMallItemInput) -> PointsMallItemPayload:  # noqa: A002
@@ -283,29 +389,45 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             item_id = await _service(ctx).create_item(
-                tx, title=input.title, points_price=input.points_price, stock=input.stock,
+                tx, title=input.title, description=input.description, points_price=input.points_price, stock=input.stock,
                 sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None,
                 cash_price_minor=minor_from_input(input.cash_price, currency, "input.cashPrice") if input.cash_price else 0,
-                per_member_limit=input.per_member_limit, min_tier=input.min_tier, starts_at=input.starts_at, ends_at=input.ends_at)
+                per_member_limit=input.per_member_limit, min_tier=input.min_tier, starts_at=input.starts_at,
+                ends_at=input.ends_at)
             return {"itemId": item_id}
 
         result, errors = await run_mutation(ctx, work)
-        if errors:
-            return PointsMallItemPayload(user_errors=errors)
-        return PointsMallItemPayload(item=(await load_items(ctx, [result["itemId"]]))[0])
+        return await _item_payload(ctx, result, errors)
+
+    @strawberry.mutation(description="Staff: change a mall item (prices, stock, limit, tier, window, active).")
+    async def update_points_mall_item(self, info: strawberry.Info, input: UpdatePointsMallItemInput) -> PointsMallItemPayload:  # noqa: A002
+        ctx: Context = info.context
+        currency = ctx.kernel.blueprint.brand.currency
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            item = await _service(ctx).update_item(
+                tx, decode_id(input.item_id, "PointsMallItem", field="input.itemId"), title=input.title,
+                description=input.description, points_price=input.points_price,
+                cash_price_minor=minor_from_input(input.cash_price, currency, "input.cashPrice") if input.cash_price else None,
+                stock=input.stock, per_member_limit=input.per_member_limit, min_tier=input.min_tier,
+                starts_at=input.starts_at, ends_at=input.ends_at, active=input.active)
+            return {"itemId": item.id}
+
+        result, errors = await run_mutation(ctx, work)
+        return await _item_payload(ctx, result, errors)
 
     @strawberry.mutation(description="Staff: set a member's tier (until a member-tiers component owns tiers).")
-    async def set_member_tier(self, info: strawberry.Info, input: SetMemberTierInput) -> PointsPayload:  # noqa: A002
+    async def set_member_tier(self, info: strawberry.Info, input: SetMemberTierInput) -> SetMemberTierPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
-            if not 0 <= input.tier <= 100:
-                raise DomainError("KERNEL_INVALID_INPUT", "A tier is 0 to 100.", field="input.tier")
             member_id = decode_id(input.member_id, "Member", field="input.memberId")
-            account = await _service(ctx)._account(tx, member_id)
-            account.tier = input.tier
+            await _service(ctx).set_tier(tx, member_id, input.tier)
             return {"memberId": member_id}
 
         result, errors = await run_mutation(ctx, work)
-        return await _entry_payload(ctx, result, errors, None)
+        if errors:
+            return SetMemberTierPayload(user_errors=errors)
+        return SetMemberTierPayload(points=await balance_of(ctx, result["memberId"]))

@@ -1,9 +1,7 @@
 from core.hookspecs import hookimpl
 
 from components.points_mall import graphql, models
-from components.points_mall.service import PointsService
-
-EXPIRE_JOB = "points_mall.expire_due"
+from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
 
 
 @hookimpl
@@ -21,8 +19,10 @@ def dougong_services(registrar):
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql.Mutation)
+    registrar.type(graphql.PointsBalance)
     registrar.node(graphql.PointsLedgerEntry, graphql.load_entries)
     registrar.node(graphql.PointsMallItem, graphql.load_items)
+    registrar.node(graphql.PointsRedemption, graphql.load_redemptions)
 
 
 @hookimpl
@@ -33,15 +33,19 @@ def dougong_price_adjusters(registrar):
 @hookimpl
 def dougong_event_handlers(registrar):
     service = registrar.kernel.service("points_mall")
+    # All after commit and idempotent: each compares with what the ledger already holds.
     registrar.on("order.paid", service.on_order_event)
     registrar.on("order.completed", service.on_order_event)
     registrar.on("order.refunded", service.on_order_refunded)
-    registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
+    registrar.on("order.cancelled", service.on_order_cancelled)
 
 
 @hookimpl
 def dougong_jobs(registrar):
-    registrar.every(EXPIRE_JOB, 3600, registrar.kernel.service("points_mall").expire_due)
+    service = registrar.kernel.service("points_mall")
+    registrar.every(EXPIRE_JOB, service.expiry_check_every.total_seconds(), service.expire_due)
+    registrar.job(EXPIRE_MORE_JOB, service.expire_due)
+    registrar.job(GRANT_JOB, service.on_grant_due)
 
 
 @hookimpl
@@ -50,32 +54,29 @@ def dougong_permissions(registrar):
     registrar.permission(graphql.MANAGE, "Manage mall items and member tiers", roles=("admin",))
 
 
+ERROR_CODES = {
+    "POINTS_MALL_NOT_ENOUGH_POINTS": "The balance does not cover it; details carry balance and needed.",
+    "POINTS_MALL_SOLD_OUT": "The item's own stock is used up.",
+    "POINTS_MALL_LIMIT_REACHED": "The member reached the item's per-member limit; details carry limit and redeemed.",
+    "POINTS_MALL_TIER_NOT_ALLOWED": "The item is for a higher member tier; details carry tier and minTier.",
+    "POINTS_MALL_OUTSIDE_WINDOW": "The item cannot be redeemed at this time; details carry startsAt and endsAt.",
+    "POINTS_MALL_INVALID_QUANTITY": "A quantity or points amount is not a positive whole number in range.",
+    "POINTS_MALL_ALREADY_SIGNED_IN": "The member already signed in today (brand time zone).",
+    "POINTS_MALL_INVALID_ITEM": "The item's settings are inconsistent; field names the culprit.",
+    "POINTS_MALL_REASON_REQUIRED": "A staff adjustment needs a note saying why.",
+    "POINTS_MALL_PICKUP_UNAVAILABLE": "Pickup was asked for, but store pickup is off or the reward is not physical.",
+    "POINTS_MALL_STORE_REQUIRED": "A pickup redemption names the store.",
+}
+
+
 @hookimpl
 def dougong_error_codes(registrar):
-    for code, text in {
-        "POINTS_MALL_NOT_ENOUGH_POINTS": "The balance does not cover it; details carry balance and needed.",
-        "POINTS_MALL_SOLD_OUT": "The item's own stock is used up.",
-        "POINTS_MALL_LIMIT_REACHED": "The member reached the item's per-member limit.",
-        "POINTS_MALL_TIER_NOT_ALLOWED": "The item is for a higher member tier.",
-        "POINTS_MALL_OUTSIDE_WINDOW": "The item cannot be redeemed at this time.",
-        "POINTS_MALL_ALREADY_SIGNED_IN": "The member already signed in today.",
-        "POINTS_MALL_INVALID_ITEM": "The item's settings are inconsistent.",
-        "POINTS_MALL_REASON_REQUIRED": "A staff adjustment needs a note.",
-    }.items():
+    for code, text in ERROR_CODES.items():
         registrar.error_code(code, text)
 
 
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
-    from sqlalchemy import select
+    from components.points_mall.demo import seed
 
-    from components.catalog.models import Product, Sku
-
-    service = kernel.service("points_mall")
-    balm = await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like("%润唇膏%")).limit(1))
-    await service.create_item(tx, title="龙井润唇膏 Lip balm", sku_id=balm, points_price=500, stock=50)
-    snacks = await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like("%桂花糕%")).limit(1))
-    await service.create_item(tx, title="桂花糕 + 200 points", sku_id=snacks, points_price=200, cash_price_minor=1900, stock=100, per_member_limit=2)
-    await service.create_item(tx, title="茶艺课 Tea ceremony class (store)", points_price=2000, stock=20)
-    for member_id in (1, 2, 3):
-        await service.credit(tx, member_id, 1000 * member_id, reason="staff_adjust", note="welcome points (demo)", key=f"demo:{member_id}")
+    await seed(kernel, tx)

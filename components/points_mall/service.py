@@ -1,11 +1,15 @@
 """The points ledger and the mall.
 
 Invariant, checked by the tests at every step: a member's balance equals the sum of their
-ledger entries and (unless a refund policy let it go negative) the sum of the remaining points
-of their unexpired lots. Every change goes through :meth:`PointsService._credit` or
-:meth:`PointsService._debit`, which write the entry, the balance and the lots together; the
-balance only moves through a conditional UPDATE on the account row, which also serialises a
-member's concurrent spends on PostgreSQL.
+ledger entries and the sum of the remainders of their unexpired lots (a debt under the
+`allow_negative` refund policy is a lot with a negative remainder). Every change goes through
+:meth:`PointsService.credit` or :meth:`PointsService.debit`, which write the entry, the balance
+and the lots together.
+
+Concurrency: every change first locks the member's account row (``FOR UPDATE`` on PostgreSQL;
+SQLite's single writer already serialises), and the balance itself only moves through a
+conditional ``UPDATE … WHERE balance >= :n``. Locks are always taken in the order account →
+mall item → inventory, so redemptions, returns and refunds cannot deadlock each other.
 """
 
 from __future__ import annotations
@@ -20,9 +24,24 @@ from sqlalchemy.exc import IntegrityError
 from components.points_mall.models import Account, Entry, Item, Lot, Redemption
 from core.clock import as_utc
 from core.errors import DomainError
+from core.models import TimerRow
 from core.transaction import Event, Transaction
+from core.units import CURRENCY_EXPONENT, parse_duration
 
 MAX_POINTS = 10**12
+MAX_REDEEM = 100
+EXPIRE_JOB = "points_mall.expire_due"
+EXPIRE_MORE_JOB = "points_mall.expire_more"
+GRANT_JOB = "points_mall.grant"
+EXPIRE_BATCH = 200  # members per expiry transaction; the rest are chained at once
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 class PointsService:
@@ -30,27 +49,33 @@ class PointsService:
         self.kernel = kernel
         self.earn_per_yuan = int(settings.get("earn_per_yuan", 1))
         self.grant_on = settings.get("grant_on", "paid")
+        self.freeze = timedelta(days=int(settings.get("freeze_days", 0)))
         self.activity_orders_earn = bool(settings.get("activity_orders_earn", True))
         expiry = settings.get("expiry") or {}
         self.expiry_rule = expiry.get("rule", "end_of_next_year")
         self.expiry_days = int(expiry.get("days", 365))
+        self.expiry_check_every = parse_duration(settings.get("expiry_check_every", "1h"))
         self.sign_in_rewards = list(settings.get("sign_in_rewards") or [5])
         self.refund_shortfall = settings.get("refund_shortfall", "deduct_available")
         self.zone = ZoneInfo(kernel.blueprint.brand.timezone)
 
-    # -- the ledger --------------------------------------------------------------------------------
+    # == the ledger ==================================================================================
     def expires_at(self, earned_at: datetime) -> datetime | None:
         if self.expiry_rule == "never":
             return None
         if self.expiry_rule == "days":
             return earned_at + timedelta(days=self.expiry_days)
         # End of the following calendar year in the brand's time zone: points earned any time in
-        # 2026 (Shanghai time) last until 2027-12-31 23:59:59.999 Shanghai time.
+        # 2026 (Shanghai time) last until 2027-12-31 24:00 Shanghai time (16:00 UTC).
         local_year = earned_at.astimezone(self.zone).year
         return datetime.combine(date(local_year + 2, 1, 1), time(0), tzinfo=self.zone).astimezone(timezone.utc)
 
-    async def _account(self, tx: Transaction, member_id: int) -> Account:
-        account = await tx.session.get(Account, member_id)
+    async def lock_account(self, tx: Transaction, member_id: int) -> Account:
+        """The member's account, created on first use and locked for this transaction."""
+        stmt = select(Account).where(Account.member_id == member_id).execution_options(populate_existing=True)
+        if tx.kernel.db.is_postgresql:
+            stmt = stmt.with_for_update()
+        account = await tx.session.scalar(stmt)
         if account is None:
             if await self.kernel.service("members").member(tx.session, member_id) is None:
                 raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="input.memberId")
@@ -58,76 +83,115 @@ class PointsService:
                 async with tx.session.begin_nested():
                     tx.session.add(Account(member_id=member_id, balance=0, tier=0, streak=0))
             except IntegrityError:
-                pass  # a concurrent first change created it
-            account = await tx.session.get(Account, member_id)
+                pass  # a concurrent first change created it; the select below waits for its lock
+            account = await tx.session.scalar(stmt)
         return account
 
-    async def _replayed(self, tx: Transaction, member_id: int, key: str | None) -> Entry | None:
+    async def _balance(self, tx: Transaction, member_id: int) -> int:
+        return int(await tx.session.scalar(select(Account.balance).where(Account.member_id == member_id)) or 0)
+
+    async def entry_by_key(self, session: Any, member_id: int, key: str | None) -> Entry | None:
         if key is None:
             return None
-        return await tx.session.scalar(select(Entry).where(Entry.member_id == member_id, Entry.idempotency_key == key))
+        return await session.scalar(select(Entry).where(Entry.member_id == member_id, Entry.idempotency_key == key))
 
-    async def _entry(self, tx: Transaction, member_id: int, delta: int, reason: str, reference: str | None,
-                     key: str | None, note: str | None = None) -> Entry:
-        balance = await tx.session.scalar(select(Account.balance).where(Account.member_id == member_id))
+    async def _write_entry(self, tx: Transaction, member_id: int, delta: int, reason: str, reference: str | None,
+                           key: str | None, *, note: str | None = None, shortfall: int = 0,
+                           consumed: list[dict[str, Any]] | None = None) -> Entry:
+        balance = await self._balance(tx, member_id)
         entry = Entry(member_id=member_id, delta=delta, reason=reason, reference=reference, balance_after=balance,
-                      note=note, idempotency_key=key, created_at=tx.now())
+                      shortfall=shortfall, consumed=consumed, note=note, idempotency_key=key, created_at=tx.now())
         tx.session.add(entry)
         await tx.session.flush()
-        tx.publish(f"points_mall:member:{member_id}", {"balance": balance})
+        tx.publish(f"points_mall:member:{member_id}", {"balance": balance, "delta": delta, "reason": reason})
         return entry
 
+    @staticmethod
+    def _check_points(points: Any, field: str) -> None:
+        if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_POINTS:
+            raise DomainError("POINTS_MALL_INVALID_QUANTITY", "Points must be a positive whole number.", field=field)
+
     async def credit(self, tx: Transaction, member_id: int, points: int, *, reason: str, reference: str | None = None,
-                     key: str | None = None, expires: bool = True, note: str | None = None) -> Entry:
-        """Add points as a new lot. A replay of ``key`` returns the first entry, adding nothing."""
-        if points <= 0 or points > MAX_POINTS:
-            raise DomainError("KERNEL_INVALID_INPUT", "Points to add must be positive.", field="input.points")
-        replayed = await self._replayed(tx, member_id, key)
+                     key: str | None = None, note: str | None = None,
+                     lots: list[tuple[int, datetime | None]] | None = None, field: str = "input.points") -> Entry:
+        """Add points; the public way for any component to grant points.
+
+        They form a new lot expiring by the brand's rule (or the given ``lots``: portions with
+        their own expiry, for points given back). A debt is paid first. A replay of ``key``
+        returns the first entry and adds nothing."""
+        self._check_points(points, field)
+        replayed = await self.entry_by_key(tx.session, member_id, key)
         if replayed is not None:
             return replayed
-        await self._account(tx, member_id)
-        await tx.session.execute(update(Account).where(Account.member_id == member_id).values(balance=Account.balance + points))
+        await self.lock_account(tx, member_id)
         now = tx.now()
-        tx.session.add(Lot(member_id=member_id, earned=points, remaining=points,
-                           expires_at=self.expires_at(now) if expires else None, created_at=now))
-        return await self._entry(tx, member_id, points, reason, reference, key, note)
+        portions = sorted(lots or [(points, self.expires_at(now))],
+                          key=lambda p: (p[1] is None, as_utc(p[1]) if p[1] else now))
+        assert sum(n for n, _ in portions) == points
+        await tx.session.execute(update(Account).where(Account.member_id == member_id)
+                                 .values(balance=Account.balance + points).execution_options(synchronize_session=False))
+        entry = await self._write_entry(tx, member_id, points, reason, reference, key, note=note)
+        # A debt (negative lot) is paid from the soonest-expiring portions first.
+        debt = await tx.session.scalar(select(Lot).where(Lot.member_id == member_id, Lot.remaining < 0))
+        owed = -debt.remaining if debt is not None else 0
+        for amount, expires in portions:
+            paid = min(owed, amount)
+            owed -= paid
+            if debt is not None:
+                debt.remaining += paid
+            tx.session.add(Lot(member_id=member_id, entry_id=entry.id, earned=amount, remaining=amount - paid,
+                               expires_at=expires, created_at=now))
+        await tx.session.flush()
+        if any(expires is not None and as_utc(expires) <= now for _, expires in portions):
+            await self.expire_member(tx, member_id)  # points given back whose lot expired meanwhile
+        for expires in {expires for _, expires in portions if expires is not None and as_utc(expires) > now}:
+            await self._watch_expiry(tx, expires)
+        return entry
 
     async def debit(self, tx: Transaction, member_id: int, points: int, *, reason: str, reference: str | None = None,
-                    key: str | None = None, shortfall: str = "refuse", note: str | None = None) -> Entry:
-        """Take points, oldest lots first. ``shortfall``: ``refuse`` (POINTS_MALL_NOT_ENOUGH_POINTS),
-        ``allow_negative`` or ``deduct_available`` (take what is there, record the rest in the note)."""
-        if points <= 0 or points > MAX_POINTS:
-            raise DomainError("KERNEL_INVALID_INPUT", "Points to take must be positive.", field="input.points")
-        replayed = await self._replayed(tx, member_id, key)
+                    key: str | None = None, shortfall: str = "refuse", note: str | None = None,
+                    field: str = "input") -> Entry:
+        """Take points, soonest-expiring lots first, after writing off what has expired.
+
+        ``shortfall`` says what happens when the balance does not cover it: ``refuse``
+        (POINTS_MALL_NOT_ENOUGH_POINTS, nothing changes), ``allow_negative`` (a debt lot), or
+        ``deduct_available`` (take what is there; the entry records the rest as its shortfall
+        and a ``points_mall.shortfall`` event announces it)."""
+        self._check_points(points, "input.points")
+        replayed = await self.entry_by_key(tx.session, member_id, key)
         if replayed is not None:
             return replayed
-        await self._account(tx, member_id)
-        await self._lock(tx, member_id)
+        await self.lock_account(tx, member_id)
         await self.expire_member(tx, member_id)
         taken = await tx.session.execute(
             update(Account).where(Account.member_id == member_id, Account.balance >= points)
             .values(balance=Account.balance - points).execution_options(synchronize_session=False)
         )
-        amount = points
+        amount, missing = points, 0
         if taken.rowcount != 1:
-            balance = int(await tx.session.scalar(select(Account.balance).where(Account.member_id == member_id)) or 0)
+            balance = await self._balance(tx, member_id)
             if shortfall == "allow_negative":
-                await tx.session.execute(update(Account).where(Account.member_id == member_id).values(balance=Account.balance - points))
+                note = f"{note + '; ' if note else ''}balance went negative: {points - max(balance, 0)} points owed"
             elif shortfall == "deduct_available":
                 amount = max(balance, 0)
                 missing = points - amount
                 note = f"{note + '; ' if note else ''}shortfall: {missing} points had already been spent"
-                if amount:
-                    await tx.session.execute(update(Account).where(Account.member_id == member_id).values(balance=Account.balance - amount))
-                await tx.emit("points_mall.shortfall", {"memberId": member_id, "reference": reference, "missing": missing})
             else:
                 raise DomainError("POINTS_MALL_NOT_ENOUGH_POINTS", f"You have {balance} points; this needs {points}.",
-                                  field="input", balance=balance, needed=points)
-        await self._consume_lots(tx, member_id, amount)
-        return await self._entry(tx, member_id, -amount, reason, reference, key, note)
+                                  field=field, balance=balance, needed=points)
+            if amount:
+                await tx.session.execute(update(Account).where(Account.member_id == member_id)
+                                         .values(balance=Account.balance - amount).execution_options(synchronize_session=False))
+        consumed = await self._consume_lots(tx, member_id, amount)
+        entry = await self._write_entry(tx, member_id, -amount, reason, reference, key, note=note, shortfall=missing,
+                                        consumed=consumed)
+        if missing:
+            await tx.emit("points_mall.shortfall", {"memberId": member_id, "entryId": entry.id, "reference": reference,
+                                                    "reason": reason, "missing": missing})
+        return entry
 
-    async def _consume_lots(self, tx: Transaction, member_id: int, points: int) -> None:
-        left = points
+    async def _consume_lots(self, tx: Transaction, member_id: int, points: int) -> list[dict[str, Any]]:
+        left, consumed = points, []
         lots = (await tx.session.scalars(
             select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0)
             .order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
@@ -138,178 +202,408 @@ class PointsService:
             used = min(lot.remaining, left)
             lot.remaining -= used
             left -= used
-        # Points that no lot covers are a negative balance (allowed by the refund policy).
+            consumed.append({"expiresAt": _iso(lot.expires_at), "points": used})
+        if left > 0:
+            # Only `allow_negative` gets here: what no lot covers is owed, as a debt lot.
+            debt = await tx.session.scalar(select(Lot).where(Lot.member_id == member_id, Lot.remaining < 0))
+            if debt is None:
+                tx.session.add(Lot(member_id=member_id, earned=0, remaining=-left, expires_at=None, created_at=tx.now()))
+            else:
+                debt.remaining -= left
+        await tx.session.flush()
+        return consumed
 
-    async def _lock(self, tx: Transaction, member_id: int) -> None:
-        """Serialise a member's spends and expiries (SQLite's single writer already does)."""
-        if tx.kernel.db.is_postgresql:
-            await tx.session.execute(select(Account.member_id).where(Account.member_id == member_id).with_for_update())
+    async def give_back(self, tx: Transaction, spent: Entry, points: int, *, already: int, reason: str,
+                        reference: str | None, key: str) -> Entry:
+        """Return ``points`` of a spend (after ``already`` were returned before) with the
+        expiries they had: the latest-expiring portions come back first."""
+        portions: list[tuple[int, datetime | None]] = []
+        skip, left = already, points
+        for portion in reversed(spent.consumed or []):
+            size = int(portion["points"])
+            if skip >= size:
+                skip -= size
+                continue
+            size -= skip
+            skip = 0
+            take = min(size, left)
+            portions.append((take, _from_iso(portion["expiresAt"])))
+            left -= take
+            if not left:
+                break
+        if left:
+            portions.append((left, self.expires_at(tx.now())))
+        return await self.credit(tx, spent.member_id, points, reason=reason, reference=reference, key=key, lots=portions)
 
+    # == expiry ==========================================================================================
     async def expire_member(self, tx: Transaction, member_id: int) -> int:
-        """Write `expire` entries for lots past their expiry; returns the points expired."""
-        await self._lock(tx, member_id)
+        """Write `expire` entries for the member's lots past their expiry; returns the points."""
+        await self.lock_account(tx, member_id)
         now = tx.now()
         lots = (await tx.session.scalars(
-            select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= now).order_by(Lot.expires_at, Lot.id)
+            select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= now)
+            .order_by(Lot.expires_at, Lot.id)
         )).all()
         total = 0
         for lot in lots:
             amount = lot.remaining
             lot.remaining = 0
             total += amount
-            await tx.session.execute(update(Account).where(Account.member_id == member_id).values(balance=Account.balance - amount))
-            await self._entry(tx, member_id, -amount, "expire", f"lot:{lot.id}", f"expire:lot:{lot.id}",
-                              note=f"earned {as_utc(lot.created_at).date().isoformat()}")
+            await tx.session.execute(update(Account).where(Account.member_id == member_id)
+                                     .values(balance=Account.balance - amount).execution_options(synchronize_session=False))
+            local = as_utc(lot.expires_at).astimezone(self.zone)
+            await self._write_entry(tx, member_id, -amount, "expire", f"lot:{lot.id}", f"expire:lot:{lot.id}",
+                                    note=f"{amount} of {lot.earned} points earned by entry {lot.entry_id} "
+                                         f"expired at {local.isoformat()}")
         return total
 
-    async def expire_due(self, tx: Transaction, _timer: Any = None) -> None:
-        members = (await tx.session.scalars(
-            select(Lot.member_id).where(Lot.remaining > 0, Lot.expires_at <= tx.now()).distinct().limit(500)
-        )).all()
-        for member_id in members:
-            await self.expire_member(tx, member_id)
+    async def _watch_expiry(self, tx: Transaction, expires_at: datetime) -> None:
+        """Make sure a timer fires at (or before) ``expires_at``, so points expire on the dot
+        rather than at the next hourly sweep. Brands with one expiry instant a year (the
+        end-of-next-year rule) keep a single pending timer."""
+        waiting = await tx.session.scalar(
+            select(TimerRow.id).where(TimerRow.job == EXPIRE_MORE_JOB, TimerRow.state == "pending",
+                                      TimerRow.due_at > tx.now(), TimerRow.due_at <= expires_at).limit(1))
+        if waiting is not None:
+            return
+        try:
+            async with tx.session.begin_nested():
+                await tx.schedule(EXPIRE_MORE_JOB, f"at:{_iso(expires_at)}", expires_at)
+        except IntegrityError:
+            pass  # a concurrent credit scheduled the same instant
 
-    # -- earning and reversing ---------------------------------------------------------------------------
+    async def expire_due(self, tx: Transaction, _timer: Any = None) -> None:
+        """The expiry job (on the dot, and hourly as a sweep): write off expired lots, a batch
+        of members per transaction, then make sure the next expiry has its timer."""
+        now = tx.now()
+        members = (await tx.session.scalars(
+            select(Lot.member_id).where(Lot.remaining > 0, Lot.expires_at <= now)
+            .group_by(Lot.member_id).order_by(Lot.member_id).limit(EXPIRE_BATCH + 1)
+        )).all()
+        for member_id in members[:EXPIRE_BATCH]:
+            await self.expire_member(tx, member_id)
+        if len(members) > EXPIRE_BATCH:
+            # New Year's Day expires everybody at once: chain the next batch now, not in an hour.
+            # (A fresh key: the timer running now is marked done when this returns.)
+            await tx.schedule(EXPIRE_MORE_JOB, f"more:{_iso(now)}:{members[EXPIRE_BATCH - 1]}", now)
+            return
+        upcoming = await tx.session.scalar(select(func.min(Lot.expires_at)).where(Lot.remaining > 0, Lot.expires_at > now))
+        if upcoming is not None:
+            await self._watch_expiry(tx, as_utc(upcoming))
+
+    # == earning and reversing =============================================================================
     def _earns(self, payload: Mapping[str, Any]) -> bool:
-        if payload["kind"] == "points":
-            return False
-        if payload["kind"] in ("group_buy", "auction") and not self.activity_orders_earn:
+        if payload.get("kind") in ("group_buy", "auction", "bidding_sale") and not self.activity_orders_earn:
             return False
         return True
 
-    def _points_for(self, amount_minor: int) -> int:
-        from core.units import CURRENCY_EXPONENT
-
+    def points_for(self, amount_minor: int) -> int:
         unit = 10 ** CURRENCY_EXPONENT.get(self.kernel.blueprint.brand.currency, 2)
-        return (amount_minor // unit) * self.earn_per_yuan
+        return (max(amount_minor, 0) // unit) * self.earn_per_yuan
 
     async def on_order_event(self, kernel: Any, event: Event) -> None:
-        """Grant points for a paid (or completed) order, once."""
+        """``order.paid`` / ``order.completed`` (after commit): grant the order's points once.
+
+        Only what was paid in cash earns: a points order's total is its cash part, so the
+        points part of a redemption never earns points."""
         wanted = "order.paid" if self.grant_on == "paid" else "order.completed"
-        if event.name != wanted or not self._earns(event.payload):
-            return
-        points = self._points_for(event.payload["totalMinor"])
-        if points <= 0:
+        payload = event.payload
+        if event.name != wanted or not self._earns(payload) or self.points_for(payload.get("totalMinor", 0)) <= 0:
             return
         async with kernel.transaction() as tx:
-            await self.credit(tx, event.payload["memberId"], points, reason="order_earn",
-                              reference=f"order:{event.payload['orderId']}", key=f"earn:order:{event.payload['orderId']}")
+            if self.freeze:
+                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + self.freeze,
+                                  {"orderId": payload["orderId"]})
+            else:
+                await self.grant_for_order(tx, payload["orderId"])
+
+    async def on_grant_due(self, tx: Transaction, timer: Any) -> None:
+        await self.grant_for_order(tx, int(timer.payload["orderId"]))
+
+    async def _order(self, tx: Transaction, order_id: int) -> Any:
+        from components.orders.models import Order
+
+        return await tx.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+
+    async def grant_for_order(self, tx: Transaction, order_id: int) -> Entry | None:
+        order = await self._order(tx, order_id)
+        if order is None or order.status in ("cancelled", "refunded", "pending_payment"):
+            return None  # refunded in full before a frozen grant came due: nothing was earned
+        points = self.points_for(order.total_minor)
+        if points <= 0:
+            return None
+        entry = await self.credit(tx, order.member_id, points, reason="order_earn", reference=f"order:{order.id}",
+                                  key=f"earn:{order.id}", note=f"{order.total_minor} {order.currency} minor paid")
+        if order.refunded_minor:
+            await self.reverse_for_order(tx, order.id)  # refunded in part while the points were frozen
+        return entry
+
+    async def reverse_for_order(self, tx: Transaction, order_id: int) -> Entry | None:
+        """Bring the reversal of an order's points up to what its refunds call for.
+
+        State-based, so it is idempotent and order-independent: the points to reverse are
+        ``earned × refunded / total`` (all of them once fully refunded), less what earlier
+        reversals already took or recorded as shortfall."""
+        order = await self._order(tx, order_id)
+        if order is None:
+            return None
+        earned = await self.entry_by_key(tx.session, order.member_id, f"earn:{order.id}")
+        if earned is None or not order.total_minor:
+            return None  # nothing earned (yet): a frozen grant looks at refunds when it runs
+        await self.lock_account(tx, order.member_id)
+        full = order.status == "refunded" or order.refunded_minor >= order.total_minor
+        target = earned.delta if full else earned.delta * order.refunded_minor // order.total_minor
+        done = int(await tx.session.scalar(
+            select(func.coalesce(func.sum(Entry.shortfall - Entry.delta), 0))
+            .where(Entry.member_id == order.member_id, Entry.reason == "order_earn_reversed",
+                   Entry.reference == f"order:{order.id}")
+        ))
+        if target <= done:
+            return None
+        return await self.debit(tx, order.member_id, target - done, reason="order_earn_reversed",
+                                reference=f"order:{order.id}", key=f"reverse:{order.id}:{target}",
+                                shortfall=self.refund_shortfall,
+                                note=f"{order.refunded_minor} of {order.total_minor} {order.currency} minor refunded")
 
     async def on_order_refunded(self, kernel: Any, event: Event) -> None:
-        payload = event.payload
         async with kernel.transaction() as tx:
-            if payload["kind"] == "points":
-                await self._return_redemption(tx, payload["orderId"], key=f"return:event:{event.id}")
-                return
-            earned = await tx.session.scalar(select(Entry).where(
-                Entry.member_id == payload["memberId"], Entry.idempotency_key == f"earn:order:{payload['orderId']}"))
-            if earned is None or not payload.get("totalMinor"):
-                return
-            points = earned.delta * payload["amountMinor"] // payload["totalMinor"]
-            if points > 0:
-                await self.debit(tx, payload["memberId"], points, reason="order_earn_reversed", reference=f"order:{payload['orderId']}",
-                                 key=f"reverse:event:{event.id}", shortfall=self.refund_shortfall)
+            if event.payload.get("kind") == "points":
+                await self.return_redemption(tx, event.payload["orderId"])
+            await self.reverse_for_order(tx, event.payload["orderId"])
 
-    async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
-        """A points + cash order not paid in time gives everything back (in its own transaction)."""
-        if event.payload["kind"] == "points":
-            await self._return_redemption(tx, event.payload["orderId"], key=f"return:order:{event.payload['orderId']}")
-
-    async def _return_redemption(self, tx: Transaction, order_id: int, *, key: str) -> None:
-        redemption = await tx.session.scalar(select(Redemption).where(Redemption.order_id == order_id))
-        if redemption is None or redemption.status != "active":
+    async def on_order_cancelled(self, kernel: Any, event: Event) -> None:
+        """A points + cash order cancelled or not paid in time gives points and stock back."""
+        if event.payload.get("kind") != "points":
             return
-        redemption.status = "returned"
-        await tx.session.execute(update(Item).where(Item.id == redemption.item_id).values(stock_left=Item.stock_left + redemption.quantity))
-        await self.credit(tx, redemption.member_id, redemption.points, reason="redeem_returned",
-                          reference=f"redemption:{redemption.id}", key=key)
+        async with kernel.transaction() as tx:
+            await self.return_redemption(tx, event.payload["orderId"], cancelled=True)
 
-    # -- sign-in ---------------------------------------------------------------------------------------------
-    async def sign_in(self, tx: Transaction, member_id: int) -> tuple[Entry, int]:
-        account = await self._account(tx, member_id)
+    async def return_redemption(self, tx: Transaction, order_id: int, *, cancelled: bool = False) -> None:
+        """Give back the points and item stock of the units of a points order that were
+        refunded (or all of them when it was cancelled). Idempotent: it compares with what was
+        already given back."""
+        redemption = await tx.session.scalar(select(Redemption).where(Redemption.order_id == order_id))
+        if redemption is None:
+            return
+        await self.lock_account(tx, redemption.member_id)
+        await tx.session.refresh(redemption)
+        if cancelled:
+            units = redemption.quantity
+        else:
+            from components.orders.models import OrderLine
+
+            units = int(await tx.session.scalar(
+                select(func.coalesce(func.sum(OrderLine.refunded_quantity), 0)).where(OrderLine.order_id == order_id)))
+        units = min(units, redemption.quantity) - redemption.returned_quantity
+        if units <= 0:
+            return
+        await self._return_units(tx, redemption, units, status="cancelled" if cancelled else "returned")
+
+    async def _return_units(self, tx: Transaction, redemption: Redemption, units: int, *, status: str) -> None:
+        unit_points = redemption.points // redemption.quantity
+        already = redemption.returned_quantity * unit_points
+        redemption.returned_quantity += units
+        if redemption.returned_quantity >= redemption.quantity:
+            redemption.status = status
+        await tx.session.execute(update(Item).where(Item.id == redemption.item_id)
+                                 .values(stock_left=Item.stock_left + units).execution_options(synchronize_session=False))
+        spent = await self.entry_by_key(tx.session, redemption.member_id, f"redeem:{redemption.id}")
+        await self.give_back(tx, spent, unit_points * units, already=already, reason="redeem_returned",
+                             reference=f"redemption:{redemption.id}",
+                             key=f"return:{redemption.id}:{redemption.returned_quantity}")
+        await tx.emit("points_mall.redemption_returned", {
+            "redemptionId": redemption.id, "memberId": redemption.member_id, "itemId": redemption.item_id,
+            "units": units, "points": unit_points * units, "orderId": redemption.order_id, "status": redemption.status,
+        })
+
+    # == sign-in ===========================================================================================
+    async def sign_in(self, tx: Transaction, member_id: int) -> tuple[Entry | None, int]:
+        account = await self.lock_account(tx, member_id)
         today = tx.now().astimezone(self.zone).date()
         if account.last_sign_in == today:
             raise DomainError("POINTS_MALL_ALREADY_SIGNED_IN", "You already signed in today.", field="input")
         streak = account.streak + 1 if account.last_sign_in == today - timedelta(days=1) else 1
+        # Conditional on the date, so two sign-ins racing on SQLite's old snapshot cannot both pay.
         moved = await tx.session.execute(
-            update(Account).where(Account.member_id == member_id, (Account.last_sign_in.is_(None)) | (Account.last_sign_in != today))
+            update(Account).where(Account.member_id == member_id,
+                                  (Account.last_sign_in.is_(None)) | (Account.last_sign_in != today))
             .values(last_sign_in=today, streak=streak).execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1:
             raise DomainError("POINTS_MALL_ALREADY_SIGNED_IN", "You already signed in today.", field="input")
         reward = self.sign_in_rewards[min(streak, len(self.sign_in_rewards)) - 1]
-        entry = await self.credit(tx, member_id, reward, reason="sign_in", reference=f"day:{today.isoformat()}",
-                                  key=f"sign_in:{today.isoformat()}") if reward else None
+        entry = None
+        if reward:
+            entry = await self.credit(tx, member_id, reward, reason="sign_in", reference=f"day:{today.isoformat()}",
+                                      key=f"sign_in:{today.isoformat()}", note=f"day {streak} of a streak")
         return entry, streak
 
-    # -- the mall -----------------------------------------------------------------------------------------------
+    # == staff ==============================================================================================
+    async def adjust(self, tx: Transaction, *, member_id: int, delta: int, note: str, key: str | None) -> Entry:
+        if not note or not note.strip():
+            raise DomainError("POINTS_MALL_REASON_REQUIRED", "Say why the points change.", field="input.note")
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_POINTS:
+            raise DomainError("POINTS_MALL_INVALID_QUANTITY", "The change is a non-zero whole number.", field="input.delta")
+        if delta > 0:
+            return await self.credit(tx, member_id, delta, reason="staff_adjust", key=key, note=note.strip(),
+                                     field="input.delta")
+        return await self.debit(tx, member_id, -delta, reason="staff_adjust", key=key, note=note.strip(),
+                                field="input.delta")
+
+    async def set_tier(self, tx: Transaction, member_id: int, tier: int) -> Account:
+        if isinstance(tier, bool) or not isinstance(tier, int) or not 0 <= tier <= 100:
+            raise DomainError("KERNEL_INVALID_INPUT", "A tier is a whole number from 0 to 100.", field="input.tier")
+        account = await self.lock_account(tx, member_id)
+        account.tier = tier
+        return account
+
+    # == the mall ===========================================================================================
+    def _check_item(self, *, title: str, points_price: int, cash_price_minor: int, stock: int, per_member_limit: int,
+                    min_tier: int, sku_id: int | None, starts_at: datetime | None, ends_at: datetime | None) -> None:
+        def bad(message: str, field: str) -> DomainError:
+            return DomainError("POINTS_MALL_INVALID_ITEM", message, field=field)
+
+        if not title or not title.strip():
+            raise bad("An item needs a title.", "input.title")
+        if not 0 < points_price <= MAX_POINTS:
+            raise bad("The points price must be positive.", "input.pointsPrice")
+        if cash_price_minor < 0:
+            raise bad("The cash price cannot be negative.", "input.cashPrice")
+        if cash_price_minor and sku_id is None:
+            raise bad("A cash price is paid through an order, which needs a SKU.", "input.cashPrice")
+        if stock < 0:
+            raise bad("Stock cannot be negative.", "input.stock")
+        if per_member_limit < 1:
+            raise bad("The per-member limit is at least 1.", "input.perMemberLimit")
+        if not 0 <= min_tier <= 100:
+            raise bad("A tier is 0 to 100.", "input.minTier")
+        if starts_at and ends_at and as_utc(ends_at) <= as_utc(starts_at):
+            raise bad("The window ends before it starts.", "input.endsAt")
+
     async def create_item(self, tx: Transaction, *, title: str, points_price: int, stock: int, sku_id: int | None = None,
-                          cash_price_minor: int = 0, per_member_limit: int = 1, min_tier: int = 0,
+                          cash_price_minor: int = 0, per_member_limit: int = 1, min_tier: int = 0, description: str = "",
                           starts_at: datetime | None = None, ends_at: datetime | None = None) -> int:
-        if not title.strip():
-            raise DomainError("POINTS_MALL_INVALID_ITEM", "An item needs a title.", field="input.title")
-        if points_price <= 0 or cash_price_minor < 0 or stock < 0 or per_member_limit < 1:
-            raise DomainError("POINTS_MALL_INVALID_ITEM", "Prices, stock and limits must be positive.", field="input")
+        self._check_item(title=title, points_price=points_price, cash_price_minor=cash_price_minor, stock=stock,
+                         per_member_limit=per_member_limit, min_tier=min_tier, sku_id=sku_id, starts_at=starts_at,
+                         ends_at=ends_at)
         if sku_id is not None and (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such SKU.", field="input.skuId")
-        item = Item(title=title.strip(), sku_id=sku_id, points_price=points_price, cash_price_minor=cash_price_minor, stock_left=stock,
-                    per_member_limit=per_member_limit, min_tier=min_tier, starts_at=starts_at, ends_at=ends_at, active=True)
+        item = Item(title=title.strip(), description=description, sku_id=sku_id, points_price=points_price,
+                    cash_price_minor=cash_price_minor, stock_left=stock, per_member_limit=per_member_limit,
+                    min_tier=min_tier, starts_at=starts_at, ends_at=ends_at, active=True)
         tx.session.add(item)
         await tx.session.flush()
         return item.id
 
+    async def update_item(self, tx: Transaction, item_id: int, **changes: Any) -> Item:
+        """Change an item; ``None`` leaves a field as it is. Stock is set absolutely."""
+        stmt = select(Item).where(Item.id == item_id)
+        if tx.kernel.db.is_postgresql:
+            stmt = stmt.with_for_update()
+        item = await tx.session.scalar(stmt)
+        if item is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such item.", field="input.itemId")
+        merged = {
+            "title": item.title, "points_price": item.points_price, "cash_price_minor": item.cash_price_minor,
+            "stock": item.stock_left, "per_member_limit": item.per_member_limit, "min_tier": item.min_tier,
+            "sku_id": item.sku_id, "starts_at": item.starts_at, "ends_at": item.ends_at,
+        }
+        merged.update({k: v for k, v in changes.items() if v is not None and k in merged})
+        self._check_item(**merged)
+        item.title, item.points_price, item.cash_price_minor = merged["title"].strip(), merged["points_price"], merged["cash_price_minor"]
+        item.stock_left, item.per_member_limit, item.min_tier = merged["stock"], merged["per_member_limit"], merged["min_tier"]
+        item.starts_at, item.ends_at = merged["starts_at"], merged["ends_at"]
+        if changes.get("description") is not None:
+            item.description = changes["description"]
+        if changes.get("active") is not None:
+            item.active = bool(changes["active"])
+        await tx.session.flush()
+        return item
+
+    async def redeemed_by(self, session: Any, item_id: int, member_id: int) -> int:
+        """Units of an item the member holds (returned and cancelled units do not count)."""
+        return int(await session.scalar(
+            select(func.coalesce(func.sum(Redemption.quantity - Redemption.returned_quantity), 0))
+            .where(Redemption.item_id == item_id, Redemption.member_id == member_id)
+        ))
+
     async def redeem(self, tx: Transaction, *, member_id: int, item_id: int, quantity: int = 1,
                      delivery_type: str = "shipping", store_id: int | None = None) -> Redemption:
-        if quantity < 1 or quantity > 100:
-            raise DomainError("KERNEL_INVALID_INPUT", "Redeem between 1 and 100 at a time.", field="input.quantity")
-        item = await tx.session.get(Item, item_id)
+        """Check, debit, hold stock and create the order — all or nothing, in ``tx``."""
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_REDEEM:
+            raise DomainError("POINTS_MALL_INVALID_QUANTITY", f"Redeem between 1 and {MAX_REDEEM} at a time.",
+                              field="input.quantity")
+        if delivery_type not in ("shipping", "pickup"):
+            raise DomainError("KERNEL_INVALID_INPUT", "Delivery is shipping or pickup.", field="input.deliveryType")
+        if delivery_type == "pickup":
+            if not self.kernel.has_component("store_pickup"):
+                raise DomainError("POINTS_MALL_PICKUP_UNAVAILABLE", "This brand does not offer store pickup.",
+                                  field="input.deliveryType")
+            if store_id is None:
+                raise DomainError("POINTS_MALL_STORE_REQUIRED", "Choose the store to pick it up at.", field="input.storeId")
+        elif store_id is not None:
+            raise DomainError("KERNEL_INVALID_INPUT", "A store is only chosen for pickup.", field="input.storeId")
+
+        # The account lock first: it serialises this member's redemptions, so the per-member
+        # limit and the balance are checked against settled numbers.
+        account = await self.lock_account(tx, member_id)
+        item = await tx.session.get(Item, item_id, populate_existing=True)
         if item is None or not item.active:
             raise DomainError("KERNEL_NOT_FOUND", "No such item.", field="input.itemId")
         now = tx.now()
         if (item.starts_at and now < as_utc(item.starts_at)) or (item.ends_at and now >= as_utc(item.ends_at)):
-            raise DomainError("POINTS_MALL_OUTSIDE_WINDOW", "This item cannot be redeemed now.", field="input.itemId")
-        account = await self._account(tx, member_id)
+            raise DomainError("POINTS_MALL_OUTSIDE_WINDOW", "This item cannot be redeemed now.", field="input.itemId",
+                              startsAt=_iso(item.starts_at), endsAt=_iso(item.ends_at))
         if account.tier < item.min_tier:
-            raise DomainError("POINTS_MALL_TIER_NOT_ALLOWED", f"This item is for tier {item.min_tier} and above.", field="input.itemId")
-        already = await tx.session.scalar(select(func.coalesce(func.sum(Redemption.quantity), 0)).where(
-            Redemption.item_id == item.id, Redemption.member_id == member_id, Redemption.status == "active"))
-        if int(already) + quantity > item.per_member_limit:
-            raise DomainError("POINTS_MALL_LIMIT_REACHED", f"At most {item.per_member_limit} per member.", field="input.quantity")
+            raise DomainError("POINTS_MALL_TIER_NOT_ALLOWED", f"This item is for tier {item.min_tier} and above.",
+                              field="input.itemId", tier=account.tier, minTier=item.min_tier)
+        held = await self.redeemed_by(tx.session, item.id, member_id)
+        if held + quantity > item.per_member_limit:
+            raise DomainError("POINTS_MALL_LIMIT_REACHED", f"At most {item.per_member_limit} per member.",
+                              field="input.quantity", limit=item.per_member_limit, redeemed=held)
+        if delivery_type == "pickup" and item.sku_id is None:
+            raise DomainError("POINTS_MALL_PICKUP_UNAVAILABLE", "This reward is not a thing to pick up.",
+                              field="input.deliveryType")
+
+        points = item.points_price * quantity
+        redemption = Redemption(item_id=item.id, member_id=member_id, quantity=quantity, returned_quantity=0, points=points,
+                                cash_minor=item.cash_price_minor * quantity, status="active", created_at=now,
+                                delivery_type=delivery_type if item.sku_id else None, store_id=store_id)
+        tx.session.add(redemption)
+        await tx.session.flush()
+        await self.debit(tx, member_id, points, reason="redeem", reference=f"redemption:{redemption.id}",
+                         key=f"redeem:{redemption.id}", field="input",
+                         note=f"{quantity} × {item.title}")
         taken = await tx.session.execute(
             update(Item).where(Item.id == item.id, Item.stock_left >= quantity).values(stock_left=Item.stock_left - quantity)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
             raise DomainError("POINTS_MALL_SOLD_OUT", "This item is sold out.", field="input.itemId")
-        points = item.points_price * quantity
-        redemption = Redemption(item_id=item.id, member_id=member_id, quantity=quantity, points=points, status="active", created_at=now)
-        tx.session.add(redemption)
-        await tx.session.flush()
-        await self.debit(tx, member_id, points, reason="redeem", reference=f"redemption:{redemption.id}")
         if item.sku_id is not None:
+            location = 0
+            if delivery_type == "pickup" and self.kernel.settings("store_pickup").get("stock") == "per_store":
+                location = store_id  # store_pickup keeps a store's own stock at inventory location = store id
             redemption.order_id = await self.kernel.service("orders").create_order(
                 tx, member_id=member_id, lines=[(item.sku_id, quantity)], kind="points", delivery_type=delivery_type,
-                store_id=store_id, attributes={"pointsMallRedemptionId": redemption.id, "pointsCashMinor": item.cash_price_minor * quantity,
-                                               "points": points},
+                store_id=store_id, location_id=location,
+                attributes={"pointsMallRedemptionId": redemption.id, "pointsMallItemId": item.id,
+                            "pointsCashMinor": redemption.cash_minor, "points": points},
             )
-        await tx.emit("points_mall.redeemed", {"redemptionId": redemption.id, "memberId": member_id, "itemId": item.id,
-                                               "points": points, "orderId": redemption.order_id})
+        await tx.session.flush()
+        await tx.emit("points_mall.redeemed", {
+            "redemptionId": redemption.id, "memberId": member_id, "itemId": item.id, "quantity": quantity,
+            "points": points, "cashMinor": redemption.cash_minor, "orderId": redemption.order_id,
+            "deliveryType": redemption.delivery_type, "storeId": store_id,
+        })
         return redemption
 
     def price(self, tx: Transaction, draft: Any) -> None:
-        """Points orders cost only their cash part: the rest is paid in points (stage "points")."""
-        if draft.kind != "points":
+        """Stage "points": a points order costs only its cash part; the rest is paid in points
+        and recorded on the line as the points deduction."""
+        if draft.kind != "points" or "pointsCashMinor" not in draft.attributes:
             return
-        cash = int(draft.attributes.get("pointsCashMinor", 0))
+        cash = int(draft.attributes["pointsCashMinor"])
         due = draft.total_minor
         if due != cash:
             draft.lines[0].adjust(cash - due, f"积分抵扣 {draft.attributes.get('points', 0)} points")
-
-    async def adjust(self, tx: Transaction, *, member_id: int, delta: int, note: str, key: str | None) -> Entry:
-        if not note.strip():
-            raise DomainError("POINTS_MALL_REASON_REQUIRED", "Say why the points change.", field="input.note")
-        if delta > 0:
-            return await self.credit(tx, member_id, delta, reason="staff_adjust", key=key, note=note)
-        if delta < 0:
-            return await self.debit(tx, member_id, -delta, reason="staff_adjust", key=key, note=note)
-        raise DomainError("KERNEL_INVALID_INPUT", "The change cannot be zero.", field="input.delta")

@@ -67,8 +67,11 @@ class DougongSchema(strawberry.Schema):
             if isinstance(original, DomainError):
                 # A refusal in a query (no payload to carry it): give the client the code.
                 error.extensions = {**(error.extensions or {}), "code": original.code}
-            elif original is not None:
+            elif original is not None and not isinstance(original, GraphQLError):
+                # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)
+                error.message = "Internal error; it has been logged."
+                error.extensions = {**(error.extensions or {}), "code": "INTERNAL"}
 
 
 class RequestScope(SchemaExtension):

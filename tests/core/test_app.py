@@ -27,6 +27,9 @@ HELLO = """
         @strawberry.field
         def tree(self) -> Child:
             return Child(depth=0)
+        @strawberry.field
+        def boom(self) -> str:
+            raise RuntimeError("SELECT password FROM secrets")
 
     @hookimpl
     def dougong_schema(registrar):
@@ -119,3 +122,13 @@ async def test_production_without_secret_does_not_boot(kernel_factory, hello):
 
     with pytest.raises(BootError, match="auth.secret"):
         await kernel_factory(brand("maple", "production: true\n"), installed=[hello])
+
+
+async def test_unexpected_errors_reveal_no_internals(kernel_factory, hello):
+    kernel = await kernel_factory(brand("maple"), installed=[hello])
+    async with client(create_app([kernel], run_worker=False)) as http:
+        body = (await http.post("/graphql", json={"query": "{ hello boom }"})).json()
+    assert body["data"] is None or body["data"].get("hello") == "hello maple anonymous"
+    assert body["errors"][0]["message"] == "Internal error; it has been logged."
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert "SELECT" not in str(body)

@@ -1,17 +1,19 @@
-"""Auctions through GraphQL: proxy bids, soft close, the close timer, deposits, races."""
+"""Auctions through GraphQL: a whole auction with its stream, reserve, no bids, buy-now,
+default, cancel, restart, and bad input that changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from components.bidding_sale.models import Bid, Bidder, LotOrder
+from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
+from components.orders.models import Order
 from conftest import open_shop
 from core.gql.context import Context
+from core.gql.relay import to_global_id
+from core.models import TimerRow
 from core.testing import member, staff
 
 BLUEPRINT = """\
@@ -22,43 +24,73 @@ components:
 """
 CREATE = """mutation($input: CreateAuctionLotInput!) { createAuctionLot(input: $input) {
   lot { id status endsAt } userErrors { code field message } } }"""
+SCHEDULE = """mutation($lot: ID!) { scheduleAuctionLot(input: {lotId: $lot}) { lot { status } userErrors { code } } }"""
+CANCEL = """mutation($lot: ID!) { cancelAuctionLot(input: {lotId: $lot}) { lot { status } userErrors { code } } }"""
 BID = """mutation($lot: ID!, $amount: Long!, $max: MoneyInput, $key: String) {
   placeBid(input: {lotId: $lot, amount: {amountMinor: $amount, currency: "CNY"}, maximum: $max, idempotencyKey: $key}) {
     leading lot { currentPrice { amountMinor } leader bidCount endsAt } userErrors { code field details } } }"""
-BID_PLAIN = """mutation($lot: ID!, $amount: Long!) {
-  placeBid(input: {lotId: $lot, amount: {amountMinor: $amount, currency: "CNY"}}) {
-    leading lot { currentPrice { amountMinor } } userErrors { code field details } } }"""
+BUY_NOW = """mutation($lot: ID!) { buyNow(input: {lotId: $lot}) {
+  lot { status currentPrice { amountMinor } } userErrors { code } } }"""
 DEPOSIT = 'mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } userErrors { code } } }'
-LOT = """query($id: ID!) { auctionLot(id: $id) { status currentPrice { amountMinor } reserveMet bidCount
-  buyNowPrice { amountMinor } winnerOrder { id status total { amountMinor } } myDeposit } }"""
-UPDATES = "subscription($id: ID!) { auctionLotUpdates(lotId: $id) { status currentPrice { amountMinor } seq endsAt } }"
+LOT = """query($id: ID!) { auctionLot(id: $id) { status currentPrice { amountMinor } reserveMet bidCount leader
+  buyNowPrice { amountMinor } nextMinimumBid { amountMinor } myMaximum { amountMinor } myDeposit
+  winnerOrder { id status kind total { amountMinor } lines { unitPrice { amountMinor } adjustments { component stage amount { amountMinor } } } } } }"""
+UPDATES = "subscription($id: ID!) { auctionLotUpdates(lotId: $id) { status currentPrice { amountMinor } leader seq endsAt } }"
 CNY = lambda n: {"amountMinor": n, "currency": "CNY"}  # noqa: E731
 
 
-async def start(kernel_factory, graphql, clock, *, database="sqlite", members=5, **lot):
+async def start(kernel_factory, graphql, clock, *, database="sqlite", members=5, stock=5, **lot):
     kernel = await kernel_factory(BLUEPRINT, database=database)
-    shop = await open_shop(kernel, members=members, stock=5, price=500000)
+    shop = await open_shop(kernel, members=members, stock=stock, price=500000)
+    lot_id = await create(kernel, graphql, clock, shop, **lot)
+    return kernel, shop, lot_id
+
+
+async def create(kernel, graphql, clock, shop, **lot):
     now = clock.now()
     fields = {"skuId": shop.sku, "startPrice": CNY(10000), "increment": CNY(1000), "deposit": CNY(1000),
               "startsAt": (now - timedelta(minutes=1)).isoformat(), "endsAt": (now + timedelta(minutes=10)).isoformat(), **lot}
     fields = {k: v for k, v in fields.items() if v is not None}
     payload = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input=fields)
     assert payload["userErrors"] == [], payload
-    return kernel, shop, payload["lot"]["id"]
+    return payload["lot"]["id"]
 
 
-async def bid(client, lot, amount, maximum=None):
-    return await client.mutate(BID, lot=lot, amount=amount, max=CNY(maximum) if maximum else None)
+async def bid(client, lot, amount, maximum=None, key=None):
+    return await client.mutate(BID, lot=lot, amount=amount, max=CNY(maximum) if maximum else None, key=key)
+
+
+async def count(kernel, model, *where) -> int:
+    async with kernel.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+async def state(kernel) -> tuple:
+    """Everything a refused bid must leave alone."""
+    async with kernel.db.read() as session:
+        lots = (await session.execute(select(Lot.id, Lot.status, Lot.current_price, Lot.leader_member_id, Lot.leader_max,
+                                             Lot.seq, Lot.bid_count, Lot.ends_at, Lot.extensions).order_by(Lot.id))).all()
+        bidders = (await session.execute(select(Bidder.lot_id, Bidder.member_id, Bidder.max_amount, Bidder.deposit_state,
+                                                Bidder.first_bid_at).order_by(Bidder.id))).all()
+        bids = int(await session.scalar(select(func.count()).select_from(Bid)))
+        timers = (await session.execute(select(TimerRow.key, TimerRow.due_at, TimerRow.state).order_by(TimerRow.id))).all()
+    return lots, bidders, bids, timers
 
 
 async def test_an_auction_through_graphql(kernel_factory, graphql, clock):
-    kernel, shop, lot = await start(kernel_factory, graphql, clock)
+    kernel, shop, lot = await start(kernel_factory, graphql, clock, schedule=False)
+    admin = graphql(kernel, staff(1, "admin"))
+    assert (await graphql(kernel).data(LOT, id=lot))["auctionLot"] is None  # drafts are for staff only
+    assert (await admin.mutate(SCHEDULE, lot=lot)) == {"lot": {"status": "OPEN"}, "userErrors": []}
+    assert await shop.available() == 4  # the unit on the block is held for the winner
+
     a, b, c = (graphql(kernel, member(i)) for i in (1, 2, 3))
     stream = await kernel.schema.subscribe(UPDATES, variable_values={"id": lot}, context_value=Context(kernel))
     seen: list[dict] = []
 
     async def watch() -> None:
         async for result in stream:
+            assert result.errors is None, result.errors
             seen.append(result.data["auctionLotUpdates"])
 
     watcher = asyncio.create_task(watch())
@@ -71,55 +103,78 @@ async def test_an_auction_through_graphql(kernel_factory, graphql, clock):
     assert b_first["leading"] is True and b_first["lot"]["currentPrice"]["amountMinor"] == 11000
     c_first = await bid(c, lot, 15000)                       # B's maximum answers at once
     assert c_first["leading"] is False and c_first["lot"]["currentPrice"]["amountMinor"] == 16000
-    c_second = await bid(c, lot, 25000)
+    assert c_first["lot"]["leader"] == "0***2"
+    c_second = await bid(c, lot, 25000)                      # above B's maximum: C leads at what C bid
     assert c_second["leading"] is True and c_second["lot"]["currentPrice"]["amountMinor"] == 25000
-    own = await bid(c, lot, 26000)
-    assert own["userErrors"][0]["code"] == "BIDDING_SALE_ALREADY_LEADING"
+    assert (await bid(c, lot, 26000))["userErrors"][0]["code"] == "BIDDING_SALE_ALREADY_LEADING"
 
     clock.advance(minutes=9, seconds=30)                     # 30 s before the end: soft close
     late = await bid(b, lot, 26000, 30000)
     assert late["leading"] is True and late["lot"]["currentPrice"]["amountMinor"] == 26000
+    assert late["lot"]["endsAt"] == (clock.now() + timedelta(seconds=120)).isoformat()
     clock.advance(seconds=31)                                # past the original end
     await kernel.run_due()
     assert (await graphql(kernel).data(LOT, id=lot))["auctionLot"]["status"] == "OPEN"  # the end moved
-    clock.advance(seconds=120)
-    await kernel.run_due()
-    await asyncio.wait_for(watcher, 1) if watcher.done() else None
+    clock.advance(seconds=90)
+    await kernel.run_due()                                   # the close timer, at the extended end
 
     body = (await b.data(LOT, id=lot))["auctionLot"]
     assert body["status"] == "SOLD" and body["currentPrice"]["amountMinor"] == 26000
-    assert body["winnerOrder"]["total"]["amountMinor"] == 25000  # final price minus the deposit
+    order = body["winnerOrder"]
+    assert order["kind"] == "auction" and order["status"] == "PENDING_PAYMENT"
+    assert order["total"]["amountMinor"] == 25000            # the final price minus the deposit
+    assert order["lines"][0]["unitPrice"]["amountMinor"] == 26000
+    assert {(x["component"], x["stage"], x["amount"]["amountMinor"]) for x in order["lines"][0]["adjustments"]} == {
+        ("bidding_sale", "activity", 26000 - 500000), ("bidding_sale", "activity", -1000)}
     assert body["myDeposit"] == "applied"
     for loser in (a, c):
-        assert (await loser.data(LOT, id=lot))["auctionLot"]["myDeposit"] == "released"
-        assert (await loser.data(LOT, id=lot))["auctionLot"]["winnerOrder"] is None
+        mine = (await loser.data(LOT, id=lot))["auctionLot"]
+        assert mine["myDeposit"] == "released" and mine["winnerOrder"] is None
+    assert await count(kernel, Order) == 1 and await count(kernel, LotOrder) == 1
+    assert await shop.available() == 4                       # the held unit became the order's
 
-    payment = (await b.mutate('mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } } }', id=body["winnerOrder"]["id"]))
+    payment = await b.mutate('mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } } }', id=order["id"])
     await b.mutate('mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } } }', id=payment["payment"]["id"])
-    await asyncio.wait_for(watcher, 2)
+    await asyncio.wait_for(watcher, 2)                       # the stream ends with the lot paid
     assert (await b.data(LOT, id=lot))["auctionLot"]["status"] == "PAID"
 
-    prices = [u["currentPrice"]["amountMinor"] for u in seen if u["currentPrice"]]
-    assert prices == sorted(prices) and prices[-1] == 26000
-    seqs = [u["seq"] for u in seen]
-    assert seqs == sorted(seqs)
-    assert [u["status"] for u in seen][-2:] == ["SOLD", "PAID"]
-    assert len({u["endsAt"] for u in seen}) == 2  # the extension was streamed
-    history = await graphql(kernel).data("query($id: ID!) { auctionLot(id: $id) { bids { amount { amountMinor } isProxy } } }", id=lot)
-    amounts = [b_["amount"]["amountMinor"] for b_ in reversed(history["auctionLot"]["bids"])]
-    assert amounts == [10000, 11000, 15000, 16000, 25000, 26000]
+    extended = (clock.now() - timedelta(seconds=1)).isoformat()
+    # Every committed change, in order: the state at subscription, each bid (a proxy answer is
+    # part of the bid that caused it), the extension, the close, the payment.
+    assert [(u["seq"], u["currentPrice"] and u["currentPrice"]["amountMinor"], u["leader"], u["status"]) for u in seen] == [
+        (0, None, None, "OPEN"), (1, 10000, "0***1", "OPEN"), (2, 11000, "0***2", "OPEN"), (4, 16000, "0***2", "OPEN"),
+        (5, 25000, "0***3", "OPEN"), (6, 26000, "0***2", "OPEN"), (6, 26000, "0***2", "SOLD"), (6, 26000, "0***2", "PAID")]
+    assert [u["endsAt"] for u in seen] == [seen[0]["endsAt"]] * 5 + [extended] * 3
+    assert seen[0]["endsAt"] != extended
+    history = await graphql(kernel).data("query($id: ID!) { auctionLot(id: $id) { bids { seq amount { amountMinor } bidder isProxy } } }", id=lot)
+    assert [(x["seq"], x["amount"]["amountMinor"], x["bidder"], x["isProxy"]) for x in reversed(history["auctionLot"]["bids"])] == [
+        (1, 10000, "0***1", False), (2, 11000, "0***2", False), (3, 15000, "0***3", False), (4, 16000, "0***2", True),
+        (5, 25000, "0***3", False), (6, 26000, "0***2", False)]
 
 
-async def test_reserve_not_met_and_no_bids_are_unsold(kernel_factory, graphql, clock):
-    kernel, shop, lot = await start(kernel_factory, graphql, clock, reservePrice=CNY(50000), deposit=None)
-    await bid(graphql(kernel, member(1)), lot, 20000)
-    assert (await graphql(kernel).data(LOT, id=lot))["auctionLot"]["reserveMet"] is False
-    _, _, empty = await start(kernel_factory, graphql, clock, deposit=None)
+async def test_reserve_not_met_is_unsold_and_releases_everything(kernel_factory, graphql, clock):
+    kernel, shop, lot = await start(kernel_factory, graphql, clock, reservePrice=CNY(50000))
+    bidder = graphql(kernel, member(1))
+    await bidder.mutate(DEPOSIT, lot=lot)
+    await bid(bidder, lot, 20000)
+    body = (await graphql(kernel).data(LOT, id=lot))["auctionLot"]
+    assert body["reserveMet"] is False and "50000" not in str(body)  # yes/no only, never the reserve
     clock.advance(minutes=11)
     await kernel.run_due()
+    body = (await bidder.data(LOT, id=lot))["auctionLot"]
+    assert body["status"] == "UNSOLD" and body["winnerOrder"] is None and body["myDeposit"] == "released"
+    assert await count(kernel, Order) == 0 and await count(kernel, LotOrder) == 0
+    assert await shop.available() == 5
+
+
+async def test_no_bids_is_unsold(kernel_factory, graphql, clock):
+    kernel, shop, lot = await start(kernel_factory, graphql, clock)
+    clock.advance(minutes=10)
+    await kernel.run_due()
     assert (await graphql(kernel).data(LOT, id=lot))["auctionLot"]["status"] == "UNSOLD"
-    async with kernel.db.read() as session:
-        assert await session.scalar(select(func.count()).select_from(LotOrder)) == 0
+    assert await count(kernel, Order) == 0 and await shop.available() == 5
+    listed = await graphql(kernel).data("{ auctionLots(status: UNSOLD) { edges { node { id } } } }")
+    assert [e["node"]["id"] for e in listed["auctionLots"]["edges"]] == [lot]
 
 
 async def test_a_maximum_above_the_reserve_takes_the_price_to_it(kernel_factory, graphql, clock):
@@ -130,18 +185,22 @@ async def test_a_maximum_above_the_reserve_takes_the_price_to_it(kernel_factory,
 
 
 async def test_buy_now_closes_at_once_and_is_refused_after_the_first_bid(kernel_factory, graphql, clock):
-    kernel, shop, lot = await start(kernel_factory, graphql, clock, buyNowPrice=CNY(80000), deposit=None)
+    # 80500 is not a whole number of 1000 steps above the start: buy-now does not care.
+    kernel, shop, lot = await start(kernel_factory, graphql, clock, buyNowPrice=CNY(80500), deposit=None)
     buyer = graphql(kernel, member(1))
-    bought = await buyer.mutate('mutation($lot: ID!) { buyNow(input: {lotId: $lot}) { lot { status currentPrice { amountMinor } } userErrors { code } } }', lot=lot)
-    assert bought == {"lot": {"status": "SOLD", "currentPrice": {"amountMinor": 80000}}, "userErrors": []}
-    assert (await buyer.data(LOT, id=lot))["auctionLot"]["winnerOrder"]["total"]["amountMinor"] == 80000
+    assert await buyer.mutate(BUY_NOW, lot=lot) == {"lot": {"status": "SOLD", "currentPrice": {"amountMinor": 80500}}, "userErrors": []}
+    assert (await buyer.data(LOT, id=lot))["auctionLot"]["winnerOrder"]["total"]["amountMinor"] == 80500
+    assert await count(kernel, TimerRow, TimerRow.job == "bidding_sale.close", TimerRow.state == "pending") == 0
+    assert (await bid(graphql(kernel, member(2)), lot, 90000))["userErrors"][0]["code"] == "BIDDING_SALE_LOT_CLOSED"
 
-    other = (await start(kernel_factory, graphql, clock, buyNowPrice=CNY(80000), deposit=None))
-    kernel2, _, lot2 = other
-    await bid(graphql(kernel2, member(1)), lot2, 10000)
-    refused = await graphql(kernel2, member(2)).mutate('mutation($lot: ID!) { buyNow(input: {lotId: $lot}) { userErrors { code } } }', lot=lot2)
+    other = await create(kernel, graphql, clock, shop, buyNowPrice=CNY(80000), deposit=None)
+    assert (await graphql(kernel).data(LOT, id=other))["auctionLot"]["buyNowPrice"]["amountMinor"] == 80000
+    await bid(graphql(kernel, member(1)), other, 10000)
+    before = await state(kernel)
+    refused = await graphql(kernel, member(2)).mutate(BUY_NOW, lot=other)
     assert refused["userErrors"] == [{"code": "BIDDING_SALE_BUY_NOW_UNAVAILABLE"}]
-    assert (await graphql(kernel2).data(LOT, id=lot2))["auctionLot"]["buyNowPrice"] is None
+    assert await state(kernel) == before
+    assert (await graphql(kernel).data(LOT, id=other))["auctionLot"]["buyNowPrice"] is None
 
 
 async def test_the_winner_who_does_not_pay_defaults_and_forfeits_the_deposit(kernel_factory, graphql, clock):
@@ -152,74 +211,119 @@ async def test_the_winner_who_does_not_pay_defaults_and_forfeits_the_deposit(ker
     clock.advance(minutes=11)
     await kernel.run_due()
     assert (await winner.data(LOT, id=lot))["auctionLot"]["status"] == "SOLD"
-    clock.advance(hours=24, seconds=1)
+    assert await shop.available() == 4
+    clock.advance(hours=23, minutes=59)
+    await kernel.run_due()
+    assert (await winner.data(LOT, id=lot))["auctionLot"]["status"] == "SOLD"  # not yet
+    clock.advance(minutes=2)
     await kernel.run_due()
     body = (await winner.data(LOT, id=lot))["auctionLot"]
     assert body["status"] == "DEFAULTED" and body["myDeposit"] == "forfeited"
     assert body["winnerOrder"]["status"] == "CANCELLED"
+    assert await shop.available() == 5                     # the unit is back on the shelf
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
-async def test_100_bidders_race_on_one_lot(kernel_factory, graphql, clock, database):
-    kernel, shop, lot = await start(kernel_factory, graphql, clock, database=database, members=100, deposit=None)
-    amounts = [10000 + i * 1000 for i in range(100)]
-    random.Random(7).shuffle(amounts)
-    clients = [graphql(kernel, member(i + 1)) for i in range(100)]
-    results = await asyncio.gather(*(c.mutate(BID_PLAIN, lot=lot, amount=a) for c, a in zip(clients, amounts)))
-    accepted = {i + 1: amounts[i] for i, r in enumerate(results) if not r["userErrors"]}
-    refused = [r["userErrors"][0] for r in results if r["userErrors"]]
-    assert accepted and all(e["code"] in ("BIDDING_SALE_BID_TOO_LOW", "BIDDING_SALE_ALREADY_LEADING") for e in refused)
-    assert all(e["details"]["currentPrice"] is not None for e in refused if e["code"] == "BIDDING_SALE_BID_TOO_LOW")
-    async with kernel.db.read() as session:
-        history = (await session.execute(select(Bid.seq, Bid.member_id, Bid.amount).where(Bid.kind != "proxy").order_by(Bid.seq))).all()
-    sequence = [amount for _, _, amount in history]
-    assert sequence == sorted(set(sequence))                              # strictly increasing
-    assert {m: a for _, m, a in history} == accepted                      # every accepted bid is stored
-    body = (await graphql(kernel).data(LOT, id=lot))["auctionLot"]
-    assert body["currentPrice"]["amountMinor"] == max(accepted.values()) == sequence[-1]
+async def test_staff_cancel_releases_deposits_and_stock(kernel_factory, graphql, clock):
+    kernel, shop, lot = await start(kernel_factory, graphql, clock)
+    bidder = graphql(kernel, member(1))
+    await bidder.mutate(DEPOSIT, lot=lot)
+    await bid(bidder, lot, 10000)
+    assert (await bidder.mutate(CANCEL, lot=lot))["userErrors"][0]["code"] == "KERNEL_FORBIDDEN"
+    assert (await graphql(kernel, staff(1, "admin")).mutate(CANCEL, lot=lot))["lot"]["status"] == "CANCELLED"
+    assert (await bidder.data(LOT, id=lot))["auctionLot"]["myDeposit"] == "released"
+    assert await shop.available() == 5
+    clock.advance(minutes=11)
+    await kernel.run_due()
+    assert await count(kernel, Order) == 0
 
 
-async def test_the_close_racing_last_bids_makes_one_order_at_the_final_price(kernel_factory, graphql, clock, tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'close.sqlite'}"
-    kernel, shop, lot = await start(kernel_factory, graphql, clock, database=url, deposit=None)
-    await bid(graphql(kernel, member(1)), lot, 10000)
-    second_worker = await kernel_factory(BLUEPRINT, database=url)
-    clock.advance(minutes=10)  # exactly the end: bids are refused, the close is due
-    late = [graphql(kernel, member(i)).mutate(BID_PLAIN, lot=lot, amount=50000 + i * 1000) for i in range(2, 6)]
-    outcomes = await asyncio.gather(kernel.timers.run_due(), second_worker.timers.run_due(), *late)
-    assert all(r["userErrors"][0]["code"] == "BIDDING_SALE_LOT_CLOSED" for r in outcomes[2:])
-    async with kernel.db.read() as session:
-        orders = (await session.scalars(select(LotOrder))).all()
-    assert len(orders) == 1 and orders[0].price == 10000
+async def test_the_close_timer_survives_a_restart(kernel_factory, graphql, clock, tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'restart.sqlite'}"
+    first = await kernel_factory(BLUEPRINT, database=url)
+    shop = await open_shop(first, members=2, stock=1)
+    lot = await create(first, graphql, clock, shop, deposit=None)
+    await bid(graphql(first, member(2)), lot, 12000)
+    await first.stop()
+    second = await kernel_factory(BLUEPRINT, database=url)
+    clock.advance(minutes=10)
+    await second.run_due()
+    body = (await graphql(second, member(2)).data(LOT, id=lot))["auctionLot"]
+    assert body["status"] == "SOLD" and body["winnerOrder"]["total"]["amountMinor"] == 12000
 
 
 async def test_bad_bids_get_typed_errors_and_change_nothing(kernel_factory, graphql, clock):
     kernel, shop, lot = await start(kernel_factory, graphql, clock, increment=None,
                                     ladder=[{"fromPrice": CNY(0), "step": CNY(1000)}, {"fromPrice": CNY(50000), "step": CNY(5000)}])
     a, b = graphql(kernel, member(1)), graphql(kernel, member(2))
-    assert (await bid(a, lot, 10000))["userErrors"][0]["code"] == "BIDDING_SALE_DEPOSIT_REQUIRED"
+
+    async def refused(client, code, *args, query=None, **variables):
+        before = await state(kernel)
+        payload = await client.mutate(query, **variables) if query else await bid(client, lot, *args)
+        assert [e["code"] for e in payload["userErrors"]] == [code], payload
+        assert await state(kernel) == before
+        return payload["userErrors"][0]
+
+    await refused(a, "BIDDING_SALE_DEPOSIT_REQUIRED", 10000)   # no deposit: no bidder row either
+    assert await count(kernel, Bidder) == 0
     await a.mutate(DEPOSIT, lot=lot)
     await b.mutate(DEPOSIT, lot=lot)
-    assert (await bid(a, lot, 9000))["userErrors"][0]["code"] == "BIDDING_SALE_BID_TOO_LOW"
-    assert (await bid(a, lot, 10500))["userErrors"][0]["code"] == "BIDDING_SALE_BID_NOT_ON_LADDER"
-    assert (await bid(a, lot, 12000, 11000))["userErrors"][0]["code"] == "BIDDING_SALE_INVALID_MAXIMUM"
-    wrong_currency = await a.mutate('mutation($lot: ID!) { placeBid(input: {lotId: $lot, amount: {amountMinor: 20000, currency: "USD"}}) { userErrors { code field } } }', lot=lot)
-    assert wrong_currency["userErrors"] == [{"code": "KERNEL_INVALID_INPUT", "field": "input.amount"}]
-    assert (await bid(a, lot, 50000))["userErrors"] == []
-    assert (await bid(b, lot, 57000))["userErrors"][0]["code"] == "BIDDING_SALE_BID_NOT_ON_LADDER"  # 50.00 steps from 500.00 up
-    assert (await bid(b, lot, 55000))["userErrors"] == []
-    assert (await bid(b, lot, 60000))["userErrors"][0]["code"] == "BIDDING_SALE_ALREADY_LEADING"
-    anonymous = await graphql(kernel).mutate(BID, lot=lot, amount=70000)
-    assert anonymous["userErrors"][0]["code"] == "KERNEL_UNAUTHENTICATED"
-    async with kernel.db.read() as session:
-        assert await session.scalar(select(func.count()).select_from(Bid)) == 2
+    low = await refused(a, "BIDDING_SALE_BID_TOO_LOW", 9000)
+    assert low["details"] == {"currentPrice": None, "minimumBid": 10000} and low["field"] == "input.amount"
+    await refused(a, "BIDDING_SALE_BID_NOT_ON_LADDER", 10500)
+    await refused(a, "BIDDING_SALE_INVALID_MAXIMUM", 12000, 11000)
+    await refused(a, "KERNEL_INVALID_INPUT", query='mutation($lot: ID!) { placeBid(input: {lotId: $lot, amount: {amountMinor: 20000, currency: "USD"}}) { userErrors { code field } } }', lot=lot)
+    await refused(a, "KERNEL_INVALID_ID", query='mutation { placeBid(input: {lotId: "nonsense", amount: {amountMinor: 20000, currency: "CNY"}}) { userErrors { code field } } }')
+    await refused(graphql(kernel), "KERNEL_UNAUTHENTICATED", query=BID, lot=lot, amount=70000, max=None, key=None)
 
-    future_start = clock.now() + timedelta(hours=1)
-    later = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input={
-        "skuId": shop.sku, "startPrice": CNY(10000), "increment": CNY(1000),
-        "startsAt": future_start.isoformat(), "endsAt": (future_start + timedelta(hours=1)).isoformat()})
-    assert (await bid(a, later["lot"]["id"], 10000))["userErrors"][0]["code"] == "BIDDING_SALE_LOT_NOT_OPEN"
+    assert (await bid(a, lot, 50000))["userErrors"] == []
+    await refused(b, "BIDDING_SALE_BID_NOT_ON_LADDER", 57000)     # 50.00 steps from 500.00 up
+    assert (await bid(b, lot, 55000, 70000))["userErrors"] == []
+    # The leader cannot outbid themselves: neither a bid nor a maximum that is not higher.
+    own = await refused(b, "BIDDING_SALE_ALREADY_LEADING", 60000)
+    assert own["details"] == {"currentPrice": 55000}
+    await refused(b, "BIDDING_SALE_ALREADY_LEADING", 60000, 70000)
+    raised = await bid(b, lot, 60000, 90000)                      # only raise the maximum
+    assert raised["userErrors"] == [] and raised["lot"]["currentPrice"]["amountMinor"] == 55000
+    assert (await b.data(LOT, id=lot))["auctionLot"]["myMaximum"] == {"amountMinor": 90000}
+    assert (await a.data(LOT, id=lot))["auctionLot"]["myMaximum"] == {"amountMinor": 50000}
+    assert await count(kernel, Bid) == 2
+
+    # A bid key replayed returns the first answer and bids nothing more.
+    first = await bid(a, lot, 95000, key="k1")
+    assert first["userErrors"] == [] and first["leading"] is True
+    before = await state(kernel)
+    assert await bid(a, lot, 95000, key="k1") == first
+    assert await state(kernel) == before
+    conflict = await bid(a, lot, 99000, key="k1")
+    assert conflict["userErrors"][0]["code"] == "KERNEL_IDEMPOTENCY_CONFLICT"
+
+    future = clock.now() + timedelta(hours=1)
+    later = await create(kernel, graphql, clock, shop, startsAt=future.isoformat(), endsAt=(future + timedelta(hours=1)).isoformat())
+    assert (await a.mutate(DEPOSIT, lot=later))["userErrors"] == []  # a deposit may be paid ahead
+    await refused(a, "BIDDING_SALE_LOT_NOT_OPEN", query=BID, lot=later, amount=10000, max=None, key=None)
     clock.advance(minutes=11)
-    assert (await bid(a, lot, 60000))["userErrors"][0]["code"] == "BIDDING_SALE_LOT_CLOSED"
-    async with kernel.db.read() as session:
-        assert await session.scalar(select(func.count()).select_from(Bid)) == 2
+    await refused(b, "BIDDING_SALE_LOT_CLOSED", 200000)
+    await refused(a, "BIDDING_SALE_LOT_CLOSED", query=DEPOSIT, lot=lot)
+
+
+async def test_bad_lots_are_refused(kernel_factory, graphql, clock):
+    kernel = await kernel_factory(BLUEPRINT)
+    shop = await open_shop(kernel, members=1, stock=1)
+    now = clock.now()
+    good = {"skuId": shop.sku, "startPrice": CNY(10000), "increment": CNY(1000),
+            "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat()}
+    for change, code in [
+        ({"endsAt": (now - timedelta(minutes=1)).isoformat()}, "BIDDING_SALE_INVALID_LOT"),
+        ({"ladder": [{"fromPrice": CNY(0), "step": CNY(100)}]}, "BIDDING_SALE_INVALID_LOT"),  # both increment and ladder
+        ({"buyNowPrice": CNY(5000)}, "BIDDING_SALE_INVALID_LOT"),
+        ({"increment": CNY(0)}, "KERNEL_INVALID_INPUT"),
+        ({"skuId": to_global_id("Sku", 999)}, "KERNEL_NOT_FOUND"),
+    ]:
+        payload = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input={**good, **change})
+        assert [e["code"] for e in payload["userErrors"]] == [code], (change, payload)
+    assert (await graphql(kernel, member(1)).mutate(CREATE, input=good))["userErrors"][0]["code"] == "KERNEL_FORBIDDEN"
+    assert await count(kernel, Lot) == 0
+    assert (await graphql(kernel, staff(1, "admin")).mutate(CREATE, input=good))["userErrors"] == []
+    # The only unit is held by the first lot: a second cannot be scheduled, and nothing is written.
+    assert (await graphql(kernel, staff(1, "admin")).mutate(CREATE, input=good))["userErrors"][0]["code"] == "INVENTORY_OUT_OF_STOCK"
+    assert await count(kernel, Lot) == 1

@@ -1,0 +1,32 @@
+"""Demo data: three mall items (points only, points + cash, a non-physical class) and
+welcome points for the first members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+
+async def seed(kernel: Any, tx: Any) -> None:
+    from components.catalog.models import Product, Sku
+    from components.members.models import Member
+
+    service = kernel.service("points_mall")
+
+    async def sku_like(text: str) -> int | None:
+        return await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like(f"%{text}%")).order_by(Sku.id).limit(1))
+
+    balm = await sku_like("润唇膏")
+    if balm is not None:
+        await service.create_item(tx, title="龙井润唇膏 Lip balm", sku_id=balm, points_price=500, stock=50)
+    snacks = await sku_like("桂花糕")
+    if snacks is not None:
+        await service.create_item(tx, title="桂花糕 + 200 points", sku_id=snacks, points_price=200, cash_price_minor=1900,
+                                  stock=100, per_member_limit=2)
+    await service.create_item(tx, title="茶艺课 Tea ceremony class (store)", points_price=2000, stock=20,
+                              description="A one-hour class at any of our stores; show the redemption to the clerk.")
+    members = (await tx.session.scalars(select(Member.id).order_by(Member.id).limit(3))).all()
+    for index, member_id in enumerate(members, start=1):
+        await service.credit(tx, member_id, 1000 * index, reason="staff_adjust", note="welcome points (demo)",
+                             key=f"demo:{member_id}")

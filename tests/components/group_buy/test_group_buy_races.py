@@ -1,0 +1,67 @@
+"""The last seats raced: 50 payments settle at the same moment for the last 2 seats of a group.
+Exactly 2 take seats; the 48 others are refunded in full (or, with `late_payment:
+open_new_group`, each leads a new group) — on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from components.group_buy.models import Group, Membership
+from components.orders.models import Order
+from core.testing import member
+from group_buy_helpers import GROUP, JOIN, OPEN, SETTLE, pay, start
+
+
+@pytest.mark.parametrize("late", ["refund", "open_new_group"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_fifty_payments_race_for_the_last_two_seats(kernel_factory, graphql, clock, database, late):
+    s = await start(kernel_factory, graphql, clock, settings=f"{{late_payment: {late}}}", size=4, members=53, total=60,
+                    stock=60, database=database)
+    kernel = s.kernel
+    leader, second = graphql(kernel, member(1)), graphql(kernel, member(2))
+    opened = await leader.mutate(OPEN, offer=s.offer)
+    await pay(leader, opened["order"]["id"])
+    joined = await second.mutate(JOIN, code=opened["group"]["shareCode"])
+    await pay(second, joined["order"]["id"])
+    # 50 more members join and start paying (set up through the services, in one transaction:
+    # the race under test is the settlement below, over real concurrent HTTP requests).
+    racers = [graphql(kernel, member(i)) for i in range(3, 53)]
+    payments = []
+    async with kernel.transaction() as tx:
+        for i in range(3, 53):
+            _group, order_id = await kernel.service("group_buy").join_group(tx, share_code=opened["group"]["shareCode"], member_id=i)
+            payments.append(str((await kernel.service("orders").start_payment(tx, order_id, "sandbox")).id))
+
+    results = await asyncio.gather(*(r.mutate(SETTLE, id=p) for r, p in zip(racers, payments)))
+
+    assert all(r["userErrors"] == [] for r in results)  # a lost race is not the payer's error
+    statuses = [r["order"]["status"] for r in results]
+    group = (await graphql(kernel).data(GROUP, id=opened["group"]["id"]))["groupBuyGroup"]
+    assert group == {**group, "status": "SUCCEEDED", "seatsFilled": 4, "seatsLeft": 0}
+    async with kernel.db.read() as session:
+        first_group = await session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.group_id == int(_pk(opened["group"]["id"])), Membership.state == "seated"))
+        paid = await session.scalar(select(func.count()).select_from(Order).where(Order.kind == "group_buy", Order.status == "paid"))
+        new_groups = (await session.scalars(select(Group).where(Group.id != int(_pk(opened["group"]["id"]))))).all()
+        oversubscribed = await session.scalar(select(func.count()).select_from(Group).where(Group.paid_seats > Group.size))
+    assert first_group == 4 and oversubscribed == 0
+    if late == "refund":
+        assert statuses.count("PAID") == 2 and statuses.count("REFUNDED") == 48
+        assert paid == 4 and new_groups == []
+        assert await s.shop.available() == 60 - 4  # the refunded units are back on the shelf
+    else:
+        # Every payment kept: 2 seats in the raced group, 48 new groups each led by a late payer.
+        assert statuses.count("PAID") == 50 and paid == 52
+        assert len(new_groups) == 48
+        assert all((g.status, g.paid_seats, g.deadline_at is not None) == ("forming", 1, True) for g in new_groups)
+        assert len({g.leader_member_id for g in new_groups}) == 48
+        assert await s.shop.available() == 60 - 52
+
+
+def _pk(global_id: str) -> int:
+    from core.gql.relay import from_global_id
+
+    return int(from_global_id(global_id)[1])
