@@ -42,9 +42,6 @@ class Broadcaster:
                     queue.get_nowait()  # drop the oldest for a slow reader
             queue.put_nowait(message)
 
-    def subscriber_count(self, channel: str) -> int:
-        return len(self._subscribers.get(channel, ()))
-
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)

@@ -30,7 +30,7 @@ from core.contributions import Contributions, Registrar
 from core.db import Database
 from core.errors import BootError
 from core.events import EventBus
-from core.models import KERNEL_TABLES, MetaRow
+from core.models import MetaRow
 from core.timers import TimerService
 from core.transaction import Transaction
 from registry.discovery import InstalledComponent
@@ -169,9 +169,6 @@ class Kernel:
         await tx._committed()
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def tables(self) -> list:
-        return KERNEL_TABLES + [claimed.value for claimed in self.contributions.tables.values()]
-
     async def start(self, *, seed_demo: bool | None = None) -> None:
         if self.started:
             return
