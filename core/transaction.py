@@ -47,14 +47,20 @@ class Transaction:
     # -- events ------------------------------------------------------------------------------
     async def emit(self, name: str, payload: dict[str, Any]) -> Event:
         """Record a domain event. In-transaction handlers run now; the rest after commit."""
-        row = EventRow(name=name, payload=payload, created_at=self.now(), attempts=0)
+        handlers = self.kernel.contributions.handlers.get(name, ())
+        later = any(not h.in_transaction for h in handlers)
+        # With nobody listening after commit, the event is delivered when it commits: stamping
+        # it here saves every such mutation a second write transaction for the bookkeeping.
+        row = EventRow(name=name, payload=payload, created_at=self.now(), attempts=0,
+                       delivered_at=None if later else self.now())
         self.session.add(row)
         await self.session.flush()
         event = Event(row.id, name, payload, row.created_at)
-        for handler in self.kernel.contributions.handlers.get(name, ()):
+        for handler in handlers:
             if handler.in_transaction:
                 await handler.handler(self, event)
-        self._events.append(event)
+        if later:
+            self._events.append(event)
         return event
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:

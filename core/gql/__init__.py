@@ -10,7 +10,6 @@ from core.gql.relay import (
     Node,
     PageInfo,
     connection,
-    connection_from_list,
     decode_id,
     fetch_page,
     to_global_id,
@@ -20,5 +19,5 @@ from core.gql.scalars import Long
 __all__ = [
     "Context", "Money", "MoneyInput", "minor_from_input", "money", "Payload", "UserError",
     "run_mutation", "user_error", "MAX_PAGE", "Connection", "Edge", "Node", "PageInfo",
-    "connection", "connection_from_list", "decode_id", "fetch_page", "to_global_id", "Long",
+    "connection", "decode_id", "fetch_page", "to_global_id", "Long",
 ]

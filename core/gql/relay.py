@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select
@@ -137,12 +137,3 @@ def connection(page: Page, to_node: Callable[[Any], T], key: Callable[[Any], int
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
-
-
-def connection_from_list(items: Sequence[T], first: int | None, after: str | None, key: Callable[[T], int]) -> Connection[T]:
-    """Paginate an in-memory list (already ordered by ``key``) with the same cursor rules."""
-    size = page_size(first)
-    start = decode_cursor(after) if after is not None else None
-    remaining = [item for item in items if start is None or key(item) > start]
-    page = Page(list(remaining[:size]), len(remaining) > size, after is not None)
-    return connection(page, lambda item: item, key)
