@@ -1,0 +1,33 @@
+from core.units import DURATION_SCHEMA
+from registry.manifest import Manifest
+
+manifest = Manifest(
+    name="live_room",
+    version="1.0.0",
+    summary="直播间: live selling rooms with a shelf, live-only prices, comments, likes, viewers, attribution and results",
+    hooks="components.live_room.hooks",
+    kernel=">=0.1,<1",
+    depends={"orders": ">=1.0,<2"},
+    settings_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "comment_max_length": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 140,
+                                   "description": "characters a comment may have"},
+            "comment_interval": {**DURATION_SCHEMA, "default": "3s",
+                                 "description": "a member may comment once per this interval in a room"},
+            "like_interval": {**DURATION_SCHEMA, "default": "1s",
+                              "description": "a member's like taps are accepted once per this interval (batched by the client)"},
+            "like_batch_max": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 30,
+                               "description": "most taps one like call may carry"},
+            "heartbeat_timeout": {**DURATION_SCHEMA, "default": "60s",
+                                  "description": "a viewer without a heartbeat this long no longer counts as watching"},
+            "overdue_grace": {**DURATION_SCHEMA, "default": "2h",
+                              "description": "a live or paused room still running this long after its scheduled end is ended by the timer"},
+            "sweep_every": {**DURATION_SCHEMA, "default": "30s",
+                            "description": "how often silent viewers are swept out of the viewer count"},
+            "shelf_max": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100,
+                          "description": "products a room's shelf may hold"},
+        },
+    },
+)

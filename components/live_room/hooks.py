@@ -1,0 +1,81 @@
+from core.hookspecs import hookimpl
+
+from components.live_room import graphql, models
+from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
+
+
+@hookimpl
+def dougong_tables(registrar):
+    for model in (models.Room, models.ShelfItem, models.LivePrice, models.Viewer, models.Comment, models.RoomOrder):
+        registrar.table(model)
+
+
+@hookimpl
+def dougong_services(registrar):
+    registrar.service("live_room", LiveRoomService(registrar.kernel, registrar.settings))
+
+
+@hookimpl
+def dougong_schema(registrar):
+    registrar.query(graphql.Query)
+    registrar.mutation(graphql.Mutation)
+    registrar.subscription(graphql.Subscription)
+    registrar.node(graphql.LiveRoom, graphql.load_rooms)
+
+
+@hookimpl
+def dougong_price_adjusters(registrar):
+    registrar.price_adjuster("activity", registrar.kernel.service("live_room").price)
+
+
+@hookimpl
+def dougong_event_handlers(registrar):
+    service = registrar.kernel.service("live_room")
+    # In the order's own transaction: an order and its attribution exist together or not at all.
+    registrar.on("order.created", service.on_order_created, in_transaction=True)
+    for name in ("order.paid", "order.cancelled", "order.refunded"):
+        registrar.on(name, service.on_order_changed, in_transaction=True)
+
+
+@hookimpl
+def dougong_jobs(registrar):
+    service = registrar.kernel.service("live_room")
+    registrar.job(OVERDUE_JOB, service.on_overdue)
+    registrar.every(SWEEP_JOB, service.sweep_every.total_seconds(), service.sweep)
+
+
+@hookimpl
+def dougong_permissions(registrar):
+    registrar.permission(MANAGE, "Schedule rooms for any host, run any room, see every room's results", roles=("admin",))
+    registrar.permission(HOST, "Schedule and run one's own live rooms", roles=("admin", "live_host"))
+
+
+@hookimpl
+def dougong_error_codes(registrar):
+    for code, text in {
+        "LIVE_ROOM_INVALID_ROOM": "The room's settings are inconsistent (times, title, host, URLs).",
+        "LIVE_ROOM_INVALID_PRICE": "A live price is not for one of the product's SKUs, or not between zero and the SKU's price.",
+        "LIVE_ROOM_SHELF_FULL": "The shelf holds its maximum number of products.",
+        "LIVE_ROOM_NOT_ON_SHELF": "Only a product on the shelf can be presented.",
+        "LIVE_ROOM_ILLEGAL_STATE": "The room's status does not allow this; details carry the status.",
+        "LIVE_ROOM_NOT_HOST": "Only the room's host (or a live-room manager) can do this.",
+        "LIVE_ROOM_NOT_LIVE": "The room is not live (comments, likes, live prices).",
+        "LIVE_ROOM_CLOSED": "The room has ended, was cancelled or expired.",
+        "LIVE_ROOM_NOT_JOINED": "The member has not joined the room.",
+        "LIVE_ROOM_COMMENTS_OFF": "Comments are switched off in the room.",
+        "LIVE_ROOM_LIKES_OFF": "Likes are switched off in the room.",
+        "LIVE_ROOM_MUTED": "The member, or the whole room, is muted.",
+        "LIVE_ROOM_COMMENT_TOO_LONG": "The comment is longer than the room allows; details carry maxLength.",
+        "LIVE_ROOM_COMMENT_INVALID": "The comment is empty.",
+        "LIVE_ROOM_COMMENT_TOO_FAST": "Over the comment rate limit; details carry retryAfterSeconds.",
+        "LIVE_ROOM_LIKE_TOO_FAST": "Likes are accepted once per interval; details carry retryAfterSeconds.",
+        "LIVE_ROOM_INVALID_LIKE": "The number of taps is out of range.",
+    }.items():
+        registrar.error_code(code, text)
+
+
+@hookimpl
+async def dougong_seed_demo(kernel, tx):
+    from components.live_room import demo
+
+    await demo.seed(kernel, tx)

@@ -1,0 +1,150 @@
+"""Helpers for live_room tests: a real server on a port, a graphql-transport-ws client, and the
+documents a mini-program's live page sends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from datetime import timedelta
+from typing import Any, AsyncIterator
+
+import uvicorn
+import websockets
+
+from core.app import create_app
+
+BLUEPRINT = """\
+dougong: 1
+brand: {slug: live, name: Live, currency: CNY, timezone: Asia/Shanghai}
+auth: {dev_sign_in: true}
+components:
+  live_room: {comment_interval: 3s, comment_max_length: 40, like_interval: 1s, heartbeat_timeout: 60s, overdue_grace: 1h}
+"""
+
+ROOM_FIELDS = """id title status viewerCount peakViewers likeCount commentCount mutedAll commentsEnabled
+  presentedProduct { id title } shelf { onShelf isPresented product { id } livePrices { livePrice { amountMinor } sku { id } } }"""
+CREATE = f"""mutation($input: CreateLiveRoomInput!) {{ createLiveRoom(input: $input) {{
+  room {{ {ROOM_FIELDS} }} userErrors {{ code field message details }} }} }}"""
+CONTROL = """mutation($room: ID!) {{ {name}(input: {{roomId: $room}}) {{ room {{ status }} userErrors {{ code field message details }} }} }}"""
+PRESENT = """mutation($room: ID!, $product: ID) { presentLiveRoomProduct(input: {roomId: $room, productId: $product}) {
+  room { presentedProduct { id } } userErrors { code field } } }"""
+SHELF = """mutation($room: ID!, $item: LiveRoomShelfItemInput!) { setLiveRoomShelfItem(input: {roomId: $room, item: $item}) {
+  room { shelf { onShelf product { id } } } userErrors { code field message } } }"""
+JOIN = """mutation($room: ID!, $sharer: ID) { joinLiveRoom(input: {roomId: $room, sharerMemberId: $sharer}) {
+  viewerCount userErrors { code field message } } }"""
+LEAVE = """mutation($room: ID!) { leaveLiveRoom(input: {roomId: $room}) { viewerCount userErrors { code } } }"""
+HEARTBEAT = """mutation($room: ID!) { heartbeatLiveRoom(input: {roomId: $room}) { viewerCount userErrors { code } } }"""
+COMMENT = """mutation($room: ID!, $text: String!) { sendLiveRoomComment(input: {roomId: $room, text: $text}) {
+  comment { id author text } userErrors { code field message details } } }"""
+LIKE = """mutation($room: ID!, $taps: Int!) { likeLiveRoom(input: {roomId: $room, taps: $taps}) { likeCount userErrors { code details } } }"""
+MUTE = """mutation($room: ID!, $member: ID!, $minutes: Int, $unmute: Boolean) {
+  muteLiveRoomViewer(input: {roomId: $room, memberId: $member, minutes: $minutes, unmute: $unmute}) { userErrors { code field } } }"""
+MUTE_ALL = """mutation($room: ID!, $muted: Boolean!) { muteLiveRoom(input: {roomId: $room, muted: $muted}) { room { mutedAll } userErrors { code } } }"""
+UPDATE = """mutation($input: UpdateLiveRoomInput!) { updateLiveRoom(input: $input) { room { commentsEnabled } userErrors { code field } } }"""
+ORDER = """mutation($room: ID!, $sku: ID!, $qty: Int!, $expect: Boolean, $sharer: ID, $key: String) {
+  createLiveRoomOrder(input: {roomId: $room, lines: [{skuId: $sku, quantity: $qty}], expectLivePrice: $expect,
+                              sharerMemberId: $sharer, idempotencyKey: $key}) {
+  order { id total { amountMinor } source { liveRoomId sharerMemberId }
+          lines { unitPrice { amountMinor } adjustments { component stage label } } } userErrors { code field message } } }"""
+PLAIN_ORDER = """mutation($sku: ID!, $room: ID) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}], source: {liveRoomId: $room}}) {
+  order { id total { amountMinor } } userErrors { code field } } }"""
+PAY = """mutation($order: ID!) { payOrder(input: {orderId: $order}) { payment { id } userErrors { code } } }"""
+SETTLE = """mutation($payment: ID!) { sandboxSettlePayment(input: {paymentId: $payment}) { order { status } userErrors { code } } }"""
+RESULTS = """query($room: ID!) { liveRoom(id: $room) { status results { uniqueViewers peakViewers comments likes orders paidOrders
+  payingMembers gmv { amountMinor } refunded { amountMinor } averageOrderValue { amountMinor } conversionRate
+  ordersAfterSession gmvAfterSession { amountMinor } } } }"""
+EVENTS = """subscription($room: ID!) { liveRoomEvents(roomId: $room) { kind status viewerCount peakViewers likeCount commentCount
+  comment { author text } presentedProduct { id } } }"""
+
+CNY = lambda n: {"amountMinor": n, "currency": "CNY"}  # noqa: E731
+
+
+def control(name: str) -> str:
+    return CONTROL.format(name=name)
+
+
+def room_input(clock: Any, shop: Any, *, prices: dict[int, int] | None = None, starts_in: int = 0, hours: int = 2, **extra: Any) -> dict:
+    """A room starting ``starts_in`` minutes from now with the shop's product on its shelf."""
+    from core.gql.relay import to_global_id
+
+    now = clock.now()
+    live_prices = [{"skuId": to_global_id("Sku", sku), "price": CNY(price)} for sku, price in (prices or {}).items()]
+    return {"title": "Tasting night", "scheduledStartAt": (now + timedelta(minutes=starts_in)).isoformat(),
+            "scheduledEndAt": (now + timedelta(minutes=starts_in, hours=hours)).isoformat(),
+            "playUrl": "https://live.example.com/a.flv", "pushUrl": "rtmp://push.example.com/live/a",
+            "shelf": [{"productId": to_global_id("Product", shop.product_id), "livePrices": live_prices}], **extra}
+
+
+async def pay(client: Any, order_id: str) -> str:
+    payment = await client.mutate(PAY, order=order_id)
+    assert payment["userErrors"] == [], payment
+    settled = await client.mutate(SETTLE, payment=payment["payment"]["id"])
+    assert settled["userErrors"] == [], settled
+    return settled["order"]["status"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def served(kernel: Any) -> AsyncIterator[str]:
+    """The kernel's app on a real port in this event loop; yields ``ws://…/graphql``. The kernel
+    is already started by the factory, so the server runs without the app's lifespan."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app([kernel], run_worker=False), host="127.0.0.1", port=port,
+                                           lifespan="off", log_level="warning", ws="websockets"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+class Subscription:
+    """One graphql-transport-ws subscription, as a mini-program's websocket would hold it."""
+
+    def __init__(self, socket_: Any) -> None:
+        self.socket = socket_
+
+    @classmethod
+    async def open(cls, url: str, query: str, variables: dict[str, Any], token: str | None = None) -> "Subscription":
+        target = f"{url}?token={token}" if token else url
+        ws = await websockets.connect(target, subprotocols=["graphql-transport-ws"], max_queue=None)
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert ack["type"] == "connection_ack", ack
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        return cls(ws)
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        """The next event's data (skipping pings); raises if the server reports an error."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+            if message["type"] == "ping":
+                await self.socket.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "next":
+                assert not message["payload"].get("errors"), message
+                return message["payload"]["data"]
+            if message["type"] == "complete":
+                raise StopAsyncIteration
+            raise AssertionError(f"unexpected message {message}")
+
+    async def until(self, predicate: Any, timeout: float = 10) -> dict[str, Any]:
+        while True:
+            data = await self.next(timeout)
+            if predicate(data):
+                return data
+
+    async def close(self) -> None:
+        await self.socket.close()

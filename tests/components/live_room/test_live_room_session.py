@@ -1,0 +1,132 @@
+"""A whole live session through GraphQL: staff schedules a room with three products, the host
+starts it, 20 viewers subscribe over websockets, join, comment and like, the host presents a
+product, 5 viewers buy at the live price from the room, the host ends it — the results are
+exact and an order placed after the end pays the normal price."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from components.catalog.models import Sku
+from components.live_room.models import RoomOrder
+from conftest import open_shop
+from core.gql.relay import to_global_id
+from core.testing import member, staff
+from live_room_helpers import (
+    BLUEPRINT, COMMENT, CREATE, EVENTS, JOIN, LIKE, ORDER, PLAIN_ORDER, PRESENT, RESULTS, CNY, Subscription, control, pay,
+    room_input, served,
+)
+
+VIEWERS = 20
+BUYERS = 5
+PRICE, LIVE_PRICE = 10000, 8000
+
+
+async def setup_room(kernel_factory, graphql, clock, *, database="sqlite"):
+    kernel = await kernel_factory(BLUEPRINT, database=database)
+    shop = await open_shop(kernel, members=VIEWERS + 2, stock=100, price=PRICE)
+    async with kernel.transaction() as tx:
+        host = await kernel.service("members").create_staff(tx, name="Host Mia", roles=("live_host",))
+        other_host = await kernel.service("members").create_staff(tx, name="Host Leo", roles=("live_host",))
+        extra = [await kernel.service("catalog").create_product(tx, title=f"Snack {i}", skus=[{"title": "box", "price_minor": 3000}])
+                 for i in range(2)]
+    async with kernel.db.read() as session:
+        extra_skus = {p: (await session.scalars(select(Sku.id).where(Sku.product_id == p))).one() for p in extra}
+    fields = room_input(clock, shop, prices={shop.sku_id: LIVE_PRICE}, hostId=to_global_id("Staff", host))
+    fields["shelf"] += [{"productId": to_global_id("Product", p), "livePrices": [{"skuId": to_global_id("Sku", s), "price": CNY(2500)}]}
+                        for p, s in extra_skus.items()]
+    created = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input=fields)
+    assert created["userErrors"] == [], created
+    return kernel, shop, created["room"], host, other_host
+
+
+async def test_a_whole_session_through_graphql(kernel_factory, graphql, clock):
+    kernel, shop, room, host_id, other_host_id = await setup_room(kernel_factory, graphql, clock)
+    room_id = room["id"]
+    assert room["status"] == "SCHEDULED" and len(room["shelf"]) == 3
+    host = graphql(kernel, staff(host_id, "live_host"))
+
+    # Only the room's host (or a manager) may start it.
+    refused = await graphql(kernel, staff(other_host_id, "live_host")).mutate(control("startLiveRoom"), room=room_id)
+    assert [e["code"] for e in refused["userErrors"]] == ["LIVE_ROOM_NOT_HOST"]
+    started = await host.mutate(control("startLiveRoom"), room=room_id)
+    assert started["room"]["status"] == "LIVE", started
+
+    viewers = [graphql(kernel, member(i)) for i in range(1, VIEWERS + 1)]
+    async with served(kernel) as url:
+        streams = [await Subscription.open(url, EVENTS, {"room": room_id}, kernel.issue_token(member(i)))
+                   for i in range(1, VIEWERS + 1)]
+        for stream in streams:
+            snapshot = await stream.next()
+            assert snapshot["liveRoomEvents"]["kind"] == "SNAPSHOT"
+            assert snapshot["liveRoomEvents"]["status"] == "LIVE"
+
+        joined = await asyncio.gather(*(v.mutate(JOIN, room=room_id) for v in viewers))
+        assert all(j["userErrors"] == [] for j in joined)
+        assert max(j["viewerCount"] for j in joined) == VIEWERS
+        comments = await asyncio.gather(*(v.mutate(COMMENT, room=room_id, text=f"hello from {i + 1}") for i, v in enumerate(viewers)))
+        assert all(c["userErrors"] == [] for c in comments), comments
+        taps = [(i % 5) + 1 for i in range(VIEWERS)]
+        likes = await asyncio.gather(*(v.mutate(LIKE, room=room_id, taps=t) for v, t in zip(viewers, taps)))
+        assert all(like["userErrors"] == [] for like in likes)
+        product_id = to_global_id("Product", shop.product_id)
+        presented = await host.mutate(PRESENT, room=room_id, product=product_id)
+        assert presented["userErrors"] == [] and presented["room"]["presentedProduct"]["id"] == product_id
+
+        # Every subscriber saw every viewer arrive, all 20 comments, the likes and the presented product.
+        for stream in streams:
+            seen = await stream.until(lambda d: d["liveRoomEvents"]["kind"] == "PRESENTING")
+            assert seen["liveRoomEvents"]["presentedProduct"]["id"] == product_id
+            assert seen["liveRoomEvents"]["viewerCount"] == VIEWERS and seen["liveRoomEvents"]["peakViewers"] == VIEWERS
+            assert seen["liveRoomEvents"]["commentCount"] == VIEWERS
+            assert seen["liveRoomEvents"]["likeCount"] == sum(taps)
+
+        buyers = viewers[:BUYERS]
+        orders = await asyncio.gather(*(b.mutate(ORDER, room=room_id, sku=shop.sku, qty=1) for b in buyers))
+        for order in orders:
+            assert order["userErrors"] == [], order
+            assert order["order"]["total"]["amountMinor"] == LIVE_PRICE
+            assert order["order"]["lines"][0]["adjustments"][0]["component"] == "live_room"
+            assert order["order"]["source"]["liveRoomId"] == room_id
+        statuses = [await pay(b, o["order"]["id"]) for b, o in zip(buyers, orders)]
+        assert statuses == ["PAID"] * BUYERS
+
+        ended = await host.mutate(control("endLiveRoom"), room=room_id)
+        assert ended["room"]["status"] == "ENDED"
+        for stream in streams:
+            last = await stream.until(lambda d: d["liveRoomEvents"]["kind"] == "STATUS")
+            assert last["liveRoomEvents"]["status"] == "ENDED"
+            await stream.close()
+
+    results = (await host.data(RESULTS, room=room_id))["liveRoom"]["results"]
+    assert results == {
+        "uniqueViewers": VIEWERS, "peakViewers": VIEWERS, "comments": VIEWERS, "likes": sum(taps), "orders": BUYERS,
+        "paidOrders": BUYERS, "payingMembers": BUYERS, "gmv": {"amountMinor": BUYERS * LIVE_PRICE}, "refunded": {"amountMinor": 0},
+        "averageOrderValue": {"amountMinor": LIVE_PRICE}, "conversionRate": BUYERS / VIEWERS,
+        "ordersAfterSession": 0, "gmvAfterSession": {"amountMinor": 0},
+    }
+
+    # After the end: the room's buy button refuses the live price it showed, and an order
+    # from the room page (replay) pays the normal price — attributed, but not to the session.
+    late = viewers[10]
+    refused = await late.mutate(ORDER, room=room_id, sku=shop.sku, qty=1)
+    assert [e["code"] for e in refused["userErrors"]] == ["LIVE_ROOM_NOT_LIVE"] and refused["order"] is None
+    normal = await late.mutate(ORDER, room=room_id, sku=shop.sku, qty=1, expect=False)
+    assert normal["order"]["total"]["amountMinor"] == PRICE and normal["order"]["lines"][0]["adjustments"] == []
+    via_plain = await late.mutate(PLAIN_ORDER, sku=shop.sku, room=room_id)
+    assert via_plain["order"]["total"]["amountMinor"] == PRICE
+    await pay(late, normal["order"]["id"])
+    after = (await host.data(RESULTS, room=room_id))["liveRoom"]["results"]
+    assert after["orders"] == BUYERS and after["gmv"]["amountMinor"] == BUYERS * LIVE_PRICE
+    assert after["ordersAfterSession"] == 2 and after["gmvAfterSession"]["amountMinor"] == PRICE
+    async with kernel.db.read() as session:
+        rows = (await session.scalars(select(RoomOrder))).all()
+    assert sorted((r.in_session, r.live_priced) for r in rows) == [(False, False)] * 2 + [(True, True)] * BUYERS
+
+    # Results are for the room's host and managers only.
+    hidden = await graphql(kernel, member(1)).execute(RESULTS, room=room_id)
+    assert hidden["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
+    other = await graphql(kernel, staff(other_host_id, "live_host")).execute(RESULTS, room=room_id)
+    assert other["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
