@@ -15,13 +15,17 @@ import websockets
 
 from core.app import create_app
 
-BLUEPRINT = """\
+BLUEPRINT_SWEEPING = """\
 dougong: 1
 brand: {slug: live, name: Live, currency: CNY, timezone: Asia/Shanghai}
 auth: {dev_sign_in: true}
 components:
-  live_room: {comment_interval: 3s, comment_max_length: 40, like_interval: 1s, heartbeat_timeout: 60s, overdue_grace: 1h}
+  live_room: {comment_interval: 3s, comment_max_length: 40, like_interval: 1s, heartbeat_timeout: 60s, overdue_grace: 1h,
+              sweep_every: %s}
 """
+
+# Tests count the timers run_due runs: the recurring sweep stays out of the way unless asked for.
+BLUEPRINT = BLUEPRINT_SWEEPING % "1w"
 
 ROOM_FIELDS = """id title status viewerCount peakViewers likeCount commentCount mutedAll commentsEnabled
   presentedProduct { id title } shelf { onShelf isPresented product { id } livePrices { livePrice { amountMinor } sku { id } } }"""
