@@ -397,6 +397,45 @@ class GraphQLWebSocket:
                     await self._connection.send(json.dumps({"id": sid, "type": "complete"}))
 
 
+@contextlib.asynccontextmanager
+async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | None = None, log: Path | None = None,
+                        args: tuple[str, ...] = ("--no-seed-demo",), timeout: float = 60) -> AsyncIterator[str]:
+    """``dougong serve BLUEPRINT`` as a separate process on a free port; yields its base URL once
+    ``/healthz`` answers, and stops the process (its whole group) afterwards. ``env`` is added
+    to this process's environment (``REDIS_URL``, ``DATABASE_URL``)."""
+    import signal
+    import sys
+
+    port = _free_port()
+    log = log or Path(tempfile.mkstemp(prefix="dougong-serve-", suffix=".log")[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), *args],
+        env={**os.environ, **(env or {})}, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as http:
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"dougong serve exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(base + "/healthz")).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"dougong serve did not become healthy:\n{log.read_text()[-2000:]}")
+                await asyncio.sleep(0.2)
+        yield base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 # -- components built from inline files (tox 4 style) ---------------------------------------------
 
 @pytest.fixture
