@@ -1,0 +1,304 @@
+"""Live room fan-out: 1,000 websocket subscribers on one room, comments sent at a steady rate.
+
+Three servers, each a separate process with one worker, measured by the same client process
+in the same run:
+
+- **baseline**: a hand-written FastAPI websocket endpoint (``bench/fanout_baseline_app.py``)
+  that serialises each comment once and writes it to every socket — no GraphQL, no database;
+- **dougong**: ``dougong serve`` with the in-process broadcaster: each comment is a
+  ``sendLiveRoomComment`` mutation (a write transaction), and every subscriber's
+  ``liveRoomEvents`` subscription is executed by strawberry for each message;
+- **dougong + Redis**: the same with ``REDIS_URL``, so every message goes through Redis pub/sub
+  and back before fan-out (how two or more processes share a room).
+
+Each comment carries its send time; every subscriber records when it arrived. Reported:
+delivery latency p50/p99 (send → arrival at the subscriber), deliveries per second while the
+comments were sent, and how many of the expected deliveries arrived.
+
+    python bench/live_room_fanout.py [--subscribers 1000] [--rate 5] [--seconds 10] [--no-redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+from core.auth import Actor  # noqa: E402
+from core.gql.relay import to_global_id  # noqa: E402
+from core.kernel import Kernel  # noqa: E402
+from core.testing import RedisServer, _free_port  # noqa: E402
+
+SENDERS = 60  # members taking turns to comment, so the per-member rate limit never refuses one
+BLUEPRINT = """\
+dougong: 1
+brand: {slug: fanout, name: Fan-out bench, currency: CNY, timezone: Asia/Shanghai}
+storage: {database: "sqlite:///%s"}
+components:
+  live_room: {comment_interval: 1s, heartbeat_timeout: 10m}
+"""
+SUBSCRIPTION = "subscription($room: ID!) { liveRoomEvents(roomId: $room) { kind commentCount comment { text } } }"
+COMMENT = """mutation($room: ID!, $text: String!) { sendLiveRoomComment(input: {roomId: $room, text: $text}) { userErrors { code } } }"""
+
+
+async def seed(path: Path) -> tuple[str, list[str], str]:
+    kernel = Kernel.from_file(path, redis_url="")
+    await kernel.start()
+    async with kernel.transaction() as tx:
+        members = kernel.service("members")
+        ids = [await members.create_member(tx, phone=f"1550000{i:04d}", nickname=f"fan {i}") for i in range(SENDERS)]
+        host = await members.create_staff(tx, name="Host", roles=("live_host",))
+        actor = Actor("staff", host, frozenset({"live_host"}))
+        now = kernel.clock.now()
+        service = kernel.service("live_room")
+        room = await service.create_room(tx, actor, title="Fan-out", host_staff_id=host, scheduled_start_at=now,
+                                         scheduled_end_at=now + timedelta(hours=6))
+        await service.start(tx, actor, room)
+        for member_id in ids:
+            await service.join(tx, room, member_id)
+    tokens = [kernel.issue_token(Actor("member", i), ttl=timedelta(hours=6)) for i in ids]
+    viewer = kernel.issue_token(Actor("member", ids[0]), ttl=timedelta(hours=6))
+    await kernel.stop()
+    return to_global_id("LiveRoom", room), tokens, viewer
+
+
+@contextlib.contextmanager
+def server(args: list[str], env: dict[str, str], log: Path):
+    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True, cwd=ROOT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; a profiler writes its file
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def wait_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code < 500:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"server did not come up:\n{log.read_text()[-2000:]}")
+
+
+class Receivers:
+    """N websocket subscribers; each records (sequence number → arrival latency)."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.arrivals: list[float] = []
+        self.sockets: list[Any] = []
+        self.tasks: list[asyncio.Task] = []
+
+    def record(self, text: str) -> None:
+        sent_ns = int(text.split()[1])
+        now = time.time_ns()
+        self.latencies.append((now - sent_ns) / 1e6)
+        self.arrivals.append(now / 1e9)
+
+    async def connect_graphql(self, url: str, n: int, token: str, room: str) -> None:
+        async def one() -> None:
+            ws = await websockets.connect(f"{url}?token={token}", subprotocols=["graphql-transport-ws"], max_queue=None,
+                                          open_timeout=60, ping_interval=None)
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": {"room": room}}}))
+            first = json.loads(await ws.recv())
+            assert first["payload"]["data"]["liveRoomEvents"]["kind"] == "SNAPSHOT", first
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.create_task(self._read_graphql(ws)))
+
+        for start in range(0, n, 100):  # in waves: a thousand handshakes at once only measure the accept queue
+            await asyncio.gather(*(one() for _ in range(min(100, n - start))))
+
+    async def _read_graphql(self, ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "next":
+                    comment = message["payload"]["data"]["liveRoomEvents"]["comment"]
+                    if comment:
+                        self.record(comment["text"])
+                elif message.get("type") == "ping":
+                    await ws.send('{"type":"pong"}')
+
+    async def connect_plain(self, url: str, n: int) -> None:
+        async def one() -> None:
+            ws = await websockets.connect(url, max_queue=None, open_timeout=60, ping_interval=None)
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.create_task(self._read_plain(ws)))
+
+        for start in range(0, n, 100):
+            await asyncio.gather(*(one() for _ in range(min(100, n - start))))
+
+    async def _read_plain(self, ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                self.record(json.loads(raw)["comment"]["text"])
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+async def send_steadily(send: Any, rate: float, seconds: float) -> tuple[int, float, float]:
+    """Send ``rate`` comments a second for ``seconds``; returns (sent, first send, last send)."""
+    interval = 1 / rate
+    total = int(rate * seconds)
+    started = time.monotonic()
+    first = time.time()
+    sent = 0
+    for seq in range(total):
+        due = started + seq * interval
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await send(seq, f"{seq} {time.time_ns()}")
+        sent += 1
+    return sent, first, time.time()
+
+
+async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds: float) -> dict[str, Any]:
+    sent, first, last = await send_steadily(send, rate, seconds)
+    expected = sent * n
+    deadline = time.monotonic() + 30
+    while len(receivers.latencies) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    latencies = sorted(receivers.latencies)
+    done = max(receivers.arrivals) if receivers.arrivals else last
+    return {
+        "comments_sent": sent, "deliveries_expected": expected, "deliveries": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "deliveries_per_s": round(len(latencies) / max(done - first, 1e-9)),
+    }
+
+
+async def run_baseline(n: int, rate: float, seconds: float, workdir: Path) -> dict[str, Any]:
+    port = _free_port()
+    log = workdir / "baseline.log"
+    args = [sys.executable, "-m", "uvicorn", "bench.fanout_baseline_app:app", "--port", str(port), "--log-level", "warning"]
+    with server(args, {}, log) as process:
+        await wait_up(f"http://127.0.0.1:{port}/healthz", process, log)
+        receivers = Receivers()
+        await receivers.connect_plain(f"ws://127.0.0.1:{port}/ws", n)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            async def send(_seq: int, text: str) -> None:
+                (await http.post("/send", json={"text": text})).raise_for_status()
+
+            result = await measure(receivers, n, send, rate, seconds)
+        await receivers.close()
+    return result
+
+
+async def run_dougong(n: int, rate: float, seconds: float, workdir: Path, redis_url: str | None, label: str) -> dict[str, Any]:
+    blueprint = workdir / f"{label}.yaml"
+    blueprint.write_text(BLUEPRINT % (workdir / f"{label}.sqlite"))
+    room, tokens, viewer = await seed(blueprint)
+    port = _free_port()
+    log = workdir / f"{label}.log"
+    args = [sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), "--no-seed-demo"]
+    if os.environ.get("FANOUT_PROFILE"):  # a flame graph of the server: FANOUT_PROFILE=/tmp/fanout
+        args = ["py-spy", "record", "--format", "speedscope", "-o", f"{os.environ['FANOUT_PROFILE']}-{label}.json", "--", *args]
+    with server(args, {"REDIS_URL": redis_url or ""}, log) as process:
+        await wait_up(f"http://127.0.0.1:{port}/healthz", process, log)
+        receivers = Receivers()
+        await receivers.connect_graphql(f"ws://127.0.0.1:{port}/graphql", n, viewer, room)
+        refused: list[Any] = []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            async def send(seq: int, text: str) -> None:
+                token = tokens[seq % len(tokens)]
+                body = (await http.post("/graphql", json={"query": COMMENT, "variables": {"room": room, "text": text}},
+                                        headers={"authorization": f"Bearer {token}"})).json()
+                errors = body.get("errors") or body["data"]["sendLiveRoomComment"]["userErrors"]
+                if errors:
+                    refused.append(errors)
+
+            result = await measure(receivers, n, send, rate, seconds)
+        await receivers.close()
+    if refused:
+        result["refused"] = refused[:3]
+    return result
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"subscribers": args.subscribers, "rate_per_s": args.rate, "seconds": args.seconds, "machine": machine()}
+    with tempfile.TemporaryDirectory(prefix="dougong-fanout-") as tmp:
+        workdir = Path(tmp)
+        results["baseline"] = await run_baseline(args.subscribers, args.rate, args.seconds, workdir)
+        results["dougong"] = await run_dougong(args.subscribers, args.rate, args.seconds, workdir, None, "inprocess")
+        if not args.no_redis:
+            redis = RedisServer()
+            problem = redis.start()
+            try:
+                if problem:
+                    results["dougong_redis"] = {"skipped": problem}
+                else:
+                    results["dougong_redis"] = await run_dougong(args.subscribers, args.rate, args.seconds, workdir, redis.url(0), "redis")
+            finally:
+                redis.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=5.0, help="comments per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "live_room_fanout.json"))
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print(f"{args.subscribers} subscribers, {args.rate:g} comments/s for {args.seconds:g} s — {results['machine']['cpu']}")
+    print(f"{'server':<18}{'delivered':>16}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'deliveries/s':>14}")
+    base = results["baseline"]
+    for key, label in (("baseline", "baseline"), ("dougong", "dougong"), ("dougong_redis", "dougong + Redis")):
+        row = results.get(key)
+        if row is None:
+            continue
+        if "skipped" in row:
+            print(f"{label:<18} skipped: {row['skipped']}")
+            continue
+        ratio = f" ({row['p99_ms'] / base['p99_ms']:.1f}× p99)" if key != "baseline" and base.get("p99_ms") else ""
+        print(f"{label:<18}{row['deliveries']:>8}/{row['deliveries_expected']:<7}{row['p50_ms']:>10}{row['p99_ms']:>10}"
+              f"{row['max_ms']:>10}{row['deliveries_per_s']:>14}{ratio}")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
