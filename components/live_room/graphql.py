@@ -134,11 +134,9 @@ class LiveRoom(Node):
     def push_url(self, info: strawberry.Info) -> str | None:
         return self.push_url_value if _runs(info.context, self.host_pk) else None
 
-    @strawberry.field(description="The host's name.")
+    @strawberry.field(description="The host's display name — public, unlike other staff: viewers see who hosts.")
     async def host_name(self, info: strawberry.Info) -> str | None:
-        session = await info.context.session()
-        staff = await info.context.kernel.service("members").staff(session, self.host_pk)
-        return staff.name if staff else None
+        return await info.context.loader("live_room.host_names").load(self.host_pk)
 
     @strawberry.field(description="讲解中: the product the host is presenting now.")
     async def presented_product(self, info: strawberry.Info) -> Product | None:
@@ -218,6 +216,14 @@ def results_node(r: Results, currency: str) -> LiveRoomResults:
 def comment_node(data: dict[str, Any]) -> LiveRoomComment:
     return LiveRoomComment(id=strawberry.ID(str(data["id"])), author=data["author"], text=data["text"],
                            created_at=datetime.fromisoformat(data["createdAt"]), member_pk=data["memberId"])
+
+
+async def load_host_names(ctx: Context, keys: list[int]) -> list[str | None]:
+    from components.members.models import Staff
+
+    session = await ctx.session()
+    names = dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(keys)))).all())
+    return [names.get(k) for k in keys]
 
 
 async def load_rooms(ctx: Context, keys: list[int]) -> list[LiveRoom | None]:

@@ -24,6 +24,11 @@ def dougong_schema(registrar):
 
 
 @hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("live_room.host_names", graphql.load_host_names)
+
+
+@hookimpl
 def dougong_price_adjusters(registrar):
     registrar.price_adjuster("activity", registrar.kernel.service("live_room").price)
 

@@ -124,6 +124,8 @@ class LiveRoomService:
         if host is None or not host.active or not ({"live_host", "admin"} & set(host.roles or [])):
             raise DomainError("LIVE_ROOM_INVALID_ROOM", "The host must be active staff with the live_host role.", field="input.hostId")
         title = self._title(title)
+        if store_id is not None and not 1 <= store_id <= 2**31 - 1:
+            raise DomainError("LIVE_ROOM_INVALID_ROOM", "A store id is a positive number.", field="input.storeId")
         self._check_times(scheduled_start_at, scheduled_end_at, tx.now())
         room = Room(
             title=title, cover_url=self._url(cover_url, "coverUrl"), host_staff_id=host_id, store_id=store_id,

@@ -27,7 +27,7 @@ components:
 # Tests count the timers run_due runs: the recurring sweep stays out of the way unless asked for.
 BLUEPRINT = BLUEPRINT_SWEEPING % "1w"
 
-ROOM_FIELDS = """id title status viewerCount peakViewers likeCount commentCount mutedAll commentsEnabled
+ROOM_FIELDS = """id title status hostName viewerCount peakViewers likeCount commentCount mutedAll commentsEnabled
   presentedProduct { id title } shelf { onShelf isPresented product { id } livePrices { livePrice { amountMinor } sku { id } } }"""
 CREATE = f"""mutation($input: CreateLiveRoomInput!) {{ createLiveRoom(input: $input) {{
   room {{ {ROOM_FIELDS} }} userErrors {{ code field message details }} }} }}"""

@@ -45,7 +45,7 @@ async def setup_room(kernel_factory, graphql, clock, *, database="sqlite"):
 async def test_a_whole_session_through_graphql(kernel_factory, graphql, clock):
     kernel, shop, room, host_id, other_host_id = await setup_room(kernel_factory, graphql, clock)
     room_id = room["id"]
-    assert room["status"] == "SCHEDULED" and len(room["shelf"]) == 3
+    assert room["status"] == "SCHEDULED" and len(room["shelf"]) == 3 and room["hostName"] == "Host Mia"
     host = graphql(kernel, staff(host_id, "live_host"))
 
     # Only the room's host (or a manager) may start it.
