@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from components.group_buy.models import Group, Membership, Offer
 from core.clock import as_utc
@@ -153,6 +153,12 @@ class GroupBuyService:
             raise DomainError("KERNEL_INVALID_INPUT", "The quantity is a whole number of at least 1.", field="input.quantity")
         if quantity > offer.per_member_limit:
             raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.", field="input.quantity")
+        if tx.kernel.db.is_postgresql:
+            # One member's racing requests (ten taps on "open a group") would each count the
+            # same memberships and all pass. A transaction-scoped advisory lock on (offer,
+            # member) serialises just those; SQLite's single writer already does.
+            await tx.session.execute(text("SELECT pg_advisory_xact_lock(:offer, :member)"),
+                                     {"offer": offer.id & 0x7FFFFFFF, "member": member_id & 0x7FFFFFFF})
         # Units in the member's live orders of this offer (unpaid ones hold stock too).
         taken = await tx.session.scalar(
             select(func.coalesce(func.sum(Membership.quantity), 0))

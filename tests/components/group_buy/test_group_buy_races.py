@@ -65,3 +65,19 @@ def _pk(global_id: str) -> int:
     from core.gql.relay import from_global_id
 
     return int(from_global_id(global_id)[1])
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_one_member_racing_themself_stays_within_the_per_member_limit(kernel_factory, graphql, clock, database):
+    """Ten taps on "open a group" at once by one member, limit 2: two groups, eight refusals."""
+    s = await start(kernel_factory, graphql, clock, members=3, total=50, stock=50, database=database, perMemberLimit=2)
+    alice = graphql(s.kernel, member(1))
+    results = await asyncio.gather(*(alice.mutate(OPEN, offer=s.offer) for _ in range(10)))
+    opened = [r for r in results if r["userErrors"] == []]
+    refused = {e["code"] for r in results for e in r["userErrors"]}
+    assert len(opened) == 2 and refused == {"GROUP_BUY_LIMIT_REACHED"}
+    async with s.kernel.db.read() as session:
+        held = await session.scalar(select(func.coalesce(func.sum(Membership.quantity), 0)).where(Membership.member_id == 1))
+        orders = await session.scalar(select(func.count()).select_from(Order).where(Order.member_id == 1))
+    assert (held, orders) == (2, 2)
+    assert await s.shop.available() == 48
