@@ -13,7 +13,8 @@ while the overdue timer fires ends the room once. Counters (viewers, likes, comm
 changed by ``UPDATE … SET n = n + k`` on the room row, never read-modify-write, so racing
 viewers cannot lose a count; whether a viewer counts is decided by flipping their own row's
 ``watching`` flag with a conditional UPDATE, so a join and a sweep cannot both count one
-viewer.
+viewer. Transactions that lock both take a viewer row before the room row, never the other
+way round (PostgreSQL would deadlock).
 """
 
 from __future__ import annotations
@@ -251,8 +252,10 @@ class LiveRoomService:
             self.require_runner(actor, room)
         await self._move(tx, room, RUNNING, "ended", ended_at=tx.now(), presented_product_id=None)
         await tx.cancel_timer(OVERDUE_JOB, str(room.id))
-        # Nobody is watching a session that is over; the counts stay in peak/unique.
-        await tx.session.execute(update(Viewer).where(Viewer.room_id == room.id, Viewer.watching.is_(True)).values(watching=False))
+        # Nobody is watching a session that is over (peak and unique viewers keep the figures).
+        # Viewer rows are left as they are: locking them here, after the room, would take the
+        # two locks in the opposite order to a comment or a join (viewer, then room) and
+        # deadlock on PostgreSQL; nothing reads `watching` of a room that is no longer joinable.
         await tx.session.execute(update(Room).where(Room.id == room.id).values(viewer_count=0))
         await tx.session.refresh(room)
         await tx.emit("live_room.ended", {"roomId": room.id, "reason": reason})
@@ -394,6 +397,8 @@ class LiveRoomService:
 
     async def leave(self, tx: Transaction, room_id: int, member_id: int) -> int:
         room = await self.room(tx, room_id)
+        if room.status not in JOINABLE:
+            return room.viewer_count  # the session is over; nobody counts any more
         left = await tx.session.execute(
             update(Viewer).where(Viewer.room_id == room.id, Viewer.member_id == member_id, Viewer.watching.is_(True))
             .values(watching=False).execution_options(synchronize_session=False))
@@ -492,7 +497,7 @@ class LiveRoomService:
         return room.like_count
 
     async def mute(self, tx: Transaction, actor: Actor, room_id: int, member_id: int, *, minutes: int | None, unmute: bool) -> None:
-        room = await self.room(tx, room_id, lock=True)
+        room = await self.room(tx, room_id)  # not locked: only the viewer's row changes (locks go viewer, then room)
         self.require_runner(actor, room)
         viewer = await self._viewer(tx, room.id, member_id)
         if viewer is None:

@@ -86,3 +86,34 @@ async def test_orders_racing_the_end_never_get_the_live_price_after_it(kernel_fa
     assert len(rows) == len(placed) == len(created) and len(placed) + len(refused) == 30
     assert all(r.in_session and r.live_priced for r in rows)
     assert await shop.available() == 500 - len(placed)
+
+
+@BOTH
+async def test_viewers_racing_the_host_get_answers_never_deadlocks(kernel_factory, graphql, clock, database):
+    """Comments, likes, leaves and mutes racing the host's "end": every request gets a payload
+    (done, or a typed refusal) — on PostgreSQL no pair of transactions takes the room and a
+    viewer's row in opposite orders, so none is aborted as a deadlock."""
+    from live_room_helpers import MUTE
+    from core.gql.relay import to_global_id
+
+    kernel, shop, room, host = await running_room(kernel_factory, graphql, clock, database, members=20)
+    viewers = [graphql(kernel, member(i)) for i in range(1, 21)]
+    await asyncio.gather(*(v.mutate(JOIN, room=room) for v in viewers))
+    for _ in range(3):
+        work = [v.execute(COMMENT, room=room, text="now!") for v in viewers[:8]]
+        work += [v.execute(LIKE, room=room, taps=2) for v in viewers[8:14]]
+        work += [host.execute(MUTE, room=room, member=to_global_id("Member", i), minutes=5) for i in range(14, 18)]
+        work += [v.execute(LEAVE, room=room) for v in viewers[18:]]
+        bodies = await asyncio.gather(*work)
+        assert all(not b.get("errors") for b in bodies), [b["errors"] for b in bodies if b.get("errors")]
+        clock.advance(seconds=5)
+    bodies = await asyncio.gather(host.execute(control("endLiveRoom"), room=room),
+                                  *(v.execute(COMMENT, room=room, text="bye") for v in viewers[:10]),
+                                  *(v.execute(LEAVE, room=room) for v in viewers[10:]))
+    assert all(not b.get("errors") for b in bodies), [b["errors"] for b in bodies if b.get("errors")]
+    assert bodies[0]["data"]["endLiveRoom"]["room"]["status"] == "ENDED"
+    room_row, _watching, unique = await counts(kernel)
+    assert (room_row.status, room_row.viewer_count, unique) == ("ended", 0, 20)
+    async with kernel.db.read() as session:
+        said = await session.scalar(select(func.count()).select_from(Comment))
+    assert said == room_row.comment_count >= 24  # 8 × 3 rounds, plus those that beat the end
