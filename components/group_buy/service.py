@@ -283,6 +283,14 @@ class GroupBuyService:
             self._progress(tx, group)
 
     async def expire(self, tx: Transaction, timer: Any) -> None:
+        if tx.kernel.db.is_postgresql:
+            # Lock the group's orders before the group: a payment locks its order and then the
+            # group (taking the seat), so taking them the other way round here would deadlock
+            # with a payment landing at the deadline.
+            from components.orders.models import Order
+
+            order_ids = select(Membership.order_id).where(Membership.group_id == int(timer.key))
+            await tx.session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
         group = await tx.session.get(Group, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
         if group is None or group.status != "forming":
             return

@@ -81,3 +81,32 @@ async def test_one_member_racing_themself_stays_within_the_per_member_limit(kern
         orders = await session.scalar(select(func.count()).select_from(Order).where(Order.member_id == 1))
     assert (held, orders) == (2, 2)
     assert await s.shop.available() == 48
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_payments_landing_at_the_deadline_race_the_expiry_cleanly(kernel_factory, graphql, clock, database):
+    """Joiners' payments settle at the very moment the group's deadline timer fails it: every
+    payer gets an answer (never an internal error from a deadlock), and nobody keeps paying
+    for a group that failed."""
+    from group_buy_helpers import PAY
+
+    s = await start(kernel_factory, graphql, clock, size=6, members=6, database=database)
+    leader = graphql(s.kernel, member(1))
+    opened = await leader.mutate(OPEN, offer=s.offer)
+    await pay(leader, opened["order"]["id"])
+    joiners = [graphql(s.kernel, member(i)) for i in range(2, 7)]
+    payments = []
+    for joiner in joiners:
+        joined = await joiner.mutate(JOIN, code=opened["group"]["shareCode"])
+        payments.append((await joiner.mutate(PAY, id=joined["order"]["id"]))["payment"]["id"])
+    clock.advance(hours=24)  # exactly the deadline: the timer is due and late joiners lose their seat
+    settled, ran = await asyncio.gather(
+        asyncio.gather(*(j.execute(SETTLE, id=p) for j, p in zip(joiners, payments))), s.kernel.run_due())
+    assert all(not body.get("errors") for body in settled), [b["errors"] for b in settled if b.get("errors")]
+    assert ran == 1  # the expiry ran at its first try: it was not chosen as a deadlock victim
+    async with s.kernel.db.read() as session:
+        statuses = (await session.scalars(select(Order.status).where(Order.kind == "group_buy"))).all()
+        group = await session.get(Group, int(_pk(opened["group"]["id"])))
+    assert group.status == "failed"
+    assert "paid" not in statuses and len(statuses) == 6  # refunded or cancelled, every one
+    assert await s.shop.available() == 50
