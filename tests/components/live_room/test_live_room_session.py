@@ -130,3 +130,27 @@ async def test_a_whole_session_through_graphql(kernel_factory, graphql, clock):
     assert hidden["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
     other = await graphql(kernel, staff(other_host_id, "live_host")).execute(RESULTS, room=room_id)
     assert other["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
+
+
+async def test_refunds_and_cancellations_show_in_the_results(kernel_factory, graphql, clock):
+    kernel, shop, room, host_id, _ = await setup_room(kernel_factory, graphql, clock)
+    room_id = room["id"]
+    host = graphql(kernel, staff(host_id, "live_host"))
+    await host.mutate(control("startLiveRoom"), room=room_id)
+    buyers = [graphql(kernel, member(i)) for i in (1, 2, 3)]
+    for b in buyers:
+        await b.mutate(JOIN, room=room_id)
+    orders = [(await b.mutate(ORDER, room=room_id, sku=shop.sku, qty=2))["order"]["id"] for b in buyers]
+    await pay(buyers[0], orders[0])
+    await pay(buyers[1], orders[1])
+    cancel = "mutation($id: ID!) { cancelOrder(input: {orderId: $id}) { userErrors { code } } }"
+    assert (await buyers[2].mutate(cancel, id=orders[2]))["userErrors"] == []
+    refund = """mutation($id: ID!) { refundOrder(input: {orderId: $id, lines: [{lineId: $line, quantity: 1}]}) {
+      order { refunded { amountMinor } } userErrors { code } } }"""
+    line = (await buyers[0].data("query($id: ID!) { order(id: $id) { lines { id } } }", id=orders[0]))["order"]["lines"][0]["id"]
+    refunded = await graphql(kernel, staff(1, "admin")).mutate(refund.replace("$id: ID!", "$id: ID!, $line: ID!"), id=orders[0], line=line)
+    assert refunded["userErrors"] == [] and refunded["order"]["refunded"]["amountMinor"] == LIVE_PRICE
+    results = (await host.data(RESULTS, room=room_id))["liveRoom"]["results"]
+    assert results == {**results, "uniqueViewers": 3, "orders": 3, "paidOrders": 2, "payingMembers": 2,
+                       "gmv": {"amountMinor": 4 * LIVE_PRICE}, "refunded": {"amountMinor": LIVE_PRICE},
+                       "averageOrderValue": {"amountMinor": 2 * LIVE_PRICE}, "conversionRate": round(2 / 3, 4)}
