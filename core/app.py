@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import Counter
@@ -15,6 +16,8 @@ from strawberry.fastapi import GraphQLRouter
 from core.auth import ANONYMOUS, TokenError
 from core.gql.context import Context
 from core.kernel import Kernel
+
+HEALTH_TIMEOUT_SECONDS = 5.0
 
 
 def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: ANN201
@@ -123,7 +126,9 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
         brands = {}
         for slug, kernel in by_slug.items():
             try:
-                await kernel.db.ping()
+                # Bounded: a database behind a dead network would otherwise hold the probe
+                # until the driver's connect timeout, and the orchestrator would learn nothing.
+                await asyncio.wait_for(kernel.db.ping(), HEALTH_TIMEOUT_SECONDS)
                 brands[slug] = {"database": "ok"}
             except Exception as exc:
                 brands[slug] = {"database": "unavailable", "error": type(exc).__name__}

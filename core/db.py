@@ -34,6 +34,39 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (stopped, restarting, network
+    gone, pool exhausted) rather than a bug. Such failures get a typed, retryable error for the
+    client instead of "internal error": the request may simply be tried again.
+
+    The cause chain is walked because the driver's error arrives wrapped: a dead pooled
+    connection found by ``pool_pre_ping`` is replaced, and the reconnect's
+    ``ConnectionRefusedError`` surfaces bare or inside SQLAlchemy's ``DBAPIError``.
+    """
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionError, TimeoutError, PoolTimeout)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        # asyncpg's "server is shutting down / starting up / connection lost" family.
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_UNAVAILABLE:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
+_ASYNCPG_UNAVAILABLE = {
+    "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError", "AdminShutdownError",
+    "CrashShutdownError", "ClientCannotConnectError", "ConnectionRejectionError",
+}
+
+
 class Base(DeclarativeBase):
     metadata = metadata
 

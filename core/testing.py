@@ -139,11 +139,23 @@ class PostgresServer:
         done = self._run(initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         if done.returncode:
             return f"initdb failed: {done.stderr.strip()[-500:]}"
+        return self.resume()
+
+    def resume(self) -> str:
+        """Start the (already initialised) cluster; "" or why it failed. The reliability tests
+        stop and resume their own server to play a database outage."""
+        pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
         done = self._run(pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "-t", "60", "start")
         if done.returncode:
             return f"pg_ctl start failed: {done.stderr.strip()[-500:]} {done.stdout.strip()[-300:]}"
         return ""
+
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data, for :meth:`resume`."""
+        done = self._run(shutil.which("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+        if done.returncode:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr.strip()[-500:]}")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"

@@ -204,6 +204,9 @@ class CreateAuctionLotInput:
 @strawberry.input
 class LotIdInput:
     lot_id: strawberry.ID
+    # payLotDeposit freezes money and cancelAuctionLot releases it: like every money mutation
+    # they take a key, and a replay answers as the first call did (not with "already done").
+    idempotency_key: str | None = None
 
 
 @strawberry.input
@@ -281,7 +284,7 @@ class Mutation:
             await _service(ctx).schedule(tx, lot_id)
             return {"lotId": lot_id}
 
-        return await _lot_payload(ctx, *await run_mutation(ctx, work))
+        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.schedule", input.idempotency_key, [str(input.lot_id)])))
 
     @strawberry.mutation(description="Staff: cancel a lot that has not closed; deposits are released.")
     async def cancel_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
@@ -293,7 +296,7 @@ class Mutation:
             await _service(ctx).cancel(tx, lot_id)
             return {"lotId": lot_id}
 
-        return await _lot_payload(ctx, *await run_mutation(ctx, work))
+        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.cancel", input.idempotency_key, [str(input.lot_id)])))
 
     @strawberry.mutation(description="Member: freeze the lot's deposit (保证金) so you may bid.")
     async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
@@ -304,7 +307,7 @@ class Mutation:
             await _service(ctx).pay_deposit(tx, lot_id, ctx.require_member())
             return {"lotId": lot_id}
 
-        return await _lot_payload(ctx, *await run_mutation(ctx, work))
+        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.deposit", input.idempotency_key, [str(input.lot_id)])))
 
     @strawberry.mutation(description="Member: bid, optionally with a maximum the system bids up to for you.")
     async def place_bid(self, info: strawberry.Info, input: PlaceBidInput) -> PlaceBidPayload:  # noqa: A002

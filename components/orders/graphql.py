@@ -283,6 +283,9 @@ class SandboxSettlePaymentInput:
 class OrderIdInput:
     order_id: strawberry.ID
     reason: str | None = None
+    # cancelOrder releases stock; a replayed cancel (or fulfil, complete) with the same key
+    # answers as the first call did instead of "not cancellable".
+    idempotency_key: str | None = None
 
 
 @strawberry.input
@@ -429,7 +432,7 @@ class Mutation:
             await _orders(ctx).cancel(tx, order.id, reason=(input.reason or "cancelled by " + ctx.actor.kind)[:100], by=ctx.actor)
             return {"orderId": order.id}
 
-        return await _order_payload(ctx, *await run_mutation(ctx, work))
+        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason])))
 
     @strawberry.mutation(description="Staff: refund a paid order, whole or some units of some lines; stock returns.")
     async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
@@ -462,7 +465,7 @@ class Mutation:
             await _orders(ctx).fulfil(tx, order_id)
             return {"orderId": order_id}
 
-        return await _order_payload(ctx, *await run_mutation(ctx, work))
+        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.fulfil", input.idempotency_key, [str(input.order_id)])))
 
     @strawberry.mutation(description="Member (confirming receipt) or staff: complete a fulfilled order.")
     async def complete_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
@@ -477,4 +480,4 @@ class Mutation:
             await _orders(ctx).complete(tx, order_id, by=ctx.actor)
             return {"orderId": order_id}
 
-        return await _order_payload(ctx, *await run_mutation(ctx, work))
+        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.complete", input.idempotency_key, [str(input.order_id)])))

@@ -228,7 +228,12 @@ class OrdersService:
         callback changes nothing. Returns False when the order could not take the money (it
         was cancelled meanwhile): the payment is then refunded at once, never kept."""
         order = await self.get(tx, order_id)
-        payment = await tx.session.scalar(select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref))
+        # populate_existing: a caller may have loaded this payment before the order's lock was
+        # taken (the sandbox callback does); a twin callback that committed meanwhile must be
+        # seen here, or the stale "pending" would refund a payment that already succeeded.
+        payment = await tx.session.scalar(
+            select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref)
+            .execution_options(populate_existing=True))
         if payment is not None and payment.status in ("succeeded", "refunded"):
             return payment.status == "succeeded"
         if payment is None:

@@ -25,6 +25,7 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
 
+from core.db import database_unavailable
 from core.errors import BootError, DomainError
 from core.gql.relay import Node, from_global_id
 from core.gql.payload import UserError
@@ -67,6 +68,12 @@ class DougongSchema(strawberry.Schema):
             if isinstance(original, DomainError):
                 # A refusal in a query (no payload to carry it): give the client the code.
                 error.extensions = {**(error.extensions or {}), "code": original.code}
+            elif original is not None and database_unavailable(original):
+                # The database is down or unreachable: say so with a code a client can retry
+                # on, and log briefly (one line per request, not a traceback per outage).
+                log.warning("database unavailable in %s: %r", error.path, original)
+                error.message = "The service is temporarily unavailable; please try again shortly."
+                error.extensions = {**(error.extensions or {}), "code": "KERNEL_DATABASE_UNAVAILABLE"}
             elif original is not None and not isinstance(original, GraphQLError):
                 # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)

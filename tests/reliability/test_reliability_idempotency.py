@@ -1,0 +1,259 @@
+"""Every mutation that moves money, stock or points, replayed with its idempotency key.
+
+For each mutation the test sends one call with key ``A`` and records what it changed (row
+counts, balances, stock, statuses: the *delta*). Then:
+
+* the same call with key ``A`` again answers exactly as the first did and changes nothing;
+* eight concurrent calls with a fresh key ``B`` (on a fresh target of the same kind) all answer
+  alike, and together change exactly what one call changed.
+
+The first delta must not be empty, so a mutation that silently did nothing could not pass.
+``sandboxSettlePayment`` (the payment provider's callback) has no key: it is idempotent by the
+provider's reference, and is replayed the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
+from components.catalog.models import Sku
+from components.group_buy.models import Group, Membership
+from components.inventory.models import Reservation, Stock
+from components.orders.models import Order, Payment, Refund
+from components.points_mall.models import Account, Entry, Item, Redemption
+from components.store_pickup.models import Pickup
+from core.gql.relay import from_global_id, to_global_id
+from core.models import EventRow, IdempotencyRow
+from core.testing import member, staff
+
+BLUEPRINT = """\
+dougong: 1
+brand: {slug: replay, name: Replay, currency: CNY, timezone: Asia/Shanghai}
+components:
+  orders: {}
+  group_buy: {}
+  bidding_sale: {}
+  points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}}
+  store_pickup: {pickup_window: 3d}
+"""
+HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+BURST = 8
+
+CREATE = """mutation($sku: ID!, $key: String) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) {
+  order { id status total { amountMinor } } userErrors { code } } }"""
+PAY = """mutation($id: ID!, $key: String) { payOrder(input: {orderId: $id, idempotencyKey: $key}) {
+  order { id status } payment { id status } userErrors { code } } }"""
+SETTLE = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { id status } userErrors { code } } }"""
+REFUND = """mutation($id: ID!, $key: String) { refundOrder(input: {orderId: $id, idempotencyKey: $key}) {
+  order { id status refunded { amountMinor } } userErrors { code } } }"""
+CANCEL = """mutation($id: ID!, $key: String) { cancelOrder(input: {orderId: $id, idempotencyKey: $key}) {
+  order { id status } userErrors { code } } }"""
+BID = """mutation($lot: ID!, $amount: Long!, $key: String) {
+  placeBid(input: {lotId: $lot, amount: {amountMinor: $amount, currency: "CNY"}, idempotencyKey: $key}) {
+    lot { id bidCount } leading userErrors { code } } }"""
+BUY_NOW = """mutation($lot: ID!, $key: String) { buyNow(input: {lotId: $lot, idempotencyKey: $key}) {
+  lot { id status } leading userErrors { code } } }"""
+DEPOSIT = """mutation($lot: ID!, $key: String) { payLotDeposit(input: {lotId: $lot, idempotencyKey: $key}) {
+  lot { id } userErrors { code } } }"""
+CANCEL_LOT = """mutation($lot: ID!, $key: String) { cancelAuctionLot(input: {lotId: $lot, idempotencyKey: $key}) {
+  lot { id status } userErrors { code } } }"""
+OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
+  group { id shareCode } order { id } userErrors { code } } }"""
+JOIN = """mutation($code: String!, $key: String) { joinGroup(input: {shareCode: $code, idempotencyKey: $key}) {
+  group { id } order { id } userErrors { code } } }"""
+REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId: $item, idempotencyKey: $key}) {
+  redemption { id points } balance userErrors { code } } }"""
+ADJUST = """mutation($m: ID!, $key: String) { adjustPoints(input: {memberId: $m, delta: 50, note: "goodwill", idempotencyKey: $key}) {
+  balance entry { delta } userErrors { code } } }"""
+SIGN_IN = """mutation($key: String) { signInDaily(input: {idempotencyKey: $key}) { balance entry { delta } userErrors { code } } }"""
+CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
+  checkoutPickup(input: {lines: [{skuId: $sku, quantity: 1}], storeId: $store, idempotencyKey: $key}) {
+    order { id status } userErrors { code field } } }"""
+CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
+  confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
+    pickup { id state } order { id status } userErrors { code } } }"""
+
+
+async def state(kernel: Any) -> Counter:
+    """Everything these mutations can change, as numbers."""
+    found: Counter = Counter()
+    async with kernel.db.read() as session:
+        for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
+                      LotOrder, IdempotencyRow):
+            found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
+        sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
+                "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats}
+        for name, column in sums.items():
+            found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
+        for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
+                              ("deposit", Bidder.deposit_state), ("reservation", Reservation.state)):
+            for value, n in (await session.execute(select(column, func.count()).group_by(column))).all():
+                found[f"{label}:{value}"] = n
+    return found
+
+
+def delta(after: Counter, before: Counter) -> dict[str, int]:
+    keys = set(after) | set(before)
+    return {k: after[k] - before[k] for k in keys if after[k] != before[k]}
+
+
+@dataclass
+class Case:
+    name: str
+    # send(target, key) -> the mutation's payload; targets[0] takes key A, targets[1] the burst.
+    send: Callable[[Any, str | None], Awaitable[dict[str, Any]]]
+    targets: tuple[Any, Any]
+    before_burst: Callable[[], None] | None = None
+
+
+class World:
+    """One shop with everything the mutations need, built through the services and GraphQL."""
+
+    async def build(self, kernel: Any, graphql: Any, clock: Any) -> None:
+        self.kernel, self.graphql, self.clock = kernel, graphql, clock
+        now = clock.now()
+        async with kernel.transaction() as tx:
+            people = kernel.service("members")
+            await people.create_staff(tx, name="admin", roles=("admin",))
+            for i in range(12):
+                await people.create_member(tx, phone=f"1390000{i:04d}", nickname=f"m{i + 1}")
+            catalog, inventory = kernel.service("catalog"), kernel.service("inventory")
+            tea = await catalog.create_product(tx, title="Longjing", skus=[{"title": "50g", "price_minor": 1000}])
+            self.tea_id = await tx.session.scalar(select(Sku.id).where(Sku.product_id == tea))
+            await inventory.set_stock(tx, self.tea_id, 500)
+            auctions = kernel.service("bidding_sale")
+            self.lots = {}
+            for name, kwargs in {"bid": {}, "buy1": {"buy_now_price": 50000}, "buy2": {"buy_now_price": 50000},
+                                 "deposit": {"deposit": 5000}, "cancel1": {"deposit": 5000}, "cancel2": {"deposit": 5000}}.items():
+                product = await catalog.create_product(tx, title=f"Jade {name}", skus=[{"title": "one", "price_minor": 99000}])
+                sku = await tx.session.scalar(select(Sku.id).where(Sku.product_id == product))
+                await inventory.set_stock(tx, sku, 1)
+                lot = await auctions.create_lot(tx, sku_id=sku, start_price=10000, increments=[(0, 100)],
+                                                starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=5), **kwargs)
+                self.lots[name] = to_global_id("AuctionLot", lot)
+            offer = await kernel.service("group_buy").create_offer(
+                tx, sku_id=self.tea_id, group_price_minor=700, group_size=5, starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(days=7), total_limit=100, per_member_limit=5, duration=timedelta(hours=48))
+            self.offer = to_global_id("GroupBuyOffer", offer)
+            points = kernel.service("points_mall")
+            self.item = to_global_id("PointsMallItem", await points.create_item(tx, title="Class", points_price=300, stock=50,
+                                                                             per_member_limit=20))
+            for m in range(1, 13):
+                await points.credit(tx, m, 5000, reason="staff_adjust", note="welcome", key=f"welcome:{m}")
+            store = await kernel.service("store_pickup").create_store(tx, name="Jing'an", latitude=31.22, longitude=121.44, hours=HOURS)
+            self.store_id = store
+            self.clerk = await people.create_staff(tx, name="clerk", roles=("store_clerk",), store_ids=(store,))
+        self.tea = to_global_id("Sku", self.tea_id)
+        self.store = to_global_id("PickupStore", store)
+        self.admin = graphql(kernel, staff(1, "admin"))
+        self.clerk_client = graphql(kernel, staff(self.clerk, "store_clerk", stores=(store,)))
+
+    def m(self, n: int) -> Any:
+        return self.graphql(self.kernel, member(n))
+
+    async def order(self, n: int, *, paid: bool = False) -> str:
+        made = await self.m(n).mutate(CREATE, sku=self.tea)
+        assert made["userErrors"] == [], made
+        if paid:
+            await self.settle(n, made["order"]["id"])
+        return made["order"]["id"]
+
+    async def settle(self, n: int, order_id: str) -> None:
+        payment = await self.m(n).mutate(PAY, id=order_id)
+        settled = await self.m(n).mutate(SETTLE, id=payment["payment"]["id"])
+        assert settled["userErrors"] == [], settled
+
+    async def paid_pickup_code(self, n: int) -> str:
+        made = await self.m(n).mutate(CHECKOUT, sku=self.tea, store=self.store)
+        assert made["userErrors"] == [], made
+        await self.settle(n, made["order"]["id"])
+        async with self.kernel.db.read() as session:
+            return await session.scalar(select(Pickup.code).where(Pickup.order_id == int(from_global_id(made["order"]["id"])[1])))
+
+    async def group_code(self, n: int) -> str:
+        opened = await self.m(n).mutate(OPEN, offer=self.offer)
+        await self.settle(n, opened["order"]["id"])
+        return opened["group"]["shareCode"]
+
+    async def payment(self, n: int) -> str:
+        order_id = await self.order(n)
+        return (await self.m(n).mutate(PAY, id=order_id))["payment"]["id"]
+
+    async def cases(self) -> list[Case]:
+        w = self
+        return [
+            Case("createOrder", lambda t, k: w.m(1).mutate(CREATE, sku=w.tea, key=k), (None, None)),
+            Case("payOrder", lambda t, k: w.m(1).mutate(PAY, id=t, key=k), (await w.order(1), await w.order(1))),
+            Case("sandboxSettlePayment", lambda t, k: w.m(1).mutate(SETTLE, id=t), (await w.payment(1), await w.payment(1))),
+            Case("refundOrder", lambda t, k: w.admin.mutate(REFUND, id=t, key=k),
+                 (await w.order(2, paid=True), await w.order(2, paid=True))),
+            Case("cancelOrder", lambda t, k: w.m(2).mutate(CANCEL, id=t, key=k), (await w.order(2), await w.order(2))),
+            Case("placeBid", lambda t, k: w.m(t[0]).mutate(BID, lot=w.lots["bid"], amount=t[1], key=k), ((3, 10000), (4, 10100))),
+            Case("buyNow", lambda t, k: w.m(3).mutate(BUY_NOW, lot=t, key=k), (w.lots["buy1"], w.lots["buy2"])),
+            Case("payLotDeposit", lambda t, k: w.m(t).mutate(DEPOSIT, lot=w.lots["deposit"], key=k), (5, 6)),
+            Case("cancelAuctionLot", lambda t, k: w.admin.mutate(CANCEL_LOT, lot=t[0], key=k), (
+                (w.lots["cancel1"], await w.m(7).mutate(DEPOSIT, lot=w.lots["cancel1"])),
+                (w.lots["cancel2"], await w.m(7).mutate(DEPOSIT, lot=w.lots["cancel2"])))),
+            Case("openGroup", lambda t, k: w.m(8).mutate(OPEN, offer=w.offer, key=k), (None, None)),
+            Case("joinGroup", lambda t, k: w.m(t[0]).mutate(JOIN, code=t[1], key=k), ((9, await w.group_code(10)), (9, await w.group_code(11)))),
+            Case("redeemPointsItem", lambda t, k: w.m(4).mutate(REDEEM, item=w.item, key=k), (None, None)),
+            Case("adjustPoints", lambda t, k: w.admin.mutate(ADJUST, m=to_global_id("Member", 5), key=k), (None, None)),
+            Case("signInDaily", lambda t, k: w.m(6).mutate(SIGN_IN, key=k), (None, None),
+                 before_burst=lambda: w.clock.advance(days=1)),
+            Case("checkoutPickup", lambda t, k: w.m(7).mutate(CHECKOUT, sku=w.tea, store=w.store, key=k), (None, None)),
+            Case("confirmPickup", lambda t, k: w.clerk_client.mutate(CONFIRM, store=w.store, code=t, key=k),
+                 (await w.paid_pickup_code(8), await w.paid_pickup_code(9))),
+        ]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_every_money_stock_and_points_mutation_replays_without_effect(kernel_factory, graphql, clock, database):
+    kernel = await kernel_factory(BLUEPRINT, database=database)
+    world = World()
+    await world.build(kernel, graphql, clock)
+    cases = await world.cases()
+    for case in cases:
+        before = await state(kernel)
+        first = await case.send(case.targets[0], f"{case.name}-A")
+        assert first["userErrors"] == [], (case.name, first)
+        once = delta(await state(kernel), before)
+        assert once, f"{case.name} changed nothing at all: the test would prove nothing"
+
+        after_first = await state(kernel)
+        again = await case.send(case.targets[0], f"{case.name}-A")
+        assert again == first, (case.name, first, again)
+        assert delta(await state(kernel), after_first) == {}, (case.name, "sequential replay changed", delta(await state(kernel), after_first))
+
+        if case.before_burst:
+            case.before_burst()
+        before_burst = await state(kernel)
+        burst = await asyncio.gather(*(case.send(case.targets[1], f"{case.name}-B") for _ in range(BURST)))
+        assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
+        assert all(b == burst[0] for b in burst), (case.name, burst)
+        assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
+    assert len(cases) == 16
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_racing_payment_callbacks_never_refund_a_payment_that_succeeded(kernel_factory, graphql, clock, database):
+    """Found by the test above: on PostgreSQL a callback that lost the race to its twin read the
+    payment it had loaded before the order lock ("pending"), saw the order already paid and
+    refunded the payment — leaving a PAID order whose only payment was marked refunded."""
+    kernel = await kernel_factory(BLUEPRINT, database=database)
+    world = World()
+    await world.build(kernel, graphql, clock)
+    payment = await world.payment(1)
+    burst = await asyncio.gather(*(world.m(1).mutate(SETTLE, id=payment) for _ in range(BURST)))
+    assert [b["userErrors"] for b in burst] == [[]] * BURST
+    async with kernel.db.read() as session:
+        assert (await session.scalar(select(Payment.status))) == "succeeded"
+        assert (await session.scalar(select(Order.status))) == "paid"
+        assert await session.scalar(select(func.count()).select_from(Refund)) == 0
