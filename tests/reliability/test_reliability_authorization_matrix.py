@@ -1,0 +1,639 @@
+"""Who may see and do what: every root field of the demo schema, called as seven actors.
+
+The expectations live in one table, ``MATRIX``: for each query, mutation and subscription root
+field a string of seven outcomes, one per actor in ``ACTORS`` order::
+
+    anon  A  B  clerkX  clerkY  host  admin
+
+Legend (one character per cell):
+
+    +   allowed, and the call did what it was asked (data came back, no userErrors)
+    ~   allowed past authorization, but a business rule said no (a userError that is no denial)
+    u   refused: KERNEL_UNAUTHENTICATED (sign in first)
+    f   refused: KERNEL_FORBIDDEN or a component's own denial (LIVE_ROOM_NOT_HOST,
+        STORE_PICKUP_NOT_YOUR_STORE)
+    h   hidden: null, an empty list or connection, or KERNEL_NOT_FOUND for someone else's object
+
+The list of root fields is read from the schema at run time; a field missing from the table
+fails the test, so a new field must be declared here before it ships. Every call points at
+seeded or freshly made objects of member A (an order, a pickup at store X, points, a
+redemption, a lot A bid on, a group A leads, the demo live room), so an allowed cell proves the
+caller got through. Mutations that change state get a fresh object per cell.
+
+The other tests in this file look for leaks between members (B reaching A's orders, points,
+pickups, bids through node/nodes, connections, nested fields and subscriptions) and check that
+clerks verify pickups only at their own stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from graphql import GraphQLNamedType
+
+from core.auth import ANONYMOUS, Actor
+from core.gql.context import Context
+from core.gql.relay import to_global_id
+from core.testing import member, staff
+
+DEMO = (Path(__file__).resolve().parents[2] / "blueprints" / "demo.yaml").read_text(encoding="utf-8")
+
+ACTORS: dict[str, Actor] = {
+    "anon": ANONYMOUS,
+    "A": member(1),
+    "B": member(2),
+    "clerkX": staff(2, "store_clerk", stores=(1,)),
+    "clerkY": staff(3, "store_clerk", stores=(2,)),
+    "host": staff(4, "live_host"),
+    "admin": staff(1, "admin"),
+}
+STORE_X, STORE_Y = 1, 2
+
+# Codes that mean "you may not": the kernel's and the components' own.
+FORBIDDEN_CODES = {"KERNEL_FORBIDDEN", "LIVE_ROOM_NOT_HOST", "STORE_PICKUP_NOT_YOUR_STORE"}
+
+#                              anon A  B  cX cY host admin
+MATRIX: dict[str, str] = {
+    # -- queries ---------------------------------------------------------------------------
+    "node":                    "h+" "h" "+h" "h" "+",   # A's pickup order at store X
+    "nodes":                   "h+" "h" "+h" "h" "+",   # A's pickup order and A's pickup
+    "brand":                   "++" "+" "++" "+" "+",
+    "products":                "++" "+" "++" "+" "+",
+    "product":                 "++" "+" "++" "+" "+",
+    "categories":              "++" "+" "++" "+" "+",
+    "me":                      "h+" "+" "hh" "h" "h",
+    "staffMe":                 "hh" "h" "++" "+" "+",
+    "members":                 "uf" "f" "ff" "f" "+",
+    "myOrders":                "u+" "+" "ff" "f" "f",
+    "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
+    "orders":                  "uf" "f" "+h" "f" "+",
+    "groupBuyOffer":           "++" "+" "++" "+" "+",
+    "groupBuyGroup":           "++" "+" "++" "+" "+",
+    "myGroupBuys":             "u+" "h" "ff" "f" "f",
+    "groupBuyReferrals":       "u+" "f" "ff" "f" "+",   # memberId: A
+    "myPoints":                "u+" "+" "ff" "f" "f",
+    "myPointsLedger":          "u+" "+" "ff" "f" "f",
+    "myPointsRedemptions":     "u+" "h" "ff" "f" "f",
+    "memberPoints":            "uf" "f" "ff" "f" "+",   # memberId: A
+    "pointsMallItems":         "++" "+" "++" "+" "+",
+    "pointsMallItem":          "++" "+" "++" "+" "+",
+    "auctionLots":             "++" "+" "++" "+" "+",
+    "auctionLot":              "++" "+" "++" "+" "+",
+    "myAuctionLots":           "u+" "h" "ff" "f" "f",
+    "pickupStoresNear":        "++" "+" "++" "+" "+",
+    "pickupStore":             "++" "+" "++" "+" "+",
+    "pickupStores":            "++" "+" "++" "+" "+",
+    "myPickups":               "u+" "h" "ff" "f" "f",
+    "storePickups":            "uf" "f" "+f" "f" "+",   # store X
+    "pickupOrder":             "h+" "h" "+h" "h" "+",   # A's pickup at store X
+    "liveRooms":               "++" "+" "++" "+" "+",
+    "liveRoom":                "++" "+" "++" "+" "+",
+    # -- mutations -------------------------------------------------------------------------
+    "createProduct":           "uf" "f" "ff" "f" "+",
+    "updateProduct":           "uf" "f" "ff" "f" "+",
+    "createSku":               "uf" "f" "ff" "f" "+",
+    "updateSku":               "uf" "f" "ff" "f" "+",
+    "createCategory":          "uf" "f" "ff" "f" "+",
+    "setStock":                "uf" "f" "ff" "f" "+",
+    "signInForDevelopment":    "++" "+" "++" "+" "+",   # dev_sign_in: true in the demo blueprint
+    "signIn":                  "~~" "~" "~~" "~" "~",   # no identity provider installed
+    "createOrder":             "u+" "+" "ff" "f" "f",
+    "payOrder":                "u+" "h" "ff" "f" "+",   # A's unpaid order
+    "sandboxSettlePayment":    "u+" "h" "ff" "f" "+",   # a payment of A's order
+    "cancelOrder":             "u+" "h" "ff" "f" "+",   # A's unpaid order
+    "refundOrder":             "uf" "f" "ff" "f" "+",   # A's paid pickup order at store X
+    "fulfilOrder":             "uf" "f" "+h" "f" "+",   # A's paid order at store X
+    "completeOrder":           "u+" "h" "+h" "f" "+",   # A's fulfilled order at store X
+    "createGroupBuyOffer":     "uf" "f" "ff" "f" "+",
+    "openGroup":               "u+" "+" "ff" "f" "f",
+    "joinGroup":               "u+" "+" "ff" "f" "f",   # a fresh group of member 3
+    "redeemPointsItem":        "u+" "+" "ff" "f" "f",
+    "signInDaily":             "u+" "+" "ff" "f" "f",
+    "adjustPoints":            "uf" "f" "ff" "f" "+",
+    "createPointsMallItem":    "uf" "f" "ff" "f" "+",
+    "updatePointsMallItem":    "uf" "f" "ff" "f" "+",
+    "setMemberTier":           "uf" "f" "ff" "f" "+",
+    "createAuctionLot":        "uf" "f" "ff" "+" "+",
+    "scheduleAuctionLot":      "uf" "f" "ff" "+" "+",
+    "cancelAuctionLot":        "uf" "f" "ff" "+" "+",
+    "payLotDeposit":           "u+" "+" "ff" "f" "f",
+    "placeBid":                "u+" "+" "ff" "f" "f",
+    "buyNow":                  "u+" "+" "ff" "f" "f",
+    "createPickupStore":       "uf" "f" "ff" "f" "+",
+    "updatePickupStore":       "uf" "f" "ff" "f" "+",
+    "createPickupSlots":       "uf" "f" "ff" "f" "+",
+    "checkoutPickup":          "u+" "+" "ff" "f" "f",
+    "choosePickupStore":       "u+" "h" "ff" "f" "f",   # A's unpaid order
+    # Verifying is done at a store's counter: an admin holds no store, so is refused too.
+    "previewPickup":           "uf" "f" "+f" "f" "f",   # A's code at store X
+    "confirmPickup":           "uf" "f" "+f" "f" "f",   # a fresh pickup of A at store X
+    "createLiveRoom":          "uf" "f" "ff" "+" "+",
+    "updateLiveRoom":          "uf" "f" "ff" "+" "+",   # rooms of the host
+    "startLiveRoom":           "uf" "f" "ff" "+" "+",
+    "pauseLiveRoom":           "uf" "f" "ff" "+" "+",
+    "resumeLiveRoom":          "uf" "f" "ff" "+" "+",
+    "endLiveRoom":             "uf" "f" "ff" "+" "+",
+    "cancelLiveRoom":          "uf" "f" "ff" "+" "+",
+    "setLiveRoomShelfItem":    "uf" "f" "ff" "+" "+",
+    "presentLiveRoomProduct":  "uf" "f" "ff" "+" "+",
+    "muteLiveRoomViewer":      "uf" "f" "ff" "+" "+",
+    "muteLiveRoom":            "uf" "f" "ff" "+" "+",
+    "joinLiveRoom":            "u+" "+" "ff" "f" "f",
+    "leaveLiveRoom":           "u+" "+" "ff" "f" "f",
+    "heartbeatLiveRoom":       "u+" "+" "ff" "f" "f",
+    "sendLiveRoomComment":     "u+" "+" "ff" "f" "f",
+    "likeLiveRoom":            "u+" "+" "ff" "f" "f",
+    "createLiveRoomOrder":     "u+" "+" "ff" "f" "f",
+    # -- subscriptions ---------------------------------------------------------------------
+    "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
+    "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
+    "liveRoomEvents":          "++" "+" "++" "+" "+",
+}
+
+
+# -- the world every cell runs in --------------------------------------------------------------
+
+CNY = lambda n: {"amountMinor": n, "currency": "CNY"}  # noqa: E731
+G = to_global_id
+
+
+@dataclass
+class World:
+    kernel: Any
+    clients: dict[str, Any]
+    sku: str = ""                 # a SKU with plenty of stock, for fresh orders
+    a_order: str = ""             # A's seeded paid order (shipping)
+    a_pickup: str = ""            # A's paid pickup at store X
+    a_pickup_code: str = ""
+    a_pickup_order: str = ""      # the order behind it
+    a_redemption: str = ""
+    lot: str = ""                 # the demo lot, A leads it
+    offer: str = ""
+    join_offer: str = ""          # generous limits: member 3 opens a fresh group per joinGroup cell
+    group: str = ""               # A leads it, member 3 joined through A's link
+    group_code: str = ""
+    room: str = ""                # the demo room (scheduled)
+    live_room: str = ""           # a room of the host that is live
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def c(self, actor: str) -> Any:
+        return self.clients[actor]
+
+    async def ok(self, actor: str, document: str, **variables: Any) -> dict[str, Any]:
+        payload = await self.c(actor).mutate(document, variables)
+        assert payload.get("userErrors") in (None, []), payload
+        return payload
+
+    # fresh objects -------------------------------------------------------------------------
+    async def order_of_a(self, *, paid: bool = False, pickup: bool = False, fulfilled: bool = False) -> str:
+        if pickup:
+            made = await self.ok("A", CHECKOUT, input={"storeId": G("PickupStore", STORE_X), "lines": [{"skuId": self.sku, "quantity": 1}]})
+        else:
+            made = await self.ok("A", CREATE_ORDER, input={"lines": [{"skuId": self.sku, "quantity": 1}]})
+        order = made["order"]["id"]
+        if paid or fulfilled:
+            await self.pay("A", order)
+        if fulfilled:
+            await self.ok("admin", "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }", id=order)
+        return order
+
+    async def pay(self, actor: str, order: str) -> str:
+        payment = (await self.ok(actor, PAY, id=order))["payment"]["id"]
+        await self.ok(actor, SETTLE, id=payment)
+        return payment
+
+    async def pickup_of_a(self) -> tuple[str, str]:
+        made = await self.ok("A", CHECKOUT, input={"storeId": G("PickupStore", STORE_X), "lines": [{"skuId": self.sku, "quantity": 1}]})
+        await self.pay("A", made["order"]["id"])
+        mine = await self.c("A").data("query($id: ID!) { pickupOrder(id: $id) { code state } }", id=made["pickup"]["id"])
+        assert mine["pickupOrder"]["state"] == "AWAITING_PICKUP", mine
+        return made["pickup"]["id"], mine["pickupOrder"]["code"]
+
+    async def lot_(self, *, schedule: bool = True, buy_now: bool = False) -> str:
+        now = self.kernel.clock.now()
+        fields = {"skuId": self.sku, "startPrice": CNY(10000), "increment": CNY(1000), "deposit": CNY(1000), "schedule": schedule,
+                  "startsAt": (now - timedelta(minutes=1)).isoformat(), "endsAt": (now + timedelta(days=1)).isoformat()}
+        if buy_now:
+            fields["buyNowPrice"] = CNY(50000)
+        return (await self.ok("admin", CREATE_LOT, input=fields))["lot"]["id"]
+
+    async def room_(self, state: str = "scheduled") -> str:
+        now = self.kernel.clock.now()
+        room = (await self.ok("host", CREATE_ROOM, input={
+            "title": f"room {next(self.counter)}", "scheduledStartAt": (now + timedelta(hours=1)).isoformat(),
+            "scheduledEndAt": (now + timedelta(hours=3)).isoformat(),
+            "shelf": [{"productId": G("Product", 3)}]}))["room"]["id"]
+        for step in {"scheduled": (), "live": ("start",), "paused": ("start", "pause")}[state]:
+            await self.ok("host", ROOM_STEP % step, id=room)
+        return room
+
+    async def group_of_member_3(self) -> str:
+        opened = await self.ok("m3", OPEN_GROUP, offer=self.join_offer)
+        await self.pay("m3", opened["order"]["id"])
+        return opened["group"]["shareCode"]
+
+
+CREATE_ORDER = "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code } } }"
+CHECKOUT = """mutation($input: CheckoutPickupInput!) { checkoutPickup(input: $input) {
+  order { id } pickup { id } userErrors { code } } }"""
+PAY = "mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } userErrors { code } } }"
+SETTLE = "mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } userErrors { code } } }"
+CREATE_LOT = "mutation($input: CreateAuctionLotInput!) { createAuctionLot(input: $input) { lot { id } userErrors { code message } } }"
+DEPOSIT = "mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } userErrors { code } } }"
+BID = """mutation($lot: ID!, $amount: Long!) { placeBid(input: {lotId: $lot, amount: {amountMinor: $amount, currency: "CNY"}}) {
+  leading userErrors { code } } }"""
+CREATE_ROOM = "mutation($input: CreateLiveRoomInput!) { createLiveRoom(input: $input) { room { id } userErrors { code message } } }"
+ROOM_STEP = "mutation($id: ID!) { %sLiveRoom(input: {roomId: $id}) { userErrors { code } } }"
+OPEN_GROUP = """mutation($offer: ID!) { openGroup(input: {offerId: $offer}) {
+  group { id shareCode } order { id } userErrors { code } } }"""
+JOIN_GROUP = """mutation($code: String!) { joinGroup(input: {shareCode: $code}) { order { id } userErrors { code } } }"""
+
+
+async def build_world(kernel_factory, graphql) -> World:
+    kernel = await kernel_factory(DEMO, seed_demo=True)
+    clients = {name: graphql(kernel, actor if actor.kind != "anonymous" else None) for name, actor in ACTORS.items()}
+    clients["m3"] = graphql(kernel, member(3))
+    w = World(kernel, clients)
+    # Jasmine 50g (SKU 6): plenty of stock so that every fresh order finds some.
+    w.sku = G("Sku", 6)
+    await w.ok("admin", "mutation($sku: ID!) { setStock(input: {skuId: $sku, onHand: 100000}) { userErrors { code } } }", sku=w.sku)
+    w.a_order = G("Order", 1)
+    w.a_pickup, w.a_pickup_code = await w.pickup_of_a()
+    w.a_pickup_order = (await w.c("A").data("query($id: ID!) { pickupOrder(id: $id) { order { id } } }", id=w.a_pickup))["pickupOrder"]["order"]["id"]
+    for who in ("A", "B"):
+        await w.ok("admin", ADJUST, input={"memberId": G("Member", ACTORS[who].id), "delta": 100000, "note": "matrix"})
+    redeemed = await w.ok("A", "mutation { redeemPointsItem(input: {itemId: \"%s\"}) { redemption { id } userErrors { code } } }"
+                          % G("PointsMallItem", 1))
+    w.a_redemption = redeemed["redemption"]["id"]
+    # The demo lot: A pays the deposit and leads.
+    w.lot = G("AuctionLot", 1)
+    await w.ok("A", DEPOSIT, lot=w.lot)
+    assert (await w.ok("A", BID, lot=w.lot, amount=300000))["leading"] is True
+    # The demo offer: A opens a group and pays; member 3 joins through A's share code and pays.
+    w.offer = G("GroupBuyOffer", 1)
+    opened = await w.ok("A", OPEN_GROUP, offer=w.offer)
+    await w.pay("A", opened["order"]["id"])
+    w.group, w.group_code = opened["group"]["id"], opened["group"]["shareCode"]
+    joined = await w.ok("m3", JOIN_GROUP, code=w.group_code)
+    await w.pay("m3", joined["order"]["id"])
+    w.join_offer = (await w.ok("admin", """mutation($input: CreateGroupBuyOfferInput!) { createGroupBuyOffer(input: $input) {
+      offer { id } userErrors { code } } }""", input={
+        "skuId": w.sku, "groupPrice": CNY(500), "groupSize": 3, "totalLimit": 100, "perMemberLimit": 20,
+        "startsAt": now_plus(w, hours=-1), "endsAt": now_plus(w, days=2)}))["offer"]["id"]
+    w.room = G("LiveRoom", 1)
+    w.live_room = await w.room_("live")
+    await w.ok("m3", "mutation($id: ID!) { joinLiveRoom(input: {roomId: $id}) { userErrors { code } } }", id=w.live_room)
+    return w
+
+
+ADJUST = "mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { balance userErrors { code } } }"
+
+
+# -- one case per root field ---------------------------------------------------------------------
+
+Vars = Callable[[World, str], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Case:
+    document: str
+    variables: Vars | None = None
+
+
+def static(**values: Any) -> Vars:
+    async def make(w: World, actor: str) -> dict[str, Any]:
+        return {k: (v(w) if callable(v) else v) for k, v in values.items()}
+    return make
+
+
+def mutation(name: str, input_type: str, make: Callable[[World, str], Awaitable[dict[str, Any]]] | None,
+             extra: str = "") -> Case:
+    """A mutation document selecting only ``userErrors`` (and ``extra``), with ``$input``."""
+    if make is None:
+        return Case(f"mutation {{ {name} {{ userErrors {{ code message }} {extra} }} }}")
+
+    async def variables(w: World, actor: str) -> dict[str, Any]:
+        return {"input": await make(w, actor)}
+
+    return Case(f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ code message }} {extra} }} }}", variables)
+
+
+def later(hours: int) -> Callable[[World], str]:
+    return lambda w: (w.kernel.clock.now() + timedelta(hours=hours)).isoformat()
+
+
+def now_plus(w: World, **delta: Any) -> str:
+    return (w.kernel.clock.now() + timedelta(**delta)).isoformat()
+
+
+async def _value(v: Any, w: World, actor: str) -> Any:
+    return v(w) if callable(v) else v
+
+
+def inp(**values: Any) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
+    async def make(w: World, actor: str) -> dict[str, Any]:
+        return {k: (v(w) if callable(v) else v) for k, v in values.items()}
+    return make
+
+
+def fresh(factory: Callable[[World, str], Awaitable[dict[str, Any]]]) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
+    return factory
+
+
+async def _deposit_then(w: World, actor: str, lot: str) -> None:
+    if ACTORS[actor].is_member:
+        await w.ok(actor, DEPOSIT, lot=lot)
+
+
+async def _place_bid(w: World, actor: str) -> dict[str, Any]:
+    lot = await w.lot_()
+    await _deposit_then(w, actor, lot)
+    return {"lotId": lot, "amount": CNY(10000)}
+
+
+async def _confirm(w: World, actor: str) -> dict[str, Any]:
+    _pickup, code = await w.pickup_of_a()
+    return {"storeId": G("PickupStore", STORE_X), "code": code}
+
+
+async def _settle(w: World, actor: str) -> dict[str, Any]:
+    order = await w.order_of_a()
+    return {"paymentId": (await w.ok("A", PAY, id=order))["payment"]["id"]}
+
+
+async def _room_in(state: str, w: World) -> str:
+    return await w.room_(state)
+
+
+async def _joined_room(w: World, actor: str) -> dict[str, Any]:
+    if ACTORS[actor].is_member:
+        await w.ok(actor, "mutation($id: ID!) { joinLiveRoom(input: {roomId: $id}) { userErrors { code } } }", id=w.live_room)
+    return {"roomId": w.live_room}
+
+
+def room_step(state: str) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
+    async def make(w: World, actor: str) -> dict[str, Any]:
+        return {"roomId": await w.room_(state)}
+    return make
+
+
+CASES: dict[str, Case] = {
+    # queries
+    "node": Case("query($id: ID!) { node(id: $id) { id ... on Order { status } } }", static(id=lambda w: w.a_pickup_order)),
+    "nodes": Case("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", static(ids=lambda w: [w.a_pickup_order, w.a_pickup])),
+    "brand": Case("{ brand { slug } }"),
+    "products": Case("{ products { nodes { id } } }"),
+    "product": Case("query($id: ID!) { product(id: $id) { id title } }", static(id=G("Product", 1))),
+    "categories": Case("{ categories { id } }"),
+    "me": Case("{ me { id } }"),
+    "staffMe": Case("{ staffMe { id } }"),
+    "members": Case("{ members { nodes { id } } }"),
+    "myOrders": Case("{ myOrders { nodes { id } } }"),
+    "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
+    "orders": Case("{ orders { nodes { id } } }"),
+    "groupBuyOffer": Case("query($id: ID!) { groupBuyOffer(id: $id) { id } }", static(id=lambda w: w.offer)),
+    "groupBuyGroup": Case("query($id: ID!) { groupBuyGroup(id: $id) { id seatsFilled } }", static(id=lambda w: w.group)),
+    "myGroupBuys": Case("{ myGroupBuys { nodes { id } } }"),
+    "groupBuyReferrals": Case("query($m: ID!) { groupBuyReferrals(memberId: $m) { memberId joins } }", static(m=G("Member", 1))),
+    "myPoints": Case("{ myPoints { balance } }"),
+    "myPointsLedger": Case("{ myPointsLedger { nodes { id } } }"),
+    "myPointsRedemptions": Case("{ myPointsRedemptions { nodes { id } } }"),
+    "memberPoints": Case("query($m: ID!) { memberPoints(memberId: $m) { balance } }", static(m=G("Member", 1))),
+    "pointsMallItems": Case("{ pointsMallItems { nodes { id } } }"),
+    "pointsMallItem": Case("query($id: ID!) { pointsMallItem(id: $id) { id } }", static(id=G("PointsMallItem", 1))),
+    "auctionLots": Case("{ auctionLots { nodes { id } } }"),
+    "auctionLot": Case("query($id: ID!) { auctionLot(id: $id) { id leader } }", static(id=lambda w: w.lot)),
+    "myAuctionLots": Case("{ myAuctionLots { id } }"),
+    "pickupStoresNear": Case("{ pickupStoresNear(latitude: 31.23, longitude: 121.47, openOnly: false) { distanceMeters } }"),
+    "pickupStore": Case("query($id: ID!) { pickupStore(id: $id) { id } }", static(id=G("PickupStore", STORE_X))),
+    "pickupStores": Case("{ pickupStores { nodes { id } } }"),
+    "myPickups": Case("{ myPickups { nodes { id } } }"),
+    "storePickups": Case("query($s: ID!) { storePickups(storeId: $s) { nodes { id } } }", static(s=G("PickupStore", STORE_X))),
+    "pickupOrder": Case("query($id: ID!) { pickupOrder(id: $id) { id state } }", static(id=lambda w: w.a_pickup)),
+    "liveRooms": Case("{ liveRooms { nodes { id } } }"),
+    "liveRoom": Case("query($id: ID!) { liveRoom(id: $id) { id } }", static(id=lambda w: w.room)),
+    # mutations
+    "createProduct": mutation("createProduct", "CreateProductInput", inp(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
+    "updateProduct": mutation("updateProduct", "UpdateProductInput", inp(id=G("Product", 2), description="checked")),
+    "createSku": mutation("createSku", "CreateSkuInput", lambda w, a: _v(productId=G("Product", 2), sku={"title": f"m{next(w.counter)}", "price": CNY(100)})),
+    "updateSku": mutation("updateSku", "UpdateSkuInput", inp(id=G("Sku", 4), title="357g 饼")),
+    "createCategory": mutation("createCategory", "CreateCategoryInput", lambda w, a: _v(name=f"matrix {next(w.counter)}")),
+    "setStock": mutation("setStock", "SetStockInput", inp(skuId=G("Sku", 7), onHand=100)),
+    "signInForDevelopment": mutation("signInForDevelopment", "SignInForDevelopmentInput", inp(memberId=G("Member", 5)), "token"),
+    "signIn": mutation("signIn", "SignInInput", inp(provider="wechat", credential="code")),
+    "createOrder": mutation("createOrder", "CreateOrderInput", lambda w, a: _v(lines=[{"skuId": w.sku, "quantity": 1}])),
+    "payOrder": mutation("payOrder", "PayOrderInput", lambda w, a: _fresh_order(w, orderId=True)),
+    "sandboxSettlePayment": mutation("sandboxSettlePayment", "SandboxSettlePaymentInput", _settle),
+    "cancelOrder": mutation("cancelOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True)),
+    "refundOrder": mutation("refundOrder", "RefundOrderInput", lambda w, a: _fresh_order(w, orderId=True, paid=True, pickup=True)),
+    "fulfilOrder": mutation("fulfilOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True, paid=True, pickup=True)),
+    "completeOrder": mutation("completeOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True, fulfilled=True, pickup=True)),
+    "createGroupBuyOffer": mutation("createGroupBuyOffer", "CreateGroupBuyOfferInput", lambda w, a: _v(
+        skuId=G("Sku", 8 + next(w.counter) % 3), groupPrice=CNY(500), groupSize=2, totalLimit=10,
+        startsAt=now_plus(w, hours=-1), endsAt=now_plus(w, days=2))),
+    "openGroup": mutation("openGroup", "OpenGroupInput", lambda w, a: _v(offerId=w.offer)),
+    "joinGroup": mutation("joinGroup", "JoinGroupInput", lambda w, a: _join(w)),
+    "redeemPointsItem": mutation("redeemPointsItem", "RedeemPointsItemInput", lambda w, a: _fresh_item(w)),
+    "signInDaily": mutation("signInDaily", "SignInDailyInput", None),
+    "adjustPoints": mutation("adjustPoints", "AdjustPointsInput", inp(memberId=G("Member", 1), delta=1, note="matrix")),
+    "createPointsMallItem": mutation("createPointsMallItem", "CreatePointsMallItemInput", inp(title="matrix", pointsPrice=10, stock=5)),
+    "updatePointsMallItem": mutation("updatePointsMallItem", "UpdatePointsMallItemInput", inp(itemId=G("PointsMallItem", 3), description="A one-hour class.")),
+    "setMemberTier": mutation("setMemberTier", "SetMemberTierInput", inp(memberId=G("Member", 5), tier=1)),
+    "createAuctionLot": mutation("createAuctionLot", "CreateAuctionLotInput", lambda w, a: _v(
+        skuId=w.sku, startPrice=CNY(10000), increment=CNY(1000), startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=5))),
+    "scheduleAuctionLot": mutation("scheduleAuctionLot", "LotIdInput", lambda w, a: _lot(w, schedule=False)),
+    "cancelAuctionLot": mutation("cancelAuctionLot", "LotIdInput", lambda w, a: _lot(w)),
+    "payLotDeposit": mutation("payLotDeposit", "LotIdInput", lambda w, a: _lot(w)),
+    "placeBid": mutation("placeBid", "PlaceBidInput", _place_bid),
+    "buyNow": mutation("buyNow", "BuyNowInput", lambda w, a: _lot(w, buy_now=True, deposit_for=a)),
+    "createPickupStore": mutation("createPickupStore", "CreatePickupStoreInput", inp(name="matrix store", latitude=31.2, longitude=121.4)),
+    "updatePickupStore": mutation("updatePickupStore", "UpdatePickupStoreInput", inp(storeId=G("PickupStore", 3), phone="021-64480003")),
+    "createPickupSlots": mutation("createPickupSlots", "CreatePickupSlotsInput", lambda w, a: _slots(w)),
+    "checkoutPickup": mutation("checkoutPickup", "CheckoutPickupInput", lambda w, a: _v(storeId=G("PickupStore", STORE_X), lines=[{"skuId": w.sku, "quantity": 1}])),
+    "choosePickupStore": mutation("choosePickupStore", "ChoosePickupStoreInput", lambda w, a: _fresh_order(w, orderId=True, storeId=G("PickupStore", STORE_X))),
+    "previewPickup": mutation("previewPickup", "PreviewPickupInput", lambda w, a: _v(storeId=G("PickupStore", STORE_X), code=w.a_pickup_code)),
+    "confirmPickup": mutation("confirmPickup", "ConfirmPickupInput", _confirm),
+    "createLiveRoom": mutation("createLiveRoom", "CreateLiveRoomInput", lambda w, a: _v(
+        title="matrix room", scheduledStartAt=now_plus(w, hours=2), scheduledEndAt=now_plus(w, hours=4))),
+    "updateLiveRoom": mutation("updateLiveRoom", "UpdateLiveRoomInput", lambda w, a: _room(w, "scheduled", title="renamed")),
+    "startLiveRoom": mutation("startLiveRoom", "LiveRoomIdInput", room_step("scheduled")),
+    "pauseLiveRoom": mutation("pauseLiveRoom", "LiveRoomIdInput", room_step("live")),
+    "resumeLiveRoom": mutation("resumeLiveRoom", "LiveRoomIdInput", room_step("paused")),
+    "endLiveRoom": mutation("endLiveRoom", "LiveRoomIdInput", room_step("live")),
+    "cancelLiveRoom": mutation("cancelLiveRoom", "LiveRoomIdInput", room_step("scheduled")),
+    "setLiveRoomShelfItem": mutation("setLiveRoomShelfItem", "SetLiveRoomShelfItemInput", lambda w, a: _room(w, "scheduled", item={"productId": G("Product", 4)})),
+    "presentLiveRoomProduct": mutation("presentLiveRoomProduct", "PresentLiveRoomProductInput", lambda w, a: _room(w, "live", productId=G("Product", 3))),
+    "muteLiveRoomViewer": mutation("muteLiveRoomViewer", "MuteLiveRoomViewerInput", lambda w, a: _v(roomId=w.live_room, memberId=G("Member", 3))),
+    "muteLiveRoom": mutation("muteLiveRoom", "MuteLiveRoomInput", lambda w, a: _room(w, "live", muted=True)),
+    "joinLiveRoom": mutation("joinLiveRoom", "JoinLiveRoomInput", lambda w, a: _v(roomId=w.live_room)),
+    "leaveLiveRoom": mutation("leaveLiveRoom", "LiveRoomIdInput", _joined_room),
+    "heartbeatLiveRoom": mutation("heartbeatLiveRoom", "LiveRoomIdInput", _joined_room),
+    "sendLiveRoomComment": mutation("sendLiveRoomComment", "SendLiveRoomCommentInput", lambda w, a: _v(roomId=w.live_room, text="好茶")),
+    "likeLiveRoom": mutation("likeLiveRoom", "LikeLiveRoomInput", lambda w, a: _v(roomId=w.live_room)),
+    "createLiveRoomOrder": mutation("createLiveRoomOrder", "CreateLiveRoomOrderInput", lambda w, a: _v(
+        roomId=w.live_room, lines=[{"skuId": G("Sku", 7), "quantity": 1}])),
+}
+
+SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
+    "groupBuyProgress": ("subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId status seatsFilled } }",
+                         lambda w: {"id": w.group}),
+    "auctionLotUpdates": ("subscription($id: ID!) { auctionLotUpdates(lotId: $id) { lotId leader bidCount } }",
+                          lambda w: {"id": w.lot}),
+    "liveRoomEvents": ("subscription($id: ID!) { liveRoomEvents(roomId: $id) { kind roomId status } }",
+                       lambda w: {"id": w.room}),
+}
+
+
+async def _v(**values: Any) -> dict[str, Any]:
+    return values
+
+
+async def _fresh_order(w: World, *, orderId: bool, paid: bool = False, pickup: bool = False, fulfilled: bool = False,  # noqa: N803
+                       **extra: Any) -> dict[str, Any]:
+    return {"orderId": await w.order_of_a(paid=paid, pickup=pickup, fulfilled=fulfilled), **extra}
+
+
+async def _join(w: World) -> dict[str, Any]:
+    return {"shareCode": await w.group_of_member_3()}
+
+
+async def _fresh_item(w: World) -> dict[str, Any]:
+    made = await w.ok("admin", """mutation { createPointsMallItem(input: {title: "matrix gift", pointsPrice: 10, stock: 10}) {
+      item { id } userErrors { code } } }""")
+    return {"itemId": made["item"]["id"]}
+
+
+async def _lot(w: World, *, schedule: bool = True, buy_now: bool = False, deposit_for: str | None = None) -> dict[str, Any]:
+    lot = await w.lot_(schedule=schedule, buy_now=buy_now)
+    if deposit_for is not None:
+        await _deposit_then(w, deposit_for, lot)
+    return {"lotId": lot}
+
+
+async def _slots(w: World) -> dict[str, Any]:
+    start = (w.kernel.clock.now() + timedelta(days=3 + next(w.counter))).replace(minute=0, second=0, microsecond=0)
+    return {"storeId": G("PickupStore", 3), "startsAt": start.isoformat(), "endsAt": (start + timedelta(hours=2)).isoformat()}
+
+
+async def _room(w: World, state: str, **extra: Any) -> dict[str, Any]:
+    return {"roomId": await w.room_(state), **extra}
+
+
+# -- reading an outcome ---------------------------------------------------------------------------
+
+def _denial(code: str | None) -> str | None:
+    if code == "KERNEL_UNAUTHENTICATED":
+        return "u"
+    if code in FORBIDDEN_CODES:
+        return "f"
+    if code == "KERNEL_NOT_FOUND":
+        return "h"
+    return None
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, list):
+        return all(_empty(v) for v in value)
+    if isinstance(value, dict) and set(value) == {"nodes"}:
+        return not value["nodes"]
+    return False
+
+
+def outcome_of_query(body: dict[str, Any], name: str) -> str:
+    if body.get("errors"):
+        code = (body["errors"][0].get("extensions") or {}).get("code")
+        return _denial(code) or f"!{code}:{body['errors'][0].get('message')}"
+    value = body["data"][name]
+    if isinstance(value, list) and value and any(v is None for v in value) and not all(v is None for v in value):
+        return "p"  # partly visible: never expected
+    return "h" if _empty(value) else "+"
+
+
+def outcome_of_mutation(body: dict[str, Any], name: str) -> str:
+    if body.get("errors"):
+        return f"!{body['errors']}"
+    codes = [e["code"] for e in body["data"][name]["userErrors"]]
+    for code in codes:
+        if (denied := _denial(code)) is not None:
+            return denied
+    return f"~" if codes else "+"
+
+
+async def outcome_of_subscription(w: World, name: str, actor: Actor) -> tuple[str, Any]:
+    document, variables = SUBSCRIPTIONS[name]
+    stream = await w.kernel.schema.subscribe(document, variable_values=variables(w), context_value=Context(w.kernel, actor))
+    if not hasattr(stream, "__anext__"):
+        errors = stream.errors or []
+        original = getattr(errors[0], "original_error", None) if errors else None
+        return (_denial(getattr(original, "code", None)) or f"!{errors}"), None
+    try:
+        first = await asyncio.wait_for(stream.__anext__(), 5)
+    except StopAsyncIteration:
+        return "h", None
+    finally:
+        await stream.aclose()
+    if first.errors:
+        original = getattr(first.errors[0], "original_error", None)
+        return (_denial(getattr(original, "code", None)) or f"!{first.errors}"), None
+    return ("h" if first.data is None else "+"), first.data[name]
+
+
+def root_fields(schema: Any) -> dict[str, list[str]]:
+    gql = schema._schema
+    found = {}
+    for kind, root in (("query", gql.query_type), ("mutation", gql.mutation_type), ("subscription", gql.subscription_type)):
+        found[kind] = list(root.fields) if root is not None else []
+    return found
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+async def test_every_root_field_is_in_the_matrix_and_every_cell_holds(kernel_factory, graphql, capsys):
+    started = time.monotonic()
+    w = await build_world(kernel_factory, graphql)
+    fields = root_fields(w.kernel.schema)
+    every = [f for kind in fields.values() for f in kind]
+    undeclared = [f for f in every if f not in MATRIX]
+    assert not undeclared, f"root fields missing from MATRIX (declare who may call them): {undeclared}"
+    stale = [f for f in MATRIX if f not in every]
+    assert not stale, f"MATRIX names fields the schema no longer has: {stale}"
+    assert all(len(MATRIX[f]) == len(ACTORS) for f in MATRIX), [f for f in MATRIX if len(MATRIX[f]) != len(ACTORS)]
+    assert set(CASES) | set(SUBSCRIPTIONS) == set(MATRIX)
+
+    observed: dict[str, str] = {}
+    details: dict[tuple[str, str], Any] = {}
+    for name in every:
+        row = ""
+        for actor_name, actor in ACTORS.items():
+            if name in SUBSCRIPTIONS:
+                cell, data = await outcome_of_subscription(w, name, actor)
+                details[name, actor_name] = data
+            else:
+                case = CASES[name]
+                variables = await case.variables(w, actor_name) if case.variables else None
+                body = await w.c(actor_name).execute(case.document, variables)
+                cell = (outcome_of_query if name in fields["query"] else outcome_of_mutation)(body, name)
+                details[name, actor_name] = body
+            row += cell if len(cell) == 1 else "!"
+            if len(cell) > 1:
+                details[name, actor_name] = cell
+        observed[name] = row
+
+    cells = len(MATRIX) * len(ACTORS)
+    wrong = {name: (MATRIX[name], observed[name]) for name in MATRIX if observed[name] != MATRIX[name]}
+    report = "\n".join(f"  {name:24} expected {exp}  got {got}  "
+                       + "; ".join(f"{a}: {details[name, a]}" for a, e, g in zip(ACTORS, exp, got) if e != g)
+                       for name, (exp, got) in wrong.items())
+    with capsys.disabled():
+        print(f"\nauthorization matrix: {len(MATRIX)} root fields x {len(ACTORS)} actors = {cells} cells, "
+              f"{time.monotonic() - started:.1f}s")
+    assert not wrong, f"{len(wrong)} rows of the authorization matrix differ:\n{report}"
+
