@@ -637,3 +637,127 @@ async def test_every_root_field_is_in_the_matrix_and_every_cell_holds(kernel_fac
               f"{time.monotonic() - started:.1f}s")
     assert not wrong, f"{len(wrong)} rows of the authorization matrix differ:\n{report}"
 
+
+
+# -- member B against member A's things ----------------------------------------------------------
+
+A_NICKNAME, A_PHONE = "小雨 Xiaoyu", "13800000001"
+
+
+def _reveals_a(value: Any) -> bool:
+    """Whether anything in a response names member A: nickname, phone, or global id."""
+    text = repr(value)
+    return A_NICKNAME in text or A_PHONE in text or A_PHONE[-4:] in text or G("Member", 1) in text
+
+
+async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(kernel_factory, graphql):
+    w = await build_world(kernel_factory, graphql)
+    a, b = w.c("A"), w.c("B")
+    # What A owns, as A sees it: the references B will try.
+    mine = await a.data("""{ myOrders(first: 100) { nodes { id } } myPickups { nodes { id code } }
+      myPointsLedger(first: 100) { nodes { id } } myPointsRedemptions { nodes { id } } myPoints { balance }
+      myAuctionLots { id } myGroupBuys { nodes { id } } me { id } }""")
+    a_orders = {n["id"] for n in mine["myOrders"]["nodes"]}
+    a_entries = {n["id"] for n in mine["myPointsLedger"]["nodes"]}
+    assert {w.a_order, w.a_pickup_order} <= a_orders and len(a_entries) >= 2
+    assert [n["id"] for n in mine["myPickups"]["nodes"]] == [w.a_pickup] and mine["myPickups"]["nodes"][0]["code"]
+    assert [n["id"] for n in mine["myPointsRedemptions"]["nodes"]] == [w.a_redemption]
+    assert [lot["id"] for lot in mine["myAuctionLots"]] == [w.lot]
+    assert [n["id"] for n in mine["myGroupBuys"]["nodes"]] == [w.group]
+    a_things = sorted(a_orders) + sorted(a_entries) + [w.a_pickup, w.a_redemption, G("Member", 1)]
+
+    # node / nodes: every one of A's objects is null for B, as it is for anonymous callers.
+    for client in (b, w.c("anon")):
+        for thing in a_things:
+            body = await client.data("query($id: ID!) { node(id: $id) { id } }", id=thing)
+            assert body["node"] is None, thing
+        found = await client.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=a_things)
+        assert found["nodes"] == [None] * len(a_things)
+    # ... while A gets every one of them back (so the ids above are real).
+    found = await a.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=a_things)
+    assert [n and n["id"] for n in found["nodes"]] == a_things
+
+    # B's own lists hold only B's things.
+    theirs = await b.data("""{ myOrders(first: 100) { nodes { id member { id nickname } } } myPickups { nodes { id } }
+      myPointsLedger(first: 100) { nodes { id } } myPointsRedemptions { nodes { id } } myPoints { balance ledger(first: 100) { nodes { id } } }
+      myAuctionLots { id } myGroupBuys { nodes { id } } me { id nickname phone } }""")
+    assert theirs["me"]["id"] == G("Member", 2)
+    b_orders = theirs["myOrders"]["nodes"]
+    assert b_orders and all(o["member"]["id"] == G("Member", 2) for o in b_orders)  # B's demo order
+    assert not a_orders & {o["id"] for o in b_orders}
+    assert theirs["myPickups"]["nodes"] == [] and theirs["myPointsRedemptions"]["nodes"] == []
+    assert theirs["myAuctionLots"] == [] and theirs["myGroupBuys"]["nodes"] == []
+    b_entries = {n["id"] for n in theirs["myPointsLedger"]["nodes"]} | {n["id"] for n in theirs["myPoints"]["ledger"]["nodes"]}
+    assert b_entries and not b_entries & a_entries
+    assert theirs["myPoints"]["balance"] != mine["myPoints"]["balance"]
+    assert not _reveals_a(theirs)
+
+    # Direct lookups of A's things: null, or refused.
+    for query, variables in (("query($id: ID!) { order(id: $id) { id } }", {"id": w.a_order}),
+                             ("query($id: ID!) { order(id: $id) { id } }", {"id": w.a_pickup_order}),
+                             ("query($id: ID!) { pickupOrder(id: $id) { id code } }", {"id": w.a_pickup})):
+        assert next(iter((await b.data(query, variables)).values())) is None, query
+    refused = await b.execute("query($m: ID!) { memberPoints(memberId: $m) { balance ledger { nodes { id } } } }", m=G("Member", 1))
+    assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN" and not refused.get("data")
+    refused = await b.execute("query($m: ID!) { groupBuyReferrals(memberId: $m) { memberId joins } }", m=G("Member", 1))
+    assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
+    # Without a member id, a member's referral counts are their own: B has none, A has member 3's join.
+    assert (await b.data("{ groupBuyReferrals { memberId joins } }"))["groupBuyReferrals"] == []
+    assert (await a.data("{ groupBuyReferrals { memberId joins } }"))["groupBuyReferrals"] == [
+        {"memberId": G("Member", 1), "joins": 1}]
+
+    # A lot A leads: B sees the price and a masked leader, never who it is, A's maximum or deposit.
+    lot_doc = """query($id: ID!) { auctionLot(id: $id) { leader bidCount myMaximum { amountMinor } myDeposit
+      winnerOrder { id } bids { bidder isMine amount { amountMinor } } } }"""
+    seen_by_b = (await b.data(lot_doc, id=w.lot))["auctionLot"]
+    seen_by_a = (await a.data(lot_doc, id=w.lot))["auctionLot"]
+    assert seen_by_b["bidCount"] == 1 and seen_by_b["leader"] == "0***1" == seen_by_a["leader"]
+    assert seen_by_b["myMaximum"] is None and seen_by_b["myDeposit"] == "none" and seen_by_b["winnerOrder"] is None
+    assert [(x["bidder"], x["isMine"]) for x in seen_by_b["bids"]] == [("0***1", False)]
+    assert [(x["bidder"], x["isMine"]) for x in seen_by_a["bids"]] == [("0***1", True)] and seen_by_a["myDeposit"] == "frozen"
+    assert not _reveals_a(seen_by_b)
+
+    # A group A leads (member 3 joined through A's link): B sees seats, not people or A's link.
+    group_doc = "query($id: ID!) { groupBuyGroup(id: $id) { seatsFilled seatsLeft shareCode myShareCode offer { id } } }"
+    group_b = (await b.data(group_doc, id=w.group))["groupBuyGroup"]
+    group_a = (await a.data(group_doc, id=w.group))["groupBuyGroup"]
+    assert group_b["seatsFilled"] == 2 and group_b["myShareCode"] is None and group_a["myShareCode"]
+    assert not _reveals_a(group_b)  # the group's own share code is public: it is the share page's address
+
+    # Subscriptions: the lot's stream and the group's progress, as B.
+    leak_fields = {"AuctionLotUpdate": {"lotId", "status", "currentPrice", "leader", "endsAt", "bidCount", "seq"},
+                   "GroupBuyProgress": {"groupId", "status", "seatsFilled", "seatsLeft", "deadline"}}
+    types = w.kernel.schema._schema.type_map
+    for type_name, allowed in leak_fields.items():
+        # A field added to a stream type must be looked at here: it goes to anyone who subscribes.
+        assert set(types[type_name].fields) == allowed, type_name
+    stream_doc = """subscription($id: ID!) { auctionLotUpdates(lotId: $id) { lotId status currentPrice { amountMinor } leader
+      endsAt bidCount seq } }"""
+    stream = await w.kernel.schema.subscribe(stream_doc, variable_values={"id": w.lot}, context_value=Context(w.kernel, ACTORS["B"]))
+    first = await asyncio.wait_for(stream.__anext__(), 5)
+    # B bids (after paying a deposit) while watching: the update names B by mask too, and A by nothing more.
+    await w.ok("B", DEPOSIT, lot=w.lot)
+    assert (await w.ok("B", BID, lot=w.lot, amount=310000))["leading"] is True
+    second = await asyncio.wait_for(stream.__anext__(), 5)
+    await stream.aclose()
+    assert first.errors is None and second.errors is None
+    assert first.data["auctionLotUpdates"]["leader"] == "0***1" and second.data["auctionLotUpdates"]["leader"] == "0***2"
+    assert not _reveals_a(first.data) and not _reveals_a(second.data)
+    progress = await w.kernel.schema.subscribe("subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId status seatsFilled seatsLeft deadline } }",
+                                               variable_values={"id": w.group}, context_value=Context(w.kernel, ACTORS["B"]))
+    event = await asyncio.wait_for(progress.__anext__(), 5)
+    await progress.aclose()
+    assert event.errors is None and event.data["groupBuyProgress"]["seatsFilled"] == 2
+    assert not _reveals_a(event.data) and w.group_code not in repr(event.data)
+
+    # Mutations on A's things by B: refused as not found, and nothing changed.
+    order = await w.order_of_a()
+    for document in ("mutation($id: ID!) { payOrder(input: {orderId: $id}) { userErrors { code } } }",
+                     "mutation($id: ID!) { cancelOrder(input: {orderId: $id}) { userErrors { code } } }",
+                     "mutation($id: ID!) { completeOrder(input: {orderId: $id}) { userErrors { code } } }",
+                     """mutation($id: ID!, $s: ID!) { choosePickupStore(input: {orderId: $id, storeId: $s}) { order { id } pickup { id code } userErrors { code } } }"""):
+        payload = await b.mutate(document, id=order, s=G("PickupStore", STORE_X)) if "$s" in document else await b.mutate(document, id=order)
+        assert [e["code"] for e in payload["userErrors"]] == ["KERNEL_NOT_FOUND"], (document, payload)
+        assert not _reveals_a(payload)
+    still = await a.data("query($id: ID!) { order(id: $id) { status deliveryType payments { id } } }", id=order)
+    assert still["order"] == {"status": "PENDING_PAYMENT", "deliveryType": "SHIPPING", "payments": []}
