@@ -108,8 +108,8 @@ MATRIX: dict[str, str] = {
     "sandboxSettlePayment":    "u+" "h" "ff" "f" "+",   # a payment of A's order
     "cancelOrder":             "u+" "h" "ff" "f" "+",   # A's unpaid order
     "refundOrder":             "uf" "f" "ff" "f" "+",   # A's paid pickup order at store X
-    "fulfilOrder":             "uf" "f" "+h" "f" "+",   # A's paid order at store X
-    "completeOrder":           "u+" "h" "+h" "f" "+",   # A's fulfilled order at store X
+    "fulfilOrder":             "uf" "f" "+h" "f" "+",   # A's paid order shipped from store X
+    "completeOrder":           "u+" "h" "+h" "f" "+",   # A's fulfilled order shipped from store X
     "createGroupBuyOffer":     "uf" "f" "ff" "f" "+",
     "openGroup":               "u+" "+" "ff" "f" "f",
     "joinGroup":               "u+" "+" "ff" "f" "f",   # a fresh group of member 3
@@ -199,6 +199,16 @@ class World:
         order = made["order"]["id"]
         if paid or fulfilled:
             await self.pay("A", order)
+        if fulfilled:
+            await self.ok("admin", "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }", id=order)
+        return order
+
+    async def shipped_from_x(self, *, fulfilled: bool = False) -> str:
+        """A paid order of A, shipped from store X (attributed to it, so clerk X may fulfil it)."""
+        async with self.kernel.transaction() as tx:
+            pk = await self.kernel.service("orders").create_order(tx, member_id=1, lines=[(6, 1)], store_id=STORE_X)
+        order = G("Order", pk)
+        await self.pay("A", order)
         if fulfilled:
             await self.ok("admin", "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }", id=order)
         return order
@@ -432,8 +442,8 @@ CASES: dict[str, Case] = {
     "sandboxSettlePayment": mutation("sandboxSettlePayment", "SandboxSettlePaymentInput", _settle),
     "cancelOrder": mutation("cancelOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True)),
     "refundOrder": mutation("refundOrder", "RefundOrderInput", lambda w, a: _fresh_order(w, orderId=True, paid=True, pickup=True)),
-    "fulfilOrder": mutation("fulfilOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True, paid=True, pickup=True)),
-    "completeOrder": mutation("completeOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True, fulfilled=True, pickup=True)),
+    "fulfilOrder": mutation("fulfilOrder", "OrderIdInput", lambda w, a: _from_x(w)),
+    "completeOrder": mutation("completeOrder", "OrderIdInput", lambda w, a: _from_x(w, fulfilled=True)),
     "createGroupBuyOffer": mutation("createGroupBuyOffer", "CreateGroupBuyOfferInput", lambda w, a: _v(
         skuId=G("Sku", 8 + next(w.counter) % 3), groupPrice=CNY(500), groupSize=2, totalLimit=10,
         startsAt=now_plus(w, hours=-1), endsAt=now_plus(w, days=2))),
@@ -497,6 +507,10 @@ async def _v(**values: Any) -> dict[str, Any]:
 async def _fresh_order(w: World, *, orderId: bool, paid: bool = False, pickup: bool = False, fulfilled: bool = False,  # noqa: N803
                        **extra: Any) -> dict[str, Any]:
     return {"orderId": await w.order_of_a(paid=paid, pickup=pickup, fulfilled=fulfilled), **extra}
+
+
+async def _from_x(w: World, *, fulfilled: bool = False) -> dict[str, Any]:
+    return {"orderId": await w.shipped_from_x(fulfilled=fulfilled)}
 
 
 async def _join(w: World) -> dict[str, Any]:
@@ -761,3 +775,72 @@ async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(k
         assert not _reveals_a(payload)
     still = await a.data("query($id: ID!) { order(id: $id) { status deliveryType payments { id } } }", id=order)
     assert still["order"] == {"status": "PENDING_PAYMENT", "deliveryType": "SHIPPING", "payments": []}
+
+
+# -- clerks and their stores ---------------------------------------------------------------------
+
+PREVIEW = """mutation($s: ID!, $code: String!) { previewPickup(input: {storeId: $s, code: $code}) {
+  pickup { id state code customer { nickname phone } } order { id status } userErrors { code } } }"""
+CONFIRM = """mutation($s: ID!, $code: String!) { confirmPickup(input: {storeId: $s, code: $code}) {
+  pickup { id state } order { id status } userErrors { code } } }"""
+
+
+async def test_a_clerk_verifies_and_sees_pickups_only_at_their_own_stores(kernel_factory, graphql):
+    w = await build_world(kernel_factory, graphql)
+    a, x, y, admin = w.c("A"), w.c("clerkX"), w.c("clerkY"), w.c("admin")
+    store_x, store_y = G("PickupStore", STORE_X), G("PickupStore", STORE_Y)
+    state_doc = "query($id: ID!) { pickupOrder(id: $id) { state code order { id status } } }"
+    before = await a.data(state_doc, id=w.a_pickup)
+    assert before["pickupOrder"]["state"] == "AWAITING_PICKUP" and before["pickupOrder"]["order"]["status"] == "PAID"
+
+    # Clerk Y, with A's store-X code: refused at store X, and at Y the code matches nothing.
+    for document in (PREVIEW, CONFIRM):
+        refused = await y.mutate(document, s=store_x, code=w.a_pickup_code)
+        assert refused["userErrors"] == [{"code": "STORE_PICKUP_NOT_YOUR_STORE"}] and refused["pickup"] is None
+        assert refused["order"] is None
+        elsewhere = await y.mutate(document, s=store_y, code=w.a_pickup_code)
+        assert elsewhere["userErrors"] == [{"code": "STORE_PICKUP_WRONG_CODE"}] and elsewhere["pickup"] is None
+    assert await a.data(state_doc, id=w.a_pickup) == before  # nothing changed
+
+    # What clerk Y may look at: not store X's pickups, orders or figures.
+    refused = await y.execute("query($s: ID!) { storePickups(storeId: $s) { nodes { id } } }", s=store_x)
+    assert refused["errors"][0]["extensions"]["code"] == "STORE_PICKUP_NOT_YOUR_STORE" and not refused.get("data")
+    assert (await y.data("query($s: ID!) { storePickups(storeId: $s) { nodes { id } } }", s=store_y))["storePickups"]["nodes"] == []
+    refused = await y.execute("query($s: ID!) { pickupStore(id: $s) { results { awaiting } } }", s=store_x)
+    assert refused["errors"][0]["extensions"]["code"] == "STORE_PICKUP_NOT_YOUR_STORE"
+    for filter_ in ({}, {"storeId": STORE_X}, {"memberId": G("Member", 1)}):
+        listed = (await y.data("query($f: OrderFilter) { orders(first: 100, filter: $f) { nodes { id storeId } } }", f=filter_))
+        assert all(n["storeId"] == STORE_Y for n in listed["orders"]["nodes"]), filter_
+        assert w.a_pickup_order not in repr(listed)
+    assert (await y.data(state_doc, id=w.a_pickup))["pickupOrder"] is None
+
+    # Clerk X sees the pickup and order of their store (never the code), and only their store's orders.
+    waiting = (await x.data("query($s: ID!) { storePickups(storeId: $s) { nodes { id code customer { nickname phone } } } }",
+                            s=store_x))["storePickups"]["nodes"]
+    assert [p["id"] for p in waiting] == [w.a_pickup] and waiting[0]["code"] is None
+    assert waiting[0]["customer"] == {"nickname": A_NICKNAME, "phone": "138****0001"}  # to recognise, not to call
+    seen_orders = (await x.data("{ orders(first: 100) { nodes { id storeId member { id } } } }"))["orders"]["nodes"]
+    assert w.a_pickup_order in {n["id"] for n in seen_orders}
+    assert all(n["storeId"] == STORE_X and n["member"] is None for n in seen_orders)
+    assert w.a_order not in {n["id"] for n in seen_orders}  # A's shipped order is no store's
+
+    # Clerk X may not hand the pickup over by moving its order along (that would skip the code).
+    # (store_pickup's fulfilment guard; an admin is held to it too.)
+    for document, code in (("mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }",
+                             "ORDERS_FULFILMENT_BLOCKED"),
+                            ("mutation($id: ID!) { completeOrder(input: {orderId: $id}) { userErrors { code } } }",
+                             "ORDERS_ILLEGAL_TRANSITION")):
+        for client in (x, admin):
+            assert (await client.mutate(document, id=w.a_pickup_order))["userErrors"] == [{"code": code}]
+    assert await a.data(state_doc, id=w.a_pickup) == before
+
+    # With the customer's code at their own store, clerk X previews (changing nothing) and hands it over.
+    preview = await x.mutate(PREVIEW, s=store_x, code=w.a_pickup_code)
+    assert preview["userErrors"] == [] and preview["pickup"]["id"] == w.a_pickup and preview["pickup"]["code"] is None
+    assert await a.data(state_doc, id=w.a_pickup) == before
+    handed = await x.mutate(CONFIRM, s=store_x, code=w.a_pickup_code)
+    assert handed["userErrors"] == [] and handed["pickup"]["state"] == "PICKED_UP" and handed["order"]["status"] == "COMPLETED"
+    after = (await a.data(state_doc, id=w.a_pickup))["pickupOrder"]
+    assert after["state"] == "PICKED_UP" and after["code"] is None and after["order"]["status"] == "COMPLETED"
+    # ... and clerk Y still cannot so much as see that it happened.
+    assert (await y.data(state_doc, id=w.a_pickup))["pickupOrder"] is None
