@@ -20,6 +20,9 @@ seeded or freshly made objects of member A (an order, a pickup at store X, point
 redemption, a lot A bid on, a group A leads, the demo live room), so an allowed cell proves the
 caller got through. Mutations that change state get a fresh object per cell.
 
+At the time of writing the demo schema has 90 root fields (33 queries, 54 mutations, 3
+subscriptions): 90 x 7 = 630 cells. The test prints the count it checked.
+
 The other tests in this file look for leaks between members (B reaching A's orders, points,
 pickups, bids through node/nodes, connections, nested fields and subscriptions) and check that
 clerks verify pickups only at their own stores.
@@ -28,19 +31,20 @@ clerks verify pickups only at their own stores.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
-from graphql import GraphQLNamedType
+import pytest
 
 from core.auth import ANONYMOUS, Actor
 from core.gql.context import Context
 from core.gql.relay import to_global_id
-from core.testing import member, staff
+from core.testing import GraphQLWebSocket, member, staff
 
 DEMO = (Path(__file__).resolve().parents[2] / "blueprints" / "demo.yaml").read_text(encoding="utf-8")
 
@@ -844,3 +848,73 @@ async def test_a_clerk_verifies_and_sees_pickups_only_at_their_own_stores(kernel
     assert after["state"] == "PICKED_UP" and after["code"] is None and after["order"]["status"] == "COMPLETED"
     # ... and clerk Y still cannot so much as see that it happened.
     assert (await y.data(state_doc, id=w.a_pickup))["pickupOrder"] is None
+
+
+# -- over a real websocket -------------------------------------------------------------------------
+
+@contextlib.asynccontextmanager
+async def _served(kernel: Any) -> AsyncIterator[str]:
+    """The kernel's app on a free port, without its lifespan (the factory started the kernel)."""
+    import socket
+
+    import uvicorn
+
+    from core.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app([kernel], run_worker=False), host="127.0.0.1", port=port,
+                                           lifespan="off", log_level="warning", ws="websockets"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.02)
+    try:
+        yield f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+ROOM_EVENTS = """subscription($id: ID!) { liveRoomEvents(roomId: $id) { kind comment { author authorMemberId text } } }"""
+
+
+async def test_over_websockets_a_room_s_stream_names_commenters_to_staff_only(kernel_factory, graphql):
+    kernel = await kernel_factory(DEMO, seed_demo=True)
+    room = G("LiveRoom", 1)
+    host = graphql(kernel, ACTORS["host"])
+    assert (await host.mutate(ROOM_STEP % "start", id=room))["userErrors"] == []
+    a = graphql(kernel, ACTORS["A"])
+    assert (await a.mutate("mutation($id: ID!) { joinLiveRoom(input: {roomId: $id}) { userErrors { code } } }", id=room))["userErrors"] == []
+
+    async def first_comment(socket: GraphQLWebSocket) -> dict[str, Any]:
+        async for data in socket.subscribe(ROOM_EVENTS, {"id": room}):
+            if data["liveRoomEvents"]["kind"] == "COMMENT":
+                return data["liveRoomEvents"]["comment"]
+        raise AssertionError("the stream ended without the comment")
+
+    async with _served(kernel) as url:
+        tokens = {name: (kernel.issue_token(actor) if actor.kind != "anonymous" else None) for name, actor in ACTORS.items()}
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = {name: await stack.enter_async_context(GraphQLWebSocket.connect(url, token)) for name, token in tokens.items()}
+            watchers = {name: asyncio.create_task(first_comment(socket)) for name, socket in sockets.items()}
+            await asyncio.sleep(0.3)  # every subscriber has its snapshot and waits
+            said = await a.mutate("""mutation($id: ID!) { sendLiveRoomComment(input: {roomId: $id, text: "好香"}) {
+              userErrors { code } } }""", id=room)
+            assert said["userErrors"] == []
+            seen = {name: await asyncio.wait_for(task, 10) for name, task in watchers.items()}
+    for name, comment in seen.items():
+        assert comment["text"] == "好香" and comment["author"] == A_NICKNAME  # the name shown in the chat
+        # The member id (to mute someone) goes to staff only; members and anonymous viewers get null.
+        expected = G("Member", 1) if ACTORS[name].is_staff else None
+        assert comment["authorMemberId"] == expected, name
+
+    # A token that does not check out is refused at the door, never downgraded to anonymous.
+    async with _served(kernel) as url:
+        with pytest.raises(Exception) as refused:
+            async with GraphQLWebSocket.connect(url, tokens["A"][:-2] + "xx", timeout=5) as socket:
+                async for _ in socket.subscribe(ROOM_EVENTS, {"id": room}):
+                    break
+        assert "401" in str(refused.value) or "403" in str(refused.value), refused.value
