@@ -195,16 +195,14 @@ class World:
         return payload
 
     # fresh objects -------------------------------------------------------------------------
-    async def order_of_a(self, *, paid: bool = False, pickup: bool = False, fulfilled: bool = False) -> str:
+    async def order_of_a(self, *, paid: bool = False, pickup: bool = False) -> str:
         if pickup:
             made = await self.ok("A", CHECKOUT, input={"storeId": G("PickupStore", STORE_X), "lines": [{"skuId": self.sku, "quantity": 1}]})
         else:
             made = await self.ok("A", CREATE_ORDER, input={"lines": [{"skuId": self.sku, "quantity": 1}]})
         order = made["order"]["id"]
-        if paid or fulfilled:
+        if paid:
             await self.pay("A", order)
-        if fulfilled:
-            await self.ok("admin", "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }", id=order)
         return order
 
     async def shipped_from_x(self, *, fulfilled: bool = False) -> str:
@@ -266,6 +264,7 @@ CREATE_ROOM = "mutation($input: CreateLiveRoomInput!) { createLiveRoom(input: $i
 ROOM_STEP = "mutation($id: ID!) { %sLiveRoom(input: {roomId: $id}) { userErrors { code } } }"
 OPEN_GROUP = """mutation($offer: ID!) { openGroup(input: {offerId: $offer}) {
   group { id shareCode } order { id } userErrors { code } } }"""
+ADJUST = "mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { balance userErrors { code } } }"
 JOIN_GROUP = """mutation($code: String!) { joinGroup(input: {shareCode: $code}) { order { id } userErrors { code } } }"""
 
 
@@ -306,9 +305,6 @@ async def build_world(kernel_factory, graphql) -> World:
     return w
 
 
-ADJUST = "mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) { balance userErrors { code } } }"
-
-
 # -- one case per root field ---------------------------------------------------------------------
 
 Vars = Callable[[World, str], Awaitable[dict[str, Any]]]
@@ -321,6 +317,8 @@ class Case:
 
 
 def static(**values: Any) -> Vars:
+    """Variables that are the same for every actor (a callable value is given the world)."""
+
     async def make(w: World, actor: str) -> dict[str, Any]:
         return {k: (v(w) if callable(v) else v) for k, v in values.items()}
     return make
@@ -338,26 +336,8 @@ def mutation(name: str, input_type: str, make: Callable[[World, str], Awaitable[
     return Case(f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ code message }} {extra} }} }}", variables)
 
 
-def later(hours: int) -> Callable[[World], str]:
-    return lambda w: (w.kernel.clock.now() + timedelta(hours=hours)).isoformat()
-
-
 def now_plus(w: World, **delta: Any) -> str:
     return (w.kernel.clock.now() + timedelta(**delta)).isoformat()
-
-
-async def _value(v: Any, w: World, actor: str) -> Any:
-    return v(w) if callable(v) else v
-
-
-def inp(**values: Any) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
-    async def make(w: World, actor: str) -> dict[str, Any]:
-        return {k: (v(w) if callable(v) else v) for k, v in values.items()}
-    return make
-
-
-def fresh(factory: Callable[[World, str], Awaitable[dict[str, Any]]]) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
-    return factory
 
 
 async def _deposit_then(w: World, actor: str, lot: str) -> None:
@@ -379,10 +359,6 @@ async def _confirm(w: World, actor: str) -> dict[str, Any]:
 async def _settle(w: World, actor: str) -> dict[str, Any]:
     order = await w.order_of_a()
     return {"paymentId": (await w.ok("A", PAY, id=order))["payment"]["id"]}
-
-
-async def _room_in(state: str, w: World) -> str:
-    return await w.room_(state)
 
 
 async def _joined_room(w: World, actor: str) -> dict[str, Any]:
@@ -433,19 +409,19 @@ CASES: dict[str, Case] = {
     "liveRooms": Case("{ liveRooms { nodes { id } } }"),
     "liveRoom": Case("query($id: ID!) { liveRoom(id: $id) { id } }", static(id=lambda w: w.room)),
     # mutations
-    "createProduct": mutation("createProduct", "CreateProductInput", inp(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
-    "updateProduct": mutation("updateProduct", "UpdateProductInput", inp(id=G("Product", 2), description="checked")),
+    "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
+    "updateProduct": mutation("updateProduct", "UpdateProductInput", static(id=G("Product", 2), description="checked")),
     "createSku": mutation("createSku", "CreateSkuInput", lambda w, a: _v(productId=G("Product", 2), sku={"title": f"m{next(w.counter)}", "price": CNY(100)})),
-    "updateSku": mutation("updateSku", "UpdateSkuInput", inp(id=G("Sku", 4), title="357g 饼")),
+    "updateSku": mutation("updateSku", "UpdateSkuInput", static(id=G("Sku", 4), title="357g 饼")),
     "createCategory": mutation("createCategory", "CreateCategoryInput", lambda w, a: _v(name=f"matrix {next(w.counter)}")),
-    "setStock": mutation("setStock", "SetStockInput", inp(skuId=G("Sku", 7), onHand=100)),
-    "signInForDevelopment": mutation("signInForDevelopment", "SignInForDevelopmentInput", inp(memberId=G("Member", 5)), "token"),
-    "signIn": mutation("signIn", "SignInInput", inp(provider="wechat", credential="code")),
+    "setStock": mutation("setStock", "SetStockInput", static(skuId=G("Sku", 7), onHand=100)),
+    "signInForDevelopment": mutation("signInForDevelopment", "SignInForDevelopmentInput", static(memberId=G("Member", 5)), "token"),
+    "signIn": mutation("signIn", "SignInInput", static(provider="wechat", credential="code")),
     "createOrder": mutation("createOrder", "CreateOrderInput", lambda w, a: _v(lines=[{"skuId": w.sku, "quantity": 1}])),
-    "payOrder": mutation("payOrder", "PayOrderInput", lambda w, a: _fresh_order(w, orderId=True)),
+    "payOrder": mutation("payOrder", "PayOrderInput", lambda w, a: _fresh_order(w)),
     "sandboxSettlePayment": mutation("sandboxSettlePayment", "SandboxSettlePaymentInput", _settle),
-    "cancelOrder": mutation("cancelOrder", "OrderIdInput", lambda w, a: _fresh_order(w, orderId=True)),
-    "refundOrder": mutation("refundOrder", "RefundOrderInput", lambda w, a: _fresh_order(w, orderId=True, paid=True, pickup=True)),
+    "cancelOrder": mutation("cancelOrder", "OrderIdInput", lambda w, a: _fresh_order(w)),
+    "refundOrder": mutation("refundOrder", "RefundOrderInput", lambda w, a: _fresh_order(w, paid=True, pickup=True)),
     "fulfilOrder": mutation("fulfilOrder", "OrderIdInput", lambda w, a: _from_x(w)),
     "completeOrder": mutation("completeOrder", "OrderIdInput", lambda w, a: _from_x(w, fulfilled=True)),
     "createGroupBuyOffer": mutation("createGroupBuyOffer", "CreateGroupBuyOfferInput", lambda w, a: _v(
@@ -455,10 +431,10 @@ CASES: dict[str, Case] = {
     "joinGroup": mutation("joinGroup", "JoinGroupInput", lambda w, a: _join(w)),
     "redeemPointsItem": mutation("redeemPointsItem", "RedeemPointsItemInput", lambda w, a: _fresh_item(w)),
     "signInDaily": mutation("signInDaily", "SignInDailyInput", None),
-    "adjustPoints": mutation("adjustPoints", "AdjustPointsInput", inp(memberId=G("Member", 1), delta=1, note="matrix")),
-    "createPointsMallItem": mutation("createPointsMallItem", "CreatePointsMallItemInput", inp(title="matrix", pointsPrice=10, stock=5)),
-    "updatePointsMallItem": mutation("updatePointsMallItem", "UpdatePointsMallItemInput", inp(itemId=G("PointsMallItem", 3), description="A one-hour class.")),
-    "setMemberTier": mutation("setMemberTier", "SetMemberTierInput", inp(memberId=G("Member", 5), tier=1)),
+    "adjustPoints": mutation("adjustPoints", "AdjustPointsInput", static(memberId=G("Member", 1), delta=1, note="matrix")),
+    "createPointsMallItem": mutation("createPointsMallItem", "CreatePointsMallItemInput", static(title="matrix", pointsPrice=10, stock=5)),
+    "updatePointsMallItem": mutation("updatePointsMallItem", "UpdatePointsMallItemInput", static(itemId=G("PointsMallItem", 3), description="A one-hour class.")),
+    "setMemberTier": mutation("setMemberTier", "SetMemberTierInput", static(memberId=G("Member", 5), tier=1)),
     "createAuctionLot": mutation("createAuctionLot", "CreateAuctionLotInput", lambda w, a: _v(
         skuId=w.sku, startPrice=CNY(10000), increment=CNY(1000), startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=5))),
     "scheduleAuctionLot": mutation("scheduleAuctionLot", "LotIdInput", lambda w, a: _lot(w, schedule=False)),
@@ -466,11 +442,11 @@ CASES: dict[str, Case] = {
     "payLotDeposit": mutation("payLotDeposit", "LotIdInput", lambda w, a: _lot(w)),
     "placeBid": mutation("placeBid", "PlaceBidInput", _place_bid),
     "buyNow": mutation("buyNow", "BuyNowInput", lambda w, a: _lot(w, buy_now=True, deposit_for=a)),
-    "createPickupStore": mutation("createPickupStore", "CreatePickupStoreInput", inp(name="matrix store", latitude=31.2, longitude=121.4)),
-    "updatePickupStore": mutation("updatePickupStore", "UpdatePickupStoreInput", inp(storeId=G("PickupStore", 3), phone="021-64480003")),
+    "createPickupStore": mutation("createPickupStore", "CreatePickupStoreInput", static(name="matrix store", latitude=31.2, longitude=121.4)),
+    "updatePickupStore": mutation("updatePickupStore", "UpdatePickupStoreInput", static(storeId=G("PickupStore", 3), phone="021-64480003")),
     "createPickupSlots": mutation("createPickupSlots", "CreatePickupSlotsInput", lambda w, a: _slots(w)),
     "checkoutPickup": mutation("checkoutPickup", "CheckoutPickupInput", lambda w, a: _v(storeId=G("PickupStore", STORE_X), lines=[{"skuId": w.sku, "quantity": 1}])),
-    "choosePickupStore": mutation("choosePickupStore", "ChoosePickupStoreInput", lambda w, a: _fresh_order(w, orderId=True, storeId=G("PickupStore", STORE_X))),
+    "choosePickupStore": mutation("choosePickupStore", "ChoosePickupStoreInput", lambda w, a: _fresh_order(w, storeId=G("PickupStore", STORE_X))),
     "previewPickup": mutation("previewPickup", "PreviewPickupInput", lambda w, a: _v(storeId=G("PickupStore", STORE_X), code=w.a_pickup_code)),
     "confirmPickup": mutation("confirmPickup", "ConfirmPickupInput", _confirm),
     "createLiveRoom": mutation("createLiveRoom", "CreateLiveRoomInput", lambda w, a: _v(
@@ -508,9 +484,8 @@ async def _v(**values: Any) -> dict[str, Any]:
     return values
 
 
-async def _fresh_order(w: World, *, orderId: bool, paid: bool = False, pickup: bool = False, fulfilled: bool = False,  # noqa: N803
-                       **extra: Any) -> dict[str, Any]:
-    return {"orderId": await w.order_of_a(paid=paid, pickup=pickup, fulfilled=fulfilled), **extra}
+async def _fresh_order(w: World, *, paid: bool = False, pickup: bool = False, **extra: Any) -> dict[str, Any]:
+    return {"orderId": await w.order_of_a(paid=paid, pickup=pickup), **extra}
 
 
 async def _from_x(w: World, *, fulfilled: bool = False) -> dict[str, Any]:
@@ -582,7 +557,7 @@ def outcome_of_mutation(body: dict[str, Any], name: str) -> str:
     for code in codes:
         if (denied := _denial(code)) is not None:
             return denied
-    return f"~" if codes else "+"
+    return "~" if codes else "+"
 
 
 async def outcome_of_subscription(w: World, name: str, actor: Actor) -> tuple[str, Any]:
