@@ -62,7 +62,8 @@ STORE_X, STORE_Y = 1, 2
 # Codes that mean "you may not": the kernel's and the components' own.
 FORBIDDEN_CODES = {"KERNEL_FORBIDDEN", "LIVE_ROOM_NOT_HOST", "STORE_PICKUP_NOT_YOUR_STORE"}
 
-#                              anon A  B  cX cY host admin
+# One row per root field; the literals join into seven cells, grouped as
+#                          "anon A" "B" "clerkX clerkY" "host" "admin"
 MATRIX: dict[str, str] = {
     # -- queries ---------------------------------------------------------------------------
     "node":                    "h+" "h" "+h" "h" "+",   # A's pickup order at store X
@@ -112,6 +113,8 @@ MATRIX: dict[str, str] = {
     "sandboxSettlePayment":    "u+" "h" "ff" "f" "+",   # a payment of A's order
     "cancelOrder":             "u+" "h" "ff" "f" "+",   # A's unpaid order
     "refundOrder":             "uf" "f" "ff" "f" "+",   # A's paid pickup order at store X
+    # (A pickup still awaiting collection is fulfilled by nobody: only confirmPickup hands it
+    # over. The clerk test below checks that; it was open before this matrix was written.)
     "fulfilOrder":             "uf" "f" "+h" "f" "+",   # A's paid order shipped from store X
     "completeOrder":           "u+" "h" "+h" "f" "+",   # A's fulfilled order shipped from store X
     "createGroupBuyOffer":     "uf" "f" "ff" "f" "+",
