@@ -12,7 +12,11 @@ def dougong_tables(registrar):
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("store_pickup", StorePickupService(registrar.kernel, registrar.settings))
+    service = StorePickupService(registrar.kernel, registrar.settings)
+    registrar.service("store_pickup", service)
+    # Authorization: a paid pickup is handed over with the customer's code, never by marking
+    # its order fulfilled (orders is a dependency, so its service already exists).
+    registrar.kernel.service("orders").add_fulfilment_guard("store_pickup", service.fulfilment_guard)
 
 
 @hookimpl

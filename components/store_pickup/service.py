@@ -22,6 +22,7 @@ import json
 import math
 import re
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -37,6 +38,10 @@ from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Event, Transaction
 from core.units import parse_duration
+
+# The order whose pickup verify() is handing over right now: the one time an awaiting pickup's
+# order may be fulfilled (see StorePickupService.fulfilment_guard).
+_HANDING_OVER: ContextVar[int | None] = ContextVar("store_pickup_handing_over", default=None)
 
 EXPIRE_JOB = "store_pickup.expire"
 SLOT_ATTRIBUTE = "storePickupSlotId"
@@ -457,6 +462,19 @@ class StorePickupService:
         await tx.cancel_timer(EXPIRE_JOB, str(pickup.id))
         await tx.session.flush()
 
+    async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:
+        """Orders' fulfilment guard: an awaiting pickup is handed over only through verify().
+
+        Found by the authorization matrix: without it a clerk could fulfilOrder + completeOrder
+        a pickup order of their store and so "hand it over" without the customer's code — the
+        very thing confirmPickup (and hiding codes from staff) is there to prevent."""
+        if order.delivery_type != "pickup" or _HANDING_OVER.get() == order.id:
+            return None
+        pickup = await self._pickup_of_order(tx, order.id)
+        if pickup is not None and pickup.state == "awaiting_pickup":
+            return "A pickup order is handed over at its store against the customer's code (confirmPickup)."
+        return None
+
     async def _pickup_of_order(self, tx: Transaction, order_id: int) -> Pickup | None:
         stmt = select(Pickup).where(Pickup.order_id == order_id)
         if self.kernel.db.is_postgresql:
@@ -559,6 +577,14 @@ class StorePickupService:
             raise DomainError(refusal_code, message, field="input.code", state=pickup.state)
         orders = self.kernel.service("orders")
         order = await orders.get(tx, pickup.order_id)
+        handing_over = _HANDING_OVER.set(order.id)
+        try:
+            return await self._hand_over(tx, actor, pickup, order, confirm)
+        finally:
+            _HANDING_OVER.reset(handing_over)
+
+    async def _hand_over(self, tx: Transaction, actor: Actor, pickup: Pickup, order: Any, confirm: bool) -> Pickup:
+        orders = self.kernel.service("orders")
         if order.status == "pending_payment":
             raise DomainError("STORE_PICKUP_NOT_PAID", "This order has not been paid.", field="input.code")
         if order.refunded_minor or order.status == "refunded":
