@@ -60,10 +60,12 @@ class LiveRoomComment:
     text: str
     created_at: datetime
     member_pk: strawberry.Private[int]
+    host_pk: strawberry.Private[int | None] = None
 
-    @strawberry.field(description="The commenter's member id — for the room's host and staff (to mute); null for viewers.")
+    @strawberry.field(description="The commenter's member id — for the room's host and live-room managers (to mute); null for others.")
     def author_member_id(self, info: strawberry.Info) -> strawberry.ID | None:
-        return strawberry.ID(to_global_id("Member", self.member_pk)) if info.context.actor.is_staff else None
+        runs = self.host_pk is not None and _runs(info.context, self.host_pk)
+        return strawberry.ID(to_global_id("Member", self.member_pk)) if runs else None
 
 
 @strawberry.type(description="A live-only price of one SKU, honoured only while the room is live.")
@@ -168,7 +170,7 @@ class LiveRoom(Node):
         session = await info.context.session()
         rows = (await session.scalars(select(models.Comment).where(models.Comment.room_id == self.pk)
                                       .order_by(models.Comment.id.desc()).limit(last))).all()
-        return [comment_node(comment_message(c)) for c in reversed(rows)]
+        return [comment_node(comment_message(c), self.host_pk) for c in reversed(rows)]
 
     @strawberry.field(description="The session's figures: for the host and live-room managers.")
     async def results(self, info: strawberry.Info) -> LiveRoomResults:
@@ -213,9 +215,9 @@ def results_node(r: Results, currency: str) -> LiveRoomResults:
     )
 
 
-def comment_node(data: dict[str, Any]) -> LiveRoomComment:
+def comment_node(data: dict[str, Any], host_pk: int | None = None) -> LiveRoomComment:
     return LiveRoomComment(id=strawberry.ID(str(data["id"])), author=data["author"], text=data["text"],
-                           created_at=datetime.fromisoformat(data["createdAt"]), member_pk=data["memberId"])
+                           created_at=datetime.fromisoformat(data["createdAt"]), member_pk=data["memberId"], host_pk=host_pk)
 
 
 async def load_host_names(ctx: Context, keys: list[int]) -> list[str | None]:
@@ -647,7 +649,7 @@ def event_node(data: dict[str, Any]) -> LiveRoomEvent:
         status=LiveRoomStatus(data["status"]), viewer_count=data["viewerCount"], peak_viewers=data["peakViewers"],
         like_count=data["likeCount"], comment_count=data["commentCount"], comments_enabled=data["commentsEnabled"],
         likes_enabled=data["likesEnabled"], muted_all=data["mutedAll"],
-        comment=comment_node(data["comment"]) if data.get("comment") else None, presented_pk=data.get("presentedProductId"),
+        comment=comment_node(data["comment"], data.get("hostStaffId")) if data.get("comment") else None, presented_pk=data.get("presentedProductId"),
     )
 
 
