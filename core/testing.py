@@ -19,16 +19,29 @@ Fixtures:
     parametrise tests over both backends with ``@pytest.mark.parametrize("database",
     ["sqlite", "postgresql"], indirect=True)`` — the fixture yields the backend name after
     making sure the server is up.
+``redis_url``
+    a ``redis-server`` of the test session's own (free port, temporary folder, no snapshots),
+    as ``redis://127.0.0.1:<port>/<n>`` with a fresh database number per test. Skips loudly,
+    or fails under ``DOUGONG_REQUIRE_SERVERS=1``, like ``postgres_url``.
+
+Helpers for tests against a real server (``dougong serve`` or :func:`serve_app`):
+:class:`GraphQLWebSocket` speaks the graphql-transport-ws protocol
+(``async with GraphQLWebSocket.connect(url, token) as ws: async for data in ws.subscribe(...)``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -179,6 +192,209 @@ def database(request: pytest.FixtureRequest) -> str:
     if backend == "postgresql":
         request.getfixturevalue("postgres_server")
     return backend
+
+
+# -- Redis, started by the tests themselves --------------------------------------------------------
+
+class RedisServer:
+    """A throwaway ``redis-server``: its own port and folder, nothing written to disk."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="dougong-redis-"))
+        self.process: subprocess.Popen | None = None
+        self._databases = itertools.count(1)
+
+    def start(self, timeout: float = 10.0) -> str:
+        binary = shutil.which("redis-server")
+        if not binary:
+            return "redis-server is not on PATH (apt-get install redis-server)"
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            return "the redis Python package is not installed"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.root), "--databases", "64", "--protected-mode", "no"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = (self.process.stdout.read() if self.process.stdout else "")[-500:]
+                return f"redis-server exited with {self.process.returncode}: {output.strip()}"
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return ""
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return f"redis-server did not answer PING on port {self.port} within {timeout:.0f}s"
+
+    def url(self, database: int | None = None) -> str:
+        # Pub/sub channels are global to a server, not per database; tests that publish use
+        # distinct brand slugs (the channel prefix) rather than rely on the number.
+        return f"redis://127.0.0.1:{self.port}/{next(self._databases) % 64 if database is None else database}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and self.process.stdout:
+            self.process.stdout.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    problem = server.start()
+    if problem:
+        server.stop()
+        _skip_or_fail(f"Redis could not start: {problem}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url()
+
+
+# -- a real server and a websocket client, for subscriptions end to end ----------------------------
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Run an ASGI app with uvicorn on a free port inside this event loop; yields its
+    ``http://host:port`` base URL (websocket URLs: replace ``http`` with ``ws``)."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(400):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.025)
+        if not server.started:
+            if task.done():
+                task.result()  # surface the server's own error
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
+
+
+class GraphQLSubscriptionError(Exception):
+    """The server answered a subscription with an ``error`` message (or the stream had errors)."""
+
+    def __init__(self, errors: Any) -> None:
+        super().__init__(json.dumps(errors, ensure_ascii=False))
+        self.errors = errors
+
+
+class GraphQLWebSocket:
+    """A graphql-transport-ws client (the protocol strawberry and Apollo/urql speak).
+
+    ::
+
+        async with GraphQLWebSocket.connect("ws://127.0.0.1:8000/graphql", token) as ws:
+            async for data in ws.subscribe(SUBSCRIPTION, {"lotId": lot}):
+                ...                     # each ``next`` message's ``data``; ends on ``complete``
+
+    Several subscriptions may run at once on one connection (one reader task dispatches by
+    id). The token goes in ``?token=`` because browsers cannot set headers on websockets.
+    A ``next`` message carrying ``errors`` raises :class:`GraphQLSubscriptionError`.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._ids = itertools.count(1)
+        self._queues: dict[str, asyncio.Queue] = {}
+        self._reader: asyncio.Task | None = None
+        self.closed_reason: str | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, url: str, token: str | None = None, *, timeout: float = 10.0) -> AsyncIterator[GraphQLWebSocket]:
+        import websockets
+        from urllib.parse import urlencode
+
+        if url.startswith("http"):
+            url = "ws" + url[4:]
+        if token:
+            url += ("&" if "?" in url else "?") + urlencode({"token": token})
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"], open_timeout=timeout) as connection:
+            client = cls(connection)
+            await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
+            ack = json.loads(await asyncio.wait_for(connection.recv(), timeout))
+            if ack.get("type") != "connection_ack":
+                raise GraphQLSubscriptionError(ack)
+            client._reader = asyncio.create_task(client._read())
+            try:
+                yield client
+            finally:
+                client._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await client._reader
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self._connection:
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "ping":
+                    await self._connection.send(json.dumps({"type": "pong"}))
+                elif kind in ("next", "error", "complete"):
+                    queue = self._queues.get(message.get("id", ""))
+                    if queue is not None:
+                        queue.put_nowait(message)
+        except Exception as exc:  # the connection closed: wake every waiting subscription
+            self.closed_reason = repr(exc)
+        finally:
+            for queue in self._queues.values():
+                queue.put_nowait({"type": "closed"})
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Start a subscription; iterate its ``data``. Leaving the loop early stops it on the server."""
+        sid = str(next(self._ids))
+        queue: asyncio.Queue = asyncio.Queue()
+        self._queues[sid] = queue
+        await self._connection.send(json.dumps({"id": sid, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}))
+        finished = False
+        try:
+            while True:
+                message = await queue.get()
+                if message["type"] == "next":
+                    payload = message.get("payload") or {}
+                    if payload.get("errors"):
+                        raise GraphQLSubscriptionError(payload["errors"])
+                    yield payload.get("data")
+                elif message["type"] == "error":
+                    finished = True
+                    raise GraphQLSubscriptionError(message.get("payload"))
+                elif message["type"] == "complete":
+                    finished = True
+                    return
+                else:  # closed
+                    finished = True
+                    raise ConnectionError(f"the websocket closed during the subscription: {self.closed_reason}")
+        finally:
+            self._queues.pop(sid, None)
+            if not finished:
+                with contextlib.suppress(Exception):
+                    await self._connection.send(json.dumps({"id": sid, "type": "complete"}))
 
 
 # -- components built from inline files (tox 4 style) ---------------------------------------------
