@@ -76,6 +76,21 @@ def _load_bidding_bench() -> Any:
     return module
 
 
+def _payloads(results: list[dict[str, Any]], field: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The mutation payloads that came back, and a count of every refusal code plus
+    ``UNEXPECTED`` for answers without a payload (top-level errors)."""
+    payloads, codes = [], {}
+    for body in results:
+        payload = (body.get("data") or {}).get(field)
+        if payload is None:
+            codes["UNEXPECTED"] = codes.get("UNEXPECTED", 0) + 1
+            continue
+        payloads.append(payload)
+        for error in payload.get("userErrors") or []:
+            codes[error["code"]] = codes.get(error["code"], 0) + 1
+    return payloads, codes
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -167,14 +182,14 @@ async def flash_purchase(kernel: Kernel, app: Any, buyers: int, units: int) -> d
     calls = [lambda m=m: post(m)(CREATE_ORDER, {"sku": sku_id}) for m in range(1, buyers + 1)]
     results, latencies, seconds = await _crowd(calls)
     await post.http.aclose()
-    won = sum(1 for r in results if r["data"]["createOrder"]["order"])
-    codes = {e["code"] for r in results for e in (r["data"]["createOrder"]["userErrors"] or [])}
+    payloads, codes = _payloads(results, "createOrder")
+    won = sum(1 for p in payloads if p["order"])
     async with kernel.db.read() as session:
         orders = int(await session.scalar(select(func.count()).select_from(Order)))
         available = (await kernel.service("inventory").available(session, [sku]))[sku]
     baseline = await _baseline(kernel, buyers, units)
     return _figures(won, buyers, latencies, seconds, baseline, units=units, orders_in_db=orders, stock_left=available,
-                    oversold=max(orders - units, 0) + max(-available, 0), refusal_codes=sorted(codes))
+                    oversold=max(orders - units, 0) + max(-available, 0), outcomes=codes)
 
 
 async def group_buy_last_seats(kernel: Kernel, app: Any, payers: int, size: int, first_member: int) -> dict[str, Any]:
@@ -203,7 +218,8 @@ async def group_buy_last_seats(kernel: Kernel, app: Any, payers: int, size: int,
     calls = [lambda m=m, p=p: post(m)(SETTLE, {"id": p}) for m, p in payments]
     results, latencies, seconds = await _crowd(calls)
     await post.http.aclose()
-    statuses = [r["data"]["sandboxSettlePayment"]["order"]["status"] for r in results]
+    payloads, codes = _payloads(results, "sandboxSettlePayment")
+    statuses = [p["order"]["status"] for p in payloads if p["order"]]
     async with kernel.db.read() as session:
         seated = int(await session.scalar(select(func.count()).select_from(Membership).where(
             Membership.group_id == group_id, Membership.state == "seated")))
@@ -211,7 +227,7 @@ async def group_buy_last_seats(kernel: Kernel, app: Any, payers: int, size: int,
     baseline = await _baseline(kernel, payers, size - 1)
     return _figures(statuses.count("PAID"), payers, latencies, seconds, baseline, group_size=size, seated=seated,
                     refunded=statuses.count("REFUNDED"), overseated=max(seated - size, 0) + max(group.paid_seats - size, 0),
-                    group_status=group.status)
+                    group_status=group.status, outcomes=codes)
 
 
 async def points_redemptions(kernel: Kernel, app: Any, redeemers: int, stock: int, first_member: int) -> dict[str, Any]:
@@ -227,14 +243,16 @@ async def points_redemptions(kernel: Kernel, app: Any, redeemers: int, stock: in
     calls = [lambda m=m: post(m)(REDEEM, {"item": item_id}) for m in range(first_member, first_member + redeemers)]
     results, latencies, seconds = await _crowd(calls)
     await post.http.aclose()
-    won = sum(1 for r in results if r["data"]["redeemPointsItem"]["redemption"])
+    payloads, codes = _payloads(results, "redeemPointsItem")
+    won = sum(1 for p in payloads if p["redemption"])
     async with kernel.db.read() as session:
         redemptions = int(await session.scalar(select(func.count()).select_from(Redemption).where(Redemption.item_id == item)))
         stock_left = await session.scalar(select(Item.stock_left).where(Item.id == item))
         negative = int(await session.scalar(select(func.count()).select_from(Account).where(Account.balance < 0)))
     baseline = await _baseline(kernel, redeemers, stock)
     return _figures(won, redeemers, latencies, seconds, baseline, stock=stock, redemptions_in_db=redemptions, stock_left=stock_left,
-                    oversold=max(redemptions - stock, 0) + max(-stock_left, 0), negative_balances=negative)
+                    oversold=max(redemptions - stock, 0) + max(-stock_left, 0), negative_balances=negative,
+                    outcomes=codes)
 
 
 async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding_url: str) -> dict[str, Any]:
@@ -281,6 +299,10 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
                 check = f"overseated={r['overseated']} seated={r['seated']}/{r['group_size']}"
             else:
                 check = f"service {r['service_bids_per_s']:.0f} bids/s"
+            outcomes = r.get("outcomes", {})
+            trouble = {k: v for k, v in outcomes.items() if k in ("KERNEL_BUSY", "UNEXPECTED")}
+            if trouble:
+                check += " " + " ".join(f"{k}={v}" for k, v in trouble.items())
             print(f"{database:<11} {name:<22} {r['attempts']:>8} {r['won']:>5} {r['attempts_per_s']:>8.1f} {r['won_per_s']:>8.1f} "
                   f"{p99:>8} {b['attempts_per_s']:>10.1f} {bp99:>8} {r['ratio_vs_baseline']:>7.3f}  {check}")
             database = ""
@@ -291,7 +313,7 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--buyers", type=int, default=2000)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--bidders", type=int, default=100)
-    parser.add_argument("--bids", type=int, default=100, help="accepted bids to reach on the hot lot")
+    parser.add_argument("--bids", type=int, default=20, help="accepted bids to reach on the hot lot (each costs about --bidders requests)")
     parser.add_argument("--payers", type=int, default=200, help="group-buy joiners settling at once")
     parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--redeemers", type=int, default=500)

@@ -53,9 +53,12 @@ class Database:
             self.read_engine = self._sqlite_engine(begin="BEGIN", echo=echo)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
         else:
+            # Connections per process: pool size + overflow. A request waits up to the pool
+            # timeout for one; mutations that wait longer answer KERNEL_BUSY (nothing written).
             self.write_engine = create_async_engine(
                 url, echo=echo, pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
-                max_overflow=20, pool_pre_ping=True,
+                max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
+                pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")), pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
             self._write_lock = None
