@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 from typing import AsyncIterator
@@ -116,6 +117,36 @@ class Database:
             async with self.write_engine.begin() as conn:
                 for md, group in groups.values():
                     await conn.run_sync(md.create_all, tables=group)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Run a block in one process at a time, across every process on this database.
+
+        For boot-time work that checks then creates (migrations, recurring timer rows): with
+        ``serve --workers N`` every worker boots at once. PostgreSQL: a session advisory lock
+        on a connection of its own, outside the pool (the block needs pool connections).
+        SQLite: nothing to do, its write transactions (``BEGIN IMMEDIATE``) already queue
+        across processes.
+        """
+        if not self.is_postgresql:
+            yield
+            return
+        from sqlalchemy import text
+        from sqlalchemy.pool import NullPool
+
+        key = int.from_bytes(hashlib.sha256(f"dougong:{name}".encode()).digest()[:8], "big", signed=True)
+        engine = create_async_engine(self.url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                await conn.commit()
+                try:
+                    yield
+                finally:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    await conn.commit()
+        finally:
+            await engine.dispose()
 
     async def ping(self) -> None:
         from sqlalchemy import text

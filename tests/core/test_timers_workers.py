@@ -119,3 +119,59 @@ async def test_two_worker_processes_run_each_due_timer_exactly_once(postgres_url
         print(f"timers run per worker process: {ran}")
     finally:
         await kernel.stop()
+
+
+# Two workers booting at the same moment on a fresh database (what `serve --workers 2` does):
+# both migrate and both give the recurring points-expiry job its row.
+BOOT = """
+import asyncio, os, sys, time
+from core.kernel import Kernel
+
+kernel = Kernel.from_file(sys.argv[1])  # imports done: wait for the other worker
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.01)
+
+async def main():
+    await kernel.start()
+    await kernel.stop()
+
+asyncio.run(main())
+print("booted")
+"""
+
+POINTS = """\
+dougong: 1
+brand: {slug: booting, name: Booting, currency: CNY, timezone: Asia/Shanghai}
+storage: {database: "%s"}
+components:
+  points_mall: {}
+"""
+
+
+async def test_two_workers_booting_at_once_on_a_fresh_database_both_start(postgres_url, tmp_path):
+    from core.kernel import Kernel
+
+    blueprint = tmp_path / "booting.yaml"
+    blueprint.write_text(POINTS % postgres_url)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PYTHONPATH"] = str(ROOT)
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    go = tmp_path / "go"
+    workers = [subprocess.Popen([sys.executable, "-c", BOOT, str(blueprint), str(r), str(go)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+    for _ in range(600):
+        if all(r.exists() for r in ready) or any(w.poll() is not None for w in workers):
+            break
+        await asyncio.sleep(0.05)
+    go.touch()
+    outputs = [w.communicate(timeout=120) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0 and "booted" in out, err[-3000:]
+    kernel = Kernel.from_file(blueprint)
+    try:
+        async with kernel.db.read() as session:
+            recurring = (await session.execute(text("SELECT job, count(*) FROM kernel_timer WHERE key = 'recurring' GROUP BY job"))).all()
+        assert [count for _job, count in recurring] == [1]
+    finally:
+        await kernel.db.dispose()
