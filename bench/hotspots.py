@@ -347,6 +347,7 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     print("GraphQL over HTTP (in-process ASGI), every request of a crowd fired at once; baseline = the same number of")
     print("concurrent one-UPDATE transactions on one counter row (auction: bidding_sale_bids' sequential UPDATEs).")
     print_table(results)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
@@ -359,9 +360,10 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Entry point for a runner: ``bench.hotspots.main([...])`` runs and returns the results."""
-    return asyncio.run(run(argv if argv is not None else sys.argv[1:]))
+    """Entry point for a runner: defaults unless ``argv`` is given (never this process's own argv),
+    e.g. ``main(["--quick"])``; returns the results it also writes to bench/results/hotspots.json."""
+    return asyncio.run(run(argv or []))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -143,8 +143,11 @@ def served_rss(paths: list[Path], log: Path) -> dict[str, Any]:
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--brands", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="5 brands instead of 20")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "memory.json"))
     args = parser.parse_args(argv)
+    if args.quick:
+        args.brands = 5
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         paths = write_blueprints(tmp, args.brands)
@@ -194,9 +197,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Entry point for a runner."""
-    return run(argv if argv is not None else sys.argv[1:])
+    """Entry point for a runner: defaults unless ``argv`` is given (never this process's own argv)."""
+    return run(argv or [])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -256,8 +256,11 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--subscribers", type=int, default=20)
     parser.add_argument("--bids", type=int, default=20)
     parser.add_argument("--timers", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s of load, 5 subscribers, 5 bids, 100 timers")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "scale_out.json"))
     args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.subscribers, args.bids, args.timers = 2, 5, 5, 100
 
     postgres, redis = PostgresServer(), RedisServer()
     problems = [p for p in (postgres.start(), redis.start()) if p]
@@ -319,7 +322,8 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
         tim = f"{t['executions']}/{t['scheduled']}" if t else "-"
         tps = f"{t['timers_per_s']:.0f}" if t else "-"
         print(f"{name:<22} {cat} {subs:>16} {tim:>17} {tps:>8}  {t['per_process'] if t else ''}")
-    print(f"\ncatalog throughput, 2 workers / 1 worker: {two['catalog']['requests_per_s'] / one['catalog']['requests_per_s']:.2f}")
+    print(f"\ncatalog throughput, 2 workers / 1 worker: {two['catalog']['requests_per_s'] / one['catalog']['requests_per_s']:.2f} "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: a second worker only helps with a core to spare)")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
@@ -329,9 +333,9 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Entry point for a runner."""
-    return asyncio.run(run(argv if argv is not None else sys.argv[1:]))
+    """Entry point for a runner: defaults unless ``argv`` is given (never this process's own argv)."""
+    return asyncio.run(run(argv or []))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
