@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 from typing import AsyncIterator
@@ -86,9 +87,12 @@ class Database:
             self.read_engine = self._sqlite_engine(begin="BEGIN", echo=echo)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
         else:
+            # Connections per process: pool size + overflow. A request waits up to the pool
+            # timeout for one; mutations that wait longer answer KERNEL_BUSY (nothing written).
             self.write_engine = create_async_engine(
                 url, echo=echo, pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
-                max_overflow=20, pool_pre_ping=True,
+                max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
+                pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")), pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
             self._write_lock = None
@@ -146,6 +150,36 @@ class Database:
             async with self.write_engine.begin() as conn:
                 for md, group in groups.values():
                     await conn.run_sync(md.create_all, tables=group)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Run a block in one process at a time, across every process on this database.
+
+        For boot-time work that checks then creates (migrations, recurring timer rows): with
+        ``serve --workers N`` every worker boots at once. PostgreSQL: a session advisory lock
+        on a connection of its own, outside the pool (the block needs pool connections).
+        SQLite: nothing to do, its write transactions (``BEGIN IMMEDIATE``) already queue
+        across processes.
+        """
+        if not self.is_postgresql:
+            yield
+            return
+        from sqlalchemy import text
+        from sqlalchemy.pool import NullPool
+
+        key = int.from_bytes(hashlib.sha256(f"dougong:{name}".encode()).digest()[:8], "big", signed=True)
+        engine = create_async_engine(self.url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                await conn.commit()
+                try:
+                    yield
+                finally:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    await conn.commit()
+        finally:
+            await engine.dispose()
 
     async def ping(self) -> None:
         from sqlalchemy import text

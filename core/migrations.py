@@ -86,10 +86,13 @@ async def upgrade(kernel: Kernel, *, skip: frozenset[str] = frozenset()) -> None
     """Bring the database to the heads of the kernel's and the loaded components' branches.
     ``skip``: components whose tables must not be created directly (a revision is being written)."""
     script = _script(kernel)
-    async with kernel.db.write_slot():
-        async with kernel.db.write_engine.begin() as conn:
-            await conn.run_sync(_upgrade_sync, script, kernel.db.is_sqlite, list(migration_folders(kernel)))
-    await kernel.db.create_tables(unmanaged_tables(kernel, skip))
+    # Every worker of `serve --workers N` upgrades at boot: one at a time, the others then
+    # find the database at heads (without this, two CREATE TABLE the version table at once).
+    async with kernel.db.exclusive("migrations"):
+        async with kernel.db.write_slot():
+            async with kernel.db.write_engine.begin() as conn:
+                await conn.run_sync(_upgrade_sync, script, kernel.db.is_sqlite, list(migration_folders(kernel)))
+        await kernel.db.create_tables(unmanaged_tables(kernel, skip))
 
 
 async def current_heads(kernel: Kernel) -> set[str]:

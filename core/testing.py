@@ -493,6 +493,29 @@ def make_component(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return make
 
 
+def write_component_distribution(root: Path, name: str, *, hooks: str, version: str = "1.0.0",
+                                 depends: dict[str, str] | None = None) -> Path:
+    """Write component ``name`` under ``root`` as an installed distribution would look: a
+    package plus a ``*.dist-info`` declaring the ``dougong.components`` entry point. Put
+    ``root`` on ``PYTHONPATH`` and other processes (``dougong serve``, workers) discover it
+    exactly like a pip-installed component. Returns ``root``."""
+    package = f"dougong_test_{name}"
+    folder = root / package
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "__init__.py").write_text(textwrap.dedent(f"""\
+        from registry.manifest import Manifest
+        manifest = Manifest(name={name!r}, version={version!r}, summary="a component written by a test",
+                            hooks="{package}.hooks", kernel=">=0.1", depends={dict(depends or {})!r},
+                            settings_schema={{"type": "object", "additionalProperties": False, "properties": {{}}}})
+    """))
+    (folder / "hooks.py").write_text(textwrap.dedent(hooks))
+    info = root / f"{package}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[dougong.components]\n{name} = {package}\n")
+    return root
+
+
 # -- kernels ---------------------------------------------------------------------------------------
 
 @pytest.fixture

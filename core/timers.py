@@ -41,15 +41,21 @@ class TimerService:
 
     async def ensure_recurring(self) -> None:
         """Give every recurring job a pending row (idempotent, safe from several workers)."""
-        for job in self.kernel.contributions.jobs.values():
-            if job.every_seconds is None:
-                continue
-            async with self.kernel.transaction() as tx:
-                existing = await tx.session.scalar(
-                    select(TimerRow).where(TimerRow.job == job.name, TimerRow.key == RECURRING_KEY)
-                )
-                if existing is None:
-                    await tx.schedule(job.name, RECURRING_KEY, tx.now() + timedelta(seconds=job.every_seconds))
+        recurring = [job for job in self.kernel.contributions.jobs.values() if job.every_seconds is not None]
+        if not recurring:
+            return
+        # Workers booting together would both find no row and both insert (a unique violation).
+        async with self.kernel.db.exclusive("recurring-timers"):
+            for job in recurring:
+                await self._ensure(job)
+
+    async def _ensure(self, job: Any) -> None:
+        async with self.kernel.transaction() as tx:
+            existing = await tx.session.scalar(
+                select(TimerRow).where(TimerRow.job == job.name, TimerRow.key == RECURRING_KEY)
+            )
+            if existing is None:
+                await tx.schedule(job.name, RECURRING_KEY, tx.now() + timedelta(seconds=job.every_seconds))
 
     async def run_due(self, limit: int = 100) -> int:
         """Run every timer due by the kernel clock; returns how many ran successfully."""

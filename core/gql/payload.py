@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import strawberry
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.scalars import JSON
 
 from core.errors import DomainError
@@ -68,6 +69,12 @@ async def run_mutation(
     except DomainError as error:
         kernel.check_error_code(error.code)
         return None, [user_error(error)]
+    except PoolTimeout:
+        # A flash crowd larger than the connection pool: the transaction never got a
+        # connection, so nothing was written. Say so, typed and retryable, not as a crash.
+        log.warning("no database connection free within the pool timeout; answered KERNEL_BUSY")
+        return None, [UserError(code="KERNEL_BUSY", message="The shop is very busy right now; nothing changed, please try again.",
+                                details={"retryAfterSeconds": 1})]
     finally:
         # A read session opened before the write holds an old snapshot; start afresh.
         await ctx.reset_session()
