@@ -284,13 +284,14 @@ def redis_url(redis_server: RedisServer) -> str:
 # -- a real server and a websocket client, for subscriptions end to end ----------------------------
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
+async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True) -> AsyncIterator[str]:
     """Run an ASGI app with uvicorn on a free port inside this event loop; yields its
-    ``http://host:port`` base URL (websocket URLs: replace ``http`` with ``ws``)."""
+    ``http://host:port`` base URL (websocket URLs: replace ``http`` with ``ws``).
+    ``lifespan=False`` for an app whose kernels are already started (``kernel_factory``)."""
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off"))
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(400):
@@ -306,6 +307,16 @@ async def serve_app(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 15)
+
+
+@contextlib.asynccontextmanager
+async def serve_kernel(kernel: Any) -> AsyncIterator[str]:
+    """A kernel built by ``kernel_factory`` (already started) served on a free port; yields
+    its ``ws://…/graphql`` URL for :class:`GraphQLWebSocket`."""
+    from core.app import create_app
+
+    async with serve_app(create_app([kernel], run_worker=False), lifespan=False) as base:
+        yield "ws" + base[len("http"):] + "/graphql"
 
 
 class GraphQLSubscriptionError(Exception):

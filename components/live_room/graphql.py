@@ -431,6 +431,22 @@ def _host_control(name: str, description: str):  # noqa: ANN202
     return strawberry.mutation(resolver=resolver, description=description)
 
 
+def _viewer_control(name: str, description: str):  # noqa: ANN202
+    """A viewer action that takes only the room id (leave, heartbeat) and answers the count."""
+
+    async def resolver(self, info: strawberry.Info, input: LiveRoomIdInput) -> LiveRoomViewerPayload:  # noqa: A002, ANN001
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member = ctx.require_member()
+            room_id = _room_id(input.room_id)
+            return {"roomId": room_id, "viewerCount": await getattr(_service(ctx), name)(tx, room_id, member)}
+
+        return await _viewer_payload(ctx, *await run_mutation(ctx, work))
+
+    return strawberry.mutation(resolver=resolver, description=description)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Host or live-room manager: schedule a room with its shelf.")
@@ -537,27 +553,8 @@ class Mutation:
 
         return await _viewer_payload(ctx, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Member: leave a room.")
-    async def leave_live_room(self, info: strawberry.Info, input: LiveRoomIdInput) -> LiveRoomViewerPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member = ctx.require_member()
-            room_id = _room_id(input.room_id)
-            return {"roomId": room_id, "viewerCount": await _service(ctx).leave(tx, room_id, member)}
-
-        return await _viewer_payload(ctx, *await run_mutation(ctx, work))
-
-    @strawberry.mutation(description="Member: still watching (send every ~20 s; silence past the timeout stops counting).")
-    async def heartbeat_live_room(self, info: strawberry.Info, input: LiveRoomIdInput) -> LiveRoomViewerPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member = ctx.require_member()
-            room_id = _room_id(input.room_id)
-            return {"roomId": room_id, "viewerCount": await _service(ctx).heartbeat(tx, room_id, member)}
-
-        return await _viewer_payload(ctx, *await run_mutation(ctx, work))
+    leave_live_room = _viewer_control("leave", "Member: leave a room.")
+    heartbeat_live_room = _viewer_control("heartbeat", "Member: still watching (send every ~20 s; silence past the timeout stops counting).")
 
     @strawberry.mutation(description="Member: say something in the room (rate- and length-limited).")
     async def send_live_room_comment(self, info: strawberry.Info, input: SendLiveRoomCommentInput) -> SendLiveRoomCommentPayload:  # noqa: A002

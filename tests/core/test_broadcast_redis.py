@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from core.broadcast import RedisBroadcaster
-from core.testing import GraphQLWebSocket, _free_port
+from core.testing import GraphQLWebSocket, _free_port, serve_process
 
 
 
@@ -130,38 +124,6 @@ BID = """mutation($lot: ID!, $amount: Long!) { placeBid(input: {lotId: $lot, amo
   userErrors { code } } }"""
 
 
-def _serve(blueprint: Path, port: int, redis_url: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "REDIS_URL": redis_url}
-    env.pop("DATABASE_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), "--no-seed-demo"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-
-async def _wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"dougong serve exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(base + "/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"dougong serve did not become healthy:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 async def test_a_bid_on_one_server_process_reaches_a_subscriber_on_another(redis_url, tmp_path):
     from core.auth import Actor
     from core.gql.relay import to_global_id
@@ -190,14 +152,10 @@ async def test_a_bid_on_one_server_process_reaches_a_subscriber_on_another(redis
     await seeder.stop()
     lot_id = to_global_id("AuctionLot", lot)
 
-    ports = [_free_port(), _free_port()]
-    logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    processes = []
-    try:
-        for port, log in zip(ports, logs):  # one after the other: both would migrate the same file
-            processes.append(_serve(blueprint, port, redis_url, log))
-            await _wait_healthy(f"http://127.0.0.1:{port}", processes[-1], log)
-        a, b = (f"http://127.0.0.1:{p}" for p in ports)
+    env = {"REDIS_URL": redis_url}  # the blueprint names its database
+    # One after the other: both would migrate the same file.
+    async with serve_process(blueprint, env=env, log=tmp_path / "a.log") as a, \
+            serve_process(blueprint, env=env, log=tmp_path / "b.log") as b:
         async with GraphQLWebSocket.connect(a + "/graphql", token) as ws:
             updates = ws.subscribe(LOT_UPDATES, {"lot": lot_id})
             first = await _next(updates, timeout=10)
@@ -208,6 +166,3 @@ async def test_a_bid_on_one_server_process_reaches_a_subscriber_on_another(redis
             seen = (await _next(updates, timeout=10))["auctionLotUpdates"]
             assert seen["bidCount"] == 1 and seen["currentPrice"]["amountMinor"] == 150
             await updates.aclose()
-    finally:
-        for process in processes:
-            _stop(process)

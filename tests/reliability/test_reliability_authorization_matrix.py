@@ -37,14 +37,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import pytest
 
 from core.auth import ANONYMOUS, Actor
 from core.gql.context import Context
 from core.gql.relay import to_global_id
-from core.testing import GraphQLWebSocket, member, staff
+from core.testing import GraphQLWebSocket, member, serve_kernel, staff
 
 DEMO = (Path(__file__).resolve().parents[2] / "blueprints" / "demo.yaml").read_text(encoding="utf-8")
 
@@ -830,32 +830,6 @@ async def test_a_clerk_verifies_and_sees_pickups_only_at_their_own_stores(kernel
 
 # -- over a real websocket -------------------------------------------------------------------------
 
-@contextlib.asynccontextmanager
-async def _served(kernel: Any) -> AsyncIterator[str]:
-    """The kernel's app on a free port, without its lifespan (the factory started the kernel)."""
-    import socket
-
-    import uvicorn
-
-    from core.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app([kernel], run_worker=False), host="127.0.0.1", port=port,
-                                           lifespan="off", log_level="warning", ws="websockets"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
 ROOM_EVENTS = """subscription($id: ID!) { liveRoomEvents(roomId: $id) { kind comment { author authorMemberId text } } }"""
 
 
@@ -873,7 +847,7 @@ async def test_over_websockets_a_room_s_stream_names_commenters_to_its_host_only
                 return data["liveRoomEvents"]["comment"]
         raise AssertionError("the stream ended without the comment")
 
-    async with _served(kernel) as url:
+    async with serve_kernel(kernel) as url:
         tokens = {name: (kernel.issue_token(actor) if actor.kind != "anonymous" else None) for name, actor in ACTORS.items()}
         async with contextlib.AsyncExitStack() as stack:
             sockets = {name: await stack.enter_async_context(GraphQLWebSocket.connect(url, token)) for name, token in tokens.items()}
@@ -891,7 +865,7 @@ async def test_over_websockets_a_room_s_stream_names_commenters_to_its_host_only
         assert comment["authorMemberId"] == expected, name
 
     # A token that does not check out is refused at the door, never downgraded to anonymous.
-    async with _served(kernel) as url:
+    async with serve_kernel(kernel) as url:
         with pytest.raises(Exception) as refused:
             async with GraphQLWebSocket.connect(url, tokens["A"][:-2] + "xx", timeout=5) as socket:
                 async for _ in socket.subscribe(ROOM_EVENTS, {"id": room}):

@@ -1,19 +1,9 @@
-"""Helpers for live_room tests: a real server on a port, a graphql-transport-ws client, and the
-documents a mini-program's live page sends."""
+"""Helpers for live_room tests: the blueprint and the documents a mini-program's live page sends."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import socket
 from datetime import timedelta
-from typing import Any, AsyncIterator
-
-import uvicorn
-import websockets
-
-from core.app import create_app
+from typing import Any
 
 BLUEPRINT_SWEEPING = """\
 dougong: 1
@@ -87,68 +77,3 @@ async def pay(client: Any, order_id: str) -> str:
     settled = await client.mutate(SETTLE, payment=payment["payment"]["id"])
     assert settled["userErrors"] == [], settled
     return settled["order"]["status"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def served(kernel: Any) -> AsyncIterator[str]:
-    """The kernel's app on a real port in this event loop; yields ``ws://…/graphql``. The kernel
-    is already started by the factory, so the server runs without the app's lifespan."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app([kernel], run_worker=False), host="127.0.0.1", port=port,
-                                           lifespan="off", log_level="warning", ws="websockets"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
-class Subscription:
-    """One graphql-transport-ws subscription, as a mini-program's websocket would hold it."""
-
-    def __init__(self, socket_: Any) -> None:
-        self.socket = socket_
-
-    @classmethod
-    async def open(cls, url: str, query: str, variables: dict[str, Any], token: str | None = None) -> "Subscription":
-        target = f"{url}?token={token}" if token else url
-        ws = await websockets.connect(target, subprotocols=["graphql-transport-ws"], max_queue=None)
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-        assert ack["type"] == "connection_ack", ack
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
-        return cls(ws)
-
-    async def next(self, timeout: float = 10) -> dict[str, Any]:
-        """The next event's data (skipping pings); raises if the server reports an error."""
-        while True:
-            message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
-            if message["type"] == "ping":
-                await self.socket.send(json.dumps({"type": "pong"}))
-                continue
-            if message["type"] == "next":
-                assert not message["payload"].get("errors"), message
-                return message["payload"]["data"]
-            if message["type"] == "complete":
-                raise StopAsyncIteration
-            raise AssertionError(f"unexpected message {message}")
-
-    async def until(self, predicate: Any, timeout: float = 10) -> dict[str, Any]:
-        while True:
-            data = await self.next(timeout)
-            if predicate(data):
-                return data
-
-    async def close(self) -> None:
-        await self.socket.close()

@@ -4,7 +4,6 @@ viewers are swept out of the viewer count and a heartbeat brings them back."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from sqlalchemy import select
 
