@@ -16,8 +16,8 @@ import os
 
 from reliability_graphql_fuzzer import GraphQLFuzzer, problems_in
 
-DOCUMENTS = int(os.environ.get("DOUGONG_FUZZ_DOCUMENTS", "1500"))
-SECONDS = float(os.environ.get("DOUGONG_FUZZ_SECONDS", "50"))
+DOCUMENTS = int(os.environ.get("DOUGONG_FUZZ_DOCUMENTS", "3000"))
+SECONDS = float(os.environ.get("DOUGONG_FUZZ_SECONDS", "45"))
 SEED = os.environ.get("DOUGONG_FUZZ_SEED", "0")
 
 
