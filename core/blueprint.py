@@ -58,6 +58,7 @@ from jsonschema.exceptions import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 import core
 from core.units import DURATION_PATTERN, DURATION_SCHEMA, MONEY_PATTERN, MONEY_SCHEMA, parse_duration
@@ -74,6 +75,10 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _KNOWN_PATTERNS = {DURATION_PATTERN: DURATION_SCHEMA["description"], MONEY_PATTERN: MONEY_SCHEMA["description"]}
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
                "number": "a number", "boolean": "true or false", "null": "nothing", "other": "a date or time"}
+
+
+# Every character str.splitlines breaks on, written as an escape instead.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,9 @@ class Problem:
         text += self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        # One problem, one line (editors and grep jump to file:line): a key or value may carry
+        # a line break of its own, CR, NEL or U+2028 among them.
+        return text.translate(_LINE_BREAKS)
 
 
 class BlueprintError(Exception):
@@ -229,9 +236,16 @@ def _load(
     env = os.environ if env is None else env
     if text is None:
         try:
-            text = Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = Path(file).read_bytes()
+        except OSError as exc:
             return None, [Problem(file, None, None, f"cannot read the blueprint: {exc}")]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Point at the bad byte: a consultant's editor shows lines, not offsets.
+            line, column = _line_column(raw[:exc.start].decode("utf-8", errors="replace"))
+            return None, [Problem(file, line, column, f"the blueprint is not valid UTF-8: {exc.reason} (byte {raw[exc.start]:#04x})",
+                                  hint="save the file as UTF-8")]
     try:
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -239,9 +253,15 @@ def _load(
         message = f"YAML syntax error: {exc.problem or exc.context}"
         duplicate = "duplicate key" in message
         hint = "each key may appear only once in a mapping" if duplicate else "check indentation, colons and quotes around this spot"
-        return None, [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, message, hint=hint)]
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [Problem(file, line, column, message, hint=hint)]
+    except ReaderError as exc:  # a control character YAML does not allow; ruamel gives an offset
+        line, column = _line_column(text[:exc.position])
+        return None, [Problem(file, line, column, f"YAML could not be read: character U+{exc.character:04X} is not allowed"
+                              if isinstance(exc.character, int) else f"YAML could not be read: {exc.reason}",
+                              hint="remove the control character (an invisible one, often pasted)")]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input
-        return None, [Problem(file, None, None, f"YAML could not be read: {exc}")]
+        return None, [Problem(file, 1, 1, f"YAML could not be read: {exc}")]
     located = _Located(file, root)
     if not isinstance(root, CommentedMap):
         return None, [Problem(file, 1, 1, "a blueprint is a mapping with dougong, brand and components",
@@ -324,6 +344,12 @@ def _load(
     if problems:
         return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
     return _blueprint(file, data, entries, resolution, env), []
+
+
+def _line_column(before: str) -> tuple[int, int]:
+    """1-based line and column just after ``before``, the text preceding a position."""
+    line = before.count("\n") + 1
+    return line, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], located: _Located, problems: list[Problem],

@@ -50,8 +50,10 @@ class GroupBuyService:
             raise DomainError("GROUP_BUY_INVALID_OFFER", "A group has 2 to 100 members.", field="input.groupSize")
         if ends_at <= starts_at:
             raise DomainError("GROUP_BUY_INVALID_OFFER", "The offer must end after it starts.", field="input.endsAt")
-        if total_limit < 1 or per_member_limit < 1:
+        if total_limit < 1:
             raise DomainError("GROUP_BUY_INVALID_OFFER", "Limits are at least 1.", field="input.totalLimit")
+        if per_member_limit < 1:
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "Limits are at least 1.", field="input.perMemberLimit")
         if virtual_fill_ratio is not None and not 0 < virtual_fill_ratio <= 1:
             raise DomainError("GROUP_BUY_INVALID_OFFER", "The virtual fill ratio is between 0 and 1.", field="input.virtualFillRatio")
         sku = (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id)

@@ -16,6 +16,7 @@ from components.orders import models
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
+from core.gql.relay import parse_key
 
 VIEW, REFUND, FULFIL, MANAGE = "orders.view", "orders.refund", "orders.fulfil", "orders.manage"
 
@@ -400,9 +401,10 @@ class Mutation:
         service = _orders(ctx)
 
         async def work(tx):  # noqa: ANN001, ANN202
-            if not input.payment_id.isdigit() or len(input.payment_id) > 18:  # beyond BIGINT is no id of ours
+            payment_id = parse_key(str(input.payment_id))
+            if payment_id is None:
                 raise DomainError("KERNEL_INVALID_ID", "Not a payment id.", field="input.paymentId")
-            payment = await tx.session.get(models.Payment, int(input.payment_id))
+            payment = await tx.session.get(models.Payment, payment_id)
             if payment is None or payment.provider != "sandbox":
                 raise DomainError("KERNEL_NOT_FOUND", "No such sandbox payment.", field="input.paymentId")
             service.provider("sandbox")  # refuses in production
@@ -446,9 +448,10 @@ class Mutation:
             if input.lines is not None:
                 lines = []
                 for i, line in enumerate(input.lines):
-                    if not str(line.line_id).isdigit() or len(str(line.line_id)) > 18:
+                    line_id = parse_key(str(line.line_id))
+                    if line_id is None:
                         raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
-                    lines.append((int(line.line_id), line.quantity))
+                    lines.append((line_id, line.quantity))
             await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason)
             return {"orderId": order_id}
 

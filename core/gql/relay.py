@@ -34,15 +34,27 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, pk
 
 
+def parse_key(text: str) -> int | None:
+    """The integer a primary key or cursor text spells, or None.
+
+    ASCII digits only, at most 18 of them (a BIGINT holds every such number):
+    ``str.isdigit`` also accepts "¹" and "١٢", which ``int`` then refuses or reads.
+    """
+    if not isinstance(text, str) or not 0 < len(text) <= 18 or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def decode_id(global_id: str, expected_type: str, field: str | None = None) -> int:
     """The integer primary key behind a global id of ``expected_type``, or a typed error."""
     try:
         type_name, pk = from_global_id(str(global_id))
     except DomainError:
         raise DomainError("KERNEL_INVALID_ID", f"expected the id of a {expected_type}", field=field) from None
-    if type_name != expected_type or not pk.isdigit() or len(pk) > 18:
+    key = parse_key(pk)
+    if type_name != expected_type or key is None:
         raise DomainError("KERNEL_INVALID_ID", f"expected the id of a {expected_type}", field=field)
-    return int(pk)
+    return key
 
 
 @strawberry.interface(description="An object with a global id, fetchable through node(id).")
@@ -87,9 +99,10 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
     except (binascii.Error, UnicodeDecodeError):
         text = ""
-    if not text.startswith("c:") or not text[2:].lstrip("-").isdigit():
+    value = parse_key(text[2:].removeprefix("-")) if text.startswith("c:") else None
+    if value is None:
         raise DomainError("KERNEL_INVALID_INPUT", "the cursor is not valid", field="after")
-    return int(text[2:])
+    return -value if text[2:].startswith("-") else value
 
 
 def page_size(first: int | None) -> int:

@@ -27,7 +27,7 @@ from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
 from core.errors import BootError, DomainError
-from core.gql.relay import Node, from_global_id
+from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.payload import UserError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,10 +99,11 @@ async def resolve_node(info: strawberry.Info, global_id: str) -> Any:
     except DomainError:
         return None
     claimed = kernel.contributions.nodes.get(type_name)
-    if claimed is None or not pk.isdigit() or len(pk) > 18:
+    key = parse_key(pk)
+    if claimed is None or key is None:
         return None
     _cls, loader = claimed.value
-    found = await loader(info.context, [int(pk)])
+    found = await loader(info.context, [key])
     return found[0] if found else None
 
 

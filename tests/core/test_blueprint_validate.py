@@ -182,3 +182,23 @@ def test_cli_validate_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert f"{bad}:4:3: components.order: unknown component 'order' (did you mean 'orders'?)" in failed.output
     missing = runner.invoke(core.cli.app, ["validate", str(tmp_path / "absent.yaml")])
     assert missing.exit_code == 1 and "cannot read the blueprint" in missing.output
+
+
+def test_invalid_utf8_is_reported_at_its_line_and_column(tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_bytes((HEAD + "components:\n  catalog: {}\n").encode() + b"  orders: {x: caf\xe9}\n")
+    found = [str(p) for p in check_blueprint(path, installed=INSTALLED, env={})]
+    assert found == [f"{path}:5:18: the blueprint is not valid UTF-8: invalid continuation byte (byte 0xe9) (save the file as UTF-8)"]
+
+
+def test_control_character_is_reported_at_its_line_and_column():
+    found = problems(HEAD + "components:\n  catalog: {}\n  orders: {x: \x00}\n")
+    assert found == ["b.yaml:5:15: YAML could not be read: character U+0000 is not allowed "
+                     "(remove the control character (an invisible one, often pasted))"]
+
+
+@pytest.mark.parametrize("brk", ["\\N", "\\L", "\\x1c", "\\r"])  # YAML escapes: NEL, U+2028, FS, CR
+def test_a_problem_stays_on_one_line_whatever_the_key_holds(brk):
+    found = problems(HEAD + f"components:\n  catalog:\n    \"a{brk}b\": 1\n")
+    assert len(found) == 1 and len(found[0].splitlines()) == 1
+    assert found[0].startswith("b.yaml:5:5: components.catalog.a\\")

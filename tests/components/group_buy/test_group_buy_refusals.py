@@ -37,6 +37,9 @@ async def test_bad_input_gets_typed_errors_and_changes_nothing(kernel_factory, g
     await refused(admin, OFFER, "GROUP_BUY_INVALID_OFFER", "input.leaderDiscount", input=offer_input(
         skuId=_second(s), leaderPrice={"amountMinor": 4000, "currency": "CNY"}, leaderDiscount={"amountMinor": 100, "currency": "CNY"}))
     await refused(a, OFFER, "KERNEL_FORBIDDEN", input=offer_input(skuId=_second(s)))
+    # Each limit is named on its own field (the per-member one used to point at totalLimit).
+    await refused(admin, OFFER, "GROUP_BUY_INVALID_OFFER", "input.totalLimit", input=offer_input(skuId=_second(s), totalLimit=0))
+    await refused(admin, OFFER, "GROUP_BUY_INVALID_OFFER", "input.perMemberLimit", input=offer_input(skuId=_second(s), perMemberLimit=0))
 
     # An offer outside its window: not yet started.
     later = await admin.mutate(OFFER, input=offer_input(skuId=_second(s), startsAt=(now + timedelta(days=1)).isoformat(),
