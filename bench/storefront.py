@@ -182,7 +182,7 @@ def wrk_load(target: str, body: bytes, seconds: float, connections: int) -> dict
         script.write_text(WRK_SCRIPT)
         body_file.write_bytes(body)
         done = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), target],
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency", "-s", str(script), target],
             capture_output=True, text=True, env={**os.environ, "BENCH_BODY_FILE": str(body_file)}, timeout=seconds + 60,
         )
     out = done.stdout
