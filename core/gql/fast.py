@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -293,35 +294,52 @@ class LevelExecutor:
 
 async def drive(awaitables: list[Any]) -> list[Any]:
     """Run coroutines side by side without a task each (a task per field and object was
-    most of graphql-core's cost): step every coroutine until it waits on a future, wait until
-    any of those futures is done, resume the coroutines whose future is done, until all have
-    returned. This is what asyncio.Task does for one coroutine; DataLoaders see the same
-    interleaving (every load of a level is made before the batch is dispatched), and one
-    coroutine waiting on another (a lock) makes progress because all are resumed as soon as
-    their own future is done."""
+    most of graphql-core's cost): step every coroutine until it waits on a future, and step
+    it again once that future is done, until all have returned. This is what asyncio.Task
+    does for one coroutine; DataLoaders see the same interleaving (every load of a level is
+    made before the batch is dispatched), and a coroutine waiting on another (a lock) makes
+    progress because each is resumed as soon as its own future is done."""
+    loop = asyncio.get_running_loop()
     results: list[Any] = [None] * len(awaitables)
-    running: list[tuple[int, Any, Any]] = []  # (index, coroutine, the future it waits on)
+    ready: list[tuple[int, Any]] = []
+    pending = 0
+    wake: list[Any] = [None]
+
+    def resume_later(index: int, coroutine: Any, _future: Any = None) -> None:
+        ready.append((index, coroutine))
+        if wake[0] is not None and not wake[0].done():
+            wake[0].set_result(None)
+
+    def step(index: int, coroutine: Any) -> None:
+        nonlocal pending
+        try:
+            waited = coroutine.send(None)
+        except StopIteration as stop:
+            results[index] = stop.value
+            pending -= 1
+            return
+        if waited is None:  # a bare yield: resume after the loop has run once
+            loop.call_soon(resume_later, index, coroutine)
+            return
+        if not getattr(waited, "_asyncio_future_blocking", False):
+            raise GiveUp("a resolver yielded something that is not a future")
+        waited._asyncio_future_blocking = False
+        waited.add_done_callback(partial(resume_later, index, coroutine))
+
     try:
         for index, awaitable in enumerate(awaitables):
-            if not hasattr(awaitable, "send"):  # not a coroutine: let asyncio run it
-                future = asyncio.ensure_future(awaitable)
-                running.append((index, None, future))
-                continue
-            _step(results, running, index, awaitable)
-        while running:
-            if not any(waited is None or waited.done() for _, _, waited in running):
-                await asyncio.wait({waited for _, _, waited in running}, return_when=asyncio.FIRST_COMPLETED)
-            elif any(waited is None for _, _, waited in running):
-                await asyncio.sleep(0)  # a bare yield asks the loop to run once
-            waiting, running = running, []
-            for entry in waiting:
-                index, coroutine, waited = entry
-                if waited is not None and not waited.done():
-                    running.append(entry)
-                elif coroutine is None:
-                    results[index] = waited.result()
-                else:
-                    _step(results, running, index, coroutine)
+            pending += 1
+            if not hasattr(awaitable, "send"):  # not a coroutine: await it the usual way
+                awaitable = awaitables[index] = _await(awaitable)
+            step(index, awaitable)
+        while pending:
+            if not ready:
+                wake[0] = loop.create_future()
+                await wake[0]
+            batch = ready[:]
+            ready.clear()
+            for index, coroutine in batch:
+                step(index, coroutine)
     except BaseException:
         for awaitable in awaitables:
             if hasattr(awaitable, "close"):
@@ -330,17 +348,8 @@ async def drive(awaitables: list[Any]) -> list[Any]:
     return results
 
 
-def _step(results: list[Any], running: list, index: int, coroutine: Any) -> None:
-    try:
-        waited = coroutine.send(None)
-    except StopIteration as stop:
-        results[index] = stop.value
-        return
-    if waited is not None:
-        if not getattr(waited, "_asyncio_future_blocking", False):
-            raise GiveUp("a resolver yielded something that is not a future")
-        waited._asyncio_future_blocking = False
-    running.append((index, coroutine, waited))
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
 
 
 class FastQueries(SchemaExtension):
