@@ -9,12 +9,15 @@ from collections import Counter
 from typing import AsyncIterator
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.requests import HTTPConnection, Request
+from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
 from core.auth import ANONYMOUS, TokenError
 from core.gql.context import Context
+from core.gql.response_cache import MAX_KEY_BYTES
+from core.gql.trusted import UntrustedDocument
 from core.kernel import Kernel
 
 HEALTH_TIMEOUT_SECONDS = 5.0
@@ -41,17 +44,95 @@ def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: 
         raise HTTPException(401, str(exc)) from exc
 
 
+class DougongRouter(GraphQLRouter):
+    """strawberry's router, plus the response cache for anonymous queries (see
+    :mod:`core.gql.response_cache` for what is cached and when it is dropped)."""
+
+    def __init__(self, *args, kernel: Kernel, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.kernel = kernel
+
+    async def parse_http_body(self, request):  # noqa: ANN001, ANN201
+        """Swap a trusted document's hash for its text (see :mod:`core.gql.trusted`)."""
+        data = await super().parse_http_body(request)
+        trusted = self.kernel.trusted_documents
+        for item in data if isinstance(data, list) else [data]:
+            item.query = trusted.resolve(item.query, item.extensions)
+        return data
+
+    async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
+        try:
+            return await self._run(request, context, root_value)
+        except UntrustedDocument as refused:
+            return JSONResponse({"data": None, "errors": [{"message": str(refused), "extensions": {"code": refused.code}}]})
+
+    async def _run(self, request, context, root_value):  # noqa: ANN001, ANN202
+        cache = self.kernel.response_cache
+        if (
+            cache is None
+            or not isinstance(request, Request)
+            or request.method != "POST"
+            or not isinstance(context, Context)
+            or context.actor is not ANONYMOUS
+            or "authorization" in request.headers
+            or not request.headers.get("content-type", "").startswith("application/json")
+        ):
+            return await super().run(request, context, root_value)
+        body = await request.body()  # starlette keeps it for strawberry to parse again
+        if len(body) > MAX_KEY_BYTES:
+            return await super().run(request, context, root_value)
+        key = b"%s\n%s\n%s" % (request.url.path.encode(), request.headers.get("accept", "").encode(), body)
+        cached = cache.get(key)
+        if cached is not None:
+            return Response(cached, media_type="application/json")
+        generation, started_clock, started = cache.generation(), self.kernel.clock.now(), time.monotonic()
+        response = await super().run(request, context, root_value)
+        if context.cacheable and getattr(response, "status_code", None) == 200 and isinstance(getattr(response, "body", None), bytes):
+            cache.put(key, response.body, generation, started_clock, started)
+        return response
+
+
 def graphql_router(kernel: Kernel) -> GraphQLRouter:
     async def get_context(connection: HTTPConnection) -> Context:
         return Context(kernel, actor_from_connection(kernel, connection))
 
     production = kernel.blueprint.production
-    return GraphQLRouter(
+    return DougongRouter(
         kernel.schema,
+        kernel=kernel,
         context_getter=get_context,
         graphql_ide=None if production else "graphiql",
         allow_queries_via_get=not production,
     )
+
+
+class RequestMetrics:
+    """Counts requests and their time for ``/metrics``. Plain ASGI rather than
+    ``@app.middleware("http")``: starlette's BaseHTTPMiddleware runs every request through an
+    extra task and memory streams, a fixed cost that matters once a response comes from the
+    cache (not measured on its own: see the README's benchmark notes)."""
+
+    def __init__(self, app, record) -> None:  # noqa: ANN001
+        self.app = app
+        self.record = record
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_and_note(message) -> None:  # noqa: ANN001
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self.record(scope["path"], status, time.perf_counter() - started)
 
 
 class Metrics:
@@ -111,15 +192,14 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     if single:
         app.include_router(graphql_router(kernels[0]), prefix="/graphql")
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):  # noqa: ANN001, ANN202
-        started = time.perf_counter()
-        response = await call_next(request)
-        path = request.url.path
-        brand = path.split("/")[2] if path.startswith("/brands/") else (kernels[0].blueprint.brand.slug if single else "-")
-        metrics.requests[(brand, "graphql" if path.endswith("/graphql") else path, response.status_code)] += 1
-        metrics.seconds[brand] += time.perf_counter() - started
-        return response
+    default_brand = kernels[0].blueprint.brand.slug if single else "-"
+
+    def record(path: str, status: int, seconds: float) -> None:
+        brand = path.split("/")[2] if path.startswith("/brands/") else default_brand
+        metrics.requests[(brand, "graphql" if path.endswith("/graphql") else path, status)] += 1
+        metrics.seconds[brand] += seconds
+
+    app.add_middleware(RequestMetrics, record=record)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -78,6 +78,9 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
         self.statements = 0  # SQL statements executed; tests read it to prove "no N+1"
+        # Committed write transactions (bumped as each begins to commit and again once it has):
+        # the response cache serves an answer only while this is what it was when computed.
+        self.generation = 0
         if self.is_sqlite:
             database = self.url.database or ""
             if database in ("", ":memory:"):
@@ -98,6 +101,7 @@ class Database:
             self._write_lock = None
         for engine in {self.write_engine, self.read_engine}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        event.listen(self.write_engine.sync_engine, "commit", self._changed)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -125,6 +129,14 @@ class Database:
 
     def _count(self, *_args) -> None:  # noqa: ANN002
         self.statements += 1
+
+    def _changed(self, *_args) -> None:  # noqa: ANN002
+        self.generation += 1
+
+    def committed(self) -> None:
+        """Called once a write transaction has committed (the engine's ``commit`` event fires
+        before the COMMIT reaches the database; a read in between still sees the old rows)."""
+        self.generation += 1
 
     @contextlib.asynccontextmanager
     async def write_slot(self) -> AsyncIterator[None]:

@@ -75,6 +75,12 @@ class Kernel:
         redis_url = redis_url or blueprint.storage.redis or os.environ.get("REDIS_URL") or None
         channel_prefix = f"dougong:{blueprint.brand.slug}:"
         self.broadcast: Broadcaster = RedisBroadcaster(redis_url, channel_prefix) if redis_url else Broadcaster(channel_prefix)
+        from core.gql.response_cache import ResponseCache
+
+        self.response_cache = ResponseCache.for_kernel(self, scaled_out=bool(redis_url))
+        from core.gql.trusted import TrustedDocuments
+
+        self.trusted_documents = TrustedDocuments.from_environment()
         self.tokens = Tokens(self._secret(), blueprint.brand.slug, blueprint.auth.token_ttl, self.clock.now)
 
         from core.gql.schema import build_schema  # schema types import the kernel lazily
@@ -166,6 +172,7 @@ class Kernel:
                 async with session.begin():
                     tx = Transaction(self, session)
                     yield tx
+                self.db.committed()  # no await since the COMMIT returned: see core.gql.response_cache
         await tx._committed()
 
     # -- lifecycle --------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[Grou
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.scalars(select(models.Offer).where(models.Offer.sku_id.in_(sku_ids), models.Offer.status == "active",
+    rows = await session.execute(select(models.Offer.__table__).where(models.Offer.sku_id.in_(sku_ids), models.Offer.status == "active",
                                                             models.Offer.ends_at > now).order_by(models.Offer.id))
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
     for row in rows.all():
@@ -189,7 +189,7 @@ async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[l
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.scalars(select(models.Offer).where(models.Offer.product_id.in_(product_ids), models.Offer.status == "active",
+    rows = await session.execute(select(models.Offer.__table__).where(models.Offer.product_id.in_(product_ids), models.Offer.status == "active",
                                                             models.Offer.ends_at > now).order_by(models.Offer.id))
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
     for row in rows.all():

@@ -52,6 +52,7 @@ class Context(BaseContext):
         self.actor = actor
         self._session: SerialSession | None = None
         self._loaders: dict[str, DataLoader] = {}
+        self.cacheable = False  # set when the operation ends: a query answered without errors
 
     # -- storage -------------------------------------------------------------------------------
     async def session(self) -> AsyncSession:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import enum
 import logging
 from typing import TYPE_CHECKING, Any, Iterator
@@ -20,6 +21,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.graphql import OperationType
 from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
@@ -27,6 +29,7 @@ from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
 from core.errors import BootError, DomainError
+from core.gql.fast import FastQueries
 from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.payload import UserError
 
@@ -87,6 +90,16 @@ class RequestScope(SchemaExtension):
     async def on_operation(self):  # noqa: ANN201
         yield
         context = self.execution_context.context
+        if hasattr(context, "cacheable"):
+            # The response cache keeps only successful queries (see core.gql.response_cache).
+            ec = self.execution_context
+            try:
+                is_query = ec.graphql_document is not None and ec.operation_type is OperationType.QUERY
+            except RuntimeError:  # no such operation in the document
+                is_query = False
+            context.cacheable = (
+                is_query and not ec.pre_execution_errors and ec.result is not None and not ec.result.errors
+            )
         close = getattr(context, "close", None)
         if close is not None:
             await close()
@@ -151,17 +164,25 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     mutation = merge_types("Mutation", tuple(m.value for m in c.mutations)) if c.mutations else None
     subscription = merge_types("Subscription", tuple(s.value for s in c.subscriptions)) if c.subscriptions else None
 
-    extensions: list[Any] = [
-        RequestScope,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        # The caches are shared instances on purpose: a cache built per request caches nothing.
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
+    # The limits are validation rules, made once per schema: QueryDepthLimiter and
+    # MaxAliasesLimiter build a new rule class per instance, and a new class per request made
+    # every validation a cache miss (the storefront query was validated in full each time).
+    rules: list[Any] = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     if kernel.blueprint.production:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Any] = [
+        RequestScope,
+        # Error-free queries take a level-at-a-time path; anything else runs as before.
+        *([FastQueries] if os.environ.get("DOUGONG_FAST_QUERIES", "1") != "0" else []),
+        lambda: AddValidationRules(rules),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Bounded LRU caches; strawberry keeps them at module level, shared by every request.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
     try:
         return DougongSchema(
             query=query,

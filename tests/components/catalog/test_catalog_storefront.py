@@ -191,3 +191,83 @@ async def test_search_and_category_subtree(kernel_factory, graphql):
     ]
     bad = await client.execute('{ products(filter: {categoryId: "nope"}) { edges { cursor } } }')
     assert bad["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"
+
+
+# The storefront with the fields group_buy adds to catalog's types (the bench's query).
+SHOP_WITH_GROUP_BUY = """\
+dougong: 1
+brand: {slug: shop, name: Shop, currency: CNY, timezone: Asia/Shanghai}
+components:
+  inventory: {}
+  group_buy: {}
+"""
+
+STOREFRONT_WITH_OFFERS = """
+query($first: Int!) {
+  products(first: $first) {
+    edges { cursor node { id title images category { id name }
+      groupBuyOffers { id groupPrice { amountMinor currency } groupSize endsAt }
+      skus { id title price { amountMinor currency amount } stock groupBuyOffers { id groupSize } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["level-executor", "graphql-core"])
+async def test_storefront_statements_do_not_grow_with_the_page(kernel_factory, graphql, monkeypatch, fast):
+    from datetime import timedelta
+
+    from core.gql.fast import FastQueries
+
+    monkeypatch.setattr(FastQueries, "enabled", fast)
+    kernel = await kernel_factory(SHOP_WITH_GROUP_BUY)
+    kernel.response_cache = None  # count what executing the query costs, not what a cache saves
+    ids = await make_catalog(kernel, 100)
+    async with kernel.transaction() as tx:
+        skus = (await tx.session.scalars(select(Sku).order_by(Sku.id))).all()
+        for sku in skus[::7]:  # offers scattered over the pages
+            await kernel.service("group_buy").create_offer(
+                tx, sku_id=sku.id, group_price_minor=sku.price_minor // 2, group_size=2,
+                starts_at=kernel.clock.now() - timedelta(hours=1), ends_at=kernel.clock.now() + timedelta(days=1), total_limit=10)
+    client = graphql(kernel)
+    counts = {}
+    for first in (1, 10, 50, 100):
+        answered = FastQueries.answered
+        before = kernel.db.statements
+        data = await client.data(STOREFRONT_WITH_OFFERS, first=first)
+        counts[first] = kernel.db.statements - before
+        assert (FastQueries.answered - answered) == (1 if fast else 0)
+        edges = data["products"]["edges"]
+        assert [e["node"]["id"] for e in edges] == [to_global_id("Product", i) for i in ids[:first]]
+        offered = {to_global_id("Sku", s.id) for s in skus[::7]}
+        for edge in edges:
+            node = edge["node"]
+            assert len(node["skus"]) == 3 and all(s["stock"] == 10 for s in node["skus"])
+            for sku in node["skus"]:
+                assert bool(sku["groupBuyOffers"]) == (sku["id"] in offered)
+            assert len(node["groupBuyOffers"]) == sum(s["id"] in offered for s in node["skus"])
+    # products, category, SKUs, stock, offers by product, offers by SKU: one each, any page size.
+    assert len(set(counts.values())) == 1, counts
+    assert counts[100] <= 7, counts
+
+
+async def test_the_level_executor_answers_exactly_as_graphql_core(kernel_factory, graphql, monkeypatch):
+    from core.gql.fast import FastQueries
+
+    kernel = await kernel_factory(SHOP_WITH_GROUP_BUY)
+    kernel.response_cache = None
+    await make_catalog(kernel, 5)
+    client = graphql(kernel)
+    documents = [
+        (STOREFRONT_WITH_OFFERS, {"first": 5}),
+        ("query($f: Int!, $s: Boolean!) { products(first: $f) { edges { node { __typename t: title ...P skus @include(if: $s) { id } } } } }"
+         " fragment P on Product { id skus { price { amount } } }", {"f": 3, "s": False}),
+        ('{ p: node(id: "UHJvZHVjdDox") { __typename id ... on Product { title } } brand { slug } }', {}),
+        ('{ product(id: "bad") { id } products(first: 2) { edges { node { title } } } }', {}),  # an error: falls back
+        ("{ products(first: 101) { edges { cursor } } }", {}),
+    ]
+    for document, variables in documents:
+        monkeypatch.setattr(FastQueries, "enabled", True)
+        fast = await client.execute(document, variables)
+        monkeypatch.setattr(FastQueries, "enabled", False)
+        assert fast == await client.execute(document, variables), document

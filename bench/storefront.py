@@ -1,0 +1,353 @@
+"""Storefront listing over real HTTP: dougong's GraphQL against a hand-written endpoint.
+
+Loads ``/work/shared/bench-data/catalog-50x3.json`` (50 products × 3 SKUs, with stock) into
+a database of the demo blueprint's components, adds a group-buy offer to every fourth
+product, then serves it with uvicorn (one worker, in a subprocess) and drives it from this
+process with ``wrk`` (or a small httpx client if wrk is missing). Measured, one after the
+other on the same database, in the same run:
+
+- baseline: ``bench/storefront_baseline.py``, a hand-written FastAPI endpoint returning the
+  same JSON (checked equal before timing) from the same tables;
+- dougong variants: the storefront GraphQL query at ``/graphql`` with the response cache
+  off (every request executes) and on (the default for anonymous queries), and as a
+  trusted document sent by its hash.
+
+Reports req/s, p50, p99 and the ratio to the baseline's req/s, on SQLite and PostgreSQL,
+prints a table and writes ``bench/results/storefront.json``.
+
+    python bench/storefront.py [--seconds 8] [--connections 10] [--query FILE] [--no-postgresql]
+
+``--query FILE`` measures another storefront document (e.g. with live_room's fields); the
+baseline only knows the default document, so its equality check is skipped then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATA = Path("/work/shared/bench-data/catalog-50x3.json")
+BLUEPRINT = ROOT / "blueprints" / "demo.yaml"
+RESULT = ROOT / "bench" / "results" / "storefront.json"
+
+STOREFRONT = """query Storefront($first: Int!, $after: String) {
+  products(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id title images
+        category { id name }
+        groupBuyOffers { id groupPrice { amountMinor currency } groupSize endsAt }
+        skus {
+          id title price { amountMinor currency amount } stock
+          groupBuyOffers { id groupPrice { amountMinor currency } groupSize }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+# -- the data --------------------------------------------------------------------------------------
+
+async def load_catalog(url: str, data_path: Path = DATA) -> dict:
+    """Create the demo blueprint's tables at ``url`` and load the 50×3 catalog into them."""
+    from core.kernel import Kernel
+
+    data = json.loads(data_path.read_text(encoding="utf-8"))
+    kernel = Kernel.from_file(BLUEPRINT, database_url=url)
+    await kernel.start(seed_demo=False)
+    try:
+        if kernel.blueprint.brand.currency != data["currency"]:
+            raise SystemExit(f"bench data is in {data['currency']}, the demo brand sells in {kernel.blueprint.brand.currency}")
+        catalog, inventory = kernel.service("catalog"), kernel.service("inventory")
+        offers = 0
+        async with kernel.transaction() as tx:
+            categories: dict[str, int] = {}
+            for position, name in enumerate(dict.fromkeys(p["category"] for p in data["products"])):
+                categories[name] = await catalog.create_category(tx, name.title(), None, position)
+            for n, product in enumerate(data["products"]):
+                skus = [{"title": s["variant"], "barcode": s["sku"], "price_minor": s["price_minor"]} for s in product["skus"]]
+                await catalog.create_product(tx, title=product["title"], description=product.get("description", ""),
+                                             category_id=categories[product["category"]], skus=skus)
+            from sqlalchemy import select
+
+            from components.catalog.models import Sku
+
+            by_code = {row.barcode: row for row in (await tx.session.scalars(select(Sku))).all()}
+            for n, product in enumerate(data["products"]):
+                for s in product["skus"]:
+                    await inventory.set_stock(tx, by_code[s["sku"]].id, s["stock"])
+                if kernel.has_component("group_buy") and n % 4 == 0:
+                    first = by_code[product["skus"][0]["sku"]]
+                    now = kernel.clock.now()
+                    await kernel.service("group_buy").create_offer(
+                        tx, sku_id=first.id, group_price_minor=first.price_minor * 8 // 10, group_size=3,
+                        starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=30), total_limit=100)
+                    offers += 1
+        return {"products": len(data["products"]), "skus": sum(len(p["skus"]) for p in data["products"]), "offers": offers}
+    finally:
+        await kernel.stop()
+
+
+# -- the servers (run in a subprocess: `storefront.py --serve dougong|baseline`) ---------------------
+
+def serve(kind: str, url: str, port: int) -> None:
+    import uvicorn
+
+    if kind == "baseline":
+        from bench.storefront_baseline import create_baseline_app
+
+        app = create_baseline_app(url)
+    else:
+        from core.app import create_app
+        from core.kernel import Kernel
+
+        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(kind: str, url: str, env: dict[str, str] | None = None):  # noqa: ANN201
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)],
+        env={**os.environ, **(env or {})}, cwd=ROOT,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz" if kind != "baseline" else f"http://127.0.0.1:{port}/nothing", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{kind} server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- load ------------------------------------------------------------------------------------------
+
+WRK_SCRIPT = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("BENCH_BODY_FILE")):read("*a")
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def wrk_load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        script, body_file = Path(tmp) / "post.lua", Path(tmp) / "body.json"
+        script.write_text(WRK_SCRIPT)
+        body_file.write_bytes(body)
+        done = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency", "-s", str(script), target],
+            capture_output=True, text=True, env={**os.environ, "BENCH_BODY_FILE": str(body_file)}, timeout=seconds + 60,
+        )
+    out = done.stdout
+    if done.returncode or "Requests/sec" not in out:
+        raise RuntimeError(f"wrk failed: {done.stderr or out}")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99_ms": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "failed": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+        "load": "wrk",
+    }
+
+
+async def _httpx_load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    failed = 0
+    stop = time.perf_counter() + seconds
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal failed
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            response = await client.post(target, content=body, headers={"content-type": "application/json"})
+            latencies.append((time.perf_counter() - started) * 1000)
+            failed += response.status_code != 200
+
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(one(client) for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests_per_s": len(latencies) / elapsed, "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1], "requests": len(latencies), "failed": failed,
+        "socket_errors": 0, "load": "httpx",
+    }
+
+
+def load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+    if shutil.which("wrk"):
+        return wrk_load(target, body, seconds, connections)
+    return asyncio.run(_httpx_load(target, body, seconds, connections))
+
+
+# -- one database ----------------------------------------------------------------------------------
+
+def variants(query: str, first: int) -> list[dict]:
+    """What is measured against the baseline: (name, server env, request body)."""
+    text_body = {"query": query, "variables": {"first": first}}
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    hashed_body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}, "variables": {"first": first}}
+    return [
+        {"name": "dougong, graphql-core executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0", "DOUGONG_FAST_QUERIES": "0"},
+         "body": text_body},
+        {"name": "dougong, level executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": text_body},
+        {"name": "dougong, level executor, trusted doc, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": hashed_body},
+        {"name": "dougong (defaults)", "env": {}, "body": text_body},
+    ]
+
+
+def _post(target: str, body: dict) -> dict:
+    import httpx
+
+    response = httpx.post(target, json=body, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> dict:
+    loaded = asyncio.run(load_catalog(url))
+    first = args.first
+    out: dict = {"loaded": loaded, "rows": {}}
+    with server("baseline", url) as base:
+        expected = _post(f"{base}/storefront", {"variables": {"first": first}})
+        assert len(expected["data"]["products"]["edges"]) == first
+        load(f"{base}/storefront", json.dumps({"variables": {"first": first}}).encode(), 1, args.connections)  # warm-up
+        baseline = load(f"{base}/storefront", json.dumps({"variables": {"first": first}}).encode(), args.seconds, args.connections)
+    out["rows"]["baseline (hand-written FastAPI)"] = {**baseline, "ratio": 1.0}
+    print(f"  {name}: baseline {baseline['requests_per_s']:.0f} req/s", flush=True)
+    for variant in variants(query, first):
+        with server("dougong", url, variant["env"]) as dg:
+            target = f"{dg}/graphql"
+            got = _post(target, variant["body"])
+            if got.get("errors") and "persistedQuery" in variant["body"].get("extensions", {}):
+                # Not registered yet: send the text once with its hash (automatic persisted queries).
+                got = _post(target, {**variant["body"], "query": query})
+            if got.get("errors"):
+                raise RuntimeError(f"{variant['name']}: {got['errors']}")
+            if args.query is None and got != expected:
+                raise RuntimeError(f"{variant['name']} answered differently from the baseline")
+            body = json.dumps(variant["body"]).encode()
+            load(target, body, 1, args.connections)  # warm-up
+            measured = load(target, body, args.seconds, args.connections)
+        measured["ratio"] = baseline["requests_per_s"] / measured["requests_per_s"]
+        out["rows"][variant["name"]] = measured
+        print(f"  {name}: {variant['name']} {measured['requests_per_s']:.0f} req/s", flush=True)
+    return out
+
+
+def print_table(results: dict) -> None:
+    print(f"\n{'database':<11} {'server':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'baseline/it':>11}")
+    for db, r in results["databases"].items():
+        if "skipped" in r:
+            print(f"{db:<11} skipped: {r['skipped']}")
+            continue
+        for row, m in r["rows"].items():
+            print(f"{db:<11} {row:<42} {m['requests_per_s']:>8.0f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} {m['ratio']:>11.2f}")
+
+
+def machine() -> dict:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"platform": platform.platform(), "python": platform.python_version(), "nproc": os.cpu_count(),
+            "cpu": model, "load_average_before": os.getloadavg()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="measured seconds per server")
+    parser.add_argument("--connections", type=int, default=10, help="concurrent connections")
+    parser.add_argument("--first", type=int, default=50, help="page size")
+    parser.add_argument("--query", type=Path, help="a storefront document to measure instead of the default")
+    parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--json", type=Path, default=RESULT)
+    parser.add_argument("--serve", choices=["dougong", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.url, args.port)
+        return
+    query = args.query.read_text(encoding="utf-8") if args.query else STOREFRONT
+    results: dict = {"machine": machine(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "seconds": args.seconds, "connections": args.connections, "first": args.first,
+                     "query": query, "databases": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["databases"]["sqlite"] = run_database("sqlite", f"sqlite+aiosqlite:///{tmp}/storefront.db", args, query)
+    if not args.no_postgresql:
+        from core.testing import PostgresServer
+
+        pg = PostgresServer()
+        problem = pg.start()
+        try:
+            if problem:
+                results["databases"]["postgresql"] = {"skipped": problem}
+            else:
+                results["databases"]["postgresql"] = run_database("postgresql", pg.create_database(), args, query)
+        finally:
+            pg.stop()
+    print_table(results)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The response cache for anonymous queries: served again only while nothing changed.
+
+Every test counts SQL statements to tell a cached answer (no statement) from an executed
+one, and checks the answer's content, so a cache that served stale data would fail.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from components.catalog.models import Sku
+from components.inventory.models import Stock
+from core.gql.relay import to_global_id
+from core.gql.response_cache import ResponseCache
+from core.testing import member, staff
+
+SHOP = """\
+dougong: 1
+brand: {slug: shop, name: Shop, currency: CNY, timezone: Asia/Shanghai}
+components:
+  inventory: {}
+"""
+
+PAGE = "{ products(first: 10) { edges { node { id title skus { id price { amountMinor } stock } } } } }"
+
+
+async def shop(kernel_factory, database: str = "sqlite"):
+    kernel = await kernel_factory(SHOP, database=database)
+    async with kernel.transaction() as tx:
+        product = await kernel.service("catalog").create_product(tx, title="Longjing", skus=[{"title": "50g", "price_minor": 9900}])
+        sku = (await tx.session.scalars(select(Sku.id).where(Sku.product_id == product))).one()
+        await kernel.service("inventory").set_stock(tx, sku, 5)
+    return kernel, sku
+
+
+def first_sku(data: dict) -> dict:
+    return data["products"]["edges"][0]["node"]["skus"][0]
+
+
+async def timed(kernel, client, doc: str = PAGE, **variables) -> tuple[dict, int]:
+    before = kernel.db.statements
+    body = await client.execute(doc, **variables)
+    return body, kernel.db.statements - before
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_a_price_change_is_visible_on_the_very_next_request(kernel_factory, graphql, database):
+    kernel, sku = await shop(kernel_factory, database)
+    shopper, admin = graphql(kernel), graphql(kernel, staff(1, "admin"))
+    first, executed = await timed(kernel, shopper)
+    again, cached = await timed(kernel, shopper)
+    assert executed > 0 and cached == 0, "the second anonymous request should be served from the cache"
+    assert again == first and first_sku(first["data"])["price"]["amountMinor"] == 9900
+    payload = await admin.mutate(
+        'mutation($id: ID!) { updateSku(input: {id: $id, price: {amountMinor: 8800, currency: "CNY"}}) { userErrors { code } } }',
+        id=to_global_id("Sku", sku),
+    )
+    assert payload["userErrors"] == []
+    after, statements = await timed(kernel, shopper)
+    assert statements > 0 and first_sku(after["data"])["price"]["amountMinor"] == 8800
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_a_stock_change_is_visible_on_the_very_next_request(kernel_factory, graphql, database):
+    kernel, sku = await shop(kernel_factory, database)
+    shopper = graphql(kernel)
+    await timed(kernel, shopper)
+    assert first_sku((await timed(kernel, shopper))[0]["data"])["stock"] == 5
+    # A reservation (an order being placed) changes what is available, through the service...
+    async with kernel.transaction() as tx:
+        await kernel.service("inventory").reserve(tx, sku, 2, reason="order", ref="o-1")
+    assert first_sku((await timed(kernel, shopper))[0]["data"])["stock"] == 3
+    assert first_sku((await timed(kernel, shopper))[0]["data"])["stock"] == 3
+    # ...and so does a plain write on the write engine that bypasses every service.
+    async with kernel.db.write_sessions() as session:
+        async with session.begin():
+            await session.execute(update(Stock).where(Stock.sku_id == sku).values(on_hand=50))
+    assert first_sku((await timed(kernel, shopper))[0]["data"])["stock"] == 48
+
+
+async def test_signed_in_callers_errors_and_mutations_are_never_cached(kernel_factory, graphql):
+    kernel, sku = await shop(kernel_factory)
+    for client in (graphql(kernel, member(1)), graphql(kernel, staff(2, "admin"))):
+        for _ in range(2):
+            assert (await timed(kernel, client))[1] > 0
+    shopper = graphql(kernel)
+    bad = '{ product(id: "not-an-id") { id } }'
+    for _ in range(2):
+        body, statements = await timed(kernel, shopper, bad)
+        assert body["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"
+    assert len(kernel.response_cache) == 0
+    # An anonymous mutation is refused each time, never answered from a cache.
+    mutation = 'mutation { createCategory(input: {name: "x"}) { userErrors { code } category { id } } }'
+    for _ in range(2):
+        body = await shopper.execute(mutation)
+        assert body["data"]["createCategory"]["userErrors"][0]["code"] == "KERNEL_UNAUTHENTICATED"
+    assert len(kernel.response_cache) == 0
+
+
+async def test_a_bad_token_is_still_refused_after_the_query_was_cached(kernel_factory, graphql):
+    kernel, _ = await shop(kernel_factory)
+    await graphql(kernel).execute(PAGE)
+    assert len(kernel.response_cache) == 1
+    from httpx import ASGITransport, AsyncClient
+
+    from core.app import create_app
+
+    async with AsyncClient(transport=ASGITransport(app=create_app([kernel], run_worker=False)), base_url="http://t") as http:
+        response = await http.post("/graphql", json={"query": PAGE}, headers={"authorization": "Bearer forged"})
+    assert response.status_code == 401
+
+
+async def test_entries_expire_with_time(kernel_factory, graphql, clock):
+    kernel, _ = await shop(kernel_factory)
+    shopper = graphql(kernel)
+    await timed(kernel, shopper)
+    assert (await timed(kernel, shopper))[1] == 0
+    clock.advance(timedelta(seconds=kernel.response_cache.ttl))
+    assert (await timed(kernel, shopper))[1] > 0
+
+
+def test_an_answer_computed_across_a_commit_is_not_kept():
+    generation = [0]
+    noon = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+    cache = ResponseCache(lambda: generation[0], lambda: noon, ttl=60)
+    started = generation[0]
+    generation[0] += 1  # a write committed while the answer was being computed
+    cache.put(b"k", b"old", started, noon, time.monotonic())
+    assert cache.get(b"k") is None
+    cache.put(b"k", b"new", generation[0], noon, time.monotonic())
+    assert cache.get(b"k") == b"new"
+    generation[0] += 1
+    assert cache.get(b"k") is None and len(cache) == 0
+
+
+def test_the_cache_can_be_switched_off_and_is_off_when_scaled_out(monkeypatch, tmp_path):
+    from core.kernel import Kernel
+
+    def kernel(**kwargs):
+        return Kernel.from_text(SHOP, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", **kwargs)
+
+    assert kernel().response_cache is not None
+    assert kernel(redis_url="redis://127.0.0.1:1/0").response_cache is None
+    monkeypatch.setenv("DOUGONG_RESPONSE_CACHE", "1")
+    assert kernel(redis_url="redis://127.0.0.1:1/0").response_cache is not None
+    monkeypatch.setenv("DOUGONG_RESPONSE_CACHE", "0")
+    assert kernel().response_cache is None
