@@ -86,11 +86,17 @@ class Transaction:
         await self.session.flush()
 
     async def cancel_timer(self, job: str, key: str) -> None:
-        await self.session.execute(
-            update(TimerRow)
-            .where(TimerRow.job == job, TimerRow.key == key, TimerRow.state == "pending")
-            .values(state="cancelled")
-        )
+        """Cancel a pending timer — unless it is running right now in another transaction.
+
+        A running timer holds its row's lock while its job waits for the rows the job needs
+        (a payment timeout waits for the order). A transaction that holds such a row and then
+        cancels the timer (the payment itself) would wait for the timer's row: a deadlock on
+        PostgreSQL. So a locked timer row is skipped, not waited for: the running job re-checks
+        the state it acts on (every job does) and finds nothing left to do."""
+        pending = select(TimerRow.id).where(TimerRow.job == job, TimerRow.key == key, TimerRow.state == "pending")
+        if self.kernel.db.is_postgresql:
+            pending = pending.with_for_update(skip_locked=True)
+        await self.session.execute(update(TimerRow).where(TimerRow.id.in_(pending)).values(state="cancelled"))
 
     # -- idempotency ---------------------------------------------------------------------------
     async def replay(self, scope: str, actor: str, key: str | None, request: Any) -> dict[str, Any] | None:
