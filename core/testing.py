@@ -180,17 +180,24 @@ def _quote(arg: str) -> str:
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
+@contextlib.contextmanager
+def running(server: Any, what: str) -> Iterator[Any]:
+    """Start a test server (``start()`` returns a problem or ""), skip or fail loudly if it
+    cannot start, and stop it afterwards."""
     problem = server.start()
     if problem:
         server.stop()
-        _skip_or_fail(f"PostgreSQL could not start: {problem}")
+        _skip_or_fail(f"{what} could not start: {problem}")
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with running(PostgresServer(), "PostgreSQL") as server:
+        yield server
 
 
 @pytest.fixture
@@ -265,15 +272,8 @@ class RedisServer:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    problem = server.start()
-    if problem:
-        server.stop()
-        _skip_or_fail(f"Redis could not start: {problem}")
-    try:
+    with running(RedisServer(), "Redis") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

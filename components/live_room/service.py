@@ -430,6 +430,18 @@ class LiveRoomService:
         return swept
 
     # -- comments, likes, mutes ------------------------------------------------------------------------
+    async def _joined_viewer(self, tx: Transaction, room: Room, member_id: int, what: str, enabled: bool, off_code: str) -> Viewer:
+        """The member's viewer row, if ``what`` (comments, likes) is open to them now: the room
+        running, the switch on, the member joined."""
+        if room.status not in RUNNING:
+            raise DomainError("LIVE_ROOM_NOT_LIVE", f"{what} are open while the room is live.", field="input.roomId", status=room.status)
+        if not enabled:
+            raise DomainError(off_code, f"{what} are switched off in this room.", field="input.roomId")
+        viewer = await self._viewer(tx, room.id, member_id)
+        if viewer is None:
+            raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
+        return viewer
+
     async def comment(self, tx: Transaction, room_id: int, member_id: int, text: str) -> Comment:
         room = await self.room(tx, room_id)
         text = (text or "").strip()
@@ -438,13 +450,7 @@ class LiveRoomService:
         if len(text) > self.comment_max_length:
             raise DomainError("LIVE_ROOM_COMMENT_TOO_LONG", f"A comment has at most {self.comment_max_length} characters.",
                               field="input.text", maxLength=self.comment_max_length)
-        if room.status not in RUNNING:
-            raise DomainError("LIVE_ROOM_NOT_LIVE", "Comments are open while the room is live.", field="input.roomId", status=room.status)
-        if not room.comments_enabled:
-            raise DomainError("LIVE_ROOM_COMMENTS_OFF", "Comments are switched off in this room.", field="input.roomId")
-        viewer = await self._viewer(tx, room.id, member_id)
-        if viewer is None:
-            raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
+        viewer = await self._joined_viewer(tx, room, member_id, "Comments", room.comments_enabled, "LIVE_ROOM_COMMENTS_OFF")
         now = tx.now()
         if room.muted_all:
             raise DomainError("LIVE_ROOM_MUTED", "The host has muted the room.", field="input.roomId", roomWide=True)
@@ -476,13 +482,7 @@ class LiveRoomService:
         room = await self.room(tx, room_id)
         if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= self.like_batch_max:
             raise DomainError("LIVE_ROOM_INVALID_LIKE", f"Send 1 to {self.like_batch_max} taps at a time.", field="input.taps")
-        if room.status not in RUNNING:
-            raise DomainError("LIVE_ROOM_NOT_LIVE", "Likes are open while the room is live.", field="input.roomId", status=room.status)
-        if not room.likes_enabled:
-            raise DomainError("LIVE_ROOM_LIKES_OFF", "Likes are switched off in this room.", field="input.roomId")
-        viewer = await self._viewer(tx, room.id, member_id)
-        if viewer is None:
-            raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
+        viewer = await self._joined_viewer(tx, room, member_id, "Likes", room.likes_enabled, "LIVE_ROOM_LIKES_OFF")
         now = tx.now()
         took = await tx.session.execute(
             update(Viewer).where(Viewer.id == viewer.id, or_(Viewer.last_like_at.is_(None), Viewer.last_like_at <= now - self.like_interval))

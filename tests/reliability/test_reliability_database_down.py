@@ -18,7 +18,7 @@ from components.catalog.models import Sku
 from components.orders.models import Order
 from core.app import create_app
 from core.gql.relay import to_global_id
-from core.testing import PostgresServer, _skip_or_fail, member
+from core.testing import PostgresServer, member, running
 
 BLUEPRINT = """\
 dougong: 1
@@ -36,15 +36,8 @@ LEAKS = ("select", "insert", "update ", "traceback", "asyncpg", "sqlalchemy", "c
 
 @pytest.fixture
 def own_postgres():
-    server = PostgresServer()
-    problem = server.start()
-    if problem:
-        server.stop()
-        _skip_or_fail(f"PostgreSQL could not start: {problem}")
-    try:
+    with running(PostgresServer(), "PostgreSQL") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def assert_clean_outage(response: httpx.Response) -> None:
