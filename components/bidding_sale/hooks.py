@@ -67,3 +67,17 @@ async def dougong_seed_demo(kernel, tx):
     from components.bidding_sale import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("bidding_sale.cancelled", "Staff cancelled a lot", payload={"lotId": "int"})
+    registrar.event("bidding_sale.deposit_frozen", "A bidder's deposit was taken",
+                    payload={"lotId": "int", "memberId": "int", "amountMinor": "int"})
+    registrar.event("bidding_sale.extended", "A late bid extended the lot (soft close)",
+                    payload={"lotId": "int", "endsAt": "ISO time", "extensions": "int"})
+    registrar.event("bidding_sale.closed", "A lot closed, sold (with the winner's order) or unsold",
+                    payload={"lotId": "int", "status": "sold or unsold", "winnerMemberId": "int", "priceMinor": "int",
+                             "orderId": "int", "reserveMet": "bool"})
+    registrar.event("bidding_sale.defaulted", "The winner did not pay; the deposit was kept",
+                    payload={"lotId": "int", "memberId": "int", "depositMinor": "int"})

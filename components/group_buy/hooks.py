@@ -82,3 +82,13 @@ async def dougong_seed_demo(kernel, tx):
     from components.group_buy import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("group_buy.succeeded", "A group formed (every seat paid, or virtually filled)",
+                    payload={"groupId": "int", "offerId": "int", "placeholders": "int"})
+    registrar.event("group_buy.failed", "A group did not form; its paid members were refunded",
+                    payload={"groupId": "int", "offerId": "int", "reason": "str: expired or leader_did_not_pay"})
+    registrar.event("group_buy.regrouped", "A late payer now leads a new group",
+                    payload={"groupId": "int", "memberId": "int", "orderId": "int"})

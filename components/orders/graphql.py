@@ -359,7 +359,8 @@ def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.")
+    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.",
+                         deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.")
     async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         request = {"lines": [(str(l.sku_id), l.quantity) for l in input.lines], "delivery": input.delivery_type.value,
@@ -368,8 +369,13 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
+            inputs = {}
+            if input.store_id is not None:
+                if input.delivery_type is not DeliveryType.PICKUP:
+                    raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store.", field="input.storeId")
+                inputs["pickup"] = {"storeId": str(input.store_id)}
             order_id = await _orders(ctx).create_order(
-                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, store_id=input.store_id,
+                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, inputs=inputs,
                 source=_source_input(input.source), idempotency_key=input.idempotency_key,
             )
             return {"orderId": order_id}

@@ -1,12 +1,37 @@
 from core.hookspecs import hookimpl
 
-from components.orders import demo, graphql, models
+from components.orders import checkout_graphql, demo, graphql, models
 from components.orders.service import TIMEOUT_JOB, OrdersService
+
+
+ORDER_PAYLOAD = {
+    "orderId": "int", "memberId": "int", "kind": "str: plain or the activity that made it", "status": "str",
+    "subtotalMinor": "int", "totalMinor": "int", "refundedMinor": "int", "currency": "str", "deliveryType": "str",
+    "storeId": "int | None", "source": "dict: attribution (liveRoomId, groupId, shareCode, …)", "attributes": "dict",
+}
+LINES = {"lines": "list[dict]: lineId, skuId, quantity, unitPriceMinor, totalMinor, refundedQuantity, activity {component, ref}"}
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("order.created", "An order was placed through checkout (stock held, participants' rows written)",
+                    payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.paid", "An order's payment succeeded (a zero-total order is paid as it is placed)",
+                    payload={**ORDER_PAYLOAD, **LINES, "provider": "str", "providerRef": "str"})
+    registrar.event("order.cancelled", "An unpaid order was cancelled (member, staff or payment timeout); stock released",
+                    payload={**ORDER_PAYLOAD, **LINES, "reason": "str"})
+    registrar.event("order.refunded", "Money went back for some lines or all of them; stock returned",
+                    payload={**ORDER_PAYLOAD, "amountMinor": "int", "full": "bool", "reason": "str",
+                             "lines": "list[dict]: lineId, skuId, quantity, amountMinor, activity"})
+    registrar.event("order.fulfilled", "A paid order was shipped or handed over", payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.completed", "A fulfilled order was completed", payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.payment_returned", "A payment arrived for an order that could no longer take it and was refunded",
+                    payload={**ORDER_PAYLOAD, "amountMinor": "int"})
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Order, models.OrderLine, models.Payment, models.Refund):
+    for model in (models.Order, models.OrderLine, models.Payment, models.Refund, models.CartLine):
         registrar.table(model)
 
 
@@ -19,7 +44,12 @@ def dougong_services(registrar):
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql.Mutation)
+    registrar.query(checkout_graphql.Query)
+    registrar.mutation(checkout_graphql.Mutation)
     registrar.node(graphql.Order, graphql.load_orders)
+    # Extensible: components add their checkout fields with registrar.extend_input.
+    registrar.type(checkout_graphql.CheckoutInput)
+    registrar.type(checkout_graphql.CheckoutLineInput)
 
 
 @hookimpl
@@ -59,6 +89,10 @@ def dougong_error_codes(registrar):
         "ORDERS_UNKNOWN_LINE": "The line is not part of the order.",
         "ORDERS_NOTHING_TO_REFUND": "Everything was refunded already.",
         "ORDERS_FULFILMENT_BLOCKED": "A component refuses fulfilment yet (e.g. a group not yet formed).",
+        "ORDERS_PRICE_CHANGED": "The total differs from the preview's; details carry the new prices. Nothing was placed.",
+        "ORDERS_STORE_NOT_ALLOWED": "Only pickup orders name a store (a shipping order is not a store's business).",
+        "ORDERS_NEEDS_OWN_ORDER": "A line's activity needs an order of its own (no other lines).",
+        "ORDERS_CART_FULL": "The cart has as many lines as it may hold.",
     }.items():
         registrar.error_code(code, text)
 

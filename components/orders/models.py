@@ -53,6 +53,11 @@ class OrderLine(Base):
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     reservation_id: Mapped[int | None] = mapped_column(Integer)
+    # The activity the line belongs to (a group-buy offer, an auction lot, a points-mall item):
+    # the component that claimed it in checkout and that component's own reference.
+    activity_component: Mapped[str | None] = mapped_column(String(40))
+    activity_ref: Mapped[str | None] = mapped_column(String(64))
+    inputs: Mapped[dict | None] = mapped_column(JSON, default=dict)  # what the buyer sent for the line's extension fields
 
 
 class Payment(Base):
@@ -77,3 +82,17 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CartLine(Base):
+    """A line of a member's cart: a SKU, a quantity and the line's checkout inputs."""
+
+    __tablename__ = "orders_cart_line"
+    __table_args__ = (UniqueConstraint("member_id", "sku_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -21,16 +21,23 @@ from sqlalchemy import select, update
 
 from components.orders.models import Order, OrderLine, Payment, Refund
 from components.orders.payments import SandboxProvider
-from components.orders.pricing import Draft, DraftLine, run_pipeline
+from components.orders.cart import Cart
+from components.orders.checkout import Checkout, CheckoutRequest, LineRequest
+from core.checkout import Draft
 from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
 from core.units import parse_duration
 
 TIMEOUT_JOB = "orders.payment_timeout"
-SOURCE_KEYS = ("liveRoomId", "groupId", "guideId", "shareCode", "sharerMemberId")
 
 FulfilmentGuard = Callable[[Transaction, Order], Awaitable[str | None]]
+
+
+def line_activity(line: OrderLine) -> dict[str, str] | None:
+    if line.activity_component is None:
+        return None
+    return {"component": line.activity_component, "ref": line.activity_ref}
 
 
 class OrdersService:
@@ -40,6 +47,8 @@ class OrdersService:
         self.max_lines = int(settings.get("max_lines", 50))
         self.max_quantity = int(settings.get("max_quantity", 999))
         self._guards: list[tuple[str, FulfilmentGuard]] = []
+        self.checkout = Checkout(self.max_lines, self.max_quantity)
+        self.cart = Cart(self.max_quantity)
 
     def add_fulfilment_guard(self, name: str | FulfilmentGuard, guard: FulfilmentGuard | None = None) -> None:
         """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
@@ -60,7 +69,22 @@ class OrdersService:
                 return refusal
         return None
 
-    # -- creation ------------------------------------------------------------------------------
+    # -- creation: the one checkout ----------------------------------------------------------------
+    async def preview(self, tx: Transaction, request: CheckoutRequest) -> tuple[Draft, list[dict[str, Any]]]:
+        """Price ``request`` exactly as :meth:`place` would, writing nothing."""
+        return await self.checkout.preview(tx, request)
+
+    async def place(self, tx: Transaction, request: CheckoutRequest) -> int:
+        """Place an order through the one checkout; returns its id."""
+        async def pay_free(tx: Transaction, order_id: int) -> None:
+            await self.mark_paid(tx, order_id, provider="none", provider_ref=f"free:{order_id}", amount_minor=0)
+
+        async def schedule_timeout(tx: Transaction, order: Order) -> None:
+            await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
+
+        return await self.checkout.place(tx, request, default_timeout=self.payment_timeout, pay_free=pay_free,
+                                         schedule_timeout=schedule_timeout, event_of=self.event_with_lines)
+
     async def create_order(
         self,
         tx: Transaction,
@@ -68,81 +92,24 @@ class OrdersService:
         member_id: int,
         lines: list[tuple[int, int]],
         delivery_type: str = "shipping",
-        store_id: int | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        line_inputs: list[Mapping[str, Any]] | None = None,
         source: Mapping[str, Any] | None = None,
         kind: str = "plain",
         attributes: Mapping[str, Any] | None = None,
-        activity: tuple[str, str] | None = None,
-        location_id: int = 0,
+        placed_by_system: bool = False,
         payment_timeout: timedelta | None = None,
         idempotency_key: str | None = None,
     ) -> int:
-        kernel = self.kernel
-        if not lines:
-            raise DomainError("ORDERS_EMPTY", "An order needs at least one line.", field="input.lines")
-        if len(lines) > self.max_lines:
-            raise DomainError("ORDERS_TOO_MANY_LINES", f"An order has at most {self.max_lines} lines.", field="input.lines")
-        if delivery_type not in ("shipping", "pickup"):
-            raise DomainError("KERNEL_INVALID_INPUT", "Delivery is shipping or pickup.", field="input.deliveryType")
-        if delivery_type == "pickup" and store_id is None:
-            raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders name the store.", field="input.storeId")
-        for index, (_sku, quantity) in enumerate(lines):
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
-                raise DomainError("ORDERS_INVALID_QUANTITY", f"A quantity is a whole number from 1 to {self.max_quantity}.",
-                                  field=f"input.lines[{index}].quantity")
-        if await kernel.service("members").member(tx.session, member_id) is None:
-            raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="memberId")
-        skus = await kernel.service("catalog").skus(tx.session, [sku for sku, _ in lines])
-        draft_lines = []
-        for index, (sku_id, quantity) in enumerate(lines):
-            sku = skus.get(sku_id)
-            if sku is None or not sku.on_sale:
-                raise DomainError("ORDERS_SKU_UNAVAILABLE", "That product is not on sale.", field=f"input.lines[{index}].skuId")
-            title = f"{sku.product_title} · {sku.title}"
-            draft_lines.append(DraftLine(sku_id, title, quantity, sku.price_minor, sku.price_minor))
-        clean_source = {k: v for k, v in (source or {}).items() if k in SOURCE_KEYS and v is not None}
-        draft = Draft(
-            member_id=member_id, kind=kind, currency=kernel.blueprint.brand.currency, delivery_type=delivery_type,
-            store_id=store_id, source=clean_source, attributes=dict(attributes or {}), lines=draft_lines,
+        """:meth:`place` for callers holding plain values (services, jobs, demo data)."""
+        line_inputs = line_inputs or [{} for _ in lines]
+        request = CheckoutRequest(
+            member_id=member_id, lines=[LineRequest(sku, quantity, dict(extra)) for (sku, quantity), extra in zip(lines, line_inputs)],
+            delivery_type=delivery_type, inputs=dict(inputs or {}), source=dict(source or {}), kind=kind,
+            attributes=dict(attributes or {}), placed_by_system=placed_by_system, payment_timeout=payment_timeout,
+            idempotency_key=idempotency_key,
         )
-        await run_pipeline(tx, draft)
-
-        now = tx.now()
-        order = Order(
-            member_id=member_id, status="pending_payment", kind=kind, currency=draft.currency,
-            subtotal_minor=draft.subtotal_minor, adjustments_minor=draft.total_minor - draft.subtotal_minor,
-            total_minor=draft.total_minor, refunded_minor=0, delivery_type=delivery_type, store_id=store_id,
-            location_id=location_id, source=clean_source, attributes=draft.attributes,
-            order_adjustments=draft.order_adjustments, idempotency_key=idempotency_key,
-            payment_due_at=now + (payment_timeout or self.payment_timeout), created_at=now,
-        )
-        tx.session.add(order)
-        await tx.session.flush()
-        inventory = kernel.service("inventory")
-        # Hold stock in one global order (by SKU): two buyers of the same SKUs listed in
-        # opposite orders would otherwise lock each other's rows on PostgreSQL (deadlock).
-        reservations: dict[int, int] = {}
-        for index, line in sorted(enumerate(draft.lines), key=lambda pair: (pair[1].sku_id, pair[0])):
-            reservations[index] = await inventory.reserve(
-                tx, line.sku_id, line.quantity, reason=f"order:{kind}", ref=f"order:{order.id}",
-                location_id=location_id, activity=activity, field=f"input.lines[{index}]",
-            )
-        for index, line in enumerate(draft.lines):
-            reservation = reservations[index]
-            tx.session.add(OrderLine(
-                order_id=order.id, sku_id=line.sku_id, title=line.title, quantity=line.quantity,
-                list_unit_price_minor=line.list_unit_price_minor, unit_price_minor=line.unit_price_minor,
-                adjustments=line.adjustments, total_minor=line.total_minor, refunded_quantity=0, refunded_minor=0,
-                reservation_id=reservation,
-            ))
-        await tx.session.flush()
-        await tx.emit("order.created", await self.event_with_lines(tx, order))
-        if order.total_minor == 0:
-            # Fully covered (points, a free gift): nothing to wait for.
-            await self.mark_paid(tx, order.id, provider="none", provider_ref=f"free:{order.id}", amount_minor=0)
-        else:
-            await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
-        return order.id
+        return await self.place(tx, request)
 
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, tx: Transaction, order_id: int, *, lock: bool = True) -> Order:
@@ -169,7 +136,7 @@ class OrdersService:
         (seats, activity stock, points) without a second query."""
         lines = [
             {"lineId": line.id, "skuId": line.sku_id, "quantity": line.quantity, "unitPriceMinor": line.unit_price_minor,
-             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity}
+             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity, "activity": line_activity(line)}
             for line in await self.lines(tx, order.id)
         ]
         return self.event(order, lines=lines, **extra)
@@ -307,7 +274,8 @@ class OrdersService:
             amount += line_amount
             if line.reservation_id is not None:
                 await inventory.restock(tx, line.reservation_id, quantity)
-            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount})
+            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount,
+                                   "activity": line_activity(line)})
         if not refunded_lines:
             raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
         everything = all(l.refunded_quantity == l.quantity for l in order_lines.values())

@@ -82,3 +82,14 @@ async def dougong_seed_demo(kernel, tx):
     from components.store_pickup import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    pickup = {"pickupId": "int", "orderId": "int", "memberId": "int", "storeId": "int", "slotId": "int | None",
+              "state": "str", "kind": "str", "totalMinor": "int", "currency": "str"}
+    registrar.event("store_pickup.ready", "A paid pickup order is ready at its store", payload=pickup)
+    registrar.event("store_pickup.picked_up", "A clerk handed a pickup over", payload={**pickup, "clerkId": "int"})
+    registrar.event("store_pickup.overdue", "A pickup was not collected in time (reminder)", payload=pickup)
+    registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded",
+                    payload={**pickup, "refundedMinor": "int"})
