@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from components.orders.models import Order, OrderLine
+from components.orders.shipping import ADDRESS_ATTRIBUTE
 from core.checkout import Draft, DraftLine
 from core.errors import DomainError
 from core.transaction import Transaction
@@ -171,6 +172,7 @@ class Checkout:
             total_minor=draft.total_minor, refunded_minor=0, delivery_type=draft.delivery_type, store_id=draft.store_id,
             location_id=draft.location_id, source=draft.source, attributes=draft.attributes,
             order_adjustments=draft.order_adjustments, idempotency_key=request.idempotency_key,
+            shipping_address=draft.attributes.pop(ADDRESS_ATTRIBUTE, None),
             payment_due_at=now + (draft.payment_timeout or default_timeout), created_at=now,
         )
         tx.session.add(order)

@@ -300,6 +300,8 @@ class RefundOrderInput:
     order_id: strawberry.ID
     lines: list[RefundLineInput] | None = None
     reason: str = "refund"
+    goods_returned: bool = strawberry.field(
+        default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do).")
     idempotency_key: str | None = None
 
 
@@ -442,10 +444,12 @@ class Mutation:
 
         return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason])))
 
-    @strawberry.mutation(description="Staff: refund a paid order, whole or some units of some lines; stock returns.")
+    @strawberry.mutation(description="Staff: refund a paid, shipped or completed order, whole or some units of some lines; "
+                                     "units that never left return to stock, shipped ones only with goodsReturned.")
     async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason]
+        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason,
+                   input.goods_returned]
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(REFUND)
@@ -458,7 +462,7 @@ class Mutation:
                     if line_id is None:
                         raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
                     lines.append((line_id, line.quantity))
-            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason)
+            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason, goods_returned=input.goods_returned)
             return {"orderId": order_id}
 
         return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.refund", input.idempotency_key, request)))

@@ -21,8 +21,12 @@ from sqlalchemy import select, update
 
 from components.orders.models import Order, OrderLine, Payment, Refund
 from components.orders.payments import SandboxProvider
+from components.orders.addresses import Addresses
+from components.orders.aftersale import AfterSale
 from components.orders.cart import Cart
 from components.orders.checkout import Checkout, CheckoutRequest, LineRequest
+from components.orders.shipping import ship
+from core.apportion import apportion
 from core.checkout import Draft
 from core.auth import Actor
 from core.errors import DomainError
@@ -30,6 +34,16 @@ from core.transaction import Transaction
 from core.units import parse_duration
 
 TIMEOUT_JOB = "orders.payment_timeout"
+AUTO_COMPLETE_JOB = "orders.auto_complete"
+REFUNDABLE = ("paid", "fulfilled", "completed")
+
+
+def units_back_on_shelf(quantity: int, shipped: int, refunded_before: int, refunding: int, goods_returned: bool) -> int:
+    """How many of ``refunding`` units go back to stock: those that never left the warehouse
+    (refunds use up the unshipped units first), and the shipped ones only if they came back."""
+    unshipped_left = max(quantity - shipped - refunded_before, 0)
+    never_left = min(refunding, unshipped_left)
+    return refunding if goods_returned else never_left
 
 FulfilmentGuard = Callable[[Transaction, Order], Awaitable[str | None]]
 
@@ -46,9 +60,13 @@ class OrdersService:
         self.payment_timeout = parse_duration(settings.get("payment_timeout", "30m"))
         self.max_lines = int(settings.get("max_lines", 50))
         self.max_quantity = int(settings.get("max_quantity", 999))
+        self.auto_complete_after = parse_duration(settings.get("auto_complete_after", "10d"))
+        self.after_sale_window = parse_duration(settings.get("after_sale_window", "7d"))
         self._guards: list[tuple[str, FulfilmentGuard]] = []
         self.checkout = Checkout(self.max_lines, self.max_quantity)
         self.cart = Cart(self.max_quantity)
+        self.addresses = Addresses()
+        self.after_sale = AfterSale(self)
 
     def add_fulfilment_guard(self, name: str | FulfilmentGuard, guard: FulfilmentGuard | None = None) -> None:
         """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
@@ -251,19 +269,24 @@ class OrdersService:
         await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
         await tx.emit("order.cancelled", await self.event_with_lines(tx, order, reason=reason))
 
-    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str) -> int:
+    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str,
+                     goods_returned: bool = False, amount_minor: int | None = None) -> int:
         """Refund whole lines or some of their units; returns the amount refunded.
 
         Each unit of a line is worth ``total // quantity``; the line's last refunded unit takes
-        the remainder, so refunding every unit one by one returns exactly the line total."""
+        the remainder, so refunding every unit one by one returns exactly the line total.
+        Stock comes back only for units that never left (not shipped, or a pickup not handed
+        over) or, with ``goods_returned``, that came back. ``amount_minor`` refunds less than
+        the units are worth (staff approving a smaller after-sale amount), spread over the
+        lines in proportion."""
         order = await self.get(tx, order_id)
-        if order.status not in ("paid", "fulfilled"):
+        if order.status not in REFUNDABLE:
             raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.",
                               field="input.orderId", status=order.status)
         order_lines = {line.id: line for line in await self.lines(tx, order.id)}
         wanted = lines if lines is not None else [(lid, l.quantity - l.refunded_quantity) for lid, l in order_lines.items()]
         inventory = self.kernel.service("inventory")
-        refunded_lines, amount = [], 0
+        picked: list[tuple[int, Any, int, int]] = []  # (input index, line, units, amount)
         for index, (line_id, quantity) in enumerate(wanted):
             line = order_lines.get(line_id)
             if line is None:
@@ -274,33 +297,41 @@ class OrdersService:
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0 or quantity > left:
                 raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.",
                                   field=f"input.lines[{index}].quantity")
-            if quantity == left:
-                line_amount = line.total_minor - line.refunded_minor
-            else:
-                line_amount = (line.total_minor // line.quantity) * quantity
+            worth = line.total_minor - line.refunded_minor if quantity == left else (line.total_minor // line.quantity) * quantity
+            picked.append((index, line, quantity, worth))
+        if not picked:
+            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
+        if amount_minor is not None:
+            worth_all = sum(p[3] for p in picked)
+            if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 <= amount_minor <= worth_all:
+                raise DomainError("ORDERS_INVALID_AMOUNT", f"A refund of these units is between 0 and {worth_all}.",
+                                  field="input.amount", maxMinor=worth_all)
+            shares = apportion(amount_minor, [p[3] for p in picked], fallback=[p[2] for p in picked])
+            picked = [(i, line, units, share) for (i, line, units, _), share in zip(picked, shares)]
+        refunded_lines, amount = [], 0
+        for _index, line, quantity, line_amount in picked:
+            restock = units_back_on_shelf(line.quantity, line.shipped_quantity or 0, line.refunded_quantity, quantity, goods_returned)
             line.refunded_quantity += quantity
             line.refunded_minor += line_amount
             amount += line_amount
-            if line.reservation_id is not None:
-                await inventory.restock(tx, line.reservation_id, quantity)
+            if line.reservation_id is not None and restock:
+                await inventory.restock(tx, line.reservation_id, restock)
             refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount,
-                                   "activity": line_activity(line)})
-        if not refunded_lines:
-            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
+                                   "restocked": restock, "activity": line_activity(line)})
         everything = all(l.refunded_quantity == l.quantity for l in order_lines.values())
-        if everything:
-            # Order-level adjustments (a delivery fee) go back with the last line.
+        if everything and amount_minor is None:
+            # The lines add up to the total (order-level amounts are apportioned at checkout);
+            # for orders placed before that, the last refund takes any order-level rest.
             amount = order.total_minor - order.refunded_minor
         else:
-            # An order-level discount (a threshold promotion) can make the lines worth more than
-            # was paid: a partial refund never returns more than is left of the payment.
             amount = min(amount, order.total_minor - order.refunded_minor)
         provider_ref = await self._refund_money(tx, order, amount)
         tx.session.add(Refund(order_id=order.id, amount_minor=amount, lines=refunded_lines, reason=reason[:500],
                               provider_ref=provider_ref, created_at=tx.now()))
         values: dict[str, Any] = {"refunded_minor": order.refunded_minor + amount}
         if everything:
-            await self._move(tx, order, ("paid", "fulfilled"), "refunded", refunded_at=tx.now(), **values)
+            await self._move(tx, order, REFUNDABLE, "refunded", refunded_at=tx.now(), **values)
+            await tx.cancel_timer(AUTO_COMPLETE_JOB, str(order.id))
         else:
             await tx.session.execute(update(Order).where(Order.id == order.id).values(**values))
             await tx.session.refresh(order)
@@ -325,14 +356,34 @@ class OrdersService:
             if refusal:
                 raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
         await self._move(tx, order, ("paid",), "fulfilled", fulfilled_at=tx.now())
+        # Whatever was not refunded has left now (shipped, or handed over at a store).
+        await tx.session.execute(update(OrderLine).where(OrderLine.order_id == order.id)
+                                 .values(shipped_quantity=OrderLine.quantity - OrderLine.refunded_quantity))
+        await self.after_fulfilment(tx, order)
+
+    async def ship(self, tx: Transaction, order_id: int, *, carrier: str, tracking_number: str,
+                   lines: list[tuple[int, int]] | None = None) -> Any:
+        """Ship units with a carrier and tracking number (see components/orders/shipping.py)."""
+        return await ship(tx, self, order_id, carrier=carrier, tracking_number=tracking_number, lines=lines)
+
+    async def after_fulfilment(self, tx: Transaction, order: Order) -> None:
+        """Announce a fulfilled order and start its auto-completion clock."""
         await tx.emit("order.fulfilled", await self.event_with_lines(tx, order))
+        await tx.schedule(AUTO_COMPLETE_JOB, str(order.id), tx.now() + self.auto_complete_after, {"orderId": order.id})
 
     async def complete(self, tx: Transaction, order_id: int, *, by: Actor | None = None) -> None:
         order = await self.get(tx, order_id)
         if by is not None and by.is_member and by.id != order.member_id:
             raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
         await self._move(tx, order, ("fulfilled",), "completed", completed_at=tx.now())
+        await tx.cancel_timer(AUTO_COMPLETE_JOB, str(order.id))
         await tx.emit("order.completed", await self.event_with_lines(tx, order))
+
+    async def on_auto_complete(self, tx: Transaction, timer: Any) -> None:
+        """The member never confirmed receipt: the order completes by itself (if still fulfilled)."""
+        order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
+        if order is not None and order.status == "fulfilled":
+            await self.complete(tx, order.id)
 
     async def on_payment_timeout(self, tx: Transaction, timer: Any) -> None:
         order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)

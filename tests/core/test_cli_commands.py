@@ -26,7 +26,7 @@ def test_components_lists_builtins_with_hooks_and_blueprints(monkeypatch):
     orders = rows["orders"]
     assert orders["distribution"] == "dougong"
     assert set(orders["depends"]) == {"catalog", "inventory", "members"}
-    assert "dougong_jobs" in orders["hooks"] and "dougong_price_adjusters" not in orders["hooks"]
+    assert "dougong_jobs" in orders["hooks"] and "dougong_checkout" in orders["hooks"] and "dougong_identity_provider" not in orders["hooks"]
     assert "demo.yaml" in orders["blueprints"]
     # Declared events: who emits each, who handles it.
     assert {"order.paid", "order.refunded", "order.created"} <= set(orders["emits"]) and orders["handles"] == []
