@@ -25,7 +25,13 @@ def dougong_schema(registrar):
 
 @hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("activity", registrar.kernel.service("bidding_sale").price)
+    registrar.price_adjuster("activity", registrar.kernel.service("bidding_sale").checkout.price)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # No input field: only the lot's close places the winner's order (see checkout.py).
+    registrar.checkout_participant(registrar.kernel.service("bidding_sale").checkout)
 
 
 @hookimpl
@@ -58,6 +64,7 @@ def dougong_error_codes(registrar):
         "BIDDING_SALE_INVALID_MAXIMUM": "The maximum is below the bid.",
         "BIDDING_SALE_DEPOSIT_REQUIRED": "The lot's deposit must be paid before bidding.",
         "BIDDING_SALE_BUY_NOW_UNAVAILABLE": "Buy-now is not offered, or bidding has begun.",
+        "BIDDING_SALE_LOT_NOT_FOR_CHECKOUT": "A lot's line reached a checkout the lot's close did not place.",
     }.items():
         registrar.error_code(code, text)
 

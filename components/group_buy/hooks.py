@@ -39,7 +39,15 @@ def dougong_dataloaders(registrar):
 
 @hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("activity", registrar.kernel.service("group_buy").price)
+    registrar.price_adjuster("activity", registrar.kernel.service("group_buy").checkout.price)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # A checkout line opens a group ({offerId}) or joins one ({offerId, shareCode}).
+    registrar.extend_input("CheckoutLineInput", "groupBuy", graphql.GroupBuyLineInput,
+                           "Buy this line in a group-buy: offerId opens a group, with shareCode it joins the shared one.")
+    registrar.checkout_participant(registrar.kernel.service("group_buy").checkout)
 
 
 @hookimpl
@@ -73,6 +81,7 @@ def dougong_error_codes(registrar):
         "GROUP_BUY_ALREADY_IN_GROUP": "The member is already in this group.",
         "GROUP_BUY_LIMIT_REACHED": "The member reached the offer's per-member limit.",
         "GROUP_BUY_SOLD_OUT": "The offer's own quantity (its total limit) is used up.",
+        "GROUP_BUY_SKU_NOT_IN_OFFER": "A groupBuy line's SKU is not the offer's SKU.",
     }.items():
         registrar.error_code(code, text)
 

@@ -148,6 +148,14 @@ class OrdersService:
     async def lines(self, tx: Transaction, order_id: int) -> list[OrderLine]:
         return list((await tx.session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
 
+    async def lock_orders(self, tx: Transaction, order_ids: Any) -> None:
+        """Lock these orders' rows (PostgreSQL; SQLite's single writer already serialises), in id
+        order. For a component that must take its orders before its own rows, in the order a
+        payment takes them (order, then the component's row), so the two never deadlock."""
+        ids = sorted({int(i) for i in order_ids})
+        if ids and tx.kernel.db.is_postgresql:
+            await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
+
     def event(self, order: Order, **extra: Any) -> dict[str, Any]:
         """The keys every ``order.*`` event carries, so a handler rarely has to read the order
         back (it may run in another process, after the order changed again)."""
