@@ -74,14 +74,14 @@ def plain(value: Any) -> Any:
 
     if value is UNSET:
         return None
+    if isinstance(value, enum.Enum):  # before the definition check: a strawberry enum's members carry one too
+        return value.value
     definition = getattr(value, "__strawberry_definition__", None)
     if definition is not None:
         out = {field.graphql_name or _camel(field.python_name): plain(getattr(value, field.python_name))
                for field in definition.fields}
         out.update({name: plain(v) for name, v in getattr(value, "_extensions", {}).items()})
         return {k: v for k, v in out.items() if v is not None}
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):
