@@ -106,6 +106,9 @@ class Checkout:
                 await _call(prepare, tx, draft)
         draft.current = ("", "")
         self._check_delivery(draft)
+        if draft.needs and not previewing:
+            need = draft.needs[0]
+            raise DomainError("ORDERS_CHECKOUT_INCOMPLETE", need["message"], field=need["field"], needs=draft.needs)
         if len(draft.lines) > 1:
             for line in draft.lines:
                 if line.exclusive:
@@ -118,9 +121,10 @@ class Checkout:
     @staticmethod
     def _check_delivery(draft: Draft) -> None:
         if draft.delivery_type == "pickup":
-            if draft.delivery_claimed_by is None or draft.store_id is None:
-                raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders choose a store this brand offers pickup at.",
-                                  field="input.pickup")
+            if draft.delivery_claimed_by is None:
+                raise DomainError("ORDERS_STORE_REQUIRED", "This brand offers no store pickup.", field="input.deliveryType")
+            if draft.store_id is None and not draft.needs:
+                raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders choose a store.", field="input.pickup")
         elif draft.store_id is not None or draft.delivery_claimed_by is not None:
             # A shipping order has no store: attaching one would hand it to that store's clerks.
             raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store.", field="input.pickup")

@@ -92,6 +92,7 @@ def dougong_error_codes(registrar):
         "ORDERS_PRICE_CHANGED": "The total differs from the preview's; details carry the new prices. Nothing was placed.",
         "ORDERS_STORE_NOT_ALLOWED": "Only pickup orders name a store (a shipping order is not a store's business).",
         "ORDERS_NEEDS_OWN_ORDER": "A line's activity needs an order of its own (no other lines).",
+        "ORDERS_CHECKOUT_INCOMPLETE": "A component still needs something from the buyer (details list what).",
         "ORDERS_CART_FULL": "The cart has as many lines as it may hold.",
     }.items():
         registrar.error_code(code, text)

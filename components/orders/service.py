@@ -111,6 +111,15 @@ class OrdersService:
         )
         return await self.place(tx, request)
 
+    async def set_delivery(self, tx: Transaction, order_id: int, *, delivery_type: str, store_id: int | None) -> bool:
+        """Change how an unpaid order reaches its member (store pickup chosen after an auction
+        or group-buy order was placed). Only while unpaid; returns False otherwise."""
+        moved = await tx.session.execute(
+            update(Order).where(Order.id == order_id, Order.status == "pending_payment")
+            .values(delivery_type=delivery_type, store_id=store_id).execution_options(synchronize_session=False)
+        )
+        return moved.rowcount == 1
+
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, tx: Transaction, order_id: int, *, lock: bool = True) -> Order:
         order = await tx.session.get(Order, order_id, with_for_update=lock and tx.kernel.db.is_postgresql, populate_existing=True)

@@ -1,6 +1,6 @@
 from core.hookspecs import hookimpl
 
-from components.store_pickup import graphql, models
+from components.store_pickup import checkout, graphql, models
 from components.store_pickup.service import EXPIRE_JOB, StorePickupService
 
 
@@ -31,12 +31,19 @@ def dougong_schema(registrar):
 @hookimpl
 def dougong_event_handlers(registrar):
     service = registrar.kernel.service("store_pickup")
-    # In the order's transaction: an order is a pickup order only with its store checked, its
-    # slot taken and its code allocated — or it is not created at all.
-    registrar.on("order.created", service.on_order_created, in_transaction=True)
+    # In the order's transaction (the checkout participant opened the pickup as the order was placed).
     registrar.on("order.paid", service.on_order_paid, in_transaction=True)
     registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
     registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # An order is a pickup order only with its store checked, its slot taken and its code
+    # allocated in the checkout that places it — or it is not placed at all.
+    registrar.extend_input("CheckoutInput", "pickup", checkout.PickupChoiceInput,
+                           description="Collect at this store (and slot); needs deliveryType PICKUP.")
+    registrar.checkout_participant(checkout.PickupCheckout(registrar.kernel.service("store_pickup")))
 
 
 @hookimpl

@@ -74,7 +74,7 @@ def plain(value: Any) -> Any:
 
     if value is UNSET:
         return None
-    if isinstance(value, enum.Enum):  # before the definition check: a strawberry enum's members carry one too
+    if isinstance(value, enum.Enum):  # before the definition: strawberry enums carry one too
         return value.value
     definition = getattr(value, "__strawberry_definition__", None)
     if definition is not None:
