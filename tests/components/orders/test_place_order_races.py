@@ -38,7 +38,9 @@ async def crowd(kernel: Any, sku: str, buyers: int) -> list[dict[str, Any]]:
     """One placeOrder per member 1..buyers, all at once, through uvicorn on a real socket."""
     async with serve_app(create_app([kernel], run_worker=False), lifespan=False) as base:
         limits = httpx.Limits(max_connections=buyers, max_keepalive_connections=buyers)
-        async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        # The last of 300 answers comes after every earlier one was served (stock writes on one
+        # row serialise), so a client waits that long; bounded, but not by a per-request minute.
+        async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
             async def buy(n: int) -> dict[str, Any]:
                 response = await http.post("/graphql", json={"query": PLACE, "variables": {"sku": sku}},
                                            headers={"authorization": f"Bearer {kernel.issue_token(member(n))}"})
