@@ -143,6 +143,8 @@ class CartPayload(Payload):
 @strawberry.input
 class AddCartLineInput:
     line: CheckoutLineInput
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Adding adds units to what is there, so a retried request would add twice; with a key it does not.")
 
 
 @strawberry.input
@@ -280,7 +282,8 @@ class Mutation:
             await ctx.kernel.service("orders").cart.add(tx, member_id, sku_id, input.line.quantity, _line_inputs(input.line))
             return {}
 
-        return await _cart_payload(ctx, *await run_mutation(ctx, work))
+        idempotency = ("orders.cart.add", input.idempotency_key, plain(input.line))
+        return await _cart_payload(ctx, *await run_mutation(ctx, work, idempotency=idempotency))
 
     @strawberry.mutation(description="Member: change the quantity of a cart line.")
     async def update_cart_line(self, info: strawberry.Info, input: UpdateCartLineInput) -> CartPayload:  # noqa: A002

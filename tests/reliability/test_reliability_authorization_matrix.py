@@ -99,6 +99,8 @@ MATRIX: dict[str, str] = {
     "pickupOrder":             "h+" "h" "+h" "h" "+",   # A's pickup at store X
     "liveRooms":               "++" "+" "++" "+" "+",
     "liveRoom":                "++" "+" "++" "+" "+",
+    "myCart":                  "u+" "+" "ff" "f" "f",
+    "previewCheckout":         "u+" "+" "ff" "f" "f",
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
     "updateProduct":           "uf" "f" "ff" "f" "+",
@@ -157,6 +159,10 @@ MATRIX: dict[str, str] = {
     "sendLiveRoomComment":     "u+" "+" "ff" "f" "f",
     "likeLiveRoom":            "u+" "+" "ff" "f" "f",
     "createLiveRoomOrder":     "u+" "+" "ff" "f" "f",
+    "placeOrder":              "u+" "+" "ff" "f" "f",
+    "addCartLine":             "u+" "+" "ff" "f" "f",
+    "updateCartLine":          "u+" "h" "ff" "f" "f",   # a line of A's cart
+    "removeCartLine":          "u+" "h" "ff" "f" "f",   # a line of A's cart
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -411,6 +417,9 @@ CASES: dict[str, Case] = {
     "pickupOrder": Case("query($id: ID!) { pickupOrder(id: $id) { id state } }", static(id=lambda w: w.a_pickup)),
     "liveRooms": Case("{ liveRooms { nodes { id } } }"),
     "liveRoom": Case("query($id: ID!) { liveRoom(id: $id) { id } }", static(id=lambda w: w.room)),
+    "myCart": Case("{ myCart { lines { id } } }"),
+    "previewCheckout": Case("query($sku: ID!) { previewCheckout(input: {lines: [{skuId: $sku, quantity: 1}]}) { preview { total { amountMinor } } } }",
+                            static(sku=lambda w: w.sku)),
     # mutations
     "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
     "updateProduct": mutation("updateProduct", "UpdateProductInput", static(id=G("Product", 2), description="checked")),
@@ -471,6 +480,10 @@ CASES: dict[str, Case] = {
     "likeLiveRoom": mutation("likeLiveRoom", "LikeLiveRoomInput", lambda w, a: _v(roomId=w.live_room)),
     "createLiveRoomOrder": mutation("createLiveRoomOrder", "CreateLiveRoomOrderInput", lambda w, a: _v(
         roomId=w.live_room, lines=[{"skuId": G("Sku", 7), "quantity": 1}])),
+    "placeOrder": mutation("placeOrder", "PlaceOrderInput", lambda w, a: _v(checkout={"lines": [{"skuId": w.sku, "quantity": 1}]})),
+    "addCartLine": mutation("addCartLine", "AddCartLineInput", lambda w, a: _v(line={"skuId": w.sku, "quantity": 1})),
+    "updateCartLine": mutation("updateCartLine", "UpdateCartLineInput", lambda w, a: _cart_line_of_a(w, quantity=2)),
+    "removeCartLine": mutation("removeCartLine", "RemoveCartLineInput", lambda w, a: _cart_line_of_a(w)),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
@@ -485,6 +498,13 @@ SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
 
 async def _v(**values: Any) -> dict[str, Any]:
     return values
+
+
+async def _cart_line_of_a(w: World, **extra: Any) -> dict[str, Any]:
+    """A line in A's cart (added again if an earlier cell removed it)."""
+    added = await w.ok("A", """mutation($sku: ID!) { addCartLine(input: {line: {skuId: $sku, quantity: 1}}) {
+      cart { lines { id sku { id } } } userErrors { code } } }""", sku=w.sku)
+    return {"lineId": next(l["id"] for l in added["cart"]["lines"] if l["sku"]["id"] == w.sku), **extra}
 
 
 async def _fresh_order(w: World, *, paid: bool = False, pickup: bool = False, **extra: Any) -> dict[str, Any]:

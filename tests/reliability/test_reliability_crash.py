@@ -1,11 +1,12 @@
 """SIGKILL a real server mid-load, restart it on the same database, and check that nothing
 the crash interrupted left the data inconsistent.
 
-The load is what a busy evening looks like: members buying and paying, bidding on one lot,
-redeeming points and opening/joining/paying groups, all at once over real HTTP. When enough
-requests have succeeded the server process is killed with SIGKILL (no shutdown hook runs,
-transactions in flight are cut). The restarted server must then serve again, deliver the
-events the crash left pending, and the database must satisfy:
+The load is what a busy evening looks like: members buying (createOrder, and placeOrder with
+two lines) and paying, bidding on one lot, redeeming points and opening/joining/paying
+groups, all at once over real HTTP. When enough requests have succeeded the server process
+is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
+server must then serve again, deliver the events the crash left pending, and the database
+must satisfy:
 
 * per SKU: stock on hand + units sold (committed reservations not returned) = initial stock,
   and the ``reserved`` counter equals the sum of open reservations;
@@ -59,6 +60,9 @@ KILL_AFTER = 80  # successful requests before the SIGKILL
 
 CREATE = """mutation($sku: ID!, $key: String) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) {
   order { id } userErrors { code } } }"""
+PLACE = """mutation($a: ID!, $b: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $a, quantity: 1}, {skuId: $b, quantity: 1}]}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
 PAY = """mutation($id: ID!, $key: String) { payOrder(input: {orderId: $id, idempotencyKey: $key}) {
   payment { id } userErrors { code } } }"""
 SETTLE = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { id status } userErrors { code } } }"""
@@ -164,9 +168,12 @@ class Load:
         async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
-                action = rng.choice(("order", "order", "bid", "redeem", "group"))
-                if action == "order":
-                    made = await self.call(http, token, CREATE, sku=rng.choice(self.world["tea"]), key=key)
+                action = rng.choice(("order", "place", "bid", "redeem", "group"))
+                if action in ("order", "place"):
+                    if action == "order":
+                        made = await self.call(http, token, CREATE, sku=rng.choice(self.world["tea"]), key=key)
+                    else:  # the checkout path: both teas in one order
+                        made = await self.call(http, token, PLACE, a=self.world["tea"][0], b=self.world["tea"][1], key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
                 elif action == "bid":
                     amount = self.minimum_bid + 100 * rng.randint(0, 2)

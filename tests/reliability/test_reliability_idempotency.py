@@ -27,7 +27,7 @@ from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
-from components.orders.models import Order, Payment, Refund
+from components.orders.models import CartLine, Order, Payment, Refund
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup
 from core.gql.relay import from_global_id, to_global_id
@@ -77,6 +77,10 @@ SIGN_IN = """mutation($key: String) { signInDaily(input: {idempotencyKey: $key})
 CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
   checkoutPickup(input: {lines: [{skuId: $sku, quantity: 1}], storeId: $store, idempotencyKey: $key}) {
     order { id status } userErrors { code field } } }"""
+PLACE = """mutation($sku: ID!, $key: String) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}]}, idempotencyKey: $key}) {
+  order { id status total { amountMinor } } userErrors { code } } }"""
+ADD_TO_CART = """mutation($sku: ID!, $key: String) { addCartLine(input: {line: {skuId: $sku, quantity: 2}, idempotencyKey: $key}) {
+  cart { lines { quantity } } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -87,10 +91,11 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow):
+                      LotOrder, IdempotencyRow, CartLine):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
-                "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats}
+                "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
+                "cart_units": CartLine.quantity}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
@@ -191,6 +196,9 @@ class World:
         w = self
         return [
             Case("createOrder", lambda t, k: w.m(1).mutate(CREATE, sku=w.tea, key=k), (None, None)),
+            Case("placeOrder", lambda t, k: w.m(1).mutate(PLACE, sku=w.tea, key=k), (None, None)),
+            # The other cart mutations set a quantity or remove a line: a replay changes nothing anyway.
+            Case("addCartLine", lambda t, k: w.m(t).mutate(ADD_TO_CART, sku=w.tea, key=k), (10, 11)),
             Case("payOrder", lambda t, k: w.m(1).mutate(PAY, id=t, key=k), (await w.order(1), await w.order(1))),
             Case("sandboxSettlePayment", lambda t, k: w.m(1).mutate(SETTLE, id=t), (await w.payment(1), await w.payment(1))),
             Case("refundOrder", lambda t, k: w.admin.mutate(REFUND, id=t, key=k),
@@ -239,7 +247,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 16
+    assert len(cases) == 18
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
