@@ -138,6 +138,12 @@ class OrdersService:
         )
         return moved.rowcount == 1
 
+    async def has_open_refund_request(self, tx: Transaction, order_id: int) -> bool:
+        """Whether an after-sale request of this order waits for staff (goods must not leave then)."""
+        found = await tx.session.scalar(select(OrderLine.id).where(OrderLine.order_id == order_id,
+                                                                   OrderLine.open_request_id.isnot(None)).limit(1))
+        return found is not None
+
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, tx: Transaction, order_id: int, *, lock: bool = True) -> Order:
         order = await tx.session.get(Order, order_id, with_for_update=lock and tx.kernel.db.is_postgresql, populate_existing=True)

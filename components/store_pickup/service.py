@@ -427,8 +427,8 @@ class StorePickupService:
         await self._close(tx, pickup, "cancelled")
 
     async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
-        """A full refund ends the pickup; a partial one leaves it refused until staff settle
-        the order (see ``STORE_PICKUP_REFUND_IN_PROGRESS``)."""
+        """A full refund ends the pickup; after a partial one the rest is still collected with the
+        same code (the clerk sees each line's refunded quantity)."""
         if not event.payload.get("full"):
             return
         pickup = await self._pickup_of_order(tx, event.payload["orderId"])
@@ -569,8 +569,11 @@ class StorePickupService:
         orders = self.kernel.service("orders")
         if order.status == "pending_payment":
             raise DomainError("STORE_PICKUP_NOT_PAID", "This order has not been paid.", field="input.code")
-        if order.refunded_minor or order.status == "refunded":
-            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund of this order is under way; settle it first.",
+        if order.status == "refunded":
+            raise DomainError("STORE_PICKUP_REFUNDED", "This order was refunded.", field="input.code")
+        if await orders.has_open_refund_request(tx, order.id):
+            # A settled partial refund leaves the rest collectable; an open request does not.
+            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund request of this order waits for staff; settle it first.",
                               field="input.code")
         if order.status != "paid":
             raise DomainError("STORE_PICKUP_ALREADY_PICKED_UP", f"This order is already {order.status}.", field="input.code")
