@@ -56,6 +56,7 @@ def dougong_event_handlers(registrar):
     # In the payment's transaction: the seat count and the payment commit (or fail) together.
     registrar.on("order.paid", service.on_order_paid, in_transaction=True)
     registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
+    registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
 
 
 @hookimpl

@@ -225,6 +225,23 @@ class GroupBuyService:
             await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay"})
             self._progress(tx, group)
 
+    async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
+        """A seated member's order was refunded whole (after-sale, staff): the seat is free again
+        while the group forms — a group must not succeed one buyer short — and the expiry will
+        not try to refund that order a second time."""
+        if not event.payload.get("full") or event.payload.get("kind") != "group_buy":
+            return
+        membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
+        if membership is None or membership.state != "seated":
+            return  # pending, or refunded by the expiry or a late payment already
+        membership.state = "refunded"
+        group = await tx.session.get(Group, membership.group_id, with_for_update=tx.kernel.db.is_postgresql)
+        if group.status == "forming":
+            await tx.session.execute(update(Group).where(Group.id == group.id, Group.paid_seats > 0)
+                                     .values(paid_seats=Group.paid_seats - 1).execution_options(synchronize_session=False))
+            await tx.session.refresh(group)
+            self._progress(tx, group)
+
     async def expire(self, tx: Transaction, timer: Any) -> None:
         if tx.kernel.db.is_postgresql:
             # Lock the group's orders before the group: a payment locks its order and then the
@@ -246,7 +263,8 @@ class GroupBuyService:
         for membership in members:
             if membership.state == "seated":
                 membership.state = "refunded"
-                await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
+                if (await orders.get(tx, membership.order_id)).status in ("paid", "fulfilled", "completed"):
+                    await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
             elif membership.state == "pending":
                 membership.state = "cancelled"
                 await orders.cancel(tx, membership.order_id, reason="group_buy: the group did not form")
