@@ -148,6 +148,11 @@ class MembersService:
     async def staff(self, session: AsyncSession, staff_id: int) -> Staff | None:
         return await session.get(Staff, staff_id)
 
+    @staticmethod
+    def masked_phone(phone: str | None) -> str | None:
+        """A phone as other components may show it to staff (138****0001)."""
+        return mask_phone(phone)
+
     async def active_staff(self, session: AsyncSession) -> list[Staff]:
         """Every active staff member, by id."""
         return list((await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all())

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from components.members.graphql import Staff, staff_node
-from components.members.service import mask_phone
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup import models
 from core.clock import as_utc
@@ -162,8 +161,9 @@ class PickupOrder(Node):
         ctx: Context = info.context
         if not ctx.actor.is_staff:
             return None
-        row = await ctx.kernel.service("members").member(await ctx.session(), self.row.member_id)
-        return PickupCustomer(nickname=row.nickname, phone=mask_phone(row.phone)) if row else None
+        members = ctx.kernel.service("members")
+        row = await members.member(await ctx.session(), self.row.member_id)
+        return PickupCustomer(nickname=row.nickname, phone=members.masked_phone(row.phone)) if row else None
 
 
 def _service(ctx: Context):  # noqa: ANN202
