@@ -39,6 +39,7 @@ def dougong_event_handlers(registrar):
     service = registrar.kernel.service("bidding_sale")
     registrar.on("order.paid", service.on_order, in_transaction=True)
     registrar.on("order.cancelled", service.on_order, in_transaction=True)
+    registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
 
 
 @hookimpl
@@ -86,5 +87,7 @@ def dougong_events(registrar):
     registrar.event("bidding_sale.closed", "A lot closed, sold (with the winner's order) or unsold",
                     payload={"lotId": "int", "status": "sold or unsold", "winnerMemberId": "int", "priceMinor": "int",
                              "orderId": "int", "reserveMet": "bool"})
+    registrar.event("bidding_sale.refunded", "The winner's order was refunded whole; an applied deposit went back too",
+                    payload={"lotId": "int", "memberId": "int", "depositReturnedMinor": "int"})
     registrar.event("bidding_sale.defaulted", "The winner did not pay; the deposit was kept",
                     payload={"lotId": "int", "memberId": "int", "depositMinor": "int"})

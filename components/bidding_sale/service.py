@@ -311,6 +311,24 @@ class AuctionService:
             await tx.emit("bidding_sale.defaulted", {"lotId": lot.id, "memberId": lot.leader_member_id, "depositMinor": lot.deposit})
         self._publish(tx, lot)
 
+    async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
+        """The winner's order was refunded whole (after-sale, staff): the lot is closed as
+        refunded, and a deposit that was applied to the price goes back with the refund (the
+        order's refund returned only what was paid on top of it)."""
+        lot_id = lot_of(event.payload)
+        if lot_id is None or not event.payload.get("full"):
+            return
+        lot = await tx.session.get(Lot, lot_id)
+        if lot is None or lot.status not in ("sold", "paid"):
+            return
+        lot.status = "refunded"
+        bidder = await tx.session.scalar(select(Bidder).where(Bidder.lot_id == lot.id, Bidder.member_id == lot.leader_member_id))
+        if bidder is not None and bidder.deposit_state == "applied":
+            bidder.deposit_state = "released"
+        await tx.emit("bidding_sale.refunded", {"lotId": lot.id, "memberId": lot.leader_member_id,
+                                                "depositReturnedMinor": lot.deposit if bidder is not None else 0})
+        self._publish(tx, lot)
+
     def _publish(self, tx: Transaction, lot: Lot) -> None:
         tx.publish(channel(lot.id), lot_message(lot, tx.now()))
 

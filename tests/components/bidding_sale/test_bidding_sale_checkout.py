@@ -75,3 +75,21 @@ async def test_a_deposit_covering_the_hammer_price_pays_the_order_at_once(kernel
     assert body["winnerOrder"]["status"] == "PAID" and body["winnerOrder"]["total"]["amountMinor"] == 0
     assert [(x["component"], x["stage"], x["amount"]["amountMinor"]) for x in body["winnerOrder"]["lines"][0]["adjustments"]] == [
         ("bidding_sale", "activity", 12000 - 500000), ("bidding_sale", "activity", -12000)]
+
+
+async def test_a_refunded_winner_order_closes_the_lot_and_returns_the_deposit(kernel_factory, graphql, clock):
+    from core.testing import staff
+
+    kernel, _shop, lot, winner = await sold(kernel_factory, graphql, clock)
+    order = (await winner.data(LOT, id=lot))["auctionLot"]["winnerOrder"]
+    pay = await winner.mutate('mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } userErrors { code } } }',
+                              id=order["id"])
+    await winner.mutate('mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } } }',
+                        id=pay["payment"]["id"])
+    assert (await winner.data(LOT, id=lot))["auctionLot"]["status"] == "PAID"
+    refunded = await graphql(kernel, staff(1, "admin")).mutate(
+        'mutation($id: ID!) { refundOrder(input: {orderId: $id}) { order { status refunded { amountMinor } } userErrors { code } } }',
+        id=order["id"])
+    assert refunded["order"] == {"status": "REFUNDED", "refunded": {"amountMinor": 12000 - 1000}}
+    body = (await winner.data(LOT, id=lot))["auctionLot"]
+    assert (body["status"], body["myDeposit"]) == ("REFUNDED", "released")  # the 10.00 deposit goes back too
