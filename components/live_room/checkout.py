@@ -44,48 +44,51 @@ class RoomCheckout:
 
     # -- which room ------------------------------------------------------------------------------------
     @staticmethod
-    def _named(draft: Draft) -> list[tuple[int, str]]:
-        """(room id, the field that named it) for every line in a room; decoding refuses bad ids."""
-        named = []
-        source = draft.source.get("liveRoomId")
-        source_room = decode_id(str(source), "LiveRoom", field="input.source.liveRoomId") if source is not None else None
-        for line in draft.lines:
-            value = line.input(LINE_FIELD)
-            if value is not None:
-                field = f"input.lines[{line.index}].{LINE_FIELD}"
-                named.append((decode_id(str(value), "LiveRoom", field=field), field))
-            elif source_room is not None:
-                named.append((source_room, "input.source.liveRoomId"))
-        return named
-
-    @staticmethod
-    def room_of_line(draft: Draft, line: Any) -> int | None:
-        value = line.input(LINE_FIELD) if line.input(LINE_FIELD) is not None else draft.source.get("liveRoomId")
-        return decode_id(str(value), "LiveRoom") if value is not None else None
+    def room_of_line(line: Any) -> int | None:
+        value = line.input(LINE_FIELD)
+        return decode_id(str(value), "LiveRoom", field=f"input.lines[{line.index}].{LINE_FIELD}") if value is not None else None
 
     # -- prepare ------------------------------------------------------------------------------------------
     async def prepare(self, tx: Transaction, draft: Draft) -> None:
-        named = self._named(draft)
-        if not named:
+        source = draft.source.get("liveRoomId")
+        room_id = decode_id(str(source), "LiveRoom", field="input.source.liveRoomId") if source is not None else None
+        field = "input.source.liveRoomId"
+        for line in draft.lines:
+            named = self.room_of_line(line)
+            if named is None:
+                continue
+            if room_id is not None and named != room_id:
+                raise DomainError("LIVE_ROOM_ONE_ROOM_PER_ORDER",
+                                  "An order is bought in one live room; place one order per room.",
+                                  field=f"input.lines[{line.index}].{LINE_FIELD}")
+            if room_id is None:
+                room_id, field = named, f"input.lines[{line.index}].{LINE_FIELD}"
+        if room_id is None:
             return
-        rooms = {room_id for room_id, _ in named}
-        if len(rooms) > 1:
-            raise DomainError("LIVE_ROOM_ONE_ROOM_PER_ORDER", "An order is bought in one live room; place one order per room.",
-                              field=next(field for room_id, field in named if room_id != named[0][0]))
-        room_id, field = named[0]
         if await tx.session.get(Room, room_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such live room.", field=field)
+        if source is not None:
+            # The order's source puts every line in its room: each line then carries it, as if
+            # the client had named it per line (stored with the line).
+            for line in draft.lines:
+                line.inputs.setdefault(LINE_FIELD, to_global_id("LiveRoom", room_id))
         # The order's attribution names the room, whichever way the buyer named it.
-        draft.source.setdefault("liveRoomId", to_global_id("LiveRoom", room_id))
+        draft.source["liveRoomId"] = to_global_id("LiveRoom", room_id)
+
+    @staticmethod
+    def order_room(draft: Draft) -> int | None:
+        """The room of an order prepare accepted (one room per order)."""
+        value = draft.source.get("liveRoomId")
+        return decode_id(str(value), "LiveRoom") if value is not None else None
 
     # -- price stage "activity" -------------------------------------------------------------------------
     async def price(self, tx: Transaction, draft: Draft) -> None:
         if draft.kind != "plain":
             return  # a group-buy, auction or points order prices itself
-        lines = [line for line in draft.lines if line.activity is None and self.room_of_line(draft, line) is not None]
+        lines = [line for line in draft.lines if line.activity is None and line.input(LINE_FIELD) is not None]
         if not lines:
             return
-        room_id = self.room_of_line(draft, lines[0])  # one room per order (prepare)
+        room_id = self.order_room(draft)  # one room per order (prepare)
         # FOR SHARE on PostgreSQL: the host's "end" waits for orders already pricing at the live
         # price, and no order prices live after the end has committed.
         room = await tx.session.get(Room, room_id, populate_existing=True,
@@ -111,10 +114,10 @@ class RoomCheckout:
     # -- placed ------------------------------------------------------------------------------------------
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
         """The attribution row, with the order: to the room, and to whoever shared it."""
-        named = self._named(draft)
-        if not named:
+        room_id = self.order_room(draft)
+        if room_id is None:
             return
-        room = await tx.session.get(Room, named[0][0])
+        room = await tx.session.get(Room, room_id)
         source = draft.source
         sharer = _int_id(source.get("sharerMemberId"), "Member")
         guide = _int_id(source.get("guideId"), "Staff")

@@ -531,7 +531,8 @@ class PointsService:
         ))
 
     async def redeem(self, tx: Transaction, *, member_id: int, item_id: int, quantity: int = 1,
-                     delivery_type: str = "shipping", store_id: int | None = None) -> Redemption:
+                     delivery_type: str = "shipping", store_id: int | None = None,
+                     slot_id: str | None = None) -> Redemption:
         """Redeem an item, all or nothing, in ``tx``.
 
         An item with a SKU is delivered by an order, so it is redeemed through the one checkout
@@ -549,8 +550,9 @@ class PointsService:
                                   field="input.deliveryType")
             if store_id is None:
                 raise DomainError("POINTS_MALL_STORE_REQUIRED", "Choose the store to pick it up at.", field="input.storeId")
-        elif store_id is not None:
-            raise DomainError("KERNEL_INVALID_INPUT", "A store is only chosen for pickup.", field="input.storeId")
+        elif store_id is not None or slot_id is not None:
+            raise DomainError("KERNEL_INVALID_INPUT", "A store is only chosen for pickup.",
+                              field="input.storeId" if store_id is not None else "input.slotId")
         item = await tx.session.get(Item, item_id, populate_existing=True)
         if item is None or not item.active:
             raise DomainError("KERNEL_NOT_FOUND", "No such item.", field="input.itemId")
@@ -561,7 +563,7 @@ class PointsService:
             return await self._redeem_reward(tx, member_id, item, quantity)
         request = CheckoutRequest(
             member_id=member_id, lines=[LineRequest(item.sku_id, quantity, {LINE_FIELD: str(item.id)})],
-            delivery_type=delivery_type, inputs={"pickup": {"storeId": str(store_id)}} if store_id is not None else {},
+            delivery_type=delivery_type, inputs=self._pickup_input(store_id, slot_id),
         )
         try:
             order_id = await self.kernel.service("orders").place(tx, request)
@@ -569,6 +571,16 @@ class PointsService:
             error.field = REDEEM_FIELDS.get(error.field, error.field)  # name this mutation's own input fields
             raise
         return await tx.session.scalar(select(Redemption).where(Redemption.order_id == order_id))
+
+    @staticmethod
+    def _pickup_input(store_id: int | None, slot_id: str | None) -> dict[str, Any]:
+        """store_pickup's checkout input: it checks the store, the slot and the store's stock."""
+        if store_id is None:
+            return {}
+        choice = {"storeId": str(store_id)}
+        if slot_id is not None:
+            choice["slotId"] = slot_id
+        return {"pickup": choice}
 
     async def _redeem_reward(self, tx: Transaction, member_id: int, item: Item, quantity: int) -> Redemption:
         """A reward without a SKU: no order, only the redemption (shown to staff to claim it)."""
@@ -608,5 +620,5 @@ class PointsService:
 REDEEM_FIELDS = {
     f"input.lines[0].{LINE_FIELD}": "input.itemId", "input.lines[0].skuId": "input.itemId",
     "input.lines[0].quantity": "input.quantity", "input.lines[0]": "input", "input.pickup": "input.storeId",
-    "input.pickup.storeId": "input.storeId", "input.deliveryType": "input.deliveryType",
+    "input.pickup.storeId": "input.storeId", "input.pickup.slotId": "input.slotId",
 }

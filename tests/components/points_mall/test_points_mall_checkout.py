@@ -4,6 +4,7 @@ writing, placed with the redemption written before the zero-total order is paid.
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 
 from core.gql.relay import to_global_id
 from core.testing import member
@@ -109,3 +110,57 @@ async def test_refusals_in_checkout_name_the_line_and_change_nothing(kernel_fact
         assert [(e["code"], e["field"]) for e in previewed] == [expected], (lines, previewed)
         assert [(e["code"], e["field"]) for e in placed] == [expected], (lines, placed)
     assert await counts(kernel) == before and seen == []
+
+
+REDEEM_AT = """mutation($item: ID!, $store: ID, $slot: ID) {
+  redeemPointsItem(input: {itemId: $item, deliveryType: PICKUP, storeId: $store, slotId: $slot}) {
+    redemption { storeId order { status deliveryType storeId } } userErrors { code field } } }"""
+
+
+async def test_pickup_redemptions_keep_store_pickups_slot_and_store_rules(kernel_factory, graphql):
+    import components.store_pickup as store_pickup_package
+    from conftest import open_shop
+    from registry.discovery import InstalledComponent
+
+    installed = [InstalledComponent(store_pickup_package.manifest, "components.store_pickup", None)]
+    kernel = await kernel_factory("""\
+dougong: 1
+brand: {slug: pm, name: PM, currency: CNY, timezone: Asia/Shanghai}
+components:
+  points_mall: {}
+  store_pickup: {slots: required, stock: per_store}
+""", installed=installed)
+    shop = await open_shop(kernel, members=2, stock=10)
+    pickup = kernel.service("store_pickup")
+    start = kernel.clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    async with kernel.transaction() as tx:
+        store = await pickup.create_store(tx, name="Jing'an", latitude=31.2235, longitude=121.4453,
+                                          hours={d: ["09:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+        [slot] = await pickup.create_slots(tx, store_id=store, starts_at=start, ends_at=start + timedelta(hours=1),
+                                           minutes=60, capacity=1)
+        await kernel.service("inventory").set_stock(tx, shop.sku_id, 3, location_id=store)  # the store's own shelf
+    me, admin = graphql(kernel, member(1)), admin_of(graphql, kernel)
+    await grant(admin, 1, 1000)
+    item = await make_item(admin, skuId=shop.sku, pointsPrice=100, perMemberLimit=5)
+    store_id, slot_id = to_global_id("PickupStore", store), to_global_id("PickupSlot", slot)
+    before = await counts(kernel)
+
+    def refusal(payload):
+        return [(e["code"], e["field"]) for e in payload["userErrors"]]
+
+    # The slot rule holds for redemptions as for any pickup order, named with this mutation's fields.
+    assert refusal(await me.mutate(REDEEM_AT, item=item, store=store_id)) == [("STORE_PICKUP_SLOT_REQUIRED", "input.slotId")]
+    assert refusal(await me.mutate(REDEEM_AT, item=item, store=to_global_id("PickupStore", 99), slot=slot_id)) == [
+        ("STORE_PICKUP_UNKNOWN_STORE", "input.storeId")]
+    assert await counts(kernel) == before
+    done = await me.mutate(REDEEM_AT, item=item, store=store_id, slot=slot_id)
+    assert done["userErrors"] == [], done
+    order = done["redemption"]["order"]
+    assert (order["status"], order["deliveryType"], order["storeId"]) == ("PAID", "PICKUP", store)
+    assert done["redemption"]["storeId"] == store
+    assert refusal(await me.mutate(REDEEM_AT, item=item, store=store_id, slot=slot_id)) == [("STORE_PICKUP_SLOT_FULL", "input.slotId")]
+    after = await counts(kernel)
+    assert (after["redemptions"], after["balance"]) == (before["redemptions"] + 1, before["balance"] - 100)
+    async with kernel.db.read() as session:
+        shelf = await kernel.service("inventory").available(session, [shop.sku_id], store)
+    assert shelf[shop.sku_id] == 2  # reserved from the store's own shelf
