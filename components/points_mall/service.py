@@ -9,7 +9,9 @@ and the lots together.
 Concurrency: every change first locks the member's account row (``FOR UPDATE`` on PostgreSQL;
 SQLite's single writer already serialises), and the balance itself only moves through a
 conditional ``UPDATE … WHERE balance >= :n``. Locks are always taken in the order account →
-mall item → inventory, so redemptions, returns and refunds cannot deadlock each other.
+inventory → mall item (a redemption placed through checkout holds the SKU's stock before its
+participant takes the item's), and nothing takes a mall item before inventory, so
+redemptions, returns and refunds cannot deadlock each other.
 """
 
 from __future__ import annotations
