@@ -7,7 +7,7 @@ manifest = Manifest(
     summary="直播间: live selling rooms with a shelf, live-only prices, comments, likes, viewers, attribution and results",
     hooks="components.live_room.hooks",
     kernel=">=0.1,<1",
-    depends={"orders": ">=1.0,<2"},
+    depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},
     settings_schema={
         "type": "object",
         "additionalProperties": False,

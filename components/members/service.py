@@ -102,6 +102,10 @@ class MembersService:
     async def member_by_open_id(self, session: AsyncSession, open_id: str) -> Member | None:
         return await session.scalar(select(Member).where(Member.open_id == open_id))
 
+    async def member_ids(self, session: AsyncSession, *, limit: int = 20) -> list[int]:
+        """The first members' ids, in the order they registered (demo data, samples)."""
+        return list((await session.scalars(select(Member.id).order_by(Member.id).limit(limit))).all())
+
     def search(self, search: str | None) -> Any:
         """The statement behind the staff member list: everyone, or a nickname/phone match."""
         stmt = select(Member)
@@ -156,6 +160,12 @@ class MembersService:
     async def active_staff(self, session: AsyncSession) -> list[Staff]:
         """Every active staff member, by id."""
         return list((await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all())
+
+    async def staff_names(self, session: AsyncSession, staff_ids: list[int]) -> dict[int, str]:
+        """Names of the given staff, by id (unknown ids are left out): one query for a page."""
+        if not staff_ids:
+            return {}
+        return dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(set(staff_ids))))).all())
 
     async def staff_actor(self, session: AsyncSession, staff_id: int) -> Actor | None:
         """The actor for an active staff member, roles and stores as the database has them now."""

@@ -162,6 +162,14 @@ class OrdersService:
         if ids and tx.kernel.db.is_postgresql:
             await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
 
+    async def snapshot(self, tx: Transaction, order_id: int) -> dict[str, Any] | None:
+        """The order as it is now, in the shape of its events (:meth:`event_with_lines`), or None.
+
+        For components that look at an order later than an event told them about it (a frozen
+        points grant, the units refunded so far) without reading orders' tables."""
+        order = await tx.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+        return None if order is None else await self.event_with_lines(tx, order)
+
     def event(self, order: Order, **extra: Any) -> dict[str, Any]:
         """The keys every ``order.*`` event carries, so a handler rarely has to read the order
         back (it may run in another process, after the order changed again)."""

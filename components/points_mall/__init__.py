@@ -7,7 +7,7 @@ manifest = Manifest(
     summary="积分商城: an exact points ledger (earn, sign-in, expiry, refunds) and a points mall",
     hooks="components.points_mall.hooks",
     kernel=">=0.1,<1",
-    depends={"orders": ">=1.0,<2"},
+    depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},
     settings_schema={
         "type": "object",
         "additionalProperties": False,
