@@ -184,7 +184,8 @@ class Checkout:
         for line in sorted(draft.lines, key=lambda l: (l.sku_id, l.index)):
             reservations[line.index] = await inventory.reserve(
                 tx, line.sku_id, line.quantity, reason=f"order:{draft.kind}", ref=f"order:{order.id}",
-                location_id=draft.location_id, activity=line.activity, field=f"input.lines[{line.index}]",
+                location_id=draft.location_id, activity=line.activity if line.activity_stock else None,
+                field=f"input.lines[{line.index}]",
             )
         for line in draft.lines:
             adjustments = list(line.adjustments)

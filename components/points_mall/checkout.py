@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from components.points_mall.models import Account, Item, Lot, Redemption
 from core.checkout import Draft, DraftLine
@@ -31,9 +30,6 @@ MAX_REDEEM = 100
 
 COMPONENT = "points_mall"
 LINE_FIELD = "pointsMallItemId"
-# The mall's own stock (``Item.stock_left``) is the limit. The activity quota only exists
-# because a claimed line is held under one; it is never what refuses a redemption.
-UNBOUNDED_QUOTA = 10**9
 LINE_DESCRIPTION = "Points mall: this line redeems the item (its PointsMallItem id); the line's SKU must be the item's."
 
 
@@ -83,9 +79,8 @@ class MallCheckout:
                               field=f"{where}.quantity")
         await self.check(tx, draft.member_id, item, line.quantity, item_field=f"{where}.{LINE_FIELD}",
                          quantity_field=f"{where}.quantity", balance_field=where)
-        if not draft.previewing:
-            await self.ensure_quota(tx, item)
-        line.claim(COMPONENT, str(item.id), exclusive=True)
+        # The mall counts its own stock (Item.stock_left, taken in ``placed``): no activity counter.
+        line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = "points"
         points = item.points_price * line.quantity
         draft.attributes.update({"pointsMallItemId": item.id, "points": points,
@@ -157,21 +152,6 @@ class MallCheckout:
                                  key=f"redeem:{redemption.id}", field=where, note=f"{line.quantity} × {item.title}")
         await self.service.take_stock(tx, item.id, line.quantity, field=f"{where}.{LINE_FIELD}")
         await self.service.announce(tx, redemption)
-
-    # -- the activity quota ------------------------------------------------------------------------------
-    async def ensure_quota(self, tx: Transaction, item: Item) -> None:
-        """A claimed line is held under an activity quota of its SKU; the mall's is unbounded.
-
-        Defined when an item is created; items made before redemptions went through checkout
-        get theirs on first use (the only write ``prepare`` does, and only when placing)."""
-        inventory = tx.kernel.service("inventory")
-        if await inventory.activity_left(tx.session, COMPONENT, str(item.id), item.sku_id) > 0:
-            return
-        try:
-            async with tx.session.begin_nested():
-                await inventory.define_activity(tx, COMPONENT, str(item.id), item.sku_id, UNBOUNDED_QUOTA)
-        except IntegrityError:
-            pass  # a concurrent first redemption of the item defined it
 
 
 def _iso(value: Any) -> str | None:

@@ -496,8 +496,6 @@ class PointsService:
                     min_tier=min_tier, starts_at=starts_at, ends_at=ends_at, active=True)
         tx.session.add(item)
         await tx.session.flush()
-        if sku_id is not None:
-            await self.checkout.ensure_quota(tx, item)
         return item.id
 
     async def update_item(self, tx: Transaction, item_id: int, **changes: Any) -> Item:
