@@ -160,3 +160,29 @@ class Draft:
                            fallback=[line.quantity for line in self.lines])
         for line, share in zip(self.lines, shares):
             line.share_minor = share
+
+
+@dataclass
+class LineRequest:
+    """One line a buyer asks for; ``inputs`` are the line's extension fields, keyed by GraphQL name."""
+
+    sku_id: int
+    quantity: int
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckoutRequest:
+    """What a buyer (or a job acting for one) asks for; the same for preview and place."""
+
+    member_id: int
+    lines: list[LineRequest]
+    delivery_type: str = "shipping"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    kind: str = "plain"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    placed_by_system: bool = False
+    payment_timeout: timedelta | None = None
+    idempotency_key: str | None = None
+    expected_total_minor: int | None = None

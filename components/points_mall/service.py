@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from components.orders.checkout import CheckoutRequest, LineRequest
+from core.checkout import CheckoutRequest, LineRequest
 from components.points_mall.checkout import LINE_FIELD, MAX_REDEEM, MallCheckout
 from components.points_mall.models import Account, Entry, Item, Lot, Redemption
 from core.clock import as_utc
