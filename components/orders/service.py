@@ -162,6 +162,13 @@ class OrdersService:
         if ids and tx.kernel.db.is_postgresql:
             await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
 
+    async def orders_of_member(self, session: Any, member_id: int, statuses: tuple[str, ...], *,
+                               limit: int = 200) -> list[dict[str, Any]]:
+        """A member's most recent orders in these statuses, as event payloads without lines."""
+        rows = await session.scalars(select(Order).where(Order.member_id == member_id, Order.status.in_(statuses))
+                                     .order_by(Order.id.desc()).limit(limit))
+        return [self.event(order) for order in rows.all()]
+
     async def snapshot(self, tx: Transaction, order_id: int) -> dict[str, Any] | None:
         """The order as it is now, in the shape of its events (:meth:`event_with_lines`), or None.
 

@@ -14,8 +14,9 @@ manifest = Manifest(
         "properties": {
             "earn_per_yuan": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 1,
                               "description": "points per whole currency unit paid in cash (0: orders earn nothing)"},
-            "grant_on": {"enum": ["paid", "completed"], "default": "paid",
-                         "description": "grant an order's points when it is paid, or when it is completed"},
+            "grant_on": {"enum": ["after_sale", "completed", "paid"], "default": "after_sale",
+                         "description": "grant an order's points when its after-sale window closes (default: they can "
+                                        "no longer be taken back by a refund), when it is completed, or when it is paid"},
             "freeze_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0,
                             "description": "grant an order's points this many days after `grant_on` (0: at once)"},
             "activity_orders_earn": {"type": "boolean", "default": True,

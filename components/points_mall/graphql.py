@@ -56,6 +56,11 @@ class PointsBalance:
     signed_in_today: bool
     member_pk: strawberry.Private[int]
 
+    @strawberry.field(description="Points the member's paid orders will earn once granted (after their after-sale "
+                                  "window, per the brand's rule): shown, not yet spendable.")
+    async def pending(self, info: strawberry.Info) -> int:
+        return await info.context.kernel.service("points_mall").pending_points(await info.context.session(), self.member_pk)
+
     @strawberry.field(description="Points expiring within `days` days, soonest first.")
     async def expiring_soon(self, info: strawberry.Info, days: int = 30) -> list[PointsExpiry]:
         now = info.context.kernel.clock.now()

@@ -314,12 +314,24 @@ class PointsService:
         payload = event.payload
         if event.name != wanted or not self._earns(payload) or self.points_for(payload.get("totalMinor", 0)) <= 0:
             return
+        # after_sale: once the order's after-sale window has closed, a refund can no longer take
+        # the points back, so nobody spends points of an order that is refunded later.
+        wait = self.freeze + (self.kernel.service("orders").after_sale_window if self.grant_on == "after_sale" else timedelta(0))
         async with kernel.transaction() as tx:
-            if self.freeze:
-                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + self.freeze,
+            if wait:
+                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + wait,
                                   {"orderId": payload["orderId"]})
             else:
                 await self.grant_for_order(tx, payload["orderId"])
+
+    async def pending_points(self, session: Any, member_id: int) -> int:
+        """Points the member's paid orders will earn once granted (shown, not yet spendable)."""
+        pending = 0
+        for order in await self.kernel.service("orders").orders_of_member(session, member_id, ("paid", "fulfilled", "completed")):
+            if not self._earns(order) or await self.entry_by_key(session, member_id, f"earn:{order['orderId']}") is not None:
+                continue
+            pending += self.points_for(order["totalMinor"] - order["refundedMinor"])
+        return pending
 
     async def on_grant_due(self, tx: Transaction, timer: Any) -> None:
         await self.grant_for_order(tx, int(timer.payload["orderId"]))
