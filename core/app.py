@@ -8,49 +8,81 @@ import time
 from collections import Counter
 from typing import AsyncIterator
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, WebSocketException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
 from core.auth import ANONYMOUS, TokenError
+from core.authority import current_actor
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
+from core.gql.websocket import UNAUTHENTICATED_CLOSE, LegacyWSHandler, TransportWSHandler, close_reason
+from core.gql.websocket import connect as ws_connect
 from core.kernel import Kernel
 
 HEALTH_TIMEOUT_SECONDS = 5.0
 
 
-def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: ANN201
-    """The caller: ``Authorization: Bearer <jwt>`` (or ``?token=`` for websockets, whose
-    browser API cannot set headers). A bad token is refused outright, never treated as
-    anonymous, so a client learns at once that it must sign in again."""
+class Unauthenticated(HTTPException):
+    """A refused token or Authorization header: 401 with a GraphQL-shaped body (see
+    :func:`unauthenticated_response`), so clients read errors one way whatever failed."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(401, message, headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+        self.reason = reason
+
+
+def unauthenticated_response(_request: Request, exc: Unauthenticated) -> JSONResponse:
+    body = {"data": None, "errors": [{"message": exc.detail, "extensions": {"code": "KERNEL_UNAUTHENTICATED", "reason": exc.reason}}]}
+    return JSONResponse(body, status_code=401, headers=exc.headers)
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """``Authorization: Bearer <jwt>``, or ``?token=`` on a websocket upgrade (older browser
+    clients; the access log never shows it, see :mod:`core.access_log`)."""
     header = connection.headers.get("authorization", "")
-    token = None
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise HTTPException(401, "Authorization must be 'Bearer <token>'")
-        token = value.strip()
-    elif connection.scope.get("type") == "websocket":
-        token = connection.query_params.get("token")
+            raise Unauthenticated("Authorization must be 'Bearer <token>'", "BAD_AUTHORIZATION_HEADER")
+        return value.strip()
+    if connection.scope.get("type") == "websocket":
+        return connection.query_params.get("token") or None
+    return None
+
+
+async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: ANN201
+    """The caller, as the database has them now. A bad token is refused outright, never
+    treated as anonymous, so a client learns at once that it must sign in again."""
+    token = bearer_token(connection)
     if not token:
         return ANONYMOUS
     try:
-        return kernel.tokens.decode(token)
+        return await current_actor(kernel, kernel.tokens.decode(token))
     except TokenError as exc:
-        raise HTTPException(401, str(exc)) from exc
+        if connection.scope.get("type") == "websocket":
+            # Before the upgrade is accepted: the server answers the handshake with 403.
+            raise WebSocketException(UNAUTHENTICATED_CLOSE, close_reason(exc.reason)) from None
+        raise Unauthenticated(str(exc), exc.reason) from None
 
 
 class DougongRouter(GraphQLRouter):
     """strawberry's router, plus the response cache for anonymous queries (see
     :mod:`core.gql.response_cache` for what is cached and when it is dropped)."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, *args, kernel: Kernel, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self.kernel = kernel
+
+    async def on_ws_connect(self, context):  # noqa: ANN001, ANN201
+        await ws_connect(self.kernel, context)
+        return UNSET
 
     async def parse_http_body(self, request):  # noqa: ANN001, ANN201
         """Swap a trusted document's hash for its text (see :mod:`core.gql.trusted`)."""
@@ -94,7 +126,7 @@ class DougongRouter(GraphQLRouter):
 
 def graphql_router(kernel: Kernel) -> GraphQLRouter:
     async def get_context(connection: HTTPConnection) -> Context:
-        return Context(kernel, actor_from_connection(kernel, connection))
+        return Context(kernel, await actor_from_connection(kernel, connection))
 
     production = kernel.blueprint.production
     return DougongRouter(
@@ -186,6 +218,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     app = FastAPI(title="dougong", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.kernels = by_slug
+    app.add_exception_handler(Unauthenticated, unauthenticated_response)
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel), prefix=f"/brands/{slug}/graphql")
