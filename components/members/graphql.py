@@ -42,6 +42,7 @@ class Staff(Node):
     name: str
     roles: list[str]
     store_ids: list[int] = strawberry.field(description="The stores a store clerk works at; empty for other roles.")
+    active: bool = strawberry.field(description="False once deactivated: their tokens are refused.")
 
 
 def member_node(row: models.Member, ctx: Context) -> Member:
@@ -54,7 +55,8 @@ def member_node(row: models.Member, ctx: Context) -> Member:
 
 
 def staff_node(row: models.Staff) -> Staff:
-    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []])
+    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []],
+                 active=bool(row.active))
 
 
 async def load_members(ctx: Context, keys: list[int]) -> list[Member | None]:

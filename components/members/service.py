@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from components.members.models import Member, Staff
-from core.auth import STAFF_ROLES, Actor
+from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
 
@@ -127,8 +127,9 @@ class MembersService:
         if not (0 < len(name) <= MAX_STAFF_NAME):
             raise DomainError("KERNEL_INVALID_INPUT", f"A staff name has 1 to {MAX_STAFF_NAME} characters.", field="input.name")
         roles = sorted(set(roles))
-        if not roles or any(r not in STAFF_ROLES for r in roles):
-            raise DomainError("MEMBERS_INVALID_ROLE", f"Roles are {', '.join(STAFF_ROLES)}.", field="input.roles")
+        known = self.kernel.contributions.staff_roles
+        if not roles or any(r not in known for r in roles):
+            raise DomainError("MEMBERS_INVALID_ROLE", f"Roles are {', '.join(sorted(known))}.", field="input.roles")
         stores = sorted({int(s) for s in store_ids})
         if any(s <= 0 for s in stores):
             raise DomainError("MEMBERS_INVALID_STORES", "Store ids are positive numbers.", field="input.storeIds")
