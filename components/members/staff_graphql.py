@@ -135,7 +135,7 @@ class Mutation:
     async def deactivate_staff(self, info: strawberry.Info, input: StaffIdInput) -> StaffPayload:  # noqa: A002
         return await _change(info, input.staff_id, lambda admin, tx, pk: admin.set_active(tx, pk, False))
 
-    @strawberry.mutation(description="Admins: let a deactivated staff member work again (they sign in anew).")
+    @strawberry.mutation(description="Admins: let a deactivated staff member work again; their unexpired tokens work again too.")
     async def reactivate_staff(self, info: strawberry.Info, input: StaffIdInput) -> StaffPayload:  # noqa: A002
         return await _change(info, input.staff_id, lambda admin, tx, pk: admin.set_active(tx, pk, True))
 

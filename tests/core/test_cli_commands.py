@@ -40,14 +40,24 @@ def test_schema_prints_the_blueprint_sdl(monkeypatch, tmp_path):
     assert result.output.strip() == (ROOT / "tests" / "blueprints" / "snapshots" / "demo.graphql").read_text().strip()
 
 
-def test_token_for_member_and_staff(monkeypatch, tmp_path):
+def test_token_for_member_and_staff_who_exist(monkeypatch, tmp_path):
+    import asyncio
+
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     from core.kernel import Kernel
 
     kernel = Kernel.from_file(DEMO)
+    asyncio.run(kernel.prepare())
+    # Nobody exists yet: no token, for the member or for the staff id.
+    for args in (("--member", "3"), ("--staff", "2", "--role", "admin")):
+        refused = CliRunner().invoke(core.cli.app, ["token", str(DEMO), *args])
+        assert refused.exit_code == 1 and "TOKEN_UNKNOWN_SUBJECT" in refused.output, refused.output
+    asyncio.run(kernel.seed_demo())
+    asyncio.run(kernel.db.dispose())
     member_token = run("token", str(DEMO), "--member", "3").output.strip()
     assert kernel.tokens.decode(member_token).id == 3
-    clerk = run("token", str(DEMO), "--staff", "2", "--role", "store_clerk", "--store", "1").output.strip()
+    # Staff 2 is a clerk of store 1 in the database: asking for admin does not make them one.
+    clerk = run("token", str(DEMO), "--staff", "2", "--role", "admin").output.strip()
     actor = kernel.tokens.decode(clerk)
     assert actor.roles == frozenset({"store_clerk"}) and actor.store_ids == frozenset({1})
     assert run("token", str(DEMO)).exit_code == 2
