@@ -68,10 +68,10 @@ async def _staff(ctx: Context, staff_id: int) -> Staff | None:
 
 async def _change(info: strawberry.Info, staff_id: strawberry.ID, change) -> StaffPayload:  # noqa: ANN001
     ctx: Context = info.context
-    ctx.require(MANAGE)
     admin = ctx.kernel.service("members.staff_admin")
 
     async def work(tx):  # noqa: ANN001, ANN202
+        ctx.require(MANAGE)  # inside: a refusal is a userError, like every mutation's
         pk = decode_id(staff_id, "Staff", field="input.staffId")
         await change(admin, tx, pk)
         return {"staff": pk}
@@ -85,10 +85,10 @@ async def _change(info: strawberry.Info, staff_id: strawberry.ID, change) -> Sta
 async def _with_code(info: strawberry.Info, payload: type, produce) -> Any:  # noqa: ANN001
     """inviteStaff and renewStaffSignInCode: a change that answers a staff member and their code."""
     ctx: Context = info.context
-    ctx.require(MANAGE)
     admin = ctx.kernel.service("members.staff_admin")
 
     async def work(tx):  # noqa: ANN001, ANN202
+        ctx.require(MANAGE)
         pk, code = await produce(admin, tx)
         return {"staff": pk, "code": code}
 
