@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
+from core import access_log
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.gql.context import Context
@@ -203,6 +204,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
             raise ValueError(f"two blueprints use the brand slug {slug!r}")
         by_slug[slug] = kernel
     metrics = Metrics()
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
