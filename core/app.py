@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from pathlib import Path
 from typing import AsyncIterator
 
 from fastapi import FastAPI, HTTPException, WebSocketException
@@ -16,6 +17,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from core import access_log
 from core.auth import ANONYMOUS, TokenError
+from core.errors import BootError
 from core.authority import current_actor
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
@@ -194,9 +196,28 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+def refuse_shared_databases(kernels: list[Kernel]) -> None:
+    """Two brands on one database would read each other's stores, members and orders (the
+    tables carry no brand column): the usual cause is an exported ``DATABASE_URL`` that both
+    blueprints fall back to. Refuse to start, naming both blueprints and the database."""
+    seen: dict[str, Kernel] = {}
+    for kernel in kernels:
+        url = kernel.db.url
+        key = url.render_as_string(hide_password=False)
+        if url.get_backend_name() == "sqlite" and url.database:
+            key = str(Path(url.database).resolve())
+        other = seen.setdefault(key, kernel)
+        if other is not kernel:
+            raise BootError(
+                f"{other.blueprint.path} (brand {other.blueprint.brand.slug}) and {kernel.blueprint.path} "
+                f"(brand {kernel.blueprint.brand.slug}) both use the database {url.render_as_string(hide_password=True)}: "
+                "brands never share a database; give each blueprint its own storage.database")
+
+
 def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None) -> FastAPI:
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
+    refuse_shared_databases(kernels)
     by_slug: dict[str, Kernel] = {}
     for kernel in kernels:
         slug = kernel.blueprint.brand.slug

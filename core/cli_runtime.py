@@ -39,8 +39,15 @@ def serve(
     """Serve the blueprints' GraphQL API, /healthz and /metrics."""
     from core.serve import serve as run
 
-    for path in files:
-        _kernel(path)  # report blueprint problems before uvicorn starts
+    from core.app import refuse_shared_databases
+    from core.errors import BootError
+
+    kernels = [_kernel(path) for path in files]  # report blueprint problems before uvicorn starts
+    try:
+        refuse_shared_databases(kernels)
+    except BootError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(1) from None
     run([str(p) for p in files], host=host, port=port, workers=workers, seed_demo=seed_demo)
 
 
