@@ -1,6 +1,7 @@
 """members' hook implementations: registrations only; the rules are in service.py."""
 
-from components.members import demo, graphql, models, staff_graphql
+from components.members import demo, graphql, models, staff_graphql, wechat_graphql
+from components.members.wechat import PROVIDER as WECHAT, WeChatMiniProgram
 from components.members.authority import PeopleDirectory
 from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
 from components.members.service import MembersService
@@ -15,7 +16,9 @@ def dougong_tables(registrar):
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("members", MembersService(registrar.kernel))
+    service = MembersService(registrar.kernel)
+    service.wechat = WeChatMiniProgram.configured(registrar.settings)
+    registrar.service("members", service)
     registrar.service("members.staff_admin", StaffAdmin(registrar.kernel))
 
 
@@ -28,6 +31,8 @@ def dougong_authority(kernel):
 def dougong_identity_provider(kernel, provider):
     if provider == SIGN_IN_CODE_PROVIDER:
         return StaffCodeSignIn()
+    if provider == WECHAT:
+        return kernel.service("members").wechat  # None (no such provider) unless configured
     return None
 
 
@@ -37,6 +42,7 @@ def dougong_schema(registrar):
     registrar.mutation(graphql.Mutation)
     registrar.query(staff_graphql.Query)
     registrar.mutation(staff_graphql.Mutation)
+    registrar.mutation(wechat_graphql.Mutation)
     registrar.node(graphql.Member, graphql.load_members)
     registrar.node(graphql.Staff, graphql.load_staff)
 
@@ -70,6 +76,8 @@ def dougong_error_codes(registrar):
     registrar.error_code("MEMBERS_UNKNOWN_STORE", "A store id names no pickup store of this brand.")
     registrar.error_code("MEMBERS_LAST_ADMIN", "The change would leave the brand without an active admin.")
     registrar.error_code("MEMBERS_STAFF_INACTIVE", "The staff member is deactivated.")
+    registrar.error_code("MEMBERS_WECHAT_REJECTED", "WeChat refused the code (used, expired or from another app).")
+    registrar.error_code("MEMBERS_WECHAT_UNAVAILABLE", "WeChat could not be reached or failed; nothing changed, retry shortly.")
 
 
 @hookimpl

@@ -22,8 +22,8 @@ caller got through. Mutations that change state get a fresh object per cell.
 
 
 
-At the time of writing the demo schema has 96 root fields (34 queries, 59 mutations, 3
-subscriptions): 96 x 7 = 672 cells. The test prints the count it checked. Revocation (rights
+At the time of writing the demo schema has 97 root fields (34 queries, 60 mutations, 3
+subscriptions): 97 x 7 = 679 cells. The test prints the count it checked. Revocation (rights
 that change while a token lives) is in ``test_reliability_revocation.py``.
 
 The other tests in this file look for leaks between members (B reaching A's orders, points,
@@ -112,6 +112,7 @@ MATRIX: dict[str, str] = {
     "setStock":                "uf" "f" "ff" "f" "+",
     "signInForDevelopment":    "++" "+" "++" "+" "+",   # dev_sign_in: true in the demo blueprint
     "signIn":                  "~~" "~" "~~" "~" "~",   # no identity provider installed
+    "bindWeChatPhone":         "u~" "~" "ff" "f" "f",   # members only; WeChat is not configured in the demo
     # Staff administration is the admins'; every cell changes a fresh staff member of its own.
     "inviteStaff":             "uf" "f" "ff" "f" "+",
     "setStaffRoles":           "uf" "f" "ff" "f" "+",
@@ -431,6 +432,7 @@ CASES: dict[str, Case] = {
     "setStock": mutation("setStock", "SetStockInput", static(skuId=G("Sku", 7), onHand=100)),
     "signInForDevelopment": mutation("signInForDevelopment", "SignInForDevelopmentInput", static(memberId=G("Member", 5)), "token"),
     "signIn": mutation("signIn", "SignInInput", static(provider="wechat", credential="code")),
+    "bindWeChatPhone": mutation("bindWeChatPhone", "BindWeChatPhoneInput", static(code="phone-code")),
     "inviteStaff": mutation("inviteStaff", "InviteStaffInput", static(name="matrix host", roles=["live_host"])),
     "setStaffRoles": mutation("setStaffRoles", "SetStaffRolesInput", lambda w, a: _fresh_staff(
         w, roles=["store_clerk"], storeIds=[G("PickupStore", STORE_Y)])),
