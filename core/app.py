@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import Counter
 from pathlib import Path
@@ -11,14 +12,16 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, HTTPException, WebSocketException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
 from core import access_log
 from core.auth import ANONYMOUS, TokenError
-from core.errors import BootError
 from core.authority import current_actor
+from core.db import database_unavailable
+from core.errors import BootError
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
@@ -27,20 +30,32 @@ from core.gql.websocket import connect as ws_connect
 from core.kernel import Kernel
 
 HEALTH_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger("dougong.app")
 
 
-class Unauthenticated(HTTPException):
-    """A refused token or Authorization header: 401 with a GraphQL-shaped body (see
-    :func:`unauthenticated_response`), so clients read errors one way whatever failed."""
+class Refused(HTTPException):
+    """A request refused before any GraphQL runs, answered with a GraphQL-shaped body (see
+    :func:`refused_response`) so clients read every error one way."""
 
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(401, message, headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+    def __init__(self, status: int, message: str, code: str, reason: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, message, headers=headers)
+        self.code = code
         self.reason = reason
 
 
-def unauthenticated_response(_request: Request, exc: Unauthenticated) -> JSONResponse:
-    body = {"data": None, "errors": [{"message": exc.detail, "extensions": {"code": "KERNEL_UNAUTHENTICATED", "reason": exc.reason}}]}
-    return JSONResponse(body, status_code=401, headers=exc.headers)
+class Unauthenticated(Refused):
+    """A refused token or Authorization header: 401, ``KERNEL_UNAUTHENTICATED`` and a reason."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(401, message, "KERNEL_UNAUTHENTICATED", reason,
+                         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+
+
+def refused_response(_request: Request, exc: Refused) -> JSONResponse:
+    extensions = {"code": exc.code, **({"reason": exc.reason} if exc.reason else {})}
+    return JSONResponse({"data": None, "errors": [{"message": exc.detail, "extensions": extensions}]},
+                        status_code=exc.status_code, headers=exc.headers)
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
@@ -63,13 +78,24 @@ async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # 
     token = bearer_token(connection)
     if not token:
         return ANONYMOUS
+    websocket = connection.scope.get("type") == "websocket"
     try:
         return await current_actor(kernel, kernel.tokens.decode(token))
     except TokenError as exc:
-        if connection.scope.get("type") == "websocket":
+        if websocket:
             # Before the upgrade is accepted: the server answers the handshake with 403.
             raise WebSocketException(UNAUTHENTICATED_CLOSE, close_reason(exc.reason)) from None
         raise Unauthenticated(str(exc), exc.reason) from None
+    except Exception as exc:
+        # Reading who the caller is needs the database: when it is down, say so the way a
+        # resolver would (retryable, no internals), not with a 500.
+        if not (database_unavailable(exc) or isinstance(exc, PoolTimeout)):
+            raise
+        log.warning("database unavailable while reading the caller's rights: %r", exc)
+        if websocket:
+            raise WebSocketException(1011, "KERNEL_DATABASE_UNAVAILABLE") from None
+        raise Refused(503, "The service is temporarily unavailable; please try again shortly.",
+                      "KERNEL_DATABASE_UNAVAILABLE", headers={"Retry-After": "1"}) from None
 
 
 class DougongRouter(GraphQLRouter):
@@ -241,7 +267,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     app = FastAPI(title="dougong", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.kernels = by_slug
-    app.add_exception_handler(Unauthenticated, unauthenticated_response)
+    app.add_exception_handler(Refused, refused_response)
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel), prefix=f"/brands/{slug}/graphql")
