@@ -89,13 +89,15 @@ async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # 
     except Exception as exc:
         # Reading who the caller is needs the database: when it is down, say so the way a
         # resolver would (retryable, no internals), not with a 500.
-        if not (database_unavailable(exc) or isinstance(exc, PoolTimeout)):
+        busy = isinstance(exc, PoolTimeout)  # every connection in use: a flash crowd, not an outage
+        if not (busy or database_unavailable(exc)):
             raise
-        log.warning("database unavailable while reading the caller's rights: %r", exc)
+        code = "KERNEL_BUSY" if busy else "KERNEL_DATABASE_UNAVAILABLE"
+        log.warning("%s while reading the caller's rights: %r", code, exc)
         if websocket:
-            raise WebSocketException(1011, "KERNEL_DATABASE_UNAVAILABLE") from None
-        raise Refused(503, "The service is temporarily unavailable; please try again shortly.",
-                      "KERNEL_DATABASE_UNAVAILABLE", headers={"Retry-After": "1"}) from None
+            raise WebSocketException(1011, code) from None
+        raise Refused(503, "The service is temporarily unavailable; nothing changed, please try again shortly.",
+                      code, headers={"Retry-After": "1"}) from None
 
 
 class DougongRouter(GraphQLRouter):
