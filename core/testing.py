@@ -284,14 +284,20 @@ def redis_url(redis_server: RedisServer) -> str:
 # -- a real server and a websocket client, for subscriptions end to end ----------------------------
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True) -> AsyncIterator[str]:
+async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True, limits: Any = None) -> AsyncIterator[str]:
     """Run an ASGI app with uvicorn on a free port inside this event loop; yields its
     ``http://host:port`` base URL (websocket URLs: replace ``http`` with ``ws``).
-    ``lifespan=False`` for an app whose kernels are already started (``kernel_factory``)."""
+    ``lifespan=False`` for an app whose kernels are already started (``kernel_factory``).
+    The server enforces ``limits`` (a :class:`core.http.limits.Limits`, by default the
+    environment's) as ``dougong serve`` does."""
     import uvicorn
 
+    from core.http.limits import Limits
+    from core.http.protocol import uvicorn_settings
+
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off",
+                                           **uvicorn_settings(limits or Limits.from_environment())))
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(400):
