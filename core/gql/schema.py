@@ -82,6 +82,10 @@ class DougongSchema(strawberry.Schema):
                 log.warning("database unavailable in %s: %r", error.path, original)
                 error.message = "The service is temporarily unavailable; please try again shortly."
                 error.extensions = {**(error.extensions or {}), "code": "KERNEL_DATABASE_UNAVAILABLE"}
+            elif original is not None and error.path is None and isinstance(original, (ValueError, TypeError)):
+                # Before execution: a scalar refused a literal or a variable (a Long too big).
+                # The message names the value's fault; it is the client's, not ours.
+                error.extensions = {**(error.extensions or {}), "code": "KERNEL_INVALID_INPUT"}
             elif original is not None and not isinstance(original, GraphQLError):
                 # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)
