@@ -4,6 +4,8 @@
   returns; a background task sends it. While Redis hangs (SIGSTOP, a dead network) the write
   that produced the message has long been answered. When the outbox is full the oldest
   message is dropped, counted and its channel remembered (see below).
+- **Messages go out while this process listens**: a send waits (briefly) for the process's own
+  listener, so a message is not sent into a Redis that no one here hears yet.
 - **A send that fails is retried** with backoff, the same message first: after a Redis restart
   the pooled connection is stale, the first send fails, the retry on a fresh connection
   delivers it. A message older than ``MAX_MESSAGE_AGE`` is dropped rather than sent late.
@@ -134,6 +136,11 @@ class RedisBroadcaster(Broadcaster):
                 self._outbox_ready.clear()
                 await self._outbox_ready.wait()
                 continue
+            if not self._subscribed.is_set():
+                # Send only while this process listens too: a message sent before our own
+                # listener is back would reach Redis and then no one here.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._subscribed.wait(), 1.0)
             channel, data, queued = self._outbox[0]
             if time.monotonic() - queued > MAX_MESSAGE_AGE:
                 self._outbox.popleft()
@@ -175,7 +182,9 @@ class RedisBroadcaster(Broadcaster):
                 if ever_subscribed:
                     self.reconnects += 1
                     log.warning("reconnected to Redis for %s*", self.prefix)
-                    self._mark_gap()  # whatever was published meanwhile never reached us
+                # Whoever subscribed before this moment (after an outage, or while a worker
+                # started with Redis down) may have missed messages from other processes.
+                self._mark_gap()
                 ever_subscribed = True
                 delay = 0.1
                 async for item in pubsub.listen():

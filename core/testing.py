@@ -232,6 +232,7 @@ class RedisServer:
             import redis  # noqa: F401
         except ImportError:
             return "the redis Python package is not installed"
+        self.root.mkdir(parents=True, exist_ok=True)  # start() again after kill(): same port, same folder
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.root), "--databases", "64", "--protected-mode", "no"],
@@ -257,8 +258,30 @@ class RedisServer:
         # distinct brand slugs (the channel prefix) rather than rely on the number.
         return f"redis://127.0.0.1:{self.port}/{next(self._databases) % 64 if database is None else database}"
 
+    # The chaos tests play Redis failing: killed (start() brings it back, empty, on its port),
+    # or frozen (pause/resume: SIGSTOP/SIGCONT, connections stay open and go unanswered).
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout:
+            self.process.stdout.close()
+
+    def pause(self) -> None:
+        import signal
+
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        import signal
+
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.resume()  # a paused server would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
