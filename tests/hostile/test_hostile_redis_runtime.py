@@ -36,11 +36,12 @@ async def test_sequence_numbers_are_shared_and_gaps_are_flagged(redis_url):
     await two.start()
     try:
         async with two.subscribe("lot:1") as messages:
-            for n in range(3):
+            got = []
+            for n in range(3):  # alternately from each broadcaster (two processes, in effect)
                 await (one if n % 2 else two).publish("lot:1", {"n": n})
-            got = [await _next(messages) for _ in range(3)]
+                got.append(await _next(messages))
             assert [m.seq for m in got] == [1, 2, 3] and not any(m.gap for m in got)
-            assert got[0] == {"n": 0}  # the message itself is what was published
+            assert got == [{"n": 0}, {"n": 1}, {"n": 2}]  # the messages themselves are what was published
             # A message lost before reaching Redis (here: dropped from a full outbox) burns its
             # number once Redis is reachable, so subscribers in every process see the jump.
             one._lose("lot:1")
