@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from pathlib import Path
 from typing import AsyncIterator
 
+from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import FastAPI, HTTPException, WebSocketException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from core import access_log
 from core.auth import ANONYMOUS, TokenError
@@ -25,8 +26,14 @@ from core.errors import BootError
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
-from core.gql.websocket import UNAUTHENTICATED_CLOSE, LegacyWSHandler, TransportWSHandler, close_reason
+from core.gql.websocket import UNAUTHENTICATED_CLOSE, TransportWSHandler, close_reason
 from core.gql.websocket import connect as ws_connect
+from core.http import json_guard
+from core.http.body_limit import BodyLimit
+from core.http.headers import BrandCors, SecurityHeaders
+from core.http.limits import Limits
+from core.http.metrics import Metrics, RequestMetrics, authorized, metrics_token
+from core.http.websocket import GuardedWebSocketAdapter
 from core.kernel import Kernel
 
 HEALTH_TIMEOUT_SECONDS = 5.0
@@ -102,14 +109,30 @@ async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # 
 
 class DougongRouter(GraphQLRouter):
     """strawberry's router, plus the response cache for anonymous queries (see
-    :mod:`core.gql.response_cache` for what is cached and when it is dropped)."""
+    :mod:`core.gql.response_cache` for what is cached and when it is dropped), and request
+    JSON read through :mod:`core.http.json_guard`: every malformed request is answered in
+    GraphQL's shape with a code, never as plain text or a 500."""
 
+    websocket_adapter_class = GuardedWebSocketAdapter  # type: ignore[assignment]
+    # graphql-transport-ws only (the legacy subscriptions-transport-ws protocol is not served):
+    # client mistakes answered on the wire, tokens from connection_init, rights that follow
+    # the database.
     graphql_transport_ws_handler_class = TransportWSHandler
-    graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, *args, kernel: Kernel, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, kernel: Kernel, limits: Limits, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self.kernel = kernel
+        self.limits = limits
+
+    def decode_json(self, data):  # noqa: ANN001, ANN201
+        return json_guard.decode(data, self.limits)
+
+    def parse_json(self, data):  # noqa: ANN001, ANN201
+        """An HTTP body (websocket frames come through decode_json alone)."""
+        value = self.decode_json(data)
+        if not isinstance(value, (dict, list)):  # a list is a batch: strawberry refuses it
+            raise json_guard.BadRequest("The request body must be a JSON object.")
+        return value
 
     async def on_ws_connect(self, context):  # noqa: ANN001, ANN201
         await ws_connect(self.kernel, context)
@@ -120,6 +143,7 @@ class DougongRouter(GraphQLRouter):
         data = await super().parse_http_body(request)
         trusted = self.kernel.trusted_documents
         for item in data if isinstance(data, list) else [data]:
+            json_guard.check_text(item.variables)
             item.query = trusted.resolve(item.query, item.extensions)
         return data
 
@@ -128,6 +152,14 @@ class DougongRouter(GraphQLRouter):
             return await self._run(request, context, root_value)
         except UntrustedDocument as refused:
             return JSONResponse({"data": None, "errors": [{"message": str(refused), "extensions": {"code": refused.code}}]})
+        except json_guard.BadRequest as refused:
+            return JSONResponse(refused.body(), status_code=refused.status)
+        except StrawberryHTTPException as refused:
+            if refused.status_code == 404:
+                raise
+            code = "KERNEL_BAD_REQUEST" if refused.status_code == 400 else "KERNEL_METHOD_NOT_ALLOWED"
+            return JSONResponse(json_guard.BadRequest(refused.reason, code=code, status=refused.status_code).body(),
+                                status_code=refused.status_code)
 
     async def _run(self, request, context, root_value):  # noqa: ANN001, ANN202
         cache = self.kernel.response_cache
@@ -155,7 +187,7 @@ class DougongRouter(GraphQLRouter):
         return response
 
 
-def graphql_router(kernel: Kernel) -> GraphQLRouter:
+def graphql_router(kernel: Kernel, limits: Limits) -> GraphQLRouter:
     async def get_context(connection: HTTPConnection) -> Context:
         return Context(kernel, await actor_from_connection(kernel, connection))
 
@@ -163,65 +195,12 @@ def graphql_router(kernel: Kernel) -> GraphQLRouter:
     return DougongRouter(
         kernel.schema,
         kernel=kernel,
+        limits=limits,
         context_getter=get_context,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         graphql_ide=None if production else "graphiql",
         allow_queries_via_get=not production,
     )
-
-
-class RequestMetrics:
-    """Counts requests and their time for ``/metrics``. Plain ASGI rather than
-    ``@app.middleware("http")``: starlette's BaseHTTPMiddleware runs every request through an
-    extra task and memory streams, a fixed cost that matters once a response comes from the
-    cache (not measured on its own: see the README's benchmark notes)."""
-
-    def __init__(self, app, record) -> None:  # noqa: ANN001
-        self.app = app
-        self.record = record
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets if the app raises before answering
-
-        async def send_and_note(message) -> None:  # noqa: ANN001
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            self.record(scope["path"], status, time.perf_counter() - started)
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str, int]] = Counter()
-        self.seconds: Counter[str] = Counter()
-
-    def render(self, kernels: dict[str, Kernel]) -> str:
-        lines = [
-            "# HELP dougong_http_requests_total HTTP requests by brand, path and status.",
-            "# TYPE dougong_http_requests_total counter",
-        ]
-        for (brand, path, status), n in sorted(self.requests.items()):
-            lines.append(f'dougong_http_requests_total{{brand="{brand}",path="{path}",status="{status}"}} {n}')
-        lines += ["# HELP dougong_http_request_seconds_total Time spent serving requests.",
-                  "# TYPE dougong_http_request_seconds_total counter"]
-        for brand, s in sorted(self.seconds.items()):
-            lines.append(f'dougong_http_request_seconds_total{{brand="{brand}"}} {s:.6f}')
-        lines += ["# HELP dougong_db_statements_total SQL statements executed.",
-                  "# TYPE dougong_db_statements_total counter"]
-        for slug, kernel in sorted(kernels.items()):
-            lines.append(f'dougong_db_statements_total{{brand="{slug}"}} {kernel.db.statements}')
-        lines += ["# HELP dougong_components Components loaded per brand.", "# TYPE dougong_components gauge"]
-        for slug, kernel in sorted(kernels.items()):
-            lines.append(f'dougong_components{{brand="{slug}"}} {len(kernel.components)}')
-        return "\n".join(lines) + "\n"
 
 
 def refuse_shared_databases(kernels: list[Kernel]) -> None:
@@ -242,7 +221,8 @@ def refuse_shared_databases(kernels: list[Kernel]) -> None:
                 "brands never share a database; give each blueprint its own storage.database")
 
 
-def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None) -> FastAPI:
+def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None,
+               limits: Limits | None = None) -> FastAPI:
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
     refuse_shared_databases(kernels)
@@ -252,7 +232,8 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
         if slug in by_slug:
             raise ValueError(f"two blueprints use the brand slug {slug!r}")
         by_slug[slug] = kernel
-    metrics = Metrics()
+    limits = limits or Limits.from_environment()
+    metrics = Metrics(list(by_slug))
     access_log.install()
 
     @contextlib.asynccontextmanager
@@ -272,21 +253,22 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     app.add_exception_handler(Refused, refused_response)
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
-        app.include_router(graphql_router(kernel), prefix=f"/brands/{slug}/graphql")
+        app.include_router(graphql_router(kernel, limits), prefix=f"/brands/{slug}/graphql")
     if single:
-        app.include_router(graphql_router(kernels[0]), prefix="/graphql")
+        app.include_router(graphql_router(kernels[0], limits), prefix="/graphql")
 
-    default_brand = kernels[0].blueprint.brand.slug if single else "-"
-
-    def record(path: str, status: int, seconds: float) -> None:
-        brand = path.split("/")[2] if path.startswith("/brands/") else default_brand
-        metrics.requests[(brand, "graphql" if path.endswith("/graphql") else path, status)] += 1
-        metrics.seconds[brand] += seconds
-
-    app.add_middleware(RequestMetrics, record=record)
+    # Outermost last: metrics see every answer, headers go on every answer (CORS ones too),
+    # and a body over the limit is refused before anything reads it.
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()},
+                       single=kernels[0].blueprint.brand.slug if single else None)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics, record=metrics.record)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
+        """Readiness: 503 while a database is unreachable (send no traffic here). A fan-out
+        (Redis) that is down only degrades live messages: the status says so, still 200."""
         brands = {}
         for slug, kernel in by_slug.items():
             try:
@@ -296,11 +278,24 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
                 brands[slug] = {"database": "ok"}
             except Exception as exc:
                 brands[slug] = {"database": "unavailable", "error": type(exc).__name__}
+            brands[slug]["broadcast"] = "ok" if kernel.broadcast.connected else "unavailable"
         healthy = all(b["database"] == "ok" for b in brands.values())
-        return JSONResponse({"status": "ok" if healthy else "degraded", "brands": brands}, status_code=200 if healthy else 503)
+        degraded = not healthy or any(b["broadcast"] != "ok" for b in brands.values())
+        return JSONResponse({"status": "degraded" if degraded else "ok", "brands": brands}, status_code=200 if healthy else 503)
+
+    @app.get("/livez")
+    async def livez() -> JSONResponse:
+        """Liveness: the process answers. Never depends on the database or Redis, so an
+        orchestrator does not restart healthy workers during a neighbour's outage."""
+        return JSONResponse({"status": "ok"})
+
+    token = metrics_token()
 
     @app.get("/metrics")
-    async def prometheus() -> PlainTextResponse:
+    async def prometheus(request: Request) -> Response:
+        if not authorized(request.headers.get("authorization", ""), token):
+            return PlainTextResponse("metrics need the bearer token of DOUGONG_METRICS_TOKEN\n", status_code=401,
+                                     headers={"www-authenticate": "Bearer"})
         return PlainTextResponse(metrics.render(by_slug), media_type="text/plain; version=0.0.4")
 
     return app

@@ -19,6 +19,13 @@ ALGORITHM = "HS256"
 STAFF_ROLES = ("admin", "store_clerk", "live_host")  # the built-in roles; components may declare more
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
+# The longest a token of each kind may live, whatever its exp says (an exp 100 years ahead
+# was accepted): a staff token carries roles, so a leaked one must die sooner. A member's
+# limit grows with the blueprint's token_ttl; a staff token is issued for at most its limit.
+MAX_LIFETIME = {"member": timedelta(days=30), "staff": timedelta(days=7)}
+CLOCK_SKEW = timedelta(seconds=60)  # an iat further in the future than this is refused
+MAX_SUBJECT_DIGITS = 18  # every such id fits a BIGINT
+
 
 class TokenError(Exception):
     """The bearer token was refused; the message says why, without echoing the token or the
@@ -87,17 +94,22 @@ class Tokens:
         if actor.kind == "anonymous" or actor.id is None:
             raise ValueError("tokens are issued to members and staff only")
         issued: datetime = self._now()
+        lifetime = min(ttl or self.ttl, self.max_lifetime(actor.kind))
         claims = {
             "iss": ISSUER,
             "aud": self.audience,
             "sub": f"{actor.kind}:{actor.id}",
             "iat": int(issued.timestamp()),
-            "exp": int((issued + (ttl or self.ttl)).timestamp()),
+            "exp": int((issued + lifetime).timestamp()),
         }
         if actor.is_staff:
             claims["roles"] = sorted(actor.roles)
             claims["stores"] = sorted(actor.store_ids)
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def max_lifetime(self, kind: str) -> timedelta:
+        limit = MAX_LIFETIME[kind]
+        return max(limit, self.ttl) if kind == "member" else limit
 
     def decode(self, token: str) -> Actor:
         try:
@@ -138,23 +150,44 @@ class Tokens:
             issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False, "verify_iat": False},
         )
-        if not isinstance(claims.get("exp"), int) or claims["exp"] <= self._now().timestamp():
+        now = self._now().timestamp()
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not _is_int(exp) or exp <= now:
             raise jwt.ExpiredSignatureError("expired")
+        if not _is_int(iat) or iat > now + CLOCK_SKEW.total_seconds():
+            raise jwt.InvalidTokenError("it was issued in the future")
+        kind = str(claims.get("sub", "")).partition(":")[0]
+        if kind in MAX_LIFETIME and exp - iat > self.max_lifetime(kind).total_seconds():
+            raise jwt.InvalidTokenError(f"it lives longer than a {kind} token may")
         return claims
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _subject_id(text: str) -> int | None:
+    """ASCII digits only, within a BIGINT: ``str.isdigit`` also accepts "１" (full width)
+    and "²", which ``int`` reads or refuses; a 30-digit id failed inside the database."""
+    if not (0 < len(text) <= MAX_SUBJECT_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value > 0 else None
 
 
 def _actor_from_claims(claims: dict) -> Actor:
     kind, _, raw_id = str(claims["sub"]).partition(":")
-    if kind not in ("member", "staff") or not raw_id.isdigit():
+    actor_id = _subject_id(raw_id)
+    if kind not in ("member", "staff") or actor_id is None:
         raise TokenError("the token's subject is not a member or staff id", "TOKEN_MALFORMED")
     if kind == "member":
-        return Actor("member", int(raw_id))
+        return Actor("member", actor_id)
     roles = claims.get("roles") or []
     stores = claims.get("stores") or []
     # Any role name, not only the built-in ones: components declare roles of their own, and
     # where a people directory is loaded the roles are re-read from it anyway.
     if not isinstance(roles, list) or not all(isinstance(r, str) and ROLE_NAME.match(r) for r in roles):
         raise TokenError("the token names an unknown staff role", "TOKEN_MALFORMED")
-    if not isinstance(stores, list) or not all(isinstance(s, int) for s in stores):
+    if not isinstance(stores, list) or not all(_is_int(s) and 0 < s < 2**63 for s in stores):
         raise TokenError("the token's store list is malformed", "TOKEN_MALFORMED")
-    return Actor("staff", int(raw_id), frozenset(roles), frozenset(stores))
+    return Actor("staff", actor_id, frozenset(roles), frozenset(stores))

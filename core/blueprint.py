@@ -7,6 +7,9 @@ Format (``core/blueprint_schema.json`` is the single source)::
     storage:                           # optional
       database: ${DATABASE_URL}        # sqlite:///var/x.db (default var/<slug>.db) or postgresql://…
       redis: ${REDIS_URL}              # optional: subscriptions across processes
+      statement_timeout: 30s           # PostgreSQL: the longest one SQL statement may run
+    cors:                              # optional: browsers on these origins may call the API
+      origins: [https://h5.maple.example]
     auth:                              # optional
       secret: ${DOUGONG_SECRET}        # required in production
       dev_sign_in: true                # development sign-in mutation (never in production)
@@ -121,10 +124,23 @@ class Brand:
     timezone: str
 
 
+DEFAULT_STATEMENT_TIMEOUT = timedelta(seconds=30)
+
+
 @dataclass(frozen=True)
 class Storage:
     database: str
     redis: str | None = None
+    # Long enough for any report a brand runs, short enough that a query stuck behind a lock
+    # answers KERNEL_DATABASE_UNAVAILABLE instead of holding a connection for minutes.
+    statement_timeout: timedelta = DEFAULT_STATEMENT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Cors:
+    origins: tuple[str, ...] = ()
+    credentials: bool = False
+    max_age: int = 600
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,7 @@ class Blueprint:
     demo_data: bool
     components: dict[str, ComponentEntry]
     resolution: Resolution = field(repr=False)
+    cors: Cors = Cors()
 
 
 def load_blueprint(
@@ -279,12 +296,17 @@ def _load(
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(located.problem(("brand", "timezone"), f"unknown time zone {timezone!r}", hint="use an IANA name such as Asia/Shanghai"))
-    auth = data.get("auth") if isinstance(data.get("auth"), dict) else {}
-    if isinstance(auth.get("token_ttl"), str) and re.search(DURATION_PATTERN, auth["token_ttl"]):
-        try:
-            parse_duration(auth["token_ttl"])
-        except (ValueError, OverflowError) as exc:
-            problems.append(located.problem(("auth", "token_ttl"), str(exc)))
+    for section, key in (("auth", "token_ttl"), ("storage", "statement_timeout")):
+        block = data.get(section) if isinstance(data.get(section), dict) else {}
+        if isinstance(block.get(key), str) and re.search(DURATION_PATTERN, block[key]):
+            try:
+                parse_duration(block[key])
+            except (ValueError, OverflowError) as exc:
+                problems.append(located.problem((section, key), str(exc)))
+    cors = data.get("cors") if isinstance(data.get("cors"), dict) else {}
+    if cors.get("credentials") is True and isinstance(cors.get("origins"), list) and "*" in cors["origins"]:
+        problems.append(located.problem(("cors", "credentials"), "credentials cannot be allowed for every origin (*)",
+                                        hint="list the frontends' origins instead of *"))
 
     blocks = data.get("components") if isinstance(data.get("components"), dict) else {}
     requested: dict[str, str | None] = {}
@@ -518,7 +540,14 @@ def _blueprint(file: str, data: dict, entries: dict[str, ComponentEntry], resolu
     brand_data = data["brand"]
     brand = Brand(slug=brand_data["slug"], name=brand_data["name"], currency=brand_data["currency"], timezone=brand_data["timezone"])
     storage_data = data.get("storage") or {}
-    storage = Storage(database=_database_url(storage_data.get("database"), brand.slug, env, file), redis=storage_data.get("redis") or None)
+    storage = Storage(
+        database=_database_url(storage_data.get("database"), brand.slug, env, file), redis=storage_data.get("redis") or None,
+        statement_timeout=parse_duration(storage_data["statement_timeout"]) if storage_data.get("statement_timeout")
+        else DEFAULT_STATEMENT_TIMEOUT,
+    )
+    cors_data = data.get("cors") or {}
+    cors = Cors(origins=tuple(cors_data.get("origins") or ()), credentials=bool(cors_data.get("credentials", False)),
+                max_age=int(cors_data.get("max_age", 600)))
     auth_data = data.get("auth") or {}
     production = bool(data.get("production", False))
     auth = AuthSettings(
@@ -530,4 +559,5 @@ def _blueprint(file: str, data: dict, entries: dict[str, ComponentEntry], resolu
     return Blueprint(
         path=file, format=int(data["dougong"]), brand=brand, storage=storage, auth=auth,
         production=production, demo_data=bool(data.get("demo_data", False)), components=entries, resolution=resolution,
+        cors=cors,
     )

@@ -3,28 +3,53 @@
 Subscriptions read from a channel (``live_room:12``); services publish through
 ``tx.publish`` so nothing is seen before commit. With ``REDIS_URL`` (or ``storage.redis`` in
 the blueprint) every process publishes to Redis and every process's subscribers receive it.
+
+Every message a subscriber receives is a :class:`StreamMessage`: the dict that was published,
+plus its per-channel sequence number (``seq``) and ``gap``, true when the subscriber may have
+missed messages since the previous one (a Redis outage or reconnect, a publish that had to be
+dropped, a reader too slow for its queue). A page that sees ``gap`` refetches what it shows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, AsyncIterator
-
-log = logging.getLogger("dougong.broadcast")
 
 QUEUE_LIMIT = 1000  # a subscriber this far behind is dropping messages, not stalling publishers
 
 
+class StreamMessage(dict):
+    """A live message as published, with where it stands in its channel's stream."""
+
+    seq: int | None = None
+    gap: bool = False
+
+
+class _Subscriber:
+    __slots__ = ("gap", "last", "queue")
+
+    def __init__(self, last: int | None) -> None:
+        self.queue: asyncio.Queue[tuple[int | None, dict[str, Any]]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self.last = last
+        self.gap = False
+
+
 class Broadcaster:
-    """In-process fan-out."""
+    """In-process fan-out; sequence numbers count per channel in this process."""
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
-        self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._subscribers: dict[str, set[_Subscriber]] = defaultdict(set)
+        self._last: dict[str, int] = {}  # last seq fanned out, for channels with subscribers
+        self._counters: Counter[str] = Counter()
+        self.dropped = 0  # messages that could not be published, decoded or kept for a reader
+
+    @property
+    def connected(self) -> bool:
+        """Whether live messages reach every process (always, in one process)."""
+        return True
 
     async def start(self) -> None:
         return None
@@ -33,128 +58,62 @@ class Broadcaster:
         return None
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        self._fan_out(channel, message)
+        if channel in self._subscribers:
+            self._counters[channel] += 1
+            self._fan_out(channel, self._counters[channel], message)
 
-    def _fan_out(self, channel: str, message: dict[str, Any]) -> None:
-        for queue in list(self._subscribers.get(channel, ())):
-            if queue.full():
+    def position(self, channel: str) -> int:
+        """The last sequence number this process has seen on ``channel`` (0 for none): what a
+        snapshot read now is at least as new as."""
+        return self._last.get(channel, 0)
+
+    def _fan_out(self, channel: str, seq: int | None, message: dict[str, Any]) -> None:
+        subscribers = self._subscribers.get(channel)
+        if not subscribers:
+            return
+        if seq is not None:
+            self._last[channel] = seq
+        for subscriber in list(subscribers):
+            if subscriber.queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()  # drop the oldest for a slow reader
-            queue.put_nowait(message)
+                    subscriber.queue.get_nowait()  # drop the oldest for a slow reader
+                subscriber.gap = True
+                self.dropped += 1
+            subscriber.queue.put_nowait((seq, message))
+
+    def _mark_gap(self, channels: Any = None) -> None:
+        """Tell the subscribers of ``channels`` (all by default) that they may have missed messages."""
+        for channel in list(self._subscribers) if channels is None else channels:
+            for subscriber in self._subscribers.get(channel, ()):
+                subscriber.gap = True
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self._subscribers[channel].add(queue)
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[StreamMessage]]:
+        subscriber = _Subscriber(self._last.get(channel))
+        self._subscribers[channel].add(subscriber)
         await self._on_first_subscriber(channel)
 
-        async def messages() -> AsyncIterator[dict[str, Any]]:
+        async def messages() -> AsyncIterator[StreamMessage]:
             while True:
-                yield await queue.get()
+                seq, message = await subscriber.queue.get()
+                out = StreamMessage(message)
+                out.seq = seq
+                # A number that does not follow the previous one: messages were lost between
+                # them (or Redis restarted and its counters began again).
+                out.gap = subscriber.gap or (seq is not None and subscriber.last is not None and seq != subscriber.last + 1)
+                subscriber.gap = False
+                if seq is not None:
+                    subscriber.last = seq
+                yield out
 
         try:
             yield messages()
         finally:
-            self._subscribers[channel].discard(queue)
+            self._subscribers[channel].discard(subscriber)
             if not self._subscribers[channel]:
                 del self._subscribers[channel]
+                self._last.pop(channel, None)
+                self._counters.pop(channel, None)
 
     async def _on_first_subscriber(self, channel: str) -> None:
         return None
-
-
-class RedisBroadcaster(Broadcaster):
-    """Every publish goes through Redis; one listener per process fans messages out locally.
-
-    Live messages are best effort, like the websocket that carries them: a publish that
-    cannot reach Redis is logged and dropped (it runs after the commit, so raising would turn
-    a committed mutation into an error), and a listener whose connection drops reconnects
-    and re-subscribes with backoff instead of leaving every subscriber silent for good.
-    """
-
-    RECONNECT_MAX_SECONDS = 5.0
-
-    def __init__(self, url: str, prefix: str) -> None:
-        super().__init__(prefix)
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(url)
-        self._task: asyncio.Task | None = None
-        self.dropped = 0  # messages that could not be published or decoded
-
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        # Subscribe before returning, so a message published right after start() is seen.
-        pubsub = await self._subscribe()
-        self._task = asyncio.create_task(self._listen(pubsub))
-
-    async def _subscribe(self) -> Any:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.psubscribe(f"{_glob_escape(self.prefix)}*")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-            raise
-        return pubsub
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
-            await self._redis.aclose()
-
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        try:
-            await self._redis.publish(self.prefix + channel, json.dumps(message, default=str))
-        except Exception:
-            self.dropped += 1
-            log.exception("cannot publish to Redis on %s%s; the live message is lost", self.prefix, channel)
-
-    async def _listen(self, pubsub: Any) -> None:
-        delay = 0.1
-        while True:
-            try:
-                if pubsub is None:
-                    pubsub = await self._subscribe()
-                    log.warning("reconnected to Redis for %s*", self.prefix)
-                async for item in pubsub.listen():
-                    delay = 0.1
-                    self._deliver(item)
-                raise ConnectionError("the Redis subscription ended")
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    if pubsub is not None:
-                        await pubsub.aclose()
-                raise
-            except Exception as exc:
-                log.warning("Redis listener for %s* lost its connection (%r); retrying in %.1fs", self.prefix, exc, delay)
-                with contextlib.suppress(Exception):
-                    if pubsub is not None:
-                        await pubsub.aclose()
-                pubsub = None
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
-
-    def _deliver(self, item: dict[str, Any]) -> None:
-        if item.get("type") not in ("pmessage", "message"):
-            return
-        channel = item["channel"].decode() if isinstance(item["channel"], bytes) else item["channel"]
-        try:
-            message = json.loads(item["data"])
-            if not isinstance(message, dict):
-                raise ValueError(f"expected a JSON object, got {type(message).__name__}")
-        except Exception:  # a malformed message must stop neither the listener nor a subscriber
-            self.dropped += 1
-            log.exception("bad broadcast message on %s", channel)
-            return
-        self._fan_out(channel[len(self.prefix):], message)
-
-
-def _glob_escape(text: str) -> str:
-    """Escape Redis glob characters so a prefix matches only itself."""
-    return "".join("\\" + c if c in "*?[]\\" else c for c in text)

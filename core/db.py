@@ -65,6 +65,8 @@ def database_unavailable(exc: BaseException) -> bool:
 _ASYNCPG_UNAVAILABLE = {
     "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError", "AdminShutdownError",
     "CrashShutdownError", "ClientCannotConnectError", "ConnectionRejectionError",
+    # statement_timeout: the statement waited (on a lock, a busy server) past the brand's limit
+    "QueryCanceledError",
 }
 
 
@@ -73,7 +75,7 @@ class Base(DeclarativeBase):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, statement_timeout: float | None = None) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
@@ -92,8 +94,11 @@ class Database:
         else:
             # Connections per process: pool size + overflow. A request waits up to the pool
             # timeout for one; mutations that wait longer answer KERNEL_BUSY (nothing written).
+            # hide_parameters: a failing statement's log line must not carry a member's phone.
+            server_settings = {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else {}
             self.write_engine = create_async_engine(
-                url, echo=echo, pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
+                url, echo=echo, hide_parameters=True, connect_args={"server_settings": server_settings},
+                pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
                 max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
                 pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")), pool_pre_ping=True,
             )
@@ -107,7 +112,7 @@ class Database:
 
     def _sqlite_engine(self, *, begin: str, echo: bool) -> AsyncEngine:
         engine = create_async_engine(
-            self.url, echo=echo, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
+            self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
         )
 
         @event.listens_for(engine.sync_engine, "connect")

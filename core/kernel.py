@@ -25,7 +25,8 @@ import core
 from core import hookspecs
 from core.auth import Tokens
 from core.blueprint import Blueprint, load_blueprint
-from core.broadcast import Broadcaster, RedisBroadcaster
+from core.broadcast import Broadcaster
+from core.broadcast_redis import RedisBroadcaster
 from core.clock import Clock
 from core.contributions import Contributions, Registrar
 from core.db import Database
@@ -69,7 +70,8 @@ class Kernel:
         self._collect()
         self.contributions.check_event_handlers(self)
 
-        self.db = Database(database_url or blueprint.storage.database)
+        self.db = Database(database_url or blueprint.storage.database,
+                           statement_timeout=blueprint.storage.statement_timeout.total_seconds())
         self.events = EventBus(self)
         self.timers = TimerService(self)
         redis_url = redis_url or blueprint.storage.redis or os.environ.get("REDIS_URL") or None

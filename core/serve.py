@@ -41,9 +41,13 @@ def app_from_env() -> FastAPI:
 def serve(paths: list[str], *, host: str, port: int, workers: int, seed_demo: bool | None, log_level: str = "info") -> None:
     import uvicorn
 
+    from core.http.limits import Limits
+    from core.http.protocol import uvicorn_settings
+
     os.environ[BLUEPRINTS_ENV] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
     if seed_demo is not None:
         os.environ[SEED_ENV] = "1" if seed_demo else "0"
     # Fail fast, in the parent, with the blueprints' own errors and before any worker starts.
     refuse_shared_databases(kernels_from_files(paths))
-    uvicorn.run("core.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    uvicorn.run("core.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                **uvicorn_settings(Limits.from_environment()))

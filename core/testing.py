@@ -236,6 +236,7 @@ class RedisServer:
             import redis  # noqa: F401
         except ImportError:
             return "the redis Python package is not installed"
+        self.root.mkdir(parents=True, exist_ok=True)  # start() again after kill(): same port, same folder
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.root), "--databases", "64", "--protected-mode", "no"],
@@ -261,8 +262,30 @@ class RedisServer:
         # distinct brand slugs (the channel prefix) rather than rely on the number.
         return f"redis://127.0.0.1:{self.port}/{next(self._databases) % 64 if database is None else database}"
 
+    # The chaos tests play Redis failing: killed (start() brings it back, empty, on its port),
+    # or frozen (pause/resume: SIGSTOP/SIGCONT, connections stay open and go unanswered).
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout:
+            self.process.stdout.close()
+
+    def pause(self) -> None:
+        import signal
+
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        import signal
+
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.resume()  # a paused server would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -288,14 +311,20 @@ def redis_url(redis_server: RedisServer) -> str:
 # -- a real server and a websocket client, for subscriptions end to end ----------------------------
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True) -> AsyncIterator[str]:
+async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True, limits: Any = None) -> AsyncIterator[str]:
     """Run an ASGI app with uvicorn on a free port inside this event loop; yields its
     ``http://host:port`` base URL (websocket URLs: replace ``http`` with ``ws``).
-    ``lifespan=False`` for an app whose kernels are already started (``kernel_factory``)."""
+    ``lifespan=False`` for an app whose kernels are already started (``kernel_factory``).
+    The server enforces ``limits`` (a :class:`core.http.limits.Limits`, by default the
+    environment's) as ``dougong serve`` does."""
     import uvicorn
 
+    from core.http.limits import Limits
+    from core.http.protocol import uvicorn_settings
+
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off",
+                                           **uvicorn_settings(limits or Limits.from_environment())))
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(400):

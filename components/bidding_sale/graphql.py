@@ -19,6 +19,7 @@ from core.gql import (
     Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money,
     run_mutation,
 )
+from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
 MANAGE = "bidding_sale.manage"
 
@@ -55,6 +56,7 @@ class AuctionLotUpdate:
     ends_at: datetime
     bid_count: int
     seq: int
+    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
 
 @strawberry.type(description="An auction lot (竞拍品).")
@@ -355,12 +357,16 @@ class Subscription:
             if row is None or row.status == "draft":
                 return
             first = lot_message(row, ctx.kernel.clock.now())
-            yield update_node(first, currency)
+            snapshot = update_node(first, currency)
+            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
+            yield snapshot
             last_seq = first["seq"]
             async for message in messages:
                 if message["seq"] < last_seq:
                     continue  # older than what the client already has
                 last_seq = message["seq"]
-                yield update_node(message, currency)
+                update = update_node(message, currency)
+                update.stream = stream_position(message)
+                yield update
                 if message["status"] in ("unsold", "cancelled", "paid", "defaulted", "refunded"):
                     return  # final; a "sold" lot still reports its payment or default

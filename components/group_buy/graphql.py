@@ -21,6 +21,7 @@ from core.gql import (
     run_mutation,
 )
 from core.gql.relay import to_global_id
+from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 from core.units import parse_duration
 
 MANAGE = "group_buy.manage"
@@ -142,6 +143,7 @@ class GroupBuyProgress:
     seats_filled: int
     seats_left: int
     deadline: datetime | None
+    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
 
 def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
@@ -405,10 +407,14 @@ class Subscription:
                 row = await session.get(models.Group, pk)
             if row is None:
                 return
-            yield progress_node(progress_message(row))  # the state now, then every change
+            snapshot = progress_node(progress_message(row))  # the state now, then every change
+            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
+            yield snapshot
             if row.status != "forming":
                 return
             async for message in messages:
-                yield progress_node(message)
+                progress = progress_node(message)
+                progress.stream = stream_position(message)
+                yield progress
                 if message["status"] != "forming":
                     return

@@ -22,6 +22,7 @@ from core.gql import (
     run_mutation,
 )
 from core.gql.relay import to_global_id
+from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
 
 @strawberry.enum
@@ -635,6 +636,7 @@ class LiveRoomEvent:
     muted_all: bool
     comment: LiveRoomComment | None = strawberry.field(description="Set on COMMENT events.")
     presented_pk: strawberry.Private[int | None] = None
+    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
     @strawberry.field(description="The product being presented (讲解中), if any.")
     async def presented_product(self, info: strawberry.Info) -> Product | None:
@@ -668,14 +670,18 @@ class Subscription:
                 row = await session.get(models.Room, pk)
             if row is None:
                 return
-            yield event_node(room_message(row, "snapshot"))
+            snapshot = event_node(room_message(row, "snapshot"))
+            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
+            yield snapshot
             # Each event is resolved before the generator resumes: close its read session so an
             # idle subscriber holds no database connection (a thousand viewers would drain the pool).
             await ctx.reset_session()
             if row.status in FINAL:
                 return
             async for message in messages:
-                yield event_node(message)
+                event = event_node(message)
+                event.stream = stream_position(message)
+                yield event
                 await ctx.reset_session()
                 if message["kind"] == "status" and message["status"] in FINAL:
                     return

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 MAX_NICKNAME = 50
+PHONE_SEARCH_MIN_DIGITS = 11  # a mainland mobile number, whole
 MAX_CHANNEL = 50
 MAX_STAFF_NAME = 50
 
@@ -114,9 +115,17 @@ class MembersService:
         if needle:
             # LIKE wildcards typed by a clerk are literal characters, not patterns.
             escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
-            stmt = stmt.where(or_(Member.nickname.ilike(pattern, escape="\\"), Member.phone.ilike(pattern, escape="\\")))
+            stmt = stmt.where(or_(Member.nickname.ilike(f"%{escaped}%", escape="\\"), self._phone_match(needle)))
         return stmt
+
+    def _phone_match(self, needle: str) -> Any:
+        """Phones match whole, or by a prefix of at least ``phone_search_min_digits`` digits:
+        a substring search peeled a masked number (138****0004) digit by digit."""
+        phone = normalise_phone(needle)
+        minimum = self.kernel.settings("members").get("phone_search_min_digits", PHONE_SEARCH_MIN_DIGITS)
+        if phone.isascii() and phone.isdigit() and minimum <= len(phone) < PHONE_SEARCH_MIN_DIGITS:
+            return Member.phone.like(f"{phone}%")
+        return Member.phone == phone
 
     # -- staff ---------------------------------------------------------------------------------
     async def create_staff(

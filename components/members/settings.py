@@ -16,4 +16,10 @@ WECHAT = {
     },
 }
 
-SCHEMA = {"type": "object", "additionalProperties": False, "properties": {"wechat": WECHAT}}
+SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    "wechat": WECHAT,
+    "phone_search_min_digits": {
+        "type": "integer", "minimum": 7, "maximum": 11, "default": 11,
+        "description": "staff find a member by phone prefix of at least this many digits (11: the whole number only)",
+    },
+}}

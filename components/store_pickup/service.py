@@ -513,6 +513,8 @@ class StorePickupService:
                 previous = await tx.replay(scope, actor.key, idempotency_key, request)
                 if previous is not None:
                     return int(previous["pickupId"])
+            # Count and record as one step: concurrent guesses by a clerk, or at a store, queue here.
+            await tx.serialize(f"store_pickup.clerk:{actor.id}", f"store_pickup.store:{store_id}")
             try:
                 await self._check_rate(tx, actor.id, store_id)  # reads only: no savepoint needed yet
                 # A savepoint: a refusal undoes whatever the check touched, yet the attempt

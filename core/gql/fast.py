@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
+    GraphQLError,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
@@ -42,6 +44,8 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.type.definition import is_abstract_type
 from strawberry.extensions import SchemaExtension
+
+from core.db import database_unavailable
 
 log = logging.getLogger("dougong.graphql.fast")
 
@@ -304,6 +308,7 @@ async def drive(awaitables: list[Any]) -> list[Any]:
     ready: list[tuple[int, Any]] = []
     pending = 0
     wake: list[Any] = [None]
+    unfinished: dict[int, Any] = {}
 
     def resume_later(index: int, coroutine: Any, _future: Any = None) -> None:
         ready.append((index, coroutine))
@@ -317,7 +322,9 @@ async def drive(awaitables: list[Any]) -> list[Any]:
         except StopIteration as stop:
             results[index] = stop.value
             pending -= 1
+            unfinished.pop(index, None)
             return
+        unfinished[index] = coroutine
         if waited is None:  # a bare yield: resume after the loop has run once
             loop.call_soon(resume_later, index, coroutine)
             return
@@ -335,7 +342,11 @@ async def drive(awaitables: list[Any]) -> list[Any]:
         while pending:
             if not ready:
                 wake[0] = loop.create_future()
-                await wake[0]
+                try:
+                    await wake[0]
+                except asyncio.CancelledError:
+                    _hand_on_cancellation(unfinished)
+                    raise
             batch = ready[:]
             ready.clear()
             for index, coroutine in batch:
@@ -346,6 +357,33 @@ async def drive(awaitables: list[Any]) -> list[Any]:
                 awaitable.close()
         raise
     return results
+
+
+def _hand_on_cancellation(unfinished: dict[int, Any]) -> None:
+    """Deliver a cancellation of this task to the coroutines it was running.
+
+    ``asyncio.timeout`` (the connection pool's wait, a driver's) cancels the *task* it runs
+    in, and expects the CancelledError back in its own ``async with`` to turn it into
+    TimeoutError. Here every coroutine runs in the one request task, so the cancellation
+    arrives at ``drive``'s own await instead: it used to escape as a bare CancelledError (a
+    plain-text 500 with a traceback under pool exhaustion). Thrown into each waiting
+    coroutine, as a Task would, the expired timeout converts it; if that leaves the task no
+    longer cancelled, the timeout's error is raised in place of the cancellation.
+    """
+    task = asyncio.current_task()
+    failure: BaseException | None = None
+    for coroutine in list(unfinished.values()):
+        try:
+            coroutine.throw(asyncio.CancelledError())
+        except (StopIteration, asyncio.CancelledError):
+            continue
+        except BaseException as exc:  # noqa: BLE001 - the timeout's error, reported below
+            failure = failure or exc
+        else:
+            coroutine.close()  # it caught the cancellation and waited again; end it
+    unfinished.clear()
+    if failure is not None and task is not None and task.cancelling() == 0:
+        raise failure
 
 
 async def _await(awaitable: Any) -> Any:
@@ -369,16 +407,19 @@ class FastQueries(SchemaExtension):
                 result = await self._run(ec)
             except GiveUp as reason:
                 log.debug("fast path gave up: %s", reason)
-            except Exception:  # graphql-core will raise it again, where errors are reported
-                log.debug("fast path failed; executing normally", exc_info=True)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    # Running again would wait for the database a second time: answer now,
+                    # as graphql-core would (process_errors gives it its code).
+                    ec.result = ExecutionResult(data=None, errors=[GraphQLError(str(exc), original_error=exc)])
+                else:  # graphql-core will raise it again, where errors are reported
+                    log.debug("fast path failed; executing normally", exc_info=True)
             else:
                 ec.result = result
                 FastQueries.answered += 1
         yield
 
     async def _run(self, ec: Any) -> Any:
-        from graphql import ExecutionResult
-
         schema = ec.schema._schema
         built = Executor.build(schema, ec.graphql_document, ec.root_value, ec.context, ec.variables, ec.operation_name)
         if isinstance(built, list):

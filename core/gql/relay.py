@@ -27,10 +27,10 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, sep, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise DomainError("KERNEL_INVALID_ID", f"{global_id!r} is not a valid id") from None
+    except (binascii.Error, ValueError):  # UnicodeError (a lone surrogate, bad UTF-8) is a ValueError
+        raise DomainError("KERNEL_INVALID_ID", "the id is not a valid id") from None
     if not sep or not type_name or not pk:
-        raise DomainError("KERNEL_INVALID_ID", f"{global_id!r} is not a valid id")
+        raise DomainError("KERNEL_INVALID_ID", "the id is not a valid id")
     return type_name, pk
 
 
@@ -97,7 +97,7 @@ def encode_cursor(value: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # UnicodeError (a lone surrogate, bad UTF-8) is a ValueError
         text = ""
     value = parse_key(text[2:].removeprefix("-")) if text.startswith("c:") else None
     if value is None:

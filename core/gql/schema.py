@@ -33,6 +33,7 @@ from core.errors import BootError, DomainError
 from core.gql.fast import FastQueries
 from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.payload import UserError
+from core.gql.text_rules import NoControlCharacters, without_suggestions
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.kernel import Kernel
@@ -49,9 +50,11 @@ class DougongSchema(strawberry.Schema):
     """Adds the fields one component contributes to another's type, and types
     ``UserError.code`` as the enum of every code the loaded components declared."""
 
-    def __init__(self, *args: Any, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any,
+                 production: bool = False, **kwargs: Any) -> None:
         self._field_extensions = field_extensions
         self._error_code_enum = error_code_enum
+        self._production = production
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition):  # noqa: ANN001
@@ -68,6 +71,8 @@ class DougongSchema(strawberry.Schema):
 
     def process_errors(self, errors, execution_context=None):  # noqa: ANN001
         for error in errors:
+            if self._production:
+                error.message = without_suggestions(error.message)
             original = getattr(error, "original_error", None)
             if isinstance(original, DomainError):
                 # A refusal in a query (no payload to carry it): give the client the code.
@@ -78,6 +83,10 @@ class DougongSchema(strawberry.Schema):
                 log.warning("database unavailable in %s: %r", error.path, original)
                 error.message = "The service is temporarily unavailable; please try again shortly."
                 error.extensions = {**(error.extensions or {}), "code": "KERNEL_DATABASE_UNAVAILABLE"}
+            elif original is not None and error.path is None and isinstance(original, (ValueError, TypeError)):
+                # Before execution: a scalar refused a literal or a variable (a Long too big).
+                # The message names the value's fault; it is the client's, not ours.
+                error.extensions = {**(error.extensions or {}), "code": "KERNEL_INVALID_INPUT"}
             elif original is not None and not isinstance(original, GraphQLError):
                 # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)
@@ -173,6 +182,7 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     rules: list[Any] = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        NoControlCharacters,
     ]
     if kernel.blueprint.production:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -196,6 +206,7 @@ def build_schema(kernel: Kernel) -> DougongSchema:
             config=StrawberryConfig(auto_camel_case=True),
             field_extensions=field_extensions,
             error_code_enum=error_code_enum,
+            production=kernel.blueprint.production,
         )
     except BootError:
         raise

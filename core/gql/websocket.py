@@ -20,11 +20,10 @@ import contextlib
 import logging
 from typing import Any
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from core import authority
 from core.auth import TokenError
+from core.http.websocket import GuardedTransportWSHandler
 
 log = logging.getLogger("dougong.websocket")
 
@@ -113,9 +112,7 @@ class _Guarded:
                     await self._watcher
 
 
-class TransportWSHandler(_Guarded, BaseGraphQLTransportWSHandler):
-    """``graphql-transport-ws`` (the ``graphql-ws`` library, Apollo, urql)."""
-
-
-class LegacyWSHandler(_Guarded, BaseGraphQLWSHandler):
-    """The older ``subscriptions-transport-ws`` protocol."""
+class TransportWSHandler(_Guarded, GuardedTransportWSHandler):
+    """``graphql-transport-ws`` (the ``graphql-ws`` library, Apollo, urql): tokens and rights
+    here, client mistakes answered on the wire by :class:`core.http.websocket.GuardedTransportWSHandler`.
+    The older ``subscriptions-transport-ws`` protocol is not served."""

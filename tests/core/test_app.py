@@ -56,7 +56,7 @@ async def test_one_brand_at_graphql_with_health_and_metrics(kernel_factory, hell
     async with client(app) as http:
         response = await http.post("/graphql", json={"query": "{ hello brand { slug currency } }"})
         assert response.json()["data"] == {"hello": "hello maple anonymous", "brand": {"slug": "maple", "currency": "CNY"}}
-        assert (await http.get("/healthz")).json() == {"status": "ok", "brands": {"maple": {"database": "ok"}}}
+        assert (await http.get("/healthz")).json() == {"status": "ok", "brands": {"maple": {"database": "ok", "broadcast": "ok"}}}
         metrics = (await http.get("/metrics")).text
         assert 'dougong_http_requests_total{brand="maple",path="graphql",status="200"} 1' in metrics
         assert 'dougong_db_statements_total{brand="maple"}' in metrics

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from core.broadcast import RedisBroadcaster
+from core.broadcast_redis import RedisBroadcaster
 from core.testing import GraphQLWebSocket, _free_port, serve_process
 
 
@@ -55,14 +55,21 @@ async def test_the_listener_survives_malformed_messages(redis_url):
             await raw.publish("dougong:beta:group:5", b'{"status": "forming"}')
             assert await _next(messages) == {"status": "forming"}
             assert b.dropped == 5
-            assert b._task is not None and not b._task.done()
+            assert b._tasks and not any(t.done() for t in b._tasks)
     await raw.aclose()
 
 
-async def test_publishing_while_redis_is_unreachable_is_logged_not_raised(caplog):
+async def test_publishing_while_redis_is_unreachable_neither_raises_nor_waits(caplog):
     b = RedisBroadcaster(f"redis://127.0.0.1:{_free_port()}/0", "dougong:gamma:")
-    await b.publish("lot:1", {"seq": 1})  # runs after a commit: must not fail the request
-    assert b.dropped == 1
+    b.START_WAIT_SECONDS = 0.2
+    await b.start()  # a worker starts with Redis down
+    assert not b.connected
+    await asyncio.wait_for(b.publish("lot:1", {"seq": 1}), 0.05)  # queued: runs after a commit, must not fail it
+    assert len(b._outbox) == 1
+    for _ in range(100):
+        if "cannot publish to Redis" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
     assert "cannot publish to Redis" in caplog.text
     await b.stop()
 
@@ -95,11 +102,11 @@ async def test_stop_unsubscribes_and_ends_the_listener(redis_url):
     raw = redis.from_url(redis_url)
     b = RedisBroadcaster(redis_url, "dougong:epsilon:")
     await b.start()
-    task = b._task
+    tasks = list(b._tasks)
     assert await raw.execute_command("PUBSUB", "NUMPAT") >= 1
     before = await raw.execute_command("PUBSUB", "NUMPAT")
     await b.stop()
-    assert task is not None and task.done()
+    assert tasks and all(t.done() for t in tasks)
     for _ in range(50):  # the server notices the closed connection asynchronously
         if await raw.execute_command("PUBSUB", "NUMPAT") < before:
             break
