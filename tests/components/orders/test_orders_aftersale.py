@@ -56,8 +56,10 @@ async def bought(shop, graphql, *, quantities=(2, 1)):
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
-async def test_the_whole_life_ship_confirm_return_one_line_and_get_exactly_its_money_back(shop_factory, graphql, database):
-    shop = await shop_factory(database=database)
+async def test_the_whole_life_ship_confirm_return_one_line_and_get_exactly_its_money_back(shop_factory, graphql, database,
+                                                                                             clock):
+    # With the points mall: points are earned on what is kept, once the after-sale window closes.
+    shop = await shop_factory(database=database, blueprint=SHOP + "  points_mall: {}\n")
     buyer, admin, order, address = await bought(shop, graphql)
     first, second = order["lines"]
     assert await shop.available(shop.sku_id) == 48
@@ -105,6 +107,13 @@ async def test_the_whole_life_ship_confirm_return_one_line_and_get_exactly_its_m
     smaller = await admin.mutate(APPROVE, i={"requestId": only["request"]["id"], "amount": 5000})
     assert smaller["request"]["refunded"]["amountMinor"] == 5000
     assert await shop.available(shop.second_sku_id) == 49
+
+    # Paid 400.00, refunded 100.00 + 50.00: 250 points pending, granted when the window closes.
+    points = "{ myPoints { balance pending } }"
+    assert (await buyer.data(points))["myPoints"] == {"balance": 0, "pending": 250}
+    clock.advance(days=7, minutes=1)
+    await shop.kernel.run_due()
+    assert (await buyer.data(points))["myPoints"] == {"balance": 250, "pending": 0}
 
 
 async def test_after_sale_window_rejection_and_cancellation(shop_factory, graphql, clock):
