@@ -9,11 +9,12 @@ from collections import Counter
 from typing import AsyncIterator
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
+from core import assets
 from core.auth import ANONYMOUS, TokenError
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
@@ -59,6 +60,11 @@ class DougongRouter(GraphQLRouter):
         for item in data if isinstance(data, list) else [data]:
             item.query = trusted.resolve(item.query, item.extensions)
         return data
+
+    async def render_graphql_ide(self, request):  # noqa: ANN001, ANN201
+        """GraphiQL from the assets vendored in the package, never from a CDN (works offline)."""
+        return HTMLResponse(assets.graphiql_html(root_path=request.scope.get("root_path", ""),
+                                                 title=f"{self.kernel.blueprint.brand.name} · GraphiQL"))
 
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
         try:
@@ -191,6 +197,8 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
         app.include_router(graphql_router(kernel), prefix=f"/brands/{slug}/graphql")
     if single:
         app.include_router(graphql_router(kernels[0]), prefix="/graphql")
+    if not all(kernel.blueprint.production for kernel in kernels):  # production serves no GraphiQL
+        app.mount(assets.ASSET_PREFIX, assets.static_files(), name="dougong-assets")
 
     default_brand = kernels[0].blueprint.brand.slug if single else "-"
 
