@@ -1,4 +1,4 @@
-"""CLI commands that boot a kernel: serve, schema, token, migrate.
+"""CLI commands that boot a kernel: serve, schema, token, migrate (and studio).
 
 Kept apart from the validation commands so that ``dougong validate`` never imports the
 kernel's runtime (strawberry, SQLAlchemy engines) just to check a YAML file.
@@ -44,10 +44,33 @@ def serve(
     run([str(p) for p in files], host=host, port=port, workers=workers, seed_demo=seed_demo)
 
 
-def schema(file: Path = typer.Argument(..., help="The blueprint.")) -> None:
-    """Print the GraphQL SDL the blueprint produces."""
+def schema(
+    file: Path = typer.Argument(..., help="The blueprint."),
+    against: Optional[Path] = typer.Option(None, "--against", help="An earlier SDL (.graphql): print what changed instead, exit 1 if anything breaks."),
+) -> None:
+    """Print the GraphQL SDL the blueprint produces, or its changes against an earlier SDL."""
+    from core.schema_diff import SDLError, compare
+
+    old_text = None
+    if against is not None:
+        try:
+            old_text = against.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"{against}: cannot read it: {exc}", err=True)
+            raise typer.Exit(2) from None
     kernel = _kernel(file)
-    sys.stdout.write(kernel.schema.as_str() + "\n")
+    sdl = kernel.schema.as_str() + "\n"
+    if old_text is None:
+        sys.stdout.write(sdl)
+        return
+    try:
+        report = compare(old_text, sdl)
+    except SDLError as exc:
+        typer.echo(f"{against}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(1 if report.breaking else 0)
 
 
 def token(

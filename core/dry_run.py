@@ -1,0 +1,116 @@
+"""A dry-run boot: everything ``serve`` would check before it opens a database.
+
+``dougong validate`` and the studio call :func:`check` so that a blueprint reported ``ok``
+really boots: the settings pass their schemas (:mod:`core.blueprint`), and then the
+components are registered, their contributions collected and the one GraphQL schema built
+(with every example document validated), exactly as :class:`core.kernel.Kernel` does — only
+the database is never touched. A refusal comes back as a :class:`core.blueprint.Problem` at
+the line of the component to blame, its message naming both parties of a collision; an
+unexpected exception in a component's code is reported the same way, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Mapping
+
+from ruamel.yaml import YAML
+
+import core.blueprint
+from core.blueprint import Blueprint, BlueprintError, Problem, _Located
+from registry.discovery import InstalledComponent
+
+_QUOTED = re.compile(r"'([a-z][a-z0-9_]*)'")
+
+
+def check(
+    path: str | os.PathLike,
+    *,
+    text: str | None = None,
+    installed: Mapping[str, InstalledComponent] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[Problem], Blueprint | None]:
+    """(problems, blueprint): the blueprint only when there is no problem; never raises."""
+    try:
+        blueprint = core.blueprint.load_blueprint(path, text=text, installed=installed, env=env)
+    except BlueprintError as exc:
+        return list(exc.problems), None
+    except Exception as exc:  # the checks must never crash: report it and go on
+        return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""  # _load read it a moment ago; positions fall back to line 1
+    problems = boot_problems(blueprint, text)
+    return problems, (None if problems else blueprint)
+
+
+def boot_problems(blueprint: Blueprint, text: str) -> list[Problem]:
+    """What stops ``blueprint`` from booting, as problems; ``[]`` when it boots."""
+    from core.errors import BootError
+    from core.kernel import Kernel
+
+    with tempfile.TemporaryDirectory(prefix="dougong-dry-run-") as folder:
+        try:
+            # The engines are created but never connected: no file, no server is touched.
+            kernel = Kernel(blueprint, database_url=f"sqlite+aiosqlite:///{Path(folder) / 'never-opened.sqlite'}")
+        except BootError as exc:
+            return [_locate(blueprint, text, str(exc), _parties(str(exc), blueprint), None)]
+        except Exception as exc:  # a component's own code failed while registering
+            culprit = _component_in_traceback(exc.__traceback__, blueprint)
+            message = f"{culprit or 'a component'} failed while booting: {type(exc).__name__}: {exc}"
+            return [_locate(blueprint, text, message, [culprit] if culprit else [], "a bug in the component: report it to its author")]
+    for engine in {kernel.db.write_engine, kernel.db.read_engine}:
+        engine.sync_engine.dispose()
+    return []
+
+
+def _parties(message: str, blueprint: Blueprint) -> list[str]:
+    """Loaded components a boot message names, in the order it names them."""
+    loaded = set(blueprint.resolution.names)
+    return list(dict.fromkeys(name for name in _QUOTED.findall(message) if name in loaded))
+
+
+def _component_in_traceback(tb: TracebackType | None, blueprint: Blueprint) -> str | None:
+    """The component whose code raised: the deepest frame inside one of its modules."""
+    packages = {c.module: c.manifest.name for c in blueprint.resolution.order}
+    packages.update({c.manifest.hooks.rsplit(".", 1)[0]: c.manifest.name for c in blueprint.resolution.order})
+    found = None
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        for package, name in packages.items():
+            if module == package or module.startswith(package + "."):
+                found = name
+        tb = tb.tb_next
+    return found
+
+
+def _locate(blueprint: Blueprint, text: str, message: str, parties: list[str], hint: str | None) -> Problem:
+    """Point at the component to blame: the second party of "claimed by both a and b" (the
+    newcomer; the first was there before), else the first named. A component the blueprint
+    does not name itself is reached through the one that pulled it in."""
+    try:
+        located = _Located(blueprint.path, YAML().load(text))
+    except Exception:
+        located = _Located(blueprint.path, None)
+    if not parties:
+        return located.problem(("components",), message, key=True, hint=hint, setting="components")
+    blamed = parties[-1] if " both " in message else parties[0]
+    anchor = blamed
+    written = set(blueprint.resolution.requested)
+    if anchor not in written:
+        chain = blueprint.resolution.pulled_in.get(anchor, ())
+        anchor = chain[0] if chain and chain[0] in written else anchor
+    return located.problem(("components", anchor), message, key=True, component=blamed, hint=hint,
+                           setting=f"components.{anchor}")
+
+
+def describe(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as JSON for the studio: where, which component and setting, and the CLI text."""
+    return [{"line": p.line, "column": p.column, "component": p.component, "setting": p.setting,
+             "message": p.message, "hint": p.hint, "text": str(p)} for p in problems]
