@@ -118,6 +118,21 @@ def migrate(
     asyncio.run(run())
 
 
+def studio(
+    folder: Path = typer.Argument(Path("blueprints"), help="The folder of blueprints to compose in."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (loopback by default; anything else needs a token)."),
+    port: int = typer.Option(8100, help="Port to listen on."),
+    token: Optional[str] = typer.Option(None, envvar="DOUGONG_STUDIO_TOKEN", help="Require this token (made up when --host is not loopback)."),
+) -> None:
+    """Compose blueprints in the browser: catalog, templates, settings forms, checks, diff, SDL, sandbox."""
+    from core.studio.serve import run
+
+    if not folder.is_dir():
+        typer.echo(f"{folder}: not a folder; create it or name the folder of your blueprints", err=True)
+        raise typer.Exit(2)
+    run(folder, host, port, token)
+
+
 def register(app: typer.Typer) -> None:
-    for command in (serve, schema, token, migrate):
+    for command in (serve, schema, token, migrate, studio):
         app.command()(command)

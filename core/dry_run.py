@@ -35,39 +35,52 @@ def check(
     env: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], Blueprint | None]:
     """(problems, blueprint): the blueprint only when there is no problem; never raises."""
+    problems, blueprint, _kernel = boot(path, text=text, installed=installed, env=env)
+    return problems, blueprint
+
+
+def boot(
+    path: str | os.PathLike,
+    *,
+    text: str | None = None,
+    installed: Mapping[str, InstalledComponent] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[Problem], Blueprint | None, Any]:
+    """:func:`check`, plus the dry kernel it booted (its ``schema`` is the SDL frontends get)."""
     try:
         blueprint = core.blueprint.load_blueprint(path, text=text, installed=installed, env=env)
     except BlueprintError as exc:
-        return list(exc.problems), None
+        return list(exc.problems), None, None
     except Exception as exc:  # the checks must never crash: report it and go on
-        return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None
+        return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None, None
     if text is None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            text = ""  # _load read it a moment ago; positions fall back to line 1
-    problems = boot_problems(blueprint, text)
-    return problems, (None if problems else blueprint)
-
-
-def boot_problems(blueprint: Blueprint, text: str) -> list[Problem]:
-    """What stops ``blueprint`` from booting, as problems; ``[]`` when it boots."""
+            text = ""  # load_blueprint read it a moment ago; positions fall back to line 1
     from core.errors import BootError
+
+    try:
+        return [], blueprint, dry_kernel(blueprint)
+    except BootError as exc:
+        return [_locate(blueprint, text, str(exc), _parties(str(exc), blueprint), None)], None, None
+    except Exception as exc:  # a component's own code failed while registering
+        culprit = _component_in_traceback(exc.__traceback__, blueprint)
+        message = f"{culprit or 'a component'} failed while booting: {type(exc).__name__}: {exc}"
+        return [_locate(blueprint, text, message, [culprit] if culprit else [], "a bug in the component: report it to its author")], None, None
+
+
+def dry_kernel(blueprint: Blueprint) -> Any:
+    """A :class:`core.kernel.Kernel` of ``blueprint`` whose database is never opened: its
+    contributions and schema are complete; :class:`core.errors.BootError` if it cannot boot."""
     from core.kernel import Kernel
 
     with tempfile.TemporaryDirectory(prefix="dougong-dry-run-") as folder:
-        try:
-            # The engines are created but never connected: no file, no server is touched.
-            kernel = Kernel(blueprint, database_url=f"sqlite+aiosqlite:///{Path(folder) / 'never-opened.sqlite'}")
-        except BootError as exc:
-            return [_locate(blueprint, text, str(exc), _parties(str(exc), blueprint), None)]
-        except Exception as exc:  # a component's own code failed while registering
-            culprit = _component_in_traceback(exc.__traceback__, blueprint)
-            message = f"{culprit or 'a component'} failed while booting: {type(exc).__name__}: {exc}"
-            return [_locate(blueprint, text, message, [culprit] if culprit else [], "a bug in the component: report it to its author")]
+        # The engines are created but never connected: no file, no server is touched.
+        kernel = Kernel(blueprint, database_url=f"sqlite+aiosqlite:///{Path(folder) / 'never-opened.sqlite'}")
     for engine in {kernel.db.write_engine, kernel.db.read_engine}:
         engine.sync_engine.dispose()
-    return []
+    return kernel
 
 
 def _parties(message: str, blueprint: Blueprint) -> list[str]:
