@@ -19,6 +19,9 @@ Fixtures:
     parametrise tests over both backends with ``@pytest.mark.parametrize("database",
     ["sqlite", "postgresql"], indirect=True)`` — the fixture yields the backend name after
     making sure the server is up.
+``browser``
+    a headless Chromium (Selenium ``WebDriver``) from the system's packages; see
+    :mod:`core.testing_browser`. Skips or fails like the servers above.
 ``redis_url``
     a ``redis-server`` of the test session's own (free port, temporary folder, no snapshots),
     as ``redis://127.0.0.1:<port>/<n>`` with a fresh database number per test. Skips loudly,
@@ -51,6 +54,7 @@ import pytest
 
 from core.auth import Actor
 from core.clock import MovableClock
+from core.testing_browser import browser  # noqa: F401  (a fixture of this plugin)
 
 
 def member(member_id: int) -> Actor:
