@@ -430,7 +430,6 @@ async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | N
     """``dougong serve BLUEPRINT`` as a separate process on a free port; yields its base URL once
     ``/healthz`` answers, and stops the process (its whole group) afterwards. ``env`` is added
     to this process's environment (``REDIS_URL``, ``DATABASE_URL``)."""
-    import signal
     import sys
 
     port = _free_port()
@@ -454,13 +453,20 @@ async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | N
                 await asyncio.sleep(0.2)
         yield base
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and everything it started."""
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 # -- components built from inline files (tox 4 style) ---------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ TIMEOUT = 90  # seconds; generous, as a dry-run boot takes a second or more on a
 @contextlib.contextmanager
 def studio_process(folder: Path, log: Path) -> Iterator[str]:
     """``dougong studio FOLDER`` on a free port; yields its base URL once it answers."""
-    from core.testing import _free_port
+    from core.testing import _free_port, stop_process_group
 
     port = _free_port()
     with log.open("w") as out:
@@ -50,12 +49,7 @@ def studio_process(folder: Path, log: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def test_compose_check_save_preview_and_try_a_brand_in_the_browser(browser, tmp_path):
