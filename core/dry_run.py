@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Mapping
@@ -23,6 +24,11 @@ from ruamel.yaml import YAML
 import core.blueprint
 from core.blueprint import Blueprint, BlueprintError, Problem, _Located
 from registry.discovery import InstalledComponent
+
+# Held while a kernel is built by a process that builds them from several threads (the
+# studio warms its catalog in one): strawberry's type definitions are shared by every schema
+# built in the process and are not meant to be resolved by two threads at once.
+BUILDING = threading.Lock()
 
 _QUOTED = re.compile(r"'([a-z][a-z0-9_]*)'")
 

@@ -8,6 +8,7 @@ is always the very text that would be written.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from core import assets
-from core.dry_run import boot, describe
+from core.dry_run import BUILDING, boot, describe
 from core.studio import catalog, compose, document
 from core.studio.document import Folder, StudioError
 from core.studio.sandbox import Sandboxes
@@ -27,7 +28,10 @@ log = logging.getLogger("dougong.studio")
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+@functools.lru_cache(maxsize=1)
 def _installed() -> dict[str, Any]:
+    """Installed components, found once: like ``serve``, a running studio does not see
+    packages installed after it started (restart it)."""
     import registry.discovery
 
     return registry.discovery.discover()[0]
@@ -56,18 +60,31 @@ def checked(name: str, text: str) -> tuple[list[Any], Any, Any]:
     (check, then save, then try it), so the last few answers are kept. Keyed by the text and
     name alone: installed components do not change while a studio runs (like ``serve``).
     ${VAR}s are read from the environment of the studio process, which is fixed as well."""
-    return boot(name, text=text, installed=_installed())
+    with BUILDING:
+        return boot(name, text=text, installed=_installed())
 
 
 def create_studio_app(folder: Path) -> FastAPI:
     files = Folder(folder)
     sandboxes = Sandboxes()
+    catalog_cache: list[dict[str, Any]] = []
+
+    def load_catalog() -> list[dict[str, Any]]:
+        with BUILDING:
+            if not catalog_cache:
+                catalog_cache.extend(catalog.entries(_installed()))
+        return catalog_cache
+
+    async def warm_up() -> None:
+        # Booting every component for the catalog takes seconds on a busy machine; start it
+        # now, off the event loop, so the page the consultant opens next is already quick.
+        asyncio.get_running_loop().run_in_executor(None, load_catalog)
+
     app = FastAPI(title="dougong studio", docs_url=None, redoc_url=None, openapi_url=None,
-                  on_shutdown=[sandboxes.stop])
+                  on_startup=[warm_up], on_shutdown=[sandboxes.stop])
     app.state.sandboxes = sandboxes
     app.mount(assets.ASSET_PREFIX, assets.static_files(), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    catalog_cache: list[dict[str, Any]] = []
 
     @app.exception_handler(StudioError)
     async def refused(_request: Request, exc: StudioError) -> JSONResponse:
@@ -84,9 +101,8 @@ def create_studio_app(folder: Path) -> FastAPI:
 
     @app.get("/api/catalog")
     async def get_catalog() -> dict[str, Any]:
-        if not catalog_cache:
-            catalog_cache.extend(catalog.entries(_installed()))
-        return {"components": catalog_cache, "templates": compose.TEMPLATES}
+        entries = await asyncio.get_running_loop().run_in_executor(None, load_catalog)
+        return {"components": entries, "templates": compose.TEMPLATES}
 
     @app.get("/api/files")
     async def list_files() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.blueprint import Blueprint, Storage
+from core.dry_run import BUILDING
 
 
 @dataclasses.dataclass
@@ -55,7 +56,8 @@ class Sandboxes:
                 storage=Storage(database=f"sqlite+aiosqlite:///{folder / 'sandbox.sqlite'}", redis=None),
             )
             try:
-                kernel = Kernel(sandboxed)
+                with BUILDING:
+                    kernel = Kernel(sandboxed)
                 await kernel.start(seed_demo=True)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
