@@ -11,10 +11,12 @@ unexpected exception in a component's code is reported the same way, never as a 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Mapping
@@ -41,7 +43,7 @@ def check(
     env: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], Blueprint | None]:
     """(problems, blueprint): the blueprint only when there is no problem; never raises."""
-    problems, blueprint, _kernel = boot(path, text=text, installed=installed, env=env)
+    problems, blueprint, _kernel = _run(path, text, installed, env, keep_kernel=False)
     return problems, blueprint
 
 
@@ -53,27 +55,72 @@ def boot(
     env: Mapping[str, str] | None = None,
 ) -> tuple[list[Problem], Blueprint | None, Any]:
     """:func:`check`, plus the dry kernel it booted (its ``schema`` is the SDL frontends get)."""
+    return _run(path, text, installed, env, keep_kernel=True)
+
+
+def _run(path: str | os.PathLike, text: str | None, installed: Mapping[str, InstalledComponent] | None,
+         env: Mapping[str, str] | None, *, keep_kernel: bool) -> tuple[list[Problem], Blueprint | None, Any]:
     try:
         blueprint = core.blueprint.load_blueprint(path, text=text, installed=installed, env=env)
     except BlueprintError as exc:
         return list(exc.problems), None, None
     except Exception as exc:  # the checks must never crash: report it and go on
         return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None, None
+    if keep_kernel:
+        kernel, refusal = _attempt(blueprint)
+    else:
+        kernel, refusal = None, _refusal(blueprint)
+    if refusal is None:
+        return [], blueprint, kernel
     if text is None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = ""  # load_blueprint read it a moment ago; positions fall back to line 1
+    message, parties, hint = refusal
+    return [_locate(blueprint, text, message, parties, hint)], None, None
+
+
+Refusal = tuple[str, list[str], "str | None"]  # message, components it names, hint
+_REFUSALS: OrderedDict[Any, Refusal | None] = OrderedDict()
+
+
+def _refusal(blueprint: Blueprint) -> Refusal | None:
+    """Why ``blueprint`` cannot boot (None: it boots), remembered for the last few hundred
+    distinct boots: the same components with the same settings boot the same way, and
+    editing a comment or a brand name (the studio, as someone types; the blueprint fuzzer)
+    should not cost a second each."""
+    key = _boot_key(blueprint)
+    if key in _REFUSALS:
+        _REFUSALS.move_to_end(key)
+        return _REFUSALS[key]
+    _kernel, refusal = _attempt(blueprint)
+    _REFUSALS[key] = refusal
+    while len(_REFUSALS) > 256:
+        _REFUSALS.popitem(last=False)
+    return refusal
+
+
+def _boot_key(blueprint: Blueprint) -> Any:
+    """Everything a dry-run boot depends on: which code (component, version, hooks module),
+    which settings, the brand, auth and production switches, and the DOUGONG_* environment."""
+    code = tuple((c.manifest.name, c.manifest.version, c.manifest.hooks, c.module) for c in blueprint.resolution.order)
+    settings = json.dumps({name: entry.settings for name, entry in blueprint.components.items()}, sort_keys=True, default=repr)
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("DOUGONG_") or k == "REDIS_URL"))
+    return code, settings, blueprint.brand, blueprint.auth, blueprint.production, blueprint.storage.redis, environment
+
+
+def _attempt(blueprint: Blueprint) -> tuple[Any, Refusal | None]:
     from core.errors import BootError
 
     try:
-        return [], blueprint, dry_kernel(blueprint)
+        return dry_kernel(blueprint), None
     except BootError as exc:
-        return [_locate(blueprint, text, str(exc), _parties(str(exc), blueprint), None)], None, None
+        return None, (str(exc), _parties(str(exc), blueprint), None)
     except Exception as exc:  # a component's own code failed while registering
         culprit = _component_in_traceback(exc.__traceback__, blueprint)
         message = f"{culprit or 'a component'} failed while booting: {type(exc).__name__}: {exc}"
-        return [_locate(blueprint, text, message, [culprit] if culprit else [], "a bug in the component: report it to its author")], None, None
+        return None, (message, [culprit] if culprit else [], "a bug in the component: report it to its author")
 
 
 def dry_kernel(blueprint: Blueprint) -> Any:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from core import assets
-from core.dry_run import BUILDING, boot, describe
+from core.dry_run import BUILDING, boot, check, describe
 from core.studio import catalog, compose, document
 from core.studio.document import Folder, StudioError
 from core.studio.sandbox import Sandboxes
@@ -51,15 +51,22 @@ class Draft:
         self.model = payload.get("model")
 
     def check(self) -> tuple[list[Any], Any]:
-        return checked(self.name, self.text)[:2]
+        return checked(self.name, self.text)
 
 
-@functools.lru_cache(maxsize=8)
-def checked(name: str, text: str) -> tuple[list[Any], Any, Any]:
+@functools.lru_cache(maxsize=32)
+def checked(name: str, text: str) -> tuple[list[Any], Any]:
     """A dry-run boot costs about a second; the page asks about the same text several times
     (check, then save, then try it), so the last few answers are kept. Keyed by the text and
     name alone: installed components do not change while a studio runs (like ``serve``).
     ${VAR}s are read from the environment of the studio process, which is fixed as well."""
+    with BUILDING:
+        return check(name, text=text, installed=_installed())
+
+
+def booted(name: str, text: str) -> tuple[list[Any], Any, Any]:
+    """Problems, blueprint and the dry kernel itself (for its schema): never cached, as a
+    kernel is megabytes; only the schema preview asks for it."""
     with BUILDING:
         return boot(name, text=text, installed=_installed())
 
@@ -155,7 +162,7 @@ def create_studio_app(folder: Path) -> FastAPI:
         from core.studio.preview import preview
 
         draft = Draft(payload, files)
-        return preview(draft.text, files.open(draft.name).text, lambda text: checked(draft.name, text))
+        return preview(draft.text, files.open(draft.name).text, lambda text: booted(draft.name, text))
 
     @app.post("/api/sandbox")
     async def start_sandbox(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:

@@ -75,10 +75,16 @@ def test_compose_check_save_preview_and_try_a_brand_in_the_browser(browser, tmp_
     def shot(name: str) -> None:
         assert browser.save_screenshot(str(SHOTS / f"{name}.png")), name
 
-    with studio_process(folder, tmp_path / "studio.log") as base:
-        browser.get(base + "/?lang=en")
+    def load(url: str) -> None:
+        browser.get(url)
         wait.until(lambda _: css("body").get_attribute("data-ready") == "yes", "the studio page never finished loading")
-        assert "live_room" in testid("catalog").text
+
+    with studio_process(folder, tmp_path / "studio.log") as base:
+        load(base + "/?lang=zh")
+        assert "组件目录" in css("body").text and "直播间" in testid("catalog").text  # Chinese, titles from manifests
+        shot("00-studio-zh")
+        load(base + "/?lang=en")
+        assert "Live room" in testid("catalog").text
         shot("01-catalog")
 
         # A brand from a template.

@@ -145,3 +145,22 @@ def test_the_demo_blueprint_boots_dry_and_touches_no_database(tmp_path, monkeypa
     problems, blueprint = check(root / "blueprints" / "demo.yaml")
     assert problems == [] and "live_room" in blueprint.components
     assert not (tmp_path / "never").exists()
+
+
+def test_a_boot_is_remembered_only_for_the_same_code_and_settings(tmp_path, make_component, install, monkeypatch):
+    import core.dry_run
+
+    installed = install(make_component("alpha", hooks=WIDGET, settings_schema={
+        "type": "object", "additionalProperties": False, "properties": {"size": {"type": "integer"}}}))
+    boots = []
+    real = core.dry_run.dry_kernel
+    monkeypatch.setattr(core.dry_run, "dry_kernel", lambda blueprint: boots.append(1) or real(blueprint))
+    path = tmp_path / "b.yaml"
+    for text in (HEAD + "  alpha: {size: 1}\n", HEAD + "  alpha: {size: 1}   # a comment\n",
+                 HEAD.replace("Dry", "Other") + "  alpha: {size: 1}\n", HEAD + "  alpha: {size: 2}\n"):
+        problems, blueprint = check(path, text=text, installed=installed)
+        assert problems == [] and blueprint is not None
+    assert len(boots) == 3  # the comment changed nothing; the brand name and the setting did
+    monkeypatch.setenv("DOUGONG_TRUSTED_DOCUMENTS", str(tmp_path / "absent.json"))
+    problems, _ = check(path, text=HEAD + "  alpha: {size: 2}\n", installed=installed)
+    assert len(boots) == 4 and "absent.json" in problems[0].message  # the environment is part of a boot

@@ -21,6 +21,7 @@ const I18N = {
     kind_integer: "whole number", kind_number: "number", kind_string: "text", kind_boolean: "yes / no",
     kind_enum: "choice", kind_duration: "duration", kind_money: "money", kind_array: "list, comma separated",
     kind_object: "group", fixFirst: "Fix the problems first.", language: "中文",
+    openFirst: "Open a blueprint or create a new brand first.",
   },
   zh: {
     studio: "斗拱工作台", open: "打开", newBrand: "新建品牌", template: "模板", fileName: "文件名",
@@ -41,5 +42,6 @@ const I18N = {
     kind_integer: "整数", kind_number: "数字", kind_string: "文本", kind_boolean: "是 / 否",
     kind_enum: "选项", kind_duration: "时长", kind_money: "金额", kind_array: "列表，用逗号分隔",
     kind_object: "分组", fixFirst: "请先修正问题。", language: "English",
+    openFirst: "请先打开一个蓝图或新建品牌。",
   },
 };

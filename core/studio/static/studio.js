@@ -152,6 +152,7 @@
     document.querySelectorAll("[data-problem-for]").forEach((node) => { node.textContent = ""; });
     document.querySelectorAll(".field.invalid").forEach((node) => node.classList.remove("invalid"));
     const list = $("problems");
+    if (!state.report) { list.replaceChildren(); return; } // nothing open: nothing checked yet
     list.replaceChildren(...(problems.length ? problems.map((p) => el("li", { class: "problem-line" }, p.text))
       : [el("li", { class: "ok" }, t("noProblems"))]));
     for (const p of problems) {
@@ -264,6 +265,7 @@
   }
 
   async function addComponent() {
+    if (!state.draft) { notice(t("openFirst")); return; }
     const name = $("add-choice").value;
     try {
       const data = await api("POST", "/api/compose/add", payload({ component: name }));
@@ -288,6 +290,7 @@
   }
 
   async function openSave() {
+    if (!state.draft) { notice(t("openFirst")); return; }
     await check();
     $("save-error").textContent = "";
     $("save-diff").textContent = state.report.diff || t("nothingToSave");
