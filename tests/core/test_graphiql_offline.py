@@ -57,3 +57,19 @@ def test_vendored_files_are_the_recorded_npm_files_with_their_licences():
 def test_a_query_text_cannot_close_the_configuration_block():
     page = assets.graphiql_html(tabs=[{"query": "# </script><script>alert(1)</script>"}])
     assert page.count("</script>") == len(assets.GRAPHIQL_SCRIPTS) + 1
+
+
+def test_every_browser_asset_is_declared_as_package_data():
+    """An installed (non-editable) dougong must carry the files too, or it is blank offline."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for package, folder in (("core.assets", root / "core" / "assets"), ("core.studio", root / "core" / "studio")):
+        patterns = declared.get(package, []) + declared.get("*", [])
+        for path in folder.rglob("*"):
+            relative = path.relative_to(folder).as_posix()
+            if path.is_file() and not relative.endswith((".py", ".pyc")) and "__pycache__" not in relative:
+                assert any(fnmatch.fnmatch(relative, p) for p in patterns), f"{package}: {relative} is not package data"
