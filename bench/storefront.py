@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._serve import subprocess_server  # noqa: E402
 
 DATA = Path("/work/shared/bench-data/catalog-50x3.json")
 BLUEPRINT = ROOT / "blueprints" / "demo.yaml"
@@ -126,39 +127,9 @@ def serve(kind: str, url: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
 def server(kind: str, url: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)],
-        env={**os.environ, **(env or {})}, cwd=ROOT,
-    )
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz" if kind != "baseline" else f"http://127.0.0.1:{port}/nothing", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind} server did not start") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    probe = "/healthz" if kind != "baseline" else "/nothing"
+    return subprocess_server(__file__, ["--serve", kind, "--url", url], probe, env)
 
 
 # -- load ------------------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ def _named_components(path: Path, installed: Mapping[str, Any]) -> set[str]:
 def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("blueprints")) -> list[dict[str, Any]]:
     """One row per installed component, as printed by ``dougong components --json``."""
     users = {path.name: _named_components(path, installed) for path in sorted(blueprints_dir.glob("*.yaml"))}
+    events = _events_by_component(installed)
     rows = []
     for name, component in sorted(installed.items()):
         manifest = component.manifest
@@ -144,13 +145,33 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
             "distribution": component.distribution,
             "hooks": _hooks_of(manifest.hooks),
             "blueprints": [blueprint for blueprint, used in users.items() if name in used],
+            "emits": events.get(name, ([], []))[0],
+            "handles": events.get(name, ([], []))[1],
         })
     return rows
 
 
+def _events_by_component(installed: Mapping[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
+    """(emitted, handled) events per component, from a kernel of every installed component with
+    default settings (built, never started: no database is touched). Empty if that cannot boot."""
+    import tempfile
+
+    from core.kernel import Kernel
+
+    names = "".join(f"  {name}: {{}}\n" for name in sorted(installed))
+    with tempfile.TemporaryDirectory() as folder:
+        text = (f"dougong: 1\nbrand: {{slug: catalog, name: Catalog, currency: CNY, timezone: Asia/Shanghai}}\n"
+                f"storage: {{database: 'sqlite+aiosqlite:///{folder}/none.db'}}\ncomponents:\n{names}")
+        try:
+            kernel = Kernel.from_text(text, installed=dict(installed))
+        except Exception:  # noqa: BLE001 - a broken component must not hide the others' rows
+            return {}
+        return {name: kernel.contributions.events_of(name) for name in installed}
+
+
 @app.command()
 def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table.")) -> None:
-    """List installed components: version, summary, dependencies, hooks, blueprints using each."""
+    """List installed components: version, summary, dependencies, hooks, events, blueprints using each."""
     installed, discovery_problems = _installed()
     rows = component_rows(installed)
     if as_json:
@@ -160,13 +181,16 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
     from rich.table import Table
 
     table = Table()
-    for title in ("component", "version", "summary", "depends", "hooks", "blueprints"):
+    for title in ("component", "version", "summary", "depends", "hooks", "events", "blueprints"):
         # Names are what people copy into blueprints: never truncate them.
         table.add_column(title, no_wrap=title in ("component", "version"))
     for row in rows:
         depends = ", ".join(f"{n}{s}" for n, s in row["depends"].items()) or "-"
         hooks = ", ".join(h.removeprefix("dougong_") for h in row["hooks"]) or "-"
-        cells = (row["name"], row["version"], row["summary"], depends, hooks, ", ".join(row["blueprints"]) or "-")
+        events = "; ".join(part for part in (
+            "emits " + ", ".join(row["emits"]) if row["emits"] else "",
+            "handles " + ", ".join(row["handles"]) if row["handles"] else "") if part) or "-"
+        cells = (row["name"], row["version"], row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
         table.add_row(*(escape(cell) for cell in cells))
     Console(highlight=False).print(table)
     for text in discovery_problems:

@@ -8,6 +8,7 @@ request time.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
@@ -81,6 +82,35 @@ class Example:
     variables: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class EventDeclaration:
+    """An event its owner promises to emit: the name, what it means, what its payload holds."""
+
+    name: str
+    component: str
+    description: str
+    payload: Mapping[str, str]  # payload key -> a short description (type and meaning)
+
+
+@dataclass(frozen=True)
+class InputExtension:
+    """A field one component adds to another's GraphQL input type (the checkout input)."""
+
+    component: str
+    type_name: str
+    field_name: str
+    python_type: Any
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutParticipant:
+    """An object taking part in every checkout; see :mod:`core.checkout` for its methods."""
+
+    component: str
+    participant: Any
+
+
 @dataclass
 class Contributions:
     """Everything the loaded components contributed, keyed by the public name they claim."""
@@ -102,6 +132,9 @@ class Contributions:
     price_adjusters: list[PriceAdjuster] = field(default_factory=list)
     dataloaders: dict[str, Claimed] = field(default_factory=dict)
     examples: dict[str, Example] = field(default_factory=dict)  # title -> example
+    events: dict[str, EventDeclaration] = field(default_factory=dict)
+    input_extensions: list[InputExtension] = field(default_factory=list)
+    checkout_participants: list[CheckoutParticipant] = field(default_factory=list)
 
     def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
         previous = registry.get(key)
@@ -115,6 +148,30 @@ class Contributions:
     def adjusters_in_order(self) -> list[PriceAdjuster]:
         """The price pipeline: by declared stage, then by component load order (stable)."""
         return sorted(self.price_adjusters, key=lambda a: STAGES.index(a.stage))
+
+    def check_event_handlers(self, kernel: Kernel) -> None:
+        """Every subscription names a declared event of a component the subscriber depends on.
+
+        A misspelt name (``order.payed``) would otherwise boot and never fire."""
+        for name, handlers in self.handlers.items():
+            declared = self.events.get(name)
+            for handler in handlers:
+                if declared is None:
+                    close = difflib.get_close_matches(name, list(self.events), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else "; no loaded component declares it"
+                    raise BootError(f"component {handler.component!r} handles event {name!r}, which no component declares{hint}")
+                owner = declared.component
+                if owner != handler.component and owner not in kernel.dependencies_of(handler.component):
+                    raise BootError(
+                        f"component {handler.component!r} handles event {name!r} of component {owner!r} without "
+                        f"depending on it; add {owner!r} to its manifest's depends"
+                    )
+
+    def events_of(self, component: str) -> tuple[list[str], list[str]]:
+        """(events the component emits, events it handles), for ``dougong components``."""
+        emits = sorted(name for name, decl in self.events.items() if decl.component == component)
+        handles = sorted({h.event for hs in self.handlers.values() for h in hs if h.component == component})
+        return emits, handles
 
 
 class Registrar:
@@ -177,6 +234,16 @@ class Registrar:
     def extend(self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None) -> None:
         self._c.extensions.append(Extension(self.component, type_name, field_name, resolver, description))
 
+    def extend_input(self, type_name: str, field_name: str, python_type: Any, description: str | None = None) -> None:
+        """Add an optional field to another component's input type, e.g. the pickup choice on
+        ``CheckoutInput``. The owner reads it with ``input.extension("pickup")``; allowed only
+        if this component depends on the input's owner, and one field has one owner."""
+        self._c.input_extensions.append(InputExtension(self.component, type_name, field_name, python_type, description))
+
+    def checkout_participant(self, participant: Any) -> None:
+        """Take part in every checkout (``prepare``, ``placed``, ``delivery_options``; see core.checkout)."""
+        self._c.checkout_participants.append(CheckoutParticipant(self.component, participant))
+
     # -- permissions and errors ------------------------------------------------------------
     def permission(self, name: str, description: str, roles: tuple[str, ...] | list[str] = ("admin",)) -> None:
         if not name.startswith(self.component + "."):
@@ -197,6 +264,14 @@ class Registrar:
         self._c.claim("error code", self._c.error_codes, code, self.component, Claimed(self.component, description))
 
     # -- events, jobs, pricing, loaders ------------------------------------------------------
+    def event(self, name: str, description: str, payload: Mapping[str, str] | None = None) -> None:
+        """Declare an event this component emits (``order.paid``): a one-line description and its
+        payload keys, each with a short description. Only declared events can be handled or emitted."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*", name):
+            raise BootError(f"component {self.component!r} declares event {name!r}: names are 'subject.verb' in lower case")
+        decl = EventDeclaration(name, self.component, description, dict(payload or {}))
+        self._c.claim("event", self._c.events, name, self.component, decl)
+
     def on(self, event: str, handler: Callable[..., Awaitable[None]], *, in_transaction: bool = False) -> None:
         self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, in_transaction))
 

@@ -46,5 +46,6 @@ KERNEL_ERROR_CODES = {
     "KERNEL_INVALID_ID": "The id is not a valid global id of the expected type.",
     "KERNEL_INVALID_INPUT": "An argument is malformed (negative, too large, wrong currency).",
     "KERNEL_IDEMPOTENCY_CONFLICT": "The idempotency key was already used for a different request.",
+    "KERNEL_CHECKOUT_CONFLICT": "Two components claim the same checkout line or the order's delivery.",
     "KERNEL_BUSY": "The server had no database connection free in time; nothing changed, retry shortly.",
 }

@@ -115,20 +115,65 @@ def dougong_error_codes(registrar: Registrar) -> None:
 
 
 @hookspec
+def dougong_events(registrar: Registrar) -> None:
+    """Declare the domain events this component emits. *collect*
+
+    ``registrar.event("order.paid", "An order's payment succeeded", payload={"orderId": "int", …})``:
+    a name, a one-line description and the payload's keys, each with its type and meaning.
+    Emitting an undeclared event is a bug the kernel reports; handling one stops the boot
+    naming the handler's component and the closest declared name (``order.payed``). Two
+    components declaring one event stop the boot naming both. ``dougong components`` lists the
+    events each component emits and handles.
+
+    Example::
+
+        @hookimpl
+        def dougong_events(registrar):
+            registrar.event("raffle.drawn", "A raffle picked its winners",
+                            payload={"raffleId": "int", "winnerMemberIds": "list[int]"})
+    """
+
+
+@hookspec
 def dougong_event_handlers(registrar: Registrar) -> None:
     """Subscribe to domain events. *collect*
 
-    ``registrar.on("order.paid", handler)`` runs ``await handler(kernel, event)`` **after
+    Only declared events (``dougong_events``) of this component or of components it depends on
+    can be handled. ``registrar.on("order.paid", handler)`` runs ``await handler(kernel, event)`` **after
     commit** (at least once: handlers must be idempotent; a failed delivery is retried by the
     worker). ``registrar.on("order.paid", handler, in_transaction=True)`` runs
     ``await handler(tx, event)`` inside the emitting transaction — use it only when the
     reaction must commit or fail together with the cause (taking a group-buy seat on payment).
+    An in-transaction handler of ``order.created`` or ``order.paid`` may assume the order, its
+    lines, its stock holds and every checkout participant's rows (``placed``) exist: a
+    zero-total order is paid inside its checkout only after all of them were written.
 
     Example::
 
         @hookimpl
         def dougong_event_handlers(registrar):
             registrar.on("order.refunded", service.reverse_points)
+    """
+
+
+@hookspec
+def dougong_checkout(registrar: Registrar) -> None:
+    """Join the one checkout. *collect*
+
+    - ``registrar.extend_input("CheckoutInput", "pickup", PickupChoiceInput)`` /
+      ``registrar.extend_input("CheckoutLineInput", "groupBuy", GroupBuyLineInput)``: an optional
+      field on the checkout input or on its lines (only on inputs of components this one depends
+      on; one field, one owner).
+    - ``registrar.checkout_participant(obj)``: ``prepare(tx, draft)`` before pricing,
+      ``delivery_options(tx, draft)`` for the preview, ``placed(tx, draft, order_id)`` once the
+      order and its lines exist. See :mod:`core.checkout` for what each may do.
+
+    Example::
+
+        @hookimpl
+        def dougong_checkout(registrar):
+            registrar.extend_input("CheckoutLineInput", "raffleTicket", graphql.RaffleTicketInput)
+            registrar.checkout_participant(registrar.kernel.service("raffle").checkout)
     """
 
 
@@ -244,7 +289,9 @@ COLLECT_HOOKS = (
     "dougong_schema",
     "dougong_permissions",
     "dougong_error_codes",
+    "dougong_events",
     "dougong_event_handlers",
+    "dougong_checkout",
     "dougong_jobs",
     "dougong_price_adjusters",
     "dougong_dataloaders",

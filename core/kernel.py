@@ -15,10 +15,11 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 import pluggy
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import core
 from core import hookspecs
@@ -68,6 +69,7 @@ class Kernel:
 
         self._register(blueprint.resolution.order)
         self._collect()
+        self.contributions.check_event_handlers(self)
 
         self.db = Database(database_url or blueprint.storage.database)
         self.events = EventBus(self)
@@ -165,14 +167,42 @@ class Kernel:
             raise RuntimeError(f"error code {code!r} was raised but no loaded component declared it")
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """One write transaction; events and live messages go out after it commits."""
+    async def transaction(self, *, hand_over: Callable[[AsyncSession, Callable[[], Awaitable[None]]], None] | None = None) -> AsyncIterator[Transaction]:
+        """One write transaction; events and live messages go out after it commits.
+
+        ``hand_over(session, release)`` receives the committed session instead of it being
+        closed, and the coroutine function that closes it and its connection (PostgreSQL only): a mutation then reads its payload on the connection it already holds, so a
+        full connection pool can never turn a committed write into an error answer."""
         async with self.db.write_slot():
-            async with self.db.write_sessions() as session:
-                async with session.begin():
-                    tx = Transaction(self, session)
-                    yield tx
-                self.db.committed()  # no await since the COMMIT returned: see core.gql.response_cache
+            if hand_over is not None and self.db.is_postgresql:
+                # Bound to one connection, the session keeps it after COMMIT (an unbound one
+                # would give it back to the pool and need another to read the payload).
+                connection = await self.db.write_engine.connect()
+                session = AsyncSession(bind=connection, expire_on_commit=False)
+                kept = False
+                try:
+                    async with session.begin():
+                        tx = Transaction(self, session)
+                        yield tx
+                    self.db.committed()
+                    async def release() -> None:
+                        try:
+                            await session.close()
+                        finally:
+                            await connection.close()
+
+                    hand_over(session, release)
+                    kept = True
+                finally:
+                    if not kept:
+                        await session.close()
+                        await connection.close()
+            else:
+                async with self.db.write_sessions() as session:
+                    async with session.begin():
+                        tx = Transaction(self, session)
+                        yield tx
+                    self.db.committed()  # no await since the COMMIT returned: see core.gql.response_cache
         await tx._committed()
 
     # -- lifecycle --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ commits — a rolled-back order never announces itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from core.models import EventRow, IdempotencyRow, TimerRow
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.kernel import Kernel
+
+log = logging.getLogger("dougong.transaction")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Transaction:
     # -- events ------------------------------------------------------------------------------
     async def emit(self, name: str, payload: dict[str, Any]) -> Event:
         """Record a domain event. In-transaction handlers run now; the rest after commit."""
+        if name not in self.kernel.contributions.events:
+            raise LookupError(f"event {name!r} was emitted but no loaded component declared it (dougong_events)")
         handlers = self.kernel.contributions.handlers.get(name, ())
         later = any(not h.in_transaction for h in handlers)
         # With nobody listening after commit, the event is delivered when it commits: stamping
@@ -141,9 +146,19 @@ class Transaction:
 
     # -- after commit --------------------------------------------------------------------------
     async def _committed(self) -> None:
+        """What follows a commit. None of it may fail the write's answer: the write is done.
+        Undelivered events stay in the outbox for the worker's sweep; live messages are best
+        effort."""
         for channel, message in self._messages:
-            await self.kernel.broadcast.publish(channel, message)
+            await _quietly(self.kernel.broadcast.publish(channel, message), f"publish to {channel}")
         if self._events:
-            await self.kernel.events.deliver(self._events)
+            await _quietly(self.kernel.events.deliver(self._events), "after-commit event delivery")
         for callback in self._callbacks:
-            await callback()
+            await _quietly(callback(), "after-commit callback")
+
+
+async def _quietly(step: Awaitable[None], what: str) -> None:
+    try:
+        await step
+    except Exception:  # noqa: BLE001 - logged; the committed write must still be answered
+        log.exception("%s failed after commit; the write itself is committed", what)

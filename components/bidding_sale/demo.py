@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 
 
 async def seed(kernel: Any, tx: Any) -> int | None:
-    from components.catalog.models import Product, Sku
-
-    jade = await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like("%翡翠%")).order_by(Sku.id).limit(1))
+    catalog = kernel.service("catalog")
+    skus = await catalog.skus(tx.session, await catalog.sku_ids(tx.session))
+    jade = next((sku_id for sku_id, sku in sorted(skus.items()) if "翡翠" in sku.product_title), None)
     if jade is None:  # a catalog without the bangle: nothing to auction
         return None
     now = tx.now()

@@ -33,6 +33,7 @@ class AuctionLotStatus(enum.Enum):
     UNSOLD = "unsold"
     CANCELLED = "cancelled"
     DEFAULTED = "defaulted"
+    REFUNDED = "refunded"
 
 
 @strawberry.type(description="One accepted step of a lot's price.")
@@ -361,5 +362,5 @@ class Subscription:
                     continue  # older than what the client already has
                 last_seq = message["seq"]
                 yield update_node(message, currency)
-                if message["status"] in ("unsold", "cancelled", "paid", "defaulted"):
+                if message["status"] in ("unsold", "cancelled", "paid", "defaulted", "refunded"):
                     return  # final; a "sold" lot still reports its payment or default

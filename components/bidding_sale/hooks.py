@@ -26,7 +26,13 @@ def dougong_schema(registrar):
 
 @hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("activity", registrar.kernel.service("bidding_sale").price)
+    registrar.price_adjuster("activity", registrar.kernel.service("bidding_sale").checkout.price)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # No input field: only the lot's close places the winner's order (see checkout.py).
+    registrar.checkout_participant(registrar.kernel.service("bidding_sale").checkout)
 
 
 @hookimpl
@@ -34,6 +40,7 @@ def dougong_event_handlers(registrar):
     service = registrar.kernel.service("bidding_sale")
     registrar.on("order.paid", service.on_order, in_transaction=True)
     registrar.on("order.cancelled", service.on_order, in_transaction=True)
+    registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
 
 
 @hookimpl
@@ -59,6 +66,7 @@ def dougong_error_codes(registrar):
         "BIDDING_SALE_INVALID_MAXIMUM": "The maximum is below the bid.",
         "BIDDING_SALE_DEPOSIT_REQUIRED": "The lot's deposit must be paid before bidding.",
         "BIDDING_SALE_BUY_NOW_UNAVAILABLE": "Buy-now is not offered, or bidding has begun.",
+        "BIDDING_SALE_LOT_NOT_FOR_CHECKOUT": "A lot's line reached a checkout the lot's close did not place.",
     }.items():
         registrar.error_code(code, text)
 
@@ -68,3 +76,19 @@ async def dougong_seed_demo(kernel, tx):
     from components.bidding_sale import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("bidding_sale.cancelled", "Staff cancelled a lot", payload={"lotId": "int"})
+    registrar.event("bidding_sale.deposit_frozen", "A bidder's deposit was taken",
+                    payload={"lotId": "int", "memberId": "int", "amountMinor": "int"})
+    registrar.event("bidding_sale.extended", "A late bid extended the lot (soft close)",
+                    payload={"lotId": "int", "endsAt": "ISO time", "extensions": "int"})
+    registrar.event("bidding_sale.closed", "A lot closed, sold (with the winner's order) or unsold",
+                    payload={"lotId": "int", "status": "sold or unsold", "winnerMemberId": "int", "priceMinor": "int",
+                             "orderId": "int", "reserveMet": "bool"})
+    registrar.event("bidding_sale.refunded", "The winner's order was refunded whole; an applied deposit went back too",
+                    payload={"lotId": "int", "memberId": "int", "depositReturnedMinor": "int"})
+    registrar.event("bidding_sale.defaulted", "The winner did not pay; the deposit was kept",
+                    payload={"lotId": "int", "memberId": "int", "depositMinor": "int"})

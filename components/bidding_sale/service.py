@@ -10,7 +10,8 @@ from typing import Any, Mapping
 
 from sqlalchemy import select
 
-from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
+from components.bidding_sale.checkout import ACTIVITY, LOT_INPUT, AuctionCheckout, lot_of
+from components.bidding_sale.models import Bid, Bidder, Lot
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql.relay import to_global_id
@@ -47,6 +48,7 @@ class AuctionService:
         self.extend_window = parse_duration(settings.get("extend_window", "60s"))
         self.extend_by = parse_duration(settings.get("extend_by", "120s"))
         self.max_extensions = int(settings.get("max_extensions", 10))
+        self.checkout = AuctionCheckout()
 
     # -- staff -------------------------------------------------------------------------------------
     async def create_lot(
@@ -270,15 +272,17 @@ class AuctionService:
         price = lot.current_price
         winner = lot.leader_member_id
         # The held unit passes to the order inside this transaction: released and re-reserved
-        # under the same stock-row lock, so no other buyer can take it in between.
+        # under the same stock-row lock, so no other buyer can take it in between. The lot's
+        # quantity becomes its activity stock, which the order's line then holds under
+        # (bidding_sale, lot) like any activity line.
         await self._free_stock(tx, lot)
+        await self.kernel.service("inventory").define_activity(tx, ACTIVITY, str(lot.id), lot.sku_id, lot.quantity)
+        # Through the one checkout, as the system: the participant claims the line, prices it
+        # from the lot and writes the LotOrder row (see checkout.py).
         order_id = await self.kernel.service("orders").create_order(
-            tx, member_id=winner, lines=[(lot.sku_id, lot.quantity)], kind="auction",
-            attributes={"auctionLotId": lot.id, "finalPriceMinor": price, "depositMinor": lot.deposit},
-            payment_timeout=self.payment_due,
+            tx, member_id=winner, lines=[(lot.sku_id, lot.quantity)], line_inputs=[{LOT_INPUT: {"lotId": lot.id}}],
+            placed_by_system=True, payment_timeout=self.payment_due,
         )
-        tx.session.add(LotOrder(lot_id=lot.id, order_id=order_id, price=price))
-        await tx.session.flush()  # the primary key on lot_id refuses a second order
         await self._release_deposits(tx, lot, keep=winner)
         await tx.emit("bidding_sale.closed", {"lotId": lot.id, "status": "sold", "winnerMemberId": winner,
                                               "priceMinor": price, "orderId": order_id})
@@ -289,20 +293,12 @@ class AuctionService:
         for bidder in bidders:
             bidder.deposit_state = "applied" if bidder.member_id == keep else "released"
 
-    def price(self, tx: Transaction, draft: Any) -> None:
-        if draft.kind != "auction":
-            return
-        line = draft.lines[0]
-        line.set_unit_price(int(draft.attributes["finalPriceMinor"]), "成交价 hammer price")
-        deposit = int(draft.attributes.get("depositMinor", 0))
-        if deposit:
-            line.adjust(-deposit, "保证金抵扣 deposit applied")
-
     async def on_order(self, tx: Transaction, event: Event) -> None:
         """The winner paid (lot paid) or let the payment deadline pass (defaulted, deposit forfeited)."""
-        if event.payload["kind"] != "auction":
+        lot_id = lot_of(event.payload)
+        if lot_id is None:
             return
-        lot = await tx.session.get(Lot, int(event.payload["attributes"]["auctionLotId"]))
+        lot = await tx.session.get(Lot, lot_id)
         if lot is None or lot.status != "sold":
             return
         if event.name == "order.paid":
@@ -313,6 +309,24 @@ class AuctionService:
             if bidder is not None and bidder.deposit_state == "applied":
                 bidder.deposit_state = "forfeited"
             await tx.emit("bidding_sale.defaulted", {"lotId": lot.id, "memberId": lot.leader_member_id, "depositMinor": lot.deposit})
+        self._publish(tx, lot)
+
+    async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
+        """The winner's order was refunded whole (after-sale, staff): the lot is closed as
+        refunded, and a deposit that was applied to the price goes back with the refund (the
+        order's refund returned only what was paid on top of it)."""
+        lot_id = lot_of(event.payload)
+        if lot_id is None or not event.payload.get("full"):
+            return
+        lot = await tx.session.get(Lot, lot_id)
+        if lot is None or lot.status not in ("sold", "paid"):
+            return
+        lot.status = "refunded"
+        bidder = await tx.session.scalar(select(Bidder).where(Bidder.lot_id == lot.id, Bidder.member_id == lot.leader_member_id))
+        if bidder is not None and bidder.deposit_state == "applied":
+            bidder.deposit_state = "released"
+        await tx.emit("bidding_sale.refunded", {"lotId": lot.id, "memberId": lot.leader_member_id,
+                                                "depositReturnedMinor": lot.deposit if bidder is not None else 0})
         self._publish(tx, lot)
 
     def _publish(self, tx: Transaction, lot: Lot) -> None:

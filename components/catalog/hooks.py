@@ -53,3 +53,9 @@ def dougong_error_codes(registrar):
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("catalog.product_changed", "A product or one of its SKUs was created or changed",
+                    payload={"productId": "int", "skuId": "int (when one SKU changed)"})

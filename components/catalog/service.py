@@ -112,6 +112,20 @@ class CatalogService:
             for sku, title, status in rows.all()
         }
 
+    async def sku_ids(self, session: AsyncSession, *, limit: int | None = None) -> list[int]:
+        """Every SKU id, oldest first (demo data of other components picks from these)."""
+        stmt = select(Sku.id).order_by(Sku.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list((await session.scalars(stmt)).all())
+
+    async def product_attributes(self, session: AsyncSession, product_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Product id → its attributes object."""
+        if not product_ids:
+            return {}
+        rows = await session.execute(select(Product.id, Product.attributes).where(Product.id.in_(set(product_ids))))
+        return {pid: dict(attributes or {}) for pid, attributes in rows.all()}
+
     async def create_category(self, tx: Transaction, name: str, parent_id: int | None = None, position: int = 0) -> int:
         name = _title(name, "input.name", limit=MAX_CATEGORY_NAME, what="category name")
         if parent_id is not None and await tx.session.get(Category, parent_id) is None:

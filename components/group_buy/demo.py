@@ -2,15 +2,12 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 
 async def seed(kernel, tx) -> None:
-    from components.catalog.models import Sku
-
-    sku = await tx.session.scalar(select(Sku.id).order_by(Sku.id).limit(1))
-    if sku is None:
+    first = await kernel.service("catalog").sku_ids(tx.session, limit=1)
+    if not first:
         return
+    sku = first[0]
     now = tx.now()
     await kernel.service("group_buy").create_offer(
         tx, sku_id=sku, group_price_minor=9900, leader_price_minor=8900, group_size=3,

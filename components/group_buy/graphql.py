@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from components.catalog.graphql import Product, Sku
 from components.group_buy import models
-from components.group_buy.service import ACTIVITY, LIVE_STATES, channel, progress_message
+from components.group_buy.checkout import ACTIVITY, LIVE_STATES
+from components.group_buy.service import channel, progress_message
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
 from core.errors import DomainError
@@ -284,6 +285,13 @@ class OpenGroupInput:
     offer_id: strawberry.ID
     quantity: int = 1
     idempotency_key: str | None = None
+
+
+@strawberry.input(description="A checkout line bought in a group-buy (拼团).")
+class GroupBuyLineInput:
+    offer_id: strawberry.ID = strawberry.field(description="The offer; alone, the buyer opens a group and leads it.")
+    share_code: str | None = strawberry.field(
+        default=None, description="From a share link (the group's code or a member's myShareCode): join that group.")
 
 
 @strawberry.input

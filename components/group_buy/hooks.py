@@ -40,7 +40,15 @@ def dougong_dataloaders(registrar):
 
 @hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("activity", registrar.kernel.service("group_buy").price)
+    registrar.price_adjuster("activity", registrar.kernel.service("group_buy").checkout.price)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # A checkout line opens a group ({offerId}) or joins one ({offerId, shareCode}).
+    registrar.extend_input("CheckoutLineInput", "groupBuy", graphql.GroupBuyLineInput,
+                           "Buy this line in a group-buy: offerId opens a group, with shareCode it joins the shared one.")
+    registrar.checkout_participant(registrar.kernel.service("group_buy").checkout)
 
 
 @hookimpl
@@ -49,6 +57,7 @@ def dougong_event_handlers(registrar):
     # In the payment's transaction: the seat count and the payment commit (or fail) together.
     registrar.on("order.paid", service.on_order_paid, in_transaction=True)
     registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
+    registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
 
 
 @hookimpl
@@ -74,6 +83,7 @@ def dougong_error_codes(registrar):
         "GROUP_BUY_ALREADY_IN_GROUP": "The member is already in this group.",
         "GROUP_BUY_LIMIT_REACHED": "The member reached the offer's per-member limit.",
         "GROUP_BUY_SOLD_OUT": "The offer's own quantity (its total limit) is used up.",
+        "GROUP_BUY_SKU_NOT_IN_OFFER": "A groupBuy line's SKU is not the offer's SKU.",
     }.items():
         registrar.error_code(code, text)
 
@@ -83,3 +93,13 @@ async def dougong_seed_demo(kernel, tx):
     from components.group_buy import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("group_buy.succeeded", "A group formed (every seat paid, or virtually filled)",
+                    payload={"groupId": "int", "offerId": "int", "placeholders": "int"})
+    registrar.event("group_buy.failed", "A group did not form; its paid members were refunded",
+                    payload={"groupId": "int", "offerId": "int", "reason": "str: expired or leader_did_not_pay"})
+    registrar.event("group_buy.regrouped", "A late payer now leads a new group",
+                    payload={"groupId": "int", "memberId": "int", "orderId": "int"})

@@ -5,12 +5,12 @@ transaction (or lead a new group, per setting)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 
+from components.group_buy.checkout import ACTIVITY, INPUT, LIVE_STATES, GroupBuyCheckout, new_share_code
 from components.group_buy.models import Group, Membership, Offer
 from core.clock import as_utc
 from core.errors import DomainError
@@ -19,13 +19,29 @@ from core.transaction import Event, Transaction
 from core.units import parse_duration
 
 EXPIRE_JOB = "group_buy.expire"
-ACTIVITY = "group_buy"
-LIVE_STATES = ("pending", "seated")
 
 
-def new_share_code() -> str:
-    # Unguessable: a share code is the only key to joining a group.
-    return secrets.token_urlsafe(9)[:12]
+def _check_quantity(quantity: Any) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise DomainError("KERNEL_INVALID_INPUT", "The quantity is a whole number of at least 1.", field="input.quantity")
+
+
+def _has_our_line(payload: Mapping[str, Any]) -> bool:
+    """The order has a line of this component's activity (its membership then exists: ``placed``
+    wrote it before any order event)."""
+    return any((line.get("activity") or {}).get("component") == ACTIVITY for line in payload.get("lines") or [])
+
+
+def _convenience_field(field: str | None) -> str | None:
+    """A checkout field (``input.lines[0].groupBuy.shareCode``) as openGroup/joinGroup spell it
+    (``input.shareCode``): their input has no lines, and the SKU is the offer's."""
+    prefix = "input.lines[0]"
+    if field is None or not field.startswith(prefix):
+        return field
+    rest = field[len(prefix):]
+    if rest.startswith(f".{INPUT}."):
+        return "input." + rest[len(INPUT) + 2:]
+    return "input.offerId" if rest == ".skuId" else "input.quantity"
 
 
 def channel(group_id: int) -> str:
@@ -39,6 +55,7 @@ class GroupBuyService:
         self.late_payment = settings.get("late_payment", "refund")
         fill = settings.get("virtual_fill") or {}
         self.virtual_fill_ratio = float(fill.get("min_ratio", 0.6)) if fill.get("enabled") else None
+        self.checkout = GroupBuyCheckout(self)
 
     # -- offers ----------------------------------------------------------------------------------
     async def create_offer(
@@ -88,44 +105,37 @@ class GroupBuyService:
         await self.kernel.service("inventory").define_activity(tx, ACTIVITY, str(offer.id), sku_id, total_limit)
         return offer.id
 
-    # -- opening and joining -----------------------------------------------------------------------
+    # -- opening and joining: conveniences over the one checkout -------------------------------------
     async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1) -> tuple[int, int]:
-        offer = await self._active_offer(tx, offer_id)
-        await self._check_limit(tx, offer, member_id, quantity)
-        code = new_share_code()
-        group = Group(offer_id=offer.id, leader_member_id=member_id, size=offer.group_size, paid_seats=0, placeholders=0,
-                      status="forming", share_code=code, created_at=tx.now())
-        tx.session.add(group)
-        await tx.session.flush()
-        order_id = await self._order(tx, offer, group, member_id, quantity, leader=True, shared_by=None, share_code=code)
-        return group.id, order_id
+        """``openGroup``: a one-line checkout with ``groupBuy: {offerId}``; (group id, order id)."""
+        offer = await self.checkout.active_offer(tx, offer_id, field="input.offerId")
+        _check_quantity(quantity)
+        return await self._place(tx, member_id, offer.sku_id, quantity, {"offerId": to_global_id("GroupBuyOffer", offer.id)})
 
     async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1) -> tuple[int, int]:
-        """Join through a share link. The link is a member's own code (the group's code is its
-        leader's), so the referral goes to whoever shared it, never to whom the joiner names."""
-        group, sharer = await self.resolve_share_code(tx.session, share_code)
+        """``joinGroup``: a one-line checkout with ``groupBuy: {offerId, shareCode}``. The link is
+        a member's own code (the group's code is its leader's), so the referral goes to whoever
+        shared it, never to whom the joiner names."""
+        group, _sharer = await self.resolve_share_code(tx.session, share_code)
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field="input.shareCode")
-        if group.status == "failed":
-            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field="input.shareCode",
-                              status="failed")
-        if group.status == "succeeded" or group.paid_seats >= group.size:
-            raise DomainError("GROUP_BUY_GROUP_FULL", "This group is full; open your own.", field="input.shareCode")
-        if group.deadline_at is None:
-            raise DomainError("GROUP_BUY_GROUP_NOT_OPEN", "The leader has not paid yet.", field="input.shareCode")
-        if as_utc(group.deadline_at) <= tx.now():
-            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field="input.shareCode", status="expired")
-        offer = await self._active_offer(tx, group.offer_id)
-        already = await tx.session.scalar(
-            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == member_id,
-                                        Membership.state.in_(LIVE_STATES))
-        )
-        if already is not None:
-            raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field="input.shareCode")
-        await self._check_limit(tx, offer, member_id, quantity)
-        order_id = await self._order(tx, offer, group, member_id, quantity, leader=False,
-                                     shared_by=sharer if sharer != member_id else None, share_code=new_share_code())
-        return group.id, order_id
+        _check_quantity(quantity)
+        return await self._place(tx, member_id, (await tx.session.get(Offer, group.offer_id)).sku_id, quantity,
+                                 {"offerId": to_global_id("GroupBuyOffer", group.offer_id), "shareCode": share_code})
+
+    async def _place(self, tx: Transaction, member_id: int, sku_id: int, quantity: int, choice: dict[str, Any]) -> tuple[int, int]:
+        try:
+            order_id = await self.kernel.service("orders").create_order(
+                tx, member_id=member_id, lines=[(sku_id, quantity)], line_inputs=[{INPUT: choice}])
+        except DomainError as error:
+            if error.code == "INVENTORY_ACTIVITY_SOLD_OUT":
+                # The offer's own quantity (total_limit) ran out under a race: say so in this component's words.
+                raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field="input.quantity",
+                                  **{k: v for k, v in error.details.items() if k != "field"}) from None
+            error.field = _convenience_field(error.field)
+            raise
+        group_id = await tx.session.scalar(select(Membership.group_id).where(Membership.order_id == order_id))
+        return group_id, order_id
 
     async def resolve_share_code(self, session: Any, share_code: str) -> tuple[Group | None, int | None]:
         """(group, sharer member id) of a share link."""
@@ -141,79 +151,10 @@ class GroupBuyService:
         group = await session.scalar(select(Group).where(Group.share_code == code))
         return group, (group.leader_member_id if group is not None else None)
 
-    async def _active_offer(self, tx: Transaction, offer_id: int) -> Offer:
-        offer = await tx.session.get(Offer, offer_id)
-        if offer is None:
-            raise DomainError("KERNEL_NOT_FOUND", "No such offer.", field="input.offerId")
-        now = tx.now()
-        if offer.status != "active" or not as_utc(offer.starts_at) <= now < as_utc(offer.ends_at):
-            raise DomainError("GROUP_BUY_OFFER_NOT_ACTIVE", "This offer is not running now.", field="input.offerId")
-        return offer
-
-    async def _check_limit(self, tx: Transaction, offer: Offer, member_id: int, quantity: int) -> None:
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise DomainError("KERNEL_INVALID_INPUT", "The quantity is a whole number of at least 1.", field="input.quantity")
-        if quantity > offer.per_member_limit:
-            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.", field="input.quantity")
-        if tx.kernel.db.is_postgresql:
-            # One member's racing requests (ten taps on "open a group") would each count the
-            # same memberships and all pass. A transaction-scoped advisory lock on (offer,
-            # member) serialises just those; SQLite's single writer already does.
-            await tx.session.execute(text("SELECT pg_advisory_xact_lock(:offer, :member)"),
-                                     {"offer": offer.id & 0x7FFFFFFF, "member": member_id & 0x7FFFFFFF})
-        # Units in the member's live orders of this offer (unpaid ones hold stock too).
-        taken = await tx.session.scalar(
-            select(func.coalesce(func.sum(Membership.quantity), 0))
-            .where(Membership.offer_id == offer.id, Membership.member_id == member_id, Membership.state.in_(LIVE_STATES))
-        )
-        if int(taken or 0) + quantity > offer.per_member_limit:
-            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member in this offer.",
-                              field="input.offerId")
-
-    async def _order(self, tx: Transaction, offer: Offer, group: Group, member_id: int, quantity: int, *,
-                     leader: bool, shared_by: int | None, share_code: str) -> int:
-        # Global ids, as a frontend sends them in createOrder's source: order.source.groupId
-        # can be passed straight to groupBuyGroup(id:).
-        source = {"groupId": to_global_id("GroupBuyGroup", group.id), "shareCode": share_code}
-        if shared_by is not None:
-            source["sharerMemberId"] = to_global_id("Member", shared_by)
-        try:
-            order_id = await self.kernel.service("orders").create_order(
-                tx, member_id=member_id, lines=[(offer.sku_id, quantity)], kind="group_buy", source=source,
-                attributes={"groupBuyOfferId": offer.id, "groupBuyGroupId": group.id, "groupBuyLeader": leader},
-                activity=(ACTIVITY, str(offer.id)),
-            )
-        except DomainError as error:
-            if error.code != "INVENTORY_ACTIVITY_SOLD_OUT":
-                raise
-            # The offer's own quantity (total_limit) is used up: say so in this component's words.
-            raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field="input.quantity",
-                              **{k: v for k, v in error.details.items() if k != "field"}) from None
-        tx.session.add(Membership(group_id=group.id, offer_id=offer.id, member_id=member_id, order_id=order_id,
-                                  is_leader=leader, quantity=quantity, state="pending", shared_by_member_id=shared_by,
-                                  share_code=share_code, created_at=tx.now()))
-        await tx.session.flush()
-        return order_id
-
-    # -- pricing -----------------------------------------------------------------------------------
-    async def price(self, tx: Transaction, draft: Any) -> None:
-        if draft.kind != "group_buy":
-            return
-        offer = await tx.session.get(Offer, draft.attributes["groupBuyOfferId"])
-        price, label = offer.group_price_minor, "拼团价 group price"
-        if draft.attributes.get("groupBuyLeader"):
-            if offer.leader_price_minor is not None:
-                price, label = offer.leader_price_minor, "团长价 leader price"
-            elif offer.leader_discount_minor:
-                price, label = offer.group_price_minor - offer.leader_discount_minor, "团长优惠 leader discount"
-        for line in draft.lines:
-            if line.sku_id == offer.sku_id:
-                line.set_unit_price(price, label)
-
     # -- seats -------------------------------------------------------------------------------------
     async def on_order_paid(self, tx: Transaction, event: Event) -> None:
         """In the payment's transaction: take a seat, or give the money back at once."""
-        if event.payload["kind"] != "group_buy":
+        if not _has_our_line(event.payload):
             return
         membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
         if membership is None or membership.state != "pending":
@@ -272,7 +213,7 @@ class GroupBuyService:
     async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
         """An unpaid member's order was cancelled (by them or by timeout): free their place;
         a leader who never paid takes the group down with them."""
-        if event.payload["kind"] != "group_buy":
+        if not _has_our_line(event.payload):
             return
         membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
         if membership is None or membership.state != "pending":
@@ -284,15 +225,30 @@ class GroupBuyService:
             await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay"})
             self._progress(tx, group)
 
+    async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
+        """A seated member's order was refunded whole (after-sale, staff): the seat is free again
+        while the group forms — a group must not succeed one buyer short — and the expiry will
+        not try to refund that order a second time."""
+        if not event.payload.get("full") or event.payload.get("kind") != "group_buy":
+            return
+        membership = await tx.session.scalar(select(Membership).where(Membership.order_id == event.payload["orderId"]))
+        if membership is None or membership.state != "seated":
+            return  # pending, or refunded by the expiry or a late payment already
+        membership.state = "refunded"
+        group = await tx.session.get(Group, membership.group_id, with_for_update=tx.kernel.db.is_postgresql)
+        if group.status == "forming":
+            await tx.session.execute(update(Group).where(Group.id == group.id, Group.paid_seats > 0)
+                                     .values(paid_seats=Group.paid_seats - 1).execution_options(synchronize_session=False))
+            await tx.session.refresh(group)
+            self._progress(tx, group)
+
     async def expire(self, tx: Transaction, timer: Any) -> None:
         if tx.kernel.db.is_postgresql:
             # Lock the group's orders before the group: a payment locks its order and then the
             # group (taking the seat), so taking them the other way round here would deadlock
             # with a payment landing at the deadline.
-            from components.orders.models import Order
-
-            order_ids = select(Membership.order_id).where(Membership.group_id == int(timer.key))
-            await tx.session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
+            order_ids = (await tx.session.scalars(select(Membership.order_id).where(Membership.group_id == int(timer.key)))).all()
+            await self.kernel.service("orders").lock_orders(tx, order_ids)
         group = await tx.session.get(Group, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
         if group is None or group.status != "forming":
             return
@@ -307,7 +263,8 @@ class GroupBuyService:
         for membership in members:
             if membership.state == "seated":
                 membership.state = "refunded"
-                await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
+                if (await orders.get(tx, membership.order_id)).status in ("paid", "fulfilled", "completed"):
+                    await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
             elif membership.state == "pending":
                 membership.state = "cancelled"
                 await orders.cancel(tx, membership.order_id, reason="group_buy: the group did not form")

@@ -7,17 +7,13 @@ Runs after catalog's seed (inventory depends on catalog), so it reads what catal
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 
 async def seed(kernel, tx) -> int:
-    from components.catalog.models import Product, Sku
-
-    service = kernel.service("inventory")
+    catalog, service = kernel.service("catalog"), kernel.service("inventory")
     units = kernel.settings("inventory").get("demo_stock", 100)
-    rows = await tx.session.execute(select(Sku.id, Product.attributes).join(Product, Product.id == Sku.product_id).order_by(Sku.id))
-    stocked = 0
-    for sku_id, attributes in rows.all():
-        await service.set_stock(tx, sku_id, 1 if (attributes or {}).get("one_of_a_kind") else units)
-        stocked += 1
-    return stocked
+    skus = await catalog.skus(tx.session, await catalog.sku_ids(tx.session))
+    attributes = await catalog.product_attributes(tx.session, [sku.product_id for sku in skus.values()])
+    for sku_id in sorted(skus):
+        one_of_a_kind = attributes.get(skus[sku_id].product_id, {}).get("one_of_a_kind")
+        await service.set_stock(tx, sku_id, 1 if one_of_a_kind else units)
+    return len(skus)

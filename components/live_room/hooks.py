@@ -85,3 +85,14 @@ async def dougong_seed_demo(kernel, tx):
     from components.live_room import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    room = {"roomId": "int"}
+    registrar.event("live_room.scheduled", "A live room was scheduled", payload={**room, "hostStaffId": "int"})
+    registrar.event("live_room.started", "The host went live", payload=room)
+    registrar.event("live_room.ended", "A live session ended", payload={**room, "reason": "str"})
+    registrar.event("live_room.cancelled", "A scheduled room was cancelled", payload=room)
+    registrar.event("live_room.expired", "A room was never started and expired", payload=room)
+    registrar.event("live_room.presenting", "The host presents a product", payload={**room, "productId": "int | None"})

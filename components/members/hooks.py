@@ -54,3 +54,9 @@ def dougong_error_codes(registrar):
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("member.registered", "A new member signed up",
+                    payload={"memberId": "int", "channel": "str | None", "guideId": "int | None", "storeId": "int | None"})

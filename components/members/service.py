@@ -148,6 +148,15 @@ class MembersService:
     async def staff(self, session: AsyncSession, staff_id: int) -> Staff | None:
         return await session.get(Staff, staff_id)
 
+    @staticmethod
+    def masked_phone(phone: str | None) -> str | None:
+        """A phone as other components may show it to staff (138****0001)."""
+        return mask_phone(phone)
+
+    async def active_staff(self, session: AsyncSession) -> list[Staff]:
+        """Every active staff member, by id."""
+        return list((await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all())
+
     async def staff_actor(self, session: AsyncSession, staff_id: int) -> Actor | None:
         """The actor for an active staff member, roles and stores as the database has them now."""
         staff = await session.get(Staff, staff_id)

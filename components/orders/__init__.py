@@ -1,4 +1,4 @@
-from core.units import DURATION_SCHEMA
+from core.units import DURATION_SCHEMA, MONEY_SCHEMA
 from registry.manifest import Manifest
 
 manifest = Manifest(
@@ -19,6 +19,20 @@ manifest = Manifest(
             "max_quantity": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 999},
             "sandbox_payments": {"type": "boolean", "default": True,
                                  "description": "offer the sandbox provider (always off in production)"},
+            "after_sale_window": {**DURATION_SCHEMA, "default": "7d",
+                                  "description": "how long after completion a member may still ask for a refund (售后)"},
+            "auto_complete_after": {**DURATION_SCHEMA, "default": "10d",
+                                    "description": "a fulfilled order completes by itself this long after shipping"},
+            "shipping_address": {"enum": ["optional", "required"], "default": "optional",
+                                 "description": "whether a shipping order must choose an address at checkout"},
+            "shipping_fee": {
+                "type": "object", "additionalProperties": False, "required": ["flat"],
+                "description": "a delivery fee for shipping orders (price stage delivery)",
+                "properties": {
+                    "flat": {**MONEY_SCHEMA, "description": "the fee, e.g. \"8.00\""},
+                    "free_over": {**MONEY_SCHEMA, "description": "no fee when the goods come to at least this"},
+                },
+            },
         },
     },
 )

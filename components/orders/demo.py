@@ -1,12 +1,9 @@
 """Demo orders in a few states, so a new frontend has something to list."""
 
-from sqlalchemy import select
 
 
 async def seed(kernel, tx) -> None:
-    from components.catalog.models import Sku
-
-    skus = (await tx.session.scalars(select(Sku.id).order_by(Sku.id).limit(4))).all()
+    skus = await kernel.service("catalog").sku_ids(tx.session, limit=4)
     if len(skus) < 4:
         return
     orders = kernel.service("orders")

@@ -300,6 +300,8 @@ class RefundOrderInput:
     order_id: strawberry.ID
     lines: list[RefundLineInput] | None = None
     reason: str = "refund"
+    goods_returned: bool = strawberry.field(
+        default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do).")
     idempotency_key: str | None = None
 
 
@@ -359,7 +361,8 @@ def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.")
+    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.",
+                         deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.")
     async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         request = {"lines": [(str(l.sku_id), l.quantity) for l in input.lines], "delivery": input.delivery_type.value,
@@ -368,8 +371,13 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
+            inputs = {}
+            if input.store_id is not None:
+                if input.delivery_type is not DeliveryType.PICKUP:
+                    raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store.", field="input.storeId")
+                inputs["pickup"] = {"storeId": str(input.store_id)}
             order_id = await _orders(ctx).create_order(
-                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, store_id=input.store_id,
+                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, inputs=inputs,
                 source=_source_input(input.source), idempotency_key=input.idempotency_key,
             )
             return {"orderId": order_id}
@@ -436,10 +444,12 @@ class Mutation:
 
         return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason])))
 
-    @strawberry.mutation(description="Staff: refund a paid order, whole or some units of some lines; stock returns.")
+    @strawberry.mutation(description="Staff: refund a paid, shipped or completed order, whole or some units of some lines; "
+                                     "units that never left return to stock, shipped ones only with goodsReturned.")
     async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason]
+        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason,
+                   input.goods_returned]
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(REFUND)
@@ -452,7 +462,7 @@ class Mutation:
                     if line_id is None:
                         raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
                     lines.append((line_id, line.quantity))
-            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason)
+            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason, goods_returned=input.goods_returned)
             return {"orderId": order_id}
 
         return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.refund", input.idempotency_key, request)))

@@ -1,12 +1,46 @@
 from core.hookspecs import hookimpl
 
-from components.orders import demo, graphql, models
-from components.orders.service import TIMEOUT_JOB, OrdersService
+import strawberry
+
+from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, models, shipping
+from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
+
+
+ORDER_PAYLOAD = {
+    "orderId": "int", "memberId": "int", "kind": "str: plain or the activity that made it", "status": "str",
+    "subtotalMinor": "int", "totalMinor": "int", "refundedMinor": "int", "currency": "str", "deliveryType": "str",
+    "storeId": "int | None", "source": "dict: attribution (liveRoomId, groupId, shareCode, …)", "attributes": "dict",
+}
+REQUEST = {"requestId": "int", "requestKind": "refund_only or return_and_refund", "requestStatus": "str",
+           "lines": "list[dict]: lineId, quantity", "requestedMinor": "int", "approvedMinor": "int | None"}
+LINES = {"lines": "list[dict]: lineId, skuId, quantity, unitPriceMinor, totalMinor, refundedQuantity, activity {component, ref}"}
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("order.created", "An order was placed through checkout (stock held, participants' rows written)",
+                    payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.paid", "An order's payment succeeded (a zero-total order is paid as it is placed)",
+                    payload={**ORDER_PAYLOAD, **LINES, "provider": "str", "providerRef": "str"})
+    registrar.event("order.cancelled", "An unpaid order was cancelled (member, staff or payment timeout); stock released",
+                    payload={**ORDER_PAYLOAD, **LINES, "reason": "str"})
+    registrar.event("order.refunded", "Money went back for some lines or all of them; stock returned",
+                    payload={**ORDER_PAYLOAD, "amountMinor": "int", "full": "bool", "reason": "str",
+                             "lines": "list[dict]: lineId, skuId, quantity, amountMinor, activity"})
+    registrar.event("order.fulfilled", "A paid order was shipped or handed over", payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.completed", "A fulfilled order was completed", payload={**ORDER_PAYLOAD, **LINES})
+    registrar.event("order.refund_requested", "A member asked for money back for some lines (after-sale)",
+                    payload={**ORDER_PAYLOAD, **REQUEST})
+    registrar.event("order.refund_resolved", "Staff approved, rejected or refunded an after-sale request, or the member cancelled it",
+                    payload={**ORDER_PAYLOAD, **REQUEST})
+    registrar.event("order.payment_returned", "A payment arrived for an order that could no longer take it and was refunded",
+                    payload={**ORDER_PAYLOAD, "amountMinor": "int"})
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Order, models.OrderLine, models.Payment, models.Refund):
+    for model in (models.Order, models.OrderLine, models.Payment, models.Refund, models.CartLine, models.Address,
+                  models.Shipment, models.RefundRequest):
         registrar.table(model)
 
 
@@ -19,7 +53,30 @@ def dougong_services(registrar):
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql.Mutation)
+    registrar.query(checkout_graphql.Query)
+    registrar.mutation(checkout_graphql.Mutation)
     registrar.node(graphql.Order, graphql.load_orders)
+    # Extensible: components add their checkout fields with registrar.extend_input.
+    registrar.type(checkout_graphql.CheckoutInput)
+    registrar.type(checkout_graphql.CheckoutLineInput)
+    aftersale_graphql.register(registrar)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # Orders joins its own checkout like any component: the address is an input field it
+    # declares and a participant reads.
+    registrar.extend_input("CheckoutInput", "shippingAddressId", strawberry.ID,
+                           description="Ship to this address of your address book (a snapshot is kept on the order).")
+    required = registrar.settings.get("shipping_address", "optional") == "required"
+    registrar.checkout_participant(shipping.ShippingCheckout(required))
+
+
+@hookimpl
+def dougong_price_adjusters(registrar):
+    fee = shipping.delivery_fee(registrar.settings, registrar.kernel.blueprint.brand.currency)
+    if fee is not None:
+        registrar.price_adjuster("delivery", fee)
 
 
 @hookimpl
@@ -33,6 +90,7 @@ def dougong_dataloaders(registrar):
 def dougong_jobs(registrar):
     service = registrar.kernel.service("orders")
     registrar.job(TIMEOUT_JOB, service.on_payment_timeout)
+    registrar.job(AUTO_COMPLETE_JOB, service.on_auto_complete)
 
 
 @hookimpl
@@ -59,6 +117,19 @@ def dougong_error_codes(registrar):
         "ORDERS_UNKNOWN_LINE": "The line is not part of the order.",
         "ORDERS_NOTHING_TO_REFUND": "Everything was refunded already.",
         "ORDERS_FULFILMENT_BLOCKED": "A component refuses fulfilment yet (e.g. a group not yet formed).",
+        "ORDERS_PRICE_CHANGED": "The total differs from the preview's; details carry the new prices. Nothing was placed.",
+        "ORDERS_STORE_NOT_ALLOWED": "Only pickup orders name a store (a shipping order is not a store's business).",
+        "ORDERS_NEEDS_OWN_ORDER": "A line's activity needs an order of its own (no other lines).",
+        "ORDERS_CHECKOUT_INCOMPLETE": "A component still needs something from the buyer (details list what).",
+        "ORDERS_INVALID_ADDRESS": "An address field is missing or malformed (details name it).",
+        "ORDERS_ADDRESS_NOT_ALLOWED": "Only shipping orders take a shipping address.",
+        "ORDERS_AFTER_SALE_CLOSED": "The order is past its after-sale window, or not paid.",
+        "ORDERS_REFUND_REQUEST_OPEN": "A line already has an open refund request.",
+        "ORDERS_REQUEST_NOT_OPEN": "The refund request's status does not allow this; details carry it.",
+        "ORDERS_NOTHING_TO_RETURN": "Nothing of the line was shipped, so nothing can be returned.",
+        "ORDERS_NOTHING_TO_SHIP": "Everything was shipped or refunded already.",
+        "ORDERS_INVALID_AMOUNT": "The amount is outside what the units are worth.",
+        "ORDERS_CART_FULL": "The cart has as many lines as it may hold.",
     }.items():
         registrar.error_code(code, text)
 

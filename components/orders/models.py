@@ -37,6 +37,7 @@ class Order(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(String(100))
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shipping_address: Mapped[dict | None] = mapped_column(JSON)  # snapshot: editing the address book later changes nothing
 
 
 class OrderLine(Base):
@@ -53,6 +54,15 @@ class OrderLine(Base):
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     reservation_id: Mapped[int | None] = mapped_column(Integer)
+    # The activity the line belongs to (a group-buy offer, an auction lot, a points-mall item):
+    # the component that claimed it in checkout and that component's own reference.
+    activity_component: Mapped[str | None] = mapped_column(String(40))
+    activity_ref: Mapped[str | None] = mapped_column(String(64))
+    inputs: Mapped[dict | None] = mapped_column(JSON, default=dict)  # what the buyer sent for the line's extension fields
+    shipped_quantity: Mapped[int | None] = mapped_column(Integer, default=0)  # units that left the warehouse
+    # The after-sale request now open on this line (one at a time): set and cleared by
+    # conditional updates, so two requests for one line cannot both open.
+    open_request_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Payment(Base):
@@ -77,3 +87,67 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CartLine(Base):
+    """A line of a member's cart: a SKU, a quantity and the line's checkout inputs."""
+
+    __tablename__ = "orders_cart_line"
+    __table_args__ = (UniqueConstraint("member_id", "sku_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Address(Base):
+    """A member's shipping address (Chinese fields); orders keep a snapshot, not a reference."""
+
+    __tablename__ = "orders_address"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(30))
+    city: Mapped[str] = mapped_column(String(30))
+    district: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Shipment(Base):
+    """Units of an order's lines handed to a carrier."""
+
+    __tablename__ = "orders_shipment"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(50))
+    tracking_number: Mapped[str] = mapped_column(String(50))
+    lines: Mapped[list] = mapped_column(JSON, default=list)  # [{lineId, quantity}]
+    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RefundRequest(Base):
+    """An after-sale request (售后): refund only, or return and refund, for some lines."""
+
+    __tablename__ = "orders_refund_request"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # refund_only | return_and_refund
+    status: Mapped[str] = mapped_column(String(20), index=True)  # requested|approved|rejected|refunded|cancelled
+    lines: Mapped[list] = mapped_column(JSON, default=list)  # [{lineId, quantity}]
+    reason: Mapped[str] = mapped_column(String(500))
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    requested_minor: Mapped[int] = mapped_column(BigInteger)
+    approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

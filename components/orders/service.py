@@ -21,16 +21,37 @@ from sqlalchemy import select, update
 
 from components.orders.models import Order, OrderLine, Payment, Refund
 from components.orders.payments import SandboxProvider
-from components.orders.pricing import Draft, DraftLine, run_pipeline
+from components.orders.addresses import Addresses
+from components.orders.aftersale import AfterSale
+from components.orders.cart import Cart
+from components.orders.checkout import Checkout, CheckoutRequest, LineRequest
+from components.orders.shipping import ship
+from core.apportion import apportion
+from core.checkout import Draft
 from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
 from core.units import parse_duration
 
 TIMEOUT_JOB = "orders.payment_timeout"
-SOURCE_KEYS = ("liveRoomId", "groupId", "guideId", "shareCode", "sharerMemberId")
+AUTO_COMPLETE_JOB = "orders.auto_complete"
+REFUNDABLE = ("paid", "fulfilled", "completed")
+
+
+def units_back_on_shelf(quantity: int, shipped: int, refunded_before: int, refunding: int, goods_returned: bool) -> int:
+    """How many of ``refunding`` units go back to stock: those that never left the warehouse
+    (refunds use up the unshipped units first), and the shipped ones only if they came back."""
+    unshipped_left = max(quantity - shipped - refunded_before, 0)
+    never_left = min(refunding, unshipped_left)
+    return refunding if goods_returned else never_left
 
 FulfilmentGuard = Callable[[Transaction, Order], Awaitable[str | None]]
+
+
+def line_activity(line: OrderLine) -> dict[str, str] | None:
+    if line.activity_component is None:
+        return None
+    return {"component": line.activity_component, "ref": line.activity_ref}
 
 
 class OrdersService:
@@ -39,7 +60,13 @@ class OrdersService:
         self.payment_timeout = parse_duration(settings.get("payment_timeout", "30m"))
         self.max_lines = int(settings.get("max_lines", 50))
         self.max_quantity = int(settings.get("max_quantity", 999))
+        self.auto_complete_after = parse_duration(settings.get("auto_complete_after", "10d"))
+        self.after_sale_window = parse_duration(settings.get("after_sale_window", "7d"))
         self._guards: list[tuple[str, FulfilmentGuard]] = []
+        self.checkout = Checkout(self.max_lines, self.max_quantity)
+        self.cart = Cart(self.max_quantity)
+        self.addresses = Addresses()
+        self.after_sale = AfterSale(self)
 
     def add_fulfilment_guard(self, name: str | FulfilmentGuard, guard: FulfilmentGuard | None = None) -> None:
         """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
@@ -60,7 +87,22 @@ class OrdersService:
                 return refusal
         return None
 
-    # -- creation ------------------------------------------------------------------------------
+    # -- creation: the one checkout ----------------------------------------------------------------
+    async def preview(self, tx: Transaction, request: CheckoutRequest) -> tuple[Draft, list[dict[str, Any]]]:
+        """Price ``request`` exactly as :meth:`place` would, writing nothing."""
+        return await self.checkout.preview(tx, request)
+
+    async def place(self, tx: Transaction, request: CheckoutRequest) -> int:
+        """Place an order through the one checkout; returns its id."""
+        async def pay_free(tx: Transaction, order_id: int) -> None:
+            await self.mark_paid(tx, order_id, provider="none", provider_ref=f"free:{order_id}", amount_minor=0)
+
+        async def schedule_timeout(tx: Transaction, order: Order) -> None:
+            await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
+
+        return await self.checkout.place(tx, request, default_timeout=self.payment_timeout, pay_free=pay_free,
+                                         schedule_timeout=schedule_timeout, event_of=self.event_with_lines)
+
     async def create_order(
         self,
         tx: Transaction,
@@ -68,81 +110,39 @@ class OrdersService:
         member_id: int,
         lines: list[tuple[int, int]],
         delivery_type: str = "shipping",
-        store_id: int | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        line_inputs: list[Mapping[str, Any]] | None = None,
         source: Mapping[str, Any] | None = None,
         kind: str = "plain",
         attributes: Mapping[str, Any] | None = None,
-        activity: tuple[str, str] | None = None,
-        location_id: int = 0,
+        placed_by_system: bool = False,
         payment_timeout: timedelta | None = None,
         idempotency_key: str | None = None,
     ) -> int:
-        kernel = self.kernel
-        if not lines:
-            raise DomainError("ORDERS_EMPTY", "An order needs at least one line.", field="input.lines")
-        if len(lines) > self.max_lines:
-            raise DomainError("ORDERS_TOO_MANY_LINES", f"An order has at most {self.max_lines} lines.", field="input.lines")
-        if delivery_type not in ("shipping", "pickup"):
-            raise DomainError("KERNEL_INVALID_INPUT", "Delivery is shipping or pickup.", field="input.deliveryType")
-        if delivery_type == "pickup" and store_id is None:
-            raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders name the store.", field="input.storeId")
-        for index, (_sku, quantity) in enumerate(lines):
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
-                raise DomainError("ORDERS_INVALID_QUANTITY", f"A quantity is a whole number from 1 to {self.max_quantity}.",
-                                  field=f"input.lines[{index}].quantity")
-        if await kernel.service("members").member(tx.session, member_id) is None:
-            raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="memberId")
-        skus = await kernel.service("catalog").skus(tx.session, [sku for sku, _ in lines])
-        draft_lines = []
-        for index, (sku_id, quantity) in enumerate(lines):
-            sku = skus.get(sku_id)
-            if sku is None or not sku.on_sale:
-                raise DomainError("ORDERS_SKU_UNAVAILABLE", "That product is not on sale.", field=f"input.lines[{index}].skuId")
-            title = f"{sku.product_title} · {sku.title}"
-            draft_lines.append(DraftLine(sku_id, title, quantity, sku.price_minor, sku.price_minor))
-        clean_source = {k: v for k, v in (source or {}).items() if k in SOURCE_KEYS and v is not None}
-        draft = Draft(
-            member_id=member_id, kind=kind, currency=kernel.blueprint.brand.currency, delivery_type=delivery_type,
-            store_id=store_id, source=clean_source, attributes=dict(attributes or {}), lines=draft_lines,
+        """:meth:`place` for callers holding plain values (services, jobs, demo data)."""
+        line_inputs = line_inputs or [{} for _ in lines]
+        request = CheckoutRequest(
+            member_id=member_id, lines=[LineRequest(sku, quantity, dict(extra)) for (sku, quantity), extra in zip(lines, line_inputs)],
+            delivery_type=delivery_type, inputs=dict(inputs or {}), source=dict(source or {}), kind=kind,
+            attributes=dict(attributes or {}), placed_by_system=placed_by_system, payment_timeout=payment_timeout,
+            idempotency_key=idempotency_key,
         )
-        await run_pipeline(tx, draft)
+        return await self.place(tx, request)
 
-        now = tx.now()
-        order = Order(
-            member_id=member_id, status="pending_payment", kind=kind, currency=draft.currency,
-            subtotal_minor=draft.subtotal_minor, adjustments_minor=draft.total_minor - draft.subtotal_minor,
-            total_minor=draft.total_minor, refunded_minor=0, delivery_type=delivery_type, store_id=store_id,
-            location_id=location_id, source=clean_source, attributes=draft.attributes,
-            order_adjustments=draft.order_adjustments, idempotency_key=idempotency_key,
-            payment_due_at=now + (payment_timeout or self.payment_timeout), created_at=now,
+    async def set_delivery(self, tx: Transaction, order_id: int, *, delivery_type: str, store_id: int | None) -> bool:
+        """Change how an unpaid order reaches its member (store pickup chosen after an auction
+        or group-buy order was placed). Only while unpaid; returns False otherwise."""
+        moved = await tx.session.execute(
+            update(Order).where(Order.id == order_id, Order.status == "pending_payment")
+            .values(delivery_type=delivery_type, store_id=store_id).execution_options(synchronize_session=False)
         )
-        tx.session.add(order)
-        await tx.session.flush()
-        inventory = kernel.service("inventory")
-        # Hold stock in one global order (by SKU): two buyers of the same SKUs listed in
-        # opposite orders would otherwise lock each other's rows on PostgreSQL (deadlock).
-        reservations: dict[int, int] = {}
-        for index, line in sorted(enumerate(draft.lines), key=lambda pair: (pair[1].sku_id, pair[0])):
-            reservations[index] = await inventory.reserve(
-                tx, line.sku_id, line.quantity, reason=f"order:{kind}", ref=f"order:{order.id}",
-                location_id=location_id, activity=activity, field=f"input.lines[{index}]",
-            )
-        for index, line in enumerate(draft.lines):
-            reservation = reservations[index]
-            tx.session.add(OrderLine(
-                order_id=order.id, sku_id=line.sku_id, title=line.title, quantity=line.quantity,
-                list_unit_price_minor=line.list_unit_price_minor, unit_price_minor=line.unit_price_minor,
-                adjustments=line.adjustments, total_minor=line.total_minor, refunded_quantity=0, refunded_minor=0,
-                reservation_id=reservation,
-            ))
-        await tx.session.flush()
-        await tx.emit("order.created", await self.event_with_lines(tx, order))
-        if order.total_minor == 0:
-            # Fully covered (points, a free gift): nothing to wait for.
-            await self.mark_paid(tx, order.id, provider="none", provider_ref=f"free:{order.id}", amount_minor=0)
-        else:
-            await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
-        return order.id
+        return moved.rowcount == 1
+
+    async def has_open_refund_request(self, tx: Transaction, order_id: int) -> bool:
+        """Whether an after-sale request of this order waits for staff (goods must not leave then)."""
+        found = await tx.session.scalar(select(OrderLine.id).where(OrderLine.order_id == order_id,
+                                                                   OrderLine.open_request_id.isnot(None)).limit(1))
+        return found is not None
 
     # -- reading ---------------------------------------------------------------------------------
     async def get(self, tx: Transaction, order_id: int, *, lock: bool = True) -> Order:
@@ -153,6 +153,14 @@ class OrdersService:
 
     async def lines(self, tx: Transaction, order_id: int) -> list[OrderLine]:
         return list((await tx.session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all())
+
+    async def lock_orders(self, tx: Transaction, order_ids: Any) -> None:
+        """Lock these orders' rows (PostgreSQL; SQLite's single writer already serialises), in id
+        order. For a component that must take its orders before its own rows, in the order a
+        payment takes them (order, then the component's row), so the two never deadlock."""
+        ids = sorted({int(i) for i in order_ids})
+        if ids and tx.kernel.db.is_postgresql:
+            await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
 
     def event(self, order: Order, **extra: Any) -> dict[str, Any]:
         """The keys every ``order.*`` event carries, so a handler rarely has to read the order
@@ -169,7 +177,7 @@ class OrdersService:
         (seats, activity stock, points) without a second query."""
         lines = [
             {"lineId": line.id, "skuId": line.sku_id, "quantity": line.quantity, "unitPriceMinor": line.unit_price_minor,
-             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity}
+             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity, "activity": line_activity(line)}
             for line in await self.lines(tx, order.id)
         ]
         return self.event(order, lines=lines, **extra)
@@ -275,19 +283,24 @@ class OrdersService:
         await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
         await tx.emit("order.cancelled", await self.event_with_lines(tx, order, reason=reason))
 
-    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str) -> int:
+    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str,
+                     goods_returned: bool = False, amount_minor: int | None = None) -> int:
         """Refund whole lines or some of their units; returns the amount refunded.
 
         Each unit of a line is worth ``total // quantity``; the line's last refunded unit takes
-        the remainder, so refunding every unit one by one returns exactly the line total."""
+        the remainder, so refunding every unit one by one returns exactly the line total.
+        Stock comes back only for units that never left (not shipped, or a pickup not handed
+        over) or, with ``goods_returned``, that came back. ``amount_minor`` refunds less than
+        the units are worth (staff approving a smaller after-sale amount), spread over the
+        lines in proportion."""
         order = await self.get(tx, order_id)
-        if order.status not in ("paid", "fulfilled"):
+        if order.status not in REFUNDABLE:
             raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.",
                               field="input.orderId", status=order.status)
         order_lines = {line.id: line for line in await self.lines(tx, order.id)}
         wanted = lines if lines is not None else [(lid, l.quantity - l.refunded_quantity) for lid, l in order_lines.items()]
         inventory = self.kernel.service("inventory")
-        refunded_lines, amount = [], 0
+        picked: list[tuple[int, Any, int, int]] = []  # (input index, line, units, amount)
         for index, (line_id, quantity) in enumerate(wanted):
             line = order_lines.get(line_id)
             if line is None:
@@ -298,32 +311,41 @@ class OrdersService:
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0 or quantity > left:
                 raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.",
                                   field=f"input.lines[{index}].quantity")
-            if quantity == left:
-                line_amount = line.total_minor - line.refunded_minor
-            else:
-                line_amount = (line.total_minor // line.quantity) * quantity
+            worth = line.total_minor - line.refunded_minor if quantity == left else (line.total_minor // line.quantity) * quantity
+            picked.append((index, line, quantity, worth))
+        if not picked:
+            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
+        if amount_minor is not None:
+            worth_all = sum(p[3] for p in picked)
+            if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 <= amount_minor <= worth_all:
+                raise DomainError("ORDERS_INVALID_AMOUNT", f"A refund of these units is between 0 and {worth_all}.",
+                                  field="input.amount", maxMinor=worth_all)
+            shares = apportion(amount_minor, [p[3] for p in picked], fallback=[p[2] for p in picked])
+            picked = [(i, line, units, share) for (i, line, units, _), share in zip(picked, shares)]
+        refunded_lines, amount = [], 0
+        for _index, line, quantity, line_amount in picked:
+            restock = units_back_on_shelf(line.quantity, line.shipped_quantity or 0, line.refunded_quantity, quantity, goods_returned)
             line.refunded_quantity += quantity
             line.refunded_minor += line_amount
             amount += line_amount
-            if line.reservation_id is not None:
-                await inventory.restock(tx, line.reservation_id, quantity)
-            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount})
-        if not refunded_lines:
-            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
+            if line.reservation_id is not None and restock:
+                await inventory.restock(tx, line.reservation_id, restock)
+            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount,
+                                   "restocked": restock, "activity": line_activity(line)})
         everything = all(l.refunded_quantity == l.quantity for l in order_lines.values())
-        if everything:
-            # Order-level adjustments (a delivery fee) go back with the last line.
+        if everything and amount_minor is None:
+            # The lines add up to the total (order-level amounts are apportioned at checkout);
+            # for orders placed before that, the last refund takes any order-level rest.
             amount = order.total_minor - order.refunded_minor
         else:
-            # An order-level discount (a threshold promotion) can make the lines worth more than
-            # was paid: a partial refund never returns more than is left of the payment.
             amount = min(amount, order.total_minor - order.refunded_minor)
         provider_ref = await self._refund_money(tx, order, amount)
         tx.session.add(Refund(order_id=order.id, amount_minor=amount, lines=refunded_lines, reason=reason[:500],
                               provider_ref=provider_ref, created_at=tx.now()))
         values: dict[str, Any] = {"refunded_minor": order.refunded_minor + amount}
         if everything:
-            await self._move(tx, order, ("paid", "fulfilled"), "refunded", refunded_at=tx.now(), **values)
+            await self._move(tx, order, REFUNDABLE, "refunded", refunded_at=tx.now(), **values)
+            await tx.cancel_timer(AUTO_COMPLETE_JOB, str(order.id))
         else:
             await tx.session.execute(update(Order).where(Order.id == order.id).values(**values))
             await tx.session.refresh(order)
@@ -348,14 +370,34 @@ class OrdersService:
             if refusal:
                 raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
         await self._move(tx, order, ("paid",), "fulfilled", fulfilled_at=tx.now())
+        # Whatever was not refunded has left now (shipped, or handed over at a store).
+        await tx.session.execute(update(OrderLine).where(OrderLine.order_id == order.id)
+                                 .values(shipped_quantity=OrderLine.quantity - OrderLine.refunded_quantity))
+        await self.after_fulfilment(tx, order)
+
+    async def ship(self, tx: Transaction, order_id: int, *, carrier: str, tracking_number: str,
+                   lines: list[tuple[int, int]] | None = None) -> Any:
+        """Ship units with a carrier and tracking number (see components/orders/shipping.py)."""
+        return await ship(tx, self, order_id, carrier=carrier, tracking_number=tracking_number, lines=lines)
+
+    async def after_fulfilment(self, tx: Transaction, order: Order) -> None:
+        """Announce a fulfilled order and start its auto-completion clock."""
         await tx.emit("order.fulfilled", await self.event_with_lines(tx, order))
+        await tx.schedule(AUTO_COMPLETE_JOB, str(order.id), tx.now() + self.auto_complete_after, {"orderId": order.id})
 
     async def complete(self, tx: Transaction, order_id: int, *, by: Actor | None = None) -> None:
         order = await self.get(tx, order_id)
         if by is not None and by.is_member and by.id != order.member_id:
             raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
         await self._move(tx, order, ("fulfilled",), "completed", completed_at=tx.now())
+        await tx.cancel_timer(AUTO_COMPLETE_JOB, str(order.id))
         await tx.emit("order.completed", await self.event_with_lines(tx, order))
+
+    async def on_auto_complete(self, tx: Transaction, timer: Any) -> None:
+        """The member never confirmed receipt: the order completes by itself (if still fulfilled)."""
+        order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
+        if order is not None and order.status == "fulfilled":
+            await self.complete(tx, order.id)
 
     async def on_payment_timeout(self, tx: Transaction, timer: Any) -> None:
         order = await tx.session.get(Order, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)

@@ -81,3 +81,15 @@ async def dougong_seed_demo(kernel, tx):
     from components.points_mall.demo import seed
 
     await seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    registrar.event("points_mall.redeemed", "A member redeemed a mall item (points taken, order placed)",
+                    payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "quantity": "int", "points": "int",
+                             "cashMinor": "int", "orderId": "int"})
+    registrar.event("points_mall.redemption_returned", "Units of a redemption came back (cancel or refund); points returned",
+                    payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "units": "int", "points": "int",
+                             "orderId": "int", "status": "str"})
+    registrar.event("points_mall.shortfall", "Points to take back exceeded the balance; the rest is owed",
+                    payload={"memberId": "int", "entryId": "int", "reference": "str", "reason": "str", "missing": "int"})

@@ -11,9 +11,6 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from components.members.graphql import Staff, staff_node
-from components.members.models import Member
-from components.members.models import Staff as StaffRow
-from components.members.service import mask_phone
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup import models
 from core.clock import as_utc
@@ -109,7 +106,7 @@ class PickupStore(Node):
     async def clerks(self, info: strawberry.Info) -> list[Staff]:
         ctx: Context = info.context
         ctx.require(MANAGE)
-        rows = (await (await ctx.session()).scalars(select(StaffRow).where(StaffRow.active.is_(True)).order_by(StaffRow.id))).all()
+        rows = await ctx.kernel.service("members").active_staff(await ctx.session())
         return [staff_node(r) for r in rows if self.pk in [int(s) for s in r.store_ids or []]]
 
 
@@ -164,8 +161,9 @@ class PickupOrder(Node):
         ctx: Context = info.context
         if not ctx.actor.is_staff:
             return None
-        row = await (await ctx.session()).get(Member, self.row.member_id)
-        return PickupCustomer(nickname=row.nickname, phone=mask_phone(row.phone)) if row else None
+        members = ctx.kernel.service("members")
+        row = await members.member(await ctx.session(), self.row.member_id)
+        return PickupCustomer(nickname=row.nickname, phone=members.masked_phone(row.phone)) if row else None
 
 
 def _service(ctx: Context):  # noqa: ANN202

@@ -1,6 +1,6 @@
 from core.hookspecs import hookimpl
 
-from components.store_pickup import graphql, models
+from components.store_pickup import checkout, graphql, models
 from components.store_pickup.service import EXPIRE_JOB, StorePickupService
 from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
@@ -32,12 +32,19 @@ def dougong_schema(registrar):
 @hookimpl
 def dougong_event_handlers(registrar):
     service = registrar.kernel.service("store_pickup")
-    # In the order's transaction: an order is a pickup order only with its store checked, its
-    # slot taken and its code allocated — or it is not created at all.
-    registrar.on("order.created", service.on_order_created, in_transaction=True)
+    # In the order's transaction (the checkout participant opened the pickup as the order was placed).
     registrar.on("order.paid", service.on_order_paid, in_transaction=True)
     registrar.on("order.cancelled", service.on_order_cancelled, in_transaction=True)
     registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    # An order is a pickup order only with its store checked, its slot taken and its code
+    # allocated in the checkout that places it — or it is not placed at all.
+    registrar.extend_input("CheckoutInput", "pickup", checkout.PickupChoiceInput,
+                           description="Collect at this store (and slot); needs deliveryType PICKUP.")
+    registrar.checkout_participant(checkout.PickupCheckout(registrar.kernel.service("store_pickup")))
 
 
 @hookimpl
@@ -83,3 +90,14 @@ async def dougong_seed_demo(kernel, tx):
     from components.store_pickup import demo
 
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_events(registrar):
+    pickup = {"pickupId": "int", "orderId": "int", "memberId": "int", "storeId": "int", "slotId": "int | None",
+              "state": "str", "kind": "str", "totalMinor": "int", "currency": "str"}
+    registrar.event("store_pickup.ready", "A paid pickup order is ready at its store", payload=pickup)
+    registrar.event("store_pickup.picked_up", "A clerk handed a pickup over", payload={**pickup, "clerkId": "int"})
+    registrar.event("store_pickup.overdue", "A pickup was not collected in time (reminder)", payload=pickup)
+    registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded",
+                    payload={**pickup, "refundedMinor": "int"})

@@ -320,16 +320,19 @@ class StorePickupService:
     async def checkout(self, tx: Transaction, *, member_id: int, lines: list[tuple[int, int]], store_id: int,
                        slot_id: int | None = None, source: Mapping[str, Any] | None = None,
                        idempotency_key: str | None = None) -> int:
-        """Place a pickup order: the store and slot are checked and the slot taken in the
-        order's transaction (see :meth:`on_order_created`). Returns the order id."""
-        if slot_id is None and self.slots_required:
-            raise DomainError("STORE_PICKUP_SLOT_REQUIRED", "Choose a pickup time slot.", field="input.slotId")
-        await self.store(tx.session, store_id)  # before stock is touched: the clearer error first
-        return await self.kernel.service("orders").create_order(
-            tx, member_id=member_id, lines=lines, delivery_type="pickup", store_id=store_id, source=source,
-            attributes={SLOT_ATTRIBUTE: slot_id} if slot_id is not None else None,
-            location_id=store_id if self.stock == "per_store" else 0, idempotency_key=idempotency_key,
-        )
+        """Place a pickup order through the one checkout (see components/store_pickup/checkout.py,
+        which checks the store and slot and takes the slot). Returns the order id."""
+        pickup = {"storeId": str(store_id), **({"slotId": str(slot_id)} if slot_id is not None else {})}
+        try:
+            return await self.kernel.service("orders").create_order(
+                tx, member_id=member_id, lines=lines, delivery_type="pickup", inputs={"pickup": pickup}, source=source,
+                idempotency_key=idempotency_key,
+            )
+        except DomainError as error:
+            # checkoutPickup takes storeId and slotId at the top of its input.
+            if error.field and error.field.startswith("input.pickup."):
+                error.field = "input." + error.field.removeprefix("input.pickup.")
+            raise
 
     async def choose_store(self, tx: Transaction, *, member_id: int, order_id: int, store_id: int,
                            slot_id: int | None = None) -> Pickup:
@@ -358,22 +361,10 @@ class StorePickupService:
                                        slot_id=slot_id, kind=order.kind, total_minor=order.total_minor, currency=order.currency)
 
     async def _set_delivery(self, tx: Transaction, order: Any, store_id: int) -> None:
-        orders = self.kernel.service("orders")
-        setter = getattr(orders, "set_delivery", None)
-        if setter is not None:
-            await setter(tx, order.id, delivery_type="pickup", store_id=store_id)
-            return
-        # Until orders offers set_delivery: the same conditional update it would make.
-        from components.orders.models import Order
-
-        moved = await tx.session.execute(
-            update(Order).where(Order.id == order.id, Order.status == "pending_payment")
-            .values(delivery_type="pickup", store_id=store_id).execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:
+        moved = await self.kernel.service("orders").set_delivery(tx, order.id, delivery_type="pickup", store_id=store_id)
+        if not moved:
             raise DomainError("STORE_PICKUP_ORDER_NOT_PENDING", "Only an unpaid order can change where it is collected.",
                               field="input.orderId")
-        await tx.session.refresh(order)
 
     async def _open_pickup(self, tx: Transaction, *, order_id: int, member_id: int, store_id: int | None,
                            slot_id: int | None, kind: str, total_minor: int, currency: str, lenient: bool = False) -> Pickup:
@@ -403,15 +394,6 @@ class StorePickupService:
         return f"{secrets.randbelow(10 ** self.code_digits):0{self.code_digits}d}"
 
     # -- reacting to orders (in the order's transaction) ---------------------------------------------
-    async def on_order_created(self, tx: Transaction, event: Event) -> None:
-        p = event.payload
-        if p.get("deliveryType") != "pickup":
-            return
-        slot = (p.get("attributes") or {}).get(SLOT_ATTRIBUTE)
-        await self._open_pickup(tx, order_id=p["orderId"], member_id=p["memberId"], store_id=p.get("storeId"),
-                                slot_id=int(slot) if slot is not None else None, kind=p.get("kind", "plain"),
-                                total_minor=int(p.get("totalMinor", 0)), currency=p.get("currency", ""))
-
     async def on_order_paid(self, tx: Transaction, event: Event) -> None:
         p = event.payload
         if p.get("deliveryType") != "pickup":
@@ -445,8 +427,8 @@ class StorePickupService:
         await self._close(tx, pickup, "cancelled")
 
     async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
-        """A full refund ends the pickup; a partial one leaves it refused until staff settle
-        the order (see ``STORE_PICKUP_REFUND_IN_PROGRESS``)."""
+        """A full refund ends the pickup; after a partial one the rest is still collected with the
+        same code (the clerk sees each line's refunded quantity)."""
         if not event.payload.get("full"):
             return
         pickup = await self._pickup_of_order(tx, event.payload["orderId"])
@@ -587,8 +569,11 @@ class StorePickupService:
         orders = self.kernel.service("orders")
         if order.status == "pending_payment":
             raise DomainError("STORE_PICKUP_NOT_PAID", "This order has not been paid.", field="input.code")
-        if order.refunded_minor or order.status == "refunded":
-            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund of this order is under way; settle it first.",
+        if order.status == "refunded":
+            raise DomainError("STORE_PICKUP_REFUNDED", "This order was refunded.", field="input.code")
+        if await orders.has_open_refund_request(tx, order.id):
+            # A settled partial refund leaves the rest collectable; an open request does not.
+            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund request of this order waits for staff; settle it first.",
                               field="input.code")
         if order.status != "paid":
             raise DomainError("STORE_PICKUP_ALREADY_PICKED_UP", f"This order is already {order.status}.", field="input.code")

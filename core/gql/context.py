@@ -51,6 +51,8 @@ class Context(BaseContext):
         self.kernel = kernel
         self.actor = actor
         self._session: SerialSession | None = None
+        self._release: Any = None  # closes a session handed over by a committed mutation
+        self._handed_over: tuple[AsyncSession, Any] | None = None
         self._loaders: dict[str, DataLoader] = {}
         self.cacheable = False  # set when the operation ends: a query answered without errors
 
@@ -63,9 +65,25 @@ class Context(BaseContext):
 
     async def reset_session(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, release, self._session, self._release = self._session, self._release, None, None
             self._loaders.clear()  # cached rows may predate the write
+            await session.close()
+            if release is not None:
+                await release()
+
+    def adopt_session(self, session: AsyncSession, release: Any) -> None:
+        """Keep a committed mutation's own session and connection to read the rest of the
+        request on (see ``Kernel.transaction(hand_over=...)``); ``release`` frees them."""
+        self._handed_over = (session, release)
+
+    async def after_write(self) -> None:
+        """A write ended: forget what was read before it, and read on from the session the
+        write handed over, if it did (no new connection needed for the payload)."""
+        await self.reset_session()
+        handed_over, self._handed_over = self._handed_over, None
+        if handed_over is not None:
+            self._session = SerialSession(handed_over[0])
+            self._release = handed_over[1]
 
     async def close(self) -> None:
         await self.reset_session()

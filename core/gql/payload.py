@@ -55,7 +55,7 @@ async def run_mutation(
     """
     kernel = ctx.kernel
     try:
-        async with kernel.transaction() as tx:
+        async with kernel.transaction(hand_over=ctx.adopt_session) as tx:
             if idempotency is not None:
                 scope, key, request = idempotency
                 previous = await tx.replay(scope, ctx.actor.key, key, request)
@@ -76,6 +76,6 @@ async def run_mutation(
         return None, [UserError(code="KERNEL_BUSY", message="The shop is very busy right now; nothing changed, please try again.",
                                 details={"retryAfterSeconds": 1})]
     finally:
-        # A read session opened before the write holds an old snapshot; start afresh.
-        await ctx.reset_session()
+        # Reads before the write saw an old snapshot; the payload reads what was committed.
+        await ctx.after_write()
     return result, []

@@ -6,7 +6,7 @@ import copy
 import os
 import enum
 import logging
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import strawberry
 from graphql import GraphQLError
@@ -23,6 +23,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 from strawberry.tools import merge_types
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
@@ -160,6 +161,8 @@ def build_schema(kernel: Kernel) -> DougongSchema:
         description="Every userErrors code the loaded components may return.",
     )
     field_extensions = _field_extensions(kernel)
+    for type_name, fields in _input_extensions(kernel).items():
+        field_extensions.setdefault(type_name, []).extend(fields)
 
     query = merge_types("Query", (KernelQuery, *[q.value for q in c.queries]))
     mutation = merge_types("Mutation", tuple(m.value for m in c.mutations)) if c.mutations else None
@@ -243,6 +246,45 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
         taken[key] = ext.component
         field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
         field.python_name = ext.field_name
+        out.setdefault(ext.type_name, []).append(field)
+    return out
+
+
+def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
+    """Optional fields that components add to another component's extensible input type."""
+    from core.gql.extensible import _build
+
+    c = kernel.contributions
+    out: dict[str, list[StrawberryField]] = {}
+    taken: dict[tuple[str, str], str] = {}
+    for ext in c.input_extensions:
+        owner = c.types.get(ext.type_name)
+        definition = getattr(owner.value, "__strawberry_definition__", None) if owner is not None else None
+        if definition is None or not definition.is_input:
+            raise BootError(
+                f"component {ext.component!r} extends input {ext.type_name!r}, which no loaded component registered"
+            )
+        if definition.from_input is not _build:
+            raise BootError(
+                f"component {ext.component!r} extends input {ext.type_name!r} of {owner.component!r}, "
+                "which is not extensible (its owner did not declare it with extensible_input)"
+            )
+        if owner.component != ext.component and owner.component not in kernel.dependencies_of(ext.component):
+            raise BootError(
+                f"component {ext.component!r} extends input {ext.type_name!r} of component {owner.component!r} "
+                f"without depending on it; add {owner.component!r} to its manifest's depends"
+            )
+        own_fields = {f.graphql_name or strawberry_camel(f.python_name) for f in definition.fields}
+        key = (ext.type_name, ext.field_name)
+        if ext.field_name in own_fields or key in taken:
+            first = owner.component if ext.field_name in own_fields else taken[key]
+            raise BootError(f"input field {ext.type_name}.{ext.field_name} is claimed by both {first!r} and {ext.component!r}")
+        taken[key] = ext.component
+        field = StrawberryField(
+            python_name=ext.field_name, graphql_name=ext.field_name,
+            type_annotation=StrawberryAnnotation(Optional[ext.python_type]), default=None,
+            description=ext.description or f"Added by the {ext.component} component.",
+        )
         out.setdefault(ext.type_name, []).append(field)
     return out
 

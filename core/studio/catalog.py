@@ -2,15 +2,13 @@
 
 Manifests give the names, versions, dependencies and settings; what a component *provides*
 (root fields, types, tables, permissions, error codes, jobs, events it handles, examples)
-is read from a dry-run kernel's contributions, so the catalog shows exactly what a blueprint
-would get. Events a component emits are not declared anywhere yet, so they are read from its
-source (``tx.emit("name", …)``) and labelled as such.
+and the events it declares (emits) and handles are read from a dry-run kernel's
+contributions, so the catalog shows exactly what a blueprint would get.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,7 +17,6 @@ from markdown_it import MarkdownIt
 from core.units import DURATION_PATTERN, MONEY_PATTERN
 from registry.discovery import InstalledComponent
 
-_EMIT = re.compile(r"""\.emit\(\s*["']([a-z0-9_.]+)["']""")
 _BRAND = "dougong: 1\nbrand: {slug: catalog, name: Catalog, currency: CNY, timezone: Asia/Shanghai}\ncomponents:\n"
 
 
@@ -41,7 +38,6 @@ def _entry(component: InstalledComponent, provided: dict[str, Any]) -> dict[str,
         "distribution": component.distribution,
         "settings_schema": widgets(manifest.settings_schema),
         "readme_html": _readme(folder),
-        "emits": _emitted(folder),
         **provided,
     }
 
@@ -78,15 +74,6 @@ def _readme(folder: Path | None) -> str:
     return renderer.render((folder / "README.md").read_text(encoding="utf-8"))
 
 
-def _emitted(folder: Path | None) -> list[str]:
-    if folder is None:
-        return []
-    names: set[str] = set()
-    for source in folder.glob("*.py"):
-        names.update(_EMIT.findall(source.read_text(encoding="utf-8")))
-    return sorted(names)
-
-
 def _provided(installed: Mapping[str, InstalledComponent]) -> dict[str, dict[str, Any]]:
     """Contributions by component: from one kernel of everything, or one kernel per
     component when two installed components cannot be loaded together."""
@@ -118,7 +105,7 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     c = kernel.contributions
     out: dict[str, dict[str, Any]] = {name: {"provides": {k: [] for k in (
         "queries", "mutations", "subscriptions", "types", "tables", "permissions", "error_codes", "jobs", "examples")},
-        "handles": []} for name in kernel.components}
+        "handles": [], "emits": []} for name in kernel.components}
 
     def add(component: str, kind: str, value: str) -> None:
         if component in out:
@@ -136,12 +123,16 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     for kind, claims in named:
         for name, claimed in claims.items():
             add(claimed.component, kind, name)
+    for name, declared in c.events.items():
+        if declared.component in out:
+            out[declared.component]["emits"].append(name)
     for event, handlers in c.handlers.items():
         for handler in handlers:
             if handler.component in out and event not in out[handler.component]["handles"]:
                 out[handler.component]["handles"].append(event)
     for entry in out.values():
         entry["handles"].sort()
+        entry["emits"].sort()
         for values in entry["provides"].values():
             values.sort()
     return out

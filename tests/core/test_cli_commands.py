@@ -26,8 +26,11 @@ def test_components_lists_builtins_with_hooks_and_blueprints(monkeypatch):
     orders = rows["orders"]
     assert orders["distribution"] == "dougong"
     assert set(orders["depends"]) == {"catalog", "inventory", "members"}
-    assert "dougong_jobs" in orders["hooks"] and "dougong_price_adjusters" not in orders["hooks"]
+    assert "dougong_jobs" in orders["hooks"] and "dougong_checkout" in orders["hooks"] and "dougong_identity_provider" not in orders["hooks"]
     assert "demo.yaml" in orders["blueprints"]
+    # Declared events: who emits each, who handles it.
+    assert {"order.paid", "order.refunded", "order.created"} <= set(orders["emits"]) and orders["handles"] == []
+    assert "order.paid" in rows["group_buy"]["handles"] and "group_buy.succeeded" in rows["group_buy"]["emits"]
     table = run("components")
     assert table.exit_code == 0 and "orders" in table.output
 

@@ -115,6 +115,10 @@ WIDGET_HOOKS = """
         registrar.error_code("WIDGET_NAME_EMPTY", "A widget needs a name")
 
     @hookimpl
+    def dougong_events(registrar):
+        registrar.event("widget.made", "A widget was made", payload={"id": "int", "name": "str"})
+
+    @hookimpl
     async def dougong_seed_demo(kernel, tx):
         from sqlalchemy import insert
         CALLS.append("seed:widget")
@@ -634,6 +638,145 @@ async def test_examples_are_collected_validated_and_clash_by_title(kernel_factor
     """)
     with pytest.raises(BootError, match="example 'Ping' is claimed by both 'pinger' and 'echo'"):
         await kernel_factory(blueprint("pinger", "echo"), installed=[pinger, echo])
+
+
+# -- dougong_events ---------------------------------------------------------------------------
+
+async def test_dougong_events_misspelt_or_undeclared_events_stop_the_boot(kernel_factory, make_component, widget):
+    typo = make_component("typo_listener", depends={"widget": ""}, hooks="""
+        from core.hookspecs import hookimpl
+
+        async def handler(kernel, event):
+            pass
+
+        @hookimpl
+        def dougong_event_handlers(registrar):
+            registrar.on("widget.mad", handler)
+    """)
+    with pytest.raises(BootError, match=r"'typo_listener' handles event 'widget.mad'.*did you mean 'widget.made'"):
+        await kernel_factory(blueprint("widget", "typo_listener"), installed=[widget, typo])
+
+    stranger = make_component("stranger", hooks="""
+        from core.hookspecs import hookimpl
+
+        async def handler(kernel, event):
+            pass
+
+        @hookimpl
+        def dougong_event_handlers(registrar):
+            registrar.on("widget.made", handler)
+    """)
+    with pytest.raises(BootError, match="'stranger' handles event 'widget.made' of component 'widget' without depending on it"):
+        await kernel_factory(blueprint("widget", "stranger"), installed=[widget, stranger])
+
+    twin = make_component("twin", depends={"widget": ""}, hooks="""
+        from core.hookspecs import hookimpl
+
+        @hookimpl
+        def dougong_events(registrar):
+            registrar.event("widget.made", "claimed again")
+    """)
+    with pytest.raises(BootError, match="event 'widget.made' is claimed by both 'widget' and 'twin'"):
+        await kernel_factory(blueprint("widget", "twin"), installed=[widget, twin])
+
+
+async def test_dougong_events_listed_per_component(kernel_factory, make_component, widget):
+    listener = make_component("listener", hooks=LISTENER, depends={"widget": ""})
+    kernel = await kernel_factory(blueprint("widget", "listener"), installed=[widget, listener])
+    assert kernel.contributions.events_of("widget") == (["widget.made"], [])
+    assert kernel.contributions.events_of("listener") == ([], ["widget.made"])
+    assert kernel.contributions.events["widget.made"].payload == {"id": "int", "name": "str"}
+
+
+# -- dougong_checkout ---------------------------------------------------------------------------
+
+GIFT_WRAP = """
+    import strawberry
+    from core.errors import DomainError
+    from core.hookspecs import hookimpl
+
+    PLACED = []
+
+    @strawberry.input
+    class GiftWrapInput:
+        message: str
+
+    class Wrapper:
+        def prepare(self, tx, draft):
+            wrap = draft.input("giftWrap")
+            if wrap is not None and not wrap["message"].strip():
+                raise DomainError("KERNEL_INVALID_INPUT", "A gift message cannot be blank.", field="input.giftWrap.message")
+            if wrap is not None:
+                draft.attributes["giftMessage"] = wrap["message"]
+
+        async def placed(self, tx, draft, order_id):
+            PLACED.append((order_id, draft.attributes.get("giftMessage")))
+
+    def wrapping_fee(tx, draft):
+        if draft.attributes.get("giftMessage"):
+            draft.adjust(500, "礼品包装 gift wrap")
+
+    @hookimpl
+    def dougong_checkout(registrar):
+        registrar.extend_input("CheckoutInput", "giftWrap", GiftWrapInput)
+        registrar.checkout_participant(Wrapper())
+
+    @hookimpl
+    def dougong_price_adjusters(registrar):
+        registrar.price_adjuster("delivery", wrapping_fee)
+"""
+
+
+async def test_dougong_checkout_input_fields_participants_and_prices(kernel_factory, make_component, graphql):
+    from core.testing import member
+
+    gift = make_component("gift", depends={"orders": ""}, hooks=GIFT_WRAP)
+    kernel = await kernel_factory("""
+        dougong: 1
+        brand: {slug: t, name: T, currency: CNY, timezone: Asia/Shanghai}
+        components:
+          orders: {}
+          gift: {}
+    """, installed=[gift], seed_demo=True)
+    assert "giftWrap: GiftWrapInput" in kernel.schema.as_str()
+    buyer = graphql(kernel, member(1))
+    sku = (await buyer.data("{ products(first: 1) { edges { node { skus { id price { amountMinor } } } } } }"))[
+        "products"]["edges"][0]["node"]["skus"][0]
+    checkout = {"lines": [{"skuId": sku["id"], "quantity": 2}], "giftWrap": {"message": "生日快乐"}}
+    placed = hooks_module(kernel, "gift").PLACED
+    placed.clear()  # the demo data's orders went through checkout too
+    preview = await buyer.data(
+        "query($c: CheckoutInput!) { previewCheckout(input: $c) { preview { total { amountMinor } "
+        "orderAdjustments { component stage label } } userErrors { code } } }", c=checkout)
+    expected = sku["price"]["amountMinor"] * 2 + 500
+    assert preview["previewCheckout"]["preview"] == {
+        "total": {"amountMinor": expected},
+        "orderAdjustments": [{"component": "gift", "stage": "delivery", "label": "礼品包装 gift wrap"}]}
+    assert placed == []  # the preview wrote nothing and called no placed()
+    body = await buyer.mutate(
+        "mutation($c: CheckoutInput!, $t: Long) { placeOrder(input: {checkout: $c, expectedTotal: $t}) "
+        "{ order { id total { amountMinor } } userErrors { code field } } }", c=checkout, t=expected)
+    assert body["order"]["total"]["amountMinor"] == expected
+    assert len(placed) == 1 and placed[0][1] == "生日快乐"
+    blank = await buyer.mutate(
+        "mutation($c: CheckoutInput!) { placeOrder(input: {checkout: $c}) { order { id } userErrors { code field } } }",
+        c={**checkout, "giftWrap": {"message": " "}})
+    assert blank["userErrors"] == [{"code": "KERNEL_INVALID_INPUT", "field": "input.giftWrap.message"}]
+    changed = await buyer.mutate(
+        "mutation($c: CheckoutInput!, $t: Long) { placeOrder(input: {checkout: $c, expectedTotal: $t}) "
+        "{ order { id } userErrors { code details } } }", c=checkout, t=expected - 1)
+    assert changed["order"] is None and changed["userErrors"][0]["code"] == "ORDERS_PRICE_CHANGED"
+    assert changed["userErrors"][0]["details"]["totalMinor"] == expected and len(placed) == 1
+
+
+async def test_dougong_checkout_fields_need_the_dependency_and_one_owner(kernel_factory, make_component):
+    rogue = make_component("rogue_gift", depends={"catalog": ""}, hooks=GIFT_WRAP)
+    with pytest.raises(BootError, match="'rogue_gift' extends input 'CheckoutInput' of component 'orders' without depending on it"):
+        await kernel_factory(blueprint("orders", "rogue_gift"), installed=[rogue])
+    first = make_component("gift_a", depends={"orders": ""}, hooks=GIFT_WRAP)
+    second = make_component("gift_b", depends={"orders": ""}, hooks=GIFT_WRAP)
+    with pytest.raises(BootError, match="input field CheckoutInput.giftWrap is claimed by both 'gift_a' and 'gift_b'"):
+        await kernel_factory(blueprint("orders", "gift_a", "gift_b"), installed=[first, second])
 
 
 # -- meta: every hook is documented and tested --------------------------------------------------

@@ -58,6 +58,8 @@ ACTORS: dict[str, Actor] = {
     "admin": staff(1, "admin"),
 }
 STORE_X, STORE_Y = 1, 2
+ADDRESS = {"recipient": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
+           "detail": "龙井路 1 号"}
 
 # Codes that mean "you may not": the kernel's and the components' own.
 FORBIDDEN_CODES = {"KERNEL_FORBIDDEN", "LIVE_ROOM_NOT_HOST", "STORE_PICKUP_NOT_YOUR_STORE"}
@@ -99,6 +101,10 @@ MATRIX: dict[str, str] = {
     "pickupOrder":             "h+" "h" "+h" "h" "+",   # A's pickup at store X
     "liveRooms":               "++" "+" "++" "+" "+",
     "liveRoom":                "++" "+" "++" "+" "+",
+    "myCart":                  "u+" "+" "ff" "f" "f",
+    "previewCheckout":         "u+" "+" "ff" "f" "f",
+    "myShippingAddresses":     "u+" "+" "ff" "f" "f",
+    "refundRequests":          "uf" "f" "++" "f" "+",   # clerks: their stores' requests only
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
     "updateProduct":           "uf" "f" "ff" "f" "+",
@@ -115,8 +121,8 @@ MATRIX: dict[str, str] = {
     "refundOrder":             "uf" "f" "ff" "f" "+",   # A's paid pickup order at store X
     # (A pickup still awaiting collection is fulfilled by nobody: only confirmPickup hands it
     # over. The clerk test below checks that; it was open before this matrix was written.)
-    "fulfilOrder":             "uf" "f" "+h" "f" "+",   # A's paid order shipped from store X
-    "completeOrder":           "u+" "h" "+h" "f" "+",   # A's fulfilled order shipped from store X
+    "fulfilOrder":             "uf" "f" "hh" "f" "+",   # A's paid shipping order: no store's business
+    "completeOrder":           "u+" "h" "hh" "f" "+",   # A's fulfilled shipping order
     "createGroupBuyOffer":     "uf" "f" "ff" "f" "+",
     "openGroup":               "u+" "+" "ff" "f" "f",
     "joinGroup":               "u+" "+" "ff" "f" "f",   # a fresh group of member 3
@@ -157,6 +163,19 @@ MATRIX: dict[str, str] = {
     "sendLiveRoomComment":     "u+" "+" "ff" "f" "f",
     "likeLiveRoom":            "u+" "+" "ff" "f" "f",
     "createLiveRoomOrder":     "u+" "+" "ff" "f" "f",
+    "placeOrder":              "u+" "+" "ff" "f" "f",
+    "addCartLine":             "u+" "+" "ff" "f" "f",
+    "updateCartLine":          "u+" "h" "ff" "f" "f",   # a line of A's cart
+    "removeCartLine":          "u+" "h" "ff" "f" "f",   # a line of A's cart
+    "addShippingAddress":      "u+" "+" "ff" "f" "f",
+    "updateShippingAddress":   "u+" "h" "ff" "f" "f",   # an address of A
+    "removeShippingAddress":   "u+" "h" "ff" "f" "f",   # an address of A
+    "shipOrder":               "uf" "f" "hh" "f" "+",   # A's paid shipping order
+    "requestRefund":           "u+" "h" "ff" "f" "f",   # A's paid order
+    "cancelRefundRequest":     "u+" "h" "ff" "f" "f",   # A's open request
+    "approveRefundRequest":    "uf" "f" "ff" "f" "+",   # A's open request
+    "rejectRefundRequest":     "uf" "f" "ff" "f" "+",   # A's open request
+    "receiveReturnedGoods":    "uf" "f" "ff" "f" "+",   # A's approved return
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -209,14 +228,32 @@ class World:
         return order
 
     async def shipped_from_x(self, *, fulfilled: bool = False) -> str:
-        """A paid order of A, shipped from store X (attributed to it, so clerk X may fulfil it)."""
+        """A paid shipping order of A. A shipping order names no store (only pickup orders do),
+        so store clerks do not see it: shipping is the brand's business, not a store's."""
         async with self.kernel.transaction() as tx:
-            pk = await self.kernel.service("orders").create_order(tx, member_id=1, lines=[(6, 1)], store_id=STORE_X)
+            pk = await self.kernel.service("orders").create_order(tx, member_id=1, lines=[(6, 1)])
         order = G("Order", pk)
         await self.pay("A", order)
         if fulfilled:
             await self.ok("admin", "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { userErrors { code } } }", id=order)
         return order
+
+    async def refund_request_of_a(self, *, kind: str = "REFUND_ONLY", approved: bool = False) -> str:
+        """An after-sale request of A on a fresh paid (for a return: shipped) order."""
+        order = await self.shipped_from_x(fulfilled=kind == "RETURN_AND_REFUND")
+        line = (await self.c("A").data("query($id: ID!) { order(id: $id) { lines { id } } }", id=order))["order"]["lines"][0]["id"]
+        made = await self.ok("A", """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }""",
+                             i={"orderId": order, "kind": kind, "lines": [{"lineId": line, "quantity": 1}], "reason": "matrix"})
+        request = made["request"]["id"]
+        if approved:
+            await self.ok("admin", """mutation($id: ID!) { approveRefundRequest(input: {requestId: $id}) { userErrors { code } } }""",
+                          id=request)
+        return request
+
+    async def address_of_a(self) -> str:
+        made = await self.ok("A", """mutation($i: ShippingAddressInput!) { addShippingAddress(input: $i) {
+          address { id } userErrors { code } } }""", i=ADDRESS)
+        return made["address"]["id"]
 
     async def pay(self, actor: str, order: str) -> str:
         payment = (await self.ok(actor, PAY, id=order))["payment"]["id"]
@@ -411,6 +448,11 @@ CASES: dict[str, Case] = {
     "pickupOrder": Case("query($id: ID!) { pickupOrder(id: $id) { id state } }", static(id=lambda w: w.a_pickup)),
     "liveRooms": Case("{ liveRooms { nodes { id } } }"),
     "liveRoom": Case("query($id: ID!) { liveRoom(id: $id) { id } }", static(id=lambda w: w.room)),
+    "myCart": Case("{ myCart { lines { id } } }"),
+    "previewCheckout": Case("query($sku: ID!) { previewCheckout(input: {lines: [{skuId: $sku, quantity: 1}]}) { preview { total { amountMinor } } } }",
+                            static(sku=lambda w: w.sku)),
+    "myShippingAddresses": Case("{ myShippingAddresses { id } }"),
+    "refundRequests": Case("{ refundRequests { nodes { id } } }"),
     # mutations
     "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
     "updateProduct": mutation("updateProduct", "UpdateProductInput", static(id=G("Product", 2), description="checked")),
@@ -471,6 +513,21 @@ CASES: dict[str, Case] = {
     "likeLiveRoom": mutation("likeLiveRoom", "LikeLiveRoomInput", lambda w, a: _v(roomId=w.live_room)),
     "createLiveRoomOrder": mutation("createLiveRoomOrder", "CreateLiveRoomOrderInput", lambda w, a: _v(
         roomId=w.live_room, lines=[{"skuId": G("Sku", 7), "quantity": 1}])),
+    "placeOrder": mutation("placeOrder", "PlaceOrderInput", lambda w, a: _v(checkout={"lines": [{"skuId": w.sku, "quantity": 1}]})),
+    "addCartLine": mutation("addCartLine", "AddCartLineInput", lambda w, a: _v(line={"skuId": w.sku, "quantity": 1})),
+    "updateCartLine": mutation("updateCartLine", "UpdateCartLineInput", lambda w, a: _cart_line_of_a(w, quantity=2)),
+    "removeCartLine": mutation("removeCartLine", "RemoveCartLineInput", lambda w, a: _cart_line_of_a(w)),
+    "addShippingAddress": mutation("addShippingAddress", "ShippingAddressInput", lambda w, a: _v(**ADDRESS)),
+    "updateShippingAddress": mutation("updateShippingAddress", "UpdateShippingAddressInput",
+                                      lambda w, a: _address(w, detail="新地址 2 号")),
+    "removeShippingAddress": mutation("removeShippingAddress", "RemoveShippingAddressInput", lambda w, a: _address(w)),
+    "shipOrder": mutation("shipOrder", "ShipOrderInput", lambda w, a: _shippable(w)),
+    "requestRefund": mutation("requestRefund", "RequestRefundInput", lambda w, a: _refundable(w)),
+    "cancelRefundRequest": mutation("cancelRefundRequest", "RefundRequestIdInput", lambda w, a: _request(w)),
+    "approveRefundRequest": mutation("approveRefundRequest", "ApproveRefundRequestInput", lambda w, a: _request(w)),
+    "rejectRefundRequest": mutation("rejectRefundRequest", "RejectRefundRequestInput", lambda w, a: _request(w, reason="不符合")),
+    "receiveReturnedGoods": mutation("receiveReturnedGoods", "RefundRequestIdInput",
+                                     lambda w, a: _request(w, kind="RETURN_AND_REFUND", approved=True)),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
@@ -485,6 +542,31 @@ SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
 
 async def _v(**values: Any) -> dict[str, Any]:
     return values
+
+
+async def _address(w: World, **extra: Any) -> dict[str, Any]:
+    return {"addressId": await w.address_of_a(), **extra}
+
+
+async def _shippable(w: World) -> dict[str, Any]:
+    return {"orderId": await w.shipped_from_x(), "carrier": "顺丰", "trackingNumber": "SF1"}
+
+
+async def _refundable(w: World) -> dict[str, Any]:
+    order = await w.shipped_from_x()
+    line = (await w.c("A").data("query($id: ID!) { order(id: $id) { lines { id } } }", id=order))["order"]["lines"][0]["id"]
+    return {"orderId": order, "kind": "REFUND_ONLY", "lines": [{"lineId": line, "quantity": 1}], "reason": "matrix"}
+
+
+async def _request(w: World, *, kind: str = "REFUND_ONLY", approved: bool = False, **extra: Any) -> dict[str, Any]:
+    return {"requestId": await w.refund_request_of_a(kind=kind, approved=approved), **extra}
+
+
+async def _cart_line_of_a(w: World, **extra: Any) -> dict[str, Any]:
+    """A line in A's cart (added again if an earlier cell removed it)."""
+    added = await w.ok("A", """mutation($sku: ID!) { addCartLine(input: {line: {skuId: $sku, quantity: 1}}) {
+      cart { lines { id sku { id } } } userErrors { code } } }""", sku=w.sku)
+    return {"lineId": next(l["id"] for l in added["cart"]["lines"] if l["sku"]["id"] == w.sku), **extra}
 
 
 async def _fresh_order(w: World, *, paid: bool = False, pickup: bool = False, **extra: Any) -> dict[str, Any]:

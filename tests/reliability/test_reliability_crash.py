@@ -1,18 +1,22 @@
 """SIGKILL a real server mid-load, restart it on the same database, and check that nothing
 the crash interrupted left the data inconsistent.
 
-The load is what a busy evening looks like: members buying and paying, bidding on one lot,
-redeeming points and opening/joining/paying groups, all at once over real HTTP. When enough
-requests have succeeded the server process is killed with SIGKILL (no shutdown hook runs,
-transactions in flight are cut). The restarted server must then serve again, deliver the
-events the crash left pending, and the database must satisfy:
+The load is what a busy evening looks like: members buying (createOrder, and placeOrder with
+two lines) and paying, asking for a unit back (requestRefund, approved by an admin at once),
+bidding on one lot, redeeming points and opening/joining/paying groups, all at once over
+real HTTP. When enough requests have succeeded the server process
+is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
+server must then serve again, deliver the events the crash left pending, and the database
+must satisfy:
 
 * per SKU: stock on hand + units sold (committed reservations not returned) = initial stock,
   and the ``reserved`` counter equals the sum of open reservations;
 * per member: the points balance equals the sum of their ledger;
 * at most one order per auction lot, and every bid the client was told was accepted is stored;
 * no group has more paid members than seats, and ``paid_seats`` agrees with the memberships;
-* every payment the client saw settle left its order paid (or later states).
+* every payment the client saw settle left its order paid (or later states);
+* per order: the refunded amount is what its refunds paid back, equals the sum over its
+  lines, and never exceeds the total.
 """
 
 from __future__ import annotations
@@ -31,13 +35,13 @@ from components.bidding_sale.models import Bid, Lot, LotOrder
 from components.catalog.models import Sku
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
-from components.orders.models import Order
+from components.orders.models import Order, OrderLine, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
 from core.gql.relay import to_global_id
 from core.clock import MovableClock
 from core.kernel import Kernel
 from core.models import EventRow
-from core.testing import member
+from core.testing import member, staff
 from reliability_server import ServerProcess
 
 BLUEPRINT = """\
@@ -59,6 +63,9 @@ KILL_AFTER = 80  # successful requests before the SIGKILL
 
 CREATE = """mutation($sku: ID!, $key: String) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) {
   order { id } userErrors { code } } }"""
+PLACE = """mutation($a: ID!, $b: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $a, quantity: 1}, {skuId: $b, quantity: 1}]}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
 PAY = """mutation($id: ID!, $key: String) { payOrder(input: {orderId: $id, idempotencyKey: $key}) {
   payment { id } userErrors { code } } }"""
 SETTLE = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { id status } userErrors { code } } }"""
@@ -69,6 +76,10 @@ REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId
   redemption { id } userErrors { code } } }"""
 OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
+LINES = """query($id: ID!) { order(id: $id) { lines { id } } }"""
+ASK_REFUND = """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }"""
+APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {requestId: $id, idempotencyKey: $key}) {
+  request { id } userErrors { code } } }"""
 JOIN = """mutation($code: String!, $key: String) { joinGroup(input: {shareCode: $code, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
 
@@ -102,11 +113,12 @@ async def seed(blueprint: Path) -> dict[str, Any]:
             for member_id in member_ids:
                 await points.credit(tx, member_id, WELCOME_POINTS, reason="staff_adjust", note="welcome", key=f"welcome:{member_id}")
         tokens = {m: kernel.issue_token(member(m), timedelta(hours=2)) for m in member_ids}
+        admin_token = kernel.issue_token(staff(1, "admin"), timedelta(hours=2))
         async with kernel.db.read() as session:
             initial = {row.sku_id: row.on_hand for row in (await session.scalars(select(Stock))).all()}
     finally:
         await kernel.stop()
-    return {"tokens": tokens, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
+    return {"tokens": tokens, "admin": admin_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
             "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial}
 
 
@@ -122,6 +134,7 @@ class Load:
         self.enough = asyncio.Event()
         self.accepted_bids: list[tuple[int, int]] = []  # (member id, amount)
         self.settled_orders: list[str] = []  # order ids the client saw paid
+        self.mine: dict[int, list[str]] = {}  # member -> plain orders they saw paid (for after-sale)
         self.share_codes: list[str] = []
         self.minimum_bid = 10000
         self.broken: list[str] = []  # anything but a clean answer or a cut connection
@@ -160,14 +173,35 @@ class Load:
             self.settled_orders.append(order_id)
         return True
 
+    async def refund(self, http: httpx.AsyncClient, token: str, order_id: str, key: str) -> bool:
+        try:
+            response = await http.post("/graphql", json={"query": LINES, "variables": {"id": order_id}},
+                                       headers={"authorization": f"Bearer {token}"})
+        except httpx.TransportError:
+            return False
+        line = response.json()["data"]["order"]["lines"][0]["id"]
+        asked = await self.call(http, token, ASK_REFUND, i={"orderId": order_id, "kind": "REFUND_ONLY", "reason": "crash test",
+                                                            "lines": [{"lineId": line, "quantity": 1}], "idempotencyKey": key})
+        if asked is None or asked["userErrors"]:
+            return asked is not None
+        return await self.call(http, self.world["admin"], APPROVE, id=asked["request"]["id"], key=key) is not None
+
     async def member(self, member_id: int, token: str, rng: random.Random) -> None:
         async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
-                action = rng.choice(("order", "order", "bid", "redeem", "group"))
-                if action == "order":
-                    made = await self.call(http, token, CREATE, sku=rng.choice(self.world["tea"]), key=key)
+                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund"))
+                if action == "refund" and self.mine.get(member_id):
+                    # After-sale: ask for one unit of a paid order back; the admin approves at once.
+                    alive = await self.refund(http, token, self.mine[member_id].pop(), key)
+                elif action in ("order", "place", "refund"):
+                    if action == "order":
+                        made = await self.call(http, token, CREATE, sku=rng.choice(self.world["tea"]), key=key)
+                    else:  # the checkout path: both teas in one order
+                        made = await self.call(http, token, PLACE, a=self.world["tea"][0], b=self.world["tea"][1], key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
+                    if alive and made and not made["userErrors"] and made["order"]["id"] in self.settled_orders:
+                        self.mine.setdefault(member_id, []).append(made["order"]["id"])
                 elif action == "bid":
                     amount = self.minimum_bid + 100 * rng.randint(0, 2)
                     bid = await self.call(http, token, BID, lot=self.world["lot"], amount=amount, key=key)
@@ -225,6 +259,17 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                     Membership.group_id == group.id, Membership.state == "seated"))
                 assert paid <= group.size, (group.id, paid, group.size)
                 assert group.paid_seats == paid, (group.id, group.paid_seats, paid)
+
+            # Money: every order's refunded amount is what its refunds paid back, spread over its
+            # lines, never more than was paid (after-sale requests cut mid-refund included).
+            refunds = dict((await session.execute(select(Refund.order_id, func.sum(Refund.amount_minor)).group_by(Refund.order_id))).all())
+            line_sums = dict((await session.execute(select(OrderLine.order_id, func.sum(OrderLine.refunded_minor))
+                                                    .group_by(OrderLine.order_id))).all())
+            for order in (await session.scalars(select(Order))).all():
+                assert order.refunded_minor == int(refunds.get(order.id, 0)) <= order.total_minor, (order.id, order.refunded_minor)
+                assert int(line_sums.get(order.id, 0)) == order.refunded_minor, (order.id, line_sums.get(order.id))
+            open_requests = (await session.scalars(select(RefundRequest).where(RefundRequest.status == "refunded"))).all()
+            assert all(r.refunded_minor is not None and r.refunded_minor <= r.requested_minor for r in open_requests)
 
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]

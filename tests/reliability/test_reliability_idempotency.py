@@ -27,7 +27,7 @@ from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
-from components.orders.models import Order, Payment, Refund
+from components.orders.models import CartLine, Order, Payment, Refund, RefundRequest, Shipment
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup
 from core.gql.relay import from_global_id, to_global_id
@@ -77,6 +77,17 @@ SIGN_IN = """mutation($key: String) { signInDaily(input: {idempotencyKey: $key})
 CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
   checkoutPickup(input: {lines: [{skuId: $sku, quantity: 1}], storeId: $store, idempotencyKey: $key}) {
     order { id status } userErrors { code field } } }"""
+PLACE = """mutation($sku: ID!, $key: String) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}]}, idempotencyKey: $key}) {
+  order { id status total { amountMinor } } userErrors { code } } }"""
+ADD_TO_CART = """mutation($sku: ID!, $key: String) { addCartLine(input: {line: {skuId: $sku, quantity: 2}, idempotencyKey: $key}) {
+  cart { lines { quantity } } userErrors { code } } }"""
+SHIP = """mutation($id: ID!, $key: String) { shipOrder(input: {orderId: $id, carrier: "顺丰", trackingNumber: "SF1", idempotencyKey: $key}) {
+  order { id status } userErrors { code } } }"""
+ASK_REFUND = """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id status } userErrors { code } } }"""
+APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {requestId: $id, idempotencyKey: $key}) {
+  request { id status refunded { amountMinor } } order { id refunded { amountMinor } } userErrors { code } } }"""
+RECEIVE = """mutation($id: ID!, $key: String) { receiveReturnedGoods(input: {requestId: $id, idempotencyKey: $key}) {
+  request { id status refunded { amountMinor } } order { id refunded { amountMinor } } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -87,13 +98,15 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow):
+                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
-                "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats}
+                "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
+                "cart_units": CartLine.quantity}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
+                              ("request", RefundRequest.status),
                               ("deposit", Bidder.deposit_state), ("reservation", Reservation.state)):
             for value, n in (await session.execute(select(column, func.count()).group_by(column))).all():
                 found[f"{label}:{value}"] = n
@@ -183,6 +196,19 @@ class World:
         await self.settle(n, opened["order"]["id"])
         return opened["group"]["shareCode"]
 
+    async def refund_request(self, n: int, *, kind: str = "REFUND_ONLY", approved: bool = False) -> str:
+        """An after-sale request of member n for one unit of a paid (for a return: shipped) order."""
+        order_id = await self.order(n, paid=True)
+        if kind == "RETURN_AND_REFUND":
+            await self.admin.mutate(SHIP, id=order_id)
+        line = (await self.m(n).data("query($id: ID!) { order(id: $id) { lines { id } } }", id=order_id))["order"]["lines"][0]["id"]
+        made = await self.m(n).mutate(ASK_REFUND, i={"orderId": order_id, "kind": kind, "reason": "idempotency",
+                                                     "lines": [{"lineId": line, "quantity": 1}]})
+        assert made["userErrors"] == [], made
+        if approved:
+            assert (await self.admin.mutate(APPROVE, id=made["request"]["id"]))["userErrors"] == []
+        return made["request"]["id"]
+
     async def payment(self, n: int) -> str:
         order_id = await self.order(n)
         return (await self.m(n).mutate(PAY, id=order_id))["payment"]["id"]
@@ -191,6 +217,9 @@ class World:
         w = self
         return [
             Case("createOrder", lambda t, k: w.m(1).mutate(CREATE, sku=w.tea, key=k), (None, None)),
+            Case("placeOrder", lambda t, k: w.m(1).mutate(PLACE, sku=w.tea, key=k), (None, None)),
+            # The other cart mutations set a quantity or remove a line: a replay changes nothing anyway.
+            Case("addCartLine", lambda t, k: w.m(t).mutate(ADD_TO_CART, sku=w.tea, key=k), (10, 11)),
             Case("payOrder", lambda t, k: w.m(1).mutate(PAY, id=t, key=k), (await w.order(1), await w.order(1))),
             Case("sandboxSettlePayment", lambda t, k: w.m(1).mutate(SETTLE, id=t), (await w.payment(1), await w.payment(1))),
             Case("refundOrder", lambda t, k: w.admin.mutate(REFUND, id=t, key=k),
@@ -211,6 +240,12 @@ class World:
             Case("checkoutPickup", lambda t, k: w.m(7).mutate(CHECKOUT, sku=w.tea, store=w.store, key=k), (None, None)),
             Case("confirmPickup", lambda t, k: w.clerk_client.mutate(CONFIRM, store=w.store, code=t, key=k),
                  (await w.paid_pickup_code(8), await w.paid_pickup_code(9))),
+            Case("shipOrder", lambda t, k: w.admin.mutate(SHIP, id=t, key=k), (await w.order(10, paid=True), await w.order(10, paid=True))),
+            Case("approveRefundRequest", lambda t, k: w.admin.mutate(APPROVE, id=t, key=k),
+                 (await w.refund_request(11), await w.refund_request(11))),
+            Case("receiveReturnedGoods", lambda t, k: w.admin.mutate(RECEIVE, id=t, key=k),
+                 (await w.refund_request(12, kind="RETURN_AND_REFUND", approved=True),
+                  await w.refund_request(12, kind="RETURN_AND_REFUND", approved=True))),
         ]
 
 
@@ -239,7 +274,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 16
+    assert len(cases) == 21
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

@@ -22,15 +22,39 @@ async def count(kernel, model) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)))
 
 
+async def test_a_store_is_named_only_by_a_pickup_order_at_a_store_that_exists(shop_factory, graphql):
+    shop = await shop_factory()  # no store_pickup: this brand offers no pickup at all
+    buyer = graphql(shop.kernel, member(1))
+    line = [{"skuId": shop.sku, "quantity": 1}]
+    before = await count(shop.kernel, Order)
+    routed = await buyer.mutate(CREATE, lines=line, delivery="SHIPPING", store=1)
+    assert routed == {"order": None, "userErrors": [{"code": "ORDERS_STORE_NOT_ALLOWED", "field": "input.storeId"}]}
+    pickup = await buyer.mutate(CREATE, lines=line, delivery="PICKUP", store=1)
+    assert pickup == {"order": None, "userErrors": [{"code": "ORDERS_STORE_REQUIRED", "field": "input.deliveryType"}]}
+    assert await count(shop.kernel, Order) == before
+
+
+async def with_stores(shop_factory, names=("One", "Two")):
+    from conftest import SHOP
+
+    shop = await shop_factory(blueprint=SHOP + "  store_pickup: {}\n")
+    async with shop.kernel.transaction() as tx:
+        for name in names:
+            await shop.kernel.service("store_pickup").create_store(tx, name=name, latitude=31.2, longitude=121.4)
+    return shop
+
+
 async def test_store_clerks_see_their_stores_orders_and_admins_see_all(shop_factory, graphql):
-    shop = await shop_factory()
+    shop = await with_stores(shop_factory)
     buyer = graphql(shop.kernel, member(1))
     line = [{"skuId": shop.sku, "quantity": 1}]
     shipped = (await buyer.mutate(CREATE, lines=line, delivery="SHIPPING", store=None))["order"]["id"]
     at_one = (await buyer.mutate(CREATE, lines=line, delivery="PICKUP", store=1))["order"]["id"]
     at_two = (await graphql(shop.kernel, member(2)).mutate(CREATE, lines=line, delivery="PICKUP", store=2))["order"]["id"]
     no_store = await buyer.mutate(CREATE, lines=line, delivery="PICKUP", store=None)
-    assert no_store == {"order": None, "userErrors": [{"code": "ORDERS_STORE_REQUIRED", "field": "input.storeId"}]}
+    assert no_store == {"order": None, "userErrors": [{"code": "ORDERS_STORE_REQUIRED", "field": "input.pickup.storeId"}]}
+    missing = await buyer.mutate(CREATE, lines=line, delivery="PICKUP", store=99)
+    assert missing["userErrors"][0]["code"] == "STORE_PICKUP_UNKNOWN_STORE"
 
     admin = graphql(shop.kernel, staff(1, "admin"))
     listing = (await admin.data(LIST))["orders"]["edges"]
@@ -57,14 +81,15 @@ async def test_store_clerks_see_their_stores_orders_and_admins_see_all(shop_fact
     assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
     assert (await graphql(shop.kernel, staff(4, "live_host")).data(one, id=at_one)) == {"order": None, "node": None}
 
-    # Fulfilment by a clerk: only at their own store.
+    # Fulfilment by a clerk: only at their own store, and a pickup only against the customer's
+    # code (confirmPickup), never by marking the order fulfilled.
     admin_pay = """mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } } }"""
     settle = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } } }"""
     for order_id in (at_one, at_two):
         await admin.mutate(settle, id=(await admin.mutate(admin_pay, id=order_id))["payment"]["id"])
     fulfil = "mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { order { status } userErrors { code } } }"
     assert (await clerk.mutate(fulfil, id=at_two)) == {"order": None, "userErrors": [{"code": "KERNEL_NOT_FOUND"}]}
-    assert (await clerk.mutate(fulfil, id=at_one)) == {"order": {"status": "FULFILLED"}, "userErrors": []}
+    assert (await clerk.mutate(fulfil, id=at_one)) == {"order": None, "userErrors": [{"code": "ORDERS_FULFILMENT_BLOCKED"}]}
 
 
 async def test_malformed_and_foreign_ids_are_typed_errors_and_write_nothing(shop_factory, graphql):

@@ -120,17 +120,31 @@ async def test_refusals_are_typed_and_change_nothing(kernel_factory, graphql):
         unpaid_code = await session.scalar(select(Pickup.code).where(Pickup.state == "pending_payment"))
     await refused(clerk, "STORE_PICKUP_NOT_PAID", storeId=here, code=unpaid_code)
 
-    # A refund in progress (part of the order refunded): refused until staff settle it.
+    # An after-sale request waiting for staff: refused until it is settled.
     partial, partial_order = await _paid_pickup(ps, graphql, member_id=3, quantity=2)
-    admin = graphql(ps.kernel, staff(1, "admin"))
-    lines = await graphql(ps.kernel, member(3)).data('query($id: ID!) { order(id: $id) { lines { id } } }', id=partial_order)
-    refund = await admin.mutate('mutation($i: RefundOrderInput!) { refundOrder(input: $i) { userErrors { code } } }',
-                                i={"orderId": partial_order, "lines": [{"lineId": lines["order"]["lines"][0]["id"], "quantity": 1}]})
-    assert refund["userErrors"] == []
+    admin, customer = graphql(ps.kernel, staff(1, "admin")), graphql(ps.kernel, member(3))
+    lines = await customer.data('query($id: ID!) { order(id: $id) { lines { id } } }', id=partial_order)
+    line_id = lines["order"]["lines"][0]["id"]
+    asked = await customer.mutate('mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }',
+                                  i={"orderId": partial_order, "kind": "REFUND_ONLY", "reason": "只要一个",
+                                     "lines": [{"lineId": line_id, "quantity": 1}]})
+    assert asked["userErrors"] == []
     await refused(clerk, "STORE_PICKUP_REFUND_IN_PROGRESS", storeId=here, code=partial["code"])
-    # A full refund closes the pickup.
-    await admin.mutate('mutation($i: RefundOrderInput!) { refundOrder(input: $i) { userErrors { code } } }', i={"orderId": partial_order})
-    await refused(clerk, "STORE_PICKUP_REFUNDED", storeId=here, code=partial["code"])
+    # Approved: one unit refunded (back on the shelf, it never left); the other is still
+    # collected with the same code, and the clerk sees what to hand over.
+    before = await ps.shop.available()
+    approved = await admin.mutate('mutation($id: ID!) { approveRefundRequest(input: {requestId: $id}) { userErrors { code } } }',
+                                  id=asked["request"]["id"])
+    assert approved["userErrors"] == [] and await ps.shop.available() == before + 1
+    seen = await clerk.mutate("""mutation($input: PreviewPickupInput!) { previewPickup(input: $input) {
+      pickup { order { lines { quantity refundedQuantity } } } userErrors { code } } }""", input={"storeId": here, "code": partial["code"]})
+    assert seen["pickup"]["order"]["lines"] == [{"quantity": 2, "refundedQuantity": 1}]
+    collected = await clerk.mutate(CONFIRM, input={"storeId": here, "code": partial["code"]})
+    assert collected["userErrors"] == [] and collected["order"]["status"] == "COMPLETED"
+    # A full refund closes a pickup.
+    refunded, refunded_order = await _paid_pickup(ps, graphql, member_id=4, quantity=1)
+    await admin.mutate('mutation($i: RefundOrderInput!) { refundOrder(input: $i) { userErrors { code } } }', i={"orderId": refunded_order})
+    await refused(clerk, "STORE_PICKUP_REFUNDED", storeId=here, code=refunded["code"])
 
     # Confirmed once; the second time (code or QR) it is already used.
     assert (await clerk.mutate(CONFIRM, input={"storeId": here, "code": pickup["code"]}))["userErrors"] == []
@@ -142,7 +156,9 @@ async def test_refusals_are_typed_and_change_nothing(kernel_factory, graphql):
     before = await ps.count(Order)
     body = await graphql(ps.kernel, member(4)).mutate(CHECKOUT, input={"lines": [{"skuId": ps.shop.sku, "quantity": 1}], "storeId": ps.store_ids[1]})
     assert body["userErrors"] == [{"code": "STORE_PICKUP_STORE_CLOSED", "field": "input.storeId"}]
-    assert await ps.count(Order) == before and await ps.shop.available() == 50 - 1 - 2 - 1 + 2  # unpaid 1 held; refund restocked 2
+    # Held or gone: the first pickup (1), the unpaid order (1), the partly refunded one (2, one
+    # unit back), the refunded one (1, back: it never left the store).
+    assert await ps.count(Order) == before and await ps.shop.available() == 50 - 1 - 1 - 2 + 1 - 1 + 1
 
 
 async def test_guessing_codes_is_rate_limited_and_every_attempt_recorded(kernel_factory, graphql):

@@ -1,0 +1,173 @@
+"""Group-buy's part in the one checkout.
+
+A line carrying ``groupBuy: {offerId}`` opens a group; ``groupBuy: {offerId, shareCode}`` joins
+the group behind the share link. ``prepare`` checks every rule and claims the line (a group-buy
+needs an order of its own), writing nothing; ``placed`` writes the group (when opening) and the
+membership once the order exists, so a zero-total order paid right after finds its seat to take.
+The price is the offer's, set at the ``activity`` stage on the lines this component claimed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from components.group_buy.models import Group, Membership, Offer
+from core.checkout import Draft, DraftLine
+from core.clock import as_utc
+from core.errors import DomainError
+from core.gql.relay import decode_id, to_global_id
+from core.transaction import Transaction
+
+ACTIVITY = "group_buy"
+INPUT = "groupBuy"
+LIVE_STATES = ("pending", "seated")
+
+
+def new_share_code() -> str:
+    # Unguessable: a share code is the only key to joining a group.
+    return secrets.token_urlsafe(9)[:12]
+
+
+def group_buy_lines(draft: Draft) -> list[DraftLine]:
+    """The lines this component claimed (one at most: the activity is exclusive)."""
+    return [line for line in draft.lines if line.activity is not None and line.activity[0] == ACTIVITY]
+
+
+def _field(line: DraftLine, name: str) -> str:
+    return f"input.lines[{line.index}].{name}"
+
+
+class GroupBuyCheckout:
+    def __init__(self, service: Any) -> None:
+        self.service = service
+
+    # -- prepare: every rule, no writes -----------------------------------------------------------
+    async def prepare(self, tx: Transaction, draft: Draft) -> None:
+        for line in draft.lines:
+            choice = line.input(INPUT)
+            if choice is not None:
+                await self._prepare_line(tx, draft, line, choice)
+
+    async def _prepare_line(self, tx: Transaction, draft: Draft, line: DraftLine, choice: Any) -> None:
+        if not isinstance(choice, dict):
+            raise DomainError("KERNEL_INVALID_INPUT", "groupBuy is {offerId, shareCode}.", field=_field(line, INPUT))
+        offer_id = decode_id(choice.get("offerId"), "GroupBuyOffer", field=_field(line, "groupBuy.offerId"))
+        share_code = choice.get("shareCode")
+        group, sharer = None, None
+        if share_code is not None:
+            # The group first: a closed or full group says so even if the offer ended meanwhile.
+            group, sharer = await self._joinable_group(tx, draft, line, str(share_code))
+            if group.offer_id != offer_id:
+                raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "That share code belongs to another offer.",
+                                  field=_field(line, "groupBuy.shareCode"))
+        offer = await self.active_offer(tx, offer_id, field=_field(line, "groupBuy.offerId"))
+        if line.sku_id != offer.sku_id:
+            raise DomainError("GROUP_BUY_SKU_NOT_IN_OFFER", "This line's SKU is not the offer's.", field=_field(line, "skuId"))
+        await self._check_limit(tx, draft, line, offer)
+        left = await tx.kernel.service("inventory").activity_left(tx.session, ACTIVITY, str(offer.id), offer.sku_id)
+        if left < line.quantity:
+            # Advisory (the stock hold at placing is what counts under a race), but it lets the
+            # preview and the refusal speak this component's words.
+            raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field=_field(line, "quantity"),
+                              available=left)
+        line.claim(ACTIVITY, str(offer.id), exclusive=True)
+        draft.kind = "group_buy"
+        leader = group is None
+        # The buyer's own share link: for a leader it becomes the group's code in ``placed``.
+        own_code = new_share_code()
+        source = {k: v for k, v in draft.source.items() if k not in ("groupId", "shareCode", "sharerMemberId")}
+        source["shareCode"] = own_code
+        draft.attributes.update({"groupBuyOfferId": offer.id, "groupBuyLeader": leader})
+        if group is not None:
+            # Global ids, as a frontend sends them: order.source.groupId goes straight to groupBuyGroup(id:).
+            source["groupId"] = to_global_id("GroupBuyGroup", group.id)
+            draft.attributes["groupBuyGroupId"] = group.id
+            if sharer is not None and sharer != draft.member_id:
+                source["sharerMemberId"] = to_global_id("Member", sharer)
+        draft.source = source
+
+    async def active_offer(self, tx: Transaction, offer_id: int, *, field: str) -> Offer:
+        offer = await tx.session.get(Offer, offer_id)
+        if offer is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No such offer.", field=field)
+        now = tx.now()
+        if offer.status != "active" or not as_utc(offer.starts_at) <= now < as_utc(offer.ends_at):
+            raise DomainError("GROUP_BUY_OFFER_NOT_ACTIVE", "This offer is not running now.", field=field)
+        return offer
+
+    async def _joinable_group(self, tx: Transaction, draft: Draft, line: DraftLine, share_code: str) -> tuple[Group, int | None]:
+        field = _field(line, "groupBuy.shareCode")
+        group, sharer = await self.service.resolve_share_code(tx.session, share_code)
+        if group is None:
+            raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field=field)
+        if group.status == "failed":
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field=field, status="failed")
+        if group.status == "succeeded" or group.paid_seats >= group.size:
+            raise DomainError("GROUP_BUY_GROUP_FULL", "This group is full; open your own.", field=field)
+        if group.deadline_at is None:
+            raise DomainError("GROUP_BUY_GROUP_NOT_OPEN", "The leader has not paid yet.", field=field)
+        if as_utc(group.deadline_at) <= tx.now():
+            raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field=field, status="expired")
+        await self.active_offer(tx, group.offer_id, field=_field(line, "groupBuy.offerId"))
+        already = await tx.session.scalar(
+            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == draft.member_id,
+                                        Membership.state.in_(LIVE_STATES))
+        )
+        if already is not None:
+            raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field=field)
+        return group, sharer
+
+    async def _check_limit(self, tx: Transaction, draft: Draft, line: DraftLine, offer: Offer) -> None:
+        if line.quantity > offer.per_member_limit:
+            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.",
+                              field=_field(line, "quantity"))
+        if tx.kernel.db.is_postgresql and not draft.previewing:
+            # One member's racing requests (ten taps on "open a group") would each count the
+            # same memberships and all pass. A transaction-scoped advisory lock on (offer,
+            # member) makes them count one after another; the lock goes with the transaction,
+            # after ``placed`` wrote this membership. A preview holds no lock: it decides nothing.
+            await tx.session.execute(text("SELECT pg_advisory_xact_lock(:offer, :member)"),
+                                     {"offer": offer.id & 0x7FFFFFFF, "member": draft.member_id & 0x7FFFFFFF})
+        # Units in the member's live orders of this offer (unpaid ones hold stock too).
+        taken = await tx.session.scalar(
+            select(func.coalesce(func.sum(Membership.quantity), 0))
+            .where(Membership.offer_id == offer.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES))
+        )
+        if int(taken or 0) + line.quantity > offer.per_member_limit:
+            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member in this offer.",
+                              field=_field(line, "groupBuy.offerId"))
+
+    # -- price: the offer's, on the claimed line ----------------------------------------------------
+    async def price(self, tx: Transaction, draft: Draft) -> None:
+        for line in group_buy_lines(draft):
+            offer = await tx.session.get(Offer, int(line.activity[1]))
+            price, label = offer.group_price_minor, "拼团价 group price"
+            if not (line.input(INPUT) or {}).get("shareCode"):  # no share code: this buyer opens the group
+                if offer.leader_price_minor is not None:
+                    price, label = offer.leader_price_minor, "团长价 leader price"
+                elif offer.leader_discount_minor:
+                    price, label = offer.group_price_minor - offer.leader_discount_minor, "团长优惠 leader discount"
+            line.set_unit_price(price, label)
+
+    # -- placed: the group and the membership, keyed by the order ------------------------------------
+    async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
+        for line in group_buy_lines(draft):
+            offer = await tx.session.get(Offer, int(line.activity[1]))
+            share_code = draft.source["shareCode"]
+            group_id = draft.attributes.get("groupBuyGroupId")
+            shared_by = None
+            if group_id is None:
+                group = Group(offer_id=offer.id, leader_member_id=draft.member_id, size=offer.group_size, paid_seats=0,
+                              placeholders=0, status="forming", share_code=share_code, created_at=tx.now())
+                tx.session.add(group)
+                await tx.session.flush()
+                group_id = group.id
+            elif "sharerMemberId" in draft.source:
+                shared_by = decode_id(draft.source["sharerMemberId"], "Member")
+            tx.session.add(Membership(group_id=group_id, offer_id=offer.id, member_id=draft.member_id, order_id=order_id,
+                                      is_leader=draft.attributes["groupBuyLeader"], quantity=line.quantity, state="pending",
+                                      shared_by_member_id=shared_by, share_code=share_code, created_at=tx.now()))
+            await tx.session.flush()

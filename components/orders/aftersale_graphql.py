@@ -1,0 +1,420 @@
+"""GraphQL for the rest of an order's life: the address book, shipments, after-sale requests."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from components.orders import models
+from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, may_see
+from core.clock import as_utc
+from core.errors import DomainError
+from core.gql import Connection, Context, Long, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
+from core.gql.relay import parse_key
+
+RequestLines = list[tuple[int, int]]
+
+
+@strawberry.type(description="An address in the member's address book, or the snapshot an order ships to.")
+class ShippingAddress(Node):
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    latitude: float | None
+    longitude: float | None
+    is_default: bool
+
+
+@strawberry.type(description="The address a shipping order goes to, as it was when the order was placed.")
+class OrderAddress:
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+@strawberry.type(description="Units handed to a carrier.")
+class Shipment:
+    carrier: str
+    tracking_number: str
+    lines: strawberry.scalars.JSON = strawberry.field(description="[{lineId, quantity}]")
+    shipped_at: datetime
+
+
+@strawberry.enum
+class RefundKind(enum.Enum):
+    REFUND_ONLY = "refund_only"
+    RETURN_AND_REFUND = "return_and_refund"
+
+
+@strawberry.enum
+class RefundRequestStatus(enum.Enum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type(description="An after-sale request (售后) for some lines of an order.")
+class RefundRequest(Node):
+    kind: RefundKind
+    status: RefundRequestStatus
+    lines: strawberry.scalars.JSON = strawberry.field(description="[{lineId, quantity}]")
+    reason: str
+    photo_urls: list[str]
+    requested: Money
+    approved: Money | None
+    refunded: Money | None
+    note: str | None = strawberry.field(description="Why staff rejected it.")
+    created_at: datetime
+    resolved_at: datetime | None
+    order_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def order(self, info: strawberry.Info) -> Order | None:
+        return await info.context.loader("orders.orders").load(self.order_pk)
+
+
+def address_node(row: models.Address) -> ShippingAddress:
+    return ShippingAddress(pk=row.id, recipient=row.recipient, phone=row.phone, province=row.province, city=row.city,
+                           district=row.district, detail=row.detail, latitude=row.latitude, longitude=row.longitude,
+                           is_default=row.is_default)
+
+
+def request_node(row: models.RefundRequest, currency: str) -> RefundRequest:
+    maybe = lambda minor: money(minor, currency) if minor is not None else None  # noqa: E731
+    return RefundRequest(pk=row.id, kind=RefundKind(row.kind), status=RefundRequestStatus(row.status), lines=row.lines,
+                         reason=row.reason, photo_urls=list(row.photos or []), requested=money(row.requested_minor, currency),
+                         approved=maybe(row.approved_minor), refunded=maybe(row.refunded_minor), note=row.note,
+                         created_at=as_utc(row.created_at), resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
+                         order_pk=row.order_id)
+
+
+async def load_addresses(ctx: Context, keys: list[int]) -> list[ShippingAddress | None]:
+    session = await ctx.session()
+    rows = {r.id: r for r in (await session.scalars(select(models.Address).where(models.Address.id.in_(keys)))).all()}
+    mine = ctx.actor.id if ctx.actor.is_member else None
+    return [address_node(rows[k]) if k in rows and rows[k].member_id == mine else None for k in keys]
+
+
+async def load_requests(ctx: Context, keys: list[int]) -> list[RefundRequest | None]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = (await session.execute(
+        select(models.RefundRequest, models.Order.store_id).join(models.Order, models.Order.id == models.RefundRequest.order_id)
+        .where(models.RefundRequest.id.in_(keys)))).all()
+    found = {r.id: request_node(r, currency) for r, store in rows if may_see(ctx, r.member_id, store)}
+    return [found.get(k) for k in keys]
+
+
+# -- fields added to Order ---------------------------------------------------------------------------
+async def order_shipping_address(root: Order, info: strawberry.Info) -> OrderAddress | None:
+    session = await info.context.session()
+    data = await session.scalar(select(models.Order.shipping_address).where(models.Order.id == root.pk))
+    return OrderAddress(**{k: data[k] for k in ("recipient", "phone", "province", "city", "district", "detail")}) if data else None
+
+
+async def order_shipments(root: Order, info: strawberry.Info) -> list[Shipment]:
+    session = await info.context.session()
+    rows = await session.scalars(select(models.Shipment).where(models.Shipment.order_id == root.pk).order_by(models.Shipment.id))
+    return [Shipment(carrier=r.carrier, tracking_number=r.tracking_number, lines=r.lines, shipped_at=as_utc(r.shipped_at))
+            for r in rows.all()]
+
+
+async def order_refund_requests(root: Order, info: strawberry.Info) -> list[RefundRequest]:
+    session = await info.context.session()
+    rows = await session.scalars(select(models.RefundRequest).where(models.RefundRequest.order_id == root.pk)
+                                 .order_by(models.RefundRequest.id))
+    return [request_node(r, info.context.kernel.blueprint.brand.currency) for r in rows.all()]
+
+
+# -- inputs and payloads ---------------------------------------------------------------------------------
+@strawberry.input
+class ShippingAddressInput:
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    latitude: float | None = None
+    longitude: float | None = None
+    is_default: bool = False
+
+
+@strawberry.input
+class UpdateShippingAddressInput:
+    address_id: strawberry.ID
+    recipient: str | None = None
+    phone: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    detail: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    is_default: bool | None = None
+
+
+@strawberry.input
+class RemoveShippingAddressInput:
+    address_id: strawberry.ID
+
+
+@strawberry.type
+class ShippingAddressPayload(Payload):
+    address: ShippingAddress | None = None
+    addresses: list[ShippingAddress] = strawberry.field(default_factory=list, description="The whole book after the change.")
+
+
+@strawberry.input
+class LineQuantityInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class ShipOrderInput:
+    order_id: strawberry.ID
+    carrier: str
+    tracking_number: str
+    lines: list[LineQuantityInput] | None = strawberry.field(default=None, description="Leave out to ship everything left.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class RequestRefundInput:
+    order_id: strawberry.ID
+    kind: RefundKind
+    lines: list[LineQuantityInput]
+    reason: str
+    photo_urls: list[str] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class ApproveRefundRequestInput:
+    request_id: strawberry.ID
+    amount: Long | None = strawberry.field(default=None, description="Less than requested, in minor units; leave out for all.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class RefundRequestIdInput:
+    request_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class RejectRefundRequestInput:
+    request_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class RefundRequestPayload(Payload):
+    request: RefundRequest | None = None
+    order: Order | None = None
+
+
+def _lines(items: list[LineQuantityInput]) -> RequestLines:
+    out = []
+    for index, item in enumerate(items):
+        key = parse_key(str(item.line_id))
+        if key is None:
+            raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{index}].lineId")
+        out.append((key, item.quantity))
+    return out
+
+
+def _orders(ctx: Context) -> Any:
+    return ctx.kernel.service("orders")
+
+
+async def _request_payload(ctx: Context, result: dict | None, errors: list) -> RefundRequestPayload:
+    if errors:
+        return RefundRequestPayload(user_errors=errors)
+    request = (await load_requests(ctx, [result["requestId"]]))[0]
+    return RefundRequestPayload(request=request, order=(await load_orders(ctx, [result["orderId"]]))[0])
+
+
+async def _address_payload(ctx: Context, result: dict | None, errors: list) -> ShippingAddressPayload:
+    if errors:
+        return ShippingAddressPayload(user_errors=errors)
+    rows = await _orders(ctx).addresses.of_member(await ctx.session(), ctx.actor.id)
+    nodes = [address_node(r) for r in rows]
+    return ShippingAddressPayload(address=next((n for n in nodes if n.pk == result.get("addressId")), None), addresses=nodes)
+
+
+async def _staff_request(ctx: Context, tx: Any, request_id: Any, permission: str) -> models.RefundRequest:
+    ctx.require(permission)
+    request = await _orders(ctx).after_sale.get(tx.session, decode_id(request_id, "RefundRequest", field="input.requestId"))
+    await _staff_order(ctx, tx, request.order_id, permission)  # clerks: their stores only
+    return request
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Member: your address book, the default first.")
+    async def my_shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]:
+        ctx: Context = info.context
+        return [address_node(r) for r in await _orders(ctx).addresses.of_member(await ctx.session(), ctx.require_member())]
+
+    @strawberry.field(description="Staff (orders.view): after-sale requests, newest first.")
+    async def refund_requests(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                              status: RefundRequestStatus | None = None) -> Connection[RefundRequest]:
+        ctx: Context = info.context
+        ctx.require(VIEW)
+        stmt = select(models.RefundRequest)
+        if status is not None:
+            stmt = stmt.where(models.RefundRequest.status == status.value)
+        if not ctx.actor.is_admin and ctx.actor.has_role("store_clerk"):
+            store_orders = select(models.Order.id).where(models.Order.store_id.in_(sorted(ctx.actor.store_ids)))
+            stmt = stmt.where(models.RefundRequest.order_id.in_(store_orders))
+        page = await fetch_page(await ctx.session(), stmt, models.RefundRequest.id, first, after, descending=True)
+        currency = ctx.kernel.blueprint.brand.currency
+        return connection(page, lambda row: request_node(row, currency))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Member: add an address to your book (the first one becomes the default).")
+    async def add_shipping_address(self, info: strawberry.Info, input: ShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            values = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail",
+                                                     "latitude", "longitude")}
+            address = await _orders(ctx).addresses.add(tx, ctx.require_member(), values, is_default=input.is_default)
+            return {"addressId": address.id}
+
+        return await _address_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Member: change an address of your book (placed orders keep their own copy).")
+    async def update_shipping_address(self, info: strawberry.Info, input: UpdateShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            changes = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail",
+                                                      "latitude", "longitude")}
+            address_id = decode_id(input.address_id, "ShippingAddress", field="input.addressId")
+            await _orders(ctx).addresses.update(tx, ctx.require_member(), address_id, changes, is_default=input.is_default)
+            return {"addressId": address_id}
+
+        return await _address_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Member: remove an address from your book.")
+    async def remove_shipping_address(self, info: strawberry.Info, input: RemoveShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            address_id = decode_id(input.address_id, "ShippingAddress", field="input.addressId")
+            await _orders(ctx).addresses.remove(tx, ctx.require_member(), address_id)
+            return {}
+
+        return await _address_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Staff (orders.fulfil): ship units with a carrier and tracking number; when nothing is "
+                                     "left to ship the order is fulfilled and completes by itself after auto_complete_after.")
+    async def ship_order(self, info: strawberry.Info, input: ShipOrderInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        request = [str(input.order_id), input.carrier, input.tracking_number,
+                   [(str(l.line_id), l.quantity) for l in input.lines or []]]
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            order_id = decode_id(input.order_id, "Order", field="input.orderId")
+            await _staff_order(ctx, tx, order_id, FULFIL)
+            await _orders(ctx).ship(tx, order_id, carrier=input.carrier, tracking_number=input.tracking_number,
+                                    lines=_lines(input.lines) if input.lines is not None else None)
+            return {"orderId": order_id}
+
+        result, errors = await run_mutation(ctx, work, idempotency=("orders.ship", input.idempotency_key, request))
+        if errors:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
+
+    @strawberry.mutation(description="Member: ask for money back for some lines (refund only, or return and refund) while "
+                                     "the order is paid, shipped, or completed within the after-sale window.")
+    async def request_refund(self, info: strawberry.Info, input: RequestRefundInput) -> RefundRequestPayload:  # noqa: A002
+        ctx: Context = info.context
+        request = [str(input.order_id), input.kind.value, [(str(l.line_id), l.quantity) for l in input.lines], input.reason,
+                   list(input.photo_urls)]
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
+            record = await _orders(ctx).after_sale.request(tx, member_id=member_id, order_id=order.id, kind=input.kind.value,
+                                                           lines=_lines(input.lines), reason=input.reason,
+                                                           photos=list(input.photo_urls))
+            return {"requestId": record.id, "orderId": order.id}
+
+        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.request_refund",
+                                                                                       input.idempotency_key, request)))
+
+    @strawberry.mutation(description="Member: withdraw your refund request while staff have not decided.")
+    async def cancel_refund_request(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            request_id = decode_id(input.request_id, "RefundRequest", field="input.requestId")
+            record = await _orders(ctx).after_sale.cancel(tx, request_id, member_id=ctx.require_member())
+            return {"requestId": record.id, "orderId": record.order_id}
+
+        return await _request_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Staff (orders.refund): approve a request, whole or a smaller amount. Refund only: the "
+                                     "money goes back now; return and refund: once the goods are received.")
+    async def approve_refund_request(self, info: strawberry.Info, input: ApproveRefundRequestInput) -> RefundRequestPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            record = await _staff_request(ctx, tx, input.request_id, REFUND)
+            await _orders(ctx).after_sale.approve(tx, record.id, amount_minor=input.amount)
+            return {"requestId": record.id, "orderId": record.order_id}
+
+        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=(
+            "orders.approve_refund", input.idempotency_key, [str(input.request_id), input.amount])))
+
+    @strawberry.mutation(description="Staff (orders.refund): the returned goods arrived; they go back on the shelf and the "
+                                     "approved amount is refunded.")
+    async def receive_returned_goods(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            record = await _staff_request(ctx, tx, input.request_id, REFUND)
+            await _orders(ctx).after_sale.goods_received(tx, record.id)
+            return {"requestId": record.id, "orderId": record.order_id}
+
+        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=(
+            "orders.goods_received", input.idempotency_key, [str(input.request_id)])))
+
+    @strawberry.mutation(description="Staff (orders.refund): reject a request, saying why.")
+    async def reject_refund_request(self, info: strawberry.Info, input: RejectRefundRequestInput) -> RefundRequestPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            record = await _staff_request(ctx, tx, input.request_id, REFUND)
+            await _orders(ctx).after_sale.reject(tx, record.id, note=input.reason)
+            return {"requestId": record.id, "orderId": record.order_id}
+
+        return await _request_payload(ctx, *await run_mutation(ctx, work))
+
+
+def register(registrar: Any) -> None:
+    registrar.query(Query)
+    registrar.mutation(Mutation)
+    registrar.node(ShippingAddress, load_addresses)
+    registrar.node(RefundRequest, load_requests)
+    registrar.extend("Order", "shippingAddress", order_shipping_address, "Where a shipping order goes (a snapshot).")
+    registrar.extend("Order", "shipments", order_shipments, "Units handed to carriers, with tracking numbers.")
+    registrar.extend("Order", "refundRequests", order_refund_requests, "After-sale requests for this order.")
