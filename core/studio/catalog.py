@@ -103,9 +103,12 @@ def _boot(names: list[str], installed: Mapping[str, InstalledComponent]) -> dict
 
 def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     c = kernel.contributions
-    out: dict[str, dict[str, Any]] = {name: {"provides": {k: [] for k in (
-        "queries", "mutations", "subscriptions", "types", "tables", "permissions", "error_codes", "jobs", "examples")},
-        "handles": [], "emits": []} for name in kernel.components}
+    out: dict[str, dict[str, Any]] = {}
+    for name in kernel.components:
+        emits, handles = c.events_of(name)
+        out[name] = {"provides": {k: [] for k in ("queries", "mutations", "subscriptions", "types", "tables",
+                                                   "permissions", "error_codes", "jobs", "examples")},
+                     "emits": list(emits), "handles": list(handles)}
 
     def add(component: str, kind: str, value: str) -> None:
         if component in out:
@@ -123,16 +126,7 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     for kind, claims in named:
         for name, claimed in claims.items():
             add(claimed.component, kind, name)
-    for name, declared in c.events.items():
-        if declared.component in out:
-            out[declared.component]["emits"].append(name)
-    for event, handlers in c.handlers.items():
-        for handler in handlers:
-            if handler.component in out and event not in out[handler.component]["handles"]:
-                out[handler.component]["handles"].append(event)
     for entry in out.values():
-        entry["handles"].sort()
-        entry["emits"].sort()
         for values in entry["provides"].values():
             values.sort()
     return out
