@@ -55,7 +55,7 @@ BLUEPRINT = """dougong: 1
 brand: {slug: hot, name: Hot, currency: CNY, timezone: Asia/Shanghai}
 components:
   orders: {}
-  group_buy: {late_payment: refund}
+  group_buy: {late_payment: refund, hold_seats_for_unpaid_joins: false}  # the race under test is the payments
   points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}}
 """
 

@@ -4,54 +4,116 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import Counter
+from pathlib import Path
 from typing import AsyncIterator
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, WebSocketException
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 
-from core import assets
+from core import access_log, assets
 from core.auth import ANONYMOUS, TokenError
+from core.authority import current_actor
+from core.db import database_unavailable
+from core.errors import BootError
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
+from core.gql.websocket import UNAUTHENTICATED_CLOSE, LegacyWSHandler, TransportWSHandler, close_reason
+from core.gql.websocket import connect as ws_connect
 from core.kernel import Kernel
 
 HEALTH_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger("dougong.app")
 
 
-def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: ANN201
-    """The caller: ``Authorization: Bearer <jwt>`` (or ``?token=`` for websockets, whose
-    browser API cannot set headers). A bad token is refused outright, never treated as
-    anonymous, so a client learns at once that it must sign in again."""
+class Refused(HTTPException):
+    """A request refused before any GraphQL runs, answered with a GraphQL-shaped body (see
+    :func:`refused_response`) so clients read every error one way."""
+
+    def __init__(self, status: int, message: str, code: str, reason: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, message, headers=headers)
+        self.code = code
+        self.reason = reason
+
+
+class Unauthenticated(Refused):
+    """A refused token or Authorization header: 401, ``KERNEL_UNAUTHENTICATED`` and a reason."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(401, message, "KERNEL_UNAUTHENTICATED", reason,
+                         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+
+
+def refused_response(_request: Request, exc: Refused) -> JSONResponse:
+    extensions = {"code": exc.code, **({"reason": exc.reason} if exc.reason else {})}
+    return JSONResponse({"data": None, "errors": [{"message": exc.detail, "extensions": extensions}]},
+                        status_code=exc.status_code, headers=exc.headers)
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """``Authorization: Bearer <jwt>``, or ``?token=`` on a websocket upgrade (older browser
+    clients; the access log never shows it, see :mod:`core.access_log`)."""
     header = connection.headers.get("authorization", "")
-    token = None
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise HTTPException(401, "Authorization must be 'Bearer <token>'")
-        token = value.strip()
-    elif connection.scope.get("type") == "websocket":
-        token = connection.query_params.get("token")
+            raise Unauthenticated("Authorization must be 'Bearer <token>'", "BAD_AUTHORIZATION_HEADER")
+        return value.strip()
+    if connection.scope.get("type") == "websocket":
+        return connection.query_params.get("token") or None
+    return None
+
+
+async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # noqa: ANN201
+    """The caller, as the database has them now. A bad token is refused outright, never
+    treated as anonymous, so a client learns at once that it must sign in again."""
+    token = bearer_token(connection)
     if not token:
         return ANONYMOUS
+    websocket = connection.scope.get("type") == "websocket"
     try:
-        return kernel.tokens.decode(token)
+        return await current_actor(kernel, kernel.tokens.decode(token))
     except TokenError as exc:
-        raise HTTPException(401, str(exc)) from exc
+        if websocket:
+            # Before the upgrade is accepted: the server answers the handshake with 403.
+            raise WebSocketException(UNAUTHENTICATED_CLOSE, close_reason(exc.reason)) from None
+        raise Unauthenticated(str(exc), exc.reason) from None
+    except Exception as exc:
+        # Reading who the caller is needs the database: when it is down, say so the way a
+        # resolver would (retryable, no internals), not with a 500.
+        busy = isinstance(exc, PoolTimeout)  # every connection in use: a flash crowd, not an outage
+        if not (busy or database_unavailable(exc)):
+            raise
+        code = "KERNEL_BUSY" if busy else "KERNEL_DATABASE_UNAVAILABLE"
+        log.warning("%s while reading the caller's rights: %r", code, exc)
+        if websocket:
+            raise WebSocketException(1011, code) from None
+        raise Refused(503, "The service is temporarily unavailable; nothing changed, please try again shortly.",
+                      code, headers={"Retry-After": "1"}) from None
 
 
 class DougongRouter(GraphQLRouter):
     """strawberry's router, plus the response cache for anonymous queries (see
     :mod:`core.gql.response_cache` for what is cached and when it is dropped)."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, *args, kernel: Kernel, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self.kernel = kernel
+
+    async def on_ws_connect(self, context):  # noqa: ANN001, ANN201
+        await ws_connect(self.kernel, context)
+        return UNSET
 
     async def parse_http_body(self, request):  # noqa: ANN001, ANN201
         """Swap a trusted document's hash for its text (see :mod:`core.gql.trusted`)."""
@@ -100,7 +162,7 @@ class DougongRouter(GraphQLRouter):
 
 def graphql_router(kernel: Kernel) -> GraphQLRouter:
     async def get_context(connection: HTTPConnection) -> Context:
-        return Context(kernel, actor_from_connection(kernel, connection))
+        return Context(kernel, await actor_from_connection(kernel, connection))
 
     production = kernel.blueprint.production
     return DougongRouter(
@@ -167,9 +229,28 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+def refuse_shared_databases(kernels: list[Kernel]) -> None:
+    """Two brands on one database would read each other's stores, members and orders (the
+    tables carry no brand column): the usual cause is an exported ``DATABASE_URL`` that both
+    blueprints fall back to. Refuse to start, naming both blueprints and the database."""
+    seen: dict[str, Kernel] = {}
+    for kernel in kernels:
+        url = kernel.db.url
+        key = url.render_as_string(hide_password=False)
+        if url.get_backend_name() == "sqlite" and url.database:
+            key = str(Path(url.database).resolve())
+        other = seen.setdefault(key, kernel)
+        if other is not kernel:
+            raise BootError(
+                f"{other.blueprint.path} (brand {other.blueprint.brand.slug}) and {kernel.blueprint.path} "
+                f"(brand {kernel.blueprint.brand.slug}) both use the database {url.render_as_string(hide_password=True)}: "
+                "brands never share a database; give each blueprint its own storage.database")
+
+
 def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None) -> FastAPI:
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
+    refuse_shared_databases(kernels)
     by_slug: dict[str, Kernel] = {}
     for kernel in kernels:
         slug = kernel.blueprint.brand.slug
@@ -177,6 +258,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
             raise ValueError(f"two blueprints use the brand slug {slug!r}")
         by_slug[slug] = kernel
     metrics = Metrics()
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -192,6 +274,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     app = FastAPI(title="dougong", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.kernels = by_slug
+    app.add_exception_handler(Refused, refused_response)
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel), prefix=f"/brands/{slug}/graphql")

@@ -32,7 +32,8 @@ Rules:
 - ``${VAR}`` and ``${VAR:-default}`` are substituted from the environment in every string
   before validation; an unset variable without a default is a problem at that value.
 - ``storage.database`` defaults to ``$DATABASE_URL``, then ``sqlite:///var/<slug>.db``;
-  ``sqlite://`` and ``postgresql://`` become their async drivers' URLs.
+  ``sqlite://`` and ``postgresql://`` become their async drivers' URLs; a relative SQLite path
+  is relative to the blueprint file's folder (never to the current directory).
 
 Every problem is reported at once, each with file:line:column (1-based, of the value, or of
 the key when the value is missing or the key is unknown), the component, the setting's path
@@ -491,10 +492,11 @@ def _with_defaults(schema: Mapping[str, Any], value: Any) -> Any:
     return result
 
 
-def _database_url(raw: str | None, slug: str, env: Mapping[str, str]) -> str:
+def _database_url(raw: str | None, slug: str, env: Mapping[str, str], file: str = "<inline>") -> str:
     url = raw or env.get("DATABASE_URL") or f"sqlite:///var/{slug}.db"
-    if url.startswith("sqlite:///"):
-        url = "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    sqlite = next((p for p in ("sqlite+aiosqlite:///", "sqlite:///") if url.startswith(p)), None)
+    if sqlite is not None:
+        url = "sqlite+aiosqlite:///" + _beside(url[len(sqlite):], file)
     elif url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url[len("postgresql://"):]
     elif url.startswith("postgres://"):
@@ -502,11 +504,21 @@ def _database_url(raw: str | None, slug: str, env: Mapping[str, str]) -> str:
     return url
 
 
+def _beside(database: str, file: str) -> str:
+    """A relative SQLite path is relative to the blueprint file, not to the current directory:
+    ``dougong migrate`` run from another folder must find the same database, not silently
+    create an empty one there. Inline blueprints (no file) keep the current directory."""
+    path = Path(database)
+    if not database or database.startswith(":") or path.is_absolute() or file.startswith("<"):
+        return database
+    return str(Path(file).resolve().parent / path)
+
+
 def _blueprint(file: str, data: dict, entries: dict[str, ComponentEntry], resolution: Resolution | None, env: Mapping[str, str]) -> Blueprint:
     brand_data = data["brand"]
     brand = Brand(slug=brand_data["slug"], name=brand_data["name"], currency=brand_data["currency"], timezone=brand_data["timezone"])
     storage_data = data.get("storage") or {}
-    storage = Storage(database=_database_url(storage_data.get("database"), brand.slug, env), redis=storage_data.get("redis") or None)
+    storage = Storage(database=_database_url(storage_data.get("database"), brand.slug, env, file), redis=storage_data.get("redis") or None)
     auth_data = data.get("auth") or {}
     production = bool(data.get("production", False))
     auth = AuthSettings(

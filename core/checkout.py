@@ -51,6 +51,7 @@ class DraftLine:
     inputs: dict[str, Any] = field(default_factory=dict)  # extension field -> what the client sent
     activity: tuple[str, str] | None = None  # (component, ref): the offer, lot, room or item it belongs to
     exclusive: bool = False  # the activity needs an order of its own
+    activity_stock: bool = True  # the activity keeps its own quantity (inventory's activity counter)
     share_minor: int = 0  # this line's part of order-level adjustments (see apportion)
     index: int = 0
     _draft: Any = field(default=None, repr=False)
@@ -58,8 +59,12 @@ class DraftLine:
     def input(self, name: str) -> Any:
         return self.inputs.get(name)
 
-    def claim(self, component: str, ref: str, *, exclusive: bool = False) -> None:
-        """Mark the line as part of an activity; two components claiming one line is refused."""
+    def claim(self, component: str, ref: str, *, exclusive: bool = False, activity_stock: bool = True) -> None:
+        """Mark the line as part of an activity; two components claiming one line is refused.
+
+        With ``activity_stock`` (a group-buy offer's or a lot's own quantity, defined with
+        ``inventory.define_activity``) the line's stock is held under that counter too; an
+        activity that counts its quantity itself (a points-mall item) claims without it."""
         if self.activity is not None and self.activity[0] != component:
             raise DomainError(
                 "KERNEL_CHECKOUT_CONFLICT",
@@ -68,6 +73,7 @@ class DraftLine:
             )
         self.activity = (component, str(ref))
         self.exclusive = self.exclusive or exclusive
+        self.activity_stock = activity_stock
 
     def set_unit_price(self, unit_price_minor: int, label: str) -> None:
         """Replace the unit price (an activity price); recorded as an adjustment of the difference."""
@@ -154,3 +160,29 @@ class Draft:
                            fallback=[line.quantity for line in self.lines])
         for line, share in zip(self.lines, shares):
             line.share_minor = share
+
+
+@dataclass
+class LineRequest:
+    """One line a buyer asks for; ``inputs`` are the line's extension fields, keyed by GraphQL name."""
+
+    sku_id: int
+    quantity: int
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckoutRequest:
+    """What a buyer (or a job acting for one) asks for; the same for preview and place."""
+
+    member_id: int
+    lines: list[LineRequest]
+    delivery_type: str = "shipping"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    kind: str = "plain"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    placed_by_system: bool = False
+    payment_timeout: timedelta | None = None
+    idempotency_key: str | None = None
+    expected_total_minor: int | None = None

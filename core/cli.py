@@ -55,11 +55,14 @@ def _check(path: Path, installed: Mapping[str, Any]) -> tuple[list[Any], Any]:
 
 @app.command()
 def validate(files: list[Path] = typer.Argument(..., help="Blueprint files to check.")) -> None:
-    """Report every problem in each blueprint (file:line:column), booting it dry (no database); exit 1 on any."""
+    """Report every problem in each blueprint (file:line:column), secrets written in it too, booting it dry (no database); exit 1 on any."""
     installed, discovery_problems = _installed()
     failed = False
+    from core.secret_check import literal_secrets
+
     for path in files:
         problems, blueprint = _check(path, installed)
+        problems += literal_secrets(path, installed)
         if problems:
             failed = True
             for problem in problems:

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from core.auth import STAFF_ROLES, Actor
+from core.auth import STAFF_ROLES, Actor, TokenError
 from core.blueprint import BlueprintError
 
 
@@ -39,8 +39,15 @@ def serve(
     """Serve the blueprints' GraphQL API, /healthz and /metrics."""
     from core.serve import serve as run
 
-    for path in files:
-        _kernel(path)  # report blueprint problems before uvicorn starts
+    from core.app import refuse_shared_databases
+    from core.errors import BootError
+
+    kernels = [_kernel(path) for path in files]  # report blueprint problems before uvicorn starts
+    try:
+        refuse_shared_databases(kernels)
+    except BootError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(1) from None
     run([str(p) for p in files], host=host, port=port, workers=workers, seed_demo=seed_demo)
 
 
@@ -77,11 +84,15 @@ def token(
     file: Path = typer.Argument(..., help="The blueprint whose brand the token is for."),
     member: Optional[int] = typer.Option(None, help="Member id."),
     staff: Optional[int] = typer.Option(None, help="Staff id."),
-    role: list[str] = typer.Option([], help=f"Staff role (repeatable): {', '.join(STAFF_ROLES)}."),
-    store: list[int] = typer.Option([], help="Store id a store clerk works at (repeatable)."),
+    role: list[str] = typer.Option([], help=f"Staff role (repeatable): {', '.join(STAFF_ROLES)}. Only for a blueprint "
+                                           "without members; otherwise roles come from the database."),
+    store: list[int] = typer.Option([], help="Store id a store clerk works at (repeatable); likewise."),
     hours: float = typer.Option(24.0, help="Validity in hours."),
 ) -> None:
-    """Print a bearer token for development and tests (never for production users)."""
+    """Print a bearer token for an existing member or staff member, for operators and scripts.
+
+    The person must exist in the brand's database (and staff be active); their roles and
+    stores are the database's, and every request re-reads them anyway."""
     if (member is None) == (staff is None):
         typer.echo("give exactly one of --member or --staff", err=True)
         raise typer.Exit(2)
@@ -90,8 +101,22 @@ def token(
         typer.echo(f"unknown role(s): {', '.join(unknown)}; roles are {', '.join(STAFF_ROLES)}", err=True)
         raise typer.Exit(2)
     kernel = _kernel(file)
-    actor = Actor("member", member) if member is not None else Actor("staff", staff, frozenset(role or ["admin"]), frozenset(store))
-    typer.echo(kernel.issue_token(actor, timedelta(hours=hours)))
+    claimed = Actor("member", member) if member is not None else Actor("staff", staff, frozenset(role or ["admin"]), frozenset(store))
+
+    async def run() -> str:
+        from core.authority import current_actor
+
+        try:
+            await kernel.prepare()
+            return kernel.issue_token(await current_actor(kernel, claimed), timedelta(hours=hours))
+        finally:
+            await kernel.db.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except TokenError as exc:
+        typer.echo(f"{file}: {exc} ({exc.reason}); add staff with `dougong staff add`", err=True)
+        raise typer.Exit(1) from None
 
 
 def migrate(
@@ -134,5 +159,8 @@ def studio(
 
 
 def register(app: typer.Typer) -> None:
+    from core.cli_staff import staff_app
+
     for command in (serve, schema, token, migrate, studio):
         app.command()(command)
+    app.add_typer(staff_app, name="staff")

@@ -36,6 +36,22 @@ class Permission:
     roles: tuple[str, ...]
 
 
+BUILTIN_ROLES = {
+    "admin": "Runs the brand: holds every permission.",
+    "store_clerk": "Works at some stores: verifies pickups and sees those stores' orders.",
+    "live_host": "Hosts live rooms: creates and runs their own rooms and auctions.",
+}
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+@dataclass(frozen=True)
+class StaffRole:
+    name: str
+    component: str
+    description: str
+    needs_stores: bool = False  # a staff member with this role must be assigned stores
+
+
 @dataclass(frozen=True)
 class EventHandler:
     event: str
@@ -135,6 +151,11 @@ class Contributions:
     events: dict[str, EventDeclaration] = field(default_factory=dict)
     input_extensions: list[InputExtension] = field(default_factory=list)
     checkout_participants: list[CheckoutParticipant] = field(default_factory=list)
+    # Staff roles: the kernel's own (admin, store_clerk, live_host) and those components declare.
+    staff_roles: dict[str, StaffRole] = field(
+        default_factory=lambda: {name: StaffRole(name, "kernel", text, name == "store_clerk") for name, text in BUILTIN_ROLES.items()}
+    )
+    stores: dict[str, Claimed] = field(default_factory=dict)  # at most one entry: "stores"
 
     def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
         previous = registry.get(key)
@@ -253,6 +274,18 @@ class Registrar:
             )
         perm = Permission(name, self.component, description, tuple(roles))
         self._c.claim("permission", self._c.permissions, name, self.component, perm)
+
+    def staff_role(self, name: str, description: str, *, needs_stores: bool = False) -> None:
+        """Declare a staff role admins may give (``raffle_manager``); permissions name it in ``roles``."""
+        if not _ROLE.match(name) or not name.startswith(self.component + "_"):
+            raise BootError(f"component {self.component!r} declares staff role {name!r}: role names are "
+                            f"lowercase snake_case and start with '{self.component}_'")
+        self._c.claim("staff role", self._c.staff_roles, name, self.component, StaffRole(name, self.component, description, needs_stores))
+
+    def stores(self, existing: Callable[..., Awaitable[set[int]]]) -> None:
+        """Be the brand's list of stores that staff are assigned to: ``await existing(session,
+        ids) -> set of the ids that exist``. One component may claim it (store_pickup does)."""
+        self._c.claim("store list", self._c.stores, "stores", self.component, Claimed(self.component, existing))
 
     def error_code(self, code: str, description: str) -> None:
         prefix = self.component.upper() + "_"

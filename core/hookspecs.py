@@ -240,6 +240,27 @@ def dougong_identity_provider(kernel: Kernel, provider: str) -> Any:
 
 
 @hookspec(firstresult=True)
+def dougong_authority(kernel: Kernel) -> Any:
+    """Return the people directory that says who a token's subject is *now*, or ``None``. *first result*
+
+    Asked once at boot. The object has
+    ``async def current(session, claimed: core.auth.Actor) -> core.auth.Actor``: the member or
+    staff member named by a verified token, with roles, stores and active status as the
+    database has them at this request; it raises :class:`core.auth.TokenError` (reason
+    ``TOKEN_UNKNOWN_SUBJECT``, ``STAFF_INACTIVE``) when there is nobody to act as. The kernel
+    calls it once per HTTP request and once per websocket connection (again whenever
+    :func:`core.authority.changed` names the connection's person). The members component
+    answers; see :mod:`core.authority` for a blueprint without one.
+
+    Example::
+
+        @hookimpl
+        def dougong_authority(kernel):
+            return StaffDirectory(kernel)
+    """
+
+
+@hookspec(firstresult=True)
 def dougong_payment_provider(kernel: Kernel, provider: str) -> Any:
     """Return the payment provider named ``provider`` (``"wechat_pay"``), or ``None``. *first result*
 

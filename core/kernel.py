@@ -39,8 +39,6 @@ from registry.manifest import Manifest
 
 log = logging.getLogger("dougong.kernel")
 
-DEV_SECRET_PREFIX = "dougong-development-only-signing-secret-for-"
-
 
 @dataclass(frozen=True)
 class LoadedComponent:
@@ -83,7 +81,8 @@ class Kernel:
         from core.gql.trusted import TrustedDocuments
 
         self.trusted_documents = TrustedDocuments.from_environment()
-        self.tokens = Tokens(self._secret(), blueprint.brand.slug, blueprint.auth.token_ttl, self.clock.now)
+        self.tokens = Tokens(self._configured_secret(), blueprint.brand.slug, blueprint.auth.token_ttl, self.clock.now)
+        self.authority = self.pm.hook.dougong_authority(kernel=self)
 
         from core.gql.schema import build_schema  # schema types import the kernel lazily
 
@@ -138,13 +137,20 @@ class Kernel:
                     result.close()
                     raise BootError(f"component {name!r}: {hook_name} must not be async (it only registers things)")
 
-    def _secret(self) -> str:
+    def _configured_secret(self) -> str | None:
+        """The blueprint's ``auth.secret``, or ``None``: a development blueprint then gets a
+        random secret kept in its own database, read when the kernel starts
+        (:mod:`core.secrets`). Never one derived from the slug: anyone could compute that."""
         secret = self.blueprint.auth.secret
         if secret:
             return secret
         if self.blueprint.production:
             raise BootError("production blueprints need auth.secret (write it as ${DOUGONG_SECRET})")
-        return DEV_SECRET_PREFIX + self.blueprint.brand.slug
+        return None
+
+    def signing_secret(self) -> str:
+        """The token secret, for components that derive keys of their own from it."""
+        return self.tokens.secret
 
     # -- what components use ---------------------------------------------------------------------
     def service(self, name: str) -> Any:
@@ -209,9 +215,7 @@ class Kernel:
     async def start(self, *, seed_demo: bool | None = None) -> None:
         if self.started:
             return
-        from core import migrations
-
-        await migrations.upgrade(self)
+        await self.prepare()
         await self.broadcast.start()
         await self.timers.ensure_recurring()
         for name, loaded in self.components.items():
@@ -222,16 +226,30 @@ class Kernel:
             await self.seed_demo()
         self.started = True
 
+    async def prepare(self) -> None:
+        """What commands that only touch the database need (``dougong token``, ``staff add``):
+        migrations, and the generated token secret of a blueprint without ``auth.secret``."""
+        from core import migrations, signing_secret
+
+        await migrations.upgrade(self)
+        if self.blueprint.auth.secret is None:
+            self.tokens.use_secret(await signing_secret.database_secret(self))
+
     async def seed_demo(self) -> bool:
-        """Seed demo data once per database; returns whether it seeded now."""
-        async with self.transaction() as tx:
-            if await tx.session.get(MetaRow, "demo_seeded") is not None:
-                return False
-            for loaded in self.components.values():
-                hook = getattr(loaded.hooks, "dougong_seed_demo", None)
-                if hook is not None:
-                    await _maybe_await(hook(kernel=self, tx=tx))
-            tx.session.add(MetaRow(key="demo_seeded", value="yes"))
+        """Seed demo data once per database; returns whether it seeded now.
+
+        Under the database-wide lock: ``serve --workers N --seed-demo`` boots N workers at
+        once on a fresh PostgreSQL, and each would otherwise find no marker and seed (the
+        second one failing on a duplicate key)."""
+        async with self.db.exclusive("seed-demo"):
+            async with self.transaction() as tx:
+                if await tx.session.get(MetaRow, "demo_seeded") is not None:
+                    return False
+                for loaded in self.components.values():
+                    hook = getattr(loaded.hooks, "dougong_seed_demo", None)
+                    if hook is not None:
+                        await _maybe_await(hook(kernel=self, tx=tx))
+                tx.session.add(MetaRow(key="demo_seeded", value="yes"))
         return True
 
     async def run_due(self) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from core.app import create_app
+from core.app import create_app, refuse_shared_databases
 from core.kernel import Kernel
 
 log = logging.getLogger("dougong.serve")
@@ -44,5 +44,6 @@ def serve(paths: list[str], *, host: str, port: int, workers: int, seed_demo: bo
     os.environ[BLUEPRINTS_ENV] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
     if seed_demo is not None:
         os.environ[SEED_ENV] = "1" if seed_demo else "0"
-    kernels_from_files(paths)  # fail fast, in the parent, with the blueprint's own errors
+    # Fail fast, in the parent, with the blueprints' own errors and before any worker starts.
+    refuse_shared_databases(kernels_from_files(paths))
     uvicorn.run("core.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)

@@ -81,7 +81,11 @@ class GraphQLClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         response = await self._http.post(self._path, json={"query": query, "variables": variables or kwargs or None}, headers=headers)
         if response.status_code != 200:
-            return {"status": response.status_code, "errors": [{"message": response.text}]}
+            try:
+                errors = response.json()["errors"]  # a refused token's body is GraphQL-shaped too
+            except (ValueError, KeyError, TypeError):
+                errors = [{"message": response.text}]
+            return {"status": response.status_code, "errors": errors}
         return response.json()
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
@@ -331,6 +335,15 @@ class GraphQLSubscriptionError(Exception):
         self.errors = errors
 
 
+class WebSocketClosed(Exception):
+    """The server closed the websocket instead of acknowledging ``connection_init``."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(f"closed with {code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
 class GraphQLWebSocket:
     """A graphql-transport-ws client (the protocol strawberry and Apollo/urql speak).
 
@@ -341,8 +354,11 @@ class GraphQLWebSocket:
                 ...                     # each ``next`` message's ``data``; ends on ``complete``
 
     Several subscriptions may run at once on one connection (one reader task dispatches by
-    id). The token goes in ``?token=`` because browsers cannot set headers on websockets.
-    A ``next`` message carrying ``errors`` raises :class:`GraphQLSubscriptionError`.
+    id). ``token`` goes in ``?token=`` (older browser clients); ``init={"Authorization":
+    "Bearer …"}`` sends it in ``connection_init``'s payload the way graphql-ws, Apollo and urql
+    do. A ``next`` message carrying ``errors`` raises :class:`GraphQLSubscriptionError`; a
+    server that closes the socket instead of acknowledging raises :class:`WebSocketClosed`,
+    and ``closed_code`` / ``closed_reason`` tell how a socket closed later.
     """
 
     def __init__(self, connection: Any) -> None:
@@ -351,10 +367,12 @@ class GraphQLWebSocket:
         self._queues: dict[str, asyncio.Queue] = {}
         self._reader: asyncio.Task | None = None
         self.closed_reason: str | None = None
+        self.closed_code: int | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def connect(cls, url: str, token: str | None = None, *, timeout: float = 10.0) -> AsyncIterator[GraphQLWebSocket]:
+    async def connect(cls, url: str, token: str | None = None, *, init: dict[str, Any] | None = None,
+                      timeout: float = 10.0) -> AsyncIterator[GraphQLWebSocket]:
         import websockets
         from urllib.parse import urlencode
 
@@ -364,8 +382,11 @@ class GraphQLWebSocket:
             url += ("&" if "?" in url else "?") + urlencode({"token": token})
         async with websockets.connect(url, subprotocols=["graphql-transport-ws"], open_timeout=timeout) as connection:
             client = cls(connection)
-            await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
-            ack = json.loads(await asyncio.wait_for(connection.recv(), timeout))
+            await connection.send(json.dumps({"type": "connection_init", "payload": init or {}}))
+            try:
+                ack = json.loads(await asyncio.wait_for(connection.recv(), timeout))
+            except websockets.ConnectionClosed as closed:
+                raise WebSocketClosed(closed.rcvd.code if closed.rcvd else None, closed.rcvd.reason if closed.rcvd else "") from None
             if ack.get("type") != "connection_ack":
                 raise GraphQLSubscriptionError(ack)
             client._reader = asyncio.create_task(client._read())
@@ -389,6 +410,9 @@ class GraphQLWebSocket:
                         queue.put_nowait(message)
         except Exception as exc:  # the connection closed: wake every waiting subscription
             self.closed_reason = repr(exc)
+            received = getattr(exc, "rcvd", None)
+            if received is not None:
+                self.closed_code, self.closed_reason = received.code, received.reason
         finally:
             for queue in self._queues.values():
                 queue.put_nowait({"type": "closed"})

@@ -68,6 +68,11 @@ class AuctionService:
             raise DomainError("BIDDING_SALE_INVALID_LOT", "Buy-now must be above the start price.", field="input.buyNowPrice")
         if deposit < 0:
             raise DomainError("BIDDING_SALE_INVALID_LOT", "The deposit cannot be negative.", field="input.deposit")
+        if deposit > start_price:
+            # A deposit is a pledge toward the price, never more than the least the lot can sell for.
+            raise DomainError("BIDDING_SALE_INVALID_LOT", "The deposit cannot exceed the start price.", field="input.deposit")
+        if reserve_price is not None and buy_now_price is not None and reserve_price > buy_now_price:
+            raise DomainError("BIDDING_SALE_INVALID_LOT", "The reserve cannot exceed the buy-now price.", field="input.reservePrice")
         lot = Lot(
             sku_id=sku_id, quantity=1, start_price=start_price, increments=[[int(t), int(s)] for t, s in increments],
             reserve_price=reserve_price, buy_now_price=buy_now_price, deposit=deposit, starts_at=starts_at, ends_at=ends_at,
@@ -108,6 +113,10 @@ class AuctionService:
         lot = await self._lot(tx, lot_id)
         if lot.status not in ("draft", "scheduled"):
             raise DomainError("BIDDING_SALE_ILLEGAL_STATE", f"A {lot.status} lot cannot be cancelled.", field="input.lotId")
+        if lot.status == "scheduled" and as_utc(lot.ends_at) <= tx.now():
+            # The end is a fact, not the close timer's doing: the winner keeps the lot.
+            raise DomainError("BIDDING_SALE_ILLEGAL_STATE", "This lot has ended; it closes with its result.",
+                              field="input.lotId", status="ended")
         lot.status, lot.closed_at = "cancelled", tx.now()
         await tx.cancel_timer(CLOSE_JOB, str(lot.id))
         await self._free_stock(tx, lot)

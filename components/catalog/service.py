@@ -126,6 +126,27 @@ class CatalogService:
         rows = await session.execute(select(Product.id, Product.attributes).where(Product.id.in_(set(product_ids))))
         return {pid: dict(attributes or {}) for pid, attributes in rows.all()}
 
+    async def product_skus(self, session: AsyncSession, product_id: int) -> list[SkuInfo]:
+        """A product's SKUs in their display order (none for an unknown product)."""
+        rows = await session.execute(
+            select(Sku, Product.title, Product.status).join(Product, Product.id == Sku.product_id)
+            .where(Sku.product_id == product_id).order_by(Sku.position, Sku.id)
+        )
+        return [SkuInfo(sku.id, sku.product_id, title, sku.title, dict(sku.spec or {}), sku.price_minor, sku.list_price_minor,
+                        status == "on_sale") for sku, title, status in rows.all()]
+
+    async def product_ids(self, session: AsyncSession, *, title_contains: str | None = None, on_sale_only: bool = False,
+                          limit: int = 20) -> list[int]:
+        """Product ids, oldest first: all of them, those whose title contains a text (taken
+        literally), or only those on sale. For other components' demo data and pickers."""
+        stmt = select(Product.id).order_by(Product.id).limit(limit)
+        if title_contains:
+            escaped = title_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(Product.title.like(f"%{escaped}%", escape="\\"))
+        if on_sale_only:
+            stmt = stmt.where(Product.status == "on_sale")
+        return list((await session.scalars(stmt)).all())
+
     async def create_category(self, tx: Transaction, name: str, parent_id: int | None = None, position: int = 0) -> int:
         name = _title(name, "input.name", limit=MAX_CATEGORY_NAME, what="category name")
         if parent_id is not None and await tx.session.get(Category, parent_id) is None:

@@ -16,6 +16,10 @@ manifest = Manifest(
         "properties": {
             "default_duration": {**DURATION_SCHEMA, "default": "24h",
                                  "description": "how long a group stays open after its leader pays, unless the offer says otherwise"},
+            "hold_seats_for_unpaid_joins": {
+                "type": "boolean", "default": True,
+                "description": "a group takes at most as many unpaid joins as it has seats left, so unpaid orders cannot "
+                               "exhaust an offer (off: anyone may join and the first payers take the seats)"},
             "late_payment": {"enum": ["refund", "open_new_group"], "default": "refund",
                              "description": "what happens to a payment that arrives after the group filled or closed"},
             "virtual_fill": {

@@ -118,6 +118,9 @@ class GroupBuyCheckout:
         )
         if already is not None:
             raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field=field)
+        if self.service.hold_seats and group.paid_seats + await self.service.unpaid_joins(tx, group.id) >= group.size:
+            raise DomainError("GROUP_BUY_GROUP_FULL", "Every seat left is held by a member about to pay; try again soon.",
+                              field=field, held=True)
         return group, sharer
 
     async def _check_limit(self, tx: Transaction, draft: Draft, line: DraftLine, offer: Offer) -> None:
@@ -152,6 +155,17 @@ class GroupBuyCheckout:
                     price, label = offer.group_price_minor - offer.leader_discount_minor, "团长优惠 leader discount"
             line.set_unit_price(price, label)
 
+    async def _hold_a_seat(self, tx: Transaction, line: DraftLine, group_id: int) -> None:
+        """A group holds at most as many unpaid joins as it has seats left, so unpaid orders
+        cannot exhaust an offer. Counted under the group's row lock (PostgreSQL; SQLite's one
+        writer already serialises), the same lock a payment takes to seat its member."""
+        if not self.service.hold_seats:
+            return
+        group = await tx.session.get(Group, group_id, with_for_update=tx.kernel.db.is_postgresql, populate_existing=True)
+        if group.status != "forming" or group.paid_seats + await self.service.unpaid_joins(tx, group.id) >= group.size:
+            raise DomainError("GROUP_BUY_GROUP_FULL", "Every seat left is held by a member about to pay; try again soon.",
+                              field=_field(line, "groupBuy.shareCode"), held=True)
+
     # -- placed: the group and the membership, keyed by the order ------------------------------------
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
         for line in group_buy_lines(draft):
@@ -165,8 +179,10 @@ class GroupBuyCheckout:
                 tx.session.add(group)
                 await tx.session.flush()
                 group_id = group.id
-            elif "sharerMemberId" in draft.source:
-                shared_by = decode_id(draft.source["sharerMemberId"], "Member")
+            else:
+                await self._hold_a_seat(tx, line, group_id)
+                if "sharerMemberId" in draft.source:
+                    shared_by = decode_id(draft.source["sharerMemberId"], "Member")
             tx.session.add(Membership(group_id=group_id, offer_id=offer.id, member_id=draft.member_id, order_id=order_id,
                                       is_leader=draft.attributes["groupBuyLeader"], quantity=line.quantity, state="pending",
                                       shared_by_member_id=shared_by, share_code=share_code, created_at=tx.now()))

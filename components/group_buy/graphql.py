@@ -103,8 +103,21 @@ class GroupBuyGroup(Node):
     seats_left: int
     placeholders: int
     deadline: datetime | None
-    share_code: str = strawberry.field(description="The group's link code (its leader's); members share their own `myShareCode`.")
+    code: strawberry.Private[str]
     offer_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The group's link code (its leader's), for the group's members and staff only (null for "
+                                  "anyone else: codes are the key to joining); members share their own `myShareCode`.")
+    async def share_code(self, info: strawberry.Info) -> str | None:
+        actor = info.context.actor
+        if actor.is_staff:
+            return self.code
+        if not actor.is_member:
+            return None
+        session = await info.context.session()
+        member = await session.scalar(select(models.Membership.id).where(
+            models.Membership.group_id == self.pk, models.Membership.member_id == actor.id).limit(1))
+        return self.code if member is not None else None
 
     @strawberry.field
     async def offer(self, info: strawberry.Info) -> GroupBuyOffer | None:
@@ -148,7 +161,7 @@ def group_node(row: models.Group) -> GroupBuyGroup:
     return GroupBuyGroup(
         pk=row.id, status=GroupBuyGroupStatus(row.status), size=row.size, seats_filled=data["seatsFilled"],
         seats_left=data["seatsLeft"], placeholders=row.placeholders,
-        deadline=as_utc(row.deadline_at) if row.deadline_at else None, share_code=row.share_code, offer_pk=row.offer_id,
+        deadline=as_utc(row.deadline_at) if row.deadline_at else None, code=row.share_code, offer_pk=row.offer_id,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from components.group_buy.checkout import ACTIVITY, INPUT, LIVE_STATES, GroupBuyCheckout, new_share_code
 from components.group_buy.models import Group, Membership, Offer
@@ -53,6 +53,7 @@ class GroupBuyService:
         self.kernel = kernel
         self.default_duration = parse_duration(settings.get("default_duration", "24h"))
         self.late_payment = settings.get("late_payment", "refund")
+        self.hold_seats = bool(settings.get("hold_seats_for_unpaid_joins", True))
         fill = settings.get("virtual_fill") or {}
         self.virtual_fill_ratio = float(fill.get("min_ratio", 0.6)) if fill.get("enabled") else None
         self.checkout = GroupBuyCheckout(self)
@@ -161,6 +162,17 @@ class GroupBuyService:
             return
         group = await tx.session.get(Group, membership.group_id)
         now = tx.now()
+        if membership.is_leader and group.deadline_at is None:
+            offer = await tx.session.get(Offer, group.offer_id)
+            if offer.status != "active" or not as_utc(offer.starts_at) <= now < as_utc(offer.ends_at):
+                # Nobody could join a group opened now: the leader gets the money back at once.
+                membership.state = "refunded"
+                group.status, group.closed_at = "failed", now
+                await self.kernel.service("orders").refund(
+                    tx, membership.order_id, reason="group_buy: the offer closed before the leader paid")
+                await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "offer_closed"})
+                self._progress(tx, group)
+                return
         open_for_seat = Group.status == "forming"
         if not membership.is_leader:
             open_for_seat = open_for_seat & (Group.deadline_at > now)
@@ -205,10 +217,23 @@ class GroupBuyService:
     async def _succeed(self, tx: Transaction, group: Group) -> None:
         group.status, group.closed_at = "succeeded", tx.now()
         await tx.cancel_timer(EXPIRE_JOB, str(group.id))
-        # Unpaid joiners keep their orders: paying now is a late payment (refunded, or a new
-        # group per setting), not paying lets the payment timeout release their stock.
+        # Unpaid joiners of a group that formed (virtually, or before they paid) have no seat to
+        # pay for: their orders are cancelled and their stock released now, and paying one says
+        # why (ORDERS_ILLEGAL_TRANSITION with the cancel reason). An order being paid this very
+        # moment is skipped, not waited for (its payment takes the late-payment path).
+        # (With late_payment: open_new_group they keep their orders: paying leads a new group.)
+        if self.late_payment == "refund":
+            orders = self.kernel.service("orders")
+            waiting = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id,
+                                                                         Membership.state == "pending"))).all()
+            for membership in waiting:
+                await orders.cancel_unless_busy(tx, membership.order_id, reason="group_buy: the group formed before you paid")
         await tx.emit("group_buy.succeeded", {"groupId": group.id, "offerId": group.offer_id, "placeholders": group.placeholders})
         self._progress(tx, group)
+
+    async def unpaid_joins(self, tx: Transaction, group_id: int) -> int:
+        return int(await tx.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.group_id == group_id, Membership.state == "pending", Membership.is_leader.is_(False))) or 0)
 
     async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
         """An unpaid member's order was cancelled (by them or by timeout): free their place;

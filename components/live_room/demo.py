@@ -8,23 +8,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from components.live_room.service import ShelfEntry
 from core.auth import Actor
 
 
 async def seed(kernel, tx) -> None:  # noqa: ANN001
-    from components.catalog.models import Product, Sku
-    from components.members.models import Staff
-
-    host = await tx.session.scalar(select(Staff).where(Staff.name.like("%Host%")).order_by(Staff.id).limit(1))
-    products = (await tx.session.scalars(select(Product.id).where(Product.status == "on_sale").order_by(Product.id).limit(3))).all()
+    catalog = kernel.service("catalog")
+    staff = await kernel.service("members").active_staff(tx.session)
+    host = next((person for person in staff if "Host" in person.name), None)
+    products = await catalog.product_ids(tx.session, on_sale_only=True, limit=3)
     if host is None or not products:
         return
     shelf = []
     for product_id in products:
-        skus = (await tx.session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.position, Sku.id))).all()
+        skus = await catalog.product_skus(tx.session, product_id)
         # 15% off every SKU while live, rounded down to the yuan.
         prices = tuple((sku.id, max(100, sku.price_minor * 85 // 100 // 100 * 100)) for sku in skus)
         shelf.append(ShelfEntry(product_id=product_id, live_prices=prices))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from components.catalog.graphql import Product, Sku
 from components.live_room import models
+from components.live_room.checkout import EXPECT_LIVE_PRICE, LINE_FIELD
 from components.live_room.service import MANAGE, RUNNING, Results, ShelfEntry, channel, comment_message, room_message
 from components.orders.graphql import DeliveryType, OrderLineInput, OrderPayload, load_orders
 from core.clock import as_utc
@@ -221,10 +222,7 @@ def comment_node(data: dict[str, Any], host_pk: int | None = None) -> LiveRoomCo
 
 
 async def load_host_names(ctx: Context, keys: list[int]) -> list[str | None]:
-    from components.members.models import Staff
-
-    session = await ctx.session()
-    names = dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(keys)))).all())
+    names = await ctx.kernel.service("members").staff_names(await ctx.session(), keys)
     return [names.get(k) for k in keys]
 
 
@@ -360,7 +358,8 @@ class CreateLiveRoomOrderInput:
     room_id: strawberry.ID
     lines: list[OrderLineInput]
     delivery_type: DeliveryType = DeliveryType.SHIPPING
-    store_id: int | None = None
+    store_id: int | None = strawberry.field(
+        default=None, deprecation_reason="Use placeOrder with pickup {storeId, slotId} and lines naming liveRoomId.")
     sharer_member_id: strawberry.ID | None = None
     expect_live_price: bool = strawberry.field(
         default=True, description="Refuse (LIVE_ROOM_NOT_LIVE) rather than charge the normal price if the room is no longer live.")
@@ -597,10 +596,14 @@ class Mutation:
                 decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId")
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
             source = {"liveRoomId": to_global_id("LiveRoom", room_id), "sharerMemberId": input.sharer_member_id}
+            # A convenience over the one checkout: the same as placeOrder with every line's
+            # liveRoomId set, plus "refuse rather than charge more once the room is not live".
             order_id = await ctx.kernel.service("orders").create_order(
-                tx, member_id=member, lines=lines, delivery_type=input.delivery_type.value, store_id=input.store_id,
+                tx, member_id=member, lines=lines, delivery_type=input.delivery_type.value,
+                inputs={"pickup": {"storeId": str(input.store_id)}} if input.store_id is not None else None,
+                line_inputs=[{LINE_FIELD: to_global_id("LiveRoom", room_id)} for _ in lines],
                 source={k: str(v) for k, v in source.items() if v is not None},
-                attributes={"liveRoomExpectLivePrice": True} if input.expect_live_price else None,
+                attributes={EXPECT_LIVE_PRICE: True} if input.expect_live_price else None,
                 idempotency_key=input.idempotency_key)
             return {"orderId": order_id}
 

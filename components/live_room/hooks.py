@@ -1,6 +1,9 @@
+import strawberry
+
 from core.hookspecs import hookimpl
 
 from components.live_room import graphql, models
+from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
 from components.live_room.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
@@ -30,15 +33,21 @@ def dougong_dataloaders(registrar):
 
 
 @hookimpl
+def dougong_checkout(registrar):
+    registrar.extend_input("CheckoutLineInput", LINE_FIELD, strawberry.ID, LINE_DESCRIPTION)
+    # prepare checks the room; placed writes the attribution row with the order.
+    registrar.checkout_participant(registrar.kernel.service("live_room").checkout)
+
+
+@hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("activity", registrar.kernel.service("live_room").price)
+    registrar.price_adjuster("activity", registrar.kernel.service("live_room").checkout.price)
 
 
 @hookimpl
 def dougong_event_handlers(registrar):
     service = registrar.kernel.service("live_room")
-    # In the order's own transaction: an order and its attribution exist together or not at all.
-    registrar.on("order.created", service.on_order_created, in_transaction=True)
+    # In the order's own transaction: the attribution row follows its order's status exactly.
     for name in ("order.paid", "order.cancelled", "order.refunded"):
         registrar.on(name, service.on_order_changed, in_transaction=True)
 
@@ -76,6 +85,7 @@ def dougong_error_codes(registrar):
         "LIVE_ROOM_COMMENT_TOO_FAST": "Over the comment rate limit; details carry retryAfterSeconds.",
         "LIVE_ROOM_LIKE_TOO_FAST": "Likes are accepted once per interval; details carry retryAfterSeconds.",
         "LIVE_ROOM_INVALID_LIKE": "The number of taps is out of range.",
+        "LIVE_ROOM_ONE_ROOM_PER_ORDER": "Lines of one order name different live rooms; an order is attributed to one room.",
     }.items():
         registrar.error_code(code, text)
 

@@ -26,12 +26,12 @@ from typing import Any, Mapping
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from components.catalog.models import Sku
+from components.live_room.checkout import RoomCheckout
 from components.live_room.models import Comment, LivePrice, Room, RoomOrder, ShelfItem, Viewer
 from core.auth import Actor
 from core.clock import as_utc
 from core.errors import DomainError, NotAuthenticated, NotAuthorized
-from core.gql.relay import decode_id, to_global_id
+from core.gql.relay import to_global_id
 from core.transaction import Event, Transaction
 from core.units import parse_duration
 
@@ -89,6 +89,7 @@ class LiveRoomService:
         self.overdue_grace = parse_duration(settings.get("overdue_grace", "2h"))
         self.sweep_every = parse_duration(settings.get("sweep_every", "30s"))
         self.shelf_max = int(settings.get("shelf_max", 100))
+        self.checkout = RoomCheckout(self)
 
     # -- who may run a room ------------------------------------------------------------------------
     def may_run(self, actor: Actor, room: Room) -> bool:
@@ -296,7 +297,7 @@ class LiveRoomService:
         self._publish(tx, room, "shelf")
 
     async def _put_on_shelf(self, tx: Transaction, room: Room, entry: ShelfEntry, field: str) -> None:
-        skus = list((await tx.session.scalars(select(Sku).where(Sku.product_id == entry.product_id))).all())
+        skus = await self.kernel.service("catalog").product_skus(tx.session, entry.product_id)
         if not skus:
             raise DomainError("KERNEL_NOT_FOUND", "No such product (or it has no SKUs).", field=f"{field}.productId")
         sku_ids = {sku.id: sku for sku in skus}
@@ -361,7 +362,7 @@ class LiveRoomService:
         if sharer_member_id == member_id:
             sharer_member_id = None  # opening one's own share link credits nobody
         now = tx.now()
-        viewer = await self._viewer(tx, room.id, member_id)
+        viewer = await self.viewer(tx, room.id, member_id)
         if viewer is None:
             try:
                 async with tx.session.begin_nested():
@@ -372,7 +373,7 @@ class LiveRoomService:
         await self._start_watching(tx, room, member_id, now)
         return room.viewer_count
 
-    async def _viewer(self, tx: Transaction, room_id: int, member_id: int) -> Viewer | None:
+    async def viewer(self, tx: Transaction, room_id: int, member_id: int) -> Viewer | None:
         return await tx.session.scalar(select(Viewer).where(Viewer.room_id == room_id, Viewer.member_id == member_id)
                                        .execution_options(populate_existing=True))
 
@@ -409,7 +410,7 @@ class LiveRoomService:
     async def heartbeat(self, tx: Transaction, room_id: int, member_id: int) -> int:
         """Keeps a viewer counted; a viewer swept out for silence is counted again."""
         room = await self.room(tx, room_id)
-        if await self._viewer(tx, room.id, member_id) is None:
+        if await self.viewer(tx, room.id, member_id) is None:
             raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
         if room.status in JOINABLE:
             await self._start_watching(tx, room, member_id, tx.now())
@@ -437,7 +438,7 @@ class LiveRoomService:
             raise DomainError("LIVE_ROOM_NOT_LIVE", f"{what} are open while the room is live.", field="input.roomId", status=room.status)
         if not enabled:
             raise DomainError(off_code, f"{what} are switched off in this room.", field="input.roomId")
-        viewer = await self._viewer(tx, room.id, member_id)
+        viewer = await self.viewer(tx, room.id, member_id)
         if viewer is None:
             raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
         return viewer
@@ -499,7 +500,7 @@ class LiveRoomService:
     async def mute(self, tx: Transaction, actor: Actor, room_id: int, member_id: int, *, minutes: int | None, unmute: bool) -> None:
         room = await self.room(tx, room_id)  # not locked: only the viewer's row changes (locks go viewer, then room)
         self.require_runner(actor, room)
-        viewer = await self._viewer(tx, room.id, member_id)
+        viewer = await self.viewer(tx, room.id, member_id)
         if viewer is None:
             raise DomainError("LIVE_ROOM_NOT_JOINED", "That member has not joined the room.", field="input.memberId")
         if unmute:
@@ -520,76 +521,7 @@ class LiveRoomService:
         await tx.session.flush()
         self._publish(tx, room, "settings")
 
-    # -- orders: the live price and attribution ----------------------------------------------------
-    def room_id_from_source(self, source: Mapping[str, Any]) -> int | None:
-        ref = source.get("liveRoomId")
-        if ref is None:
-            return None
-        return decode_id(str(ref), "LiveRoom", field="input.source.liveRoomId")
-
-    async def price(self, tx: Transaction, draft: Any) -> None:
-        """Stage "activity": SKUs with a live price in the order's room get it — only while the
-        room is live, and only for plain orders (a group-buy or auction prices itself).
-
-        ``expectLivePrice`` (set by createLiveRoomOrder) turns "the room is no longer live" into
-        a refusal instead of a silently higher price."""
-        room_id = self.room_id_from_source(draft.source)
-        if room_id is None:
-            return
-        # FOR SHARE on PostgreSQL: the host's "end" waits for orders already pricing at the live
-        # price, and no order prices live after the end has committed.
-        room = await tx.session.get(Room, room_id, populate_existing=True,
-                                    with_for_update={"read": True} if tx.kernel.db.is_postgresql else False)
-        if room is None:
-            raise DomainError("KERNEL_NOT_FOUND", "No such live room.", field="input.source.liveRoomId")
-        if draft.kind != "plain":
-            return
-        sku_ids = [line.sku_id for line in draft.lines]
-        rows = (await tx.session.execute(
-            select(LivePrice.sku_id, LivePrice.price_minor).join(
-                ShelfItem, and_(ShelfItem.room_id == LivePrice.room_id, ShelfItem.product_id == LivePrice.product_id))
-            .where(LivePrice.room_id == room.id, LivePrice.sku_id.in_(sku_ids), ShelfItem.on_shelf.is_(True)))).all()
-        prices = dict(rows)
-        if not prices:
-            return
-        if room.status != "live":
-            if draft.attributes.get("liveRoomExpectLivePrice"):
-                raise DomainError("LIVE_ROOM_NOT_LIVE", f"The room is {room.status}: its live prices are not available now.",
-                                  field="input.roomId", status=room.status)
-            return
-        priced = False
-        for line in draft.lines:
-            if line.sku_id in prices and prices[line.sku_id] < line.unit_price_minor:
-                line.set_unit_price(prices[line.sku_id], "直播价 live price")
-                priced = True
-        if priced:
-            draft.attributes["liveRoomLivePriced"] = True
-
-    async def on_order_created(self, tx: Transaction, event: Event) -> None:
-        payload = event.payload
-        source = payload.get("source") or {}
-        room_id = self.room_id_from_source(source)
-        if room_id is None:
-            return
-        room = await tx.session.get(Room, room_id)
-        if room is None:
-            return
-        sharer = _int_id(source.get("sharerMemberId"), "Member")
-        guide = _int_id(source.get("guideId"), "Staff")
-        if sharer is None or guide is None:
-            viewer = await self._viewer(tx, room_id, payload["memberId"])
-            if viewer is not None:
-                sharer = sharer if sharer is not None else viewer.sharer_member_id
-                guide = guide if guide is not None else viewer.guide_id
-        if sharer == payload["memberId"]:
-            sharer = None
-        tx.session.add(RoomOrder(
-            order_id=payload["orderId"], room_id=room_id, member_id=payload["memberId"], sharer_member_id=sharer, guide_id=guide,
-            in_session=room.status in RUNNING, live_priced=bool((payload.get("attributes") or {}).get("liveRoomLivePriced")),
-            status=payload["status"], total_minor=payload["totalMinor"], paid_minor=0, refunded_minor=0, created_at=tx.now(),
-        ))
-        await tx.session.flush()
-
+    # -- orders: the live price and attribution are in checkout.py; the row follows the order --
     async def on_order_changed(self, tx: Transaction, event: Event) -> None:
         payload = event.payload
         row = await tx.session.get(RoomOrder, payload["orderId"], populate_existing=True)
@@ -643,20 +575,6 @@ def room_message(room: Room, kind: str) -> dict[str, Any]:
 def comment_message(comment: Comment) -> dict[str, Any]:
     return {"id": comment.id, "memberId": comment.member_id, "author": comment.author, "text": comment.text,
             "createdAt": as_utc(comment.created_at).isoformat()}
-
-
-def _int_id(value: Any, type_name: str) -> int | None:
-    """A sharer or guide named in an order's source: a global id, or a bare number. Anything
-    else credits nobody (attribution must never fail an order)."""
-    if value is None:
-        return None
-    text = str(value)
-    if text.isdigit() and len(text) <= 18:
-        return int(text)
-    try:
-        return decode_id(text, type_name)
-    except DomainError:
-        return None
 
 
 __all__ = ["LiveRoomService", "ShelfEntry", "Results", "channel", "room_message", "comment_message", "to_global_id"]

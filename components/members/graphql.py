@@ -15,7 +15,8 @@ from components.members import models
 from components.members.service import mask_phone
 from core.auth import Actor
 from core.clock import as_utc
-from core.gql import Connection, Context, Node, Payload, connection, decode_id, fetch_page, run_mutation
+from core.errors import DomainError
+from core.gql import Connection, Context, Node, Payload, connection, decode_id, fetch_page, run_mutation, user_error
 
 VIEW = "members.view"
 
@@ -42,6 +43,7 @@ class Staff(Node):
     name: str
     roles: list[str]
     store_ids: list[int] = strawberry.field(description="The stores a store clerk works at; empty for other roles.")
+    active: bool = strawberry.field(description="False once deactivated: their tokens are refused.")
 
 
 def member_node(row: models.Member, ctx: Context) -> Member:
@@ -54,7 +56,8 @@ def member_node(row: models.Member, ctx: Context) -> Member:
 
 
 def staff_node(row: models.Staff) -> Staff:
-    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []])
+    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []],
+                 active=bool(row.active))
 
 
 async def load_members(ctx: Context, keys: list[int]) -> list[Member | None]:
@@ -176,9 +179,14 @@ class Mutation:
     async def sign_in(self, info: strawberry.Info, input: SignInInput) -> SignInPayload:  # noqa: A002
         ctx: Context = info.context
         service = ctx.kernel.service("members")
+        try:
+            verified = await service.verify(input.provider, input.credential)
+        except DomainError as error:
+            ctx.kernel.check_error_code(error.code)
+            return SignInPayload(user_errors=[user_error(error)])
 
         async def work(tx):  # noqa: ANN001, ANN202
-            return _actor_result(await service.sign_in(tx, provider=input.provider, credential=input.credential))
+            return _actor_result(await service.sign_in(tx, provider=input.provider, credential=verified))
 
         result, errors = await run_mutation(ctx, work)
         if errors:

@@ -1,6 +1,9 @@
 """members' hook implementations: registrations only; the rules are in service.py."""
 
-from components.members import demo, graphql, models
+from components.members import demo, graphql, models, staff_graphql, wechat_graphql
+from components.members.wechat import PROVIDER as WECHAT, WeChatMiniProgram
+from components.members.authority import PeopleDirectory
+from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
 from components.members.service import MembersService
 from core.hookspecs import hookimpl
 
@@ -13,13 +16,33 @@ def dougong_tables(registrar):
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("members", MembersService(registrar.kernel))
+    service = MembersService(registrar.kernel)
+    service.wechat = WeChatMiniProgram.configured(registrar.settings)
+    registrar.service("members", service)
+    registrar.service("members.staff_admin", StaffAdmin(registrar.kernel))
+
+
+@hookimpl
+def dougong_authority(kernel):
+    return PeopleDirectory()
+
+
+@hookimpl
+def dougong_identity_provider(kernel, provider):
+    if provider == SIGN_IN_CODE_PROVIDER:
+        return StaffCodeSignIn()
+    if provider == WECHAT:
+        return kernel.service("members").wechat  # None (no such provider) unless configured
+    return None
 
 
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql.Mutation)
+    registrar.query(staff_graphql.Query)
+    registrar.mutation(staff_graphql.Mutation)
+    registrar.mutation(wechat_graphql.Mutation)
     registrar.node(graphql.Member, graphql.load_members)
     registrar.node(graphql.Staff, graphql.load_staff)
 
@@ -35,6 +58,7 @@ def dougong_dataloaders(registrar):
 @hookimpl
 def dougong_permissions(registrar):
     registrar.permission(graphql.VIEW, "List members and see their (masked) phone numbers", roles=("admin",))
+    registrar.permission(staff_graphql.MANAGE, "Invite staff, set their roles and stores, deactivate them", roles=("admin",))
 
 
 @hookimpl
@@ -49,6 +73,11 @@ def dougong_error_codes(registrar):
     registrar.error_code("MEMBERS_PHONE_TAKEN", "Another member already has that phone number.")
     registrar.error_code("MEMBERS_OPEN_ID_TAKEN", "Another member already has that open id.")
     registrar.error_code("MEMBERS_UNKNOWN_GUIDE", "The registration names a guide who is not staff.")
+    registrar.error_code("MEMBERS_UNKNOWN_STORE", "A store id names no pickup store of this brand.")
+    registrar.error_code("MEMBERS_LAST_ADMIN", "The change would leave the brand without an active admin.")
+    registrar.error_code("MEMBERS_STAFF_INACTIVE", "The staff member is deactivated.")
+    registrar.error_code("MEMBERS_WECHAT_REJECTED", "WeChat refused the code (used, expired or from another app).")
+    registrar.error_code("MEMBERS_WECHAT_UNAVAILABLE", "WeChat could not be reached or failed; nothing changed, retry shortly.")
 
 
 @hookimpl

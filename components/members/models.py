@@ -14,6 +14,9 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     open_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # WeChat's id of the person across the brand's apps (mini-program, official account);
+    # only present when the apps share an open-platform account.
+    union_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     nickname: Mapped[str] = mapped_column(String(50), default="")
     source_channel: Mapped[str | None] = mapped_column(String(50))
     source_guide_id: Mapped[int | None] = mapped_column(Integer)
@@ -29,3 +32,7 @@ class Staff(Base):
     roles: Mapped[list] = mapped_column(JSON, default=list)
     store_ids: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A one-time sign-in code (invitation, CLI bootstrap): only its SHA-256 is kept, so a
+    # copy of the database does not hand out sessions.
+    sign_in_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sign_in_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from components.members.models import Member, Staff
-from core.auth import STAFF_ROLES, Actor
+from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
 
@@ -43,6 +43,7 @@ def normalise_phone(phone: str) -> str:
 class MembersService:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
+        self.wechat: Any = None  # the WeChat mini-program provider, when members.wechat is configured
 
     # -- members -------------------------------------------------------------------------------
     async def create_member(
@@ -102,6 +103,10 @@ class MembersService:
     async def member_by_open_id(self, session: AsyncSession, open_id: str) -> Member | None:
         return await session.scalar(select(Member).where(Member.open_id == open_id))
 
+    async def member_ids(self, session: AsyncSession, *, limit: int = 20) -> list[int]:
+        """The first members' ids, in the order they registered (demo data, samples)."""
+        return list((await session.scalars(select(Member.id).order_by(Member.id).limit(limit))).all())
+
     def search(self, search: str | None) -> Any:
         """The statement behind the staff member list: everyone, or a nickname/phone match."""
         stmt = select(Member)
@@ -127,8 +132,9 @@ class MembersService:
         if not (0 < len(name) <= MAX_STAFF_NAME):
             raise DomainError("KERNEL_INVALID_INPUT", f"A staff name has 1 to {MAX_STAFF_NAME} characters.", field="input.name")
         roles = sorted(set(roles))
-        if not roles or any(r not in STAFF_ROLES for r in roles):
-            raise DomainError("MEMBERS_INVALID_ROLE", f"Roles are {', '.join(STAFF_ROLES)}.", field="input.roles")
+        known = self.kernel.contributions.staff_roles
+        if not roles or any(r not in known for r in roles):
+            raise DomainError("MEMBERS_INVALID_ROLE", f"Roles are {', '.join(sorted(known))}.", field="input.roles")
         stores = sorted({int(s) for s in store_ids})
         if any(s <= 0 for s in stores):
             raise DomainError("MEMBERS_INVALID_STORES", "Store ids are positive numbers.", field="input.storeIds")
@@ -156,6 +162,12 @@ class MembersService:
     async def active_staff(self, session: AsyncSession) -> list[Staff]:
         """Every active staff member, by id."""
         return list((await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all())
+
+    async def staff_names(self, session: AsyncSession, staff_ids: list[int]) -> dict[int, str]:
+        """Names of the given staff, by id (unknown ids are left out): one query for a page."""
+        if not staff_ids:
+            return {}
+        return dict((await session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(set(staff_ids))))).all())
 
     async def staff_actor(self, session: AsyncSession, staff_id: int) -> Actor | None:
         """The actor for an active staff member, roles and stores as the database has them now."""
@@ -195,11 +207,38 @@ class MembersService:
             return Actor("member", found.id)
         return Actor("member", await self.create_member(tx, phone=phone, source_channel="dev_sign_in"))
 
-    async def sign_in(self, tx: Transaction, *, provider: str, credential: str) -> Actor:
-        """Ask the installed identity provider named ``provider`` who ``credential`` belongs to."""
+    def identity_provider(self, provider: str) -> Any:
         identity = self.kernel.pm.hook.dougong_identity_provider(kernel=self.kernel, provider=provider)
         if identity is None:
             raise DomainError("MEMBERS_UNKNOWN_PROVIDER", f"No identity provider named {provider!r} is installed.", field="input.provider")
+        return identity
+
+    async def verify(self, provider: str, credential: str) -> Any:
+        """A provider's network step (``verify``, optional), run *before* the transaction: a
+        slow identity service must not hold the brand's write lock. Returns what
+        ``authenticate`` receives (the credential itself for providers without one)."""
+        identity = self.identity_provider(provider)
+        verify = getattr(identity, "verify", None)
+        return await verify(credential) if verify is not None else credential
+
+    async def bind_phone(self, tx: Transaction, member_id: int, phone: str) -> None:
+        """Give a member the phone number an identity provider vouched for."""
+        phone = normalise_phone(phone)
+        if not PHONE.match(phone):
+            raise DomainError("MEMBERS_INVALID_PHONE", "The phone number is malformed.", field="input.code")
+        member = await self.member(tx.session, member_id)
+        if member is None:
+            raise DomainError("KERNEL_NOT_FOUND", "No member with that id.")
+        owner = await self.member_by_phone(tx.session, phone)
+        if owner is not None and owner.id != member_id:
+            # Merging two accounts moves orders, points and history: a support task, not a side effect.
+            raise DomainError("MEMBERS_PHONE_TAKEN", "Another member already has that phone number.", field="input.code")
+        member.phone = phone
+
+    async def sign_in(self, tx: Transaction, *, provider: str, credential: Any) -> Actor:
+        """Ask the installed identity provider named ``provider`` who ``credential`` belongs to
+        (``credential`` as :meth:`verify` returned it)."""
+        identity = self.identity_provider(provider)
         actor = await identity.authenticate(tx, credential)
         if actor is None or actor.kind not in ("member", "staff") or actor.id is None:
             raise DomainError("MEMBERS_SIGN_IN_REJECTED", "The credential was not accepted.", field="input.credential")

@@ -13,41 +13,16 @@ from __future__ import annotations
 
 import inspect
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from components.orders.models import Order, OrderLine
 from components.orders.shipping import ADDRESS_ATTRIBUTE
-from core.checkout import Draft, DraftLine
+from core.checkout import CheckoutRequest, Draft, DraftLine, LineRequest
 from core.errors import DomainError
 from core.transaction import Transaction
 
 SOURCE_KEYS = ("liveRoomId", "groupId", "guideId", "shareCode", "sharerMemberId")
-
-
-@dataclass
-class LineRequest:
-    sku_id: int
-    quantity: int
-    inputs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class CheckoutRequest:
-    """What a buyer (or a job acting for one) asks for; the same for preview and place."""
-
-    member_id: int
-    lines: list[LineRequest]
-    delivery_type: str = "shipping"
-    inputs: dict[str, Any] = field(default_factory=dict)
-    source: dict[str, Any] = field(default_factory=dict)
-    kind: str = "plain"
-    attributes: dict[str, Any] = field(default_factory=dict)
-    placed_by_system: bool = False
-    payment_timeout: timedelta | None = None
-    idempotency_key: str | None = None
-    expected_total_minor: int | None = None
 
 
 def participants(tx: Transaction) -> list[tuple[str, Any]]:
@@ -184,7 +159,8 @@ class Checkout:
         for line in sorted(draft.lines, key=lambda l: (l.sku_id, l.index)):
             reservations[line.index] = await inventory.reserve(
                 tx, line.sku_id, line.quantity, reason=f"order:{draft.kind}", ref=f"order:{order.id}",
-                location_id=draft.location_id, activity=line.activity, field=f"input.lines[{line.index}]",
+                location_id=draft.location_id, activity=line.activity if line.activity_stock else None,
+                field=f"input.lines[{line.index}]",
             )
         for line in draft.lines:
             adjustments = list(line.adjustments)

@@ -162,6 +162,21 @@ class OrdersService:
         if ids and tx.kernel.db.is_postgresql:
             await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
 
+    async def orders_of_member(self, session: Any, member_id: int, statuses: tuple[str, ...], *,
+                               limit: int = 200) -> list[dict[str, Any]]:
+        """A member's most recent orders in these statuses, as event payloads without lines."""
+        rows = await session.scalars(select(Order).where(Order.member_id == member_id, Order.status.in_(statuses))
+                                     .order_by(Order.id.desc()).limit(limit))
+        return [self.event(order) for order in rows.all()]
+
+    async def snapshot(self, tx: Transaction, order_id: int) -> dict[str, Any] | None:
+        """The order as it is now, in the shape of its events (:meth:`event_with_lines`), or None.
+
+        For components that look at an order later than an event told them about it (a frozen
+        points grant, the units refunded so far) without reading orders' tables."""
+        order = await tx.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+        return None if order is None else await self.event_with_lines(tx, order)
+
     def event(self, order: Order, **extra: Any) -> dict[str, Any]:
         """The keys every ``order.*`` event carries, so a handler rarely has to read the order
         back (it may run in another process, after the order changed again)."""
@@ -205,8 +220,9 @@ class OrdersService:
         (WeChat Pay's prepay parameters), which must reach the frontend unchanged."""
         order = await self.get(tx, order_id)
         if order.status != "pending_payment":
-            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid.",
-                              field="input.orderId", status=order.status)
+            why = f" ({order.cancel_reason})" if order.status == "cancelled" and order.cancel_reason else ""
+            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid{why}.",
+                              field="input.orderId", status=order.status, cancelReason=order.cancel_reason)
         provider = self.provider(provider_name)
         payment = Payment(order_id=order.id, provider=provider_name, provider_ref=f"{provider_name}-{secrets.token_hex(12)}",
                           amount_minor=order.total_minor, status="pending", created_at=tx.now())
@@ -282,6 +298,21 @@ class OrdersService:
                 await inventory.release(tx, line.reservation_id)
         await tx.cancel_timer(TIMEOUT_JOB, str(order.id))
         await tx.emit("order.cancelled", await self.event_with_lines(tx, order, reason=reason))
+
+    async def cancel_unless_busy(self, tx: Transaction, order_id: int, *, reason: str) -> bool:
+        """Cancel an unpaid order unless another transaction holds it right now (a payment in
+        flight): skipped, not waited for, so a component cancelling many orders from inside a
+        payment cannot deadlock with those orders' own payments. Returns whether it cancelled."""
+        if tx.kernel.db.is_postgresql:
+            locked = await tx.session.scalar(select(Order.id).where(Order.id == order_id)
+                                             .with_for_update(skip_locked=True))
+            if locked is None:
+                return False
+        order = await self.get(tx, order_id)
+        if order.status != "pending_payment":
+            return False
+        await self.cancel(tx, order_id, reason=reason)
+        return True
 
     async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str,
                      goods_returned: bool = False, amount_minor: int | None = None) -> int:

@@ -9,15 +9,16 @@ manifest = Manifest(
     summaries={"zh": "精确的积分账本（获得、签到、过期、退款）与积分兑换商城", "en": "An exact points ledger (earn, sign-in, expiry, refunds) and a points mall"},
     hooks="components.points_mall.hooks",
     kernel=">=0.1,<1",
-    depends={"orders": ">=1.0,<2"},
+    depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},
     settings_schema={
         "type": "object",
         "additionalProperties": False,
         "properties": {
             "earn_per_yuan": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 1,
                               "description": "points per whole currency unit paid in cash (0: orders earn nothing)"},
-            "grant_on": {"enum": ["paid", "completed"], "default": "paid",
-                         "description": "grant an order's points when it is paid, or when it is completed"},
+            "grant_on": {"enum": ["after_sale", "completed", "paid"], "default": "after_sale",
+                         "description": "grant an order's points when its after-sale window closes (default: they can "
+                                        "no longer be taken back by a refund), when it is completed, or when it is paid"},
             "freeze_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0,
                             "description": "grant an order's points this many days after `grant_on` (0: at once)"},
             "activity_orders_earn": {"type": "boolean", "default": True,

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 
 async def seed(kernel: Any, tx: Any) -> None:
-    from components.catalog.models import Product, Sku
-    from components.members.models import Member
-
+    catalog = kernel.service("catalog")
     service = kernel.service("points_mall")
 
     async def sku_like(text: str) -> int | None:
-        return await tx.session.scalar(select(Sku.id).join(Product).where(Product.title.like(f"%{text}%")).order_by(Sku.id).limit(1))
+        for product_id in await catalog.product_ids(tx.session, title_contains=text, limit=1):
+            skus = await catalog.product_skus(tx.session, product_id)
+            if skus:
+                return min(sku.id for sku in skus)
+        return None
 
     balm = await sku_like("润唇膏")
     if balm is not None:
@@ -26,7 +26,7 @@ async def seed(kernel: Any, tx: Any) -> None:
                                   stock=100, per_member_limit=2)
     await service.create_item(tx, title="茶艺课 Tea ceremony class (store)", points_price=2000, stock=20,
                               description="A one-hour class at any of our stores; show the redemption to the clerk.")
-    members = (await tx.session.scalars(select(Member.id).order_by(Member.id).limit(3))).all()
+    members = await kernel.service("members").member_ids(tx.session, limit=3)
     for index, member_id in enumerate(members, start=1):
         await service.credit(tx, member_id, 1000 * index, reason="staff_adjust", note="welcome points (demo)",
                              key=f"demo:{member_id}")

@@ -56,6 +56,11 @@ class PointsBalance:
     signed_in_today: bool
     member_pk: strawberry.Private[int]
 
+    @strawberry.field(description="Points the member's paid orders will earn once granted (after their after-sale "
+                                  "window, per the brand's rule): shown, not yet spendable.")
+    async def pending(self, info: strawberry.Info) -> int:
+        return await info.context.kernel.service("points_mall").pending_points(await info.context.session(), self.member_pk)
+
     @strawberry.field(description="Points expiring within `days` days, soonest first.")
     async def expiring_soon(self, info: strawberry.Info, days: int = 30) -> list[PointsExpiry]:
         now = info.context.kernel.clock.now()
@@ -223,6 +228,8 @@ class RedeemPointsItemInput:
     delivery_type: DeliveryType = DeliveryType.SHIPPING
     store_id: strawberry.ID | None = strawberry.field(
         default=None, description="The pickup store (with store pickup on): its id, or its number.")
+    slot_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The pickup time slot (a PickupSlot id), where the brand asks for one.")
     idempotency_key: str | None = None
 
 
@@ -335,7 +342,8 @@ async def _item_payload(ctx: Context, result: dict | None, errors: list) -> Poin
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Member: redeem a mall item. Points are taken, stock held and the order "
-                                      "created in one step; a replayed idempotencyKey changes nothing.")
+                                      "placed in one step through the one checkout (the same as placeOrder with a line "
+                                      "naming pointsMallItemId); a replayed idempotencyKey changes nothing.")
     async def redeem_points_item(self, info: strawberry.Info, input: RedeemPointsItemInput) -> RedeemPointsItemPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -343,10 +351,11 @@ class Mutation:
             member_id = ctx.require_member()
             redemption = await _service(ctx).redeem(
                 tx, member_id=member_id, item_id=decode_id(input.item_id, "PointsMallItem", field="input.itemId"),
-                quantity=input.quantity, delivery_type=input.delivery_type.value, store_id=_store_pk(input.store_id))
+                quantity=input.quantity, delivery_type=input.delivery_type.value, store_id=_store_pk(input.store_id),
+                slot_id=None if input.slot_id is None else str(input.slot_id))
             return {"redemptionId": redemption.id, "memberId": member_id}
 
-        request = [str(input.item_id), input.quantity, input.delivery_type.value, str(input.store_id)]
+        request = [str(input.item_id), input.quantity, input.delivery_type.value, str(input.store_id), str(input.slot_id)]
         result, errors = await run_mutation(ctx, work, idempotency=("points_mall.redeem", input.idempotency_key, request))
         if errors:
             return RedeemPointsItemPayload(user_errors=errors)

@@ -1,6 +1,9 @@
+import strawberry
+
 from core.hookspecs import hookimpl
 
 from components.points_mall import graphql, models
+from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
 from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
@@ -27,8 +30,15 @@ def dougong_schema(registrar):
 
 
 @hookimpl
+def dougong_checkout(registrar):
+    mall = registrar.kernel.service("points_mall").checkout
+    registrar.extend_input("CheckoutLineInput", LINE_FIELD, strawberry.ID, LINE_DESCRIPTION)
+    registrar.checkout_participant(mall)
+
+
+@hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("points", registrar.kernel.service("points_mall").price)
+    registrar.price_adjuster("points", registrar.kernel.service("points_mall").checkout.price)
 
 
 @hookimpl
@@ -87,7 +97,8 @@ async def dougong_seed_demo(kernel, tx):
 def dougong_events(registrar):
     registrar.event("points_mall.redeemed", "A member redeemed a mall item (points taken, order placed)",
                     payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "quantity": "int", "points": "int",
-                             "cashMinor": "int", "orderId": "int"})
+                             "cashMinor": "int", "orderId": "int | None: the order delivering it (none for a reward without a SKU)",
+                             "deliveryType": "str | None", "storeId": "int | None"})
     registrar.event("points_mall.redemption_returned", "Units of a redemption came back (cancel or refund); points returned",
                     payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "units": "int", "points": "int",
                              "orderId": "int", "status": "str"})

@@ -9,7 +9,9 @@ and the lots together.
 Concurrency: every change first locks the member's account row (``FOR UPDATE`` on PostgreSQL;
 SQLite's single writer already serialises), and the balance itself only moves through a
 conditional ``UPDATE … WHERE balance >= :n``. Locks are always taken in the order account →
-mall item → inventory, so redemptions, returns and refunds cannot deadlock each other.
+inventory → mall item (a redemption placed through checkout holds the SKU's stock before its
+participant takes the item's), and nothing takes a mall item before inventory, so
+redemptions, returns and refunds cannot deadlock each other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.checkout import CheckoutRequest, LineRequest
+from components.points_mall.checkout import LINE_FIELD, MAX_REDEEM, MallCheckout
 from components.points_mall.models import Account, Entry, Item, Lot, Redemption
 from core.clock import as_utc
 from core.errors import DomainError
@@ -29,7 +33,6 @@ from core.transaction import Event, Transaction
 from core.units import CURRENCY_EXPONENT, parse_duration
 
 MAX_POINTS = 10**12
-MAX_REDEEM = 100
 EXPIRE_JOB = "points_mall.expire_due"
 EXPIRE_MORE_JOB = "points_mall.expire_more"
 GRANT_JOB = "points_mall.grant"
@@ -58,6 +61,7 @@ class PointsService:
         self.sign_in_rewards = list(settings.get("sign_in_rewards") or [5])
         self.refund_shortfall = settings.get("refund_shortfall", "deduct_available")
         self.zone = ZoneInfo(kernel.blueprint.brand.timezone)
+        self.checkout = MallCheckout(self)
 
     # == the ledger ==================================================================================
     def expires_at(self, earned_at: datetime) -> datetime | None:
@@ -310,32 +314,43 @@ class PointsService:
         payload = event.payload
         if event.name != wanted or not self._earns(payload) or self.points_for(payload.get("totalMinor", 0)) <= 0:
             return
+        # after_sale: once the order's after-sale window has closed, a refund can no longer take
+        # the points back, so nobody spends points of an order that is refunded later.
+        wait = self.freeze + (self.kernel.service("orders").after_sale_window if self.grant_on == "after_sale" else timedelta(0))
         async with kernel.transaction() as tx:
-            if self.freeze:
-                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + self.freeze,
+            if wait:
+                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + wait,
                                   {"orderId": payload["orderId"]})
             else:
                 await self.grant_for_order(tx, payload["orderId"])
 
+    async def pending_points(self, session: Any, member_id: int) -> int:
+        """Points the member's paid orders will earn once granted (shown, not yet spendable)."""
+        pending = 0
+        for order in await self.kernel.service("orders").orders_of_member(session, member_id, ("paid", "fulfilled", "completed")):
+            if not self._earns(order) or await self.entry_by_key(session, member_id, f"earn:{order['orderId']}") is not None:
+                continue
+            pending += self.points_for(order["totalMinor"] - order["refundedMinor"])
+        return pending
+
     async def on_grant_due(self, tx: Transaction, timer: Any) -> None:
         await self.grant_for_order(tx, int(timer.payload["orderId"]))
 
-    async def _order(self, tx: Transaction, order_id: int) -> Any:
-        from components.orders.models import Order
-
-        return await tx.session.scalar(select(Order).where(Order.id == order_id).execution_options(populate_existing=True))
+    async def _order(self, tx: Transaction, order_id: int) -> Mapping[str, Any] | None:
+        """The order as it is now (a frozen grant runs long after the event that asked for it)."""
+        return await self.kernel.service("orders").snapshot(tx, order_id)
 
     async def grant_for_order(self, tx: Transaction, order_id: int) -> Entry | None:
         order = await self._order(tx, order_id)
-        if order is None or order.status in ("cancelled", "refunded", "pending_payment"):
+        if order is None or order["status"] in ("cancelled", "refunded", "pending_payment"):
             return None  # refunded in full before a frozen grant came due: nothing was earned
-        points = self.points_for(order.total_minor)
+        points = self.points_for(order["totalMinor"])
         if points <= 0:
             return None
-        entry = await self.credit(tx, order.member_id, points, reason="order_earn", reference=f"order:{order.id}",
-                                  key=f"earn:{order.id}", note=f"{order.total_minor} {order.currency} minor paid")
-        if order.refunded_minor:
-            await self.reverse_for_order(tx, order.id)  # refunded in part while the points were frozen
+        entry = await self.credit(tx, order["memberId"], points, reason="order_earn", reference=f"order:{order_id}",
+                                  key=f"earn:{order_id}", note=f"{order['totalMinor']} {order['currency']} minor paid")
+        if order["refundedMinor"]:
+            await self.reverse_for_order(tx, order_id)  # refunded in part while the points were frozen
         return entry
 
     async def reverse_for_order(self, tx: Transaction, order_id: int) -> Entry | None:
@@ -347,23 +362,24 @@ class PointsService:
         order = await self._order(tx, order_id)
         if order is None:
             return None
-        earned = await self.entry_by_key(tx.session, order.member_id, f"earn:{order.id}")
-        if earned is None or not order.total_minor:
+        member_id, total, refunded = order["memberId"], order["totalMinor"], order["refundedMinor"]
+        earned = await self.entry_by_key(tx.session, member_id, f"earn:{order_id}")
+        if earned is None or not total:
             return None  # nothing earned (yet): a frozen grant looks at refunds when it runs
-        await self.lock_account(tx, order.member_id)
-        full = order.status == "refunded" or order.refunded_minor >= order.total_minor
-        target = earned.delta if full else earned.delta * order.refunded_minor // order.total_minor
+        await self.lock_account(tx, member_id)
+        full = order["status"] == "refunded" or refunded >= total
+        target = earned.delta if full else earned.delta * refunded // total
         done = int(await tx.session.scalar(
             select(func.coalesce(func.sum(Entry.shortfall - Entry.delta), 0))
-            .where(Entry.member_id == order.member_id, Entry.reason == "order_earn_reversed",
-                   Entry.reference == f"order:{order.id}")
+            .where(Entry.member_id == member_id, Entry.reason == "order_earn_reversed",
+                   Entry.reference == f"order:{order_id}")
         ))
         if target <= done:
             return None
-        return await self.debit(tx, order.member_id, target - done, reason="order_earn_reversed",
-                                reference=f"order:{order.id}", key=f"reverse:{order.id}:{target}",
+        return await self.debit(tx, member_id, target - done, reason="order_earn_reversed",
+                                reference=f"order:{order_id}", key=f"reverse:{order_id}:{target}",
                                 shortfall=self.refund_shortfall,
-                                note=f"{order.refunded_minor} of {order.total_minor} {order.currency} minor refunded")
+                                note=f"{refunded} of {total} {order['currency']} minor refunded")
 
     async def on_order_refunded(self, kernel: Any, event: Event) -> None:
         async with kernel.transaction() as tx:
@@ -390,10 +406,9 @@ class PointsService:
         if cancelled:
             units = redemption.quantity
         else:
-            from components.orders.models import OrderLine
-
-            units = int(await tx.session.scalar(
-                select(func.coalesce(func.sum(OrderLine.refunded_quantity), 0)).where(OrderLine.order_id == order_id)))
+            order = await self._order(tx, order_id)
+            units = sum(line["refundedQuantity"] for line in (order or {}).get("lines", ())
+                        if (line.get("activity") or {}).get("component") == "points_mall")
         units = min(units, redemption.quantity) - redemption.returned_quantity
         if units <= 0:
             return
@@ -528,8 +543,14 @@ class PointsService:
         ))
 
     async def redeem(self, tx: Transaction, *, member_id: int, item_id: int, quantity: int = 1,
-                     delivery_type: str = "shipping", store_id: int | None = None) -> Redemption:
-        """Check, debit, hold stock and create the order — all or nothing, in ``tx``."""
+                     delivery_type: str = "shipping", store_id: int | None = None,
+                     slot_id: str | None = None) -> Redemption:
+        """Redeem an item, all or nothing, in ``tx``.
+
+        An item with a SKU is delivered by an order, so it is redeemed through the one checkout
+        (a line naming ``pointsMallItemId``; see :mod:`components.points_mall.checkout`), where
+        the rules are checked and the redemption written. A reward without a SKU (a class, a
+        service) has nothing to deliver and is redeemed here, by the same rules."""
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_REDEEM:
             raise DomainError("POINTS_MALL_INVALID_QUANTITY", f"Redeem between 1 and {MAX_REDEEM} at a time.",
                               field="input.quantity")
@@ -541,69 +562,75 @@ class PointsService:
                                   field="input.deliveryType")
             if store_id is None:
                 raise DomainError("POINTS_MALL_STORE_REQUIRED", "Choose the store to pick it up at.", field="input.storeId")
-        elif store_id is not None:
-            raise DomainError("KERNEL_INVALID_INPUT", "A store is only chosen for pickup.", field="input.storeId")
-
-        # The account lock first: it serialises this member's redemptions, so the per-member
-        # limit and the balance are checked against settled numbers.
-        account = await self.lock_account(tx, member_id)
+        elif store_id is not None or slot_id is not None:
+            raise DomainError("KERNEL_INVALID_INPUT", "A store is only chosen for pickup.",
+                              field="input.storeId" if store_id is not None else "input.slotId")
         item = await tx.session.get(Item, item_id, populate_existing=True)
         if item is None or not item.active:
             raise DomainError("KERNEL_NOT_FOUND", "No such item.", field="input.itemId")
-        now = tx.now()
-        if (item.starts_at and now < as_utc(item.starts_at)) or (item.ends_at and now >= as_utc(item.ends_at)):
-            raise DomainError("POINTS_MALL_OUTSIDE_WINDOW", "This item cannot be redeemed now.", field="input.itemId",
-                              startsAt=_iso(item.starts_at), endsAt=_iso(item.ends_at))
-        if account.tier < item.min_tier:
-            raise DomainError("POINTS_MALL_TIER_NOT_ALLOWED", f"This item is for tier {item.min_tier} and above.",
-                              field="input.itemId", tier=account.tier, minTier=item.min_tier)
-        held = await self.redeemed_by(tx.session, item.id, member_id)
-        if held + quantity > item.per_member_limit:
-            raise DomainError("POINTS_MALL_LIMIT_REACHED", f"At most {item.per_member_limit} per member.",
-                              field="input.quantity", limit=item.per_member_limit, redeemed=held)
-        if delivery_type == "pickup" and item.sku_id is None:
-            raise DomainError("POINTS_MALL_PICKUP_UNAVAILABLE", "This reward is not a thing to pick up.",
-                              field="input.deliveryType")
+        if item.sku_id is None:
+            if delivery_type == "pickup":
+                raise DomainError("POINTS_MALL_PICKUP_UNAVAILABLE", "This reward is not a thing to pick up.",
+                                  field="input.deliveryType")
+            return await self._redeem_reward(tx, member_id, item, quantity)
+        request = CheckoutRequest(
+            member_id=member_id, lines=[LineRequest(item.sku_id, quantity, {LINE_FIELD: str(item.id)})],
+            delivery_type=delivery_type, inputs=self._pickup_input(store_id, slot_id),
+        )
+        try:
+            order_id = await self.kernel.service("orders").place(tx, request)
+        except DomainError as error:
+            error.field = REDEEM_FIELDS.get(error.field, error.field)  # name this mutation's own input fields
+            raise
+        return await tx.session.scalar(select(Redemption).where(Redemption.order_id == order_id))
 
+    @staticmethod
+    def _pickup_input(store_id: int | None, slot_id: str | None) -> dict[str, Any]:
+        """store_pickup's checkout input: it checks the store, the slot and the store's stock."""
+        if store_id is None:
+            return {}
+        choice = {"storeId": str(store_id)}
+        if slot_id is not None:
+            choice["slotId"] = slot_id
+        return {"pickup": choice}
+
+    async def _redeem_reward(self, tx: Transaction, member_id: int, item: Item, quantity: int) -> Redemption:
+        """A reward without a SKU: no order, only the redemption (shown to staff to claim it)."""
+        await self.lock_account(tx, member_id)  # serialises the member's redemptions (limit, balance)
+        await self.checkout.check(tx, member_id, item, quantity, item_field="input.itemId", quantity_field="input.quantity",
+                                  balance_field="input")
         points = item.points_price * quantity
         redemption = Redemption(item_id=item.id, member_id=member_id, quantity=quantity, returned_quantity=0, points=points,
-                                cash_minor=item.cash_price_minor * quantity, status="active", created_at=now,
-                                delivery_type=delivery_type if item.sku_id else None, store_id=store_id)
+                                cash_minor=0, status="active", created_at=tx.now(), delivery_type=None, store_id=None)
         tx.session.add(redemption)
         await tx.session.flush()
         await self.debit(tx, member_id, points, reason="redeem", reference=f"redemption:{redemption.id}",
-                         key=f"redeem:{redemption.id}", field="input",
-                         note=f"{quantity} × {item.title}")
+                         key=f"redeem:{redemption.id}", field="input", note=f"{quantity} × {item.title}")
+        await self.take_stock(tx, item.id, quantity, field="input.itemId")
+        await self.announce(tx, redemption)
+        return redemption
+
+    async def take_stock(self, tx: Transaction, item_id: int, quantity: int, *, field: str) -> None:
+        """The item's own stock, by a conditional update: racing redemptions never oversell."""
         taken = await tx.session.execute(
-            update(Item).where(Item.id == item.id, Item.stock_left >= quantity).values(stock_left=Item.stock_left - quantity)
+            update(Item).where(Item.id == item_id, Item.stock_left >= quantity).values(stock_left=Item.stock_left - quantity)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
-            raise DomainError("POINTS_MALL_SOLD_OUT", "This item is sold out.", field="input.itemId")
-        if item.sku_id is not None:
-            location = 0
-            if delivery_type == "pickup" and self.kernel.settings("store_pickup").get("stock") == "per_store":
-                location = store_id  # store_pickup keeps a store's own stock at inventory location = store id
-            redemption.order_id = await self.kernel.service("orders").create_order(
-                tx, member_id=member_id, lines=[(item.sku_id, quantity)], kind="points", delivery_type=delivery_type,
-                store_id=store_id, location_id=location,
-                attributes={"pointsMallRedemptionId": redemption.id, "pointsMallItemId": item.id,
-                            "pointsCashMinor": redemption.cash_minor, "points": points},
-            )
-        await tx.session.flush()
-        await tx.emit("points_mall.redeemed", {
-            "redemptionId": redemption.id, "memberId": member_id, "itemId": item.id, "quantity": quantity,
-            "points": points, "cashMinor": redemption.cash_minor, "orderId": redemption.order_id,
-            "deliveryType": redemption.delivery_type, "storeId": store_id,
-        })
-        return redemption
+            raise DomainError("POINTS_MALL_SOLD_OUT", "This item is sold out.", field=field)
 
-    def price(self, tx: Transaction, draft: Any) -> None:
-        """Stage "points": a points order costs only its cash part; the rest is paid in points
-        and recorded on the line as the points deduction."""
-        if draft.kind != "points" or "pointsCashMinor" not in draft.attributes:
-            return
-        cash = int(draft.attributes["pointsCashMinor"])
-        due = draft.total_minor
-        if due != cash:
-            draft.lines[0].adjust(cash - due, f"积分抵扣 {draft.attributes.get('points', 0)} points")
+    async def announce(self, tx: Transaction, redemption: Redemption) -> None:
+        await tx.emit("points_mall.redeemed", {
+            "redemptionId": redemption.id, "memberId": redemption.member_id, "itemId": redemption.item_id,
+            "quantity": redemption.quantity, "points": redemption.points, "cashMinor": redemption.cash_minor,
+            "orderId": redemption.order_id, "deliveryType": redemption.delivery_type, "storeId": redemption.store_id,
+        })
+
+
+# What the checkout calls the fields of the one line redeemPointsItem sends, and what that
+# mutation calls them.
+REDEEM_FIELDS = {
+    f"input.lines[0].{LINE_FIELD}": "input.itemId", "input.lines[0].skuId": "input.itemId",
+    "input.lines[0].quantity": "input.quantity", "input.lines[0]": "input", "input.pickup": "input.storeId",
+    "input.pickup.storeId": "input.storeId", "input.pickup.slotId": "input.slotId",
+}

@@ -24,7 +24,7 @@ manifest = Manifest(
                       "description": "whether a pickup checkout must name a time slot"},
             "code_digits": {"type": "integer", "minimum": 6, "maximum": 12, "default": 8,
                             "description": "length of the numeric pickup code"},
-            "qr_secret": {"type": "string", "minLength": 32,
+            "qr_secret": {"type": "string", "minLength": 32, "writeOnly": True,
                           "description": "key for signing QR payloads; defaults to a key derived from the kernel's token secret"},
             "rate_limit": {
                 "type": "object",

@@ -15,6 +15,8 @@ def dougong_tables(registrar):
 def dougong_services(registrar):
     service = StorePickupService(registrar.kernel, registrar.settings)
     registrar.service("store_pickup", service)
+    # Store clerks are assigned pickup stores (members checks the ids against this list).
+    registrar.stores(service.existing_store_ids)
     # Authorization: a paid pickup is handed over with the customer's code, never by marking
     # its order fulfilled (orders is a dependency, so its service already exists).
     registrar.kernel.service("orders").add_fulfilment_guard("store_pickup", service.fulfilment_guard)

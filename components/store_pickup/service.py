@@ -25,7 +25,7 @@ import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, case, func, select, type_coerce, update
@@ -141,16 +141,26 @@ class StorePickupService:
         self.rate_window = parse_duration(limits.get("window", "15m"))
         self.per_clerk = int(limits.get("per_clerk", 10))
         self.per_store = int(limits.get("per_store", 30))
-        secret = settings.get("qr_secret")
-        # Derived, not reused: a leaked QR key must not let anyone mint login tokens.
-        base = secret.encode() if secret else kernel._secret().encode()
-        self._qr_key = hmac.new(base, b"dougong store_pickup qr v1", hashlib.sha256).digest()
+        self._qr_secret = settings.get("qr_secret")
+
+    @property
+    def _qr_key(self) -> bytes:
+        # Derived, not reused: a leaked QR key must not let anyone mint login tokens. Computed
+        # on use: a development kernel reads its token secret from the database at start.
+        base = self._qr_secret.encode() if self._qr_secret else self.kernel.signing_secret().encode()
+        return hmac.new(base, b"dougong store_pickup qr v1", hashlib.sha256).digest()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.kernel.blueprint.brand.timezone)
 
     # -- stores ------------------------------------------------------------------------------------
+    async def existing_store_ids(self, session: AsyncSession, ids: Iterable[int]) -> set[int]:
+        wanted = {int(i) for i in ids}
+        if not wanted:
+            return set()
+        return set((await session.scalars(select(Store.id).where(Store.id.in_(wanted)))).all())
+
     async def create_store(self, tx: Transaction, *, name: str, latitude: float, longitude: float, address: str = "",
                            phone: str = "", hours: Mapping[str, Any] | None = None, status: str = "open") -> int:
         if not name.strip() or len(name) > 100:

@@ -60,3 +60,13 @@ def shop_factory(kernel_factory):
         return await open_shop(kernel, members=members, stock=stock, **kwargs)
 
     return make
+
+
+async def hire(kernel: Any, *roles: str, stores: tuple[int, ...] = ()) -> Any:
+    """A staff row with these roles, and the actor to sign in as: rights come from the
+    database on every request, so a token for a staff id nobody holds is refused."""
+    from core.testing import staff
+
+    async with kernel.transaction() as tx:
+        staff_id = await kernel.service("members").create_staff(tx, name="+".join(roles), roles=roles, store_ids=stores)
+    return staff(staff_id, *roles, stores=stores)

@@ -88,7 +88,9 @@ async def test_bad_authorization_header_is_refused_clearly(kernel_factory, hello
         for header in ("Basic abc", "Bearer", "Bearer not.a.jwt"):
             response = await http.post("/graphql", json={"query": "{ hello }"}, headers={"authorization": header})
             assert response.status_code == 401, header
-            assert response.json()["detail"]
+            (error,) = response.json()["errors"]
+            assert error["extensions"]["code"] == "KERNEL_UNAUTHENTICATED" and error["message"]
+            assert error["extensions"]["reason"] in ("BAD_AUTHORIZATION_HEADER", "TOKEN_MALFORMED"), header
 
 
 async def test_query_limits_refuse_abusive_documents(kernel_factory, hello):

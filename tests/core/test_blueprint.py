@@ -131,7 +131,7 @@ def test_clean_blueprint_gives_typed_settings_in_resolution_order():
     assert blueprint.components["points_mall"].settings == {"earn_per_yuan": 1, "expiry": {"rule": "never"}}
     assert blueprint.resolution.requested == {"group_buy": ">=1.0", "points_mall": None}
     assert blueprint.resolution.pulled_in == {"orders": ("group_buy", "orders"), "catalog": ("group_buy", "orders", "catalog")}
-    assert blueprint.storage == Storage(database="sqlite+aiosqlite:///var/maple-tea.db")
+    assert blueprint.storage == Storage(database=beside_b("var/maple-tea.db"))
     assert blueprint.auth == AuthSettings(secret=None, dev_sign_in=False, token_ttl=timedelta(days=7))
     assert blueprint.production is False and blueprint.demo_data is False
     assert check(HEAD + "  catalog: {}\n") == []
@@ -162,6 +162,7 @@ def test_top_level_options():
     [
         ("sqlite:///var/x.db", {}, "sqlite+aiosqlite:///var/x.db"),
         ("sqlite+aiosqlite:///var/x.db", {}, "sqlite+aiosqlite:///var/x.db"),
+        ("sqlite:////srv/data/x.db", {}, "sqlite+aiosqlite:////srv/data/x.db"),
         ("postgresql://u:p@db/maple", {}, "postgresql+asyncpg://u:p@db/maple"),
         ("postgresql+asyncpg://u@db/maple", {}, "postgresql+asyncpg://u@db/maple"),
         (None, {"DATABASE_URL": "postgresql://u@db/env"}, "postgresql+asyncpg://u@db/env"),
@@ -171,7 +172,25 @@ def test_top_level_options():
 )
 def test_storage_urls(written: str | None, env: dict, expected: str):
     storage = f"storage:\n  database: {written}\n" if written else ""
+    if ":///var/" in expected:  # relative SQLite paths are relative to the blueprint (here b.yaml)
+        expected = beside_b(expected.split(":///", 1)[1])
     assert load(HEAD.replace("components:\n", storage + "components:\n") + "  catalog:\n", env).storage.database == expected
+
+
+def beside_b(relative: str) -> str:
+    return f"sqlite+aiosqlite:///{Path('b.yaml').resolve().parent / relative}"
+
+
+def test_a_relative_sqlite_path_follows_the_blueprint_file_not_the_current_directory(tmp_path, monkeypatch):
+    brand_dir, elsewhere = tmp_path / "brands" / "maple", tmp_path / "elsewhere"
+    brand_dir.mkdir(parents=True)
+    elsewhere.mkdir()
+    path = brand_dir / "maple.yaml"
+    path.write_text(HEAD.replace("components:\n", "storage: {database: 'sqlite:///var/maple.db'}\ncomponents:\n") + "  catalog:\n")
+    for cwd in (brand_dir, elsewhere, tmp_path):
+        monkeypatch.chdir(cwd)
+        assert load_blueprint(path.relative_to(cwd) if cwd != elsewhere else path, installed=INSTALLED).storage.database == (
+            f"sqlite+aiosqlite:///{brand_dir / 'var' / 'maple.db'}")
 
 
 # -- YAML itself ------------------------------------------------------------------------------

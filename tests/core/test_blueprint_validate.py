@@ -60,7 +60,8 @@ def test_clean_blueprint_resolves_in_dependency_order_with_defaults():
         "default_duration": "24h", "group_size": 3, "virtual_fill": {"enabled": False, "min_ratio": 0.6},
     }
     assert blueprint.resolution.pulled_in == {"orders": ("group_buy", "orders"), "catalog": ("group_buy", "orders", "catalog")}
-    assert blueprint.storage.database == "sqlite+aiosqlite:///var/maple.db"
+    # Relative SQLite paths are relative to the blueprint file (here b.yaml in the current folder).
+    assert blueprint.storage.database == f"sqlite+aiosqlite:///{Path('b.yaml').resolve().parent / 'var' / 'maple.db'}"
 
 
 def test_yaml_syntax_error_has_a_position():

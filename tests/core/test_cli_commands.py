@@ -43,14 +43,24 @@ def test_schema_prints_the_blueprint_sdl(monkeypatch, tmp_path):
     assert result.output.strip() == (ROOT / "tests" / "blueprints" / "snapshots" / "demo.graphql").read_text().strip()
 
 
-def test_token_for_member_and_staff(monkeypatch, tmp_path):
+def test_token_for_member_and_staff_who_exist(monkeypatch, tmp_path):
+    import asyncio
+
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     from core.kernel import Kernel
 
     kernel = Kernel.from_file(DEMO)
+    asyncio.run(kernel.prepare())
+    # Nobody exists yet: no token, for the member or for the staff id.
+    for args in (("--member", "3"), ("--staff", "2", "--role", "admin")):
+        refused = CliRunner().invoke(core.cli.app, ["token", str(DEMO), *args])
+        assert refused.exit_code == 1 and "TOKEN_UNKNOWN_SUBJECT" in refused.output, refused.output
+    asyncio.run(kernel.seed_demo())
+    asyncio.run(kernel.db.dispose())
     member_token = run("token", str(DEMO), "--member", "3").output.strip()
     assert kernel.tokens.decode(member_token).id == 3
-    clerk = run("token", str(DEMO), "--staff", "2", "--role", "store_clerk", "--store", "1").output.strip()
+    # Staff 2 is a clerk of store 1 in the database: asking for admin does not make them one.
+    clerk = run("token", str(DEMO), "--staff", "2", "--role", "admin").output.strip()
     actor = kernel.tokens.decode(clerk)
     assert actor.roles == frozenset({"store_clerk"}) and actor.store_ids == frozenset({1})
     assert run("token", str(DEMO)).exit_code == 2
@@ -60,3 +70,30 @@ def test_token_for_member_and_staff(monkeypatch, tmp_path):
 def test_validate_the_real_demo_blueprint():
     result = run("validate", str(DEMO))
     assert result.exit_code == 0 and "ok (9 components: catalog, inventory, members, orders, group_buy, points_mall, bidding_sale, store_pickup, live_room)" in result.output
+
+
+def test_validate_flags_secrets_written_in_the_blueprint(tmp_path, monkeypatch):
+    literal = tmp_path / "literal.yaml"
+    literal.write_text(
+        "dougong: 1\n"
+        "brand: {slug: maple, name: Maple, currency: CNY, timezone: Asia/Shanghai}\n"
+        "auth:\n"
+        "  secret: a-secret-anyone-with-this-file-now-holds\n"
+        "components:\n"
+        "  store_pickup:\n"
+        "    qr_secret: another-literal-signing-key-0123456789\n"
+        "    pickup_window: 3d\n"
+    )
+    result = CliRunner().invoke(core.cli.app, ["validate", str(literal)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if "a secret is written in the blueprint" in line]
+    assert [line.split(": ")[0] for line in lines] == [f"{literal}:4:11", f"{literal}:7:16"], result.output
+    assert "components.store_pickup.qr_secret" in lines[1] and "${" in lines[1]
+    assert "a-secret-anyone" not in result.output and "another-literal" not in result.output  # never echoed
+
+    from_env = tmp_path / "env.yaml"
+    from_env.write_text(literal.read_text().replace("a-secret-anyone-with-this-file-now-holds", "${DOUGONG_SECRET}")
+                        .replace("another-literal-signing-key-0123456789", "${QR_SECRET}"))
+    monkeypatch.setenv("DOUGONG_SECRET", "x" * 40)
+    monkeypatch.setenv("QR_SECRET", "y" * 40)
+    assert CliRunner().invoke(core.cli.app, ["validate", str(from_env)]).exit_code == 0

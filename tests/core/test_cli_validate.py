@@ -191,7 +191,9 @@ def test_components_json_lists_fields_hooks_and_blueprints(tmp_path: Path, monke
     assert group_buy == {
         "name": "group_buy", "version": "2.0.0", "summary": "[b]group_buy[/b] things", "depends": {"orders": ""},
         "kernel": ">=0.1", "module": "fake.group_buy", "distribution": "acme",
-        "hooks": ["dougong_schema", "dougong_tables"], "blueprints": ["tea.yaml"], "emits": [], "handles": [],
+        "hooks": ["dougong_schema", "dougong_tables"], "blueprints": ["tea.yaml"],
+        # These fakes cannot boot together (a hooks module is missing): no events are listed.
+        "emits": [], "handles": [],
     }
     by_name = {row["name"]: row for row in rows}
     # Directly named, or pulled in as a dependency.

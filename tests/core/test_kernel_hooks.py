@@ -567,6 +567,52 @@ async def test_first_result_providers(kernel_factory, make_component):
     assert kernel.pm.hook.dougong_payment_provider(kernel=kernel, provider="stripe") is None
 
 
+# -- dougong_authority --------------------------------------------------------------------------
+
+async def test_dougong_authority_decides_who_a_token_s_subject_is_now(kernel_factory, make_component, graphql):
+    # A directory of its own (no members component): staff 7 is an admin whatever the token
+    # says; anyone else is nobody. The kernel asks it on every request.
+    directory = make_component("people", hooks="""
+        from core.auth import Actor, TokenError
+        from core.hookspecs import hookimpl
+
+        class Directory:
+            asked = 0
+
+            async def current(self, session, claimed):
+                Directory.asked += 1
+                if claimed.kind == "staff" and claimed.id == 7:
+                    return Actor("staff", 7, frozenset({"admin"}))
+                raise TokenError("nobody here", "TOKEN_UNKNOWN_SUBJECT")
+
+        @hookimpl
+        def dougong_authority(kernel):
+            return Directory()
+
+        @hookimpl
+        def dougong_permissions(registrar):
+            registrar.staff_role("people_greeter", "Greets people at the door")
+    """)
+    kernel = await kernel_factory(blueprint("people"), installed=[directory])
+    assert kernel.contributions.staff_roles["people_greeter"].component == "people"
+    body = await graphql(kernel, staff(7, "people_greeter")).execute("{ __typename }")
+    assert body == {"data": {"__typename": "Query"}}
+    assert type(kernel.authority).asked == 1
+    refused = await graphql(kernel, staff(8, "admin")).execute("{ __typename }")
+    assert refused["status"] == 401 and refused["errors"][0]["extensions"]["reason"] == "TOKEN_UNKNOWN_SUBJECT"
+
+
+async def test_a_staff_role_must_carry_its_component_s_name(kernel_factory, make_component):
+    bad = make_component("greeter", hooks="""
+        from core.hookspecs import hookimpl
+        @hookimpl
+        def dougong_permissions(registrar):
+            registrar.staff_role("admin_deluxe", "sounds official")
+    """)
+    with pytest.raises(BootError, match="start with 'greeter_'"):
+        await kernel_factory(blueprint("greeter"), installed=[bad])
+
+
 # -- dougong_seed_demo / dougong_startup / dougong_shutdown -----------------------------------
 
 async def test_dougong_seed_demo_startup_shutdown(kernel_factory, widget, graphql):

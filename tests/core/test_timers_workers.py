@@ -175,3 +175,36 @@ async def test_two_workers_booting_at_once_on_a_fresh_database_both_start(postgr
         assert [count for _job, count in recurring] == [1]
     finally:
         await kernel.db.dispose()
+
+
+async def test_serve_with_two_workers_seeds_a_fresh_postgresql_once_and_both_workers_start(postgres_url, tmp_path):
+    """``dougong serve demo.yaml --workers 2 --seed-demo`` on an empty database: both workers
+    find no demo data at the same moment; the seed runs once (under a database lock), the
+    other worker waits and skips it, and both serve. It crashed on a duplicate key before."""
+    import httpx
+
+    from core.kernel import Kernel
+    from core.testing import serve_process
+
+    log = tmp_path / "serve.log"
+    demo = ROOT / "blueprints" / "demo.yaml"
+    async with serve_process(demo, env={"DATABASE_URL": postgres_url}, args=("--workers", "2", "--seed-demo"), log=log,
+                             timeout=180) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            for _ in range(600):  # /healthz answers once one worker is up; wait for the second
+                if log.read_text().count("Application startup complete") >= 2 or "Traceback" in log.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            rooms = (await http.post("/graphql", json={"query": "{ liveRooms { nodes { id } } }"})).json()
+    text_ = log.read_text()
+    assert text_.count("Application startup complete") == 2 and "Traceback" not in text_, text_[-3000:]
+    assert rooms["data"]["liveRooms"]["nodes"]
+    kernel = Kernel.from_file(demo, database_url=postgres_url)
+    try:
+        async with kernel.db.read() as session:
+            counts = {table: await session.scalar(text(f"SELECT count(*) FROM {table}"))
+                      for table in ("members_staff", "members_member", "catalog_product", "kernel_meta")}
+    finally:
+        await kernel.db.dispose()
+    assert counts["members_staff"] == 4 and counts["members_member"] == 5  # the demo people, once
+    assert counts["kernel_meta"] == 2  # demo_seeded and the generated token secret, one each

@@ -20,8 +20,11 @@ seeded or freshly made objects of member A (an order, a pickup at store X, point
 redemption, a lot A bid on, a group A leads, the demo live room), so an allowed cell proves the
 caller got through. Mutations that change state get a fresh object per cell.
 
-At the time of writing the demo schema has 90 root fields (33 queries, 54 mutations, 3
-subscriptions): 90 x 7 = 630 cells. The test prints the count it checked.
+
+
+At the time of writing the demo schema has 97 root fields (34 queries, 60 mutations, 3
+subscriptions): 97 x 7 = 679 cells. The test prints the count it checked. Revocation (rights
+that change while a token lives) is in ``test_reliability_revocation.py``.
 
 The other tests in this file look for leaks between members (B reaching A's orders, points,
 pickups, bids through node/nodes, connections, nested fields and subscriptions) and check that
@@ -77,6 +80,7 @@ MATRIX: dict[str, str] = {
     "me":                      "h+" "+" "hh" "h" "h",
     "staffMe":                 "hh" "h" "++" "+" "+",
     "members":                 "uf" "f" "ff" "f" "+",
+    "staffMembers":            "uf" "f" "ff" "f" "+",
     "myOrders":                "u+" "+" "ff" "f" "f",
     "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "orders":                  "uf" "f" "+h" "f" "+",
@@ -114,6 +118,13 @@ MATRIX: dict[str, str] = {
     "setStock":                "uf" "f" "ff" "f" "+",
     "signInForDevelopment":    "++" "+" "++" "+" "+",   # dev_sign_in: true in the demo blueprint
     "signIn":                  "~~" "~" "~~" "~" "~",   # no identity provider installed
+    "bindWeChatPhone":         "u~" "~" "ff" "f" "f",   # members only; WeChat is not configured in the demo
+    # Staff administration is the admins'; every cell changes a fresh staff member of its own.
+    "inviteStaff":             "uf" "f" "ff" "f" "+",
+    "setStaffRoles":           "uf" "f" "ff" "f" "+",
+    "deactivateStaff":         "uf" "f" "ff" "f" "+",
+    "reactivateStaff":         "uf" "f" "ff" "f" "+",   # a fresh, deactivated host
+    "renewStaffSignInCode":    "uf" "f" "ff" "f" "+",
     "createOrder":             "u+" "+" "ff" "f" "f",
     "payOrder":                "u+" "h" "ff" "f" "+",   # A's unpaid order
     "sandboxSettlePayment":    "u+" "h" "ff" "f" "+",   # a payment of A's order
@@ -424,6 +435,7 @@ CASES: dict[str, Case] = {
     "me": Case("{ me { id } }"),
     "staffMe": Case("{ staffMe { id } }"),
     "members": Case("{ members { nodes { id } } }"),
+    "staffMembers": Case("{ staffMembers { nodes { id } } }"),
     "myOrders": Case("{ myOrders { nodes { id } } }"),
     "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
     "orders": Case("{ orders { nodes { id } } }"),
@@ -462,6 +474,13 @@ CASES: dict[str, Case] = {
     "setStock": mutation("setStock", "SetStockInput", static(skuId=G("Sku", 7), onHand=100)),
     "signInForDevelopment": mutation("signInForDevelopment", "SignInForDevelopmentInput", static(memberId=G("Member", 5)), "token"),
     "signIn": mutation("signIn", "SignInInput", static(provider="wechat", credential="code")),
+    "bindWeChatPhone": mutation("bindWeChatPhone", "BindWeChatPhoneInput", static(code="phone-code")),
+    "inviteStaff": mutation("inviteStaff", "InviteStaffInput", static(name="matrix host", roles=["live_host"])),
+    "setStaffRoles": mutation("setStaffRoles", "SetStaffRolesInput", lambda w, a: _fresh_staff(
+        w, roles=["store_clerk"], storeIds=[G("PickupStore", STORE_Y)])),
+    "deactivateStaff": mutation("deactivateStaff", "StaffIdInput", lambda w, a: _fresh_staff(w)),
+    "reactivateStaff": mutation("reactivateStaff", "StaffIdInput", lambda w, a: _fresh_staff(w, deactivated=True)),
+    "renewStaffSignInCode": mutation("renewStaffSignInCode", "StaffIdInput", lambda w, a: _fresh_staff(w)),
     "createOrder": mutation("createOrder", "CreateOrderInput", lambda w, a: _v(lines=[{"skuId": w.sku, "quantity": 1}])),
     "payOrder": mutation("payOrder", "PayOrderInput", lambda w, a: _fresh_order(w)),
     "sandboxSettlePayment": mutation("sandboxSettlePayment", "SandboxSettlePaymentInput", _settle),
@@ -571,6 +590,15 @@ async def _cart_line_of_a(w: World, **extra: Any) -> dict[str, Any]:
 
 async def _fresh_order(w: World, *, paid: bool = False, pickup: bool = False, **extra: Any) -> dict[str, Any]:
     return {"orderId": await w.order_of_a(paid=paid, pickup=pickup), **extra}
+
+
+async def _fresh_staff(w: World, *, deactivated: bool = False, **extra: Any) -> dict[str, Any]:
+    invited = await w.ok("admin", """mutation($input: InviteStaffInput!) { inviteStaff(input: $input) {
+      staff { id } userErrors { code } } }""", input={"name": f"matrix staff {next(w.counter)}", "roles": ["live_host"]})
+    staff_id = invited["staff"]["id"]
+    if deactivated:
+        await w.ok("admin", "mutation($id: ID!) { deactivateStaff(input: {staffId: $id}) { userErrors { code } } }", id=staff_id)
+    return {"staffId": staff_id, **extra}
 
 
 async def _from_x(w: World, *, fulfilled: bool = False) -> dict[str, Any]:

@@ -4,6 +4,8 @@ placeOrder (no such field), not through a checkout the close did not place."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -66,15 +68,39 @@ async def test_a_lot_line_in_a_checkout_the_close_did_not_place_is_refused(kerne
 
 
 async def test_a_deposit_covering_the_hammer_price_pays_the_order_at_once(kernel_factory, graphql, clock):
-    """The deposit is applied up to the price, never below zero (a negative line would refuse the
-    order and the close timer would fail on every retry); a fully covered order is paid in its
-    checkout, and the lot is then paid too."""
-    kernel, _shop, lot, winner = await sold(kernel_factory, graphql, clock, deposit=CNY(20000))
+    """A deposit may not exceed the start price; one equal to the whole hammer price leaves a
+    zero-total order, paid in its checkout, and the lot is then paid too."""
+    from test_bidding_sale_auction import CREATE
+
+    kernel, shop, _lot = await start(kernel_factory, graphql, clock)
+    from core.testing import staff
+
+    too_big = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input={
+        "skuId": shop.sku, "startPrice": CNY(10000), "increment": CNY(1000), "deposit": CNY(10001),
+        "startsAt": clock.now().isoformat(), "endsAt": (clock.now() + timedelta(hours=1)).isoformat()})
+    assert [(e["code"], e["field"]) for e in too_big["userErrors"]] == [("BIDDING_SALE_INVALID_LOT", "input.deposit")]
+
+    kernel, _shop, lot, winner = await sold(kernel_factory, graphql, clock, deposit=CNY(12000), startPrice=CNY(12000))
     body = (await winner.data(LOT, id=lot))["auctionLot"]
     assert body["status"] == "PAID" and body["myDeposit"] == "applied"
     assert body["winnerOrder"]["status"] == "PAID" and body["winnerOrder"]["total"]["amountMinor"] == 0
     assert [(x["component"], x["stage"], x["amount"]["amountMinor"]) for x in body["winnerOrder"]["lines"][0]["adjustments"]] == [
         ("bidding_sale", "activity", 12000 - 500000), ("bidding_sale", "activity", -12000)]
+
+
+async def test_an_ended_lot_cannot_be_cancelled_before_its_close_runs(kernel_factory, graphql, clock):
+    from core.testing import staff
+
+    kernel, _shop, lot = await start(kernel_factory, graphql, clock)
+    winner = graphql(kernel, member(2))
+    await winner.mutate(DEPOSIT, lot=lot)
+    await bid(winner, lot, 12000)
+    clock.advance(minutes=11)  # past the end; the close timer has not run yet
+    cancel = await graphql(kernel, staff(1, "admin")).mutate(
+        'mutation($lot: ID!) { cancelAuctionLot(input: {lotId: $lot}) { userErrors { code } } }', lot=lot)
+    assert cancel["userErrors"] == [{"code": "BIDDING_SALE_ILLEGAL_STATE"}]
+    await kernel.run_due()
+    assert (await winner.data(LOT, id=lot))["auctionLot"]["status"] == "SOLD"  # the winner keeps the lot
 
 
 async def test_a_refunded_winner_order_closes_the_lot_and_returns_the_deposit(kernel_factory, graphql, clock):

@@ -45,7 +45,8 @@ async def test_pickup_of_a_group_order_waits_for_the_group(kernel_factory, graph
 
 
 async def test_a_late_payer_leading_a_new_group_waits_for_that_group(kernel_factory, graphql, clock):
-    s = await start(kernel_factory, graphql, clock, settings="{late_payment: open_new_group}", size=2)
+    # Late payers exist only when unpaid joins do not hold seats.
+    s = await start(kernel_factory, graphql, clock, settings="{late_payment: open_new_group, hold_seats_for_unpaid_joins: false}", size=2)
     a, b, c = (graphql(s.kernel, member(i)) for i in (1, 2, 3))
     admin = graphql(s.kernel, staff(1, "admin"))
     opened = await a.mutate(OPEN, offer=s.offer)

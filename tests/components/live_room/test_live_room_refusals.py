@@ -147,10 +147,11 @@ async def test_who_runs_a_room_and_illegal_transitions(kernel_factory, graphql, 
     kernel, shop, room, host, host_client = await live_room(kernel_factory, graphql, clock, start=False)
     async with kernel.transaction() as tx:
         stranger = await kernel.service("members").create_staff(tx, name="Other host", roles=("live_host",))
+        clerk_id = await kernel.service("members").create_staff(tx, name="Clerk", roles=("store_clerk",), store_ids=(1,))
     assert codes(await graphql(kernel, staff(stranger, "live_host")).mutate(control("startLiveRoom"), room=room)) == ["LIVE_ROOM_NOT_HOST"]
     assert codes(await graphql(kernel, member(1)).mutate(control("startLiveRoom"), room=room)) == ["KERNEL_FORBIDDEN"]
     assert codes(await graphql(kernel).mutate(control("startLiveRoom"), room=room)) == ["KERNEL_UNAUTHENTICATED"]
-    clerk = graphql(kernel, staff(2, "store_clerk", stores=(1,)))
+    clerk = graphql(kernel, staff(clerk_id, "store_clerk", stores=(1,)))
     assert codes(await clerk.mutate(control("startLiveRoom"), room=room)) == ["LIVE_ROOM_NOT_HOST"]
     assert codes(await host_client.mutate(control("endLiveRoom"), room=room)) == ["LIVE_ROOM_ILLEGAL_STATE"]
     assert codes(await host_client.mutate(control("resumeLiveRoom"), room=room)) == ["LIVE_ROOM_ILLEGAL_STATE"]

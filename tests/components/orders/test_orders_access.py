@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from components.orders.models import Order, Payment, Refund
 from core.gql.relay import to_global_id
+from conftest import hire
 from core.testing import member, staff
 
 CREATE = """
@@ -66,7 +67,7 @@ async def test_store_clerks_see_their_stores_orders_and_admins_see_all(shop_fact
     assert [e["node"]["id"] for e in by_member["orders"]["edges"]] == [at_two]
     assert (await admin.data(LIST, f={"kind": "group_buy"}))["orders"]["edges"] == []
 
-    clerk = graphql(shop.kernel, staff(2, "store_clerk", stores=(1,)))
+    clerk = graphql(shop.kernel, await hire(shop.kernel, "store_clerk", stores=(1,)))
     mine = (await clerk.data(LIST))["orders"]["edges"]
     assert [e["node"]["id"] for e in mine] == [at_one]
     assert mine[0]["node"]["member"] is None  # clerks lack members.view
@@ -77,9 +78,10 @@ async def test_store_clerks_see_their_stores_orders_and_admins_see_all(shop_fact
 
     # The member sees themself on their own order; a live host may not list orders at all.
     assert (await buyer.data("query($id: ID!) { order(id: $id) { member { nickname } } }", id=at_one))["order"]["member"] == {"nickname": "m1"}
-    refused = await graphql(shop.kernel, staff(4, "live_host")).execute(LIST)
+    host = graphql(shop.kernel, await hire(shop.kernel, "live_host"))
+    refused = await host.execute(LIST)
     assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
-    assert (await graphql(shop.kernel, staff(4, "live_host")).data(one, id=at_one)) == {"order": None, "node": None}
+    assert (await host.data(one, id=at_one)) == {"order": None, "node": None}
 
     # Fulfilment by a clerk: only at their own store, and a pickup only against the customer's
     # code (confirmPickup), never by marking the order fulfilled.

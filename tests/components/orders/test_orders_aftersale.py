@@ -55,8 +55,9 @@ async def bought(shop, graphql, *, quantities=(2, 1)):
     return buyer, admin, order, address
 
 
-async def test_the_whole_life_ship_confirm_return_one_line_and_get_exactly_its_money_back(shop_factory, graphql):
-    shop = await shop_factory()
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_the_whole_life_ship_confirm_return_one_line_and_get_exactly_its_money_back(shop_factory, graphql, database):
+    shop = await shop_factory(database=database)
     buyer, admin, order, address = await bought(shop, graphql)
     first, second = order["lines"]
     assert await shop.available(shop.sku_id) == 48

@@ -11,7 +11,8 @@ from components.orders.models import Order
 from components.points_mall.models import Entry, Lot, Redemption
 from core.gql.relay import decode_id, to_global_id
 from core.models import EventRow
-from core.testing import member, staff
+from conftest import hire
+from core.testing import member
 from core.transaction import Event
 from points_mall_helpers import (
     ADJUST, LEDGER, REDEEM, REFUND, admin_of, buy, check_invariant, counts, grant, make_item, pay, start,
@@ -34,7 +35,7 @@ async def test_replays_of_a_redemption_an_earn_and_an_adjustment_change_nothing(
     before = await counts(kernel)
     again = await admin.mutate(ADJUST, m=m1, d=500, note="apology", key="adj-1")
     assert first["balance"] == again["balance"] == 500 and await counts(kernel) == before
-    other_admin = graphql(kernel, staff(2, "admin"))  # another clerk replaying the same key: still once
+    other_admin = graphql(kernel, await hire(kernel, "admin"))  # another clerk replaying the same key: still once
     assert (await other_admin.mutate(ADJUST, m=m1, d=500, note="apology", key="adj-1"))["balance"] == 500
     assert await counts(kernel) == before
 
@@ -151,9 +152,45 @@ async def test_refunded_points_orders_give_points_and_stock_back_unit_by_unit(ke
     assert stock["pointsMallItem"]["stockLeft"] == 10 - 3 + 1 - 1
 
 
+PICKUP_STAND_IN = """
+import strawberry
+from core.hookspecs import hookimpl
+from core.gql.relay import from_global_id
+
+
+@strawberry.input
+class PickupChoiceInput:
+    store_id: strawberry.ID
+    slot_id: strawberry.ID | None = None
+
+
+class Participant:
+    def __init__(self, per_store):
+        self.per_store = per_store
+
+    def prepare(self, tx, draft):
+        choice = draft.input("pickup")
+        if draft.delivery_type != "pickup" or not choice:
+            return
+        text = str(choice["storeId"])
+        store = int(text) if text.isdigit() else int(from_global_id(text)[1])
+        draft.claim_delivery("store_pickup")
+        draft.store_id = store
+        draft.location_id = store if self.per_store else 0
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    registrar.extend_input("CheckoutInput", "pickup", PickupChoiceInput)
+    registrar.checkout_participant(Participant(registrar.settings.get("stock") == "per_store"))
+"""
+
+
 async def test_redemption_for_pickup_at_a_store_when_store_pickup_is_on(kernel_factory, graphql, make_component):
-    # store_pickup is built elsewhere; a stand-in of the same name switches pickup on.
-    stand_in = make_component("store_pickup", depends={"orders": ""}, settings_schema={
+    # store_pickup is built elsewhere; a stand-in of the same name joins checkout as it does:
+    # it reads the `pickup` input, takes charge of delivery and names the store (and, with
+    # per-store stock, the store's own inventory location).
+    stand_in = make_component("store_pickup", depends={"orders": ""}, hooks=PICKUP_STAND_IN, settings_schema={
         "type": "object", "properties": {"stock": {"enum": ["central", "per_store"], "default": "central"}}})
     text = """\
 dougong: 1
