@@ -11,14 +11,14 @@ from typing import AsyncIterator
 
 from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import FastAPI, HTTPException, WebSocketException
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import HTTPConnection, Request
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import access_log
+from core import access_log, assets
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
@@ -147,6 +147,11 @@ class DougongRouter(GraphQLRouter):
             item.query = trusted.resolve(item.query, item.extensions)
         return data
 
+    async def render_graphql_ide(self, request):  # noqa: ANN001, ANN201
+        """GraphiQL from the assets vendored in the package, never from a CDN (works offline)."""
+        return HTMLResponse(assets.graphiql_html(root_path=request.scope.get("root_path", ""),
+                                                 title=f"{self.kernel.blueprint.brand.name} · GraphiQL"))
+
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
         try:
             return await self._run(request, context, root_value)
@@ -256,6 +261,8 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
         app.include_router(graphql_router(kernel, limits), prefix=f"/brands/{slug}/graphql")
     if single:
         app.include_router(graphql_router(kernels[0], limits), prefix="/graphql")
+    if not all(kernel.blueprint.production for kernel in kernels):  # production serves no GraphiQL
+        app.mount(assets.ASSET_PREFIX, assets.static_files(), name="dougong-assets")
 
     # Outermost last: metrics see every answer, headers go on every answer (CORS ones too),
     # and a body over the limit is refused before anything reads it.

@@ -1,8 +1,10 @@
 """The ``dougong`` command line.
 
-The commands here (``validate``, ``lock``, ``components``) only read YAML and manifests; the
-ones that boot a kernel (``serve``, ``schema``, ``token``, ``migrate``) live in
-:mod:`core.cli_runtime` and are added to the same ``app`` at the bottom of this module.
+The commands here (``validate``, ``lock``, ``components``) read YAML and manifests and, once
+a blueprint's settings pass, boot it dry (:mod:`core.dry_run`: contributions and schema, no
+database) so that ``ok`` means it boots; the ones that run a kernel (``serve``, ``schema``,
+``token``, ``migrate``, ``studio``) live in :mod:`core.cli_runtime` and are added to the same
+``app`` at the bottom of this module.
 
 Installed components are looked up through ``registry.discovery.discover`` at call time, so
 a test installs fake components with
@@ -45,20 +47,15 @@ def _installed() -> tuple[dict[str, Any], list[str]]:
 
 
 def _check(path: Path, installed: Mapping[str, Any]) -> tuple[list[Any], Any]:
-    """(problems, blueprint or None) for one file; never raises."""
-    from core.blueprint import BlueprintError, Problem, load_blueprint
+    """(problems, blueprint or None) for one file, after a dry-run boot; never raises."""
+    from core.dry_run import check
 
-    try:
-        return [], load_blueprint(path, installed=installed)
-    except BlueprintError as exc:
-        return list(exc.problems), None
-    except Exception as exc:  # validate must never crash: report and go on with the next file
-        return [Problem(str(path), None, None, f"internal error while checking: {exc!r}", hint="please report this")], None
+    return check(path, installed=installed)
 
 
 @app.command()
 def validate(files: list[Path] = typer.Argument(..., help="Blueprint files to check.")) -> None:
-    """Report every problem in each blueprint (file:line:column), secrets written in it too; exit 1 if there is any."""
+    """Report every problem in each blueprint (file:line:column), secrets written in it too, booting it dry (no database); exit 1 on any."""
     installed, discovery_problems = _installed()
     failed = False
     from core.secret_check import literal_secrets

@@ -1,4 +1,4 @@
-"""CLI commands that boot a kernel: serve, schema, token, migrate.
+"""CLI commands that boot a kernel: serve, schema, token, migrate (and studio).
 
 Kept apart from the validation commands so that ``dougong validate`` never imports the
 kernel's runtime (strawberry, SQLAlchemy engines) just to check a YAML file.
@@ -51,10 +51,33 @@ def serve(
     run([str(p) for p in files], host=host, port=port, workers=workers, seed_demo=seed_demo)
 
 
-def schema(file: Path = typer.Argument(..., help="The blueprint.")) -> None:
-    """Print the GraphQL SDL the blueprint produces."""
+def schema(
+    file: Path = typer.Argument(..., help="The blueprint."),
+    against: Optional[Path] = typer.Option(None, "--against", help="An earlier SDL (.graphql): print what changed instead, exit 1 if anything breaks."),
+) -> None:
+    """Print the GraphQL SDL the blueprint produces, or its changes against an earlier SDL."""
+    from core.schema_diff import SDLError, compare
+
+    old_text = None
+    if against is not None:
+        try:
+            old_text = against.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"{against}: cannot read it: {exc}", err=True)
+            raise typer.Exit(2) from None
     kernel = _kernel(file)
-    sys.stdout.write(kernel.schema.as_str() + "\n")
+    sdl = kernel.schema.as_str() + "\n"
+    if old_text is None:
+        sys.stdout.write(sdl)
+        return
+    try:
+        report = compare(old_text, sdl)
+    except SDLError as exc:
+        typer.echo(f"{against}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(1 if report.breaking else 0)
 
 
 def token(
@@ -120,9 +143,24 @@ def migrate(
     asyncio.run(run())
 
 
+def studio(
+    folder: Path = typer.Argument(Path("blueprints"), help="The folder of blueprints to compose in."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (loopback by default; anything else needs a token)."),
+    port: int = typer.Option(8100, help="Port to listen on."),
+    token: Optional[str] = typer.Option(None, envvar="DOUGONG_STUDIO_TOKEN", help="Require this token (made up when --host is not loopback)."),
+) -> None:
+    """Compose blueprints in the browser: catalog, templates, settings forms, checks, diff, SDL, sandbox."""
+    from core.studio.serve import run
+
+    if not folder.is_dir():
+        typer.echo(f"{folder}: not a folder; create it or name the folder of your blueprints", err=True)
+        raise typer.Exit(2)
+    run(folder, host, port, token)
+
+
 def register(app: typer.Typer) -> None:
     from core.cli_staff import staff_app
 
-    for command in (serve, schema, token, migrate):
+    for command in (serve, schema, token, migrate, studio):
         app.command()(command)
     app.add_typer(staff_app, name="staff")

@@ -89,6 +89,16 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A named GraphQL document a component ships for people trying it (the sandbox)."""
+
+    title: str
+    component: str
+    document: str
+    variables: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class EventDeclaration:
     """An event its owner promises to emit: the name, what it means, what its payload holds."""
 
@@ -137,6 +147,7 @@ class Contributions:
     jobs: dict[str, Job] = field(default_factory=dict)
     price_adjusters: list[PriceAdjuster] = field(default_factory=list)
     dataloaders: dict[str, Claimed] = field(default_factory=dict)
+    examples: dict[str, Example] = field(default_factory=dict)  # title -> example
     events: dict[str, EventDeclaration] = field(default_factory=dict)
     input_extensions: list[InputExtension] = field(default_factory=list)
     checkout_participants: list[CheckoutParticipant] = field(default_factory=list)
@@ -318,6 +329,13 @@ class Registrar:
     def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
+
+    # -- examples ----------------------------------------------------------------------------
+    def example(self, title: str, document: str, variables: Mapping[str, Any] | None = None) -> None:
+        """Checked against the schema once it is built (core.gql.examples)."""
+        if not isinstance(title, str) or not title.strip() or not isinstance(document, str):
+            raise BootError(f"component {self.component!r} ships an example without a title or a document")
+        self._c.claim("example", self._c.examples, title, self.component, Example(title, self.component, document, variables))
 
     def _check_prefixed(self, kind: str, name: str) -> None:
         if not name.startswith(self.component + "."):

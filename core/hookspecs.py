@@ -212,6 +212,23 @@ def dougong_dataloaders(registrar: Registrar) -> None:
     """
 
 
+@hookspec
+def dougong_examples(registrar: Registrar) -> None:
+    """Ship example GraphQL operations for people trying the component. *collect*
+
+    ``registrar.example(title, document, variables=None)``: a named document the studio's
+    sandbox opens in GraphiQL. The kernel validates every example against the schema it
+    builds, so an example that no longer fits (a renamed field) stops the boot — and
+    ``dougong validate`` — naming the component, instead of rotting in a README.
+
+    Example::
+
+        @hookimpl
+        def dougong_examples(registrar):
+            registrar.example("Live rooms", "query LiveRooms { liveRooms(first: 5) { edges { node { id title } } } }")
+    """
+
+
 @hookspec(firstresult=True)
 def dougong_identity_provider(kernel: Kernel, provider: str) -> Any:
     """Return the identity provider named ``provider`` (e.g. ``"wechat"``), or ``None``. *first result*
@@ -299,4 +316,5 @@ COLLECT_HOOKS = (
     "dougong_jobs",
     "dougong_price_adjusters",
     "dougong_dataloaders",
+    "dougong_examples",
 )

@@ -19,6 +19,9 @@ Fixtures:
     parametrise tests over both backends with ``@pytest.mark.parametrize("database",
     ["sqlite", "postgresql"], indirect=True)`` — the fixture yields the backend name after
     making sure the server is up.
+``browser``
+    a headless Chromium (Selenium ``WebDriver``) from the system's packages; see
+    :mod:`core.testing_browser`. Skips or fails like the servers above.
 ``redis_url``
     a ``redis-server`` of the test session's own (free port, temporary folder, no snapshots),
     as ``redis://127.0.0.1:<port>/<n>`` with a fresh database number per test. Skips loudly,
@@ -51,6 +54,7 @@ import pytest
 
 from core.auth import Actor
 from core.clock import MovableClock
+from core.testing_browser import browser  # noqa: F401  (a fixture of this plugin)
 
 
 def member(member_id: int) -> Actor:
@@ -479,7 +483,6 @@ async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | N
     """``dougong serve BLUEPRINT`` as a separate process on a free port; yields its base URL once
     ``/healthz`` answers, and stops the process (its whole group) afterwards. ``env`` is added
     to this process's environment (``REDIS_URL``, ``DATABASE_URL``)."""
-    import signal
     import sys
 
     port = _free_port()
@@ -503,13 +506,20 @@ async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | N
                 await asyncio.sleep(0.2)
         yield base
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a server started with ``start_new_session=True`` and everything it started."""
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 # -- components built from inline files (tox 4 style) ---------------------------------------------

@@ -24,6 +24,9 @@ class Manifest:
     name:            the key consultants write under ``components:`` (snake_case).
     version:         the component's own version (PEP 440).
     summary:         one line for ``dougong components`` and the catalog.
+    titles:          the component's name for people, by language: ``{"zh": "直播间", "en": "Live room"}``
+                     (the studio shows the one of its language, else the ``name``).
+    summaries:       ``summary`` by language, likewise (else ``summary``).
     hooks:           dotted path of the module holding the hook implementations.
     kernel:          PEP 440 specifier of kernel versions this component works with.
     depends:         component name -> PEP 440 specifier ("" means any version).
@@ -38,4 +41,6 @@ class Manifest:
     hooks: str
     kernel: str = ">=0.1"
     depends: Mapping[str, str] = field(default_factory=dict)
+    titles: Mapping[str, str] = field(default_factory=dict)
+    summaries: Mapping[str, str] = field(default_factory=dict)
     settings_schema: Mapping[str, Any] = field(default_factory=lambda: dict(EMPTY_SETTINGS_SCHEMA))

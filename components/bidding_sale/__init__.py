@@ -5,6 +5,8 @@ manifest = Manifest(
     name="bidding_sale",
     version="1.0.0",
     summary="竞价销售: ascending auctions with proxy bids, reserve, buy-now, deposits and soft close",
+    titles={"zh": "竞价拍卖", "en": "Auctions"},
+    summaries={"zh": "增价拍卖：代理出价、保留价、一口价、保证金与延时成交", "en": "Ascending auctions with proxy bids, reserve, buy-now, deposits and soft close"},
     hooks="components.bidding_sale.hooks",
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2"},

@@ -2,6 +2,7 @@ from core.hookspecs import hookimpl
 
 from components.bidding_sale import graphql, models
 from components.bidding_sale.service import CLOSE_JOB, AuctionService
+from components.bidding_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

@@ -4,6 +4,8 @@ manifest = Manifest(
     name="catalog",
     version="1.0.0",
     summary="Products (SPU), SKUs with specs and prices, categories as a tree",
+    titles={"zh": "商品目录", "en": "Catalog"},
+    summaries={"zh": "商品（SPU）、带规格和价格的 SKU、树形类目", "en": "Products (SPU), SKUs with specs and prices, categories as a tree"},
     hooks="components.catalog.hooks",
     kernel=">=0.1,<1",
     settings_schema={

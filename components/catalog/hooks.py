@@ -2,6 +2,7 @@ from core.hookspecs import hookimpl
 
 from components.catalog import demo, graphql, models
 from components.catalog.service import CatalogService
+from components.catalog.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

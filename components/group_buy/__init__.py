@@ -5,6 +5,8 @@ manifest = Manifest(
     name="group_buy",
     version="1.0.0",
     summary="拼团: groups opened by a leader, joined through share links, seats taken on payment",
+    titles={"zh": "拼团", "en": "Group-buy"},
+    summaries={"zh": "团长开团、分享链接参团、支付即占座、到期处理与虚拟成团", "en": "Groups opened by a leader, joined through share links, seats taken on payment"},
     hooks="components.group_buy.hooks",
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2"},

@@ -2,6 +2,7 @@ from core.hookspecs import hookimpl
 
 from components.group_buy import graphql, models
 from components.group_buy.service import EXPIRE_JOB, GroupBuyService
+from components.group_buy.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

@@ -4,6 +4,8 @@ manifest = Manifest(
     name="inventory",
     version="1.0.0",
     summary="Stock per SKU and location; one reserve / release / commit service for every seller",
+    titles={"zh": "库存", "en": "Inventory"},
+    summaries={"zh": "按 SKU 和库位管理库存；所有售卖方式共用一套预占、释放、扣减服务", "en": "Stock per SKU and location; one reserve / release / commit service for every seller"},
     hooks="components.inventory.hooks",
     kernel=">=0.1,<1",
     depends={"catalog": ">=1.0,<2"},

@@ -5,6 +5,8 @@ manifest = Manifest(
     name="live_room",
     version="1.0.0",
     summary="直播间: live selling rooms with a shelf, live-only prices, comments, likes, viewers, attribution and results",
+    titles={"zh": "直播间", "en": "Live room"},
+    summaries={"zh": "直播卖货：货架、直播专享价、评论、点赞、观看人数、成交归因与战报", "en": "Live selling rooms with a shelf, live-only prices, comments, likes, viewers, attribution and results"},
     hooks="components.live_room.hooks",
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},

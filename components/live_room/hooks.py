@@ -5,6 +5,7 @@ from core.hookspecs import hookimpl
 from components.live_room import graphql, models
 from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
+from components.live_room.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

@@ -5,6 +5,8 @@ manifest = Manifest(
     name="members",
     version="1.0.0",
     summary="Members (customers) and staff with roles, staff administration; development, WeChat mini-program and one-time staff-code sign-in",
+    titles={"zh": "会员", "en": "Members"},
+    summaries={"zh": "会员与带角色的员工、员工管理；开发登录、微信小程序登录与员工一次性验证码登录", "en": "Members (customers) and staff with roles, staff administration; development, WeChat mini-program and one-time staff-code sign-in"},
     hooks="components.members.hooks",
     kernel=">=0.1,<1",
     settings_schema=SCHEMA,

@@ -5,6 +5,8 @@ manifest = Manifest(
     name="orders",
     version="1.0.0",
     summary="Orders with a price pipeline, payments (sandbox provider), cancel, refund, payment timeout",
+    titles={"zh": "订单", "en": "Orders"},
+    summaries={"zh": "订单、价格管道、支付（沙箱支付方式）、取消、退款、支付超时", "en": "Orders with a price pipeline, payments (sandbox provider), cancel, refund, payment timeout"},
     hooks="components.orders.hooks",
     kernel=">=0.1,<1",
     depends={"catalog": ">=1.0,<2", "inventory": ">=1.0,<2", "members": ">=1.0,<2"},

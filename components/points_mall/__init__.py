@@ -5,6 +5,8 @@ manifest = Manifest(
     name="points_mall",
     version="1.0.0",
     summary="积分商城: an exact points ledger (earn, sign-in, expiry, refunds) and a points mall",
+    titles={"zh": "积分商城", "en": "Points mall"},
+    summaries={"zh": "精确的积分账本（获得、签到、过期、退款）与积分兑换商城", "en": "An exact points ledger (earn, sign-in, expiry, refunds) and a points mall"},
     hooks="components.points_mall.hooks",
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},

@@ -5,6 +5,7 @@ from core.hookspecs import hookimpl
 from components.points_mall import graphql, models
 from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
+from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

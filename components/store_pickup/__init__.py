@@ -5,6 +5,8 @@ manifest = Manifest(
     name="store_pickup",
     version="1.0.0",
     summary="门店自提: buy online, collect in store with a code the store's clerk verifies",
+    titles={"zh": "门店自提", "en": "Store pickup"},
+    summaries={"zh": "线上下单、到店凭提货码自提，由门店店员核销", "en": "Buy online, collect in store with a code the store's clerk verifies"},
     hooks="components.store_pickup.hooks",
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2"},

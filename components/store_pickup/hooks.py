@@ -2,6 +2,7 @@ from core.hookspecs import hookimpl
 
 from components.store_pickup import checkout, graphql, models
 from components.store_pickup.service import EXPIRE_JOB, StorePickupService
+from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl

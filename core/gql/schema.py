@@ -30,6 +30,7 @@ from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
 from core.errors import BootError, DomainError
+from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
 from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.payload import UserError
@@ -197,7 +198,7 @@ def build_schema(kernel: Kernel) -> DougongSchema:
         lambda: ValidationCache(maxsize=256),
     ]
     try:
-        return DougongSchema(
+        schema = DougongSchema(
             query=query,
             mutation=mutation,
             subscription=subscription,
@@ -212,6 +213,8 @@ def build_schema(kernel: Kernel) -> DougongSchema:
         raise
     except Exception as exc:  # strawberry's own checks, attributed as well as we can
         raise BootError(f"the GraphQL schema could not be built: {exc}") from exc
+    check_examples(c.examples, schema._schema)
+    return schema
 
 
 def _check_root_fields(claims: list, root: str, extra: dict[str, str] | None = None) -> None:

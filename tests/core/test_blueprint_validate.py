@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -169,8 +170,18 @@ def test_lock_round_trip(tmp_path: Path):
 def test_cli_validate_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import registry.discovery
 
-    monkeypatch.setattr(registry.discovery, "discover", lambda group="dougong.components": (INSTALLED, []))
-    monkeypatch.setattr("core.blueprint.discover", lambda group="dougong.components": (INSTALLED, []))
+    # validate boots the blueprint dry, and a plugin manager takes each hooks module once:
+    # give the two components modules of their own.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    installed = {}
+    for name in ("catalog", "orders"):
+        (hooks / f"validate_exit_{name}.py").write_text("")
+        fake = INSTALLED[name]
+        installed[name] = InstalledComponent(dataclasses.replace(fake.manifest, hooks=f"validate_exit_{name}"), fake.module, None)
+    monkeypatch.syspath_prepend(str(hooks))
+    monkeypatch.setattr(registry.discovery, "discover", lambda group="dougong.components": (installed, []))
+    monkeypatch.setattr("core.blueprint.discover", lambda group="dougong.components": (installed, []))
     good = tmp_path / "good.yaml"
     good.write_text(HEAD + "components:\n  orders: {}\n")
     bad = tmp_path / "bad.yaml"

@@ -25,7 +25,10 @@ SIZE_SCHEMA = {"type": "object", "additionalProperties": False,
 
 
 def fake(name: str, version: str = "1.0.0", depends: dict[str, str] | None = None, schema: dict | None = None,
-         hooks: str = "fakecli_hooks") -> InstalledComponent:
+         hooks: str | None = None) -> InstalledComponent:
+    # One hooks module each: validate boots the blueprint dry, and a plugin manager (rightly)
+    # refuses one module registered under two component names.
+    hooks = hooks or f"fakecli_hooks_{name}"
     manifest = Manifest(name=name, version=version, summary=f"[b]{name}[/b] things", hooks=hooks,
                         depends=depends or {}, settings_schema=schema or NO_SETTINGS)
     return InstalledComponent(manifest, module=f"fake.{name}", distribution="acme")
@@ -47,15 +50,18 @@ def installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(registry.discovery, "discover", lambda group="dougong.components": (INSTALLED, problems))
     hooks_dir = tmp_path / "hooks"
     hooks_dir.mkdir()
-    (hooks_dir / "fakecli_hooks.py").write_text(textwrap.dedent("""
-        def dougong_tables(registrar): pass
-        def dougong_schema(registrar): pass
-        def helper(): pass
-        dougong_not_a_hook = 3
-    """))
+    names = [c.manifest.hooks for c in INSTALLED.values() if c.manifest.hooks.startswith("fakecli_hooks_")]
+    for module in names:
+        (hooks_dir / f"{module}.py").write_text(textwrap.dedent("""
+            def dougong_tables(registrar): pass
+            def dougong_schema(registrar): pass
+            def helper(): pass
+            dougong_not_a_hook = 3
+        """))
     monkeypatch.syspath_prepend(str(hooks_dir))
     yield problems
-    sys.modules.pop("fakecli_hooks", None)
+    for module in names:
+        sys.modules.pop(module, None)
 
 
 def run(*args: str):

@@ -647,6 +647,45 @@ async def test_unknown_hook_is_refused_at_boot(kernel_factory, make_component):
         await kernel_factory(blueprint("typo"), installed=[bad])
 
 
+# -- dougong_examples -------------------------------------------------------------------------
+
+EXAMPLE_HOOKS = """
+    import strawberry
+    from core.hookspecs import hookimpl
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def ping(self) -> str:
+            return "pong"
+
+    @hookimpl
+    def dougong_schema(registrar):
+        registrar.query(Query)
+
+    @hookimpl
+    def dougong_examples(registrar):
+        registrar.example("Ping", "query Ping { ping }")
+"""
+
+
+async def test_examples_are_collected_validated_and_clash_by_title(kernel_factory, make_component, graphql):
+    pinger = make_component("pinger", hooks=EXAMPLE_HOOKS)
+    kernel = await kernel_factory(blueprint("pinger"), installed=[pinger])
+    example = kernel.contributions.examples["Ping"]
+    assert example.component == "pinger"
+    assert (await graphql(kernel).data(example.document)) == {"ping": "pong"}
+
+    echo = make_component("echo", hooks="""
+        from core.hookspecs import hookimpl
+        @hookimpl
+        def dougong_examples(registrar):
+            registrar.example("Ping", "query { brand { slug } }")
+    """)
+    with pytest.raises(BootError, match="example 'Ping' is claimed by both 'pinger' and 'echo'"):
+        await kernel_factory(blueprint("pinger", "echo"), installed=[pinger, echo])
+
+
 # -- dougong_events ---------------------------------------------------------------------------
 
 async def test_dougong_events_misspelt_or_undeclared_events_stop_the_boot(kernel_factory, make_component, widget):

@@ -1,0 +1,17 @@
+"""Example operations the studio's sandbox opens in GraphiQL (checked against the schema at boot)."""
+
+from core.hookspecs import hookimpl
+
+
+@hookimpl
+def dougong_examples(registrar):
+    registrar.example(
+        "Group-buy: offers on products",
+        """\
+query GroupBuyOffers {
+  products(first: 10) {
+    nodes { title groupBuyOffers { id groupSize groupPrice { amount } endsAt remaining } }
+  }
+}
+""",
+    )
