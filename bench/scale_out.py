@@ -1,7 +1,7 @@
 """Scale-out: `dougong serve --workers 1` against `--workers 2`, on PostgreSQL with Redis.
 
 The bench starts its own PostgreSQL and redis-server (as the tests do), seeds one database
-(the 50 x 3 catalog of /work/shared/bench-data/catalog-50x3.json when present, else a
+(the 50 x 3 catalog of ../shared/bench-data/catalog-50x3.json when present, else a
 generated one of the same shape), then for each server configuration runs real
 `dougong serve` processes over real sockets:
 
@@ -48,7 +48,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from core.testing import GraphQLWebSocket, PostgresServer, RedisServer, _free_port, write_component_distribution  # noqa: E402
 
-CATALOG_FILE = Path("/work/shared/bench-data/catalog-50x3.json")
+CATALOG_FILE = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "catalog-50x3.json"
 
 RUNS_HOOKS = """
     import os

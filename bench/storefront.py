@@ -1,6 +1,6 @@
 """Storefront listing over real HTTP: dougong's GraphQL against a hand-written endpoint.
 
-Loads ``/work/shared/bench-data/catalog-50x3.json`` (50 products × 3 SKUs, with stock) into
+Loads ``../shared/bench-data/catalog-50x3.json`` (beside the project) (50 products × 3 SKUs, with stock) into
 a database of the demo blueprint's components, adds a group-buy offer to every fourth
 product, then serves it with uvicorn (one worker, in a subprocess) and drives it from this
 process with ``wrk`` (or a small httpx client if wrk is missing). Measured, one after the
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._serve import subprocess_server  # noqa: E402
 
-DATA = Path("/work/shared/bench-data/catalog-50x3.json")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "catalog-50x3.json"
 BLUEPRINT = ROOT / "blueprints" / "demo.yaml"
 RESULT = ROOT / "bench" / "results" / "storefront.json"
 
