@@ -10,7 +10,8 @@ import strawberry
 from sqlalchemy import select
 
 from components.orders import models
-from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, may_see
+from components.orders.graphql import (FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, may_see,
+                                      store_scoped)
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Long, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
@@ -278,7 +279,7 @@ class Query:
         stmt = select(models.RefundRequest)
         if status is not None:
             stmt = stmt.where(models.RefundRequest.status == status.value)
-        if not ctx.actor.is_admin and ctx.actor.has_role("store_clerk"):
+        if store_scoped(ctx):  # a clerk: the requests of their stores' orders only
             store_orders = select(models.Order.id).where(models.Order.store_id.in_(sorted(ctx.actor.store_ids)))
             stmt = stmt.where(models.RefundRequest.order_id.in_(store_orders))
         page = await fetch_page(await ctx.session(), stmt, models.RefundRequest.id, first, after, descending=True)

@@ -15,7 +15,8 @@ from strawberry.scalars import JSON
 
 from components.catalog.graphql import Sku
 from components.orders.checkout import CheckoutRequest, LineRequest
-from components.orders.graphql import DeliveryType, OrderPayload, OrderSourceInput, PriceAdjustment, load_orders
+from components.orders.graphql import (DeliveryType, OrderPayload, OrderSourceInput, PriceAdjustment, adjustment_nodes,
+                                      load_orders)
 from core.checkout import Draft
 from core.errors import DomainError
 from core.gql import Context, Long, Money, Payload, decode_id, money, run_mutation
@@ -185,18 +186,13 @@ def _activity(line: Any) -> LineActivity | None:
     return LineActivity(component=line.activity[0], ref=line.activity[1]) if line.activity else None
 
 
-def _adjustments(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
-    return [PriceAdjustment(component=a["component"], stage=a["stage"], label=a["label"], amount=money(a["amountMinor"], currency))
-            for a in items]
-
-
 def preview_node(draft: Draft, options: list[dict[str, Any]]) -> CheckoutPreview:
     c = draft.currency
     return CheckoutPreview(
         lines=[CheckoutLine(index=l.index, title=l.title, quantity=l.quantity, list_unit_price=money(l.list_unit_price_minor, c),
-                            unit_price=money(l.unit_price_minor, c), adjustments=_adjustments(l.adjustments, c),
+                            unit_price=money(l.unit_price_minor, c), adjustments=adjustment_nodes(l.adjustments, c),
                             total=money(l.total_minor, c), activity=_activity(l), sku_pk=l.sku_id) for l in draft.lines],
-        subtotal=money(draft.subtotal_minor, c), order_adjustments=_adjustments(draft.order_adjustments, c),
+        subtotal=money(draft.subtotal_minor, c), order_adjustments=adjustment_nodes(draft.order_adjustments, c),
         total=money(draft.total_minor, c),
         delivery_options=[DeliveryOption(
             type=DeliveryType(o["type"]), component=o["component"],

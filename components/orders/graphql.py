@@ -119,7 +119,7 @@ class Order(Node):
         return await info.context.loader("members.members").load(self.member_pk)
 
 
-def _adjustments(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
+def adjustment_nodes(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
     return [PriceAdjustment(component=a["component"], stage=a["stage"], label=a["label"], amount=money(a["amountMinor"], currency))
             for a in items or []]
 
@@ -136,7 +136,7 @@ def order_node(row: models.Order) -> Order:
     return Order(
         pk=row.id, status=OrderStatus(row.status), kind=row.kind, subtotal=money(row.subtotal_minor, c),
         adjustments_total=money(row.adjustments_minor, c), total=money(row.total_minor, c), refunded=money(row.refunded_minor, c),
-        order_adjustments=_adjustments(row.order_adjustments, c), delivery_type=DeliveryType(row.delivery_type),
+        order_adjustments=adjustment_nodes(row.order_adjustments, c), delivery_type=DeliveryType(row.delivery_type),
         store_id=row.store_id, source=_source(row.source or {}), created_at=as_utc(row.created_at),
         paid_at=as_utc(row.paid_at) if row.paid_at else None,
         payment_due_at=as_utc(row.payment_due_at) if row.payment_due_at and row.status == "pending_payment" else None,
@@ -148,7 +148,7 @@ def line_node(row: models.OrderLine, currency: str) -> OrderLine:
     return OrderLine(
         id=strawberry.ID(str(row.id)), title=row.title, quantity=row.quantity,
         list_unit_price=money(row.list_unit_price_minor, currency), unit_price=money(row.unit_price_minor, currency),
-        adjustments=_adjustments([a for a in row.adjustments or []], currency), total=money(row.total_minor, currency),
+        adjustments=adjustment_nodes([a for a in row.adjustments or []], currency), total=money(row.total_minor, currency),
         refunded_quantity=row.refunded_quantity, sku_pk=row.sku_id,
     )
 

@@ -72,13 +72,15 @@ def plain(value: Any) -> Any:
 
     from strawberry import UNSET
 
+    from core.gql.schema import strawberry_camel  # the schema's own spelling of field names
+
     if value is UNSET:
         return None
     if isinstance(value, enum.Enum):  # before the definition: strawberry enums carry one too
         return value.value
     definition = getattr(value, "__strawberry_definition__", None)
     if definition is not None:
-        out = {field.graphql_name or _camel(field.python_name): plain(getattr(value, field.python_name))
+        out = {field.graphql_name or strawberry_camel(field.python_name): plain(getattr(value, field.python_name))
                for field in definition.fields}
         out.update({name: plain(v) for name, v in getattr(value, "_extensions", {}).items()})
         return {k: v for k, v in out.items() if v is not None}
@@ -89,8 +91,3 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return str(value)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
