@@ -2,7 +2,8 @@ from core.hookspecs import hookimpl
 
 import strawberry
 
-from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, models, shipping
+from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, intents_graphql, models, shipping
+from components.orders.intents import EVENT_PAYLOAD as INTENT_PAYLOAD
 from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
 
 
@@ -33,6 +34,13 @@ def dougong_events(registrar):
                     payload={**ORDER_PAYLOAD, **REQUEST})
     registrar.event("order.refund_resolved", "Staff approved, rejected or refunded an after-sale request, or the member cancelled it",
                     payload={**ORDER_PAYLOAD, **REQUEST})
+    registrar.event("payment_intent.succeeded", "A payment intent (not a goods order: a deposit) was paid; its owner acts on its purpose",
+                    payload=INTENT_PAYLOAD)
+    registrar.event("payment_intent.failed", "A payment intent will not be paid (the provider closed or refused it)",
+                    payload=INTENT_PAYLOAD)
+    registrar.event("payment_intent.refunded", "Some or all of a payment intent's money went back to the payer",
+                    payload={**INTENT_PAYLOAD, "refundMinor": "int: this refund", "full": "bool", "reason": "str",
+                             "refundRef": "str: the provider's refund reference"})
     registrar.event("order.payment_returned", "A payment arrived for an order that could no longer take it and was refunded",
                     payload={**ORDER_PAYLOAD, "amountMinor": "int"})
 
@@ -40,7 +48,7 @@ def dougong_events(registrar):
 @hookimpl
 def dougong_tables(registrar):
     for model in (models.Order, models.OrderLine, models.Payment, models.Refund, models.CartLine, models.Address,
-                  models.Shipment, models.RefundRequest):
+                  models.Shipment, models.RefundRequest, models.PaymentIntent):
         registrar.table(model)
 
 
@@ -60,6 +68,8 @@ def dougong_schema(registrar):
     registrar.type(checkout_graphql.CheckoutInput)
     registrar.type(checkout_graphql.CheckoutLineInput)
     aftersale_graphql.register(registrar)
+    registrar.type(intents_graphql.PaymentIntent)  # owners return it from their own mutations
+    registrar.mutation(intents_graphql.Mutation)
 
 
 @hookimpl

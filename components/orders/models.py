@@ -151,3 +151,27 @@ class RefundRequest(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentIntent(Base):
+    """Money a member pays that is not a goods order: an auction deposit, a membership fee.
+
+    The owner (``purpose`` = ``"<component>.<what>"``) keeps its own reference (``reference``)
+    and learns the outcome from the ``payment_intent.*`` events; the provider sees it exactly
+    like an order's payment (see ``components/orders/payments.py``)."""
+
+    __tablename__ = "orders_payment_intent"
+    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members_member.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(60), index=True)
+    reference: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(127))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    provider: Mapped[str] = mapped_column(String(30))
+    provider_ref: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|succeeded|failed|refunded
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,14 +13,15 @@ payment callback and the timeout timer) cannot both win.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
 from sqlalchemy import select, update
 
 from components.orders.models import Order, OrderLine, Payment, Refund
-from components.orders.payments import SandboxProvider
+from components.orders.gateway import PaymentGateway, order_charge, order_description
+from components.orders.intents import PaymentIntents
+from components.orders.payments import SandboxProvider, new_reference
 from components.orders.addresses import Addresses
 from components.orders.aftersale import AfterSale
 from components.orders.cart import Cart
@@ -67,6 +68,8 @@ class OrdersService:
         self.cart = Cart(self.max_quantity)
         self.addresses = Addresses()
         self.after_sale = AfterSale(self)
+        self.gateway = PaymentGateway(self)  # what provider components call (callbacks, reconciliation)
+        self.intents = PaymentIntents(self)  # payments that are not goods orders (deposits)
 
     def add_fulfilment_guard(self, name: str | FulfilmentGuard, guard: FulfilmentGuard | None = None) -> None:
         """``await guard(tx, order)`` returns a refusal message, or None to let fulfilment go on
@@ -224,11 +227,11 @@ class OrdersService:
             raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid{why}.",
                               field="input.orderId", status=order.status, cancelReason=order.cancel_reason)
         provider = self.provider(provider_name)
-        payment = Payment(order_id=order.id, provider=provider_name, provider_ref=f"{provider_name}-{secrets.token_hex(12)}",
+        payment = Payment(order_id=order.id, provider=provider_name, provider_ref=new_reference(provider, provider_name),
                           amount_minor=order.total_minor, status="pending", created_at=tx.now())
         tx.session.add(payment)
         await tx.session.flush()
-        client = await provider.start(tx, order, payment)
+        client = await provider.start(tx, order_charge(order, payment, await order_description(tx.session, order.id)))
         return payment, dict(client or {})
 
     def provider(self, name: str) -> Any:
@@ -390,9 +393,8 @@ class OrdersService:
         )
         if payment is None or amount == 0 or payment.provider == "none":
             return None
-        # Money taken through the sandbox goes back through it even if the brand since turned it off.
-        provider = SandboxProvider() if payment.provider == "sandbox" else self.provider(payment.provider)
-        return await provider.refund(tx, order, payment, amount)
+        charge = order_charge(order, payment, await order_description(tx.session, order.id))
+        return await self.gateway.provider_for(payment.provider).refund(tx, charge, amount)
 
     async def fulfil(self, tx: Transaction, order_id: int) -> None:
         order = await self.get(tx, order_id)

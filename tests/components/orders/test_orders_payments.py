@@ -24,12 +24,12 @@ FAKEPAY = """
     class FakePay:
         name = "fakepay"
 
-        async def start(self, tx, order, payment):
-            CALLS.append(("start", order.id, payment.amount_minor))
-            return {"prepayId": "wx-" + payment.provider_ref, "amountMinor": payment.amount_minor}
+        async def start(self, tx, charge):
+            CALLS.append(("start", charge.order_id, charge.amount_minor))
+            return {"prepayId": "wx-" + charge.provider_ref, "amountMinor": charge.amount_minor}
 
-        async def refund(self, tx, order, payment, amount_minor):
-            CALLS.append(("refund", payment.provider_ref, amount_minor))
+        async def refund(self, tx, charge, amount_minor):
+            CALLS.append(("refund", charge.provider_ref, amount_minor))
             return "fakepay-refund-%d" % len(CALLS)
 
     @hookimpl
