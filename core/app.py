@@ -35,6 +35,7 @@ from core.http.limits import Limits
 from core.http.metrics import Metrics, RequestMetrics, authorized, metrics_token
 from core.http.websocket import GuardedWebSocketAdapter
 from core.kernel import Kernel
+from core.webhooks import webhook_router
 
 HEALTH_TIMEOUT_SECONDS = 5.0
 log = logging.getLogger("dougong.app")
@@ -259,8 +260,10 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel, limits), prefix=f"/brands/{slug}/graphql")
+        app.include_router(webhook_router(kernel), prefix=f"/brands/{slug}")
     if single:
         app.include_router(graphql_router(kernels[0], limits), prefix="/graphql")
+        app.include_router(webhook_router(kernels[0]))
     if not all(kernel.blueprint.production for kernel in kernels):  # production serves no GraphiQL
         app.mount(assets.ASSET_PREFIX, assets.static_files(), name="dougong-assets")
 

@@ -120,6 +120,19 @@ class InputExtension:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """An HTTP endpoint for an outside service's callbacks: ``POST /webhooks/<component>/<name>``."""
+
+    component: str
+    name: str
+    handler: Callable[..., Awaitable[Any]]
+
+    @property
+    def path(self) -> str:
+        return f"/webhooks/{self.component}/{self.name}"
+
+
+@dataclass(frozen=True)
 class CheckoutParticipant:
     """An object taking part in every checkout; see :mod:`core.checkout` for its methods."""
 
@@ -156,6 +169,7 @@ class Contributions:
         default_factory=lambda: {name: StaffRole(name, "kernel", text, name == "store_clerk") for name, text in BUILTIN_ROLES.items()}
     )
     stores: dict[str, Claimed] = field(default_factory=dict)  # at most one entry: "stores"
+    webhooks: dict[str, Webhook] = field(default_factory=dict)  # path -> webhook
 
     def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
         previous = registry.get(key)
@@ -329,6 +343,14 @@ class Registrar:
     def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
+
+    # -- webhooks ----------------------------------------------------------------------------
+    def webhook(self, name: str, handler: Callable[..., Awaitable[Any]]) -> None:
+        """Serve ``POST /webhooks/<component>/<name>`` with ``await handler(kernel, request)``."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,59}", name or ""):
+            raise BootError(f"component {self.component!r} names webhook {name!r}: use lower-case letters, digits, - and _")
+        hook = Webhook(self.component, name, handler)
+        self._c.claim("webhook", self._c.webhooks, hook.path, self.component, hook)
 
     # -- examples ----------------------------------------------------------------------------
     def example(self, title: str, document: str, variables: Mapping[str, Any] | None = None) -> None:

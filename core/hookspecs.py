@@ -229,6 +229,26 @@ def dougong_examples(registrar: Registrar) -> None:
     """
 
 
+@hookspec
+def dougong_webhooks(registrar: Registrar) -> None:
+    """Receive HTTP callbacks from outside services (a payment provider's notifications). *collect*
+
+    ``registrar.webhook("notify", handler)`` serves ``POST /webhooks/<component>/notify`` (and
+    ``/brands/<slug>/webhooks/<component>/notify`` when one process serves several brands).
+    ``await handler(kernel, request)`` receives a :class:`core.webhooks.WebhookRequest`
+    (``headers`` in lower case, the raw ``body`` bytes — signatures are over the exact bytes —
+    and ``query``) and returns a :class:`core.webhooks.WebhookResponse`. The handler owns its
+    transactions and must be idempotent: outside services resend until they get a 2xx. An
+    exception becomes a 500 with no detail (the sender retries), logged with the component.
+
+    Example::
+
+        @hookimpl
+        def dougong_webhooks(registrar):
+            registrar.webhook("notify", notifications.handle)
+    """
+
+
 @hookspec(firstresult=True)
 def dougong_identity_provider(kernel: Kernel, provider: str) -> Any:
     """Return the identity provider named ``provider`` (e.g. ``"wechat"``), or ``None``. *first result*
@@ -317,4 +337,5 @@ COLLECT_HOOKS = (
     "dougong_price_adjusters",
     "dougong_dataloaders",
     "dougong_examples",
+    "dougong_webhooks",
 )

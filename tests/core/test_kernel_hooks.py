@@ -567,6 +567,51 @@ async def test_first_result_providers(kernel_factory, make_component):
     assert kernel.pm.hook.dougong_payment_provider(kernel=kernel, provider="stripe") is None
 
 
+# -- dougong_webhooks ---------------------------------------------------------------------------
+
+async def test_dougong_webhooks_serve_outside_callbacks_with_the_exact_bytes(kernel_factory, make_component):
+    import httpx
+
+    from core.app import create_app
+
+    source = """
+        import json
+        from core.hookspecs import hookimpl
+        from core.webhooks import WebhookResponse
+
+        RECEIVED = []
+
+        async def notify(kernel, request):
+            if request.headers.get("x-sign") != "ok":
+                raise RuntimeError("a handler that breaks answers 500, with nothing of ours in it")
+            RECEIVED.append((kernel.blueprint.brand.slug, request.body, request.query))
+            return WebhookResponse(200, json.dumps({"code": "SUCCESS"}).encode())
+
+        @hookimpl
+        def dougong_webhooks(registrar):
+            registrar.webhook("notify", notify)
+    """
+    payer = make_component("payer", hooks=source)
+    kernel = await kernel_factory(blueprint("payer"), installed=[payer])
+    assert kernel.contributions.webhooks["/webhooks/payer/notify"].component == "payer"
+    app = create_app([kernel], run_worker=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        body = b'{"id":  "a b"}'  # odd spacing: a signature covers these very bytes
+        ok = await http.post("/webhooks/payer/notify?x=1", content=body, headers={"x-sign": "ok"})
+        branded = await http.post(f"/brands/{kernel.blueprint.brand.slug}/webhooks/payer/notify", content=b"{}",
+                                  headers={"x-sign": "ok"})
+        broken = await http.post("/webhooks/payer/notify", content=b"{}")
+        missing = await http.post("/webhooks/payer/other", content=b"{}")
+    assert (ok.status_code, ok.json(), branded.status_code) == (200, {"code": "SUCCESS"}, 200)
+    received = __import__(f"{payer.module}.hooks", fromlist=["RECEIVED"]).RECEIVED
+    assert received[0][1:] == (body, {"x": "1"})
+    assert (broken.status_code, "RuntimeError" in broken.text, missing.status_code) == (500, False, 404)
+
+    twin = make_component("payer2", hooks=source.replace('registrar.webhook("notify"', 'registrar.webhook("no/tify"'))
+    with pytest.raises(BootError, match="names webhook 'no/tify'"):
+        await kernel_factory(blueprint("payer2"), installed=[twin])
+
+
 # -- dougong_authority --------------------------------------------------------------------------
 
 async def test_dougong_authority_decides_who_a_token_s_subject_is_now(kernel_factory, make_component, graphql):
