@@ -1,0 +1,20 @@
+"""``kernel.service("wechat_pay")``: the merchant's configuration, the API client and the provider."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from components.wechat_pay.client import Client, Config
+from components.wechat_pay.provider import WeChatPayProvider
+from core.errors import BootError
+
+
+class WeChatPay:
+    def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
+        try:
+            self.config = Config.from_settings(settings)
+        except (ValueError, TypeError) as exc:
+            # A key that does not load stops the boot, not the first payment.
+            raise BootError(f"component 'wechat_pay': a key in its settings does not load: {exc}") from None
+        self.client = Client(self.config)
+        self.provider = WeChatPayProvider(kernel, self.client)
