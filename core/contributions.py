@@ -58,6 +58,7 @@ class EventHandler:
     component: str
     handler: Callable[..., Awaitable[None]]
     in_transaction: bool
+    observer: bool = False  # reads the declared payload only, after commit (registrar.observe)
 
     @property
     def qualname(self) -> str:
@@ -196,6 +197,8 @@ class Contributions:
                     hint = f"; did you mean {close[0]!r}?" if close else "; no loaded component declares it"
                     raise BootError(f"component {handler.component!r} handles event {name!r}, which no component declares{hint}")
                 owner = declared.component
+                if handler.observer:
+                    continue  # the declared payload is the whole contract; nothing of the owner is touched
                 if owner != handler.component and owner not in kernel.dependencies_of(handler.component):
                     raise BootError(
                         f"component {handler.component!r} handles event {name!r} of component {owner!r} without "
@@ -321,6 +324,13 @@ class Registrar:
 
     def on(self, event: str, handler: Callable[..., Awaitable[None]], *, in_transaction: bool = False) -> None:
         self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, in_transaction))
+
+    def observe(self, event: str, handler: Callable[..., Awaitable[None]]) -> None:
+        """Watch a declared event of any loaded component, dependency or not: ``await
+        handler(kernel, event)`` after commit, at least once. For components that only read
+        the event's declared payload and never act on its owner (notifications, audit, BI):
+        they cannot hold up or fail the write that emitted it."""
+        self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, False, observer=True))
 
     def job(self, name: str, handler: Callable[..., Awaitable[None]]) -> None:
         self._check_prefixed("job", name)

@@ -148,6 +148,11 @@ def dougong_event_handlers(registrar: Registrar) -> None:
     lines, its stock holds and every checkout participant's rows (``placed``) exist: a
     zero-total order is paid inside its checkout only after all of them were written.
 
+    ``registrar.observe("group_buy.succeeded", handler)`` watches a declared event of *any*
+    loaded component without depending on it: after commit only, reading nothing but the
+    declared payload (the notifications component tells members about other components'
+    events this way). An observed event that no loaded component declares still stops the boot.
+
     Example::
 
         @hookimpl

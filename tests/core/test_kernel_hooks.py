@@ -405,6 +405,33 @@ async def test_dougong_event_handlers_after_commit_and_in_transaction(kernel_fac
     assert seen.count(("after", "retry")) == 1  # delivered once, then marked
 
 
+async def test_an_observer_watches_any_declared_event_without_depending_on_its_owner(kernel_factory, make_component, widget,
+                                                                                     graphql):
+    watcher = """
+        from core.hookspecs import hookimpl
+        SEEN = []
+
+        async def saw(kernel, event):
+            SEEN.append(event.payload["name"])
+
+        @hookimpl
+        def dougong_event_handlers(registrar):
+            registrar.observe("widget.made", saw)
+    """
+    observer = make_component("watcher", hooks=watcher)  # no dependency on widget
+    kernel = await kernel_factory(blueprint("widget", "watcher"), installed=[widget, observer])
+    await graphql(kernel, staff(1)).mutate('mutation { makeWidget(input: {name: "seen"}) { userErrors { code } } }')
+    assert hooks_module(kernel, "watcher").SEEN == ["seen"]
+    # Observing still needs the event to be declared by a loaded component.
+    typo = make_component("typo_watcher", hooks=watcher.replace('"widget.made"', '"widget.mad"'))
+    with pytest.raises(BootError, match="handles event 'widget.mad', which no component declares; did you mean 'widget.made'"):
+        await kernel_factory(blueprint("widget", "typo_watcher"), installed=[widget, typo])
+    # While handling the same event with registrar.on still needs the dependency.
+    plain = make_component("plain_watcher", hooks=watcher.replace("registrar.observe(", "registrar.on("))
+    with pytest.raises(BootError, match="without depending on it"):
+        await kernel_factory(blueprint("widget", "plain_watcher"), installed=[widget, plain])
+
+
 async def test_dougong_event_handlers_absent_means_delivered_with_the_commit(kernel_factory, widget, graphql, clock):
     from sqlalchemy import select
 
