@@ -1,5 +1,9 @@
+# The payment-provider interface is public: provider components (wechat_pay) import it from here.
+from components.orders.payments import Charge, PaymentProvider, ProviderStatus
 from core.units import DURATION_SCHEMA, MONEY_SCHEMA
 from registry.manifest import Manifest
+
+__all__ = ["Charge", "PaymentProvider", "ProviderStatus", "manifest"]
 
 manifest = Manifest(
     name="orders",

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from components.orders.payments import Charge, ProviderStatus
+from components.orders import Charge, ProviderStatus
 from components.wechat_pay import signing
 from components.wechat_pay.client import Client, WeChatPayError, WeChatPayUnavailable
 from components.wechat_pay.models import Refund

@@ -206,3 +206,23 @@ async def test_the_real_channels_speak_wechat_s_and_aliyun_s_api():
     sms._secret = "wrong"
     with pytest.raises(DeliveryError, match="SignatureDoesNotMatch"):
         await sms.send(Message(1, "13900000000", "SMS_1", {"code": "7"}))
+
+
+async def test_a_planned_message_survives_a_restart_and_is_sent_once(kernel_factory, graphql, clock, tmp_path):
+    local = clock.now().astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    start, end = local.strftime("%H:00"), (local.replace(minute=0) + __import__("datetime").timedelta(hours=1)).strftime("%H:00")
+    blueprint = BLUEPRINT.replace("    retry:", f"    quiet_hours: {{start: \"{start}\", end: \"{end}\"}}\n    retry:")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'restart.sqlite'}"
+    before = await kernel_factory(blueprint, database=url)
+    shop_ = await open_shop(before)
+    await _paid_order(before, graphql, shop_)
+    await before.run_due()  # planned, then held by the quiet hours
+    assert before.service("notifications").channels["sms"].sent == []
+    await before.stop()
+
+    after = await kernel_factory(blueprint, database=url)  # the same database, a fresh process
+    clock.advance(hours=1)
+    await after.run_due()
+    await after.run_due()
+    assert len(after.service("notifications").channels["sms"].sent) == 1
+    assert [d.status for d in await _deliveries(after) if d.channel == "sms"] == ["sent"]
