@@ -4,6 +4,7 @@ reconciliation of a lost callback, deposits (payment intents) through the same p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -49,12 +50,11 @@ def keys():
     return {"merchant": new_key(), "platform": new_key(), "stranger": new_key()}
 
 
-@pytest.fixture
-async def wx(kernel_factory, clock, keys, monkeypatch):
+async def _wechat_shop(kernel_factory, clock, keys, monkeypatch, database="sqlite"):
     monkeypatch.setenv("WXPAY_TEST_PRIVATE_KEY", private_pem(keys["merchant"]))
     monkeypatch.setenv("WXPAY_TEST_API_V3_KEY", API_V3_KEY)
     monkeypatch.setenv("WXPAY_TEST_PLATFORM_KEY", public_pem(keys["platform"]))
-    kernel = await kernel_factory(BLUEPRINT)
+    kernel = await kernel_factory(BLUEPRINT, database=database)
     fake = FakeWeChatPay(keys["merchant"], keys["platform"], clock)
     kernel.service("wechat_pay").client.transport = httpx.ASGITransport(app=fake.app)
     shop = await open_shop(kernel, members=0)
@@ -63,6 +63,12 @@ async def wx(kernel_factory, clock, keys, monkeypatch):
         await members.create_member(tx, open_id="o-buyer", nickname="buyer")  # member 1, signed in through WeChat
         await members.create_member(tx, phone="13900000002", nickname="phone only")  # member 2: no openid
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app([kernel], run_worker=False)), base_url="http://tea")
+    return kernel, fake, shop, http
+
+
+@pytest.fixture
+async def wx(kernel_factory, clock, keys, monkeypatch):
+    kernel, fake, shop, http = await _wechat_shop(kernel_factory, clock, keys, monkeypatch)
     yield kernel, fake, shop, http
     await http.aclose()
 
@@ -109,6 +115,20 @@ async def test_the_mini_program_pays_and_the_callback_settles_once(wx, graphql, 
     assert await _status(kernel, order_id) == "paid"
     assert await _count(kernel, EventRow, EventRow.name == "order.paid") == 1
     assert await _count(kernel, Notification) == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_copies_of_a_callback_racing_each_other_settle_once(kernel_factory, clock, keys, monkeypatch, graphql, database):
+    kernel, fake, shop, http = await _wechat_shop(kernel_factory, clock, keys, monkeypatch, database)
+    async with http:
+        order_id, _ = await _paying(kernel, graphql, shop)
+        headers, body = fake.paid_callback(await _ref(kernel, order_id))
+        answers = await asyncio.gather(*(http.post("/webhooks/wechat_pay/notify", content=body, headers=headers) for _ in range(12)))
+    assert {a.status_code for a in answers} == {204}
+    assert await _status(kernel, order_id) == "paid"
+    assert (await _count(kernel, EventRow, EventRow.name == "order.paid"), await _count(kernel, Notification)) == (1, 1)
+    async with kernel.db.read() as session:
+        assert (await session.scalar(select(Payment.status))) == "succeeded"
 
 
 async def test_tampered_replayed_and_mis_signed_callbacks_change_nothing_and_are_logged(wx, graphql, keys, clock, caplog):
