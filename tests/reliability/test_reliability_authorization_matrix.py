@@ -109,6 +109,8 @@ MATRIX: dict[str, str] = {
     "previewCheckout":         "u+" "+" "ff" "f" "f",
     "myShippingAddresses":     "u+" "h" "ff" "f" "f",   # A has an address, B none
     "refundRequests":          "uf" "f" "hh" "f" "+",   # A's request on a shipping order: no store's
+    "myNotifications":         "u+" "+" "ff" "f" "f",
+    "myNotificationConsents":  "u+" "+" "ff" "f" "f",
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -129,6 +131,8 @@ MATRIX: dict[str, str] = {
     "createOrder":             "u+" "+" "ff" "f" "f",
     "payOrder":                "u+" "h" "ff" "f" "+",   # A's unpaid order
     "sandboxSettlePayment":    "u+" "h" "ff" "f" "+",   # a payment of A's order
+    "sandboxSettlePaymentIntent": "u+" "h" "ff" "f" "+",   # a fresh payment intent of A (a deposit)
+    "grantNotificationConsent": "u+" "+" "ff" "f" "f",   # members only: their own consents
     "cancelOrder":             "u+" "h" "ff" "f" "+",   # A's unpaid order
     "refundOrder":             "uf" "f" "ff" "f" "+",   # A's paid pickup order at store X
     # (A pickup still awaiting collection is fulfilled by nobody: only confirmPickup hands it
@@ -423,6 +427,21 @@ async def _joined_room(w: World, actor: str) -> dict[str, Any]:
     return {"roomId": w.live_room}
 
 
+async def _consenting(w: World, actor: str) -> dict[str, Any]:
+    """A member who accepted a template, so their consent list is not empty."""
+    if ACTORS[actor].is_member:
+        async with w.kernel.transaction() as tx:
+            await w.kernel.service("notifications").grant(tx, ACTORS[actor].id, ["DEMO_PICKUP_READY"])
+    return {}
+
+
+async def _intent_of_a(w: World, actor: str) -> dict[str, Any]:
+    async with w.kernel.transaction() as tx:
+        intent, _ = await w.kernel.service("orders").intents.create(
+            tx, member_id=1, amount_minor=500, purpose="bidding_sale.deposit", reference="matrix", description="matrix")
+    return {"intentId": str(intent.id)}
+
+
 def room_step(state: str) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
     async def make(w: World, actor: str) -> dict[str, Any]:
         return {"roomId": await w.room_(state)}
@@ -469,6 +488,8 @@ CASES: dict[str, Case] = {
     "previewCheckout": Case("query($sku: ID!) { previewCheckout(input: {lines: [{skuId: $sku, quantity: 1}]}) { preview { total { amountMinor } } } }",
                             static(sku=lambda w: w.sku)),
     "myShippingAddresses": Case("{ myShippingAddresses { id } }", lambda w, a: _after(w.address_of_a())),
+    "myNotifications": Case("{ myNotifications { edges { node { id } } } }"),
+    "myNotificationConsents": Case("{ myNotificationConsents { templateId } }", lambda w, a: _consenting(w, a)),
     "refundRequests": Case("{ refundRequests { nodes { id } } }", lambda w, a: _after(w.refund_request_of_a())),
     # mutations
     "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
@@ -489,6 +510,9 @@ CASES: dict[str, Case] = {
     "createOrder": mutation("createOrder", "CreateOrderInput", lambda w, a: _v(lines=[{"skuId": w.sku, "quantity": 1}])),
     "payOrder": mutation("payOrder", "PayOrderInput", lambda w, a: _fresh_order(w)),
     "sandboxSettlePayment": mutation("sandboxSettlePayment", "SandboxSettlePaymentInput", _settle),
+    "grantNotificationConsent": mutation("grantNotificationConsent", "GrantNotificationConsentInput",
+                                         static(templateIds=["DEMO_PICKUP_READY"])),
+    "sandboxSettlePaymentIntent": mutation("sandboxSettlePaymentIntent", "SandboxSettlePaymentIntentInput", _intent_of_a),
     "cancelOrder": mutation("cancelOrder", "OrderIdInput", lambda w, a: _fresh_order(w)),
     "refundOrder": mutation("refundOrder", "RefundOrderInput", lambda w, a: _fresh_order(w, paid=True, pickup=True)),
     "fulfilOrder": mutation("fulfilOrder", "OrderIdInput", lambda w, a: _from_x(w)),

@@ -8,8 +8,8 @@ counts, balances, stock, statuses: the *delta*). Then:
   alike, and together change exactly what one call changed.
 
 The first delta must not be empty, so a mutation that silently did nothing could not pass.
-``sandboxSettlePayment`` (the payment provider's callback) has no key: it is idempotent by the
-provider's reference, and is replayed the same way.
+``sandboxSettlePayment`` and ``sandboxSettlePaymentIntent`` (the payment provider's callback) have no key: it is idempotent by the
+provider's reference, and are replayed the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
-from components.orders.models import CartLine, Order, Payment, Refund, RefundRequest, Shipment
+from components.orders.models import CartLine, Order, Payment, PaymentIntent, Refund, RefundRequest, Shipment
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup
 from core.gql.relay import from_global_id, to_global_id
@@ -52,6 +52,8 @@ CREATE = """mutation($sku: ID!, $key: String) { createOrder(input: {lines: [{sku
 PAY = """mutation($id: ID!, $key: String) { payOrder(input: {orderId: $id, idempotencyKey: $key}) {
   order { id status } payment { id status } userErrors { code } } }"""
 SETTLE = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { id status } userErrors { code } } }"""
+SETTLE_INTENT = """mutation($id: ID!) { sandboxSettlePaymentIntent(input: {intentId: $id}) {
+  paymentIntent { id status } userErrors { code } } }"""
 REFUND = """mutation($id: ID!, $key: String) { refundOrder(input: {orderId: $id, idempotencyKey: $key}) {
   order { id status refunded { amountMinor } } userErrors { code } } }"""
 CANCEL = """mutation($id: ID!, $key: String) { cancelOrder(input: {orderId: $id, idempotencyKey: $key}) {
@@ -106,7 +108,7 @@ async def state(kernel: Any) -> Counter:
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
-                              ("request", RefundRequest.status),
+                              ("request", RefundRequest.status), ("intent", PaymentIntent.status),
                               ("deposit", Bidder.deposit_state), ("reservation", Reservation.state)):
             for value, n in (await session.execute(select(column, func.count()).group_by(column))).all():
                 found[f"{label}:{value}"] = n
@@ -213,6 +215,13 @@ class World:
         order_id = await self.order(n)
         return (await self.m(n).mutate(PAY, id=order_id))["payment"]["id"]
 
+    async def intent(self, n: int) -> str:
+        """A pending payment intent of member n (a deposit, as bidding_sale opens them)."""
+        async with self.kernel.transaction() as tx:
+            made, _ = await self.kernel.service("orders").intents.create(
+                tx, member_id=n, amount_minor=5000, purpose="bidding_sale.deposit", reference="replay", description="replay")
+        return str(made.id)
+
     async def cases(self) -> list[Case]:
         w = self
         return [
@@ -222,6 +231,7 @@ class World:
             Case("addCartLine", lambda t, k: w.m(t).mutate(ADD_TO_CART, sku=w.tea, key=k), (10, 11)),
             Case("payOrder", lambda t, k: w.m(1).mutate(PAY, id=t, key=k), (await w.order(1), await w.order(1))),
             Case("sandboxSettlePayment", lambda t, k: w.m(1).mutate(SETTLE, id=t), (await w.payment(1), await w.payment(1))),
+            Case("sandboxSettlePaymentIntent", lambda t, k: w.m(1).mutate(SETTLE_INTENT, id=t), (await w.intent(1), await w.intent(1))),
             Case("refundOrder", lambda t, k: w.admin.mutate(REFUND, id=t, key=k),
                  (await w.order(2, paid=True), await w.order(2, paid=True))),
             Case("cancelOrder", lambda t, k: w.m(2).mutate(CANCEL, id=t, key=k), (await w.order(2), await w.order(2))),
@@ -274,7 +284,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 21
+    assert len(cases) == 22
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
