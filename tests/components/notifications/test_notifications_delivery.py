@@ -226,3 +226,15 @@ async def test_a_planned_message_survives_a_restart_and_is_sent_once(kernel_fact
     await after.run_due()
     assert len(after.service("notifications").channels["sms"].sent) == 1
     assert [d.status for d in await _deliveries(after) if d.channel == "sms"] == ["sent"]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_racing_consents_all_count(kernel_factory, graphql, database):
+    import asyncio
+
+    kernel = await kernel_factory(BLUEPRINT, database=database)
+    await open_shop(kernel, members=1)
+    client = graphql(kernel, member(1))
+    answers = await asyncio.gather(*(client.mutate(GRANT, t=["TPL-PAID"]) for _ in range(20)))
+    assert all(a["userErrors"] == [] for a in answers)
+    assert await _consents(kernel) == [("TPL-PAID", 20)]
