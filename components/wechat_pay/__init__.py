@@ -2,6 +2,8 @@ from core.units import DURATION_SCHEMA
 from registry.manifest import Manifest
 
 SECRET = {"type": "string", "minLength": 1, "writeOnly": True}
+MERCHANT = ("mch_id", "app_id", "merchant_serial_no", "private_key", "api_v3_key", "platform_public_key",
+            "platform_public_key_id", "notify_url")
 
 manifest = Manifest(
     name="wechat_pay",
@@ -16,8 +18,9 @@ manifest = Manifest(
     settings_schema={
         "type": "object",
         "additionalProperties": False,
-        "required": ["mch_id", "app_id", "merchant_serial_no", "private_key", "api_v3_key", "platform_public_key",
-                     "platform_public_key_id", "notify_url"],
+        # Unconfigured (no merchant settings at all) the component loads but offers no provider,
+        # like members' WeChat sign-in; any one merchant setting needs all the others.
+        "dependentRequired": {key: [k for k in MERCHANT if k != key] for key in MERCHANT},
         "properties": {
             "mch_id": {"type": "string", "minLength": 1, "description": "商户号, e.g. 1230000109"},
             "app_id": {"type": "string", "minLength": 1, "description": "the mini-program's AppID the payments are made in"},

@@ -1,6 +1,6 @@
 from core.hookspecs import hookimpl
 
-from components.wechat_pay import models, notify, reconcile
+from components.wechat_pay import models, notify, provider, reconcile
 from components.wechat_pay.provider import NAME, SEND_REFUND_JOB
 from components.wechat_pay.service import WeChatPay
 
@@ -18,7 +18,7 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_payment_provider(kernel, provider):
-    return kernel.service("wechat_pay").provider if provider == NAME else None
+    return kernel.service("wechat_pay").provider if provider == NAME else None  # None while unconfigured
 
 
 @hookimpl
@@ -29,9 +29,9 @@ def dougong_webhooks(registrar):
 @hookimpl
 def dougong_jobs(registrar):
     service = registrar.kernel.service("wechat_pay")
-    registrar.job(SEND_REFUND_JOB, service.provider.send_refund)
+    registrar.job(SEND_REFUND_JOB, provider.send_refund)  # the module's job function
     registrar.job(reconcile.ONE_JOB, reconcile.reconcile_one)
-    registrar.every(reconcile.SWEEP_JOB, service.config.reconcile_every, reconcile.sweep)
+    registrar.every(reconcile.SWEEP_JOB, service.reconcile_every, reconcile.sweep)
 
 
 @hookimpl

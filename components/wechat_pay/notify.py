@@ -37,6 +37,8 @@ def _fail(status: int, message: str) -> WebhookResponse:
 
 async def handle(kernel: Any, request: WebhookRequest) -> WebhookResponse:
     config = kernel.service("wechat_pay").config
+    if config is None:
+        return _fail(404, "not configured")
     try:
         body = request.body.decode("utf-8")
         signed = signing.verify(config.platform_keys, request.headers, body)

@@ -107,3 +107,12 @@ class WeChatPayProvider:
 def refund_event(row: Refund) -> dict[str, Any]:
     return {"outRefundNo": row.out_refund_no, "outTradeNo": row.out_trade_no, "amountMinor": row.amount_minor,
             "status": row.status, "error": row.last_error}
+
+
+async def send_refund(tx: Any, timer: Any) -> None:
+    """The job ``wechat_pay.send_refund``: a refund recorded while configured is sent as soon as
+    the merchant settings are there again (until then the timer fails and retries, loudly)."""
+    provider = tx.kernel.service("wechat_pay").provider
+    if provider is None:
+        raise RuntimeError("wechat_pay has no merchant settings: a recorded refund cannot be sent")
+    await provider.send_refund(tx, timer)

@@ -27,6 +27,8 @@ BATCH = 100
 async def sweep(tx: Any, timer: Any) -> None:
     kernel = tx.kernel
     config = kernel.service("wechat_pay").config
+    if config is None:  # no merchant settings: nothing can be pending with WeChat
+        return
     pending = await kernel.service("orders").gateway.pending(tx.session, NAME, created_before=tx.now() - config.reconcile_after,
                                                              limit=BATCH)
     for charge in pending:
@@ -39,7 +41,7 @@ async def reconcile_one(tx: Any, timer: Any) -> str:
     wechat = kernel.service("wechat_pay")
     gateway = kernel.service("orders").gateway
     charge = await gateway.find(tx.session, NAME, timer.key)
-    if charge is None or charge.status != "pending":
+    if charge is None or charge.status != "pending" or wechat.provider is None:
         return "nothing"
     status = await wechat.provider.query(charge)
     if status.state == "succeeded":

@@ -52,3 +52,10 @@ async def test_a_key_that_does_not_load_stops_the_boot(kernel_factory, monkeypat
     monkeypatch.setenv("WXPAY_TEST_PRIVATE_KEY", private_pem(key))
     kernel = await kernel_factory(blueprint)
     assert kernel.pm.hook.dougong_payment_provider(kernel=kernel, provider="wechat_pay").name == "wechat_pay"
+
+
+async def test_unconfigured_it_loads_without_a_provider_and_half_configured_is_refused(kernel_factory):
+    kernel = await kernel_factory(BLUEPRINT.split("  wechat_pay:")[0] + "  wechat_pay: {}\n")
+    assert kernel.pm.hook.dougong_payment_provider(kernel=kernel, provider="wechat_pay") is None
+    with pytest.raises(Exception, match="'app_id' is a dependency of 'mch_id'"):
+        await kernel_factory(BLUEPRINT.split("  wechat_pay:")[0] + '  wechat_pay: {mch_id: "1900000109"}\n')
