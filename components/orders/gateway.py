@@ -79,6 +79,17 @@ class PaymentGateway:
                                          .order_by(PaymentIntent.id).limit(limit))).all()
         return found + [intent_charge(intent) for intent in intents]
 
+    async def pending_of_order(self, session: Any, provider: str, order_id: int) -> list[Charge]:
+        """An order's attempts with ``provider`` still pending (to close them at the provider
+        once the order is cancelled, so the member can no longer pay it)."""
+        order = await session.get(Order, order_id)
+        if order is None:
+            return []
+        payments = (await session.scalars(select(Payment).where(Payment.order_id == order_id, Payment.provider == provider,
+                                                                Payment.status == "pending").order_by(Payment.id))).all()
+        description = await order_description(session, order_id)
+        return [order_charge(order, payment, description) for payment in payments]
+
     async def confirm(self, tx: Transaction, provider: str, provider_ref: str, amount_minor: int) -> bool:
         """The provider took ``amount_minor`` for this reference. Idempotent: a replay changes
         nothing and answers as the first did. Returns False when the money could not be kept

@@ -35,6 +35,11 @@ def dougong_jobs(registrar):
 
 
 @hookimpl
+def dougong_event_handlers(registrar):
+    registrar.on("order.cancelled", reconcile.close_for_cancelled_order)
+
+
+@hookimpl
 def dougong_events(registrar):
     registrar.event("wechat_pay.refund_failed", "WeChat Pay refused or abandoned a refund: staff must return the money another way",
                     payload={"outRefundNo": "str", "outTradeNo": "str", "amountMinor": "int",

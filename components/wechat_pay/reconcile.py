@@ -66,3 +66,28 @@ async def reconcile_one(tx: Any, timer: Any) -> str:
 def _aware(when: Any, now: Any) -> Any:
     # SQLite hands back naive datetimes (stored in UTC).
     return when.replace(tzinfo=now.tzinfo) if when.tzinfo is None else when
+
+
+async def close_for_cancelled_order(kernel: Any, event: Any) -> None:
+    """After ``order.cancelled``: close the order's WeChat transactions still open, so the
+    member cannot pay an order that is gone (if they did meanwhile, the money comes back
+    through ``order.payment_returned``). Idempotent: a closed one is no longer pending."""
+    wechat = kernel.service("wechat_pay")
+    if wechat.provider is None:
+        return
+    gateway = kernel.service("orders").gateway
+    async with kernel.db.read() as session:
+        charges = await gateway.pending_of_order(session, NAME, int(event.payload["orderId"]))
+    for charge in charges:
+        status = await wechat.provider.query(charge)  # outside any transaction: WeChat may be slow
+        if status.state == "pending":
+            try:
+                await wechat.client.close(charge.provider_ref)
+            except WeChatPayError as exc:
+                if exc.code != "ORDER_CLOSED":
+                    raise
+        async with kernel.transaction() as tx:
+            if status.state == "succeeded":
+                await gateway.confirm(tx, NAME, charge.provider_ref, status.amount_minor)  # paid just before: given back
+            else:
+                await gateway.fail(tx, NAME, charge.provider_ref)

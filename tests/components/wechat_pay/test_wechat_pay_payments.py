@@ -248,3 +248,15 @@ async def test_a_deposit_is_a_payment_intent_paid_and_refunded_through_wechat(wx
     await kernel.run_due()
     assert [r["amount"] for r in fake.refunds.values()] == [{"refund": 50000, "total": 50000, "currency": "CNY"}]
     assert await _count(kernel, EventRow, EventRow.name.in_(["payment_intent.succeeded", "payment_intent.refunded"])) == 2
+
+
+async def test_cancelling_an_order_closes_its_open_wechat_transaction(wx, graphql):
+    kernel, fake, shop, http = wx
+    order_id, _ = await _paying(kernel, graphql, shop)
+    ref = await _ref(kernel, order_id)
+    cancelled = await graphql(kernel, member(1)).mutate(
+        'mutation($id: ID!) { cancelOrder(input: {orderId: $id}) { order { status } userErrors { code } } }', id=order_id)
+    assert cancelled["order"]["status"] == "CANCELLED"
+    assert fake.transactions[ref]["trade_state"] == "CLOSED"  # the member can no longer pay it
+    async with kernel.db.read() as session:
+        assert await session.scalar(select(Payment.status).where(Payment.provider_ref == ref)) == "failed"
