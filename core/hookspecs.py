@@ -289,8 +289,12 @@ def dougong_authority(kernel: Kernel) -> Any:
 def dougong_payment_provider(kernel: Kernel, provider: str) -> Any:
     """Return the payment provider named ``provider`` (``"wechat_pay"``), or ``None``. *first result*
 
-    The orders component ships the ``sandbox`` provider; real ones (WeChat Pay, Alipay, Stripe)
-    are separate components implementing this hook. See ``components.orders.payments.PaymentProvider``.
+    The orders component ships the ``sandbox`` provider; real ones (``wechat_pay``, later Alipay,
+    Stripe) are separate components implementing this hook. The object has
+    ``async start(tx, charge) -> dict`` (what the client needs to pay) and
+    ``async refund(tx, charge, amount_minor) -> str``, optionally ``async query(charge)`` for
+    reconciliation; it reports back through ``kernel.service("orders").gateway``. A charge is an
+    order's payment or a payment intent (a deposit): see ``components.orders.PaymentProvider``.
     """
 
 
