@@ -40,6 +40,7 @@ BUILTIN_ROLES = {
     "admin": "Runs the brand: holds every permission.",
     "store_clerk": "Works at some stores: verifies pickups and sees those stores' orders.",
     "live_host": "Hosts live rooms: creates and runs their own rooms and auctions.",
+    "guide": "Shopping guide (导购): shares the brand's links with a share code of their own and is credited with the orders they bring.",
 }
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -151,7 +152,7 @@ class Contributions:
     events: dict[str, EventDeclaration] = field(default_factory=dict)
     input_extensions: list[InputExtension] = field(default_factory=list)
     checkout_participants: list[CheckoutParticipant] = field(default_factory=list)
-    # Staff roles: the kernel's own (admin, store_clerk, live_host) and those components declare.
+    # Staff roles: the kernel's own (admin, store_clerk, live_host, guide) and those components declare.
     staff_roles: dict[str, StaffRole] = field(
         default_factory=lambda: {name: StaffRole(name, "kernel", text, name == "store_clerk") for name, text in BUILTIN_ROLES.items()}
     )

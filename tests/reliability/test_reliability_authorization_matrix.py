@@ -81,6 +81,8 @@ MATRIX: dict[str, str] = {
     "staffMe":                 "hh" "h" "++" "+" "+",
     "members":                 "uf" "f" "ff" "f" "+",
     "staffMembers":            "uf" "f" "ff" "f" "+",
+    "myShareCode":             "h+" "+" "hh" "h" "h",   # members, and staff with the guide role
+    "guideShareCode":          "uf" "f" "ff" "f" "+",   # staff 5, the demo guide
     "myOrders":                "u+" "+" "ff" "f" "f",
     "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "orders":                  "uf" "f" "+h" "f" "+",
@@ -441,6 +443,8 @@ CASES: dict[str, Case] = {
     "staffMe": Case("{ staffMe { id } }"),
     "members": Case("{ members { nodes { id } } }"),
     "staffMembers": Case("{ staffMembers { nodes { id } } }"),
+    "myShareCode": Case("{ myShareCode }"),
+    "guideShareCode": Case("query($id: ID!) { guideShareCode(staffId: $id) }", static(id=G("Staff", 5))),
     "myOrders": Case("{ myOrders { nodes { id } } }"),
     "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
     "orders": Case("{ orders { nodes { id } } }"),
