@@ -157,6 +157,7 @@ class Contributions:
         default_factory=lambda: {name: StaffRole(name, "kernel", text, name == "store_clerk") for name, text in BUILTIN_ROLES.items()}
     )
     stores: dict[str, Claimed] = field(default_factory=dict)  # at most one entry: "stores"
+    page_blocks: dict[str, Any] = field(default_factory=dict)  # block type name -> core.storefront.PageBlockType
 
     def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
         previous = registry.get(key)
@@ -330,6 +331,20 @@ class Registrar:
     def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
+
+    # -- storefront pages --------------------------------------------------------------------
+    def page_block(self, name: str, *, titles: Mapping[str, str], settings_schema: Mapping[str, Any], graphql_type: type,
+                   resolve: Callable[..., Awaitable[dict[str, Any]]],
+                   empty: Callable[[Mapping[str, Any]], bool] | None = None) -> None:
+        """A block type operators can put on storefront pages (``catalog.banner``); see
+        :mod:`core.storefront`. Its GraphQL type is claimed like any public type; ``empty(data)``
+        says when the block has nothing to show (default: all its list fields are empty)."""
+        from core.storefront import PageBlockType, check_block
+
+        check_block(self.component, name, titles, settings_schema, graphql_type)
+        self.type(graphql_type)
+        block = PageBlockType(name, self.component, dict(titles), settings_schema, graphql_type, resolve, empty)
+        self._c.claim("page block", self._c.page_blocks, name, self.component, block)
 
     # -- examples ----------------------------------------------------------------------------
     def example(self, title: str, document: str, variables: Mapping[str, Any] | None = None) -> None:

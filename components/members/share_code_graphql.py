@@ -14,7 +14,7 @@ from core.gql import Context, decode_id
 class Query:
     @strawberry.field(description="The signed-in member's share code (一人一码), or a guide's own (staff with the `guide` "
                                   "role); null for anonymous callers and other staff. Embed it in share links and QR codes "
-                                  "and send it back as `source.shareCode` or `joinLiveRoom(shareCode)`: the only way a "
+                                  "and send it back as `source.shareCode` on orders or `shareCode` when joining a live room: the only way a "
                                   "sharer is credited.")
     async def my_share_code(self, info: strawberry.Info) -> str | None:
         ctx: Context = info.context

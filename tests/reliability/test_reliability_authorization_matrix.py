@@ -74,6 +74,8 @@ MATRIX: dict[str, str] = {
     "node":                    "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "nodes":                   "h+" "h" "+h" "h" "+",   # A's pickup order and A's pickup
     "brand":                   "++" "+" "++" "+" "+",
+    "storefrontPage":          "++" "+" "++" "+" "+",   # the demo's home page
+    "storefrontBlockTypes":    "++" "+" "++" "+" "+",
     "products":                "++" "+" "++" "+" "+",
     "product":                 "++" "+" "++" "+" "+",
     "categories":              "++" "+" "++" "+" "+",
@@ -436,6 +438,8 @@ CASES: dict[str, Case] = {
     "node": Case("query($id: ID!) { node(id: $id) { id ... on Order { status } } }", static(id=lambda w: w.a_pickup_order)),
     "nodes": Case("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", static(ids=lambda w: [w.a_pickup_order, w.a_pickup])),
     "brand": Case("{ brand { slug } }"),
+    "storefrontPage": Case('{ storefrontPage(slug: "home") { blocks { key blockType } } }'),
+    "storefrontBlockTypes": Case("{ storefrontBlockTypes { name } }"),
     "products": Case("{ products { nodes { id } } }"),
     "product": Case("query($id: ID!) { product(id: $id) { id title } }", static(id=G("Product", 1))),
     "categories": Case("{ categories { id } }"),
