@@ -16,7 +16,7 @@ import jwt
 
 ISSUER = "dougong"
 ALGORITHM = "HS256"
-STAFF_ROLES = ("admin", "store_clerk", "live_host")  # the built-in roles; components may declare more
+STAFF_ROLES = ("admin", "store_clerk", "live_host", "guide")  # the built-in roles; components may declare more
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 # The longest a token of each kind may live, whatever its exp says (an exp 100 years ahead

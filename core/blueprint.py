@@ -47,6 +47,7 @@ own JSON Schema.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -169,6 +170,7 @@ class Blueprint:
     components: dict[str, ComponentEntry]
     resolution: Resolution = field(repr=False)
     cors: Cors = Cors()
+    pages: Any = field(default=None, repr=False)  # core.pages.PagesSource, checked at boot
 
 
 def load_blueprint(
@@ -364,9 +366,13 @@ def _load(
             settings = _with_defaults(component.manifest.settings_schema, settings)
         entries[name] = ComponentEntry(name, requested.get(name), settings)
 
+    if not problems:
+        from core.pages import read_source
+
+        pages = read_source(file, data, located, problems)
     if problems:
         return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
-    return _blueprint(file, data, entries, resolution, env), []
+    return dataclasses.replace(_blueprint(file, data, entries, resolution, env), pages=pages), []
 
 
 def _line_column(before: str) -> tuple[int, int]:

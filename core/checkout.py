@@ -122,9 +122,15 @@ class Draft:
     needs: list[dict[str, Any]] = field(default_factory=list)
     delivery_claimed_by: str | None = None
     current: tuple[str, str] = ("", "")
+    vouched: set[str] = field(default_factory=set)  # source keys an owner checked (see vouch)
 
     def input(self, name: str) -> Any:
         return self.inputs.get(name)
+
+    def vouch(self, source_key: str) -> None:
+        """The component owning ``source[source_key]`` (a live room, a group) checked it
+        against its own state; a key the buyer sent that nobody vouches for refuses the order."""
+        self.vouched.add(source_key)
 
     def need(self, component: str, field_name: str, message: str) -> None:
         """Tell the buyer what this component still needs (shown by the preview)."""

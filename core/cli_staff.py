@@ -23,7 +23,7 @@ def add(
     file: Path = typer.Argument(..., help="The brand's blueprint."),
     name: str = typer.Option(..., help="The staff member's name."),
     phone: Optional[str] = typer.Option(None, help="Their phone number (unique among staff)."),
-    role: list[str] = typer.Option(["admin"], help="Role (repeatable): admin, store_clerk, live_host or one a component declares."),
+    role: list[str] = typer.Option(["admin"], help="Role (repeatable): admin, store_clerk, live_host, guide or one a component declares."),
     store: list[int] = typer.Option([], help="Pickup store id (repeatable); store clerks need one."),
     token: bool = typer.Option(False, "--token", help="Print a bearer token instead of a one-time sign-in code."),
 ) -> None:

@@ -40,6 +40,7 @@ BUILTIN_ROLES = {
     "admin": "Runs the brand: holds every permission.",
     "store_clerk": "Works at some stores: verifies pickups and sees those stores' orders.",
     "live_host": "Hosts live rooms: creates and runs their own rooms and auctions.",
+    "guide": "Shopping guide (导购): shares the brand's links with a share code of their own and is credited with the orders they bring.",
 }
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -165,12 +166,13 @@ class Contributions:
     events: dict[str, EventDeclaration] = field(default_factory=dict)
     input_extensions: list[InputExtension] = field(default_factory=list)
     checkout_participants: list[CheckoutParticipant] = field(default_factory=list)
-    # Staff roles: the kernel's own (admin, store_clerk, live_host) and those components declare.
+    # Staff roles: the kernel's own (admin, store_clerk, live_host, guide) and those components declare.
     staff_roles: dict[str, StaffRole] = field(
         default_factory=lambda: {name: StaffRole(name, "kernel", text, name == "store_clerk") for name, text in BUILTIN_ROLES.items()}
     )
     stores: dict[str, Claimed] = field(default_factory=dict)  # at most one entry: "stores"
     webhooks: dict[str, Webhook] = field(default_factory=dict)  # path -> webhook
+    page_blocks: dict[str, Any] = field(default_factory=dict)  # block type name -> core.storefront.PageBlockType
 
     def claim(self, kind: str, registry: dict[str, Any], key: str, component: str, value: Any) -> None:
         previous = registry.get(key)
@@ -361,6 +363,19 @@ class Registrar:
             raise BootError(f"component {self.component!r} names webhook {name!r}: use lower-case letters, digits, - and _")
         hook = Webhook(self.component, name, handler)
         self._c.claim("webhook", self._c.webhooks, hook.path, self.component, hook)
+    # -- storefront pages --------------------------------------------------------------------
+    def page_block(self, name: str, *, titles: Mapping[str, str], settings_schema: Mapping[str, Any], graphql_type: type,
+                   resolve: Callable[..., Awaitable[dict[str, Any]]],
+                   empty: Callable[[Mapping[str, Any]], bool] | None = None) -> None:
+        """A block type operators can put on storefront pages (``catalog.banner``); see
+        :mod:`core.storefront`. Its GraphQL type is claimed like any public type; ``empty(data)``
+        says when the block has nothing to show (default: all its list fields are empty)."""
+        from core.storefront import PageBlockType, check_block
+
+        check_block(self.component, name, titles, settings_schema, graphql_type)
+        self.type(graphql_type)
+        block = PageBlockType(name, self.component, dict(titles), settings_schema, graphql_type, resolve, empty)
+        self._c.claim("page block", self._c.page_blocks, name, self.component, block)
 
     # -- examples ----------------------------------------------------------------------------
     def example(self, title: str, document: str, variables: Mapping[str, Any] | None = None) -> None:

@@ -77,6 +77,8 @@ def _run(path: str | os.PathLike, text: str | None, installed: Mapping[str, Inst
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = ""  # load_blueprint read it a moment ago; positions fall back to line 1
+    if isinstance(refusal, list):  # the storefront pages: problems at their own lines
+        return refusal, None, None
     message, parties, hint = refusal
     return [_locate(blueprint, text, message, parties, hint)], None, None
 
@@ -85,11 +87,14 @@ Refusal = tuple[str, list[str], "str | None"]  # message, components it names, h
 _REFUSALS: OrderedDict[Any, Refusal | None] = OrderedDict()
 
 
-def _refusal(blueprint: Blueprint) -> Refusal | None:
+def _refusal(blueprint: Blueprint) -> Refusal | list[Problem] | None:
     """Why ``blueprint`` cannot boot (None: it boots), remembered for the last few hundred
     distinct boots: the same components with the same settings boot the same way, and
     editing a comment or a brand name (the studio, as someone types; the blueprint fuzzer)
     should not cost a second each."""
+    if blueprint.pages is not None:
+        # Page problems carry line numbers, which a cached answer would get wrong after an edit.
+        return _attempt(blueprint)[1]
     key = _boot_key(blueprint)
     if key in _REFUSALS:
         _REFUSALS.move_to_end(key)
@@ -110,11 +115,15 @@ def _boot_key(blueprint: Blueprint) -> Any:
     return code, settings, blueprint.brand, blueprint.auth, blueprint.production, blueprint.storage.redis, environment
 
 
-def _attempt(blueprint: Blueprint) -> tuple[Any, Refusal | None]:
+def _attempt(blueprint: Blueprint) -> tuple[Any, Refusal | list[Problem] | None]:
     from core.errors import BootError
+
+    from core.pages import PagesError
 
     try:
         return dry_kernel(blueprint), None
+    except PagesError as exc:
+        return None, list(exc.problems)
     except BootError as exc:
         return None, (str(exc), _parties(str(exc), blueprint), None)
     except Exception as exc:  # a component's own code failed while registering

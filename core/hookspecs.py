@@ -332,6 +332,27 @@ async def dougong_shutdown(kernel: Kernel) -> None:
     """
 
 
+@hookspec
+def dougong_page_blocks(registrar: Registrar) -> None:
+    """Offer block types for storefront pages (店铺装修). *collect*
+
+    ``registrar.page_block(name, titles=..., settings_schema=..., graphql_type=..., resolve=...)``:
+    the name is ``<component>.<block>``; ``titles`` has ``zh`` and ``en``; ``settings_schema`` is
+    the JSON Schema the blueprint's block settings are validated against at boot (file:line
+    messages, defaults filled in); ``graphql_type`` a strawberry type implementing
+    ``StorefrontBlock``; ``await resolve(page, settings) -> dict`` its data fields, read in the
+    page's request (see :mod:`core.storefront`). Two components claiming one name stop the boot.
+
+    Example::
+
+        @hookimpl
+        def dougong_page_blocks(registrar):
+            registrar.page_block("raffle.running", titles={"zh": "抽奖", "en": "Raffles"},
+                                 settings_schema={"type": "object", "properties": {}},
+                                 graphql_type=RaffleBlock, resolve=running_raffles)
+    """
+
+
 # Hooks that every component is asked through a Registrar bound to it.
 COLLECT_HOOKS = (
     "dougong_tables",
@@ -347,4 +368,5 @@ COLLECT_HOOKS = (
     "dougong_dataloaders",
     "dougong_examples",
     "dougong_webhooks",
+    "dougong_page_blocks",
 )

@@ -69,6 +69,9 @@ class Kernel:
         self._register(blueprint.resolution.order)
         self._collect()
         self.contributions.check_event_handlers(self)
+        from core.pages import build_pages
+
+        self.pages = build_pages(self)  # storefront pages checked against the loaded blocks
 
         self.db = Database(database_url or blueprint.storage.database,
                            statement_timeout=blueprint.storage.statement_timeout.total_seconds())

@@ -92,3 +92,10 @@ def dougong_events(registrar):
                     payload={"lotId": "int", "memberId": "int", "depositReturnedMinor": "int"})
     registrar.event("bidding_sale.defaulted", "The winner did not pay; the deposit was kept",
                     payload={"lotId": "int", "memberId": "int", "depositMinor": "int"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.bidding_sale import blocks
+
+    blocks.register(registrar)

@@ -59,3 +59,10 @@ async def dougong_seed_demo(kernel, tx):
 def dougong_events(registrar):
     registrar.event("catalog.product_changed", "A product or one of its SKUs was created or changed",
                     payload={"productId": "int", "skuId": "int (when one SKU changed)"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.catalog import blocks
+
+    blocks.register(registrar)

@@ -50,6 +50,24 @@ class GroupBuyCheckout:
             choice = line.input(INPUT)
             if choice is not None:
                 await self._prepare_line(tx, draft, line, choice)
+        if not group_buy_lines(draft):
+            await self._check_named_group(tx, draft)
+
+    async def _check_named_group(self, tx: Transaction, draft: Draft) -> None:
+        """A plain order naming a group (bought from a group's page) is attributed to it only
+        if the group exists and the buyer is in it or could still join it: never on the
+        client's word (orders refuses a groupId nobody vouched for)."""
+        value = draft.source.get("groupId")
+        if value is None:
+            return
+        field = "input.source.groupId"
+        group = await tx.session.get(Group, decode_id(str(value), "GroupBuyGroup", field=field))
+        member_in_it = group is not None and await tx.session.scalar(select(Membership.id).where(
+            Membership.group_id == group.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES)))
+        if group is None or not (group.status == "forming" or member_in_it is not None):
+            raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group you are in or may join has that id.", field=field)
+        draft.source["groupId"] = to_global_id("GroupBuyGroup", group.id)
+        draft.vouch("groupId")
 
     async def _prepare_line(self, tx: Transaction, draft: Draft, line: DraftLine, choice: Any) -> None:
         if not isinstance(choice, dict):
@@ -78,12 +96,14 @@ class GroupBuyCheckout:
         leader = group is None
         # The buyer's own share link: for a leader it becomes the group's code in ``placed``.
         own_code = new_share_code()
-        source = {k: v for k, v in draft.source.items() if k not in ("groupId", "shareCode", "sharerMemberId")}
+        # The group's link is this order's proof: an order-level share code's credit gives way to it.
+        source = {k: v for k, v in draft.source.items() if k not in ("groupId", "shareCode", "sharerMemberId", "creditRefused")}
         source["shareCode"] = own_code
         draft.attributes.update({"groupBuyOfferId": offer.id, "groupBuyLeader": leader})
         if group is not None:
             # Global ids, as a frontend sends them: order.source.groupId goes straight to groupBuyGroup(id:).
             source["groupId"] = to_global_id("GroupBuyGroup", group.id)
+            draft.vouch("groupId")
             draft.attributes["groupBuyGroupId"] = group.id
             if sharer is not None and sharer != draft.member_id:
                 source["sharerMemberId"] = to_global_id("Member", sharer)

@@ -103,3 +103,10 @@ def dougong_events(registrar):
                     payload={"groupId": "int", "offerId": "int", "reason": "str: expired or leader_did_not_pay"})
     registrar.event("group_buy.regrouped", "A late payer now leads a new group",
                     payload={"groupId": "int", "memberId": "int", "orderId": "int"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.group_buy import blocks
+
+    blocks.register(registrar)

@@ -67,6 +67,7 @@ class RoomCheckout:
             return
         if await tx.session.get(Room, room_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such live room.", field=field)
+        draft.vouch("liveRoomId")  # the room exists: the order may name it (orders refuses unchecked rooms)
         if source is not None:
             # The order's source puts every line in its room: each line then carries it, as if
             # the client had named it per line (stored with the line).
@@ -118,6 +119,8 @@ class RoomCheckout:
         if room_id is None:
             return
         room = await tx.session.get(Room, room_id)
+        # The source's sharer and guide were proven by orders (members.share_codes); without
+        # them, the credit is what the viewer row recorded when the member joined through a code.
         source = draft.source
         sharer = _int_id(source.get("sharerMemberId"), "Member")
         guide = _int_id(source.get("guideId"), "Staff")

@@ -338,8 +338,12 @@ class MuteLiveRoomInput:
 @strawberry.input
 class JoinLiveRoomInput:
     room_id: strawberry.ID
-    sharer_member_id: strawberry.ID | None = strawberry.field(default=None, description="Who shared the room link (a Member id).")
-    guide_id: strawberry.ID | None = strawberry.field(default=None, description="The shopping guide who shared it (a Staff id).")
+    share_code: str | None = strawberry.field(default=None, description="The share code in the link (`myShareCode` of a member "
+                                              "or guide): the only proof that credits whoever shared the room.")
+    sharer_member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Who shared the room link (a Member id); only with their share code (MEMBERS_UNPROVEN_SHARER).")
+    guide_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The shopping guide who shared it (a Staff id): active staff with the `guide` role.")
 
 
 @strawberry.input
@@ -361,7 +365,10 @@ class CreateLiveRoomOrderInput:
     delivery_type: DeliveryType = DeliveryType.SHIPPING
     store_id: int | None = strawberry.field(
         default=None, deprecation_reason="Use placeOrder with pickup {storeId, slotId} and lines naming liveRoomId.")
-    sharer_member_id: strawberry.ID | None = None
+    sharer_member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only with that member's share code (MEMBERS_UNPROVEN_SHARER); usually left out: the "
+                                  "room's order is credited to whoever the member joined through.")
+    share_code: str | None = strawberry.field(default=None, description="A share code (`myShareCode`) to credit its holder.")
     expect_live_price: bool = strawberry.field(
         default=True, description="Refuse (LIVE_ROOM_NOT_LIVE) rather than charge the normal price if the room is no longer live.")
     idempotency_key: str | None = None
@@ -548,7 +555,8 @@ class Mutation:
             room_id = _room_id(input.room_id)
             sharer = decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId") if input.sharer_member_id else None
             guide = decode_id(input.guide_id, "Staff", field="input.guideId") if input.guide_id else None
-            count = await _service(ctx).join(tx, room_id, member, sharer_member_id=sharer, guide_id=guide)
+            count = await _service(ctx).join(tx, room_id, member, sharer_member_id=sharer, guide_id=guide,
+                                             share_code=input.share_code)
             return {"roomId": room_id, "viewerCount": count}
 
         return await _viewer_payload(ctx, *await run_mutation(ctx, work))
@@ -588,7 +596,7 @@ class Mutation:
         ctx: Context = info.context
         request = {"room": str(input.room_id), "lines": [(str(l.sku_id), l.quantity) for l in input.lines],
                    "delivery": input.delivery_type.value, "store": input.store_id, "sharer": input.sharer_member_id,
-                   "expect": input.expect_live_price}
+                   "code": input.share_code, "expect": input.expect_live_price}
 
         async def work(tx):  # noqa: ANN001, ANN202
             member = ctx.require_member()
@@ -596,7 +604,8 @@ class Mutation:
             if input.sharer_member_id:
                 decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId")
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
-            source = {"liveRoomId": to_global_id("LiveRoom", room_id), "sharerMemberId": input.sharer_member_id}
+            source = {"liveRoomId": to_global_id("LiveRoom", room_id), "sharerMemberId": input.sharer_member_id,
+                      "shareCode": input.share_code}
             # A convenience over the one checkout: the same as placeOrder with every line's
             # liveRoomId set, plus "refuse rather than charge more once the room is not live".
             order_id = await ctx.kernel.service("orders").create_order(

@@ -106,3 +106,10 @@ def dougong_events(registrar):
     registrar.event("live_room.cancelled", "A scheduled room was cancelled", payload=room)
     registrar.event("live_room.expired", "A room was never started and expired", payload=room)
     registrar.event("live_room.presenting", "The host presents a product", payload={**room, "productId": "int | None"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.live_room import blocks
+
+    blocks.register(registrar)

@@ -354,13 +354,16 @@ class LiveRoomService:
 
     # -- viewers ---------------------------------------------------------------------------------------
     async def join(self, tx: Transaction, room_id: int, member_id: int, *, sharer_member_id: int | None = None,
-                   guide_id: int | None = None) -> int:
+                   guide_id: int | None = None, share_code: str | None = None) -> int:
         room = await self.room(tx, room_id)
         if room.status not in JOINABLE:
             raise DomainError("LIVE_ROOM_CLOSED", f"The room is {room.status}; watch its replay instead.", field="input.roomId",
                               status=room.status)
-        if sharer_member_id == member_id:
-            sharer_member_id = None  # opening one's own share link credits nobody
+        # Who brought the viewer is recorded only from proof (a share code the brand issued, an
+        # active guide): the room's later orders are credited from this row.
+        credit = await tx.kernel.service("members.share_codes").credit(
+            tx.session, buyer_id=member_id, share_code=share_code, sharer_member_id=sharer_member_id, guide_id=guide_id)
+        sharer_member_id, guide_id = credit.sharer_member_id, credit.guide_id
         now = tx.now()
         viewer = await self.viewer(tx, room.id, member_id)
         if viewer is None:

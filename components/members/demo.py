@@ -1,7 +1,7 @@
 """Demo people for sandboxes and tests.
 
 Seeded first on a fresh database (members depends on nothing), so the ids are predictable:
-members 1–5 and staff 1–4 as listed. The README documents them; the demo blueprint and the
+members 1–5 and staff 1–5 as listed. The README documents them; the demo blueprint and the
 tests of other components sign in as them, so keep the order stable and only append.
 """
 
@@ -20,6 +20,7 @@ STAFF = [
     ("陈导购 Clerk Chen (store 1)", ("store_clerk",), (1,)),
     ("刘导购 Clerk Liu (store 2)", ("store_clerk",), (2,)),
     ("主播 Host Mia", ("live_host",), ()),
+    ("周导购 Guide Zhou", ("guide",), ()),  # staff 5: a shopping guide with a share code of her own
 ]
 
 

@@ -1,10 +1,11 @@
 """members' hook implementations: registrations only; the rules are in service.py."""
 
-from components.members import demo, graphql, models, staff_graphql, wechat_graphql
+from components.members import demo, graphql, models, share_code_graphql, staff_graphql, wechat_graphql
 from components.members.wechat import PROVIDER as WECHAT, WeChatMiniProgram
 from components.members.authority import PeopleDirectory
 from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
 from components.members.service import MembersService
+from components.members.share_codes import ShareCodes
 from core.hookspecs import hookimpl
 
 
@@ -20,6 +21,7 @@ def dougong_services(registrar):
     service.wechat = WeChatMiniProgram.configured(registrar.settings)
     registrar.service("members", service)
     registrar.service("members.staff_admin", StaffAdmin(registrar.kernel))
+    registrar.service("members.share_codes", ShareCodes(registrar.kernel))
 
 
 @hookimpl
@@ -43,6 +45,7 @@ def dougong_schema(registrar):
     registrar.query(staff_graphql.Query)
     registrar.mutation(staff_graphql.Mutation)
     registrar.mutation(wechat_graphql.Mutation)
+    registrar.query(share_code_graphql.Query)
     registrar.node(graphql.Member, graphql.load_members)
     registrar.node(graphql.Staff, graphql.load_staff)
 
@@ -77,6 +80,9 @@ def dougong_error_codes(registrar):
     registrar.error_code("MEMBERS_LAST_ADMIN", "The change would leave the brand without an active admin.")
     registrar.error_code("MEMBERS_STAFF_INACTIVE", "The staff member is deactivated.")
     registrar.error_code("MEMBERS_WECHAT_REJECTED", "WeChat refused the code (used, expired or from another app).")
+    registrar.error_code("MEMBERS_INVALID_SHARE_CODE", "The share code was not issued by this brand (malformed, forged or tampered with).")
+    registrar.error_code("MEMBERS_UNPROVEN_SHARER", "A sharer was named without their share code.")
+    registrar.error_code("MEMBERS_NOT_A_GUIDE", "The guide is not active staff with the guide role.")
     registrar.error_code("MEMBERS_WECHAT_UNAVAILABLE", "WeChat could not be reached or failed; nothing changed, retry shortly.")
 
 

@@ -16,13 +16,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from components.orders.attribution import check_vouched, proven_source
 from components.orders.models import Order, OrderLine
 from components.orders.shipping import ADDRESS_ATTRIBUTE
 from core.checkout import CheckoutRequest, Draft, DraftLine, LineRequest
 from core.errors import DomainError
 from core.transaction import Transaction
-
-SOURCE_KEYS = ("liveRoomId", "groupId", "guideId", "shareCode", "sharerMemberId")
 
 
 def participants(tx: Transaction) -> list[tuple[str, Any]]:
@@ -58,6 +57,7 @@ class Checkout:
                                   field=f"input.lines[{index}].quantity")
         if await kernel.service("members").member(tx.session, request.member_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="memberId")
+        source = await proven_source(tx, request.member_id, request.source)
         skus = await kernel.service("catalog").skus(tx.session, [line.sku_id for line in lines])
         draft_lines = []
         for index, line in enumerate(lines):
@@ -69,7 +69,7 @@ class Checkout:
         draft = Draft(
             member_id=request.member_id, kind=request.kind, currency=kernel.blueprint.brand.currency,
             delivery_type=request.delivery_type, store_id=None,
-            source={k: v for k, v in request.source.items() if k in SOURCE_KEYS and v is not None},
+            source=source,
             attributes=dict(request.attributes), lines=draft_lines, inputs=dict(request.inputs),
             previewing=previewing, placed_by_system=request.placed_by_system, payment_timeout=request.payment_timeout,
         )
@@ -81,6 +81,7 @@ class Checkout:
                 draft.current = (component, "prepare")
                 await _call(prepare, tx, draft)
         draft.current = ("", "")
+        check_vouched(draft, request.source)
         self._check_delivery(draft)
         if draft.needs and not previewing:
             need = draft.needs[0]

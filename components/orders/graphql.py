@@ -51,13 +51,18 @@ class PriceAdjustment:
     amount: Money
 
 
-@strawberry.type(description="Where the order came from: live room, group, guide, share code.")
+@strawberry.type(description="Where the order came from: live room, group, guide, share code. A sharer or guide "
+                              "appears only when the server could prove them (a share code it issued, the room the "
+                              "member joined through one, an active guide).")
 class OrderSource:
     live_room_id: strawberry.ID | None = None
     group_id: strawberry.ID | None = None
     guide_id: strawberry.ID | None = None
     share_code: str | None = None
     sharer_member_id: strawberry.ID | None = None
+    credit_refused: str | None = strawberry.field(
+        default=None, description="Why the share code credits nobody: `SELF_SHARE` (the buyer's own code) or "
+                                  "`GUIDE_INACTIVE` (the guide left or is no longer a guide). The order went ahead.")
 
 
 @strawberry.type
@@ -128,6 +133,7 @@ def _source(data: dict[str, Any]) -> OrderSource:
     return OrderSource(
         live_room_id=data.get("liveRoomId"), group_id=data.get("groupId"), guide_id=data.get("guideId"),
         share_code=data.get("shareCode"), sharer_member_id=data.get("sharerMemberId"),
+        credit_refused=data.get("creditRefused"),
     )
 
 
@@ -253,9 +259,12 @@ class OrderLineInput:
 class OrderSourceInput:
     live_room_id: strawberry.ID | None = None
     group_id: strawberry.ID | None = None
-    guide_id: strawberry.ID | None = None
-    share_code: str | None = None
-    sharer_member_id: strawberry.ID | None = None
+    guide_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A guide (Staff id): must be active staff with the `guide` role (MEMBERS_NOT_A_GUIDE).")
+    share_code: str | None = strawberry.field(
+        default=None, description="A share code from `myShareCode` (a member's or a guide's): the proof that credits them.")
+    sharer_member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only together with that member's share code (MEMBERS_UNPROVEN_SHARER otherwise).")
 
 
 @strawberry.input

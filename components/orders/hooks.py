@@ -128,6 +128,7 @@ def dougong_error_codes(registrar):
         "ORDERS_NOTHING_TO_REFUND": "Everything was refunded already.",
         "ORDERS_FULFILMENT_BLOCKED": "A component refuses fulfilment yet (e.g. a group not yet formed).",
         "ORDERS_PRICE_CHANGED": "The total differs from the preview's; details carry the new prices. Nothing was placed.",
+        "ORDERS_UNKNOWN_SOURCE": "The order's source names a live room or group no loaded component knows.",
         "ORDERS_STORE_NOT_ALLOWED": "Only pickup orders name a store (a shipping order is not a store's business).",
         "ORDERS_NEEDS_OWN_ORDER": "A line's activity needs an order of its own (no other lines).",
         "ORDERS_CHECKOUT_INCOMPLETE": "A component still needs something from the buyer (details list what).",

@@ -104,3 +104,10 @@ def dougong_events(registrar):
                              "orderId": "int", "status": "str"})
     registrar.event("points_mall.shortfall", "Points to take back exceeded the balance; the rest is owed",
                     payload={"memberId": "int", "entryId": "int", "reference": "str", "reason": "str", "missing": "int"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.points_mall import blocks
+
+    blocks.register(registrar)

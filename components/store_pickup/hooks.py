@@ -103,3 +103,10 @@ def dougong_events(registrar):
     registrar.event("store_pickup.overdue", "A pickup was not collected in time (reminder)", payload=pickup)
     registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded",
                     payload={**pickup, "refundedMinor": "int"})
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    from components.store_pickup import blocks
+
+    blocks.register(registrar)

@@ -159,7 +159,10 @@ class BrandInfo:
 
 def build_schema(kernel: Kernel) -> DougongSchema:
     c = kernel.contributions
-    _check_root_fields(c.queries, "Query", extra={"node": "kernel", "nodes": "kernel", "brand": "kernel"})
+    kernel_fields = {"node": "kernel", "nodes": "kernel", "brand": "kernel"}
+    if c.page_blocks:
+        kernel_fields.update(storefrontPage="kernel", storefrontBlockTypes="kernel")
+    _check_root_fields(c.queries, "Query", extra=kernel_fields)
     _check_root_fields(c.mutations, "Mutation")
     _check_root_fields(c.subscriptions, "Subscription")
     _check_type_names(kernel)
@@ -173,7 +176,11 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     for type_name, fields in _input_extensions(kernel).items():
         field_extensions.setdefault(type_name, []).extend(fields)
 
-    query = merge_types("Query", (KernelQuery, *[q.value for q in c.queries]))
+    from core.gql.storefront import StorefrontQuery
+
+    # Storefront pages only where some loaded component offers blocks to build them from.
+    kernel_queries = (KernelQuery, StorefrontQuery) if c.page_blocks else (KernelQuery,)
+    query = merge_types("Query", (*kernel_queries, *[q.value for q in c.queries]))
     mutation = merge_types("Mutation", tuple(m.value for m in c.mutations)) if c.mutations else None
     subscription = merge_types("Subscription", tuple(s.value for s in c.subscriptions)) if c.subscriptions else None
 

@@ -897,6 +897,59 @@ async def test_dougong_checkout_fields_need_the_dependency_and_one_owner(kernel_
         await kernel_factory(blueprint("orders", "gift_a", "gift_b"), installed=[first, second])
 
 
+# -- dougong_page_blocks -------------------------------------------------------------------------
+
+RAFFLE_BLOCKS = """
+    import strawberry
+    from core.hookspecs import hookimpl
+    from core.storefront import StorefrontBlock
+
+    @strawberry.type
+    class RaffleBlock(StorefrontBlock):
+        prizes: list[str]
+
+    async def running(page, settings):
+        return {"prizes": ["tea set"] * settings["count"]}
+
+    @hookimpl
+    def dougong_page_blocks(registrar):
+        registrar.page_block(NAME, titles={"zh": "抽奖", "en": "Raffle"}, graphql_type=RaffleBlock, resolve=running,
+                             settings_schema={"type": "object", "properties": {"count": {"type": "integer", "minimum": 0,
+                                                                                           "maximum": 3, "default": 1}}})
+"""
+RAFFLE_PAGE = """
+pages:
+  - slug: home
+    blocks:
+      - {type: raffle.running, settings: {count: 2}}
+      - {type: raffle.running, key: none, settings: {count: 0}}
+"""
+
+
+async def test_page_blocks_of_a_third_party_render_and_clash_at_boot(kernel_factory, make_component, graphql):
+    raffle = make_component("raffle", hooks=RAFFLE_BLOCKS.replace("NAME", '"raffle.running"'))
+    kernel = await kernel_factory(blueprint("raffle") + RAFFLE_PAGE, installed=[raffle])
+    page = (await graphql(kernel).data('{ storefrontPage(slug: "home") { blocks { key ... on RaffleBlock { prizes } } } }'))
+    assert page["storefrontPage"]["blocks"] == [{"key": "0", "prizes": ["tea set", "tea set"]}]  # the empty one is left out
+    # Another component's block name, and one name twice: the boot stops naming them.
+    thief = make_component("thief", hooks=RAFFLE_BLOCKS.replace("NAME", '"raffle.running"'))
+    with pytest.raises(BootError, match="component 'thief' registers page block 'raffle.running': block names are 'thief.<name>'"):
+        await kernel_factory(blueprint("thief"), installed=[thief])
+    twice = make_component("twice", hooks=RAFFLE_BLOCKS.replace("NAME", '"twice.a"') + """
+    @hookimpl
+    def dougong_examples(registrar):
+        registrar.page_block("twice.a", titles={"zh": "a", "en": "a"}, graphql_type=RaffleBlock, resolve=running,
+                             settings_schema={"type": "object"})
+""")
+    with pytest.raises(BootError, match="page block 'twice.a' is registered twice by component 'twice'"):
+        await kernel_factory(blueprint("twice"), installed=[twice])
+    # Two components whose block types share a GraphQL name clash like any two types.
+    left = make_component("left", hooks=RAFFLE_BLOCKS.replace("NAME", '"left.raffle"'))
+    right = make_component("right", hooks=RAFFLE_BLOCKS.replace("NAME", '"right.raffle"'))
+    with pytest.raises(BootError, match="GraphQL type 'RaffleBlock' is claimed by both 'left' and 'right'"):
+        await kernel_factory(blueprint("left", "right"), installed=[left, right])
+
+
 # -- meta: every hook is documented and tested --------------------------------------------------
 
 def test_every_hook_is_documented_and_tested():

@@ -74,6 +74,8 @@ MATRIX: dict[str, str] = {
     "node":                    "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "nodes":                   "h+" "h" "+h" "h" "+",   # A's pickup order and A's pickup
     "brand":                   "++" "+" "++" "+" "+",
+    "storefrontPage":          "++" "+" "++" "+" "+",   # the demo's home page
+    "storefrontBlockTypes":    "++" "+" "++" "+" "+",
     "products":                "++" "+" "++" "+" "+",
     "product":                 "++" "+" "++" "+" "+",
     "categories":              "++" "+" "++" "+" "+",
@@ -81,6 +83,8 @@ MATRIX: dict[str, str] = {
     "staffMe":                 "hh" "h" "++" "+" "+",
     "members":                 "uf" "f" "ff" "f" "+",
     "staffMembers":            "uf" "f" "ff" "f" "+",
+    "myShareCode":             "h+" "+" "hh" "h" "h",   # members, and staff with the guide role
+    "guideShareCode":          "uf" "f" "ff" "f" "+",   # staff 5, the demo guide
     "myOrders":                "u+" "+" "ff" "f" "f",
     "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "orders":                  "uf" "f" "+h" "f" "+",
@@ -453,6 +457,8 @@ CASES: dict[str, Case] = {
     "node": Case("query($id: ID!) { node(id: $id) { id ... on Order { status } } }", static(id=lambda w: w.a_pickup_order)),
     "nodes": Case("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", static(ids=lambda w: [w.a_pickup_order, w.a_pickup])),
     "brand": Case("{ brand { slug } }"),
+    "storefrontPage": Case('{ storefrontPage(slug: "home") { blocks { key blockType } } }'),
+    "storefrontBlockTypes": Case("{ storefrontBlockTypes { name } }"),
     "products": Case("{ products { nodes { id } } }"),
     "product": Case("query($id: ID!) { product(id: $id) { id title } }", static(id=G("Product", 1))),
     "categories": Case("{ categories { id } }"),
@@ -460,6 +466,8 @@ CASES: dict[str, Case] = {
     "staffMe": Case("{ staffMe { id } }"),
     "members": Case("{ members { nodes { id } } }"),
     "staffMembers": Case("{ staffMembers { nodes { id } } }"),
+    "myShareCode": Case("{ myShareCode }"),
+    "guideShareCode": Case("query($id: ID!) { guideShareCode(staffId: $id) }", static(id=G("Staff", 5))),
     "myOrders": Case("{ myOrders { nodes { id } } }"),
     "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
     "orders": Case("{ orders { nodes { id } } }"),
