@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import typer
 from rich.console import Console
 
-from core import cli_runtime
+from core import cli_devkit, cli_runtime
 
 app = typer.Typer(help="dougong: blueprints in, one GraphQL schema out.", no_args_is_help=True, add_completion=False)
 
@@ -150,8 +150,19 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
             "blueprints": [blueprint for blueprint, used in users.items() if name in used],
             "emits": events.get(name, ([], []))[0],
             "handles": events.get(name, ([], []))[1],
+            "broken": _quick_failures(name, installed),
         })
     return rows
+
+
+def _quick_failures(name: str, installed: Mapping[str, Any]) -> list[str]:
+    """What ``dougong check`` finds without booting (manifest, settings, README, imports)."""
+    from core.conformance import quick_check
+
+    try:
+        return [str(f) for f in quick_check(name, installed)]
+    except Exception as exc:  # noqa: BLE001 - a broken component is listed as broken, not a crash
+        return [f"{name}: [check] {exc!r}"]
 
 
 def _events_by_component(installed: Mapping[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
@@ -184,7 +195,7 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
     from rich.table import Table
 
     table = Table()
-    for title in ("component", "version", "summary", "depends", "hooks", "events", "blueprints"):
+    for title in ("component", "version", "status", "summary", "depends", "hooks", "events", "blueprints"):
         # Names are what people copy into blueprints: never truncate them.
         table.add_column(title, no_wrap=title in ("component", "version"))
     for row in rows:
@@ -193,14 +204,16 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
         events = "; ".join(part for part in (
             "emits " + ", ".join(row["emits"]) if row["emits"] else "",
             "handles " + ", ".join(row["handles"]) if row["handles"] else "") if part) or "-"
-        cells = (row["name"], row["version"], row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
+        status = f"BROKEN ({len(row['broken'])}, see dougong check {row['name']})" if row["broken"] else "ok"
+        cells = (row["name"], row["version"], status, row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
         table.add_row(*(escape(cell) for cell in cells))
     Console(highlight=False).print(table)
     for text in discovery_problems:
-        _say(f"problem: {text}", "yellow", err=True)
+        _say(f"BROKEN: {text}", "red", err=True)
 
 
 cli_runtime.register(app)
+cli_devkit.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

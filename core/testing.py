@@ -55,6 +55,7 @@ import pytest
 from core.auth import Actor
 from core.clock import MovableClock
 from core.testing_browser import browser  # noqa: F401  (a fixture of this plugin)
+from core.testing_check import pytest_addoption, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401  (hooks of this plugin)
 
 
 def member(member_id: int) -> Actor:

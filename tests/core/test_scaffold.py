@@ -1,0 +1,82 @@
+"""``dougong new component NAME`` writes a package that installs, passes its own tests and
+``dougong check`` unchanged.
+
+The package is installed (editable, ``--no-deps``) into a fresh virtual environment that sees
+this environment's packages through a ``.pth`` line, so nothing is downloaded and dougong
+itself is the very code under test; the component is then found through its entry point like
+any third-party one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.scaffold import ScaffoldError, check_name, words, write_component
+
+
+def venv_on_top_of_this_one(folder: Path) -> Path:
+    """A venv whose site-packages also load ours (``site.addsitedir`` runs our .pth files too,
+    which the editable install of dougong needs); returns its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = sysconfig.get_paths()["purelib"]
+    Path(purelib, "_dougong_parent_env.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    return python
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DOUGONG_UPDATE"))}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_a_new_component_installs_passes_its_tests_and_the_check(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["new", "component", "gift_card", "--into", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    package = tmp_path / "dougong-gift-card"
+    written = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    assert {"pyproject.toml", "dougong_gift_card/__init__.py", "dougong_gift_card/hooks.py", "dougong_gift_card/models.py",
+            "dougong_gift_card/service.py", "dougong_gift_card/graphql.py", "dougong_gift_card/demo.py",
+            "dougong_gift_card/README.md", "tests/test_gift_card.py"} <= written
+    assert any(p.startswith("dougong_gift_card/migrations/") and p.endswith("_gift_card_tables.py") for p in written)
+
+    python = venv_on_top_of_this_one(tmp_path / "venv")
+    done = run(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+               "--no-build-isolation", "--no-index", "-e", str(package), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    tests = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--dougong-check", "gift_card", cwd=package)
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert "5 passed" in tests.stdout and "gift_card: ok" in tests.stdout
+
+    check = run(str(python), "-m", "core.cli", "check", "gift_card", cwd=package)
+    assert check.returncode == 0 and "gift_card: ok" in check.stdout, check.stdout + check.stderr
+
+
+def test_the_names_a_component_is_spelt_in() -> None:
+    assert {k: words("gift_card")[k] for k in ("NAME", "Name", "nameCamel", "package", "dist")} == {
+        "NAME": "GIFT_CARD", "Name": "GiftCard", "nameCamel": "giftCard", "package": "dougong_gift_card", "dist": "dougong-gift-card"}
+
+
+@pytest.mark.parametrize("bad", ["GiftCard", "gift-card", "1card", "gift__card", "class", "core", "x" * 41])
+def test_a_bad_name_is_refused_with_the_reason(bad: str) -> None:
+    with pytest.raises(ScaffoldError):
+        check_name(bad)
+
+
+def test_it_never_writes_over_a_folder_with_files(tmp_path: Path) -> None:
+    (tmp_path / "dougong-gift-card").mkdir()
+    (tmp_path / "dougong-gift-card" / "mine.txt").write_text("keep me")
+    with pytest.raises(ScaffoldError, match="not empty"):
+        write_component("gift_card", tmp_path)
+    result = CliRunner().invoke(app, ["new", "component", "Gift", "--into", str(tmp_path)])
+    assert result.exit_code == 1 and "snake_case" in result.output
