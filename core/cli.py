@@ -135,6 +135,7 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
     """One row per installed component, as printed by ``dougong components --json``."""
     users = {path.name: _named_components(path, installed) for path in sorted(blueprints_dir.glob("*.yaml"))}
     events = _events_by_component(installed)
+    boundaries = _boundaries(installed)
     rows = []
     for name, component in sorted(installed.items()):
         manifest = component.manifest
@@ -150,17 +151,26 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
             "blueprints": [blueprint for blueprint, used in users.items() if name in used],
             "emits": events.get(name, ([], []))[0],
             "handles": events.get(name, ([], []))[1],
-            "broken": _quick_failures(name, installed),
+            "broken": _quick_failures(name, installed, boundaries),
         })
     return rows
 
 
-def _quick_failures(name: str, installed: Mapping[str, Any]) -> list[str]:
+def _boundaries(installed: Mapping[str, Any]) -> Any:
+    from core.boundaries import build
+
+    try:
+        return build(dict(installed))
+    except Exception:  # noqa: BLE001 - each component's quick check then reports what is wrong
+        return None
+
+
+def _quick_failures(name: str, installed: Mapping[str, Any], boundaries: Any) -> list[str]:
     """What ``dougong check`` finds without booting (manifest, settings, README, imports)."""
     from core.conformance import quick_check
 
     try:
-        return [str(f) for f in quick_check(name, installed)]
+        return [str(f) for f in quick_check(name, installed, boundaries)]
     except Exception as exc:  # noqa: BLE001 - a broken component is listed as broken, not a crash
         return [f"{name}: [check] {exc!r}"]
 

@@ -231,16 +231,23 @@ class Registrar:
 
     # -- GraphQL ---------------------------------------------------------------------------
     def query(self, cls: type) -> None:
-        self._c.queries.append(Claimed(self.component, cls))
+        self._c.queries.append(Claimed(self.component, self._root_type("query", cls)))
 
     def mutation(self, cls: type) -> None:
-        self._c.mutations.append(Claimed(self.component, cls))
+        self._c.mutations.append(Claimed(self.component, self._root_type("mutation", cls)))
 
     def subscription(self, cls: type) -> None:
-        self._c.subscriptions.append(Claimed(self.component, cls))
+        self._c.subscriptions.append(Claimed(self.component, self._root_type("subscription", cls)))
+
+    def _root_type(self, kind: str, cls: Any) -> type:
+        definition = getattr(cls, "__strawberry_definition__", None)
+        if definition is None or definition.is_input or getattr(definition, "is_interface", False):
+            raise BootError(f"component {self.component!r} registers {cls!r} as a {kind} type, but it is not a "
+                            f"@strawberry.type class")
+        return cls
 
     def type(self, cls: type) -> None:
-        name = _graphql_name(cls)
+        name = _graphql_name(cls, self.component)
         existing = self._c.types.get(name)
         if existing is not None and existing.value is cls and existing.component == self.component:
             return
@@ -249,7 +256,7 @@ class Registrar:
     def node(self, cls: type, loader: Callable[..., Awaitable[list[Any]]]) -> None:
         """Make ``cls`` resolvable through ``node(id)``; also claims it as a public type."""
         self.type(cls)
-        name = _graphql_name(cls)
+        name = _graphql_name(cls, self.component)
         self._c.claim("Node type", self._c.nodes, name, self.component, Claimed(self.component, (cls, loader)))
 
     def extend(self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None) -> None:
@@ -342,8 +349,8 @@ class Registrar:
             raise BootError(f"component {self.component!r} names {kind} {name!r}: it must start with '{self.component}.'")
 
 
-def _graphql_name(cls: type) -> str:
+def _graphql_name(cls: type, component: str) -> str:
     definition = getattr(cls, "__strawberry_definition__", None)
     if definition is None:
-        raise BootError(f"{cls!r} is not a strawberry type")
+        raise BootError(f"component {component!r} registers {cls!r}, which is not a strawberry type")
     return definition.name

@@ -134,7 +134,12 @@ class Kernel:
                 if impl is None:
                     continue
                 registrar = Registrar(name, loaded.settings, self, self.contributions)
-                result = impl.function(registrar)
+                try:
+                    result = impl.function(registrar)
+                except BootError as exc:
+                    if repr(name) in str(exc):
+                        raise
+                    raise BootError(f"component {name!r}: {hook_name}: {exc}") from exc
                 if inspect.isawaitable(result):
                     result.close()
                     raise BootError(f"component {name!r}: {hook_name} must not be async (it only registers things)")

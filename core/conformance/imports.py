@@ -4,30 +4,41 @@ module imports in turn is that dependency's business, as import-linter is told t
 
 from __future__ import annotations
 
-import ast
 import importlib
+import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from core.boundaries import build
+from core.boundaries import Boundaries, build
 from core.conformance.failure import Failure
 
 
-def imported_modules(tree: ast.AST, package: str) -> Iterator[tuple[str, int]]:
+# Import statements, found by their shape at the start of a line: an order of magnitude faster
+# than walking every module's syntax tree, which matters for ``dougong components``. (A docstring
+# line shaped like an import would count too; a false alarm there is easy to see and to reword.)
+IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]*))", re.M)
+
+
+def imported_modules(source: str, package: str) -> Iterator[tuple[str, int]]:
     """(absolute module, line) for every import in a module of ``package``; ``from a import b``
     yields ``a`` and ``a.b`` (b may be a submodule)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name, node.lineno
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
-            yield base, node.lineno
-            for alias in node.names:
-                yield f"{base}.{alias.name}", node.lineno
+    for match in IMPORT.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        base, names, plain = match.groups()
+        if plain is not None:
+            for part in plain.split(","):
+                if part.strip():
+                    yield part.split()[0], line
+            continue
+        level = len(base) - len(base.lstrip("."))
+        base = base.lstrip(".")
+        if level:
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - level + 1] + ([base] if base else []))
+        yield base, line
+        for part in names.strip("()").replace("\n", " ").split(","):
+            if part.strip():
+                yield f"{base}.{part.split()[0]}", line
 
 
 def _forbidden(module: str, forbidden: tuple[str, ...]) -> str | None:
@@ -37,8 +48,10 @@ def _forbidden(module: str, forbidden: tuple[str, ...]) -> str | None:
     return None
 
 
-def import_failures(component: str, installed: Mapping[str, Any], display: Any) -> list[Failure]:
-    contract = next((c for c in build(dict(installed)).contracts if c.key == component), None)
+def import_failures(component: str, installed: Mapping[str, Any], display: Any, boundaries: Boundaries | None = None) -> list[Failure]:
+    """``boundaries``: the contracts of ``installed`` when the caller checks several components (built once)."""
+    boundaries = boundaries or build(dict(installed))
+    contract = next((c for c in boundaries.contracts if c.key == component), None)
     if contract is None:
         return []
     package = installed[component].module
@@ -48,13 +61,8 @@ def import_failures(component: str, installed: Mapping[str, Any], display: Any) 
         relative = path.relative_to(root).with_suffix("")
         parts = [p for p in relative.parts if p != "__init__"]
         module_package = ".".join([package, *parts[:-1]]) if path.name != "__init__.py" else ".".join([package, *parts])
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        except SyntaxError as exc:
-            out.append(Failure(component, "imports", f"{display(path)}:{exc.lineno}", f"cannot parse: {exc.msg}"))
-            continue
         seen: set[tuple[str, int]] = set()
-        for module, line in imported_modules(tree, module_package):
+        for module, line in imported_modules(path.read_text(encoding="utf-8"), module_package):
             hit = _forbidden(module, contract.forbidden)
             if hit and (hit, line) not in seen:
                 seen.add((hit, line))

@@ -35,14 +35,15 @@ def package_folder(installed_component: Any) -> Path:
     return Path(importlib.import_module(installed_component.module).__file__).resolve().parent
 
 
-def quick_check(name: str, installed: Mapping[str, Any]) -> list[Failure]:
-    """The rules that need no boot (manifest, README present, imports): for ``dougong components``."""
+def quick_check(name: str, installed: Mapping[str, Any], boundaries: Any = None) -> list[Failure]:
+    """The rules that need no boot (manifest, README present, imports): for ``dougong components``
+    (which passes the :func:`core.boundaries.build` of ``installed`` it made once for all)."""
     component = installed[name]
     folder = package_folder(component)
     out = manifest_failures(component.manifest, display(folder / "__init__.py"))
     if not (folder / "README.md").is_file():
         out.append(Failure(name, "readme", display(folder / "README.md"), "the component has no README.md beside its manifest"))
-    return out + import_failures(name, installed, display)
+    return out + import_failures(name, installed, display, boundaries)
 
 
 async def check_async(name: str, installed: Mapping[str, Any] | None = None) -> list[Failure]:

@@ -135,3 +135,14 @@ def test_the_command_prints_rule_and_place_and_exits_1_for_an_unknown_component(
     result = CliRunner().invoke(app, ["check", "no_such_component"])
     assert result.exit_code == 1
     assert "no_such_component: [installed] component 'no_such_component' is not installed" in result.output
+
+
+def test_imports_are_read_with_their_lines_relative_ones_resolved() -> None:
+    from core.conformance.imports import imported_modules
+
+    source = ("import a.b, c as d\nfrom . import x\nfrom ..orders import (models,\n    service as s)\n"
+              "    from components.catalog.graphql import Sku  # lazy\n")
+    assert list(imported_modules(source, "components.group_buy")) == [
+        ("a.b", 1), ("c", 1), ("components.group_buy", 2), ("components.group_buy.x", 2), ("components.orders", 3),
+        ("components.orders.models", 3), ("components.orders.service", 3), ("components.catalog.graphql", 5),
+        ("components.catalog.graphql.Sku", 5)]
