@@ -44,7 +44,9 @@ def migration_folders(kernel: Kernel) -> dict[str, Path]:
     for installed in kernel.blueprint.resolution.order:
         package = importlib.import_module(installed.module)
         folder = Path(package.__file__).resolve().parent / "migrations"
-        if folder.is_dir():
+        # A folder with no revision yet (a new component before its first `migrate --revision`)
+        # is no branch: its tables are created directly until the first revision exists.
+        if folder.is_dir() and any(p.name != "__init__.py" for p in folder.glob("*.py")):
             folders[installed.manifest.name] = folder
     return folders
 

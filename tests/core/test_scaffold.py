@@ -9,10 +9,6 @@ any third-party one.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -20,23 +16,7 @@ from typer.testing import CliRunner
 
 from core.cli import app
 from core.scaffold import ScaffoldError, check_name, words, write_component
-
-
-def venv_on_top_of_this_one(folder: Path) -> Path:
-    """A venv whose site-packages also load ours (``site.addsitedir`` runs our .pth files too,
-    which the editable install of dougong needs); returns its python."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
-    python = folder / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    ours = sysconfig.get_paths()["purelib"]
-    Path(purelib, "_dougong_parent_env.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
-    return python
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DOUGONG_UPDATE"))}
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+from core.testing_venv import layered_venv, pip_install, run
 
 
 def test_a_new_component_installs_passes_its_tests_and_the_check(tmp_path: Path) -> None:
@@ -49,9 +29,8 @@ def test_a_new_component_installs_passes_its_tests_and_the_check(tmp_path: Path)
             "dougong_gift_card/README.md", "tests/test_gift_card.py"} <= written
     assert any(p.startswith("dougong_gift_card/migrations/") and p.endswith("_gift_card_tables.py") for p in written)
 
-    python = venv_on_top_of_this_one(tmp_path / "venv")
-    done = run(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-               "--no-build-isolation", "--no-index", "-e", str(package), cwd=tmp_path)
+    python = layered_venv(tmp_path / "venv")
+    done = pip_install(python, "-e", str(package), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
 
     tests = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--dougong-check", "gift_card", cwd=package)
