@@ -54,7 +54,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Iterator, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
@@ -400,8 +400,8 @@ def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], locate
 
 
 def _schema_problems(validator: Draft202012Validator, data: Any, prefix: tuple[Any, ...], located: _Located, *,
-                     component: str | None, unset: set[tuple[Any, ...]] = frozenset()) -> list[Problem]:
-    problems = []
+                     component: str | None, unset: Collection[tuple[Any, ...]] = frozenset()) -> list[Problem]:
+    problems: list[Problem] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = prefix + tuple(error.absolute_path)
         if any(path[:len(u)] == u for u in unset):
@@ -440,7 +440,8 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
         return
     if error.validator == "type":
         expected = schema.get("type")
-        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in expected) if isinstance(expected, list) else _TYPE_NAMES.get(expected, expected)
+        expected = (" or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in expected) if isinstance(expected, list)
+                    else _TYPE_NAMES.get(str(expected), str(expected)))
         got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
         # A whole mapping or list repeated back is noise; its position already shows it.
         shown = f" {error.instance!r}" if not isinstance(error.instance, (dict, list)) else ""

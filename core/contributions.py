@@ -259,7 +259,7 @@ class Registrar:
             return
         self._c.claim("GraphQL type", self._c.types, name, self.component, Claimed(self.component, cls))
 
-    def node(self, cls: type, loader: Callable[..., Awaitable[list[Any]]]) -> None:
+    def node(self, cls: Any, loader: Callable[..., Awaitable[list[Any]]]) -> None:
         """Make ``cls`` resolvable through ``node(id)``; also claims it as a public type."""
         self.type(cls)
         name = _graphql_name(cls, self.component)

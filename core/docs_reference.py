@@ -53,7 +53,7 @@ def rst_to_markdown(text: str) -> str:
 def signature(function: Callable[..., Any], *, drop_self: bool = False) -> str:
     """``(name: Type = default, ...) -> Result`` with annotations as written (no quotes)."""
     sig = inspect.signature(function)
-    params = []
+    params: list[str] = []
     for param in sig.parameters.values():
         if drop_self and param.name == "self":
             continue

@@ -404,13 +404,14 @@ class GraphQLWebSocket:
     async def connect(cls, url: str, token: str | None = None, *, init: dict[str, Any] | None = None,
                       timeout: float = 10.0) -> AsyncIterator[GraphQLWebSocket]:
         import websockets
+        from websockets.typing import Subprotocol
         from urllib.parse import urlencode
 
         if url.startswith("http"):
             url = "ws" + url[4:]
         if token:
             url += ("&" if "?" in url else "?") + urlencode({"token": token})
-        async with websockets.connect(url, subprotocols=["graphql-transport-ws"], open_timeout=timeout) as connection:
+        async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=timeout) as connection:
             client = cls(connection)
             await connection.send(json.dumps({"type": "connection_init", "payload": init or {}}))
             try:
@@ -447,7 +448,7 @@ class GraphQLWebSocket:
             for queue in self._queues.values():
                 queue.put_nowait({"type": "closed"})
 
-    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any] | None]:
         """Start a subscription; iterate its ``data``. Leaving the loop early stops it on the server."""
         sid = str(next(self._ids))
         queue: asyncio.Queue = asyncio.Queue()

@@ -55,7 +55,7 @@ def import_failures(component: str, installed: Mapping[str, Any], display: Any, 
     if contract is None:
         return []
     package = installed[component].module
-    root = Path(importlib.import_module(package).__file__).resolve().parent
+    root = Path(str(importlib.import_module(package).__file__)).resolve().parent
     out: list[Failure] = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).with_suffix("")

@@ -32,7 +32,7 @@ def _installed(installed: Mapping[str, Any] | None) -> tuple[dict[str, Any], lis
 
 
 def package_folder(installed_component: Any) -> Path:
-    return Path(importlib.import_module(installed_component.module).__file__).resolve().parent
+    return Path(str(importlib.import_module(installed_component.module).__file__)).resolve().parent
 
 
 def quick_check(name: str, installed: Mapping[str, Any], boundaries: Any = None) -> list[Failure]:

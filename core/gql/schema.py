@@ -166,7 +166,7 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     _check_type_names(kernel)
 
     error_code_enum = strawberry.enum(
-        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),
+        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),  # type: ignore[call-overload]  # a functional Enum
         name="ErrorCode",
         description="Every userErrors code the loaded components may return.",
     )
@@ -310,7 +310,7 @@ def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
     for ext in c.input_extensions:
         owner = c.types.get(ext.type_name)
         definition = getattr(owner.value, "__strawberry_definition__", None) if owner is not None else None
-        if definition is None or not definition.is_input:
+        if owner is None or definition is None or not definition.is_input:
             raise BootError(
                 f"component {ext.component!r} extends input {ext.type_name!r}, which no loaded component registered"
             )
@@ -348,7 +348,7 @@ def _check_type_names(kernel: Kernel) -> None:
     roots += [(cl.value, cl.component) for cl in c.types.values()]
     for cls, component in roots:
         for found in _reachable(cls):
-            definition = found.__strawberry_definition__
+            definition = found.__strawberry_definition__  # type: ignore[attr-defined]  # _reachable yields strawberry types only
             # Specialised generics (Connection[Product]) get their names from strawberry.
             if getattr(definition, "specialized_type_var_map", None) or getattr(definition, "type_var_map", None) or definition.is_graphql_generic:
                 continue
