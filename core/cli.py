@@ -205,7 +205,7 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
     from rich.table import Table
 
     table = Table()
-    for title in ("component", "version", "status", "summary", "depends", "hooks", "events", "blueprints"):
+    for title in ("component", "version", "summary", "depends", "hooks", "events", "blueprints"):
         # Names are what people copy into blueprints: never truncate them.
         table.add_column(title, no_wrap=title in ("component", "version"))
     for row in rows:
@@ -214,12 +214,15 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
         events = "; ".join(part for part in (
             "emits " + ", ".join(row["emits"]) if row["emits"] else "",
             "handles " + ", ".join(row["handles"]) if row["handles"] else "") if part) or "-"
-        status = f"BROKEN ({len(row['broken'])}, see dougong check {row['name']})" if row["broken"] else "ok"
-        cells = (row["name"], row["version"], status, row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
-        table.add_row(*(escape(cell) for cell in cells))
+        cells = (row["name"], row["version"], row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
+        # A broken component's row is red, and why follows the table (no column: names must fit).
+        table.add_row(*(escape(cell) for cell in cells), style="red" if row["broken"] else None)
     Console(highlight=False).print(table)
+    for row in rows:
+        for text in row["broken"]:  # the rules `dougong check` checks without booting
+            _say(f"BROKEN {row['name']}: {text}", "red", err=True)
     for text in discovery_problems:
-        _say(f"BROKEN: {text}", "red", err=True)
+        _say(f"problem: {text}", "yellow", err=True)  # a component so broken it could not be listed
 
 
 cli_runtime.register(app)
