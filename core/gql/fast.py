@@ -1,5 +1,8 @@
 """A level-at-a-time executor for queries: the storefront's fast path.
 
+(Over 400 lines on purpose: one executor, whose levels, completion of values and bail-outs
+must be read together to see that it answers only what graphql-core would answer.)
+
 graphql-core executes a query one field of one object at a time: for a page of 50 products
 with 3 SKUs each that is ~1,800 resolver calls, each wrapped by strawberry (Info object,
 argument conversion, extension chain) and each async one turned into its own task. Most of
