@@ -17,6 +17,7 @@ from unittest.mock import AsyncMock, MagicMock
 
 import pytest
 import sqlalchemy as sa
+import strawberry
 
 from core import hookspecs
 from core.contributions import Contributions, Registrar
@@ -51,7 +52,17 @@ def stand_ins() -> dict[str, object]:
         Offer=sa.Table("group_buy_offer", metadata, sa.Column("id", sa.Integer, primary_key=True)),
         Group=sa.Table("group_buy_group", metadata, sa.Column("id", sa.Integer, primary_key=True)),
     )
-    return {"hookimpl": hookspecs.hookimpl, "models": models, "graphql": MagicMock(name="graphql"),
+    @strawberry.type
+    class Query:
+        hello: str = "hi"
+
+    @strawberry.type
+    class Mutation:
+        hello: str = "hi"
+
+    # Real strawberry types where the registrar checks them; anything else is a stand-in.
+    graphql = MagicMock(name="graphql", Query=Query, Mutation=Mutation)
+    return {"hookimpl": hookspecs.hookimpl, "models": models, "graphql": graphql,
             "service": MagicMock(name="service"), "OrderService": MagicMock(name="OrderService"),
             "StaffDirectory": MagicMock(name="StaffDirectory"), "WeChatLogin": MagicMock(name="WeChatLogin"),
             "WeChatPay": MagicMock(name="WeChatPay")}
