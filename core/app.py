@@ -118,7 +118,7 @@ class DougongRouter(GraphQLRouter):
     # graphql-transport-ws only (the legacy subscriptions-transport-ws protocol is not served):
     # client mistakes answered on the wire, tokens from connection_init, rights that follow
     # the database.
-    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler  # type: ignore[assignment]  # a subclass, generic parameters aside
 
     def __init__(self, *args, kernel: Kernel, limits: Limits, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -256,7 +256,7 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     app = FastAPI(title="dougong", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.kernels = by_slug
-    app.add_exception_handler(Refused, refused_response)
+    app.add_exception_handler(Refused, refused_response)  # type: ignore[arg-type]  # Starlette types handlers for any Exception
     single = len(kernels) == 1
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel, limits), prefix=f"/brands/{slug}/graphql")

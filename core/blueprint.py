@@ -52,125 +52,40 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
 import core
-from core.units import DURATION_PATTERN, DURATION_SCHEMA, MONEY_PATTERN, MONEY_SCHEMA, parse_duration
+from core.blueprint_model import (  # noqa: F401  (re-exported: core.blueprint is where callers import them)
+    DEFAULT_STATEMENT_TIMEOUT,
+    AuthSettings,
+    Blueprint,
+    BlueprintError,
+    Brand,
+    ComponentEntry,
+    Cors,
+    Problem,
+    Storage,
+)
+from core.blueprint_problems import _dotted, _explain, _json_type, _Located, _schema_problems  # noqa: F401
+from core.units import DURATION_PATTERN, parse_duration
 from registry.discovery import InstalledComponent, discover
-from registry.resolve import Resolution, closest, resolve
+from registry.resolve import Resolution, resolve
 
 log = logging.getLogger("dougong.blueprint")
 
 SCHEMA: dict[str, Any] = json.loads((Path(__file__).parent / "blueprint_schema.json").read_text(encoding="utf-8"))
 _COMPONENT_NAME = re.compile(SCHEMA["properties"]["components"]["propertyNames"]["pattern"])
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-# Component authors often override the shared fragments' description with what the setting
-# means ("how long the winner has to pay"); the error should still say what to write.
-_KNOWN_PATTERNS = {DURATION_PATTERN: DURATION_SCHEMA["description"], MONEY_PATTERN: MONEY_SCHEMA["description"]}
-_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
-               "number": "a number", "boolean": "true or false", "null": "nothing", "other": "a date or time"}
 
-
-# Every character str.splitlines breaks on, written as an escape instead.
-_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    column: int | None
-    message: str
-    component: str | None = None
-    setting: str | None = None
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: "
-        if self.setting:
-            text += f"{self.setting}: "
-        text += self.message
-        if self.hint:
-            text += f" ({self.hint})"
-        # One problem, one line (editors and grep jump to file:line): a key or value may carry
-        # a line break of its own, CR, NEL or U+2028 among them.
-        return text.translate(_LINE_BREAKS)
-
-
-class BlueprintError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Brand:
-    slug: str
-    name: str
-    currency: str
-    timezone: str
-
-
-DEFAULT_STATEMENT_TIMEOUT = timedelta(seconds=30)
-
-
-@dataclass(frozen=True)
-class Storage:
-    database: str
-    redis: str | None = None
-    # Long enough for any report a brand runs, short enough that a query stuck behind a lock
-    # answers KERNEL_DATABASE_UNAVAILABLE instead of holding a connection for minutes.
-    statement_timeout: timedelta = DEFAULT_STATEMENT_TIMEOUT
-
-
-@dataclass(frozen=True)
-class Cors:
-    origins: tuple[str, ...] = ()
-    credentials: bool = False
-    max_age: int = 600
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    secret: str | None = None
-    dev_sign_in: bool = False
-    token_ttl: timedelta = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class ComponentEntry:
-    name: str
-    version: str | None
-    settings: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Blueprint:
-    path: str
-    format: int
-    brand: Brand
-    storage: Storage
-    auth: AuthSettings
-    production: bool
-    demo_data: bool
-    components: dict[str, ComponentEntry]
-    resolution: Resolution = field(repr=False)
-    cors: Cors = Cors()
-    pages: Any = field(default=None, repr=False)  # core.pages.PagesSource, checked at boot
 
 
 def load_blueprint(
@@ -194,55 +109,6 @@ def check_blueprint(
     env: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     return _load(str(path), text, installed, env)[1]
-
-
-# -- positions ---------------------------------------------------------------------------------
-
-class _Located:
-    """The parsed document plus a way back from a JSON path to the YAML line and column."""
-
-    def __init__(self, file: str, root: Any) -> None:
-        self.file = file
-        self.root = root
-
-    def position(self, path: tuple[Any, ...], *, key: bool = False) -> tuple[int | None, int | None]:
-        """1-based line/column of the value at ``path`` (of its key with ``key=True``); falls
-        back to the nearest ancestor that exists in the YAML."""
-        node = self.root
-        best: tuple[int | None, int | None] = (1, 1)
-        for depth, step in enumerate(path):
-            last = depth == len(path) - 1
-            if isinstance(node, CommentedMap) and step in node:
-                key_line, key_col = node.lc.key(step)
-                line, col = (key_line, key_col) if (key and last) else node.lc.value(step)
-                best = (line + 1, col + 1)
-                ancestor_key = (key_line + 1, key_col + 1)
-                node = node[step]
-            elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
-                line, col = node.lc.item(step)
-                best = ancestor_key = (line + 1, col + 1)
-                node = node[step]
-            else:
-                # Not written in the file (a pulled-in component, a setting to add): the key of
-                # the nearest ancestor is where the consultant would write it.
-                if depth:
-                    best = ancestor_key
-                break
-        return best
-
-    def problem(self, path: tuple[Any, ...], message: str, *, key: bool = False, component: str | None = None,
-                hint: str | None = None, setting: str | None = None) -> Problem:
-        line, column = self.position(path, key=key)
-        return Problem(self.file, line, column, message, component, setting if setting is not None else _dotted(path), hint)
-
-
-def _dotted(path: tuple[Any, ...]) -> str | None:
-    if not path:
-        return None
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -403,100 +269,6 @@ def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], locate
     if isinstance(node, str):
         return str(node)
     return node
-
-
-def _schema_problems(validator: Draft202012Validator, data: Any, prefix: tuple[Any, ...], located: _Located, *,
-                     component: str | None, unset: set[tuple[Any, ...]] = frozenset()) -> list[Problem]:
-    problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = prefix + tuple(error.absolute_path)
-        if any(path[:len(u)] == u for u in unset):
-            continue
-        problems += _explain(error, prefix, located, component)
-    return problems
-
-
-def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located, component: str | None) -> Iterator[Problem]:
-    path = prefix + tuple(error.absolute_path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    where = "a component" if component else "the blueprint"
-    if "propertyNames" in error.relative_schema_path:
-        # The error sits on the mapping; the offending name is the instance, so point at its key.
-        what = "component name (lowercase, digits, underscores)" if path == ("components",) else "name here"
-        yield located.problem(path + (error.instance,), f"{error.instance!r} is not a valid {what}", key=True,
-                              component=component, setting=_dotted(path + (error.instance,)))
-        return
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = list((schema.get("properties") or {}).keys())
-        for extra in sorted(set(error.instance) - set(allowed), key=str):
-            noun = "setting" if component else "key"
-            if allowed:
-                hint = closest(extra, allowed) or f"known: {', '.join(allowed)}"
-            else:
-                hint = f"{component or _dotted(path) or where} takes no settings"
-            yield located.problem(path + (extra,), f"unknown {noun} {extra!r}", key=True, component=component,
-                                  hint=hint, setting=_dotted(path + (extra,)))
-        return
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = missing[0] if missing else error.message
-        noun = "setting" if component else "key"
-        yield located.problem(path, f"missing required {noun} {name!r}", key=bool(path), component=component,
-                              setting=_dotted(path + (name,)))
-        return
-    if error.validator == "type":
-        expected = schema.get("type")
-        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in expected) if isinstance(expected, list) else _TYPE_NAMES.get(expected, expected)
-        got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
-        # A whole mapping or list repeated back is noise; its position already shows it.
-        shown = f" {error.instance!r}" if not isinstance(error.instance, (dict, list)) else ""
-        yield located.problem(path, f"wrong type: expected {expected}, got {got}{shown}", component=component)
-        return
-    if error.validator == "pattern" and (error.validator_value in _KNOWN_PATTERNS or schema.get("description")):
-        wanted = _KNOWN_PATTERNS.get(error.validator_value) or schema["description"]
-        yield located.problem(path, f"{error.instance!r} is not {wanted}", component=component)
-        return
-    if error.validator in ("minLength", "maxLength"):
-        # Never echo the value: the usual offender is a secret that is too short.
-        bound = "at least" if error.validator == "minLength" else "at most"
-        yield located.problem(path, f"must be {bound} {error.validator_value} characters long", component=component)
-        return
-    if error.validator == "minProperties" and path == ("components",):
-        yield located.problem(path, "name at least one component", key=True, component=component,
-                              hint="for example `catalog: {}`")
-        return
-    if error.validator in ("anyOf", "oneOf") and error.context and all(e.validator == "type" for e in error.context):
-        wanted = " or ".join(dict.fromkeys(_TYPE_NAMES.get(e.validator_value, str(e.validator_value)) for e in error.context))
-        got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
-        yield located.problem(path, f"wrong type: expected {wanted}, got {got}", component=component)
-        return
-    if error.validator == "enum":
-        options = [str(o) for o in error.validator_value]
-        yield located.problem(path, f"{error.instance!r} is not one of {', '.join(options)}", component=component,
-                              hint=closest(str(error.instance), options))
-        return
-    if error.validator == "const":
-        yield located.problem(path, f"must be {error.validator_value!r}, got {error.instance!r}", component=component)
-        return
-    yield located.problem(path, error.message, component=component)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "other"  # YAML dates and timestamps, which JSON has no type for
 
 
 def _with_defaults(schema: Mapping[str, Any], value: Any) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pkgutil
 import importlib
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 PUBLIC_SUBMODULES = ("graphql",)
 KERNEL_PACKAGES = ("core", "registry")
@@ -67,7 +68,7 @@ def closure(direct: dict[str, set[str]]) -> dict[str, set[str]]:
     return found
 
 
-def build(installed: dict[str, object]) -> Boundaries:
+def build(installed: Mapping[str, Any]) -> Boundaries:
     """Contracts for ``installed`` (name -> :class:`registry.discovery.InstalledComponent`)."""
     packages = {name: c.module for name, c in installed.items()}
     direct = {name: set(c.manifest.depends) & set(packages) for name, c in installed.items()}

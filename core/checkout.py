@@ -164,7 +164,7 @@ class Draft:
         each line's total is what was paid for it and the lines add up to the order total."""
         shares = apportion(self.order_adjustments_minor, [line.own_total_minor for line in self.lines],
                            fallback=[line.quantity for line in self.lines])
-        for line, share in zip(self.lines, shares):
+        for line, share in zip(self.lines, shares, strict=True):
             line.share_minor = share
 
 

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import typer
 from rich.console import Console
 
-from core import cli_runtime
+from core import cli_devkit, cli_runtime
 
 app = typer.Typer(help="dougong: blueprints in, one GraphQL schema out.", no_args_is_help=True, add_completion=False)
 
@@ -135,6 +135,7 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
     """One row per installed component, as printed by ``dougong components --json``."""
     users = {path.name: _named_components(path, installed) for path in sorted(blueprints_dir.glob("*.yaml"))}
     events = _events_by_component(installed)
+    boundaries = _boundaries(installed)
     rows = []
     for name, component in sorted(installed.items()):
         manifest = component.manifest
@@ -150,8 +151,28 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
             "blueprints": [blueprint for blueprint, used in users.items() if name in used],
             "emits": events.get(name, ([], []))[0],
             "handles": events.get(name, ([], []))[1],
+            "broken": _quick_failures(name, installed, boundaries),
         })
     return rows
+
+
+def _boundaries(installed: Mapping[str, Any]) -> Any:
+    from core.boundaries import build
+
+    try:
+        return build(dict(installed))
+    except Exception:  # noqa: BLE001 - each component's quick check then reports what is wrong
+        return None
+
+
+def _quick_failures(name: str, installed: Mapping[str, Any], boundaries: Any) -> list[str]:
+    """What ``dougong check`` finds without booting (manifest, settings, README, imports)."""
+    from core.conformance import quick_check
+
+    try:
+        return [str(f) for f in quick_check(name, installed, boundaries)]
+    except Exception as exc:  # noqa: BLE001 - a broken component is listed as broken, not a crash
+        return [f"{name}: [check] {exc!r}"]
 
 
 def _events_by_component(installed: Mapping[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
@@ -194,13 +215,18 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
             "emits " + ", ".join(row["emits"]) if row["emits"] else "",
             "handles " + ", ".join(row["handles"]) if row["handles"] else "") if part) or "-"
         cells = (row["name"], row["version"], row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
-        table.add_row(*(escape(cell) for cell in cells))
+        # A broken component's row is red, and why follows the table (no column: names must fit).
+        table.add_row(*(escape(cell) for cell in cells), style="red" if row["broken"] else None)
     Console(highlight=False).print(table)
+    for row in rows:
+        for text in row["broken"]:  # the rules `dougong check` checks without booting
+            _say(f"BROKEN {row['name']}: {text}", "red", err=True)
     for text in discovery_problems:
-        _say(f"problem: {text}", "yellow", err=True)
+        _say(f"problem: {text}", "yellow", err=True)  # a component so broken it could not be listed
 
 
 cli_runtime.register(app)
+cli_devkit.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

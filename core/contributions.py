@@ -235,6 +235,7 @@ class Registrar:
 
     # -- storage ---------------------------------------------------------------------------
     def table(self, model_or_table: Any) -> None:
+        """Claim a table (a declarative model or a ``Table``); its name must start with ``<component>_``."""
         table = getattr(model_or_table, "__table__", model_or_table)
         name = table.name
         if not (name == self.component or name.startswith(self.component + "_")):
@@ -246,32 +247,45 @@ class Registrar:
 
     # -- services --------------------------------------------------------------------------
     def service(self, name: str, obj: Any) -> None:
+        """Offer ``obj`` to other components as ``kernel.service(name)``."""
         self._c.claim("service", self._c.services, name, self.component, Claimed(self.component, obj))
 
     # -- GraphQL ---------------------------------------------------------------------------
     def query(self, cls: type) -> None:
-        self._c.queries.append(Claimed(self.component, cls))
+        """Add the fields of a ``@strawberry.type`` class to ``Query``; each root field has one owner."""
+        self._c.queries.append(Claimed(self.component, self._root_type("query", cls)))
 
     def mutation(self, cls: type) -> None:
-        self._c.mutations.append(Claimed(self.component, cls))
+        """Add the fields of a ``@strawberry.type`` class to ``Mutation``; each returns a payload with ``userErrors``."""
+        self._c.mutations.append(Claimed(self.component, self._root_type("mutation", cls)))
 
     def subscription(self, cls: type) -> None:
-        self._c.subscriptions.append(Claimed(self.component, cls))
+        """Add the fields of a ``@strawberry.type`` class to ``Subscription``."""
+        self._c.subscriptions.append(Claimed(self.component, self._root_type("subscription", cls)))
+
+    def _root_type(self, kind: str, cls: Any) -> type:
+        definition = getattr(cls, "__strawberry_definition__", None)
+        if definition is None or definition.is_input or getattr(definition, "is_interface", False):
+            raise BootError(f"component {self.component!r} registers {cls!r} as a {kind} type, but it is not a "
+                            f"@strawberry.type class")
+        return cls
 
     def type(self, cls: type) -> None:
-        name = _graphql_name(cls)
+        """Make a strawberry type public under its GraphQL name (others may extend it or point at it)."""
+        name = _graphql_name(cls, self.component)
         existing = self._c.types.get(name)
         if existing is not None and existing.value is cls and existing.component == self.component:
             return
         self._c.claim("GraphQL type", self._c.types, name, self.component, Claimed(self.component, cls))
 
-    def node(self, cls: type, loader: Callable[..., Awaitable[list[Any]]]) -> None:
+    def node(self, cls: Any, loader: Callable[..., Awaitable[list[Any]]]) -> None:
         """Make ``cls`` resolvable through ``node(id)``; also claims it as a public type."""
         self.type(cls)
-        name = _graphql_name(cls)
+        name = _graphql_name(cls, self.component)
         self._c.claim("Node type", self._c.nodes, name, self.component, Claimed(self.component, (cls, loader)))
 
     def extend(self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None) -> None:
+        """Add the field ``field_name`` resolved by ``resolver`` to the type ``type_name`` of this component or of one it depends on."""
         self._c.extensions.append(Extension(self.component, type_name, field_name, resolver, description))
 
     def extend_input(self, type_name: str, field_name: str, python_type: Any, description: str | None = None) -> None:
@@ -286,6 +300,7 @@ class Registrar:
 
     # -- permissions and errors ------------------------------------------------------------
     def permission(self, name: str, description: str, roles: tuple[str, ...] | list[str] = ("admin",)) -> None:
+        """Declare a permission ``<component>.<verb>`` and the staff roles that hold it; resolvers check it with ``ctx.require(name)``."""
         if not name.startswith(self.component + "."):
             raise BootError(
                 f"component {self.component!r} declares permission {name!r}: permission names "
@@ -307,6 +322,7 @@ class Registrar:
         self._c.claim("store list", self._c.stores, "stores", self.component, Claimed(self.component, existing))
 
     def error_code(self, code: str, description: str) -> None:
+        """Declare a ``userErrors`` code, SCREAMING_SNAKE and prefixed with the component's name."""
         prefix = self.component.upper() + "_"
         if not _CODE.match(code) or not code.startswith(prefix):
             raise BootError(
@@ -325,6 +341,7 @@ class Registrar:
         self._c.claim("event", self._c.events, name, self.component, decl)
 
     def on(self, event: str, handler: Callable[..., Awaitable[None]], *, in_transaction: bool = False) -> None:
+        """Handle a declared event: ``await handler(kernel, event)`` after commit, or ``await handler(tx, event)`` inside the emitting transaction with ``in_transaction=True``."""
         self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, in_transaction))
 
     def observe(self, event: str, handler: Callable[..., Awaitable[None]]) -> None:
@@ -335,16 +352,19 @@ class Registrar:
         self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, False, observer=True))
 
     def job(self, name: str, handler: Callable[..., Awaitable[None]]) -> None:
+        """Declare a durable timer job ``<component>.<name>``; services schedule it with ``tx.schedule(name, key=..., due_at=...)``."""
         self._check_prefixed("job", name)
         self._c.claim("job", self._c.jobs, name, self.component, Job(name, self.component, handler))
 
     def every(self, name: str, seconds: float, handler: Callable[..., Awaitable[None]]) -> None:
+        """Declare a recurring job run every ``seconds`` by the worker (once across workers)."""
         self._check_prefixed("job", name)
         if seconds <= 0:
             raise BootError(f"recurring job {name!r} of {self.component!r} needs a positive period")
         self._c.claim("job", self._c.jobs, name, self.component, Job(name, self.component, handler, seconds))
 
     def price_adjuster(self, stage: str, adjuster: Callable[..., Any]) -> None:
+        """Take part in the price pipeline at ``stage`` (one of ``core.pricing.STAGES``)."""
         if stage not in STAGES:
             raise BootError(
                 f"component {self.component!r} registers a price adjuster at unknown stage "
@@ -353,6 +373,7 @@ class Registrar:
         self._c.price_adjusters.append(PriceAdjuster(stage, self.component, adjuster))
 
     def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
+        """Offer a per-request DataLoader ``<component>.<name>``; resolvers use ``ctx.loader(name)``."""
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
 
@@ -389,8 +410,8 @@ class Registrar:
             raise BootError(f"component {self.component!r} names {kind} {name!r}: it must start with '{self.component}.'")
 
 
-def _graphql_name(cls: type) -> str:
+def _graphql_name(cls: type, component: str) -> str:
     definition = getattr(cls, "__strawberry_definition__", None)
     if definition is None:
-        raise BootError(f"{cls!r} is not a strawberry type")
+        raise BootError(f"component {component!r} registers {cls!r}, which is not a strawberry type")
     return definition.name

@@ -100,6 +100,12 @@ def dougong_permissions(registrar: Registrar) -> None:
 
     ``registrar.permission("orders.refund", "Refund a paid order", roles=("admin",))``. The
     ``admin`` role holds every permission. Resolvers check with ``ctx.require(name)``.
+
+    Example::
+
+        @hookimpl
+        def dougong_permissions(registrar):
+            registrar.permission("orders.refund", "Refund a paid order", roles=("admin",))
     """
 
 
@@ -111,6 +117,12 @@ def dougong_error_codes(registrar: Registrar) -> None:
     with the component's name in SCREAMING_SNAKE; all are gathered into one ``ErrorCode`` enum.
     Raising a :class:`core.errors.DomainError` with an undeclared code is a bug the kernel
     reports loudly.
+
+    Example::
+
+        @hookimpl
+        def dougong_error_codes(registrar):
+            registrar.error_code("GROUP_BUY_FULL", "The group has no seat left")
     """
 
 
@@ -190,7 +202,16 @@ def dougong_jobs(registrar: Registrar) -> None:
     ``tx.schedule("orders.payment_timeout", key=str(order_id), due_at=...)``. Timers are rows:
     they survive restarts and run exactly once, inside a transaction that also marks them
     done. ``await handler(tx, timer)`` receives the :class:`core.timers.Timer` row.
-    ``registrar.every("live_room.sweep_overdue", seconds=60, handler)`` declares a recurring job.
+    ``registrar.every("live_room.sweep_overdue", 60, handler)`` declares a recurring job (its
+    period in seconds comes before the handler).
+
+    Example::
+
+        @hookimpl
+        def dougong_jobs(registrar):
+            service = registrar.kernel.service("orders")
+            registrar.job("orders.payment_timeout", service.on_payment_timeout)
+            registrar.every("orders.sweep_abandoned_carts", 3600, service.sweep_abandoned_carts)
     """
 
 
@@ -203,6 +224,12 @@ def dougong_price_adjusters(registrar: Registrar) -> None:
     The orders component runs adjusters stage by stage, each receiving the draft order as the
     previous adjuster left it; every adjustment is recorded on the line with the component that
     made it.
+
+    Example::
+
+        @hookimpl
+        def dougong_price_adjusters(registrar):
+            registrar.price_adjuster("discount", registrar.kernel.service("members").tier_discount)
     """
 
 
@@ -214,6 +241,12 @@ def dougong_dataloaders(registrar: Registrar) -> None:
     ``async batch_load(ctx, keys) -> list``; resolvers use ``ctx.loader("catalog.skus_by_product")``.
     Loaders are created lazily once per request, so a page of 50 products costs one query per
     relation, not 50.
+
+    Example::
+
+        @hookimpl
+        def dougong_dataloaders(registrar):
+            registrar.dataloader("catalog.skus_by_product", graphql.load_skus_by_product)
     """
 
 
@@ -261,6 +294,12 @@ def dougong_identity_provider(kernel: Kernel, provider: str) -> Any:
     The object has ``async def authenticate(tx, credential: str) -> core.auth.Actor``. The
     members component calls this when a frontend signs in with a third-party credential; a
     WeChat login component implements it. dougong ships only the development sign-in.
+
+    Example::
+
+        @hookimpl
+        def dougong_identity_provider(kernel, provider):
+            return WeChatLogin(kernel) if provider == "wechat" else None
     """
 
 
@@ -295,6 +334,12 @@ def dougong_payment_provider(kernel: Kernel, provider: str) -> Any:
     ``async refund(tx, charge, amount_minor) -> str``, optionally ``async query(charge)`` for
     reconciliation; it reports back through ``kernel.service("orders").gateway``. A charge is an
     order's payment or a payment intent (a deposit): see ``components.orders.PaymentProvider``.
+
+    Example::
+
+        @hookimpl
+        def dougong_payment_provider(kernel, provider):
+            return WeChatPay(kernel) if provider == "wechat_pay" else None
     """
 
 
@@ -305,6 +350,12 @@ async def dougong_seed_demo(kernel: Kernel, tx: Transaction) -> None:
     Called by ``dougong serve`` when the blueprint sets ``demo_data: true`` and the database
     is empty, and by the test harness on request. May look up what dependencies seeded
     (catalog seeds products before inventory stocks them).
+
+    Example::
+
+        @hookimpl
+        async def dougong_seed_demo(kernel, tx):
+            await kernel.service("raffle").create_raffle(tx, title="Spring raffle", winners=3)
     """
 
 
@@ -314,6 +365,12 @@ async def dougong_startup(kernel: Kernel) -> None:
 
     Start background work that is not a timer (a Redis listener). Stop it in
     ``dougong_shutdown``.
+
+    Example::
+
+        @hookimpl
+        async def dougong_startup(kernel):
+            await kernel.service("live_room").start_listeners()
     """
 
 

@@ -137,8 +137,13 @@ class Kernel:
                 if impl is None:
                     continue
                 registrar = Registrar(name, loaded.settings, self, self.contributions)
-                result = impl.function(registrar)
-                if inspect.isawaitable(result):
+                try:
+                    result = impl.function(registrar)
+                except BootError as exc:
+                    if repr(name) in str(exc):
+                        raise
+                    raise BootError(f"component {name!r}: {hook_name}: {exc}") from exc
+                if inspect.iscoroutine(result):
                     result.close()
                     raise BootError(f"component {name!r}: {hook_name} must not be async (it only registers things)")
 
@@ -223,7 +228,7 @@ class Kernel:
         await self.prepare()
         await self.broadcast.start()
         await self.timers.ensure_recurring()
-        for name, loaded in self.components.items():
+        for loaded in self.components.values():
             hook = getattr(loaded.hooks, "dougong_startup", None)
             if hook is not None:
                 await _maybe_await(hook(kernel=self))

@@ -43,8 +43,10 @@ def migration_folders(kernel: Kernel) -> dict[str, Path]:
     folders = {KERNEL_BRANCH: KERNEL_VERSIONS}
     for installed in kernel.blueprint.resolution.order:
         package = importlib.import_module(installed.module)
-        folder = Path(package.__file__).resolve().parent / "migrations"
-        if folder.is_dir():
+        folder = Path(str(package.__file__)).resolve().parent / "migrations"
+        # A folder with no revision yet (a new component before its first `migrate --revision`)
+        # is no branch: its tables are created directly until the first revision exists.
+        if folder.is_dir() and any(p.name != "__init__.py" for p in folder.glob("*.py")):
             folders[installed.manifest.name] = folder
     return folders
 
@@ -100,7 +102,7 @@ async def current_heads(kernel: Kernel) -> set[str]:
         return set(await conn.run_sync(lambda c: MigrationContext.configure(c, opts={"version_table": VERSION_TABLE}).get_current_heads()))
 
 
-async def pending_changes(kernel: Kernel, branch: str) -> list[Any]:
+async def pending_changes(kernel: Kernel, branch: str) -> Any:
     """What differs between the database and the models of one branch's tables."""
     names = {t.name for t in owned_tables(kernel, branch)}
 
@@ -131,7 +133,7 @@ async def make_revision(kernel: Kernel, branch: str, message: str) -> Path | Non
         folder = KERNEL_VERSIONS
     else:
         package = importlib.import_module(next(i.module for i in kernel.blueprint.resolution.order if i.manifest.name == branch))
-        folder = Path(package.__file__).resolve().parent / "migrations"
+        folder = Path(str(package.__file__)).resolve().parent / "migrations"
     folder.mkdir(exist_ok=True)
     script = ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in {**migration_folders(kernel), branch: folder}.values()])
     has_branch = any(branch in (rev.branch_labels or ()) for rev in script.walk_revisions())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Sequence
 
 from fastapi import FastAPI
 
@@ -17,7 +18,7 @@ BLUEPRINTS_ENV = "DOUGONG_BLUEPRINTS"
 SEED_ENV = "DOUGONG_SEED_DEMO"
 
 
-def kernels_from_files(paths: list[str | os.PathLike]) -> list[Kernel]:
+def kernels_from_files(paths: Sequence[str | os.PathLike]) -> list[Kernel]:
     from registry.lock import lock_differences
 
     kernels = []

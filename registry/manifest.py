@@ -33,6 +33,14 @@ class Manifest:
     settings_schema: JSON Schema (draft 2020-12) of the component's settings block. The
                      kernel validates settings against it before any component code runs,
                      and fills in ``default`` values of top-level and nested properties.
+    access:          who may call each of the component's GraphQL root fields: ``"public"``
+                     (anyone), ``"member"`` (a signed-in member), ``"staff"`` (any staff
+                     member), ``"member or staff"``, or a permission the component declares
+                     (``"orders.refund"``). ``dougong check`` requires one entry per root field,
+                     so a new field cannot ship without saying who may call it.
+    moves:           mutation name -> ``"money"``, ``"stock"`` or ``"points"`` (or several, joined
+                     by ``+``): the mutations that move them, which must take an ``idempotencyKey``
+                     (``dougong check`` verifies it on the built schema).
     """
 
     name: str
@@ -44,3 +52,5 @@ class Manifest:
     titles: Mapping[str, str] = field(default_factory=dict)
     summaries: Mapping[str, str] = field(default_factory=dict)
     settings_schema: Mapping[str, Any] = field(default_factory=lambda: dict(EMPTY_SETTINGS_SCHEMA))
+    access: Mapping[str, str] = field(default_factory=dict)
+    moves: Mapping[str, str] = field(default_factory=dict)

@@ -9,6 +9,16 @@ manifest = Manifest(
     summaries={"zh": "增价拍卖：代理出价、保留价、一口价、保证金与延时成交", "en": "Ascending auctions with proxy bids, reserve, buy-now, deposits and soft close"},
     hooks="components.bidding_sale.hooks",
     kernel=">=0.1,<1",
+    # Who may call each root field, and the mutations that move money, stock or points (dougong check).
+    access={
+        "auctionLot": "public", "auctionLotUpdates": "public", "auctionLots": "public", "buyNow": "member",
+        "cancelAuctionLot": "bidding_sale.manage", "createAuctionLot": "bidding_sale.manage",
+        "myAuctionLots": "member", "payLotDeposit": "member", "placeBid": "member",
+        "scheduleAuctionLot": "bidding_sale.manage",
+    },
+    moves={
+        "buyNow": "money", "cancelAuctionLot": "money", "payLotDeposit": "money", "placeBid": "money",
+    },
     depends={"orders": ">=1.0,<2"},
     settings_schema={
         "type": "object",
@@ -17,7 +27,8 @@ manifest = Manifest(
             "payment_due": {**DURATION_SCHEMA, "default": "24h", "description": "how long the winner has to pay"},
             "extend_window": {**DURATION_SCHEMA, "default": "60s", "description": "a bid this close to the end extends it"},
             "extend_by": {**DURATION_SCHEMA, "default": "120s"},
-            "max_extensions": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10},
+            "max_extensions": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10,
+                               "description": "how many times late bids may extend one lot's close (soft close)"},
         },
     },
 )

@@ -9,6 +9,15 @@ manifest = Manifest(
     summaries={"zh": "团长开团、分享链接参团、支付即占座、到期处理与虚拟成团", "en": "Groups opened by a leader, joined through share links, seats taken on payment"},
     hooks="components.group_buy.hooks",
     kernel=">=0.1,<1",
+    # Who may call each root field, and the mutations that move money, stock or points (dougong check).
+    access={
+        "createGroupBuyOffer": "group_buy.manage", "groupBuyGroup": "public", "groupBuyOffer": "public",
+        "groupBuyProgress": "public", "groupBuyReferrals": "member or staff", "joinGroup": "member",
+        "myGroupBuys": "member", "openGroup": "member",
+    },
+    moves={
+        "joinGroup": "money+stock", "openGroup": "money+stock",
+    },
     depends={"orders": ">=1.0,<2"},
     settings_schema={
         "type": "object",
@@ -24,10 +33,12 @@ manifest = Manifest(
                              "description": "what happens to a payment that arrives after the group filled or closed"},
             "virtual_fill": {
                 "type": "object",
+                "description": "fill a nearly full group with virtual members when it expires",
                 "additionalProperties": False,
                 "properties": {
-                    "enabled": {"type": "boolean", "default": False},
-                    "min_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.6},
+                    "enabled": {"type": "boolean", "default": False, "description": "whether expiring groups may be filled"},
+                    "min_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.6,
+                                  "description": "the share of seats taken by real members before filling"},
                 },
             },
         },

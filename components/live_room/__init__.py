@@ -9,6 +9,20 @@ manifest = Manifest(
     summaries={"zh": "直播卖货：货架、直播专享价、评论、点赞、观看人数、成交归因与战报", "en": "Live selling rooms with a shelf, live-only prices, comments, likes, viewers, attribution and results"},
     hooks="components.live_room.hooks",
     kernel=">=0.1,<1",
+    # Who may call each root field, and the mutations that move money, stock or points (dougong check).
+    access={
+        "cancelLiveRoom": "live_room.host", "createLiveRoom": "live_room.host", "createLiveRoomOrder": "member",
+        "endLiveRoom": "live_room.host", "heartbeatLiveRoom": "member", "joinLiveRoom": "member",
+        "leaveLiveRoom": "member", "likeLiveRoom": "member", "liveRoom": "public", "liveRoomEvents": "public",
+        "liveRooms": "public", "muteLiveRoom": "live_room.host", "muteLiveRoomViewer": "live_room.host",
+        "pauseLiveRoom": "live_room.host", "presentLiveRoomProduct": "live_room.host",
+        "resumeLiveRoom": "live_room.host", "sendLiveRoomComment": "member",
+        "setLiveRoomShelfItem": "live_room.host", "startLiveRoom": "live_room.host",
+        "updateLiveRoom": "live_room.host",
+    },
+    moves={
+        "createLiveRoomOrder": "money+stock",
+    },
     depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},
     settings_schema={
         "type": "object",

@@ -8,11 +8,12 @@ WECHAT = {
     "required": ["app_id", "app_secret"],
     "description": "WeChat mini-program sign-in (the `wechat` identity provider)",
     "properties": {
-        "app_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "app_id": {"type": "string", "minLength": 1, "maxLength": 64, "description": "the mini-program's AppID"},
         "app_secret": {"type": "string", "minLength": 1, "writeOnly": True, "description": "write it as ${WECHAT_APP_SECRET}"},
         "endpoint": {"type": "string", "pattern": "^https?://", "default": DEFAULT_ENDPOINT,
                      "description": "WeChat's API root; a local fake in tests and staging"},
-        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 30, "default": 5},
+        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 30, "default": 5,
+                            "description": "how long to wait for WeChat's answer"},
     },
 }
 

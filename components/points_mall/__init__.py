@@ -9,6 +9,17 @@ manifest = Manifest(
     summaries={"zh": "精确的积分账本（获得、签到、过期、退款）与积分兑换商城", "en": "An exact points ledger (earn, sign-in, expiry, refunds) and a points mall"},
     hooks="components.points_mall.hooks",
     kernel=">=0.1,<1",
+    # Who may call each root field, and the mutations that move money, stock or points (dougong check).
+    access={
+        "adjustPoints": "points_mall.adjust", "createPointsMallItem": "points_mall.manage",
+        "memberPoints": "points_mall.adjust", "myPoints": "member", "myPointsLedger": "member",
+        "myPointsRedemptions": "member", "pointsMallItem": "public", "pointsMallItems": "public",
+        "redeemPointsItem": "member", "setMemberTier": "points_mall.manage", "signInDaily": "member",
+        "updatePointsMallItem": "points_mall.manage",
+    },
+    moves={
+        "adjustPoints": "points", "redeemPointsItem": "points+stock", "signInDaily": "points",
+    },
     depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2", "members": ">=1.0,<2"},
     settings_schema={
         "type": "object",
@@ -25,12 +36,14 @@ manifest = Manifest(
                                      "description": "whether group-buy and auction orders earn points"},
             "expiry": {
                 "type": "object",
+                "description": "when earned points expire",
                 "additionalProperties": False,
                 "properties": {
                     "rule": {"enum": ["never", "days", "end_of_next_year"], "default": "end_of_next_year",
                              "description": "days: N days after earning; end_of_next_year: 31 December of the "
                                             "year after earning, midnight in the brand's time zone"},
-                    "days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 365},
+                    "days": {"type": "integer", "minimum": 1, "maximum": 3660, "default": 365,
+                             "description": "with rule days: how many days points live"},
                 },
             },
             "expiry_check_every": {**DURATION_SCHEMA, "default": "1h",

@@ -9,6 +9,17 @@ manifest = Manifest(
     summaries={"zh": "线上下单、到店凭提货码自提，由门店店员核销", "en": "Buy online, collect in store with a code the store's clerk verifies"},
     hooks="components.store_pickup.hooks",
     kernel=">=0.1,<1",
+    # Who may call each root field, and the mutations that move money, stock or points (dougong check).
+    access={
+        "checkoutPickup": "member", "choosePickupStore": "member", "confirmPickup": "store_pickup.verify",
+        "createPickupSlots": "store_pickup.manage", "createPickupStore": "store_pickup.manage",
+        "myPickups": "member", "pickupOrder": "public", "pickupStore": "public", "pickupStores": "public",
+        "pickupStoresNear": "public", "previewPickup": "store_pickup.verify", "storePickups": "store_pickup.view",
+        "updatePickupStore": "store_pickup.manage",
+    },
+    moves={
+        "checkoutPickup": "money+stock", "confirmPickup": "stock",
+    },
     depends={"orders": ">=1.0,<2"},
     settings_schema={
         "type": "object",
@@ -28,9 +39,10 @@ manifest = Manifest(
                           "description": "key for signing QR payloads; defaults to a key derived from the kernel's token secret"},
             "rate_limit": {
                 "type": "object",
+                "description": "how many refused pickup-code checks clerks may make, against guessing",
                 "additionalProperties": False,
                 "properties": {
-                    "window": {**DURATION_SCHEMA, "default": "15m"},
+                    "window": {**DURATION_SCHEMA, "default": "15m", "description": "the window the limits below count in"},
                     "per_clerk": {"type": "integer", "minimum": 1, "default": 10,
                                   "description": "refused verification attempts a clerk may make per window"},
                     "per_store": {"type": "integer", "minimum": 1, "default": 30,

@@ -61,7 +61,7 @@ class Context(BaseContext):
         """The request's read session, opened on first use and closed when the request ends."""
         if self._session is None:
             self._session = SerialSession(self.kernel.db.read_sessions())
-        return self._session  # type: ignore[return-value]  (an AsyncSession in all but name)
+        return self._session  # type: ignore[return-value]  # an AsyncSession in all but name
 
     async def reset_session(self) -> None:
         if self._session is not None:

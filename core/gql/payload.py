@@ -8,7 +8,7 @@ top-level ``errors`` array is left for the unexpected.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, cast
 
 import strawberry
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -38,7 +38,7 @@ class Payload:
 
 
 def user_error(error: DomainError) -> UserError:
-    return UserError(code=error.code, message=error.message, field=error.field, details=error.details or None)
+    return UserError(code=error.code, message=error.message, field=error.field, details=cast(JSON, error.details or None))
 
 
 async def run_mutation(
@@ -74,7 +74,7 @@ async def run_mutation(
         # connection, so nothing was written. Say so, typed and retryable, not as a crash.
         log.warning("no database connection free within the pool timeout; answered KERNEL_BUSY")
         return None, [UserError(code="KERNEL_BUSY", message="The shop is very busy right now; nothing changed, please try again.",
-                                details={"retryAfterSeconds": 1})]
+                                details=cast(JSON, {"retryAfterSeconds": 1}))]
     finally:
         # Reads before the write saw an old snapshot; the payload reads what was committed.
         await ctx.after_write()

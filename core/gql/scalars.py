@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
 from graphql import IntValueNode, ValueNode
@@ -29,11 +29,14 @@ def _parse_long_literal(node: ValueNode, _variables: Any = None) -> int:
 
 # GraphQL's Int is 32-bit: 21,474,836.47 yuan in minor units — a live session's GMV passes
 # that. Long is a 64-bit integer sent as a JSON number (exact in JavaScript up to 2^53).
-Long = strawberry.scalar(
-    NewType("Long", int),
-    name="Long",
-    description="A 64-bit integer (money in minor units, counters).",
-    serialize=int,
-    parse_value=_parse_long,
-    parse_literal=_parse_long_literal,
-)
+if TYPE_CHECKING:  # to a type checker a Long is the int it carries
+    Long = int
+else:
+    Long = strawberry.scalar(
+        NewType("Long", int),
+        name="Long",
+        description="A 64-bit integer (money in minor units, counters).",
+        serialize=int,
+        parse_value=_parse_long,
+        parse_literal=_parse_long_literal,
+    )

@@ -45,6 +45,7 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 MAX_NODES = 100
+CONTRIBUTED_BY = "_dougong_component"  # set on extension fields, to name who added a field that breaks the build
 
 
 class DougongSchema(strawberry.Schema):
@@ -168,21 +169,42 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     _check_type_names(kernel)
 
     error_code_enum = strawberry.enum(
-        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),
+        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),  # type: ignore[call-overload]  # a functional Enum
         name="ErrorCode",
         description="Every userErrors code the loaded components may return.",
     )
     field_extensions = _field_extensions(kernel)
     for type_name, fields in _input_extensions(kernel).items():
         field_extensions.setdefault(type_name, []).extend(fields)
+    try:
+        schema = _assemble(kernel, field_extensions, error_code_enum, None)
+    except BootError:
+        raise
+    except Exception as exc:  # strawberry's or graphql-core's own refusal: find whose contribution it is
+        raise BootError(_attributed(kernel, field_extensions, error_code_enum, exc)) from exc
+    check_examples(c.examples, schema._schema)
+    return schema
+
+
+def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any,
+              components: set[str] | None) -> DougongSchema:
+    """The schema of every contribution, or of those of ``components`` only (to find a culprit)."""
+    c = kernel.contributions
+
+    def mine(claims: Any) -> list[Any]:
+        return [cl.value for cl in claims if components is None or cl.component in components]
 
     from core.gql.storefront import StorefrontQuery
 
+    queries, mutations, subscriptions = mine(c.queries), mine(c.mutations), mine(c.subscriptions)
     # Storefront pages only where some loaded component offers blocks to build them from.
     kernel_queries = (KernelQuery, StorefrontQuery) if c.page_blocks else (KernelQuery,)
-    query = merge_types("Query", (*kernel_queries, *[q.value for q in c.queries]))
-    mutation = merge_types("Mutation", tuple(m.value for m in c.mutations)) if c.mutations else None
-    subscription = merge_types("Subscription", tuple(s.value for s in c.subscriptions)) if c.subscriptions else None
+    query = merge_types("Query", (*kernel_queries, *queries))
+    mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
+    subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
+    if components is not None:
+        field_extensions = {t: [f for f in fs if getattr(f, CONTRIBUTED_BY, None) in components]
+                            for t, fs in field_extensions.items()}
 
     # The limits are validation rules, made once per schema: QueryDepthLimiter and
     # MaxAliasesLimiter build a new rule class per instance, and a new class per request made
@@ -204,24 +226,36 @@ def build_schema(kernel: Kernel) -> DougongSchema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    try:
-        schema = DougongSchema(
-            query=query,
-            mutation=mutation,
-            subscription=subscription,
-            types=[claimed.value for claimed in c.types.values()],
-            extensions=extensions,
-            config=StrawberryConfig(auto_camel_case=True),
-            field_extensions=field_extensions,
-            error_code_enum=error_code_enum,
-            production=kernel.blueprint.production,
-        )
-    except BootError:
-        raise
-    except Exception as exc:  # strawberry's own checks, attributed as well as we can
-        raise BootError(f"the GraphQL schema could not be built: {exc}") from exc
-    check_examples(c.examples, schema._schema)
-    return schema
+    return DougongSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=mine(c.types.values()),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+        field_extensions=field_extensions,
+        error_code_enum=error_code_enum,
+        production=kernel.blueprint.production,
+    )
+
+
+def _attributed(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, exc: Exception) -> str:
+    """Name the component whose contributions break the schema: build with the components in
+    load order, one more each time (dependencies come first, so each build is complete); the
+    first that fails is the culprit. Only on the failure path, so the extra builds cost nothing
+    in a good boot."""
+    loaded: set[str] = set()
+    for name in kernel.components:
+        loaded.add(name)
+        try:
+            _assemble(kernel, field_extensions, error_code_enum, loaded)
+        except Exception as found:  # noqa: BLE001 - this is the one we were looking for
+            return f"component {name!r}: its GraphQL contributions cannot be built into the schema: {_reason(found)}"
+    return f"the GraphQL schema could not be built: {_reason(exc)}"
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, BootError) else str(exc)
 
 
 def _check_root_fields(claims: list, root: str, extra: dict[str, str] | None = None) -> None:
@@ -262,8 +296,13 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
             first = owner.component if ext.field_name in own_fields else taken[key]
             raise BootError(f"field {ext.type_name}.{ext.field_name} is claimed by both {first!r} and {ext.component!r}")
         taken[key] = ext.component
-        field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
+        try:
+            field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
+        except Exception as exc:  # strawberry refuses the resolver itself (an argument without a type)
+            raise BootError(f"component {ext.component!r} extends {ext.type_name}.{ext.field_name} with a resolver "
+                            f"strawberry refuses: {_reason(exc)}") from exc
         field.python_name = ext.field_name
+        setattr(field, CONTRIBUTED_BY, ext.component)
         out.setdefault(ext.type_name, []).append(field)
     return out
 
@@ -278,7 +317,7 @@ def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
     for ext in c.input_extensions:
         owner = c.types.get(ext.type_name)
         definition = getattr(owner.value, "__strawberry_definition__", None) if owner is not None else None
-        if definition is None or not definition.is_input:
+        if owner is None or definition is None or not definition.is_input:
             raise BootError(
                 f"component {ext.component!r} extends input {ext.type_name!r}, which no loaded component registered"
             )
@@ -303,6 +342,7 @@ def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
             type_annotation=StrawberryAnnotation(Optional[ext.python_type]), default=None,
             description=ext.description or f"Added by the {ext.component} component.",
         )
+        setattr(field, CONTRIBUTED_BY, ext.component)
         out.setdefault(ext.type_name, []).append(field)
     return out
 
@@ -315,7 +355,7 @@ def _check_type_names(kernel: Kernel) -> None:
     roots += [(cl.value, cl.component) for cl in c.types.values()]
     for cls, component in roots:
         for found in _reachable(cls):
-            definition = found.__strawberry_definition__
+            definition = found.__strawberry_definition__  # type: ignore[attr-defined]  # _reachable yields strawberry types only
             # Specialised generics (Connection[Product]) get their names from strawberry.
             if getattr(definition, "specialized_type_var_map", None) or getattr(definition, "type_var_map", None) or definition.is_graphql_generic:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from core.http.limits import Limits
 
@@ -54,6 +54,7 @@ def check_shape(value: Any, limits: Limits) -> None:
         count += 1
         if count > limits.max_json_values:
             raise BadRequest(f"The request's JSON has more than {limits.max_json_values} values.")
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 KNOWN_PATHS = ("/healthz", "/livez", "/metrics")
@@ -32,7 +32,7 @@ class Metrics:
         self.brands = frozenset(brands)
         self.default_brand = brands[0] if len(brands) == 1 else "-"
         self.requests: Counter[tuple[str, str, int]] = Counter()
-        self.seconds: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     def labels(self, path: str) -> tuple[str, str]:
         """(brand, path) labels for a request path, from the fixed vocabulary only."""

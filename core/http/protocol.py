@@ -69,8 +69,8 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
 def uvicorn_settings(limits: Limits) -> dict[str, Any]:
     """The keyword arguments for ``uvicorn.run``/``uvicorn.Config`` that enforce ``limits``."""
-    protocol = HeaderDeadlineProtocol
-    if limits.header_timeout != protocol.header_timeout:
+    protocol: type = HeaderDeadlineProtocol
+    if limits.header_timeout != HeaderDeadlineProtocol.header_timeout:
         # In-process servers (tests) may differ from the environment; ``dougong serve`` never
         # does, so its worker processes get the importable class (they pickle it by name).
         protocol = type("HeaderDeadlineProtocol", (protocol,), {"header_timeout": limits.header_timeout})

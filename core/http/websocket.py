@@ -72,7 +72,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.handle_invalid_message("A message must be a JSON object with a type.")
             return
-        await super().handle_message(message)
+        await super().handle_message(message)  # type: ignore[arg-type]  # a checked dict; the base types it as its TypedDicts
 
     async def handle_invalid_message(self, error_message: str) -> None:
         refused = getattr(self.websocket, "refused", None)

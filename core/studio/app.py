@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -41,7 +41,7 @@ class Draft:
     """One request's blueprint: the model rendered into the text it came from."""
 
     def __init__(self, payload: dict[str, Any], folder: Folder) -> None:
-        self.name = payload.get("name")
+        self.name = cast(str, payload.get("name"))  # whatever came: folder.path refuses a non-text one
         folder.path(self.name)  # refuses names outside the folder
         base_text = payload.get("base_text") or ""
         if not isinstance(base_text, str):
@@ -126,7 +126,7 @@ def create_studio_app(folder: Path) -> FastAPI:
 
     @app.post("/api/new")
     async def new(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
-        name = payload.get("name")
+        name = cast(str, payload.get("name"))  # files.open refuses a non-text one
         if files.open(name).hash is not None:
             raise StudioError("FILE_EXISTS", f"{name} already exists; open it, or choose another file name", status=409)
         text, model = compose.template_model(str(payload.get("template")), payload.get("slug"), payload.get("brand_name"))

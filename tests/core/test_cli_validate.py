@@ -194,6 +194,8 @@ def test_components_json_lists_fields_hooks_and_blueprints(tmp_path: Path, monke
         "hooks": ["dougong_schema", "dougong_tables"], "blueprints": ["tea.yaml"],
         # These fakes cannot boot together (a hooks module is missing): no events are listed.
         "emits": [], "handles": [],
+        # What `dougong check` finds without booting; the table prints it as "BROKEN group_buy: ...".
+        "broken": ["fake.group_buy: [settings-described] setting 'group_size' has no description"],
     }
     by_name = {row["name"]: row for row in rows}
     # Directly named, or pulled in as a dependency.
@@ -210,6 +212,7 @@ def test_components_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, insta
     for text in ("group_buy", "2.0.0", "[b]", "orders", "tea.yaml"):  # "[b]" printed, not taken for markup
         assert text in result.output
     assert "problem: entry point 'x' names a manifest called 'y'" in result.output
+    assert "BROKEN group_buy: fake.group_buy: [settings-described] setting 'group_size' has no description" in result.output
 
 
 def test_components_without_a_blueprints_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
