@@ -106,6 +106,12 @@ class RoomCheckout:
                 raise DomainError("LIVE_ROOM_NOT_LIVE", f"The room is {room.status}: its live prices are not available now.",
                                   field="input.roomId", status=room.status)
             return
+        if self.service.live_price_for == "joined" and await self.service.viewer(tx, room.id, draft.member_id) is None:
+            # A live price is for the room's audience, not for anyone who learns the room's id.
+            if draft.attributes.get(EXPECT_LIVE_PRICE):
+                raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the live room first: its live prices are for its viewers.",
+                                  field="input.roomId")
+            return
         for line in lines:
             if line.sku_id in prices and prices[line.sku_id] < line.unit_price_minor:
                 line.set_unit_price(prices[line.sku_id], "直播价 live price")

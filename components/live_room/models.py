@@ -111,3 +111,20 @@ class RoomOrder(Base):
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reservation(Base):
+    """预约: a member asked to be reminded of an upcoming room, credited to the store (and the
+    clerk) whose link brought them — the warm-up board counts these per store."""
+
+    __tablename__ = "live_room_reservation"
+    __table_args__ = (UniqueConstraint("room_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("live_room_room.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    store_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    guide_id: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
