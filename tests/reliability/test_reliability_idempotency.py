@@ -279,7 +279,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 21
+    assert len(cases) == 22  # placeOrder twice: plain, and paying with points (积分抵现)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
