@@ -86,6 +86,8 @@ class LiveRoomShelfItem:
     on_shelf: bool
     is_presented: bool = strawberry.field(description="讲解中: the host is presenting it now.")
     live_prices: list[LiveRoomPrice]
+    live_stock: int | None = strawberry.field(description="Units left at the live price (null: no cap).")
+    per_member_limit: int | None = strawberry.field(description="Units one member may buy at the live price (null: no limit).")
     product_pk: strawberry.Private[int]
 
     @strawberry.field
@@ -171,7 +173,8 @@ class LiveRoom(Node):
         for price in prices:
             by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
         return [LiveRoomShelfItem(position=i.position, on_shelf=i.on_shelf, is_presented=i.product_id == self.presented_pk,
-                                  live_prices=by_product.get(i.product_id, []), product_pk=i.product_id) for i in items]
+                                  live_prices=by_product.get(i.product_id, []), live_stock=i.live_stock,
+                                  per_member_limit=i.per_member_limit, product_pk=i.product_id) for i in items]
 
     @strawberry.field(description="The latest comments, oldest first (at most 100).")
     async def recent_comments(self, info: strawberry.Info, last: int = 20) -> list[LiveRoomComment]:
@@ -277,6 +280,10 @@ class LiveRoomShelfItemInput:
     product_id: strawberry.ID
     on_shelf: bool = True
     position: int | None = None
+    live_stock: int | None = strawberry.field(default=None, description="Units to sell at the live price (直播专享库存); "
+                                                                        "left out: unchanged.")
+    per_member_limit: int | None = strawberry.field(default=None, description="Units one member may buy at the live "
+                                                                              "price (限购); 0 removes the limit.")
     live_prices: list[LiveRoomPriceInput] | None = strawberry.field(
         default=None, description="Replaces the product's live prices in this room when given; an empty list clears "
                                   "them; left out, they stay as they are.")
@@ -422,7 +429,8 @@ def _shelf_entry(ctx: Context, item: LiveRoomShelfItemInput, field: str) -> Shel
     if item.position is not None and not 0 <= item.position <= 10_000:
         raise DomainError("KERNEL_INVALID_INPUT", "A position is 0 to 10000.", field=f"{field}.position")
     return ShelfEntry(product_id=decode_id(item.product_id, "Product", field=f"{field}.productId"), on_shelf=item.on_shelf,
-                      live_prices=prices, position=item.position)
+                      live_prices=prices, position=item.position, live_stock=item.live_stock,
+                      per_member_limit=item.per_member_limit)
 
 
 def _host_control(name: str, description: str):  # noqa: ANN202

@@ -12,7 +12,7 @@ from components.live_room.examples import dougong_examples  # noqa: F401  (a hoo
 @hookimpl
 def dougong_tables(registrar):
     for model in (models.Room, models.ShelfItem, models.LivePrice, models.Viewer, models.Comment, models.RoomOrder,
-                  models.Reservation):
+                  models.Reservation, models.Purchase):
         registrar.table(model)
 
 
@@ -91,6 +91,8 @@ def dougong_error_codes(registrar):
         "LIVE_ROOM_COMMENT_TOO_FAST": "Over the comment rate limit; details carry retryAfterSeconds.",
         "LIVE_ROOM_LIKE_TOO_FAST": "Likes are accepted once per interval; details carry retryAfterSeconds.",
         "LIVE_ROOM_INVALID_LIKE": "The number of taps is out of range.",
+        "LIVE_ROOM_LIVE_STOCK_SOLD_OUT": "The product's units at the live price are sold out.",
+        "LIVE_ROOM_LIMIT_REACHED": "The member bought the most units allowed at the live price; details carry limit and bought.",
         "LIVE_ROOM_NOT_RESERVABLE": "Only an upcoming (scheduled) room can be reserved; details carry the status.",
         "LIVE_ROOM_NOT_RESERVED": "The member has no reservation of this room to cancel.",
         "LIVE_ROOM_ONE_ROOM_PER_ORDER": "Lines of one order name different live rooms; an order is attributed to one room.",

@@ -49,6 +49,10 @@ class ShelfItem(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("catalog_product.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     on_shelf: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Units left at the live price (直播专享库存), taken by a conditional UPDATE; null: no cap.
+    live_stock: Mapped[int | None] = mapped_column(Integer)
+    # Units one member may buy at the live price in this room; null: no limit.
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class LivePrice(Base):
@@ -128,3 +132,19 @@ class Reservation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Purchase(Base):
+    """Units of a shelf product bought at the live price, per order line: what the per-member
+    limit counts and what a cancellation or refund gives back to the live stock."""
+
+    __tablename__ = "live_room_purchase"
+    __table_args__ = (UniqueConstraint("order_id", "line_index"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(Integer, index=True)
+    line_index: Mapped[int] = mapped_column(Integer)
+    room_id: Mapped[int] = mapped_column(ForeignKey("live_room_room.id"))
+    product_id: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    returned: Mapped[int] = mapped_column(Integer, default=0)

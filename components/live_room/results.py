@@ -49,6 +49,8 @@ class RoomResults:
             row.paid_minor = payload["totalMinor"]
         row.refunded_minor = payload.get("refundedMinor") or 0
         await tx.session.flush()
+        if event.name in ("order.cancelled", "order.refunded"):
+            await self.quota.give_back(tx, payload, everything=event.name == "order.cancelled")
 
     # -- results -----------------------------------------------------------------------------------
     async def results(self, session: Any, room: Room) -> Results:

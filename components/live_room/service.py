@@ -33,6 +33,7 @@ from core.units import parse_duration
 
 from components.live_room.audience import Audience
 from components.live_room.checkout import RoomCheckout
+from components.live_room.quota import LiveQuota
 from components.live_room.reservations import Reservations
 from components.live_room.results import Results, RoomResults
 from components.live_room.shelf import Shelf, ShelfEntry
@@ -60,6 +61,7 @@ class LiveRoomService(Shelf, Audience, RoomResults):
         self.reminder_before = parse_duration(settings.get("reservation_reminder_before", "15m"))
         self.checkout = RoomCheckout(self)
         self.reservations = Reservations(self)
+        self.quota = LiveQuota(self)
 
     # -- who may run a room ------------------------------------------------------------------------
     def may_run(self, actor: Actor, room: Room) -> bool:

@@ -20,6 +20,8 @@ class ShelfEntry:
     # (sku_id, price_minor); None leaves the product's live prices as they are, an empty tuple clears them
     live_prices: tuple[tuple[int, int], ...] | None = None
     position: int | None = None
+    live_stock: int | None = None  # units left at the live price; None leaves it as it is
+    per_member_limit: int | None = None  # units per member at the live price; None leaves it, 0 removes it
 
 
 class Shelf:
@@ -55,6 +57,14 @@ class Shelf:
             item.on_shelf = entry.on_shelf
             if entry.position is not None:
                 item.position = entry.position
+        if entry.live_stock is not None:
+            if not 0 <= entry.live_stock <= 10**9:
+                raise DomainError("KERNEL_INVALID_INPUT", "Live stock is 0 or more.", field=f"{field}.liveStock")
+            item.live_stock = entry.live_stock
+        if entry.per_member_limit is not None:
+            if not 0 <= entry.per_member_limit <= 10**6:
+                raise DomainError("KERNEL_INVALID_INPUT", "A limit is 1 or more (0: no limit).", field=f"{field}.perMemberLimit")
+            item.per_member_limit = entry.per_member_limit or None
         seen: set[int] = set()
         for index, (sku_id, price) in enumerate(entry.live_prices or ()):
             where = f"{field}.livePrices[{index}]"

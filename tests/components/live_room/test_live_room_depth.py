@@ -4,7 +4,10 @@ members who never joined; viewer counts at zero for rooms that never ran; result
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from sqlalchemy import select
 
@@ -125,3 +128,38 @@ async def test_reservations_fill_the_warm_up_board_and_remind_once_before_the_st
     await admin.mutate(control("startLiveRoom"), room=room)
     refused = await members[1].mutate(RESERVE, room=room)
     assert [(e["code"], e["details"]) for e in refused["userErrors"]] == [("LIVE_ROOM_NOT_RESERVABLE", {"status": "live"})]
+
+
+SET_QUOTA = """mutation($room: ID!, $item: LiveRoomShelfItemInput!) { setLiveRoomShelfItem(input: {roomId: $room, item: $item}) {
+  room { shelf { liveStock perMemberLimit } } userErrors { code field } } }"""
+CANCEL_ORDER = """mutation($id: ID!) { cancelOrder(input: {orderId: $id}) { order { status } userErrors { code } } }"""
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_live_only_stock_and_the_per_member_limit_hold_under_racing_orders(kernel_factory, graphql, clock, database):
+    kernel = await kernel_factory(JOINED_ONLY, database=database)
+    shop = await open_shop(kernel, members=13, stock=100, price=PRICE)
+    admin = graphql(kernel, staff(1, "admin"))
+    room = (await admin.mutate(CREATE, input=room_input(clock, shop, prices={shop.sku_id: LIVE})))["room"]["id"]
+    quota = await admin.mutate(SET_QUOTA, room=room, item={"productId": to_global_id("Product", shop.product_id),
+                                                          "liveStock": 5, "perMemberLimit": 2})
+    assert quota["userErrors"] == [] and quota["room"]["shelf"] == [{"liveStock": 5, "perMemberLimit": 2}]
+    await admin.mutate(control("startLiveRoom"), room=room)
+    buyers = [graphql(kernel, member(i)) for i in range(1, 13)]
+    for buyer in buyers:
+        await buyer.mutate(JOIN, room=room)
+
+    # One member taps "buy" six times at once: the limit lets two through.
+    greedy = await asyncio.gather(*(buyers[0].mutate(ORDER, room=room, sku=shop.sku, qty=1) for _ in range(6)))
+    assert sorted(e["code"] for g in greedy for e in g["userErrors"]) == ["LIVE_ROOM_LIMIT_REACHED"] * 4
+    # Eleven others race for the three units left at the live price.
+    rush = await asyncio.gather(*(b.mutate(ORDER, room=room, sku=shop.sku, qty=1) for b in buyers[1:]))
+    won = [r for r in rush if not r["userErrors"]]
+    assert len(won) == 3 and all(r["order"]["total"]["amountMinor"] == LIVE for r in won)
+    assert {e["code"] for r in rush for e in r["userErrors"]} == {"LIVE_ROOM_LIVE_STOCK_SOLD_OUT"}
+    left = await admin.mutate(SET_QUOTA, room=room, item={"productId": to_global_id("Product", shop.product_id)})
+    assert left["room"]["shelf"] == [{"liveStock": 0, "perMemberLimit": 2}]  # left out: unchanged
+    # A cancelled order gives its unit back to the live stock (and to the member's limit).
+    kept = next(g for g in greedy if not g["userErrors"])
+    assert (await buyers[0].mutate(CANCEL_ORDER, id=kept["order"]["id"]))["order"]["status"] == "CANCELLED"
+    assert (await buyers[0].mutate(ORDER, room=room, sku=shop.sku, qty=1))["order"]["total"]["amountMinor"] == LIVE
