@@ -42,6 +42,12 @@ manifest = Manifest(
                               "description": "a live or paused room still running this long after its scheduled end is ended by the timer"},
             "sweep_every": {**DURATION_SCHEMA, "default": "30s",
                             "description": "how often silent viewers are swept out of the viewer count"},
+            "live_price_for": {"enum": ["joined", "anyone"], "default": "joined",
+                               "description": "joined: the live price is honoured only for members who joined the room "
+                                              "(opened it); anyone: for any order naming the live room"},
+            "reservation_reminder_before": {**DURATION_SCHEMA, "default": "15m",
+                                            "description": "the reminder event for members who reserved a room fires "
+                                                           "this long before its scheduled start"},
             "shelf_max": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100,
                           "description": "products a room's shelf may hold"},
         },

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, select
 
 from components.live_room.models import LivePrice, Room, RoomOrder, ShelfItem
+from components.live_room.quota import LIVE_LINES
 from core.checkout import Draft
 from core.errors import DomainError
 from core.gql.relay import decode_id, to_global_id
@@ -95,11 +96,12 @@ class RoomCheckout:
         room = await tx.session.get(Room, room_id, populate_existing=True,
                                     with_for_update={"read": True} if tx.kernel.db.is_postgresql and not draft.previewing else False)
         rows = (await tx.session.execute(
-            select(LivePrice.sku_id, LivePrice.price_minor).join(
+            select(LivePrice.sku_id, LivePrice.price_minor, LivePrice.product_id).join(
                 ShelfItem, and_(ShelfItem.room_id == LivePrice.room_id, ShelfItem.product_id == LivePrice.product_id))
             .where(LivePrice.room_id == room.id, LivePrice.sku_id.in_([line.sku_id for line in lines]),
                    ShelfItem.on_shelf.is_(True)))).all()
-        prices = dict(rows)
+        prices = {sku: price for sku, price, _ in rows}
+        products = {sku: product for sku, _, product in rows}
         if not prices:
             return
         if room.status != "live":
@@ -107,10 +109,17 @@ class RoomCheckout:
                 raise DomainError("LIVE_ROOM_NOT_LIVE", f"The room is {room.status}: its live prices are not available now.",
                                   field="input.roomId", status=room.status)
             return
+        if self.service.live_price_for == "joined" and await self.service.viewer(tx, room.id, draft.member_id) is None:
+            # A live price is for the room's audience, not for anyone who learns the room's id.
+            if draft.attributes.get(EXPECT_LIVE_PRICE):
+                raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the live room first: its live prices are for its viewers.",
+                                  field="input.roomId")
+            return
         for line in lines:
             if line.sku_id in prices and prices[line.sku_id] < line.unit_price_minor:
                 line.set_unit_price(prices[line.sku_id], "直播价 live price")
                 draft.attributes[LIVE_PRICED] = True
+                draft.attributes.setdefault(LIVE_LINES, {})[str(line.index)] = products[line.sku_id]
 
     # -- placed ------------------------------------------------------------------------------------------
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
@@ -137,6 +146,7 @@ class RoomCheckout:
             status="pending_payment", total_minor=draft.total_minor, paid_minor=0, refunded_minor=0, created_at=tx.now(),
         ))
         await tx.session.flush()
+        await self.service.quota.take(tx, draft, order_id, room.id)  # live-only stock, per-member limits
 
 
 def _int_id(value: Any, type_name: str) -> int | None:

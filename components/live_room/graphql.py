@@ -86,6 +86,8 @@ class LiveRoomShelfItem:
     on_shelf: bool
     is_presented: bool = strawberry.field(description="讲解中: the host is presenting it now.")
     live_prices: list[LiveRoomPrice]
+    live_stock: int | None = strawberry.field(description="Units left at the live price (null: no cap).")
+    per_member_limit: int | None = strawberry.field(description="Units one member may buy at the live price (null: no limit).")
     product_pk: strawberry.Private[int]
 
     @strawberry.field
@@ -108,6 +110,9 @@ class LiveRoomResults:
     conversion_rate: float = strawberry.field(description="Paying members / unique viewers, 0 to 1, four decimals.")
     orders_after_session: int = strawberry.field(description="Orders attributed to the room after it ended (the replay page).")
     gmv_after_session: Money
+    orders_before_session: int = strawberry.field(description="Orders attributed to the room before it went live (the "
+                                                              "warm-up page); all of them for a room that never did.")
+    gmv_before_session: Money
 
 
 @strawberry.type(description="A live selling session (直播间).")
@@ -148,22 +153,28 @@ class LiveRoom(Node):
             return None
         return await info.context.loader("catalog.products").load(self.presented_pk)
 
-    @strawberry.field(description="The shelf in display order; viewers see what is on the shelf, the host sees all.")
+    @strawberry.field(description="The shelf in display order; viewers see what is on the shelf, the host sees all. "
+                                  "Live prices are shown to viewers only while the room is live or paused (a "
+                                  "surprise price is not announced before the session).")
     async def shelf(self, info: strawberry.Info) -> list[LiveRoomShelfItem]:
         ctx: Context = info.context
         session = await ctx.session()
         stmt = select(models.ShelfItem).where(models.ShelfItem.room_id == self.pk)
-        if not _runs(ctx, self.host_pk):
+        runs = _runs(ctx, self.host_pk)
+        if not runs:
             stmt = stmt.where(models.ShelfItem.on_shelf.is_(True))
         items = (await session.scalars(stmt.order_by(models.ShelfItem.position, models.ShelfItem.id))).all()
         prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == self.pk)
                                         .order_by(models.LivePrice.sku_id))).all()
         currency = ctx.kernel.blueprint.brand.currency
         by_product: dict[int, list[LiveRoomPrice]] = {}
+        if not runs and self.status.value not in RUNNING:
+            prices = []
         for price in prices:
             by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
         return [LiveRoomShelfItem(position=i.position, on_shelf=i.on_shelf, is_presented=i.product_id == self.presented_pk,
-                                  live_prices=by_product.get(i.product_id, []), product_pk=i.product_id) for i in items]
+                                  live_prices=by_product.get(i.product_id, []), live_stock=i.live_stock,
+                                  per_member_limit=i.per_member_limit, product_pk=i.product_id) for i in items]
 
     @strawberry.field(description="The latest comments, oldest first (at most 100).")
     async def recent_comments(self, info: strawberry.Info, last: int = 20) -> list[LiveRoomComment]:
@@ -214,6 +225,7 @@ def results_node(r: Results, currency: str) -> LiveRoomResults:
         refunded=money(r.refunded_minor, currency), average_order_value=money(r.average_order_value_minor, currency),
         conversion_rate=r.conversion_rate, orders_after_session=r.orders_after_session,
         gmv_after_session=money(r.gmv_after_session_minor, currency),
+        orders_before_session=r.orders_before_session, gmv_before_session=money(r.gmv_before_session_minor, currency),
     )
 
 
@@ -268,8 +280,13 @@ class LiveRoomShelfItemInput:
     product_id: strawberry.ID
     on_shelf: bool = True
     position: int | None = None
+    live_stock: int | None = strawberry.field(default=None, description="Units to sell at the live price (直播专享库存); "
+                                                                        "left out: unchanged.")
+    per_member_limit: int | None = strawberry.field(default=None, description="Units one member may buy at the live "
+                                                                              "price (限购); 0 removes the limit.")
     live_prices: list[LiveRoomPriceInput] | None = strawberry.field(
-        default=None, description="Replaces the product's live prices in this room when given.")
+        default=None, description="Replaces the product's live prices in this room when given; an empty list clears "
+                                  "them; left out, they stay as they are.")
 
 
 @strawberry.input
@@ -411,14 +428,16 @@ async def _room_payload(ctx: Context, result: dict | None, errors: list) -> Live
 
 def _shelf_entry(ctx: Context, item: LiveRoomShelfItemInput, field: str) -> ShelfEntry:
     currency = ctx.kernel.blueprint.brand.currency
-    prices = tuple(
+    # Left out: the live prices stay; an empty list clears them.
+    prices = None if item.live_prices is None else tuple(
         (decode_id(p.sku_id, "Sku", field=f"{field}.livePrices[{i}].skuId"),
          minor_from_input(p.price, currency, f"{field}.livePrices[{i}].price", allow_zero=False))
-        for i, p in enumerate(item.live_prices or []))
+        for i, p in enumerate(item.live_prices))
     if item.position is not None and not 0 <= item.position <= 10_000:
         raise DomainError("KERNEL_INVALID_INPUT", "A position is 0 to 10000.", field=f"{field}.position")
     return ShelfEntry(product_id=decode_id(item.product_id, "Product", field=f"{field}.productId"), on_shelf=item.on_shelf,
-                      live_prices=prices, position=item.position)
+                      live_prices=prices, position=item.position, live_stock=item.live_stock,
+                      per_member_limit=item.per_member_limit)
 
 
 def _host_control(name: str, description: str):  # noqa: ANN202

@@ -2,15 +2,17 @@ import strawberry
 
 from core.hookspecs import hookimpl
 
-from components.live_room import graphql, models
+from components.live_room import graphql, models, reservation_graphql
 from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
+from components.live_room.reservations import REMIND_JOB
 from components.live_room.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Room, models.ShelfItem, models.LivePrice, models.Viewer, models.Comment, models.RoomOrder):
+    for model in (models.Room, models.ShelfItem, models.LivePrice, models.Viewer, models.Comment, models.RoomOrder,
+                  models.Reservation, models.Purchase):
         registrar.table(model)
 
 
@@ -24,6 +26,9 @@ def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql.Mutation)
     registrar.subscription(graphql.Subscription)
+    registrar.query(reservation_graphql.Query)
+    registrar.mutation(reservation_graphql.Mutation)
+    registrar.type(reservation_graphql.LiveRoomReservationBoard)
     registrar.node(graphql.LiveRoom, graphql.load_rooms)
 
 
@@ -57,6 +62,7 @@ def dougong_jobs(registrar):
     service = registrar.kernel.service("live_room")
     registrar.job(OVERDUE_JOB, service.on_overdue)
     registrar.every(SWEEP_JOB, service.sweep_every.total_seconds(), service.sweep)
+    registrar.job(REMIND_JOB, service.reservations.remind)
 
 
 @hookimpl
@@ -85,6 +91,10 @@ def dougong_error_codes(registrar):
         "LIVE_ROOM_COMMENT_TOO_FAST": "Over the comment rate limit; details carry retryAfterSeconds.",
         "LIVE_ROOM_LIKE_TOO_FAST": "Likes are accepted once per interval; details carry retryAfterSeconds.",
         "LIVE_ROOM_INVALID_LIKE": "The number of taps is out of range.",
+        "LIVE_ROOM_LIVE_STOCK_SOLD_OUT": "The product's units at the live price are sold out.",
+        "LIVE_ROOM_LIMIT_REACHED": "The member bought the most units allowed at the live price; details carry limit and bought.",
+        "LIVE_ROOM_NOT_RESERVABLE": "Only an upcoming (scheduled) room can be reserved; details carry the status.",
+        "LIVE_ROOM_NOT_RESERVED": "The member has no reservation of this room to cancel.",
         "LIVE_ROOM_ONE_ROOM_PER_ORDER": "Lines of one order name different live rooms; an order is attributed to one room.",
     }.items():
         registrar.error_code(code, text)
@@ -105,6 +115,9 @@ def dougong_events(registrar):
     registrar.event("live_room.ended", "A live session ended", payload={**room, "reason": "str"})
     registrar.event("live_room.cancelled", "A scheduled room was cancelled", payload=room)
     registrar.event("live_room.expired", "A room was never started and expired", payload=room)
+    registrar.event("live_room.reservation_reminder", "An upcoming room a member reserved starts soon (once per reservation)",
+                    payload={**room, "memberId": "int", "storeId": "int | None: the store credited with the reservation",
+                             "title": "str", "scheduledStartAt": "str: ISO 8601 UTC"})
     registrar.event("live_room.presenting", "The host presents a product", payload={**room, "productId": "int | None"})
 
 

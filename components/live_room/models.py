@@ -49,6 +49,10 @@ class ShelfItem(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("catalog_product.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     on_shelf: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Units left at the live price (直播专享库存), taken by a conditional UPDATE; null: no cap.
+    live_stock: Mapped[int | None] = mapped_column(Integer)
+    # Units one member may buy at the live price in this room; null: no limit.
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class LivePrice(Base):
@@ -111,3 +115,36 @@ class RoomOrder(Base):
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reservation(Base):
+    """预约: a member asked to be reminded of an upcoming room, credited to the store (and the
+    clerk) whose link brought them — the warm-up board counts these per store."""
+
+    __tablename__ = "live_room_reservation"
+    __table_args__ = (UniqueConstraint("room_id", "member_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("live_room_room.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    store_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    guide_id: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Purchase(Base):
+    """Units of a shelf product bought at the live price, per order line: what the per-member
+    limit counts and what a cancellation or refund gives back to the live stock."""
+
+    __tablename__ = "live_room_purchase"
+    __table_args__ = (UniqueConstraint("order_id", "line_index"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(Integer, index=True)
+    line_index: Mapped[int] = mapped_column(Integer)
+    room_id: Mapped[int] = mapped_column(ForeignKey("live_room_room.id"))
+    product_id: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    returned: Mapped[int] = mapped_column(Integer, default=0)

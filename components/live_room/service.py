@@ -1,5 +1,5 @@
-"""Live room rules: the status machine, the shelf and its live-only prices, interaction
-(comments, likes, viewers), attribution of orders and the session's results.
+"""Live room rules: rooms and their status machine here; the shelf (shelf.py), the audience
+(audience.py), results (results.py) and reservations (reservations.py) are mixed in or held.
 
 Status::
 
@@ -19,66 +19,34 @@ way round (PostgreSQL would deadlock).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 
-from components.live_room.checkout import RoomCheckout
-from components.live_room.models import Comment, LivePrice, Room, RoomOrder, ShelfItem, Viewer
+from components.live_room.models import Room
 from core.auth import Actor
 from core.clock import as_utc
 from core.errors import DomainError, NotAuthenticated, NotAuthorized
-from core.gql.relay import to_global_id
-from core.transaction import Event, Transaction
+from core.transaction import Transaction
 from core.units import parse_duration
+
+from components.live_room.audience import Audience
+from components.live_room.checkout import RoomCheckout
+from components.live_room.quota import LiveQuota
+from components.live_room.reservations import Reservations
+from components.live_room.results import Results, RoomResults
+from components.live_room.shelf import Shelf, ShelfEntry
+from components.live_room.states import FOREVER, JOINABLE, RUNNING, channel, comment_message, room_message
 
 OVERDUE_JOB = "live_room.overdue"
 SWEEP_JOB = "live_room.sweep_viewers"
 MANAGE = "live_room.manage"
 HOST = "live_room.host"
-RUNNING = ("live", "paused")  # the session is on: interaction is open, orders count as in-session
-JOINABLE = ("scheduled", "live", "paused")
-FOREVER = datetime(2999, 1, 1, tzinfo=timezone.utc)  # a mute for the rest of the session
 URL_MAX = 500
 
 
-def channel(room_id: int) -> str:
-    return f"live_room:room:{room_id}"
-
-
-@dataclass(frozen=True)
-class ShelfEntry:
-    product_id: int
-    on_shelf: bool = True
-    live_prices: tuple[tuple[int, int], ...] = ()  # (sku_id, price_minor)
-    position: int | None = None
-
-
-@dataclass(frozen=True)
-class Results:
-    unique_viewers: int
-    peak_viewers: int
-    comments: int
-    likes: int
-    orders: int
-    paid_orders: int
-    paying_members: int
-    gmv_minor: int
-    refunded_minor: int
-    average_order_value_minor: int
-    conversion_rate: float
-    orders_after_session: int
-    gmv_after_session_minor: int
-
-
-def _round_half_up(numerator: int, denominator: int) -> int:
-    return (2 * numerator + denominator) // (2 * denominator) if denominator else 0
-
-
-class LiveRoomService:
+class LiveRoomService(Shelf, Audience, RoomResults):
     def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
         self.kernel = kernel
         self.comment_max_length = int(settings.get("comment_max_length", 140))
@@ -89,7 +57,11 @@ class LiveRoomService:
         self.overdue_grace = parse_duration(settings.get("overdue_grace", "2h"))
         self.sweep_every = parse_duration(settings.get("sweep_every", "30s"))
         self.shelf_max = int(settings.get("shelf_max", 100))
+        self.live_price_for = settings.get("live_price_for", "joined")
+        self.reminder_before = parse_duration(settings.get("reservation_reminder_before", "15m"))
         self.checkout = RoomCheckout(self)
+        self.reservations = Reservations(self)
+        self.quota = LiveQuota(self)
 
     # -- who may run a room ------------------------------------------------------------------------
     def may_run(self, actor: Actor, room: Room) -> bool:
@@ -202,6 +174,7 @@ class LiveRoomService:
             self._check_times(start, end, tx.now())
             room.scheduled_start_at, room.scheduled_end_at = start, end
             await tx.schedule(OVERDUE_JOB, str(room.id), end)
+            await self.reservations.schedule_reminder(tx, room, only_if_pending=True)
         switches = {}
         for key, column in (("commentsEnabled", "comments_enabled"), ("likesEnabled", "likes_enabled"),
                             ("replayEnabled", "replay_enabled")):
@@ -265,8 +238,9 @@ class LiveRoomService:
     async def cancel(self, tx: Transaction, actor: Actor, room_id: int) -> None:
         room = await self.room(tx, room_id, lock=True)
         self.require_runner(actor, room)
-        await self._move(tx, room, ("scheduled",), "cancelled", ended_at=tx.now())
+        await self._move(tx, room, ("scheduled",), "cancelled", ended_at=tx.now(), viewer_count=0)
         await tx.cancel_timer(OVERDUE_JOB, str(room.id))
+        await self.reservations.cancel_reminder(tx, room)
         await tx.emit("live_room.cancelled", {"roomId": room.id})
         self._publish(tx, room, "status")
 
@@ -277,307 +251,17 @@ class LiveRoomService:
             return
         now = tx.now()
         if room.status == "scheduled" and as_utc(room.scheduled_end_at) <= now:
-            await self._move(tx, room, ("scheduled",), "expired", ended_at=now)
+            # Members waiting in a room that never went live stop counting, as at the end.
+            await self._move(tx, room, ("scheduled",), "expired", ended_at=now, viewer_count=0)
             await tx.emit("live_room.expired", {"roomId": room.id})
             self._publish(tx, room, "status")
         elif room.status in RUNNING and as_utc(room.scheduled_end_at) + self.overdue_grace <= now:
             await self.end(tx, None, room.id, reason="overdue")
-
-    # -- the shelf --------------------------------------------------------------------------------------
-    async def set_shelf_item(self, tx: Transaction, actor: Actor, room_id: int, entry: ShelfEntry) -> None:
-        room = await self.room(tx, room_id, lock=True)
-        self.require_runner(actor, room)
-        if room.status not in JOINABLE:
-            raise DomainError("LIVE_ROOM_ILLEGAL_STATE", f"The shelf of a {room.status} room is closed.", field="input.roomId")
-        await self._put_on_shelf(tx, room, entry, field="input")
-        if not entry.on_shelf and room.presented_product_id == entry.product_id:
-            room.presented_product_id = None
-            self._publish(tx, room, "presenting")
-        await tx.session.flush()
-        self._publish(tx, room, "shelf")
-
-    async def _put_on_shelf(self, tx: Transaction, room: Room, entry: ShelfEntry, field: str) -> None:
-        skus = await self.kernel.service("catalog").product_skus(tx.session, entry.product_id)
-        if not skus:
-            raise DomainError("KERNEL_NOT_FOUND", "No such product (or it has no SKUs).", field=f"{field}.productId")
-        sku_ids = {sku.id: sku for sku in skus}
-        item = await tx.session.scalar(select(ShelfItem).where(ShelfItem.room_id == room.id, ShelfItem.product_id == entry.product_id))
-        if item is None:
-            count = await tx.session.scalar(select(func.count()).select_from(ShelfItem).where(ShelfItem.room_id == room.id))
-            if count >= self.shelf_max:
-                raise DomainError("LIVE_ROOM_SHELF_FULL", f"A shelf holds at most {self.shelf_max} products.", field=f"{field}.productId")
-            item = ShelfItem(room_id=room.id, product_id=entry.product_id, position=count if entry.position is None else entry.position,
-                             on_shelf=entry.on_shelf)
-            tx.session.add(item)
-        else:
-            item.on_shelf = entry.on_shelf
-            if entry.position is not None:
-                item.position = entry.position
-        seen: set[int] = set()
-        for index, (sku_id, price) in enumerate(entry.live_prices):
-            where = f"{field}.livePrices[{index}]"
-            if sku_id not in sku_ids:
-                raise DomainError("LIVE_ROOM_INVALID_PRICE", "That SKU is not one of the product's.", field=f"{where}.skuId")
-            if sku_id in seen:
-                raise DomainError("LIVE_ROOM_INVALID_PRICE", "A SKU has one live price.", field=f"{where}.skuId")
-            seen.add(sku_id)
-            if not 0 < price <= sku_ids[sku_id].price_minor:
-                raise DomainError("LIVE_ROOM_INVALID_PRICE", "A live price is above zero and at most the SKU's price.",
-                                  field=f"{where}.price")
-        if entry.live_prices:
-            # The given prices replace the product's live prices in this room.
-            existing = {p.sku_id: p for p in (await tx.session.scalars(
-                select(LivePrice).where(LivePrice.room_id == room.id, LivePrice.product_id == entry.product_id))).all()}
-            for sku_id, price in entry.live_prices:
-                if sku_id in existing:
-                    existing.pop(sku_id).price_minor = price
-                else:
-                    tx.session.add(LivePrice(room_id=room.id, product_id=entry.product_id, sku_id=sku_id, price_minor=price))
-            for stale in existing.values():
-                await tx.session.delete(stale)
-        await tx.session.flush()
-
-    async def present(self, tx: Transaction, actor: Actor, room_id: int, product_id: int | None) -> None:
-        room = await self.room(tx, room_id, lock=True)
-        self.require_runner(actor, room)
-        if room.status not in RUNNING:
-            raise DomainError("LIVE_ROOM_NOT_LIVE", "Products are presented while the room is live.", field="input.roomId")
-        if product_id is not None:
-            on_shelf = await tx.session.scalar(select(ShelfItem.id).where(
-                ShelfItem.room_id == room.id, ShelfItem.product_id == product_id, ShelfItem.on_shelf.is_(True)))
-            if on_shelf is None:
-                raise DomainError("LIVE_ROOM_NOT_ON_SHELF", "Only a product on the room's shelf can be presented.", field="input.productId")
-        room.presented_product_id = product_id
-        await tx.session.flush()
-        await tx.emit("live_room.presenting", {"roomId": room.id, "productId": product_id})
-        self._publish(tx, room, "presenting")
-
-    # -- viewers ---------------------------------------------------------------------------------------
-    async def join(self, tx: Transaction, room_id: int, member_id: int, *, sharer_member_id: int | None = None,
-                   guide_id: int | None = None, share_code: str | None = None) -> int:
-        room = await self.room(tx, room_id)
-        if room.status not in JOINABLE:
-            raise DomainError("LIVE_ROOM_CLOSED", f"The room is {room.status}; watch its replay instead.", field="input.roomId",
-                              status=room.status)
-        # Who brought the viewer is recorded only from proof (a share code the brand issued, an
-        # active guide): the room's later orders are credited from this row.
-        credit = await tx.kernel.service("members.share_codes").credit(
-            tx.session, buyer_id=member_id, share_code=share_code, sharer_member_id=sharer_member_id, guide_id=guide_id)
-        sharer_member_id, guide_id = credit.sharer_member_id, credit.guide_id
-        now = tx.now()
-        viewer = await self.viewer(tx, room.id, member_id)
-        if viewer is None:
-            try:
-                async with tx.session.begin_nested():
-                    tx.session.add(Viewer(room_id=room.id, member_id=member_id, watching=False, first_joined_at=now,
-                                          last_seen_at=now, likes=0, sharer_member_id=sharer_member_id, guide_id=guide_id))
-            except IntegrityError:
-                pass  # the same member joined from a second device at the same instant
-        await self._start_watching(tx, room, member_id, now)
-        return room.viewer_count
-
-    async def viewer(self, tx: Transaction, room_id: int, member_id: int) -> Viewer | None:
-        return await tx.session.scalar(select(Viewer).where(Viewer.room_id == room_id, Viewer.member_id == member_id)
-                                       .execution_options(populate_existing=True))
-
-    async def _start_watching(self, tx: Transaction, room: Room, member_id: int, now: datetime) -> None:
-        flipped = await tx.session.execute(
-            update(Viewer).where(Viewer.room_id == room.id, Viewer.member_id == member_id, Viewer.watching.is_(False))
-            .values(watching=True, last_seen_at=now).execution_options(synchronize_session=False))
-        if flipped.rowcount:
-            await self._count_viewers(tx, room, +1)
-        else:
-            await tx.session.execute(update(Viewer).where(Viewer.room_id == room.id, Viewer.member_id == member_id)
-                                     .values(last_seen_at=now).execution_options(synchronize_session=False))
-
-    async def _count_viewers(self, tx: Transaction, room: Room, delta: int) -> None:
-        new_count = Room.viewer_count + delta
-        values: dict[str, Any] = {"viewer_count": case((new_count < 0, 0), else_=new_count)}
-        if delta > 0:
-            values["peak_viewers"] = case((new_count > Room.peak_viewers, new_count), else_=Room.peak_viewers)
-        await tx.session.execute(update(Room).where(Room.id == room.id).values(**values).execution_options(synchronize_session=False))
-        await tx.session.refresh(room)
-        self._publish(tx, room, "viewers")
-
-    async def leave(self, tx: Transaction, room_id: int, member_id: int) -> int:
-        room = await self.room(tx, room_id)
-        if room.status not in JOINABLE:
-            return room.viewer_count  # the session is over; nobody counts any more
-        left = await tx.session.execute(
-            update(Viewer).where(Viewer.room_id == room.id, Viewer.member_id == member_id, Viewer.watching.is_(True))
-            .values(watching=False).execution_options(synchronize_session=False))
-        if left.rowcount:
-            await self._count_viewers(tx, room, -1)
-        return room.viewer_count
-
-    async def heartbeat(self, tx: Transaction, room_id: int, member_id: int) -> int:
-        """Keeps a viewer counted; a viewer swept out for silence is counted again."""
-        room = await self.room(tx, room_id)
-        if await self.viewer(tx, room.id, member_id) is None:
-            raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
-        if room.status in JOINABLE:
-            await self._start_watching(tx, room, member_id, tx.now())
-        return room.viewer_count
-
-    async def sweep(self, tx: Transaction, timer: Any = None) -> int:
-        """Recurring: viewers silent longer than the heartbeat timeout stop counting."""
-        cutoff = tx.now() - self.heartbeat_timeout
-        swept = 0
-        rooms = (await tx.session.scalars(select(Room).where(Room.status.in_(JOINABLE), Room.viewer_count > 0))).all()
-        for room in rooms:
-            gone = await tx.session.execute(
-                update(Viewer).where(Viewer.room_id == room.id, Viewer.watching.is_(True), Viewer.last_seen_at < cutoff)
-                .values(watching=False).execution_options(synchronize_session=False))
-            if gone.rowcount:
-                swept += gone.rowcount
-                await self._count_viewers(tx, room, -gone.rowcount)
-        return swept
-
-    # -- comments, likes, mutes ------------------------------------------------------------------------
-    async def _joined_viewer(self, tx: Transaction, room: Room, member_id: int, what: str, enabled: bool, off_code: str) -> Viewer:
-        """The member's viewer row, if ``what`` (comments, likes) is open to them now: the room
-        running, the switch on, the member joined."""
-        if room.status not in RUNNING:
-            raise DomainError("LIVE_ROOM_NOT_LIVE", f"{what} are open while the room is live.", field="input.roomId", status=room.status)
-        if not enabled:
-            raise DomainError(off_code, f"{what} are switched off in this room.", field="input.roomId")
-        viewer = await self.viewer(tx, room.id, member_id)
-        if viewer is None:
-            raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the room first.", field="input.roomId")
-        return viewer
-
-    async def comment(self, tx: Transaction, room_id: int, member_id: int, text: str) -> Comment:
-        room = await self.room(tx, room_id)
-        text = (text or "").strip()
-        if not text:
-            raise DomainError("LIVE_ROOM_COMMENT_INVALID", "A comment cannot be empty.", field="input.text")
-        if len(text) > self.comment_max_length:
-            raise DomainError("LIVE_ROOM_COMMENT_TOO_LONG", f"A comment has at most {self.comment_max_length} characters.",
-                              field="input.text", maxLength=self.comment_max_length)
-        viewer = await self._joined_viewer(tx, room, member_id, "Comments", room.comments_enabled, "LIVE_ROOM_COMMENTS_OFF")
-        now = tx.now()
-        if room.muted_all:
-            raise DomainError("LIVE_ROOM_MUTED", "The host has muted the room.", field="input.roomId", roomWide=True)
-        if viewer.muted_until is not None and as_utc(viewer.muted_until) > now:
-            raise DomainError("LIVE_ROOM_MUTED", "You are muted in this room.", field="input.roomId", roomWide=False)
-        # The slot is taken by a conditional UPDATE: two comments racing from one member
-        # cannot both pass the rate limit.
-        took = await tx.session.execute(
-            update(Viewer).where(Viewer.id == viewer.id, or_(Viewer.last_comment_at.is_(None),
-                                                             Viewer.last_comment_at <= now - self.comment_interval))
-            .values(last_comment_at=now, last_seen_at=now).execution_options(synchronize_session=False))
-        if took.rowcount != 1:
-            await tx.session.refresh(viewer)
-            wait = self.comment_interval - (now - as_utc(viewer.last_comment_at))
-            raise DomainError("LIVE_ROOM_COMMENT_TOO_FAST", "Slow down: one comment per interval.", field="input.text",
-                              retryAfterSeconds=max(1, int(wait.total_seconds() + 0.999)))
-        member = await self.kernel.service("members").member(tx.session, member_id)
-        author = (member.nickname if member and member.nickname else f"会员{member_id % 10000:04d}")[:50]
-        comment = Comment(room_id=room.id, member_id=member_id, author=author, text=text, created_at=now)
-        tx.session.add(comment)
-        await tx.session.execute(update(Room).where(Room.id == room.id).values(comment_count=Room.comment_count + 1)
-                                 .execution_options(synchronize_session=False))
-        await tx.session.flush()
-        await tx.session.refresh(room)
-        self._publish(tx, room, "comment", comment=comment_message(comment))
-        return comment
-
-    async def like(self, tx: Transaction, room_id: int, member_id: int, taps: int) -> int:
-        room = await self.room(tx, room_id)
-        if isinstance(taps, bool) or not isinstance(taps, int) or not 1 <= taps <= self.like_batch_max:
-            raise DomainError("LIVE_ROOM_INVALID_LIKE", f"Send 1 to {self.like_batch_max} taps at a time.", field="input.taps")
-        viewer = await self._joined_viewer(tx, room, member_id, "Likes", room.likes_enabled, "LIVE_ROOM_LIKES_OFF")
-        now = tx.now()
-        took = await tx.session.execute(
-            update(Viewer).where(Viewer.id == viewer.id, or_(Viewer.last_like_at.is_(None), Viewer.last_like_at <= now - self.like_interval))
-            .values(last_like_at=now, last_seen_at=now, likes=Viewer.likes + taps).execution_options(synchronize_session=False))
-        if took.rowcount != 1:
-            raise DomainError("LIVE_ROOM_LIKE_TOO_FAST", "Likes are accepted once per interval; batch the taps.", field="input.taps",
-                              retryAfterSeconds=max(1, int(self.like_interval.total_seconds())))
-        await tx.session.execute(update(Room).where(Room.id == room.id).values(like_count=Room.like_count + taps)
-                                 .execution_options(synchronize_session=False))
-        await tx.session.refresh(room)
-        self._publish(tx, room, "likes")
-        return room.like_count
-
-    async def mute(self, tx: Transaction, actor: Actor, room_id: int, member_id: int, *, minutes: int | None, unmute: bool) -> None:
-        room = await self.room(tx, room_id)  # not locked: only the viewer's row changes (locks go viewer, then room)
-        self.require_runner(actor, room)
-        viewer = await self.viewer(tx, room.id, member_id)
-        if viewer is None:
-            raise DomainError("LIVE_ROOM_NOT_JOINED", "That member has not joined the room.", field="input.memberId")
-        if unmute:
-            viewer.muted_until = None
-        elif minutes is None:
-            viewer.muted_until = FOREVER
-        elif not 1 <= minutes <= 7 * 24 * 60:
-            raise DomainError("KERNEL_INVALID_INPUT", "A mute lasts 1 minute to 7 days (or omit minutes for the whole session).",
-                              field="input.minutes")
-        else:
-            viewer.muted_until = tx.now() + timedelta(minutes=minutes)
-        await tx.session.flush()
-
-    async def mute_room(self, tx: Transaction, actor: Actor, room_id: int, muted: bool) -> None:
-        room = await self.room(tx, room_id, lock=True)
-        self.require_runner(actor, room)
-        room.muted_all = muted
-        await tx.session.flush()
-        self._publish(tx, room, "settings")
-
-    # -- orders: the live price and attribution are in checkout.py; the row follows the order --
-    async def on_order_changed(self, tx: Transaction, event: Event) -> None:
-        payload = event.payload
-        row = await tx.session.get(RoomOrder, payload["orderId"], populate_existing=True)
-        if row is None:
-            return
-        row.status = payload["status"]
-        if event.name == "order.paid":
-            row.paid_minor = payload["totalMinor"]
-        row.refunded_minor = payload.get("refundedMinor") or 0
-        await tx.session.flush()
-
-    # -- results -----------------------------------------------------------------------------------
-    async def results(self, session: Any, room: Room) -> Results:
-        unique = await session.scalar(select(func.count()).select_from(Viewer).where(Viewer.room_id == room.id)) or 0
-        paid = RoomOrder.paid_minor > 0
-        row = (await session.execute(
-            select(
-                func.count().filter(RoomOrder.in_session.is_(True)),
-                func.count().filter(RoomOrder.in_session.is_(True), paid),
-                func.count(func.distinct(case((and_(RoomOrder.in_session.is_(True), paid), RoomOrder.member_id)))),
-                func.coalesce(func.sum(case((RoomOrder.in_session.is_(True), RoomOrder.paid_minor), else_=0)), 0),
-                func.coalesce(func.sum(case((RoomOrder.in_session.is_(True), RoomOrder.refunded_minor), else_=0)), 0),
-                func.count().filter(RoomOrder.in_session.is_(False)),
-                func.coalesce(func.sum(case((RoomOrder.in_session.is_(False), RoomOrder.paid_minor), else_=0)), 0),
-            ).where(RoomOrder.room_id == room.id))).one()
-        orders, paid_orders, paying, gmv, refunded, after, gmv_after = (int(v or 0) for v in row)
-        return Results(
-            unique_viewers=int(unique), peak_viewers=room.peak_viewers, comments=room.comment_count, likes=int(room.like_count),
-            orders=orders, paid_orders=paid_orders, paying_members=paying, gmv_minor=gmv, refunded_minor=refunded,
-            average_order_value_minor=_round_half_up(gmv, paid_orders),
-            conversion_rate=round(paying / unique, 4) if unique else 0.0,
-            orders_after_session=after, gmv_after_session_minor=gmv_after,
-        )
 
     # -- the stream --------------------------------------------------------------------------------
     def _publish(self, tx: Transaction, room: Room, kind: str, **extra: Any) -> None:
         tx.publish(channel(room.id), {**room_message(room, kind), **extra})
 
 
-def room_message(room: Room, kind: str) -> dict[str, Any]:
-    """What every stream message carries: the room's state at that moment, so a client that
-    missed a message is right again at the next one."""
-    return {
-        "kind": kind, "roomId": room.id, "hostStaffId": room.host_staff_id, "status": room.status, "viewerCount": room.viewer_count,
-        "peakViewers": room.peak_viewers, "likeCount": int(room.like_count), "commentCount": room.comment_count,
-        "presentedProductId": room.presented_product_id, "commentsEnabled": room.comments_enabled,
-        "likesEnabled": room.likes_enabled, "mutedAll": room.muted_all,
-    }
-
-
-def comment_message(comment: Comment) -> dict[str, Any]:
-    return {"id": comment.id, "memberId": comment.member_id, "author": comment.author, "text": comment.text,
-            "createdAt": as_utc(comment.created_at).isoformat()}
-
-
-__all__ = ["LiveRoomService", "ShelfEntry", "Results", "channel", "room_message", "comment_message", "to_global_id"]
+__all__ = ["FOREVER", "JOINABLE", "RUNNING", "LiveRoomService", "ShelfEntry", "Results", "channel", "room_message",
+           "comment_message"]

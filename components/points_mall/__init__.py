@@ -52,6 +52,45 @@ manifest = Manifest(
             "sign_in_rewards": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 100000},
                                 "minItems": 1, "maxItems": 31, "default": [5, 5, 10, 10, 10, 20, 30],
                                 "description": "points for day 1, 2, … of a sign-in streak; the last repeats"},
+            "earn_caps": {
+                "type": "object", "additionalProperties": False,
+                "description": "most points orders may earn a member per calendar day / month (brand time zone); "
+                               "leave out for no cap. Sign-in rewards and staff grants are not capped",
+                "properties": {
+                    "per_day": {"type": "integer", "minimum": 0, "maximum": 10**9},
+                    "per_month": {"type": "integer", "minimum": 0, "maximum": 10**9},
+                },
+            },
+            "earn_multipliers": {
+                "type": "array", "maxItems": 50,
+                "description": "earn more on some days or tiers (double-points days, gold members 150%); the "
+                               "highest matching rule wins, rules never multiply each other",
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["percent"],
+                    "properties": {
+                        "percent": {"type": "integer", "minimum": 0, "maximum": 10000,
+                                    "description": "earn this percent of the base rate (200 = double)"},
+                        "min_tier": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7},
+                                     "description": "1 = Monday … 7 = Sunday"},
+                        "dates": {"type": "array", "items": {"type": "string", "format": "date"},
+                                  "description": "brand-calendar dates, e.g. the member day"},
+                    },
+                },
+            },
+            "points_payment": {
+                "type": "object", "additionalProperties": False,
+                "description": "积分抵现: members pay part of an order with points at checkout (price stage `points`)",
+                "properties": {
+                    "enabled": {"type": "boolean", "default": False},
+                    "points_per_unit": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 100,
+                                        "description": "points worth one currency unit (100: 100 points pay 1 yuan)"},
+                    "max_percent": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50,
+                                    "description": "most of an order (after coupons, before delivery) points may pay"},
+                    "max_points": {"type": "integer", "minimum": 1, "maximum": 10**9,
+                                   "description": "most points one order may use (leave out: no cap but max_percent)"},
+                },
+            },
             "refund_shortfall": {"enum": ["allow_negative", "deduct_available"], "default": "deduct_available",
                                  "description": "when a refund reverses points the member already spent: let the "
                                                 "balance go negative, or take what is left and record the shortfall"},

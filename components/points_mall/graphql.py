@@ -39,7 +39,8 @@ class PointsExpiry:
 @strawberry.type(description="One change of a member's points, and why.")
 class PointsLedgerEntry(Node):
     delta: int = strawberry.field(description="Points added (positive) or taken (negative).")
-    reason: str = strawberry.field(description="order_earn, order_earn_reversed, redeem, redeem_returned, sign_in, "
+    reason: str = strawberry.field(description="order_earn, order_earn_reversed, order_pay, order_pay_returned, redeem, "
+                                               "redeem_returned, sign_in, "
                                                "staff_adjust, expire, or another component's reason.")
     reference: str | None = strawberry.field(description="What caused it: order:<id>, redemption:<id>, lot:<id>, day:<date>.")
     balance_after: int

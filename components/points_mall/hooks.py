@@ -2,7 +2,7 @@ import strawberry
 
 from core.hookspecs import hookimpl
 
-from components.points_mall import graphql, models
+from components.points_mall import deduction, graphql, models
 from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
 from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
@@ -34,11 +34,15 @@ def dougong_checkout(registrar):
     mall = registrar.kernel.service("points_mall").checkout
     registrar.extend_input("CheckoutLineInput", LINE_FIELD, strawberry.ID, LINE_DESCRIPTION)
     registrar.checkout_participant(mall)
+    registrar.extend_input("CheckoutInput", deduction.INPUT_FIELD, int, deduction.INPUT_DESCRIPTION)
+    registrar.checkout_participant(registrar.kernel.service("points_mall").payment)
 
 
 @hookimpl
 def dougong_price_adjusters(registrar):
-    registrar.price_adjuster("points", registrar.kernel.service("points_mall").checkout.price)
+    service = registrar.kernel.service("points_mall")
+    registrar.price_adjuster("points", service.checkout.price)  # a redemption line costs its cash part
+    registrar.price_adjuster("points", service.payment.price)   # then points offered pay part of the rest
 
 
 @hookimpl
@@ -77,6 +81,8 @@ ERROR_CODES = {
     "POINTS_MALL_REASON_REQUIRED": "A staff adjustment needs a note saying why.",
     "POINTS_MALL_PICKUP_UNAVAILABLE": "Pickup was asked for, but store pickup is off or the reward is not physical.",
     "POINTS_MALL_STORE_REQUIRED": "A pickup redemption names the store.",
+    "POINTS_MALL_IDEMPOTENCY_CONFLICT": "The idempotency key already wrote a different change of points; details carry entryId.",
+    "POINTS_MALL_POINTS_PAYMENT_OFF": "Points cannot pay for this order (the brand does not take them, or it is a redemption).",
 }
 
 

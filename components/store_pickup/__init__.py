@@ -27,6 +27,9 @@ manifest = Manifest(
         "properties": {
             "pickup_window": {**DURATION_SCHEMA, "default": "3d",
                               "description": "how long a paid pickup waits, from payment (or the end of its slot if later)"},
+            "expiry_reminder_before": {**DURATION_SCHEMA, "default": "1d",
+                                       "description": "the store_pickup.expiring_soon event fires this long before a "
+                                                      "waiting pickup's window ends (a window no longer than this gets none)"},
             "on_expiry": {"enum": ["refund", "keep"], "default": "refund",
                           "description": "refund: cancel the pickup and refund the order; keep: leave it open, marked overdue"},
             "stock": {"enum": ["central", "per_store"], "default": "central",

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from components.members.graphql import Staff, staff_node
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup import models
+from components.store_pickup.hours import WEEKDAYS, special_dates
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
@@ -41,6 +42,12 @@ class PickupState(enum.Enum):
 @strawberry.type(description="Opening hours of one weekday, in the brand's time zone; a range may run past midnight.")
 class PickupOpeningHours:
     weekday: str
+    ranges: list[str]
+
+
+@strawberry.type(description="A holiday or special date's own hours (an empty list: closed all day).")
+class PickupSpecialHours:
+    date: str = strawberry.field(description="The date, YYYY-MM-DD, in the brand's time zone.")
     ranges: list[str]
 
 
@@ -77,6 +84,8 @@ class PickupStore(Node):
     longitude: float
     status: PickupStoreStatus
     opening_hours: list[PickupOpeningHours]
+    special_hours: list[PickupSpecialHours] = strawberry.field(
+        description="Holidays and special dates: they replace the weekday's hours on that date.")
     row: strawberry.Private[models.Store]
 
     @strawberry.field(description="Whether the store serves pickups right now (status and hours).")
@@ -182,13 +191,12 @@ def _require_store_staff(ctx: Context, store_id: int) -> None:
 
 
 def store_node(row: models.Store) -> PickupStore:
-    from components.store_pickup.service import WEEKDAYS
-
     hours = row.hours or {}
     return PickupStore(
         pk=row.id, name=row.name, address=row.address, phone=row.phone, latitude=row.latitude, longitude=row.longitude,
         status=PickupStoreStatus(row.status), row=row,
         opening_hours=[PickupOpeningHours(weekday=d, ranges=list(hours[d])) for d in WEEKDAYS if d in hours],
+        special_hours=[PickupSpecialHours(date=d, ranges=r) for d, r in special_dates(hours)],
     )
 
 
@@ -285,7 +293,9 @@ class CreatePickupStoreInput:
     longitude: float
     address: str = ""
     phone: str = ""
-    hours: JSON | None = strawberry.field(default=None, description='{"mon": ["09:00-21:00"], ...}; left out: always open.')
+    hours: JSON | None = strawberry.field(default=None, description='{"mon": ["09:00-21:00"], ..., "2027-02-10": []}: '
+                                                                    'weekdays, and dates that replace them (holidays: [] '
+                                                                    'closes the day); left out: always open.')
     status: PickupStoreStatus = PickupStoreStatus.OPEN
 
 

@@ -1,7 +1,7 @@
 from core.hookspecs import hookimpl
 
 from components.store_pickup import checkout, graphql, models
-from components.store_pickup.service import EXPIRE_JOB, StorePickupService
+from components.store_pickup.service import EXPIRE_JOB, REMIND_JOB, StorePickupService
 from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
@@ -52,6 +52,7 @@ def dougong_checkout(registrar):
 @hookimpl
 def dougong_jobs(registrar):
     registrar.job(EXPIRE_JOB, registrar.kernel.service("store_pickup").expire)
+    registrar.job(REMIND_JOB, registrar.kernel.service("store_pickup").remind_expiry)
 
 
 @hookimpl
@@ -98,7 +99,10 @@ async def dougong_seed_demo(kernel, tx):
 def dougong_events(registrar):
     pickup = {"pickupId": "int", "orderId": "int", "memberId": "int", "storeId": "int", "slotId": "int | None",
               "state": "str", "kind": "str", "totalMinor": "int", "currency": "str"}
-    registrar.event("store_pickup.ready", "A paid pickup order is ready at its store", payload=pickup)
+    registrar.event("store_pickup.ready", "A paid pickup order is ready at its store (a reminder to come and collect it)",
+                    payload={**pickup, "expiresAt": "str: ISO 8601 UTC, the end of the pickup window"})
+    registrar.event("store_pickup.expiring_soon", "A pickup still waits and its window ends soon (expiry_reminder_before)",
+                    payload={**pickup, "expiresAt": "str: ISO 8601 UTC"})
     registrar.event("store_pickup.picked_up", "A clerk handed a pickup over", payload={**pickup, "clerkId": "int"})
     registrar.event("store_pickup.overdue", "A pickup was not collected in time (reminder)", payload=pickup)
     registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded",

@@ -20,32 +20,26 @@ import hashlib
 import hmac
 import json
 import math
-import re
 import secrets
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, case, func, select, type_coerce, update
+from sqlalchemy import Text, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from components.store_pickup.models import OPEN_STATES, STORE_STATUSES, Attempt, Pickup, Slot, Store
-from core.auth import Actor
+from components.store_pickup.hours import WEEKDAYS, normalise_hours, open_at  # noqa: F401 (re-exported)
+from components.store_pickup.verification import _HANDING_OVER, QR_PREFIX, Verification  # noqa: F401
+from components.store_pickup.window import EXPIRE_JOB, REMIND_JOB, PickupWindow
+from components.store_pickup.models import OPEN_STATES, STORE_STATUSES, Pickup, Slot, Store
 from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Event, Transaction
 from core.units import parse_duration
 
-# The order whose pickup verify() is handing over right now: the one time an awaiting pickup's
-# order may be fulfilled (see StorePickupService.fulfilment_guard).
-_HANDING_OVER: ContextVar[int | None] = ContextVar("store_pickup_handing_over", default=None)
-
-EXPIRE_JOB = "store_pickup.expire"
 SLOT_ATTRIBUTE = "storePickupSlotId"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_195.0  # of latitude, on the mean sphere used for distances
 # Grid cells of 0.05° (about 5.5 km north–south): small enough that a city query reads a few
@@ -53,8 +47,6 @@ METRES_PER_DEGREE = 111_195.0  # of latitude, on the mean sphere used for distan
 CELL_DEGREES = 0.05
 MAX_SEARCH_M = 20_100_000.0  # half the Earth's circumference: everything
 MAX_NEAREST = 50
-HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
-QR_PREFIX = "DGP1"
 
 
 def cell_of(latitude: float, longitude: float) -> tuple[int, int]:
@@ -76,48 +68,6 @@ def check_coordinates(latitude: float, longitude: float, field: str = "input") -
         raise DomainError("KERNEL_INVALID_INPUT", "A longitude is between -180 and 180.", field=f"{field}.longitude")
 
 
-def normalise_hours(hours: Mapping[str, Any] | None, field: str = "input.hours") -> dict[str, list[str]]:
-    """``{"mon": ["09:00-21:00"], "fri": ["09:00-12:00", "13:00-22:00"], "sat": ["20:00-02:00"]}``.
-    A range that ends before it starts runs past midnight. A weekday left out is closed; no
-    hours at all means open whenever the store is open."""
-    out: dict[str, list[str]] = {}
-    for day, ranges in (hours or {}).items():
-        if day not in WEEKDAYS:
-            raise DomainError("KERNEL_INVALID_INPUT", f"Weekdays are {', '.join(WEEKDAYS)}.", field=f"{field}.{day}")
-        if isinstance(ranges, str):
-            ranges = [ranges]
-        clean = []
-        for text in ranges or []:
-            match = HOURS.match(str(text).strip())
-            if not match or match.group(1, 2) == match.group(3, 4):
-                raise DomainError("KERNEL_INVALID_INPUT", 'Opening hours are written like "09:00-21:00".', field=f"{field}.{day}")
-            clean.append(str(text).strip())
-        out[day] = clean
-    return out
-
-
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
-def open_at(hours: Mapping[str, list[str]] | None, local: datetime) -> bool:
-    """Whether opening hours cover ``local`` (a time in the brand's zone)."""
-    if not hours:
-        return True
-    minute = local.hour * 60 + local.minute
-    today, yesterday = WEEKDAYS[local.weekday()], WEEKDAYS[(local.weekday() - 1) % 7]
-    for text in hours.get(today, ()):
-        start, end = (_minutes(t) for t in text.split("-"))
-        if (start < end and start <= minute < end) or (end < start and minute >= start):
-            return True
-    for text in hours.get(yesterday, ()):
-        start, end = (_minutes(t) for t in text.split("-"))
-        if end < start and minute < end:  # the tail of last night's late opening
-            return True
-    return False
-
-
 def _open_text(hours: str | dict | None, local: datetime) -> bool:
     # SQLite hands the column back as text; asyncpg's JSON codec may already have decoded it.
     return open_at(json.loads(hours) if isinstance(hours, (str, bytes)) else hours, local)
@@ -129,10 +79,11 @@ class NearbyStore:
     distance_m: float
 
 
-class StorePickupService:
+class StorePickupService(Verification, PickupWindow):
     def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
         self.kernel = kernel
         self.window = parse_duration(settings.get("pickup_window", "3d"))
+        self.remind_before = parse_duration(settings.get("expiry_reminder_before", "1d"))
         self.on_expiry = settings.get("on_expiry", "refund")
         self.stock = settings.get("stock", "central")
         self.slots_required = settings.get("slots", "optional") == "required"
@@ -428,7 +379,10 @@ class StorePickupService:
         pickup.total_minor = int(p.get("totalMinor", pickup.total_minor))
         await tx.session.flush()
         await tx.schedule(EXPIRE_JOB, str(pickup.id), pickup.expires_at, {"pickupId": pickup.id})
-        await tx.emit("store_pickup.ready", self.event(pickup))
+        remind_at = pickup.expires_at - self.remind_before
+        if self.remind_before and remind_at > now:  # a window shorter than the notice gets no reminder
+            await tx.schedule(REMIND_JOB, str(pickup.id), remind_at, {"pickupId": pickup.id})
+        await tx.emit("store_pickup.ready", {**self.event(pickup), "expiresAt": as_utc(pickup.expires_at).isoformat()})
 
     async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
         pickup = await self._pickup_of_order(tx, event.payload["orderId"])
@@ -452,6 +406,7 @@ class StorePickupService:
         if slot is not None and as_utc(slot.starts_at) > tx.now():
             await self._release_slot(tx, slot.id)  # a future place goes back on offer
         await tx.cancel_timer(EXPIRE_JOB, str(pickup.id))
+        await tx.cancel_timer(REMIND_JOB, str(pickup.id))
         await tx.session.flush()
 
     async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:
@@ -472,178 +427,6 @@ class StorePickupService:
         if self.kernel.db.is_postgresql:
             stmt = stmt.with_for_update()
         return await tx.session.scalar(stmt.execution_options(populate_existing=True))
-
-    # -- QR payloads -------------------------------------------------------------------------------
-    def qr_payload(self, pickup: Pickup) -> str:
-        body = f"{QR_PREFIX}.{pickup.store_id}.{pickup.order_id}.{pickup.code}"
-        return f"{body}.{self._sign(body)}"
-
-    def _sign(self, body: str) -> str:
-        return hmac.new(self._qr_key, body.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def read_qr(self, payload: str) -> tuple[int, int, str]:
-        """(store id, order id, code) of a QR payload whose signature holds."""
-        parts = str(payload).strip().split(".")
-        if len(parts) != 5 or parts[0] != QR_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
-            raise DomainError("STORE_PICKUP_INVALID_QR", "This is not a pickup QR code.", field="input.qrPayload")
-        body = ".".join(parts[:4])
-        if not hmac.compare_digest(self._sign(body), parts[4]):
-            raise DomainError("STORE_PICKUP_INVALID_QR", "This QR code's signature does not hold.", field="input.qrPayload")
-        return int(parts[1]), int(parts[2]), parts[3]
-
-    # -- verification by a clerk -----------------------------------------------------------------------
-    async def verify(self, actor: Actor, *, store_id: int, code: str | None = None, qr_payload: str | None = None,
-                     confirm: bool = False, idempotency_key: str | None = None) -> int:
-        """Preview (``confirm=False``) or confirm a pickup; returns the pickup id.
-
-        Every attempt by a clerk is recorded, refused ones included: the check runs in a
-        savepoint that a refusal rolls back, and the attempt row commits either way."""
-        if actor.kind == "anonymous":
-            raise DomainError("KERNEL_UNAUTHENTICATED", "Sign in as staff first.")
-        if not actor.is_staff or actor.id is None:
-            raise DomainError("KERNEL_FORBIDDEN", "Only a store's clerks verify its pickups.")
-        step = "confirm" if confirm else "preview"
-        via = "qr" if qr_payload else "code"
-        seen: dict[str, int] = {}
-        refused: DomainError | None = None
-        async with self.kernel.transaction() as tx:
-            scope = "store_pickup.confirm"
-            request = [store_id, code, qr_payload]
-            if confirm and idempotency_key:
-                previous = await tx.replay(scope, actor.key, idempotency_key, request)
-                if previous is not None:
-                    return int(previous["pickupId"])
-            # Count and record as one step: concurrent guesses by a clerk, or at a store, queue here.
-            await tx.serialize(f"store_pickup.clerk:{actor.id}", f"store_pickup.store:{store_id}")
-            try:
-                await self._check_rate(tx, actor.id, store_id)  # reads only: no savepoint needed yet
-                # A savepoint: a refusal undoes whatever the check touched, yet the attempt
-                # row below still commits with the outer transaction.
-                async with tx.session.begin_nested():
-                    pickup = await self._verify(tx, actor, store_id, code, qr_payload, confirm, seen)
-            except DomainError as error:
-                refused = error
-                outcome = "rate_limited" if error.code == "STORE_PICKUP_RATE_LIMITED" else "refused"
-                tx.session.add(Attempt(staff_id=actor.id, store_id=store_id, step=step, via=via, outcome=outcome,
-                                       error_code=error.code, pickup_id=seen.get("pickup"), created_at=tx.now()))
-            else:
-                tx.session.add(Attempt(staff_id=actor.id, store_id=store_id, step=step, via=via, outcome="ok",
-                                       pickup_id=pickup.id, created_at=tx.now()))
-                if confirm and idempotency_key:
-                    await tx.remember(scope, actor.key, idempotency_key, {"pickupId": pickup.id})
-        if refused is not None:
-            raise refused
-        return pickup.id
-
-    async def _verify(self, tx: Transaction, actor: Actor, store_id: int, code: str | None, qr_payload: str | None,
-                      confirm: bool, seen: dict[str, int]) -> Pickup:
-        clerk = await self.kernel.service("members").staff_actor(tx.session, actor.id)
-        # The database, not the token, says where a clerk works: a transfer takes effect at once.
-        if clerk is None or store_id not in clerk.store_ids or store_id not in actor.store_ids:
-            raise DomainError("STORE_PICKUP_NOT_YOUR_STORE", "You verify pickups only at your own stores.", field="input.storeId")
-        order_id = None
-        if qr_payload:
-            qr_store, order_id, code = self.read_qr(qr_payload)
-            if qr_store != store_id:
-                raise DomainError("STORE_PICKUP_WRONG_STORE", "This pickup is to be collected at another store.",
-                                  field="input.qrPayload")
-        if not code or not re.fullmatch(r"[0-9]{%d}" % self.code_digits, str(code).strip()):
-            raise DomainError("STORE_PICKUP_WRONG_CODE", "No pickup at this store has that code.", field="input.code")
-        code = str(code).strip()
-        # A live pickup first; otherwise the latest that had this code (to say it was used).
-        stmt = (select(Pickup).where(Pickup.store_id == store_id, Pickup.code == code)
-                .order_by(case((Pickup.state.in_(OPEN_STATES), 0), else_=1), Pickup.id.desc()).limit(1))
-        if self.kernel.db.is_postgresql:
-            stmt = stmt.with_for_update()
-        pickup = await tx.session.scalar(stmt.execution_options(populate_existing=True))
-        if pickup is None or (order_id is not None and pickup.order_id != order_id):
-            raise DomainError("STORE_PICKUP_WRONG_CODE", "No pickup at this store has that code.", field="input.code")
-        seen["pickup"] = pickup.id
-        refusals = {
-            "picked_up": ("STORE_PICKUP_ALREADY_PICKED_UP", "This pickup was already collected."),
-            "expired": ("STORE_PICKUP_EXPIRED", "This pickup's window has passed; the order was refunded."),
-            "cancelled": ("STORE_PICKUP_NOT_PAID", "This order was cancelled before it was paid."),
-            "refunded": ("STORE_PICKUP_REFUNDED", "This order was refunded."),
-            "pending_payment": ("STORE_PICKUP_NOT_PAID", "This order has not been paid."),
-        }
-        if pickup.state in refusals:
-            refusal_code, message = refusals[pickup.state]
-            raise DomainError(refusal_code, message, field="input.code", state=pickup.state)
-        orders = self.kernel.service("orders")
-        order = await orders.get(tx, pickup.order_id)
-        handing_over = _HANDING_OVER.set(order.id)
-        try:
-            return await self._hand_over(tx, actor, pickup, order, confirm)
-        finally:
-            _HANDING_OVER.reset(handing_over)
-
-    async def _hand_over(self, tx: Transaction, actor: Actor, pickup: Pickup, order: Any, confirm: bool) -> Pickup:
-        orders = self.kernel.service("orders")
-        if order.status == "pending_payment":
-            raise DomainError("STORE_PICKUP_NOT_PAID", "This order has not been paid.", field="input.code")
-        if order.status == "refunded":
-            raise DomainError("STORE_PICKUP_REFUNDED", "This order was refunded.", field="input.code")
-        if await orders.has_open_refund_request(tx, order.id):
-            # A settled partial refund leaves the rest collectable; an open request does not.
-            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund request of this order waits for staff; settle it first.",
-                              field="input.code")
-        if order.status != "paid":
-            raise DomainError("STORE_PICKUP_ALREADY_PICKED_UP", f"This order is already {order.status}.", field="input.code")
-        refusal = await orders.fulfilment_refusal(tx, order)
-        if refusal:
-            code_ = "STORE_PICKUP_GROUP_NOT_FORMED" if order.kind == "group_buy" else "STORE_PICKUP_ON_HOLD"
-            raise DomainError(code_, refusal, field="input.code")
-        if not confirm:
-            return pickup
-        handed = await tx.session.execute(
-            update(Pickup).where(Pickup.id == pickup.id, Pickup.state == "awaiting_pickup")
-            .values(state="picked_up", picked_up_at=tx.now(), picked_up_by=actor.id, closed_at=tx.now())
-            .execution_options(synchronize_session=False)
-        )
-        if handed.rowcount != 1:  # another clerk confirmed it a moment ago
-            raise DomainError("STORE_PICKUP_ALREADY_PICKED_UP", "This pickup was already collected.", field="input.code")
-        await orders.fulfil(tx, order.id)
-        await orders.complete(tx, order.id)
-        await tx.cancel_timer(EXPIRE_JOB, str(pickup.id))
-        await tx.session.refresh(pickup)
-        await tx.emit("store_pickup.picked_up", {**self.event(pickup), "clerkId": actor.id})
-        return pickup
-
-    async def _check_rate(self, tx: Transaction, staff_id: int, store_id: int) -> None:
-        since = tx.now() - self.rate_window
-        # One statement for both budgets (each side of the OR has its own index).
-        mine = Attempt.staff_id == staff_id
-        # A clerk knocking at a store that is not theirs must not lock that store's own clerks out.
-        store_side = (Attempt.store_id == store_id) & (Attempt.error_code != "STORE_PICKUP_NOT_YOUR_STORE")
-        by_clerk, by_store = (await tx.session.execute(
-            select(func.coalesce(func.sum(case((mine, 1), else_=0)), 0), func.coalesce(func.sum(case((store_side, 1), else_=0)), 0))
-            .where(Attempt.outcome == "refused", Attempt.created_at > since, mine | store_side)
-        )).one()
-        if int(by_clerk or 0) >= self.per_clerk or int(by_store or 0) >= self.per_store:
-            raise DomainError("STORE_PICKUP_RATE_LIMITED", "Too many refused attempts; wait a while and try again.",
-                              field="input.code", retryAfterSeconds=int(self.rate_window.total_seconds()))
-
-    # -- the pickup window -------------------------------------------------------------------------------
-    async def expire(self, tx: Transaction, timer: Any) -> None:
-        stmt = select(Pickup).where(Pickup.id == int(timer.key))
-        if self.kernel.db.is_postgresql:
-            stmt = stmt.with_for_update()
-        pickup = await tx.session.scalar(stmt.execution_options(populate_existing=True))
-        if pickup is None or pickup.state != "awaiting_pickup":
-            return
-        orders = self.kernel.service("orders")
-        if self.on_expiry == "keep":
-            pickup.overdue_at = tx.now()
-            await tx.emit("store_pickup.overdue", self.event(pickup))
-            return
-        # Expired first, so the refund's own event finds the pickup closed already.
-        pickup.state, pickup.closed_at = "expired", tx.now()
-        await tx.session.flush()
-        order = await orders.get(tx, pickup.order_id)
-        refunded = 0
-        if order.status == "paid":
-            refunded = await orders.refund(tx, order.id, reason="store_pickup: not collected within the pickup window")
-        await tx.emit("store_pickup.expired", {**self.event(pickup), "refundedMinor": refunded})
 
     # -- reading -----------------------------------------------------------------------------------------
     def event(self, pickup: Pickup) -> dict[str, Any]:

@@ -109,6 +109,8 @@ MATRIX: dict[str, str] = {
     "pickupOrder":             "h+" "h" "+h" "h" "+",   # A's pickup at store X
     "liveRooms":               "++" "+" "++" "+" "+",
     "liveRoom":                "++" "+" "++" "+" "+",
+    "liveRoomReservations":    "++" "+" "++" "+" "+",
+    "liveRoomReservationBoard": "uf" "f" "++" "+" "+",  # every staff member follows the warm-up board
     "myCart":                  "u+" "+" "ff" "f" "f",
     "previewCheckout":         "u+" "+" "ff" "f" "f",
     "myShippingAddresses":     "u+" "h" "ff" "f" "f",   # A has an address, B none
@@ -183,6 +185,8 @@ MATRIX: dict[str, str] = {
     "sendLiveRoomComment":     "u+" "+" "ff" "f" "f",
     "likeLiveRoom":            "u+" "+" "ff" "f" "f",
     "createLiveRoomOrder":     "u+" "+" "ff" "f" "f",
+    "reserveLiveRoom":         "u+" "+" "ff" "f" "f",   # a fresh upcoming room
+    "cancelLiveRoomReservation": "u+" "+" "ff" "f" "f",  # a fresh room the member reserved
     "placeOrder":              "u+" "+" "ff" "f" "f",
     "addCartLine":             "u+" "+" "ff" "f" "f",
     "updateCartLine":          "u+" "h" "ff" "f" "f",   # a line of A's cart
@@ -444,6 +448,11 @@ async def _intent_of_a(w: World, actor: str) -> dict[str, Any]:
         intent, _ = await w.kernel.service("orders").intents.create(
             tx, member_id=1, amount_minor=500, purpose="bidding_sale.deposit", reference="matrix", description="matrix")
     return {"intentId": str(intent.id)}
+async def _reserved_room(w: World, actor: str) -> dict[str, Any]:
+    room = await w.room_("scheduled")
+    if ACTORS[actor].is_member:
+        await w.ok(actor, "mutation($id: ID!) { reserveLiveRoom(input: {roomId: $id}) { userErrors { code } } }", id=room)
+    return {"roomId": room}
 
 
 def room_step(state: str) -> Callable[[World, str], Awaitable[dict[str, Any]]]:
@@ -492,6 +501,10 @@ CASES: dict[str, Case] = {
     "pickupOrder": Case("query($id: ID!) { pickupOrder(id: $id) { id state } }", static(id=lambda w: w.a_pickup)),
     "liveRooms": Case("{ liveRooms { nodes { id } } }"),
     "liveRoom": Case("query($id: ID!) { liveRoom(id: $id) { id } }", static(id=lambda w: w.room)),
+    "liveRoomReservations": Case("query($id: ID!) { liveRoomReservations(roomId: $id) { reservationCount } }",
+                                 static(id=lambda w: w.room)),
+    "liveRoomReservationBoard": Case("query($id: ID!) { liveRoomReservationBoard(roomId: $id) { total } }",
+                                     static(id=lambda w: w.room)),
     "myCart": Case("{ myCart { lines { id } } }"),
     "previewCheckout": Case("query($sku: ID!) { previewCheckout(input: {lines: [{skuId: $sku, quantity: 1}]}) { preview { total { amountMinor } } } }",
                             static(sku=lambda w: w.sku)),
@@ -569,6 +582,8 @@ CASES: dict[str, Case] = {
     "likeLiveRoom": mutation("likeLiveRoom", "LikeLiveRoomInput", lambda w, a: _v(roomId=w.live_room)),
     "createLiveRoomOrder": mutation("createLiveRoomOrder", "CreateLiveRoomOrderInput", lambda w, a: _v(
         roomId=w.live_room, lines=[{"skuId": G("Sku", 7), "quantity": 1}])),
+    "reserveLiveRoom": mutation("reserveLiveRoom", "ReserveLiveRoomInput", room_step("scheduled")),
+    "cancelLiveRoomReservation": mutation("cancelLiveRoomReservation", "CancelLiveRoomReservationInput", _reserved_room),
     "placeOrder": mutation("placeOrder", "PlaceOrderInput", lambda w, a: _v(checkout={"lines": [{"skuId": w.sku, "quantity": 1}]})),
     "addCartLine": mutation("addCartLine", "AddCartLineInput", lambda w, a: _v(line={"skuId": w.sku, "quantity": 1})),
     "updateCartLine": mutation("updateCartLine", "UpdateCartLineInput", lambda w, a: _cart_line_of_a(w, quantity=2)),

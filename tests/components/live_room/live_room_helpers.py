@@ -11,8 +11,10 @@ brand: {slug: live, name: Live, currency: CNY, timezone: Asia/Shanghai}
 auth: {dev_sign_in: true}
 components:
   live_room: {comment_interval: 3s, comment_max_length: 40, like_interval: 1s, heartbeat_timeout: 60s, overdue_grace: 1h,
-              sweep_every: %s}
+              sweep_every: %s, live_price_for: anyone}
 """
+# (`anyone`: these tests check the live price's other rules apart from who joined the room;
+# test_live_room_depth checks the default, `joined`.)
 
 # Tests count the timers run_due runs: the recurring sweep stays out of the way unless asked for.
 BLUEPRINT = BLUEPRINT_SWEEPING % "1w"
