@@ -71,12 +71,8 @@ class BuyNowInput:
 @strawberry.type
 class AuctionLotPayload(Payload):
     lot: AuctionLot | None = None
-
-
-@strawberry.type
-class LotDepositPayload(Payload):
-    lot: AuctionLot | None = None
-    order: Order | None = strawberry.field(default=None, description="The deposit order: pay it with payOrder.")
+    # On this payload rather than a new one, so payLotDeposit keeps its type for frontends.
+    order: Order | None = strawberry.field(default=None, description="payLotDeposit: the deposit order, to pay with payOrder.")
 
 
 @strawberry.type
@@ -154,7 +150,7 @@ class Mutation:
 
     @strawberry.mutation(description="Member: the lot's deposit (保证金) as an order to pay with payOrder (any provider); "
                                      "once paid you may bid. Asking again returns the same unpaid order.")
-    async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> LotDepositPayload:  # noqa: A002
+    async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -164,8 +160,8 @@ class Mutation:
 
         result, errors = await run_mutation(ctx, work, idempotency=("bidding_sale.deposit", input.idempotency_key, [str(input.lot_id)]))
         if errors:
-            return LotDepositPayload(user_errors=errors)
-        return LotDepositPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0],
+            return AuctionLotPayload(user_errors=errors)
+        return AuctionLotPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0],
                                  order=(await load_orders(ctx, [result["orderId"]]))[0])
 
     @strawberry.mutation(description="Member: bid, optionally with a maximum the system bids up to for you.")

@@ -104,6 +104,10 @@ class GroupBuyCheckout:
         group, sharer = await self.service.resolve_share_code(tx.session, share_code)
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field=field)
+        if tx.kernel.db.is_postgresql and not draft.previewing:
+            # The group's row before any stock row, as a failing group (expiry, withdrawal) takes
+            # them: holding stock while waiting for the group would deadlock with it.
+            group = await tx.session.get(Group, group.id, with_for_update=True, populate_existing=True)
         if group.status == "failed":
             raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field=field, status="failed")
         if group.status == "succeeded" or group.paid_seats >= group.size:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from components.group_buy import rules
 from components.group_buy.checkout import ACTIVITY
-from components.group_buy.models import Group, Offer, OfferSku
+from components.group_buy.models import Group, Membership, Offer, OfferSku
 from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Transaction
@@ -183,6 +183,11 @@ class Offers:
         offer.status = "withdrawn"
         forming = (await tx.session.scalars(select(Group.id).where(Group.offer_id == offer.id, Group.status == "forming")
                                             .order_by(Group.id))).all()
+        # Every order of every failing group first, before any group or stock row: a payment
+        # takes its order first, so none can be holding stock this withdrawal will need while
+        # waiting for an order it already holds.
+        order_ids = (await tx.session.scalars(select(Membership.order_id).where(Membership.group_id.in_(forming)))).all()
+        await self.kernel.service("orders").lock_orders(tx, order_ids)
         for group_id in forming:
             await self.service.fail_group(tx, group_id, reason="offer_withdrawn")
         return len(forming)
