@@ -14,7 +14,6 @@ from components.bidding_sale.messages import channel, lot_message, mask
 from components.catalog.graphql import Sku
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
-from core.errors import DomainError
 from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
 from core.gql.relay import to_global_id
 from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position

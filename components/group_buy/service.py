@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import func, select, update
 
-from components.group_buy.checkout import ACTIVITY, INPUT, LIVE_STATES, GroupBuyCheckout, new_share_code
+from components.group_buy.checkout import ACTIVITY, INPUT, GroupBuyCheckout, new_share_code
 from components.group_buy import rules
 from components.group_buy.models import Group, Membership, Offer
 from components.group_buy.offers import Offers, offer_running
