@@ -52,6 +52,7 @@ class DraftLine:
     activity: tuple[str, str] | None = None  # (component, ref): the offer, lot, room or item it belongs to
     exclusive: bool = False  # the activity needs an order of its own
     activity_stock: bool = True  # the activity keeps its own quantity (inventory's activity counter)
+    holds_stock: bool = True  # False: the line sells no goods (an auction deposit), so no stock is held
     share_minor: int = 0  # this line's part of order-level adjustments (see apportion)
     index: int = 0
     _draft: Any = field(default=None, repr=False)
@@ -59,12 +60,15 @@ class DraftLine:
     def input(self, name: str) -> Any:
         return self.inputs.get(name)
 
-    def claim(self, component: str, ref: str, *, exclusive: bool = False, activity_stock: bool = True) -> None:
+    def claim(self, component: str, ref: str, *, exclusive: bool = False, activity_stock: bool = True,
+              holds_stock: bool = True) -> None:
         """Mark the line as part of an activity; two components claiming one line is refused.
 
         With ``activity_stock`` (a group-buy offer's or a lot's own quantity, defined with
         ``inventory.define_activity``) the line's stock is held under that counter too; an
-        activity that counts its quantity itself (a points-mall item) claims without it."""
+        activity that counts its quantity itself (a points-mall item) claims without it. A line
+        that sells no goods (an auction's deposit, paid like any order) claims with
+        ``holds_stock=False``: no stock is reserved for it, and none comes back on refund."""
         if self.activity is not None and self.activity[0] != component:
             raise DomainError(
                 "KERNEL_CHECKOUT_CONFLICT",
@@ -74,6 +78,7 @@ class DraftLine:
         self.activity = (component, str(ref))
         self.exclusive = self.exclusive or exclusive
         self.activity_stock = activity_stock
+        self.holds_stock = holds_stock
 
     def set_unit_price(self, unit_price_minor: int, label: str) -> None:
         """Replace the unit price (an activity price); recorded as an adjustment of the difference."""

@@ -94,6 +94,17 @@ class Transaction:
             existing.attempts = 0
         await self.session.flush()
 
+    async def lock_timer(self, job: str, key: str) -> None:
+        """Lock a timer's row (PostgreSQL; SQLite's single writer serialises anyway) before the
+        rows its job locks, when this transaction may move the timer.
+
+        A running timer holds its row while its job waits for the job's rows (an auction's close
+        waits for the lot). A transaction that took such a row first and then moves the timer
+        (a late bid extending the lot) would wait for the timer's row: a deadlock. Taking the
+        timer's row first puts both in the same order; the job then re-checks what it acts on."""
+        if self.kernel.db.is_postgresql:
+            await self.session.execute(select(TimerRow.id).where(TimerRow.job == job, TimerRow.key == key).with_for_update())
+
     async def cancel_timer(self, job: str, key: str) -> None:
         """Cancel a pending timer — unless it is running right now in another transaction.
 

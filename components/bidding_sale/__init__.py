@@ -24,11 +24,13 @@ manifest = Manifest(
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "payment_due": {**DURATION_SCHEMA, "default": "24h", "description": "how long the winner has to pay"},
-            "extend_window": {**DURATION_SCHEMA, "default": "60s", "description": "a bid this close to the end extends it"},
-            "extend_by": {**DURATION_SCHEMA, "default": "120s"},
+            "payment_due": {**DURATION_SCHEMA, "default": "24h", "description": "how long the winner has to pay (a lot may set its own)"},
+            "extend_window": {**DURATION_SCHEMA, "default": "60s", "description": "a bid this close to the end extends it (a lot may set its own)"},
+            "extend_by": {**DURATION_SCHEMA, "default": "120s", "description": "the new end is the bid's time plus this (a lot may set its own)"},
             "max_extensions": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10,
-                               "description": "how many times late bids may extend one lot's close (soft close)"},
+                               "description": "how many times late bids may extend one lot's close (soft close; a lot may set its own)"},
+            "offer_runner_up": {"type": "boolean", "default": False,
+                                "description": "when a winner defaults, offer the lot to the runner-up at their highest bid"},
         },
     },
 )

@@ -10,15 +10,12 @@ import strawberry
 from sqlalchemy import select
 
 from components.bidding_sale import models
-from components.bidding_sale.service import channel, lot_message, mask
+from components.bidding_sale.messages import channel, lot_message, mask
 from components.catalog.graphql import Sku
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
-from core.errors import DomainError
-from core.gql import (
-    Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money,
-    run_mutation,
-)
+from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql.relay import to_global_id
 from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
 MANAGE = "bidding_sale.manage"
@@ -44,6 +41,15 @@ class AuctionBid:
     bidder: str = strawberry.field(description="Masked: who, not which member.")
     is_proxy: bool
     is_mine: bool
+    created_at: datetime
+
+
+@strawberry.type(description="One line of a lot's deposit ledger.")
+class AuctionDepositEntry:
+    member_id: strawberry.ID
+    order_id: strawberry.ID = strawberry.field(description="The deposit order the money moved through.")
+    kind: str = strawberry.field(description="paid | refunded (money through the provider) | applied | forfeited")
+    amount: Money
     created_at: datetime
 
 
@@ -74,6 +80,10 @@ class AuctionLot(Node):
     leader: str | None
     bid_count: int
     extensions: int
+    extend_window_seconds: int = strawberry.field(description="A bid this close to the end extends it (soft close).")
+    extend_by_seconds: int = strawberry.field(description="An extension moves the end to the bid's time plus this.")
+    max_extensions: int
+    payment_due_seconds: int = strawberry.field(description="How long the winner has to pay.")
     sku_pk: strawberry.Private[int]
 
     @strawberry.field
@@ -100,7 +110,35 @@ class AuctionLot(Node):
         bidder = await session.scalar(select(models.Bidder).where(models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id))
         return money(bidder.max_amount, ctx.kernel.blueprint.brand.currency) if bidder and bidder.max_amount else None
 
-    @strawberry.field(description="The signed-in member's deposit state: none, frozen, released, applied or forfeited.")
+    @strawberry.field(description="The signed-in member's deposit order (保证金), paid with payOrder like any order.")
+    async def my_deposit_order(self, info: strawberry.Info) -> Order | None:
+        ctx: Context = info.context
+        if not ctx.actor.is_member:
+            return None
+        session = await ctx.session()
+        order_id = await session.scalar(select(models.Bidder.deposit_order_id).where(
+            models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id))
+        return (await load_orders(ctx, [order_id]))[0] if order_id else None
+
+    @strawberry.field(description="Staff: every movement of this lot's deposits (paid, refunded, applied, forfeited).")
+    async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry]:
+        ctx: Context = info.context
+        ctx.require(MANAGE)
+        rows = await ctx.kernel.service("bidding_sale").deposits.ledger(await ctx.session(), self.pk)
+        currency = ctx.kernel.blueprint.brand.currency
+        return [AuctionDepositEntry(member_id=strawberry.ID(to_global_id("Member", r.member_id)),
+                                    order_id=strawberry.ID(to_global_id("Order", r.order_id)), kind=r.kind,
+                                    amount=money(r.amount_minor, currency), created_at=as_utc(r.created_at)) for r in rows]
+
+    @strawberry.field(description="Staff: where the deposit ledger disagrees with the deposit orders' payments (empty: it reconciles).")
+    async def deposit_discrepancies(self, info: strawberry.Info) -> list[str]:
+        ctx: Context = info.context
+        ctx.require(MANAGE)
+        async with ctx.kernel.transaction() as tx:  # reads only; orders are read through their service
+            return await ctx.kernel.service("bidding_sale").deposits.reconcile(tx, self.pk)
+
+    @strawberry.field(description="The signed-in member's deposit: none, pending (order unpaid), frozen, released, applied, "
+                                  "forfeited or returned.")
     async def my_deposit(self, info: strawberry.Info) -> str | None:
         ctx: Context = info.context
         if not ctx.actor.is_member:
@@ -130,7 +168,9 @@ def lot_node(row: models.Lot, ctx: Context) -> AuctionLot:
         buy_now_price=money(row.buy_now_price, currency) if row.buy_now_price is not None and row.bid_count == 0 else None,
         deposit=money(row.deposit, currency), starts_at=as_utc(row.starts_at), ends_at=as_utc(row.ends_at),
         time_left_seconds=max(0, int((as_utc(row.ends_at) - now).total_seconds())) if row.status == "scheduled" else 0,
-        reserve_met=reserve_met, leader=data["leader"], bid_count=row.bid_count, extensions=row.extensions, sku_pk=row.sku_id,
+        reserve_met=reserve_met, leader=data["leader"], bid_count=row.bid_count, extensions=row.extensions,
+        extend_window_seconds=row.extend_window_s, extend_by_seconds=row.extend_by_s, max_extensions=row.max_extensions,
+        payment_due_seconds=int(service.payment_due_of(row).total_seconds()), sku_pk=row.sku_id,
     )
 
 
@@ -182,166 +222,6 @@ class Query:
                                      .where(models.Bidder.member_id == member_id, models.Bidder.first_bid_at.is_not(None))
                                      .order_by(models.Lot.id.desc()).limit(100))
         return [lot_node(r, ctx) for r in rows.all()]
-
-
-@strawberry.input
-class IncrementInput:
-    from_price: MoneyInput
-    step: MoneyInput
-
-
-@strawberry.input
-class CreateAuctionLotInput:
-    sku_id: strawberry.ID
-    start_price: MoneyInput
-    increment: MoneyInput | None = strawberry.field(default=None, description="A fixed step; or give `ladder`.")
-    ladder: list[IncrementInput] | None = None
-    starts_at: datetime
-    ends_at: datetime
-    reserve_price: MoneyInput | None = None
-    buy_now_price: MoneyInput | None = None
-    deposit: MoneyInput | None = None
-    schedule: bool = True
-
-
-@strawberry.input
-class LotIdInput:
-    lot_id: strawberry.ID
-    # payLotDeposit freezes money and cancelAuctionLot releases it: like every money mutation
-    # they take a key, and a replay answers as the first call did (not with "already done").
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class PlaceBidInput:
-    lot_id: strawberry.ID
-    amount: MoneyInput
-    maximum: MoneyInput | None = strawberry.field(default=None, description="Bid for me up to this (proxy bidding).")
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class BuyNowInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
-
-
-@strawberry.type
-class AuctionLotPayload(Payload):
-    lot: AuctionLot | None = None
-
-
-@strawberry.type
-class PlaceBidPayload(Payload):
-    lot: AuctionLot | None = None
-    leading: bool | None = None
-
-
-def _service(ctx: Context):  # noqa: ANN202
-    return ctx.kernel.service("bidding_sale")
-
-
-async def _lot_payload(ctx: Context, result: dict | None, errors: list) -> AuctionLotPayload:
-    if errors:
-        return AuctionLotPayload(user_errors=errors)
-    return AuctionLotPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0])
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Staff: create a lot (scheduled unless `schedule: false`).")
-    async def create_auction_lot(self, info: strawberry.Info, input: CreateAuctionLotInput) -> AuctionLotPayload:  # noqa: A002
-        ctx: Context = info.context
-        currency = ctx.kernel.blueprint.brand.currency
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(MANAGE)
-            if (input.increment is None) == (input.ladder is None):
-                raise DomainError("BIDDING_SALE_INVALID_LOT", "Give either increment or ladder.", field="input.increment")
-            if input.increment is not None:
-                increments = [(0, minor_from_input(input.increment, currency, "input.increment", allow_zero=False))]
-            else:
-                increments = [(minor_from_input(r.from_price, currency, f"input.ladder[{i}].fromPrice"),
-                               minor_from_input(r.step, currency, f"input.ladder[{i}].step", allow_zero=False))
-                              for i, r in enumerate(input.ladder)]
-            if input.starts_at.tzinfo is None or input.ends_at.tzinfo is None:
-                raise DomainError("BIDDING_SALE_INVALID_LOT", "Times need a time zone offset.", field="input.startsAt")
-            lot_id = await _service(ctx).create_lot(
-                tx, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
-                start_price=minor_from_input(input.start_price, currency, "input.startPrice"), increments=increments,
-                starts_at=input.starts_at, ends_at=input.ends_at,
-                reserve_price=minor_from_input(input.reserve_price, currency, "input.reservePrice") if input.reserve_price else None,
-                buy_now_price=minor_from_input(input.buy_now_price, currency, "input.buyNowPrice") if input.buy_now_price else None,
-                deposit=minor_from_input(input.deposit, currency, "input.deposit") if input.deposit else 0, schedule=input.schedule)
-            return {"lotId": lot_id}
-
-        return await _lot_payload(ctx, *await run_mutation(ctx, work))
-
-    @strawberry.mutation(description="Staff: schedule a draft lot.")
-    async def schedule_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(MANAGE)
-            lot_id = decode_id(input.lot_id, "AuctionLot", field="input.lotId")
-            await _service(ctx).schedule(tx, lot_id)
-            return {"lotId": lot_id}
-
-        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.schedule", input.idempotency_key, [str(input.lot_id)])))
-
-    @strawberry.mutation(description="Staff: cancel a lot that has not closed; deposits are released.")
-    async def cancel_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(MANAGE)
-            lot_id = decode_id(input.lot_id, "AuctionLot", field="input.lotId")
-            await _service(ctx).cancel(tx, lot_id)
-            return {"lotId": lot_id}
-
-        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.cancel", input.idempotency_key, [str(input.lot_id)])))
-
-    @strawberry.mutation(description="Member: freeze the lot's deposit (保证金) so you may bid.")
-    async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            lot_id = decode_id(input.lot_id, "AuctionLot", field="input.lotId")
-            await _service(ctx).pay_deposit(tx, lot_id, ctx.require_member())
-            return {"lotId": lot_id}
-
-        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.deposit", input.idempotency_key, [str(input.lot_id)])))
-
-    @strawberry.mutation(description="Member: bid, optionally with a maximum the system bids up to for you.")
-    async def place_bid(self, info: strawberry.Info, input: PlaceBidInput) -> PlaceBidPayload:  # noqa: A002
-        ctx: Context = info.context
-        currency = ctx.kernel.blueprint.brand.currency
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member_id = ctx.require_member()
-            lot_id = decode_id(input.lot_id, "AuctionLot", field="input.lotId")
-            amount = minor_from_input(input.amount, currency, "input.amount", allow_zero=False)
-            maximum = minor_from_input(input.maximum, currency, "input.maximum", allow_zero=False) if input.maximum else None
-            return await _service(ctx).place_bid(tx, lot_id, member_id, amount, maximum)
-
-        request = [str(input.lot_id), input.amount.amount_minor, input.maximum.amount_minor if input.maximum else None]
-        result, errors = await run_mutation(ctx, work, idempotency=("bidding_sale.bid", input.idempotency_key, request))
-        if errors:
-            return PlaceBidPayload(user_errors=errors)
-        return PlaceBidPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], leading=result["leading"])
-
-    @strawberry.mutation(description="Member: buy at the buy-now price (only before the first bid).")
-    async def buy_now(self, info: strawberry.Info, input: BuyNowInput) -> PlaceBidPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member_id = ctx.require_member()
-            return await _service(ctx).buy_now(tx, decode_id(input.lot_id, "AuctionLot", field="input.lotId"), member_id)
-
-        result, errors = await run_mutation(ctx, work, idempotency=("bidding_sale.buy_now", input.idempotency_key, [str(input.lot_id)]))
-        if errors:
-            return PlaceBidPayload(user_errors=errors)
-        return PlaceBidPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], leading=True)
 
 
 @strawberry.type

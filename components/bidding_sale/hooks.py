@@ -1,25 +1,29 @@
 from core.hookspecs import hookimpl
 
-from components.bidding_sale import graphql, models
-from components.bidding_sale.service import CLOSE_JOB, AuctionService
+from components.bidding_sale import graphql, graphql_mutations, models
+from components.bidding_sale.closing import CLOSE_JOB
+from components.bidding_sale.service import AuctionService
 from components.bidding_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Lot, models.Bid, models.Bidder, models.LotOrder):
+    for model in (models.Lot, models.Bid, models.Bidder, models.LotOrder, models.DepositEntry):
         registrar.table(model)
 
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("bidding_sale", AuctionService(registrar.kernel, registrar.settings))
+    service = AuctionService(registrar.kernel, registrar.settings)
+    registrar.service("bidding_sale", service)
+    # A deposit order is money, not goods: never shipped (orders is a dependency, so its service exists).
+    registrar.kernel.service("orders").add_fulfilment_guard("bidding_sale", service.deposits.guard)
 
 
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.subscription(graphql.Subscription)
     registrar.node(graphql.AuctionLot, graphql.load_lots)
 
@@ -38,19 +42,21 @@ def dougong_checkout(registrar):
 @hookimpl
 def dougong_event_handlers(registrar):
     service = registrar.kernel.service("bidding_sale")
-    registrar.on("order.paid", service.on_order, in_transaction=True)
-    registrar.on("order.cancelled", service.on_order, in_transaction=True)
-    registrar.on("order.refunded", service.on_order_refunded, in_transaction=True)
+    # In the order's transaction: a deposit frozen or refunded, a lot paid or defaulted, commit
+    # (or fail) with the payment, cancellation or refund itself.
+    registrar.on("order.paid", service.closing.on_order, in_transaction=True)
+    registrar.on("order.cancelled", service.closing.on_order, in_transaction=True)
+    registrar.on("order.refunded", service.closing.on_order_refunded, in_transaction=True)
 
 
 @hookimpl
 def dougong_jobs(registrar):
-    registrar.job(CLOSE_JOB, registrar.kernel.service("bidding_sale").close_due)
+    registrar.job(CLOSE_JOB, registrar.kernel.service("bidding_sale").closing.close_due)
 
 
 @hookimpl
 def dougong_permissions(registrar):
-    registrar.permission(graphql.MANAGE, "Create, schedule and cancel auction lots", roles=("admin", "live_host"))
+    registrar.permission(graphql.MANAGE, "Create, schedule and cancel auction lots; read the deposit ledger", roles=("admin", "live_host"))
 
 
 @hookimpl
@@ -65,6 +71,7 @@ def dougong_error_codes(registrar):
         "BIDDING_SALE_ALREADY_LEADING": "The leader may only raise their maximum.",
         "BIDDING_SALE_INVALID_MAXIMUM": "The maximum is below the bid.",
         "BIDDING_SALE_DEPOSIT_REQUIRED": "The lot's deposit must be paid before bidding.",
+        "BIDDING_SALE_NO_DEPOSIT": "The lot asks no deposit.",
         "BIDDING_SALE_BUY_NOW_UNAVAILABLE": "Buy-now is not offered, or bidding has begun.",
         "BIDDING_SALE_LOT_NOT_FOR_CHECKOUT": "A lot's line reached a checkout the lot's close did not place.",
     }.items():
@@ -81,7 +88,11 @@ async def dougong_seed_demo(kernel, tx):
 @hookimpl
 def dougong_events(registrar):
     registrar.event("bidding_sale.cancelled", "Staff cancelled a lot", payload={"lotId": "int"})
-    registrar.event("bidding_sale.deposit_frozen", "A bidder's deposit was taken",
+    registrar.event("bidding_sale.outbid", "A bidder lost the lead on a lot (for notifications)",
+                    payload={"lotId": "int", "memberId": "int: the member who was outbid", "priceMinor": "int: the new price"})
+    registrar.event("bidding_sale.runner_up_offered", "After a default, the lot was offered to the runner-up (an order to pay)",
+                    payload={"lotId": "int", "memberId": "int", "priceMinor": "int", "orderId": "int"})
+    registrar.event("bidding_sale.deposit_frozen", "A bidder's deposit order was paid: they may bid",
                     payload={"lotId": "int", "memberId": "int", "amountMinor": "int"})
     registrar.event("bidding_sale.extended", "A late bid extended the lot (soft close)",
                     payload={"lotId": "int", "endsAt": "ISO time", "extensions": "int"})

@@ -24,6 +24,10 @@ class Lot(Base):
     extend_window_s: Mapped[int] = mapped_column(Integer)
     extend_by_s: Mapped[int] = mapped_column(Integer)
     max_extensions: Mapped[int] = mapped_column(Integer)
+    # Per lot, the blueprint's payment_due as default (null for lots made before it was per lot).
+    payment_due_s: Mapped[int | None] = mapped_column(Integer)
+    # Set when the lot was offered to the runner-up after the winner defaulted (once per lot).
+    runner_up_member_id: Mapped[int | None] = mapped_column(Integer)
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     # draft | scheduled | sold | unsold | cancelled | defaulted | paid ("open" is scheduled within its window)
     status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
@@ -62,8 +66,13 @@ class Bidder(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), index=True)
     member_id: Mapped[int] = mapped_column(Integer)
     max_amount: Mapped[int] = mapped_column(BigInteger, default=0)
-    deposit_state: Mapped[str] = mapped_column(String(10), default="none")  # none|frozen|released|applied|forfeited
+    # none | pending (deposit order placed, unpaid) | frozen (paid) | released (refunded: lost,
+    # unsold, cancelled) | applied (the winner's; counted toward the price) | forfeited (the
+    # winner defaulted) | returned (given back with a refunded winner's order, or by staff)
+    deposit_state: Mapped[str] = mapped_column(String(10), default="none")
     deposit_ref: Mapped[str | None] = mapped_column(String(60))
+    # The deposit is an order of kind auction_deposit, paid through any payment provider.
+    deposit_order_id: Mapped[int | None] = mapped_column(Id, ForeignKey("orders_order.id"))
     first_bid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -75,3 +84,19 @@ class LotOrder(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), unique=True)
     price: Mapped[int] = mapped_column(BigInteger)
+
+
+class DepositEntry(Base):
+    """The deposit ledger: every movement of a bidder's deposit money (paid, refunded, written
+    from orders' own payment and refund events) and every change of what it is for (applied to
+    the winner's price, forfeited on default). It reconciles with the deposit orders' payments
+    (service ``reconcile_deposits``)."""
+
+    __tablename__ = "bidding_sale_deposit_entry"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("bidding_sale_lot.id"), index=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # paid | refunded | applied | forfeited
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from components.group_buy.models import Group, Membership, Offer
+from components.group_buy.rules import SkuPrice, unit_price
 from core.checkout import Draft, DraftLine
 from core.clock import as_utc
 from core.errors import DomainError
@@ -82,10 +83,10 @@ class GroupBuyCheckout:
                 raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "That share code belongs to another offer.",
                                   field=_field(line, "groupBuy.shareCode"))
         offer = await self.active_offer(tx, offer_id, field=_field(line, "groupBuy.offerId"))
-        if line.sku_id != offer.sku_id:
-            raise DomainError("GROUP_BUY_SKU_NOT_IN_OFFER", "This line's SKU is not the offer's.", field=_field(line, "skuId"))
+        if await self.service.offers.sku(tx.session, offer.id, line.sku_id) is None:
+            raise DomainError("GROUP_BUY_SKU_NOT_IN_OFFER", "This line's SKU is not one of the offer's.", field=_field(line, "skuId"))
         await self._check_limit(tx, draft, line, offer)
-        left = await tx.kernel.service("inventory").activity_left(tx.session, ACTIVITY, str(offer.id), offer.sku_id)
+        left = await tx.kernel.service("inventory").activity_left(tx.session, ACTIVITY, str(offer.id), line.sku_id)
         if left < line.quantity:
             # Advisory (the stock hold at placing is what counts under a race), but it lets the
             # preview and the refusal speak this component's words.
@@ -123,6 +124,10 @@ class GroupBuyCheckout:
         group, sharer = await self.service.resolve_share_code(tx.session, share_code)
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field=field)
+        if tx.kernel.db.is_postgresql and not draft.previewing:
+            # The group's row before any stock row, as a failing group (expiry, withdrawal) takes
+            # them: holding stock while waiting for the group would deadlock with it.
+            group = await tx.session.get(Group, group.id, with_for_update=True, populate_existing=True)
         if group.status == "failed":
             raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group did not form in time.", field=field, status="failed")
         if group.status == "succeeded" or group.paid_seats >= group.size:
@@ -167,12 +172,11 @@ class GroupBuyCheckout:
     async def price(self, tx: Transaction, draft: Draft) -> None:
         for line in group_buy_lines(draft):
             offer = await tx.session.get(Offer, int(line.activity[1]))
-            price, label = offer.group_price_minor, "拼团价 group price"
-            if not (line.input(INPUT) or {}).get("shareCode"):  # no share code: this buyer opens the group
-                if offer.leader_price_minor is not None:
-                    price, label = offer.leader_price_minor, "团长价 leader price"
-                elif offer.leader_discount_minor:
-                    price, label = offer.group_price_minor - offer.leader_discount_minor, "团长优惠 leader discount"
+            row = await self.service.offers.sku(tx.session, offer.id, line.sku_id)
+            # No share code: this buyer opens the group and pays the leader's price (rules.unit_price).
+            leader = not (line.input(INPUT) or {}).get("shareCode")
+            price, label = unit_price(SkuPrice(row.sku_id, line.list_unit_price_minor, row.group_price_minor, row.leader_price_minor),
+                                      leader=leader, leader_discount=offer.leader_discount_minor)
             line.set_unit_price(price, label)
 
     async def _hold_a_seat(self, tx: Transaction, line: DraftLine, group_id: int) -> None:

@@ -13,16 +13,11 @@ from components.catalog.graphql import Product, Sku
 from components.group_buy import models
 from components.group_buy.checkout import ACTIVITY, LIVE_STATES
 from components.group_buy.service import channel, progress_message
-from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
 from core.errors import DomainError
-from core.gql import (
-    Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money,
-    run_mutation,
-)
+from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
 from core.gql.relay import to_global_id
 from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
-from core.units import parse_duration
 
 MANAGE = "group_buy.manage"
 
@@ -34,6 +29,31 @@ class GroupBuyGroupStatus(enum.Enum):
     FAILED = "failed"
 
 
+@strawberry.enum
+class GroupBuyOfferStatus(enum.Enum):
+    ACTIVE = "active"
+    ENDED = "ended"
+    WITHDRAWN = "withdrawn"
+
+
+@strawberry.type(description="One SKU of an offer with its own group price.")
+class GroupBuyOfferSku:
+    group_price: Money
+    leader_price: Money | None
+    quantity: int = strawberry.field(description="This SKU's own quantity in the offer.")
+    sku_pk: strawberry.Private[int]
+    offer_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info) -> Sku | None:
+        return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+    @strawberry.field(description="Units of this SKU's quantity still available.")
+    async def remaining(self, info: strawberry.Info) -> int:
+        return await info.context.kernel.service("inventory").activity_left(
+            await info.context.session(), ACTIVITY, str(self.offer_pk), self.sku_pk)
+
+
 @strawberry.type(description="How many paid joiners a member brought into an offer through their share links (裂变).")
 class GroupBuyReferral:
     offer_id: strawberry.ID
@@ -41,9 +61,10 @@ class GroupBuyReferral:
     joins: int
 
 
-@strawberry.type(description="A group-buy offer (拼团活动) on one SKU.")
+@strawberry.type(description="A group-buy offer (拼团活动) on one or several SKUs of a product.")
 class GroupBuyOffer(Node):
-    group_price: Money
+    status: GroupBuyOfferStatus
+    group_price: Money = strawberry.field(description="The first SKU's group price (see `skus` for each).")
     leader_price: Money | None
     leader_discount: Money | None
     group_size: int
@@ -57,17 +78,26 @@ class GroupBuyOffer(Node):
     sku_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The offer's first SKU (see `skus` for all).")
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+    @strawberry.field(description="Every SKU of the offer with its own group price.")
+    async def skus(self, info: strawberry.Info) -> list[GroupBuyOfferSku]:
+        ctx: Context = info.context
+        currency = ctx.kernel.blueprint.brand.currency
+        rows = await ctx.kernel.service("group_buy").offers.skus(await ctx.session(), self.pk)
+        return [GroupBuyOfferSku(group_price=money(r.group_price_minor, currency),
+                                 leader_price=money(r.leader_price_minor, currency) if r.leader_price_minor is not None else None,
+                                 quantity=r.quantity, sku_pk=r.sku_id, offer_pk=r.offer_id) for r in rows]
 
     @strawberry.field
     async def product(self, info: strawberry.Info) -> Product | None:
         return await info.context.loader("catalog.products").load(self.product_pk) if self.product_pk else None
 
-    @strawberry.field(description="Units of the offer's own quantity still available.")
+    @strawberry.field(description="Units of the offer's own quantity still available (all its SKUs).")
     async def remaining(self, info: strawberry.Info) -> int:
-        return await info.context.kernel.service("inventory").activity_left(await info.context.session(), ACTIVITY, str(self.pk), self.sku_pk)
+        return await info.context.kernel.service("group_buy").offers.remaining(await info.context.session(), self.pk)
 
     @strawberry.field(description="Open groups a visitor may join (凑团), when the offer shows them.")
     async def joinable_groups(self, info: strawberry.Info, first: int = 10) -> list[GroupBuyGroup]:
@@ -148,7 +178,7 @@ class GroupBuyProgress:
 
 def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
     return GroupBuyOffer(
-        pk=row.id, group_price=money(row.group_price_minor, currency),
+        pk=row.id, status=GroupBuyOfferStatus(row.status), group_price=money(row.group_price_minor, currency),
         leader_price=money(row.leader_price_minor, currency) if row.leader_price_minor is not None else None,
         leader_discount=money(row.leader_discount_minor, currency) if row.leader_discount_minor is not None else None,
         group_size=row.group_size, duration_seconds=row.duration_seconds, starts_at=as_utc(row.starts_at),
@@ -193,11 +223,14 @@ async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[Grou
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.execute(select(models.Offer.__table__).where(models.Offer.sku_id.in_(sku_ids), models.Offer.status == "active",
-                                                            models.Offer.ends_at > now).order_by(models.Offer.id))
+    rows = await session.execute(
+        select(models.OfferSku.sku_id.label("offer_sku_id"), models.Offer.__table__)
+        .join(models.Offer, models.Offer.id == models.OfferSku.offer_id)
+        .where(models.OfferSku.sku_id.in_(sku_ids), models.Offer.status == "active", models.Offer.ends_at > now)
+        .order_by(models.Offer.id))
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
     for row in rows.all():
-        grouped[row.sku_id].append(offer_node(row, currency))
+        grouped[row.offer_sku_id].append(offer_node(row, currency))
     return [grouped[k] for k in sku_ids]
 
 
@@ -279,121 +312,11 @@ class Query:
         return await referral_counts(ctx, offer_id=offer, member_id=member, first=first)
 
 
-@strawberry.input
-class CreateGroupBuyOfferInput:
-    sku_id: strawberry.ID
-    group_price: MoneyInput
-    group_size: int
-    starts_at: datetime
-    ends_at: datetime
-    total_limit: int
-    per_member_limit: int = 1
-    leader_price: MoneyInput | None = strawberry.field(default=None, description="团长价: the leader pays this instead of the group price.")
-    leader_discount: MoneyInput | None = strawberry.field(default=None, description="团长优惠: or the leader gets this much off the group price.")
-    duration: str | None = strawberry.field(default=None, description='How long a group stays open after its leader pays, e.g. "24h".')
-    virtual_fill_ratio: float | None = None
-    show_joinable: bool = True
-
-
-@strawberry.input
-class OpenGroupInput:
-    offer_id: strawberry.ID
-    quantity: int = 1
-    idempotency_key: str | None = None
-
-
 @strawberry.input(description="A checkout line bought in a group-buy (拼团).")
 class GroupBuyLineInput:
     offer_id: strawberry.ID = strawberry.field(description="The offer; alone, the buyer opens a group and leads it.")
     share_code: str | None = strawberry.field(
         default=None, description="From a share link (the group's code or a member's myShareCode): join that group.")
-
-
-@strawberry.input
-class JoinGroupInput:
-    share_code: str = strawberry.field(description="From the share link: the group's code or a member's `myShareCode` (the referral).")
-    quantity: int = 1
-    idempotency_key: str | None = None
-
-
-@strawberry.type
-class GroupBuyOfferPayload(Payload):
-    offer: GroupBuyOffer | None = None
-
-
-@strawberry.type
-class GroupPayload(Payload):
-    group: GroupBuyGroup | None = None
-    order: Order | None = None
-
-
-def _service(ctx: Context):  # noqa: ANN202
-    return ctx.kernel.service("group_buy")
-
-
-async def _group_payload(ctx: Context, result: dict | None, errors: list) -> GroupPayload:
-    if errors:
-        return GroupPayload(user_errors=errors)
-    return GroupPayload(group=(await load_groups(ctx, [result["groupId"]]))[0], order=(await load_orders(ctx, [result["orderId"]]))[0])
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Staff: create a group-buy offer on a SKU.")
-    async def create_group_buy_offer(self, info: strawberry.Info, input: CreateGroupBuyOfferInput) -> GroupBuyOfferPayload:  # noqa: A002
-        ctx: Context = info.context
-        currency = ctx.kernel.blueprint.brand.currency
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(MANAGE)
-            try:
-                duration = parse_duration(input.duration) if input.duration else None
-            except ValueError as exc:
-                raise DomainError("GROUP_BUY_INVALID_OFFER", str(exc), field="input.duration") from None
-            if input.starts_at.tzinfo is None or input.ends_at.tzinfo is None:
-                raise DomainError("GROUP_BUY_INVALID_OFFER", "Times need a time zone offset.", field="input.startsAt")
-            offer_id = await _service(ctx).create_offer(
-                tx, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
-                group_price_minor=minor_from_input(input.group_price, currency, "input.groupPrice"),
-                leader_price_minor=minor_from_input(input.leader_price, currency, "input.leaderPrice") if input.leader_price else None,
-                leader_discount_minor=(minor_from_input(input.leader_discount, currency, "input.leaderDiscount")
-                                       if input.leader_discount else None),
-                group_size=input.group_size, starts_at=input.starts_at, ends_at=input.ends_at, total_limit=input.total_limit,
-                per_member_limit=input.per_member_limit, duration=duration, virtual_fill_ratio=input.virtual_fill_ratio,
-                show_joinable=input.show_joinable,
-            )
-            return {"offerId": offer_id}
-
-        result, errors = await run_mutation(ctx, work)
-        if errors:
-            return GroupBuyOfferPayload(user_errors=errors)
-        return GroupBuyOfferPayload(offer=(await load_offers(ctx, [result["offerId"]]))[0])
-
-    @strawberry.mutation(description="Member: open a group as its leader; pay the returned order to start the clock.")
-    async def open_group(self, info: strawberry.Info, input: OpenGroupInput) -> GroupPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member_id = ctx.require_member()
-            group_id, order_id = await _service(ctx).open_group(
-                tx, offer_id=decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId"), member_id=member_id, quantity=input.quantity)
-            return {"groupId": group_id, "orderId": order_id}
-
-        request = [str(input.offer_id), input.quantity]
-        return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.open", input.idempotency_key, request)))
-
-    @strawberry.mutation(description="Member: join a group through its share code; the seat is yours when you pay.")
-    async def join_group(self, info: strawberry.Info, input: JoinGroupInput) -> GroupPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member_id = ctx.require_member()
-            group_id, order_id = await _service(ctx).join_group(
-                tx, share_code=input.share_code, member_id=member_id, quantity=input.quantity)
-            return {"groupId": group_id, "orderId": order_id}
-
-        request = [input.share_code, input.quantity]
-        return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.join", input.idempotency_key, request)))
 
 
 @strawberry.type

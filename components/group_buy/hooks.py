@@ -1,13 +1,13 @@
 from core.hookspecs import hookimpl
 
-from components.group_buy import graphql, models
+from components.group_buy import graphql, graphql_mutations, models
 from components.group_buy.service import EXPIRE_JOB, GroupBuyService
 from components.group_buy.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Offer, models.Group, models.Membership):
+    for model in (models.Offer, models.OfferSku, models.Group, models.Membership):
         registrar.table(model)
 
 
@@ -23,7 +23,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.subscription(graphql.Subscription)
     registrar.node(graphql.GroupBuyOffer, graphql.load_offers)
     registrar.node(graphql.GroupBuyGroup, graphql.load_groups)
@@ -67,7 +67,7 @@ def dougong_jobs(registrar):
 
 @hookimpl
 def dougong_permissions(registrar):
-    registrar.permission(graphql.MANAGE, "Create group-buy offers and see referrals", roles=("admin",))
+    registrar.permission(graphql.MANAGE, "Create, edit, end and withdraw group-buy offers and see referrals", roles=("admin",))
 
 
 @hookimpl
@@ -83,7 +83,8 @@ def dougong_error_codes(registrar):
         "GROUP_BUY_ALREADY_IN_GROUP": "The member is already in this group.",
         "GROUP_BUY_LIMIT_REACHED": "The member reached the offer's per-member limit.",
         "GROUP_BUY_SOLD_OUT": "The offer's own quantity (its total limit) is used up.",
-        "GROUP_BUY_SKU_NOT_IN_OFFER": "A groupBuy line's SKU is not the offer's SKU.",
+        "GROUP_BUY_SKU_NOT_IN_OFFER": "A groupBuy line's SKU is not one of the offer's SKUs.",
+        "GROUP_BUY_OFFER_LOCKED": "Once a group exists, prices, size, duration and SKUs of the offer cannot change.",
     }.items():
         registrar.error_code(code, text)
 
@@ -100,7 +101,8 @@ def dougong_events(registrar):
     registrar.event("group_buy.succeeded", "A group formed (every seat paid, or virtually filled)",
                     payload={"groupId": "int", "offerId": "int", "placeholders": "int"})
     registrar.event("group_buy.failed", "A group did not form; its paid members were refunded",
-                    payload={"groupId": "int", "offerId": "int", "reason": "str: expired or leader_did_not_pay"})
+                    payload={"groupId": "int", "offerId": "int",
+                             "reason": "str: expired, leader_did_not_pay, offer_closed or offer_withdrawn"})
     registrar.event("group_buy.regrouped", "A late payer now leads a new group",
                     payload={"groupId": "int", "memberId": "int", "orderId": "int"})
 

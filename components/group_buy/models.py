@@ -27,8 +27,25 @@ class Offer(Base):
     total_limit: Mapped[int] = mapped_column(Integer)
     virtual_fill_ratio: Mapped[float | None] = mapped_column(Float)
     show_joinable: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(12), default="active")  # active | withdrawn
+    # active | ended (staff closed the window early: running groups go on) | withdrawn (taken
+    # down: forming groups failed and were refunded)
+    status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OfferSku(Base):
+    """A SKU of an offer with its own group price (and leader price). The offer row keeps its
+    first SKU's values too, as offers made before several SKUs per offer had only those."""
+
+    __tablename__ = "group_buy_offer_sku"
+    __table_args__ = (UniqueConstraint("offer_id", "sku_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("group_buy_offer.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"), index=True)
+    group_price_minor: Mapped[int] = mapped_column(BigInteger)
+    leader_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)  # this SKU's own activity quantity
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Group(Base):

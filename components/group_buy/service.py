@@ -10,8 +10,10 @@ from typing import Any, Mapping
 
 from sqlalchemy import func, select, update
 
-from components.group_buy.checkout import ACTIVITY, INPUT, LIVE_STATES, GroupBuyCheckout, new_share_code
+from components.group_buy.checkout import ACTIVITY, INPUT, GroupBuyCheckout, new_share_code
+from components.group_buy import rules
 from components.group_buy.models import Group, Membership, Offer
+from components.group_buy.offers import Offers, offer_running
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql.relay import to_global_id
@@ -57,63 +59,35 @@ class GroupBuyService:
         fill = settings.get("virtual_fill") or {}
         self.virtual_fill_ratio = float(fill.get("min_ratio", 0.6)) if fill.get("enabled") else None
         self.checkout = GroupBuyCheckout(self)
+        self.offers = Offers(self)
 
-    # -- offers ----------------------------------------------------------------------------------
+    # -- offers (offers.py) -----------------------------------------------------------------------------
     async def create_offer(
-        self, tx: Transaction, *, sku_id: int, group_price_minor: int, group_size: int, starts_at: datetime,
-        ends_at: datetime, total_limit: int, per_member_limit: int = 1, leader_price_minor: int | None = None,
-        leader_discount_minor: int | None = None, duration: timedelta | None = None, virtual_fill_ratio: float | None = None, show_joinable: bool = True,
+        self, tx: Transaction, *, sku_id: int | None = None, group_price_minor: int | None = None, group_size: int,
+        starts_at: datetime, ends_at: datetime, total_limit: int, per_member_limit: int = 1,
+        leader_price_minor: int | None = None, leader_discount_minor: int | None = None, duration: timedelta | None = None,
+        virtual_fill_ratio: float | None = None, show_joinable: bool = True, skus: list[dict[str, Any]] | None = None,
     ) -> int:
-        if group_size < 2 or group_size > 100:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "A group has 2 to 100 members.", field="input.groupSize")
-        if ends_at <= starts_at:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The offer must end after it starts.", field="input.endsAt")
-        if total_limit < 1:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "Limits are at least 1.", field="input.totalLimit")
-        if per_member_limit < 1:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "Limits are at least 1.", field="input.perMemberLimit")
-        if virtual_fill_ratio is not None and not 0 < virtual_fill_ratio <= 1:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The virtual fill ratio is between 0 and 1.", field="input.virtualFillRatio")
-        sku = (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id)
-        if sku is None:
-            raise DomainError("KERNEL_NOT_FOUND", "No such SKU.", field="input.skuId")
-        if group_price_minor < 0:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The group price cannot be negative.", field="input.groupPrice")
-        if leader_price_minor is not None and leader_discount_minor is not None:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "Give a leader price or a leader discount, not both.",
-                              field="input.leaderDiscount")
-        if leader_price_minor is not None and not 0 <= leader_price_minor <= group_price_minor:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader price is between 0 and the group price.", field="input.leaderPrice")
-        if leader_discount_minor is not None and not 0 < leader_discount_minor <= group_price_minor:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "The leader discount is above 0 and at most the group price.",
-                              field="input.leaderDiscount")
-        overlapping = await tx.session.scalar(
-            select(Offer.id).where(Offer.sku_id == sku_id, Offer.status == "active", Offer.starts_at < ends_at, Offer.ends_at > starts_at)
-        )
-        if overlapping is not None:
-            raise DomainError("GROUP_BUY_SKU_IN_OFFER", "That SKU is already in another active offer for those dates.",
-                              field="input.skuId")
-        offer = Offer(
-            sku_id=sku_id, product_id=sku.product_id, group_price_minor=group_price_minor, leader_price_minor=leader_price_minor,
-            leader_discount_minor=leader_discount_minor, group_size=group_size,
-            duration_seconds=int((duration or self.default_duration).total_seconds()), starts_at=starts_at, ends_at=ends_at,
-            per_member_limit=per_member_limit, total_limit=total_limit,
-            virtual_fill_ratio=virtual_fill_ratio if virtual_fill_ratio is not None else self.virtual_fill_ratio,
-            show_joinable=show_joinable, status="active", created_at=tx.now(),
-        )
-        tx.session.add(offer)
-        await tx.session.flush()
-        await self.kernel.service("inventory").define_activity(tx, ACTIVITY, str(offer.id), sku_id, total_limit)
-        return offer.id
+        """An offer on one SKU (``sku_id``, ``group_price_minor``, ``leader_price_minor``) or on
+        several (``skus``: ``{sku_id, group_price_minor, leader_price_minor?, quantity?}`` each)."""
+        if skus is None:
+            skus = [{"sku_id": sku_id, "group_price_minor": group_price_minor, "leader_price_minor": leader_price_minor}]
+        return await self.offers.create(
+            tx, skus=skus, group_size=group_size, starts_at=starts_at, ends_at=ends_at, total_limit=total_limit,
+            per_member_limit=per_member_limit, leader_discount_minor=leader_discount_minor, duration=duration,
+            virtual_fill_ratio=virtual_fill_ratio, show_joinable=show_joinable)
 
     # -- opening and joining: conveniences over the one checkout -------------------------------------
-    async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1) -> tuple[int, int]:
-        """``openGroup``: a one-line checkout with ``groupBuy: {offerId}``; (group id, order id)."""
+    async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1,
+                         sku_id: int | None = None) -> tuple[int, int]:
+        """``openGroup``: a one-line checkout with ``groupBuy: {offerId}``; (group id, order id).
+        ``sku_id`` picks one of the offer's SKUs (its first by default)."""
         offer = await self.checkout.active_offer(tx, offer_id, field="input.offerId")
         _check_quantity(quantity)
-        return await self._place(tx, member_id, offer.sku_id, quantity, {"offerId": to_global_id("GroupBuyOffer", offer.id)})
+        return await self._place(tx, member_id, sku_id or offer.sku_id, quantity, {"offerId": to_global_id("GroupBuyOffer", offer.id)})
 
-    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1) -> tuple[int, int]:
+    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1,
+                         sku_id: int | None = None) -> tuple[int, int]:
         """``joinGroup``: a one-line checkout with ``groupBuy: {offerId, shareCode}``. The link is
         a member's own code (the group's code is its leader's), so the referral goes to whoever
         shared it, never to whom the joiner names."""
@@ -121,7 +95,7 @@ class GroupBuyService:
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field="input.shareCode")
         _check_quantity(quantity)
-        return await self._place(tx, member_id, (await tx.session.get(Offer, group.offer_id)).sku_id, quantity,
+        return await self._place(tx, member_id, sku_id or (await tx.session.get(Offer, group.offer_id)).sku_id, quantity,
                                  {"offerId": to_global_id("GroupBuyOffer", group.offer_id), "shareCode": share_code})
 
     async def _place(self, tx: Transaction, member_id: int, sku_id: int, quantity: int, choice: dict[str, Any]) -> tuple[int, int]:
@@ -164,7 +138,7 @@ class GroupBuyService:
         now = tx.now()
         if membership.is_leader and group.deadline_at is None:
             offer = await tx.session.get(Offer, group.offer_id)
-            if offer.status != "active" or not as_utc(offer.starts_at) <= now < as_utc(offer.ends_at):
+            if not offer_running(offer, now):
                 # Nobody could join a group opened now: the leader gets the money back at once.
                 membership.state = "refunded"
                 group.status, group.closed_at = "failed", now
@@ -196,23 +170,39 @@ class GroupBuyService:
             self._progress(tx, group)
 
     async def _late_payment(self, tx: Transaction, membership: Membership) -> None:
-        if self.late_payment == "open_new_group":
-            offer = await tx.session.get(Offer, membership.offer_id)
-            if offer.status == "active" and as_utc(offer.starts_at) <= tx.now() < as_utc(offer.ends_at):
-                # The payer's own link becomes the new group's code: whoever they already
-                # shared it with now lands in the group they lead.
-                group = Group(offer_id=offer.id, leader_member_id=membership.member_id, size=offer.group_size, paid_seats=1,
-                              placeholders=0, status="forming", share_code=membership.share_code or new_share_code(),
-                              created_at=tx.now(),
-                              deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds))
-                tx.session.add(group)
-                await tx.session.flush()
-                membership.group_id, membership.is_leader, membership.state = group.id, True, "seated"
-                await tx.schedule(EXPIRE_JOB, str(group.id), group.deadline_at, {"groupId": group.id})
-                await tx.emit("group_buy.regrouped", {"groupId": group.id, "memberId": membership.member_id, "orderId": membership.order_id})
-                return
+        offer = await tx.session.get(Offer, membership.offer_id)
+        if rules.late_payment_action(self.late_payment, offer_running=offer_running(offer, tx.now())) == "open_new_group":
+            # The payer's own link becomes the new group's code: whoever they already
+            # shared it with now lands in the group they lead.
+            group = Group(offer_id=offer.id, leader_member_id=membership.member_id, size=offer.group_size, paid_seats=1,
+                          placeholders=0, status="forming", share_code=membership.share_code or new_share_code(),
+                          created_at=tx.now(), deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds))
+            tx.session.add(group)
+            await tx.session.flush()
+            membership.group_id, membership.is_leader, membership.state = group.id, True, "seated"
+            await tx.schedule(EXPIRE_JOB, str(group.id), group.deadline_at, {"groupId": group.id})
+            await self._charge_leader_price(tx, offer, membership)
+            await tx.emit("group_buy.regrouped", {"groupId": group.id, "memberId": membership.member_id, "orderId": membership.order_id})
+            return
         membership.state = "refunded"
         await self.kernel.service("orders").refund(tx, membership.order_id, reason="group_buy: the group was full or closed")
+
+    async def _charge_leader_price(self, tx: Transaction, offer: Offer, membership: Membership) -> None:
+        """A late payer who now leads a group pays the leader price, like any leader: the
+        difference to what they paid as a joiner goes back through their payment (退差价)."""
+        orders = self.kernel.service("orders")
+        for line in await orders.lines(tx, membership.order_id):
+            if line.activity_component != ACTIVITY:
+                continue
+            row = await self.offers.sku(tx.session, offer.id, line.sku_id)
+            leader_unit, _label = rules.unit_price(
+                rules.SkuPrice(row.sku_id, line.list_unit_price_minor, row.group_price_minor, row.leader_price_minor),
+                leader=True, leader_discount=offer.leader_discount_minor)
+            back = min(rules.leader_refund(paid_unit=line.unit_price_minor, leader_unit=leader_unit, quantity=line.quantity),
+                       line.total_minor - line.refunded_minor)
+            if back > 0:
+                await orders.refund_difference(tx, membership.order_id, line_id=line.id, amount_minor=back,
+                                               reason="group_buy: you now lead a group, at the leader price")
 
     async def _succeed(self, tx: Transaction, group: Group) -> None:
         group.status, group.closed_at = "succeeded", tx.now()
@@ -268,32 +258,41 @@ class GroupBuyService:
             self._progress(tx, group)
 
     async def expire(self, tx: Transaction, timer: Any) -> None:
+        """The deadline: virtual fill when the paid share reached the offer's ratio, else the group fails."""
+        await self.fail_group(tx, int(timer.key), reason="expired", fill=True)
+
+    async def fail_group(self, tx: Transaction, group_id: int, *, reason: str, fill: bool = False) -> None:
+        """A forming group fails (its deadline, or staff withdrew the offer): every paid order is
+        refunded in full, unpaid ones are cancelled; with ``fill`` a group that reached the
+        virtual fill ratio succeeds with placeholders instead."""
         if tx.kernel.db.is_postgresql:
             # Lock the group's orders before the group: a payment locks its order and then the
             # group (taking the seat), so taking them the other way round here would deadlock
             # with a payment landing at the deadline.
-            order_ids = (await tx.session.scalars(select(Membership.order_id).where(Membership.group_id == int(timer.key)))).all()
+            order_ids = (await tx.session.scalars(select(Membership.order_id).where(Membership.group_id == group_id))).all()
             await self.kernel.service("orders").lock_orders(tx, order_ids)
-        group = await tx.session.get(Group, int(timer.key), with_for_update=tx.kernel.db.is_postgresql)
+        group = await tx.session.get(Group, group_id, with_for_update=tx.kernel.db.is_postgresql, populate_existing=True)
         if group is None or group.status != "forming":
             return
         offer = await tx.session.get(Offer, group.offer_id)
-        if offer.virtual_fill_ratio is not None and group.paid_seats / group.size >= offer.virtual_fill_ratio:
-            group.placeholders = group.size - group.paid_seats  # 模拟成团: placeholders fill the rest
+        placeholders = rules.virtual_fill(paid_seats=group.paid_seats, size=group.size, ratio=offer.virtual_fill_ratio) if fill else None
+        if placeholders is not None:
+            group.placeholders = placeholders  # 模拟成团: placeholders fill the rest
             await self._succeed(tx, group)
             return
         group.status, group.closed_at = "failed", tx.now()
+        await tx.cancel_timer(EXPIRE_JOB, str(group.id))
         orders = self.kernel.service("orders")
         members = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id))).all()
         for membership in members:
             if membership.state == "seated":
                 membership.state = "refunded"
                 if (await orders.get(tx, membership.order_id)).status in ("paid", "fulfilled", "completed"):
-                    await orders.refund(tx, membership.order_id, reason="group_buy: the group did not form")
+                    await orders.refund(tx, membership.order_id, reason=f"group_buy: the group did not form ({reason})")
             elif membership.state == "pending":
                 membership.state = "cancelled"
-                await orders.cancel(tx, membership.order_id, reason="group_buy: the group did not form")
-        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "expired"})
+                await orders.cancel(tx, membership.order_id, reason=f"group_buy: the group did not form ({reason})")
+        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": reason})
         self._progress(tx, group)
 
     async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:

@@ -156,8 +156,11 @@ class Checkout:
         inventory = tx.kernel.service("inventory")
         # Hold stock in one global order (by SKU): two buyers of the same SKUs listed in
         # opposite orders would otherwise lock each other's rows on PostgreSQL (deadlock).
-        reservations: dict[int, int] = {}
+        reservations: dict[int, int | None] = {}
         for line in sorted(draft.lines, key=lambda l: (l.sku_id, l.index)):
+            if not line.holds_stock:  # a line that sells no goods (an auction deposit)
+                reservations[line.index] = None
+                continue
             reservations[line.index] = await inventory.reserve(
                 tx, line.sku_id, line.quantity, reason=f"order:{draft.kind}", ref=f"order:{order.id}",
                 location_id=draft.location_id, activity=line.activity if line.activity_stock else None,

@@ -22,6 +22,7 @@ from components.orders.models import Order, OrderLine, Payment, Refund
 from components.orders.gateway import PaymentGateway, order_charge, order_description
 from components.orders.intents import PaymentIntents
 from components.orders.payments import SandboxProvider, new_reference
+from components.orders.price_difference import refund_difference
 from components.orders.addresses import Addresses
 from components.orders.aftersale import AfterSale
 from components.orders.cart import Cart
@@ -386,6 +387,10 @@ class OrdersService:
         await tx.session.flush()
         await tx.emit("order.refunded", self.event(order, amountMinor=amount, lines=refunded_lines, full=everything, reason=reason))
         return amount
+
+    async def refund_difference(self, tx: Transaction, order_id: int, *, line_id: int, amount_minor: int, reason: str) -> int:
+        """Give part of a line's price back, no unit returned (退差价); see price_difference.py."""
+        return await refund_difference(self, tx, order_id, line_id=line_id, amount_minor=amount_minor, reason=reason)
 
     async def _refund_money(self, tx: Transaction, order: Order, amount: int) -> str | None:
         payment = await tx.session.scalar(

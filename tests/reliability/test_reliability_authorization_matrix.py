@@ -146,6 +146,9 @@ MATRIX: dict[str, str] = {
     "fulfilOrder":             "uf" "f" "hh" "f" "+",   # A's paid shipping order: no store's business
     "completeOrder":           "u+" "h" "hh" "f" "+",   # A's fulfilled shipping order
     "createGroupBuyOffer":     "uf" "f" "ff" "f" "+",
+    "updateGroupBuyOffer":     "uf" "f" "ff" "f" "+",   # a fresh offer per cell
+    "endGroupBuyOffer":        "uf" "f" "ff" "f" "+",
+    "withdrawGroupBuyOffer":   "uf" "f" "ff" "f" "+",
     "openGroup":               "u+" "+" "ff" "f" "f",
     "joinGroup":               "u+" "+" "ff" "f" "f",   # a fresh group of member 3
     "redeemPointsItem":        "u+" "+" "ff" "f" "f",
@@ -288,6 +291,10 @@ class World:
         await self.ok(actor, SETTLE, id=payment)
         return payment
 
+    async def deposit(self, actor: str, lot: str) -> None:
+        """A paid deposit: payLotDeposit places the deposit order, paid like any order."""
+        await self.pay(actor, (await self.ok(actor, DEPOSIT, lot=lot))["order"]["id"])
+
     async def pickup_of_a(self) -> tuple[str, str]:
         made = await self.ok("A", CHECKOUT, input={"storeId": G("PickupStore", STORE_X), "lines": [{"skuId": self.sku, "quantity": 1}]})
         await self.pay("A", made["order"]["id"])
@@ -325,7 +332,7 @@ CHECKOUT = """mutation($input: CheckoutPickupInput!) { checkoutPickup(input: $in
 PAY = "mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } userErrors { code } } }"
 SETTLE = "mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } userErrors { code } } }"
 CREATE_LOT = "mutation($input: CreateAuctionLotInput!) { createAuctionLot(input: $input) { lot { id } userErrors { code message } } }"
-DEPOSIT = "mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } userErrors { code } } }"
+DEPOSIT = "mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } order { id } userErrors { code } } }"
 BID = """mutation($lot: ID!, $amount: Long!) { placeBid(input: {lotId: $lot, amount: {amountMinor: $amount, currency: "CNY"}}) {
   leading userErrors { code } } }"""
 CREATE_ROOM = "mutation($input: CreateLiveRoomInput!) { createLiveRoom(input: $input) { room { id } userErrors { code message } } }"
@@ -354,7 +361,7 @@ async def build_world(kernel_factory, graphql) -> World:
     w.a_redemption = redeemed["redemption"]["id"]
     # The demo lot: A pays the deposit and leads.
     w.lot = G("AuctionLot", 1)
-    await w.ok("A", DEPOSIT, lot=w.lot)
+    await w.deposit("A", w.lot)
     assert (await w.ok("A", BID, lot=w.lot, amount=300000))["leading"] is True
     # The demo offer: A opens a group and pays; member 3 joins through A's share code and pays.
     w.offer = G("GroupBuyOffer", 1)
@@ -410,7 +417,7 @@ def now_plus(w: World, **delta: Any) -> str:
 
 async def _deposit_then(w: World, actor: str, lot: str) -> None:
     if ACTORS[actor].is_member:
-        await w.ok(actor, DEPOSIT, lot=lot)
+        await w.deposit(actor, lot)
 
 
 async def _place_bid(w: World, actor: str) -> dict[str, Any]:
@@ -541,6 +548,9 @@ CASES: dict[str, Case] = {
     "createGroupBuyOffer": mutation("createGroupBuyOffer", "CreateGroupBuyOfferInput", lambda w, a: _v(
         skuId=G("Sku", 8 + next(w.counter) % 3), groupPrice=CNY(500), groupSize=2, totalLimit=10,
         startsAt=now_plus(w, hours=-1), endsAt=now_plus(w, days=2))),
+    "updateGroupBuyOffer": mutation("updateGroupBuyOffer", "UpdateGroupBuyOfferInput", lambda w, a: _fresh_offer(w, showJoinable=False)),
+    "endGroupBuyOffer": mutation("endGroupBuyOffer", "GroupBuyOfferIdInput", lambda w, a: _fresh_offer(w)),
+    "withdrawGroupBuyOffer": mutation("withdrawGroupBuyOffer", "GroupBuyOfferIdInput", lambda w, a: _fresh_offer(w)),
     "openGroup": mutation("openGroup", "OpenGroupInput", lambda w, a: _v(offerId=w.offer)),
     "joinGroup": mutation("joinGroup", "JoinGroupInput", lambda w, a: _join(w)),
     "redeemPointsItem": mutation("redeemPointsItem", "RedeemPointsItemInput", lambda w, a: _fresh_item(w)),
@@ -665,6 +675,16 @@ async def _from_x(w: World, *, fulfilled: bool = False) -> dict[str, Any]:
 
 async def _join(w: World) -> dict[str, Any]:
     return {"shareCode": await w.group_of_member_3()}
+
+
+async def _fresh_offer(w: World, **extra: Any) -> dict[str, Any]:
+    """An offer of its own, in a window of its own (a SKU is in one active offer at a time)."""
+    days = 10 + 3 * next(w.counter)
+    made = await w.ok("admin", """mutation($input: CreateGroupBuyOfferInput!) { createGroupBuyOffer(input: $input) {
+      offer { id } userErrors { code } } }""", input={
+        "skuId": w.sku, "groupPrice": CNY(500), "groupSize": 2, "totalLimit": 10,
+        "startsAt": now_plus(w, days=days), "endsAt": now_plus(w, days=days + 1)})
+    return {"offerId": made["offer"]["id"], **extra}
 
 
 async def _fresh_item(w: World) -> dict[str, Any]:
@@ -901,7 +921,7 @@ async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(k
     stream = await w.kernel.schema.subscribe(stream_doc, variable_values={"id": w.lot}, context_value=Context(w.kernel, ACTORS["B"]))
     first = await asyncio.wait_for(stream.__anext__(), 5)
     # B bids (after paying a deposit) while watching: the update names B by mask too, and A by nothing more.
-    await w.ok("B", DEPOSIT, lot=w.lot)
+    await w.deposit("B", w.lot)
     assert (await w.ok("B", BID, lot=w.lot, amount=310000))["leading"] is True
     second = await asyncio.wait_for(stream.__anext__(), 5)
     await stream.aclose()

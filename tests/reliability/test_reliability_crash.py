@@ -31,9 +31,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from components.bidding_sale.models import Bid, Lot, LotOrder
+from components.bidding_sale.models import Bid, Bidder, DepositEntry, Lot, LotOrder
 from components.catalog.models import Sku
-from components.group_buy.models import Group, Membership
+from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
 from components.orders.models import Order, OrderLine, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
@@ -77,6 +77,10 @@ REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId
 OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
 LINES = """query($id: ID!) { order(id: $id) { lines { id } } }"""
+DEPOSIT = """mutation($lot: ID!, $key: String) { payLotDeposit(input: {lotId: $lot, idempotencyKey: $key}) {
+  order { id } userErrors { code } } }"""
+WITHDRAW = """mutation($offer: ID!, $key: String) { withdrawGroupBuyOffer(input: {offerId: $offer, idempotencyKey: $key}) {
+  offer { status } userErrors { code } } }"""
 ASK_REFUND = """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }"""
 APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {requestId: $id, idempotencyKey: $key}) {
   request { id } userErrors { code } } }"""
@@ -105,6 +109,17 @@ async def seed(blueprint: Path) -> dict[str, Any]:
             lot = await kernel.service("bidding_sale").create_lot(
                 tx, sku_id=jade, start_price=10000, increments=[(0, 100)], starts_at=now - timedelta(minutes=1),
                 ends_at=now + timedelta(hours=2))
+            # A second lot asks a deposit (paid through the provider, as an order), and a second
+            # offer is withdrawn by an admin mid-load (its forming groups refunded).
+            vase = await kernel.service("catalog").create_product(tx, title="Vase", skus=[{"title": "one", "price_minor": 100000}])
+            vase_sku = await tx.session.scalar(select(Sku.id).where(Sku.product_id == vase))
+            await kernel.service("inventory").set_stock(tx, vase_sku, 1)
+            deposit_lot = await kernel.service("bidding_sale").create_lot(
+                tx, sku_id=vase_sku, start_price=10000, increments=[(0, 100)], starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(hours=2), deposit=500)
+            withdrawn = await kernel.service("group_buy").create_offer(
+                tx, sku_id=tea[1], group_price_minor=1500, group_size=4, starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(days=2), total_limit=30, per_member_limit=2, duration=timedelta(hours=24))
             offer = await kernel.service("group_buy").create_offer(
                 tx, sku_id=tea[0], group_price_minor=700, group_size=3, starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=2), total_limit=30, per_member_limit=2, duration=timedelta(hours=24))
@@ -119,7 +134,8 @@ async def seed(blueprint: Path) -> dict[str, Any]:
     finally:
         await kernel.stop()
     return {"tokens": tokens, "admin": admin_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
-            "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial}
+            "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial,
+            "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn)}
 
 
 class Load:
@@ -190,7 +206,7 @@ class Load:
         async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
-                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund"))
+                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit"))
                 if action == "refund" and self.mine.get(member_id):
                     # After-sale: ask for one unit of a paid order back; the admin approves at once.
                     alive = await self.refund(http, token, self.mine[member_id].pop(), key)
@@ -211,13 +227,17 @@ class Load:
                         self.minimum_bid = max(self.minimum_bid, amount + 100)
                     elif alive and bid["userErrors"][0]["code"] == "BIDDING_SALE_BID_TOO_LOW":
                         self.minimum_bid = max(self.minimum_bid, bid["userErrors"][0]["details"]["minimumBid"])
+                elif action == "deposit":  # the deposit order, paid through the provider
+                    placed = await self.call(http, token, DEPOSIT, lot=self.world["deposit_lot"], key=key)
+                    alive = placed is not None and (placed["userErrors"] != [] or await self.pay(http, token, placed["order"]["id"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
                 else:
                     if self.share_codes and rng.random() < 0.6:
                         group = await self.call(http, token, JOIN, code=rng.choice(self.share_codes), key=key)
                     else:
-                        group = await self.call(http, token, OPEN, offer=self.world["offer"], key=key)
+                        offer = self.world["withdrawn"] if rng.random() < 0.3 else self.world["offer"]
+                        group = await self.call(http, token, OPEN, offer=offer, key=key)
                     alive = group is not None
                     if alive and not group["userErrors"]:
                         if group["group"] and group["group"]["shareCode"] not in self.share_codes:
@@ -225,6 +245,13 @@ class Load:
                         alive = await self.pay(http, token, group["order"]["id"], key)
                 if not alive:
                     return
+
+    async def withdraw_midway(self) -> None:
+        """An admin withdraws the second offer once a third of the load has succeeded."""
+        while self.succeeded < KILL_AFTER // 3:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
+            await self.call(http, self.world["admin"], WITHDRAW, offer=self.world["withdrawn"], key="withdraw")
 
 
 async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -> dict[str, int]:
@@ -248,17 +275,20 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
 
             lot_orders = (await session.execute(select(LotOrder.lot_id, func.count()).group_by(LotOrder.lot_id))).all()
             assert all(n <= 1 for _lot, n in lot_orders)
-            stored = set((await session.execute(select(Bid.member_id, Bid.amount))).all())
+            lot = await session.get(Lot, int(from_gid(world["lot"])))
+            stored = set((await session.execute(select(Bid.member_id, Bid.amount).where(Bid.lot_id == lot.id))).all())
             missing = [b for b in load.accepted_bids if b not in stored]
             assert missing == [], f"bids acknowledged to clients but not stored: {missing}"
-            lot = await session.scalar(select(Lot))
             assert lot.bid_count == len(stored)
 
             for group in (await session.scalars(select(Group))).all():
                 paid = await session.scalar(select(func.coalesce(func.sum(Membership.quantity), 0)).where(
                     Membership.group_id == group.id, Membership.state == "seated"))
                 assert paid <= group.size, (group.id, paid, group.size)
-                assert group.paid_seats == paid, (group.id, group.paid_seats, paid)
+                if group.status == "failed":  # its paid_seats tell how far it got; every seat was refunded
+                    assert paid == 0, (group.id, paid)
+                else:
+                    assert group.paid_seats == paid, (group.id, group.paid_seats, paid)
 
             # Money: every order's refunded amount is what its refunds paid back, spread over its
             # lines, never more than was paid (after-sale requests cut mid-refund included).
@@ -270,6 +300,29 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 assert int(line_sums.get(order.id, 0)) == order.refunded_minor, (order.id, line_sums.get(order.id))
             open_requests = (await session.scalars(select(RefundRequest).where(RefundRequest.status == "refunded"))).all()
             assert all(r.refunded_minor is not None and r.refunded_minor <= r.requested_minor for r in open_requests)
+
+            # A withdrawn offer has no group under way and no seated member left (the withdrawal
+            # committed whole, or not at all; a group opened as it committed waits for a leader
+            # whose payment will be refunded).
+            offer = await session.get(Offer, int(from_gid(world["withdrawn"])))
+            if offer.status == "withdrawn":
+                assert await session.scalar(select(func.count()).select_from(Group).where(
+                    Group.offer_id == offer.id, Group.status == "forming", Group.deadline_at.is_not(None))) == 0
+                assert await session.scalar(select(func.count()).select_from(Membership).where(
+                    Membership.offer_id == offer.id, Membership.state == "seated")) == 0
+            # Deposits: the ledger agrees with the deposit orders (what they took and gave back),
+            # and a bidder whose deposit counts holds exactly the lot's deposit.
+            orders_by_id = {o.id: o for o in (await session.scalars(select(Order).where(Order.kind == "auction_deposit"))).all()}
+            entries = (await session.scalars(select(DepositEntry))).all()
+            for order in orders_by_id.values():
+                paid = sum(e.amount_minor for e in entries if e.order_id == order.id and e.kind == "paid")
+                back = sum(e.amount_minor for e in entries if e.order_id == order.id and e.kind == "refunded")
+                took = order.total_minor if order.status not in ("pending_payment", "cancelled") else 0
+                assert (paid, back) == (took, order.refunded_minor), (order.id, paid, back, took, order.refunded_minor)
+            for bidder in (await session.scalars(select(Bidder).where(Bidder.deposit_order_id.is_not(None)))).all():
+                order = orders_by_id[bidder.deposit_order_id]
+                held = order.total_minor - order.refunded_minor if order.status not in ("pending_payment", "cancelled") else 0
+                assert held == (500 if bidder.deposit_state in ("frozen", "applied", "forfeited") else 0), (bidder.id, held)
 
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
@@ -330,6 +383,7 @@ async def test_sigkill_mid_load_then_restart_keeps_every_invariant(tmp_path, req
         rng = random.Random(9)
         workers = [asyncio.create_task(load.member(m, token, random.Random(rng.random())))
                    for m, token in world["tokens"].items()]
+        workers.append(asyncio.create_task(load.withdraw_midway()))
         finished = asyncio.ensure_future(asyncio.gather(*workers))
         done, _ = await asyncio.wait([finished, asyncio.ensure_future(load.enough.wait())],
                                      timeout=120, return_when=asyncio.FIRST_COMPLETED)

@@ -64,7 +64,9 @@ BID = """mutation($lot: ID!, $amount: Long!, $key: String) {
 BUY_NOW = """mutation($lot: ID!, $key: String) { buyNow(input: {lotId: $lot, idempotencyKey: $key}) {
   lot { id status } leading userErrors { code } } }"""
 DEPOSIT = """mutation($lot: ID!, $key: String) { payLotDeposit(input: {lotId: $lot, idempotencyKey: $key}) {
-  lot { id } userErrors { code } } }"""
+  lot { id } order { id kind status } userErrors { code } } }"""
+WITHDRAW = """mutation($offer: ID!, $key: String) { withdrawGroupBuyOffer(input: {offerId: $offer, idempotencyKey: $key}) {
+  offer { id status } userErrors { code } } }"""
 CANCEL_LOT = """mutation($lot: ID!, $key: String) { cancelAuctionLot(input: {lotId: $lot, idempotencyKey: $key}) {
   lot { id status } userErrors { code } } }"""
 OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
@@ -161,6 +163,14 @@ class World:
                 tx, sku_id=self.tea_id, group_price_minor=700, group_size=5, starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=7), total_limit=100, per_member_limit=5, duration=timedelta(hours=48))
             self.offer = to_global_id("GroupBuyOffer", offer)
+            self.withdrawn = []  # offers to withdraw, one per SKU (a SKU is in one active offer at a time)
+            for name in ("w1", "w2"):
+                product = await catalog.create_product(tx, title=f"Pu'er {name}", skus=[{"title": "357g", "price_minor": 2000}])
+                sku = await tx.session.scalar(select(Sku.id).where(Sku.product_id == product))
+                await inventory.set_stock(tx, sku, 10)
+                self.withdrawn.append(to_global_id("GroupBuyOffer", await kernel.service("group_buy").create_offer(
+                    tx, sku_id=sku, group_price_minor=1500, group_size=3, starts_at=now - timedelta(hours=1),
+                    ends_at=now + timedelta(days=7), total_limit=10)))
             points = kernel.service("points_mall")
             self.item = to_global_id("PointsMallItem", await points.create_item(tx, title="Class", points_price=300, stock=50,
                                                                              per_member_limit=20))
@@ -196,8 +206,13 @@ class World:
         async with self.kernel.db.read() as session:
             return await session.scalar(select(Pickup.code).where(Pickup.order_id == int(from_global_id(made["order"]["id"])[1])))
 
-    async def group_code(self, n: int) -> str:
-        opened = await self.m(n).mutate(OPEN, offer=self.offer)
+    async def paid_deposit(self, n: int, lot: str) -> str:
+        placed = await self.m(n).mutate(DEPOSIT, lot=lot)
+        await self.settle(n, placed["order"]["id"])
+        return lot
+
+    async def group_code(self, n: int, offer: str | None = None) -> str:
+        opened = await self.m(n).mutate(OPEN, offer=offer or self.offer)
         await self.settle(n, opened["order"]["id"])
         return opened["group"]["shareCode"]
 
@@ -238,14 +253,20 @@ class World:
             Case("refundOrder", lambda t, k: w.admin.mutate(REFUND, id=t, key=k),
                  (await w.order(2, paid=True), await w.order(2, paid=True))),
             Case("cancelOrder", lambda t, k: w.m(2).mutate(CANCEL, id=t, key=k), (await w.order(2), await w.order(2))),
-            Case("placeBid", lambda t, k: w.m(t[0]).mutate(BID, lot=w.lots["bid"], amount=t[1], key=k), ((3, 10000), (4, 10100))),
+            # Member 2 leads first, so each of these bids outbids someone (one bidding_sale.outbid event each).
+            Case("placeBid", lambda t, k: w.m(t[0]).mutate(BID, lot=w.lots["bid"], amount=t[1], key=k),
+                 ((3, 10100), (4, 10200)) if not (await w.m(2).mutate(BID, lot=w.lots["bid"], amount=10000))["userErrors"] else None),
             Case("buyNow", lambda t, k: w.m(3).mutate(BUY_NOW, lot=t, key=k), (w.lots["buy1"], w.lots["buy2"])),
             Case("payLotDeposit", lambda t, k: w.m(t).mutate(DEPOSIT, lot=w.lots["deposit"], key=k), (5, 6)),
-            Case("cancelAuctionLot", lambda t, k: w.admin.mutate(CANCEL_LOT, lot=t[0], key=k), (
-                (w.lots["cancel1"], await w.m(7).mutate(DEPOSIT, lot=w.lots["cancel1"])),
-                (w.lots["cancel2"], await w.m(7).mutate(DEPOSIT, lot=w.lots["cancel2"])))),
+            # A paid deposit on each: cancelling refunds it through the provider.
+            Case("cancelAuctionLot", lambda t, k: w.admin.mutate(CANCEL_LOT, lot=t, key=k), (
+                await w.paid_deposit(7, w.lots["cancel1"]), await w.paid_deposit(7, w.lots["cancel2"]))),
             Case("openGroup", lambda t, k: w.m(8).mutate(OPEN, offer=w.offer, key=k), (None, None)),
             Case("joinGroup", lambda t, k: w.m(t[0]).mutate(JOIN, code=t[1], key=k), ((9, await w.group_code(10)), (9, await w.group_code(11)))),
+            # A group whose leader paid on each: withdrawing the offer refunds them.
+            Case("withdrawGroupBuyOffer", lambda t, k: w.admin.mutate(WITHDRAW, offer=t, key=k),
+                 (w.withdrawn[0] if await w.group_code(1, w.withdrawn[0]) else None,
+                  w.withdrawn[1] if await w.group_code(1, w.withdrawn[1]) else None)),
             Case("redeemPointsItem", lambda t, k: w.m(4).mutate(REDEEM, item=w.item, key=k), (None, None)),
             # 积分抵现: points paid at checkout are taken once, however often the order is replayed.
             Case("placeOrder", lambda t, k: w.m(3).mutate(PAY_WITH_POINTS, sku=w.tea, key=k), (None, None)),
@@ -289,7 +310,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 23  # placeOrder twice (plain, and paying with points: 积分抵现), sandboxSettlePaymentIntent
+    assert len(cases) == 24  # placeOrder twice (plain, and paying with points: 积分抵现), sandboxSettlePaymentIntent, withdrawGroupBuyOffer
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

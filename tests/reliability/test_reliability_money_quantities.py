@@ -189,8 +189,12 @@ async def demo(kernel_factory):
 
 async def test_bad_money_and_quantities_are_typed_refusals_that_change_nothing(demo, graphql):
     buyer, admin = graphql(demo, BUYER), graphql(demo, ADMIN)
-    paid = await buyer.mutate("mutation($l: ID!) { payLotDeposit(input: {lotId: $l}) { userErrors { code } } }", l=LOT)
-    assert paid["userErrors"] == []
+    deposit = await buyer.mutate("mutation($l: ID!) { payLotDeposit(input: {lotId: $l}) { order { id } userErrors { code } } }", l=LOT)
+    payment = await buyer.mutate("mutation($o: ID!) { payOrder(input: {orderId: $o}) { payment { id } userErrors { code } } }",
+                                 o=deposit["order"]["id"])
+    paid = await buyer.mutate("mutation($p: ID!) { sandboxSettlePayment(input: {paymentId: $p}) { userErrors { code } } }",
+                              p=payment["payment"]["id"])
+    assert deposit["userErrors"] == paid["userErrors"] == []  # the deposit order, paid through the provider
     clients = {id(BUYER): buyer, id(ADMIN): admin}
     wrong = []
     for name, document, actor, value, expected in CASES:

@@ -31,7 +31,9 @@ BID = """mutation($lot: ID!, $amount: Long!, $max: MoneyInput, $key: String) {
     leading lot { currentPrice { amountMinor } leader bidCount endsAt } userErrors { code field details } } }"""
 BUY_NOW = """mutation($lot: ID!) { buyNow(input: {lotId: $lot}) {
   lot { status currentPrice { amountMinor } } userErrors { code } } }"""
-DEPOSIT = 'mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } userErrors { code } } }'
+DEPOSIT = 'mutation($lot: ID!) { payLotDeposit(input: {lotId: $lot}) { lot { id } order { id kind status total { amountMinor } } userErrors { code } } }'
+PAY = 'mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } userErrors { code } } }'
+SETTLE = 'mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } userErrors { code } } }'
 LOT = """query($id: ID!) { auctionLot(id: $id) { status currentPrice { amountMinor } reserveMet bidCount leader
   buyNowPrice { amountMinor } nextMinimumBid { amountMinor } myMaximum { amountMinor } myDeposit
   winnerOrder { id status kind total { amountMinor } lines { unitPrice { amountMinor } adjustments { component stage amount { amountMinor } } } } } }"""
@@ -54,6 +56,17 @@ async def create(kernel, graphql, clock, shop, **lot):
     payload = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input=fields)
     assert payload["userErrors"] == [], payload
     return payload["lot"]["id"]
+
+
+async def pay_deposit(client, lot) -> dict:
+    """payLotDeposit places the deposit order; the member pays it through the payment provider."""
+    placed = await client.mutate(DEPOSIT, lot=lot)
+    assert placed["userErrors"] == [] and placed["order"]["kind"] == "auction_deposit", placed
+    payment = await client.mutate(PAY, id=placed["order"]["id"])
+    assert payment["userErrors"] == [], payment
+    settled = await client.mutate(SETTLE, id=payment["payment"]["id"])
+    assert settled == {"order": {"status": "PAID"}, "userErrors": []}, settled
+    return {"userErrors": [], **placed}
 
 
 async def bid(client, lot, amount, maximum=None, key=None):
@@ -96,7 +109,7 @@ async def test_an_auction_through_graphql(kernel_factory, graphql, clock):
     watcher = asyncio.create_task(watch())
     await asyncio.sleep(0.05)
     for client in (a, b, c):
-        assert (await client.mutate(DEPOSIT, lot=lot))["userErrors"] == []
+        assert (await pay_deposit(client, lot))["userErrors"] == []
 
     assert (await bid(a, lot, 10000))["leading"] is True
     b_first = await bid(b, lot, 11000, 20000)                # B leads, with a hidden maximum
@@ -130,13 +143,22 @@ async def test_an_auction_through_graphql(kernel_factory, graphql, clock):
     for loser in (a, c):
         mine = (await loser.data(LOT, id=lot))["auctionLot"]
         assert mine["myDeposit"] == "released" and mine["winnerOrder"] is None
-    assert await count(kernel, Order) == 1 and await count(kernel, LotOrder) == 1
-    assert await shop.available() == 4                       # the held unit became the order's
+    assert await count(kernel, Order, Order.kind == "auction") == 1 and await count(kernel, LotOrder) == 1
+    # The losers' deposits went back through the provider: their deposit orders are refunded in full.
+    async with kernel.db.read() as session:
+        deposits = dict((await session.execute(select(Order.member_id, Order.status).where(Order.kind == "auction_deposit"))).all())
+    assert deposits == {1: "refunded", 2: "paid", 3: "refunded"}
+    assert await shop.available() == 4                       # the held unit became the order's; deposits hold none
 
     payment = await b.mutate('mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } } }', id=order["id"])
     await b.mutate('mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } } }', id=payment["payment"]["id"])
     await asyncio.wait_for(watcher, 2)                       # the stream ends with the lot paid
     assert (await b.data(LOT, id=lot))["auctionLot"]["status"] == "PAID"
+    ledger = await graphql(kernel, staff(1, "admin")).data(
+        "query($id: ID!) { auctionLot(id: $id) { depositDiscrepancies depositLedger { kind amount { amountMinor } } } }", id=lot)
+    assert ledger["auctionLot"]["depositDiscrepancies"] == []
+    assert sorted((e["kind"], e["amount"]["amountMinor"]) for e in ledger["auctionLot"]["depositLedger"]) == [
+        ("applied", 1000), ("paid", 1000), ("paid", 1000), ("paid", 1000), ("refunded", 1000), ("refunded", 1000)]
 
     extended = (clock.now() - timedelta(seconds=1)).isoformat()
     # Every committed change, in order: the state at subscription, each bid (a proxy answer is
@@ -155,7 +177,7 @@ async def test_an_auction_through_graphql(kernel_factory, graphql, clock):
 async def test_reserve_not_met_is_unsold_and_releases_everything(kernel_factory, graphql, clock):
     kernel, shop, lot = await start(kernel_factory, graphql, clock, reservePrice=CNY(50000))
     bidder = graphql(kernel, member(1))
-    await bidder.mutate(DEPOSIT, lot=lot)
+    await pay_deposit(bidder, lot)
     await bid(bidder, lot, 20000)
     body = (await graphql(kernel).data(LOT, id=lot))["auctionLot"]
     assert body["reserveMet"] is False and "50000" not in str(body)  # yes/no only, never the reserve
@@ -163,7 +185,7 @@ async def test_reserve_not_met_is_unsold_and_releases_everything(kernel_factory,
     await kernel.run_due()
     body = (await bidder.data(LOT, id=lot))["auctionLot"]
     assert body["status"] == "UNSOLD" and body["winnerOrder"] is None and body["myDeposit"] == "released"
-    assert await count(kernel, Order) == 0 and await count(kernel, LotOrder) == 0
+    assert await count(kernel, Order, Order.kind == "auction") == 0 and await count(kernel, LotOrder) == 0
     assert await shop.available() == 5
 
 
@@ -172,7 +194,7 @@ async def test_no_bids_is_unsold(kernel_factory, graphql, clock):
     clock.advance(minutes=10)
     await kernel.run_due()
     assert (await graphql(kernel).data(LOT, id=lot))["auctionLot"]["status"] == "UNSOLD"
-    assert await count(kernel, Order) == 0 and await shop.available() == 5
+    assert await count(kernel, Order, Order.kind == "auction") == 0 and await shop.available() == 5
     listed = await graphql(kernel).data("{ auctionLots(status: UNSOLD) { edges { node { id } } } }")
     assert [e["node"]["id"] for e in listed["auctionLots"]["edges"]] == [lot]
 
@@ -206,7 +228,7 @@ async def test_buy_now_closes_at_once_and_is_refused_after_the_first_bid(kernel_
 async def test_the_winner_who_does_not_pay_defaults_and_forfeits_the_deposit(kernel_factory, graphql, clock):
     kernel, shop, lot = await start(kernel_factory, graphql, clock)
     winner = graphql(kernel, member(1))
-    await winner.mutate(DEPOSIT, lot=lot)
+    await pay_deposit(winner, lot)
     await bid(winner, lot, 10000)
     clock.advance(minutes=11)
     await kernel.run_due()
@@ -226,7 +248,7 @@ async def test_the_winner_who_does_not_pay_defaults_and_forfeits_the_deposit(ker
 async def test_staff_cancel_releases_deposits_and_stock(kernel_factory, graphql, clock):
     kernel, shop, lot = await start(kernel_factory, graphql, clock)
     bidder = graphql(kernel, member(1))
-    await bidder.mutate(DEPOSIT, lot=lot)
+    await pay_deposit(bidder, lot)
     await bid(bidder, lot, 10000)
     assert (await bidder.mutate(CANCEL, lot=lot))["userErrors"][0]["code"] == "KERNEL_FORBIDDEN"
     assert (await graphql(kernel, staff(1, "admin")).mutate(CANCEL, lot=lot))["lot"]["status"] == "CANCELLED"
@@ -234,7 +256,7 @@ async def test_staff_cancel_releases_deposits_and_stock(kernel_factory, graphql,
     assert await shop.available() == 5
     clock.advance(minutes=11)
     await kernel.run_due()
-    assert await count(kernel, Order) == 0
+    assert await count(kernel, Order, Order.kind == "auction") == 0
 
 
 async def test_the_close_timer_survives_a_restart(kernel_factory, graphql, clock, tmp_path):
@@ -265,8 +287,8 @@ async def test_bad_bids_get_typed_errors_and_change_nothing(kernel_factory, grap
 
     await refused(a, "BIDDING_SALE_DEPOSIT_REQUIRED", 10000)   # no deposit: no bidder row either
     assert await count(kernel, Bidder) == 0
-    await a.mutate(DEPOSIT, lot=lot)
-    await b.mutate(DEPOSIT, lot=lot)
+    await pay_deposit(a, lot)
+    await pay_deposit(b, lot)
     low = await refused(a, "BIDDING_SALE_BID_TOO_LOW", 9000)
     assert low["details"] == {"currentPrice": None, "minimumBid": 10000} and low["field"] == "input.amount"
     await refused(a, "BIDDING_SALE_BID_NOT_ON_LADDER", 10500)
@@ -299,7 +321,7 @@ async def test_bad_bids_get_typed_errors_and_change_nothing(kernel_factory, grap
 
     future = clock.now() + timedelta(hours=1)
     later = await create(kernel, graphql, clock, shop, startsAt=future.isoformat(), endsAt=(future + timedelta(hours=1)).isoformat())
-    assert (await a.mutate(DEPOSIT, lot=later))["userErrors"] == []  # a deposit may be paid ahead
+    assert (await pay_deposit(a, later))["userErrors"] == []  # a deposit may be paid ahead
     await refused(a, "BIDDING_SALE_LOT_NOT_OPEN", query=BID, lot=later, amount=10000, max=None, key=None)
     clock.advance(minutes=11)
     await refused(b, "BIDDING_SALE_LOT_CLOSED", 200000)

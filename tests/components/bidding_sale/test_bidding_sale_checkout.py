@@ -14,7 +14,7 @@ from components.orders.models import Order, OrderLine
 from core.errors import DomainError
 from core.gql.relay import from_global_id
 from core.testing import member
-from test_bidding_sale_auction import CNY, DEPOSIT, LOT, bid, count, start
+from test_bidding_sale_auction import CNY, LOT, bid, count, pay_deposit, start
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   order { kind total { amountMinor } } userErrors { code } } }"""
@@ -28,7 +28,7 @@ async def sold(kernel_factory, graphql, clock, **lot):
     """A lot won by member 2 at 12000 (deposit paid), closed by its timer."""
     kernel, shop, lot_id = await start(kernel_factory, graphql, clock, **lot)
     winner = graphql(kernel, member(2))
-    assert (await winner.mutate(DEPOSIT, lot=lot_id))["userErrors"] == []
+    assert (await pay_deposit(winner, lot_id))["userErrors"] == []
     assert (await bid(winner, lot_id, 12000))["userErrors"] == []
     clock.advance(minutes=10)
     await kernel.run_due()
@@ -38,8 +38,8 @@ async def sold(kernel_factory, graphql, clock, **lot):
 async def test_the_winner_order_is_a_lot_line_priced_from_the_lot(kernel_factory, graphql, clock):
     kernel, shop, lot, winner = await sold(kernel_factory, graphql, clock)
     async with kernel.db.read() as session:
-        line = await session.scalar(select(OrderLine))
-        order = await session.get(Order, line.order_id)
+        order = await session.scalar(select(Order).where(Order.kind == "auction"))
+        line = await session.scalar(select(OrderLine).where(OrderLine.order_id == order.id))
     assert (line.activity_component, line.activity_ref) == ("bidding_sale", str(pk(lot)))
     assert (order.kind, order.member_id, order.total_minor) == ("auction", 2, 12000 - 1000)  # hammer price less the deposit
     assert order.attributes["auctionLotId"] == pk(lot)
@@ -55,7 +55,7 @@ async def test_the_winner_order_is_a_lot_line_priced_from_the_lot(kernel_factory
 
 async def test_a_lot_line_in_a_checkout_the_close_did_not_place_is_refused(kernel_factory, graphql, clock):
     kernel, shop, lot, _winner = await sold(kernel_factory, graphql, clock)
-    orders_before, lot_orders_before = await count(kernel, Order), await count(kernel, LotOrder)
+    orders_before, lot_orders_before = await count(kernel, Order, Order.kind == "auction"), await count(kernel, LotOrder)
     cases = [({"placed_by_system": False, "member_id": 2}, "BIDDING_SALE_LOT_NOT_FOR_CHECKOUT"),  # the winner, on their own
              ({"placed_by_system": True, "member_id": 3}, "BIDDING_SALE_ILLEGAL_STATE")]  # not the winner
     for extra, code in cases:
@@ -64,7 +64,7 @@ async def test_a_lot_line_in_a_checkout_the_close_did_not_place_is_refused(kerne
                 await kernel.service("orders").create_order(
                     tx, lines=[(shop.sku_id, 1)], line_inputs=[{"auctionLot": {"lotId": pk(lot)}}], **extra)
         assert (refused.value.code, refused.value.field) == (code, "input.lines[0]")
-    assert (await count(kernel, Order), await count(kernel, LotOrder)) == (orders_before, lot_orders_before)
+    assert (await count(kernel, Order, Order.kind == "auction"), await count(kernel, LotOrder)) == (orders_before, lot_orders_before)
 
 
 async def test_a_deposit_covering_the_hammer_price_pays_the_order_at_once(kernel_factory, graphql, clock):
@@ -93,7 +93,7 @@ async def test_an_ended_lot_cannot_be_cancelled_before_its_close_runs(kernel_fac
 
     kernel, _shop, lot = await start(kernel_factory, graphql, clock)
     winner = graphql(kernel, member(2))
-    await winner.mutate(DEPOSIT, lot=lot)
+    await pay_deposit(winner, lot)
     await bid(winner, lot, 12000)
     clock.advance(minutes=11)  # past the end; the close timer has not run yet
     cancel = await graphql(kernel, staff(1, "admin")).mutate(
@@ -118,4 +118,9 @@ async def test_a_refunded_winner_order_closes_the_lot_and_returns_the_deposit(ke
         id=order["id"])
     assert refunded["order"] == {"status": "REFUNDED", "refunded": {"amountMinor": 12000 - 1000}}
     body = (await winner.data(LOT, id=lot))["auctionLot"]
-    assert (body["status"], body["myDeposit"]) == ("REFUNDED", "released")  # the 10.00 deposit goes back too
+    assert (body["status"], body["myDeposit"]) == ("REFUNDED", "returned")  # the 10.00 deposit goes back too
+    async with kernel.db.read() as session:  # through the provider: the deposit order is refunded in full
+        deposit = await session.scalar(select(Order).where(Order.kind == "auction_deposit"))
+    assert (deposit.status, deposit.refunded_minor) == ("refunded", 1000)
+    assert (await graphql(kernel, staff(1, "admin")).data(
+        "query($id: ID!) { auctionLot(id: $id) { depositDiscrepancies } }", id=lot))["auctionLot"]["depositDiscrepancies"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.orders.models import Order
 from conftest import open_shop
+from core.clock import as_utc
 from core.gql.context import Context
 from core.gql.relay import decode_id
+from core.models import TimerRow
 from core.testing import member, staff
 from core.timers import Timer
 
@@ -128,27 +130,23 @@ def lot_pk(global_id: str) -> int:
     return decode_id(global_id, "AuctionLot")
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
-async def test_the_close_racing_last_bids_makes_one_order_at_the_final_price(kernel_factory, graphql, clock, database, monkeypatch):
-    # No extensions, so a bid in time cannot move the end: it must be part of the close.
-    kernel, _, lot = await auction(kernel_factory, graphql, clock, database, members=12, max_extensions=0)
-    await graphql(kernel, member(1)).mutate(BID, lot=lot, amount=10000, max=None)
-    second_worker = await kernel_factory(BLUEPRINT % 0, database=kernel.db.url.render_as_string(hide_password=False))
+def hold_bid_at_the_end(monkeypatch, kernel, clock, workers, *, member_id: int) -> tuple[datetime, asyncio.Event]:
+    """The lot's end comes 5 ms from now. ``member_id``'s next bid is held open inside its
+    transaction (lot locked, price written) while the clock passes the end and one of
+    ``workers``' close timers starts its transaction. Returns the end and the event set once
+    the bid is held (the moment to start the workers)."""
     end = clock.now() + timedelta(minutes=10)
     clock.set(end - timedelta(milliseconds=5))
-
-    # The last bid in time is held open, lock taken and price written, while the end passes and
-    # both workers' close timers start: they must wait for it and then close at its price.
     service = kernel.service("bidding_sale")
     record, bell, closing = service._record, asyncio.Event(), asyncio.Event()
 
-    async def slow_record(tx, lot_row, member_id, price, kind):  # noqa: ANN001, ANN202
-        await record(tx, lot_row, member_id, price, kind)
-        if member_id == 2:
+    async def slow_record(tx, lot_row, step):  # noqa: ANN001, ANN202
+        await record(tx, lot_row, step)
+        if step.member_id == member_id:
             clock.set(end)
             bell.set()
             await closing.wait()      # a close timer has started its transaction...
-            await asyncio.sleep(0.2)  # ...and reached the lot's lock (or SQLite's writer slot)
+            await asyncio.sleep(0.3)  # ...and claimed its row, or waits for the lot (or SQLite's writer slot)
 
     def announcing(run_one):  # noqa: ANN001, ANN202
         async def run(timer_id):  # noqa: ANN001, ANN202
@@ -157,8 +155,21 @@ async def test_the_close_racing_last_bids_makes_one_order_at_the_final_price(ker
         return run
 
     monkeypatch.setattr(service, "_record", slow_record)
-    for worker in (kernel, second_worker):
+    for worker in workers:
         monkeypatch.setattr(worker.timers, "_run_one", announcing(worker.timers._run_one))
+    return end, bell
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_the_close_racing_last_bids_makes_one_order_at_the_final_price(kernel_factory, graphql, clock, database, monkeypatch):
+    # No extensions, so a bid in time cannot move the end: it must be part of the close.
+    kernel, _, lot = await auction(kernel_factory, graphql, clock, database, members=12, max_extensions=0)
+    await graphql(kernel, member(1)).mutate(BID, lot=lot, amount=10000, max=None)
+    second_worker = await kernel_factory(BLUEPRINT % 0, database=kernel.db.url.render_as_string(hide_password=False))
+    # The last bid in time is held open, lock taken and price written, while the end passes and
+    # both workers' close timers start: they must wait for it and then close at its price.
+    end, bell = hold_bid_at_the_end(monkeypatch, kernel, clock, (kernel, second_worker), member_id=2)
+    service = kernel.service("bidding_sale")
 
     async def close() -> list[int]:
         await bell.wait()
@@ -183,7 +194,7 @@ async def test_the_close_racing_last_bids_makes_one_order_at_the_final_price(ker
     assert order.total_minor == 30000 and order.member_id == 2
     # A replayed close (the job run again by hand) finds the lot closed and makes nothing.
     async with kernel.transaction() as tx:
-        await service.close_due(tx, Timer("bidding_sale.close", str(lot_pk(lot)), end, {}, 0))
+        await service.closing.close_due(tx, Timer("bidding_sale.close", str(lot_pk(lot)), end, {}, 0))
     async with kernel.db.read() as session:
         assert len((await session.scalars(select(Order))).all()) == 1
 
@@ -201,3 +212,94 @@ async def test_the_database_refuses_a_second_winner_order(kernel_factory, graphq
             await tx.session.flush()
     async with kernel.db.read() as session:
         assert len((await session.scalars(select(Order))).all()) == 1
+
+
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite's single writer cannot deadlock
+async def test_a_late_bid_moving_the_end_and_the_close_timer_never_deadlock(kernel_factory, graphql, clock, database, monkeypatch):
+    """A bid in the soft-close window holds the lot while the end passes and another worker's
+    close timer starts. Before the fix the timer job held its timer row and waited for the lot,
+    while the bid held the lot and waited to move the timer row: PostgreSQL broke the deadlock by
+    aborting one of them. Now the bid takes the timer row first: the worker skips the timer, the
+    bid extends the lot, and the timer waits, untouched, for the new end."""
+    kernel, _, lot = await auction(kernel_factory, graphql, clock, database, members=3, max_extensions=5)
+    second_worker = await kernel_factory(BLUEPRINT % 5, database=kernel.db.url.render_as_string(hide_password=False))
+    end, bell = hold_bid_at_the_end(monkeypatch, kernel, clock, (second_worker,), member_id=2)
+
+    async def close() -> int:
+        await bell.wait()
+        return await second_worker.timers.run_due()
+
+    ran, answer = await asyncio.gather(close(), graphql(kernel, member(2)).mutate(BID, lot=lot, amount=10000, max=None))
+    assert answer == {"leading": True, "userErrors": []} and ran == 0
+    async with kernel.db.read() as session:
+        row = await session.get(Lot, lot_pk(lot))
+        timer = await session.scalar(select(TimerRow).where(TimerRow.job == "bidding_sale.close"))
+    assert (row.status, row.extensions, as_utc(row.ends_at)) == ("scheduled", 1, end - timedelta(milliseconds=5) + timedelta(seconds=120))
+    assert (timer.state, timer.attempts, timer.last_error, as_utc(timer.due_at)) == ("pending", 0, None, as_utc(row.ends_at))
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite's single writer cannot deadlock
+async def test_soft_close_under_a_crowd_of_last_second_bids_never_deadlocks(kernel_factory, graphql, clock, database):
+    """Extensions on (a per-lot 1 s extension): 40 members bid at once in the lot's last
+    seconds while the clock runs fast and a worker keeps running the close timer, which comes
+    due, is moved by a bid, comes due again. Bids that may move the timer and the close both
+    take the timer's row before the lot, so PostgreSQL never has to break a deadlock: every
+    request is answered (accepted, or a typed refusal), the history rises strictly, and the
+    lot closes once, at its last price, never before its last extended end."""
+    kernel = await kernel_factory(BLUEPRINT % 1000, database=database)
+    shop = await open_shop(kernel, members=40, stock=1)
+    end = clock.now() + timedelta(minutes=10)
+    created = await graphql(kernel, staff(1, "admin")).mutate(CREATE, input={
+        "skuId": shop.sku, "startPrice": CNY(10000), "increment": CNY(1000), "extendWindow": "60s", "extendBy": "1s",
+        "startsAt": (clock.now() - timedelta(minutes=1)).isoformat(), "endsAt": end.isoformat()})
+    assert created["userErrors"] == []
+    lot = created["lot"]["id"]
+    clock.set(end - timedelta(milliseconds=500))
+    first = await graphql(kernel, member(40)).mutate(BID, lot=lot, amount=10000, max=None)
+    assert first["userErrors"] == [] and first["leading"] is True  # in the window: the end is now 1 s away
+    racing = asyncio.Event()
+
+    async def bid(m: int) -> dict:
+        await asyncio.sleep(0.002 * (m % 5))
+        return await graphql(kernel, member(m)).mutate(BID, lot=lot, amount=10000 + 1000 * m, max=None)
+
+    async def time_runs_fast() -> None:  # 5x: the end and the timer pass while bids are in flight
+        while not racing.is_set():
+            await asyncio.sleep(0.01)
+            clock.advance(milliseconds=50)
+
+    async def workers() -> None:
+        while not racing.is_set():
+            await kernel.timers.run_due()  # (two workers racing one close: see the test above)
+            await asyncio.sleep(0.01)
+
+    async def bids() -> list[dict]:
+        try:
+            return [first, *await asyncio.gather(*(bid(m) for m in range(1, 40)))]
+        finally:
+            racing.set()
+
+    answers, *_ = await asyncio.gather(bids(), time_runs_fast(), workers())
+    accepted = [a for a in answers if not a["userErrors"]]
+    codes = {a["userErrors"][0]["code"] for a in answers if a["userErrors"]}
+    assert accepted and codes <= {"BIDDING_SALE_BID_TOO_LOW", "BIDDING_SALE_BID_NOT_ON_LADDER", "BIDDING_SALE_LOT_CLOSED",
+                                  "BIDDING_SALE_ALREADY_LEADING"}, codes
+    async with kernel.db.read() as session:
+        row = await session.get(Lot, lot_pk(lot))
+        prices = (await session.scalars(select(Bid.amount).where(Bid.lot_id == row.id).order_by(Bid.seq))).all()
+    assert len(prices) == len(accepted) and all(a < b for a, b in zip(prices, prices[1:]))
+    assert 1 <= row.extensions <= len(accepted)            # in-time bids in the window moved the end
+    if row.status == "scheduled":                          # not closed during the race: close it at its end
+        clock.set(as_utc(row.ends_at) - timedelta(milliseconds=1))
+        assert await kernel.run_due() == 0                 # never before the last extended end
+        clock.set(as_utc(row.ends_at))
+        await kernel.run_due()
+    async with kernel.db.read() as session:
+        row = await session.get(Lot, lot_pk(lot))
+        orders = (await session.scalars(select(LotOrder))).all()
+        timer = await session.scalar(select(TimerRow).where(TimerRow.job == "bidding_sale.close"))
+    assert row.status == "sold" and len(orders) == 1 and orders[0].price == prices[-1]
+    assert as_utc(row.closed_at) >= as_utc(row.ends_at)    # closed at or after its (extended) end
+    # The close never failed: a deadlock PostgreSQL broke by aborting the worker would show here.
+    assert (timer.state, timer.attempts, timer.last_error) == ("done", 0, None)
