@@ -14,9 +14,10 @@ manifest = Manifest(
         "createGroupBuyOffer": "group_buy.manage", "groupBuyGroup": "public", "groupBuyOffer": "public",
         "groupBuyProgress": "public", "groupBuyReferrals": "member or staff", "joinGroup": "member",
         "myGroupBuys": "member", "openGroup": "member",
+        "updateGroupBuyOffer": "group_buy.manage", "endGroupBuyOffer": "group_buy.manage", "withdrawGroupBuyOffer": "group_buy.manage",
     },
     moves={
-        "joinGroup": "money+stock", "openGroup": "money+stock",
+        "joinGroup": "money+stock", "openGroup": "money+stock", "withdrawGroupBuyOffer": "money+stock",
     },
     depends={"orders": ">=1.0,<2"},
     settings_schema={

@@ -17,6 +17,8 @@ manifest = Manifest(
         "liveRooms": "public", "muteLiveRoom": "live_room.host", "muteLiveRoomViewer": "live_room.host",
         "pauseLiveRoom": "live_room.host", "presentLiveRoomProduct": "live_room.host",
         "resumeLiveRoom": "live_room.host", "sendLiveRoomComment": "member",
+        "reserveLiveRoom": "member", "cancelLiveRoomReservation": "member", "liveRoomReservations": "public",
+        "liveRoomReservationBoard": "staff",
         "setLiveRoomShelfItem": "live_room.host", "startLiveRoom": "live_room.host",
         "updateLiveRoom": "live_room.host",
     },

@@ -16,6 +16,7 @@ manifest = Manifest(
         "reactivateStaff": "members.manage_staff", "renewStaffSignInCode": "members.manage_staff",
         "setStaffRoles": "members.manage_staff", "signIn": "public", "signInForDevelopment": "public",
         "staffMe": "public", "staffMembers": "members.manage_staff",
+        "myShareCode": "public", "guideShareCode": "members.manage_staff",
     },
     settings_schema=SCHEMA,
 )

@@ -22,7 +22,7 @@ manifest = Manifest(
         "placeOrder": "member", "previewCheckout": "member", "receiveReturnedGoods": "orders.refund",
         "refundOrder": "orders.refund", "refundRequests": "orders.view", "rejectRefundRequest": "orders.refund",
         "removeCartLine": "member", "removeShippingAddress": "member", "requestRefund": "member",
-        "sandboxSettlePayment": "member or staff", "shipOrder": "orders.fulfil", "updateCartLine": "member",
+        "sandboxSettlePayment": "member or staff", "sandboxSettlePaymentIntent": "member or staff", "shipOrder": "orders.fulfil", "updateCartLine": "member",
         "updateShippingAddress": "member",
     },
     moves={

@@ -34,11 +34,11 @@ def dougong_events(registrar):
                     payload={**ORDER_PAYLOAD, **REQUEST})
     registrar.event("order.refund_resolved", "Staff approved, rejected or refunded an after-sale request, or the member cancelled it",
                     payload={**ORDER_PAYLOAD, **REQUEST})
-    registrar.event("payment_intent.succeeded", "A payment intent (not a goods order: a deposit) was paid; its owner acts on its purpose",
+    registrar.event("order.intent_succeeded", "A payment intent (not a goods order: a deposit) was paid; its owner acts on its purpose",
                     payload=INTENT_PAYLOAD)
-    registrar.event("payment_intent.failed", "A payment intent will not be paid (the provider closed or refused it)",
+    registrar.event("order.intent_failed", "A payment intent will not be paid (the provider closed or refused it)",
                     payload=INTENT_PAYLOAD)
-    registrar.event("payment_intent.refunded", "Some or all of a payment intent's money went back to the payer",
+    registrar.event("order.intent_refunded", "Some or all of a payment intent's money went back to the payer",
                     payload={**INTENT_PAYLOAD, "refundMinor": "int: this refund", "full": "bool", "reason": "str",
                              "refundRef": "str: the provider's refund reference"})
     registrar.event("order.payment_returned", "A payment arrived for an order that could no longer take it and was refunded",

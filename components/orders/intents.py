@@ -3,7 +3,7 @@
 An auction deposit (``bidding_sale.deposit``), later a membership fee: the owner component
 creates an intent with a ``purpose`` (``"<component>.<what>"``) and its own ``reference``,
 hands the provider's client payload to the frontend, and learns the outcome from the declared
-events ``payment_intent.succeeded`` / ``.failed`` / ``.refunded`` (filtering on ``purpose``).
+events ``order.intent_succeeded`` / ``order.intent_failed`` / ``order.intent_refunded`` (filtering on ``purpose``).
 It gives the money back with :meth:`PaymentIntents.refund`, whole or in part, never more than
 was paid, also under concurrent refunds (a conditional update on ``refunded_minor``).
 
@@ -111,7 +111,7 @@ class PaymentIntents:
         if moved.rowcount != 1:
             return True
         await tx.session.refresh(row)
-        await tx.emit("payment_intent.succeeded", event(row))
+        await tx.emit("order.intent_succeeded", event(row))
         return True
 
     async def fail(self, tx: Transaction, provider: str, provider_ref: str) -> None:
@@ -120,7 +120,7 @@ class PaymentIntents:
             return
         row.status, row.settled_at = "failed", tx.now()
         await tx.session.flush()
-        await tx.emit("payment_intent.failed", event(row))
+        await tx.emit("order.intent_failed", event(row))
 
     async def refund(self, tx: Transaction, intent_id: int, *, amount_minor: int | None = None, reason: str) -> int:
         """Give back ``amount_minor`` (default: all that is left) of a succeeded intent; returns
@@ -146,7 +146,7 @@ class PaymentIntents:
             raise DomainError("ORDERS_NOTHING_TO_REFUND", "This payment was refunded meanwhile.", field="input.intentId")
         await tx.session.refresh(row)
         refund_ref = await self.orders.gateway.provider_for(row.provider).refund(tx, intent_charge(row), amount)
-        await tx.emit("payment_intent.refunded", event(row, refundMinor=amount, full=full, reason=reason[:500],
+        await tx.emit("order.intent_refunded", event(row, refundMinor=amount, full=full, reason=reason[:500],
                                                        refundRef=refund_ref))
         return amount
 

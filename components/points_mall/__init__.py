@@ -57,8 +57,8 @@ manifest = Manifest(
                 "description": "most points orders may earn a member per calendar day / month (brand time zone); "
                                "leave out for no cap. Sign-in rewards and staff grants are not capped",
                 "properties": {
-                    "per_day": {"type": "integer", "minimum": 0, "maximum": 10**9},
-                    "per_month": {"type": "integer", "minimum": 0, "maximum": 10**9},
+                    "per_day": {"type": "integer", "minimum": 0, "maximum": 10**9, "description": "most points orders earn a member in one day"},
+                    "per_month": {"type": "integer", "minimum": 0, "maximum": 10**9, "description": "most points orders earn a member in one calendar month"},
                 },
             },
             "earn_multipliers": {
@@ -70,7 +70,8 @@ manifest = Manifest(
                     "properties": {
                         "percent": {"type": "integer", "minimum": 0, "maximum": 10000,
                                     "description": "earn this percent of the base rate (200 = double)"},
-                        "min_tier": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "min_tier": {"type": "integer", "minimum": 0, "maximum": 100,
+                                     "description": "the rule applies to members of this tier and above (0: everyone)"},
                         "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7},
                                      "description": "1 = Monday … 7 = Sunday"},
                         "dates": {"type": "array", "items": {"type": "string", "format": "date"},
@@ -82,7 +83,7 @@ manifest = Manifest(
                 "type": "object", "additionalProperties": False,
                 "description": "积分抵现: members pay part of an order with points at checkout (price stage `points`)",
                 "properties": {
-                    "enabled": {"type": "boolean", "default": False},
+                    "enabled": {"type": "boolean", "default": False, "description": "offer 积分抵现 at checkout (CheckoutInput.usePoints)"},
                     "points_per_unit": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 100,
                                         "description": "points worth one currency unit (100: 100 points pay 1 yuan)"},
                     "max_percent": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50,

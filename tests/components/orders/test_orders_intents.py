@@ -31,8 +31,8 @@ OWNER = """
 
     @hookimpl
     def dougong_event_handlers(registrar):
-        registrar.on("payment_intent.succeeded", paid, in_transaction=True)
-        registrar.on("payment_intent.refunded", refunded, in_transaction=True)
+        registrar.on("order.intent_succeeded", paid, in_transaction=True)
+        registrar.on("order.intent_refunded", refunded, in_transaction=True)
 """
 
 SETTLE = """mutation($id: ID!, $o: PaymentOutcome!) { sandboxSettlePaymentIntent(input: {intentId: $id, outcome: $o}) {
@@ -99,7 +99,7 @@ async def test_bad_intents_are_refused_and_write_nothing(kernel_factory, graphql
     assert bad_id["userErrors"] == [{"code": "KERNEL_INVALID_ID", "field": "input.intentId"}]
     async with kernel.db.read() as session:
         names = (await session.scalars(select(EventRow.name).where(EventRow.name.like("payment_intent.%")))).all()
-    assert names == ["payment_intent.failed"]
+    assert names == ["order.intent_failed"]
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
@@ -123,5 +123,5 @@ async def test_racing_refunds_never_return_more_than_was_paid(kernel_factory, da
     assert {r for r in results if r != 1000} <= {"ORDERS_NOTHING_TO_REFUND", "ORDERS_INVALID_AMOUNT", "ORDERS_ILLEGAL_TRANSITION"}
     async with kernel.db.read() as session:
         row = await session.get(PaymentIntent, intent.id)
-        refunds = (await session.scalars(select(EventRow).where(EventRow.name == "payment_intent.refunded"))).all()
+        refunds = (await session.scalars(select(EventRow).where(EventRow.name == "order.intent_refunded"))).all()
     assert (row.refunded_minor, row.status, len(refunds)) == (5000, "refunded", 5)

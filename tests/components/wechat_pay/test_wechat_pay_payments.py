@@ -247,7 +247,7 @@ async def test_a_deposit_is_a_payment_intent_paid_and_refunded_through_wechat(wx
         assert await intents.refund(tx, intent.id, reason="outbid, lot closed") == 50000
     await kernel.run_due()
     assert [r["amount"] for r in fake.refunds.values()] == [{"refund": 50000, "total": 50000, "currency": "CNY"}]
-    assert await _count(kernel, EventRow, EventRow.name.in_(["payment_intent.succeeded", "payment_intent.refunded"])) == 2
+    assert await _count(kernel, EventRow, EventRow.name.in_(["order.intent_succeeded", "order.intent_refunded"])) == 2
 
 
 async def test_cancelling_an_order_closes_its_open_wechat_transaction(wx, graphql):
