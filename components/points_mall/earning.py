@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from sqlalchemy import func, select, update
 
 from components.points_mall.models import Account, Entry
-from components.points_mall.rules import capped, multiplier_percent, points_earned
+from components.points_mall.rules import capped, multiplier_percent, order_kind_earns, points_earned
 from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Event, Transaction
@@ -24,9 +24,7 @@ POINTS_PAYMENT = "pointsPayment"  # the order attribute the points stage writes 
 
 class Earning:
     def _earns(self, payload: Mapping[str, Any]) -> bool:
-        if payload.get("kind") in ("group_buy", "auction", "bidding_sale") and not self.activity_orders_earn:
-            return False
-        return True
+        return order_kind_earns(payload.get("kind"), activity_orders_earn=self.activity_orders_earn)
 
     @property
     def minor_per_unit(self) -> int:

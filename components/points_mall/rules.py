@@ -65,6 +65,18 @@ def multiplier_percent(rules: Sequence[Mapping[str, Any]], *, tier: int, day: da
     return best
 
 
+ACTIVITY_KINDS = frozenset({"group_buy", "auction", "bidding_sale"})
+
+
+def order_kind_earns(kind: str | None, *, activity_orders_earn: bool) -> bool:
+    """Whether an order of this kind earns points. A deposit is security held for a bid —
+    refunded to losers, applied to the winner's order — never a purchase; activity orders earn
+    unless the brand switched that off."""
+    if kind == "auction_deposit":
+        return False
+    return activity_orders_earn or kind not in ACTIVITY_KINDS
+
+
 def points_earned(amount_minor: int, *, minor_per_unit: int, earn_per_unit: int, percent: int = 100) -> int:
     """Points for ``amount_minor`` paid in cash: whole currency units × the earn rate × the
     multiplier, rounded down (a member never earns a fraction of a point)."""

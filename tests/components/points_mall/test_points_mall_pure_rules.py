@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from components.points_mall.rules import (
+    order_kind_earns,
     LotView, capped, deduction, ledger_disagreement, multiplier_percent, points_earned, returned_for, spend_plan,
     split_over_lines,
 )
@@ -63,3 +64,11 @@ def test_line_shares_add_up_and_refunds_return_in_proportion():
 def test_a_ledger_that_does_not_add_up_says_so():
     assert ledger_disagreement(10, 10, 10) is None
     assert "sum of entries 9" in ledger_disagreement(10, 9, 10)
+
+
+def test_deposits_never_earn_and_activity_orders_earn_as_the_brand_says():
+    assert not order_kind_earns("auction_deposit", activity_orders_earn=True)
+    assert order_kind_earns("plain", activity_orders_earn=False)
+    assert order_kind_earns("group_buy", activity_orders_earn=True)
+    assert not order_kind_earns("group_buy", activity_orders_earn=False)
+    assert not order_kind_earns("auction", activity_orders_earn=False)
