@@ -52,6 +52,7 @@ from typing import Any, AsyncIterator, Iterator
 import httpx
 import pytest
 
+from core import testing_templates
 from core.auth import Actor
 from core.clock import MovableClock
 from core.testing_browser import browser  # noqa: F401  (a fixture of this plugin)
@@ -128,6 +129,7 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="dougong-pg-"))
         self.data = self.root / "data"
         self.as_postgres = os.geteuid() == 0
+        self.templates = testing_templates.PostgresTemplates(self)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = list(args)
@@ -168,15 +170,21 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        name = "t_" + uuid.uuid4().hex[:12]
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """Create a database (a fresh name unless given), optionally as a copy of ``template``."""
+        name = name or self.new_database_name()
+        statement = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
         done = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}"],
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", statement],
             capture_output=True, text=True, timeout=60,
         )
         if done.returncode:
             raise RuntimeError(f"CREATE DATABASE failed: {done.stderr}")
         return self.url(name)
+
+    @staticmethod
+    def new_database_name() -> str:
+        return "t_" + uuid.uuid4().hex[:12]
 
     def stop(self) -> None:
         if shutil.which("pg_ctl") and self.data.exists():
@@ -597,8 +605,15 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> testing_templates.SqliteTemplates:
+    return testing_templates.SqliteTemplates(tmp_path_factory.mktemp("migrated-templates"))
+
+
 @pytest.fixture
-async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+async def kernel_factory(
+    tmp_path: Path, clock: MovableClock, request: pytest.FixtureRequest, sqlite_templates: testing_templates.SqliteTemplates
+) -> AsyncIterator[Any]:
     from core.kernel import Kernel
 
     kernels: list[Kernel] = []
@@ -614,8 +629,12 @@ async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.Fi
         path = tmp_path / f"blueprint-{len(kernels)}.yaml"
         text = textwrap.dedent(blueprint_yaml)
         path.write_text(text, encoding="utf-8")
+        # Only kernels that start: one built with start=False may be there to watch a migration.
+        templated = start and database in ("sqlite", "postgresql") and testing_templates.enabled()
         if database == "postgresql":
-            url = request.getfixturevalue("postgres_server").create_database()
+            server = request.getfixturevalue("postgres_server")
+            pg_name = server.new_database_name()
+            url = server.url(pg_name) if templated else server.create_database(pg_name)
         elif database == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp_path / f'db-{len(kernels)}.sqlite'}"
         else:
@@ -630,6 +649,10 @@ async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.Fi
             installed = {**discover()[0], **installed}
         kernel = Kernel.from_file(path, installed=installed, clock=clock, database_url=url)
         kernels.append(kernel)
+        if templated and database == "sqlite":
+            await sqlite_templates.prepare(kernel, tmp_path / f"db-{len(kernels) - 1}.sqlite")
+        elif templated:
+            await server.templates.prepare(kernel, pg_name)
         if start:
             await kernel.start(seed_demo=seed_demo)
         return kernel
