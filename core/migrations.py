@@ -14,6 +14,7 @@ component's next revision by comparing its tables in the database with its model
 
 from __future__ import annotations
 
+import functools
 import importlib
 import uuid
 from pathlib import Path
@@ -64,8 +65,15 @@ def unmanaged_tables(kernel: Kernel, skip: frozenset[str] = frozenset()) -> list
 
 
 def _script(kernel: Kernel) -> ScriptDirectory:
-    folders = migration_folders(kernel)
-    return ScriptDirectory(str(TEMPLATE_DIR), version_locations=[str(p) for p in folders.values()])
+    return _script_for(tuple(str(p) for p in migration_folders(kernel).values()))
+
+
+@functools.lru_cache(maxsize=64)
+def _script_for(folders: tuple[str, ...]) -> ScriptDirectory:
+    # Reading a ScriptDirectory imports every revision file; revisions don't change while a
+    # process runs (``make_revision`` builds its own), so each set of folders is read once —
+    # every worker boot and every test kernel would otherwise pay for it again.
+    return ScriptDirectory(str(TEMPLATE_DIR), version_locations=list(folders))
 
 
 def _upgrade_sync(connection: Any, script: ScriptDirectory, is_sqlite: bool, branches: list[str]) -> None:

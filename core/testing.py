@@ -41,6 +41,7 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
+from core import testing_templates
 from core.auth import Actor
 from core.clock import MovableClock
 
@@ -126,8 +127,15 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> testing_templates.SqliteTemplates:
+    return testing_templates.SqliteTemplates(tmp_path_factory.mktemp("migrated-templates"))
+
+
 @pytest.fixture
-async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+async def kernel_factory(
+    tmp_path: Path, clock: MovableClock, request: pytest.FixtureRequest, sqlite_templates: testing_templates.SqliteTemplates
+) -> AsyncIterator[Any]:
     from core.kernel import Kernel
 
     kernels: list[Kernel] = []
@@ -143,8 +151,12 @@ async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.Fi
         path = tmp_path / f"blueprint-{len(kernels)}.yaml"
         text = textwrap.dedent(blueprint_yaml)
         path.write_text(text, encoding="utf-8")
+        # Only kernels that start: one built with start=False may be there to watch a migration.
+        templated = start and database in ("sqlite", "postgresql") and testing_templates.enabled()
         if database == "postgresql":
-            url = request.getfixturevalue("postgres_server").create_database()
+            server = request.getfixturevalue("postgres_server")
+            pg_name = server.new_database_name()
+            url = server.url(pg_name) if templated else server.create_database(pg_name)
         elif database == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp_path / f'db-{len(kernels)}.sqlite'}"
         else:
@@ -159,6 +171,10 @@ async def kernel_factory(tmp_path: Path, clock: MovableClock, request: pytest.Fi
             installed = {**discover()[0], **installed}
         kernel = Kernel.from_file(path, installed=installed, clock=clock, database_url=url)
         kernels.append(kernel)
+        if templated and database == "sqlite":
+            await sqlite_templates.prepare(kernel, tmp_path / f"db-{len(kernels) - 1}.sqlite")
+        elif templated:
+            await server.templates.prepare(kernel, pg_name)
         if start:
             await kernel.start(seed_demo=seed_demo)
         return kernel

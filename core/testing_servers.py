@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from core import testing_templates
+
 
 def _require_servers() -> bool:
     return os.environ.get("DOUGONG_REQUIRE_SERVERS") == "1"
@@ -44,6 +46,7 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="dougong-pg-"))
         self.data = self.root / "data"
         self.as_postgres = os.geteuid() == 0
+        self.templates = testing_templates.PostgresTemplates(self)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = list(args)
@@ -84,15 +87,21 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        name = "t_" + uuid.uuid4().hex[:12]
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """Create a database (a fresh name unless given), optionally as a copy of ``template``."""
+        name = name or self.new_database_name()
+        statement = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
         done = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f"CREATE DATABASE {name}"],
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", statement],
             capture_output=True, text=True, timeout=60,
         )
         if done.returncode:
             raise RuntimeError(f"CREATE DATABASE failed: {done.stderr}")
         return self.url(name)
+
+    @staticmethod
+    def new_database_name() -> str:
+        return "t_" + uuid.uuid4().hex[:12]
 
     def stop(self) -> None:
         if shutil.which("pg_ctl") and self.data.exists():
