@@ -47,7 +47,7 @@ async def test_a_component_writes_its_own_first_revision(kernel_factory, make_co
         def dougong_tables(registrar):
             registrar.table(models.Stamp)
     """)
-    text = DEMO.read_text() + "  stamp: {}\n"
+    text = DEMO.read_text().replace("\ncomponents:\n", "\ncomponents:\n  stamp: {}\n", 1)
     kernel = await kernel_factory(text, installed=[stamp], start=False, database=f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite'}")
     written = await migrations.make_revision(kernel, "stamp", "stamp cards")
     assert written is not None and written.parent.name == "migrations"
