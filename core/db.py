@@ -113,6 +113,7 @@ class Database:
     def _sqlite_engine(self, *, begin: str, echo: bool) -> AsyncEngine:
         engine = create_async_engine(
             self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
+            pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),
         )
 
         @event.listens_for(engine.sync_engine, "connect")

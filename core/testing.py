@@ -34,6 +34,7 @@ Helpers for tests against a real server (``dougong serve`` or :func:`serve_app`)
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -125,6 +126,16 @@ class GraphQLClient:
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
+
+
+@pytest.fixture(autouse=True)
+def _patient_connection_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests wait for a database connection as long as they need (unless they set their own
+    ``DOUGONG_POOL_TIMEOUT``): on a loaded 2-core machine a race of a hundred requests can queue
+    past production's 30 s, and a race test is about stock, not about the pool — the tests
+    about an exhausted pool set a short timeout themselves."""
+    if "DOUGONG_POOL_TIMEOUT" not in os.environ:
+        monkeypatch.setenv("DOUGONG_POOL_TIMEOUT", "300")
 
 
 @pytest.fixture(scope="session")

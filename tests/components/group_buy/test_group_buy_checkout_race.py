@@ -1,7 +1,7 @@
-"""The last seats raced through the one checkout: 50 members place their joins at once with
+"""The last seats raced through the one checkout: 20 members place their joins at once with
 ``placeOrder`` and the ``groupBuy`` line input for a group with 2 seats left. Exactly 2 joins
 are placed (a group holds no more unpaid joins than seats), and both take their seats — on
-SQLite and on PostgreSQL. (50 payments racing for the last seats, with holding turned off, is
+SQLite and on PostgreSQL. (20 payments racing for the last seats, with holding turned off, is
 in test_group_buy_races.py.)"""
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orde
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
-async def test_fifty_place_order_joins_race_for_the_last_two_seats(kernel_factory, graphql, clock, database):
-    """Unpaid joins cannot exhaust an offer: with 2 seats left, 2 of 50 racing joins are placed
-    (each holds a seat until paid or timed out), 48 are told the group is full and hold nothing."""
-    s = await start(kernel_factory, graphql, clock, size=4, members=53, total=60, stock=60, database=database)
+async def test_twenty_place_order_joins_race_for_the_last_two_seats(kernel_factory, graphql, clock, database):
+    """Unpaid joins cannot exhaust an offer: with 2 seats left, 2 of 20 racing joins are placed
+    (each holds a seat until paid or timed out), 18 are told the group is full and hold nothing."""
+    s = await start(kernel_factory, graphql, clock, size=4, members=23, total=60, stock=60, database=database)
     kernel = s.kernel
     leader, second = graphql(kernel, member(1)), graphql(kernel, member(2))
     opened = await leader.mutate(OPEN, offer=s.offer)
     await pay(leader, opened["order"]["id"])
     await pay(second, (await second.mutate(JOIN, code=opened["group"]["shareCode"]))["order"]["id"])
 
-    racers = [graphql(kernel, member(i)) for i in range(3, 53)]
+    racers = [graphql(kernel, member(i)) for i in range(3, 23)]
     line = {"skuId": s.shop.sku, "quantity": 1, "groupBuy": {"offerId": s.offer, "shareCode": opened["group"]["shareCode"]}}
     placed = await asyncio.gather(*(r.mutate(PLACE, input={"checkout": {"lines": [line]}}) for r in racers))
     won = [(r, p) for r, p in zip(racers, placed) if not p["userErrors"]]

@@ -77,18 +77,15 @@ async def written(kernel: Any) -> tuple[dict[str, int], int, int]:
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
-async def test_300_buyers_for_40_units_through_place_order(kernel_factory, database, monkeypatch):
-    # Waiting for a connection is fine here (this test is about stock, not the pool): on a
-    # loaded CI machine the default 30 s could otherwise turn a loser into KERNEL_BUSY.
-    monkeypatch.setenv("DOUGONG_POOL_TIMEOUT", "300")
+async def test_120_buyers_for_40_units_through_place_order(kernel_factory, database):
     kernel = await kernel_factory(SHOP, database=database)
-    shop = await open_shop(kernel, members=300, stock=40)
-    answers = await crowd(kernel, shop.sku, 300)
+    shop = await open_shop(kernel, members=120, stock=40)
+    answers = await crowd(kernel, shop.sku, 120)
     placed, refused, broken = sort_answers(answers)
     assert broken == []
     assert len(placed) == 40
     assert {a["data"]["placeOrder"]["userErrors"][0]["code"] for a in refused} == {"INVENTORY_OUT_OF_STOCK"}
-    assert len(refused) == 260
+    assert len(refused) == 80
     orders, reserved, _ = await written(kernel)
     assert orders == placed  # the same orders, each for the member who was told it was theirs
     assert reserved == 40 and await shop.available() == 0
@@ -101,8 +98,8 @@ async def test_a_committed_order_is_never_answered_as_a_failure_on_a_pool_of_4(k
     monkeypatch.setenv("DOUGONG_POOL_OVERFLOW", "0")
     monkeypatch.setenv("DOUGONG_POOL_TIMEOUT", "0.2")
     kernel = await kernel_factory(SHOP, database="postgresql")
-    shop = await open_shop(kernel, members=200, stock=500)
-    answers = await crowd(kernel, shop.sku, 200)
+    shop = await open_shop(kernel, members=100, stock=500)
+    answers = await crowd(kernel, shop.sku, 100)
     placed, refused, broken = sort_answers(answers)
     orders, reserved, reservations = await written(kernel)
 
@@ -111,7 +108,7 @@ async def test_a_committed_order_is_never_answered_as_a_failure_on_a_pool_of_4(k
     # Every error answer (KERNEL_BUSY, a top-level error) wrote nothing: the stock held is
     # exactly the units of the answered orders.
     assert reserved == len(placed) == reservations
-    assert len(placed) + len(refused) + len(broken) == 200
+    assert len(placed) + len(refused) + len(broken) == 100
     assert {a["data"]["placeOrder"]["userErrors"][0]["code"] for a in refused} <= {"KERNEL_BUSY"}
     assert placed, "no buyer got through: the crowd proved nothing"
     print(f"pool of 4: {len(placed)} placed, {len(refused)} KERNEL_BUSY, {len(broken)} top-level errors")
