@@ -59,6 +59,8 @@ def dougong_schema(registrar):
     # Extensible: components add their checkout fields with registrar.extend_input.
     registrar.type(checkout_graphql.CheckoutInput)
     registrar.type(checkout_graphql.CheckoutLineInput)
+    # Extensible: components add fields to the preview (the coupons usable on it).
+    registrar.type(checkout_graphql.CheckoutPreview)
     aftersale_graphql.register(registrar)
 
 
