@@ -90,6 +90,10 @@ class FlashSaleService:
             raise DomainError("KERNEL_NOT_FOUND", "No such flash-sale item.", field=field)
         return item, session
 
+    async def item_ids(self, tx: Transaction, session_id: int) -> list[int]:
+        """The session's items, in the order they were given."""
+        return list((await tx.session.scalars(select(Item.id).where(Item.session_id == session_id).order_by(Item.id))).all())
+
     async def bought(self, session: Any, item_id: int, member_id: int) -> int:
         return int(await session.scalar(select(Bought.units).where(Bought.item_id == item_id, Bought.member_id == member_id)) or 0)
 
