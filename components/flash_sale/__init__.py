@@ -19,6 +19,19 @@ manifest = Manifest(
             "payment_window": {**DURATION_SCHEMA, "default": "5m",
                                "description": "a flash-sale order not paid within this is cancelled and its units go "
                                               "back to the session (shorter than the brand's usual payment timeout)"},
+            "redis_gate": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "a Redis counter in front of the database (needs storage.redis): buyers beyond the stock "
+                               "are refused by a Lua pre-decrement without touching the database, which stays the "
+                               "source of truth",
+                "properties": {
+                    "enabled": {"type": "boolean", "default": False},
+                    "reconcile_every": {**DURATION_SCHEMA, "default": "5s",
+                                        "description": "how often the gate is set to the database's units left "
+                                                       "(after a Redis restart, a crash, refused or unpaid orders)"},
+                },
+            },
         },
     },
 )

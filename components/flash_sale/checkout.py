@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from components.flash_sale.gate import REFUSED
 from components.flash_sale.models import Bought, Item, Purchase
 from components.flash_sale.service import phase
 from core.checkout import Draft, DraftLine
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 COMPONENT = "flash_sale"
 LINE_FIELD = "flashSaleItemId"
+GATED = "flashSaleGated"  # draft.attributes: the Redis gate was asked already (buyFlashSaleItem)
 LINE_DESCRIPTION = "Flash sale: this line is bought in a flash-sale session (its FlashSaleItem id); the SKU must be the item's."
 
 
@@ -48,6 +50,11 @@ class FlashCheckout:
         line = lines[0]
         where = f"input.lines[{line.index}]"
         item_id = decode_id(str(line.input(LINE_FIELD)), "FlashSaleItem", field=f"{where}.{LINE_FIELD}")
+        gate = self.service.gate
+        if gate is not None and not draft.previewing and not draft.attributes.get(GATED):
+            # placeOrder naming a flash item: the gate first (buyFlashSaleItem asked it before the transaction).
+            if await gate.take(item_id, line.quantity) == REFUSED:
+                raise DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}")
         item, session = await self.service.item(tx, item_id, f"{where}.{LINE_FIELD}")
         if item.sku_id != line.sku_id:
             raise DomainError("KERNEL_INVALID_INPUT", "The line's SKU is not the flash-sale item's.", field=f"{where}.skuId")
@@ -70,6 +77,7 @@ class FlashCheckout:
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = COMPONENT
         draft.payment_timeout = self.service.payment_window
+        draft.attributes.pop(GATED, None)
         draft.attributes.update({"flashSaleItemId": item.id, "flashSaleSessionId": session.id,
                                  "flashPriceMinor": item.flash_price_minor})
 

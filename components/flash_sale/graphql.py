@@ -12,6 +12,13 @@ from sqlalchemy import select
 
 from components.catalog.graphql import Sku
 from components.flash_sale import models
+from components.flash_sale.checkout import GATED, LINE_FIELD
+from components.flash_sale.gate import REFUSED
+from components.orders.graphql import OrderPayload, load_orders
+from core.checkout import CheckoutRequest, LineRequest
+from core.errors import DomainError
+from core.gql.payload import user_error
+from core.gql.relay import to_global_id
 from components.flash_sale.service import countdown, phase
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
@@ -130,6 +137,16 @@ class CreateFlashSaleSessionInput:
     items: list[FlashSaleItemInput]
 
 
+@strawberry.input
+class BuyFlashSaleItemInput:
+    item_id: strawberry.ID
+    quantity: int = 1
+    idempotency_key: str | None = None
+
+
+MAX_UNITS = 100
+
+
 @strawberry.type
 class FlashSaleSessionPayload(Payload):
     session: FlashSaleSession | None = None
@@ -156,3 +173,37 @@ class Mutation:
         if errors:
             return FlashSaleSessionPayload(user_errors=errors)
         return FlashSaleSessionPayload(session=(await load_sessions(ctx, [result["sessionId"]]))[0])
+
+    @strawberry.mutation(description="Member: buy a flash-sale item — placeOrder with a line naming flashSaleItemId, in one "
+                                     "step. With the Redis gate on, a buyer beyond the stock is refused before any database "
+                                     "work. A replayed idempotencyKey answers the first order.")
+    async def buy_flash_sale_item(self, info: strawberry.Info, input: BuyFlashSaleItemInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        service = ctx.kernel.service("flash_sale")
+        try:
+            item_id = decode_id(input.item_id, "FlashSaleItem", field="input.itemId")
+            if isinstance(input.quantity, bool) or not 1 <= input.quantity <= MAX_UNITS:
+                raise DomainError("FLASH_SALE_LIMIT_REACHED", f"Buy 1 to {MAX_UNITS} at a time.", field="input.quantity")
+        except DomainError as error:
+            return OrderPayload(user_errors=[user_error(error)])
+        answer = None
+        if service.gate is not None and ctx.actor.is_member:
+            replay = f"{ctx.actor.id}:{input.idempotency_key}" if input.idempotency_key else None
+            answer = await service.gate.take(item_id, input.quantity, replay)
+            if answer == REFUSED:
+                return OrderPayload(user_errors=[user_error(DomainError(
+                    "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            item, _session = await service.item(tx, item_id, "input.itemId")
+            request = CheckoutRequest(
+                member_id=member_id, idempotency_key=input.idempotency_key, attributes={GATED: answer is not None},
+                lines=[LineRequest(item.sku_id, input.quantity, {LINE_FIELD: to_global_id("FlashSaleItem", item_id)})])
+            return {"orderId": await ctx.kernel.service("orders").place(tx, request)}
+
+        request = [str(input.item_id), input.quantity]
+        result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request))
+        if errors:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])

@@ -48,6 +48,25 @@ def dougong_event_handlers(registrar):
 
 
 @hookimpl
+def dougong_jobs(registrar):
+    service = registrar.kernel.service("flash_sale")
+    if service.gate_enabled:
+        registrar.every("flash_sale.reconcile_gate", service.reconcile_every.total_seconds(), service.reconcile_gate)
+
+
+@hookimpl
+async def dougong_startup(kernel):
+    await kernel.service("flash_sale").reconcile_gate()
+
+
+@hookimpl
+async def dougong_shutdown(kernel):
+    service = kernel.service("flash_sale")
+    if service.gate_enabled and service.gate is not None:
+        await service.gate.close()
+
+
+@hookimpl
 def dougong_permissions(registrar):
     registrar.permission(graphql.MANAGE, "Make flash-sale sessions", roles=("admin",))
 

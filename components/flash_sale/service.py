@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import select, update
 
+from components.flash_sale.gate import gate_for
 from components.flash_sale.models import Bought, FlashSession, Item, Purchase
 from core.clock import as_utc
 from core.errors import DomainError
@@ -41,6 +42,8 @@ class FlashSaleService:
         self.kernel = kernel
         self.settings = settings
         self.payment_window = parse_duration(settings.get("payment_window", "5m"))
+        self._gate: Any = False  # not asked yet: the kernel knows its Redis only after components are collected
+        self.reconcile_every = parse_duration((settings.get("redis_gate") or {}).get("reconcile_every", "5s"))
         from components.flash_sale.checkout import FlashCheckout
 
         self.checkout = FlashCheckout(self)
@@ -96,6 +99,36 @@ class FlashSaleService:
 
     async def bought(self, session: Any, item_id: int, member_id: int) -> int:
         return int(await session.scalar(select(Bought.units).where(Bought.item_id == item_id, Bought.member_id == member_id)) or 0)
+
+    @property
+    def gate_enabled(self) -> bool:
+        return bool((self.settings.get("redis_gate") or {}).get("enabled"))
+
+    @property
+    def gate(self) -> Any:
+        """The Redis gate, or None (not enabled, or no Redis configured): the database decides alone."""
+        if self._gate is False:
+            self._gate = gate_for(self.kernel, self.settings)
+        return self._gate
+
+    # -- the Redis gate ----------------------------------------------------------------------------------
+    async def units_left(self, session: Any) -> dict[int, int]:
+        """Item id → quantity - sold, for the items of sessions running now (only those are gated:
+        before a session starts every buyer must reach the database to be told it has not)."""
+        now = self.kernel.clock.now()
+        rows = await session.execute(
+            select(Item.id, Item.quantity - Item.sold).join(FlashSession, FlashSession.id == Item.session_id)
+            .where(FlashSession.active.is_(True), FlashSession.starts_at <= now, FlashSession.ends_at > now))
+        return {item_id: int(left) for item_id, left in rows.all()}
+
+    async def reconcile_gate(self, tx: Transaction | None = None, timer: Any = None) -> bool:
+        """Set the gate to the database's truth (the recurring job, and every worker's start)."""
+        if self.gate is None:
+            return False
+        if tx is not None:
+            return await self.gate.set_left(await self.units_left(tx.session))
+        async with self.kernel.db.read() as session:
+            return await self.gate.set_left(await self.units_left(session))
 
     # -- the order moves on ---------------------------------------------------------------------------
     async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:

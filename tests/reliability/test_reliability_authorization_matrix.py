@@ -198,6 +198,7 @@ MATRIX: dict[str, str] = {
     "claimCoupon":             "u+" "+" "ff" "f" "f",   # a fresh claim-centre template per cell
     "pushCoupons":             "uf" "f" "ff" "f" "+",   # a fresh push template per cell, to A
     "createFlashSaleSession":  "uf" "f" "ff" "f" "+",
+    "buyFlashSaleItem":        "u+" "+" "ff" "f" "f",   # the demo session running now
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -576,6 +577,7 @@ CASES: dict[str, Case] = {
     "createFlashSaleSession": mutation("createFlashSaleSession", "CreateFlashSaleSessionInput", lambda w, a: _v(
         title="matrix 20:00", startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=2),
         items=[{"skuId": w.sku, "flashPrice": CNY(1), "quantity": 5}])),
+    "buyFlashSaleItem": mutation("buyFlashSaleItem", "BuyFlashSaleItemInput", static(itemId=G("FlashSaleItem", 1))),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {

@@ -88,6 +88,8 @@ OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offe
 FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
     order { id } userErrors { code } } }"""
+BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
+  order { id } userErrors { code } } }"""
 CLAIM = """mutation($t: ID!, $key: String) { claimCoupon(input: {templateId: $t, idempotencyKey: $key}) {
   coupon { id } userErrors { code } } }"""
 WITH_COUPON = """mutation($sku: ID!, $coupon: ID!, $key: String) {
@@ -236,8 +238,10 @@ class Load:
                     elif alive and bid["userErrors"][0]["code"] == "BIDDING_SALE_BID_TOO_LOW":
                         self.minimum_bid = max(self.minimum_bid, bid["userErrors"][0]["details"]["minimumBid"])
                 elif action in ("flash", "coupon"):
-                    if action == "flash":
+                    if action == "flash" and rng.random() < 0.5:
                         made = await self.call(http, token, FLASH, sku=self.world["tea"][1], item=self.world["flash"], key=key)
+                    elif action == "flash":
+                        made = await self.call(http, token, BUY_FLASH, item=self.world["flash"], key=key)
                     else:
                         got = await self.call(http, token, CLAIM, t=self.world["template"], key=key)
                         made = got if got is None or got["userErrors"] else await self.call(

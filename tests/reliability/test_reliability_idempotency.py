@@ -99,6 +99,8 @@ PUSH = """mutation($t: ID!, $m: ID!, $key: String) { pushCoupons(input: {templat
 FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
     order { id status total { amountMinor } } userErrors { code } } }"""
+BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
+  order { id status } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -269,6 +271,7 @@ class World:
             Case("claimCoupon", lambda t, k: w.m(1).mutate(CLAIM, t=w.claimable, key=k), (None, None)),
             Case("pushCoupons", lambda t, k: w.admin.mutate(PUSH, t=w.pushed, m=to_global_id("Member", t), key=k), (2, 3)),
             Case("placeOrder (flash sale)", lambda t, k: w.m(5).mutate(FLASH, sku=w.tea, item=w.flash_item, key=k), (None, None)),
+            Case("buyFlashSaleItem", lambda t, k: w.m(6).mutate(BUY_FLASH, item=w.flash_item, key=k), (None, None)),
         ]
 
 
@@ -297,7 +300,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 24
+    assert len(cases) == 25
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
