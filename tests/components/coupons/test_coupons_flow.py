@@ -67,6 +67,8 @@ async def test_refusals_are_typed_and_change_nothing(kernel_factory, graphql):
     assert (await claim(me, "nonsense"))["userErrors"][0]["code"] == "KERNEL_INVALID_ID"
     stolen = await other.mutate(PLACE, input={"lines": lines(shop.sku), "couponIds": [c]})
     assert stolen["userErrors"][0]["code"] == "KERNEL_NOT_FOUND"
+    assert (await other.data("query($id: ID!) { node(id: $id) { id } }", id=c))["node"] is None  # not B's to see
+    assert (await me.data("query($id: ID!) { node(id: $id) { id } }", id=c))["node"] == {"id": c}
     two = await make_template(admin, title="second")
     c2 = (await claim(me, two))["coupon"]["id"]
     both = await me.mutate(PLACE, input={"lines": lines(shop.sku), "couponIds": [c, c2]})

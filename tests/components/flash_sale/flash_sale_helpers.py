@@ -16,7 +16,7 @@ from core.testing import staff
 BLUEPRINT = """\
 dougong: 1
 brand: {slug: fs, name: FS, currency: CNY, timezone: Asia/Shanghai}
-components:
+%(storage)scomponents:
   orders: {payment_timeout: 30m}
   flash_sale: {payment_window: 5m}
 """
@@ -31,8 +31,8 @@ BUY = """mutation($sku: ID!, $item: ID!, $n: Int! = 1, $key: String) {
 SESSION = """query($id: ID!) { flashSaleSession(id: $id) { status secondsToStart secondsToEnd items { left } } }"""
 
 
-async def start(kernel_factory, *, database="sqlite", members=5, stock=500, price=10000):
-    kernel = await kernel_factory(BLUEPRINT, database=database)
+async def start(kernel_factory, *, database="sqlite", members=5, stock=500, price=10000, storage=""):
+    kernel = await kernel_factory(BLUEPRINT % {"storage": storage}, database=database)
     shop = await open_shop(kernel, members=members, stock=stock, price=price)
     return kernel, shop
 
