@@ -67,7 +67,7 @@ class CouponsService:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "A coupon is FIXED or PERCENT.", field="input.kind")
         amount, percent, cap = int(data.get("amount_minor") or 0), int(data.get("percent_off") or 0), data.get("cap_minor")
         if kind == "fixed" and amount <= 0:
-            raise DomainError("COUPONS_INVALID_TEMPLATE", "A fixed coupon takes a positive amount off.", field="input.amount")
+            raise DomainError("COUPONS_INVALID_TEMPLATE", "A fixed coupon takes a positive amount off.", field="input.amountOff")
         if kind == "percent" and not 1 <= percent <= 99:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "A percentage is 1 to 99 (15 = 15 % off).", field="input.percentOff")
         if kind == "percent" and cap is not None and cap <= 0:
@@ -76,7 +76,7 @@ class CouponsService:
         if threshold < 0:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "A threshold is zero or more.", field="input.threshold")
         if kind == "fixed" and threshold and amount > threshold:
-            raise DomainError("COUPONS_INVALID_TEMPLATE", "A fixed coupon takes off no more than its threshold.", field="input.amount")
+            raise DomainError("COUPONS_INVALID_TEMPLATE", "A fixed coupon takes off no more than its threshold.", field="input.amountOff")
         scope_kind = data.get("scope_kind") or "all"
         if scope_kind not in SCOPE_KINDS:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "Scope is ALL, CATEGORIES, PRODUCTS or SKUS.", field="input.scope.kind")

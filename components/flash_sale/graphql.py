@@ -183,7 +183,7 @@ class Mutation:
         try:
             item_id = decode_id(input.item_id, "FlashSaleItem", field="input.itemId")
             if isinstance(input.quantity, bool) or not 1 <= input.quantity <= MAX_UNITS:
-                raise DomainError("FLASH_SALE_LIMIT_REACHED", f"Buy 1 to {MAX_UNITS} at a time.", field="input.quantity")
+                raise DomainError("FLASH_SALE_INVALID_QUANTITY", f"Buy 1 to {MAX_UNITS} at a time.", field="input.quantity")
         except DomainError as error:
             return OrderPayload(user_errors=[user_error(error)])
         answer = None

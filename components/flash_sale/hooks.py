@@ -77,6 +77,7 @@ ERROR_CODES = {
     "FLASH_SALE_ENDED": "The session has ended; details carry endsAt.",
     "FLASH_SALE_SOLD_OUT": "The session's quantity of the item is used up.",
     "FLASH_SALE_LIMIT_REACHED": "The member holds as many as the item allows; details carry limit.",
+    "FLASH_SALE_INVALID_QUANTITY": "A quantity is not a whole number from 1 to 100.",
 }
 
 
