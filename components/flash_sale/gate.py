@@ -28,7 +28,7 @@ from typing import Any
 log = logging.getLogger("dougong.flash_sale.gate")
 
 PASSED, REFUSED, UNKNOWN, REPLAY = "passed", "refused", "unknown", "replay"
-TIMEOUT = 0.5  # seconds: a slow Redis must not hold the crowd; the database decides instead
+TIMEOUT = 2.0  # seconds: a slow Redis must not hold the crowd for long; the database decides instead
 KEYS_TTL = 86400
 
 _TAKE = """
