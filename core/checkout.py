@@ -126,6 +126,16 @@ class Draft:
     def input(self, name: str) -> Any:
         return self.inputs.get(name)
 
+    def own_order_line(self, field_name: str, what: str) -> DraftLine | None:
+        """The line naming the line input ``field_name`` (a flash-sale item, a mall item), or None.
+        An activity that needs an order of its own refuses, before any reading, an order where
+        such a line has company (``ORDERS_NEEDS_OWN_ORDER``)."""
+        named = next((line for line in self.lines if line.input(field_name) is not None), None)
+        if named is not None and len(self.lines) > 1:
+            raise DomainError("ORDERS_NEEDS_OWN_ORDER", f"{what} needs an order of its own.",
+                              field=f"input.lines[{named.index}].{field_name}")
+        return named
+
     def need(self, component: str, field_name: str, message: str) -> None:
         """Tell the buyer what this component still needs (shown by the preview)."""
         self.needs.append({"component": component, "field": field_name, "message": message})

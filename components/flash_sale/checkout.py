@@ -41,13 +41,9 @@ class FlashCheckout:
         self.service = service
 
     async def prepare(self, tx: Transaction, draft: Draft) -> None:
-        lines = [line for line in draft.lines if line.input(LINE_FIELD) is not None]
-        if not lines:
+        line = draft.own_order_line(LINE_FIELD, "A flash-sale purchase")
+        if line is None:
             return
-        if len(draft.lines) > 1:
-            raise DomainError("ORDERS_NEEDS_OWN_ORDER", "A flash-sale purchase needs an order of its own.",
-                              field=f"input.lines[{lines[0].index}].{LINE_FIELD}")
-        line = lines[0]
         where = f"input.lines[{line.index}]"
         item_id = decode_id(str(line.input(LINE_FIELD)), "FlashSaleItem", field=f"{where}.{LINE_FIELD}")
         gate = self.service.gate

@@ -78,3 +78,16 @@ async def test_bad_sessions_and_lines_are_refused_typed(kernel_factory, graphql)
     assert too_many["userErrors"][0]["code"] == "FLASH_SALE_LIMIT_REACHED"
     assert (await me.mutate(BUY, sku=shop.sku, item="garbage"))["userErrors"][0]["code"] == "KERNEL_INVALID_ID"
     assert (await state(kernel))["orders"] == 0
+
+
+async def test_a_flash_sale_line_needs_an_order_of_its_own(kernel_factory, graphql):
+    kernel, shop = await start(kernel_factory)
+    _session, item = await make_session(admin_of(graphql, kernel), kernel, shop.sku)
+    from core.gql.relay import to_global_id
+
+    mixed = await graphql(kernel, member(1)).mutate(
+        """mutation($input: CheckoutInput!) { placeOrder(input: {checkout: $input}) { order { id } userErrors { code field } } }""",
+        input={"lines": [{"skuId": shop.sku, "quantity": 1, "flashSaleItemId": item},
+                         {"skuId": to_global_id("Sku", shop.second_sku_id), "quantity": 1}]})
+    assert mixed["userErrors"] == [{"code": "ORDERS_NEEDS_OWN_ORDER", "field": "input.lines[0].flashSaleItemId"}]
+    assert (await state(kernel))["orders"] == 0
