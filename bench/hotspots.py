@@ -13,6 +13,10 @@ once, as a crowd that arrives at the same second would:
   rest are refunded; overseated must be 0.
 - points redemptions: `--redeemers` members, each with enough points, redeem one item with
   `--redeem-stock` in stock (`redeemPointsItem`). Oversold and negative balances must be 0.
+- flash-sale session and coupon claims (bench/hotspots_growth.py): `--buyers` for `--units`
+  through `buyFlashSaleItem` over real HTTP, on the database alone and behind the Redis gate;
+  `--claimers` members for `--coupons` coupons, and one member claiming `--claim-burst` times
+  against a limit of 2.
 
 The baseline beside each: the same number of attempts, launched at once in the same process,
 each a `kernel.transaction()` holding one conditional UPDATE on a one-row counter
@@ -41,6 +45,7 @@ from typing import Any, Awaitable, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # hotspots_growth
 
 import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, update  # noqa: E402
@@ -57,6 +62,8 @@ components:
   orders: {}
   group_buy: {late_payment: refund, hold_seats_for_unpaid_joins: false}  # the race under test is the payments
   points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}}
+  coupons: {}
+  flash_sale: {}
 """
 
 CREATE_ORDER = """mutation($sku: ID!) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}]}) {
@@ -255,13 +262,26 @@ async def points_redemptions(kernel: Kernel, app: Any, redeemers: int, stock: in
                     outcomes=codes)
 
 
-async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding_url: str) -> dict[str, Any]:
+async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding_url: str, gate_url: str) -> dict[str, Any]:
+    import hotspots_growth as growth
+
     kernel = Kernel.from_text(BLUEPRINT, "hot.yaml", database_url=url)
     await kernel.start()
     app = create_app([kernel], run_worker=False)
-    members = max(args.buyers, args.payers + 1 + args.redeemers)
+    members = max(args.buyers, args.payers + 1 + args.redeemers, args.claimers)
     await _members(kernel, members)
     results = {}
+    helpers = sys.modules[__name__]
+    print(f"  flash-sale session: {args.buyers} buyers for {args.units} units (real HTTP)", flush=True)
+    results["flash-sale session"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers)
+    print(f"  coupon claims: {args.claimers} members for {args.coupons} coupons", flush=True)
+    results["coupon claims"] = await growth.coupon_claims(kernel, app, args.claimers, args.coupons, args.claim_burst, helpers)
+    if args.growth_only:
+        await kernel.stop()
+        gated = await growth.gated_flash_sale(gate_url, args.buyers, args.units, helpers)
+        if gated is not None:
+            results["flash-sale + Redis gate"] = gated
+        return results
     print(f"  flash purchase: {args.buyers} buyers for {args.units} units", flush=True)
     results["flash purchase"] = await flash_purchase(kernel, app, args.buyers, args.units)
     print(f"  group-buy last seats: {args.payers} payers, group of {args.group_size}", flush=True)
@@ -269,6 +289,10 @@ async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding
     print(f"  points redemptions: {args.redeemers} members for {args.redeem_stock} items", flush=True)
     results["points redemptions"] = await points_redemptions(kernel, app, args.redeemers, args.redeem_stock, args.payers + 2)
     await kernel.stop()
+    print(f"  flash-sale session behind the Redis gate: {args.buyers} buyers for {args.units} units", flush=True)
+    gated = await growth.gated_flash_sale(gate_url, args.buyers, args.units, helpers)
+    if gated is not None:
+        results["flash-sale + Redis gate"] = gated
     print(f"  auction: {args.bidders} bidders, {args.bids} accepted bids", flush=True)
     auction = await bidding.hot_lot(bidding_url, args.bids, args.bidders, args.bids)
     g, base = auction["graphql"], auction["baseline"]
@@ -293,7 +317,9 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             b = r["baseline"]
             p99 = f"{r['p99_ms']:.0f}" if r["p99_ms"] is not None else "-"
             bp99 = f"{b['p99_ms']:.0f}" if b.get("p99_ms") is not None else "seq"
-            if "oversold" in r:
+            if "burst" in r:
+                check = f"oversold={r['oversold']} limit-2 burst won={r['burst']['won']}"
+            elif "oversold" in r:
                 check = f"oversold={r['oversold']}"
             elif "overseated" in r:
                 check = f"overseated={r['overseated']} seated={r['seated']}/{r['group_size']}"
@@ -318,19 +344,24 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--group-size", type=int, default=20)
     parser.add_argument("--redeemers", type=int, default=500)
     parser.add_argument("--redeem-stock", type=int, default=50)
+    parser.add_argument("--claimers", type=int, default=1000)
+    parser.add_argument("--coupons", type=int, default=100)
+    parser.add_argument("--claim-burst", type=int, default=20)
+    parser.add_argument("--growth-only", action="store_true", help="only the flash-sale session and coupon rows")
     parser.add_argument("--quick", action="store_true", help="a tenth of every crowd (smoke run)")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "hotspots.json"))
     args = parser.parse_args(argv)
     if args.quick:
-        for name in ("buyers", "units", "bidders", "bids", "payers", "redeemers", "redeem_stock"):
+        for name in ("buyers", "units", "bidders", "bids", "payers", "redeemers", "redeem_stock", "claimers", "coupons"):
             setattr(args, name, max(getattr(args, name) // 10, 2))
         args.group_size = min(args.group_size, 5)
     bidding = _load_bidding_bench()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         print("sqlite", flush=True)
-        results["sqlite"] = await run_database(f"sqlite+aiosqlite:///{tmp}/hot.db", args, bidding, f"sqlite+aiosqlite:///{tmp}/bids.db")
+        results["sqlite"] = await run_database(f"sqlite+aiosqlite:///{tmp}/hot.db", args, bidding, f"sqlite+aiosqlite:///{tmp}/bids.db",
+                                               f"sqlite+aiosqlite:///{tmp}/gate.db")
     skipped = None
     if not args.no_postgresql:
         server = PostgresServer()
@@ -340,7 +371,8 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             try:
                 print("postgresql", flush=True)
-                results["postgresql"] = await run_database(server.create_database(), args, bidding, server.create_database())
+                results["postgresql"] = await run_database(server.create_database(), args, bidding, server.create_database(),
+                                                           server.create_database())
             finally:
                 server.stop()
     print()

@@ -136,6 +136,15 @@ class Draft:
         """The component owning ``source[source_key]`` (a live room, a group) checked it
         against its own state; a key the buyer sent that nobody vouches for refuses the order."""
         self.vouched.add(source_key)
+    def own_order_line(self, field_name: str, what: str) -> DraftLine | None:
+        """The line naming the line input ``field_name`` (a flash-sale item, a mall item), or None.
+        An activity that needs an order of its own refuses, before any reading, an order where
+        such a line has company (``ORDERS_NEEDS_OWN_ORDER``)."""
+        named = next((line for line in self.lines if line.input(field_name) is not None), None)
+        if named is not None and len(self.lines) > 1:
+            raise DomainError("ORDERS_NEEDS_OWN_ORDER", f"{what} needs an order of its own.",
+                              field=f"input.lines[{named.index}].{field_name}")
+        return named
 
     def need(self, component: str, field_name: str, message: str) -> None:
         """Tell the buyer what this component still needs (shown by the preview)."""

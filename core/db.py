@@ -113,6 +113,8 @@ class Database:
     def _sqlite_engine(self, *, begin: str, echo: bool) -> AsyncEngine:
         engine = create_async_engine(
             self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
+            # The same wait as PostgreSQL's pool: a crowd larger than the pool queues this long,
+            # then is answered KERNEL_BUSY (it was SQLAlchemy's fixed 30 s here).
             pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),
         )
 

@@ -79,6 +79,8 @@ class Kernel:
         self.timers = TimerService(self)
         redis_url = redis_url or blueprint.storage.redis or os.environ.get("REDIS_URL") or None
         channel_prefix = f"dougong:{blueprint.brand.slug}:"
+        # Components with a Redis use of their own (flash_sale's gate) read these.
+        self.redis_url, self.redis_prefix = redis_url, channel_prefix
         self.broadcast: Broadcaster = RedisBroadcaster(redis_url, channel_prefix) if redis_url else Broadcaster(channel_prefix)
         from core.gql.response_cache import ResponseCache
 

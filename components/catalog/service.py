@@ -126,6 +126,22 @@ class CatalogService:
         rows = await session.execute(select(Product.id, Product.attributes).where(Product.id.in_(set(product_ids))))
         return {pid: dict(attributes or {}) for pid, attributes in rows.all()}
 
+    async def product_categories(self, session: AsyncSession, product_ids: list[int]) -> dict[int, frozenset[int]]:
+        """Product id → its category and every ancestor of it (a coupon for 绿茶 covers a product
+        filed under 绿茶 › 龙井). Products without a category map to an empty set."""
+        if not product_ids:
+            return {}
+        rows = (await session.execute(select(Product.id, Product.category_id).where(Product.id.in_(set(product_ids))))).all()
+        parents = dict((await session.execute(select(Category.id, Category.parent_id))).all())
+        out: dict[int, frozenset[int]] = {}
+        for product_id, category_id in rows:
+            path: set[int] = set()
+            while category_id is not None and category_id not in path:  # a cycle would be bad data, not a hang
+                path.add(category_id)
+                category_id = parents.get(category_id)
+            out[product_id] = frozenset(path)
+        return out
+
     async def product_skus(self, session: AsyncSession, product_id: int) -> list[SkuInfo]:
         """A product's SKUs in their display order (none for an unknown product)."""
         rows = await session.execute(

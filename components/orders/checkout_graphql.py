@@ -111,6 +111,8 @@ class CheckoutPreview:
     total: Money
     delivery_options: list[DeliveryOption]
     needs: list[CheckoutNeed]
+    # Components that extend CheckoutPreview (registrar.extend) read the priced draft from here.
+    draft: strawberry.Private[Any] = None
 
 
 @strawberry.type
@@ -200,7 +202,7 @@ def preview_node(draft: Draft, options: list[dict[str, Any]]) -> CheckoutPreview
                                   slots=[DeliverySlot(id=t["id"], starts_at=t["startsAt"], ends_at=t["endsAt"], remaining=t["remaining"])
                                          for t in s.get("slots", [])]) for s in o.get("stores", [])],
         ) for o in options],
-        needs=[CheckoutNeed(**n) for n in draft.needs],
+        needs=[CheckoutNeed(**n) for n in draft.needs], draft=draft,
     )
 
 

@@ -67,6 +67,8 @@ def dougong_schema(registrar):
     # Extensible: components add their checkout fields with registrar.extend_input.
     registrar.type(checkout_graphql.CheckoutInput)
     registrar.type(checkout_graphql.CheckoutLineInput)
+    # Extensible: components add fields to the preview (the coupons usable on it).
+    registrar.type(checkout_graphql.CheckoutPreview)
     aftersale_graphql.register(registrar)
     registrar.type(intents_graphql.PaymentIntent)  # owners return it from their own mutations
     registrar.mutation(intents_graphql.Mutation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.types.arguments import convert_argument
 
 
@@ -52,8 +53,9 @@ def _build(cls: type, value: Mapping[str, Any], ctx: Any) -> Any:
     if kernel is not None:
         for ext in kernel.contributions.input_extensions:
             if ext.type_name == definition.name and ext.field_name in value:
+                # Resolved like the schema's own field, so a list (``list[strawberry.ID]``) converts too.
                 extensions[ext.field_name] = convert_argument(
-                    value[ext.field_name], ext.python_type, ctx.scalar_registry, ctx.config, ctx.info,
+                    value[ext.field_name], StrawberryAnnotation(ext.python_type).resolve(), ctx.scalar_registry, ctx.config, ctx.info,
                     path=(*ctx.path, ext.field_name),
                 )
     instance._extensions = extensions

@@ -117,6 +117,11 @@ MATRIX: dict[str, str] = {
     "refundRequests":          "uf" "f" "hh" "f" "+",   # A's request on a shipping order: no store's
     "myNotifications":         "u+" "+" "ff" "f" "f",
     "myNotificationConsents":  "u+" "+" "ff" "f" "f",
+    "couponTemplates":         "++" "+" "++" "+" "+",   # the claim centre is public
+    "couponTemplate":          "++" "+" "++" "+" "+",
+    "myCoupons":               "u+" "+" "ff" "f" "f",
+    "flashSaleSessions":       "++" "+" "++" "+" "+",
+    "flashSaleSession":        "++" "+" "++" "+" "+",
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -203,6 +208,12 @@ MATRIX: dict[str, str] = {
     "approveRefundRequest":    "uf" "f" "ff" "f" "+",   # A's open request
     "rejectRefundRequest":     "uf" "f" "ff" "f" "+",   # A's open request
     "receiveReturnedGoods":    "uf" "f" "ff" "f" "+",   # A's approved return
+    "createCouponTemplate":    "uf" "f" "ff" "f" "+",
+    "setCouponTemplateActive": "uf" "f" "ff" "f" "+",
+    "claimCoupon":             "u+" "+" "ff" "f" "f",   # a fresh claim-centre template per cell
+    "pushCoupons":             "uf" "f" "ff" "f" "+",   # a fresh push template per cell, to A
+    "createFlashSaleSession":  "uf" "f" "ff" "f" "+",
+    "buyFlashSaleItem":        "u+" "+" "ff" "f" "f",   # the demo session running now
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -519,6 +530,11 @@ CASES: dict[str, Case] = {
     "myNotifications": Case("{ myNotifications { edges { node { id } } } }"),
     "myNotificationConsents": Case("{ myNotificationConsents { templateId } }", lambda w, a: _consenting(w, a)),
     "refundRequests": Case("{ refundRequests { nodes { id } } }", lambda w, a: _after(w.refund_request_of_a())),
+    "couponTemplates": Case("{ couponTemplates { nodes { id } } }"),
+    "couponTemplate": Case("query($id: ID!) { couponTemplate(id: $id) { id } }", static(id=G("CouponTemplate", 1))),
+    "myCoupons": Case("{ myCoupons { nodes { id } } }"),
+    "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
+    "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
     # mutations
     "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
     "updateProduct": mutation("updateProduct", "UpdateProductInput", static(id=G("Product", 2), description="checked")),
@@ -609,6 +625,16 @@ CASES: dict[str, Case] = {
     "rejectRefundRequest": mutation("rejectRefundRequest", "RejectRefundRequestInput", lambda w, a: _request(w, reason="不符合")),
     "receiveReturnedGoods": mutation("receiveReturnedGoods", "RefundRequestIdInput",
                                      lambda w, a: _request(w, kind="RETURN_AND_REFUND", approved=True)),
+    "createCouponTemplate": mutation("createCouponTemplate", "CreateCouponTemplateInput", static(
+        title="matrix coupon", kind="FIXED", amountOff=CNY(100), validDays=3)),
+    "setCouponTemplateActive": mutation("setCouponTemplateActive", "SetCouponTemplateActiveInput", static(
+        templateId=G("CouponTemplate", 2), active=True)),
+    "claimCoupon": mutation("claimCoupon", "ClaimCouponInput", lambda w, a: _fresh_template(w, "CLAIM_CENTRE")),
+    "pushCoupons": mutation("pushCoupons", "PushCouponsInput", lambda w, a: _fresh_template(w, "PUSH", memberIds=[G("Member", 1)])),
+    "createFlashSaleSession": mutation("createFlashSaleSession", "CreateFlashSaleSessionInput", lambda w, a: _v(
+        title="matrix 20:00", startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=2),
+        items=[{"skuId": w.sku, "flashPrice": CNY(1), "quantity": 5}])),
+    "buyFlashSaleItem": mutation("buyFlashSaleItem", "BuyFlashSaleItemInput", static(itemId=G("FlashSaleItem", 1))),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
@@ -685,6 +711,10 @@ async def _fresh_offer(w: World, **extra: Any) -> dict[str, Any]:
         "skuId": w.sku, "groupPrice": CNY(500), "groupSize": 2, "totalLimit": 10,
         "startsAt": now_plus(w, days=days), "endsAt": now_plus(w, days=days + 1)})
     return {"offerId": made["offer"]["id"], **extra}
+async def _fresh_template(w: World, channel: str, **extra: Any) -> dict[str, Any]:
+    made = await w.ok("admin", """mutation($c: CouponChannel!) { createCouponTemplate(input: {title: "matrix", kind: FIXED,
+      amountOff: {amountMinor: 100, currency: "CNY"}, validDays: 3, channel: $c}) { template { id } userErrors { code } } }""", c=channel)
+    return {"templateId": made["template"]["id"], **extra}
 
 
 async def _fresh_item(w: World) -> dict[str, Any]:

@@ -3,7 +3,8 @@ the crash interrupted left the data inconsistent.
 
 The load is what a busy evening looks like: members buying (createOrder, and placeOrder with
 two lines) and paying, asking for a unit back (requestRefund, approved by an admin at once),
-bidding on one lot, redeeming points and opening/joining/paying groups, all at once over
+bidding on one lot, redeeming points, opening/joining/paying groups, buying in a flash-sale
+session and claiming and spending coupons, all at once over
 real HTTP. When enough requests have succeeded the server process
 is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
 server must then serve again, deliver the events the crash left pending, and the database
@@ -16,7 +17,11 @@ must satisfy:
 * no group has more paid members than seats, and ``paid_seats`` agrees with the memberships;
 * every payment the client saw settle left its order paid (or later states);
 * per order: the refunded amount is what its refunds paid back, equals the sum over its
-  lines, and never exceeds the total.
+  lines, and never exceeds the total;
+* the flash-sale item's sold units equal its held and paid purchases (never above its
+  quantity), and each member's counted units equal theirs;
+* coupons issued equal the template's counter (never above its total), and every used coupon
+  names an order that exists.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from sqlalchemy import func, select
 
 from components.bidding_sale.models import Bid, Bidder, DepositEntry, Lot, LotOrder
 from components.catalog.models import Sku
+from components.coupons.models import Coupon, Template
+from components.flash_sale.models import Bought, Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
 from components.orders.models import Order, OrderLine, Refund, RefundRequest
@@ -54,6 +61,8 @@ components:
   group_buy: {}
   points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}}
   bidding_sale: {}
+  coupons: {}
+  flash_sale: {}
 """
 
 MEMBERS = 16
@@ -76,6 +85,16 @@ REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId
   redemption { id } userErrors { code } } }"""
 OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
+FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
+BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
+  order { id } userErrors { code } } }"""
+CLAIM = """mutation($t: ID!, $key: String) { claimCoupon(input: {templateId: $t, idempotencyKey: $key}) {
+  coupon { id } userErrors { code } } }"""
+WITH_COUPON = """mutation($sku: ID!, $coupon: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}], couponIds: [$coupon]}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
 LINES = """query($id: ID!) { order(id: $id) { lines { id } } }"""
 DEPOSIT = """mutation($lot: ID!, $key: String) { payLotDeposit(input: {lotId: $lot, idempotencyKey: $key}) {
   order { id } userErrors { code } } }"""
@@ -127,6 +146,12 @@ async def seed(blueprint: Path) -> dict[str, Any]:
             item = await points.create_item(tx, title="Tea class", points_price=300, stock=60, per_member_limit=5)
             for member_id in member_ids:
                 await points.credit(tx, member_id, WELCOME_POINTS, reason="staff_adjust", note="welcome", key=f"welcome:{member_id}")
+            template = await kernel.service("coupons").create_template(tx, {
+                "title": "¥2 off", "kind": "fixed", "amount_minor": 200, "valid_days": 3, "total_quantity": 30, "per_member_limit": 3})
+            flash_session = await kernel.service("flash_sale").create_session(
+                tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=2),
+                items=[{"sku_id": tea[1], "flash_price_minor": 500, "quantity": 20, "per_member_limit": 2}])
+            flash_item = (await kernel.service("flash_sale").item_ids(tx, flash_session))[0]
         tokens = {m: kernel.issue_token(member(m), timedelta(hours=2)) for m in member_ids}
         admin_token = kernel.issue_token(staff(1, "admin"), timedelta(hours=2))
         async with kernel.db.read() as session:
@@ -135,7 +160,8 @@ async def seed(blueprint: Path) -> dict[str, Any]:
         await kernel.stop()
     return {"tokens": tokens, "admin": admin_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
             "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial,
-            "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn)}
+            "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn),
+            "template": to_global_id("CouponTemplate", template), "flash": to_global_id("FlashSaleItem", flash_item)}
 
 
 class Load:
@@ -206,7 +232,7 @@ class Load:
         async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
-                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit"))
+                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon"))
                 if action == "refund" and self.mine.get(member_id):
                     # After-sale: ask for one unit of a paid order back; the admin approves at once.
                     alive = await self.refund(http, token, self.mine[member_id].pop(), key)
@@ -230,6 +256,16 @@ class Load:
                 elif action == "deposit":  # the deposit order, paid through the provider
                     placed = await self.call(http, token, DEPOSIT, lot=self.world["deposit_lot"], key=key)
                     alive = placed is not None and (placed["userErrors"] != [] or await self.pay(http, token, placed["order"]["id"], key))
+                elif action in ("flash", "coupon"):
+                    if action == "flash" and rng.random() < 0.5:
+                        made = await self.call(http, token, FLASH, sku=self.world["tea"][1], item=self.world["flash"], key=key)
+                    elif action == "flash":
+                        made = await self.call(http, token, BUY_FLASH, item=self.world["flash"], key=key)
+                    else:
+                        got = await self.call(http, token, CLAIM, t=self.world["template"], key=key)
+                        made = got if got is None or got["userErrors"] else await self.call(
+                            http, token, WITH_COUPON, sku=self.world["tea"][0], coupon=got["coupon"]["id"], key=key)
+                    alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
                 else:
@@ -323,6 +359,23 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 order = orders_by_id[bidder.deposit_order_id]
                 held = order.total_minor - order.refunded_minor if order.status not in ("pending_payment", "cancelled") else 0
                 assert held == (500 if bidder.deposit_state in ("frozen", "applied", "forfeited") else 0), (bidder.id, held)
+            # Flash sale: the guarded counters agree with the purchases they count.
+            item = await session.scalar(select(FlashItem))
+            held = int(await session.scalar(select(func.coalesce(func.sum(Purchase.quantity), 0))
+                                            .where(Purchase.status.in_(("held", "paid")))))
+            assert item.sold == held <= item.quantity, (item.sold, held)
+            counted = dict((await session.execute(select(Bought.member_id, Bought.units))).all())
+            per_member = dict((await session.execute(select(Purchase.member_id, func.sum(Purchase.quantity))
+                                                     .where(Purchase.status.in_(("held", "paid"))).group_by(Purchase.member_id))).all())
+            assert {m: u for m, u in counted.items() if u} == {m: int(u) for m, u in per_member.items()}
+            # Coupons: the counter is the coupons, never above the total; a used coupon names an order.
+            template = await session.scalar(select(Template))
+            issued = int(await session.scalar(select(func.count()).select_from(Coupon)))
+            assert template.issued == issued <= template.total_quantity
+            used_on = [o for (o,) in (await session.execute(select(Coupon.order_id).where(Coupon.status == "used"))).all()]
+            assert None not in used_on and len(used_on) == len(set(used_on))
+            if used_on:
+                assert int(await session.scalar(select(func.count()).select_from(Order).where(Order.id.in_(used_on)))) == len(used_on)
 
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]

@@ -25,6 +25,8 @@ from sqlalchemy import func, select
 
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
+from components.coupons.models import Coupon, Template
+from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
 from components.orders.models import CartLine, Order, Payment, PaymentIntent, Refund, RefundRequest, Shipment
@@ -43,6 +45,8 @@ components:
   bidding_sale: {}
   points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}, points_payment: {enabled: true}}
   store_pickup: {pickup_window: 3d}
+  coupons: {}
+  flash_sale: {}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -95,6 +99,15 @@ APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {req
   request { id status refunded { amountMinor } } order { id refunded { amountMinor } } userErrors { code } } }"""
 RECEIVE = """mutation($id: ID!, $key: String) { receiveReturnedGoods(input: {requestId: $id, idempotencyKey: $key}) {
   request { id status refunded { amountMinor } } order { id refunded { amountMinor } } userErrors { code } } }"""
+CLAIM = """mutation($t: ID!, $key: String) { claimCoupon(input: {templateId: $t, idempotencyKey: $key}) {
+  coupon { id status } userErrors { code } } }"""
+PUSH = """mutation($t: ID!, $m: ID!, $key: String) { pushCoupons(input: {templateId: $t, memberIds: [$m], idempotencyKey: $key}) {
+  issued skipped { code } userErrors { code } } }"""
+FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
+    order { id status total { amountMinor } } userErrors { code } } }"""
+BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
+  order { id status } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -105,11 +118,11 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment):
+                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
-                "cart_units": CartLine.quantity}
+                "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
@@ -179,6 +192,15 @@ class World:
             store = await kernel.service("store_pickup").create_store(tx, name="Jing'an", latitude=31.22, longitude=121.44, hours=HOURS)
             self.store_id = store
             self.clerk = await people.create_staff(tx, name="clerk", roles=("store_clerk",), store_ids=(store,))
+            coupons = kernel.service("coupons")
+            self.claimable = to_global_id("CouponTemplate", await coupons.create_template(tx, {
+                "title": "claim", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "per_member_limit": 20}))
+            self.pushed = to_global_id("CouponTemplate", await coupons.create_template(tx, {
+                "title": "push", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "channel": "push"}))
+            flash = await kernel.service("flash_sale").create_session(
+                tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=6),
+                items=[{"sku_id": self.tea_id, "flash_price_minor": 500, "quantity": 100, "per_member_limit": 20}])
+            self.flash_item = to_global_id("FlashSaleItem", (await kernel.service("flash_sale").item_ids(tx, flash))[0])
         self.tea = to_global_id("Sku", self.tea_id)
         self.store = to_global_id("PickupStore", store)
         self.admin = graphql(kernel, staff(1, "admin"))
@@ -282,6 +304,10 @@ class World:
             Case("receiveReturnedGoods", lambda t, k: w.admin.mutate(RECEIVE, id=t, key=k),
                  (await w.refund_request(12, kind="RETURN_AND_REFUND", approved=True),
                   await w.refund_request(12, kind="RETURN_AND_REFUND", approved=True))),
+            Case("claimCoupon", lambda t, k: w.m(1).mutate(CLAIM, t=w.claimable, key=k), (None, None)),
+            Case("pushCoupons", lambda t, k: w.admin.mutate(PUSH, t=w.pushed, m=to_global_id("Member", t), key=k), (2, 3)),
+            Case("placeOrder (flash sale)", lambda t, k: w.m(5).mutate(FLASH, sku=w.tea, item=w.flash_item, key=k), (None, None)),
+            Case("buyFlashSaleItem", lambda t, k: w.m(6).mutate(BUY_FLASH, item=w.flash_item, key=k), (None, None)),
         ]
 
 
@@ -310,7 +336,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 24  # placeOrder twice (plain, and paying with points: 积分抵现), sandboxSettlePaymentIntent, withdrawGroupBuyOffer
+    assert len(cases) == 28  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons and flash sale
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

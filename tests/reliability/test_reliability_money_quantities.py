@@ -46,6 +46,9 @@ MALL_EDIT = "mutation($i: UpdatePointsMallItemInput!) { updatePointsMallItem(inp
 REDEEM = "mutation($i: RedeemPointsItemInput!) { redeemPointsItem(input: $i) { userErrors { code field } } }"
 OFFER_NEW = "mutation($i: CreateGroupBuyOfferInput!) { createGroupBuyOffer(input: $i) { userErrors { code field } } }"
 OPEN = "mutation($i: OpenGroupInput!) { openGroup(input: $i) { userErrors { code field } } }"
+COUPON_NEW = "mutation($i: CreateCouponTemplateInput!) { createCouponTemplate(input: $i) { userErrors { code field } } }"
+FLASH_NEW = "mutation($i: CreateFlashSaleSessionInput!) { createFlashSaleSession(input: $i) { userErrors { code field } } }"
+FLASH_BUY = "mutation($i: BuyFlashSaleItemInput!) { buyFlashSaleItem(input: $i) { userErrors { code field } } }"
 LOT_NEW = "mutation($i: CreateAuctionLotInput!) { createAuctionLot(input: $i) { userErrors { code field } } }"
 
 ADMIN, BUYER = staff(1, "admin"), member(1)
@@ -72,11 +75,40 @@ def mall(**changes):  # noqa: ANN201
     return {"title": "bad", "pointsPrice": 100, "stock": 5, **changes}
 
 
+def coupon(**changes):  # noqa: ANN201
+    return {"title": "bad", "kind": "FIXED", "amountOff": cny(100), "validDays": 3, **changes}
+
+
+def flash(**changes):  # noqa: ANN201
+    return {"title": "bad", "startsAt": START, "endsAt": "2026-12-08T00:00:00+00:00",
+            "items": [{"skuId": SKU, "flashPrice": cny(100), "quantity": 5, **changes}]}
+
+
 INVALID = "KERNEL_INVALID_INPUT"
 MALL, OFFER_BAD = "POINTS_MALL_INVALID_ITEM", "GROUP_BUY_INVALID_OFFER"
 INT64_OVER = 2**63
 # (id, document, actor, input, expected: GRAPHQL or (code, field))
 CASES = [
+    # coupons: amounts, percentages, quantities and limits
+    ("coupon-amount-negative", COUPON_NEW, ADMIN, coupon(amountOff=cny(-1)), (INVALID, "input.amountOff")),
+    ("coupon-amount-zero", COUPON_NEW, ADMIN, coupon(amountOff=cny(0)), ("COUPONS_INVALID_TEMPLATE", "input.amountOff")),
+    ("coupon-amount-usd", COUPON_NEW, ADMIN, coupon(amountOff={"amountMinor": 100, "currency": "USD"}), (INVALID, "input.amountOff")),
+    ("coupon-amount-over-threshold", COUPON_NEW, ADMIN, coupon(threshold=cny(50)), ("COUPONS_INVALID_TEMPLATE", "input.amountOff")),
+    ("coupon-percent-100", COUPON_NEW, ADMIN, coupon(kind="PERCENT", percentOff=100), ("COUPONS_INVALID_TEMPLATE", "input.percentOff")),
+    ("coupon-cap-negative", COUPON_NEW, ADMIN, coupon(kind="PERCENT", percentOff=10, cap=cny(-1)), (INVALID, "input.cap")),
+    ("coupon-total-zero", COUPON_NEW, ADMIN, coupon(totalQuantity=0), ("COUPONS_INVALID_TEMPLATE", "input.totalQuantity")),
+    ("coupon-total-10^12", COUPON_NEW, ADMIN, coupon(totalQuantity=10**12), GRAPHQL),
+    ("coupon-limit-zero", COUPON_NEW, ADMIN, coupon(perMemberLimit=0), ("COUPONS_INVALID_TEMPLATE", "input.perMemberLimit")),
+    ("coupon-days-negative", COUPON_NEW, ADMIN, coupon(validDays=-3), ("COUPONS_INVALID_TEMPLATE", "input.validDays")),
+    # flash sale: prices, quantities and limits
+    ("flash-price-negative", FLASH_NEW, ADMIN, flash(flashPrice=cny(-1)), (INVALID, "input.items[0].flashPrice")),
+    ("flash-price-not-below", FLASH_NEW, ADMIN, flash(flashPrice=cny(10**9)), ("FLASH_SALE_INVALID_SESSION", "input.items[0].flashPrice")),
+    ("flash-quantity-zero", FLASH_NEW, ADMIN, flash(quantity=0), ("FLASH_SALE_INVALID_SESSION", "input.items[0].quantity")),
+    ("flash-limit-zero", FLASH_NEW, ADMIN, flash(perMemberLimit=0), ("FLASH_SALE_INVALID_SESSION", "input.items[0].perMemberLimit")),
+    ("flash-buy-zero", FLASH_BUY, BUYER, {"itemId": to_global_id("FlashSaleItem", 1), "quantity": 0},
+     ("FLASH_SALE_INVALID_QUANTITY", "input.quantity")),
+    ("flash-buy-over", FLASH_BUY, BUYER, {"itemId": to_global_id("FlashSaleItem", 1), "quantity": 101},
+     ("FLASH_SALE_INVALID_QUANTITY", "input.quantity")),
     # createOrder: quantities
     ("order-qty-0", ORDER, BUYER, order(0), ("ORDERS_INVALID_QUANTITY", "input.lines[0].quantity")),
     ("order-qty-negative", ORDER, BUYER, order(-1), ("ORDERS_INVALID_QUANTITY", "input.lines[0].quantity")),

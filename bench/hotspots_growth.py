@@ -1,0 +1,127 @@
+"""The growth components' hot spots for bench/hotspots.py (a module of it, not a bench of its own).
+
+- flash-sale session: `--buyers` members each send one `buyFlashSaleItem` for an item with
+  `--units` in the session, through **real HTTP** (uvicorn on a socket in this process), once
+  on the database alone and once behind the Redis gate (when `redis-server` is on PATH).
+  Oversold (orders beyond the units, `sold` above the quantity) must be 0.
+- coupon claims: `--claimers` members claim a template with `--coupons` in total, then one
+  member claims `--claim-burst` times at once against a per-member limit of 2. Exactly
+  `--coupons` and 2 must be issued.
+
+Each has the same baseline as the other hot spots (concurrent one-row conditional UPDATEs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+import httpx
+from sqlalchemy import func, select
+
+from core.auth import Actor
+from core.gql.relay import to_global_id
+
+BUY = """mutation($item: ID!) { buyFlashSaleItem(input: {itemId: $item}) { order { id } userErrors { code } } }"""
+CLAIM = """mutation($t: ID!) { claimCoupon(input: {templateId: $t}) { coupon { id } userErrors { code } } }"""
+GATE_BLUEPRINT = """dougong: 1
+brand: {slug: hotgate, name: Hot gate, currency: CNY, timezone: Asia/Shanghai}
+storage: {redis: "%s"}
+components:
+  orders: {}
+  flash_sale: {redis_gate: {enabled: true, reconcile_every: 1h}}
+"""
+
+
+async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any) -> dict[str, Any]:
+    """``helpers``: bench/hotspots.py (its crowd, baseline, figures and SKU maker)."""
+    from components.flash_sale.models import Item, Purchase
+    from core.app import create_app
+    from core.http.limits import Limits
+    from core.testing import serve_app
+
+    sku = await helpers._sku(kernel, buyers + units, "Flash session tea")
+    service = kernel.service("flash_sale")
+    async with kernel.transaction() as tx:
+        now = tx.now()
+        session = await service.create_session(tx, title="bench", starts_at=now - timedelta(minutes=1),
+                                               ends_at=now + timedelta(hours=1),
+                                               items=[{"sku_id": sku, "flash_price_minor": 100, "quantity": units, "per_member_limit": 1}])
+        item = (await service.item_ids(tx, session))[0]
+    await service.reconcile_gate()  # seeds the gate when there is one (no-op otherwise)
+    item_gid = to_global_id("FlashSaleItem", item)
+    # Client and server share this process: 2,000 connections opened at once send their headers
+    # slower than the server's 10 s header limit allows, so the bench lifts it (and the cap).
+    limits = replace(Limits.from_environment(), header_timeout=600.0, max_connections=buyers + 100)
+    async with serve_app(create_app([kernel], run_worker=False), lifespan=False, limits=limits) as base:
+        limits = httpx.Limits(max_connections=buyers, max_keepalive_connections=buyers)
+        async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
+            def buy(m: int) -> Callable[[], Awaitable[Any]]:
+                token = kernel.issue_token(Actor("member", m))
+
+                async def send() -> Any:
+                    response = await http.post("/graphql", json={"query": BUY, "variables": {"item": item_gid}},
+                                               headers={"authorization": f"Bearer {token}"})
+                    return response.json() if response.status_code == 200 else {}
+                return send
+
+            results, latencies, seconds = await helpers._crowd([buy(m) for m in range(1, buyers + 1)])
+    payloads, codes = helpers._payloads(results, "buyFlashSaleItem")
+    won = sum(1 for p in payloads if p["order"])
+    async with kernel.db.read() as db:
+        sold = await db.scalar(select(Item.sold).where(Item.id == item))
+        purchases = int(await db.scalar(select(func.count()).select_from(Purchase).where(Purchase.item_id == item)))
+    baseline = await helpers._baseline(kernel, buyers, units)
+    return helpers._figures(won, buyers, latencies, seconds, baseline, units=units, orders_in_db=purchases, sold=sold,
+                            oversold=max(purchases - units, 0) + max(sold - units, 0), gate=service.gate is not None,
+                            outcomes=codes)
+
+
+async def coupon_claims(kernel: Any, app: Any, claimers: int, coupons: int, burst: int, helpers: Any) -> dict[str, Any]:
+    from components.coupons.models import Coupon
+
+    service = kernel.service("coupons")
+    async with kernel.transaction() as tx:
+        crowd_template = await service.create_template(tx, {"title": "bench", "kind": "fixed", "amount_minor": 100,
+                                                             "valid_days": 3, "total_quantity": coupons})
+        limited = await service.create_template(tx, {"title": "bench limited", "kind": "fixed", "amount_minor": 100,
+                                                     "valid_days": 3, "per_member_limit": 2})
+    post = helpers._clients(kernel, app)
+    t = to_global_id("CouponTemplate", crowd_template)
+    results, latencies, seconds = await helpers._crowd([lambda m=m: post(m)(CLAIM, {"t": t}) for m in range(1, claimers + 1)])
+    burst_results, _lat, _sec = await helpers._crowd([lambda: post(1)(CLAIM, {"t": to_global_id("CouponTemplate", limited)})] * burst)
+    await post.http.aclose()
+    payloads, codes = helpers._payloads(results, "claimCoupon")
+    burst_payloads, _codes = helpers._payloads(burst_results, "claimCoupon")
+    won = sum(1 for p in payloads if p["coupon"])
+    async with kernel.db.read() as db:
+        issued = int(await db.scalar(select(func.count()).select_from(Coupon).where(Coupon.template_id == crowd_template)))
+        limited_issued = int(await db.scalar(select(func.count()).select_from(Coupon).where(Coupon.template_id == limited)))
+    baseline = await helpers._baseline(kernel, claimers, coupons)
+    return helpers._figures(won, claimers, latencies, seconds, baseline, coupons=coupons, issued_in_db=issued,
+                            oversold=max(issued - coupons, 0) + max(limited_issued - 2, 0),
+                            burst={"claims": burst, "won": sum(1 for p in burst_payloads if p["coupon"]), "issued": limited_issued},
+                            outcomes=codes)
+
+
+async def gated_flash_sale(url: str, buyers: int, units: int, helpers: Any) -> dict[str, Any] | None:
+    """The flash-sale session again, behind the Redis gate, on a fresh database; None without redis-server."""
+    from core.kernel import Kernel
+    from core.testing import RedisServer
+
+    redis = RedisServer()
+    skipped = redis.start()
+    if skipped:
+        print(f"*** Redis gate skipped: {skipped} ***", flush=True)
+        return None
+    try:
+        kernel = Kernel.from_text(GATE_BLUEPRINT % redis.url(0), "gate.yaml", database_url=url)
+        await kernel.start()
+        try:
+            await helpers._members(kernel, buyers)
+            return await flash_sale_session(kernel, buyers, units, helpers)
+        finally:
+            await kernel.stop()
+    finally:
+        redis.stop()

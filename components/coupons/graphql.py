@@ -1,0 +1,403 @@
+"""Coupons in GraphQL (thin: the rules are in service.py, checkout.py and rules.py).
+
+Members claim from the claim centre (``couponTemplates``, ``claimCoupon``) and see their own
+wallet (``myCoupons``); staff with ``coupons.manage`` make templates and push coupons; the
+checkout preview lists each wallet coupon as usable or not, with the reason.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from components.coupons import models
+from components.orders.graphql import Order
+from core.clock import as_utc
+from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
+from core.gql.relay import to_global_id
+
+MANAGE = "coupons.manage"
+
+
+@strawberry.enum(description="FIXED takes an amount off; PERCENT a percentage, up to a cap.")
+class CouponKind(enum.Enum):
+    FIXED = "fixed"
+    PERCENT = "percent"
+
+
+@strawberry.enum(description="What a coupon covers; exclusions apply on top.")
+class CouponScopeKind(enum.Enum):
+    ALL = "all"
+    CATEGORIES = "categories"
+    PRODUCTS = "products"
+    SKUS = "skus"
+
+
+@strawberry.enum(description="How members get a template's coupons.")
+class CouponChannel(enum.Enum):
+    CLAIM_CENTRE = "claim_centre"
+    PUSH = "push"
+    NEW_MEMBER = "new_member"
+    ORDER_GIFT = "order_gift"
+    LIVE_ROOM = "live_room"
+
+
+@strawberry.enum(description="A coupon in a wallet: AVAILABLE to use now, USED on an order, EXPIRED, or NOT_YET_VALID.")
+class CouponStatus(enum.Enum):
+    AVAILABLE = "available"
+    USED = "used"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+SCOPE_TYPES = {"categories": "Category", "products": "Product", "skus": "Sku"}
+
+
+@strawberry.type(description="Where a coupon applies.")
+class CouponScope:
+    kind: CouponScopeKind
+    ids: list[strawberry.ID] = strawberry.field(description="Categories (with their subcategories), products or SKUs.")
+    exclude_product_ids: list[strawberry.ID]
+    exclude_sku_ids: list[strawberry.ID]
+
+
+@strawberry.type(description="A kind of coupon: its value, scope, validity, quantity and channel.")
+class CouponTemplate(Node):
+    title: str
+    kind: CouponKind
+    amount_off: Money | None = strawberry.field(description="FIXED: the amount taken off.")
+    percent_off: int | None = strawberry.field(description="PERCENT: 15 means 15 % off.")
+    cap: Money | None = strawberry.field(description="PERCENT: at most this much off.")
+    threshold: Money = strawberry.field(description="The covered lines must add up to this (满 X 可用); zero for none.")
+    scope: CouponScope
+    combines_with: list[str] = strawberry.field(description="Activity components (group_buy, flash_sale, live_room…) whose "
+                                                            "lines it may discount; plain lines always.")
+    valid_from: datetime | None
+    valid_until: datetime | None
+    valid_days: int | None = strawberry.field(description="Valid this many days after it is claimed (instead of dates).")
+    total_quantity: int | None = strawberry.field(description="How many exist; null for unlimited.")
+    issued: int
+    remaining: int | None
+    per_member_limit: int
+    channel: CouponChannel
+    live_room_id: strawberry.ID | None
+    gift_minimum: Money = strawberry.field(description="ORDER_GIFT: given for paid orders of at least this.")
+    active: bool
+
+
+@strawberry.type(description="A coupon in a member's wallet.")
+class Coupon(Node):
+    status: CouponStatus
+    source: str = strawberry.field(description="claim, push, new_member, order_gift or live_room.")
+    valid_from: datetime
+    valid_until: datetime
+    discount: Money = strawberry.field(description="What it took off the order it was used on (zero while unused).")
+    returned_times: int = strawberry.field(description="How often a cancelled or fully refunded order gave it back.")
+    issued_at: datetime
+    used_at: datetime | None
+    template_pk: strawberry.Private[int]
+    order_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def template(self, info: strawberry.Info) -> CouponTemplate | None:
+        return (await load_templates(info.context, [self.template_pk], everyone=True))[0]
+
+    @strawberry.field(description="The order it was used on.")
+    async def order(self, info: strawberry.Info) -> Order | None:
+        return await info.context.loader("orders.orders").load(self.order_pk) if self.order_pk else None
+
+
+@strawberry.type(description="A coupon of the member's wallet as this checkout sees it.")
+class CheckoutCoupon:
+    coupon: Coupon
+    usable: bool
+    reason: str | None = strawberry.field(description="Why not: EXPIRED, NOT_YET_VALID, OUT_OF_SCOPE, NOT_COMBINABLE, "
+                                                      "BELOW_THRESHOLD or ZERO_DISCOUNT.")
+    message: str | None
+    discount: Money = strawberry.field(description="What it takes off this checkout (on its own).")
+    selected: bool = strawberry.field(description="Named in couponIds and applied.")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def template_node(row: models.Template, currency: str) -> CouponTemplate:
+    scope = row.scope or {}
+    kind = scope.get("kind", "all")
+    return CouponTemplate(
+        pk=row.id, title=row.title, kind=CouponKind(row.kind),
+        amount_off=money(row.amount_minor, currency) if row.kind == "fixed" else None,
+        percent_off=row.percent_off if row.kind == "percent" else None,
+        cap=money(row.cap_minor, currency) if row.cap_minor is not None else None,
+        threshold=money(row.threshold_minor or 0, currency),
+        scope=CouponScope(kind=CouponScopeKind(kind),
+                          ids=[strawberry.ID(to_global_id(SCOPE_TYPES[kind], i)) for i in scope.get("ids", ())] if kind != "all" else [],
+                          exclude_product_ids=[strawberry.ID(to_global_id("Product", i)) for i in scope.get("excludeProductIds", ())],
+                          exclude_sku_ids=[strawberry.ID(to_global_id("Sku", i)) for i in scope.get("excludeSkuIds", ())]),
+        combines_with=list(row.combines_with or ()), valid_from=_utc(row.valid_from), valid_until=_utc(row.valid_until),
+        valid_days=row.valid_days, total_quantity=row.total_quantity, issued=row.issued,
+        remaining=None if row.total_quantity is None else max(0, row.total_quantity - row.issued),
+        per_member_limit=row.per_member_limit, channel=CouponChannel(row.channel),
+        live_room_id=strawberry.ID(to_global_id("LiveRoom", row.live_room_id)) if row.live_room_id else None,
+        gift_minimum=money(row.gift_min_minor or 0, currency), active=row.active,
+    )
+
+
+def coupon_status(row: models.Coupon, now: datetime) -> CouponStatus:
+    if row.status == "used":
+        return CouponStatus.USED
+    if now >= as_utc(row.valid_until):
+        return CouponStatus.EXPIRED
+    if now < as_utc(row.valid_from):
+        return CouponStatus.NOT_YET_VALID
+    return CouponStatus.AVAILABLE
+
+
+def coupon_node(row: models.Coupon, currency: str, now: datetime) -> Coupon:
+    return Coupon(pk=row.id, status=coupon_status(row, now), source=row.source, valid_from=as_utc(row.valid_from),
+                  valid_until=as_utc(row.valid_until), discount=money(row.discount_minor or 0, currency),
+                  returned_times=row.returned_times or 0, issued_at=as_utc(row.issued_at), used_at=_utc(row.used_at),
+                  template_pk=row.template_id, order_pk=row.order_id)
+
+
+async def load_templates(ctx: Context, keys: list[int], *, everyone: bool = False) -> list[CouponTemplate | None]:
+    """Active templates are public (the claim centre); inactive ones are the managers' — or
+    shown through a coupon its owner holds (``everyone``)."""
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = {r.id: r for r in (await session.scalars(select(models.Template).where(models.Template.id.in_(keys)))).all()}
+    return [template_node(rows[k], currency) if k in rows and (everyone or rows[k].active or ctx.can(MANAGE)) else None
+            for k in keys]
+
+
+async def load_coupons(ctx: Context, keys: list[int]) -> list[Coupon | None]:
+    session = await ctx.session()
+    currency, now = ctx.kernel.blueprint.brand.currency, ctx.kernel.clock.now()
+    rows = {r.id: r for r in (await session.scalars(select(models.Coupon).where(models.Coupon.id.in_(keys)))).all()}
+
+    def visible(row: models.Coupon) -> bool:
+        return (ctx.actor.is_member and ctx.actor.id == row.member_id) or ctx.can(MANAGE)
+
+    return [coupon_node(rows[k], currency, now) if k in rows and visible(rows[k]) else None for k in keys]
+
+
+async def preview_coupons(root: Any, info: strawberry.Info) -> list[CheckoutCoupon]:
+    """``CheckoutPreview.coupons``: the member's wallet as this checkout sees it."""
+    ctx: Context = info.context
+    draft = getattr(root, "draft", None)
+    if draft is None:
+        return []
+    currency, now = ctx.kernel.blueprint.brand.currency, ctx.kernel.clock.now()
+    options = await ctx.kernel.service("coupons").checkout.options(await ctx.session(), ctx.kernel, draft)
+    return [CheckoutCoupon(coupon=coupon_node(o["coupon"], currency, now), usable=o["usable"], reason=o["reason"],
+                           message=o["message"], discount=money(o["discountMinor"], currency), selected=o["selected"])
+            for o in options]
+
+
+# -- queries ------------------------------------------------------------------------------------------
+@strawberry.type
+class Query:
+    @strawberry.field(description="The claim centre: active templates of a channel (CLAIM_CENTRE by default). Staff with "
+                                  "coupons.manage see every template of the channel with `all: true`.")
+    async def coupon_templates(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                               channel: CouponChannel = CouponChannel.CLAIM_CENTRE,
+                               all: bool = False) -> Connection[CouponTemplate]:  # noqa: A002
+        ctx: Context = info.context
+        stmt = select(models.Template).where(models.Template.channel == channel.value)
+        if not (all and ctx.can(MANAGE)):
+            now = ctx.kernel.clock.now()
+            stmt = stmt.where(models.Template.active.is_(True),
+                              models.Template.valid_until.is_(None) | (models.Template.valid_until > now))
+        page = await fetch_page(await ctx.session(), stmt, models.Template.id, first, after, descending=True)
+        currency = ctx.kernel.blueprint.brand.currency
+        return connection(page, lambda row: template_node(row, currency))
+
+    @strawberry.field
+    async def coupon_template(self, info: strawberry.Info, id: strawberry.ID) -> CouponTemplate | None:  # noqa: A002
+        return (await load_templates(info.context, [decode_id(id, "CouponTemplate", field="id")]))[0]
+
+    @strawberry.field(description="Member: the coupons in your wallet, newest first; `status` filters.")
+    async def my_coupons(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                         status: CouponStatus | None = None) -> Connection[Coupon]:
+        ctx: Context = info.context
+        now = ctx.kernel.clock.now()
+        C = models.Coupon
+        stmt = select(C).where(C.member_id == ctx.require_member())
+        if status is CouponStatus.USED:
+            stmt = stmt.where(C.status == "used")
+        elif status is CouponStatus.EXPIRED:
+            stmt = stmt.where(C.status == "available", C.valid_until <= now)
+        elif status is CouponStatus.NOT_YET_VALID:
+            stmt = stmt.where(C.status == "available", C.valid_from > now)
+        elif status is CouponStatus.AVAILABLE:
+            stmt = stmt.where(C.status == "available", C.valid_from <= now, C.valid_until > now)
+        page = await fetch_page(await ctx.session(), stmt, C.id, first, after, descending=True)
+        currency = ctx.kernel.blueprint.brand.currency
+        return connection(page, lambda row: coupon_node(row, currency, now))
+
+
+# -- inputs and payloads ------------------------------------------------------------------------------
+@strawberry.input
+class CouponScopeInput:
+    kind: CouponScopeKind = CouponScopeKind.ALL
+    ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Category, Product or Sku ids, by kind.")
+    exclude_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    exclude_sku_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateCouponTemplateInput:
+    title: str
+    kind: CouponKind
+    amount_off: MoneyInput | None = None
+    percent_off: int | None = None
+    cap: MoneyInput | None = None
+    threshold: MoneyInput | None = None
+    scope: CouponScopeInput | None = None
+    combines_with: list[str] = strawberry.field(default_factory=list)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_days: int | None = None
+    total_quantity: int | None = None
+    per_member_limit: int = 1
+    channel: CouponChannel = CouponChannel.CLAIM_CENTRE
+    live_room_id: strawberry.ID | None = None
+    gift_minimum: MoneyInput | None = None
+
+
+@strawberry.input
+class SetCouponTemplateActiveInput:
+    template_id: strawberry.ID
+    active: bool
+
+
+@strawberry.input
+class ClaimCouponInput:
+    template_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class PushCouponsInput:
+    template_id: strawberry.ID
+    member_ids: list[strawberry.ID] = strawberry.field(description="The members (a segment), at most 500 at a time.")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class CouponTemplatePayload(Payload):
+    template: CouponTemplate | None = None
+
+
+@strawberry.type
+class ClaimCouponPayload(Payload):
+    coupon: Coupon | None = None
+
+
+@strawberry.type(description="A member a push skipped, and why (the error code).")
+class PushSkipped:
+    member_id: strawberry.ID
+    code: str
+
+
+@strawberry.type
+class PushCouponsPayload(Payload):
+    issued: int | None = None
+    skipped: list[PushSkipped] | None = None
+
+
+def _service(ctx: Context):  # noqa: ANN202
+    return ctx.kernel.service("coupons")
+
+
+def _scope_ids(scope: CouponScopeInput) -> tuple[str, list[int], list[int], list[int]]:
+    kind = scope.kind.value
+    ids = [decode_id(v, SCOPE_TYPES[kind], field=f"input.scope.ids[{i}]") for i, v in enumerate(scope.ids)] if kind != "all" else []
+    products = [decode_id(v, "Product", field=f"input.scope.excludeProductIds[{i}]") for i, v in enumerate(scope.exclude_product_ids)]
+    skus = [decode_id(v, "Sku", field=f"input.scope.excludeSkuIds[{i}]") for i, v in enumerate(scope.exclude_sku_ids)]
+    return kind, ids, products, skus
+
+
+async def _template_payload(ctx: Context, result: dict | None, errors: list) -> CouponTemplatePayload:
+    if errors:
+        return CouponTemplatePayload(user_errors=errors)
+    return CouponTemplatePayload(template=(await load_templates(ctx, [result["templateId"]]))[0])
+
+
+# -- mutations ----------------------------------------------------------------------------------------
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: a coupon template (value, scope, validity, quantity, channel).")
+    async def create_coupon_template(self, info: strawberry.Info, input: CreateCouponTemplateInput) -> CouponTemplatePayload:  # noqa: A002
+        ctx: Context = info.context
+        currency = ctx.kernel.blueprint.brand.currency
+
+        def minor(value: MoneyInput | None, field: str) -> int | None:
+            return minor_from_input(value, currency, field) if value is not None else None
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            kind, ids, products, skus = _scope_ids(input.scope or CouponScopeInput())
+            template_id = await _service(ctx).create_template(tx, {
+                "title": input.title, "kind": input.kind.value, "amount_minor": minor(input.amount_off, "input.amountOff"),
+                "percent_off": input.percent_off, "cap_minor": minor(input.cap, "input.cap"),
+                "threshold_minor": minor(input.threshold, "input.threshold"), "scope_kind": kind, "scope_ids": ids,
+                "exclude_product_ids": products, "exclude_sku_ids": skus, "combines_with": input.combines_with,
+                "valid_from": input.valid_from, "valid_until": input.valid_until, "valid_days": input.valid_days,
+                "total_quantity": input.total_quantity, "per_member_limit": input.per_member_limit,
+                "channel": input.channel.value, "gift_min_minor": minor(input.gift_minimum, "input.giftMinimum"),
+                "live_room_id": decode_id(input.live_room_id, "LiveRoom", field="input.liveRoomId") if input.live_room_id else None,
+            })
+            return {"templateId": template_id}
+
+        return await _template_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Staff: stop or resume giving out a template's coupons (coupons already held stay valid).")
+    async def set_coupon_template_active(self, info: strawberry.Info, input: SetCouponTemplateActiveInput) -> CouponTemplatePayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            template_id = decode_id(input.template_id, "CouponTemplate", field="input.templateId")
+            await _service(ctx).set_active(tx, template_id, input.active)
+            return {"templateId": template_id}
+
+        return await _template_payload(ctx, *await run_mutation(ctx, work))
+
+    @strawberry.mutation(description="Member: claim a coupon from the claim centre, or a live room's coupon while the room "
+                                     "is live and you are in it. A replayed idempotencyKey changes nothing.")
+    async def claim_coupon(self, info: strawberry.Info, input: ClaimCouponInput) -> ClaimCouponPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            coupon = await _service(ctx).claim(tx, member_id, decode_id(input.template_id, "CouponTemplate", field="input.templateId"))
+            return {"couponId": coupon.id}
+
+        result, errors = await run_mutation(ctx, work, idempotency=("coupons.claim", input.idempotency_key, [str(input.template_id)]))
+        if errors:
+            return ClaimCouponPayload(user_errors=errors)
+        return ClaimCouponPayload(coupon=(await load_coupons(ctx, [result["couponId"]]))[0])
+
+    @strawberry.mutation(description="Staff: give a PUSH template's coupons to members; members over the limit (or past the "
+                                     "total) are listed as skipped. A replayed idempotencyKey changes nothing.")
+    async def push_coupons(self, info: strawberry.Info, input: PushCouponsInput) -> PushCouponsPayload:  # noqa: A002
+        ctx: Context = info.context
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            members = [decode_id(v, "Member", field=f"input.memberIds[{i}]") for i, v in enumerate(input.member_ids)]
+            return await _service(ctx).push(tx, decode_id(input.template_id, "CouponTemplate", field="input.templateId"), members)
+
+        request = [str(input.template_id), [str(m) for m in input.member_ids]]
+        result, errors = await run_mutation(ctx, work, idempotency=("coupons.push", input.idempotency_key, request))
+        if errors:
+            return PushCouponsPayload(user_errors=errors)
+        return PushCouponsPayload(issued=len(result["couponIds"]),
+                                  skipped=[PushSkipped(member_id=strawberry.ID(to_global_id("Member", s["memberId"])), code=s["code"])
+                                           for s in result["skipped"]])

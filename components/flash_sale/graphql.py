@@ -1,0 +1,209 @@
+"""Flash sales in GraphQL (thin). Buying is ``placeOrder`` with a line naming
+``flashSaleItemId`` (the one checkout); this module lists sessions with their countdown and
+lets staff make them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+from sqlalchemy import select
+
+from components.catalog.graphql import Sku
+from components.flash_sale import models
+from components.flash_sale.checkout import GATED, LINE_FIELD
+from components.flash_sale.gate import REFUSED
+from components.orders.graphql import OrderPayload, load_orders
+from core.checkout import CheckoutRequest, LineRequest
+from core.errors import DomainError
+from core.gql.payload import user_error
+from core.gql.relay import to_global_id
+from components.flash_sale.service import countdown, phase
+from core.clock import as_utc
+from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
+
+MANAGE = "flash_sale.manage"
+
+
+@strawberry.enum(description="UPCOMING until it starts, RUNNING while it sells, ENDED after.")
+class FlashSaleStatus(enum.Enum):
+    UPCOMING = "upcoming"
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+@strawberry.type(description="A SKU in a flash-sale session, at its flash price, from the session's own quantity.")
+class FlashSaleItem(Node):
+    flash_price: Money
+    list_price: Money | None = strawberry.field(description="The SKU's usual price, to show beside the flash price.")
+    quantity: int
+    left: int = strawberry.field(description="Units not yet in an order (unpaid orders hold theirs until the window ends).")
+    per_member_limit: int
+    sku_pk: strawberry.Private[int]
+    session_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def sku(self, info: strawberry.Info) -> Sku | None:
+        return await info.context.loader("catalog.skus").load(self.sku_pk)
+
+
+@strawberry.type(description="A flash-sale time slot with its items and a countdown computed by the server.")
+class FlashSaleSession(Node):
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: FlashSaleStatus
+    server_time: datetime = strawberry.field(description="The server's clock when this was read (for the countdown).")
+    seconds_to_start: int = strawberry.field(description="0 once started.")
+    seconds_to_end: int = strawberry.field(description="0 once ended.")
+    payment_window_seconds: int = strawberry.field(description="How long a flash-sale order waits for its payment.")
+    items: list[FlashSaleItem]
+
+
+def item_node(row: models.Item, currency: str, list_price: int | None = None) -> FlashSaleItem:
+    return FlashSaleItem(pk=row.id, flash_price=money(row.flash_price_minor, currency),
+                         list_price=money(list_price, currency) if list_price is not None else None, quantity=row.quantity,
+                         left=max(0, row.quantity - row.sold), per_member_limit=row.per_member_limit, sku_pk=row.sku_id,
+                         session_pk=row.session_id)
+
+
+async def session_nodes(ctx: Context, rows: list[models.FlashSession]) -> list[FlashSaleSession]:
+    session = await ctx.session()
+    currency, now = ctx.kernel.blueprint.brand.currency, ctx.kernel.clock.now()
+    items = (await session.scalars(select(models.Item).where(models.Item.session_id.in_([r.id for r in rows]))
+                                   .order_by(models.Item.id))).all() if rows else []
+    prices = await ctx.kernel.service("catalog").skus(session, [i.sku_id for i in items])
+    window = int(ctx.kernel.service("flash_sale").payment_window.total_seconds())
+    out = []
+    for row in rows:
+        starts, ends = as_utc(row.starts_at), as_utc(row.ends_at)
+        to_start, to_end = countdown(starts, ends, now)
+        out.append(FlashSaleSession(
+            pk=row.id, title=row.title, starts_at=starts, ends_at=ends, status=FlashSaleStatus(phase(starts, ends, now)),
+            server_time=now, seconds_to_start=to_start, seconds_to_end=to_end, payment_window_seconds=window,
+            items=[item_node(i, currency, prices[i.sku_id].price_minor if i.sku_id in prices else None)
+                   for i in items if i.session_id == row.id]))
+    return out
+
+
+async def load_sessions(ctx: Context, keys: list[int]) -> list[FlashSaleSession | None]:
+    session = await ctx.session()
+    rows = {r.id: r for r in (await session.scalars(select(models.FlashSession).where(models.FlashSession.id.in_(keys)))).all()}
+    visible = [rows[k] for k in keys if k in rows and (rows[k].active or ctx.can(MANAGE))]
+    nodes = {n.pk: n for n in await session_nodes(ctx, visible)}
+    return [nodes.get(k) for k in keys]
+
+
+async def load_items(ctx: Context, keys: list[int]) -> list[FlashSaleItem | None]:
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = {r.id: r for r in (await session.scalars(select(models.Item).where(models.Item.id.in_(keys)))).all()}
+    return [item_node(rows[k], currency) if k in rows else None for k in keys]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Flash-sale sessions that have not ended, soonest first (`includeEnded` for all).")
+    async def flash_sale_sessions(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
+                                  include_ended: bool = False) -> Connection[FlashSaleSession]:
+        ctx: Context = info.context
+        S = models.FlashSession
+        stmt = select(S).where(S.active.is_(True))
+        if not include_ended:
+            stmt = stmt.where(S.ends_at > ctx.kernel.clock.now())
+        page = await fetch_page(await ctx.session(), stmt, S.id, first, after)
+        nodes = {n.pk: n for n in await session_nodes(ctx, [row for row in page.rows])}
+        return connection(page, lambda row: nodes[row.id])
+
+    @strawberry.field
+    async def flash_sale_session(self, info: strawberry.Info, id: strawberry.ID) -> FlashSaleSession | None:  # noqa: A002
+        return (await load_sessions(info.context, [decode_id(id, "FlashSaleSession", field="id")]))[0]
+
+
+@strawberry.input
+class FlashSaleItemInput:
+    sku_id: strawberry.ID
+    flash_price: MoneyInput
+    quantity: int
+    per_member_limit: int = 1
+
+
+@strawberry.input
+class CreateFlashSaleSessionInput:
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    items: list[FlashSaleItemInput]
+
+
+@strawberry.input
+class BuyFlashSaleItemInput:
+    item_id: strawberry.ID
+    quantity: int = 1
+    idempotency_key: str | None = None
+
+
+MAX_UNITS = 100
+
+
+@strawberry.type
+class FlashSaleSessionPayload(Payload):
+    session: FlashSaleSession | None = None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: a flash-sale session with its SKUs, flash prices, quantities and limits. "
+                                     "Members buy with placeOrder, naming flashSaleItemId on the line.")
+    async def create_flash_sale_session(self, info: strawberry.Info, input: CreateFlashSaleSessionInput) -> FlashSaleSessionPayload:  # noqa: A002
+        ctx: Context = info.context
+        currency = ctx.kernel.blueprint.brand.currency
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            ctx.require(MANAGE)
+            items = [{"sku_id": decode_id(i.sku_id, "Sku", field=f"input.items[{n}].skuId"),
+                      "flash_price_minor": minor_from_input(i.flash_price, currency, f"input.items[{n}].flashPrice"),
+                      "quantity": i.quantity, "per_member_limit": i.per_member_limit} for n, i in enumerate(input.items)]
+            session_id = await ctx.kernel.service("flash_sale").create_session(
+                tx, title=input.title, starts_at=input.starts_at, ends_at=input.ends_at, items=items)
+            return {"sessionId": session_id}
+
+        result, errors = await run_mutation(ctx, work)
+        if errors:
+            return FlashSaleSessionPayload(user_errors=errors)
+        return FlashSaleSessionPayload(session=(await load_sessions(ctx, [result["sessionId"]]))[0])
+
+    @strawberry.mutation(description="Member: buy a flash-sale item — placeOrder with a line naming flashSaleItemId, in one "
+                                     "step. With the Redis gate on, a buyer beyond the stock is refused before any database "
+                                     "work. A replayed idempotencyKey answers the first order.")
+    async def buy_flash_sale_item(self, info: strawberry.Info, input: BuyFlashSaleItemInput) -> OrderPayload:  # noqa: A002
+        ctx: Context = info.context
+        service = ctx.kernel.service("flash_sale")
+        try:
+            item_id = decode_id(input.item_id, "FlashSaleItem", field="input.itemId")
+            if isinstance(input.quantity, bool) or not 1 <= input.quantity <= MAX_UNITS:
+                raise DomainError("FLASH_SALE_INVALID_QUANTITY", f"Buy 1 to {MAX_UNITS} at a time.", field="input.quantity")
+        except DomainError as error:
+            return OrderPayload(user_errors=[user_error(error)])
+        answer = None
+        if service.gate is not None and ctx.actor.is_member:
+            replay = f"{ctx.actor.id}:{input.idempotency_key}" if input.idempotency_key else None
+            answer = await service.gate.take(item_id, input.quantity, replay)
+            if answer == REFUSED:
+                return OrderPayload(user_errors=[user_error(DomainError(
+                    "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
+
+        async def work(tx):  # noqa: ANN001, ANN202
+            member_id = ctx.require_member()
+            item, _session = await service.item(tx, item_id, "input.itemId")
+            request = CheckoutRequest(
+                member_id=member_id, idempotency_key=input.idempotency_key, attributes={GATED: answer is not None},
+                lines=[LineRequest(item.sku_id, input.quantity, {LINE_FIELD: to_global_id("FlashSaleItem", item_id)})])
+            return {"orderId": await ctx.kernel.service("orders").place(tx, request)}
+
+        request = [str(input.item_id), input.quantity]
+        result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request))
+        if errors:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
