@@ -9,6 +9,11 @@ manifest = Manifest(
                "en": "Coupon templates, a claim centre, staff push, new-member and order gifts, live-room coupons, "
                      "and the coupon stage of the one checkout"},
     hooks="components.coupons.hooks",
+    access={
+        "claimCoupon": "member", "myCoupons": "member", "couponTemplates": "public", "couponTemplate": "public",
+        "createCouponTemplate": "coupons.manage", "setCouponTemplateActive": "coupons.manage", "pushCoupons": "coupons.manage",
+    },
+    moves={"claimCoupon": "money", "pushCoupons": "money"},
     kernel=">=0.1,<1",
     # live_room is used when the blueprint loads it (live-room coupons) but not required: the
     # kernel has no optional dependencies, so the coupons call its service only if present.

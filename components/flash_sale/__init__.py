@@ -10,6 +10,11 @@ manifest = Manifest(
                "en": "Time-slot sessions with flash prices, their own stock per SKU, per-member limits, a short payment "
                      "window and a countdown"},
     hooks="components.flash_sale.hooks",
+    access={
+        "buyFlashSaleItem": "member", "createFlashSaleSession": "flash_sale.manage",
+        "flashSaleSessions": "public", "flashSaleSession": "public",
+    },
+    moves={"buyFlashSaleItem": "money+stock"},
     kernel=">=0.1,<1",
     depends={"orders": ">=1.0,<2", "catalog": ">=1.0,<2"},
     settings_schema={
@@ -26,7 +31,8 @@ manifest = Manifest(
                                "are refused by a Lua pre-decrement without touching the database, which stays the "
                                "source of truth",
                 "properties": {
-                    "enabled": {"type": "boolean", "default": False},
+                    "enabled": {"type": "boolean", "default": False,
+                                "description": "refuse buyers beyond the stock in Redis before they reach the database"},
                     "reconcile_every": {**DURATION_SCHEMA, "default": "5s",
                                         "description": "how often the gate is set to the database's units left "
                                                        "(after a Redis restart, a crash, refused or unpaid orders)"},
