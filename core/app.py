@@ -45,8 +45,7 @@ class Refused(HTTPException):
     """A request refused before any GraphQL runs, answered with a GraphQL-shaped body (see
     :func:`refused_response`) so clients read every error one way."""
 
-    def __init__(self, status: int, message: str, code: str, reason: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str, reason: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(status, message, headers=headers)
         self.code = code
         self.reason = reason
@@ -56,14 +55,20 @@ class Unauthenticated(Refused):
     """A refused token or Authorization header: 401, ``KERNEL_UNAUTHENTICATED`` and a reason."""
 
     def __init__(self, message: str, reason: str) -> None:
-        super().__init__(401, message, "KERNEL_UNAUTHENTICATED", reason,
-                         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'})
+        super().__init__(
+            401,
+            message,
+            "KERNEL_UNAUTHENTICATED",
+            reason,
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
+        )
 
 
 def refused_response(_request: Request, exc: Refused) -> JSONResponse:
     extensions = {"code": exc.code, **({"reason": exc.reason} if exc.reason else {})}
-    return JSONResponse({"data": None, "errors": [{"message": exc.detail, "extensions": extensions}]},
-                        status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"data": None, "errors": [{"message": exc.detail, "extensions": extensions}]}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
@@ -104,8 +109,9 @@ async def actor_from_connection(kernel: Kernel, connection: HTTPConnection):  # 
         log.warning("%s while reading the caller's rights: %r", code, exc)
         if websocket:
             raise WebSocketException(1011, code) from None
-        raise Refused(503, "The service is temporarily unavailable; nothing changed, please try again shortly.",
-                      code, headers={"Retry-After": "1"}) from None
+        raise Refused(
+            503, "The service is temporarily unavailable; nothing changed, please try again shortly.", code, headers={"Retry-After": "1"}
+        ) from None
 
 
 class DougongRouter(GraphQLRouter):
@@ -150,8 +156,9 @@ class DougongRouter(GraphQLRouter):
 
     async def render_graphql_ide(self, request):  # noqa: ANN001, ANN201
         """GraphiQL from the assets vendored in the package, never from a CDN (works offline)."""
-        return HTMLResponse(assets.graphiql_html(root_path=request.scope.get("root_path", ""),
-                                                 title=f"{self.kernel.blueprint.brand.name} · GraphiQL"))
+        return HTMLResponse(
+            assets.graphiql_html(root_path=request.scope.get("root_path", ""), title=f"{self.kernel.blueprint.brand.name} · GraphiQL")
+        )
 
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
         try:
@@ -164,8 +171,7 @@ class DougongRouter(GraphQLRouter):
             if refused.status_code == 404:
                 raise
             code = "KERNEL_BAD_REQUEST" if refused.status_code == 400 else "KERNEL_METHOD_NOT_ALLOWED"
-            return JSONResponse(json_guard.BadRequest(refused.reason, code=code, status=refused.status_code).body(),
-                                status_code=refused.status_code)
+            return JSONResponse(json_guard.BadRequest(refused.reason, code=code, status=refused.status_code).body(), status_code=refused.status_code)
 
     async def _run(self, request, context, root_value):  # noqa: ANN001, ANN202
         cache = self.kernel.response_cache
@@ -224,11 +230,11 @@ def refuse_shared_databases(kernels: list[Kernel]) -> None:
             raise BootError(
                 f"{other.blueprint.path} (brand {other.blueprint.brand.slug}) and {kernel.blueprint.path} "
                 f"(brand {kernel.blueprint.brand.slug}) both use the database {url.render_as_string(hide_password=True)}: "
-                "brands never share a database; give each blueprint its own storage.database")
+                "brands never share a database; give each blueprint its own storage.database"
+            )
 
 
-def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None,
-               limits: Limits | None = None) -> FastAPI:
+def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None, limits: Limits | None = None) -> FastAPI:
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
     refuse_shared_databases(kernels)
@@ -270,8 +276,9 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     # Outermost last: metrics see every answer, headers go on every answer (CORS ones too),
     # and a body over the limit is refused before anything reads it.
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    app.add_middleware(BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()},
-                       single=kernels[0].blueprint.brand.slug if single else None)
+    app.add_middleware(
+        BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()}, single=kernels[0].blueprint.brand.slug if single else None
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, record=metrics.record)
 
@@ -304,8 +311,9 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     @app.get("/metrics")
     async def prometheus(request: Request) -> Response:
         if not authorized(request.headers.get("authorization", ""), token):
-            return PlainTextResponse("metrics need the bearer token of DOUGONG_METRICS_TOKEN\n", status_code=401,
-                                     headers={"www-authenticate": "Bearer"})
+            return PlainTextResponse(
+                "metrics need the bearer token of DOUGONG_METRICS_TOKEN\n", status_code=401, headers={"www-authenticate": "Bearer"}
+            )
         return PlainTextResponse(metrics.render(by_slug), media_type="text/plain; version=0.0.4")
 
     return app

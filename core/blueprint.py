@@ -87,7 +87,6 @@ _COMPONENT_NAME = re.compile(SCHEMA["properties"]["components"]["propertyNames"]
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-
 def load_blueprint(
     path: str | os.PathLike,
     *,
@@ -113,6 +112,7 @@ def check_blueprint(
 
 # -- loading -----------------------------------------------------------------------------------
 
+
 def _load(
     file: str,
     text: str | None,
@@ -129,9 +129,12 @@ def _load(
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             # Point at the bad byte: a consultant's editor shows lines, not offsets.
-            line, column = _line_column(raw[:exc.start].decode("utf-8", errors="replace"))
-            return None, [Problem(file, line, column, f"the blueprint is not valid UTF-8: {exc.reason} (byte {raw[exc.start]:#04x})",
-                                  hint="save the file as UTF-8")]
+            line, column = _line_column(raw[: exc.start].decode("utf-8", errors="replace"))
+            return None, [
+                Problem(
+                    file, line, column, f"the blueprint is not valid UTF-8: {exc.reason} (byte {raw[exc.start]:#04x})", hint="save the file as UTF-8"
+                )
+            ]
     try:
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -142,16 +145,23 @@ def _load(
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Problem(file, line, column, message, hint=hint)]
     except ReaderError as exc:  # a control character YAML does not allow; ruamel gives an offset
-        line, column = _line_column(text[:exc.position])
-        return None, [Problem(file, line, column, f"YAML could not be read: character U+{exc.character:04X} is not allowed"
-                              if isinstance(exc.character, int) else f"YAML could not be read: {exc.reason}",
-                              hint="remove the control character (an invisible one, often pasted)")]
+        line, column = _line_column(text[: exc.position])
+        return None, [
+            Problem(
+                file,
+                line,
+                column,
+                f"YAML could not be read: character U+{exc.character:04X} is not allowed"
+                if isinstance(exc.character, int)
+                else f"YAML could not be read: {exc.reason}",
+                hint="remove the control character (an invisible one, often pasted)",
+            )
+        ]
     except Exception as exc:  # ruamel raises a few unmarked errors on odd input
         return None, [Problem(file, 1, 1, f"YAML could not be read: {exc}")]
     located = _Located(file, root)
     if not isinstance(root, CommentedMap):
-        return None, [Problem(file, 1, 1, "a blueprint is a mapping with dougong, brand and components",
-                              hint="start from blueprints/demo.yaml")]
+        return None, [Problem(file, 1, 1, "a blueprint is a mapping with dougong, brand and components", hint="start from blueprints/demo.yaml")]
 
     problems: list[Problem] = []
     unset: set[tuple[Any, ...]] = set()
@@ -173,21 +183,32 @@ def _load(
                 problems.append(located.problem((section, key), str(exc)))
     cors = data.get("cors") if isinstance(data.get("cors"), dict) else {}
     if cors.get("credentials") is True and isinstance(cors.get("origins"), list) and "*" in cors["origins"]:
-        problems.append(located.problem(("cors", "credentials"), "credentials cannot be allowed for every origin (*)",
-                                        hint="list the frontends' origins instead of *"))
+        problems.append(
+            located.problem(
+                ("cors", "credentials"), "credentials cannot be allowed for every origin (*)", hint="list the frontends' origins instead of *"
+            )
+        )
 
     blocks = data.get("components") if isinstance(data.get("components"), dict) else {}
     requested: dict[str, str | None] = {}
     for name, block in blocks.items():
         if not isinstance(name, str):  # propertyNames patterns ignore non-strings such as `1:`
-            problems.append(located.problem(("components", name), f"{name!r} is not a valid component name (lowercase, digits, underscores)",
-                                            key=True, setting=f"components.{name}"))
+            problems.append(
+                located.problem(
+                    ("components", name),
+                    f"{name!r} is not a valid component name (lowercase, digits, underscores)",
+                    key=True,
+                    setting=f"components.{name}",
+                )
+            )
             continue
         if not _COMPONENT_NAME.search(name):
             continue  # the schema reported it; "unknown component" on top would be noise
         version = block.get("version") if isinstance(block, dict) else None
         if version is not None and not isinstance(version, str):
-            problems.append(located.problem(("components", name, "version"), f"the version range must be text like '>=1.0', got {version!r}", component=name))
+            problems.append(
+                located.problem(("components", name, "version"), f"the version range must be text like '>=1.0', got {version!r}", component=name)
+            )
             version = None
         requested[name] = version
 
@@ -202,8 +223,11 @@ def _load(
     for rp in resolution_problems:
         anchor = rp.chain[0] if rp.chain and rp.chain[0] in blocks else (rp.component if rp.component in blocks else None)
         path = ("components", anchor) if anchor else ("components",)
-        problems.append(located.problem(path, rp.message, key=True, component=rp.component, hint=rp.hint,
-                                        setting=f"components.{anchor}" if anchor else "components"))
+        problems.append(
+            located.problem(
+                path, rp.message, key=True, component=rp.component, hint=rp.hint, setting=f"components.{anchor}" if anchor else "components"
+            )
+        )
 
     if resolution is not None:
         to_check = list(resolution.order)
@@ -224,9 +248,16 @@ def _load(
             validator = Draft202012Validator(component.manifest.settings_schema)
             found = _schema_problems(validator, settings, ("components", name), located, component=name, unset=unset)
         except Exception as exc:  # a broken schema is the component's bug, not the consultant's
-            found = [located.problem(("components", name), f"the settings schema of {name!r} is broken: {exc}",
-                                     key=True, component=name, setting=f"components.{name}",
-                                     hint=f"report this to the author of {component.distribution or name!r}")]
+            found = [
+                located.problem(
+                    ("components", name),
+                    f"the settings schema of {name!r} is broken: {exc}",
+                    key=True,
+                    component=name,
+                    setting=f"components.{name}",
+                    hint=f"report this to the author of {component.distribution or name!r}",
+                )
+            ]
         problems += found
         if not found:
             settings = _with_defaults(component.manifest.settings_schema, settings)
@@ -247,24 +278,26 @@ def _line_column(before: str) -> tuple[int, int]:
     return line, len(before) - (before.rfind("\n") + 1) + 1
 
 
-def _substitute(node: Any, path: tuple[Any, ...], env: Mapping[str, str], located: _Located, problems: list[Problem],
-                unset: set[tuple[Any, ...]]) -> Any:
+def _substitute(
+    node: Any, path: tuple[Any, ...], env: Mapping[str, str], located: _Located, problems: list[Problem], unset: set[tuple[Any, ...]]
+) -> Any:
     """Plain Python data with ${VAR} substituted; unset variables become problems."""
     if isinstance(node, CommentedMap):
         return {key: _substitute(value, path + (key,), env, located, problems, unset) for key, value in node.items()}
     if isinstance(node, CommentedSeq):
         return [_substitute(value, path + (i,), env, located, problems, unset) for i, value in enumerate(node)]
     if isinstance(node, str) and "${" in node:
+
         def replace(match: re.Match) -> str:
             name, default = match.group(1), match.group(2)
             if name in env:
                 return env[name]
             if default is not None:
                 return default
-            problems.append(located.problem(path, f"environment variable {name} is not set",
-                                            hint=f"export {name}=… or write ${{{name}:-default}}"))
+            problems.append(located.problem(path, f"environment variable {name} is not set", hint=f"export {name}=… or write ${{{name}:-default}}"))
             unset.add(path)  # the schema's verdict on the placeholder text would only mislead
             return match.group(0)
+
         return _ENV.sub(replace, str(node))
     if isinstance(node, str):
         return str(node)
@@ -296,11 +329,11 @@ def _database_url(raw: str | None, slug: str, env: Mapping[str, str], file: str 
     url = raw or env.get("DATABASE_URL") or f"sqlite:///var/{slug}.db"
     sqlite = next((p for p in ("sqlite+aiosqlite:///", "sqlite:///") if url.startswith(p)), None)
     if sqlite is not None:
-        url = "sqlite+aiosqlite:///" + _beside(url[len(sqlite):], file)
+        url = "sqlite+aiosqlite:///" + _beside(url[len(sqlite) :], file)
     elif url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url[len("postgresql://"):]
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
     elif url.startswith("postgres://"):
-        url = "postgresql+asyncpg://" + url[len("postgres://"):]
+        url = "postgresql+asyncpg://" + url[len("postgres://") :]
     return url
 
 
@@ -319,13 +352,16 @@ def _blueprint(file: str, data: dict, entries: dict[str, ComponentEntry], resolu
     brand = Brand(slug=brand_data["slug"], name=brand_data["name"], currency=brand_data["currency"], timezone=brand_data["timezone"])
     storage_data = data.get("storage") or {}
     storage = Storage(
-        database=_database_url(storage_data.get("database"), brand.slug, env, file), redis=storage_data.get("redis") or None,
-        statement_timeout=parse_duration(storage_data["statement_timeout"]) if storage_data.get("statement_timeout")
-        else DEFAULT_STATEMENT_TIMEOUT,
+        database=_database_url(storage_data.get("database"), brand.slug, env, file),
+        redis=storage_data.get("redis") or None,
+        statement_timeout=parse_duration(storage_data["statement_timeout"]) if storage_data.get("statement_timeout") else DEFAULT_STATEMENT_TIMEOUT,
     )
     cors_data = data.get("cors") or {}
-    cors = Cors(origins=tuple(cors_data.get("origins") or ()), credentials=bool(cors_data.get("credentials", False)),
-                max_age=int(cors_data.get("max_age", 600)))
+    cors = Cors(
+        origins=tuple(cors_data.get("origins") or ()),
+        credentials=bool(cors_data.get("credentials", False)),
+        max_age=int(cors_data.get("max_age", 600)),
+    )
     auth_data = data.get("auth") or {}
     production = bool(data.get("production", False))
     auth = AuthSettings(
@@ -335,7 +371,14 @@ def _blueprint(file: str, data: dict, entries: dict[str, ComponentEntry], resolu
     )
     assert resolution is not None  # components has minProperties 1, so resolution ran
     return Blueprint(
-        path=file, format=int(data["dougong"]), brand=brand, storage=storage, auth=auth,
-        production=production, demo_data=bool(data.get("demo_data", False)), components=entries, resolution=resolution,
+        path=file,
+        format=int(data["dougong"]),
+        brand=brand,
+        storage=storage,
+        auth=auth,
+        production=production,
+        demo_data=bool(data.get("demo_data", False)),
+        components=entries,
+        resolution=resolution,
         cors=cors,
     )

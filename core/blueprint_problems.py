@@ -19,8 +19,16 @@ from registry.resolve import closest
 # Component authors often override the shared fragments' description with what the setting
 # means ("how long the winner has to pay"); the error should still say what to write.
 _KNOWN_PATTERNS = {DURATION_PATTERN: DURATION_SCHEMA["description"], MONEY_PATTERN: MONEY_SCHEMA["description"]}
-_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
-               "number": "a number", "boolean": "true or false", "null": "nothing", "other": "a date or time"}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+    "other": "a date or time",
+}
 
 
 class _Located:
@@ -55,8 +63,16 @@ class _Located:
                 break
         return best
 
-    def problem(self, path: tuple[Any, ...], message: str, *, key: bool = False, component: str | None = None,
-                hint: str | None = None, setting: str | None = None) -> Problem:
+    def problem(
+        self,
+        path: tuple[Any, ...],
+        message: str,
+        *,
+        key: bool = False,
+        component: str | None = None,
+        hint: str | None = None,
+        setting: str | None = None,
+    ) -> Problem:
         line, column = self.position(path, key=key)
         return Problem(self.file, line, column, message, component, setting if setting is not None else _dotted(path), hint)
 
@@ -70,12 +86,19 @@ def _dotted(path: tuple[Any, ...]) -> str | None:
     return text
 
 
-def _schema_problems(validator: Draft202012Validator, data: Any, prefix: tuple[Any, ...], located: _Located, *,
-                     component: str | None, unset: Collection[tuple[Any, ...]] = frozenset()) -> list[Problem]:
+def _schema_problems(
+    validator: Draft202012Validator,
+    data: Any,
+    prefix: tuple[Any, ...],
+    located: _Located,
+    *,
+    component: str | None,
+    unset: Collection[tuple[Any, ...]] = frozenset(),
+) -> list[Problem]:
     problems: list[Problem] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = prefix + tuple(error.absolute_path)
-        if any(path[:len(u)] == u for u in unset):
+        if any(path[: len(u)] == u for u in unset):
             continue
         problems += _explain(error, prefix, located, component)
     return problems
@@ -88,8 +111,13 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
     if "propertyNames" in error.relative_schema_path:
         # The error sits on the mapping; the offending name is the instance, so point at its key.
         what = "component name (lowercase, digits, underscores)" if path == ("components",) else "name here"
-        yield located.problem(path + (error.instance,), f"{error.instance!r} is not a valid {what}", key=True,
-                              component=component, setting=_dotted(path + (error.instance,)))
+        yield located.problem(
+            path + (error.instance,),
+            f"{error.instance!r} is not a valid {what}",
+            key=True,
+            component=component,
+            setting=_dotted(path + (error.instance,)),
+        )
         return
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list((schema.get("properties") or {}).keys())
@@ -99,20 +127,23 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
                 hint = closest(extra, allowed) or f"known: {', '.join(allowed)}"
             else:
                 hint = f"{component or _dotted(path) or where} takes no settings"
-            yield located.problem(path + (extra,), f"unknown {noun} {extra!r}", key=True, component=component,
-                                  hint=hint, setting=_dotted(path + (extra,)))
+            yield located.problem(
+                path + (extra,), f"unknown {noun} {extra!r}", key=True, component=component, hint=hint, setting=_dotted(path + (extra,))
+            )
         return
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
         noun = "setting" if component else "key"
-        yield located.problem(path, f"missing required {noun} {name!r}", key=bool(path), component=component,
-                              setting=_dotted(path + (name,)))
+        yield located.problem(path, f"missing required {noun} {name!r}", key=bool(path), component=component, setting=_dotted(path + (name,)))
         return
     if error.validator == "type":
         expected = schema.get("type")
-        expected = (" or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in expected) if isinstance(expected, list)
-                    else _TYPE_NAMES.get(str(expected), str(expected)))
+        expected = (
+            " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in expected)
+            if isinstance(expected, list)
+            else _TYPE_NAMES.get(str(expected), str(expected))
+        )
         got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
         # A whole mapping or list repeated back is noise; its position already shows it.
         shown = f" {error.instance!r}" if not isinstance(error.instance, (dict, list)) else ""
@@ -128,8 +159,7 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
         yield located.problem(path, f"must be {bound} {error.validator_value} characters long", component=component)
         return
     if error.validator == "minProperties" and path == ("components",):
-        yield located.problem(path, "name at least one component", key=True, component=component,
-                              hint="for example `catalog: {}`")
+        yield located.problem(path, "name at least one component", key=True, component=component, hint="for example `catalog: {}`")
         return
     if error.validator in ("anyOf", "oneOf") and error.context and all(e.validator == "type" for e in error.context):
         wanted = " or ".join(dict.fromkeys(_TYPE_NAMES.get(e.validator_value, str(e.validator_value)) for e in error.context))
@@ -138,8 +168,9 @@ def _explain(error: ValidationError, prefix: tuple[Any, ...], located: _Located,
         return
     if error.validator == "enum":
         options = [str(o) for o in error.validator_value]
-        yield located.problem(path, f"{error.instance!r} is not one of {', '.join(options)}", component=component,
-                              hint=closest(str(error.instance), options))
+        yield located.problem(
+            path, f"{error.instance!r} is not one of {', '.join(options)}", component=component, hint=closest(str(error.instance), options)
+        )
         return
     if error.validator == "const":
         yield located.problem(path, f"must be {error.validator_value!r}, got {error.instance!r}", component=component)

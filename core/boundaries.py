@@ -13,8 +13,8 @@ covered the moment it is discovered. ``contracts_ini`` renders them for ``lint-i
 
 from __future__ import annotations
 
-import pkgutil
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -73,8 +73,7 @@ def build(installed: Mapping[str, Any]) -> Boundaries:
     packages = {name: c.module for name, c in installed.items()}
     direct = {name: set(c.manifest.depends) & set(packages) for name, c in installed.items()}
     found = Boundaries(packages, closure(direct))
-    found.contracts.append(Contract(
-        "kernel", "core and registry import no component", KERNEL_PACKAGES, tuple(sorted(packages.values())), False))
+    found.contracts.append(Contract("kernel", "core and registry import no component", KERNEL_PACKAGES, tuple(sorted(packages.values())), False))
     privates = {name: private_modules(package) for name, package in packages.items()}
     for name, package in sorted(packages.items()):
         forbidden: list[str] = []
@@ -86,19 +85,25 @@ def build(installed: Mapping[str, Any]) -> Boundaries:
         if forbidden:
             # Indirect chains are allowed: importing orders.graphql, which itself imports
             # orders.models, is orders' business, not a crossing by this component.
-            found.contracts.append(Contract(
-                name, f"{name} imports only the public modules of the components it depends on",
-                (package,), tuple(forbidden), True))
+            found.contracts.append(
+                Contract(name, f"{name} imports only the public modules of the components it depends on", (package,), tuple(forbidden), True)
+            )
     return found
 
 
 def contracts_ini(boundaries: Boundaries) -> str:
     """An import-linter configuration (INI) holding every contract."""
-    lines = ["[importlinter]", "root_packages =", *(f"    {p}" for p in boundaries.root_packages),
-             "include_external_packages = False", ""]
+    lines = ["[importlinter]", "root_packages =", *(f"    {p}" for p in boundaries.root_packages), "include_external_packages = False", ""]
     for contract in boundaries.contracts:
-        lines += [f"[importlinter:contract:{contract.key}]", f"name = {contract.name}", "type = forbidden",
-                  "source_modules =", *(f"    {m}" for m in contract.sources),
-                  "forbidden_modules =", *(f"    {m}" for m in contract.forbidden),
-                  f"allow_indirect_imports = {contract.allow_indirect}", ""]
+        lines += [
+            f"[importlinter:contract:{contract.key}]",
+            f"name = {contract.name}",
+            "type = forbidden",
+            "source_modules =",
+            *(f"    {m}" for m in contract.sources),
+            "forbidden_modules =",
+            *(f"    {m}" for m in contract.forbidden),
+            f"allow_indirect_imports = {contract.allow_indirect}",
+            "",
+        ]
     return "\n".join(lines)

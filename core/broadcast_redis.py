@@ -36,9 +36,9 @@ from core.broadcast import Broadcaster
 
 log = logging.getLogger("dougong.broadcast")
 
-OUTBOX_LIMIT = 10_000      # messages waiting for Redis, per process and brand
-MAX_MESSAGE_AGE = 60.0     # seconds: older messages are dropped, not sent late
-SEND_TIMEOUT = 2.0         # seconds for one send (socket timeout of the publishing client)
+OUTBOX_LIMIT = 10_000  # messages waiting for Redis, per process and brand
+MAX_MESSAGE_AGE = 60.0  # seconds: older messages are dropped, not sent late
+SEND_TIMEOUT = 2.0  # seconds for one send (socket timeout of the publishing client)
 COUNTER_TTL = 7 * 24 * 3600  # a channel's counter outlives any subscription to it
 
 # One round trip: the next number of the channel's stream, then the message carrying it.
@@ -158,8 +158,7 @@ class RedisBroadcaster(Broadcaster):
                 self._publishing_ok = False
                 if failing_since is None:
                     failing_since = time.monotonic()
-                    log.warning("cannot publish to Redis (%s); %d live message(s) wait, retrying with backoff",
-                                type(exc).__name__, len(self._outbox))
+                    log.warning("cannot publish to Redis (%s); %d live message(s) wait, retrying with backoff", type(exc).__name__, len(self._outbox))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
                 continue
@@ -196,8 +195,7 @@ class RedisBroadcaster(Broadcaster):
                 raise
             except Exception as exc:
                 if self._subscribed.is_set():  # one line per outage, not one per retry
-                    log.warning("Redis listener for %s* lost its connection (%s); retrying with backoff",
-                                self.prefix, type(exc).__name__)
+                    log.warning("Redis listener for %s* lost its connection (%s); retrying with backoff", self.prefix, type(exc).__name__)
                 self._subscribed.clear()
                 self._mark_gap()
                 with contextlib.suppress(Exception):
@@ -214,7 +212,7 @@ class RedisBroadcaster(Broadcaster):
             self.dropped += 1
             log.warning("bad broadcast message on %s; dropped", channel)
             return
-        self._fan_out(channel[len(self.prefix):], seq, message)
+        self._fan_out(channel[len(self.prefix) :], seq, message)
 
 
 def _decode(data: Any) -> tuple[int | None, dict[str, Any] | None]:

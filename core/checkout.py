@@ -60,8 +60,7 @@ class DraftLine:
     def input(self, name: str) -> Any:
         return self.inputs.get(name)
 
-    def claim(self, component: str, ref: str, *, exclusive: bool = False, activity_stock: bool = True,
-              holds_stock: bool = True) -> None:
+    def claim(self, component: str, ref: str, *, exclusive: bool = False, activity_stock: bool = True, holds_stock: bool = True) -> None:
         """Mark the line as part of an activity; two components claiming one line is refused.
 
         With ``activity_stock`` (a group-buy offer's or a lot's own quantity, defined with
@@ -136,14 +135,14 @@ class Draft:
         """The component owning ``source[source_key]`` (a live room, a group) checked it
         against its own state; a key the buyer sent that nobody vouches for refuses the order."""
         self.vouched.add(source_key)
+
     def own_order_line(self, field_name: str, what: str) -> DraftLine | None:
         """The line naming the line input ``field_name`` (a flash-sale item, a mall item), or None.
         An activity that needs an order of its own refuses, before any reading, an order where
         such a line has company (``ORDERS_NEEDS_OWN_ORDER``)."""
         named = next((line for line in self.lines if line.input(field_name) is not None), None)
         if named is not None and len(self.lines) > 1:
-            raise DomainError("ORDERS_NEEDS_OWN_ORDER", f"{what} needs an order of its own.",
-                              field=f"input.lines[{named.index}].{field_name}")
+            raise DomainError("ORDERS_NEEDS_OWN_ORDER", f"{what} needs an order of its own.", field=f"input.lines[{named.index}].{field_name}")
         return named
 
     def need(self, component: str, field_name: str, message: str) -> None:
@@ -176,8 +175,9 @@ class Draft:
     def apportion(self) -> None:
         """Spread order-level adjustments over the lines (largest remainder on minor units), so
         each line's total is what was paid for it and the lines add up to the order total."""
-        shares = apportion(self.order_adjustments_minor, [line.own_total_minor for line in self.lines],
-                           fallback=[line.quantity for line in self.lines])
+        shares = apportion(
+            self.order_adjustments_minor, [line.own_total_minor for line in self.lines], fallback=[line.quantity for line in self.lines]
+        )
         for line, share in zip(self.lines, shares, strict=True):
             line.share_minor = share
 

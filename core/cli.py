@@ -139,20 +139,22 @@ def component_rows(installed: Mapping[str, Any], blueprints_dir: Path = Path("bl
     rows = []
     for name, component in sorted(installed.items()):
         manifest = component.manifest
-        rows.append({
-            "name": name,
-            "version": manifest.version,
-            "summary": manifest.summary,
-            "depends": dict(manifest.depends),
-            "kernel": manifest.kernel,
-            "module": component.module,
-            "distribution": component.distribution,
-            "hooks": _hooks_of(manifest.hooks),
-            "blueprints": [blueprint for blueprint, used in users.items() if name in used],
-            "emits": events.get(name, ([], []))[0],
-            "handles": events.get(name, ([], []))[1],
-            "broken": _quick_failures(name, installed, boundaries),
-        })
+        rows.append(
+            {
+                "name": name,
+                "version": manifest.version,
+                "summary": manifest.summary,
+                "depends": dict(manifest.depends),
+                "kernel": manifest.kernel,
+                "module": component.module,
+                "distribution": component.distribution,
+                "hooks": _hooks_of(manifest.hooks),
+                "blueprints": [blueprint for blueprint, used in users.items() if name in used],
+                "emits": events.get(name, ([], []))[0],
+                "handles": events.get(name, ([], []))[1],
+                "broken": _quick_failures(name, installed, boundaries),
+            }
+        )
     return rows
 
 
@@ -184,8 +186,10 @@ def _events_by_component(installed: Mapping[str, Any]) -> dict[str, tuple[list[s
 
     names = "".join(f"  {name}: {{}}\n" for name in sorted(installed))
     with tempfile.TemporaryDirectory() as folder:
-        text = (f"dougong: 1\nbrand: {{slug: catalog, name: Catalog, currency: CNY, timezone: Asia/Shanghai}}\n"
-                f"storage: {{database: 'sqlite+aiosqlite:///{folder}/none.db'}}\ncomponents:\n{names}")
+        text = (
+            f"dougong: 1\nbrand: {{slug: catalog, name: Catalog, currency: CNY, timezone: Asia/Shanghai}}\n"
+            f"storage: {{database: 'sqlite+aiosqlite:///{folder}/none.db'}}\ncomponents:\n{names}"
+        )
         try:
             kernel = Kernel.from_text(text, installed=dict(installed))
         except Exception:  # noqa: BLE001 - a broken component must not hide the others' rows
@@ -211,9 +215,17 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print a JSON 
     for row in rows:
         depends = ", ".join(f"{n}{s}" for n, s in row["depends"].items()) or "-"
         hooks = ", ".join(h.removeprefix("dougong_") for h in row["hooks"]) or "-"
-        events = "; ".join(part for part in (
-            "emits " + ", ".join(row["emits"]) if row["emits"] else "",
-            "handles " + ", ".join(row["handles"]) if row["handles"] else "") if part) or "-"
+        events = (
+            "; ".join(
+                part
+                for part in (
+                    "emits " + ", ".join(row["emits"]) if row["emits"] else "",
+                    "handles " + ", ".join(row["handles"]) if row["handles"] else "",
+                )
+                if part
+            )
+            or "-"
+        )
         cells = (row["name"], row["version"], row["summary"], depends, hooks, events, ", ".join(row["blueprints"]) or "-")
         # A broken component's row is red, and why follows the table (no column: names must fit).
         table.add_row(*(escape(cell) for cell in cells), style="red" if row["broken"] else None)

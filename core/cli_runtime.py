@@ -34,13 +34,14 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL and REDIS_URL beyond 1)."),
-    seed_demo: Optional[bool] = typer.Option(None, "--seed-demo/--no-seed-demo", help="Seed demo data into an empty database (default: the blueprint's demo_data)."),
+    seed_demo: Optional[bool] = typer.Option(
+        None, "--seed-demo/--no-seed-demo", help="Seed demo data into an empty database (default: the blueprint's demo_data)."
+    ),
 ) -> None:
     """Serve the blueprints' GraphQL API, /healthz and /metrics."""
-    from core.serve import serve as run
-
     from core.app import refuse_shared_databases
     from core.errors import BootError
+    from core.serve import serve as run
 
     kernels = [_kernel(path) for path in files]  # report blueprint problems before uvicorn starts
     try:
@@ -53,7 +54,9 @@ def serve(
 
 def schema(
     file: Path = typer.Argument(..., help="The blueprint."),
-    against: Optional[Path] = typer.Option(None, "--against", help="An earlier SDL (.graphql): print what changed instead, exit 1 if anything breaks."),
+    against: Optional[Path] = typer.Option(
+        None, "--against", help="An earlier SDL (.graphql): print what changed instead, exit 1 if anything breaks."
+    ),
 ) -> None:
     """Print the GraphQL SDL the blueprint produces, or its changes against an earlier SDL."""
     from core.schema_diff import SDLError, compare
@@ -84,8 +87,9 @@ def token(
     file: Path = typer.Argument(..., help="The blueprint whose brand the token is for."),
     member: Optional[int] = typer.Option(None, help="Member id."),
     staff: Optional[int] = typer.Option(None, help="Staff id."),
-    role: list[str] = typer.Option([], help=f"Staff role (repeatable): {', '.join(STAFF_ROLES)}. Only for a blueprint "
-                                           "without members; otherwise roles come from the database."),
+    role: list[str] = typer.Option(
+        [], help=f"Staff role (repeatable): {', '.join(STAFF_ROLES)}. Only for a blueprint without members; otherwise roles come from the database."
+    ),
     store: list[int] = typer.Option([], help="Store id a store clerk works at (repeatable); likewise."),
     hours: float = typer.Option(24.0, help="Validity in hours."),
 ) -> None:

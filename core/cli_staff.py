@@ -40,8 +40,7 @@ def add(
         try:
             await kernel.prepare()
             async with kernel.transaction() as tx:
-                staff_id, code = await kernel.service("members.staff_admin").invite(
-                    tx, name=name, roles=role, store_ids=store, phone=phone)
+                staff_id, code = await kernel.service("members.staff_admin").invite(tx, name=name, roles=role, store_ids=store, phone=phone)
             if token:
                 from core.auth import Actor
                 from core.authority import current_actor

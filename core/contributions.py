@@ -8,12 +8,13 @@ request time.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
-from core.errors import BootError, KERNEL_ERROR_CODES
+from core.errors import KERNEL_ERROR_CODES, BootError
 from core.pricing import STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,9 +156,7 @@ class Contributions:
     nodes: dict[str, Claimed] = field(default_factory=dict)  # type name -> (cls, loader)
     extensions: list[Extension] = field(default_factory=list)
     permissions: dict[str, Permission] = field(default_factory=dict)
-    error_codes: dict[str, Claimed] = field(
-        default_factory=lambda: {code: Claimed("kernel", text) for code, text in KERNEL_ERROR_CODES.items()}
-    )
+    error_codes: dict[str, Claimed] = field(default_factory=lambda: {code: Claimed("kernel", text) for code, text in KERNEL_ERROR_CODES.items()})
     handlers: dict[str, list[EventHandler]] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     price_adjusters: list[PriceAdjuster] = field(default_factory=list)
@@ -240,8 +239,7 @@ class Registrar:
         name = table.name
         if not (name == self.component or name.startswith(self.component + "_")):
             raise BootError(
-                f"component {self.component!r} claims table {name!r}: table names must start "
-                f"with '{self.component}_' so components never collide"
+                f"component {self.component!r} claims table {name!r}: table names must start with '{self.component}_' so components never collide"
             )
         self._c.claim("table", self._c.tables, name, self.component, Claimed(self.component, table))
 
@@ -266,8 +264,7 @@ class Registrar:
     def _root_type(self, kind: str, cls: Any) -> type:
         definition = getattr(cls, "__strawberry_definition__", None)
         if definition is None or definition.is_input or getattr(definition, "is_interface", False):
-            raise BootError(f"component {self.component!r} registers {cls!r} as a {kind} type, but it is not a "
-                            f"@strawberry.type class")
+            raise BootError(f"component {self.component!r} registers {cls!r} as a {kind} type, but it is not a @strawberry.type class")
         return cls
 
     def type(self, cls: type) -> None:
@@ -302,18 +299,16 @@ class Registrar:
     def permission(self, name: str, description: str, roles: tuple[str, ...] | list[str] = ("admin",)) -> None:
         """Declare a permission ``<component>.<verb>`` and the staff roles that hold it; resolvers check it with ``ctx.require(name)``."""
         if not name.startswith(self.component + "."):
-            raise BootError(
-                f"component {self.component!r} declares permission {name!r}: permission names "
-                f"must start with '{self.component}.'"
-            )
+            raise BootError(f"component {self.component!r} declares permission {name!r}: permission names must start with '{self.component}.'")
         perm = Permission(name, self.component, description, tuple(roles))
         self._c.claim("permission", self._c.permissions, name, self.component, perm)
 
     def staff_role(self, name: str, description: str, *, needs_stores: bool = False) -> None:
         """Declare a staff role admins may give (``raffle_manager``); permissions name it in ``roles``."""
         if not _ROLE.match(name) or not name.startswith(self.component + "_"):
-            raise BootError(f"component {self.component!r} declares staff role {name!r}: role names are "
-                            f"lowercase snake_case and start with '{self.component}_'")
+            raise BootError(
+                f"component {self.component!r} declares staff role {name!r}: role names are lowercase snake_case and start with '{self.component}_'"
+            )
         self._c.claim("staff role", self._c.staff_roles, name, self.component, StaffRole(name, self.component, description, needs_stores))
 
     def stores(self, existing: Callable[..., Awaitable[set[int]]]) -> None:
@@ -325,10 +320,7 @@ class Registrar:
         """Declare a ``userErrors`` code, SCREAMING_SNAKE and prefixed with the component's name."""
         prefix = self.component.upper() + "_"
         if not _CODE.match(code) or not code.startswith(prefix):
-            raise BootError(
-                f"component {self.component!r} declares error code {code!r}: codes are "
-                f"SCREAMING_SNAKE and start with {prefix!r}"
-            )
+            raise BootError(f"component {self.component!r} declares error code {code!r}: codes are SCREAMING_SNAKE and start with {prefix!r}")
         self._c.claim("error code", self._c.error_codes, code, self.component, Claimed(self.component, description))
 
     # -- events, jobs, pricing, loaders ------------------------------------------------------
@@ -341,7 +333,8 @@ class Registrar:
         self._c.claim("event", self._c.events, name, self.component, decl)
 
     def on(self, event: str, handler: Callable[..., Awaitable[None]], *, in_transaction: bool = False) -> None:
-        """Handle a declared event: ``await handler(kernel, event)`` after commit, or ``await handler(tx, event)`` inside the emitting transaction with ``in_transaction=True``."""
+        """Handle a declared event: ``await handler(kernel, event)`` after commit, or
+        ``await handler(tx, event)`` inside the emitting transaction with ``in_transaction=True``."""
         self._c.handlers.setdefault(event, []).append(EventHandler(event, self.component, handler, in_transaction))
 
     def observe(self, event: str, handler: Callable[..., Awaitable[None]]) -> None:
@@ -366,10 +359,7 @@ class Registrar:
     def price_adjuster(self, stage: str, adjuster: Callable[..., Any]) -> None:
         """Take part in the price pipeline at ``stage`` (one of ``core.pricing.STAGES``)."""
         if stage not in STAGES:
-            raise BootError(
-                f"component {self.component!r} registers a price adjuster at unknown stage "
-                f"{stage!r}; stages are {', '.join(STAGES)}"
-            )
+            raise BootError(f"component {self.component!r} registers a price adjuster at unknown stage {stage!r}; stages are {', '.join(STAGES)}")
         self._c.price_adjusters.append(PriceAdjuster(stage, self.component, adjuster))
 
     def dataloader(self, name: str, batch_load: Callable[..., Awaitable[list[Any]]]) -> None:
@@ -384,10 +374,18 @@ class Registrar:
             raise BootError(f"component {self.component!r} names webhook {name!r}: use lower-case letters, digits, - and _")
         hook = Webhook(self.component, name, handler)
         self._c.claim("webhook", self._c.webhooks, hook.path, self.component, hook)
+
     # -- storefront pages --------------------------------------------------------------------
-    def page_block(self, name: str, *, titles: Mapping[str, str], settings_schema: Mapping[str, Any], graphql_type: type,
-                   resolve: Callable[..., Awaitable[dict[str, Any]]],
-                   empty: Callable[[Mapping[str, Any]], bool] | None = None) -> None:
+    def page_block(
+        self,
+        name: str,
+        *,
+        titles: Mapping[str, str],
+        settings_schema: Mapping[str, Any],
+        graphql_type: builtins.type,  # the builtin: ``type`` in this class is the registrar method
+        resolve: Callable[..., Awaitable[dict[str, Any]]],
+        empty: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> None:
         """A block type operators can put on storefront pages (``catalog.banner``); see
         :mod:`core.storefront`. Its GraphQL type is claimed like any public type; ``empty(data)``
         says when the block has nothing to show (default: all its list fields are empty)."""

@@ -63,8 +63,13 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 _ASYNCPG_UNAVAILABLE = {
-    "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError", "AdminShutdownError",
-    "CrashShutdownError", "ClientCannotConnectError", "ConnectionRejectionError",
+    "CannotConnectNowError",
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "ClientCannotConnectError",
+    "ConnectionRejectionError",
     # statement_timeout: the statement waited (on a lock, a busy server) past the brand's limit
     "QueryCanceledError",
 }
@@ -97,10 +102,14 @@ class Database:
             # hide_parameters: a failing statement's log line must not carry a member's phone.
             server_settings = {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else {}
             self.write_engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, connect_args={"server_settings": server_settings},
+                url,
+                echo=echo,
+                hide_parameters=True,
+                connect_args={"server_settings": server_settings},
                 pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
                 max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
-                pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")), pool_pre_ping=True,
+                pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),
+                pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
             self._write_lock = None
@@ -112,7 +121,12 @@ class Database:
 
     def _sqlite_engine(self, *, begin: str, echo: bool) -> AsyncEngine:
         engine = create_async_engine(
-            self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=8, max_overflow=16,
+            self.url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": 30},
+            pool_size=8,
+            max_overflow=16,
             # The same wait as PostgreSQL's pool: a crowd larger than the pool queues this long,
             # then is answered KERNEL_BUSY (it was SQLAlchemy's fixed 30 s here).
             pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),

@@ -105,8 +105,11 @@ def _type_of(schema: Mapping[str, Any]) -> str:
     if "const" in schema:
         return f"`{json.dumps(schema['const'])}`"
     kind = schema.get("type", "any")
-    bounds = [f"{word} {schema[key]}" for key, word in (("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"),
-                                                          ("maxLength", "length ≤")) if key in schema]
+    bounds = [
+        f"{word} {schema[key]}"
+        for key, word in (("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"), ("maxLength", "length ≤"))
+        if key in schema
+    ]
     pattern = " (a duration: `30m`, `24h`, `7d`)" if "duration" in str(schema.get("description", "")).lower() else ""
     return f"{kind}{', ' + ', '.join(bounds) if bounds else ''}{pattern}"
 
@@ -131,12 +134,15 @@ def settings_table(schema: Mapping[str, Any]) -> str:
 
 def blueprint_reference(installed: Mapping[str, Any] | None = None) -> str:
     schema = json.loads((Path(__file__).with_name("blueprint_schema.json")).read_text(encoding="utf-8"))
-    parts = ["## The blueprint file", "", f"Required keys: {', '.join(f'`{k}`' for k in schema['required'])}.", "",
-             settings_table(schema)]
+    parts = ["## The blueprint file", "", f"Required keys: {', '.join(f'`{k}`' for k in schema['required'])}.", "", settings_table(schema)]
     for name, component in sorted(_installed(installed).items()):
         manifest = component.manifest
-        parts += [f"## `components.{name}`", "", f"{manifest.summary} (version {manifest.version}"
-                  + (f"; needs {', '.join(sorted(manifest.depends))}" if manifest.depends else "") + ").", ""]
+        parts += [
+            f"## `components.{name}`",
+            "",
+            f"{manifest.summary} (version {manifest.version}" + (f"; needs {', '.join(sorted(manifest.depends))}" if manifest.depends else "") + ").",
+            "",
+        ]
         properties = manifest.settings_schema.get("properties") or {}
         parts.append(settings_table(manifest.settings_schema) if properties else "No settings: write `{}`.\n")
     return "\n".join(parts)
@@ -172,8 +178,10 @@ def _kernel_of_everything(installed: Mapping[str, Any]) -> Any:
 
     names = "".join(f"  {name}: {{}}\n" for name in sorted(installed))
     with tempfile.TemporaryDirectory() as folder:
-        text = ("dougong: 1\nbrand: {slug: docs, name: Docs, currency: CNY, timezone: Asia/Shanghai}\n"
-                f"storage: {{database: 'sqlite+aiosqlite:///{folder}/none.db'}}\ncomponents:\n{names}")
+        text = (
+            "dougong: 1\nbrand: {slug: docs, name: Docs, currency: CNY, timezone: Asia/Shanghai}\n"
+            f"storage: {{database: 'sqlite+aiosqlite:///{folder}/none.db'}}\ncomponents:\n{names}"
+        )
         return Kernel.from_text(text, installed=dict(installed))
 
 

@@ -58,8 +58,9 @@ def boot(
     return _run(path, text, installed, env, keep_kernel=True)
 
 
-def _run(path: str | os.PathLike, text: str | None, installed: Mapping[str, InstalledComponent] | None,
-         env: Mapping[str, str] | None, *, keep_kernel: bool) -> tuple[list[Problem], Blueprint | None, Any]:
+def _run(
+    path: str | os.PathLike, text: str | None, installed: Mapping[str, InstalledComponent] | None, env: Mapping[str, str] | None, *, keep_kernel: bool
+) -> tuple[list[Problem], Blueprint | None, Any]:
     try:
         blueprint = core.blueprint.load_blueprint(path, text=text, installed=installed, env=env)
     except BlueprintError as exc:
@@ -84,7 +85,7 @@ def _run(path: str | os.PathLike, text: str | None, installed: Mapping[str, Inst
 
 
 Refusal = tuple[str, list[str], "str | None"]  # message, components it names, hint
-_REFUSALS: OrderedDict[Any, Refusal | None] = OrderedDict()
+_REFUSALS: OrderedDict[Any, Refusal | list[Problem] | None] = OrderedDict()
 
 
 def _refusal(blueprint: Blueprint) -> Refusal | list[Problem] | None:
@@ -117,7 +118,6 @@ def _boot_key(blueprint: Blueprint) -> Any:
 
 def _attempt(blueprint: Blueprint) -> tuple[Any, Refusal | list[Problem] | None]:
     from core.errors import BootError
-
     from core.pages import PagesError
 
     try:
@@ -181,11 +181,12 @@ def _locate(blueprint: Blueprint, text: str, message: str, parties: list[str], h
     if anchor not in written:
         chain = blueprint.resolution.pulled_in.get(anchor, ())
         anchor = chain[0] if chain and chain[0] in written else anchor
-    return located.problem(("components", anchor), message, key=True, component=blamed, hint=hint,
-                           setting=f"components.{anchor}")
+    return located.problem(("components", anchor), message, key=True, component=blamed, hint=hint, setting=f"components.{anchor}")
 
 
 def describe(problems: list[Problem]) -> list[dict[str, Any]]:
     """Problems as JSON for the studio: where, which component and setting, and the CLI text."""
-    return [{"line": p.line, "column": p.column, "component": p.component, "setting": p.setting,
-             "message": p.message, "hint": p.hint, "text": str(p)} for p in problems]
+    return [
+        {"line": p.line, "column": p.column, "component": p.component, "setting": p.setting, "message": p.message, "hint": p.hint, "text": str(p)}
+        for p in problems
+    ]

@@ -50,14 +50,10 @@ class EventBus:
             return
         async with self.kernel.transaction() as tx:
             if delivered:
-                await tx.session.execute(
-                    update(EventRow).where(EventRow.id.in_(delivered)).values(delivered_at=tx.now())
-                )
+                await tx.session.execute(update(EventRow).where(EventRow.id.in_(delivered)).values(delivered_at=tx.now()))
             for event_id, error in failed.items():
                 await tx.session.execute(
-                    update(EventRow)
-                    .where(EventRow.id == event_id)
-                    .values(attempts=EventRow.attempts + 1, last_error=error[:2000])
+                    update(EventRow).where(EventRow.id == event_id).values(attempts=EventRow.attempts + 1, last_error=error[:2000])
                 )
 
     async def redeliver(self, older_than: timedelta = timedelta(seconds=30), limit: int = 100) -> int:

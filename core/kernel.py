@@ -73,8 +73,7 @@ class Kernel:
 
         self.pages = build_pages(self)  # storefront pages checked against the loaded blocks
 
-        self.db = Database(database_url or blueprint.storage.database,
-                           statement_timeout=blueprint.storage.statement_timeout.total_seconds())
+        self.db = Database(database_url or blueprint.storage.database, statement_timeout=blueprint.storage.statement_timeout.total_seconds())
         self.events = EventBus(self)
         self.timers = TimerService(self)
         redis_url = redis_url or blueprint.storage.redis or os.environ.get("REDIS_URL") or None
@@ -185,12 +184,15 @@ class Kernel:
             raise RuntimeError(f"error code {code!r} was raised but no loaded component declared it")
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, hand_over: Callable[[AsyncSession, Callable[[], Awaitable[None]]], None] | None = None) -> AsyncIterator[Transaction]:
+    async def transaction(
+        self, *, hand_over: Callable[[AsyncSession, Callable[[], Awaitable[None]]], None] | None = None
+    ) -> AsyncIterator[Transaction]:
         """One write transaction; events and live messages go out after it commits.
 
         ``hand_over(session, release)`` receives the committed session instead of it being
-        closed, and the coroutine function that closes it and its connection (PostgreSQL only): a mutation then reads its payload on the connection it already holds, so a
-        full connection pool can never turn a committed write into an error answer."""
+        closed, and the coroutine function that closes it and its connection (PostgreSQL only):
+        a mutation then reads its payload on the connection it already holds, so a full
+        connection pool can never turn a committed write into an error answer."""
         async with self.db.write_slot():
             if hand_over is not None and self.db.is_postgresql:
                 # Bound to one connection, the session keeps it after COMMIT (an unbound one
@@ -203,6 +205,7 @@ class Kernel:
                         tx = Transaction(self, session)
                         yield tx
                     self.db.committed()
+
                     async def release() -> None:
                         try:
                             await session.close()
@@ -298,8 +301,9 @@ class Kernel:
         self.started = False
 
     async def pending_timers(self) -> int:
-        from core.models import TimerRow
         from sqlalchemy import func
+
+        from core.models import TimerRow
 
         async with self.db.read() as session:
             return int(await session.scalar(select(func.count()).select_from(TimerRow).where(TimerRow.state == "pending")) or 0)

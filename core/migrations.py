@@ -119,9 +119,7 @@ async def pending_changes(kernel: Kernel, branch: str) -> Any:
         return table in names
 
     def diff(connection):  # noqa: ANN001, ANN202
-        context = MigrationContext.configure(
-            connection, opts={"include_object": include, "target_metadata": metadata, "compare_type": True}
-        )
+        context = MigrationContext.configure(connection, opts={"include_object": include, "target_metadata": metadata, "compare_type": True})
         return produce_migrations(context, metadata)
 
     async with kernel.db.read_engine.connect() as conn:

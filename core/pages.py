@@ -82,7 +82,8 @@ class PagesError(BootError):
 def read_source(file: str, data: Mapping[str, Any], located: _Located, problems: list[Problem]) -> PagesSource | None:
     """Called by the blueprint loader once the blueprint's own schema passed: the inline list,
     or the file it names (relative to the blueprint's folder), parsed and shape-checked."""
-    from core.blueprint import SCHEMA, Problem, _Located as Located, _schema_problems
+    from core.blueprint import SCHEMA, Problem, _schema_problems
+    from core.blueprint import _Located as Located
 
     raw = data.get("pages")
     if raw is None:
@@ -95,8 +96,7 @@ def read_source(file: str, data: Mapping[str, Any], located: _Located, problems:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(located.problem(("pages",), f"cannot read the pages file {raw!r}: {exc}",
-                                        hint="name a UTF-8 YAML file beside the blueprint"))
+        problems.append(located.problem(("pages",), f"cannot read the pages file {raw!r}: {exc}", hint="name a UTF-8 YAML file beside the blueprint"))
         return None
     try:
         root = YAML(typ="rt").load(text)
@@ -140,8 +140,7 @@ def build_pages(kernel: Kernel) -> dict[str, Page]:
         page_path = source.prefix + (p_index,)
         slug = page["slug"]
         if slug in pages:
-            problems.append(located.problem(page_path + ("slug",), f"page {slug!r} is defined twice",
-                                            hint="each page needs its own slug"))
+            problems.append(located.problem(page_path + ("slug",), f"page {slug!r} is defined twice", hint="each page needs its own slug"))
             continue
         placements = []
         keys: set[str] = set()
@@ -161,8 +160,16 @@ def build_pages(kernel: Kernel) -> dict[str, Page]:
     return pages
 
 
-def _placement(kernel: Kernel, blocks: Mapping[str, Any], block: Mapping[str, Any], path: tuple[Any, ...], index: int,
-               zone: ZoneInfo, located: _Located, problems: list[Problem]) -> Placement | None:
+def _placement(
+    kernel: Kernel,
+    blocks: Mapping[str, Any],
+    block: Mapping[str, Any],
+    path: tuple[Any, ...],
+    index: int,
+    zone: ZoneInfo,
+    located: _Located,
+    problems: list[Problem],
+) -> Placement | None:
     from core.blueprint import _schema_problems, _with_defaults
 
     name = block["type"]
@@ -171,17 +178,15 @@ def _placement(kernel: Kernel, blocks: Mapping[str, Any], block: Mapping[str, An
         problems.append(_unknown_block(kernel, blocks, name, path + ("type",), located))
         return None
     settings = block.get("settings") or {}
-    found = _schema_problems(Draft202012Validator(kind.settings_schema), settings, path + ("settings",),
-                             located, component=kind.component)
-    times = {}
+    found = _schema_problems(Draft202012Validator(kind.settings_schema), settings, path + ("settings",), located, component=kind.component)
+    times: dict[str, datetime | None] = {}
     for key in ("from", "until"):
         value = block.get(key)
         times[key] = None
         if value is not None:
             moment = _moment(value, zone)
             if moment is None:
-                found.append(located.problem(path + (key,), f"{value!r} is not a date and time",
-                                hint="write it like 2026-11-11T00:00:00+08:00"))
+                found.append(located.problem(path + (key,), f"{value!r} is not a date and time", hint="write it like 2026-11-11T00:00:00+08:00"))
             times[key] = moment
     if times["from"] and times["until"] and times["until"] <= times["from"]:
         found.append(located.problem(path + ("until",), "the block's end is not after its start"))
@@ -189,9 +194,14 @@ def _placement(kernel: Kernel, blocks: Mapping[str, Any], block: Mapping[str, An
         problems += found
         return None
     return Placement(
-        key=str(block.get("key") or index), block_type=name, title=block.get("title"),
-        settings=_with_defaults(kind.settings_schema, settings), starts_at=times["from"], ends_at=times["until"],
-        members_only=bool(block.get("members_only", False)), show_empty=bool(block.get("show_empty", False)),
+        key=str(block.get("key") or index),
+        block_type=name,
+        title=block.get("title"),
+        settings=_with_defaults(kind.settings_schema, settings),
+        starts_at=times["from"],
+        ends_at=times["until"],
+        members_only=bool(block.get("members_only", False)),
+        show_empty=bool(block.get("show_empty", False)),
     )
 
 
@@ -201,11 +211,18 @@ def _unknown_block(kernel: Kernel, blocks: Mapping[str, Any], name: str, path: t
         from registry.discovery import discover
 
         if component in discover()[0]:
-            return located.problem(path, f"block {name!r} comes from component {component!r}, which this blueprint does not load",
-                      component=component, hint=f"add {component} under components")
+            return located.problem(
+                path,
+                f"block {name!r} comes from component {component!r}, which this blueprint does not load",
+                component=component,
+                hint=f"add {component} under components",
+            )
     close = difflib.get_close_matches(str(name), list(blocks), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else ("known blocks: " + ", ".join(sorted(blocks)) if blocks else
-                                                          "no loaded component offers page blocks")
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else ("known blocks: " + ", ".join(sorted(blocks)) if blocks else "no loaded component offers page blocks")
+    )
     return located.problem(path, f"unknown block type {name!r}", hint=hint)
 
 

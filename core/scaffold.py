@@ -44,8 +44,10 @@ def words(name: str) -> dict[str, str]:
 
 def check_name(name: str) -> None:
     if not NAME.match(name):
-        raise ScaffoldError(f"component name {name!r} must be snake_case: lower-case letters and digits, "
-                            "words joined by single underscores, starting with a letter (gift_card)")
+        raise ScaffoldError(
+            f"component name {name!r} must be snake_case: lower-case letters and digits, "
+            "words joined by single underscores, starting with a letter (gift_card)"
+        )
     if name in RESERVED or keyword.iskeyword(name):
         raise ScaffoldError(f"component name {name!r} is reserved")
     if len(name) > 40:

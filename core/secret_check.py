@@ -31,8 +31,9 @@ def literal_secrets(path: Path, installed: Mapping[str, Any]) -> list[Problem]:
     problems = []
     for where, value in _secret_values(root, installed):
         if isinstance(value, str) and value and "${" not in value:
-            problems.append(located.problem(where, "a secret is written in the blueprint", hint=HINT,
-                                            component=where[1] if where[0] == "components" else None))
+            problems.append(
+                located.problem(where, "a secret is written in the blueprint", hint=HINT, component=where[1] if where[0] == "components" else None)
+            )
     return problems
 
 

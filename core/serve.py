@@ -50,5 +50,12 @@ def serve(paths: list[str], *, host: str, port: int, workers: int, seed_demo: bo
         os.environ[SEED_ENV] = "1" if seed_demo else "0"
     # Fail fast, in the parent, with the blueprints' own errors and before any worker starts.
     refuse_shared_databases(kernels_from_files(paths))
-    uvicorn.run("core.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                **uvicorn_settings(Limits.from_environment()))
+    uvicorn.run(
+        "core.serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        **uvicorn_settings(Limits.from_environment()),
+    )

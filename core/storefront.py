@@ -35,8 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]{0,48}$")
 
 
-@strawberry.interface(description="One block of a storefront page. Render the types you know; show a placeholder "
-                                  "(or nothing) for the others: blocks come from the components a brand loads.")
+@strawberry.interface(
+    description="One block of a storefront page. Render the types you know; show a placeholder "
+    "(or nothing) for the others: blocks come from the components a brand loads."
+)
 class StorefrontBlock:
     key: str = strawberry.field(description="The block's key on its page (stable across reorders when the page names it).")
     block_type: str = strawberry.field(description="The block type, e.g. `catalog.banner`.")
@@ -82,16 +84,14 @@ class PageRequest:
 def check_block(component: str, name: str, titles: Mapping[str, str], settings_schema: Any, graphql_type: type) -> None:
     """The boot-time checks of one registration (the collision check is the registry's)."""
     if not _NAME.match(name) or name.split(".", 1)[0] != component:
-        raise BootError(f"component {component!r} registers page block {name!r}: block names are "
-                        f"'{component}.<name>' in lower case")
+        raise BootError(f"component {component!r} registers page block {name!r}: block names are '{component}.<name>' in lower case")
     if not isinstance(titles, Mapping) or not titles.get("zh") or not titles.get("en"):
         raise BootError(f"page block {name!r} of {component!r} needs titles in zh and en")
     if not isinstance(settings_schema, Mapping) or settings_schema.get("type") != "object":
         raise BootError(f"page block {name!r} of {component!r}: its settings schema must be a JSON Schema of type object")
     definition = getattr(graphql_type, "__strawberry_definition__", None)
     if definition is None or StorefrontBlock not in getattr(graphql_type, "__mro__", ()):
-        raise BootError(f"page block {name!r} of {component!r}: its GraphQL type must be a strawberry type "
-                        "implementing StorefrontBlock")
+        raise BootError(f"page block {name!r} of {component!r}: its GraphQL type must be a strawberry type implementing StorefrontBlock")
 
 
 def is_empty(data: Mapping[str, Any]) -> bool:

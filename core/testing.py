@@ -123,6 +123,7 @@ class GraphQLClient:
 
 # -- kernels ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()

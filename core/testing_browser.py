@@ -38,8 +38,15 @@ class Chromium:
             return "the selenium Python package is not installed (pip install -e '.[test]')"
         options = webdriver.ChromeOptions()
         options.binary_location = binary
-        for flag in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--user-data-dir={self.profile}", "--lang=en-US"):
+        for flag in (
+            "--headless=new",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            f"--window-size={WINDOW[0]},{WINDOW[1]}",
+            f"--user-data-dir={self.profile}",
+            "--lang=en-US",
+        ):
             options.add_argument(flag)
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium refuses to run as root otherwise

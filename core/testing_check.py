@@ -13,8 +13,12 @@ _FAILURES = pytest.StashKey[dict]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("dougong").addoption(
-        "--dougong-check", action="append", default=[], metavar="COMPONENT",
-        help="also check the installed component COMPONENT against the component contract (repeatable)")
+        "--dougong-check",
+        action="append",
+        default=[],
+        metavar="COMPONENT",
+        help="also check the installed component COMPONENT against the component contract (repeatable)",
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -37,5 +41,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for name, found in failures.items():
         for failure in found:
             terminalreporter.write_line(str(failure), red=True)
-        terminalreporter.write_line(f"{name}: {len(found)} failure(s)" if found else f"{name}: ok",
-                                    red=bool(found), green=not found)
+        terminalreporter.write_line(f"{name}: {len(found)} failure(s)" if found else f"{name}: ok", red=bool(found), green=not found)

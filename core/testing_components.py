@@ -47,16 +47,20 @@ def make_component(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
         importlib.invalidate_caches()
         manifest = Manifest(
-            name=name, version=version, summary=summary, hooks=f"{package}.hooks", kernel=kernel,
-            depends=dict(depends or {}), settings_schema=settings_schema or dict(EMPTY_SETTINGS_SCHEMA),
+            name=name,
+            version=version,
+            summary=summary,
+            hooks=f"{package}.hooks",
+            kernel=kernel,
+            depends=dict(depends or {}),
+            settings_schema=settings_schema or dict(EMPTY_SETTINGS_SCHEMA),
         )
         return InstalledComponent(manifest=manifest, module=package, distribution=None)
 
     return make
 
 
-def write_component_distribution(root: Path, name: str, *, hooks: str, version: str = "1.0.0",
-                                 depends: dict[str, str] | None = None) -> Path:
+def write_component_distribution(root: Path, name: str, *, hooks: str, version: str = "1.0.0", depends: dict[str, str] | None = None) -> Path:
     """Write component ``name`` under ``root`` as an installed distribution would look: a
     package plus a ``*.dist-info`` declaring the ``dougong.components`` entry point. Put
     ``root`` on ``PYTHONPATH`` and other processes (``dougong serve``, workers) discover it
@@ -64,12 +68,14 @@ def write_component_distribution(root: Path, name: str, *, hooks: str, version: 
     package = f"dougong_test_{name}"
     folder = root / package
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "__init__.py").write_text(textwrap.dedent(f"""\
+    (folder / "__init__.py").write_text(
+        textwrap.dedent(f"""\
         from registry.manifest import Manifest
         manifest = Manifest(name={name!r}, version={version!r}, summary="a component written by a test",
                             hooks="{package}.hooks", kernel=">=0.1", depends={dict(depends or {})!r},
                             settings_schema={{"type": "object", "additionalProperties": False, "properties": {{}}}})
-    """))
+    """)
+    )
     (folder / "hooks.py").write_text(textwrap.dedent(hooks))
     info = root / f"{package}-{version}.dist-info"
     info.mkdir(exist_ok=True)

@@ -34,8 +34,16 @@ async def serve_app(app: Any, *, host: str = "127.0.0.1", lifespan: bool = True,
     from core.http.protocol import uvicorn_settings
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off",
-                                           **uvicorn_settings(limits or Limits.from_environment())))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on" if lifespan else "off",
+            **uvicorn_settings(limits or Limits.from_environment()),
+        )
+    )
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(400):
@@ -60,7 +68,7 @@ async def serve_kernel(kernel: Any) -> AsyncIterator[str]:
     from core.app import create_app
 
     async with serve_app(create_app([kernel], run_worker=False), lifespan=False) as base:
-        yield "ws" + base[len("http"):] + "/graphql"
+        yield "ws" + base[len("http") :] + "/graphql"
 
 
 class GraphQLSubscriptionError(Exception):
@@ -107,11 +115,13 @@ class GraphQLWebSocket:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def connect(cls, url: str, token: str | None = None, *, init: dict[str, Any] | None = None,
-                      timeout: float = 10.0) -> AsyncIterator[GraphQLWebSocket]:
+    async def connect(
+        cls, url: str, token: str | None = None, *, init: dict[str, Any] | None = None, timeout: float = 10.0
+    ) -> AsyncIterator[GraphQLWebSocket]:
+        from urllib.parse import urlencode
+
         import websockets
         from websockets.typing import Subprotocol
-        from urllib.parse import urlencode
 
         if url.startswith("http"):
             url = "ws" + url[4:]
@@ -186,8 +196,14 @@ class GraphQLWebSocket:
 
 
 @contextlib.asynccontextmanager
-async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | None = None, log: Path | None = None,
-                        args: tuple[str, ...] = ("--no-seed-demo",), timeout: float = 60) -> AsyncIterator[str]:
+async def serve_process(
+    blueprint: str | os.PathLike,
+    *,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    args: tuple[str, ...] = ("--no-seed-demo",),
+    timeout: float = 60,
+) -> AsyncIterator[str]:
     """``dougong serve BLUEPRINT`` as a separate process on a free port; yields its base URL once
     ``/healthz`` answers, and stops the process (its whole group) afterwards. ``env`` is added
     to this process's environment (``REDIS_URL``, ``DATABASE_URL``)."""
@@ -197,7 +213,10 @@ async def serve_process(blueprint: str | os.PathLike, *, env: dict[str, str] | N
     log = log or Path(tempfile.mkstemp(prefix="dougong-serve-", suffix=".log")[1])
     process = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), *args],
-        env={**os.environ, **(env or {})}, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -72,7 +72,10 @@ class PostgresServer:
         """Start the (already initialised) cluster; "" or why it failed. The reliability tests
         stop and resume their own server to play a database outage."""
         pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=400"
+        )
         done = self._run(pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "-t", "60", "start")
         if done.returncode:
             return f"pg_ctl start failed: {done.stderr.strip()[-500:]} {done.stdout.strip()[-300:]}"
@@ -93,7 +96,9 @@ class PostgresServer:
         statement = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
         done = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", statement],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if done.returncode:
             raise RuntimeError(f"CREATE DATABASE failed: {done.stderr}")
@@ -148,6 +153,7 @@ def database(request: pytest.FixtureRequest) -> str:
 
 # -- Redis, started by the tests themselves --------------------------------------------------------
 
+
 class RedisServer:
     """A throwaway ``redis-server``: its own port and folder, nothing written to disk."""
 
@@ -167,9 +173,26 @@ class RedisServer:
             return "the redis Python package is not installed"
         self.root.mkdir(parents=True, exist_ok=True)  # start() again after kill(): same port, same folder
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.root), "--databases", "64", "--protected-mode", "no"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+                "--databases",
+                "64",
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -18,8 +18,9 @@ def layered_venv(folder: Path) -> Path:
     """Create the venv at ``folder``; returns its python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
     python = folder / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
     ours = sysconfig.get_paths()["purelib"]
     Path(purelib, "_dougong_parent_env.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
     return python
@@ -28,8 +29,9 @@ def layered_venv(folder: Path) -> Path:
 def pip_install(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``pip install --no-deps --no-build-isolation --no-index ARGS`` into the venv of ``python``
     (this environment's pip, pointed at it: the venv needs none of its own)."""
-    return run(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-               "--no-build-isolation", "--no-index", *args, cwd=cwd)
+    return run(
+        sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", *args, cwd=cwd
+    )
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -51,9 +51,7 @@ class TimerService:
 
     async def _ensure(self, job: Any) -> None:
         async with self.kernel.transaction() as tx:
-            existing = await tx.session.scalar(
-                select(TimerRow).where(TimerRow.job == job.name, TimerRow.key == RECURRING_KEY)
-            )
+            existing = await tx.session.scalar(select(TimerRow).where(TimerRow.job == job.name, TimerRow.key == RECURRING_KEY))
             if existing is None:
                 await tx.schedule(job.name, RECURRING_KEY, tx.now() + timedelta(seconds=job.every_seconds))
 
@@ -63,10 +61,7 @@ class TimerService:
         async with self.kernel.db.read() as session:
             due = (
                 await session.scalars(
-                    select(TimerRow.id)
-                    .where(TimerRow.state == "pending", TimerRow.due_at <= now)
-                    .order_by(TimerRow.due_at, TimerRow.id)
-                    .limit(limit)
+                    select(TimerRow.id).where(TimerRow.state == "pending", TimerRow.due_at <= now).order_by(TimerRow.due_at, TimerRow.id).limit(limit)
                 )
             ).all()
         ran = 0
@@ -110,5 +105,5 @@ class TimerService:
                 if row.attempts >= MAX_ATTEMPTS:
                     row.state = "failed"
                 else:
-                    row.due_at = tx.now() + timedelta(seconds=2 ** row.attempts)
+                    row.due_at = tx.now() + timedelta(seconds=2**row.attempts)
         return 0

@@ -9,8 +9,8 @@ commits — a rolled-back order never announces itself.
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -60,8 +60,7 @@ class Transaction:
         later = any(not h.in_transaction for h in handlers)
         # With nobody listening after commit, the event is delivered when it commits: stamping
         # it here saves every such mutation a second write transaction for the bookkeeping.
-        row = EventRow(name=name, payload=payload, created_at=self.now(), attempts=0,
-                       delivered_at=None if later else self.now())
+        row = EventRow(name=name, payload=payload, created_at=self.now(), attempts=0, delivered_at=None if later else self.now())
         self.session.add(row)
         await self.session.flush()
         event = Event(row.id, name, payload, row.created_at)

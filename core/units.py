@@ -68,14 +68,14 @@ def _exponent(currency: str) -> int:
 def parse_money(text: str, currency: str) -> int:
     """``"99.00"`` in CNY → 9900 minor units. Strings only: a float has already lost cents."""
     if not isinstance(text, str):
-        raise ValueError(f"write amounts as quoted decimal strings like \"99.00\", not {text!r}")
+        raise ValueError(f'write amounts as quoted decimal strings like "99.00", not {text!r}')
     exponent = _exponent(currency)
     cleaned = text.strip()
     if cleaned.startswith("-"):
         raise ValueError(f"{text!r} is negative; amounts are zero or more")
     # Decimal alone would also take "1e3", "NaN" and "Infinity", none of which is a price.
     if not _MONEY.fullmatch(cleaned):
-        raise ValueError(f"{text!r} is not an amount; write it like \"99.00\"")
+        raise ValueError(f'{text!r} is not an amount; write it like "99.00"')
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the pattern already rules these out

@@ -42,8 +42,9 @@ def webhook_router(kernel: Kernel) -> APIRouter:
 
 def _endpoint(kernel: Kernel, hook: Webhook) -> Any:
     async def endpoint(request: Request) -> Response:
-        incoming = WebhookRequest(headers={k.lower(): v for k, v in request.headers.items()}, body=await request.body(),
-                                  query=dict(request.query_params))
+        incoming = WebhookRequest(
+            headers={k.lower(): v for k, v in request.headers.items()}, body=await request.body(), query=dict(request.query_params)
+        )
         try:
             answer = await hook.handler(kernel, incoming)
         except Exception:

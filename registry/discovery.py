@@ -41,9 +41,7 @@ def discover(group: str = GROUP) -> tuple[dict[str, InstalledComponent], list[st
             problems.append(f"entry point {entry.name!r} names a manifest called {manifest.name!r}; they must match")
             continue
         if entry.name in found and found[entry.name].module != entry.value:
-            problems.append(
-                f"component {entry.name!r} is installed twice: by {found[entry.name].distribution} and {distribution}"
-            )
+            problems.append(f"component {entry.name!r} is installed twice: by {found[entry.name].distribution} and {distribution}")
             continue
         found[entry.name] = InstalledComponent(manifest, entry.value, distribution)
     return found, problems

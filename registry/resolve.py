@@ -80,7 +80,11 @@ def resolve(
         try:
             spec = SpecifierSet(text)
         except InvalidSpecifier:
-            problems.append(ResolutionProblem(name, f"{who} asks for version {text!r} of {name!r}, which is not a PEP 440 range", "write it like '>=1.0,<2'", chain))
+            problems.append(
+                ResolutionProblem(
+                    name, f"{who} asks for version {text!r} of {name!r}, which is not a PEP 440 range", "write it like '>=1.0,<2'", chain
+                )
+            )
             return
         version = installed[name].manifest.version
         if not _satisfies(version, spec):
@@ -90,7 +94,7 @@ def resolve(
 
     def visit(name: str, chain: tuple[str, ...], stack: tuple[str, ...]) -> None:
         if name in stack:
-            cycle = stack[stack.index(name):] + (name,)
+            cycle = stack[stack.index(name) :] + (name,)
             problems.append(ResolutionProblem(name, f"dependency cycle: {ARROW.join(cycle)}", "remove one of these dependencies", cycle))
             return
         if name in placed:
@@ -103,12 +107,26 @@ def resolve(
                     hint = closest(name, known) or "`dougong components` lists the installed ones"
                     problems.append(ResolutionProblem(name, f"unknown component {name!r}", hint, chain))
                 else:
-                    problems.append(ResolutionProblem(chain[0], f"{ARROW.join(chain)}: {chain[-2]!r} depends on {name!r}, which is not installed", f"install the package that provides {name!r}", chain))
+                    problems.append(
+                        ResolutionProblem(
+                            chain[0],
+                            f"{ARROW.join(chain)}: {chain[-2]!r} depends on {name!r}, which is not installed",
+                            f"install the package that provides {name!r}",
+                            chain,
+                        )
+                    )
             return
         manifest = component.manifest
         try:
             if not _satisfies(kernel_version, SpecifierSet(manifest.kernel)):
-                problems.append(ResolutionProblem(name, f"{name} {manifest.version} works with kernel {manifest.kernel}, but this kernel is {kernel_version}", f"use a version of {name!r} made for kernel {kernel_version}", chain))
+                problems.append(
+                    ResolutionProblem(
+                        name,
+                        f"{name} {manifest.version} works with kernel {manifest.kernel}, but this kernel is {kernel_version}",
+                        f"use a version of {name!r} made for kernel {kernel_version}",
+                        chain,
+                    )
+                )
         except InvalidSpecifier:
             problems.append(ResolutionProblem(name, f"{name} declares an invalid kernel range {manifest.kernel!r}", None, chain))
         for dep in sorted(manifest.depends):

@@ -32,8 +32,14 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=ASSETS_DIR, check_dir=True)
 
 
-def graphiql_html(*, root_path: str = "", title: str = "dougong GraphiQL", tabs: list[dict[str, Any]] | None = None,
-                  fetch_url: str | None = None, remember_tabs: bool = True) -> str:
+def graphiql_html(
+    *,
+    root_path: str = "",
+    title: str = "dougong GraphiQL",
+    tabs: list[dict[str, Any]] | None = None,
+    fetch_url: str | None = None,
+    remember_tabs: bool = True,
+) -> str:
     """The GraphiQL page, every asset from ``ASSET_PREFIX`` under ``root_path``.
 
     ``tabs`` are opened first (``{"title", "query", "variables", "headers"}``, the example

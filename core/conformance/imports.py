@@ -12,7 +12,6 @@ from typing import Any, Iterator, Mapping
 from core.boundaries import Boundaries, build
 from core.conformance.failure import Failure
 
-
 # Import statements, found by their shape at the start of a line: an order of magnitude faster
 # than walking every module's syntax tree, which matters for ``dougong components``. (A docstring
 # line shaped like an import would count too; a false alarm there is easy to see and to reword.)
@@ -66,6 +65,12 @@ def import_failures(component: str, installed: Mapping[str, Any], display: Any, 
             hit = _forbidden(module, contract.forbidden)
             if hit and (hit, line) not in seen:
                 seen.add((hit, line))
-                out.append(Failure(component, "imports", f"{display(path)}:{line}",
-                                   f"imports {module}, internal to another component (use its service or events)"))
+                out.append(
+                    Failure(
+                        component,
+                        "imports",
+                        f"{display(path)}:{line}",
+                        f"imports {module}, internal to another component (use its service or events)",
+                    )
+                )
     return out

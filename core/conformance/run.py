@@ -96,8 +96,7 @@ async def _boot_alone(name: str, installed: Mapping[str, Any], scratch: Path) ->
     from core.errors import BootError
     from core.kernel import Kernel
 
-    text = (f"dougong: 1\nbrand: {{slug: check, name: Check, currency: CNY, timezone: Asia/Shanghai}}\n"
-            f"components:\n  {name}: {{}}\n")
+    text = f"dougong: 1\nbrand: {{slug: check, name: Check, currency: CNY, timezone: Asia/Shanghai}}\ncomponents:\n  {name}: {{}}\n"
     try:
         kernel = Kernel.from_text(text, installed=dict(installed), database_url=f"sqlite+aiosqlite:///{scratch / 'check.sqlite'}")
     except (BootError, BlueprintError) as exc:
@@ -121,16 +120,28 @@ async def migration_failures(kernel: Any, name: str, folder: Path) -> list[Failu
     if not owns_tables:
         return []
     if not migrations.is_dir() or not any(migrations.glob("*.py")):
-        return [Failure(name, "migrations", display(migrations),
-                        f"the component owns tables but ships no migrations; write the first with "
-                        f"`dougong migrate BLUEPRINT --revision {name} -m \"{name} tables\"`")]
+        return [
+            Failure(
+                name,
+                "migrations",
+                display(migrations),
+                f"the component owns tables but ships no migrations; write the first with "
+                f'`dougong migrate BLUEPRINT --revision {name} -m "{name} tables"`',
+            )
+        ]
     produced = await pending_changes(kernel, name)
     if produced.upgrade_ops.is_empty():
         return []
     changes = "; ".join(_describe(op) for op in produced.upgrade_ops.ops)
-    return [Failure(name, "migrations-match-models", display(migrations),
-                    f"the models differ from the migrations (Alembic autogenerate found: {changes}); "
-                    f"write a revision with `dougong migrate BLUEPRINT --revision {name} -m \"...\"`")]
+    return [
+        Failure(
+            name,
+            "migrations-match-models",
+            display(migrations),
+            f"the models differ from the migrations (Alembic autogenerate found: {changes}); "
+            f'write a revision with `dougong migrate BLUEPRINT --revision {name} -m "..."`',
+        )
+    ]
 
 
 def _describe(op: Any) -> str:

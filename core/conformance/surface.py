@@ -69,29 +69,35 @@ def schema_failures(kernel: Any, component: str, manifest: Manifest, where: str)
     for name in sorted(mutations):
         returned = get_named_type(schema.mutation_type.fields[name].type)
         if not isinstance(returned, GraphQLObjectType) or "userErrors" not in returned.fields:
-            out.append(Failure(component, "mutation-user-errors", f"Mutation.{name}",
-                               f"returns {returned.name}, which has no userErrors field"))
+            out.append(Failure(component, "mutation-user-errors", f"Mutation.{name}", f"returns {returned.name}, which has no userErrors field"))
     for name, what in sorted(manifest.moves.items()):
         if name not in mutations:
             out.append(Failure(component, "moves", where, f"moves names {name!r}, which is not a mutation of this component"))
         elif not takes_idempotency_key(schema.mutation_type.fields[name]):
-            out.append(Failure(component, "idempotency-key", f"Mutation.{name}",
-                               f"moves {what} but its input has no idempotencyKey"))
+            out.append(Failure(component, "idempotency-key", f"Mutation.{name}", f"moves {what} but its input has no idempotencyKey"))
     every = {f"{root}.{name}" for root, names in fields.items() for name in names}
     declared = set(manifest.access)
     bare = {coordinate.split(".", 1)[1]: coordinate for coordinate in every}
     for coordinate in sorted(every):
         name = coordinate.split(".", 1)[1]
         if name not in declared:
-            out.append(Failure(component, "access-declared", coordinate,
-                               f"root field {name!r} declares no access in the manifest's access "
-                               f"({', '.join(ACCESS_WORDS)} or a permission)"))
+            out.append(
+                Failure(
+                    component,
+                    "access-declared",
+                    coordinate,
+                    f"root field {name!r} declares no access in the manifest's access ({', '.join(ACCESS_WORDS)} or a permission)",
+                )
+            )
     for name, who in sorted(manifest.access.items()):
         if name not in bare:
             out.append(Failure(component, "access-declared", where, f"access names {name!r}, which is not a root field of this component"))
         elif who not in ACCESS_WORDS and who not in permissions:
-            out.append(Failure(component, "access-declared", bare[name],
-                               f"access {who!r} is neither one of {', '.join(ACCESS_WORDS)} nor a declared permission"))
+            out.append(
+                Failure(
+                    component, "access-declared", bare[name], f"access {who!r} is neither one of {', '.join(ACCESS_WORDS)} nor a declared permission"
+                )
+            )
     return out
 
 

@@ -17,7 +17,23 @@ from core.gql.relay import (
 from core.gql.scalars import Long
 
 __all__ = [
-    "Context", "Money", "MoneyInput", "minor_from_input", "money", "Payload", "UserError",
-    "run_mutation", "user_error", "MAX_PAGE", "Connection", "Edge", "Node", "PageInfo",
-    "connection", "decode_id", "fetch_page", "to_global_id", "Long",
+    "Context",
+    "Money",
+    "MoneyInput",
+    "minor_from_input",
+    "money",
+    "Payload",
+    "UserError",
+    "run_mutation",
+    "user_error",
+    "MAX_PAGE",
+    "Connection",
+    "Edge",
+    "Node",
+    "PageInfo",
+    "connection",
+    "decode_id",
+    "fetch_page",
+    "to_global_id",
+    "Long",
 ]

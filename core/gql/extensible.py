@@ -44,8 +44,12 @@ def _build(cls: type, value: Mapping[str, Any], ctx: Any) -> Any:
         graphql_name = name_of(field)
         if graphql_name in value:
             kwargs[field.python_name] = convert_argument(
-                value[graphql_name], field.resolve_type(type_definition=definition), ctx.scalar_registry, ctx.config,
-                ctx.info, path=(*ctx.path, graphql_name),
+                value[graphql_name],
+                field.resolve_type(type_definition=definition),
+                ctx.scalar_registry,
+                ctx.config,
+                ctx.info,
+                path=(*ctx.path, graphql_name),
             )
     instance = cls(**kwargs)
     extensions: dict[str, Any] = {}
@@ -55,7 +59,11 @@ def _build(cls: type, value: Mapping[str, Any], ctx: Any) -> Any:
             if ext.type_name == definition.name and ext.field_name in value:
                 # Resolved like the schema's own field, so a list (``list[strawberry.ID]``) converts too.
                 extensions[ext.field_name] = convert_argument(
-                    value[ext.field_name], StrawberryAnnotation(ext.python_type).resolve(), ctx.scalar_registry, ctx.config, ctx.info,
+                    value[ext.field_name],
+                    StrawberryAnnotation(ext.python_type).resolve(),
+                    ctx.scalar_registry,
+                    ctx.config,
+                    ctx.info,
                     path=(*ctx.path, ext.field_name),
                 )
     instance._extensions = extensions
@@ -82,8 +90,7 @@ def plain(value: Any) -> Any:
         return value.value
     definition = getattr(value, "__strawberry_definition__", None)
     if definition is not None:
-        out = {field.graphql_name or strawberry_camel(field.python_name): plain(getattr(value, field.python_name))
-               for field in definition.fields}
+        out = {field.graphql_name or strawberry_camel(field.python_name): plain(getattr(value, field.python_name)) for field in definition.fields}
         out.update({name: plain(v) for name, v in getattr(value, "_extensions", {}).items()})
         return {k: v for k, v in out.items() if v is not None}
     if isinstance(value, (list, tuple)):

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from graphql import (
     ExecutionResult,
-    GraphQLError,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -90,8 +90,9 @@ class FieldPlan:
         # A relation without arguments (`async def skus(self, info)`, `def stock(root, info)`):
         # called directly with one strawberry Info per level, as strawberry would call it.
         params = resolver.signature.parameters
-        reserved = [p for p in (resolver.self_parameter, resolver.root_parameter, resolver.parent_parameter,
-                                resolver.info_parameter) if p is not None]
+        reserved = [
+            p for p in (resolver.self_parameter, resolver.root_parameter, resolver.parent_parameter, resolver.info_parameter) if p is not None
+        ]
         if not resolver.arguments and len(params) == len(reserved) and resolver.parent_parameter is None:
             self.call = (
                 resolver.wrapped_func,
@@ -183,8 +184,7 @@ class LevelExecutor:
                         values = [function(**kwargs) for source in sources]
                 else:
                     args = (
-                        get_argument_values(field_def, node, self.executor.variable_values, None, False)
-                        if field_def.args or node.arguments else {}
+                        get_argument_values(field_def, node, self.executor.variable_values, None, False) if field_def.args or node.arguments else {}
                     )
                     resolve = plan.resolve
                     values = [resolve(source, info, **args) for source in sources]
@@ -233,7 +233,7 @@ class LevelExecutor:
                 if length is None:
                     out.append(None)
                 else:
-                    out.append(done[position:position + length])
+                    out.append(done[position : position + length])
                     position += length
             return out
         if isinstance(return_type, (GraphQLScalarType, GraphQLEnumType)):
@@ -260,8 +260,9 @@ class LevelExecutor:
             return list(values)
         is_type_of = object_type.is_type_of
         if is_type_of is not None:
-            info = self.executor.build_resolve_info(object_type.fields[next(iter(object_type.fields))], to_nodes(details),
-                                                    object_type, Path(None, "", object_type.name))
+            info = self.executor.build_resolve_info(
+                object_type.fields[next(iter(object_type.fields))], to_nodes(details), object_type, Path(None, "", object_type.name)
+            )
             for value in present:
                 check = is_type_of(value, info)
                 if _is_awaitable(check) or not check:
@@ -280,8 +281,10 @@ class LevelExecutor:
         if query_type is None:
             raise GiveUp("no query type")
         info = self.executor.build_resolve_info(
-            query_type.fields[next(iter(query_type.fields))], to_nodes(details),
-            query_type, Path(None, "", abstract_type.name),
+            query_type.fields[next(iter(query_type.fields))],
+            to_nodes(details),
+            query_type,
+            Path(None, "", abstract_type.name),
         )
         by_type: dict[str, list[int]] = {}
         for index, value in enumerate(values):

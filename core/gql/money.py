@@ -34,9 +34,7 @@ def money(amount_minor: int, currency: str) -> Money:
 def minor_from_input(value: MoneyInput, currency: str, field: str, *, allow_zero: bool = True) -> int:
     """Check a MoneyInput against the brand currency and sane bounds; return minor units."""
     if value.currency != currency:
-        raise DomainError(
-            "KERNEL_INVALID_INPUT", f"amounts are in {currency}, not {value.currency}", field=field
-        )
+        raise DomainError("KERNEL_INVALID_INPUT", f"amounts are in {currency}, not {value.currency}", field=field)
     if value.amount_minor < 0 or (not allow_zero and value.amount_minor == 0):
         raise DomainError("KERNEL_INVALID_INPUT", "the amount must be positive", field=field)
     if value.amount_minor > MAX_MINOR:

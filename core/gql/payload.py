@@ -73,8 +73,13 @@ async def run_mutation(
         # A flash crowd larger than the connection pool: the transaction never got a
         # connection, so nothing was written. Say so, typed and retryable, not as a crash.
         log.warning("no database connection free within the pool timeout; answered KERNEL_BUSY")
-        return None, [UserError(code="KERNEL_BUSY", message="The shop is very busy right now; nothing changed, please try again.",
-                                details=cast(JSON, {"retryAfterSeconds": 1}))]
+        return None, [
+            UserError(
+                code="KERNEL_BUSY",
+                message="The shop is very busy right now; nothing changed, please try again.",
+                details=cast(JSON, {"retryAfterSeconds": 1}),
+            )
+        ]
     finally:
         # Reads before the write saw an old snapshot; the payload reads what was committed.
         await ctx.after_write()

@@ -120,9 +120,7 @@ class Page:
     has_previous: bool
 
 
-async def fetch_page(
-    session: AsyncSession, stmt: Select, key_column: Any, first: int | None, after: str | None, *, descending: bool = False
-) -> Page:
+async def fetch_page(session: AsyncSession, stmt: Select, key_column: Any, first: int | None, after: str | None, *, descending: bool = False) -> Page:
     """Keyset pagination on a unique integer column; one SQL statement, ``first + 1`` rows."""
     size = page_size(first)
     if after is not None:

@@ -45,8 +45,7 @@ class Entry:
 
 
 class ResponseCache:
-    def __init__(self, generation: Callable[[], int], now: Callable[[], datetime], *, ttl: float = DEFAULT_TTL,
-                 maxsize: int = DEFAULT_SIZE) -> None:
+    def __init__(self, generation: Callable[[], int], now: Callable[[], datetime], *, ttl: float = DEFAULT_TTL, maxsize: int = DEFAULT_SIZE) -> None:
         self._generation = generation
         self._now = now
         self.ttl = ttl

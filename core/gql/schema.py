@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-import os
 import enum
 import logging
+import os
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -21,19 +22,18 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.graphql import OperationType
 from strawberry.tools import merge_types
-from strawberry.annotation import StrawberryAnnotation
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
 from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
 from core.errors import BootError, DomainError
 from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
-from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.payload import UserError
+from core.gql.relay import Node, from_global_id, parse_key
 from core.gql.text_rules import NoControlCharacters, without_suggestions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +52,9 @@ class DougongSchema(strawberry.Schema):
     """Adds the fields one component contributes to another's type, and types
     ``UserError.code`` as the enum of every code the loaded components declared."""
 
-    def __init__(self, *args: Any, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any,
-                 production: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, production: bool = False, **kwargs: Any
+    ) -> None:
         self._field_extensions = field_extensions
         self._error_code_enum = error_code_enum
         self._production = production
@@ -109,9 +110,7 @@ class RequestScope(SchemaExtension):
                 is_query = ec.graphql_document is not None and ec.operation_type is OperationType.QUERY
             except RuntimeError:  # no such operation in the document
                 is_query = False
-            context.cacheable = (
-                is_query and not ec.pre_execution_errors and ec.result is not None and not ec.result.errors
-            )
+            context.cacheable = is_query and not ec.pre_execution_errors and ec.result is not None and not ec.result.errors
         close = getattr(context, "close", None)
         if close is not None:
             await close()
@@ -186,8 +185,7 @@ def build_schema(kernel: Kernel) -> DougongSchema:
     return schema
 
 
-def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any,
-              components: set[str] | None) -> DougongSchema:
+def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, components: set[str] | None) -> DougongSchema:
     """The schema of every contribution, or of those of ``components`` only (to find a culprit)."""
     c = kernel.contributions
 
@@ -203,8 +201,7 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
     mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
     subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
     if components is not None:
-        field_extensions = {t: [f for f in fs if getattr(f, CONTRIBUTED_BY, None) in components]
-                            for t, fs in field_extensions.items()}
+        field_extensions = {t: [f for f in fs if getattr(f, CONTRIBUTED_BY, None) in components] for t, fs in field_extensions.items()}
 
     # The limits are validation rules, made once per schema: QueryDepthLimiter and
     # MaxAliasesLimiter build a new rule class per instance, and a new class per request made
@@ -264,9 +261,7 @@ def _check_root_fields(claims: list, root: str, extra: dict[str, str] | None = N
         for field in claimed.value.__strawberry_definition__.fields:
             name = field.graphql_name or strawberry_camel(field.python_name)
             if name in owners:
-                raise BootError(
-                    f"root field {root}.{name} is claimed by both {owners[name]!r} and {claimed.component!r}"
-                )
+                raise BootError(f"root field {root}.{name} is claimed by both {owners[name]!r} and {claimed.component!r}")
             owners[name] = claimed.component
 
 
@@ -282,9 +277,7 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
     for ext in c.extensions:
         owner = c.types.get(ext.type_name)
         if owner is None:
-            raise BootError(
-                f"component {ext.component!r} extends type {ext.type_name!r}, which no loaded component registered"
-            )
+            raise BootError(f"component {ext.component!r} extends type {ext.type_name!r}, which no loaded component registered")
         if owner.component != ext.component and owner.component not in kernel.dependencies_of(ext.component):
             raise BootError(
                 f"component {ext.component!r} extends {ext.type_name!r} of component {owner.component!r} "
@@ -299,8 +292,9 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
         try:
             field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
         except Exception as exc:  # strawberry refuses the resolver itself (an argument without a type)
-            raise BootError(f"component {ext.component!r} extends {ext.type_name}.{ext.field_name} with a resolver "
-                            f"strawberry refuses: {_reason(exc)}") from exc
+            raise BootError(
+                f"component {ext.component!r} extends {ext.type_name}.{ext.field_name} with a resolver strawberry refuses: {_reason(exc)}"
+            ) from exc
         field.python_name = ext.field_name
         setattr(field, CONTRIBUTED_BY, ext.component)
         out.setdefault(ext.type_name, []).append(field)
@@ -318,9 +312,7 @@ def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
         owner = c.types.get(ext.type_name)
         definition = getattr(owner.value, "__strawberry_definition__", None) if owner is not None else None
         if owner is None or definition is None or not definition.is_input:
-            raise BootError(
-                f"component {ext.component!r} extends input {ext.type_name!r}, which no loaded component registered"
-            )
+            raise BootError(f"component {ext.component!r} extends input {ext.type_name!r}, which no loaded component registered")
         if definition.from_input is not _build:
             raise BootError(
                 f"component {ext.component!r} extends input {ext.type_name!r} of {owner.component!r}, "
@@ -338,8 +330,10 @@ def _input_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
             raise BootError(f"input field {ext.type_name}.{ext.field_name} is claimed by both {first!r} and {ext.component!r}")
         taken[key] = ext.component
         field = StrawberryField(
-            python_name=ext.field_name, graphql_name=ext.field_name,
-            type_annotation=StrawberryAnnotation(Optional[ext.python_type]), default=None,
+            python_name=ext.field_name,
+            graphql_name=ext.field_name,
+            type_annotation=StrawberryAnnotation(Optional[ext.python_type]),
+            default=None,
             description=ext.description or f"Added by the {ext.component} component.",
         )
         setattr(field, CONTRIBUTED_BY, ext.component)
@@ -366,9 +360,7 @@ def _check_type_names(kernel: Kernel) -> None:
             if previous is None:
                 seen[name] = (found, _owner(found, component))
             elif previous[0] is not found:
-                raise BootError(
-                    f"GraphQL type {name!r} is defined by both {previous[1]!r} and {_owner(found, component)!r}"
-                )
+                raise BootError(f"GraphQL type {name!r} is defined by both {previous[1]!r} and {_owner(found, component)!r}")
 
 
 def _owner(cls: type, fallback: str) -> str:

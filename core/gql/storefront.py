@@ -8,7 +8,7 @@ the page asks for it. Part of the schema only when a loaded component offers blo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -58,16 +58,26 @@ async def render(ctx: Context, slug: str, latitude: float | None, longitude: flo
 
 @strawberry.type
 class StorefrontQuery:
-    @strawberry.field(description="A storefront page by slug (null if the blueprint has none by that name). Pass the "
-                                  "caller's location for blocks that use it (nearest stores).")
-    async def storefront_page(self, info: strawberry.Info, slug: str, latitude: float | None = None,
-                              longitude: float | None = None) -> StorefrontPage | None:
+    @strawberry.field(
+        description="A storefront page by slug (null if the blueprint has none by that name). Pass the "
+        "caller's location for blocks that use it (nearest stores)."
+    )
+    async def storefront_page(
+        self, info: strawberry.Info, slug: str, latitude: float | None = None, longitude: float | None = None
+    ) -> StorefrontPage | None:
         return await render(info.context, slug, latitude, longitude)
 
     @strawberry.field(description="The block types the loaded components offer, with their settings schemas.")
     def storefront_block_types(self, info: strawberry.Info) -> list[StorefrontBlockType]:
         blocks = info.context.kernel.contributions.page_blocks
-        return [StorefrontBlockType(name=b.name, component=b.component, title_zh=b.titles["zh"], title_en=b.titles["en"],
-                                    settings_schema=dict(b.settings_schema),
-                                    graphql_type=b.graphql_type.__strawberry_definition__.name)
-                for b in sorted(blocks.values(), key=lambda b: b.name)]
+        return [
+            StorefrontBlockType(
+                name=b.name,
+                component=b.component,
+                title_zh=b.titles["zh"],
+                title_en=b.titles["en"],
+                settings_schema=cast(JSON, dict(b.settings_schema)),  # JSON is a NewType of object, for strawberry
+                graphql_type=b.graphql_type.__strawberry_definition__.name,
+            )
+            for b in sorted(blocks.values(), key=lambda b: b.name)
+        ]

@@ -14,11 +14,14 @@ import strawberry
 from core.gql.scalars import Long
 
 
-@strawberry.type(description=(
-    "Where a subscription payload stands in its live stream. `seq` numbers the stream's "
-    "messages (across every server process when they travel through Redis); `gap` is true "
-    "when messages may have been missed since the previous payload (the fan-out was "
-    "unreachable or reconnected, or the reader fell behind): refetch what the page shows."))
+@strawberry.type(
+    description=(
+        "Where a subscription payload stands in its live stream. `seq` numbers the stream's "
+        "messages (across every server process when they travel through Redis); `gap` is true "
+        "when messages may have been missed since the previous payload (the fan-out was "
+        "unreachable or reconnected, or the reader fell behind): refetch what the page shows."
+    )
+)
 class StreamPosition:
     seq: Long | None = strawberry.field(description="The message's number in its stream; null if unknown.")
     gap: bool = strawberry.field(default=False, description="Messages may have been missed since the previous payload.")

@@ -20,10 +20,13 @@ class NoControlCharacters(ValidationRule):
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
         bad = forbidden_character(node.value)
         if bad is not None:
-            self.report_error(GraphQLError(
-                f"Text may not contain the control character U+{ord(bad):04X}.", node,
-                extensions={"code": "KERNEL_INVALID_INPUT"},
-            ))
+            self.report_error(
+                GraphQLError(
+                    f"Text may not contain the control character U+{ord(bad):04X}.",
+                    node,
+                    extensions={"code": "KERNEL_INVALID_INPUT"},
+                )
+            )
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")

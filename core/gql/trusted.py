@@ -77,8 +77,7 @@ class TrustedDocuments:
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if persisted is None:
             if self.only_trusted and (not isinstance(query, str) or self.get(document_hash(query)) is None):
-                raise UntrustedDocument("Only trusted documents run here; send a registered document's hash.",
-                                        "PERSISTED_QUERY_NOT_ALLOWED")
+                raise UntrustedDocument("Only trusted documents run here; send a registered document's hash.", "PERSISTED_QUERY_NOT_ALLOWED")
             return query
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(digest, str) or len(digest) != 64:

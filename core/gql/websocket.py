@@ -20,7 +20,6 @@ import contextlib
 import logging
 from typing import Any
 
-
 from core import authority
 from core.auth import TokenError
 from core.http.websocket import GuardedTransportWSHandler

@@ -33,8 +33,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"cache-control", b"vary")
-                           or not signed_in]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"cache-control", b"vary") or not signed_in]
                 headers.append((b"x-content-type-options", b"nosniff"))
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
                 if content_type.startswith(b"text/html"):
@@ -56,10 +55,16 @@ class BrandCors:
         self.app = app
         self.single = single
         self.by_brand = {
-            slug: CORSMiddleware(app, allow_origins=list(cors.origins), allow_credentials=cors.credentials,
-                                 allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"],
-                                 max_age=cors.max_age)
-            for slug, cors in policies.items() if cors.origins
+            slug: CORSMiddleware(
+                app,
+                allow_origins=list(cors.origins),
+                allow_credentials=cors.credentials,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                max_age=cors.max_age,
+            )
+            for slug, cors in policies.items()
+            if cors.origins
         }
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

@@ -86,8 +86,7 @@ def check_text(value: Any, where: str = "variables") -> None:
         if isinstance(item, str):
             bad = forbidden_character(item)
             if bad is not None:
-                raise BadRequest(f"Text in {where} may not contain the control character U+{ord(bad):04X}.",
-                                 code="KERNEL_INVALID_INPUT")
+                raise BadRequest(f"Text in {where} may not contain the control character U+{ord(bad):04X}.", code="KERNEL_INVALID_INPUT")
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())

@@ -23,12 +23,12 @@ def _positive(name: str, default: float, kind: type = int) -> Any:
 
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 1024 * 1024          # DOUGONG_MAX_BODY_BYTES: larger bodies get 413
-    max_json_depth: int = 32                   # DOUGONG_MAX_JSON_DEPTH: nesting of a request's JSON
-    max_json_values: int = 10_000              # DOUGONG_MAX_JSON_VALUES: values in a request's JSON
-    max_ws_message_bytes: int = 64 * 1024      # DOUGONG_MAX_WS_MESSAGE_BYTES: larger frames close with 1009
-    header_timeout: float = 10.0               # DOUGONG_HEADER_TIMEOUT: seconds to send a request's headers
-    max_connections: int = 2000                # DOUGONG_MAX_CONNECTIONS: per worker, then 503
+    max_body_bytes: int = 1024 * 1024  # DOUGONG_MAX_BODY_BYTES: larger bodies get 413
+    max_json_depth: int = 32  # DOUGONG_MAX_JSON_DEPTH: nesting of a request's JSON
+    max_json_values: int = 10_000  # DOUGONG_MAX_JSON_VALUES: values in a request's JSON
+    max_ws_message_bytes: int = 64 * 1024  # DOUGONG_MAX_WS_MESSAGE_BYTES: larger frames close with 1009
+    header_timeout: float = 10.0  # DOUGONG_HEADER_TIMEOUT: seconds to send a request's headers
+    max_connections: int = 2000  # DOUGONG_MAX_CONNECTIONS: per worker, then 503
 
     @classmethod
     def from_environment(cls) -> Limits:

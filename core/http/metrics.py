@@ -40,7 +40,7 @@ class Metrics:
         if path.startswith("/brands/"):
             slug = path.split("/")[2]
             brand = slug if slug in self.brands else "-"
-            rest = path[len("/brands/") + len(slug):]
+            rest = path[len("/brands/") + len(slug) :]
             return brand, "graphql" if brand != "-" and rest.rstrip("/") == "/graphql" else OTHER
         if path.rstrip("/") == "/graphql" and self.default_brand != "-":
             return brand, "graphql"
@@ -58,17 +58,19 @@ class Metrics:
         ]
         for (brand, path, status), n in sorted(self.requests.items()):
             lines.append(f'dougong_http_requests_total{{brand="{escape_label(brand)}",path="{escape_label(path)}",status="{status}"}} {n}')
-        lines += ["# HELP dougong_http_request_seconds_total Time spent serving requests.",
-                  "# TYPE dougong_http_request_seconds_total counter"]
+        lines += ["# HELP dougong_http_request_seconds_total Time spent serving requests.", "# TYPE dougong_http_request_seconds_total counter"]
         for brand, s in sorted(self.seconds.items()):
             lines.append(f'dougong_http_request_seconds_total{{brand="{escape_label(brand)}"}} {s:.6f}')
         per_brand = [
             ("dougong_db_statements_total", "counter", "SQL statements executed.", lambda k: k.db.statements),
             ("dougong_components", "gauge", "Components loaded per brand.", lambda k: len(k.components)),
-            ("dougong_broadcast_connected", "gauge", "1 while the live-message fan-out (Redis) is connected.",
-             lambda k: int(k.broadcast.connected)),
-            ("dougong_broadcast_dropped_total", "counter", "Live messages that could not be published or were dropped.",
-             lambda k: k.broadcast.dropped),
+            ("dougong_broadcast_connected", "gauge", "1 while the live-message fan-out (Redis) is connected.", lambda k: int(k.broadcast.connected)),
+            (
+                "dougong_broadcast_dropped_total",
+                "counter",
+                "Live messages that could not be published or were dropped.",
+                lambda k: k.broadcast.dropped,
+            ),
         ]
         for name, kind, help_text, read in per_brand:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]

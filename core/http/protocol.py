@@ -62,8 +62,11 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self.cycle.response_complete:
             return  # a request is being served; its headers arrived
         HeaderDeadlineProtocol.closed_slow += 1
-        log.warning("closed a connection from %s: its request headers took longer than %.0fs",
-                    "%s:%d" % self.client if self.client else "?", self.header_timeout)
+        log.warning(
+            "closed a connection from %s: its request headers took longer than %.0fs",
+            "%s:%d" % self.client if self.client else "?",
+            self.header_timeout,
+        )
         self.transport.close()
 
 

@@ -13,9 +13,8 @@ a message too deep for ``json.loads`` dropped the socket without a close frame. 
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.fastapi.router import ASGIWebSocketAdapter
@@ -85,8 +84,9 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
             return
         problem = subscribe_problem(message)
         if problem is not None and self.connection_acknowledged and operation_id not in self.operations:
-            await self.send_message({"id": operation_id, "type": "error",
-                                     "payload": [{"message": problem, "extensions": {"code": "KERNEL_BAD_REQUEST"}}]})
+            await self.send_message(
+                {"id": operation_id, "type": "error", "payload": [{"message": problem, "extensions": {"code": "KERNEL_BAD_REQUEST"}}]}
+            )
             return
         await super().handle_subscribe(message)
 
@@ -101,8 +101,11 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         ``complete`` with a traceback in the log."""
         try:
             result_source = await self.schema.stream(
-                operation.query, variable_values=operation.variables, context_value=self.context,
-                root_value=self.root_value, operation_name=operation.operation_name,
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
             )
             async with aclosing(result_source):
                 await self._send_result_stream(operation, result_source)
@@ -113,7 +116,6 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
             await operation.send_initial_errors([error])
         except Exception:
             log.exception("subscription %s failed", operation.id)
-            await operation.send_initial_errors([GraphQLError("Internal error; it has been logged.",
-                                                              extensions={"code": "INTERNAL"})])
+            await operation.send_initial_errors([GraphQLError("Internal error; it has been logged.", extensions={"code": "INTERNAL"})])
         finally:
             self.operations.pop(operation.id, None)

@@ -87,8 +87,7 @@ def create_studio_app(folder: Path) -> FastAPI:
         # now, off the event loop, so the page the consultant opens next is already quick.
         asyncio.get_running_loop().run_in_executor(None, load_catalog)
 
-    app = FastAPI(title="dougong studio", docs_url=None, redoc_url=None, openapi_url=None,
-                  on_startup=[warm_up], on_shutdown=[sandboxes.stop])
+    app = FastAPI(title="dougong studio", docs_url=None, redoc_url=None, openapi_url=None, on_startup=[warm_up], on_shutdown=[sandboxes.stop])
     app.state.sandboxes = sandboxes
     app.mount(assets.ASSET_PREFIX, assets.static_files(), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -121,8 +120,13 @@ def create_studio_app(folder: Path) -> FastAPI:
         if opened.hash is None:
             raise StudioError("FILE_NOT_FOUND", f"{name} does not exist in the folder", status=404)
         model = document.to_plain(document.parse(opened.text))
-        return {"name": name, "base_text": opened.text, "base_hash": opened.hash, "model": model,
-                **_report(Draft({"name": name, "base_text": opened.text, "model": model}, files), files)}
+        return {
+            "name": name,
+            "base_text": opened.text,
+            "base_hash": opened.hash,
+            "model": model,
+            **_report(Draft({"name": name, "base_text": opened.text, "model": model}, files), files),
+        }
 
     @app.post("/api/new")
     async def new(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
@@ -130,8 +134,13 @@ def create_studio_app(folder: Path) -> FastAPI:
         if files.open(name).hash is not None:
             raise StudioError("FILE_EXISTS", f"{name} already exists; open it, or choose another file name", status=409)
         text, model = compose.template_model(str(payload.get("template")), payload.get("slug"), payload.get("brand_name"))
-        return {"name": name, "base_text": text, "base_hash": None, "model": model,
-                **_report(Draft({"name": name, "base_text": text, "model": model}, files), files)}
+        return {
+            "name": name,
+            "base_text": text,
+            "base_hash": None,
+            "model": model,
+            **_report(Draft({"name": name, "base_text": text, "model": model}, files), files),
+        }
 
     @app.post("/api/check")
     async def check_draft(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
@@ -168,11 +177,19 @@ def create_studio_app(folder: Path) -> FastAPI:
     async def start_sandbox(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
         problems, blueprint = Draft(payload, files).check()
         if problems:
-            raise StudioError("BLUEPRINT_INVALID", "fix the problems first: the sandbox boots only a blueprint that validates",
-                              status=422, problems=describe(problems))
+            raise StudioError(
+                "BLUEPRINT_INVALID",
+                "fix the problems first: the sandbox boots only a blueprint that validates",
+                status=422,
+                problems=describe(problems),
+            )
         sandbox = await sandboxes.start(blueprint)
-        return {"id": sandbox.id, "url": f"/sandbox/{sandbox.id}/", "graphql": f"/sandbox/{sandbox.id}/graphql",
-                "examples": [tab["title"] for tab in sandbox.tabs()]}
+        return {
+            "id": sandbox.id,
+            "url": f"/sandbox/{sandbox.id}/",
+            "graphql": f"/sandbox/{sandbox.id}/graphql",
+            "examples": [tab["title"] for tab in sandbox.tabs()],
+        }
 
     @app.get("/sandbox/{sandbox_id}/", response_class=HTMLResponse)
     async def sandbox_page(sandbox_id: str) -> HTMLResponse:
@@ -180,8 +197,9 @@ def create_studio_app(folder: Path) -> FastAPI:
         if sandbox is None:
             raise StudioError("SANDBOX_GONE", "this sandbox was stopped; start another from the studio", status=404)
         brand = sandbox.kernel.blueprint.brand.name
-        return HTMLResponse(assets.graphiql_html(title=f"{brand} · sandbox", tabs=sandbox.tabs(),
-                                                 fetch_url=f"/sandbox/{sandbox.id}/graphql", remember_tabs=False))
+        return HTMLResponse(
+            assets.graphiql_html(title=f"{brand} · sandbox", tabs=sandbox.tabs(), fetch_url=f"/sandbox/{sandbox.id}/graphql", remember_tabs=False)
+        )
 
     return app
 
@@ -190,9 +208,13 @@ def _report(draft: Draft, files: Folder) -> dict[str, Any]:
     """What the page shows beside a draft: its text, problems, components and unsaved diff."""
     problems, _ = draft.check()
     saved = files.open(draft.name)
-    return {"text": draft.text, "problems": describe(problems),
-            "composition": compose.composition(draft.model if isinstance(draft.model, dict) else {}, _installed()),
-            "diff": document.diff(saved.text, draft.text, draft.name), "saved_hash": saved.hash}
+    return {
+        "text": draft.text,
+        "problems": describe(problems),
+        "composition": compose.composition(draft.model if isinstance(draft.model, dict) else {}, _installed()),
+        "diff": document.diff(saved.text, draft.text, draft.name),
+        "saved_hash": saved.hash,
+    }
 
 
 class SandboxRouter:
@@ -204,11 +226,15 @@ class SandboxRouter:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
         if scope["type"] in ("http", "websocket") and path.startswith("/sandbox/"):
-            sandbox_id, _, rest = path[len("/sandbox/"):].partition("/")
+            sandbox_id, _, rest = path[len("/sandbox/") :].partition("/")
             sandbox = self.studio.state.sandboxes.get(sandbox_id)
             if sandbox is not None and rest:
-                inner = {**scope, "path": "/" + rest, "raw_path": ("/" + rest).encode(),
-                         "root_path": scope.get("root_path", "") + f"/sandbox/{sandbox_id}"}
+                inner = {
+                    **scope,
+                    "path": "/" + rest,
+                    "raw_path": ("/" + rest).encode(),
+                    "root_path": scope.get("root_path", "") + f"/sandbox/{sandbox_id}",
+                }
                 await sandbox.app(inner, receive, send)
                 return
         await self.studio(scope, receive, send)

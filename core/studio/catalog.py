@@ -106,9 +106,13 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name in kernel.components:
         emits, handles = c.events_of(name)
-        out[name] = {"provides": {k: [] for k in ("queries", "mutations", "subscriptions", "types", "tables",
-                                                   "permissions", "error_codes", "jobs", "examples")},
-                     "emits": list(emits), "handles": list(handles)}
+        out[name] = {
+            "provides": {
+                k: [] for k in ("queries", "mutations", "subscriptions", "types", "tables", "permissions", "error_codes", "jobs", "examples")
+            },
+            "emits": list(emits),
+            "handles": list(handles),
+        }
 
     def add(component: str, kind: str, value: str) -> None:
         if component in out:
@@ -121,8 +125,14 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
             for field in claimed.value.__strawberry_definition__.fields:
                 add(claimed.component, kind, field.graphql_name or strawberry_camel(field.python_name))
     # Every other contribution is a mapping from its public name to something with a .component.
-    named = (("types", c.types), ("tables", c.tables), ("permissions", c.permissions),
-             ("error_codes", c.error_codes), ("jobs", c.jobs), ("examples", c.examples))
+    named = (
+        ("types", c.types),
+        ("tables", c.tables),
+        ("permissions", c.permissions),
+        ("error_codes", c.error_codes),
+        ("jobs", c.jobs),
+        ("examples", c.examples),
+    )
     for kind, claims in named:
         for name, claimed in claims.items():
             add(claimed.component, kind, name)

@@ -53,8 +53,9 @@ def composition(model: Mapping[str, Any], installed: Mapping[str, InstalledCompo
 def add(model: dict[str, Any], name: str, installed: Mapping[str, InstalledComponent]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``model`` with ``name`` added (defaults), and the components that came with it."""
     if name not in installed:
-        raise StudioError("COMPONENT_UNKNOWN", f"no installed component {name!r}",
-                          hint=closest(name, sorted(installed)) or "the catalog lists the installed ones")
+        raise StudioError(
+            "COMPONENT_UNKNOWN", f"no installed component {name!r}", hint=closest(name, sorted(installed)) or "the catalog lists the installed ones"
+        )
     if name in _named(model):
         raise StudioError("COMPONENT_PRESENT", f"{name} is already in the blueprint")
     before = {row["name"] for row in composition(model, installed)}
@@ -72,8 +73,12 @@ def remove(model: dict[str, Any], name: str, installed: Mapping[str, InstalledCo
     loaded = {row["name"] for row in rows}
     dependents = sorted(other for other in loaded if other in installed and name in installed[other].manifest.depends)
     if dependents:
-        raise StudioError("COMPONENT_NEEDED", f"{name} cannot be removed: {', '.join(dependents)} depend{'s' if len(dependents) == 1 else ''} on it",
-                          status=409, dependents=dependents)
+        raise StudioError(
+            "COMPONENT_NEEDED",
+            f"{name} cannot be removed: {', '.join(dependents)} depend{'s' if len(dependents) == 1 else ''} on it",
+            status=409,
+            dependents=dependents,
+        )
     if name not in _named(model):
         raise StudioError("COMPONENT_ABSENT", f"{name} is not in the blueprint")
     updated = copy.deepcopy(model)

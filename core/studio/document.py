@@ -80,7 +80,7 @@ def merge(node: Any, value: Any) -> Any:
             node[key] = merge(node[key], item) if key in node else _fresh(item)
         return node
     if isinstance(node, CommentedSeq) and isinstance(value, list):
-        del node[len(value):]
+        del node[len(value) :]
         for i, item in enumerate(value):
             if i < len(node):
                 node[i] = merge(node[i], item)
@@ -130,8 +130,7 @@ def render(base_text: str, model: Any) -> str:
 
 
 def diff(old: str, new: str, name: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                        f"{name} (saved)", f"{name} (studio)"))
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"{name} (saved)", f"{name} (studio)"))
 
 
 @dataclass(frozen=True)
@@ -170,9 +169,14 @@ class Folder:
         current = self.open(name)
         if current.hash != base_hash:
             what = "was created" if base_hash is None else ("was deleted" if current.hash is None else "was changed")
-            raise StudioError("FILE_CHANGED_ON_DISK", f"{name} {what} outside the studio since you opened it; "
-                              "reload it (your edits are shown against the new version) or save under another name",
-                              status=409, current_hash=current.hash, diff=diff(current.text, text, name))
+            raise StudioError(
+                "FILE_CHANGED_ON_DISK",
+                f"{name} {what} outside the studio since you opened it; "
+                "reload it (your edits are shown against the new version) or save under another name",
+                status=409,
+                current_hash=current.hash,
+                diff=diff(current.text, text, name),
+            )
         path = self.path(name)
         temporary = path.with_name(f".{name}.studio-tmp")
         temporary.write_text(text, encoding="utf-8")

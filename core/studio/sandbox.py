@@ -1,4 +1,4 @@
-""""Try it": the blueprint served for real, on a throwaway SQLite database with demo data.
+""" "Try it": the blueprint served for real, on a throwaway SQLite database with demo data.
 
 One sandbox at a time (a new one replaces the last), so an afternoon of clicking does not
 pile up kernels. It is the blueprint as written with three exceptions that make it a
@@ -29,8 +29,10 @@ class Sandbox:
 
     def tabs(self) -> list[dict[str, Any]]:
         """The components' example operations, as GraphiQL tabs (titles as comments)."""
-        return [{"title": e.title, "query": f"# {e.title} ({e.component})\n{e.document}",
-                 "variables": _json(e.variables)} for e in self.kernel.contributions.examples.values()]
+        return [
+            {"title": e.title, "query": f"# {e.title} ({e.component})\n{e.document}", "variables": _json(e.variables)}
+            for e in self.kernel.contributions.examples.values()
+        ]
 
 
 def _json(value: Any) -> str | None:
@@ -52,7 +54,9 @@ class Sandboxes:
             await self._stop()
             folder = Path(tempfile.mkdtemp(prefix="dougong-sandbox-"))
             sandboxed = dataclasses.replace(
-                blueprint, production=False, demo_data=True,
+                blueprint,
+                production=False,
+                demo_data=True,
                 storage=Storage(database=f"sqlite+aiosqlite:///{folder / 'sandbox.sqlite'}", redis=None),
             )
             try:

@@ -65,8 +65,7 @@ class StudioGuard:
             await _respond(send, 303, b"", [(b"location", location.encode()), (b"set-cookie", cookie.encode())])
             return
         cookies = SimpleCookie(headers.get("cookie", ""))
-        offered = headers.get("authorization", "").removeprefix("Bearer ").strip() or (
-            cookies[COOKIE].value if COOKIE in cookies else None)
+        offered = headers.get("authorization", "").removeprefix("Bearer ").strip() or (cookies[COOKIE].value if COOKIE in cookies else None)
         if not _same(offered, self.token):
             await _refuse(scope, send, 401, "STUDIO_TOKEN_REQUIRED", "open the URL `dougong studio` printed (it carries the token)")
             return
