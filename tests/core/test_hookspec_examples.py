@@ -21,6 +21,7 @@ import strawberry
 
 from core import hookspecs
 from core.contributions import Contributions, Registrar
+from core.storefront import StorefrontBlock
 
 EXAMPLE = re.compile(r"Example::\n\n((?:[ \t]+\S.*\n|[ \t]*\n)+)")
 
@@ -30,6 +31,7 @@ SPEAKS_FOR = {
     "dougong_permissions": "orders", "dougong_error_codes": "group_buy", "dougong_events": "raffle",
     "dougong_event_handlers": "points_mall", "dougong_checkout": "raffle", "dougong_jobs": "orders",
     "dougong_price_adjusters": "members", "dougong_dataloaders": "catalog", "dougong_examples": "live_room",
+    "dougong_page_blocks": "raffle", "dougong_webhooks": "notifications",
 }
 FIRST_RESULT = {"dougong_identity_provider": "wechat", "dougong_payment_provider": "wechat_pay"}
 
@@ -60,12 +62,20 @@ def stand_ins() -> dict[str, object]:
     class Mutation:
         hello: str = "hi"
 
+    @strawberry.type
+    class RaffleBlock(StorefrontBlock):
+        raffles: list[str]
+
+    async def running_raffles(page: object, settings: object) -> dict[str, object]:
+        return {"raffles": []}
+
     # Real strawberry types where the registrar checks them; anything else is a stand-in.
     graphql = MagicMock(name="graphql", Query=Query, Mutation=Mutation)
     return {"hookimpl": hookspecs.hookimpl, "models": models, "graphql": graphql,
             "service": MagicMock(name="service"), "OrderService": MagicMock(name="OrderService"),
             "StaffDirectory": MagicMock(name="StaffDirectory"), "WeChatLogin": MagicMock(name="WeChatLogin"),
-            "WeChatPay": MagicMock(name="WeChatPay")}
+            "WeChatPay": MagicMock(name="WeChatPay"), "RaffleBlock": RaffleBlock, "running_raffles": running_raffles,
+            "notifications": SimpleNamespace(handle=AsyncMock(name="handle"))}
 
 
 def test_every_hook_is_in_the_table_of_this_test() -> None:
