@@ -98,7 +98,7 @@ async def test_bad_intents_are_refused_and_write_nothing(kernel_factory, graphql
     bad_id = await graphql(kernel, staff(1, "admin")).mutate(SETTLE, id="nope", o="SUCCEEDED")
     assert bad_id["userErrors"] == [{"code": "KERNEL_INVALID_ID", "field": "input.intentId"}]
     async with kernel.db.read() as session:
-        names = (await session.scalars(select(EventRow.name).where(EventRow.name.like("payment_intent.%")))).all()
+        names = (await session.scalars(select(EventRow.name).where(EventRow.name.like("order.intent_%")))).all()
     assert names == ["order.intent_failed"]
 
 
