@@ -206,5 +206,5 @@ async def test_serve_with_two_workers_seeds_a_fresh_postgresql_once_and_both_wor
                       for table in ("members_staff", "members_member", "catalog_product", "kernel_meta")}
     finally:
         await kernel.db.dispose()
-    assert counts["members_staff"] == 4 and counts["members_member"] == 5  # the demo people, once
+    assert counts["members_staff"] == 5 and counts["members_member"] == 5  # the demo people, once
     assert counts["kernel_meta"] == 2  # demo_seeded and the generated token secret, one each
