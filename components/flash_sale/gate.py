@@ -18,6 +18,11 @@ What can go wrong and why it is harmless:
   database, whose guard refuses them — never too low for longer than one period.
 - **A replay** of a buyer who passed (same idempotency key) must reach the database to get its
   first answer back: the script remembers passed keys per item and answers "replay".
+  After a crash, a buyer who passed and was cut off before its order committed retries with the
+  same key: a replay to the gate, so it buys without taking from the gate again and the gate
+  stands above the truth (the safe side) until the crowd drains it or the next reconciliation.
+  The gate cannot tell that retry from a replay of a committed order, and taking from it for
+  the latter would strand a unit, or refuse the replay its order once the gate is at 0.
 """
 
 from __future__ import annotations
