@@ -246,3 +246,38 @@ async def test_group_results_name_their_members_for_notifications(kernel_factory
     assert sorted((m.template, m.member_id) for m in sms.sent) == [("SMS_GROUP_FAILED", 3), ("SMS_GROUP_OK", 1), ("SMS_GROUP_OK", 2)]
     assert [n["data"]["reason"] for n in await mine(cy, "group_buy.failed")] == ["expired"]
     assert await mine(dee, "group_buy.succeeded") == [] and await mine(dee, "group_buy.failed") == []
+
+
+async def test_a_reminder_held_by_quiet_hours_past_the_start_is_not_sent_late(kernel_factory, graphql, clock):
+    # Quiet from this hour (the brand's time) for two hours: a room starting inside them is
+    # not announced when they end; one starting after them is reminded as usual.
+    from zoneinfo import ZoneInfo
+
+    local = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    quiet = f'quiet_hours: {{start: "{local:%H}:00", end: "{(local + timedelta(hours=2)):%H}:00"}}'
+    blueprint = BLUEPRINT.replace("  notifications:\n", f"  notifications:\n    {quiet}\n").replace(
+        '        page: "pages/live/index?id={roomId}"\n', '        page: "pages/live/index?id={roomId}"\n        stale_after: scheduledStartAt\n')
+    assert "stale_after" in blueprint and "quiet_hours" in blueprint
+    kernel = await kernel_factory(blueprint)
+    await open_shop(kernel, members=2)
+    await with_openids(kernel, 1, 2)
+    admin = graphql(kernel, staff(1, "admin"))
+    rooms = []
+    for title, starts_in in (("soon", timedelta(minutes=40)), ("later", timedelta(hours=3))):
+        start = clock.now() + starts_in
+        created = await admin.mutate(CREATE_ROOM, input={"title": title, "scheduledStartAt": start.isoformat(),
+                                                         "scheduledEndAt": (start + timedelta(hours=1)).isoformat()})
+        rooms.append(created["room"]["id"])
+    ann = graphql(kernel, member(1))
+    for room in rooms:
+        assert (await ann.mutate(RESERVE, room=room))["reserved"] is True
+    await grant(ann, "TPL_LIVE_START", times=2)
+    wechat = kernel.service("notifications").channels["wechat"]
+    for _ in range(14):  # past both starts, a quarter of an hour at a time
+        clock.advance(minutes=15)
+        await kernel.run_due()
+        await kernel.run_due()
+    assert [m.data["thing1"] for m in wechat.sent] == ["later"]
+    reminders = await mine(ann, "live_room.reservation_reminder")
+    assert [(n["data"]["thing1"], n["status"]) for n in reminders] == [("later", "sent"), ("soon", "skipped")]
+    assert (await ann.data(CONSENTS))["myNotificationConsents"] == [{"templateId": "TPL_LIVE_START", "remaining": 1}]
