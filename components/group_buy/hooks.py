@@ -99,10 +99,12 @@ async def dougong_seed_demo(kernel, tx):
 @hookimpl
 def dougong_events(registrar):
     registrar.event("group_buy.succeeded", "A group formed (every seat paid, or virtually filled)",
-                    payload={"groupId": "int", "offerId": "int", "placeholders": "int"})
+                    payload={"groupId": "int", "offerId": "int", "placeholders": "int",
+                             "memberIds": "list[int]: the members seated in the group (for notifications)"})
     registrar.event("group_buy.failed", "A group did not form; its paid members were refunded",
                     payload={"groupId": "int", "offerId": "int",
-                             "reason": "str: expired, leader_did_not_pay, offer_closed or offer_withdrawn"})
+                             "reason": "str: expired, leader_did_not_pay, offer_closed or offer_withdrawn",
+                             "memberIds": "list[int]: the members whose orders were refunded or cancelled (for notifications)"})
     registrar.event("group_buy.regrouped", "A late payer now leads a new group",
                     payload={"groupId": "int", "memberId": "int", "orderId": "int"})
 

@@ -144,7 +144,8 @@ class GroupBuyService:
                 group.status, group.closed_at = "failed", now
                 await self.kernel.service("orders").refund(
                     tx, membership.order_id, reason="group_buy: the offer closed before the leader paid")
-                await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "offer_closed"})
+                await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "offer_closed",
+                                                   "memberIds": [membership.member_id]})
                 self._progress(tx, group)
                 return
         open_for_seat = Group.status == "forming"
@@ -218,8 +219,16 @@ class GroupBuyService:
                                                                          Membership.state == "pending"))).all()
             for membership in waiting:
                 await orders.cancel_unless_busy(tx, membership.order_id, reason="group_buy: the group formed before you paid")
-        await tx.emit("group_buy.succeeded", {"groupId": group.id, "offerId": group.offer_id, "placeholders": group.placeholders})
+        await tx.emit("group_buy.succeeded", {"groupId": group.id, "offerId": group.offer_id, "placeholders": group.placeholders,
+                                              "memberIds": await self._member_ids(tx, group.id, ("seated",))})
         self._progress(tx, group)
+
+    async def _member_ids(self, tx: Transaction, group_id: int, states: tuple[str, ...]) -> list[int]:
+        """The group's members in these states, in the order they came (the events name them for
+        notifications: a member with two orders in one group is named once)."""
+        ids = (await tx.session.scalars(select(Membership.member_id).where(Membership.group_id == group_id, Membership.state.in_(states))
+                                        .order_by(Membership.id))).all()
+        return list(dict.fromkeys(ids))
 
     async def unpaid_joins(self, tx: Transaction, group_id: int) -> int:
         return int(await tx.session.scalar(select(func.count()).select_from(Membership).where(
@@ -237,7 +246,9 @@ class GroupBuyService:
         group = await tx.session.get(Group, membership.group_id)
         if membership.is_leader and group.status == "forming" and group.deadline_at is None:
             group.status, group.closed_at = "failed", tx.now()
-            await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay"})
+            told = [membership.member_id, *await self._member_ids(tx, group.id, ("pending", "seated"))]
+            await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay",
+                                               "memberIds": list(dict.fromkeys(told))})
             self._progress(tx, group)
 
     async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
@@ -283,7 +294,8 @@ class GroupBuyService:
         group.status, group.closed_at = "failed", tx.now()
         await tx.cancel_timer(EXPIRE_JOB, str(group.id))
         orders = self.kernel.service("orders")
-        members = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id))).all()
+        members = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id).order_by(Membership.id))).all()
+        told = [m.member_id for m in members if m.state in ("seated", "pending")]  # refunded or cancelled below
         for membership in members:
             if membership.state == "seated":
                 membership.state = "refunded"
@@ -292,7 +304,8 @@ class GroupBuyService:
             elif membership.state == "pending":
                 membership.state = "cancelled"
                 await orders.cancel(tx, membership.order_id, reason=f"group_buy: the group did not form ({reason})")
-        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": reason})
+        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": reason,
+                                           "memberIds": list(dict.fromkeys(told))})
         self._progress(tx, group)
 
     async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:

@@ -36,6 +36,9 @@ manifest = Manifest(
                         "fields": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 200},
                                    "description": "template field → text with {payloadKey} placeholders ({amountMinor|yuan})"},
                         "page": {"type": "string", "maxLength": 200, "description": "the mini-program page the message opens"},
+                        "stale_after": {"type": "string", "minLength": 1,
+                                        "description": "payload key of an ISO time after which the message is not sent "
+                                                       "(a live reminder held by quiet hours past the start)"},
                     },
                 },
             },

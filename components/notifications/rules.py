@@ -30,6 +30,7 @@ class Rule:
     recipients: str
     fields: Mapping[str, str] = field(default_factory=dict)
     page: str | None = None
+    stale_after: str | None = None  # payload key of an ISO time after which the message is pointless
 
 
 def rules_from(settings: Mapping[str, Any]) -> list[Rule]:
@@ -38,7 +39,7 @@ def rules_from(settings: Mapping[str, Any]) -> list[Rule]:
         found.append(Rule(name=str(raw.get("name") or f"{raw['event']}#{index}"), event=raw["event"],
                           channel=raw.get("channel", "wechat"), template=str(raw["template"]),
                           recipients=raw.get("recipients", "memberId"), fields=dict(raw.get("fields") or {}),
-                          page=raw.get("page")))
+                          page=raw.get("page"), stale_after=raw.get("stale_after")))
     return found
 
 
@@ -88,6 +89,19 @@ def render_fields(fields: Mapping[str, str], payload: Mapping[str, Any]) -> dict
         limit = LIMITS.get(kind)
         out[key] = value[:limit] if limit else value
     return out
+
+
+def stale_at(payload: Mapping[str, Any], key: str | None) -> datetime | None:
+    """The moment named by the payload key ``key`` (ISO 8601; naive means UTC), or None when
+    there is no key, no value or no time in it: then the message never goes stale."""
+    value = lookup(payload, key) if key else None
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt_timezone.utc)
 
 
 def backoff(attempts: int, base_seconds: float, cap_seconds: float = 3600) -> timedelta:

@@ -24,6 +24,7 @@ from components.notifications import rules as R
 from components.notifications.channels import DeliveryError, Message, make_channels
 from components.notifications.models import Consent, Delivery
 from core.errors import DomainError
+from core.models import EventRow
 from core.transaction import Transaction
 from core.units import parse_duration
 
@@ -48,6 +49,7 @@ class NotificationsService:
         self.quiet = (quiet.get("start"), quiet.get("end"))
         self.per_member_per_hour = settings.get("per_member_per_hour")
         self.wechat_templates = {r.template for r in self.rules if r.channel == "wechat"}
+        self.by_name = {r.name[:80]: r for r in self.rules}
 
     # -- 1. an event arrives ----------------------------------------------------------------------
     async def on_event(self, kernel: Any, event: Any) -> None:
@@ -82,10 +84,16 @@ class NotificationsService:
         if row is None or row.status != "pending":
             return "nothing"
         now = tx.now()
+        stale = await self._stale_at(tx, row)
+        if stale is not None and now >= stale:
+            return self._finish(row, "skipped", "too late: the moment it was about has passed")
         later = R.quiet_until(now, self.kernel.blueprint.brand.timezone, *self.quiet)
         if later is None and self.per_member_per_hour:
             later = await self._rate_limited_until(tx, row.member_id)
         if later is not None:
+            if stale is not None and later >= stale:
+                # Held past its moment (a live reminder through quiet hours): never, not late.
+                return self._finish(row, "skipped", "too late: held by quiet hours or the hourly limit past its moment")
             await self._again(tx, row, later)
             return "deferred"
         member = await self.kernel.service("members").member(tx.session, row.member_id)
@@ -117,6 +125,15 @@ class NotificationsService:
     async def _again(self, tx: Transaction, row: Delivery, when: Any) -> None:
         # A fresh timer key per try: the running timer's own row is marked done when this returns.
         await tx.schedule(DELIVER_JOB, f"{row.id}:{int(when.timestamp())}:{row.attempts}", when, {"deliveryId": row.id})
+
+    async def _stale_at(self, tx: Transaction, row: Delivery) -> Any:
+        """When the row's rule has ``stale_after``: the time its event's payload names (the
+        payload is read from the kernel's event outbox, where every event is kept)."""
+        rule = self.by_name.get(row.rule)
+        if rule is None or not rule.stale_after:
+            return None
+        payload = await tx.session.scalar(select(EventRow.payload).where(EventRow.id == row.event_id))
+        return R.stale_at(payload or {}, rule.stale_after)
 
     async def _rate_limited_until(self, tx: Transaction, member_id: int) -> Any:
         since = tx.now() - timedelta(hours=1)

@@ -41,6 +41,17 @@ def test_quiet_hours_across_midnight_end_in_the_brand_s_morning():
     assert R.quiet_until(shanghai_23h, "Asia/Shanghai", None, None) is None
 
 
+def test_a_message_goes_stale_at_the_time_its_payload_names():
+    start = "2026-01-05T12:30:00+00:00"
+    assert R.stale_at({"scheduledStartAt": start}, "scheduledStartAt") == datetime(2026, 1, 5, 12, 30, tzinfo=timezone.utc)
+    assert R.stale_at({"at": "2026-01-05T20:30:00+08:00"}, "at") == datetime(2026, 1, 5, 12, 30, tzinfo=timezone.utc)
+    assert R.stale_at({"at": "2026-01-05T12:30:00"}, "at") == datetime(2026, 1, 5, 12, 30, tzinfo=timezone.utc)  # naive: UTC
+    assert R.stale_at({"at": "soon"}, "at") is None and R.stale_at({"at": 5}, "at") is None
+    assert R.stale_at({"scheduledStartAt": start}, None) is None and R.stale_at({}, "at") is None
+    rule = R.rules_from({"rules": [{"event": "live_room.reservation_reminder", "template": "T", "stale_after": "scheduledStartAt"}]})[0]
+    assert rule.stale_after == "scheduledStartAt"
+
+
 def test_aliyun_signature_signs_the_percent_encoded_canonical_query():
     import base64
     import hashlib
