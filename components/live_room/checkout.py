@@ -120,6 +120,9 @@ class RoomCheckout:
                 line.set_unit_price(prices[line.sku_id], "直播价 live price")
                 draft.attributes[LIVE_PRICED] = True
                 draft.attributes.setdefault(LIVE_LINES, {})[str(line.index)] = products[line.sku_id]
+        if draft.previewing and draft.attributes.get(LIVE_LINES):
+            # The preview tells what placing will refuse (sold out, over the limit), writing nothing.
+            await self.service.quota.check(tx, draft, room.id)
 
     # -- placed ------------------------------------------------------------------------------------------
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:

@@ -2,7 +2,7 @@ import strawberry
 
 from core.hookspecs import hookimpl
 
-from components.live_room import graphql, models, reservation_graphql
+from components.live_room import graphql, models, graphql_mutations, reservation_graphql, graphql_stream
 from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
 from components.live_room.reservations import REMIND_JOB
@@ -24,8 +24,8 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
-    registrar.subscription(graphql.Subscription)
+    registrar.mutation(graphql_mutations.Mutation)
+    registrar.subscription(graphql_stream.Subscription)
     registrar.query(reservation_graphql.Query)
     registrar.mutation(reservation_graphql.Mutation)
     registrar.type(reservation_graphql.LiveRoomReservationBoard)

@@ -2,7 +2,7 @@ import strawberry
 
 from core.hookspecs import hookimpl
 
-from components.points_mall import deduction, graphql, models
+from components.points_mall import deduction, graphql, models, graphql_mutations
 from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
 from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
@@ -22,7 +22,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.type(graphql.PointsBalance)
     registrar.node(graphql.PointsLedgerEntry, graphql.load_entries)
     registrar.node(graphql.PointsMallItem, graphql.load_items)

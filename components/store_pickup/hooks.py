@@ -1,6 +1,6 @@
 from core.hookspecs import hookimpl
 
-from components.store_pickup import checkout, graphql, models
+from components.store_pickup import checkout, graphql, models, graphql_mutations
 from components.store_pickup.service import EXPIRE_JOB, REMIND_JOB, StorePickupService
 from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
@@ -25,7 +25,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.PickupStore, graphql.load_stores)
     registrar.node(graphql.PickupSlot, graphql.load_slots)
     registrar.node(graphql.PickupOrder, graphql.load_pickups)

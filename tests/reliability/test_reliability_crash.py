@@ -4,7 +4,8 @@ the crash interrupted left the data inconsistent.
 The load is what a busy evening looks like: members buying (createOrder, and placeOrder with
 two lines) and paying, asking for a unit back (requestRefund, approved by an admin at once),
 bidding on one lot, redeeming points, opening/joining/paying groups, buying in a flash-sale
-session and claiming and spending coupons, all at once over
+session and claiming and spending coupons, paying part of an order with points (积分抵现) and
+buying in a live room at its live price from its live-only stock, all at once over
 real HTTP. When enough requests have succeeded the server process
 is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
 server must then serve again, deliver the events the crash left pending, and the database
@@ -21,7 +22,11 @@ must satisfy:
 * the flash-sale item's sold units equal its held and paid purchases (never above its
   quantity), and each member's counted units equal theirs;
 * coupons issued equal the template's counter (never above its total), and every used coupon
-  names an order that exists.
+  names an order that exists;
+* every order paid partly with points took exactly those points from the ledger (and gave
+  them back if cancelled), and no points were taken for an order that does not exist;
+* the live room's live-only stock sold equals the units on live-priced lines not cancelled
+  (and the room's purchase rows), and no member holds more than the per-member limit.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from components.coupons.models import Coupon, Template
 from components.flash_sale.models import Bought, Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
+from components.live_room.models import Purchase as LivePurchase, ShelfItem
+from components.live_room.shelf import ShelfEntry
 from components.orders.models import Order, OrderLine, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
 from core.gql.relay import to_global_id
@@ -59,16 +66,19 @@ auth: {dev_sign_in: true}
 components:
   orders: {payment_timeout: 30m}
   group_buy: {}
-  points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}}
+  points_mall: {earn_per_yuan: 1, expiry: {rule: end_of_next_year}, points_payment: {enabled: true, points_per_unit: 100, max_percent: 50}}
   bidding_sale: {}
   coupons: {}
   flash_sale: {}
+  live_room: {live_price_for: anyone}
 """
 
 MEMBERS = 16
 STOCK = 40  # per SKU of the tea; the lot's SKU has 1
 WELCOME_POINTS = 5000
 KILL_AFTER = 80  # successful requests before the SIGKILL
+LIVE_STOCK, LIVE_LIMIT, LIVE_PRICE = 12, 2, 600  # the live room's only product: live-only units, per member, price
+POINTS_OFFERED = 400  # points offered per 积分抵现 order (worth 4 yuan at 100 a yuan; capped at half the order)
 
 CREATE = """mutation($sku: ID!, $key: String) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) {
   order { id } userErrors { code } } }"""
@@ -94,6 +104,12 @@ CLAIM = """mutation($t: ID!, $key: String) { claimCoupon(input: {templateId: $t,
   coupon { id } userErrors { code } } }"""
 WITH_COUPON = """mutation($sku: ID!, $coupon: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}], couponIds: [$coupon]}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
+WITH_POINTS = """mutation($sku: ID!, $points: Int!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}], usePoints: $points}, idempotencyKey: $key}) {
+    order { id } userErrors { code } } }"""
+IN_ROOM = """mutation($sku: ID!, $room: ID!, $key: String) {
+  placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, liveRoomId: $room}]}, idempotencyKey: $key}) {
     order { id } userErrors { code } } }"""
 LINES = """query($id: ID!) { order(id: $id) { lines { id } } }"""
 DEPOSIT = """mutation($lot: ID!, $key: String) { payLotDeposit(input: {lotId: $lot, idempotencyKey: $key}) {
@@ -152,6 +168,17 @@ async def seed(blueprint: Path) -> dict[str, Any]:
                 tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=2),
                 items=[{"sku_id": tea[1], "flash_price_minor": 500, "quantity": 20, "per_member_limit": 2}])
             flash_item = (await kernel.service("flash_sale").item_ids(tx, flash_session))[0]
+            # A live room, live now, selling a cake at its live price from live-only stock.
+            cake = await kernel.service("catalog").create_product(tx, title="Pu'er cake", skus=[{"title": "357g", "price_minor": 1000}])
+            cake_sku = await tx.session.scalar(select(Sku.id).where(Sku.product_id == cake))
+            await kernel.service("inventory").set_stock(tx, cake_sku, STOCK)
+            rooms = kernel.service("live_room")
+            room = await rooms.create_room(
+                tx, staff(1, "admin"), title="Tea night", host_staff_id=None, scheduled_start_at=now,
+                scheduled_end_at=now + timedelta(hours=3),
+                shelf=[ShelfEntry(product_id=cake, live_prices=((cake_sku, LIVE_PRICE),), live_stock=LIVE_STOCK,
+                                  per_member_limit=LIVE_LIMIT)])
+            await rooms.start(tx, staff(1, "admin"), room)
         tokens = {m: kernel.issue_token(member(m), timedelta(hours=2)) for m in member_ids}
         admin_token = kernel.issue_token(staff(1, "admin"), timedelta(hours=2))
         async with kernel.db.read() as session:
@@ -161,7 +188,8 @@ async def seed(blueprint: Path) -> dict[str, Any]:
     return {"tokens": tokens, "admin": admin_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
             "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial,
             "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn),
-            "template": to_global_id("CouponTemplate", template), "flash": to_global_id("FlashSaleItem", flash_item)}
+            "template": to_global_id("CouponTemplate", template), "flash": to_global_id("FlashSaleItem", flash_item),
+            "room": to_global_id("LiveRoom", room), "cake": to_global_id("Sku", cake_sku)}
 
 
 class Load:
@@ -232,7 +260,8 @@ class Load:
         async with httpx.AsyncClient(base_url=self.base, timeout=30.0) as http:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
-                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon"))
+                action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon",
+                                     "points", "live"))
                 if action == "refund" and self.mine.get(member_id):
                     # After-sale: ask for one unit of a paid order back; the admin approves at once.
                     alive = await self.refund(http, token, self.mine[member_id].pop(), key)
@@ -265,6 +294,13 @@ class Load:
                         got = await self.call(http, token, CLAIM, t=self.world["template"], key=key)
                         made = got if got is None or got["userErrors"] else await self.call(
                             http, token, WITH_COUPON, sku=self.world["tea"][0], coupon=got["coupon"]["id"], key=key)
+                    alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
+                elif action in ("points", "live"):
+                    if action == "points":  # 积分抵现: part of the order paid with points, taken as it is placed
+                        made = await self.call(http, token, WITH_POINTS, sku=rng.choice(self.world["tea"]),
+                                               points=POINTS_OFFERED, key=key)
+                    else:  # in the live room: the live price, from the live-only stock, within the member's limit
+                        made = await self.call(http, token, IN_ROOM, sku=self.world["cake"], room=self.world["room"], key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
@@ -377,6 +413,44 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
             if used_on:
                 assert int(await session.scalar(select(func.count()).select_from(Order).where(Order.id.in_(used_on)))) == len(used_on)
 
+            # 积分抵现: an order's points came off the ledger with it (a cancelled one gave them
+            # back), and no points left for an order the crash did not keep.
+            orders = {o.id: o for o in (await session.scalars(select(Order))).all()}
+            taken = dict((await session.execute(select(Entry.reference, func.sum(Entry.delta))
+                                                .where(Entry.reason == "order_pay").group_by(Entry.reference))).all())
+            for reference, delta in taken.items():
+                order = orders.get(int(reference.split(":")[1]))
+                assert order is not None, reference
+                used = ((order.attributes or {}).get("pointsPayment") or {}).get("points")
+                assert used and -int(delta) == used, (order.id, delta, used)
+            with_points = [o for o in orders.values() if ((o.attributes or {}).get("pointsPayment") or {}).get("points")]
+            assert {f"order:{o.id}" for o in with_points} == set(taken), "orders paid with points without their ledger entry"
+            returned = dict((await session.execute(select(Entry.reference, func.sum(Entry.delta))
+                                                   .where(Entry.reason == "order_pay_returned").group_by(Entry.reference))).all())
+            line_orders = dict((await session.execute(select(OrderLine.id, OrderLine.order_id))).all())
+            back: dict[int, int] = {}
+            for reference, delta in returned.items():
+                order_id = line_orders[int(reference.split(":")[1])]
+                back[order_id] = back.get(order_id, 0) + int(delta)
+            for order in with_points:
+                used = order.attributes["pointsPayment"]["points"]
+                given = back.get(order.id, 0)
+                assert (given == used) if order.status == "cancelled" else (0 <= given <= used), (order.id, given, used)
+
+            # The live room: live-only units sold are the live-priced lines still standing.
+            shelf = await session.scalar(select(ShelfItem))
+            live_lines = (await session.execute(
+                select(OrderLine.quantity, OrderLine.refunded_quantity, Order.status).join(Order, Order.id == OrderLine.order_id)
+                .where(OrderLine.sku_id == int(from_gid(world["cake"])), OrderLine.unit_price_minor == LIVE_PRICE))).all()
+            standing = sum(q - r for q, r, status in live_lines if status != "cancelled")
+            assert LIVE_STOCK - shelf.live_stock == standing >= 0, (shelf.live_stock, standing)
+            purchases = (await session.scalars(select(LivePurchase))).all()
+            assert sum(p.quantity - p.returned for p in purchases) == standing
+            per_member: dict[int, int] = {}
+            for p in purchases:
+                per_member[p.member_id] = per_member.get(p.member_id, 0) + p.quantity - p.returned
+            assert all(units <= LIVE_LIMIT for units in per_member.values()), per_member
+
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
             statuses = dict((await session.execute(select(Order.id, Order.status).where(Order.id.in_(ids)))).all()) if ids else {}
@@ -386,6 +460,8 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 "bids": len(stored),
                 "groups": int(await session.scalar(select(func.count()).select_from(Group))),
                 "ledger_entries": int(await session.scalar(select(func.count()).select_from(Entry))),
+                "points_orders": len(with_points),
+                "live_units": standing,
             }
     finally:
         await kernel.db.dispose()

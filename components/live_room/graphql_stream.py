@@ -1,0 +1,81 @@
+"""A live room's event stream (liveRoomEvents): a snapshot, then every comment, like, viewer count,
+presented product and status change until the room ends."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncGenerator
+
+import strawberry
+
+from components.catalog.graphql import Product
+from components.live_room import models
+from components.live_room.graphql import LiveRoomComment, LiveRoomEventKind, LiveRoomStatus, comment_node
+from components.live_room.service import channel, room_message
+from core.gql import Context, decode_id
+from core.gql.relay import to_global_id
+from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
+
+
+@strawberry.type(description="One thing that happened in a room, with the room's state right after it.")
+class LiveRoomEvent:
+    kind: LiveRoomEventKind
+    room_id: strawberry.ID
+    status: LiveRoomStatus
+    viewer_count: int
+    peak_viewers: int
+    like_count: int
+    comment_count: int
+    comments_enabled: bool
+    likes_enabled: bool
+    muted_all: bool
+    comment: LiveRoomComment | None = strawberry.field(description="Set on COMMENT events.")
+    presented_pk: strawberry.Private[int | None] = None
+    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
+
+    @strawberry.field(description="The product being presented (讲解中), if any.")
+    async def presented_product(self, info: strawberry.Info) -> Product | None:
+        if self.presented_pk is None:
+            return None
+        return await info.context.loader("catalog.products").load(self.presented_pk)
+
+
+def event_node(data: dict[str, Any]) -> LiveRoomEvent:
+    return LiveRoomEvent(
+        kind=LiveRoomEventKind(data["kind"]), room_id=strawberry.ID(to_global_id("LiveRoom", data["roomId"])),
+        status=LiveRoomStatus(data["status"]), viewer_count=data["viewerCount"], peak_viewers=data["peakViewers"],
+        like_count=data["likeCount"], comment_count=data["commentCount"], comments_enabled=data["commentsEnabled"],
+        likes_enabled=data["likesEnabled"], muted_all=data["mutedAll"],
+        comment=comment_node(data["comment"], data.get("hostStaffId")) if data.get("comment") else None, presented_pk=data.get("presentedProductId"),
+    )
+
+
+FINAL = ("ended", "cancelled", "expired")
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="A room's events: comments, likes, viewers, the presented product, status. "
+                                         "Starts with a SNAPSHOT; ends after the room ends.")
+    async def live_room_events(self, info: strawberry.Info, room_id: strawberry.ID) -> AsyncGenerator[LiveRoomEvent, None]:
+        ctx: Context = info.context
+        pk = decode_id(room_id, "LiveRoom", field="roomId")
+        async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:
+            async with ctx.kernel.db.read() as session:
+                row = await session.get(models.Room, pk)
+            if row is None:
+                return
+            snapshot = event_node(room_message(row, "snapshot"))
+            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
+            yield snapshot
+            # Each event is resolved before the generator resumes: close its read session so an
+            # idle subscriber holds no database connection (a thousand viewers would drain the pool).
+            await ctx.reset_session()
+            if row.status in FINAL:
+                return
+            async for message in messages:
+                event = event_node(message)
+                event.stream = stream_position(message)
+                yield event
+                await ctx.reset_session()
+                if message["kind"] == "status" and message["status"] in FINAL:
+                    return
