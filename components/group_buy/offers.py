@@ -105,7 +105,12 @@ class Offers:
 
     # -- staff changes -------------------------------------------------------------------------------
     async def _offer(self, tx: Transaction, offer_id: int) -> Offer:
-        offer = await tx.session.get(Offer, offer_id, with_for_update=tx.kernel.db.is_postgresql, populate_existing=True)
+        # FOR NO KEY UPDATE, not FOR UPDATE: staff edits of one offer still queue behind each
+        # other, but rows pointing at the offer (a group a late payment opens, a membership) take
+        # KEY SHARE on it for their foreign key while their payment holds its order — and a
+        # withdrawal holding the offer then locks those orders: FOR UPDATE deadlocked there.
+        lock = {"key_share": True} if tx.kernel.db.is_postgresql else False
+        offer = await tx.session.get(Offer, offer_id, with_for_update=lock, populate_existing=True)
         if offer is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such offer.", field="input.offerId")
         return offer
