@@ -49,7 +49,7 @@ from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
 from components.live_room.models import Purchase as LivePurchase, ShelfItem
 from components.live_room.shelf import ShelfEntry
-from components.orders.models import Order, OrderLine, Refund, RefundRequest
+from components.orders.models import Order, OrderLine, Payment, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
 from core.gql.relay import to_global_id
 from core.clock import MovableClock
@@ -363,12 +363,17 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                     assert group.paid_seats == paid, (group.id, group.paid_seats, paid)
 
             # Money: every order's refunded amount is what its refunds paid back, spread over its
-            # lines, never more than was paid (after-sale requests cut mid-refund included).
+            # lines, never more than was paid (after-sale requests cut mid-refund included). A
+            # payment that arrived for an order no longer awaiting one (cancelled by its payment
+            # window meanwhile) was handed back whole: its refund row is that payment's, not the order's.
             refunds = dict((await session.execute(select(Refund.order_id, func.sum(Refund.amount_minor)).group_by(Refund.order_id))).all())
+            returned = dict((await session.execute(select(Payment.order_id, func.sum(Payment.amount_minor))
+                                                   .where(Payment.status == "refunded").group_by(Payment.order_id))).all())
             line_sums = dict((await session.execute(select(OrderLine.order_id, func.sum(OrderLine.refunded_minor))
                                                     .group_by(OrderLine.order_id))).all())
             for order in (await session.scalars(select(Order))).all():
-                assert order.refunded_minor == int(refunds.get(order.id, 0)) <= order.total_minor, (order.id, order.refunded_minor)
+                assert order.refunded_minor + int(returned.get(order.id, 0)) == int(refunds.get(order.id, 0)), (order.id, order.refunded_minor)
+                assert order.refunded_minor <= order.total_minor, (order.id, order.refunded_minor)
                 assert int(line_sums.get(order.id, 0)) == order.refunded_minor, (order.id, line_sums.get(order.id))
             open_requests = (await session.scalars(select(RefundRequest).where(RefundRequest.status == "refunded"))).all()
             assert all(r.refunded_minor is not None and r.refunded_minor <= r.requested_minor for r in open_requests)
