@@ -79,6 +79,11 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
+def _pool_timeout() -> float:
+    """Seconds a request waits for a pooled connection (both databases), then KERNEL_BUSY."""
+    return float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30"))
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, statement_timeout: float | None = None) -> None:
         self.url = make_url(url)
@@ -108,7 +113,7 @@ class Database:
                 connect_args={"server_settings": server_settings},
                 pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
                 max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
-                pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),
+                pool_timeout=_pool_timeout(),
                 pool_pre_ping=True,
             )
             self.read_engine = self.write_engine
@@ -129,7 +134,7 @@ class Database:
             max_overflow=16,
             # The same wait as PostgreSQL's pool: a crowd larger than the pool queues this long,
             # then is answered KERNEL_BUSY (it was SQLAlchemy's fixed 30 s here).
-            pool_timeout=float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30")),
+            pool_timeout=_pool_timeout(),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
