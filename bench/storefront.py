@@ -105,7 +105,16 @@ async def load_catalog(url: str, data_path: Path = DATA) -> dict:
                         tx, sku_id=first.id, group_price_minor=first.price_minor * 8 // 10, group_size=3,
                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=30), total_limit=100)
                     offers += 1
-        return {"products": len(data["products"]), "skus": sum(len(p["skus"]) for p in data["products"]), "offers": offers}
+            # a stock clerk for the "a write every second" row: the writes go through the
+            # server under load, so its cache sees each commit as it would in production
+            clerk = await kernel.service("members").create_staff(tx, name="Bench clerk", roles=["admin"])
+            written_sku = by_code[data["products"][0]["skus"][0]["sku"]].id
+        from core.auth import Actor
+        from core.gql.relay import to_global_id
+
+        return {"products": len(data["products"]), "skus": sum(len(p["skus"]) for p in data["products"]), "offers": offers,
+                "writer": {"token": kernel.issue_token(Actor("staff", clerk, frozenset({"admin"}))),
+                           "sku": to_global_id("Sku", written_sku), "stock": data["products"][0]["skus"][0]["stock"]}}
     finally:
         await kernel.stop()
 
@@ -219,7 +228,41 @@ def variants(query: str, first: int) -> list[dict]:
         {"name": "dougong, level executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": text_body},
         {"name": "dougong, level executor, trusted doc, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": hashed_body},
         {"name": "dougong (defaults)", "env": {}, "body": text_body},
+        # the cache's tail: every second a stock write makes every entry stale at once
+        {"name": "dougong (defaults), a stock write every second", "env": {}, "body": text_body, "writes_per_s": 1},
     ]
+
+
+SET_STOCK = "mutation($id: ID!, $n: Int!) { setStock(input: {skuId: $id, onHand: $n}) { userErrors { code } } }"
+
+
+@contextlib.contextmanager
+def writing_every(seconds: float, target: str, writer: dict):  # noqa: ANN201
+    """A thread that sets one SKU's stock through ``target`` every ``seconds`` (alternating
+    its amount so every write changes the page) until the block ends; yields the write count."""
+    import threading
+
+    import httpx
+
+    stop, written = threading.Event(), [0]
+
+    def run() -> None:
+        headers = {"authorization": f"Bearer {writer['token']}"}
+        with httpx.Client(timeout=30) as client:
+            while not stop.wait(seconds):
+                amount = writer["stock"] - written[0] % 2
+                answer = client.post(target, json={"query": SET_STOCK, "variables": {"id": writer["sku"], "n": amount}}, headers=headers)
+                if answer.json().get("errors") or answer.json()["data"]["setStock"]["userErrors"]:
+                    raise RuntimeError(f"the bench's stock write was refused: {answer.text}")
+                written[0] += 1
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _post(target: str, body: dict) -> dict:
@@ -233,7 +276,7 @@ def _post(target: str, body: dict) -> dict:
 def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> dict:
     loaded = asyncio.run(load_catalog(url))
     first = args.first
-    out: dict = {"loaded": loaded, "rows": {}}
+    out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}}
     with server("baseline", url) as base:
         expected = _post(f"{base}/storefront", {"variables": {"first": first}})
         assert len(expected["data"]["products"]["edges"]) == first
@@ -254,7 +297,12 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
                 raise RuntimeError(f"{variant['name']} answered differently from the baseline")
             body = json.dumps(variant["body"]).encode()
             load(target, body, 1, args.connections)  # warm-up
-            measured = load(target, body, args.seconds, args.connections)
+            if variant.get("writes_per_s"):
+                with writing_every(1 / variant["writes_per_s"], target, loaded["writer"]) as written:
+                    measured = load(target, body, args.seconds, args.connections)
+                measured["writes"] = written[0]
+            else:
+                measured = load(target, body, args.seconds, args.connections)
         measured["ratio"] = baseline["requests_per_s"] / measured["requests_per_s"]
         out["rows"][variant["name"]] = measured
         print(f"  {name}: {variant['name']} {measured['requests_per_s']:.0f} req/s", flush=True)

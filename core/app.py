@@ -192,11 +192,30 @@ class DougongRouter(GraphQLRouter):
         cached = cache.get(key)
         if cached is not None:
             return Response(cached, media_type="application/json")
-        generation, started_clock, started = cache.generation(), self.kernel.clock.now(), time.monotonic()
-        response = await super().run(request, context, root_value)
-        if context.cacheable and getattr(response, "status_code", None) == 200 and isinstance(getattr(response, "body", None), bytes):
-            cache.put(key, response.body, generation, started_clock, started)
-        return response
+        generation = cache.generation()
+        if (flight := cache.flight(key, generation)) is not None:
+            # Someone is executing this very request since this generation: take the stale
+            # copy if time alone expired it, else wait for theirs (see core.gql.response_cache).
+            shared = cache.stale(key)
+            if shared is None:
+                shared = await asyncio.shield(flight)
+                cache.shared += shared is not None
+            if shared is not None:
+                return Response(shared, media_type="application/json")
+        return await self._execute_and_keep(cache, key, generation, request, context, root_value)
+
+    async def _execute_and_keep(self, cache, key, generation, request, context, root_value):  # noqa: ANN001, ANN202
+        started_clock, started = self.kernel.clock.now(), time.monotonic()
+        flight = cache.take_off(key, generation)
+        body: bytes | None = None
+        try:
+            response = await super().run(request, context, root_value)
+            if context.cacheable and getattr(response, "status_code", None) == 200 and isinstance(getattr(response, "body", None), bytes):
+                body = response.body
+                cache.put(key, body, generation, started_clock, started)
+            return response
+        finally:
+            cache.land(key, generation, flight, body)
 
 
 def graphql_router(kernel: Kernel, limits: Limits) -> GraphQLRouter:

@@ -149,3 +149,73 @@ def test_the_cache_can_be_switched_off_and_is_off_when_scaled_out(monkeypatch, t
     assert kernel(redis_url="redis://127.0.0.1:1/0").response_cache is not None
     monkeypatch.setenv("DOUGONG_RESPONSE_CACHE", "0")
     assert kernel().response_cache is None
+
+
+async def test_concurrent_misses_share_one_execution(kernel_factory, graphql):
+    """Ten shoppers asking for the same expired page in the same instant cost one execution
+    (single flight), and all get the same, fresh answer."""
+    import asyncio
+
+    kernel, _ = await shop(kernel_factory)
+    shopper = graphql(kernel)
+    alone, one_execution = await timed(kernel, shopper)
+    kernel.response_cache.clear()
+    before = kernel.db.statements
+    bodies = await asyncio.gather(*(shopper.execute(PAGE) for _ in range(10)))
+    assert kernel.db.statements - before == one_execution, "the ten misses should have shared one execution"
+    assert all(body == alone for body in bodies)
+    assert kernel.response_cache.shared == 9
+
+
+async def test_a_request_after_a_write_never_joins_an_older_flight(kernel_factory, graphql):
+    """A flight started before a commit is not shared with requests that arrive after it: they
+    execute and see the write (the exactness the cache promised before single flight)."""
+    kernel, sku = await shop(kernel_factory)
+    shopper, cache = graphql(kernel), kernel.response_cache
+    before_write, _ = await timed(kernel, shopper)
+    (key,) = list(cache._entries)
+    older = cache.generation()
+    pending = cache.take_off(key, older)  # a request of this very page is executing since then
+    async with kernel.transaction() as tx:
+        await tx.session.execute(update(Stock).where(Stock.sku_id == sku).values(on_hand=1))
+    assert cache.flight(key, cache.generation()) is None, "a flight of an older generation must not be joined"
+    after, executed = await timed(kernel, shopper)
+    assert executed > 0 and first_sku(after["data"])["stock"] == 1 and first_sku(before_write["data"])["stock"] == 5
+    cache.land(key, older, pending, None)
+    assert pending.result() is None
+
+
+async def test_an_answer_expired_by_time_is_served_while_one_request_recomputes_it(kernel_factory, graphql, clock):
+    kernel, sku = await shop(kernel_factory)
+    shopper = graphql(kernel)
+    first, _ = await timed(kernel, shopper)
+    clock.advance(timedelta(seconds=kernel.response_cache.ttl))
+    cache = kernel.response_cache
+    (key,) = list(cache._entries)
+    flight = cache.take_off(key, cache.generation())  # one request is recomputing it
+    stale, executed = await timed(kernel, shopper)
+    assert executed == 0 and stale == first and cache.stale_served == 1
+    cache.land(key, cache.generation(), flight, None)
+    # two TTLs old: no longer served even while recomputed, and after a write never
+    clock.advance(timedelta(seconds=kernel.response_cache.ttl))
+    assert cache.stale(key) is None
+    fresh, executed = await timed(kernel, shopper)
+    assert executed > 0
+    async with kernel.transaction() as tx:
+        await tx.session.execute(update(Stock).where(Stock.sku_id == sku).values(on_hand=2))
+    clock.advance(timedelta(seconds=kernel.response_cache.ttl))
+    assert cache.stale(key) is None, "a write ends every stale answer"
+
+
+async def test_a_failed_flight_lets_its_waiters_execute_for_themselves():
+    import asyncio
+
+    generation = [0]
+    noon = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
+    cache = ResponseCache(lambda: generation[0], lambda: noon, ttl=60)
+    leader = cache.take_off(b"k", 0)
+    assert leader is not None and cache.take_off(b"k", 0) is None, "one flight per request and generation"
+    waiter = asyncio.ensure_future(asyncio.shield(cache.flight(b"k", 0)))
+    await asyncio.sleep(0)
+    cache.land(b"k", 0, leader, None)  # the leader's answer had errors: nothing to share
+    assert await waiter is None and cache.flight(b"k", 0) is None
