@@ -350,6 +350,7 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--growth-only", action="store_true", help="only the flash-sale session and coupon rows")
     parser.add_argument("--quick", action="store_true", help="a tenth of every crowd (smoke run)")
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (e.g. to measure it again on a quiet machine)")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "hotspots.json"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -359,9 +360,10 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     bidding = _load_bidding_bench()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        print("sqlite", flush=True)
-        results["sqlite"] = await run_database(f"sqlite+aiosqlite:///{tmp}/hot.db", args, bidding, f"sqlite+aiosqlite:///{tmp}/bids.db",
-                                               f"sqlite+aiosqlite:///{tmp}/gate.db")
+        if not args.no_sqlite:
+            print("sqlite", flush=True)
+            results["sqlite"] = await run_database(f"sqlite+aiosqlite:///{tmp}/hot.db", args, bidding, f"sqlite+aiosqlite:///{tmp}/bids.db",
+                                                   f"sqlite+aiosqlite:///{tmp}/gate.db")
     skipped = None
     if not args.no_postgresql:
         server = PostgresServer()
