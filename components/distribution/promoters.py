@@ -120,7 +120,8 @@ class Promoters:
             current = row.promoter_member_id
         return chain
 
-    async def bind(self, tx: Transaction, member_id: int, promoter_member_id: int, *, strict: bool) -> Binding | None:
+    async def bind(self, tx: Transaction, member_id: int, promoter_member_id: int, *, strict: bool,
+                   _retry: bool = True) -> Binding | None:
         """Bind a customer to a promoter after a proven click. ``strict`` (the member's own
         ``bindPromoter``) answers a refusal with a typed error; at checkout a refusal is silent,
         the order goes ahead. Returns the binding as it stands."""
@@ -148,8 +149,10 @@ class Promoters:
             try:
                 async with tx.session.begin_nested():
                     tx.session.add(row)
-            except IntegrityError:  # a concurrent first click won: that one stands
-                return await self.binding(tx.session, member_id)
+            except IntegrityError:  # a concurrent first click committed first: decide again against it
+                if _retry:
+                    return await self.bind(tx, member_id, promoter_member_id, strict=strict, _retry=False)
+                raise
             return row
         if not may_rebind(mode, current_promoter=current.promoter_member_id, expires_at=_utc(current.expires_at), now=now,
                           new_promoter=promoter_member_id):
