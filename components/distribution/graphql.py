@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from components.distribution import models
 from core.clock import as_utc
-from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql import Connection, Context, Money, Node, connection, fetch_page, money
 from core.gql.relay import to_global_id
 
 MANAGE = "distribution.manage"
@@ -38,13 +38,13 @@ class CommissionRuleKind(enum.Enum):
 
 
 @strawberry.enum(description="Which balance a ledger entry moves.")
-class LedgerBucket(enum.Enum):
+class CommissionLedgerBucket(enum.Enum):
     FROZEN = strawberry.enum_value("frozen", description="Commission not yet withdrawable.")
     AVAILABLE = strawberry.enum_value("available", description="Commission that may be withdrawn (may be negative).")
 
 
 @strawberry.enum(description="Why a ledger entry was written.")
-class LedgerEntryKind(enum.Enum):
+class CommissionLedgerEntryKind(enum.Enum):
     COMMISSION = strawberry.enum_value("commission", description="A paid line earned commission (frozen).")
     CANCELLED = strawberry.enum_value("cancelled", description="A refund before settling lowered frozen commission.")
     SETTLED = strawberry.enum_value("settled", description="The after-sale window passed: frozen moved to available.")
@@ -55,7 +55,7 @@ class LedgerEntryKind(enum.Enum):
 
 
 @strawberry.enum(description="Where a withdrawal stands.")
-class WithdrawalStatus(enum.Enum):
+class PromoterWithdrawalStatus(enum.Enum):
     REQUESTED = strawberry.enum_value("requested", description="Waiting for staff review.")
     PAYING = strawberry.enum_value("paying", description="Approved; the payout provider has not answered yet.")
     PAID = strawberry.enum_value("paid", description="The money was paid out.")
@@ -118,15 +118,15 @@ class PromoterCommission(Node):
 
 @strawberry.type(description="One append-only ledger entry; the balances are their sums.")
 class PromoterLedgerEntry(Node):
-    bucket: LedgerBucket = strawberry.field(description="Which balance it moves.")
-    kind: LedgerEntryKind = strawberry.field(description="Why it was written.")
+    bucket: CommissionLedgerBucket = strawberry.field(description="Which balance it moves.")
+    kind: CommissionLedgerEntryKind = strawberry.field(description="Why it was written.")
     amount: Money = strawberry.field(description="Signed: positive adds to the balance.")
     created_at: datetime = strawberry.field(description="When.")
 
 
 @strawberry.type(description="A promoter's request to be paid commission.")
 class PromoterWithdrawal(Node):
-    status: WithdrawalStatus = strawberry.field(description="Where it stands.")
+    status: PromoterWithdrawalStatus = strawberry.field(description="Where it stands.")
     promoter_id: strawberry.ID = strawberry.field(description="Who asked.")
     amount: Money = strawberry.field(description="Taken from the available balance.")
     fee: Money = strawberry.field(description="The brand's fee.")
@@ -187,12 +187,12 @@ def commission_node(row: models.Commission, currency: str) -> PromoterCommission
 
 
 def entry_node(row: models.Entry, currency: str) -> PromoterLedgerEntry:
-    return PromoterLedgerEntry(pk=row.id, bucket=LedgerBucket(row.bucket), kind=LedgerEntryKind(row.kind),
+    return PromoterLedgerEntry(pk=row.id, bucket=CommissionLedgerBucket(row.bucket), kind=CommissionLedgerEntryKind(row.kind),
                                amount=money(row.amount_minor, currency), created_at=as_utc(row.created_at))
 
 
 def withdrawal_node(row: models.Withdrawal, currency: str) -> PromoterWithdrawal:
-    return PromoterWithdrawal(pk=row.id, status=WithdrawalStatus(row.status), promoter_id=_id("Promoter", row.promoter_id),
+    return PromoterWithdrawal(pk=row.id, status=PromoterWithdrawalStatus(row.status), promoter_id=_id("Promoter", row.promoter_id),
                               amount=money(row.amount_minor, currency), fee=money(row.fee_minor, currency),
                               payout=money(row.payout_minor, currency), provider=row.provider, reason=row.reason,
                               requested_at=as_utc(row.requested_at), decided_at=_utc(row.decided_at))
@@ -314,7 +314,7 @@ class Query:
 
     @strawberry.field(description="Staff: withdrawal requests, newest first; `status` filters (REQUESTED: the review queue).")
     async def promoter_withdrawals(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                                   status: WithdrawalStatus | None = None) -> Connection[PromoterWithdrawal]:
+                                   status: PromoterWithdrawalStatus | None = None) -> Connection[PromoterWithdrawal]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         W = models.Withdrawal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -63,9 +64,14 @@ class ReviewWithdrawalInput:
     idempotency_key: str | None = strawberry.field(default=None, description="A replay returns the first result, changes nothing.")
 
 
-@strawberry.type(description="The promoter record after applying or a review.")
-class PromoterPayload(Payload):
-    promoter: Promoter | None = strawberry.field(default=None, description="The promoter.")
+@strawberry.type(description="Your promoter record after applying.")
+class ApplyForPromoterPayload(Payload):
+    promoter: Promoter | None = strawberry.field(default=None, description="The promoter (PENDING or ACTIVE).")
+
+
+@strawberry.type(description="The promoter after the review.")
+class ReviewPromoterApplicationPayload(Payload):
+    promoter: Promoter | None = strawberry.field(default=None, description="The promoter (ACTIVE or REJECTED).")
 
 
 @strawberry.type(description="The binding after bindPromoter.")
@@ -80,38 +86,44 @@ class SetCommissionRulePayload(Payload):
     rule: PromoterCommissionRule | None = strawberry.field(default=None, description="The rule.")
 
 
-@strawberry.type(description="The withdrawal after a request or a review.")
-class WithdrawalPayload(Payload):
-    withdrawal: PromoterWithdrawal | None = strawberry.field(default=None, description="The withdrawal.")
+@strawberry.type(description="The withdrawal just requested.")
+class RequestWithdrawalPayload(Payload):
+    withdrawal: PromoterWithdrawal | None = strawberry.field(default=None, description="The withdrawal (REQUESTED).")
+
+
+@strawberry.type(description="The withdrawal after the review.")
+class ReviewWithdrawalPayload(Payload):
+    withdrawal: PromoterWithdrawal | None = strawberry.field(default=None, description="The withdrawal (PAID, PAYING, "
+                                                                                       "FAILED or REJECTED).")
 
 
 def _service(ctx: Context):  # noqa: ANN202
     return ctx.kernel.service("distribution")
 
 
-async def _promoter_payload(ctx: Context, result: dict | None, errors: list) -> PromoterPayload:
+async def _promoter_payload(ctx: Context, kind: type, result: dict | None, errors: list) -> Any:
     if errors:
-        return PromoterPayload(user_errors=errors)
-    return PromoterPayload(promoter=(await load_promoters(ctx, [result["promoterId"]]))[0])
+        return kind(user_errors=errors)
+    return kind(promoter=(await load_promoters(ctx, [result["promoterId"]]))[0])
 
 
-async def _withdrawal_payload(ctx: Context, result: dict | None, errors: list) -> WithdrawalPayload:
+async def _withdrawal_payload(ctx: Context, kind: type, result: dict | None, errors: list) -> Any:
     if errors:
-        return WithdrawalPayload(user_errors=errors)
-    return WithdrawalPayload(withdrawal=(await load_withdrawals(ctx, [result["withdrawalId"]]))[0])
+        return kind(user_errors=errors)
+    return kind(withdrawal=(await load_withdrawals(ctx, [result["withdrawalId"]]))[0])
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Member: apply to become a promoter. Active at once when the brand lets everyone (or "
                                      "members past its spend threshold) in; otherwise pending staff review.")
-    async def apply_for_promoter(self, info: strawberry.Info, input: ApplyForPromoterInput) -> PromoterPayload:  # noqa: A002
+    async def apply_for_promoter(self, info: strawberry.Info, input: ApplyForPromoterInput) -> ApplyForPromoterPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             return {"promoterId": (await _service(ctx).promoters.apply(tx, ctx.require_member())).id}
 
-        return await _promoter_payload(ctx, *await run_mutation(ctx, work))
+        return await _promoter_payload(ctx, ApplyForPromoterPayload, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: become the customer of the promoter whose share code you opened, under the "
                                      "brand's binding mode (permanent, time-limited or last click). Never yourself, never a loop.")
@@ -138,7 +150,7 @@ class Mutation:
 
     @strawberry.mutation(description="Staff: approve or reject a pending promoter application.")
     async def review_promoter_application(self, info: strawberry.Info,
-                                          input: ReviewPromoterApplicationInput) -> PromoterPayload:  # noqa: A002
+                                          input: ReviewPromoterApplicationInput) -> ReviewPromoterApplicationPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -148,7 +160,7 @@ class Mutation:
             row = await _service(ctx).promoters.decide(tx, promoter_id, approve=input.approve, reason=input.reason)
             return {"promoterId": row.id}
 
-        return await _promoter_payload(ctx, *await run_mutation(ctx, work))
+        return await _promoter_payload(ctx, ReviewPromoterApplicationPayload, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Staff: a SKU's commission at one level, as basis points of what was paid or a fixed "
                                      "amount per unit; kind null removes it (the brand default applies).")
@@ -168,7 +180,7 @@ class Mutation:
 
     @strawberry.mutation(description="Member (promoter): ask for commission to be paid out. The amount leaves the available "
                                      "balance now and comes back if staff reject it or the payout fails.")
-    async def request_withdrawal(self, info: strawberry.Info, input: RequestWithdrawalInput) -> WithdrawalPayload:  # noqa: A002
+    async def request_withdrawal(self, info: strawberry.Info, input: RequestWithdrawalInput) -> RequestWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -178,11 +190,11 @@ class Mutation:
             return {"withdrawalId": (await _service(ctx).withdrawals.request(tx, member_id, amount)).id}
 
         idem = ("distribution.withdraw", input.idempotency_key, [str(input.amount.amount_minor), input.amount.currency])
-        return await _withdrawal_payload(ctx, *await run_mutation(ctx, work, idempotency=idem))
+        return await _withdrawal_payload(ctx, RequestWithdrawalPayload, *await run_mutation(ctx, work, idempotency=idem))
 
     @strawberry.mutation(description="Staff: approve a requested withdrawal (paid out through the payout provider) or reject it "
                                      "(the amount returns to the balance).")
-    async def review_withdrawal(self, info: strawberry.Info, input: ReviewWithdrawalInput) -> WithdrawalPayload:  # noqa: A002
+    async def review_withdrawal(self, info: strawberry.Info, input: ReviewWithdrawalInput) -> ReviewWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -194,4 +206,4 @@ class Mutation:
 
         idem = ("distribution.review_withdrawal", input.idempotency_key,
                 [str(input.withdrawal_id), input.approve, input.reason or ""])
-        return await _withdrawal_payload(ctx, *await run_mutation(ctx, work, idempotency=idem))
+        return await _withdrawal_payload(ctx, ReviewWithdrawalPayload, *await run_mutation(ctx, work, idempotency=idem))

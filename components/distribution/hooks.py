@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
 from components.distribution import graphql, graphql_mutations, models
 from components.distribution.commissions import UNFREEZE_JOB
 from components.distribution.service import DistributionService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

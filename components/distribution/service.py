@@ -86,8 +86,8 @@ class RuleBook:
             raise DomainError("DISTRIBUTION_INVALID_RULE", "A rule is PERCENT or FIXED.", field="input.kind")
         limit = BPS if kind == "percent" else MAX_FIXED
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
-            raise DomainError("DISTRIBUTION_INVALID_RULE", f"The value is 0 to {limit} ({'basis points' if kind == 'percent' else 'minor units per unit'}).",
-                              field="input.value")
+            unit = "basis points" if kind == "percent" else "minor units per unit"
+            raise DomainError("DISTRIBUTION_INVALID_RULE", f"The value is 0 to {limit} ({unit}).", field="input.value")
         if row is None:
             row = Rule(sku_id=sku_id, level=level, kind=kind, value=value)
             tx.session.add(row)

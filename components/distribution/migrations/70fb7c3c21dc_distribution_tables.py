@@ -2,7 +2,7 @@
 
 Component: distribution
 Revision ID: 70fb7c3c21dc
-Revises: 
+Revises:
 Create Date: 2026-12-03 14:32:32.578300
 """
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.distribution import ledger
 from components.distribution.models import Entry, Promoter
-from conftest import open_shop
 from core.gql.relay import from_global_id
 from core.testing import member, staff
 

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from distribution_helpers import (
-    ME, REVIEW, WITHDRAW, admin, balances, buy, code_of, finish, pass_window, pk, promote, refund, start,
+    ME,
+    REVIEW,
+    WITHDRAW,
+    admin,
+    balances,
+    buy,
+    code_of,
+    finish,
+    pass_window,
+    pk,
+    promote,
+    refund,
+    start,
 )
 
 from core.gql.relay import to_global_id

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from distribution_helpers import WITHDRAW, admin, balances, buy, code_of, finish, pass_window, promote, refund, start
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from distribution_helpers import WITHDRAW, admin, balances, buy, code_of, finish, pass_window, promote, refund, start
 
 from core.gql.relay import to_global_id
 from core.testing import member
@@ -121,7 +120,7 @@ async def run(op: tuple, model: Model, kernel, buyer, promoter, staff_client, sk
         order = await buy(buyer, skus[1], first_units, code=code, extra_lines=extra)
         quantities = [(1, first_units)] + ([(2, second_units)] if second_units else [])
         lines = [Line(id=placed["id"], sku=sku, quantity=n, total=placed["total"]["amountMinor"])
-                 for placed, (sku, n) in zip(order["lines"], quantities)]
+                 for placed, (sku, n) in zip(order["lines"], quantities, strict=True)]
         assert [line.total for line in lines] == [PRICE[sku] * n for sku, n in quantities]
         model.orders.append({"id": order["id"], "lines": lines, "state": "paid", "completed": False})
     elif kind == "refund" and model.orders:

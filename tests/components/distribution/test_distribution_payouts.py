@@ -9,11 +9,11 @@ import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from distribution_helpers import REVIEW, WITHDRAW, admin, balances, pk
 
 from components.distribution import ledger
 from components.distribution.payouts import TRANSFER_PATH, Payout, WeChatTransferPayout
 from components.wechat_pay import signing
-from distribution_helpers import REVIEW, WITHDRAW, admin, balances, pk
 from core.testing import member
 
 MCH_ID, APP_ID, SERIAL, KEY_ID = "1900000109", "wx0123456789abcdef", "3775B6A45ACD588826D15E583A95F5DD2C6E30AB", "PUB_KEY_ID_01"

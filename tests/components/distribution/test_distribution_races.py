@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from distribution_helpers import WITHDRAW, balances, code_of, promote, start
 from sqlalchemy import func, select
 
 from components.distribution import ledger
 from components.distribution.models import Binding, Withdrawal
-from distribution_helpers import WITHDRAW, balances, code_of, promote, start
-
 from core.testing import member
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
