@@ -17,9 +17,12 @@ from distribution_helpers import (
     refund,
     start,
 )
+from sqlalchemy import select
 
 from core.gql.relay import to_global_id
+from core.models import EventRow
 from core.testing import member
+from core.transaction import Event
 
 BIND = """mutation($code: String!) { bindPromoter(input: {shareCode: $code}) { bound binding { memberId expiresAt }
   userErrors { code field } } }"""
@@ -40,6 +43,11 @@ async def test_commission_is_frozen_until_the_after_sale_window_ends(kernel_fact
     mine = (await promoter.data(COMMISSIONS))["myCommissions"]["nodes"]
     assert mine == [{"status": "FROZEN", "level": 1, "amount": {"amountMinor": 1000}, "paid": {"amountMinor": 20000},
                      "refunded": {"amountMinor": 0}}]
+    # The same payment handled again (a replayed delivery) pays nothing twice: one row per line and level.
+    async with kernel.transaction() as tx:
+        row = await tx.session.scalar(select(EventRow).where(EventRow.name == "order.paid"))
+        await kernel.service("distribution").commissions.on_order_paid(tx, Event(row.id, row.name, row.payload, row.created_at))
+    assert await balances(kernel, 1) == {"frozen": 1000, "available": 0, "withdrawn": 0}
     await finish(kernel, order["id"])
     await kernel.run_due()  # nothing due yet: still inside the window
     assert (await balances(kernel, 1))["frozen"] == 1000
