@@ -229,3 +229,24 @@ async def test_tiers_targets_and_the_leaderboard(kernel_factory, graphql):
     assert [r["promoter"]["memberId"] for r in by_staff] == [to_global_id("Member", 1), to_global_id("Member", 2)]
     report = (await admin(graphql, kernel).data("{ distributionReport { activePromoters frozen { amountMinor } } }"))
     assert report["distributionReport"] == {"activePromoters": 2, "frozen": {"amountMinor": 2000}}
+
+
+async def test_a_member_never_sees_another_promoters_commission_ledger_or_withdrawals(kernel_factory, graphql):
+    kernel, shop = await start(kernel_factory)
+    await promote(kernel, 1, 2)
+    order = await buy(graphql(kernel, member(3)), shop.sku, 2, code=await code_of(kernel, 1))
+    await finish(kernel, order["id"])
+    await pass_window(kernel)
+    owner = graphql(kernel, member(1))
+    await owner.mutate(WITHDRAW, amount=500)
+    mine = await owner.data("""{ myPromoter { id } myCommissions { nodes { id } } myCommissionLedger { nodes { id } }
+                                 myWithdrawals { nodes { id } } }""")
+    ids = [mine["myPromoter"]["id"]] + [n["id"] for key in ("myCommissions", "myCommissionLedger", "myWithdrawals")
+                                        for n in mine[key]["nodes"]]
+    assert len(ids) == 1 + 1 + 4 + 1  # the promoter, one line, 4 ledger entries (accrued, settled out and in, withdrawn), one withdrawal
+    nodes = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    assert (await graphql(kernel, member(2)).data(nodes, ids=ids))["nodes"] == [None] * len(ids)  # another promoter
+    assert (await owner.data(nodes, ids=ids))["nodes"] == [{"id": i} for i in ids]
+    assert (await admin(graphql, kernel).data(nodes, ids=ids))["nodes"] == [{"id": i} for i in ids]
+    empty = await graphql(kernel, member(3)).data("{ myPromoter { id } myCommissions { nodes { id } } }")
+    assert empty == {"myPromoter": None, "myCommissions": {"nodes": []}}
