@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from distribution_helpers import WITHDRAW, balances, code_of, promote, start
+from distribution_helpers import REVIEW, WITHDRAW, admin, balances, code_of, promote, start
 from sqlalchemy import func, select
 
 from components.distribution import ledger
@@ -52,3 +52,19 @@ async def test_a_crowd_of_first_clicks_binds_once(kernel_factory, graphql, datab
     winner = rows[0].promoter_member_id
     assert all(r["bound"] or r["userErrors"][0]["code"] == "DISTRIBUTION_ALREADY_BOUND" for r in results)
     assert sum(1 for i, r in enumerate(results) if r["bound"]) == sum(1 for i in range(20) if (i % 5) + 1 == winner)
+
+
+@BOTH
+async def test_staff_deciding_one_withdrawal_at_once_decide_it_once(kernel_factory, graphql, database):
+    kernel, _shop = await start(kernel_factory, database=database)
+    await promote(kernel, 1)
+    await credit(kernel, 1, 5000)
+    asked = await graphql(kernel, member(1)).mutate(WITHDRAW, amount=3000)
+    staff_client = admin(graphql, kernel)
+    results = await asyncio.gather(*(staff_client.mutate(REVIEW, id=asked["withdrawal"]["id"], approve=i % 2 == 0, reason="no")
+                                     for i in range(20)))
+    decided = [r for r in results if r["withdrawal"]]
+    assert len(decided) == 1
+    assert {r["userErrors"][0]["code"] for r in results if not r["withdrawal"]} == {"DISTRIBUTION_NOT_PENDING"}
+    paid = decided[0]["withdrawal"]["status"] == "PAID"
+    assert await balances(kernel, 1) == {"frozen": 0, "available": 2000 if paid else 5000, "withdrawn": 3000 if paid else 0}
