@@ -75,13 +75,19 @@ class Client:
         self.config = config
         self.transport = transport  # tests may hand in httpx.MockTransport; normally the network
 
+    def sign(self, method: str, path: str, text: str, *, timestamp: int) -> dict[str, str]:
+        """The headers of one signed API request (also used by components that only build a
+        request, as distribution does for transfers to a member's balance)."""
+        c = self.config
+        auth = signing.authorization(c.private_key, mch_id=c.mch_id, serial_no=c.serial_no, method=method, path=path,
+                                     body=text, timestamp=timestamp, nonce_str=signing.nonce())
+        return {"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json",
+                "User-Agent": "dougong-wechat-pay"}
+
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         c = self.config
-        auth = signing.authorization(c.private_key, mch_id=c.mch_id, serial_no=c.serial_no, method=method, path=path,
-                                     body=text, timestamp=int(time.time()), nonce_str=signing.nonce())
-        headers = {"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json",
-                   "User-Agent": "dougong-wechat-pay"}
+        headers = self.sign(method, path, text, timestamp=int(time.time()))
         try:
             async with httpx.AsyncClient(base_url=c.endpoint, timeout=c.timeout, transport=self.transport) as http:
                 response = await http.request(method, path, content=text.encode() if body is not None else None, headers=headers)

@@ -46,7 +46,7 @@ import pytest
 
 from core.auth import ANONYMOUS, Actor
 from core.gql.context import Context
-from core.gql.relay import to_global_id
+from core.gql.relay import from_global_id, to_global_id
 from core.testing import GraphQLWebSocket, member, serve_kernel, staff
 
 DEMO = (Path(__file__).resolve().parents[2] / "blueprints" / "demo.yaml").read_text(encoding="utf-8")
@@ -122,6 +122,18 @@ MATRIX: dict[str, str] = {
     "myCoupons":               "u+" "+" "ff" "f" "f",
     "flashSaleSessions":       "++" "+" "++" "+" "+",
     "flashSaleSession":        "++" "+" "++" "+" "+",
+    # distribution: A and B are demo promoters (B bound to A, member 3 to B); a paid order of
+    # member 3 and credited balances are made before the first cell (_distribution_world)
+    "myPromoter":              "u+" "+" "ff" "f" "f",
+    "myCustomers":             "u+" "+" "ff" "f" "f",
+    "myCommissions":           "u+" "+" "ff" "f" "f",
+    "myCommissionLedger":      "u+" "+" "ff" "f" "f",
+    "myWithdrawals":           "u+" "+" "ff" "f" "f",
+    "promoterLeaderboard":     "u+" "+" "ff" "f" "+",
+    "promoters":               "uf" "f" "ff" "f" "+",
+    "promoterWithdrawals":     "uf" "f" "ff" "f" "+",
+    "commissionRules":         "uf" "f" "ff" "f" "+",
+    "distributionReport":      "uf" "f" "ff" "f" "+",
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -214,6 +226,12 @@ MATRIX: dict[str, str] = {
     "pushCoupons":             "uf" "f" "ff" "f" "+",   # a fresh push template per cell, to A
     "createFlashSaleSession":  "uf" "f" "ff" "f" "+",
     "buyFlashSaleItem":        "u+" "+" "ff" "f" "f",   # the demo session running now
+    "applyForPromoter":        "u~" "~" "ff" "f" "f",   # A and B are promoters already
+    "bindPromoter":            "u+" "~" "ff" "f" "f",   # a fresh promoter per cell: A is unbound, B is A's for good
+    "reviewPromoterApplication": "uf" "f" "ff" "f" "+",  # a fresh applicant per cell
+    "setCommissionRule":       "uf" "f" "ff" "f" "+",
+    "requestWithdrawal":       "u+" "+" "ff" "f" "f",   # A and B have credited balances
+    "reviewWithdrawal":        "uf" "f" "ff" "f" "+",   # a fresh request of A per cell
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -535,6 +553,16 @@ CASES: dict[str, Case] = {
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
     "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
     "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
+    "myPromoter": Case("{ myPromoter { id status } }"),
+    "myCustomers": Case("{ myCustomers { nodes { memberId } } }"),
+    "myCommissions": Case("{ myCommissions { nodes { id } } }", lambda w, a: _distribution_world(w)),
+    "myCommissionLedger": Case("{ myCommissionLedger { nodes { id } } }", lambda w, a: _distribution_world(w)),
+    "myWithdrawals": Case("{ myWithdrawals { nodes { id } } }", lambda w, a: _distribution_world(w)),
+    "promoterLeaderboard": Case("{ promoterLeaderboard { rank } }", lambda w, a: _distribution_world(w)),
+    "promoters": Case("{ promoters { nodes { id } } }"),
+    "promoterWithdrawals": Case("{ promoterWithdrawals { nodes { id } } }", lambda w, a: _distribution_world(w)),
+    "commissionRules": Case("{ commissionRules { nodes { id } } }"),
+    "distributionReport": Case("{ distributionReport { activePromoters } }"),
     # mutations
     "createProduct": mutation("createProduct", "CreateProductInput", static(title="matrix tea", skus=[{"title": "1", "price": CNY(100)}])),
     "updateProduct": mutation("updateProduct", "UpdateProductInput", static(id=G("Product", 2), description="checked")),
@@ -635,6 +663,14 @@ CASES: dict[str, Case] = {
         title="matrix 20:00", startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=2),
         items=[{"skuId": w.sku, "flashPrice": CNY(1), "quantity": 5}])),
     "buyFlashSaleItem": mutation("buyFlashSaleItem", "BuyFlashSaleItemInput", static(itemId=G("FlashSaleItem", 1))),
+    "applyForPromoter": mutation("applyForPromoter", "ApplyForPromoterInput", static()),
+    "bindPromoter": mutation("bindPromoter", "BindPromoterInput", lambda w, a: _fresh_promoter_code(w)),
+    "reviewPromoterApplication": mutation("reviewPromoterApplication", "ReviewPromoterApplicationInput",
+                                          lambda w, a: _fresh_applicant(w)),
+    "setCommissionRule": mutation("setCommissionRule", "SetCommissionRuleInput", static(
+        skuId=G("Sku", 7), level=1, kind="PERCENT", value=800)),
+    "requestWithdrawal": mutation("requestWithdrawal", "RequestWithdrawalInput", lambda w, a: _withdrawal_input(w)),
+    "reviewWithdrawal": mutation("reviewWithdrawal", "ReviewWithdrawalInput", lambda w, a: _fresh_withdrawal(w)),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
@@ -715,6 +751,60 @@ async def _fresh_template(w: World, channel: str, **extra: Any) -> dict[str, Any
     made = await w.ok("admin", """mutation($c: CouponChannel!) { createCouponTemplate(input: {title: "matrix", kind: FIXED,
       amountOff: {amountMinor: 100, currency: "CNY"}, validDays: 3, channel: $c}) { template { id } userErrors { code } } }""", c=channel)
     return {"templateId": made["template"]["id"], **extra}
+
+
+async def _distribution_world(w: World) -> dict[str, Any]:
+    """Once: member 3 (B's customer) pays an order, so B (level one) and A (level two) earn
+    commission; A and B get a settled balance and each asks for a withdrawal."""
+    if getattr(w, "distribution_ready", False):
+        return {}
+    w.distribution_ready = True  # type: ignore[attr-defined]
+    async with w.kernel.transaction() as tx:
+        order = await w.kernel.service("orders").create_order(tx, member_id=3, lines=[(6, 1)])
+    await w.pay("admin", G("Order", order))
+    for member_id in (1, 2):
+        await _credit_promoter(w, member_id, 100_000)
+        async with w.kernel.transaction() as tx:
+            await w.kernel.service("distribution").withdrawals.request(tx, member_id, 1000)
+    return {}
+
+
+async def _credit_promoter(w: World, member_id: int, amount: int) -> None:
+    from components.distribution import ledger
+
+    async with w.kernel.transaction() as tx:
+        promoter = await w.kernel.service("distribution").promoters.active(tx.session, member_id)
+        await ledger.post(tx, promoter.id, "available", "settled", amount, f"matrix:{member_id}:{next(w.counter)}")
+
+
+async def _fresh_applicant(w: World) -> dict[str, Any]:
+    """A new member who applied (the demo brand reviews applications)."""
+    service = w.kernel.service("distribution")
+    async with w.kernel.transaction() as tx:
+        member_id = await w.kernel.service("members").create_member(tx, phone=f"1377{next(w.counter):07d}", nickname="matrix")
+        promoter = await service.promoters.apply(tx, member_id)
+    return {"promoterId": G("Promoter", promoter.id), "approve": True}
+
+
+async def _fresh_promoter_code(w: World) -> dict[str, Any]:
+    made = await _fresh_applicant(w)
+    service = w.kernel.service("distribution")
+    async with w.kernel.transaction() as tx:
+        promoter = await service.promoters.decide(tx, int(from_global_id(made["promoterId"])[1]), approve=True)
+        code = await w.kernel.service("members.share_codes").issue_for_member(tx.session, promoter.member_id)
+    return {"shareCode": code}
+
+
+async def _withdrawal_input(w: World) -> dict[str, Any]:
+    await _distribution_world(w)
+    return {"amount": CNY(1000)}
+
+
+async def _fresh_withdrawal(w: World) -> dict[str, Any]:
+    await _distribution_world(w)
+    async with w.kernel.transaction() as tx:
+        row = await w.kernel.service("distribution").withdrawals.request(tx, 1, 1000)
+    return {"withdrawalId": G("PromoterWithdrawal", row.id), "approve": True}
 
 
 async def _fresh_item(w: World) -> dict[str, Any]:

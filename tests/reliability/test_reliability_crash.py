@@ -44,6 +44,8 @@ from sqlalchemy import func, select
 from components.bidding_sale.models import Bid, Bidder, DepositEntry, Lot, LotOrder
 from components.catalog.models import Sku
 from components.coupons.models import Coupon, Template
+from components.distribution import ledger as commission_ledger
+from components.distribution.models import Commission, Entry as CommissionEntry, Promoter, Withdrawal
 from components.flash_sale.models import Bought, Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
@@ -71,6 +73,7 @@ components:
   coupons: {}
   flash_sale: {}
   live_room: {live_price_for: anyone}
+  distribution: {eligibility: everyone, levels: 2}
 """
 
 MEMBERS = 16
@@ -119,6 +122,11 @@ WITHDRAW = """mutation($offer: ID!, $key: String) { withdrawGroupBuyOffer(input:
 ASK_REFUND = """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }"""
 APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {requestId: $id, idempotencyKey: $key}) {
   request { id } userErrors { code } } }"""
+WITHDRAW_COMMISSION = """mutation($amount: Long!, $key: String) { requestWithdrawal(input: {
+  amount: {amountMinor: $amount, currency: "CNY"}, idempotencyKey: $key}) { withdrawal { id } userErrors { code } } }"""
+REVIEW_WITHDRAWAL = """mutation($id: ID!, $ok: Boolean!, $key: String) { reviewWithdrawal(input: {withdrawalId: $id, approve: $ok,
+  reason: "crash test", idempotencyKey: $key}) { withdrawal { id } userErrors { code } } }"""
+PROMOTER_CREDIT = 5000  # settled commission each of the two promoters starts with
 JOIN = """mutation($code: String!, $key: String) { joinGroup(input: {shareCode: $code, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
 
@@ -179,6 +187,16 @@ async def seed(blueprint: Path) -> dict[str, Any]:
                 shelf=[ShelfEntry(product_id=cake, live_prices=((cake_sku, LIVE_PRICE),), live_stock=LIVE_STOCK,
                                   per_member_limit=LIVE_LIMIT)])
             await rooms.start(tx, staff(1, "admin"), room)
+            # Distribution: the first two members are promoters (the second bound to the first),
+            # every other member a customer of one of them; both start with settled commission.
+            distribution = kernel.service("distribution")
+            promoters = member_ids[:2]
+            for promoter_id in promoters:
+                made = await distribution.promoters.apply(tx, promoter_id)
+                await commission_ledger.post(tx, made.id, "available", "settled", PROMOTER_CREDIT, f"crash:{promoter_id}")
+            await distribution.promoters.bind(tx, promoters[1], promoters[0], strict=True)
+            for index, customer in enumerate(member_ids[2:]):
+                await distribution.promoters.bind(tx, customer, promoters[index % 2], strict=True)
         tokens = {m: kernel.issue_token(member(m), timedelta(hours=2)) for m in member_ids}
         admin_token = kernel.issue_token(staff(1, "admin"), timedelta(hours=2))
         async with kernel.db.read() as session:
@@ -189,7 +207,7 @@ async def seed(blueprint: Path) -> dict[str, Any]:
             "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial,
             "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn),
             "template": to_global_id("CouponTemplate", template), "flash": to_global_id("FlashSaleItem", flash_item),
-            "room": to_global_id("LiveRoom", room), "cake": to_global_id("Sku", cake_sku)}
+            "room": to_global_id("LiveRoom", room), "cake": to_global_id("Sku", cake_sku), "promoters": promoters}
 
 
 class Load:
@@ -262,7 +280,15 @@ class Load:
                 key = f"m{member_id}-{i}"
                 action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon",
                                      "points", "live"))
-                if action == "refund" and self.mine.get(member_id):
+                if member_id in self.world["promoters"] and rng.random() < 0.5:
+                    action = "withdraw"  # the two promoters withdraw often, so the kill can meet one
+                if action == "withdraw":
+                    # A promoter asks for commission; the admin approves (pays out) or rejects at once.
+                    asked = await self.call(http, token, WITHDRAW_COMMISSION, amount=rng.randint(100, 900), key=key)
+                    alive = asked is not None and (asked["userErrors"] != [] or await self.call(
+                        http, self.world["admin"], REVIEW_WITHDRAWAL, id=asked["withdrawal"]["id"], ok=rng.random() < 0.7,
+                        key=key) is not None)
+                elif action == "refund" and self.mine.get(member_id):
                     # After-sale: ask for one unit of a paid order back; the admin approves at once.
                     alive = await self.refund(http, token, self.mine[member_id].pop(), key)
                 elif action in ("order", "place", "refund"):
@@ -456,6 +482,8 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 per_member[p.member_id] = per_member.get(p.member_id, 0) + p.quantity - p.returned
             assert all(units <= LIVE_LIMIT for units in per_member.values()), per_member
 
+            distribution = await check_distribution(session)
+
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
             statuses = dict((await session.execute(select(Order.id, Order.status).where(Order.id.in_(ids)))).all()) if ids else {}
@@ -467,9 +495,37 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 "ledger_entries": int(await session.scalar(select(func.count()).select_from(Entry))),
                 "points_orders": len(with_points),
                 "live_units": standing,
+                **distribution,
             }
     finally:
         await kernel.db.dispose()
+
+
+async def check_distribution(session: Any) -> dict[str, int]:
+    """Commission and withdrawals: each promoter's balances are their ledger's sums; every
+    withdrawal took its amount exactly once and gave it back exactly once if rejected; paid
+    withdrawals are what was paid out; every commission follows its order line's refunds (the
+    payment, the refund and the commission committed together or not at all)."""
+    for promoter in (await session.scalars(select(Promoter))).all():
+        sums = dict((await session.execute(select(CommissionEntry.bucket, func.sum(CommissionEntry.amount_minor))
+                                           .where(CommissionEntry.promoter_id == promoter.id).group_by(CommissionEntry.bucket))).all())
+        assert (sums.get("frozen", 0), sums.get("available", 0)) == (promoter.frozen_minor, promoter.available_minor), promoter.id
+        assert promoter.available_minor >= 0 and promoter.frozen_minor >= 0, promoter.id  # nothing settled, so no clawback
+        frozen = await session.scalar(select(func.coalesce(func.sum(Commission.amount_minor), 0))
+                                      .where(Commission.promoter_id == promoter.id, Commission.status == "frozen"))
+        assert promoter.frozen_minor == frozen, promoter.id
+        paid = await session.scalar(select(func.coalesce(func.sum(Withdrawal.payout_minor), 0))
+                                    .where(Withdrawal.promoter_id == promoter.id, Withdrawal.status == "paid"))
+        assert promoter.withdrawn_minor == paid, promoter.id
+    for withdrawal in (await session.scalars(select(Withdrawal))).all():
+        kinds = sorted((await session.scalars(select(CommissionEntry.kind).where(CommissionEntry.withdrawal_id == withdrawal.id))).all())
+        back = withdrawal.status in ("rejected", "failed")
+        assert kinds == sorted(["withdrawal"] + ([f"withdrawal_{withdrawal.status}"] if back else [])), (withdrawal.id, kinds)
+    lines = dict((await session.execute(select(OrderLine.id, OrderLine.refunded_minor))).all())
+    commissions = (await session.scalars(select(Commission))).all()
+    for row in commissions:
+        assert row.refunded_minor == lines[row.order_line_id], (row.id, row.refunded_minor, lines[row.order_line_id])
+    return {"commissions": len(commissions), "withdrawals": int(await session.scalar(select(func.count()).select_from(Withdrawal)))}
 
 
 def from_gid(global_id: str) -> str:
@@ -543,6 +599,7 @@ async def test_sigkill_mid_load_then_restart_keeps_every_invariant(tmp_path, req
     pending, left = await deliver_pending_events(blueprint)
     assert left == 0
     totals = await check_invariants(blueprint, world, load)
+    assert totals["withdrawals"] > 0, totals  # the load reached the commission withdrawals
     with capsys.disabled():
         print(f"\n[crash/{database}] {before_kill} requests succeeded ({load.refused} refused) before SIGKILL with "
               f"{in_flight_at_kill} in flight; {pending} events left undelivered by the crash; after restart: {totals}, {len(load.accepted_bids)} acknowledged bids stored")

@@ -26,6 +26,8 @@ from sqlalchemy import func, select
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.coupons.models import Coupon, Template
+from components.distribution import ledger
+from components.distribution.models import Entry as CommissionEntry, Promoter, Withdrawal
 from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
@@ -47,6 +49,7 @@ components:
   store_pickup: {pickup_window: 3d}
   coupons: {}
   flash_sale: {}
+  distribution: {eligibility: everyone}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -108,6 +111,10 @@ FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
     order { id status total { amountMinor } } userErrors { code } } }"""
 BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
   order { id status } userErrors { code } } }"""
+WITHDRAW_COMMISSION = """mutation($key: String) { requestWithdrawal(input: {amount: {amountMinor: 1000, currency: "CNY"},
+  idempotencyKey: $key}) { withdrawal { id status } userErrors { code } } }"""
+REVIEW_WITHDRAWAL = """mutation($id: ID!, $key: String) { reviewWithdrawal(input: {withdrawalId: $id, approve: true, idempotencyKey: $key}) {
+  withdrawal { id status } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -118,16 +125,19 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase):
+                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase, Withdrawal,
+                      CommissionEntry):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
-                "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold}
+                "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold,
+                "commission_available": Promoter.available_minor, "commission_withdrawn": Promoter.withdrawn_minor}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
                               ("request", RefundRequest.status), ("intent", PaymentIntent.status),
-                              ("deposit", Bidder.deposit_state), ("reservation", Reservation.state)):
+                              ("deposit", Bidder.deposit_state), ("reservation", Reservation.state),
+                              ("withdrawal", Withdrawal.status)):
             for value, n in (await session.execute(select(column, func.count()).group_by(column))).all():
                 found[f"{label}:{value}"] = n
     return found
@@ -201,6 +211,9 @@ class World:
                 tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=6),
                 items=[{"sku_id": self.tea_id, "flash_price_minor": 500, "quantity": 100, "per_member_limit": 20}])
             self.flash_item = to_global_id("FlashSaleItem", (await kernel.service("flash_sale").item_ids(tx, flash))[0])
+            # Member 12 is a promoter with settled commission to withdraw.
+            promoter = await kernel.service("distribution").promoters.apply(tx, 12)
+            await ledger.post(tx, promoter.id, "available", "settled", 100_000, "replay:credit")
         self.tea = to_global_id("Sku", self.tea_id)
         self.store = to_global_id("PickupStore", store)
         self.admin = graphql(kernel, staff(1, "admin"))
@@ -262,6 +275,11 @@ class World:
                 tx, member_id=n, amount_minor=5000, purpose="bidding_sale.deposit", reference="replay", description="replay")
         return str(made.id)
 
+    async def withdrawal(self) -> str:
+        async with self.kernel.transaction() as tx:
+            made = await self.kernel.service("distribution").withdrawals.request(tx, 12, 1000)
+        return to_global_id("PromoterWithdrawal", made.id)
+
     async def cases(self) -> list[Case]:
         w = self
         return [
@@ -308,6 +326,9 @@ class World:
             Case("pushCoupons", lambda t, k: w.admin.mutate(PUSH, t=w.pushed, m=to_global_id("Member", t), key=k), (2, 3)),
             Case("placeOrder (flash sale)", lambda t, k: w.m(5).mutate(FLASH, sku=w.tea, item=w.flash_item, key=k), (None, None)),
             Case("buyFlashSaleItem", lambda t, k: w.m(6).mutate(BUY_FLASH, item=w.flash_item, key=k), (None, None)),
+            Case("requestWithdrawal", lambda t, k: w.m(12).mutate(WITHDRAW_COMMISSION, key=k), (None, None)),
+            Case("reviewWithdrawal", lambda t, k: w.admin.mutate(REVIEW_WITHDRAWAL, id=t, key=k),
+                 (await w.withdrawal(), await w.withdrawal())),
         ]
 
 
@@ -336,7 +357,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 28  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons and flash sale
+    assert len(cases) == 30  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale and commission withdrawals
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
