@@ -14,7 +14,7 @@ from core.storefront import PageRequest, StorefrontBlock
 
 @strawberry.type(description="Auction lots open now: newest first, or ending soonest first.")
 class AuctionLotsBlock(StorefrontBlock):
-    lots: list[AuctionLot]
+    lots: list[AuctionLot] = strawberry.field(description="The open lots, in the order the block asks for.")
 
 
 SETTINGS = {"type": "object", "additionalProperties": False, "properties": {

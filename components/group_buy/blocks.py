@@ -14,7 +14,7 @@ from core.storefront import PageRequest, StorefrontBlock
 
 @strawberry.type(description="Group-buy offers running now, ending soonest first.")
 class GroupBuyOffersBlock(StorefrontBlock):
-    offers: list[GroupBuyOffer]
+    offers: list[GroupBuyOffer] = strawberry.field(description="The offers, ending soonest first.")
 
 
 SETTINGS = {"type": "object", "additionalProperties": False, "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 4}}}

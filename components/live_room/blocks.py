@@ -16,8 +16,10 @@ RUNNING = ("live", "paused")
 
 @strawberry.type(description="The live room on air now, or else the next one scheduled (with its start time).")
 class LiveRoomBlock(StorefrontBlock):
-    room: LiveRoom | None
-    on_air: bool
+    room: LiveRoom | None = strawberry.field(description="The room; null when none is on air or coming.")
+    on_air: bool = strawberry.field(description="Whether the room is on air now (live or paused).")
+    reservations: int = strawberry.field(description="How many members reserved the room (预约).")
+    reserved: bool | None = strawberry.field(description="Whether the signed-in member reserved it; null for anyone else.")
 
 
 SETTINGS = {"type": "object", "additionalProperties": False, "properties": {
@@ -29,13 +31,17 @@ async def on_air_or_next(page: PageRequest, settings: dict[str, Any]) -> dict[st
     session = await page.session()
     room = await session.scalar(select(models.Room).where(models.Room.status.in_(RUNNING))
                                 .order_by(models.Room.started_at.desc(), models.Room.id.desc()).limit(1))
-    if room is not None:
-        return {"room": room_node(room), "on_air": True}
-    if settings["upcoming"]:
+    on_air = room is not None
+    if room is None and settings["upcoming"]:
         room = await session.scalar(select(models.Room).where(models.Room.status == "scheduled",
                                                               models.Room.scheduled_end_at > page.now)
                                     .order_by(models.Room.scheduled_start_at, models.Room.id).limit(1))
-    return {"room": room_node(room) if room is not None else None, "on_air": False}
+    if room is None:
+        return {"room": None, "on_air": False, "reservations": 0, "reserved": None}
+    reservations = page.kernel.service("live_room").reservations
+    reserved = await reservations.is_reserved(session, room.id, page.actor.id) if page.actor.is_member else None
+    return {"room": room_node(room), "on_air": on_air, "reservations": await reservations.count(session, room.id),
+            "reserved": reserved}
 
 
 def register(registrar: Any) -> None:

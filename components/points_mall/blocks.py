@@ -15,7 +15,7 @@ from core.storefront import PageRequest, StorefrontBlock
 @strawberry.type(description="Points-mall items: for a member, those their balance pays for (dearest first); for "
                              "anyone else, the cheapest ones (so the block invites signing in).")
 class PointsMallItemsBlock(StorefrontBlock):
-    items: list[PointsMallItem]
+    items: list[PointsMallItem] = strawberry.field(description="The items, up to the block's limit.")
     balance: int | None = strawberry.field(description="The member's points; null for anyone else.")
 
 

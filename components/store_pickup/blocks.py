@@ -15,7 +15,7 @@ from core.storefront import PageRequest, StorefrontBlock
 @strawberry.type(description="The pickup stores nearest the location the page was asked for, open now; without a "
                              "location, the brand's open stores in the order they opened (`distanceMeters` 0: unknown).")
 class PickupStoresBlock(StorefrontBlock):
-    stores: list[NearbyPickupStore]
+    stores: list[NearbyPickupStore] = strawberry.field(description="Open stores, nearest first when located.")
     located: bool = strawberry.field(description="Whether the stores are ranked by the caller's location.")
 
 
