@@ -83,7 +83,7 @@ async def product_grids(page: PageRequest, every: list[dict[str, Any]]) -> list[
     for row in rows:
         grids[row.grid].append(row)
     found = []
-    for settings, grid in zip(every, grids):
+    for settings, grid in zip(every, grids, strict=True):
         chosen = settings.get("product_ids")
         if chosen:
             position = {pid: i for i, pid in enumerate(chosen)}
@@ -103,12 +103,11 @@ async def _category_tree(session: Any) -> dict[int | None, list[int]]:
 
 
 def _below(children: dict[int | None, list[int]], root: int) -> set[int]:
-    found, todo = set(), [root]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, []))
+    """``root`` and every category under it, a level at a time."""
+    found, level = {root}, [root]
+    while level:
+        level = [child for parent in level for child in children.get(parent, ()) if child not in found]
+        found.update(level)
     return found
 
 

@@ -3,8 +3,8 @@
 The blocks a caller may see are resolved type by type on the request's session (one
 ``AsyncSession`` is not for concurrent use): all blocks of one type in one call of their
 component's resolver, so a type that batches (``resolve_many``) costs the same statements for
-one block as for ten. The kernel only decides which blocks show: scheduled ones between their times, members-only ones for members, empty ones only when
-the page asks for it. Part of the schema only when a loaded component offers blocks.
+one block as for ten. The kernel only decides which blocks show: scheduled ones between their
+times, members-only ones for members, empty ones only when the page asks for it. Part of the schema only when a loaded component offers blocks.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def render(ctx: Context, slug: str, latitude: float | None, longitude: flo
     for name, placements in by_type.items():
         kind = kernel.contributions.page_blocks[name]
         found = await kind.resolve_all(request, [p.settings for p in placements])
-        data.update({id(p): d for p, d in zip(placements, found)})
+        data.update({id(p): d for p, d in zip(placements, found, strict=True)})
     shown: list[Any] = []
     for placement in visible:
         kind = kernel.contributions.page_blocks[placement.block_type]

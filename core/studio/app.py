@@ -203,8 +203,9 @@ def create_studio_app(folder: Path) -> FastAPI:
             raise StudioError("PAGE_SLUG_INVALID", "name the page to preview by its slug (lower-case letters, digits, dashes)")
         problems, blueprint = draft.check()
         if problems:
-            raise StudioError("BLUEPRINT_INVALID", "fix the problems first: the preview shows a blueprint that validates",
-                              status=422, problems=describe(problems))
+            raise StudioError(
+                "BLUEPRINT_INVALID", "fix the problems first: the preview shows a blueprint that validates", status=422, problems=describe(problems)
+            )
         sandbox, booted = await sandboxes.preview(blueprint, compose.without_pages(draft.model))
         return {"id": sandbox.id, "url": f"/sandbox/{sandbox.id}/storefront/{slug}", "booted": booted}
 
