@@ -4,7 +4,7 @@ baseline in the same run.
 Loads the 50×3 bench catalog (``../shared/bench-data/catalog-50x3.json``, as
 ``bench/storefront.py`` does) into a database of the demo blueprint's components, with the
 demo's pages replaced by one page ``bench`` of 8 blocks: a search bar, a banner, three product
-grids (a category, a list of 10, the newest 20: 50 products), group-buy offers, the live room
+grids (the 13 teas, a list of 17, the first 20: 50 products), group-buy offers, the live room
 and the nearest stores (the last two shown even when empty, so their statements run). Then,
 one uvicorn worker in a subprocess at a time, driven by ``wrk`` (or httpx):
 
@@ -42,7 +42,7 @@ pages:
       - {type: catalog.search_bar}
       - {type: catalog.banner, settings: {image: /banner.jpg, link: /sale}}
       - {type: catalog.product_grid, settings: {category_id: 1, limit: 20}}
-      - {type: catalog.product_grid, settings: {product_ids: [41, 42, 43, 44, 45, 46, 47, 48, 49, 50]}}
+      - {type: catalog.product_grid, settings: {product_ids: [31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47]}}
       - {type: group_buy.offers}
       - {type: live_room.on_air, show_empty: true}
       - {type: catalog.product_grid, settings: {limit: 20, columns: 3}}

@@ -42,7 +42,7 @@ BANNER = {"type": "object", "additionalProperties": False, "required": ["image"]
 GRID = {"type": "object", "additionalProperties": False, "properties": {
     "category_id": {"type": "integer", "minimum": 1, "description": "show this category (and those below it)"},
     "product_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": MAX_GRID, "uniqueItems": True,
-                    "description": "or exactly these products, in this order"},
+                    "description": "or exactly these products, in this order (all of them: limit does not apply)"},
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_GRID, "default": 8},
     "columns": {"type": "integer", "minimum": 1, "maximum": 4, "default": 2},
 }}
@@ -76,7 +76,9 @@ async def product_grids(page: PageRequest, every: list[dict[str, Any]]) -> list[
             stmt = stmt.where(models.Product.category_id.in_(_below(tree, settings["category_id"])))
         # Each SELECT keeps its own ORDER BY and LIMIT inside a subquery (SQLite and PostgreSQL
         # both refuse them on a bare member of a UNION).
-        inner = stmt.order_by(models.Product.id).limit(settings["limit"]).subquery()
+        # A chosen list is shown whole (it is capped by its schema): `limit` would cut it by id,
+        # not by the order the operator gave.
+        inner = stmt.order_by(models.Product.id).limit(len(chosen) if chosen else settings["limit"]).subquery()
         parts.append(select(inner))
     rows = (await session.execute(union_all(*parts) if len(parts) > 1 else parts[0])).all()
     grids: list[list[Any]] = [[] for _ in every]

@@ -32,7 +32,7 @@ pages:
       - {type: catalog.product_grid, settings: {product_ids: [3, 2, 1]}}
       - {type: catalog.product_grid, settings: {limit: 50, columns: 3}}
       - {type: catalog.banner, key: second, settings: {image: /b.jpg}}
-      - {type: catalog.product_grid, key: list, settings: {product_ids: [5, 4]}}
+      - {type: catalog.product_grid, key: list, settings: {product_ids: [9, 5, 4, 8, 7, 6, 3, 2, 1, 10], limit: 2}}
   - slug: live
     blocks:
       - {type: live_room.on_air}
@@ -72,10 +72,11 @@ async def test_statements_per_page_do_not_grow_with_blocks_or_products(kernel_fa
     await _products(kernel, 45, first=5)
     large, large_count = await render("large")
     assert [b["__typename"] for b in large][:2] == ["CatalogSearchBarBlock", "CatalogBannerBlock"]
-    assert [len(b.get("products", ())) for b in large] == [0, 0, 50, 25, 3, 50, 0, 2]
+    assert [len(b.get("products", ())) for b in large] == [0, 0, 50, 25, 3, 50, 0, 10]
     assert [p["title"] for p in large[4]["products"]] == ["茶 2", "茶 1", "茶 0"]
-    assert [p["title"] for p in large[7]["products"]] == ["茶 4", "茶 3"]
-    assert sum(len(b.get("products", ())) for b in large) == 130  # 8 blocks, 130 products shown
+    # A chosen list is shown whole and in its order (limit is for category and newest grids).
+    assert [p["title"] for p in large[7]["products"]] == [f"茶 {i - 1}" for i in (9, 5, 4, 8, 7, 6, 3, 2, 1, 10)]
+    assert sum(len(b.get("products", ())) for b in large) == 138  # 8 blocks, 138 products shown
     assert large_count == small_count, (small_count, large_count)
     again, again_count = await render("small")
     assert [len(b["products"]) for b in again] == [50, 2] and again_count == small_count
