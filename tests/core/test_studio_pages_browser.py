@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 
-from tests.core.test_studio_browser import ROOT, SHOTS, TIMEOUT, studio_process
+from tests.core.test_studio_browser import ROOT, SHOTS, TIMEOUT, finders, studio_process
 
 DRAG = """const [from, to] = arguments, data = new DataTransfer();
 from.dispatchEvent(new DragEvent("dragstart", {dataTransfer: data, bubbles: true}));
@@ -33,18 +33,7 @@ def test_pages_are_edited_and_previewed_on_a_phone_in_the_browser(browser, tmp_p
     SHOTS.mkdir(parents=True, exist_ok=True)
     wait = WebDriverWait(browser, TIMEOUT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
-    def css(selector: str):
-        return browser.find_element(By.CSS_SELECTOR, selector)
-
-    def testid(name: str):
-        return css(f'[data-testid="{name}"]')
-
-    def text_appears(selector: str, text: str) -> None:
-        wait.until(lambda _: any(text in e.text for e in browser.find_elements(By.CSS_SELECTOR, selector)),
-                   f"{text!r} never appeared in {selector}")
-
-    def shot(name: str) -> None:
-        assert browser.save_screenshot(str(SHOTS / f"{name}.png")), name
+    css, testid, text_appears, shot = finders(browser, wait)
 
     def editor_types() -> list[str]:
         return [row.get_attribute("data-block-type") for row in browser.find_elements(By.CSS_SELECTOR, "[data-block-index]")]
