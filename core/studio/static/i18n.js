@@ -27,7 +27,7 @@ const I18N = {
     reorderHint: "Drag a block to move it, or use ↑ ↓ (Alt+↑ / Alt+↓ on a focused block).",
     noBlockTypes: "No component of this brand offers page blocks.", unknownBlockType: "No loaded component offers this block type.",
     pagesInFile: "The pages are in a file of their own; edit it there:", phone: "Phone", noPages: "No pages yet: add one on the left.",
-    previewing: "Preview of the unsaved page", kind_undefined: "",
+    previewing: "Preview of the unsaved page", blocksHeading: "Blocks",
   },
   zh: {
     studio: "斗拱工作台", open: "打开", newBrand: "新建品牌", template: "模板", fileName: "文件名",
@@ -54,6 +54,6 @@ const I18N = {
     reorderHint: "拖动区块调整顺序，或使用 ↑ ↓（聚焦区块时按 Alt+↑ / Alt+↓）。",
     noBlockTypes: "本品牌的组件都不提供页面区块。", unknownBlockType: "已加载的组件都不提供这种区块。",
     pagesInFile: "页面写在单独的文件中，请在该文件中编辑：", phone: "手机预览", noPages: "还没有页面：请在左侧新建。",
-    previewing: "未保存页面的预览", kind_undefined: "",
+    previewing: "未保存页面的预览", blocksHeading: "区块",
   },
 };

@@ -95,7 +95,7 @@ const StudioPages = (() => {
         el("div", { class: "field" }, el("label", { for: "page-title" }, t("pageTitle")), title,
           el("p", { class: "problem", "data-problem-for": `pages[${index}].title` })),
         el("p", { class: "problem", "data-problem-for": `pages[${index}].slug` }),
-        el("h3", {}, t("blocks")), el("p", { class: "help" }, t("reorderHint")), blocks,
+        el("h3", {}, t("blocksHeading")), el("p", { class: "help" }, t("reorderHint")), blocks,
         Object.keys(kinds).length
           ? el("div", { class: "row" }, choice, el("button", { "data-testid": "add-block", onclick: () => addBlock(choice.value) }, t("addBlock")))
           : el("p", { class: "help" }, t("noBlockTypes")),

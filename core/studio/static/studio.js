@@ -322,7 +322,9 @@
     try {
       const data = await api("POST", "/api/save", payload());
       $("save-dialog").close();
+      const [page, block] = [state.page, state.block]; // saving is no reason to lose one's place
       adopt({ ...data, model: state.draft.model });
+      if (page !== null) { state.page = page; state.block = block; renderEditor(); pages.renderList(); }
       notice(`${t("saved")}: ${data.name}`);
       await refreshFiles();
     } catch (e) {
