@@ -115,3 +115,22 @@ async def test_an_anonymous_page_changes_on_the_request_after_a_stock_change_or_
     assert started["userErrors"] == []
     live, statements = await page()
     assert statements > 0 and live[0]["onAir"] is True and live[0]["room"]["status"] == "LIVE"
+
+
+async def test_a_block_type_without_resolve_many_is_resolved_per_block_and_a_short_batch_is_refused():
+    from core.storefront import PageBlockType, StorefrontBlock
+
+    seen: list[dict] = []
+
+    async def one(page, settings):
+        seen.append(settings)
+        return {"n": settings["n"]}
+
+    async def short(page, every):
+        return [{"n": 1}]
+
+    kind = PageBlockType("x.y", "x", {"zh": "x", "en": "x"}, {"type": "object"}, StorefrontBlock, one)
+    assert await kind.resolve_all(None, [{"n": 1}, {"n": 2}]) == [{"n": 1}, {"n": 2}] and len(seen) == 2
+    batched = PageBlockType("x.y", "x", {"zh": "x", "en": "x"}, {"type": "object"}, StorefrontBlock, one, resolve_many=short)
+    with pytest.raises(RuntimeError, match="answered 1 blocks for 2"):
+        await batched.resolve_all(None, [{"n": 1}, {"n": 2}])
