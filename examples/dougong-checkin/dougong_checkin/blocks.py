@@ -25,11 +25,18 @@ SETTINGS = {"type": "object", "additionalProperties": False, "properties": {
 
 
 async def streak_block(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
+    return (await streak_blocks(page, [settings]))[0]
+
+
+async def streak_blocks(page: PageRequest, every: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The member's streak is read once for every check-in block of the page (they differ only
+    in their label)."""
     service = page.kernel.service("checkin")
     days = (await service.streak(await page.session(), page.actor.id)).days if page.actor.is_member else None
-    return {"goal": service.goal, "days": days, "label": settings["label"]}
+    return [{"goal": service.goal, "days": days, "label": settings["label"]} for settings in every]
 
 
 def register(registrar: Any) -> None:
     registrar.page_block("checkin.streak", titles={"zh": "每日签到", "en": "Daily check-in"}, settings_schema=SETTINGS,
-                         graphql_type=CheckinBlock, resolve=streak_block)
+                         graphql_type=CheckinBlock, resolve=streak_block,
+                         resolve_many=streak_blocks)
