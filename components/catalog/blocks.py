@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import strawberry
@@ -61,11 +60,10 @@ async def product_grid(page: PageRequest, settings: dict[str, Any]) -> dict[str,
 
 async def product_grids(page: PageRequest, every: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every grid of a page in one statement (a UNION ALL of one limited SELECT per grid, each
-    tagged with its grid's position), plus one read of the category tree when a grid names a
-    category: the statements of a page do not grow with its grids or their products.
-    On-sale products only."""
+    tagged with its grid's position; a category grid finds the categories below its own with a
+    recursive CTE inside that statement): the statements of a page do not grow with its grids,
+    their settings or their products. On-sale products only."""
     session = await page.session()
-    tree = await _category_tree(session) if any(s.get("category_id") is not None and not s.get("product_ids") for s in every) else {}
     parts = []
     for index, settings in enumerate(every):
         stmt = select(literal(index).label("grid"), *PRODUCT.c).where(models.Product.status == "on_sale")
@@ -73,7 +71,7 @@ async def product_grids(page: PageRequest, every: list[dict[str, Any]]) -> list[
         if chosen:
             stmt = stmt.where(models.Product.id.in_(chosen))
         elif settings.get("category_id") is not None:
-            stmt = stmt.where(models.Product.category_id.in_(_below(tree, settings["category_id"])))
+            stmt = stmt.where(models.Product.category_id.in_(select(_below(settings["category_id"], index).c.id)))
         # Each SELECT keeps its own ORDER BY and LIMIT inside a subquery (SQLite and PostgreSQL
         # both refuse them on a bare member of a UNION).
         # A chosen list is shown whole (it is capped by its schema): `limit` would cut it by id,
@@ -96,21 +94,11 @@ async def product_grids(page: PageRequest, every: list[dict[str, Any]]) -> list[
     return found
 
 
-async def _category_tree(session: Any) -> dict[int | None, list[int]]:
-    """Category trees are small: read once, whole, for all grids of the page."""
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for cid, parent in (await session.execute(select(models.Category.id, models.Category.parent_id))).all():
-        children[parent].append(cid)
-    return children
-
-
-def _below(children: dict[int | None, list[int]], root: int) -> set[int]:
-    """``root`` and every category under it, a level at a time."""
-    found, level = {root}, [root]
-    while level:
-        level = [child for parent in level for child in children.get(parent, ()) if child not in found]
-        found.update(level)
-    return found
+def _below(root: int, index: int) -> Any:
+    """``root`` and every category under it: a recursive CTE, named after its grid (one WITH
+    clause holds the CTEs of every grid of the page)."""
+    below = select(models.Category.id).where(models.Category.id == root).cte(f"below_{index}", recursive=True)
+    return below.union_all(select(models.Category.id).where(models.Category.parent_id == below.c.id))
 
 
 async def search_bar(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
