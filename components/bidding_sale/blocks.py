@@ -52,12 +52,11 @@ async def every_open_lots(page: PageRequest, every: list[dict[str, Any]]) -> lis
         lots[order].append(row)
     nodes: dict[str, list[Any]] = {}
     for order, rows in lots.items():
-        rows.sort(key=lambda row: ORDER_KEYS[order](row))  # a UNION keeps no order of its members
+        # A UNION keeps no order of its members: sort again, as the member's ORDER BY did.
+        rows.sort(key=lambda row: (row.ends_at, row.id) if order == "ending_soon" else (row.starts_at, row.id),
+                  reverse=order == "newest")
         nodes[order] = [lot_node(row, page.ctx) for row in rows]
     return [{"lots": nodes[settings["order"]][:settings["limit"]]} for settings in every]
-
-
-ORDER_KEYS = {"ending_soon": lambda row: (row.ends_at, row.id), "newest": lambda row: (-row.starts_at.timestamp(), -row.id)}
 
 
 def register(registrar: Any) -> None:
