@@ -156,10 +156,11 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk_load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+def wrk_load(target: str, body: bytes, seconds: float, connections: int, token: str | None = None) -> dict:
+    """``token``: sent as a bearer token with every request (a signed-in member's load)."""
     with tempfile.TemporaryDirectory() as tmp:
         script, body_file = Path(tmp) / "post.lua", Path(tmp) / "body.json"
-        script.write_text(WRK_SCRIPT)
+        script.write_text(WRK_SCRIPT + (f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""))
         body_file.write_bytes(body)
         done = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency", "-s", str(script), target],
@@ -181,7 +182,7 @@ def wrk_load(target: str, body: bytes, seconds: float, connections: int) -> dict
     }
 
 
-async def _httpx_load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+async def _httpx_load(target: str, body: bytes, seconds: float, connections: int, token: str | None = None) -> dict:
     import httpx
 
     latencies: list[float] = []
@@ -192,7 +193,8 @@ async def _httpx_load(target: str, body: bytes, seconds: float, connections: int
         nonlocal failed
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            response = await client.post(target, content=body, headers={"content-type": "application/json"})
+            headers = {"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})}
+            response = await client.post(target, content=body, headers=headers)
             latencies.append((time.perf_counter() - started) * 1000)
             failed += response.status_code != 200
 
@@ -209,10 +211,10 @@ async def _httpx_load(target: str, body: bytes, seconds: float, connections: int
     }
 
 
-def load(target: str, body: bytes, seconds: float, connections: int) -> dict:
+def load(target: str, body: bytes, seconds: float, connections: int, token: str | None = None) -> dict:
     if shutil.which("wrk"):
-        return wrk_load(target, body, seconds, connections)
-    return asyncio.run(_httpx_load(target, body, seconds, connections))
+        return wrk_load(target, body, seconds, connections, token)
+    return asyncio.run(_httpx_load(target, body, seconds, connections, token))
 
 
 # -- one database ----------------------------------------------------------------------------------

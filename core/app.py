@@ -18,7 +18,7 @@ from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import access_log, assets
+from core import access_log, assets, storefront_web
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
@@ -286,9 +286,13 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
     for slug, kernel in by_slug.items():
         app.include_router(graphql_router(kernel, limits), prefix=f"/brands/{slug}/graphql")
         app.include_router(webhook_router(kernel), prefix=f"/brands/{slug}")
+        if kernel.contributions.page_blocks:  # the reference page, where the schema has storefrontPage
+            app.include_router(storefront_web.router(), prefix=f"/brands/{slug}")
     if single:
         app.include_router(graphql_router(kernels[0], limits), prefix="/graphql")
         app.include_router(webhook_router(kernels[0]))
+        if kernels[0].contributions.page_blocks:
+            app.include_router(storefront_web.router())
     if not all(kernel.blueprint.production for kernel in kernels):  # production serves no GraphiQL
         app.mount(assets.ASSET_PREFIX, assets.static_files(), name="dougong-assets")
 

@@ -385,15 +385,17 @@ class Registrar:
         graphql_type: builtins.type,  # the builtin: ``type`` in this class is the registrar method
         resolve: Callable[..., Awaitable[dict[str, Any]]],
         empty: Callable[[Mapping[str, Any]], bool] | None = None,
+        resolve_many: Callable[..., Awaitable[list[dict[str, Any]]]] | None = None,
     ) -> None:
         """A block type operators can put on storefront pages (``catalog.banner``); see
         :mod:`core.storefront`. Its GraphQL type is claimed like any public type; ``empty(data)``
-        says when the block has nothing to show (default: all its list fields are empty)."""
+        says when the block has nothing to show (default: all its list fields are empty);
+        ``resolve_many(page, [settings])`` resolves all blocks of the type on a page at once."""
         from core.storefront import PageBlockType, check_block
 
         check_block(self.component, name, titles, settings_schema, graphql_type)
         self.type(graphql_type)
-        block = PageBlockType(name, self.component, dict(titles), settings_schema, graphql_type, resolve, empty)
+        block = PageBlockType(name, self.component, dict(titles), settings_schema, graphql_type, resolve, empty, resolve_many)
         self._c.claim("page block", self._c.page_blocks, name, self.component, block)
 
     # -- examples ----------------------------------------------------------------------------

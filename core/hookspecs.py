@@ -398,7 +398,9 @@ def dougong_page_blocks(registrar: Registrar) -> None:
     the JSON Schema the blueprint's block settings are validated against at boot (file:line
     messages, defaults filled in); ``graphql_type`` a strawberry type implementing
     ``StorefrontBlock``; ``await resolve(page, settings) -> dict`` its data fields, read in the
-    page's request (see :mod:`core.storefront`). Two components claiming one name stop the boot.
+    page's request (see :mod:`core.storefront`); optionally ``resolve_many(page, [settings])``
+    for all blocks of the type on one page at once (a fixed number of statements however many
+    blocks). Two components claiming one name stop the boot.
 
     Example::
 

@@ -125,10 +125,11 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def build_pages(kernel: Kernel) -> dict[str, Page]:
+def build_pages(kernel: Kernel, blueprint: Any = None) -> dict[str, Page]:
     """The blueprint's pages checked against the loaded block types; :class:`PagesError`
-    listing every problem otherwise."""
-    source = getattr(kernel.blueprint, "pages", None)
+    listing every problem otherwise. ``blueprint``: another version of the kernel's own with
+    the same components (the studio's preview swaps a running sandbox's pages this way)."""
+    source = getattr(blueprint or kernel.blueprint, "pages", None)
     if source is None:
         return {}
     blocks = kernel.contributions.page_blocks

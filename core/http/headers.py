@@ -1,7 +1,9 @@
 """Response headers every answer carries, and CORS per brand.
 
 - ``X-Content-Type-Options: nosniff`` on everything: a JSON answer is never run as script.
-- HTML (GraphiQL, outside production) may not be framed (clickjacking) and loads no plugins.
+- HTML (GraphiQL, outside production) may not be framed (clickjacking) and loads no plugins;
+  a page that sets its own ``Content-Security-Policy`` (the reference storefront page, which
+  the studio frames from its own origin) keeps it.
 - An answer to a signed-in request is ``Cache-Control: private, no-store`` with
   ``Vary: Authorization``: no shared cache or browser back-button keeps one member's orders.
 - CORS: each brand's blueprint lists the origins its web frontends are served from
@@ -36,7 +38,8 @@ class SecurityHeaders:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"cache-control", b"vary") or not signed_in]
                 headers.append((b"x-content-type-options", b"nosniff"))
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if content_type.startswith(b"text/html"):
+                own_policy = any(k.lower() == b"content-security-policy" for k, _ in headers)
+                if content_type.startswith(b"text/html") and not own_policy:
                     headers += HTML_POLICY
                 if signed_in:
                     vary = [v for k, v in message.get("headers", []) if k.lower() == b"vary"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from core.studio.sandbox import Sandboxes
 
 log = logging.getLogger("dougong.studio")
 STATIC_DIR = Path(__file__).parent / "static"
+PAGE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")  # as the blueprint's schema has it
 
 
 @functools.lru_cache(maxsize=1)
@@ -183,13 +185,29 @@ def create_studio_app(folder: Path) -> FastAPI:
                 status=422,
                 problems=describe(problems),
             )
-        sandbox = await sandboxes.start(blueprint)
+        sandbox = await sandboxes.start(blueprint, compose.without_pages(Draft(payload, files).model))
         return {
             "id": sandbox.id,
             "url": f"/sandbox/{sandbox.id}/",
             "graphql": f"/sandbox/{sandbox.id}/graphql",
             "examples": [tab["title"] for tab in sandbox.tabs()],
         }
+
+    @app.post("/api/preview")
+    async def preview_page(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        """The page ``slug`` of the draft (unsaved edits too) in the reference storefront page,
+        served by the sandbox; the studio shows it in its phone-sized frame."""
+        draft = Draft(payload, files)
+        slug = payload.get("slug")
+        if not isinstance(slug, str) or not PAGE_SLUG.match(slug):
+            raise StudioError("PAGE_SLUG_INVALID", "name the page to preview by its slug (lower-case letters, digits, dashes)")
+        problems, blueprint = draft.check()
+        if problems:
+            raise StudioError(
+                "BLUEPRINT_INVALID", "fix the problems first: the preview shows a blueprint that validates", status=422, problems=describe(problems)
+            )
+        sandbox, booted = await sandboxes.preview(blueprint, compose.without_pages(draft.model))
+        return {"id": sandbox.id, "url": f"/sandbox/{sandbox.id}/storefront/{slug}", "booted": booted}
 
     @app.get("/sandbox/{sandbox_id}/", response_class=HTMLResponse)
     async def sandbox_page(sandbox_id: str) -> HTMLResponse:

@@ -112,6 +112,7 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
             },
             "emits": list(emits),
             "handles": list(handles),
+            "page_blocks": [],  # the block types it offers for storefront pages (the studio's Pages panel)
         }
 
     def add(component: str, kind: str, value: str) -> None:
@@ -136,6 +137,11 @@ def _by_component(kernel: Any) -> dict[str, dict[str, Any]]:
     for kind, claims in named:
         for name, claimed in claims.items():
             add(claimed.component, kind, name)
+    for block in sorted(c.page_blocks.values(), key=lambda b: b.name):
+        if block.component in out:
+            out[block.component]["page_blocks"].append(
+                {"name": block.name, "titles": dict(block.titles), "settings_schema": widgets(dict(block.settings_schema))}
+            )
     for entry in out.values():
         for values in entry["provides"].values():
             values.sort()

@@ -95,3 +95,12 @@ def template_model(template: str, slug: str | None, name: str | None) -> tuple[s
     if name:
         model["brand"]["name"] = name
     return text, model
+
+
+def without_pages(model: Any) -> str:
+    """What a sandbox runs apart from its pages, as a key: two drafts with the same key differ
+    only in their pages, which a running sandbox can swap without booting again."""
+    import json
+
+    rest = {k: v for k, v in model.items() if k != "pages"} if isinstance(model, dict) else model
+    return json.dumps(rest, sort_keys=True, ensure_ascii=False, default=str)

@@ -26,6 +26,18 @@ class Sandbox:
     kernel: Any
     app: Any
     folder: Path
+    key: str = ""  # the blueprint it runs, pages left out (see show_pages)
+
+    def show_pages(self, blueprint: Blueprint) -> None:
+        """Serve ``blueprint``'s pages from now on, without a new boot: pages are data the
+        kernel reads per request, checked against the block types, which come from the
+        components, which are the same (``key``). The response cache still holds pages
+        rendered from the old ones, so it is emptied."""
+        from core.pages import build_pages
+
+        self.kernel.pages = build_pages(self.kernel, blueprint)
+        if self.kernel.response_cache is not None:
+            self.kernel.response_cache.clear()
 
     def tabs(self) -> list[dict[str, Any]]:
         """The components' example operations, as GraphiQL tabs (titles as comments)."""
@@ -46,7 +58,7 @@ class Sandboxes:
         self.current: Sandbox | None = None
         self._lock = asyncio.Lock()
 
-    async def start(self, blueprint: Blueprint) -> Sandbox:
+    async def start(self, blueprint: Blueprint, key: str = "") -> Sandbox:
         from core.app import create_app
         from core.kernel import Kernel
 
@@ -68,8 +80,18 @@ class Sandboxes:
                 raise
             kernel.start_worker()
             # The kernel is started here, so the app's own lifespan must not start it again.
-            self.current = Sandbox(secrets.token_hex(6), kernel, create_app([kernel], run_worker=False), folder)
+            self.current = Sandbox(secrets.token_hex(6), kernel, create_app([kernel], run_worker=False), folder, key)
             return self.current
+
+    async def preview(self, blueprint: Blueprint, key: str) -> tuple[Sandbox, bool]:
+        """A sandbox running ``blueprint``: the current one with its pages swapped when it runs
+        the same blueprint but for its pages, else a new one. (sandbox, whether it booted)."""
+        async with self._lock:
+            current = self.current
+            if current is not None and current.key == key:
+                current.show_pages(blueprint)
+                return current, False
+        return await self.start(blueprint, key), True
 
     def get(self, sandbox_id: str) -> Sandbox | None:
         current = self.current

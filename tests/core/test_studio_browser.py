@@ -52,15 +52,9 @@ def studio_process(folder: Path, log: Path) -> Iterator[str]:
         stop_process_group(process)
 
 
-def test_compose_check_save_preview_and_try_a_brand_in_the_browser(browser, tmp_path):
+def finders(browser, wait):
+    """(css, testid, text_appears, shot): the few ways the studio's browser tests look at a page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-
-    folder = tmp_path / "blueprints"
-    folder.mkdir()
-    shutil.copy(ROOT / "blueprints" / "demo.yaml", folder / "demo.yaml")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    wait = WebDriverWait(browser, TIMEOUT)
 
     def css(selector: str):
         return browser.find_element(By.CSS_SELECTOR, selector)
@@ -74,6 +68,20 @@ def test_compose_check_save_preview_and_try_a_brand_in_the_browser(browser, tmp_
 
     def shot(name: str) -> None:
         assert browser.save_screenshot(str(SHOTS / f"{name}.png")), name
+
+    return css, testid, text_appears, shot
+
+
+def test_compose_check_save_preview_and_try_a_brand_in_the_browser(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    folder = tmp_path / "blueprints"
+    folder.mkdir()
+    shutil.copy(ROOT / "blueprints" / "demo.yaml", folder / "demo.yaml")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, TIMEOUT)
+    css, testid, text_appears, shot = finders(browser, wait)
 
     def load(url: str) -> None:
         browser.get(url)

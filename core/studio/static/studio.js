@@ -3,7 +3,7 @@
 // The page holds the blueprint as JSON (`draft.model`) and the text it was opened from; the
 // server renders one into the other, runs the same checks as `dougong validate` and answers
 // with the YAML, the problems, the components and the diff (`report`). Nothing is written
-// until Save, which shows the diff first.
+// until Save, which shows the diff first. Storefront pages are edited by pages.js.
 "use strict";
 
 (() => {
@@ -11,7 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     lang: new URLSearchParams(location.search).get("lang") || localStorage.getItem("dougong-studio-lang") || "zh",
-    catalog: {}, templates: {}, draft: null, report: null, selected: null, tab: "yaml", sandbox: null, checkTimer: null, checkSeq: 0,
+    catalog: {}, templates: {}, draft: null, report: null, selected: null, page: null, block: null, tab: "yaml", sandbox: null, checkTimer: null, checkSeq: 0,
   };
   const t = (key) => (I18N[state.lang] || I18N.en)[key] || I18N.en[key] || key;
   const title = (c) => (c.titles[state.lang] || c.titles.en || c.name);
@@ -104,6 +104,7 @@
 
   function select(name) {
     state.selected = name;
+    state.page = null;
     renderEditor();
     renderComposition();
     showProblems();
@@ -112,6 +113,11 @@
   function renderEditor() {
     const editor = $("editor");
     const name = state.selected;
+    if (state.draft && state.page !== null && Array.isArray(state.draft.model.pages) && state.draft.model.pages[state.page]) {
+      editor.replaceChildren(pages.editor());
+      showProblems();
+      return;
+    }
     if (!state.draft || !name) {
       editor.replaceChildren(el("p", { class: "help" }, t("selectHint")));
       return;
@@ -179,6 +185,7 @@
     if (state.tab === "diff") panel.replaceChildren(el("pre", { class: "diff", "data-testid": "diff" }, state.report.diff || t("nothingToSave")));
     if (state.tab === "sdl") loadSdl();
     if (state.tab === "try") renderTry();
+    if (state.tab === "phone") pages.renderPreview(panel);
   }
 
   async function loadSdl() {
@@ -224,9 +231,20 @@
     renderTry();
   }
 
+  function selectPage(index) {
+    state.page = index;
+    state.block = null;
+    state.selected = null;
+    renderComposition();
+    renderEditor();
+    pages.renderList();
+    if (state.tab === "phone") renderPanel();
+  }
+
   function renderAll() {
     renderCatalog();
     renderComposition();
+    pages.renderList();
     renderBrand();
     renderEditor();
     renderPanel();
@@ -251,6 +269,7 @@
       renderComposition();
       showProblems();
       if (state.tab === "yaml" || state.tab === "diff") renderPanel();
+      pages.afterCheck();
     } catch (e) {
       status("");
       notice(e.message);
@@ -261,6 +280,8 @@
     state.draft = { name: data.name, base_text: data.base_text, base_hash: data.base_hash, model: data.model || state.draft.model };
     state.report = data;
     state.sandbox = null;
+    state.page = null;
+    state.block = null;
     renderAll();
   }
 
@@ -301,7 +322,9 @@
     try {
       const data = await api("POST", "/api/save", payload());
       $("save-dialog").close();
+      const [page, block] = [state.page, state.block]; // saving is no reason to lose one's place
       adopt({ ...data, model: state.draft.model });
+      if (page !== null) { state.page = page; state.block = block; renderEditor(); pages.renderList(); }
       notice(`${t("saved")}: ${data.name}`);
       await refreshFiles();
     } catch (e) {
@@ -353,11 +376,13 @@
     $("save").addEventListener("click", openSave);
     $("save-confirm").addEventListener("click", confirmSave);
     $("save-cancel").addEventListener("click", () => $("save-dialog").close());
+    $("add-page").addEventListener("click", pages.addPage);
     document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => { state.tab = b.dataset.tab; renderPanel(); }));
     await refreshFiles();
     applyLanguage();
     document.body.dataset.ready = "yes"; // the browser test waits for this
   }
 
+  const pages = StudioPages.create({ state, t, api, payload, scheduleCheck, notice, $, renderEditor, selectPage });
   start().catch((e) => notice(e.message));
 })();

@@ -2,7 +2,7 @@
 
 from core.hookspecs import hookimpl
 
-from dougong_checkin import demo, graphql, models
+from dougong_checkin import blocks, demo, graphql, models
 from dougong_checkin.service import CHECKED_IN, CheckinService
 
 
@@ -22,6 +22,11 @@ def dougong_schema(registrar):
     registrar.mutation(graphql.Mutation)
     registrar.type(graphql.CheckinStreak)
     registrar.node(graphql.Checkin, graphql.load_checkins)
+
+
+@hookimpl
+def dougong_page_blocks(registrar):
+    blocks.register(registrar)
 
 
 @hookimpl

@@ -105,3 +105,15 @@ async def test_thirty_racing_taps_check_in_once(kernel_factory, graphql, clock, 
 async def test_it_keeps_the_component_contract() -> None:
     failures = await check_async("checkin")
     assert failures == [], "\n".join(map(str, failures))
+
+
+async def test_the_check_in_block_shows_the_goal_and_a_member_s_streak(kernel_factory, graphql, clock) -> None:
+    clock.set(SHANGHAI_NOON)
+    page = BLUEPRINT + "pages:\n  - slug: home\n    blocks:\n      - {type: checkin.streak, settings: {label: 签到}}\n"
+    kernel = await kernel_factory(page, seed_demo=True)
+    query = "{ storefrontPage(slug: \"home\") { blocks { blockType ... on CheckinBlock { goal days label } } } }"
+    anonymous = (await graphql(kernel).data(query))["storefrontPage"]["blocks"]
+    assert anonymous == [{"blockType": "checkin.streak", "goal": 3, "days": None, "label": "签到"}]
+    client = graphql(kernel, member(2))
+    assert (await client.data(CHECK_IN, note="早"))["checkIn"]["userErrors"] == []
+    assert (await client.data(query))["storefrontPage"]["blocks"][0]["days"] == 1
