@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from components.guide_attribution import figures, store_codes
 from components.guide_attribution.binding_rules import Rules, may_rebind
 from components.guide_attribution.models import Binding
+from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Transaction
 
@@ -114,7 +115,7 @@ class Bindings:
                 return Outcome(row, True)
         assert current is not None
         same = (current.guide_id, current.store_id) == (touch.guide_id, touch.store_id)
-        if not may_rebind(self.rules, protected_until=current.protected_until, now=now, same_holder=same):
+        if not may_rebind(self.rules, protected_until=as_utc(current.protected_until) if current.protected_until else None, now=now, same_holder=same):
             return Outcome(current, False)
         # Conditional on the row we read: of two concurrent re-binding touches only one moves it.
         moved = await tx.session.execute(

@@ -57,8 +57,8 @@ async def bump(tx: Transaction, day: date, holders: list[tuple[str, int | None]]
             continue
         try:
             async with tx.session.begin_nested():
-                tx.session.add(DailyFigure(holder_kind=kind, holder_id=holder, day=day, members_added=0, orders=0,
-                                           gmv_minor=0, refunds_minor=0, **deltas))
+                start = {"members_added": 0, "orders": 0, "gmv_minor": 0, "refunds_minor": 0, **deltas}
+                tx.session.add(DailyFigure(holder_kind=kind, holder_id=holder, day=day, **start))
         except IntegrityError:  # another transaction inserted the day's row first
             await tx.session.execute(update(DailyFigure).where(*where).values(**values)
                                      .execution_options(synchronize_session=False))

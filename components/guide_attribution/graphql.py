@@ -172,8 +172,11 @@ def _holder_connection(rows: list[Any], size: int, after: str | None, key: Any, 
 
 async def order_attribution(root: Any, info: strawberry.Info) -> OrderGuideAttribution | None:
     """``Order.guideAttribution``: whoever may see the order sees whom it is credited to."""
-    ctx: Context = info.context
-    row: Attribution | None = await _service(ctx).crediting.of_order(await ctx.session(), root.pk)
+    return await attribution_node(info.context, root.pk)
+
+
+async def attribution_node(ctx: Context, order_id: int) -> OrderGuideAttribution | None:
+    row: Attribution | None = await _service(ctx).crediting.of_order(await ctx.session(), order_id)
     if row is None:
         return None
     return OrderGuideAttribution(reason=AttributionReason(row.reason), guide_id=_gid("Staff", row.guide_id),

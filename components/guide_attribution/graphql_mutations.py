@@ -7,10 +7,12 @@ from typing import Any
 
 import strawberry
 
-from components.guide_attribution.graphql import MANAGE, PLACE_FOR_CUSTOMER, GuideBinding, binding_node
-from components.orders.graphql import OrderPayload, load_orders
+from components.guide_attribution.graphql import (MANAGE, PLACE_FOR_CUSTOMER, GuideBinding, OrderGuideAttribution, attribution_node,
+                                                  binding_node)
+from components.orders.graphql import Order, load_orders
 from core.errors import DomainError
 from core.gql import Context, Long, Payload, decode_id, run_mutation
+from core.gql.relay import to_global_id
 
 MAX_LINES = 50
 
@@ -58,6 +60,14 @@ class PlaceOrderForCustomerInput:
     idempotency_key: str | None = strawberry.field(default=None, description="A replay returns the first order, placing nothing.")
 
 
+@strawberry.type(description="The order a guide placed for a customer.")
+class PlaceOrderForCustomerPayload(Payload):
+    order_id: strawberry.ID | None = strawberry.field(default=None, description="The order (an Order id); the member pays it.")
+    attribution: OrderGuideAttribution | None = strawberry.field(default=None, description="Whom it is credited to (the guide).")
+    order: Order | None = strawberry.field(default=None, description="The order itself, for staff whom orders lets see it "
+                                                                     "(a guide without order rights gets null).")
+
+
 def _service(ctx: Context) -> Any:
     return ctx.kernel.service("guide_attribution")
 
@@ -100,7 +110,7 @@ class Mutation:
     @strawberry.mutation(description="Guide (guide_attribution.place_for_customer): place an order for a member (代客下单) "
                                      "through the one checkout; the member pays it and it is credited to you first. A "
                                      "replayed idempotencyKey returns the first order.")
-    async def place_order_for_customer(self, info: strawberry.Info, input: PlaceOrderForCustomerInput) -> OrderPayload:  # noqa: A002
+    async def place_order_for_customer(self, info: strawberry.Info, input: PlaceOrderForCustomerInput) -> PlaceOrderForCustomerPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -119,5 +129,8 @@ class Mutation:
                    "shippingAddressId": str(input.shipping_address_id), "expectedTotal": input.expected_total}
         result, errors = await run_mutation(ctx, work, idempotency=("guide_attribution.place", input.idempotency_key, request))
         if errors:
-            return OrderPayload(user_errors=errors)
-        return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
+            return PlaceOrderForCustomerPayload(user_errors=errors)
+        order_id = result["orderId"]
+        return PlaceOrderForCustomerPayload(order_id=strawberry.ID(to_global_id("Order", order_id)),
+                                            attribution=await attribution_node(ctx, order_id),
+                                            order=(await load_orders(ctx, [order_id]))[0])
