@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.coupons.models import Coupon, Template
+from components.guide_attribution.models import Attribution
 from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
@@ -47,6 +48,7 @@ components:
   store_pickup: {pickup_window: 3d}
   coupons: {}
   flash_sale: {}
+  guide_attribution: {}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -88,6 +90,8 @@ CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
 PAY_WITH_POINTS = """mutation($sku: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}], usePoints: 300}, idempotencyKey: $key}) {
   order { id total { amountMinor } } userErrors { code field } } }"""
+FOR_CUSTOMER = """mutation($m: ID!, $sku: ID!, $key: String) { placeOrderForCustomer(input: {memberId: $m,
+  lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) { orderId attribution { reason guideId } userErrors { code } } }"""
 PLACE = """mutation($sku: ID!, $key: String) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}]}, idempotencyKey: $key}) {
   order { id status total { amountMinor } } userErrors { code } } }"""
 ADD_TO_CART = """mutation($sku: ID!, $key: String) { addCartLine(input: {line: {skuId: $sku, quantity: 2}, idempotencyKey: $key}) {
@@ -118,7 +122,7 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase):
+                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase, Attribution):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
@@ -192,6 +196,7 @@ class World:
             store = await kernel.service("store_pickup").create_store(tx, name="Jing'an", latitude=31.22, longitude=121.44, hours=HOURS)
             self.store_id = store
             self.clerk = await people.create_staff(tx, name="clerk", roles=("store_clerk",), store_ids=(store,))
+            self.guide = await people.create_staff(tx, name="guide", roles=("guide",))
             coupons = kernel.service("coupons")
             self.claimable = to_global_id("CouponTemplate", await coupons.create_template(tx, {
                 "title": "claim", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "per_member_limit": 20}))
@@ -308,6 +313,9 @@ class World:
             Case("pushCoupons", lambda t, k: w.admin.mutate(PUSH, t=w.pushed, m=to_global_id("Member", t), key=k), (2, 3)),
             Case("placeOrder (flash sale)", lambda t, k: w.m(5).mutate(FLASH, sku=w.tea, item=w.flash_item, key=k), (None, None)),
             Case("buyFlashSaleItem", lambda t, k: w.m(6).mutate(BUY_FLASH, item=w.flash_item, key=k), (None, None)),
+            # 代客下单: a guide places an order for member 4; a replay places nothing more.
+            Case("placeOrderForCustomer", lambda t, k: w.graphql(w.kernel, staff(w.guide, "guide")).mutate(
+                FOR_CUSTOMER, m=to_global_id("Member", 4), sku=w.tea, key=k), (None, None)),
         ]
 
 
@@ -336,7 +344,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 28  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons and flash sale
+    assert len(cases) == 29  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale, 代客下单
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
