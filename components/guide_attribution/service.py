@@ -50,13 +50,3 @@ class GuideAttributionService:
         added = await figures.holders_who_added(session, start, end)
         staff = await self.kernel.service("members").active_staff(session)
         return sorted((s for s in staff if GUIDE_ROLE in (s.roles or []) and s.id not in added), key=lambda s: s.id)
-
-    async def customers(self, session: Any, guide_id: int, *, after: int | None, limit: int) -> list[Any]:
-        from sqlalchemy import select
-
-        from components.guide_attribution.models import Binding
-
-        stmt = select(Binding).where(Binding.guide_id == guide_id)
-        if after is not None:
-            stmt = stmt.where(Binding.member_id > after)
-        return list((await session.scalars(stmt.order_by(Binding.member_id).limit(limit))).all())
