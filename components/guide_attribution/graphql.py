@@ -138,6 +138,15 @@ class GuideBindingRules:
     protect_days: int | None = strawberry.field(description="PROTECTED: days a binding is protected; null when permanent.")
 
 
+# -- arguments shared by the report fields ---------------------------------------------------------
+From = Annotated[date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive; "
+                                                                           "default: the first of this month.")]
+To = Annotated[date | None, strawberry.argument(description="Last day, inclusive; default: today.")]
+First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
+After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (endCursor of the previous page).")]
+Kind = Annotated[ChannelHolderKind, strawberry.argument(description="Guides' or stores' figures.")]
+
+
 # -- building nodes -----------------------------------------------------------------------------------
 def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
     return strawberry.ID(to_global_id(type_name, pk)) if pk is not None else None
@@ -207,7 +216,7 @@ class Query:
         return None
 
     @strawberry.field(description="Staff (guide_attribution.manage): a store's channel code, e.g. for the poster at its till.")
-    async def store_channel_code(self, info: strawberry.Info, store_id: strawberry.ID) -> ChannelCode:
+    async def store_channel_code(self, info: strawberry.Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The store (a PickupStore id).")]) -> ChannelCode:
         ctx: Context = info.context
         ctx.require(MANAGE)
         store = decode_id(store_id, STORE_TYPE, field="storeId")
@@ -218,14 +227,14 @@ class Query:
         return ChannelCode(kind=ChannelCodeKind.STORE, code=code, qr_scene=code)
 
     @strawberry.field(description="Guide: the members bound to you, by member id.")
-    async def my_guide_customers(self, info: strawberry.Info, first: int | None = 20,
-                                 after: str | None = None) -> Connection[GuideCustomer]:
+    async def my_guide_customers(self, info: strawberry.Info, first: First = 20,
+                                 after: After = None) -> Connection[GuideCustomer]:
         ctx: Context = info.context
         return await _customers(ctx, ctx.require_staff().id, first, after)
 
     @strawberry.field(description="Staff (guide_attribution.manage): the members bound to a guide, by member id.")
-    async def guide_customers(self, info: strawberry.Info, guide_id: strawberry.ID, first: int | None = 20,
-                              after: str | None = None) -> Connection[GuideCustomer]:
+    async def guide_customers(self, info: strawberry.Info, guide_id: Annotated[strawberry.ID, strawberry.argument(description="The guide (a Staff id).")],
+                              first: First = 20, after: After = None) -> Connection[GuideCustomer]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         return await _customers(ctx, decode_id(guide_id, "Staff", field="guideId"), first, after)
@@ -238,8 +247,8 @@ class Query:
         return GuideBindingRules(mode=GuideBindingMode(rules.mode), protect_days=rules.protect_days if rules.mode == "protected" else None)
 
     @strawberry.field(description="Guide: your own figures over a period (default: this month so far, brand's calendar).")
-    async def my_guide_figures(self, info: strawberry.Info, from_: Annotated[date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive.")] = None,
-                               to: Annotated[date | None, strawberry.argument(description="Last day, inclusive.")] = None) -> ChannelFigures:
+    async def my_guide_figures(self, info: strawberry.Info, from_: From = None,
+                               to: To = None) -> ChannelFigures:
         ctx: Context = info.context
         staff = ctx.require_staff()
         start, end = _period(ctx, from_, to)
@@ -248,10 +257,10 @@ class Query:
 
     @strawberry.field(description="Staff (guide_attribution.report): every guide's or store's figures over a period, by id "
                                   "(only those with a figure in it).")
-    async def guide_figures(self, info: strawberry.Info, holder_kind: ChannelHolderKind,
-                            from_: Annotated[date | None, strawberry.argument(name="from", description="First day, inclusive.")] = None,
-                            to: Annotated[date | None, strawberry.argument(description="Last day, inclusive.")] = None,
-                            first: int | None = 20, after: str | None = None) -> Connection[ChannelFigures]:
+    async def guide_figures(self, info: strawberry.Info, holder_kind: Kind,
+                            from_: From = None,
+                            to: To = None,
+                            first: First = 20, after: After = None) -> Connection[ChannelFigures]:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
@@ -262,9 +271,9 @@ class Query:
         return _holder_connection(rows, size, after, lambda f: f.holder_id, lambda f: figures_node(f, currency))
 
     @strawberry.field(description="Staff (guide_attribution.report): the top guides or stores of a period by a metric.")
-    async def guide_leaderboard(self, info: strawberry.Info, holder_kind: ChannelHolderKind, metric: GuideLeaderboardMetric,
-                                from_: Annotated[date | None, strawberry.argument(name="from", description="First day, inclusive.")] = None,
-                                to: Annotated[date | None, strawberry.argument(description="Last day, inclusive.")] = None,
+    async def guide_leaderboard(self, info: strawberry.Info, holder_kind: Kind, metric: Annotated[GuideLeaderboardMetric, strawberry.argument(description="What to rank by.")],
+                                from_: From = None,
+                                to: To = None,
                                 first: Annotated[int, strawberry.argument(description="Places, 1 to 100.")] = 10) -> list[GuideLeaderboardEntry]:
         ctx: Context = info.context
         ctx.require(REPORT)
@@ -275,9 +284,9 @@ class Query:
 
     @strawberry.field(description="Staff (guide_attribution.report): active guides who added no member in the period.")
     async def idle_guides(self, info: strawberry.Info,
-                          from_: Annotated[date | None, strawberry.argument(name="from", description="First day, inclusive.")] = None,
-                          to: Annotated[date | None, strawberry.argument(description="Last day, inclusive.")] = None,
-                          first: int | None = 20, after: str | None = None) -> Connection[Staff]:
+                          from_: From = None,
+                          to: To = None,
+                          first: First = 20, after: After = None) -> Connection[Staff]:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
