@@ -38,8 +38,13 @@ async def test_a_guide_code_binds_a_member_once_and_orders_pay_and_refund_into_t
 async def test_bad_codes_are_typed_errors_and_bind_nobody(kernel_factory, graphql):
     kernel, shop = await start(kernel_factory)
     own = await code_of(graphql, kernel, member(2))
+    left = await guide(kernel)
+    stale = await code_of(graphql, kernel, left)
+    async with kernel.transaction() as tx:
+        await kernel.service("members.staff_admin").set_active(tx, left.id, False)
     for code, expected in (("g1.AAAAAAAAAAAAAAAA", "GUIDE_ATTRIBUTION_INVALID_CODE"), ("x" * 80, "GUIDE_ATTRIBUTION_INVALID_CODE"),
-                           ("s1.AAAAAAAAAAAAAAAA", "GUIDE_ATTRIBUTION_INVALID_CODE"), (own, "GUIDE_ATTRIBUTION_OWN_CODE")):
+                           ("s1.AAAAAAAAAAAAAAAA", "GUIDE_ATTRIBUTION_INVALID_CODE"), (own, "GUIDE_ATTRIBUTION_OWN_CODE"),
+                           (stale, "GUIDE_ATTRIBUTION_GUIDE_INACTIVE")):
         answer = await graphql(kernel, member(2)).mutate(TOUCH, code=code)
         assert [e["code"] for e in answer["userErrors"]] == [expected], code
     assert (await graphql(kernel, member(2)).data(MY_GUIDE))["myGuide"] is None
