@@ -126,7 +126,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         built = {name: await build(name, folder, args.members) for name in VARIANTS}
         try:
-            for name, (_k, app, tokens, skus) in built.items():  # warm up: schema, caches, first connections
+            for _k, app, tokens, skus in built.values():  # warm up: schema, caches, first connections
                 await place(app, tokens, skus, max(10, args.connections), args.connections)
             rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
             for _ in range(args.rounds):

@@ -115,7 +115,8 @@ class Bindings:
                 return Outcome(row, True)
         assert current is not None
         same = (current.guide_id, current.store_id) == (touch.guide_id, touch.store_id)
-        if not may_rebind(self.rules, protected_until=as_utc(current.protected_until) if current.protected_until else None, now=now, same_holder=same):
+        until = as_utc(current.protected_until) if current.protected_until else None
+        if not may_rebind(self.rules, protected_until=until, now=now, same_holder=same):
             return Outcome(current, False)
         # Conditional on the row we read: of two concurrent re-binding touches only one moves it.
         moved = await tx.session.execute(

@@ -145,6 +145,9 @@ To = Annotated[date | None, strawberry.argument(description="Last day, inclusive
 First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
 After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (endCursor of the previous page).")]
 Kind = Annotated[ChannelHolderKind, strawberry.argument(description="Guides' or stores' figures.")]
+MetricArg = Annotated[GuideLeaderboardMetric, strawberry.argument(description="What to rank by.")]
+StoreArg = Annotated[strawberry.ID, strawberry.argument(description="The store (a PickupStore id).")]
+GuideArg = Annotated[strawberry.ID, strawberry.argument(description="The guide (a Staff id).")]
 
 
 # -- building nodes -----------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class Query:
         return None
 
     @strawberry.field(description="Staff (guide_attribution.manage): a store's channel code, e.g. for the poster at its till.")
-    async def store_channel_code(self, info: strawberry.Info, store_id: Annotated[strawberry.ID, strawberry.argument(description="The store (a PickupStore id).")]) -> ChannelCode:
+    async def store_channel_code(self, info: strawberry.Info, store_id: StoreArg) -> ChannelCode:
         ctx: Context = info.context
         ctx.require(MANAGE)
         store = decode_id(store_id, STORE_TYPE, field="storeId")
@@ -233,7 +236,7 @@ class Query:
         return await _customers(ctx, ctx.require_staff().id, first, after)
 
     @strawberry.field(description="Staff (guide_attribution.manage): the members bound to a guide, by member id.")
-    async def guide_customers(self, info: strawberry.Info, guide_id: Annotated[strawberry.ID, strawberry.argument(description="The guide (a Staff id).")],
+    async def guide_customers(self, info: strawberry.Info, guide_id: GuideArg,
                               first: First = 20, after: After = None) -> Connection[GuideCustomer]:
         ctx: Context = info.context
         ctx.require(MANAGE)
@@ -271,7 +274,7 @@ class Query:
         return _holder_connection(rows, size, after, lambda f: f.holder_id, lambda f: figures_node(f, currency))
 
     @strawberry.field(description="Staff (guide_attribution.report): the top guides or stores of a period by a metric.")
-    async def guide_leaderboard(self, info: strawberry.Info, holder_kind: Kind, metric: Annotated[GuideLeaderboardMetric, strawberry.argument(description="What to rank by.")],
+    async def guide_leaderboard(self, info: strawberry.Info, holder_kind: Kind, metric: MetricArg,
                                 from_: From = None,
                                 to: To = None,
                                 first: Annotated[int, strawberry.argument(description="Places, 1 to 100.")] = 10) -> list[GuideLeaderboardEntry]:

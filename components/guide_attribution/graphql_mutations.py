@@ -7,8 +7,7 @@ from typing import Any
 
 import strawberry
 
-from components.guide_attribution.graphql import (MANAGE, PLACE_FOR_CUSTOMER, GuideBinding, OrderGuideAttribution, attribution_node,
-                                                  binding_node)
+from components.guide_attribution.graphql import MANAGE, PLACE_FOR_CUSTOMER, GuideBinding, OrderGuideAttribution, attribution_node, binding_node
 from components.orders.graphql import Order, load_orders
 from core.errors import DomainError
 from core.gql import Context, Long, Payload, decode_id, run_mutation
@@ -125,7 +124,7 @@ class Mutation:
                 lines=lines, inputs=inputs, expected_total_minor=input.expected_total, idempotency_key=input.idempotency_key)
             return {"orderId": order_id}
 
-        request = {"memberId": str(input.member_id), "lines": [[str(l.sku_id), l.quantity] for l in input.lines],
+        request = {"memberId": str(input.member_id), "lines": [[str(line.sku_id), line.quantity] for line in input.lines],
                    "shippingAddressId": str(input.shipping_address_id), "expectedTotal": input.expected_total}
         result, errors = await run_mutation(ctx, work, idempotency=("guide_attribution.place", input.idempotency_key, request))
         if errors:

@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
 from components.guide_attribution import graphql, graphql_mutations, models
 from components.guide_attribution.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.guide_attribution.service import GuideAttributionService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 
 Component: guide_attribution
 Revision ID: f1a17915eda0
-Revises: 
+Revises:
 Create Date: 2026-12-03 14:34:30.706618
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import hire, open_shop
+
 from core.gql.relay import to_global_id
 from core.testing import member, staff
 

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
+from guide_helpers import FIGURES, FOR_CUSTOMER, MY_GUIDE, PLACE, REFUND, TOUCH, TRANSFER, admin, code_of, gid, guide, pay, start
+
 from core.testing import member
-from guide_helpers import (FIGURES, FOR_CUSTOMER, MY_GUIDE, PLACE, REFUND, TOUCH, TRANSFER, admin, code_of, gid, guide, pay,
-                           start)
 
 
 async def test_a_guide_code_binds_a_member_once_and_orders_pay_and_refund_into_the_figures(kernel_factory, graphql):

@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from conftest import open_shop
-from core.testing import member, staff
 from guide_helpers import TOUCH, code_of, gid, guide
+
+from core.testing import member, staff
 
 LIVE = """\
 dougong: 1

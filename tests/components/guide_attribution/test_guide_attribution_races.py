@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from guide_helpers import TOUCH, code_of, guide, start
 from sqlalchemy import func, select
 
 from components.guide_attribution.models import Binding, DailyFigure
 from core.testing import member
-from guide_helpers import TOUCH, code_of, guide, start
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 

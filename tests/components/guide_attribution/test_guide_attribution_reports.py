@@ -1,7 +1,8 @@
 """Store and member codes, leaderboards, idle guides and report periods."""
 
-from core.testing import member
 from guide_helpers import TOUCH, admin, code_of, gid, guide
+
+from core.testing import member
 
 STORES = """\
 dougong: 1
