@@ -1,4 +1,4 @@
-from components.guide_attribution import graphql, graphql_mutations, models
+from components.guide_attribution import demo, graphql, graphql_mutations, models
 from components.guide_attribution.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.guide_attribution.service import GuideAttributionService
 from core.hookspecs import hookimpl
@@ -57,12 +57,10 @@ ERROR_CODES = {
 
 @hookimpl
 def dougong_error_codes(registrar):
-    for code, text in ERROR_CODES.items():
-        registrar.error_code(code, text)
+    for code in ERROR_CODES:
+        registrar.error_code(code, ERROR_CODES[code])
 
 
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
-    from components.guide_attribution.demo import seed
-
-    await seed(kernel, tx)
+    await demo.seed(kernel, tx)  # the guide of members' demo data, with two customers
