@@ -120,6 +120,16 @@ MATRIX: dict[str, str] = {
     "couponTemplates":         "++" "+" "++" "+" "+",   # the claim centre is public
     "couponTemplate":          "++" "+" "++" "+" "+",
     "myCoupons":               "u+" "+" "ff" "f" "f",
+    "myGuide":                 "u+" "+" "ff" "f" "f",   # the demo binds A and B to guide 5
+    "myChannelCode":           "u+" "+" "hh" "h" "h",   # members, and staff with the guide role
+    "storeChannelCode":        "uf" "f" "ff" "f" "+",   # store X
+    "myGuideCustomers":        "uf" "f" "hh" "h" "h",   # none of these staff is a guide: nobody bound to them
+    "guideCustomers":          "uf" "f" "ff" "f" "+",   # guide 5's customers (A, B)
+    "guideBindingRules":       "uf" "f" "++" "+" "+",
+    "myGuideFigures":          "uf" "f" "++" "+" "+",
+    "guideFigures":            "uf" "f" "ff" "f" "+",   # guide 5 added A and B today
+    "guideLeaderboard":        "uf" "f" "ff" "f" "+",
+    "idleGuides":              "uf" "f" "ff" "f" "+",   # a period long ago: guide 5 added nobody then
     "flashSaleSessions":       "++" "+" "++" "+" "+",
     "flashSaleSession":        "++" "+" "++" "+" "+",
     # distribution: A and B are demo promoters (B bound to A, member 3 to B); a paid order of
@@ -224,6 +234,9 @@ MATRIX: dict[str, str] = {
     "setCouponTemplateActive": "uf" "f" "ff" "f" "+",
     "claimCoupon":             "u+" "+" "ff" "f" "f",   # a fresh claim-centre template per cell
     "pushCoupons":             "uf" "f" "ff" "f" "+",   # a fresh push template per cell, to A
+    "touchChannelCode":        "u+" "+" "ff" "f" "f",   # guide 5's code (A, B already bound: nothing changes)
+    "transferGuideCustomers":  "uf" "f" "ff" "f" "+",   # between two fresh guides
+    "placeOrderForCustomer":   "uf" "f" "ff" "f" "~",   # the admin passes the permission but is no guide
     "createFlashSaleSession":  "uf" "f" "ff" "f" "+",
     "buyFlashSaleItem":        "u+" "+" "ff" "f" "f",   # the demo session running now
     "applyForPromoter":        "u~" "~" "ff" "f" "f",   # A and B are promoters already
@@ -551,6 +564,16 @@ CASES: dict[str, Case] = {
     "couponTemplates": Case("{ couponTemplates { nodes { id } } }"),
     "couponTemplate": Case("query($id: ID!) { couponTemplate(id: $id) { id } }", static(id=G("CouponTemplate", 1))),
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
+    "myGuide": Case("{ myGuide { guideId } }"),
+    "myChannelCode": Case("{ myChannelCode { code } }"),
+    "storeChannelCode": Case("query($s: ID!) { storeChannelCode(storeId: $s) { code } }", static(s=G("PickupStore", STORE_X))),
+    "myGuideCustomers": Case("{ myGuideCustomers { nodes { memberId } } }"),
+    "guideCustomers": Case("query($g: ID!) { guideCustomers(guideId: $g) { nodes { memberId } } }", static(g=G("Staff", 5))),
+    "guideBindingRules": Case("{ guideBindingRules { mode } }"),
+    "myGuideFigures": Case("{ myGuideFigures { membersAdded } }"),
+    "guideFigures": Case("{ guideFigures(holderKind: GUIDE) { nodes { holderId } } }"),
+    "guideLeaderboard": Case("{ guideLeaderboard(holderKind: GUIDE, metric: MEMBERS_ADDED) { rank } }"),
+    "idleGuides": Case('{ idleGuides(from: "2020-01-01", to: "2020-01-31") { nodes { id } } }'),
     "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
     "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
     "myPromoter": Case("{ myPromoter { id status } }"),
@@ -659,6 +682,10 @@ CASES: dict[str, Case] = {
         templateId=G("CouponTemplate", 2), active=True)),
     "claimCoupon": mutation("claimCoupon", "ClaimCouponInput", lambda w, a: _fresh_template(w, "CLAIM_CENTRE")),
     "pushCoupons": mutation("pushCoupons", "PushCouponsInput", lambda w, a: _fresh_template(w, "PUSH", memberIds=[G("Member", 1)])),
+    "touchChannelCode": mutation("touchChannelCode", "TouchChannelCodeInput", lambda w, a: _guide_code(w)),
+    "transferGuideCustomers": mutation("transferGuideCustomers", "TransferGuideCustomersInput", lambda w, a: _two_guides(w)),
+    "placeOrderForCustomer": mutation("placeOrderForCustomer", "PlaceOrderForCustomerInput", lambda w, a: _v(
+        memberId=G("Member", 1), lines=[{"skuId": w.sku, "quantity": 1}])),
     "createFlashSaleSession": mutation("createFlashSaleSession", "CreateFlashSaleSessionInput", lambda w, a: _v(
         title="matrix 20:00", startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=2),
         items=[{"skuId": w.sku, "flashPrice": CNY(1), "quantity": 5}])),
@@ -805,6 +832,15 @@ async def _fresh_withdrawal(w: World) -> dict[str, Any]:
     async with w.kernel.transaction() as tx:
         row = await w.kernel.service("distribution").withdrawals.request(tx, 1, 1000)
     return {"withdrawalId": G("PromoterWithdrawal", row.id), "approve": True}
+async def _guide_code(w: World) -> dict[str, Any]:
+    async with w.kernel.db.read() as session:
+        return {"code": await w.kernel.service("members.share_codes").issue_for_guide(session, 5)}
+
+
+async def _two_guides(w: World) -> dict[str, Any]:
+    async with w.kernel.transaction() as tx:
+        made = [await w.kernel.service("members").create_staff(tx, name=f"matrix guide {i}", roles=("guide",)) for i in (1, 2)]
+    return {"fromGuideId": G("Staff", made[0]), "toGuideId": G("Staff", made[1])}
 
 
 async def _fresh_item(w: World) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 
 from components.bidding_sale.models import Bid, Bidder, DepositEntry, Lot, LotOrder
 from components.catalog.models import Sku
+from components.guide_attribution.models import Attribution, DailyFigure
 from components.coupons.models import Coupon, Template
 from components.distribution import ledger as commission_ledger
 from components.distribution.models import Commission, Entry as CommissionEntry, Promoter, Withdrawal
@@ -74,6 +75,7 @@ components:
   flash_sale: {}
   live_room: {live_price_for: anyone}
   distribution: {eligibility: everyone, levels: 2}
+  guide_attribution: {}
 """
 
 MEMBERS = 16
@@ -98,6 +100,8 @@ REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId
   redemption { id } userErrors { code } } }"""
 OPEN = """mutation($offer: ID!, $key: String) { openGroup(input: {offerId: $offer, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
+FOR_CUSTOMER = """mutation($m: ID!, $sku: ID!, $key: String) { placeOrderForCustomer(input: {memberId: $m,
+  lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) { orderId userErrors { code } } }"""
 FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
     order { id } userErrors { code } } }"""
@@ -139,6 +143,7 @@ async def seed(blueprint: Path) -> dict[str, Any]:
         async with kernel.transaction() as tx:
             members = kernel.service("members")
             await members.create_staff(tx, name="admin", roles=("admin",))
+            guide = await members.create_staff(tx, name="guide", roles=("guide",))
             member_ids = [(await members.create_member(tx, phone=f"1370000{i:04d}", nickname=f"m{i}")) for i in range(MEMBERS)]
             product = await kernel.service("catalog").create_product(
                 tx, title="Longjing", skus=[{"title": "50g", "price_minor": 1000}, {"title": "100g", "price_minor": 2000}])
@@ -199,11 +204,12 @@ async def seed(blueprint: Path) -> dict[str, Any]:
                 await distribution.promoters.bind(tx, customer, promoters[index % 2], strict=True)
         tokens = {m: kernel.issue_token(member(m), timedelta(hours=2)) for m in member_ids}
         admin_token = kernel.issue_token(staff(1, "admin"), timedelta(hours=2))
+        guide_token = kernel.issue_token(staff(guide, "guide"), timedelta(hours=2))
         async with kernel.db.read() as session:
             initial = {row.sku_id: row.on_hand for row in (await session.scalars(select(Stock))).all()}
     finally:
         await kernel.stop()
-    return {"tokens": tokens, "admin": admin_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
+    return {"tokens": tokens, "admin": admin_token, "guide": guide_token, "tea": [to_global_id("Sku", s) for s in tea], "lot": to_global_id("AuctionLot", lot),
             "offer": to_global_id("GroupBuyOffer", offer), "item": to_global_id("PointsMallItem", item), "initial": initial,
             "deposit_lot": to_global_id("AuctionLot", deposit_lot), "withdrawn": to_global_id("GroupBuyOffer", withdrawn),
             "template": to_global_id("CouponTemplate", template), "flash": to_global_id("FlashSaleItem", flash_item),
@@ -279,7 +285,7 @@ class Load:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
                 action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon",
-                                     "points", "live"))
+                                     "points", "live", "guide"))
                 if member_id in self.world["promoters"] and rng.random() < 0.5:
                     action = "withdraw"  # the two promoters withdraw often, so the kill can meet one
                 if action == "withdraw":
@@ -328,6 +334,10 @@ class Load:
                     else:  # in the live room: the live price, from the live-only stock, within the member's limit
                         made = await self.call(http, token, IN_ROOM, sku=self.world["cake"], room=self.world["room"], key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
+                elif action == "guide":  # 代客下单: the guide places it for this member, who pays it
+                    made = await self.call(http, self.world["guide"], FOR_CUSTOMER, m=to_global_id("Member", member_id),
+                                           sku=rng.choice(self.world["tea"]), key=key)
+                    alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["orderId"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
                 else:
@@ -483,6 +493,18 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
             assert all(units <= LIVE_LIMIT for units in per_member.values()), per_member
 
             distribution = await check_distribution(session)
+            # Guide attribution: every order has its reason (written with it); every paid one was
+            # counted once in the daily figures, its refunds once too.
+            orders_total = int(await session.scalar(select(func.count()).select_from(Order)))
+            assert int(await session.scalar(select(func.count()).select_from(Attribution))) == orders_total
+            counted = (await session.execute(select(func.count(), func.coalesce(func.sum(Attribution.paid_minor), 0))
+                                             .where(Attribution.paid_minor.isnot(None), Attribution.guide_id.isnot(None)))).one()
+            daily = (await session.execute(select(func.coalesce(func.sum(DailyFigure.orders), 0), func.coalesce(func.sum(DailyFigure.gmv_minor), 0))
+                                           .where(DailyFigure.holder_kind == "guide"))).one()
+            assert tuple(daily) == tuple(counted), (tuple(daily), tuple(counted))
+            refunded = await session.scalar(select(func.coalesce(func.sum(Attribution.refunded_minor), 0)).where(Attribution.guide_id.isnot(None)))
+            assert await session.scalar(select(func.coalesce(func.sum(DailyFigure.refunds_minor), 0))
+                                        .where(DailyFigure.holder_kind == "guide")) == refunded
 
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
@@ -496,6 +518,8 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 "points_orders": len(with_points),
                 "live_units": standing,
                 **distribution,
+                "guide_orders": int(await session.scalar(select(func.count()).select_from(Attribution)
+                                                         .where(Attribution.reason == "guide_placed"))),
             }
     finally:
         await kernel.db.dispose()

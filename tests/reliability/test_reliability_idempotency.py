@@ -28,6 +28,7 @@ from components.catalog.models import Sku
 from components.coupons.models import Coupon, Template
 from components.distribution import ledger
 from components.distribution.models import Entry as CommissionEntry, Promoter, Withdrawal
+from components.guide_attribution.models import Attribution
 from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
@@ -50,6 +51,7 @@ components:
   coupons: {}
   flash_sale: {}
   distribution: {eligibility: everyone}
+  guide_attribution: {}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -91,6 +93,8 @@ CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
 PAY_WITH_POINTS = """mutation($sku: ID!, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}], usePoints: 300}, idempotencyKey: $key}) {
   order { id total { amountMinor } } userErrors { code field } } }"""
+FOR_CUSTOMER = """mutation($m: ID!, $sku: ID!, $key: String) { placeOrderForCustomer(input: {memberId: $m,
+  lines: [{skuId: $sku, quantity: 1}], idempotencyKey: $key}) { orderId attribution { reason guideId } userErrors { code } } }"""
 PLACE = """mutation($sku: ID!, $key: String) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}]}, idempotencyKey: $key}) {
   order { id status total { amountMinor } } userErrors { code } } }"""
 ADD_TO_CART = """mutation($sku: ID!, $key: String) { addCartLine(input: {line: {skuId: $sku, quantity: 2}, idempotencyKey: $key}) {
@@ -126,7 +130,7 @@ async def state(kernel: Any) -> Counter:
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
                       LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase, Withdrawal,
-                      CommissionEntry):
+                      CommissionEntry, Attribution):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
@@ -202,6 +206,7 @@ class World:
             store = await kernel.service("store_pickup").create_store(tx, name="Jing'an", latitude=31.22, longitude=121.44, hours=HOURS)
             self.store_id = store
             self.clerk = await people.create_staff(tx, name="clerk", roles=("store_clerk",), store_ids=(store,))
+            self.guide = await people.create_staff(tx, name="guide", roles=("guide",))
             coupons = kernel.service("coupons")
             self.claimable = to_global_id("CouponTemplate", await coupons.create_template(tx, {
                 "title": "claim", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "per_member_limit": 20}))
@@ -329,6 +334,9 @@ class World:
             Case("requestWithdrawal", lambda t, k: w.m(12).mutate(WITHDRAW_COMMISSION, key=k), (None, None)),
             Case("reviewWithdrawal", lambda t, k: w.admin.mutate(REVIEW_WITHDRAWAL, id=t, key=k),
                  (await w.withdrawal(), await w.withdrawal())),
+            # 代客下单: a guide places an order for member 4; a replay places nothing more.
+            Case("placeOrderForCustomer", lambda t, k: w.graphql(w.kernel, staff(w.guide, "guide")).mutate(
+                FOR_CUSTOMER, m=to_global_id("Member", 4), sku=w.tea, key=k), (None, None)),
         ]
 
 
@@ -358,6 +366,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
     assert len(cases) == 30  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale and commission withdrawals
+    assert len(cases) == 29  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale, 代客下单
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

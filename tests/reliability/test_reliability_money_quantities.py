@@ -50,8 +50,9 @@ COUPON_NEW = "mutation($i: CreateCouponTemplateInput!) { createCouponTemplate(in
 FLASH_NEW = "mutation($i: CreateFlashSaleSessionInput!) { createFlashSaleSession(input: $i) { userErrors { code field } } }"
 FLASH_BUY = "mutation($i: BuyFlashSaleItemInput!) { buyFlashSaleItem(input: $i) { userErrors { code field } } }"
 LOT_NEW = "mutation($i: CreateAuctionLotInput!) { createAuctionLot(input: $i) { userErrors { code field } } }"
+FOR_CUSTOMER = "mutation($i: PlaceOrderForCustomerInput!) { placeOrderForCustomer(input: $i) { orderId userErrors { code field } } }"
 
-ADMIN, BUYER = staff(1, "admin"), member(1)
+ADMIN, BUYER, GUIDE = staff(1, "admin"), member(1), staff(5, "guide")  # staff 5: the demo's shopping guide
 START, END = "2026-12-02T00:00:00+00:00", "2026-12-09T00:00:00+00:00"
 
 
@@ -118,6 +119,12 @@ CASES = [
     ("order-qty-float", ORDER, BUYER, order(1.5), GRAPHQL),
     ("order-qty-string", ORDER, BUYER, order("1"), GRAPHQL),
     ("order-no-lines", ORDER, BUYER, {"lines": []}, ("ORDERS_EMPTY", "input.lines")),
+    # placeOrderForCustomer (代客下单): the guide's order goes through the same checkout
+    ("guide-order-qty-0", FOR_CUSTOMER, GUIDE, {"memberId": MEMBER, **order(0)}, ("ORDERS_INVALID_QUANTITY", "input.lines[0].quantity")),
+    ("guide-order-qty-negative", FOR_CUSTOMER, GUIDE, {"memberId": MEMBER, **order(-1)},
+     ("ORDERS_INVALID_QUANTITY", "input.lines[0].quantity")),
+    ("guide-order-qty-10^12", FOR_CUSTOMER, GUIDE, {"memberId": MEMBER, **order(10**12)}, GRAPHQL),
+    ("guide-order-no-lines", FOR_CUSTOMER, GUIDE, {"memberId": MEMBER, "lines": []}, ("KERNEL_INVALID_INPUT", "input.lines")),
     # placeBid: amounts (member 1 has paid the deposit of demo lot 1, which is open)
     ("bid-negative", BID, BUYER, {"lotId": LOT, "amount": cny(-1)}, (INVALID, "input.amount")),
     ("bid-zero", BID, BUYER, {"lotId": LOT, "amount": cny(0)}, (INVALID, "input.amount")),
@@ -227,7 +234,7 @@ async def test_bad_money_and_quantities_are_typed_refusals_that_change_nothing(d
     paid = await buyer.mutate("mutation($p: ID!) { sandboxSettlePayment(input: {paymentId: $p}) { userErrors { code } } }",
                               p=payment["payment"]["id"])
     assert deposit["userErrors"] == paid["userErrors"] == []  # the deposit order, paid through the provider
-    clients = {id(BUYER): buyer, id(ADMIN): admin}
+    clients = {id(BUYER): buyer, id(ADMIN): admin, id(GUIDE): graphql(demo, GUIDE)}
     wrong = []
     for name, document, actor, value, expected in CASES:
         before = await snapshot(demo)
