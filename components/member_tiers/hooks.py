@@ -14,7 +14,10 @@ def dougong_tables(registrar):
 
 @hookimpl
 def dougong_services(registrar):
-    registrar.service("member_tiers", TiersService(registrar.kernel, registrar.settings))
+    service = TiersService(registrar.kernel, registrar.settings)
+    registrar.service("member_tiers", service)
+    # A term order is a membership, not goods: never shipped (orders is a dependency, its service exists).
+    registrar.kernel.service("orders").add_fulfilment_guard("member_tiers", service.guard)
 
 
 @hookimpl

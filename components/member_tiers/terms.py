@@ -140,7 +140,8 @@ class Terms:
                                      .execution_options(synchronize_session=False))
 
     async def on_term_refunded(self, kernel: Any, event: Event) -> None:
-        if event.payload.get("kind") != KIND:
+        # A price difference given back (退差价: no unit returned) leaves the term running.
+        if event.payload.get("kind") != KIND or not any(int(line.get("quantity") or 0) > 0 for line in event.payload.get("lines") or []):
             return
         async with kernel.transaction() as tx:
             await self.end_purchase(tx, int(event.payload["orderId"]))
@@ -184,6 +185,10 @@ class Terms:
         account = await self.lock_account(tx, int(timer.payload["memberId"]))
         if account.term_code is not None and account.term_expires_at is not None and as_utc(account.term_expires_at) <= tx.now():
             await self.end_term(tx, account, reason="expired")
+
+    async def guard(self, tx: Transaction, order: Any) -> str | None:
+        """Orders' fulfilment guard: a term is a membership, not goods, so it is never shipped."""
+        return "A membership term is not shipped." if order.kind == KIND else None
 
     def running_term(self, account: Account | None, now: datetime) -> Term | None:
         if account is None or account.term_code is None or account.term_expires_at is None:
