@@ -84,7 +84,7 @@ class Growth:
             return False  # the whole order is credited in one transaction: a line seen means all were
         shares = line_growth([int(line["totalMinor"]) for line in lines], growth_per_yuan=self.growth_per_yuan,
                              minor_per_yuan=self.minor_per_yuan)
-        for line, share in zip(lines, shares):
+        for line, share in zip(lines, shares, strict=True):
             tx.session.add(Line(line_id=line["lineId"], order_id=order_id, member_id=account.member_id,
                                 paid_minor=int(line["totalMinor"]), growth=share, refunded_minor=0, reversed=0))
             if share:

@@ -1,9 +1,8 @@
-from core.hookspecs import hookimpl
-
 from components.member_tiers import graphql, models
 from components.member_tiers.service import TiersService
 from components.member_tiers.terms import EXPIRY_JOB
 from components.member_tiers.tiers import REVIEW_JOB, TIER_CHANGED
+from core.hookspecs import hookimpl
 
 
 @hookimpl

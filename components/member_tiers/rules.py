@@ -50,7 +50,7 @@ def tiers_of(settings: Sequence[Mapping[str, Any]]) -> list[Tier]:
                   int(t.get("points_percent", 100))) for i, t in enumerate(settings)]
     if not tiers or tiers[0].threshold != 0:
         raise ValueError("member_tiers.tiers[0].threshold must be 0: the first tier is everyone's")
-    for before, after in zip(tiers, tiers[1:]):
+    for before, after in zip(tiers, tiers[1:], strict=False):
         if after.threshold <= before.threshold:
             raise ValueError(f"member_tiers.tiers[{after.index}].threshold must be above {before.threshold}")
     if len({t.code for t in tiers}) != len(tiers):

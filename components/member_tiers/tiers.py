@@ -1,7 +1,8 @@
 """Tier moves: raised at once by growth, lowered only by the review timer.
 
-Each member above the first tier has one pending review timer (``member_tiers.review``) due ``review_period`` after they reached their tier; at the review the growth earned in
-the last period decides (:func:`~components.member_tiers.rules.reviewed_tier`), and the next
+Each member above the first tier has one pending review timer (``member_tiers.review``) due
+``review_period`` after they reached their tier; at the review the growth earned in the last
+period decides (:func:`~components.member_tiers.rules.reviewed_tier`), and the next
 review is one period later. A raise moves the timer: a new tier gets a whole period.
 """
 

@@ -122,6 +122,11 @@ MATRIX: dict[str, str] = {
     "myCoupons":               "u+" "+" "ff" "f" "f",
     "flashSaleSessions":       "++" "+" "++" "+" "+",
     "flashSaleSession":        "++" "+" "++" "+" "+",
+    "myMemberTier":            "u+" "+" "ff" "f" "f",
+    "myGrowthLedger":          "u+" "+" "ff" "f" "f",
+    "memberTiers":             "++" "+" "++" "+" "+",
+    "membershipTerms":         "++" "+" "++" "+" "+",
+    "memberTierStatus":        "uf" "f" "ff" "f" "+",   # memberId: A
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -214,6 +219,8 @@ MATRIX: dict[str, str] = {
     "pushCoupons":             "uf" "f" "ff" "f" "+",   # a fresh push template per cell, to A
     "createFlashSaleSession":  "uf" "f" "ff" "f" "+",
     "buyFlashSaleItem":        "u+" "+" "ff" "f" "f",   # the demo session running now
+    "buyMembershipTerm":       "u+" "+" "ff" "f" "f",   # the demo's SVIP 月卡: an order to pay
+    "adjustMemberGrowth":      "uf" "f" "ff" "f" "+",   # +1 growth for A, with a reason
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -533,6 +540,11 @@ CASES: dict[str, Case] = {
     "couponTemplates": Case("{ couponTemplates { nodes { id } } }"),
     "couponTemplate": Case("query($id: ID!) { couponTemplate(id: $id) { id } }", static(id=G("CouponTemplate", 1))),
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
+    "myMemberTier": Case("{ myMemberTier { growth tier { code } } }"),
+    "myGrowthLedger": Case("{ myGrowthLedger { nodes { id } } }"),
+    "memberTiers": Case("{ memberTiers { code } }"),
+    "membershipTerms": Case("{ membershipTerms { code } }"),
+    "memberTierStatus": Case("query($m: ID!) { memberTierStatus(memberId: $m) { growth } }", static(m=G("Member", 1))),
     "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
     "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
     # mutations
@@ -635,6 +647,9 @@ CASES: dict[str, Case] = {
         title="matrix 20:00", startsAt=now_plus(w, hours=1), endsAt=now_plus(w, hours=2),
         items=[{"skuId": w.sku, "flashPrice": CNY(1), "quantity": 5}])),
     "buyFlashSaleItem": mutation("buyFlashSaleItem", "BuyFlashSaleItemInput", static(itemId=G("FlashSaleItem", 1))),
+    "buyMembershipTerm": mutation("buyMembershipTerm", "BuyMembershipTermInput", static(termCode="svip_month")),
+    "adjustMemberGrowth": mutation("adjustMemberGrowth", "AdjustMemberGrowthInput", static(
+        memberId=G("Member", 1), delta=1, reason="matrix")),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {

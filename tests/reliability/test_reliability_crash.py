@@ -5,7 +5,8 @@ The load is what a busy evening looks like: members buying (createOrder, and pla
 two lines) and paying, asking for a unit back (requestRefund, approved by an admin at once),
 bidding on one lot, redeeming points, opening/joining/paying groups, buying in a flash-sale
 session and claiming and spending coupons, paying part of an order with points (积分抵现) and
-buying in a live room at its live price from its live-only stock, all at once over
+buying in a live room at its live price from its live-only stock, buying paid membership
+terms, all at once over
 real HTTP. When enough requests have succeeded the server process
 is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
 server must then serve again, deliver the events the crash left pending, and the database
@@ -26,7 +27,9 @@ must satisfy:
 * every order paid partly with points took exactly those points from the ledger (and gave
   them back if cancelled), and no points were taken for an order that does not exist;
 * the live room's live-only stock sold equals the units on live-priced lines not cancelled
-  (and the room's purchase rows), and no member holds more than the per-member limit.
+  (and the room's purchase rows), and no member holds more than the per-member limit;
+* per member: growth (member tiers) equals the sum of its ledger and of what the paid lines
+  earned less their reversals, and a term purchase is active exactly when its order is paid.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
 from components.live_room.models import Purchase as LivePurchase, ShelfItem
 from components.live_room.shelf import ShelfEntry
+from components.member_tiers.models import Account as TierAccount, Entry as GrowthEntry, Line as GrowthLine
+from components.member_tiers.models import Purchase as TermPurchase
 from components.orders.models import Order, OrderLine, Payment, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
 from core.gql.relay import to_global_id
@@ -71,6 +76,7 @@ components:
   coupons: {}
   flash_sale: {}
   live_room: {live_price_for: anyone}
+  member_tiers: {terms: [{code: svip, name: SVIP, price: "19.00", days: 30}]}
 """
 
 MEMBERS = 16
@@ -119,6 +125,8 @@ WITHDRAW = """mutation($offer: ID!, $key: String) { withdrawGroupBuyOffer(input:
 ASK_REFUND = """mutation($i: RequestRefundInput!) { requestRefund(input: $i) { request { id } userErrors { code } } }"""
 APPROVE = """mutation($id: ID!, $key: String) { approveRefundRequest(input: {requestId: $id, idempotencyKey: $key}) {
   request { id } userErrors { code } } }"""
+BUY_TERM = """mutation($key: String) { buyMembershipTerm(input: {termCode: "svip", idempotencyKey: $key}) {
+  order { id } userErrors { code } } }"""
 JOIN = """mutation($code: String!, $key: String) { joinGroup(input: {shareCode: $code, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
 
@@ -261,7 +269,7 @@ class Load:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
                 action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon",
-                                     "points", "live"))
+                                     "points", "live", "term"))
                 if action == "refund" and self.mine.get(member_id):
                     # After-sale: ask for one unit of a paid order back; the admin approves at once.
                     alive = await self.refund(http, token, self.mine[member_id].pop(), key)
@@ -301,6 +309,9 @@ class Load:
                                                points=POINTS_OFFERED, key=key)
                     else:  # in the live room: the live price, from the live-only stock, within the member's limit
                         made = await self.call(http, token, IN_ROOM, sku=self.world["cake"], room=self.world["room"], key=key)
+                    alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
+                elif action == "term":  # a paid membership term: its own order, paid like any
+                    made = await self.call(http, token, BUY_TERM, key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
@@ -456,6 +467,18 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 per_member[p.member_id] = per_member.get(p.member_id, 0) + p.quantity - p.returned
             assert all(units <= LIVE_LIMIT for units in per_member.values()), per_member
 
+            # Member tiers: growth is the sum of its ledger and of what each line earned less its reversals;
+            # a term purchase is active exactly when its order stands paid.
+            growth = dict((await session.execute(select(TierAccount.member_id, TierAccount.growth))).all())
+            tier_ledger = dict((await session.execute(
+                select(GrowthEntry.member_id, func.sum(GrowthEntry.delta)).group_by(GrowthEntry.member_id))).all())
+            by_lines = dict((await session.execute(select(GrowthLine.member_id, func.sum(GrowthLine.growth - GrowthLine.reversed))
+                                                   .group_by(GrowthLine.member_id))).all())
+            assert {m: g for m, g in growth.items() if g} == {m: int(v) for m, v in tier_ledger.items() if v} \
+                == {m: int(v) for m, v in by_lines.items() if v}, (growth, tier_ledger, by_lines)
+            terms = (await session.execute(select(TermPurchase.status, Order.status).join(Order, Order.id == TermPurchase.order_id))).all()
+            assert all((term == "active") == (order in ("paid", "fulfilled", "completed")) for term, order in terms), terms
+
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
             statuses = dict((await session.execute(select(Order.id, Order.status).where(Order.id.in_(ids)))).all()) if ids else {}
@@ -467,6 +490,7 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 "ledger_entries": int(await session.scalar(select(func.count()).select_from(Entry))),
                 "points_orders": len(with_points),
                 "live_units": standing,
+                "term_purchases": len(terms),
             }
     finally:
         await kernel.db.dispose()

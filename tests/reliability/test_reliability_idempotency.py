@@ -29,6 +29,7 @@ from components.coupons.models import Coupon, Template
 from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
+from components.member_tiers.models import Account as TierAccount, Entry as TierEntry, Purchase as TermPurchase
 from components.orders.models import CartLine, Order, Payment, PaymentIntent, Refund, RefundRequest, Shipment
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup
@@ -47,6 +48,7 @@ components:
   store_pickup: {pickup_window: 3d}
   coupons: {}
   flash_sale: {}
+  member_tiers: {terms: [{code: svip, name: SVIP, price: "19.00", days: 30}]}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -108,6 +110,10 @@ FLASH = """mutation($sku: ID!, $item: ID!, $key: String) {
     order { id status total { amountMinor } } userErrors { code } } }"""
 BUY_FLASH = """mutation($item: ID!, $key: String) { buyFlashSaleItem(input: {itemId: $item, idempotencyKey: $key}) {
   order { id status } userErrors { code } } }"""
+BUY_TERM = """mutation($key: String) { buyMembershipTerm(input: {termCode: "svip", idempotencyKey: $key}) {
+  order { id status total { amountMinor } } userErrors { code } } }"""
+GROWTH = """mutation($m: ID!, $key: String) { adjustMemberGrowth(input: {memberId: $m, delta: 40, reason: "goodwill", idempotencyKey: $key}) {
+  status { growth } entry { delta } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -118,11 +124,12 @@ async def state(kernel: Any) -> Counter:
     found: Counter = Counter()
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
-                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase):
+                      LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase, TierEntry, TermPurchase):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
-                "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold}
+                "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold,
+                "growth": TierAccount.growth}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
@@ -197,6 +204,8 @@ class World:
                 "title": "claim", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "per_member_limit": 20}))
             self.pushed = to_global_id("CouponTemplate", await coupons.create_template(tx, {
                 "title": "push", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "channel": "push"}))
+            tiers = kernel.service("member_tiers")
+            await tiers.sku_of(tx, tiers.terms["svip"])  # the term's SKU exists before the first purchase
             flash = await kernel.service("flash_sale").create_session(
                 tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=6),
                 items=[{"sku_id": self.tea_id, "flash_price_minor": 500, "quantity": 100, "per_member_limit": 20}])
@@ -308,6 +317,8 @@ class World:
             Case("pushCoupons", lambda t, k: w.admin.mutate(PUSH, t=w.pushed, m=to_global_id("Member", t), key=k), (2, 3)),
             Case("placeOrder (flash sale)", lambda t, k: w.m(5).mutate(FLASH, sku=w.tea, item=w.flash_item, key=k), (None, None)),
             Case("buyFlashSaleItem", lambda t, k: w.m(6).mutate(BUY_FLASH, item=w.flash_item, key=k), (None, None)),
+            Case("buyMembershipTerm", lambda t, k: w.m(t).mutate(BUY_TERM, key=k), (7, 8)),
+            Case("adjustMemberGrowth", lambda t, k: w.admin.mutate(GROWTH, m=to_global_id("Member", t), key=k), (9, 10)),
         ]
 
 
@@ -336,7 +347,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 28  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons and flash sale
+    assert len(cases) == 30  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale and member tiers
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

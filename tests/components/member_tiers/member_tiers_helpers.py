@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.member_tiers.models import Account, Entry
-from conftest import open_shop
 from core.testing import member, staff
 
 BLUEPRINT = """\

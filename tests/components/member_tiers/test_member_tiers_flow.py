@@ -3,8 +3,9 @@ member price stage, through GraphQL on the one checkout."""
 
 from __future__ import annotations
 
+from member_tiers_helpers import ADJUST, LEDGER, MINE, PLACE, PREVIEW, REFUND, admin, buy_paid, buyer, ledger_invariant, start
+
 from core.gql.relay import to_global_id
-from member_tiers_helpers import (ADJUST, LEDGER, MINE, PLACE, PREVIEW, REFUND, admin, buy_paid, buyer, ledger_invariant, start)
 
 
 async def test_paid_orders_earn_growth_and_raise_the_tier_at_once(kernel_factory, graphql):

@@ -3,8 +3,9 @@ point (``use_member_standing``), never from member_tiers' tables."""
 
 from __future__ import annotations
 
-from core.gql.relay import to_global_id
 from member_tiers_helpers import ADJUST, BUY, admin, buy_paid, buyer, pay, start
+
+from core.gql.relay import to_global_id
 
 POINTS = "{ myPoints { balance tier } }"
 EXTRA = "  points_mall: {earn_per_yuan: 1, grant_on: paid, earn_multipliers: [{percent: 250, dates: ['2020-01-01']}]}\n"

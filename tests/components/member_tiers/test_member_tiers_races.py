@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from member_tiers_helpers import MINE, PAY, PLACE, REFUND, SETTLE, admin, buyer, ledger_invariant, start
 from sqlalchemy import func, select
 
 from components.member_tiers.models import Entry, Line
-from member_tiers_helpers import MINE, PAY, PLACE, REFUND, SETTLE, admin, buyer, ledger_invariant, start
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 

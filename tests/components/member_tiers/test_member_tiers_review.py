@@ -3,8 +3,9 @@ keep threshold, lowered to the highest tier whose keep holds otherwise — by th
 
 from __future__ import annotations
 
-from core.gql.relay import to_global_id
 from member_tiers_helpers import ADJUST, LEDGER, MINE, admin, buy_paid, buyer, ledger_invariant, start
+
+from core.gql.relay import to_global_id
 
 CHANGED = "member_tiers.tier_changed"
 

@@ -6,9 +6,22 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from components.member_tiers.rules import (Term, best_benefits, extended_until, growth_after_downgrade, line_growth,
-                                           line_reversal, member_discount, order_growth, progress, raised_tier,
-                                           reviewed_tier, tier_for, tiers_of, unused)
+from components.member_tiers.rules import (
+    Term,
+    best_benefits,
+    extended_until,
+    growth_after_downgrade,
+    line_growth,
+    line_reversal,
+    member_discount,
+    order_growth,
+    progress,
+    raised_tier,
+    reviewed_tier,
+    tier_for,
+    tiers_of,
+    unused,
+)
 
 TIERS = tiers_of([
     {"code": "member", "name": "会员", "threshold": 0},

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.gql.relay import to_global_id
 from member_tiers_helpers import BUY, CANCEL, MINE, PLACE, REFUND, admin, buy_paid, buyer, ledger_invariant, pay, start
+
+from core.gql.relay import to_global_id
 
 EVENTS = "member_tiers.term_started", "member_tiers.term_ended"
 
