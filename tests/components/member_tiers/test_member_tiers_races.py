@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from member_tiers_helpers import MINE, PAY, PLACE, REFUND, SETTLE, admin, buyer, ledger_invariant, start
+from member_tiers_helpers import BUY, MINE, PAY, PLACE, REFUND, SETTLE, admin, buyer, ledger_invariant, start
 from sqlalchemy import func, select
 
 from components.member_tiers.models import Entry, Line
@@ -39,3 +39,29 @@ async def test_concurrent_payments_then_concurrent_refunds_keep_the_ledger_exact
         assert int(await session.scalar(select(func.count()).select_from(Line))) == 12
         paid = await session.scalar(select(func.count()).select_from(Entry).where(Entry.reason == "order_paid"))
         assert paid == 12
+
+
+@BOTH
+async def test_first_buyers_share_one_term_sku_and_concurrent_payments_extend_once_each(kernel_factory, graphql, database):
+    from datetime import datetime, timedelta
+
+    from components.member_tiers.models import Purchase, TermProduct
+
+    kernel, _shop = await start(kernel_factory, database=database, members=20)
+    bought = await asyncio.gather(*(buyer(graphql, kernel, m).mutate(BUY, code="svip") for m in range(1, 21)))
+    assert all(b["userErrors"] == [] for b in bought), bought
+    async with kernel.db.read() as session:
+        assert int(await session.scalar(select(func.count()).select_from(TermProduct))) == 1
+        skus = await kernel.service("member_tiers").term_skus(session)
+    assert len(skus) == 1
+    me = buyer(graphql, kernel, 1)
+    second = (await me.mutate(BUY, code="svip"))["order"]
+    payments = [(await me.mutate(PAY, id=o))["payment"]["id"] for o in (bought[0]["order"]["id"], second["id"])]
+    await asyncio.gather(*(me.mutate(SETTLE, id=p) for p in payments + payments))
+    await kernel.events.redeliver()
+    ends = datetime.fromisoformat((await me.data(MINE))["myMemberTier"]["paidTerm"]["expiresAt"])
+    assert ends == kernel.clock.now() + timedelta(days=60)
+    async with kernel.db.read() as session:
+        spans = sorted((await session.execute(select(Purchase.starts_at, Purchase.ends_at)
+                                               .where(Purchase.member_id == 1, Purchase.status == "active"))).all())
+    assert len(spans) == 2 and spans[0][1] == spans[1][0]  # back to back, never overlapping
