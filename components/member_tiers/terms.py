@@ -112,6 +112,8 @@ class Terms:
         purchase = await tx.session.get(Purchase, order_id)
         if purchase is None:
             return None
+        # The expiry timer's row before the account, in the order its job takes them (no deadlock).
+        await tx.lock_timer(EXPIRY_JOB, str(purchase.member_id))
         account = await self.lock_account(tx, purchase.member_id)
         await tx.session.refresh(purchase)
         if purchase.status != "pending":
@@ -151,6 +153,7 @@ class Terms:
         purchase = await tx.session.get(Purchase, order_id)
         if purchase is None:
             return
+        await tx.lock_timer(EXPIRY_JOB, str(purchase.member_id))
         account = await self.lock_account(tx, purchase.member_id)
         await tx.session.refresh(purchase)
         if purchase.status == "pending":
