@@ -81,3 +81,23 @@ async def test_a_cancelled_term_order_never_starts_and_bad_purchases_are_refused
     assert direct["kind"] == "membership_term" and direct["total"]["amountMinor"] == 1900
     assert (await me.data(MINE))["myMemberTier"]["paidTerm"]["term"] == {"code": "svip"}
     assert await ledger_invariant(kernel, 1) == 0
+
+
+SHIP = """mutation($id: ID!) { shipOrder(input: {orderId: $id, carrier: "SF", trackingNumber: "SF1"}) {
+  order { status } userErrors { code } } }"""
+
+
+async def test_a_term_order_is_never_shipped_and_a_price_difference_leaves_the_term_running(kernel_factory, graphql):
+    from core.gql.relay import from_global_id
+
+    kernel, _shop = await start(kernel_factory)
+    me = buyer(graphql, kernel)
+    order = (await me.mutate(BUY, code="svip"))["order"]
+    await pay(me, order["id"])
+    assert (await admin(graphql, kernel).mutate(SHIP, id=order["id"]))["userErrors"][0]["code"] == "ORDERS_FULFILMENT_BLOCKED"
+    orders, order_id = kernel.service("orders"), int(from_global_id(order["id"])[1])
+    async with kernel.transaction() as tx:
+        line_id = (await orders.snapshot(tx, order_id))["lines"][0]["lineId"]
+        assert await orders.refund_difference(tx, order_id, line_id=line_id, amount_minor=500, reason="goodwill") == 500
+    await kernel.events.redeliver()
+    assert (await me.data(MINE))["myMemberTier"]["paidTerm"]["term"] == {"code": "svip"}
