@@ -14,6 +14,7 @@ from components.member_tiers.pricing import MemberPrice
 from components.member_tiers.rules import Term, tiers_of
 from components.member_tiers.terms import Terms
 from components.member_tiers.tiers import Tiers
+from core.errors import BootError
 from core.units import parse_duration, parse_money
 
 
@@ -22,14 +23,17 @@ class TiersService(Growth, Tiers, Terms, MemberPrice):
         self.kernel = kernel
         self.growth_per_yuan = int(settings.get("growth_per_yuan", 1))
         self.no_growth_kinds = frozenset(settings.get("no_growth_kinds", ("auction_deposit", "membership_term")))
-        self.tiers = tiers_of(settings.get("tiers") or [{"code": "member", "name": "会员", "threshold": 0}])
+        try:
+            self.tiers = tiers_of(settings.get("tiers") or [{"code": "member", "name": "会员", "threshold": 0}])
+        except ValueError as exc:  # the schema cannot say "rising": a boot error naming the setting
+            raise BootError(f"component 'member_tiers': {exc}") from None
         self.review_period = parse_duration(settings.get("review_period", "365d"))
         currency = kernel.blueprint.brand.currency
         self.terms = {t["code"]: Term(t["code"], t["name"], parse_money(t["price"], currency), int(t["days"]),
                                       int(t.get("discount_percent", 0)), int(t.get("points_percent", 100)))
                       for t in settings.get("terms") or []}
         if len(self.terms) != len(settings.get("terms") or []):
-            raise ValueError("member_tiers.terms: two terms share a code")
+            raise BootError("component 'member_tiers': member_tiers.terms: two terms share a code")
 
     async def account(self, session: Any, member_id: int) -> Account | None:
         return await session.get(Account, member_id)

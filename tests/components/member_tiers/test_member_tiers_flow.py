@@ -81,3 +81,19 @@ async def test_staff_adjust_needs_a_reason_and_keeps_growth_at_zero_or_more(kern
     member = buyer(graphql, kernel, 2)
     refused = await member.execute(ADJUST, {"m": who, "d": 5, "r": "me"})
     assert refused["data"]["adjustMemberGrowth"]["userErrors"][0]["code"] in ("KERNEL_FORBIDDEN", "KERNEL_UNAUTHENTICATED")
+
+
+async def test_tiers_that_do_not_rise_stop_the_boot_naming_the_setting(kernel_factory):
+    import pytest
+
+    from core.errors import BootError
+
+    bad = """\
+dougong: 1
+brand: {slug: mt, name: MT, currency: CNY, timezone: Asia/Shanghai}
+components:
+  member_tiers:
+    tiers: [{code: a, name: A, threshold: 0}, {code: b, name: B, threshold: 0}]
+"""
+    with pytest.raises(BootError, match=r"member_tiers.tiers\[1\].threshold must be above 0"):
+        await kernel_factory(bad)
