@@ -1,4 +1,5 @@
 from components.member_tiers import graphql, models
+from components.member_tiers.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.member_tiers.service import TiersService
 from components.member_tiers.terms import EXPIRY_JOB
 from components.member_tiers.tiers import REVIEW_JOB, TIER_CHANGED
