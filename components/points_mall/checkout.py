@@ -93,7 +93,8 @@ class MallCheckout:
         if (item.starts_at and now < as_utc(item.starts_at)) or (item.ends_at and now >= as_utc(item.ends_at)):
             raise DomainError("POINTS_MALL_OUTSIDE_WINDOW", "This item cannot be redeemed now.", field=item_field,
                               startsAt=_iso(item.starts_at), endsAt=_iso(item.ends_at))
-        tier = int(await tx.session.scalar(select(Account.tier).where(Account.member_id == member_id)) or 0)
+        own = int(await tx.session.scalar(select(Account.tier).where(Account.member_id == member_id)) or 0)
+        tier, _percent = await self.service.standing(tx.session, member_id, own)
         if tier < item.min_tier:
             raise DomainError("POINTS_MALL_TIER_NOT_ALLOWED", f"This item is for tier {item.min_tier} and above.",
                               field=item_field, tier=tier, minTier=item.min_tier)

@@ -86,8 +86,9 @@ class Earning:
             return None
         account = await self.lock_account(tx, member_id)  # serialises the member's earnings against the caps
         today = tx.now().astimezone(self.zone).date()
-        percent = multiplier_percent(self.earn_multipliers, tier=account.tier,
-                                     day=date.fromisoformat(day) if day else today)
+        tier, tier_percent = await self.standing(tx.session, member_id, account.tier)
+        percent = max(tier_percent, multiplier_percent(self.earn_multipliers, tier=tier,
+                                                       day=date.fromisoformat(day) if day else today))
         points = self.points_for(order["totalMinor"], percent)
         earned_today, earned_month = await self._earned_since(tx, member_id, today)
         granted = capped(points, earned_today=earned_today, earned_this_month=earned_month,

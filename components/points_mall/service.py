@@ -39,3 +39,21 @@ class PointsService(Ledger, Earning, Mall):
         self.zone = ZoneInfo(kernel.blueprint.brand.timezone)
         self.checkout = MallCheckout(self)
         self.payment = PointsPayment(self, settings.get("points_payment") or {})
+        self._standing: tuple[str, Any] | None = None
+
+    # -- the tier extension point ---------------------------------------------------------------
+    def use_member_standing(self, component: str, source: Any) -> None:
+        """Let a tiers component decide members' tiers and earn multipliers (member_tiers does,
+        at startup): ``await source(session, member_id) -> (tier level, earn percent)``. The level
+        replaces the tier staff set here (items' and multipliers' ``min_tier`` compare with it);
+        the percent competes with ``earn_multipliers`` — the highest wins, none multiply."""
+        if self._standing is not None and self._standing[0] != component:
+            raise RuntimeError(f"points_mall: {component} and {self._standing[0]} both claim members' tiers")
+        self._standing = (component, source)
+
+    async def standing(self, session: Any, member_id: int, own_tier: int) -> tuple[int, int]:
+        """``(tier level, earn percent from the tiers component)``: ``(own_tier, 100)`` without one."""
+        if self._standing is None:
+            return own_tier, 100
+        level, percent = await self._standing[1](session, member_id)
+        return int(level), int(percent)

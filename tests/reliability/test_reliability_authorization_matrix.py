@@ -144,6 +144,11 @@ MATRIX: dict[str, str] = {
     "promoterWithdrawals":     "uf" "f" "ff" "f" "+",
     "commissionRules":         "uf" "f" "ff" "f" "+",
     "distributionReport":      "uf" "f" "ff" "f" "+",
+    "myMemberTier":            "u+" "+" "ff" "f" "f",
+    "myGrowthLedger":          "u+" "+" "ff" "f" "f",
+    "memberTiers":             "++" "+" "++" "+" "+",
+    "membershipTerms":         "++" "+" "++" "+" "+",
+    "memberTierStatus":        "uf" "f" "ff" "f" "+",   # memberId: A
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -245,6 +250,8 @@ MATRIX: dict[str, str] = {
     "setCommissionRule":       "uf" "f" "ff" "f" "+",
     "requestWithdrawal":       "u+" "+" "ff" "f" "f",   # A and B have credited balances
     "reviewWithdrawal":        "uf" "f" "ff" "f" "+",   # a fresh request of A per cell
+    "buyMembershipTerm":       "u+" "+" "ff" "f" "f",   # the demo's SVIP 月卡: an order to pay
+    "adjustMemberGrowth":      "uf" "f" "ff" "f" "+",   # +1 growth for A, with a reason
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -574,6 +581,11 @@ CASES: dict[str, Case] = {
     "guideFigures": Case("{ guideFigures(holderKind: GUIDE) { nodes { holderId } } }"),
     "guideLeaderboard": Case("{ guideLeaderboard(holderKind: GUIDE, metric: MEMBERS_ADDED) { rank } }"),
     "idleGuides": Case('{ idleGuides(from: "2020-01-01", to: "2020-01-31") { nodes { id } } }'),
+    "myMemberTier": Case("{ myMemberTier { growth tier { code } } }"),
+    "myGrowthLedger": Case("{ myGrowthLedger { nodes { id } } }"),
+    "memberTiers": Case("{ memberTiers { code } }"),
+    "membershipTerms": Case("{ membershipTerms { code } }"),
+    "memberTierStatus": Case("query($m: ID!) { memberTierStatus(memberId: $m) { growth } }", static(m=G("Member", 1))),
     "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
     "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
     "myPromoter": Case("{ myPromoter { id status } }"),
@@ -698,6 +710,9 @@ CASES: dict[str, Case] = {
         skuId=G("Sku", 7), level=1, kind="PERCENT", value=800)),
     "requestWithdrawal": mutation("requestWithdrawal", "RequestWithdrawalInput", lambda w, a: _withdrawal_input(w)),
     "reviewWithdrawal": mutation("reviewWithdrawal", "ReviewWithdrawalInput", lambda w, a: _fresh_withdrawal(w)),
+    "buyMembershipTerm": mutation("buyMembershipTerm", "BuyMembershipTermInput", static(termCode="svip_month")),
+    "adjustMemberGrowth": mutation("adjustMemberGrowth", "AdjustMemberGrowthInput", static(
+        memberId=G("Member", 1), delta=1, reason="matrix")),
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {

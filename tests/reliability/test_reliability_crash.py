@@ -5,7 +5,8 @@ The load is what a busy evening looks like: members buying (createOrder, and pla
 two lines) and paying, asking for a unit back (requestRefund, approved by an admin at once),
 bidding on one lot, redeeming points, opening/joining/paying groups, buying in a flash-sale
 session and claiming and spending coupons, paying part of an order with points (积分抵现) and
-buying in a live room at its live price from its live-only stock, all at once over
+buying in a live room at its live price from its live-only stock, buying paid membership
+terms, all at once over
 real HTTP. When enough requests have succeeded the server process
 is killed with SIGKILL (no shutdown hook runs, transactions in flight are cut). The restarted
 server must then serve again, deliver the events the crash left pending, and the database
@@ -26,7 +27,9 @@ must satisfy:
 * every order paid partly with points took exactly those points from the ledger (and gave
   them back if cancelled), and no points were taken for an order that does not exist;
 * the live room's live-only stock sold equals the units on live-priced lines not cancelled
-  (and the room's purchase rows), and no member holds more than the per-member limit.
+  (and the room's purchase rows), and no member holds more than the per-member limit;
+* per member: growth (member tiers) equals the sum of its ledger and of what the paid lines
+  earned less their reversals, and a term purchase is active exactly when its order is paid.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation, Stock
 from components.live_room.models import Purchase as LivePurchase, ShelfItem
 from components.live_room.shelf import ShelfEntry
+from components.member_tiers.models import Account as TierAccount, Entry as GrowthEntry, Line as GrowthLine
+from components.member_tiers.models import Purchase as TermPurchase
 from components.orders.models import Order, OrderLine, Payment, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
 from core.gql.relay import to_global_id
@@ -76,6 +81,7 @@ components:
   live_room: {live_price_for: anyone}
   distribution: {eligibility: everyone, levels: 2}
   guide_attribution: {}
+  member_tiers: {terms: [{code: svip, name: SVIP, price: "19.00", days: 30}]}
 """
 
 MEMBERS = 16
@@ -131,6 +137,8 @@ WITHDRAW_COMMISSION = """mutation($amount: Long!, $key: String) { requestWithdra
 REVIEW_WITHDRAWAL = """mutation($id: ID!, $ok: Boolean!, $key: String) { reviewWithdrawal(input: {withdrawalId: $id, approve: $ok,
   reason: "crash test", idempotencyKey: $key}) { withdrawal { id } userErrors { code } } }"""
 PROMOTER_CREDIT = 5000  # settled commission each of the two promoters starts with
+BUY_TERM = """mutation($key: String) { buyMembershipTerm(input: {termCode: "svip", idempotencyKey: $key}) {
+  order { id } userErrors { code } } }"""
 JOIN = """mutation($code: String!, $key: String) { joinGroup(input: {shareCode: $code, idempotencyKey: $key}) {
   group { shareCode } order { id } userErrors { code } } }"""
 
@@ -285,7 +293,7 @@ class Load:
             for i in range(10_000):
                 key = f"m{member_id}-{i}"
                 action = rng.choice(("order", "place", "bid", "redeem", "group", "refund", "deposit", "flash", "coupon",
-                                     "points", "live", "guide"))
+                                     "points", "live", "guide", "term"))
                 if member_id in self.world["promoters"] and rng.random() < 0.5:
                     action = "withdraw"  # the two promoters withdraw often, so the kill can meet one
                 if action == "withdraw":
@@ -338,6 +346,9 @@ class Load:
                     made = await self.call(http, self.world["guide"], FOR_CUSTOMER, m=to_global_id("Member", member_id),
                                            sku=rng.choice(self.world["tea"]), key=key)
                     alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["orderId"], key))
+                elif action == "term":  # a paid membership term: its own order, paid like any
+                    made = await self.call(http, token, BUY_TERM, key=key)
+                    alive = made is not None and (made["userErrors"] or await self.pay(http, token, made["order"]["id"], key))
                 elif action == "redeem":
                     alive = await self.call(http, token, REDEEM, item=self.world["item"], key=key) is not None
                 else:
@@ -505,6 +516,17 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
             refunded = await session.scalar(select(func.coalesce(func.sum(Attribution.refunded_minor), 0)).where(Attribution.guide_id.isnot(None)))
             assert await session.scalar(select(func.coalesce(func.sum(DailyFigure.refunds_minor), 0))
                                         .where(DailyFigure.holder_kind == "guide")) == refunded
+            # Member tiers: growth is the sum of its ledger and of what each line earned less its reversals;
+            # a term purchase is active exactly when its order stands paid.
+            growth = dict((await session.execute(select(TierAccount.member_id, TierAccount.growth))).all())
+            tier_ledger = dict((await session.execute(
+                select(GrowthEntry.member_id, func.sum(GrowthEntry.delta)).group_by(GrowthEntry.member_id))).all())
+            by_lines = dict((await session.execute(select(GrowthLine.member_id, func.sum(GrowthLine.growth - GrowthLine.reversed))
+                                                   .group_by(GrowthLine.member_id))).all())
+            assert {m: g for m, g in growth.items() if g} == {m: int(v) for m, v in tier_ledger.items() if v} \
+                == {m: int(v) for m, v in by_lines.items() if v}, (growth, tier_ledger, by_lines)
+            terms = (await session.execute(select(TermPurchase.status, Order.status).join(Order, Order.id == TermPurchase.order_id))).all()
+            assert all((term == "active") == (order in ("paid", "fulfilled", "completed")) for term, order in terms), terms
 
             paid_states = {"paid", "fulfilled", "completed", "refunded", "partially_refunded"}
             ids = [int(pk) for pk in (from_gid(o) for o in load.settled_orders)]
@@ -520,6 +542,7 @@ async def check_invariants(blueprint: Path, world: dict[str, Any], load: Load) -
                 **distribution,
                 "guide_orders": int(await session.scalar(select(func.count()).select_from(Attribution)
                                                          .where(Attribution.reason == "guide_placed"))),
+                "term_purchases": len(terms),
             }
     finally:
         await kernel.db.dispose()

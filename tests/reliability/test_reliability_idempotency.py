@@ -32,6 +32,7 @@ from components.guide_attribution.models import Attribution
 from components.flash_sale.models import Item as FlashItem, Purchase
 from components.group_buy.models import Group, Membership
 from components.inventory.models import Reservation, Stock
+from components.member_tiers.models import Account as TierAccount, Entry as TierEntry, Purchase as TermPurchase
 from components.orders.models import CartLine, Order, Payment, PaymentIntent, Refund, RefundRequest, Shipment
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup
@@ -52,6 +53,7 @@ components:
   flash_sale: {}
   distribution: {eligibility: everyone}
   guide_attribution: {}
+  member_tiers: {terms: [{code: svip, name: SVIP, price: "19.00", days: 30}]}
 """
 HOURS = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 BURST = 8
@@ -119,6 +121,10 @@ WITHDRAW_COMMISSION = """mutation($key: String) { requestWithdrawal(input: {amou
   idempotencyKey: $key}) { withdrawal { id status } userErrors { code } } }"""
 REVIEW_WITHDRAWAL = """mutation($id: ID!, $key: String) { reviewWithdrawal(input: {withdrawalId: $id, approve: true, idempotencyKey: $key}) {
   withdrawal { id status } userErrors { code } } }"""
+BUY_TERM = """mutation($key: String) { buyMembershipTerm(input: {termCode: "svip", idempotencyKey: $key}) {
+  order { id status total { amountMinor } } userErrors { code } } }"""
+GROWTH = """mutation($m: ID!, $key: String) { adjustMemberGrowth(input: {memberId: $m, delta: 40, reason: "goodwill", idempotencyKey: $key}) {
+  status { growth } entry { delta } userErrors { code } } }"""
 CONFIRM = """mutation($store: ID!, $code: String!, $key: String) {
   confirmPickup(input: {storeId: $store, code: $code, idempotencyKey: $key}) {
     pickup { id state } order { id status } userErrors { code } } }"""
@@ -130,12 +136,13 @@ async def state(kernel: Any) -> Counter:
     async with kernel.db.read() as session:
         for model in (Order, Payment, Refund, Reservation, EventRow, Bid, Group, Membership, Redemption, Entry, Pickup,
                       LotOrder, IdempotencyRow, CartLine, RefundRequest, Shipment, Coupon, Purchase, Withdrawal,
-                      CommissionEntry, Attribution):
+                      CommissionEntry, Attribution, TierEntry, TermPurchase):
             found[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)))
         sums = {"balance": Account.balance, "item_stock": Item.stock_left, "on_hand": Stock.on_hand,
                 "reserved": Stock.reserved, "refunded": Order.refunded_minor, "paid_seats": Group.paid_seats,
                 "cart_units": CartLine.quantity, "coupons_issued": Template.issued, "flash_sold": FlashItem.sold,
-                "commission_available": Promoter.available_minor, "commission_withdrawn": Promoter.withdrawn_minor}
+                "commission_available": Promoter.available_minor, "commission_withdrawn": Promoter.withdrawn_minor,
+                "growth": TierAccount.growth}
         for name, column in sums.items():
             found[name] = int(await session.scalar(select(func.coalesce(func.sum(column), 0))))
         for label, column in (("order", Order.status), ("lot", Lot.status), ("pickup", Pickup.state),
@@ -212,6 +219,8 @@ class World:
                 "title": "claim", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "per_member_limit": 20}))
             self.pushed = to_global_id("CouponTemplate", await coupons.create_template(tx, {
                 "title": "push", "kind": "fixed", "amount_minor": 100, "valid_days": 3, "channel": "push"}))
+            tiers = kernel.service("member_tiers")
+            await tiers.sku_of(tx, tiers.terms["svip"])  # the term's SKU exists before the first purchase
             flash = await kernel.service("flash_sale").create_session(
                 tx, title="now", starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=6),
                 items=[{"sku_id": self.tea_id, "flash_price_minor": 500, "quantity": 100, "per_member_limit": 20}])
@@ -337,6 +346,8 @@ class World:
             # 代客下单: a guide places an order for member 4; a replay places nothing more.
             Case("placeOrderForCustomer", lambda t, k: w.graphql(w.kernel, staff(w.guide, "guide")).mutate(
                 FOR_CUSTOMER, m=to_global_id("Member", 4), sku=w.tea, key=k), (None, None)),
+            Case("buyMembershipTerm", lambda t, k: w.m(t).mutate(BUY_TERM, key=k), (7, 8)),
+            Case("adjustMemberGrowth", lambda t, k: w.admin.mutate(GROWTH, m=to_global_id("Member", t), key=k), (9, 10)),
         ]
 
 
@@ -367,6 +378,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
     assert len(cases) == 30  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale and commission withdrawals
     assert len(cases) == 29  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale, 代客下单
+    assert len(cases) == 30  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale and member tiers
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
