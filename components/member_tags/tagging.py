@@ -39,12 +39,10 @@ class Tagging:
             raise DomainError("MEMBER_TAGS_NAME_TAKEN", "A tag with that name exists.", field="input.name")
         # The unique key settles two staff creating one name at the same moment: the loser's
         # insert does nothing, and it is told the name is taken.
-        result = await tx.session.execute(insert_ignoring_duplicates(tx, Tag).values(
-            key=f"manual:{name}", name=name, kind="manual", description=description, created_at=tx.now()))
-        if result.rowcount != 1:
+        made = (await tx.session.execute(insert_ignoring_duplicates(tx, Tag).values(
+            key=f"manual:{name}", name=name, kind="manual", description=description, created_at=tx.now()).returning(Tag.id))).scalar()
+        if made is None:
             raise DomainError("MEMBER_TAGS_NAME_TAKEN", "A tag with that name exists.", field="input.name")
-        made = await tx.session.scalar(select(Tag.id).where(Tag.key == f"manual:{name}"))
-        assert made is not None
         return made
 
     async def manual_tag(self, tx: Transaction, tag: int) -> Tag:
@@ -83,11 +81,14 @@ class Tagging:
         new = [m for m in wanted if m not in held]
         added = 0
         for batch in chunks(new):
-            result = await tx.session.execute(insert_ignoring_duplicates(tx, MemberTag),
-                                              [{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch])
-            # A concurrent call may have tagged some meanwhile (its rows win, ours do nothing).
-            added += result.rowcount if result.rowcount >= 0 else len(batch)
-            await tx.emit("member_tags.tagged", {"tagId": tag, "memberIds": batch, "source": "staff"})
+            # A concurrent call may have tagged some meanwhile: its rows win, ours do nothing,
+            # and RETURNING names only the members this call tagged.
+            stmt = insert_ignoring_duplicates(tx, MemberTag).values(
+                [{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch]).returning(MemberTag.member_id)
+            mine = sorted((await tx.session.execute(stmt)).scalars().all())
+            added += len(mine)
+            if mine:
+                await tx.emit("member_tags.tagged", {"tagId": tag, "memberIds": mine, "source": "staff"})
         return added
 
     async def remove(self, tx: Transaction, tag: int, member_ids: list[int]) -> int:
@@ -95,10 +96,11 @@ class Tagging:
         wanted = await self._members(tx, member_ids)
         removed = 0
         for batch in chunks(wanted):
-            result = await tx.session.execute(delete(MemberTag).where(MemberTag.tag_id == tag, MemberTag.member_id.in_(batch)))
-            removed += result.rowcount
-            if result.rowcount:
-                await tx.emit("member_tags.untagged", {"tagId": tag, "memberIds": batch, "source": "staff"})
+            stmt = delete(MemberTag).where(MemberTag.tag_id == tag, MemberTag.member_id.in_(batch)).returning(MemberTag.member_id)
+            mine = sorted((await tx.session.execute(stmt)).scalars().all())
+            removed += len(mine)
+            if mine:
+                await tx.emit("member_tags.untagged", {"tagId": tag, "memberIds": mine, "source": "staff"})
         return removed
 
     async def tag_channel(self, tx: Transaction, member_id: int, channel: str | None, guide_id: int | None,
@@ -114,9 +116,8 @@ class Tagging:
         if store_id:
             tags.append(await tag_id(tx, f"store:{store_id}", f"门店 #{store_id}", "channel", "Registered at this store"))
         for tag in tags:
-            result = await tx.session.execute(
-                insert_ignoring_duplicates(tx, MemberTag).values(tag_id=tag, member_id=member_id, tagged_at=tx.now()))
-            if result.rowcount:  # a redelivered member.registered tags nobody twice
+            stmt = insert_ignoring_duplicates(tx, MemberTag).values(tag_id=tag, member_id=member_id, tagged_at=tx.now())
+            if (await tx.session.execute(stmt.returning(MemberTag.member_id))).first():  # a redelivery tags nobody twice
                 await tx.emit("member_tags.tagged", {"tagId": tag, "memberIds": [member_id], "source": "channel"})
 
     async def holders(self, session: Any, tag_ids: list[int]) -> dict[int, int]:

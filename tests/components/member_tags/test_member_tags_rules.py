@@ -102,3 +102,21 @@ def test_settings_refuse_what_the_schema_cannot_say():
         resolved({"lifecycle": {"dormant_after_days": 200, "churned_after_days": 100}})
     with pytest.raises(ValueError, match="needs a threshold"):
         resolved({"rfm": {"recency": {"split": "threshold"}}})
+
+
+def test_the_demo_blueprint_states_the_four_orders_a_year_rule():
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    demo = YAML(typ="safe").load((Path(__file__).resolve().parents[3] / "blueprints" / "demo.yaml").read_text(encoding="utf-8"))
+    settings = resolved(demo["components"]["member_tags"])
+    rule = next(r for r in settings["rules"] if r["name"] == "活跃复购 active repeat")
+    window = settings["window_days"]
+
+    def holds(*days_ago: float) -> bool:
+        f = rules.figures_from([(ago(d), 100, True) for d in days_ago], NOW, rules.windows_of(settings))
+        return rules.rule_matches(rule, f, NOW, rules.stage(f, NOW, settings["lifecycle"]), None, window)
+
+    assert holds(1, 100, 200, 364) and holds(120, 130, 140, 150)
+    assert not holds(1, 100, 200) and not holds(121, 130, 140, 150) and not holds(1, 100, 200, 366)
