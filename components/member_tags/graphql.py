@@ -14,7 +14,8 @@ import strawberry
 from sqlalchemy import select
 
 from components.member_tags import MANAGE, VIEW
-from components.member_tags.models import MemberTag as Holding, Profile, Tag
+from components.member_tags.models import MemberTag as Holding
+from components.member_tags.models import Profile, Tag
 from components.members.graphql import Member
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation

@@ -1,9 +1,8 @@
 """member_tags' hook implementations: registrations only; the rules are in service.py."""
 
-from core.hookspecs import hookimpl
-
 from components.member_tags import MANAGE, VIEW, demo, graphql, models
 from components.member_tags.service import RECOMPUTE_JOB, MemberTagsService
+from core.hookspecs import hookimpl
 
 ERROR_CODES = {
     "MEMBER_TAGS_UNKNOWN_TAG": "No tag of this brand has that id.",

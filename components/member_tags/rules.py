@@ -122,19 +122,23 @@ def stage(fig: Figures, now: datetime, lifecycle: Mapping[str, int]) -> str:
 
 def rule_matches(rule: Mapping[str, Any], fig: Figures, now: datetime, member_stage: str, member_segment: str | None,
                  window_days: int) -> bool:
-    """Whether a blueprint rule holds for a member: every condition the rule names must hold."""
+    """Whether a blueprint rule holds for a member: every condition the rule names must hold.
+    (Plain ifs, not a table of lambdas: the recompute calls this rules × members times.)"""
     orders, paid = fig.in_window(rule.get("window_days", window_days))
     recency = days_since(fig.last_order_at, now)
-    checks = {
-        "min_orders": lambda v: orders >= v,
-        "max_orders": lambda v: orders <= v,
-        "min_paid_minor": lambda v: paid >= v,
-        "last_order_within_days": lambda v: recency is not None and recency <= v,
-        "no_order_for_days": lambda v: recency is None or recency >= v,
-        "stages": lambda v: member_stage in v,
-        "segments": lambda v: member_segment in v,
-    }
-    return all(check(rule[name]) for name, check in checks.items() if name in rule)
+    if "min_orders" in rule and orders < rule["min_orders"]:
+        return False
+    if "max_orders" in rule and orders > rule["max_orders"]:
+        return False
+    if "min_paid_minor" in rule and paid < rule["min_paid_minor"]:
+        return False
+    if "last_order_within_days" in rule and (recency is None or recency > rule["last_order_within_days"]):
+        return False
+    if "no_order_for_days" in rule and recency is not None and recency < rule["no_order_for_days"]:
+        return False
+    if "stages" in rule and member_stage not in rule["stages"]:
+        return False
+    return not ("segments" in rule and member_segment not in rule["segments"])
 
 
 def windows_of(settings: Mapping[str, Any]) -> set[int]:

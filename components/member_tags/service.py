@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -129,6 +128,7 @@ class MemberTagsService:
     async def _apply(self, tx: Transaction, figs: dict[int, rules.Figures], baseline: dict[str, float], *,
                      whole_brand: bool) -> Outcome:
         now, session, s = tx.now(), tx.session, self.settings
+        # In this order: the loop below reads them by position (3–8 are FIGURE_FIELDS).
         columns = [Profile.member_id, Profile.stage, Profile.segment, *(getattr(Profile, f) for f in FIGURE_FIELDS)]
         stmt = select(*columns)
         if not whole_brand:
@@ -152,7 +152,8 @@ class MemberTagsService:
                    "last_order_at": fig.last_order_at, "window_orders": orders, "window_paid_minor": paid}
             old = current.get(mid)
             old_stage, old_segment = (old[1], old[2]) if old is not None else ("prospect", None)
-            same = old is not None and all(_same(getattr(old, f), new[f]) for f in FIGURE_FIELDS)
+            same = old is not None and (old[3], old[4], aware(old[5]), aware(old[6]), old[7], old[8]) == (
+                fig.orders, fig.paid_minor, fig.first_order_at, fig.last_order_at, orders, paid)
             if same and old_stage == stage and old_segment == segment:
                 continue
             row = {"member_id": mid, **new, "stage": stage, "segment": segment, "computed_at": now}
@@ -198,8 +199,3 @@ class MemberTagsService:
     async def tag_names(self, session: Any, tag_ids: list[int]) -> dict[int, str]:
         return dict((await session.execute(select(Tag.id, Tag.name).where(Tag.id.in_(tag_ids)))).all()) if tag_ids else {}
 
-
-def _same(stored: Any, new: Any) -> bool:
-    if isinstance(stored, datetime) or isinstance(new, datetime):
-        return aware(stored) == aware(new)
-    return stored == new

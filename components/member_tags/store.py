@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
@@ -67,6 +67,7 @@ async def tag_id(tx: Transaction, key: str, name: str, kind: str, description: s
 
 
 def aware(moment: datetime | None) -> datetime | None:
-    from core.clock import as_utc
-
-    return as_utc(moment) if moment is not None else None
+    """A stored time as aware UTC (SQLite hands them back naive)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)

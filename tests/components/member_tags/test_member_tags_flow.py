@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import open_shop
+from member_tags_helpers import BLUEPRINT, PROFILE, PROFILES, admin, gid, paid_event
 from sqlalchemy import select
 
-from conftest import open_shop
 from core.models import EventRow
 from core.testing import member
-from member_tags_helpers import BLUEPRINT, PROFILE, PROFILES, admin, gid, paid_event
 
 PLACE = """mutation($input: CheckoutInput!) { placeOrder(input: {checkout: $input}) {
   order { id lines { id } } userErrors { code message } } }"""

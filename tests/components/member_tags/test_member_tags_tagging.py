@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from conftest import hire, open_shop
-from core.testing import member
 from member_tags_helpers import BLUEPRINT, CREATE, DELETE, PROFILE, PROFILES, TAG, TAGS, UNTAG, admin, gid, paid_event
+
+from core.testing import member
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 
