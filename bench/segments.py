@@ -63,12 +63,14 @@ ONE = """query($id: ID!) { memberProfile(memberId: $id) { stage segment ordersCo
 # puts more orders on low member ids: a few heavy buyers, a long tail of one-order members.
 POSTGRES_ROWS = """
 INSERT INTO member_tags_profile (member_id, orders_count, paid_minor, window_orders, window_paid_minor, stage, stage_since, computed_at)
-SELECT g, 0, 0, 0, 0, 'prospect', :now, :now FROM generate_series(1, :members) AS g;
+SELECT g, 0, 0, 0, 0, 'prospect', CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+FROM generate_series(1, CAST(:members AS bigint)) AS g;
 SELECT setseed(0.2026);
 INSERT INTO member_tags_purchase (order_id, member_id, paid_at, total_minor, refunded_minor, counted)
-SELECT g, 1 + floor(:members * power(random(), 2))::bigint, :now - random() * interval '730 days',
+SELECT g, 1 + floor(CAST(:members AS bigint) * power(random(), 2))::bigint,
+       CAST(:now AS timestamptz) - random() * interval '730 days',
        1000 + floor(random() * 60000)::bigint, 0, random() > 0.05
-FROM generate_series(1, :orders) AS g;
+FROM generate_series(1, CAST(:orders AS bigint)) AS g;
 """
 SQLITE_PROFILES = """
 INSERT INTO member_tags_profile (member_id, orders_count, paid_minor, window_orders, window_paid_minor, stage, stage_since, computed_at)
