@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from components.member_tags import rules
 from components.member_tags.models import Baseline, MemberTag, Profile, Purchase, Tag
@@ -98,21 +98,25 @@ class MemberTagsService:
 
     # -- the whole brand ---------------------------------------------------------------------
     async def recompute(self, tx: Transaction, timer: Any = None) -> Outcome:
-        """Every member, set-based: one GROUP BY for the lifetime figures and one per window,
-        then classification in memory and bulk writes of what changed only."""
+        """Every member, set-based: one GROUP BY over the purchases for the lifetime figures
+        and every window's, then classification in memory and bulk writes of what changed only."""
         now = tx.now()
         session = tx.session
-        net = func.sum(Purchase.total_minor - Purchase.refunded_minor)
-        lifetime = {mid: (int(n), int(paid or 0), aware(first), aware(last)) for mid, n, paid, first, last in await session.execute(
-            select(Purchase.member_id, func.count(), net, func.min(Purchase.paid_at), func.max(Purchase.paid_at))
-            .where(Purchase.counted.is_(True)).group_by(Purchase.member_id))}
-        windows: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-        for days in sorted(self.windows):
-            since = now - days * rules.DAY
-            for mid, n, paid in await session.execute(
-                    select(Purchase.member_id, func.count(), net)
-                    .where(Purchase.counted.is_(True), Purchase.paid_at >= since).group_by(Purchase.member_id)):
-                windows[mid][days] = (int(n), int(paid or 0))
+        # One pass over the purchases: lifetime figures and every window's, by conditional sums.
+        amount = Purchase.total_minor - Purchase.refunded_minor
+        days_used = sorted(self.windows)
+        per_window = []
+        for days in days_used:
+            inside = Purchase.paid_at >= now - days * rules.DAY
+            per_window += [func.sum(case((inside, 1), else_=0)), func.sum(case((inside, amount), else_=0))]
+        stmt = (select(Purchase.member_id, func.count(), func.sum(amount), func.min(Purchase.paid_at), func.max(Purchase.paid_at),
+                       *per_window).where(Purchase.counted.is_(True)).group_by(Purchase.member_id))
+        lifetime: dict[int, tuple[int, int, Any, Any]] = {}
+        windows: dict[int, dict[int, tuple[int, int]]] = {}
+        for row in await session.execute(stmt):
+            mid = row[0]
+            lifetime[mid] = (int(row[1]), int(row[2] or 0), aware(row[3]), aware(row[4]))
+            windows[mid] = {days: (int(row[5 + 2 * i] or 0), int(row[6 + 2 * i] or 0)) for i, days in enumerate(days_used)}
         members = set((await session.scalars(select(Profile.member_id))).all())
         await ensure_profiles(tx, set(lifetime) - members)  # purchases of a member whose profile went missing
         figs = {}
