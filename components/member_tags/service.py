@@ -7,8 +7,9 @@ disagree about a member given the same figures and the same medians.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
@@ -33,6 +34,8 @@ class Outcome:
     segment_changes: int = 0
     tags_added: int = 0
     tags_removed: int = 0
+    # Where the time went, in seconds: reading, classifying in memory, writing (bench figures).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class MemberTagsService:
@@ -102,6 +105,7 @@ class MemberTagsService:
         and every window's, then classification in memory and bulk writes of what changed only."""
         now = tx.now()
         session = tx.session
+        started = time.perf_counter()
         # One pass over the purchases: lifetime figures and every window's, by conditional sums.
         amount = Purchase.total_minor - Purchase.refunded_minor
         days_used = sorted(self.windows)
@@ -126,17 +130,22 @@ class MemberTagsService:
         window = self.settings["window_days"]
         baseline = rules.medians((rules.days_since(f.last_order_at, now), *f.in_window(window)) for f in figs.values())
         await session.merge(Baseline(key="rfm", values=baseline, computed_at=now))
-        return await self._apply(tx, figs, baseline, whole_brand=True)
+        read = time.perf_counter() - started
+        outcome = await self._apply(tx, figs, baseline, whole_brand=True)
+        outcome.phases = {"aggregate": round(read, 2), **outcome.phases}
+        return outcome
 
     # -- classify and write --------------------------------------------------------------------
     async def _apply(self, tx: Transaction, figs: dict[int, rules.Figures], baseline: dict[str, float], *,
                      whole_brand: bool) -> Outcome:
         now, session, s = tx.now(), tx.session, self.settings
-        # In this order: the loop below reads them by position (3–8 are FIGURE_FIELDS).
-        columns = [Profile.member_id, Profile.stage, Profile.segment, *(getattr(Profile, f) for f in FIGURE_FIELDS)]
+        # In this order: the loop below reads them by position (3–8 are FIGURE_FIELDS, 9 stage_since).
+        columns = [Profile.member_id, Profile.stage, Profile.segment, *(getattr(Profile, f) for f in FIGURE_FIELDS),
+                   Profile.stage_since]
         stmt = select(*columns)
         if not whole_brand:
             stmt = stmt.where(Profile.member_id.in_(list(figs)))
+        started = time.perf_counter()
         current = {row[0]: row for row in await session.execute(stmt)}
         rule_tags = {rule["name"]: await tag_id(tx, f"rule:{rule['name']}", rule["name"], "rule", rule.get("description", ""))
                      for rule in s["rules"]}
@@ -160,15 +169,20 @@ class MemberTagsService:
                 fig.orders, fig.paid_minor, fig.first_order_at, fig.last_order_at, orders, paid)
             if same and old_stage == stage and old_segment == segment:
                 continue
-            row = {"member_id": mid, **new, "stage": stage, "segment": segment, "computed_at": now}
+            # Every row has the same keys: the bulk UPDATE then goes out as one executemany
+            # (rows of mixed keys split it into a round trip per run of alike rows).
+            moved = old is None or old_stage != stage
+            row = {"member_id": mid, **new, "stage": stage, "segment": segment, "computed_at": now,
+                   "stage_since": now if moved else old[9]}
             if old_stage != stage:
-                row["stage_since"] = now
                 stage_moves[(old_stage, stage)].append(mid)
             if old_segment != segment:
                 segment_moves[(old_segment, segment)].append(mid)
             updates.append(row)
+        classified = time.perf_counter()
         for batch in chunks(updates):
             await session.execute(update(Profile), batch)
+        updated = time.perf_counter()
         outcome.stage_changes = sum(map(len, stage_moves.values()))
         outcome.segment_changes = sum(map(len, segment_moves.values()))
         for (old_stage, stage), mids in stage_moves.items():
@@ -177,10 +191,13 @@ class MemberTagsService:
         for (old_segment, segment), mids in segment_moves.items():
             for batch in chunks(sorted(mids)):
                 await tx.emit("member_tags.segment_changed", {"memberIds": batch, "fromSegment": old_segment, "toSegment": segment})
+        emitted = time.perf_counter()
         for tag, members in wanted.items():
             added, removed = await self._hold_exactly(tx, tag, members, None if whole_brand else set(figs))
             outcome.tags_added += added
             outcome.tags_removed += removed
+        outcome.phases = {"read_and_classify": round(classified - started, 2), "profiles": round(updated - classified, 2),
+                          "events": round(emitted - updated, 2), "rule_tags": round(time.perf_counter() - emitted, 2)}
         return outcome
 
     async def _hold_exactly(self, tx: Transaction, tag: int, members: set[int], scope: set[int] | None) -> tuple[int, int]:
