@@ -112,11 +112,11 @@ async def test_concurrent_events_and_staff_calls_lose_nothing(kernel_factory, gr
     kernel = await kernel_factory(BLUEPRINT, database=database)
     await open_shop(kernel, members=3)
     service, staff = kernel.service("member_tags"), graphql(kernel, admin())
-    amounts = [100 * (n + 1) for n in range(30)]
-    # The outbox of several workers delivers thirty payments of one member at once.
+    amounts = [100 * (n + 1) for n in range(20)]
+    # The outbox of several workers delivers twenty payments of one member at once.
     await asyncio.gather(*(service.on_order_paid(kernel, paid_event(2, 800 + n, a, clock.now())) for n, a in enumerate(amounts)))
     p = (await staff.data(PROFILE, id=gid("Member", 2)))["memberProfile"]
-    assert (p["ordersCount"], p["paid"]["amountMinor"], p["stage"]) == (30, sum(amounts), "REPEAT")
+    assert (p["ordersCount"], p["paid"]["amountMinor"], p["stage"]) == (20, sum(amounts), "REPEAT")
 
     created = await asyncio.gather(*(staff.mutate(CREATE, name="rush") for _ in range(20)))
     assert sum(1 for c in created if c["tag"]) == 1
