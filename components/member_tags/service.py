@@ -22,6 +22,7 @@ from components.member_tags.tagging import Tagging
 from core.transaction import Transaction
 
 RECOMPUTE_JOB = "member_tags.recompute"
+AGGREGATE_MEMBERS = 20_000  # members per aggregate statement of the recompute
 FIGURE_FIELDS = ("orders_count", "paid_minor", "first_order_at", "last_order_at", "window_orders", "window_paid_minor")
 
 
@@ -117,10 +118,15 @@ class MemberTagsService:
                        *per_window).where(Purchase.counted.is_(True)).group_by(Purchase.member_id))
         lifetime: dict[int, tuple[int, int, Any, Any]] = {}
         windows: dict[int, dict[int, tuple[int, int]]] = {}
-        for row in await session.execute(stmt):
-            mid = row[0]
-            lifetime[mid] = (int(row[1]), int(row[2] or 0), aware(row[3]), aware(row[4]))
-            windows[mid] = {days: (int(row[5 + 2 * i] or 0), int(row[6 + 2 * i] or 0)) for i, days in enumerate(days_used)}
+        # By ranges of member ids: each statement stays far below the brand's statement
+        # timeout however many orders there are (the purchases are indexed by member).
+        highest = int(await session.scalar(select(func.max(Purchase.member_id))) or 0)
+        for low in range(0, highest + 1, AGGREGATE_MEMBERS):
+            part = stmt.where(Purchase.member_id >= low, Purchase.member_id < low + AGGREGATE_MEMBERS)
+            for row in await session.execute(part):
+                mid = row[0]
+                lifetime[mid] = (int(row[1]), int(row[2] or 0), aware(row[3]), aware(row[4]))
+                windows[mid] = {days: (int(row[5 + 2 * i] or 0), int(row[6 + 2 * i] or 0)) for i, days in enumerate(days_used)}
         members = set((await session.scalars(select(Profile.member_id))).all())
         await ensure_profiles(tx, set(lifetime) - members)  # purchases of a member whose profile went missing
         figs = {}
