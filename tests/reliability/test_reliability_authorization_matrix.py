@@ -149,6 +149,10 @@ MATRIX: dict[str, str] = {
     "memberTiers":             "++" "+" "++" "+" "+",
     "membershipTerms":         "++" "+" "++" "+" "+",
     "memberTierStatus":        "uf" "f" "ff" "f" "+",   # memberId: A
+    "memberProfiles":          "uf" "f" "ff" "f" "+",   # segments and stages are staff-only, even one's own
+    "memberProfile":           "uf" "f" "ff" "f" "+",   # memberId: A
+    "memberTags":              "uf" "f" "ff" "f" "+",
+    "memberTag":               "uf" "f" "ff" "f" "+",   # the demo's VIP tag
 
     # -- mutations -------------------------------------------------------------------------
     "createProduct":           "uf" "f" "ff" "f" "+",
@@ -252,6 +256,10 @@ MATRIX: dict[str, str] = {
     "reviewWithdrawal":        "uf" "f" "ff" "f" "+",   # a fresh request of A per cell
     "buyMembershipTerm":       "u+" "+" "ff" "f" "f",   # the demo's SVIP 月卡: an order to pay
     "adjustMemberGrowth":      "uf" "f" "ff" "f" "+",   # +1 growth for A, with a reason
+    "createMemberTag":         "uf" "f" "ff" "f" "+",   # a fresh name per cell
+    "deleteMemberTag":         "uf" "f" "ff" "f" "+",   # a fresh manual tag per cell
+    "tagMembers":              "uf" "f" "ff" "f" "+",   # A, with the demo's VIP tag
+    "untagMembers":            "uf" "f" "ff" "f" "+",
     # -- subscriptions ---------------------------------------------------------------------
     "groupBuyProgress":        "++" "+" "++" "+" "+",   # the share page is public
     "auctionLotUpdates":       "++" "+" "++" "+" "+",   # bidders are masked labels
@@ -570,6 +578,10 @@ CASES: dict[str, Case] = {
     "refundRequests": Case("{ refundRequests { nodes { id } } }", lambda w, a: _after(w.refund_request_of_a())),
     "couponTemplates": Case("{ couponTemplates { nodes { id } } }"),
     "couponTemplate": Case("query($id: ID!) { couponTemplate(id: $id) { id } }", static(id=G("CouponTemplate", 1))),
+    "memberProfiles": Case("{ memberProfiles(first: 5) { nodes { id stage segment } } }"),
+    "memberProfile": Case("query($id: ID!) { memberProfile(memberId: $id) { id stage tags { name } } }", static(id=G("Member", 1))),
+    "memberTags": Case("{ memberTags { nodes { id name memberCount } } }"),
+    "memberTag": Case("query($id: ID!) { memberTag(id: $id) { id name } }", static(id=G("MemberTag", 1))),
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
     "myGuide": Case("{ myGuide { guideId } }"),
     "myChannelCode": Case("{ myChannelCode { code } }"),
@@ -713,7 +725,17 @@ CASES: dict[str, Case] = {
     "buyMembershipTerm": mutation("buyMembershipTerm", "BuyMembershipTermInput", static(termCode="svip_month")),
     "adjustMemberGrowth": mutation("adjustMemberGrowth", "AdjustMemberGrowthInput", static(
         memberId=G("Member", 1), delta=1, reason="matrix")),
+    "createMemberTag": mutation("createMemberTag", "CreateMemberTagInput", lambda w, a: _v(name=f"matrix tag {next(w.counter)}")),
+    "deleteMemberTag": mutation("deleteMemberTag", "DeleteMemberTagInput", lambda w, a: _fresh_member_tag(w)),
+    "tagMembers": mutation("tagMembers", "TagMembersInput", static(tagId=G("MemberTag", 1), memberIds=[G("Member", 1)])),
+    "untagMembers": mutation("untagMembers", "UntagMembersInput", static(tagId=G("MemberTag", 1), memberIds=[G("Member", 1)])),
 }
+
+
+async def _fresh_member_tag(w: World) -> dict[str, Any]:
+    async with w.kernel.transaction() as tx:
+        made = await w.kernel.service("member_tags").tagging.create(tx, f"matrix fresh tag {next(w.counter)}")
+    return {"tagId": G("MemberTag", made)}
 
 SUBSCRIPTIONS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     "groupBuyProgress": ("subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId status seatsFilled } }",
