@@ -119,6 +119,7 @@ MATRIX: dict[str, str] = {
     "myNotificationConsents":  "u+" "+" "ff" "f" "f",
     "couponTemplates":         "++" "+" "++" "+" "+",   # the claim centre is public
     "couponTemplate":          "++" "+" "++" "+" "+",
+    "insights":                "uf" "f" "ff" "f" "+",   # staff with insights.view (admin): the demo's paid orders
     "myCoupons":               "u+" "+" "ff" "f" "f",
     "flashSaleSessions":       "++" "+" "++" "+" "+",
     "flashSaleSession":        "++" "+" "++" "+" "+",
@@ -532,6 +533,7 @@ CASES: dict[str, Case] = {
     "refundRequests": Case("{ refundRequests { nodes { id } } }", lambda w, a: _after(w.refund_request_of_a())),
     "couponTemplates": Case("{ couponTemplates { nodes { id } } }"),
     "couponTemplate": Case("query($id: ID!) { couponTemplate(id: $id) { id } }", static(id=G("CouponTemplate", 1))),
+    "insights": Case('{ insights(period: {from: "2026-01-01", to: "2026-01-31"}) { sales { orders } } }'),
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
     "flashSaleSessions": Case("{ flashSaleSessions { nodes { id } } }"),
     "flashSaleSession": Case("query($id: ID!) { flashSaleSession(id: $id) { id } }", static(id=G("FlashSaleSession", 1))),
