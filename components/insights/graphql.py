@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -75,20 +75,32 @@ class InsightsSales:
     period: strawberry.Private[rules.Period]
     dimension: strawberry.Private[str]
     ref: strawberry.Private[str]
+    preloaded: strawberry.Private[list[tuple[date, reading.Sales]] | None] = None  # a page of slices reads its days at once
 
     @strawberry.field(description="The same figures for each day of the period, days without sales included.")
     async def days(self, info: strawberry.Info) -> list[InsightsSalesDay]:
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
-        rows = await reading.sales_days(await ctx.session(), self.period, self.dimension, self.ref)
+        rows = self.preloaded
+        if rows is None:
+            rows = await reading.sales_days(await ctx.session(), self.period, self.dimension, self.ref)
         return [_sales_day(day, sales, currency) for day, sales in rows]
 
 
-def _sales(sales: reading.Sales, currency: str, period: rules.Period, dimension: str, ref: str) -> InsightsSales:
+def _sales(sales: reading.Sales, currency: str, period: rules.Period, dimension: str, ref: str,
+           days: list[tuple[date, reading.Sales]] | None = None) -> InsightsSales:
     return InsightsSales(orders=sales.orders, gross=_money(sales.gross_minor, currency),
                          refunded=_money(sales.refunded_minor, currency), net=_money(sales.net_minor, currency),
                          average_order_value=_money(sales.average_order_minor, currency),
-                         period=period, dimension=dimension, ref=ref)
+                         period=period, dimension=dimension, ref=ref, preloaded=days)
+
+
+def _asks_for(fields: Any, name: str) -> bool:
+    """Whether a field of this name is selected anywhere below (fragments included)."""
+    for field in fields or ():
+        if getattr(field, "name", None) == name or _asks_for(getattr(field, "selections", None), name):
+            return True
+    return False
 
 
 @strawberry.type(description="GMV of one channel, live room, offer, guide or store.")
@@ -207,20 +219,25 @@ class Insights:
         size, offset = page_size(first), (decode_cursor(after) + 1 if after else 0)
         if offset < 0:
             raise DomainError("KERNEL_INVALID_INPUT", "the cursor is not valid", field="after")
-        rows = await reading.slices(await ctx.session(), self.period, dimension.value, offset, size + 1)
+        session = await ctx.session()
+        rows = await reading.slices(session, self.period, dimension.value, offset, size + 1)
+        days: dict[str, Any] = {}
+        if rows[:size] and _asks_for(info.selected_fields, "days"):
+            days = await reading.slice_days(session, self.period, dimension.value, [ref for ref, _ in rows[:size]])
         currency = ctx.kernel.blueprint.brand.currency
-        edges = [Edge(cursor=encode_cursor(offset + n), node=_slice(dimension, ref, sales, currency, self.period))
+        edges = [Edge(cursor=encode_cursor(offset + n), node=_slice(dimension, ref, sales, currency, self.period, days.get(ref)))
                  for n, (ref, sales) in enumerate(rows[:size])]
         return InsightsSliceConnection(edges=edges, page_info=PageInfo(
             has_next_page=len(rows) > size, has_previous_page=offset > 0,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
 
-def _slice(dimension: InsightsDimension, ref: str, sales: reading.Sales, currency: str, period: rules.Period) -> InsightsSlice:
+def _slice(dimension: InsightsDimension, ref: str, sales: reading.Sales, currency: str, period: rules.Period,
+           days: list[tuple[date, reading.Sales]] | None) -> InsightsSlice:
     is_channel = dimension is InsightsDimension.CHANNEL
     return InsightsSlice(dimension=dimension, channel=InsightsChannel(ref) if is_channel else None,
                          target_id=None if is_channel else strawberry.ID(ref),
-                         sales=_sales(sales, currency, period, dimension.value, ref))
+                         sales=_sales(sales, currency, period, dimension.value, ref, days))
 
 
 @strawberry.type

@@ -20,7 +20,7 @@ from components.insights import rules
 from components.insights.models import Customer, Daily, Fact
 from core.transaction import Transaction
 
-CHUNK = 500  # rows per multi-row INSERT (SQLite allows 32766 parameters; 8 columns a row)
+CHUNK = 1000  # members locked or recomputed per statement (an IN list)
 
 
 def insert_for(tx: Transaction, model: Any) -> Any:
@@ -63,10 +63,10 @@ class Ledger:
         members = sorted({row["member_id"] for row in rows})
         if customers:
             await self.lock_customers(tx, members)  # before the facts: one lock order for everyone
-        inserted: set[str] = set()
-        for chunk in _chunks(rows):
-            stmt = insert_for(tx, Fact).values(chunk).on_conflict_do_nothing(index_elements=["key"]).returning(Fact.key)
-            inserted.update((await tx.session.execute(stmt)).scalars().all())
+        # executemany: SQLAlchemy batches the rows into few statements (its "insertmanyvalues")
+        # and still hands back the keys of the rows that went in.
+        stmt = insert_for(tx, Fact).on_conflict_do_nothing(index_elements=["key"]).returning(Fact.key)
+        inserted: set[str] = set((await tx.session.execute(stmt, rows)).scalars().all())
         if not inserted:
             return set()
         deltas: rules.Deltas = {}
@@ -86,29 +86,29 @@ class Ledger:
         # Sorted: two transactions adding to the same days take the rows in the same order.
         rows = [{"day": d, "dimension": dim, "ref": ref, "orders": v[0], "gross_minor": v[1], "refunded_minor": v[2]}
                 for (d, dim, ref), v in sorted(deltas.items())]
-        for chunk in _chunks(rows):
-            stmt = insert_for(tx, Daily).values(chunk)
-            stmt = stmt.on_conflict_do_update(index_elements=["day", "dimension", "ref"], set_={
-                "orders": Daily.__table__.c.orders + stmt.excluded.orders,
-                "gross_minor": Daily.__table__.c.gross_minor + stmt.excluded.gross_minor,
-                "refunded_minor": Daily.__table__.c.refunded_minor + stmt.excluded.refunded_minor,
-            })
-            await tx.session.execute(stmt)
+        if not rows:
+            return
+        stmt = insert_for(tx, Daily)
+        stmt = stmt.on_conflict_do_update(index_elements=["day", "dimension", "ref"], set_={
+            "orders": Daily.__table__.c.orders + stmt.excluded.orders,
+            "gross_minor": Daily.__table__.c.gross_minor + stmt.excluded.gross_minor,
+            "refunded_minor": Daily.__table__.c.refunded_minor + stmt.excluded.refunded_minor,
+        })
+        await tx.session.execute(stmt, rows)
 
     async def lock_customers(self, tx: Transaction, members: list[int]) -> None:
         """Make sure each member has a row and hold it: recomputing a customer from their facts
         must see every fact a concurrent transaction for the same member committed."""
         for chunk in _chunks(members):
-            await tx.session.execute(insert_for(tx, Customer).values(
-                [{"member_id": m, "orders": 0, "paid_minor": 0, "refunded_minor": 0} for m in chunk]
-            ).on_conflict_do_nothing(index_elements=["member_id"]))
+            await tx.session.execute(insert_for(tx, Customer).on_conflict_do_nothing(index_elements=["member_id"]),
+                                     [{"member_id": m, "orders": 0, "paid_minor": 0, "refunded_minor": 0} for m in chunk])
             if tx.kernel.db.is_postgresql:
                 await tx.session.execute(select(Customer.member_id).where(Customer.member_id.in_(chunk))
                                          .order_by(Customer.member_id).with_for_update())
 
     async def recompute_customers(self, tx: Transaction, members: list[int], *, locked: bool = False) -> None:
         """Each member's row from their facts: counts, sums, the first and last payment."""
-        for chunk in _chunks(members, 1000):
+        for chunk in _chunks(members):
             if not locked:
                 await self.lock_customers(tx, chunk)
             paid = Fact.kind == "paid"

@@ -49,6 +49,17 @@ async def sales_days(session: Any, period: rules.Period, dimension: str = rules.
     return [(day, found.get(day, Sales(0, 0, 0))) for day in period.each_day()]
 
 
+async def slice_days(session: Any, period: rules.Period, dimension: str, refs: list[str]) -> dict[str, list[tuple[date, Sales]]]:
+    """:func:`sales_days` for a page of slices at once (one query, not one per slice)."""
+    rows = await session.execute(select(Daily.ref, Daily.day, Daily.orders, Daily.gross_minor, Daily.refunded_minor).where(
+        Daily.dimension == dimension, Daily.ref.in_(refs), Daily.day.between(period.first, period.last)))
+    found: dict[str, dict[date, Sales]] = {ref: {} for ref in refs}
+    for ref, day, o, g, r in rows.all():
+        found[ref][day] = Sales(int(o), int(g), int(r))
+    zero = Sales(0, 0, 0)
+    return {ref: [(day, days.get(day, zero)) for day in period.each_day()] for ref, days in found.items()}
+
+
 async def sales_total(session: Any, period: rules.Period, dimension: str = rules.ALL, ref: str = "") -> Sales:
     row = (await session.execute(select(func.sum(Daily.orders), func.sum(Daily.gross_minor), func.sum(Daily.refunded_minor))
                                  .where(Daily.dimension == dimension, Daily.ref == ref,
