@@ -1,7 +1,6 @@
-from core.hookspecs import hookimpl
-
 from components.insights import graphql, models
 from components.insights.service import REBUILD_JOB, InsightsService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

@@ -69,7 +69,7 @@ class OrderHistory:
             found.append({
                 "refundId": refund.id, "orderId": refund.order_id, "memberId": member_id, "at": refund.created_at,
                 "amountMinor": refund.amount_minor, "storeId": store_id, "source": dict(source or {}),
-                "lines": [{"lineId": l.get("lineId"), "amountMinor": int(l.get("amountMinor") or 0), "activity": l.get("activity")}
-                          for l in refund.lines],
+                "lines": [{"lineId": line.get("lineId"), "amountMinor": int(line.get("amountMinor") or 0), "activity": line.get("activity")}
+                          for line in refund.lines],
             })
         return found

@@ -2,7 +2,7 @@
 
 Component: insights
 Revision ID: 41ac1e64fc7b
-Revises: 
+Revises:
 Create Date: 2026-12-03 14:30:54.974116
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import open_shop
+
 from core.testing import staff
 
 BLUEPRINT = """\

@@ -5,12 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from insights_helpers import ADMIN, GMV_BY, INSIGHTS, buy, figures, refund_units, share_code, start, table_rows
 from sqlalchemy import delete
 
 from components.insights.models import Customer, Daily, Fact
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-from insights_helpers import ADMIN, GMV_BY, INSIGHTS, buy, figures, refund_units, share_code, start, table_rows
 
 DAY1, DAY2 = "2026-01-05", "2026-01-06"  # the test clock starts at 10:00 in Shanghai on day 1
 

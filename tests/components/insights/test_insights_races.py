@@ -7,7 +7,6 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-
 from insights_helpers import start, table_rows
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
