@@ -165,3 +165,10 @@ async def test_only_staff_with_the_permission_see_insights(kernel_factory, graph
             await kernel.service("members").create_staff(tx, name="host", roles=("live_host",))
     body = await graphql(kernel, actor).execute(INSIGHTS, {"from": DAY1, "to": DAY1})
     assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+
+
+@pytest.mark.parametrize(("first", "after"), [(101, None), (-1, None), (5, "not-a-cursor")])
+async def test_a_bad_page_of_slices_is_a_typed_error(kernel_factory, graphql, first, after):
+    kernel, _shop = await start(kernel_factory)
+    body = await graphql(kernel, ADMIN).execute(GMV_BY, {"from": DAY1, "to": DAY1, "d": "STORE", "first": first, "after": after})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["KERNEL_INVALID_INPUT"], body
