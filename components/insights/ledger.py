@@ -24,8 +24,9 @@ CHUNK = 1000  # members locked or recomputed per statement (an IN list)
 
 
 def insert_for(tx: Transaction, model: Any) -> Any:
+    """A Core INSERT on the model's table (not the ORM's bulk path: plain executemany batches)."""
     dialect = postgresql if tx.kernel.db.is_postgresql else sqlite
-    return dialect.insert(model)
+    return dialect.insert(model.__table__)
 
 
 def _chunks(rows: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -65,7 +66,7 @@ class Ledger:
             await self.lock_customers(tx, members)  # before the facts: one lock order for everyone
         # executemany: SQLAlchemy batches the rows into few statements (its "insertmanyvalues")
         # and still hands back the keys of the rows that went in.
-        stmt = insert_for(tx, Fact).on_conflict_do_nothing(index_elements=["key"]).returning(Fact.key)
+        stmt = insert_for(tx, Fact).on_conflict_do_nothing(index_elements=["key"]).returning(Fact.__table__.c.key)
         inserted: set[str] = set((await tx.session.execute(stmt, rows)).scalars().all())
         if not inserted:
             return set()
