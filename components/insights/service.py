@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from components.insights import reading, rules
+from components.insights import rules
 from components.insights.ledger import Ledger, insert_for
 from components.insights.models import Joined, JoinedFact
 from core.transaction import Transaction
@@ -100,7 +100,3 @@ class InsightsService:
         counts["subscribed"] = (await self.kernel.service("notifications").subscribed_members(session)
                                 if self.kernel.has_component("notifications") else None)
         return counts
-
-    async def sales(self, session: Any, period: rules.Period, dimension: str = rules.ALL, ref: str = "") -> reading.Sales:
-        return await reading.sales_total(session, period, dimension, ref)
-
