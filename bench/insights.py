@@ -105,6 +105,8 @@ async def generate(kernel: Kernel, members: int, orders: int, start: datetime) -
         admin = await kernel.service("members").create_staff(tx, name="admin", roles=("admin",))
     async with kernel.db.write_engine.begin() as conn:
         began = time.perf_counter()
+        if pg:  # generating a million rows takes longer than a request's statement may
+            await conn.execute(text("SET LOCAL statement_timeout = 0"))
         await conn.execute(text("DROP TABLE IF EXISTS bench_insights_source"))
         await conn.execute(text("CREATE TABLE bench_insights_source (k INTEGER PRIMARY KEY, source TEXT, offer TEXT, store INTEGER)"))
         await conn.execute(text("INSERT INTO bench_insights_source VALUES (:k, :source, :offer, :store)"),
