@@ -172,3 +172,23 @@ async def test_a_bad_page_of_slices_is_a_typed_error(kernel_factory, graphql, fi
     kernel, _shop = await start(kernel_factory)
     body = await graphql(kernel, ADMIN).execute(GMV_BY, {"from": DAY1, "to": DAY1, "d": "STORE", "first": first, "after": after})
     assert [e["extensions"]["code"] for e in body["errors"]] == ["KERNEL_INVALID_INPUT"], body
+
+
+NOTIFICATIONS = """\
+  notifications:
+    rules:
+      - event: order.refund_resolved
+        template: T_REFUND
+        fields: {phrase1: "{requestStatus}"}
+"""
+
+
+async def test_subscription_reach_counts_members_with_an_unspent_consent(kernel_factory, graphql):
+    kernel, _shop = await start(kernel_factory, extra=NOTIFICATIONS)
+    notifications = kernel.service("notifications")
+    async with kernel.transaction() as tx:
+        for member_id in (1, 2):
+            await notifications.grant(tx, member_id, ["T_REFUND"])
+        await notifications.grant(tx, 1, ["T_REFUND"])  # twice: still one member
+    got = await figures(graphql, kernel, DAY1, DAY1)
+    assert got["reach"]["subscriptionReachable"] == 2 and got["reach"]["members"] == 5
