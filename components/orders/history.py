@@ -16,6 +16,18 @@ from sqlalchemy import select
 from components.orders.models import Order, OrderLine, Refund
 
 
+def _narrowed(stmt: Any, order_column: Any, order_ids: list[int] | None, moment: Any, start: datetime | None,
+              end: datetime | None) -> Any:
+    """Only these orders, only moments in [start, end): each bound only when given."""
+    if order_ids is not None:
+        stmt = stmt.where(order_column.in_(order_ids))
+    if start is not None:
+        stmt = stmt.where(moment >= start)
+    if end is not None:
+        stmt = stmt.where(moment < end)
+    return stmt
+
+
 class OrderHistory:
     """Read-only pages of paid orders and refunds (``kernel.service("orders.history")``)."""
 
@@ -28,13 +40,7 @@ class OrderHistory:
         # Columns, not ORM objects: a rebuild pages through a million of them.
         stmt = (select(Order.id, Order.member_id, Order.paid_at, Order.total_minor, Order.store_id, Order.source, Order.kind)
                 .where(Order.paid_at.is_not(None), Order.id > after_id).order_by(Order.id).limit(limit))
-        if order_ids is not None:
-            stmt = stmt.where(Order.id.in_(order_ids))
-        if paid_from is not None:
-            stmt = stmt.where(Order.paid_at >= paid_from)
-        if paid_before is not None:
-            stmt = stmt.where(Order.paid_at < paid_before)
-        orders = (await session.execute(stmt)).all()
+        orders = (await session.execute(_narrowed(stmt, Order.id, order_ids, Order.paid_at, paid_from, paid_before))).all()
         lines: dict[int, list[dict[str, Any]]] = {o.id: [] for o in orders}
         if orders:
             rows = await session.execute(
@@ -57,12 +63,7 @@ class OrderHistory:
         in the page so that paging by ``refundId`` stays simple; a reader skips it."""
         stmt = (select(Refund, Order.member_id, Order.store_id, Order.source).join(Order, Order.id == Refund.order_id)
                 .where(Order.paid_at.is_not(None), Refund.id > after_id).order_by(Refund.id).limit(limit))
-        if order_ids is not None:
-            stmt = stmt.where(Refund.order_id.in_(order_ids))
-        if refunded_from is not None:
-            stmt = stmt.where(Refund.created_at >= refunded_from)
-        if refunded_before is not None:
-            stmt = stmt.where(Refund.created_at < refunded_before)
+        stmt = _narrowed(stmt, Refund.order_id, order_ids, Refund.created_at, refunded_from, refunded_before)
         found = []
         for refund, member_id, store_id, source in (await session.execute(stmt)).all():
             found.append({
