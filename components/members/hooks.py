@@ -6,6 +6,7 @@ from components.members.authority import PeopleDirectory
 from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
 from components.members.service import MembersService
 from components.members.share_codes import ShareCodes
+from components.members.reach import MemberReach
 from core.hookspecs import hookimpl
 
 
@@ -22,6 +23,7 @@ def dougong_services(registrar):
     registrar.service("members", service)
     registrar.service("members.staff_admin", StaffAdmin(registrar.kernel))
     registrar.service("members.share_codes", ShareCodes(registrar.kernel))
+    registrar.service("members.reach", MemberReach())
 
 
 @hookimpl

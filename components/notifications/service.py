@@ -183,3 +183,8 @@ class NotificationsService:
 
     async def count(self, session: Any, **where: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(Delivery).filter_by(**where)))
+
+    async def subscribed_members(self, session: Any) -> int:
+        """How many members hold at least one unspent WeChat subscription consent: the ones a
+        subscription message can reach right now (reports count them; nobody is named)."""
+        return int(await session.scalar(select(func.count(func.distinct(Consent.member_id))).where(Consent.remaining > 0)))

@@ -3,6 +3,7 @@ from core.hookspecs import hookimpl
 import strawberry
 
 from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, intents_graphql, models, shipping
+from components.orders.history import OrderHistory
 from components.orders.intents import EVENT_PAYLOAD as INTENT_PAYLOAD
 from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
 
@@ -55,6 +56,7 @@ def dougong_tables(registrar):
 @hookimpl
 def dougong_services(registrar):
     registrar.service("orders", OrdersService(registrar.kernel, registrar.settings))
+    registrar.service("orders.history", OrderHistory())
 
 
 @hookimpl

@@ -19,7 +19,7 @@ import string
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,12 @@ def custom_scalars(node_types: list[str]) -> dict[str, st.SearchStrategy[graphql
             st.integers(-(2**63), 2**63 - 1),
         ).map(nodes.Int),
         "DateTime": moments.map(nodes.String),
+        # Calendar days (insights periods): mostly near the demo's data, some far or malformed.
+        "Date": st.one_of(
+            st.integers(-400, 400).map(lambda d: (now.date() + timedelta(days=d)).isoformat()),
+            st.dates().map(date.isoformat),
+            st.sampled_from(["", "2026-02-30", "2026-12-01T00:00:00Z", "0001-01-01", "9999-12-31", "yesterday", "2026-1-5"]),
+        ).map(nodes.String),
         "JSON": _json_values(),
     }
 

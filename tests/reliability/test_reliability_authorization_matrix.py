@@ -119,6 +119,7 @@ MATRIX: dict[str, str] = {
     "myNotificationConsents":  "u+" "+" "ff" "f" "f",
     "couponTemplates":         "++" "+" "++" "+" "+",   # the claim centre is public
     "couponTemplate":          "++" "+" "++" "+" "+",
+    "insights":                "uf" "f" "ff" "f" "+",   # staff with insights.view (admin): the demo's paid orders
     "myCoupons":               "u+" "+" "ff" "f" "f",
     "myGuide":                 "u+" "+" "ff" "f" "f",   # the demo binds A and B to guide 5
     "myChannelCode":           "u+" "+" "hh" "h" "h",   # members, and staff with the guide role
@@ -582,6 +583,7 @@ CASES: dict[str, Case] = {
     "memberProfile": Case("query($id: ID!) { memberProfile(memberId: $id) { id stage tags { name } } }", static(id=G("Member", 1))),
     "memberTags": Case("{ memberTags { nodes { id name memberCount } } }"),
     "memberTag": Case("query($id: ID!) { memberTag(id: $id) { id name } }", static(id=G("MemberTag", 1))),
+    "insights": Case('{ insights(period: {from: "2026-01-01", to: "2026-01-31"}) { sales { orders } } }'),
     "myCoupons": Case("{ myCoupons { nodes { id } } }"),
     "myGuide": Case("{ myGuide { guideId } }"),
     "myChannelCode": Case("{ myChannelCode { code } }"),
