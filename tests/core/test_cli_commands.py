@@ -69,9 +69,7 @@ def test_token_for_member_and_staff_who_exist(monkeypatch, tmp_path):
 
 def test_validate_the_real_demo_blueprint():
     result = run("validate", str(DEMO))
-    assert result.exit_code == 0 and "ok (13 components: catalog, inventory, members, orders, group_buy, points_mall, bidding_sale, store_pickup, live_room, notifications, coupons, flash_sale, guide_attribution)" in result.output
-    assert result.exit_code == 0 and "ok (13 components: catalog, inventory, members, orders, group_buy, points_mall, bidding_sale, store_pickup, live_room, notifications, coupons, flash_sale, member_tiers)" in result.output
-    assert result.exit_code == 0 and "ok (13 components: catalog, inventory, members, orders, group_buy, points_mall, bidding_sale, store_pickup, live_room, notifications, coupons, flash_sale, insights)" in result.output
+    assert result.exit_code == 0 and "ok (17 components: catalog, inventory, members, orders, group_buy, points_mall, bidding_sale, store_pickup, live_room, notifications, coupons, flash_sale, distribution, guide_attribution, member_tiers, member_tags, insights)" in result.output
 
 
 def test_validate_flags_secrets_written_in_the_blueprint(tmp_path, monkeypatch):

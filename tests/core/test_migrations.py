@@ -15,7 +15,7 @@ DEMO = Path(__file__).resolve().parents[2] / "blueprints" / "demo.yaml"
 async def test_demo_database_is_built_by_migrations_that_match_the_models(kernel_factory, database):
     kernel = await kernel_factory(DEMO.read_text(), database=database)
     heads = await migrations.current_heads(kernel)
-    assert len(heads) == len(migrations.migration_folders(kernel)) == 14  # kernel + thirteen components
+    assert len(heads) == len(migrations.migration_folders(kernel)) == 18  # kernel + seventeen components
     for branch in migrations.migration_folders(kernel):
         produced = await migrations.pending_changes(kernel, branch)
         assert produced.upgrade_ops.is_empty(), f"{branch}: models differ from its migrations"
