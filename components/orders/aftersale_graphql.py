@@ -210,7 +210,7 @@ class Mutation:
     async def ship_order(self, info: strawberry.Info, input: ShipOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         request = [str(input.order_id), input.carrier, input.tracking_number,
-                   [(str(l.line_id), l.quantity) for l in input.lines or []]]
+                   [(str(item.line_id), item.quantity) for item in input.lines or []]]
 
         async def work(tx):  # noqa: ANN001, ANN202
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
@@ -228,7 +228,7 @@ class Mutation:
                                      "the order is paid, shipped, or completed within the after-sale window.")
     async def request_refund(self, info: strawberry.Info, input: RequestRefundInput) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), input.kind.value, [(str(l.line_id), l.quantity) for l in input.lines], input.reason,
+        request = [str(input.order_id), input.kind.value, [(str(item.line_id), item.quantity) for item in input.lines], input.reason,
                    list(input.photo_urls)]
 
         async def work(tx):  # noqa: ANN001, ANN202

@@ -75,12 +75,12 @@ class Mutation:
                          deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.")
     async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = {"lines": [(str(l.sku_id), l.quantity) for l in input.lines], "delivery": input.delivery_type.value,
+        request = {"lines": [(str(item.sku_id), item.quantity) for item in input.lines], "delivery": input.delivery_type.value,
                    "store": input.store_id, "source": _source_input(input.source) if input.source else {}}
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
-            lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
+            lines = [(decode_id(item.sku_id, "Sku", field=f"input.lines[{i}].skuId"), item.quantity) for i, item in enumerate(input.lines)]
             inputs = {}
             if input.store_id is not None:
                 if input.delivery_type is not DeliveryType.PICKUP:
@@ -158,7 +158,7 @@ class Mutation:
                                      "units that never left return to stock, shipped ones only with goodsReturned.")
     async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason,
+        request = [str(input.order_id), [(str(item.line_id), item.quantity) for item in input.lines or []], input.reason,
                    input.goods_returned]
 
         async def work(tx):  # noqa: ANN001, ANN202
