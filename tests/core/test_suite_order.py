@@ -20,7 +20,8 @@ def test_chunks_are_the_sizes_worksteal_hands_out():
     assert sum(order.chunk_sizes(937, 2)) == 937
 
 
-def test_each_worker_s_chunk_starts_with_its_share_of_the_slow_tests():
+def test_each_worker_s_chunk_starts_with_its_share_of_the_slow_tests(monkeypatch):
+    monkeypatch.setattr(order, "SLOW", {SCAFFOLD: 20, BRAND: 18, CRASH: 11})
     quick = [f"tests/q/test_{i}.py::test_it" for i in range(20)]
     items = quick[:7] + [CRASH + "[sqlite]"] + quick[7:12] + [SCAFFOLD] + quick[12:] + [BRAND, CRASH + "[postgresql]"]
     dealt = order.deal(items, str, 2)
@@ -33,6 +34,7 @@ def test_each_worker_s_chunk_starts_with_its_share_of_the_slow_tests():
     assert [i for i in dealt if i in quick] == quick
 
 
-def test_without_workers_the_slow_tests_run_first():
+def test_without_workers_the_slow_tests_run_first(monkeypatch):
+    monkeypatch.setattr(order, "SLOW", {SCAFFOLD: 20})
     items = ["tests/a.py::test_quick", SCAFFOLD, "tests/b.py::test_quick"]
     assert order.deal(items, str, 1) == [SCAFFOLD, "tests/a.py::test_quick", "tests/b.py::test_quick"]
