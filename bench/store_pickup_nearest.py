@@ -29,7 +29,7 @@ from sqlalchemy import insert  # noqa: E402
 
 import components.store_pickup as store_pickup_package  # noqa: E402
 from components.store_pickup.models import Store  # noqa: E402
-from components.store_pickup.service import cell_of  # noqa: E402
+from components.store_pickup.stores import cell_of  # noqa: E402
 from core.kernel import Kernel  # noqa: E402
 from registry.discovery import InstalledComponent, discover  # noqa: E402
 

@@ -45,6 +45,7 @@ import pytest
 from core import testing_templates
 from core.auth import Actor
 from core.clock import MovableClock
+from core.gql.schema import SCHEMA_REUSE_KEY
 
 # The plugin's other parts, one concept a module; imported here so that pytest registers their
 # fixtures and hooks, and so that ``from core.testing import X`` keeps working for all of them.
@@ -181,7 +182,15 @@ async def kernel_factory(
                 installed = {c.manifest.name: c for c in installed}
 
             installed = {**discover()[0], **installed}
-        kernel = Kernel.from_file(path, installed=installed, clock=clock, database_url=url)
+        # Kernels of one blueprint share one schema (core.gql.schema.SCHEMA_REUSE_KEY); inline
+        # components are written per test, so a kernel with them builds its own.
+        reuse = testing_templates.schemas_enabled() and installed is None
+        key = (text, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("DOUGONG_")))) if reuse else None
+        token = SCHEMA_REUSE_KEY.set(key)
+        try:
+            kernel = Kernel.from_file(path, installed=installed, clock=clock, database_url=url)
+        finally:
+            SCHEMA_REUSE_KEY.reset(token)
         kernels.append(kernel)
         if templated and database == "sqlite":
             await sqlite_templates.prepare(kernel, tmp_path / f"db-{len(kernels) - 1}.sqlite")

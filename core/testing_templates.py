@@ -31,6 +31,11 @@ def enabled() -> bool:
     return os.environ.get("DOUGONG_TEST_TEMPLATES", "1") != "0"
 
 
+def schemas_enabled() -> bool:
+    """Whether kernel_factory's kernels of one blueprint share a schema (off: DOUGONG_TEST_SCHEMAS=0)."""
+    return os.environ.get("DOUGONG_TEST_SCHEMAS", "1") != "0"
+
+
 def schema_key(kernel: Kernel) -> str:
     """A digest of what a migrated database holds: every revision file the kernel would run
     (name, size, modification time) and the DDL of every table it creates directly or through

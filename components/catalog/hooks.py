@@ -1,6 +1,6 @@
 from core.hookspecs import hookimpl
 
-from components.catalog import demo, graphql, models
+from components.catalog import demo, graphql, graphql_mutations, models
 from components.catalog.service import CatalogService
 from components.catalog.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 
@@ -19,7 +19,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.Product, graphql.load_products)
     registrar.node(graphql.Sku, graphql.load_skus)
     registrar.node(graphql.Category, graphql.load_categories)

@@ -2,7 +2,7 @@ import strawberry
 
 from core.hookspecs import hookimpl
 
-from components.coupons import graphql, models
+from components.coupons import graphql, graphql_mutations, models
 from components.coupons.checkout import INPUT_DESCRIPTION, INPUT_FIELD
 from components.coupons.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.coupons.service import CouponsService
@@ -22,7 +22,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.CouponTemplate, graphql.load_templates)
     registrar.node(graphql.Coupon, graphql.load_coupons)
     registrar.extend("CheckoutPreview", "coupons", graphql.preview_coupons,

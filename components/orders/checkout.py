@@ -19,7 +19,7 @@ from typing import Any
 from components.orders.attribution import check_vouched, proven_source
 from components.orders.models import Order, OrderLine
 from components.orders.shipping import ADDRESS_ATTRIBUTE
-from core.checkout import CheckoutRequest, Draft, DraftLine, LineRequest
+from core.checkout import CheckoutRequest, Draft, DraftLine, LineRequest  # noqa: F401 (LineRequest: service.py and checkout_graphql.py import it from here)
 from core.errors import DomainError
 from core.transaction import Transaction
 

@@ -15,8 +15,7 @@ from components.members.graphql import Member
 from components.orders import models
 from core.clock import as_utc
 from core.errors import DomainError
-from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
-from core.gql.relay import parse_key
+from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money
 
 VIEW, REFUND, FULFIL, MANAGE = "orders.view", "orders.refund", "orders.fulfil", "orders.manage"
 
@@ -267,63 +266,9 @@ class OrderSourceInput:
         default=None, description="Only together with that member's share code (MEMBERS_UNPROVEN_SHARER otherwise).")
 
 
-@strawberry.input
-class CreateOrderInput:
-    lines: list[OrderLineInput]
-    delivery_type: DeliveryType = DeliveryType.SHIPPING
-    store_id: int | None = None
-    source: OrderSourceInput | None = None
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class PayOrderInput:
-    order_id: strawberry.ID
-    provider: str = "sandbox"
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class SandboxSettlePaymentInput:
-    payment_id: strawberry.ID
-    outcome: PaymentOutcome = PaymentOutcome.SUCCEEDED
-
-
-@strawberry.input
-class OrderIdInput:
-    order_id: strawberry.ID
-    reason: str | None = None
-    # cancelOrder releases stock; a replayed cancel (or fulfil, complete) with the same key
-    # answers as the first call did instead of "not cancellable".
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class RefundLineInput:
-    line_id: strawberry.ID
-    quantity: int
-
-
-@strawberry.input
-class RefundOrderInput:
-    order_id: strawberry.ID
-    lines: list[RefundLineInput] | None = None
-    reason: str = "refund"
-    goods_returned: bool = strawberry.field(
-        default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do).")
-    idempotency_key: str | None = None
-
-
 @strawberry.type
 class OrderPayload(Payload):
     order: Order | None = None
-
-
-@strawberry.type
-class PayOrderPayload(Payload):
-    order: Order | None = None
-    payment: OrderPayment | None = None
-    client_payload: strawberry.scalars.JSON | None = None
 
 
 def _orders(ctx: Context):  # noqa: ANN202
@@ -368,138 +313,3 @@ def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
     return {k: str(v) for k, v in data.items() if v is not None}
 
 
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.",
-                         deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.")
-    async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-        request = {"lines": [(str(l.sku_id), l.quantity) for l in input.lines], "delivery": input.delivery_type.value,
-                   "store": input.store_id, "source": _source_input(input.source) if input.source else {}}
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            member_id = ctx.require_member()
-            lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
-            inputs = {}
-            if input.store_id is not None:
-                if input.delivery_type is not DeliveryType.PICKUP:
-                    raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store.", field="input.storeId")
-                inputs["pickup"] = {"storeId": str(input.store_id)}
-            order_id = await _orders(ctx).create_order(
-                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, inputs=inputs,
-                source=_source_input(input.source), idempotency_key=input.idempotency_key,
-            )
-            return {"orderId": order_id}
-
-        result, errors = await run_mutation(ctx, work, idempotency=("orders.create", input.idempotency_key, request))
-        return await _order_payload(ctx, result, errors)
-
-    @strawberry.mutation(description="Member: start paying an order with a provider (sandbox in development).")
-    async def pay_order(self, info: strawberry.Info, input: PayOrderInput) -> PayOrderPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
-            payment, client = await _orders(ctx).begin_payment(tx, order.id, input.provider)
-            # Kept in the idempotent result, so a replayed payOrder hands back the same payload.
-            return {"orderId": order.id, "paymentId": payment.id, "client": client}
-
-        result, errors = await run_mutation(ctx, work, idempotency=("orders.pay", input.idempotency_key, [str(input.order_id), input.provider]))
-        if errors:
-            return PayOrderPayload(user_errors=errors)
-        payments = await load_payments(ctx, [result["orderId"]])
-        payment = next((p for p in payments[0] if p.id == str(result["paymentId"])), None)
-        return PayOrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0], payment=payment,
-                               client_payload=result["client"])
-
-    @strawberry.mutation(description="Development: act as the sandbox provider's callback for a payment.")
-    async def sandbox_settle_payment(self, info: strawberry.Info, input: SandboxSettlePaymentInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-        service = _orders(ctx)
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            payment_id = parse_key(str(input.payment_id))
-            if payment_id is None:
-                raise DomainError("KERNEL_INVALID_ID", "Not a payment id.", field="input.paymentId")
-            payment = await tx.session.get(models.Payment, payment_id)
-            if payment is None or payment.provider != "sandbox":
-                raise DomainError("KERNEL_NOT_FOUND", "No such sandbox payment.", field="input.paymentId")
-            service.provider("sandbox")  # refuses in production
-            order = await _own_order(ctx, tx, payment.order_id)
-            if input.outcome is PaymentOutcome.FAILED:
-                await service.payment_failed(tx, "sandbox", payment.provider_ref)
-                return {"orderId": order.id, "took": False}
-            took = await service.mark_paid(tx, order.id, provider="sandbox", provider_ref=payment.provider_ref,
-                                           amount_minor=payment.amount_minor)
-            return {"orderId": order.id, "took": took}
-
-        result, errors = await run_mutation(ctx, work)
-        payload = await _order_payload(ctx, result, errors)
-        if result is not None and input.outcome is PaymentOutcome.SUCCEEDED and not result["took"]:
-            from core.gql import UserError
-
-            payload.user_errors.append(UserError(code="ORDERS_NOT_PAYABLE", field="input.paymentId",
-                                                 message="The order could not take this payment; it was refunded."))
-        return payload
-
-    @strawberry.mutation(description="Member (own unpaid order) or staff: cancel; held stock is released.")
-    async def cancel_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
-            await _orders(ctx).cancel(tx, order.id, reason=(input.reason or "cancelled by " + ctx.actor.kind)[:100], by=ctx.actor)
-            return {"orderId": order.id}
-
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason])))
-
-    @strawberry.mutation(description="Staff: refund a paid, shipped or completed order, whole or some units of some lines; "
-                                     "units that never left return to stock, shipped ones only with goodsReturned.")
-    async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-        request = [str(input.order_id), [(str(l.line_id), l.quantity) for l in input.lines or []], input.reason,
-                   input.goods_returned]
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(REFUND)
-            order_id = decode_id(input.order_id, "Order", field="input.orderId")
-            lines = None
-            if input.lines is not None:
-                lines = []
-                for i, line in enumerate(input.lines):
-                    line_id = parse_key(str(line.line_id))
-                    if line_id is None:
-                        raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{i}].lineId")
-                    lines.append((line_id, line.quantity))
-            await _orders(ctx).refund(tx, order_id, lines=lines, reason=input.reason, goods_returned=input.goods_returned)
-            return {"orderId": order_id}
-
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.refund", input.idempotency_key, request)))
-
-    @strawberry.mutation(description="Staff: mark a paid order shipped or handed over.")
-    async def fulfil_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            ctx.require(FULFIL)
-            order_id = decode_id(input.order_id, "Order", field="input.orderId")
-            await _staff_order(ctx, tx, order_id, FULFIL)
-            await _orders(ctx).fulfil(tx, order_id)
-            return {"orderId": order_id}
-
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.fulfil", input.idempotency_key, [str(input.order_id)])))
-
-    @strawberry.mutation(description="Member (confirming receipt) or staff: complete a fulfilled order.")
-    async def complete_order(self, info: strawberry.Info, input: OrderIdInput) -> OrderPayload:  # noqa: A002
-        ctx: Context = info.context
-
-        async def work(tx):  # noqa: ANN001, ANN202
-            order_id = decode_id(input.order_id, "Order", field="input.orderId")
-            if ctx.actor.is_staff:
-                await _staff_order(ctx, tx, order_id, FULFIL)
-            else:
-                await _own_order(ctx, tx, order_id)
-            await _orders(ctx).complete(tx, order_id, by=ctx.actor)
-            return {"orderId": order_id}
-
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.complete", input.idempotency_key, [str(input.order_id)])))

@@ -2,7 +2,7 @@ from core.hookspecs import hookimpl
 
 import strawberry
 
-from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, intents_graphql, models, shipping
+from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, graphql_mutations, intents_graphql, models, shipping
 from components.orders.history import OrderHistory
 from components.orders.intents import EVENT_PAYLOAD as INTENT_PAYLOAD
 from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
@@ -62,7 +62,7 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
-    registrar.mutation(graphql.Mutation)
+    registrar.mutation(graphql_mutations.Mutation)
     registrar.query(checkout_graphql.Query)
     registrar.mutation(checkout_graphql.Mutation)
     registrar.node(graphql.Order, graphql.load_orders)

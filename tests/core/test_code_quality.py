@@ -1,10 +1,12 @@
-"""The project's own habits: ruff (lint and format) and mypy, configured in pyproject.toml,
-find nothing in core/ and registry/. (components/ joins once the branches touching it merge.)"""
+"""The project's own habits: ruff (lint and format) finds nothing in core/, registry/ and
+components/, mypy nothing in core/ and registry/ (all configured in pyproject.toml), and no
+module grows past LONG_MODULE lines without saying why."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKED = ["core", "registry"]
+CHECKED = ["core", "registry"]  # mypy
+LINTED = [*CHECKED, "components"]  # ruff
+# A module over this many lines is a smell (one concept per module): it fails unless a line at
+# its top reads "# long module: <why>" (the reason a reader needs before splitting it).
+LONG_MODULE = 450
+LONG_REASON = re.compile(r"^# long module: \S")
 
 
 def tool(module: str) -> None:
@@ -44,3 +51,27 @@ def test_mypy_finds_nothing() -> None:
     tool("mypy")
     done = run("mypy", *CHECKED)
     assert done.returncode == 0 and "Success" in done.stdout, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def long_modules(root: Path) -> list[str]:
+    """Modules of ``root`` over LONG_MODULE lines whose first lines give no reason."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if len(lines) > LONG_MODULE and not any(LONG_REASON.match(line) for line in lines[:5]):
+            found.append(f"{path.relative_to(root)}: {len(lines)} lines")
+    return found
+
+
+def test_no_module_is_long_without_a_reason() -> None:
+    long = [m for folder in LINTED for m in long_modules(ROOT / folder)]
+    assert not long, f"modules over {LONG_MODULE} lines: split them by concept, or put '# long module: <why>' at the top: {long}"
+
+
+def test_a_long_module_needs_its_reason_at_the_top(tmp_path: Path) -> None:
+    body = "x = 1\n" * (LONG_MODULE + 1)
+    (tmp_path / "silent.py").write_text(body, encoding="utf-8")
+    (tmp_path / "explained.py").write_text("# long module: one state machine read as a whole\n" + body, encoding="utf-8")
+    (tmp_path / "empty_reason.py").write_text("# long module:\n" + body, encoding="utf-8")
+    (tmp_path / "short.py").write_text("x = 1\n" * LONG_MODULE, encoding="utf-8")
+    assert long_modules(tmp_path) == [f"empty_reason.py: {LONG_MODULE + 2} lines", f"silent.py: {LONG_MODULE + 1} lines"]

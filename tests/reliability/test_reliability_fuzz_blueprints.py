@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from typer.testing import CliRunner
@@ -29,6 +29,10 @@ RUNNER = CliRunner()
 # One budget shared by the blueprints (not per blueprint), so a new example blueprint does not
 # add minutes to the suite; each still gets at least 80 corruptions.
 EXAMPLES = max(80, int(os.environ.get("DOUGONG_FUZZ_BLUEPRINTS", "250")) // max(1, len(BLUEPRINTS)))
+# Each blueprint's corruptions run in PARTS seeded parts (as one test the demo's was the suite's
+# longest and held one worker to the end): the same number of corruptions in all, each part
+# different (its own seed) and as reproducible as before, each part held to the same ratios.
+PARTS = 2
 
 
 @lru_cache(maxsize=1)
@@ -141,14 +145,18 @@ def test_the_blueprint_itself_is_valid(blueprint, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("part", range(PARTS), ids=lambda i: f"part{i + 1}of{PARTS}")
 @pytest.mark.parametrize("blueprint", BLUEPRINTS, ids=lambda p: p.name)
-def test_corrupted_blueprints_are_reported_never_crash(blueprint, tmp_path, monkeypatch):
+def test_corrupted_blueprints_are_reported_never_crash(blueprint, part, tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     original = blueprint.read_bytes()
     target = tmp_path / blueprint.name
     seen = {"changed": 0, "problems": 0}
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    examples = -(-EXAMPLES // PARTS)
+
+    @seed(part)
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
     @given(corruptions(original))
     def check(data: bytes) -> None:
@@ -160,4 +168,4 @@ def test_corrupted_blueprints_are_reported_never_crash(blueprint, tmp_path, monk
 
     check()
     # The corruptions did corrupt: most runs changed the file and most changes were caught.
-    assert seen["changed"] > EXAMPLES // 2 and seen["problems"] > EXAMPLES // 3, seen
+    assert seen["changed"] > examples // 2 and seen["problems"] > examples // 3, seen
