@@ -37,13 +37,13 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 def test_ruff_finds_nothing() -> None:
     tool("ruff")
-    done = run("ruff", "check", "--no-cache", "--output-format", "concise", *CHECKED)
+    done = run("ruff", "check", "--no-cache", "--output-format", "concise", *LINTED)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
 def test_ruff_format_changes_nothing() -> None:
     tool("ruff")
-    done = run("ruff", "format", "--no-cache", "--check", *CHECKED)
+    done = run("ruff", "format", "--no-cache", "--check", *LINTED)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
