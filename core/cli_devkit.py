@@ -11,7 +11,7 @@ new_app = typer.Typer(help="Start something new from a template.", no_args_is_he
 
 
 def _say(text: str, style: str | None = None, *, err: bool = False) -> None:
-    Console(stderr=err, highlight=False, soft_wrap=True).print(text, style=style, markup=False)
+    Console(stderr=err, highlight=False, soft_wrap=True, emoji=False).print(text, style=style, markup=False)
 
 
 @new_app.command("component")
