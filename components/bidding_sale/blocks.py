@@ -18,10 +18,14 @@ class AuctionLotsBlock(StorefrontBlock):
     lots: list[AuctionLot] = strawberry.field(description="The open lots, in the order the block asks for.")
 
 
-SETTINGS = {"type": "object", "additionalProperties": False, "properties": {
-    "order": {"enum": ["newest", "ending_soon"], "default": "ending_soon"},
-    "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 4},
-}}
+SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "order": {"enum": ["newest", "ending_soon"], "default": "ending_soon"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 4},
+    },
+}
 
 
 async def open_lots(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
@@ -41,9 +45,13 @@ async def every_open_lots(page: PageRequest, every: list[dict[str, Any]]) -> lis
         longest[settings["order"]] = max(longest.get(settings["order"], 0), settings["limit"])
     parts = []
     for order, limit in longest.items():
-        stmt = (select(literal(order).label("block_order"), *models.Lot.__table__.c)
-                .where(models.Lot.status == "scheduled", models.Lot.starts_at <= page.now, models.Lot.ends_at > page.now)
-                .order_by(*ORDERS[order]).limit(limit).subquery())  # ORDER BY and LIMIT kept inside a subquery
+        stmt = (
+            select(literal(order).label("block_order"), *models.Lot.__table__.c)
+            .where(models.Lot.status == "scheduled", models.Lot.starts_at <= page.now, models.Lot.ends_at > page.now)
+            .order_by(*ORDERS[order])
+            .limit(limit)
+            .subquery()
+        )  # ORDER BY and LIMIT kept inside a subquery
         parts.append(select(stmt))
     found = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     lot = aliased(models.Lot, found)
@@ -53,13 +61,17 @@ async def every_open_lots(page: PageRequest, every: list[dict[str, Any]]) -> lis
     nodes: dict[str, list[Any]] = {}
     for order, rows in lots.items():
         # A UNION keeps no order of its members: sort again, as the member's ORDER BY did.
-        rows.sort(key=lambda row: (row.ends_at, row.id) if order == "ending_soon" else (row.starts_at, row.id),
-                  reverse=order == "newest")
+        rows.sort(key=lambda row: (row.ends_at, row.id) if order == "ending_soon" else (row.starts_at, row.id), reverse=order == "newest")
         nodes[order] = [lot_node(row, page.ctx) for row in rows]
-    return [{"lots": nodes[settings["order"]][:settings["limit"]]} for settings in every]
+    return [{"lots": nodes[settings["order"]][: settings["limit"]]} for settings in every]
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("bidding_sale.lots", titles={"zh": "正在拍卖", "en": "Auctions now"}, settings_schema=SETTINGS,
-                         graphql_type=AuctionLotsBlock, resolve=open_lots,
-                         resolve_many=every_open_lots)
+    registrar.page_block(
+        "bidding_sale.lots",
+        titles={"zh": "正在拍卖", "en": "Auctions now"},
+        settings_schema=SETTINGS,
+        graphql_type=AuctionLotsBlock,
+        resolve=open_lots,
+        resolve_many=every_open_lots,
+    )

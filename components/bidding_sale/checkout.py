@@ -33,8 +33,11 @@ DEPOSIT_REF = "deposit:"  # a deposit line's activity ref: "deposit:<lot id>"
 
 
 def _ours(draft: Draft, deposit: bool) -> list[DraftLine]:
-    return [line for line in draft.lines if line.activity is not None and line.activity[0] == ACTIVITY
-            and line.activity[1].startswith(DEPOSIT_REF) == deposit]
+    return [
+        line
+        for line in draft.lines
+        if line.activity is not None and line.activity[0] == ACTIVITY and line.activity[1].startswith(DEPOSIT_REF) == deposit
+    ]
 
 
 def lot_lines(draft: Draft) -> list[DraftLine]:
@@ -54,8 +57,9 @@ class AuctionCheckout:
                     continue
                 field = f"input.lines[{line.index}]"
                 if not draft.placed_by_system:
-                    raise DomainError("BIDDING_SALE_LOT_NOT_FOR_CHECKOUT",
-                                      "An auction lot and its deposit are sold only by the auction itself.", field=field)
+                    raise DomainError(
+                        "BIDDING_SALE_LOT_NOT_FOR_CHECKOUT", "An auction lot and its deposit are sold only by the auction itself.", field=field
+                    )
                 lot_id = choice.get("lotId") if isinstance(choice, dict) else None
                 lot = await tx.session.get(Lot, lot_id) if isinstance(lot_id, int) else None
                 if name == LOT_INPUT:
@@ -65,8 +69,12 @@ class AuctionCheckout:
 
     @staticmethod
     def _claim_lot(draft: Draft, line: DraftLine, lot: Lot | None, field: str) -> None:
-        if (lot is None or lot.status != "sold" or lot.leader_member_id != draft.member_id
-                or (line.sku_id, line.quantity) != (lot.sku_id, lot.quantity)):
+        if (
+            lot is None
+            or lot.status != "sold"
+            or lot.leader_member_id != draft.member_id
+            or (line.sku_id, line.quantity) != (lot.sku_id, lot.quantity)
+        ):
             raise DomainError("BIDDING_SALE_ILLEGAL_STATE", "This line is not the winning lot of this member.", field=field)
         line.claim(ACTIVITY, str(lot.id), exclusive=True)
         draft.kind = "auction"
@@ -84,7 +92,7 @@ class AuctionCheckout:
 
     async def price(self, tx: Transaction, draft: Draft) -> None:
         for line in deposit_lines(draft):
-            lot = await tx.session.get(Lot, int(line.activity[1][len(DEPOSIT_REF):]))
+            lot = await tx.session.get(Lot, int(line.activity[1][len(DEPOSIT_REF) :]))
             line.set_unit_price(lot.deposit, "保证金 deposit")
         for line in lot_lines(draft):
             lot = await tx.session.get(Lot, int(line.activity[1]))
@@ -92,8 +100,9 @@ class AuctionCheckout:
             # Only a deposit the winner actually paid counts (a runner-up offered the lot after
             # a default had theirs released at the close). Never more than the price: a line
             # below zero would refuse the order, and the close (a timer) would fail on every retry.
-            applied = await tx.session.scalar(select(Bidder.id).where(
-                Bidder.lot_id == lot.id, Bidder.member_id == draft.member_id, Bidder.deposit_state == "applied"))
+            applied = await tx.session.scalar(
+                select(Bidder.id).where(Bidder.lot_id == lot.id, Bidder.member_id == draft.member_id, Bidder.deposit_state == "applied")
+            )
             deposit = min(lot.deposit, lot.current_price) if applied is not None else 0
             if deposit:
                 line.adjust(-deposit, "保证金抵扣 deposit applied")
@@ -112,8 +121,11 @@ class AuctionCheckout:
 
 
 def _activity_refs(payload: dict[str, Any]) -> list[str]:
-    return [str((line.get("activity") or {}).get("ref")) for line in payload.get("lines") or []
-            if (line.get("activity") or {}).get("component") == ACTIVITY]
+    return [
+        str((line.get("activity") or {}).get("ref"))
+        for line in payload.get("lines") or []
+        if (line.get("activity") or {}).get("component") == ACTIVITY
+    ]
 
 
 def lot_of(payload: dict[str, Any]) -> int | None:
@@ -128,5 +140,5 @@ def deposit_lot_of(payload: dict[str, Any]) -> int | None:
     """The lot whose deposit order an order event is about, if any."""
     for ref in _activity_refs(payload):
         if ref.startswith(DEPOSIT_REF):
-            return int(ref[len(DEPOSIT_REF):])
+            return int(ref[len(DEPOSIT_REF) :])
     return None

@@ -70,16 +70,21 @@ class Closing:
         # The winner's deposit is applied before the order is priced (checkout reads it).
         await self.deposits.settle_at_close(tx, lot, winner=winner)
         order_id = await self._place_order(tx, lot, winner)
-        await tx.emit("bidding_sale.closed", {"lotId": lot.id, "status": "sold", "winnerMemberId": winner,
-                                              "priceMinor": lot.current_price, "orderId": order_id})
+        await tx.emit(
+            "bidding_sale.closed", {"lotId": lot.id, "status": "sold", "winnerMemberId": winner, "priceMinor": lot.current_price, "orderId": order_id}
+        )
         self.service.publish(tx, lot)
 
     async def _place_order(self, tx: Transaction, lot: Lot, member_id: int) -> int:
         # Through the one checkout, as the system: the participant claims the line, prices it
         # from the lot and writes the LotOrder row (see checkout.py).
         return await self.kernel.service("orders").create_order(
-            tx, member_id=member_id, lines=[(lot.sku_id, lot.quantity)], line_inputs=[{LOT_INPUT: {"lotId": lot.id}}],
-            placed_by_system=True, payment_timeout=self.service.payment_due_of(lot),
+            tx,
+            member_id=member_id,
+            lines=[(lot.sku_id, lot.quantity)],
+            line_inputs=[{LOT_INPUT: {"lotId": lot.id}}],
+            placed_by_system=True,
+            payment_timeout=self.service.payment_due_of(lot),
         )
 
     # -- order events ---------------------------------------------------------------------------------
@@ -110,8 +115,13 @@ class Closing:
     async def _offer_runner_up(self, tx: Transaction, lot: Lot, defaulter: int) -> None:
         """Offer the lot to the runner-up at their own highest bid, if it meets the reserve: an
         order placed for them (pay it or let it lapse; nobody else is asked after them)."""
-        maxima = (await tx.session.execute(select(Bidder.member_id, Bidder.max_amount).where(
-            Bidder.lot_id == lot.id, Bidder.first_bid_at.is_not(None)).order_by(Bidder.first_bid_at, Bidder.id))).all()
+        maxima = (
+            await tx.session.execute(
+                select(Bidder.member_id, Bidder.max_amount)
+                .where(Bidder.lot_id == lot.id, Bidder.first_bid_at.is_not(None))
+                .order_by(Bidder.first_bid_at, Bidder.id)
+            )
+        ).all()
         member = rules.runner_up([(m, a) for m, a in maxima], defaulter)
         if member is None:
             return
@@ -121,8 +131,7 @@ class Closing:
         lot.status, lot.runner_up_member_id = "sold", member
         lot.leader_member_id, lot.current_price = member, price
         order_id = await self._place_order(tx, lot, member)
-        await tx.emit("bidding_sale.runner_up_offered", {"lotId": lot.id, "memberId": member, "priceMinor": price,
-                                                         "orderId": order_id})
+        await tx.emit("bidding_sale.runner_up_offered", {"lotId": lot.id, "memberId": member, "priceMinor": price, "orderId": order_id})
 
     async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
         """A deposit order's refund enters the ledger. The winner's order refunded whole
@@ -139,6 +148,5 @@ class Closing:
             return
         lot.status = "refunded"
         returned = await self.deposits.give_back(tx, lot, lot.leader_member_id)
-        await tx.emit("bidding_sale.refunded", {"lotId": lot.id, "memberId": lot.leader_member_id,
-                                                "depositReturnedMinor": returned})
+        await tx.emit("bidding_sale.refunded", {"lotId": lot.id, "memberId": lot.leader_member_id, "depositReturnedMinor": returned})
         self.service.publish(tx, lot)

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 
-
 async def seed(kernel: Any, tx: Any) -> int | None:
     catalog = kernel.service("catalog")
     skus = await catalog.skus(tx.session, await catalog.sku_ids(tx.session))
@@ -16,5 +15,12 @@ async def seed(kernel: Any, tx: Any) -> int | None:
         return None
     now = tx.now()
     return await kernel.service("bidding_sale").create_lot(
-        tx, sku_id=jade, start_price=300000, increments=[(0, 10000), (1000000, 50000)], starts_at=now,
-        ends_at=now + timedelta(days=2), reserve_price=600000, deposit=50000)
+        tx,
+        sku_id=jade,
+        start_price=300000,
+        increments=[(0, 10000), (1000000, 50000)],
+        starts_at=now,
+        ends_at=now + timedelta(days=2),
+        reserve_price=600000,
+        deposit=50000,
+    )

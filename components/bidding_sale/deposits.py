@@ -66,8 +66,8 @@ class Deposits:
         if bidder.deposit_state in ("pending", "frozen"):
             return bidder
         bidder.deposit_order_id = await self.orders.create_order(
-            tx, member_id=member_id, lines=[(lot.sku_id, 1)], line_inputs=[{DEPOSIT_INPUT: {"lotId": lot.id}}],
-            placed_by_system=True)
+            tx, member_id=member_id, lines=[(lot.sku_id, 1)], line_inputs=[{DEPOSIT_INPUT: {"lotId": lot.id}}], placed_by_system=True
+        )
         bidder.deposit_state, bidder.deposit_ref = "pending", f"order:{bidder.deposit_order_id}"
         await tx.session.flush()
         return bidder
@@ -90,8 +90,9 @@ class Deposits:
         await self._entry(tx, lot, bidder, "paid", int(event.payload["totalMinor"]))
         if bidder.deposit_state == "pending" and takes_bids(lot, tx.now()):
             bidder.deposit_state = "frozen"
-            await tx.emit("bidding_sale.deposit_frozen", {"lotId": lot.id, "memberId": bidder.member_id,
-                                                          "amountMinor": int(event.payload["totalMinor"])})
+            await tx.emit(
+                "bidding_sale.deposit_frozen", {"lotId": lot.id, "memberId": bidder.member_id, "amountMinor": int(event.payload["totalMinor"])}
+            )
             return
         bidder.deposit_state = "released"
         await self.orders.refund(tx, bidder.deposit_order_id, reason="bidding_sale: the lot closed before the deposit was paid")
@@ -117,8 +118,11 @@ class Deposits:
     async def settle_at_close(self, tx: Transaction, lot: Lot, winner: int | None) -> None:
         """Losers' deposits go back through the provider; the winner's is applied to the price.
         Deposit orders nobody paid are cancelled (a payment landing later is refunded by orders)."""
-        bidders = (await tx.session.scalars(select(Bidder).where(Bidder.lot_id == lot.id, Bidder.deposit_state.in_(
-            ("pending", "frozen"))).order_by(Bidder.id))).all()
+        bidders = (
+            await tx.session.scalars(
+                select(Bidder).where(Bidder.lot_id == lot.id, Bidder.deposit_state.in_(("pending", "frozen"))).order_by(Bidder.id)
+            )
+        ).all()
         for bidder in bidders:
             if bidder.deposit_state == "pending":
                 if await self.orders.cancel_unless_busy(tx, bidder.deposit_order_id, reason="bidding_sale: the lot closed"):
@@ -149,14 +153,16 @@ class Deposits:
         return lot.deposit
 
     async def _entry(self, tx: Transaction, lot: Lot, bidder: Bidder, kind: str, amount: int) -> None:
-        tx.session.add(DepositEntry(lot_id=lot.id, member_id=bidder.member_id, order_id=bidder.deposit_order_id, kind=kind,
-                                    amount_minor=amount, created_at=tx.now()))
+        tx.session.add(
+            DepositEntry(
+                lot_id=lot.id, member_id=bidder.member_id, order_id=bidder.deposit_order_id, kind=kind, amount_minor=amount, created_at=tx.now()
+            )
+        )
         await tx.session.flush()
 
     # -- the ledger ---------------------------------------------------------------------------------
     async def ledger(self, session: Any, lot_id: int) -> list[DepositEntry]:
-        return list((await session.scalars(select(DepositEntry).where(DepositEntry.lot_id == lot_id)
-                                           .order_by(DepositEntry.id))).all())
+        return list((await session.scalars(select(DepositEntry).where(DepositEntry.lot_id == lot_id).order_by(DepositEntry.id))).all())
 
     async def reconcile(self, tx: Transaction, lot_id: int) -> list[str]:
         """Every way the deposit ledger of a lot disagrees with the deposit orders' payments
@@ -166,8 +172,7 @@ class Deposits:
         lot = await tx.session.get(Lot, lot_id)
         problems: list[str] = []
         entries = await self.ledger(tx.session, lot_id)
-        bidders = (await tx.session.scalars(select(Bidder).where(Bidder.lot_id == lot_id,
-                                                                 Bidder.deposit_order_id.is_not(None)))).all()
+        bidders = (await tx.session.scalars(select(Bidder).where(Bidder.lot_id == lot_id, Bidder.deposit_order_id.is_not(None)))).all()
         # Every deposit order the ledger or a bidder knows (a deposit staff gave back may have been
         # paid again, with a new order).
         order_ids = sorted({e.order_id for e in entries} | {b.deposit_order_id for b in bidders})
@@ -188,8 +193,9 @@ class Deposits:
         for bidder in bidders:
             held = lot.deposit if bidder.deposit_state in HELD else 0
             if held_by.get(bidder.member_id, 0) != held:
-                problems.append(f"member {bidder.member_id}: {held_by.get(bidder.member_id, 0)} held "
-                                f"for a {bidder.deposit_state} deposit of {lot.deposit}")
+                problems.append(
+                    f"member {bidder.member_id}: {held_by.get(bidder.member_id, 0)} held for a {bidder.deposit_state} deposit of {lot.deposit}"
+                )
         return problems
 
     async def guard(self, tx: Transaction, order: Any) -> str | None:

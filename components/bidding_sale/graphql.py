@@ -94,12 +94,22 @@ class AuctionLot(Node):
     async def bids(self, info: strawberry.Info, first: int = 50) -> list[AuctionBid]:
         ctx: Context = info.context
         session = await ctx.session()
-        rows = await session.scalars(select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc())
-                                     .limit(max(0, min(first, 100))))
+        rows = await session.scalars(
+            select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc()).limit(max(0, min(first, 100)))
+        )
         currency = ctx.kernel.blueprint.brand.currency
         me = ctx.actor.id if ctx.actor.is_member else None
-        return [AuctionBid(seq=b.seq, amount=money(b.amount, currency), bidder=mask(b.member_id), is_proxy=b.kind == "proxy",
-                           is_mine=b.member_id == me, created_at=as_utc(b.created_at)) for b in rows.all()]
+        return [
+            AuctionBid(
+                seq=b.seq,
+                amount=money(b.amount, currency),
+                bidder=mask(b.member_id),
+                is_proxy=b.kind == "proxy",
+                is_mine=b.member_id == me,
+                created_at=as_utc(b.created_at),
+            )
+            for b in rows.all()
+        ]
 
     @strawberry.field(description="The signed-in member's maximum on this lot (hidden from others).")
     async def my_maximum(self, info: strawberry.Info) -> Money | None:
@@ -116,8 +126,9 @@ class AuctionLot(Node):
         if not ctx.actor.is_member:
             return None
         session = await ctx.session()
-        order_id = await session.scalar(select(models.Bidder.deposit_order_id).where(
-            models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id))
+        order_id = await session.scalar(
+            select(models.Bidder.deposit_order_id).where(models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id)
+        )
         return (await load_orders(ctx, [order_id]))[0] if order_id else None
 
     @strawberry.field(description="Staff: every movement of this lot's deposits (paid, refunded, applied, forfeited).")
@@ -126,9 +137,16 @@ class AuctionLot(Node):
         ctx.require(MANAGE)
         rows = await ctx.kernel.service("bidding_sale").deposits.ledger(await ctx.session(), self.pk)
         currency = ctx.kernel.blueprint.brand.currency
-        return [AuctionDepositEntry(member_id=strawberry.ID(to_global_id("Member", r.member_id)),
-                                    order_id=strawberry.ID(to_global_id("Order", r.order_id)), kind=r.kind,
-                                    amount=money(r.amount_minor, currency), created_at=as_utc(r.created_at)) for r in rows]
+        return [
+            AuctionDepositEntry(
+                member_id=strawberry.ID(to_global_id("Member", r.member_id)),
+                order_id=strawberry.ID(to_global_id("Order", r.order_id)),
+                kind=r.kind,
+                amount=money(r.amount_minor, currency),
+                created_at=as_utc(r.created_at),
+            )
+            for r in rows
+        ]
 
     @strawberry.field(description="Staff: where the deposit ledger disagrees with the deposit orders' payments (empty: it reconciles).")
     async def deposit_discrepancies(self, info: strawberry.Info) -> list[str]:
@@ -137,8 +155,7 @@ class AuctionLot(Node):
         async with ctx.kernel.transaction() as tx:  # reads only; orders are read through their service
             return await ctx.kernel.service("bidding_sale").deposits.reconcile(tx, self.pk)
 
-    @strawberry.field(description="The signed-in member's deposit: none, pending (order unpaid), frozen, released, applied, "
-                                  "forfeited or returned.")
+    @strawberry.field(description="The signed-in member's deposit: none, pending (order unpaid), frozen, released, applied, forfeited or returned.")
     async def my_deposit(self, info: strawberry.Info) -> str | None:
         ctx: Context = info.context
         if not ctx.actor.is_member:
@@ -162,23 +179,37 @@ def lot_node(row: models.Lot, ctx: Context) -> AuctionLot:
     open_now = data["status"] == "open"
     reserve_met = None if row.reserve_price is None else (row.current_price or 0) >= row.reserve_price
     return AuctionLot(
-        pk=row.id, status=AuctionLotStatus(data["status"]), start_price=money(row.start_price, currency),
+        pk=row.id,
+        status=AuctionLotStatus(data["status"]),
+        start_price=money(row.start_price, currency),
         current_price=money(row.current_price, currency) if row.current_price is not None else None,
         next_minimum_bid=money(service.minimum_bid(row), currency) if open_now else None,
         buy_now_price=money(row.buy_now_price, currency) if row.buy_now_price is not None and row.bid_count == 0 else None,
-        deposit=money(row.deposit, currency), starts_at=as_utc(row.starts_at), ends_at=as_utc(row.ends_at),
+        deposit=money(row.deposit, currency),
+        starts_at=as_utc(row.starts_at),
+        ends_at=as_utc(row.ends_at),
         time_left_seconds=max(0, int((as_utc(row.ends_at) - now).total_seconds())) if row.status == "scheduled" else 0,
-        reserve_met=reserve_met, leader=data["leader"], bid_count=row.bid_count, extensions=row.extensions,
-        extend_window_seconds=row.extend_window_s, extend_by_seconds=row.extend_by_s, max_extensions=row.max_extensions,
-        payment_due_seconds=int(service.payment_due_of(row).total_seconds()), sku_pk=row.sku_id,
+        reserve_met=reserve_met,
+        leader=data["leader"],
+        bid_count=row.bid_count,
+        extensions=row.extensions,
+        extend_window_seconds=row.extend_window_s,
+        extend_by_seconds=row.extend_by_s,
+        max_extensions=row.max_extensions,
+        payment_due_seconds=int(service.payment_due_of(row).total_seconds()),
+        sku_pk=row.sku_id,
     )
 
 
 def update_node(data: dict, currency: str) -> AuctionLotUpdate:
     return AuctionLotUpdate(
-        lot_id=strawberry.ID(data["lotId"]), status=AuctionLotStatus(data["status"]),
+        lot_id=strawberry.ID(data["lotId"]),
+        status=AuctionLotStatus(data["status"]),
         current_price=money(data["currentPrice"], currency) if data["currentPrice"] is not None else None,
-        leader=data["leader"], ends_at=datetime.fromisoformat(data["endsAt"]), bid_count=data["bidCount"], seq=data["seq"],
+        leader=data["leader"],
+        ends_at=datetime.fromisoformat(data["endsAt"]),
+        bid_count=data["bidCount"],
+        seq=data["seq"],
     )
 
 
@@ -192,8 +223,9 @@ async def load_lots(ctx: Context, keys: list[int]) -> list[AuctionLot | None]:
 @strawberry.type
 class Query:
     @strawberry.field(description="Lots, newest first; drafts only for staff.")
-    async def auction_lots(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                           status: AuctionLotStatus | None = None) -> Connection[AuctionLot]:
+    async def auction_lots(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: AuctionLotStatus | None = None
+    ) -> Connection[AuctionLot]:
         ctx: Context = info.context
         stmt = select(models.Lot)
         if not (ctx.actor.is_staff and ctx.can(MANAGE)):
@@ -218,9 +250,13 @@ class Query:
         ctx: Context = info.context
         member_id = ctx.require_member()
         session = await ctx.session()
-        rows = await session.scalars(select(models.Lot).join(models.Bidder, models.Bidder.lot_id == models.Lot.id)
-                                     .where(models.Bidder.member_id == member_id, models.Bidder.first_bid_at.is_not(None))
-                                     .order_by(models.Lot.id.desc()).limit(100))
+        rows = await session.scalars(
+            select(models.Lot)
+            .join(models.Bidder, models.Bidder.lot_id == models.Lot.id)
+            .where(models.Bidder.member_id == member_id, models.Bidder.first_bid_at.is_not(None))
+            .order_by(models.Lot.id.desc())
+            .limit(100)
+        )
         return [lot_node(r, ctx) for r in rows.all()]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from components.bidding_sale.graphql import MANAGE, load_lots, AuctionLot
+from components.bidding_sale.graphql import MANAGE, AuctionLot, load_lots
 from components.orders.graphql import Order, load_orders
 from core.errors import DomainError
 from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
@@ -105,21 +105,31 @@ class Mutation:
             if input.increment is not None:
                 increments = [(0, minor_from_input(input.increment, currency, "input.increment", allow_zero=False))]
             else:
-                increments = [(minor_from_input(r.from_price, currency, f"input.ladder[{i}].fromPrice"),
-                               minor_from_input(r.step, currency, f"input.ladder[{i}].step", allow_zero=False))
-                              for i, r in enumerate(input.ladder)]
+                increments = [
+                    (
+                        minor_from_input(r.from_price, currency, f"input.ladder[{i}].fromPrice"),
+                        minor_from_input(r.step, currency, f"input.ladder[{i}].step", allow_zero=False),
+                    )
+                    for i, r in enumerate(input.ladder)
+                ]
             if input.starts_at.tzinfo is None or input.ends_at.tzinfo is None:
                 raise DomainError("BIDDING_SALE_INVALID_LOT", "Times need a time zone offset.", field="input.startsAt")
             lot_id = await _service(ctx).create_lot(
-                tx, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
-                start_price=minor_from_input(input.start_price, currency, "input.startPrice"), increments=increments,
-                starts_at=input.starts_at, ends_at=input.ends_at,
+                tx,
+                sku_id=decode_id(input.sku_id, "Sku", field="input.skuId"),
+                start_price=minor_from_input(input.start_price, currency, "input.startPrice"),
+                increments=increments,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
                 reserve_price=minor_from_input(input.reserve_price, currency, "input.reservePrice") if input.reserve_price else None,
                 buy_now_price=minor_from_input(input.buy_now_price, currency, "input.buyNowPrice") if input.buy_now_price else None,
-                deposit=minor_from_input(input.deposit, currency, "input.deposit") if input.deposit else 0, schedule=input.schedule,
+                deposit=minor_from_input(input.deposit, currency, "input.deposit") if input.deposit else 0,
+                schedule=input.schedule,
                 extend_window=_duration(input.extend_window, "input.extendWindow"),
-                extend_by=_duration(input.extend_by, "input.extendBy"), max_extensions=input.max_extensions,
-                payment_due=_duration(input.payment_due, "input.paymentDue"))
+                extend_by=_duration(input.extend_by, "input.extendBy"),
+                max_extensions=input.max_extensions,
+                payment_due=_duration(input.payment_due, "input.paymentDue"),
+            )
             return {"lotId": lot_id}
 
         return await _lot_payload(ctx, *await run_mutation(ctx, work))
@@ -134,7 +144,9 @@ class Mutation:
             await _service(ctx).schedule(tx, lot_id)
             return {"lotId": lot_id}
 
-        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.schedule", input.idempotency_key, [str(input.lot_id)])))
+        return await _lot_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.schedule", input.idempotency_key, [str(input.lot_id)]))
+        )
 
     @strawberry.mutation(description="Staff: cancel a lot that has not closed; deposits are released.")
     async def cancel_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
@@ -146,10 +158,14 @@ class Mutation:
             await _service(ctx).cancel(tx, lot_id)
             return {"lotId": lot_id}
 
-        return await _lot_payload(ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.cancel", input.idempotency_key, [str(input.lot_id)])))
+        return await _lot_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("bidding_sale.cancel", input.idempotency_key, [str(input.lot_id)]))
+        )
 
-    @strawberry.mutation(description="Member: the lot's deposit (保证金) as an order to pay with payOrder (any provider); "
-                                     "once paid you may bid. Asking again returns the same unpaid order.")
+    @strawberry.mutation(
+        description="Member: the lot's deposit (保证金) as an order to pay with payOrder (any provider); "
+        "once paid you may bid. Asking again returns the same unpaid order."
+    )
     async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -161,8 +177,7 @@ class Mutation:
         result, errors = await run_mutation(ctx, work, idempotency=("bidding_sale.deposit", input.idempotency_key, [str(input.lot_id)]))
         if errors:
             return AuctionLotPayload(user_errors=errors)
-        return AuctionLotPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0],
-                                 order=(await load_orders(ctx, [result["orderId"]]))[0])
+        return AuctionLotPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], order=(await load_orders(ctx, [result["orderId"]]))[0])
 
     @strawberry.mutation(description="Member: bid, optionally with a maximum the system bids up to for you.")
     async def place_bid(self, info: strawberry.Info, input: PlaceBidInput) -> PlaceBidPayload:  # noqa: A002
@@ -194,5 +209,3 @@ class Mutation:
         if errors:
             return PlaceBidPayload(user_errors=errors)
         return PlaceBidPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], leading=True)
-
-

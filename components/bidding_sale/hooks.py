@@ -1,9 +1,8 @@
-from core.hookspecs import hookimpl
-
 from components.bidding_sale import graphql, graphql_mutations, models
 from components.bidding_sale.closing import CLOSE_JOB
-from components.bidding_sale.service import AuctionService
 from components.bidding_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.bidding_sale.service import AuctionService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -88,21 +87,37 @@ async def dougong_seed_demo(kernel, tx):
 @hookimpl
 def dougong_events(registrar):
     registrar.event("bidding_sale.cancelled", "Staff cancelled a lot", payload={"lotId": "int"})
-    registrar.event("bidding_sale.outbid", "A bidder lost the lead on a lot (for notifications)",
-                    payload={"lotId": "int", "memberId": "int: the member who was outbid", "priceMinor": "int: the new price"})
-    registrar.event("bidding_sale.runner_up_offered", "After a default, the lot was offered to the runner-up (an order to pay)",
-                    payload={"lotId": "int", "memberId": "int", "priceMinor": "int", "orderId": "int"})
-    registrar.event("bidding_sale.deposit_frozen", "A bidder's deposit order was paid: they may bid",
-                    payload={"lotId": "int", "memberId": "int", "amountMinor": "int"})
-    registrar.event("bidding_sale.extended", "A late bid extended the lot (soft close)",
-                    payload={"lotId": "int", "endsAt": "ISO time", "extensions": "int"})
-    registrar.event("bidding_sale.closed", "A lot closed, sold (with the winner's order) or unsold",
-                    payload={"lotId": "int", "status": "sold or unsold", "winnerMemberId": "int", "priceMinor": "int",
-                             "orderId": "int", "reserveMet": "bool"})
-    registrar.event("bidding_sale.refunded", "The winner's order was refunded whole; an applied deposit went back too",
-                    payload={"lotId": "int", "memberId": "int", "depositReturnedMinor": "int"})
-    registrar.event("bidding_sale.defaulted", "The winner did not pay; the deposit was kept",
-                    payload={"lotId": "int", "memberId": "int", "depositMinor": "int"})
+    registrar.event(
+        "bidding_sale.outbid",
+        "A bidder lost the lead on a lot (for notifications)",
+        payload={"lotId": "int", "memberId": "int: the member who was outbid", "priceMinor": "int: the new price"},
+    )
+    registrar.event(
+        "bidding_sale.runner_up_offered",
+        "After a default, the lot was offered to the runner-up (an order to pay)",
+        payload={"lotId": "int", "memberId": "int", "priceMinor": "int", "orderId": "int"},
+    )
+    registrar.event(
+        "bidding_sale.deposit_frozen",
+        "A bidder's deposit order was paid: they may bid",
+        payload={"lotId": "int", "memberId": "int", "amountMinor": "int"},
+    )
+    registrar.event(
+        "bidding_sale.extended", "A late bid extended the lot (soft close)", payload={"lotId": "int", "endsAt": "ISO time", "extensions": "int"}
+    )
+    registrar.event(
+        "bidding_sale.closed",
+        "A lot closed, sold (with the winner's order) or unsold",
+        payload={"lotId": "int", "status": "sold or unsold", "winnerMemberId": "int", "priceMinor": "int", "orderId": "int", "reserveMet": "bool"},
+    )
+    registrar.event(
+        "bidding_sale.refunded",
+        "The winner's order was refunded whole; an applied deposit went back too",
+        payload={"lotId": "int", "memberId": "int", "depositReturnedMinor": "int"},
+    )
+    registrar.event(
+        "bidding_sale.defaulted", "The winner did not pay; the deposit was kept", payload={"lotId": "int", "memberId": "int", "depositMinor": "int"}
+    )
 
 
 @hookimpl

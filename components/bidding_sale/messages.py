@@ -28,5 +28,12 @@ def lot_message(lot: Lot, now: datetime) -> dict[str, Any]:
     # goes back to looking scheduled.
     if status == "scheduled" and as_utc(lot.starts_at) <= now:
         status = "open"
-    return {"lotId": to_global_id("AuctionLot", lot.id), "status": status, "currentPrice": lot.current_price, "seq": lot.seq,
-            "leader": mask(lot.leader_member_id), "endsAt": as_utc(lot.ends_at).isoformat(), "bidCount": lot.bid_count}
+    return {
+        "lotId": to_global_id("AuctionLot", lot.id),
+        "status": status,
+        "currentPrice": lot.current_price,
+        "seq": lot.seq,
+        "leader": mask(lot.leader_member_id),
+        "endsAt": as_utc(lot.ends_at).isoformat(),
+        "bidCount": lot.bid_count,
+    }

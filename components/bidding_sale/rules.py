@@ -60,8 +60,7 @@ class BidOutcome:
     outbid: int | None = None  # the member who lost the lead to this bid
 
 
-def resolve_bid(*, ladder: Ladder, leader: int | None, leader_max: int | None, bidder: int, amount: int,
-                maximum: int | None) -> BidOutcome:
+def resolve_bid(*, ladder: Ladder, leader: int | None, leader_max: int | None, bidder: int, amount: int, maximum: int | None) -> BidOutcome:
     """Proxy bidding (the caller has already checked the amount against the minimum and the
     ladder, and that the bidder is not the leader).
 
@@ -90,8 +89,9 @@ def reserve_step(*, reserve: int | None, current: int | None, leader_max: int | 
     return None
 
 
-def soft_close_end(*, ends_at: datetime, now: datetime, window: timedelta, extend_by: timedelta, extensions: int,
-                   max_extensions: int) -> datetime | None:
+def soft_close_end(
+    *, ends_at: datetime, now: datetime, window: timedelta, extend_by: timedelta, extensions: int, max_extensions: int
+) -> datetime | None:
     """The new end when a valid bid lands within ``window`` of the end, or None. Never earlier
     than the end it replaces (``extend_by`` may be shorter than ``window``)."""
     new_end = now + extend_by

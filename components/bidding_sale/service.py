@@ -43,10 +43,22 @@ class AuctionService:
 
     # -- staff -------------------------------------------------------------------------------------
     async def create_lot(
-        self, tx: Transaction, *, sku_id: int, start_price: int, increments: list[tuple[int, int]], starts_at: datetime,
-        ends_at: datetime, reserve_price: int | None = None, buy_now_price: int | None = None, deposit: int = 0,
-        schedule: bool = True, extend_window: timedelta | None = None, extend_by: timedelta | None = None,
-        max_extensions: int | None = None, payment_due: timedelta | None = None,
+        self,
+        tx: Transaction,
+        *,
+        sku_id: int,
+        start_price: int,
+        increments: list[tuple[int, int]],
+        starts_at: datetime,
+        ends_at: datetime,
+        reserve_price: int | None = None,
+        buy_now_price: int | None = None,
+        deposit: int = 0,
+        schedule: bool = True,
+        extend_window: timedelta | None = None,
+        extend_by: timedelta | None = None,
+        max_extensions: int | None = None,
+        payment_due: timedelta | None = None,
     ) -> int:
         """A lot; per-lot soft-close and payment settings default to the blueprint's."""
         if (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id) is None:
@@ -56,8 +68,9 @@ class AuctionService:
             raise DomainError("BIDDING_SALE_INVALID_LOT", problem, field="input.increments")
         if ends_at <= starts_at or ends_at <= tx.now():
             raise DomainError("BIDDING_SALE_INVALID_LOT", "The lot must end after it starts, in the future.", field="input.endsAt")
-        for field, message in rules.lot_problems(start_price=start_price, reserve_price=reserve_price,
-                                                 buy_now_price=buy_now_price, deposit=deposit)[:1]:
+        for field, message in rules.lot_problems(start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price, deposit=deposit)[
+            :1
+        ]:
             raise DomainError("BIDDING_SALE_INVALID_LOT", message, field=field)
         for name, value in (("extendWindow", extend_window), ("extendBy", extend_by), ("paymentDue", payment_due)):
             if value is not None and value <= timedelta(0):
@@ -65,13 +78,24 @@ class AuctionService:
         if max_extensions is not None and not 0 <= max_extensions <= 1000:
             raise DomainError("BIDDING_SALE_INVALID_LOT", "Extensions are 0 to 1000.", field="input.maxExtensions")
         lot = Lot(
-            sku_id=sku_id, quantity=1, start_price=start_price, increments=[[int(t), int(s)] for t, s in increments],
-            reserve_price=reserve_price, buy_now_price=buy_now_price, deposit=deposit, starts_at=starts_at, ends_at=ends_at,
+            sku_id=sku_id,
+            quantity=1,
+            start_price=start_price,
+            increments=[[int(t), int(s)] for t, s in increments],
+            reserve_price=reserve_price,
+            buy_now_price=buy_now_price,
+            deposit=deposit,
+            starts_at=starts_at,
+            ends_at=ends_at,
             extend_window_s=int((extend_window or self.extend_window).total_seconds()),
             extend_by_s=int((extend_by or self.extend_by).total_seconds()),
             max_extensions=self.max_extensions if max_extensions is None else max_extensions,
             payment_due_s=int((payment_due or self.payment_due).total_seconds()),
-            extensions=0, status="scheduled" if schedule else "draft", bid_count=0, seq=0, created_at=tx.now(),
+            extensions=0,
+            status="scheduled" if schedule else "draft",
+            bid_count=0,
+            seq=0,
+            created_at=tx.now(),
         )
         tx.session.add(lot)
         await tx.session.flush()
@@ -88,7 +112,8 @@ class AuctionService:
         the shop has meanwhile sold elsewhere, and the close must always be able to make the
         winner's order. Short stock refuses the scheduling (INVENTORY_OUT_OF_STOCK)."""
         lot.reservation_id = await self.kernel.service("inventory").reserve(
-            tx, lot.sku_id, lot.quantity, reason="auction", ref=f"auction_lot:{lot.id}", field="input.skuId")
+            tx, lot.sku_id, lot.quantity, reason="auction", ref=f"auction_lot:{lot.id}", field="input.skuId"
+        )
 
     async def free_stock(self, tx: Transaction, lot: Lot) -> None:
         if lot.reservation_id is not None:
@@ -112,8 +137,7 @@ class AuctionService:
             raise DomainError("BIDDING_SALE_ILLEGAL_STATE", f"A {lot.status} lot cannot be cancelled.", field="input.lotId")
         if lot.status == "scheduled" and as_utc(lot.ends_at) <= tx.now():
             # The end is a fact, not the close timer's doing: the winner keeps the lot.
-            raise DomainError("BIDDING_SALE_ILLEGAL_STATE", "This lot has ended; it closes with its result.",
-                              field="input.lotId", status="ended")
+            raise DomainError("BIDDING_SALE_ILLEGAL_STATE", "This lot has ended; it closes with its result.", field="input.lotId", status="ended")
         lot.status, lot.closed_at = "cancelled", tx.now()
         await tx.cancel_timer(CLOSE_JOB, str(lot.id))
         await self.free_stock(tx, lot)
@@ -132,8 +156,11 @@ class AuctionService:
         """Before the lot: the deposit orders a close or cancel may refund or cancel, in the
         order a deposit payment takes them (its order, then the lot)."""
         if tx.kernel.db.is_postgresql:
-            order_ids = (await tx.session.scalars(select(Bidder.deposit_order_id).where(
-                Bidder.lot_id == lot_id, Bidder.deposit_state.in_(("pending", "frozen"))))).all()
+            order_ids = (
+                await tx.session.scalars(
+                    select(Bidder.deposit_order_id).where(Bidder.lot_id == lot_id, Bidder.deposit_state.in_(("pending", "frozen")))
+                )
+            ).all()
             await self.kernel.service("orders").lock_orders(tx, [i for i in order_ids if i is not None])
 
     async def _lock_for_bid(self, tx: Transaction, lot_id: int) -> Lot:
@@ -141,13 +168,17 @@ class AuctionService:
         lot (buy-now) first takes what the close takes before the lot; whether it may is known
         from an unlocked look, as the end only moves later and the bid count only grows."""
         if tx.kernel.db.is_postgresql:
-            peek = (await tx.session.execute(select(Lot.ends_at, Lot.extend_window_s, Lot.extensions, Lot.max_extensions,
-                                                    Lot.bid_count, Lot.buy_now_price).where(Lot.id == lot_id))).first()
+            peek = (
+                await tx.session.execute(
+                    select(Lot.ends_at, Lot.extend_window_s, Lot.extensions, Lot.max_extensions, Lot.bid_count, Lot.buy_now_price).where(
+                        Lot.id == lot_id
+                    )
+                )
+            ).first()
             if peek is not None:
                 # (A close timer finding its row held by such a bid skips it; the bid either moves
                 # it later or leaves it due for the worker's next round.)
-                if (peek.extensions < peek.max_extensions
-                        and as_utc(peek.ends_at) - tx.now() <= timedelta(seconds=peek.extend_window_s)):
+                if peek.extensions < peek.max_extensions and as_utc(peek.ends_at) - tx.now() <= timedelta(seconds=peek.extend_window_s):
                     await tx.lock_timer(CLOSE_JOB, str(lot_id))
                 if peek.buy_now_price is not None and peek.bid_count == 0:
                     await tx.lock_timer(CLOSE_JOB, str(lot_id))
@@ -170,12 +201,17 @@ class AuctionService:
         first withdraws the offer (BIDDING_SALE_BUY_NOW_UNAVAILABLE), never turns this into a bid."""
         lot = await self._lock_for_bid(tx, lot_id)
         if lot.buy_now_price is None or lot.bid_count > 0:
-            raise DomainError("BIDDING_SALE_BUY_NOW_UNAVAILABLE", "Buy-now is not offered (or bidding has begun).",
-                              field="input.lotId", currentPrice=lot.current_price)
+            raise DomainError(
+                "BIDDING_SALE_BUY_NOW_UNAVAILABLE",
+                "Buy-now is not offered (or bidding has begun).",
+                field="input.lotId",
+                currentPrice=lot.current_price,
+            )
         return await self.place_bid(tx, lot_id, member_id, lot.buy_now_price, lot=lot)
 
-    async def place_bid(self, tx: Transaction, lot_id: int, member_id: int, amount: int, maximum: int | None = None,
-                        *, lot: Lot | None = None) -> dict[str, Any]:
+    async def place_bid(
+        self, tx: Transaction, lot_id: int, member_id: int, amount: int, maximum: int | None = None, *, lot: Lot | None = None
+    ) -> dict[str, Any]:
         lot = lot or await self._lock_for_bid(tx, lot_id)
         now = tx.now()
         if lot.status == "scheduled" and now < as_utc(lot.starts_at) or lot.status == "draft":
@@ -187,21 +223,35 @@ class AuctionService:
             raise DomainError("BIDDING_SALE_INVALID_MAXIMUM", "Your maximum must be at least your bid.", field="input.maximum")
         bidder = await self.deposits.bidder(tx, lot, member_id)
         if lot.deposit and bidder.deposit_state != "frozen":
-            raise DomainError("BIDDING_SALE_DEPOSIT_REQUIRED", "Pay the lot's deposit before bidding.", field="input.lotId",
-                              depositMinor=lot.deposit, depositState=bidder.deposit_state)
+            raise DomainError(
+                "BIDDING_SALE_DEPOSIT_REQUIRED",
+                "Pay the lot's deposit before bidding.",
+                field="input.lotId",
+                depositMinor=lot.deposit,
+                depositState=bidder.deposit_state,
+            )
         if lot.leader_member_id == member_id:
             # The leader cannot bid against themselves, only raise their maximum.
             if maximum is None or maximum <= (lot.leader_max or 0):
-                raise DomainError("BIDDING_SALE_ALREADY_LEADING", "You are already the highest bidder; you may raise your maximum.",
-                                  field="input.amount", currentPrice=lot.current_price)
+                raise DomainError(
+                    "BIDDING_SALE_ALREADY_LEADING",
+                    "You are already the highest bidder; you may raise your maximum.",
+                    field="input.amount",
+                    currentPrice=lot.current_price,
+                )
             lot.leader_max = bidder.max_amount = maximum
             await self._apply_reserve(tx, lot)
             self.publish(tx, lot)
             return {"lotId": lot.id, "leading": True}
         minimum = self.minimum_bid(lot)
         if amount < minimum:
-            raise DomainError("BIDDING_SALE_BID_TOO_LOW", f"The next bid must be at least {minimum}.", field="input.amount",
-                              currentPrice=lot.current_price, minimumBid=minimum)
+            raise DomainError(
+                "BIDDING_SALE_BID_TOO_LOW",
+                f"The next bid must be at least {minimum}.",
+                field="input.amount",
+                currentPrice=lot.current_price,
+                minimumBid=minimum,
+            )
         if bidder.first_bid_at is None:
             bidder.first_bid_at = now
         if lot.buy_now_price is not None and lot.bid_count == 0 and amount >= lot.buy_now_price:
@@ -213,10 +263,17 @@ class AuctionService:
             return {"lotId": lot.id, "leading": True}
         step = rules.increment_at(lot.increments, lot.current_price if lot.current_price is not None else lot.start_price)
         if (amount - minimum) % step:
-            raise DomainError("BIDDING_SALE_BID_NOT_ON_LADDER", f"Bids go up in steps of {step}.", field="input.amount",
-                              currentPrice=lot.current_price, minimumBid=minimum, step=step)
-        outcome = rules.resolve_bid(ladder=lot.increments, leader=lot.leader_member_id, leader_max=lot.leader_max,
-                                    bidder=member_id, amount=amount, maximum=maximum)
+            raise DomainError(
+                "BIDDING_SALE_BID_NOT_ON_LADDER",
+                f"Bids go up in steps of {step}.",
+                field="input.amount",
+                currentPrice=lot.current_price,
+                minimumBid=minimum,
+                step=step,
+            )
+        outcome = rules.resolve_bid(
+            ladder=lot.increments, leader=lot.leader_member_id, leader_max=lot.leader_max, bidder=member_id, amount=amount, maximum=maximum
+        )
         bidder.max_amount = max(bidder.max_amount, amount, maximum or amount)
         lot.leader_member_id, lot.leader_max = outcome.leader, outcome.leader_max
         for accepted in outcome.steps:
@@ -239,14 +296,18 @@ class AuctionService:
         lot.seq += 1
         lot.bid_count += 1
         lot.current_price = step.price
-        tx.session.add(Bid(lot_id=lot.id, seq=lot.seq, member_id=step.member_id, amount=step.price, kind=step.kind,
-                           created_at=tx.now()))
+        tx.session.add(Bid(lot_id=lot.id, seq=lot.seq, member_id=step.member_id, amount=step.price, kind=step.kind, created_at=tx.now()))
         await tx.session.flush()
 
     async def _soft_close(self, tx: Transaction, lot: Lot, now: datetime) -> None:
-        new_end = rules.soft_close_end(ends_at=as_utc(lot.ends_at), now=now, window=timedelta(seconds=lot.extend_window_s),
-                                       extend_by=timedelta(seconds=lot.extend_by_s), extensions=lot.extensions,
-                                       max_extensions=lot.max_extensions)
+        new_end = rules.soft_close_end(
+            ends_at=as_utc(lot.ends_at),
+            now=now,
+            window=timedelta(seconds=lot.extend_window_s),
+            extend_by=timedelta(seconds=lot.extend_by_s),
+            extensions=lot.extensions,
+            max_extensions=lot.max_extensions,
+        )
         if new_end is not None:
             lot.ends_at = new_end
             lot.extensions += 1

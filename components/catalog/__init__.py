@@ -10,16 +10,26 @@ manifest = Manifest(
     kernel=">=0.1,<1",
     # Who may call each root field, and the mutations that move money, stock or points (dougong check).
     access={
-        "categories": "public", "createCategory": "catalog.manage", "createProduct": "catalog.manage",
-        "createSku": "catalog.manage", "product": "public", "products": "public", "updateProduct": "catalog.manage",
+        "categories": "public",
+        "createCategory": "catalog.manage",
+        "createProduct": "catalog.manage",
+        "createSku": "catalog.manage",
+        "product": "public",
+        "products": "public",
+        "updateProduct": "catalog.manage",
         "updateSku": "catalog.manage",
     },
     settings_schema={
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "max_skus_per_product": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50,
-                                     "description": "how many SKUs one product may have"},
+            "max_skus_per_product": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 200,
+                "default": 50,
+                "description": "how many SKUs one product may have",
+            },
         },
     },
 )

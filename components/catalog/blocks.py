@@ -33,21 +33,39 @@ class CatalogSearchBarBlock(StorefrontBlock):
     placeholder: str = strawberry.field(description="The hint inside the empty search box.")
 
 
-BANNER = {"type": "object", "additionalProperties": False, "required": ["image"], "properties": {
-    "image": {**TEXT, "pattern": "^(https?://|/)", "description": "the picture's URL"},
-    "link": {**TEXT, "description": "where a tap goes (a mini-program path or URL)"},
-    "alt": {"type": "string", "maxLength": 100, "description": "what the picture shows, for screen readers"},
-}}
-GRID = {"type": "object", "additionalProperties": False, "properties": {
-    "category_id": {"type": "integer", "minimum": 1, "description": "show this category (and those below it)"},
-    "product_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": MAX_GRID, "uniqueItems": True,
-                    "description": "or exactly these products, in this order (all of them: limit does not apply)"},
-    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_GRID, "default": 8},
-    "columns": {"type": "integer", "minimum": 1, "maximum": 4, "default": 2},
-}}
-SEARCH = {"type": "object", "additionalProperties": False, "properties": {
-    "placeholder": {"type": "string", "maxLength": 50, "default": "搜索商品 Search"},
-}}
+BANNER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["image"],
+    "properties": {
+        "image": {**TEXT, "pattern": "^(https?://|/)", "description": "the picture's URL"},
+        "link": {**TEXT, "description": "where a tap goes (a mini-program path or URL)"},
+        "alt": {"type": "string", "maxLength": 100, "description": "what the picture shows, for screen readers"},
+    },
+}
+GRID = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "category_id": {"type": "integer", "minimum": 1, "description": "show this category (and those below it)"},
+        "product_ids": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "maxItems": MAX_GRID,
+            "uniqueItems": True,
+            "description": "or exactly these products, in this order (all of them: limit does not apply)",
+        },
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_GRID, "default": 8},
+        "columns": {"type": "integer", "minimum": 1, "maximum": 4, "default": 2},
+    },
+}
+SEARCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "placeholder": {"type": "string", "maxLength": 50, "default": "搜索商品 Search"},
+    },
+}
 
 
 async def banner(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
@@ -106,10 +124,21 @@ async def search_bar(page: PageRequest, settings: dict[str, Any]) -> dict[str, A
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("catalog.banner", titles={"zh": "轮播海报", "en": "Banner"}, settings_schema=BANNER,
-                         graphql_type=CatalogBannerBlock, resolve=banner)
-    registrar.page_block("catalog.product_grid", titles={"zh": "商品列表", "en": "Product grid"}, settings_schema=GRID,
-                         graphql_type=CatalogProductGridBlock, resolve=product_grid,
-                         resolve_many=product_grids)
-    registrar.page_block("catalog.search_bar", titles={"zh": "搜索框", "en": "Search bar"}, settings_schema=SEARCH,
-                         graphql_type=CatalogSearchBarBlock, resolve=search_bar)
+    registrar.page_block(
+        "catalog.banner", titles={"zh": "轮播海报", "en": "Banner"}, settings_schema=BANNER, graphql_type=CatalogBannerBlock, resolve=banner
+    )
+    registrar.page_block(
+        "catalog.product_grid",
+        titles={"zh": "商品列表", "en": "Product grid"},
+        settings_schema=GRID,
+        graphql_type=CatalogProductGridBlock,
+        resolve=product_grid,
+        resolve_many=product_grids,
+    )
+    registrar.page_block(
+        "catalog.search_bar",
+        titles={"zh": "搜索框", "en": "Search bar"},
+        settings_schema=SEARCH,
+        graphql_type=CatalogSearchBarBlock,
+        resolve=search_bar,
+    )

@@ -18,58 +18,57 @@ PRODUCTS: list[dict[str, Any]] = [
         "title": "明前西湖龙井 Pre-Qingming Longjing",
         "description": "Hand-fried Longjing from Meijiawu, picked before Qingming.",
         "attributes": {"origin": "杭州梅家坞", "harvest": "2026 明前", "shelf_life_months": 18},
-        "skus": [("50g 罐装", {"weight": "50g"}, 16800, 19800, 120),
-                 ("100g 礼盒", {"weight": "100g"}, 32800, 36800, 380),
-                 ("250g 家庭装", {"weight": "250g"}, 76800, None, 420)],
+        "skus": [
+            ("50g 罐装", {"weight": "50g"}, 16800, 19800, 120),
+            ("100g 礼盒", {"weight": "100g"}, 32800, 36800, 380),
+            ("250g 家庭装", {"weight": "250g"}, 76800, None, 420),
+        ],
     },
     {
         "path": ("茶 Tea", "普洱 Pu'er"),
         "title": "2015 冰岛古树普洱生饼 Bingdao raw cake",
         "description": "357g pressed cake from old trees in Bingdao, Lincang.",
         "attributes": {"origin": "云南临沧冰岛", "year": 2015},
-        "skus": [("357g 饼", {"form": "cake"}, 128000, None, 400),
-                 ("100g 散茶", {"form": "loose"}, 38000, None, 150)],
+        "skus": [("357g 饼", {"form": "cake"}, 128000, None, 400), ("100g 散茶", {"form": "loose"}, 38000, None, 150)],
     },
     {
         "path": ("茶 Tea", "花茶 Flower tea"),
         "title": "茉莉龙珠 Jasmine dragon pearls",
         "description": "Fujian green tea scented seven times with jasmine.",
         "attributes": {"origin": "福建福州"},
-        "skus": [("50g", {"weight": "50g"}, 6800, 8800, 110),
-                 ("150g", {"weight": "150g"}, 18800, None, 260)],
+        "skus": [("50g", {"weight": "50g"}, 6800, 8800, 110), ("150g", {"weight": "150g"}, 18800, None, 260)],
     },
     {
         "path": ("零食 Snacks",),
         "title": "桂花糕 Osmanthus cakes",
         "description": "Soft rice cakes with Hangzhou osmanthus, 12 pieces.",
         "attributes": {"shelf_life_days": 30, "pieces": 12},
-        "skus": [("原味 Original", {"flavour": "original"}, 3900, None, 300),
-                 ("低糖 Less sugar", {"flavour": "less sugar"}, 4200, None, 300)],
+        "skus": [("原味 Original", {"flavour": "original"}, 3900, None, 300), ("低糖 Less sugar", {"flavour": "less sugar"}, 4200, None, 300)],
     },
     {
         "path": ("零食 Snacks",),
         "title": "手剥山核桃 Hand-cracked hickory nuts",
         "description": "Lin'an hickory nuts, lightly salted.",
         "attributes": {"origin": "杭州临安", "shelf_life_days": 180},
-        "skus": [("200g", {"weight": "200g"}, 5900, 6900, 230),
-                 ("500g", {"weight": "500g"}, 13900, None, 560),
-                 ("1kg 礼盒", {"weight": "1kg"}, 25900, None, 1250)],
+        "skus": [
+            ("200g", {"weight": "200g"}, 5900, 6900, 230),
+            ("500g", {"weight": "500g"}, 13900, None, 560),
+            ("1kg 礼盒", {"weight": "1kg"}, 25900, None, 1250),
+        ],
     },
     {
         "path": ("美妆 Beauty",),
         "title": "茶籽精华面霜 Tea-seed face cream",
         "description": "Camellia seed oil cream for dry skin.",
         "attributes": {"skin": "dry", "registration": "浙G妆网备字2026000123"},
-        "skus": [("30ml", {"size": "30ml"}, 22900, 25900, 90),
-                 ("50ml", {"size": "50ml"}, 32900, None, 130)],
+        "skus": [("30ml", {"size": "30ml"}, 22900, 25900, 90), ("50ml", {"size": "50ml"}, 32900, None, 130)],
     },
     {
         "path": ("美妆 Beauty",),
         "title": "龙井润唇膏 Longjing lip balm",
         "description": "Lip balm with green-tea extract.",
         "attributes": {},
-        "skus": [("清香 Fresh", {"scent": "fresh"}, 5900, None, 20),
-                 ("玫瑰 Rose", {"scent": "rose"}, 5900, None, 20)],
+        "skus": [("清香 Fresh", {"scent": "fresh"}, 5900, None, 20), ("玫瑰 Rose", {"scent": "rose"}, 5900, None, 20)],
     },
     {
         # One piece, one SKU: the bidding-sale demo auctions it, so it has no variants to choose.
@@ -92,11 +91,18 @@ async def seed(kernel, tx) -> list[int]:
             key = path[:depth]
             if key not in categories:
                 categories[key] = await service.create_category(tx, key[-1], categories.get(key[:-1]), len(categories))
-        product_ids.append(await service.create_product(
-            tx, title=product["title"], description=product["description"], category_id=categories[path],
-            attributes=product["attributes"],
-            images=[f"https://img.example.com/demo/{len(product_ids) + 1}.jpg"],
-            skus=[{"title": title, "spec": spec, "price_minor": price, "list_price_minor": list_price, "weight_grams": grams}
-                  for title, spec, price, list_price, grams in product["skus"]],
-        ))
+        product_ids.append(
+            await service.create_product(
+                tx,
+                title=product["title"],
+                description=product["description"],
+                category_id=categories[path],
+                attributes=product["attributes"],
+                images=[f"https://img.example.com/demo/{len(product_ids) + 1}.jpg"],
+                skus=[
+                    {"title": title, "spec": spec, "price_minor": price, "list_price_minor": list_price, "weight_grams": grams}
+                    for title, spec, price, list_price, grams in product["skus"]
+                ],
+            )
+        )
     return product_ids

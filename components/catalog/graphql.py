@@ -19,7 +19,13 @@ from strawberry.scalars import JSON
 from components.catalog import models
 from core.clock import as_utc
 from core.gql import (
-    Connection, Context, Money, Node, connection, decode_id, fetch_page,
+    Connection,
+    Context,
+    Money,
+    Node,
+    connection,
+    decode_id,
+    fetch_page,
     money,
 )
 
@@ -92,16 +98,26 @@ def category_node(row: models.Category) -> Category:
 
 def sku_node(row: models.Sku, currency: str) -> Sku:
     return Sku(
-        pk=row.id, title=row.title, spec=row.spec or {}, price=money(row.price_minor, currency),
+        pk=row.id,
+        title=row.title,
+        spec=row.spec or {},
+        price=money(row.price_minor, currency),
         list_price=money(row.list_price_minor, currency) if row.list_price_minor is not None else None,
-        barcode=row.barcode, weight_grams=row.weight_grams, product_pk=row.product_id,
+        barcode=row.barcode,
+        weight_grams=row.weight_grams,
+        product_pk=row.product_id,
     )
 
 
 def product_node(row: models.Product) -> Product:
     return Product(
-        pk=row.id, title=row.title, description=row.description or "", images=list(row.images or []),
-        status=ProductStatus(row.status), attributes=row.attributes or {}, created_at=as_utc(row.created_at),
+        pk=row.id,
+        title=row.title,
+        description=row.description or "",
+        images=list(row.images or []),
+        status=ProductStatus(row.status),
+        attributes=row.attributes or {},
+        created_at=as_utc(row.created_at),
         category_pk=row.category_id,
     )
 
@@ -119,6 +135,7 @@ def sees_everything(ctx: Context) -> bool:
 PRODUCT = models.Product.__table__
 SKU = models.Sku.__table__
 CATEGORY = models.Category.__table__
+
 
 async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
     session = await ctx.session()
@@ -169,6 +186,7 @@ async def load_category_children(ctx: Context, keys: list[int]) -> list[list[Cat
 
 
 # -- queries ------------------------------------------------------------------------------------
+
 
 @strawberry.input
 class ProductFilter:

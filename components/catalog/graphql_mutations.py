@@ -10,7 +10,7 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from components.catalog import models
-from components.catalog.graphql import (MANAGE, Category, Product, ProductStatus, Sku, load_categories, load_skus, product_node)
+from components.catalog.graphql import MANAGE, Category, Product, ProductStatus, Sku, load_categories, load_skus, product_node
 from core.errors import DomainError
 from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
 
@@ -120,8 +120,14 @@ class Mutation:
             category = decode_id(input.category_id, "Category", field="input.categoryId") if input.category_id else None
             skus = [_sku_data(s, currency, f"input.skus[{i}]") for i, s in enumerate(input.skus)]
             product_id = await _service(ctx).create_product(
-                tx, title=input.title, skus=skus, category_id=category, description=input.description,
-                images=input.images, status=input.status.value, attributes=input.attributes,
+                tx,
+                title=input.title,
+                skus=skus,
+                category_id=category,
+                description=input.description,
+                images=input.images,
+                status=input.status.value,
+                attributes=input.attributes,
             )
             return {"id": product_id}
 

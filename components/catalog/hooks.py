@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
 from components.catalog import demo, graphql, graphql_mutations, models
-from components.catalog.service import CatalogService
 from components.catalog.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.catalog.service import CatalogService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -57,8 +56,11 @@ async def dougong_seed_demo(kernel, tx):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("catalog.product_changed", "A product or one of its SKUs was created or changed",
-                    payload={"productId": "int", "skuId": "int (when one SKU changed)"})
+    registrar.event(
+        "catalog.product_changed",
+        "A product or one of its SKUs was created or changed",
+        payload={"productId": "int", "skuId": "int (when one SKU changed)"},
+    )
 
 
 @hookimpl

@@ -107,8 +107,9 @@ class CatalogService:
             select(Sku, Product.title, Product.status).join(Product, Product.id == Sku.product_id).where(Sku.id.in_(set(sku_ids)))
         )
         return {
-            sku.id: SkuInfo(sku.id, sku.product_id, title, sku.title, dict(sku.spec or {}), sku.price_minor,
-                            sku.list_price_minor, status == "on_sale")
+            sku.id: SkuInfo(
+                sku.id, sku.product_id, title, sku.title, dict(sku.spec or {}), sku.price_minor, sku.list_price_minor, status == "on_sale"
+            )
             for sku, title, status in rows.all()
         }
 
@@ -145,14 +146,19 @@ class CatalogService:
     async def product_skus(self, session: AsyncSession, product_id: int) -> list[SkuInfo]:
         """A product's SKUs in their display order (none for an unknown product)."""
         rows = await session.execute(
-            select(Sku, Product.title, Product.status).join(Product, Product.id == Sku.product_id)
-            .where(Sku.product_id == product_id).order_by(Sku.position, Sku.id)
+            select(Sku, Product.title, Product.status)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.product_id == product_id)
+            .order_by(Sku.position, Sku.id)
         )
-        return [SkuInfo(sku.id, sku.product_id, title, sku.title, dict(sku.spec or {}), sku.price_minor, sku.list_price_minor,
-                        status == "on_sale") for sku, title, status in rows.all()]
+        return [
+            SkuInfo(sku.id, sku.product_id, title, sku.title, dict(sku.spec or {}), sku.price_minor, sku.list_price_minor, status == "on_sale")
+            for sku, title, status in rows.all()
+        ]
 
-    async def product_ids(self, session: AsyncSession, *, title_contains: str | None = None, on_sale_only: bool = False,
-                          limit: int = 20) -> list[int]:
+    async def product_ids(
+        self, session: AsyncSession, *, title_contains: str | None = None, on_sale_only: bool = False, limit: int = 20
+    ) -> list[int]:
         """Product ids, oldest first: all of them, those whose title contains a text (taken
         literally), or only those on sale. For other components' demo data and pickers."""
         stmt = select(Product.id).order_by(Product.id).limit(limit)
@@ -196,8 +202,13 @@ class CatalogService:
         if len(skus) > self.max_skus:
             raise DomainError("CATALOG_TOO_MANY_SKUS", f"A product has at most {self.max_skus} SKUs.", field="input.skus")
         product = Product(
-            title=title, description=description, images=images, category_id=category_id,
-            status=status, attributes=attributes, created_at=tx.now(),
+            title=title,
+            description=description,
+            images=images,
+            category_id=category_id,
+            status=status,
+            attributes=attributes,
+            created_at=tx.now(),
         )
         tx.session.add(product)
         await tx.session.flush()

@@ -5,13 +5,19 @@ manifest = Manifest(
     version="1.0.0",
     summary="优惠券: coupon templates, claim centre, staff push, gifts, live-room coupons, the coupon price stage",
     titles={"zh": "优惠券", "en": "Coupons"},
-    summaries={"zh": "券模板、领券中心、定向发券、新人券、下单礼、直播间券，结算中的优惠券价格阶段",
-               "en": "Coupon templates, a claim centre, staff push, new-member and order gifts, live-room coupons, "
-                     "and the coupon stage of the one checkout"},
+    summaries={
+        "zh": "券模板、领券中心、定向发券、新人券、下单礼、直播间券，结算中的优惠券价格阶段",
+        "en": "Coupon templates, a claim centre, staff push, new-member and order gifts, live-room coupons, and the coupon stage of the one checkout",
+    },
     hooks="components.coupons.hooks",
     access={
-        "claimCoupon": "member", "myCoupons": "member", "couponTemplates": "public", "couponTemplate": "public",
-        "createCouponTemplate": "coupons.manage", "setCouponTemplateActive": "coupons.manage", "pushCoupons": "coupons.manage",
+        "claimCoupon": "member",
+        "myCoupons": "member",
+        "couponTemplates": "public",
+        "couponTemplate": "public",
+        "createCouponTemplate": "coupons.manage",
+        "setCouponTemplateActive": "coupons.manage",
+        "pushCoupons": "coupons.manage",
     },
     moves={"claimCoupon": "money", "pushCoupons": "money"},
     kernel=">=0.1,<1",
@@ -22,14 +28,22 @@ manifest = Manifest(
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "per_order": {"enum": ["one", "one_per_scope"], "default": "one",
-                          "description": "one coupon per order, or one per scope kind (a SKU, a product, a category "
-                                         "and a whole-shop coupon together; narrower scopes apply first)"},
-            "return_on_cancel": {"type": "boolean", "default": True,
-                                 "description": "an unpaid order that is cancelled or times out gives its coupons back"},
-            "return_on_full_refund": {"type": "boolean", "default": True,
-                                      "description": "a paid order refunded in full gives its coupons back "
-                                                     "(a partial refund never does)"},
+            "per_order": {
+                "enum": ["one", "one_per_scope"],
+                "default": "one",
+                "description": "one coupon per order, or one per scope kind (a SKU, a product, a category "
+                "and a whole-shop coupon together; narrower scopes apply first)",
+            },
+            "return_on_cancel": {
+                "type": "boolean",
+                "default": True,
+                "description": "an unpaid order that is cancelled or times out gives its coupons back",
+            },
+            "return_on_full_refund": {
+                "type": "boolean",
+                "default": True,
+                "description": "a paid order refunded in full gives its coupons back (a partial refund never does)",
+            },
         },
     },
 )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from components.coupons.models import Coupon, Template
-from components.coupons.rules import (REASONS, CouponNotApplicable, LineView, evaluate, stack, validity_reason)
+from components.coupons.rules import REASONS, CouponNotApplicable, LineView, evaluate, stack, validity_reason
 from core.checkout import Draft
 from core.clock import as_utc
 from core.errors import DomainError
@@ -72,8 +72,7 @@ class CouponCheckout:
         per_order = self.service.settings.get("per_order", "one")
         if per_order == "one" and len(ids) > 1:
             raise DomainError("COUPONS_ONE_PER_ORDER", "One coupon per order.", field=f"input.{INPUT_FIELD}")
-        rows = {c.id: c for c in (await tx.session.scalars(
-            select(Coupon).where(Coupon.id.in_(ids)).execution_options(populate_existing=True))).all()}
+        rows = {c.id: c for c in (await tx.session.scalars(select(Coupon).where(Coupon.id.in_(ids)).execution_options(populate_existing=True))).all()}
         templates = await self._templates(tx, [c.template_id for c in rows.values()])
         kinds: set[str] = set()
         now = tx.now()
@@ -101,9 +100,17 @@ class CouponCheckout:
         catalog = kernel.service("catalog")
         skus = await catalog.skus(session, [line.sku_id for line in draft.lines])
         categories = await catalog.product_categories(session, list({s.product_id for s in skus.values()}))
-        return [LineView(line.index, line.sku_id, skus[line.sku_id].product_id,
-                         categories.get(skus[line.sku_id].product_id, frozenset()), line_activity(line), amount(line))
-                for line in draft.lines]
+        return [
+            LineView(
+                line.index,
+                line.sku_id,
+                skus[line.sku_id].product_id,
+                categories.get(skus[line.sku_id].product_id, frozenset()),
+                line_activity(line),
+                amount(line),
+            )
+            for line in draft.lines
+        ]
 
     # -- price stage "coupon" ----------------------------------------------------------------------------
     async def price(self, tx: Transaction, draft: Draft) -> None:
@@ -116,11 +123,13 @@ class CouponCheckout:
         templates = await self._templates(tx, [c.template_id for c in coupons.values()])
         lines = await self.line_views(tx.session, tx.kernel, draft, lambda line: line.own_total_minor)
         try:
-            applied = stack([(cid, terms_of(templates[coupons[cid].template_id])) for cid in ids], lines,
-                            self.service.settings.get("per_order", "one"))
+            applied = stack(
+                [(cid, terms_of(templates[coupons[cid].template_id])) for cid in ids], lines, self.service.settings.get("per_order", "one")
+            )
         except CouponNotApplicable as refused:
-            raise DomainError("COUPONS_NOT_USABLE", REASONS[refused.reason], field=f"input.{INPUT_FIELD}[{ids.index(refused.coupon_id)}]",
-                              reason=refused.reason) from None
+            raise DomainError(
+                "COUPONS_NOT_USABLE", REASONS[refused.reason], field=f"input.{INPUT_FIELD}[{ids.index(refused.coupon_id)}]", reason=refused.reason
+            ) from None
         by_index = {line.index: line for line in draft.lines}
         discounts = {}
         for coupon_id, shares in applied:
@@ -136,13 +145,13 @@ class CouponCheckout:
         discounts = draft.attributes.get(DISCOUNTS) or {}
         for i, coupon_id in enumerate(ids):
             used = await tx.session.execute(
-                update(Coupon).where(Coupon.id == coupon_id, Coupon.member_id == draft.member_id, Coupon.status == "available",
-                                     Coupon.valid_until > tx.now())
+                update(Coupon)
+                .where(Coupon.id == coupon_id, Coupon.member_id == draft.member_id, Coupon.status == "available", Coupon.valid_until > tx.now())
                 .values(status="used", order_id=order_id, used_at=tx.now(), discount_minor=int(discounts.get(str(coupon_id), 0)))
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
             if used.rowcount != 1:
-                raise DomainError("COUPONS_ALREADY_USED", "This coupon was just used on another order.",
-                                  field=f"input.{INPUT_FIELD}[{i}]")
+                raise DomainError("COUPONS_ALREADY_USED", "This coupon was just used on another order.", field=f"input.{INPUT_FIELD}[{i}]")
 
     # -- the preview's list ---------------------------------------------------------------------------------
     async def options(self, session: Any, kernel: Any, draft: Draft) -> list[dict[str, Any]]:
@@ -150,9 +159,11 @@ class CouponCheckout:
         this checkout on its own, or why it cannot be used."""
         from components.coupons.service import terms_of
 
-        rows = (await session.scalars(
-            select(Coupon).where(Coupon.member_id == draft.member_id, Coupon.status == "available")
-            .order_by(Coupon.id.desc()).limit(MAX_OPTIONS))).all()
+        rows = (
+            await session.scalars(
+                select(Coupon).where(Coupon.member_id == draft.member_id, Coupon.status == "available").order_by(Coupon.id.desc()).limit(MAX_OPTIONS)
+            )
+        ).all()
         if not rows:
             return []
         templates = await self._templates(session, [c.template_id for c in rows])
@@ -169,7 +180,15 @@ class CouponCheckout:
             elif reason is None:
                 shares, reason = evaluate(terms_of(templates[coupon.template_id]), lines)
                 amount = sum(shares.values())
-            out.append({"coupon": coupon, "template": templates[coupon.template_id], "usable": reason is None,
-                        "reason": reason, "message": REASONS.get(reason) if reason else None, "discountMinor": amount,
-                        "selected": coupon.id in chosen})
+            out.append(
+                {
+                    "coupon": coupon,
+                    "template": templates[coupon.template_id],
+                    "usable": reason is None,
+                    "reason": reason,
+                    "message": REASONS.get(reason) if reason else None,
+                    "discountMinor": amount,
+                    "selected": coupon.id in chosen,
+                }
+            )
         return out

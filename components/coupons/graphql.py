@@ -74,8 +74,9 @@ class CouponTemplate(Node):
     cap: Money | None = strawberry.field(description="PERCENT: at most this much off.")
     threshold: Money = strawberry.field(description="The covered lines must add up to this (满 X 可用); zero for none.")
     scope: CouponScope
-    combines_with: list[str] = strawberry.field(description="Activity components (group_buy, flash_sale, live_room…) whose "
-                                                            "lines it may discount; plain lines always.")
+    combines_with: list[str] = strawberry.field(
+        description="Activity components (group_buy, flash_sale, live_room…) whose lines it may discount; plain lines always."
+    )
     valid_from: datetime | None
     valid_until: datetime | None
     valid_days: int | None = strawberry.field(description="Valid this many days after it is claimed (instead of dates).")
@@ -115,8 +116,9 @@ class Coupon(Node):
 class CheckoutCoupon:
     coupon: Coupon
     usable: bool
-    reason: str | None = strawberry.field(description="Why not: EXPIRED, NOT_YET_VALID, OUT_OF_SCOPE, NOT_COMBINABLE, "
-                                                      "BELOW_THRESHOLD or ZERO_DISCOUNT.")
+    reason: str | None = strawberry.field(
+        description="Why not: EXPIRED, NOT_YET_VALID, OUT_OF_SCOPE, NOT_COMBINABLE, BELOW_THRESHOLD or ZERO_DISCOUNT."
+    )
     message: str | None
     discount: Money = strawberry.field(description="What it takes off this checkout (on its own).")
     selected: bool = strawberry.field(description="Named in couponIds and applied.")
@@ -130,21 +132,31 @@ def template_node(row: models.Template, currency: str) -> CouponTemplate:
     scope = row.scope or {}
     kind = scope.get("kind", "all")
     return CouponTemplate(
-        pk=row.id, title=row.title, kind=CouponKind(row.kind),
+        pk=row.id,
+        title=row.title,
+        kind=CouponKind(row.kind),
         amount_off=money(row.amount_minor, currency) if row.kind == "fixed" else None,
         percent_off=row.percent_off if row.kind == "percent" else None,
         cap=money(row.cap_minor, currency) if row.cap_minor is not None else None,
         threshold=money(row.threshold_minor or 0, currency),
-        scope=CouponScope(kind=CouponScopeKind(kind),
-                          ids=[strawberry.ID(to_global_id(SCOPE_TYPES[kind], i)) for i in scope.get("ids", ())] if kind != "all" else [],
-                          exclude_product_ids=[strawberry.ID(to_global_id("Product", i)) for i in scope.get("excludeProductIds", ())],
-                          exclude_sku_ids=[strawberry.ID(to_global_id("Sku", i)) for i in scope.get("excludeSkuIds", ())]),
-        combines_with=list(row.combines_with or ()), valid_from=_utc(row.valid_from), valid_until=_utc(row.valid_until),
-        valid_days=row.valid_days, total_quantity=row.total_quantity, issued=row.issued,
+        scope=CouponScope(
+            kind=CouponScopeKind(kind),
+            ids=[strawberry.ID(to_global_id(SCOPE_TYPES[kind], i)) for i in scope.get("ids", ())] if kind != "all" else [],
+            exclude_product_ids=[strawberry.ID(to_global_id("Product", i)) for i in scope.get("excludeProductIds", ())],
+            exclude_sku_ids=[strawberry.ID(to_global_id("Sku", i)) for i in scope.get("excludeSkuIds", ())],
+        ),
+        combines_with=list(row.combines_with or ()),
+        valid_from=_utc(row.valid_from),
+        valid_until=_utc(row.valid_until),
+        valid_days=row.valid_days,
+        total_quantity=row.total_quantity,
+        issued=row.issued,
         remaining=None if row.total_quantity is None else max(0, row.total_quantity - row.issued),
-        per_member_limit=row.per_member_limit, channel=CouponChannel(row.channel),
+        per_member_limit=row.per_member_limit,
+        channel=CouponChannel(row.channel),
         live_room_id=strawberry.ID(to_global_id("LiveRoom", row.live_room_id)) if row.live_room_id else None,
-        gift_minimum=money(row.gift_min_minor or 0, currency), active=row.active,
+        gift_minimum=money(row.gift_min_minor or 0, currency),
+        active=row.active,
     )
 
 
@@ -159,10 +171,19 @@ def coupon_status(row: models.Coupon, now: datetime) -> CouponStatus:
 
 
 def coupon_node(row: models.Coupon, currency: str, now: datetime) -> Coupon:
-    return Coupon(pk=row.id, status=coupon_status(row, now), source=row.source, valid_from=as_utc(row.valid_from),
-                  valid_until=as_utc(row.valid_until), discount=money(row.discount_minor or 0, currency),
-                  returned_times=row.returned_times or 0, issued_at=as_utc(row.issued_at), used_at=_utc(row.used_at),
-                  template_pk=row.template_id, order_pk=row.order_id)
+    return Coupon(
+        pk=row.id,
+        status=coupon_status(row, now),
+        source=row.source,
+        valid_from=as_utc(row.valid_from),
+        valid_until=as_utc(row.valid_until),
+        discount=money(row.discount_minor or 0, currency),
+        returned_times=row.returned_times or 0,
+        issued_at=as_utc(row.issued_at),
+        used_at=_utc(row.used_at),
+        template_pk=row.template_id,
+        order_pk=row.order_id,
+    )
 
 
 async def load_templates(ctx: Context, keys: list[int], *, everyone: bool = False) -> list[CouponTemplate | None]:
@@ -171,8 +192,7 @@ async def load_templates(ctx: Context, keys: list[int], *, everyone: bool = Fals
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     rows = {r.id: r for r in (await session.scalars(select(models.Template).where(models.Template.id.in_(keys)))).all()}
-    return [template_node(rows[k], currency) if k in rows and (everyone or rows[k].active or ctx.can(MANAGE)) else None
-            for k in keys]
+    return [template_node(rows[k], currency) if k in rows and (everyone or rows[k].active or ctx.can(MANAGE)) else None for k in keys]
 
 
 async def load_coupons(ctx: Context, keys: list[int]) -> list[Coupon | None]:
@@ -194,25 +214,39 @@ async def preview_coupons(root: Any, info: strawberry.Info) -> list[CheckoutCoup
         return []
     currency, now = ctx.kernel.blueprint.brand.currency, ctx.kernel.clock.now()
     options = await ctx.kernel.service("coupons").checkout.options(await ctx.session(), ctx.kernel, draft)
-    return [CheckoutCoupon(coupon=coupon_node(o["coupon"], currency, now), usable=o["usable"], reason=o["reason"],
-                           message=o["message"], discount=money(o["discountMinor"], currency), selected=o["selected"])
-            for o in options]
+    return [
+        CheckoutCoupon(
+            coupon=coupon_node(o["coupon"], currency, now),
+            usable=o["usable"],
+            reason=o["reason"],
+            message=o["message"],
+            discount=money(o["discountMinor"], currency),
+            selected=o["selected"],
+        )
+        for o in options
+    ]
 
 
 # -- queries ------------------------------------------------------------------------------------------
 @strawberry.type
 class Query:
-    @strawberry.field(description="The claim centre: active templates of a channel (CLAIM_CENTRE by default). Staff with "
-                                  "coupons.manage see every template of the channel with `all: true`.")
-    async def coupon_templates(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                               channel: CouponChannel = CouponChannel.CLAIM_CENTRE,
-                               all: bool = False) -> Connection[CouponTemplate]:  # noqa: A002
+    @strawberry.field(
+        description="The claim centre: active templates of a channel (CLAIM_CENTRE by default). Staff with "
+        "coupons.manage see every template of the channel with `all: true`."
+    )
+    async def coupon_templates(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        channel: CouponChannel = CouponChannel.CLAIM_CENTRE,
+        all: bool = False,
+    ) -> Connection[CouponTemplate]:  # noqa: A002
         ctx: Context = info.context
         stmt = select(models.Template).where(models.Template.channel == channel.value)
         if not (all and ctx.can(MANAGE)):
             now = ctx.kernel.clock.now()
-            stmt = stmt.where(models.Template.active.is_(True),
-                              models.Template.valid_until.is_(None) | (models.Template.valid_until > now))
+            stmt = stmt.where(models.Template.active.is_(True), models.Template.valid_until.is_(None) | (models.Template.valid_until > now))
         page = await fetch_page(await ctx.session(), stmt, models.Template.id, first, after, descending=True)
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda row: template_node(row, currency))
@@ -222,8 +256,9 @@ class Query:
         return (await load_templates(info.context, [decode_id(id, "CouponTemplate", field="id")]))[0]
 
     @strawberry.field(description="Member: the coupons in your wallet, newest first; `status` filters.")
-    async def my_coupons(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                         status: CouponStatus | None = None) -> Connection[Coupon]:
+    async def my_coupons(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: CouponStatus | None = None
+    ) -> Connection[Coupon]:
         ctx: Context = info.context
         now = ctx.kernel.clock.now()
         C = models.Coupon
@@ -239,5 +274,3 @@ class Query:
         page = await fetch_page(await ctx.session(), stmt, C.id, first, after, descending=True)
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda row: coupon_node(row, currency, now))
-
-

@@ -7,8 +7,17 @@ from datetime import datetime
 
 import strawberry
 
-from components.coupons.graphql import (MANAGE, SCOPE_TYPES, Coupon, CouponChannel, CouponKind, CouponScopeKind, CouponTemplate,
-                                        load_coupons, load_templates)
+from components.coupons.graphql import (
+    MANAGE,
+    SCOPE_TYPES,
+    Coupon,
+    CouponChannel,
+    CouponKind,
+    CouponScopeKind,
+    CouponTemplate,
+    load_coupons,
+    load_templates,
+)
 from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
 from core.gql.relay import to_global_id
 
@@ -115,16 +124,30 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             kind, ids, products, skus = _scope_ids(input.scope or CouponScopeInput())
-            template_id = await _service(ctx).create_template(tx, {
-                "title": input.title, "kind": input.kind.value, "amount_minor": minor(input.amount_off, "input.amountOff"),
-                "percent_off": input.percent_off, "cap_minor": minor(input.cap, "input.cap"),
-                "threshold_minor": minor(input.threshold, "input.threshold"), "scope_kind": kind, "scope_ids": ids,
-                "exclude_product_ids": products, "exclude_sku_ids": skus, "combines_with": input.combines_with,
-                "valid_from": input.valid_from, "valid_until": input.valid_until, "valid_days": input.valid_days,
-                "total_quantity": input.total_quantity, "per_member_limit": input.per_member_limit,
-                "channel": input.channel.value, "gift_min_minor": minor(input.gift_minimum, "input.giftMinimum"),
-                "live_room_id": decode_id(input.live_room_id, "LiveRoom", field="input.liveRoomId") if input.live_room_id else None,
-            })
+            template_id = await _service(ctx).create_template(
+                tx,
+                {
+                    "title": input.title,
+                    "kind": input.kind.value,
+                    "amount_minor": minor(input.amount_off, "input.amountOff"),
+                    "percent_off": input.percent_off,
+                    "cap_minor": minor(input.cap, "input.cap"),
+                    "threshold_minor": minor(input.threshold, "input.threshold"),
+                    "scope_kind": kind,
+                    "scope_ids": ids,
+                    "exclude_product_ids": products,
+                    "exclude_sku_ids": skus,
+                    "combines_with": input.combines_with,
+                    "valid_from": input.valid_from,
+                    "valid_until": input.valid_until,
+                    "valid_days": input.valid_days,
+                    "total_quantity": input.total_quantity,
+                    "per_member_limit": input.per_member_limit,
+                    "channel": input.channel.value,
+                    "gift_min_minor": minor(input.gift_minimum, "input.giftMinimum"),
+                    "live_room_id": decode_id(input.live_room_id, "LiveRoom", field="input.liveRoomId") if input.live_room_id else None,
+                },
+            )
             return {"templateId": template_id}
 
         return await _template_payload(ctx, *await run_mutation(ctx, work))
@@ -141,8 +164,10 @@ class Mutation:
 
         return await _template_payload(ctx, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Member: claim a coupon from the claim centre, or a live room's coupon while the room "
-                                     "is live and you are in it. A replayed idempotencyKey changes nothing.")
+    @strawberry.mutation(
+        description="Member: claim a coupon from the claim centre, or a live room's coupon while the room "
+        "is live and you are in it. A replayed idempotencyKey changes nothing."
+    )
     async def claim_coupon(self, info: strawberry.Info, input: ClaimCouponInput) -> ClaimCouponPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -156,8 +181,10 @@ class Mutation:
             return ClaimCouponPayload(user_errors=errors)
         return ClaimCouponPayload(coupon=(await load_coupons(ctx, [result["couponId"]]))[0])
 
-    @strawberry.mutation(description="Staff: give a PUSH template's coupons to members; members over the limit (or past the "
-                                     "total) are listed as skipped. A replayed idempotencyKey changes nothing.")
+    @strawberry.mutation(
+        description="Staff: give a PUSH template's coupons to members; members over the limit (or past the "
+        "total) are listed as skipped. A replayed idempotencyKey changes nothing."
+    )
     async def push_coupons(self, info: strawberry.Info, input: PushCouponsInput) -> PushCouponsPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -170,6 +197,7 @@ class Mutation:
         result, errors = await run_mutation(ctx, work, idempotency=("coupons.push", input.idempotency_key, request))
         if errors:
             return PushCouponsPayload(user_errors=errors)
-        return PushCouponsPayload(issued=len(result["couponIds"]),
-                                  skipped=[PushSkipped(member_id=strawberry.ID(to_global_id("Member", s["memberId"])), code=s["code"])
-                                           for s in result["skipped"]])
+        return PushCouponsPayload(
+            issued=len(result["couponIds"]),
+            skipped=[PushSkipped(member_id=strawberry.ID(to_global_id("Member", s["memberId"])), code=s["code"]) for s in result["skipped"]],
+        )

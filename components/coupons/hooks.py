@@ -1,11 +1,10 @@
 import strawberry
 
-from core.hookspecs import hookimpl
-
 from components.coupons import graphql, graphql_mutations, models
 from components.coupons.checkout import INPUT_DESCRIPTION, INPUT_FIELD
 from components.coupons.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.coupons.service import CouponsService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -25,8 +24,12 @@ def dougong_schema(registrar):
     registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.CouponTemplate, graphql.load_templates)
     registrar.node(graphql.Coupon, graphql.load_coupons)
-    registrar.extend("CheckoutPreview", "coupons", graphql.preview_coupons,
-                     "Coupons: every coupon in the member's wallet, usable on this checkout or with the reason not.")
+    registrar.extend(
+        "CheckoutPreview",
+        "coupons",
+        graphql.preview_coupons,
+        "Coupons: every coupon in the member's wallet, usable on this checkout or with the reason not.",
+    )
 
 
 @hookimpl

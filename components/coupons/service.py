@@ -34,10 +34,16 @@ FOREVER = datetime(9999, 1, 1).astimezone()
 def terms_of(template: Template) -> Terms:
     scope = template.scope or {}
     return Terms(
-        kind=template.kind, amount_minor=template.amount_minor or 0, percent_off=template.percent_off or 0,
-        cap_minor=template.cap_minor, threshold_minor=template.threshold_minor or 0, scope_kind=scope.get("kind", "all"),
-        scope_ids=frozenset(scope.get("ids", ())), exclude_product_ids=frozenset(scope.get("excludeProductIds", ())),
-        exclude_sku_ids=frozenset(scope.get("excludeSkuIds", ())), combines_with=frozenset(template.combines_with or ()),
+        kind=template.kind,
+        amount_minor=template.amount_minor or 0,
+        percent_off=template.percent_off or 0,
+        cap_minor=template.cap_minor,
+        threshold_minor=template.threshold_minor or 0,
+        scope_kind=scope.get("kind", "all"),
+        scope_ids=frozenset(scope.get("ids", ())),
+        exclude_product_ids=frozenset(scope.get("excludeProductIds", ())),
+        exclude_sku_ids=frozenset(scope.get("excludeSkuIds", ())),
+        combines_with=frozenset(template.combines_with or ()),
     )
 
 
@@ -82,16 +88,17 @@ class CouponsService:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "Scope is ALL, CATEGORIES, PRODUCTS or SKUS.", field="input.scope.kind")
         scope_ids = _ids(data.get("scope_ids"), "input.scope.ids")
         if scope_kind != "all" and not scope_ids:
-            raise DomainError("COUPONS_INVALID_TEMPLATE", "A scope of categories, products or SKUs names at least one.",
-                              field="input.scope.ids")
-        scope = {"kind": scope_kind, "ids": scope_ids,
-                 "excludeProductIds": _ids(data.get("exclude_product_ids"), "input.scope.excludeProductIds"),
-                 "excludeSkuIds": _ids(data.get("exclude_sku_ids"), "input.scope.excludeSkuIds")}
+            raise DomainError("COUPONS_INVALID_TEMPLATE", "A scope of categories, products or SKUs names at least one.", field="input.scope.ids")
+        scope = {
+            "kind": scope_kind,
+            "ids": scope_ids,
+            "excludeProductIds": _ids(data.get("exclude_product_ids"), "input.scope.excludeProductIds"),
+            "excludeSkuIds": _ids(data.get("exclude_sku_ids"), "input.scope.excludeSkuIds"),
+        }
         valid_from, valid_until, valid_days = data.get("valid_from"), data.get("valid_until"), data.get("valid_days")
         if valid_days is not None:
             if valid_from is not None or valid_until is not None:
-                raise DomainError("COUPONS_INVALID_TEMPLATE", "Validity is either dates or days after claim, not both.",
-                                  field="input.validDays")
+                raise DomainError("COUPONS_INVALID_TEMPLATE", "Validity is either dates or days after claim, not both.", field="input.validDays")
             if not 1 <= valid_days <= 3650:
                 raise DomainError("COUPONS_INVALID_TEMPLATE", "Valid for 1 to 3650 days.", field="input.validDays")
         else:
@@ -100,12 +107,10 @@ class CouponsService:
             if valid_from.tzinfo is None or valid_until.tzinfo is None:
                 raise DomainError("COUPONS_INVALID_TEMPLATE", "Times need a time zone offset.", field="input.validFrom")
             if valid_until <= valid_from or valid_until <= tx.now():
-                raise DomainError("COUPONS_INVALID_TEMPLATE", "validUntil must be after validFrom and in the future.",
-                                  field="input.validUntil")
+                raise DomainError("COUPONS_INVALID_TEMPLATE", "validUntil must be after validFrom and in the future.", field="input.validUntil")
         total = data.get("total_quantity")
         if total is not None and not 1 <= total <= 10_000_000:
-            raise DomainError("COUPONS_INVALID_TEMPLATE", "A total quantity is 1 to 10,000,000 (leave out: unlimited).",
-                              field="input.totalQuantity")
+            raise DomainError("COUPONS_INVALID_TEMPLATE", "A total quantity is 1 to 10,000,000 (leave out: unlimited).", field="input.totalQuantity")
         limit = data.get("per_member_limit", 1)
         if not 1 <= limit <= 100:
             raise DomainError("COUPONS_INVALID_TEMPLATE", "A per-member limit is 1 to 100.", field="input.perMemberLimit")
@@ -129,10 +134,24 @@ class CouponsService:
         if gift_min < 0 or (gift_min and channel != "order_gift"):
             raise DomainError("COUPONS_INVALID_TEMPLATE", "Only an ORDER_GIFT coupon has a minimum order.", field="input.giftMinimum")
         template = Template(
-            title=title, kind=kind, amount_minor=amount if kind == "fixed" else 0, percent_off=percent if kind == "percent" else 0,
-            cap_minor=cap if kind == "percent" else None, threshold_minor=threshold, scope=scope, combines_with=combines,
-            valid_from=valid_from, valid_until=valid_until, valid_days=valid_days, total_quantity=total, issued=0,
-            per_member_limit=limit, channel=channel, live_room_id=room_id, gift_min_minor=gift_min, active=True,
+            title=title,
+            kind=kind,
+            amount_minor=amount if kind == "fixed" else 0,
+            percent_off=percent if kind == "percent" else 0,
+            cap_minor=cap if kind == "percent" else None,
+            threshold_minor=threshold,
+            scope=scope,
+            combines_with=combines,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            valid_days=valid_days,
+            total_quantity=total,
+            issued=0,
+            per_member_limit=limit,
+            channel=channel,
+            live_room_id=room_id,
+            gift_min_minor=gift_min,
+            active=True,
             created_at=tx.now(),
         )
         tx.session.add(template)
@@ -151,8 +170,9 @@ class CouponsService:
         return template
 
     # -- issuing ---------------------------------------------------------------------------------
-    async def issue(self, tx: Transaction, template: Template, member_id: int, *, source: str, cause: str | None = None,
-                    field: str = "input.templateId") -> Coupon:
+    async def issue(
+        self, tx: Transaction, template: Template, member_id: int, *, source: str, cause: str | None = None, field: str = "input.templateId"
+    ) -> Coupon:
         """Give one coupon of ``template`` to the member, or refuse with a typed error and change
         nothing (the caller's transaction rolls back). The two counters are the guards."""
         now = tx.now()
@@ -162,33 +182,45 @@ class CouponsService:
             raise DomainError("COUPONS_ENDED", "This coupon has expired.", field=field)
         taken = await tx.session.execute(
             update(Template)
-            .where(Template.id == template.id,
-                   or_(Template.total_quantity.is_(None), Template.issued < Template.total_quantity))
-            .values(issued=Template.issued + 1).execution_options(synchronize_session=False))
+            .where(Template.id == template.id, or_(Template.total_quantity.is_(None), Template.issued < Template.total_quantity))
+            .values(issued=Template.issued + 1)
+            .execution_options(synchronize_session=False)
+        )
         if taken.rowcount != 1:
             raise DomainError("COUPONS_SOLD_OUT", "All of these coupons have been claimed.", field=field)
         await self._holding_row(tx, template.id, member_id)
         mine = await tx.session.execute(
             update(Holding)
-            .where(Holding.template_id == template.id, Holding.member_id == member_id,
-                   Holding.received < template.per_member_limit)
-            .values(received=Holding.received + 1).execution_options(synchronize_session=False))
+            .where(Holding.template_id == template.id, Holding.member_id == member_id, Holding.received < template.per_member_limit)
+            .values(received=Holding.received + 1)
+            .execution_options(synchronize_session=False)
+        )
         if mine.rowcount != 1:
-            raise DomainError("COUPONS_LIMIT_REACHED", f"At most {template.per_member_limit} of these per member.", field=field,
-                              limit=template.per_member_limit)
+            raise DomainError(
+                "COUPONS_LIMIT_REACHED", f"At most {template.per_member_limit} of these per member.", field=field, limit=template.per_member_limit
+            )
         if template.valid_days is not None:
             valid_from, valid_until = now, now + timedelta(days=template.valid_days)
         else:
             valid_from, valid_until = as_utc(template.valid_from), as_utc(template.valid_until)
-        coupon = Coupon(template_id=template.id, member_id=member_id, source=source, cause=cause, status="available",
-                        valid_from=valid_from, valid_until=valid_until, discount_minor=0, returned_times=0, issued_at=now)
+        coupon = Coupon(
+            template_id=template.id,
+            member_id=member_id,
+            source=source,
+            cause=cause,
+            status="available",
+            valid_from=valid_from,
+            valid_until=valid_until,
+            discount_minor=0,
+            returned_times=0,
+            issued_at=now,
+        )
         tx.session.add(coupon)
         await tx.session.flush()
         return coupon
 
     async def _holding_row(self, tx: Transaction, template_id: int, member_id: int) -> None:
-        exists = await tx.session.scalar(
-            select(Holding.received).where(Holding.template_id == template_id, Holding.member_id == member_id))
+        exists = await tx.session.scalar(select(Holding.received).where(Holding.template_id == template_id, Holding.member_id == member_id))
         if exists is not None:
             return
         try:
@@ -215,8 +247,12 @@ class CouponsService:
         rooms = self.kernel.service("live_room")
         room = await rooms.room(tx, template.live_room_id)
         if room.status != "live":
-            raise DomainError("COUPONS_ROOM_NOT_LIVE", f"The room is {room.status}; its coupon is claimable only while live.",
-                              field="input.templateId", status=room.status)
+            raise DomainError(
+                "COUPONS_ROOM_NOT_LIVE",
+                f"The room is {room.status}; its coupon is claimable only while live.",
+                field="input.templateId",
+                status=room.status,
+            )
         viewer = await rooms.viewer(tx, room.id, member_id)
         if viewer is None or not viewer.watching:
             raise DomainError("COUPONS_NOT_IN_ROOM", "Join the live room to claim its coupon.", field="input.templateId")
@@ -255,8 +291,9 @@ class CouponsService:
         for template in (await tx.session.scalars(stmt)).all():
             if paid_minor is not None and paid_minor < template.gift_min_minor:
                 continue
-            exists = await tx.session.scalar(select(Coupon.id).where(
-                Coupon.template_id == template.id, Coupon.member_id == member_id, Coupon.cause == cause))
+            exists = await tx.session.scalar(
+                select(Coupon.id).where(Coupon.template_id == template.id, Coupon.member_id == member_id, Coupon.cause == cause)
+            )
             if exists is not None:
                 continue
             try:
@@ -275,8 +312,7 @@ class CouponsService:
     async def on_order_paid(self, kernel: Any, event: Event) -> None:
         payload = event.payload
         async with kernel.transaction() as tx:
-            await self.give(tx, "order_gift", int(payload["memberId"]), f"order:{payload['orderId']}",
-                            paid_minor=int(payload["totalMinor"]))
+            await self.give(tx, "order_gift", int(payload["memberId"]), f"order:{payload['orderId']}", paid_minor=int(payload["totalMinor"]))
 
     async def on_order_cancelled(self, kernel: Any, event: Event) -> None:
         if self.settings.get("return_on_cancel", True):
@@ -294,7 +330,9 @@ class CouponsService:
         """Coupons used by the order return to their wallets; never twice: the update matches
         only coupons still marked used by this very order."""
         returned = await tx.session.execute(
-            update(Coupon).where(Coupon.order_id == order_id, Coupon.status == "used")
-            .values(status="available", order_id=None, discount_minor=0, used_at=None,
-                    returned_times=Coupon.returned_times + 1).execution_options(synchronize_session=False))
+            update(Coupon)
+            .where(Coupon.order_id == order_id, Coupon.status == "used")
+            .values(status="available", order_id=None, discount_minor=0, used_at=None, returned_times=Coupon.returned_times + 1)
+            .execution_options(synchronize_session=False)
+        )
         return returned.rowcount or 0

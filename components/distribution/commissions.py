@@ -71,14 +71,26 @@ class Commissions:
                 # Level one keeps a row even at zero commission: its paid amount is the promoter's sales.
                 if (amount <= 0 and level == 2) or await self._find(tx, int(line["lineId"]), level) is not None:
                     continue
-                row = Commission(promoter_id=promoter.id, buyer_id=buyer, order_id=int(payload["orderId"]),
-                                 order_line_id=int(line["lineId"]), sku_id=int(line["skuId"]), level=level, kind=rate.kind,
-                                 value=rate.value, quantity=quantity, paid_minor=paid, refunded_minor=0, refunded_quantity=0,
-                                 amount_minor=amount, status="frozen", created_at=now)
+                row = Commission(
+                    promoter_id=promoter.id,
+                    buyer_id=buyer,
+                    order_id=int(payload["orderId"]),
+                    order_line_id=int(line["lineId"]),
+                    sku_id=int(line["skuId"]),
+                    level=level,
+                    kind=rate.kind,
+                    value=rate.value,
+                    quantity=quantity,
+                    paid_minor=paid,
+                    refunded_minor=0,
+                    refunded_quantity=0,
+                    amount_minor=amount,
+                    status="frozen",
+                    created_at=now,
+                )
                 tx.session.add(row)
                 await tx.session.flush()
-                await ledger.post(tx, promoter.id, "frozen", "commission", amount, f"accrue:{row.order_line_id}:{level}",
-                                  commission_id=row.id)
+                await ledger.post(tx, promoter.id, "frozen", "commission", amount, f"accrue:{row.order_line_id}:{level}", commission_id=row.id)
 
     async def _find(self, tx: Transaction, line_id: int, level: int) -> Commission | None:
         return await tx.session.scalar(select(Commission).where(Commission.order_line_id == line_id, Commission.level == level))
@@ -87,14 +99,25 @@ class Commissions:
         payload = event.payload
         await self._add_spend(tx, int(payload["memberId"]), -int(payload.get("amountMinor") or 0))
         for line in payload.get("lines") or ():
-            rows = (await tx.session.scalars(
-                select(Commission).where(Commission.order_line_id == int(line["lineId"])).order_by(Commission.level)
-                .with_for_update().execution_options(populate_existing=True))).all()
+            rows = (
+                await tx.session.scalars(
+                    select(Commission)
+                    .where(Commission.order_line_id == int(line["lineId"]))
+                    .order_by(Commission.level)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
+            ).all()
             for row in rows:
                 row.refunded_minor += int(line.get("amountMinor") or 0)
                 row.refunded_quantity += int(line.get("quantity") or 0)
-                left = remaining(Rate(row.kind, row.value), paid_minor=row.paid_minor, quantity=row.quantity,
-                                 refunded_minor=row.refunded_minor, refunded_quantity=row.refunded_quantity)
+                left = remaining(
+                    Rate(row.kind, row.value),
+                    paid_minor=row.paid_minor,
+                    quantity=row.quantity,
+                    refunded_minor=row.refunded_minor,
+                    refunded_quantity=row.refunded_quantity,
+                )
                 delta = row.amount_minor - max(0, min(left, row.amount_minor))
                 row.amount_minor -= delta
                 key = f"refund:{event.id}:{row.order_line_id}:{row.level}"
@@ -120,9 +143,15 @@ class Commissions:
         await self.settle_order(tx, int(timer.key))
 
     async def settle_order(self, tx: Transaction, order_id: int) -> int:
-        rows = (await tx.session.scalars(
-            select(Commission).where(Commission.order_id == order_id, Commission.status == "frozen").order_by(Commission.id)
-            .with_for_update().execution_options(populate_existing=True))).all()
+        rows = (
+            await tx.session.scalars(
+                select(Commission)
+                .where(Commission.order_id == order_id, Commission.status == "frozen")
+                .order_by(Commission.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
         for row in rows:
             key = f"settle:{row.order_line_id}:{row.level}"
             await ledger.post(tx, row.promoter_id, "frozen", "settled", -row.amount_minor, key, commission_id=row.id)

@@ -80,9 +80,14 @@ class Promoter(Node):
         ctx: Context = info.context
         data = await ctx.kernel.service("distribution").reports.standing(await ctx.session(), self.row, ctx.kernel.clock.now())
         currency = ctx.kernel.blueprint.brand.currency
-        return PromoterStanding(lifetime_sales=money(data["lifetime"], currency), month_sales=money(data["month"], currency),
-                                tier=data["tier"], monthly_target=money(data["target"], currency),
-                                target_reached=data["reached"], customers=data["customers"])
+        return PromoterStanding(
+            lifetime_sales=money(data["lifetime"], currency),
+            month_sales=money(data["month"], currency),
+            tier=data["tier"],
+            monthly_target=money(data["target"], currency),
+            target_reached=data["reached"],
+            customers=data["customers"],
+        )
 
 
 @strawberry.type(description="A promoter's sales and tier.")
@@ -172,35 +177,63 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def promoter_node(row: models.Promoter, currency: str) -> Promoter:
-    return Promoter(pk=row.id, status=PromoterStatus(row.status), member_id=_id("Member", row.member_id),
-                    rejection_reason=row.reason, frozen=money(row.frozen_minor, currency),
-                    available=money(row.available_minor, currency), withdrawn=money(row.withdrawn_minor, currency),
-                    applied_at=as_utc(row.applied_at), decided_at=_utc(row.decided_at), row=row)
+    return Promoter(
+        pk=row.id,
+        status=PromoterStatus(row.status),
+        member_id=_id("Member", row.member_id),
+        rejection_reason=row.reason,
+        frozen=money(row.frozen_minor, currency),
+        available=money(row.available_minor, currency),
+        withdrawn=money(row.withdrawn_minor, currency),
+        applied_at=as_utc(row.applied_at),
+        decided_at=_utc(row.decided_at),
+        row=row,
+    )
 
 
 def commission_node(row: models.Commission, currency: str) -> PromoterCommission:
-    return PromoterCommission(pk=row.id, status=CommissionStatus(row.status), level=row.level, order_id=_id("Order", row.order_id),
-                              order_line_id=_id("OrderLine", row.order_line_id), sku_id=_id("Sku", row.sku_id),
-                              paid=money(row.paid_minor, currency), refunded=money(row.refunded_minor, currency),
-                              amount=money(row.amount_minor, currency), created_at=as_utc(row.created_at),
-                              settled_at=_utc(row.settled_at))
+    return PromoterCommission(
+        pk=row.id,
+        status=CommissionStatus(row.status),
+        level=row.level,
+        order_id=_id("Order", row.order_id),
+        order_line_id=_id("OrderLine", row.order_line_id),
+        sku_id=_id("Sku", row.sku_id),
+        paid=money(row.paid_minor, currency),
+        refunded=money(row.refunded_minor, currency),
+        amount=money(row.amount_minor, currency),
+        created_at=as_utc(row.created_at),
+        settled_at=_utc(row.settled_at),
+    )
 
 
 def entry_node(row: models.Entry, currency: str) -> PromoterLedgerEntry:
-    return PromoterLedgerEntry(pk=row.id, bucket=CommissionLedgerBucket(row.bucket), kind=CommissionLedgerEntryKind(row.kind),
-                               amount=money(row.amount_minor, currency), created_at=as_utc(row.created_at))
+    return PromoterLedgerEntry(
+        pk=row.id,
+        bucket=CommissionLedgerBucket(row.bucket),
+        kind=CommissionLedgerEntryKind(row.kind),
+        amount=money(row.amount_minor, currency),
+        created_at=as_utc(row.created_at),
+    )
 
 
 def withdrawal_node(row: models.Withdrawal, currency: str) -> PromoterWithdrawal:
-    return PromoterWithdrawal(pk=row.id, status=PromoterWithdrawalStatus(row.status), promoter_id=_id("Promoter", row.promoter_id),
-                              amount=money(row.amount_minor, currency), fee=money(row.fee_minor, currency),
-                              payout=money(row.payout_minor, currency), provider=row.provider, reason=row.reason,
-                              requested_at=as_utc(row.requested_at), decided_at=_utc(row.decided_at))
+    return PromoterWithdrawal(
+        pk=row.id,
+        status=PromoterWithdrawalStatus(row.status),
+        promoter_id=_id("Promoter", row.promoter_id),
+        amount=money(row.amount_minor, currency),
+        fee=money(row.fee_minor, currency),
+        payout=money(row.payout_minor, currency),
+        provider=row.provider,
+        reason=row.reason,
+        requested_at=as_utc(row.requested_at),
+        decided_at=_utc(row.decided_at),
+    )
 
 
 def rule_node(row: models.Rule) -> PromoterCommissionRule:
-    return PromoterCommissionRule(pk=row.id, sku_id=_id("Sku", row.sku_id), level=row.level,
-                                  kind=CommissionRuleKind(row.kind), value=row.value)
+    return PromoterCommissionRule(pk=row.id, sku_id=_id("Sku", row.sku_id), level=row.level, kind=CommissionRuleKind(row.kind), value=row.value)
 
 
 async def _own_promoter_id(ctx: Context) -> int | None:
@@ -227,6 +260,7 @@ def _owned_loader(model, to_node):  # noqa: ANN001, ANN202
         mine = await _own_promoter_id(ctx)
         currency = ctx.kernel.blueprint.brand.currency
         return [to_node(rows[k], currency) if k in rows and (staff or rows[k].promoter_id == mine) else None for k in keys]
+
     return load
 
 
@@ -264,14 +298,15 @@ class Query:
         ctx: Context = info.context
         member_id = ctx.require_member()
         B = models.Binding
-        page = await fetch_page(await ctx.session(), select(B).where(B.promoter_member_id == member_id), B.id, first, after,
-                                descending=True)
-        return connection(page, lambda r: PromoterCustomer(member_id=_id("Member", r.member_id), bound_at=as_utc(r.bound_at),
-                                                           expires_at=_utc(r.expires_at)))
+        page = await fetch_page(await ctx.session(), select(B).where(B.promoter_member_id == member_id), B.id, first, after, descending=True)
+        return connection(
+            page, lambda r: PromoterCustomer(member_id=_id("Member", r.member_id), bound_at=as_utc(r.bound_at), expires_at=_utc(r.expires_at))
+        )
 
     @strawberry.field(description="Member: your commission per order line, newest first; `status` filters.")
-    async def my_commissions(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                             status: CommissionStatus | None = None) -> Connection[PromoterCommission]:
+    async def my_commissions(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: CommissionStatus | None = None
+    ) -> Connection[PromoterCommission]:
         ctx: Context = info.context
         C = models.Commission
         stmt = select(C).where(C.promoter_id == await _my_promoter_id(ctx))
@@ -282,28 +317,29 @@ class Query:
         return connection(page, lambda r: commission_node(r, currency))
 
     @strawberry.field(description="Member: your commission ledger, newest first (the balances are its sums).")
-    async def my_commission_ledger(self, info: strawberry.Info, first: int | None = 20,
-                                   after: str | None = None) -> Connection[PromoterLedgerEntry]:
+    async def my_commission_ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PromoterLedgerEntry]:
         ctx: Context = info.context
         E = models.Entry
-        page = await fetch_page(await ctx.session(), select(E).where(E.promoter_id == await _my_promoter_id(ctx)), E.id, first,
-                                after, descending=True)
+        page = await fetch_page(
+            await ctx.session(), select(E).where(E.promoter_id == await _my_promoter_id(ctx)), E.id, first, after, descending=True
+        )
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda r: entry_node(r, currency))
 
     @strawberry.field(description="Member: your withdrawal requests, newest first.")
-    async def my_withdrawals(self, info: strawberry.Info, first: int | None = 20,
-                             after: str | None = None) -> Connection[PromoterWithdrawal]:
+    async def my_withdrawals(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PromoterWithdrawal]:
         ctx: Context = info.context
         W = models.Withdrawal
-        page = await fetch_page(await ctx.session(), select(W).where(W.promoter_id == await _my_promoter_id(ctx)), W.id, first,
-                                after, descending=True)
+        page = await fetch_page(
+            await ctx.session(), select(W).where(W.promoter_id == await _my_promoter_id(ctx)), W.id, first, after, descending=True
+        )
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda r: withdrawal_node(r, currency))
 
     @strawberry.field(description="Staff: promoters and applications, newest first; `status` filters.")
-    async def promoters(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                        status: PromoterStatus | None = None) -> Connection[Promoter]:
+    async def promoters(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: PromoterStatus | None = None
+    ) -> Connection[Promoter]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         P = models.Promoter
@@ -313,8 +349,9 @@ class Query:
         return connection(page, lambda r: promoter_node(r, currency))
 
     @strawberry.field(description="Staff: withdrawal requests, newest first; `status` filters (REQUESTED: the review queue).")
-    async def promoter_withdrawals(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                                   status: PromoterWithdrawalStatus | None = None) -> Connection[PromoterWithdrawal]:
+    async def promoter_withdrawals(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: PromoterWithdrawalStatus | None = None
+    ) -> Connection[PromoterWithdrawal]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         W = models.Withdrawal
@@ -324,17 +361,17 @@ class Query:
         return connection(page, lambda r: withdrawal_node(r, currency))
 
     @strawberry.field(description="Staff: the per-SKU commission rules.")
-    async def commission_rules(self, info: strawberry.Info, first: int | None = 20,
-                               after: str | None = None) -> Connection[PromoterCommissionRule]:
+    async def commission_rules(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PromoterCommissionRule]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         page = await fetch_page(await ctx.session(), select(models.Rule), models.Rule.id, first, after)
         return connection(page, rule_node)
 
-    @strawberry.field(description="Promoters ranked by sales this calendar month (brand timezone), or the month "
-                                  "containing `at`. Members see ranks and sales, and their own promoter; staff see every promoter.")
-    async def promoter_leaderboard(self, info: strawberry.Info, first: int | None = 10,
-                                   at: datetime | None = None) -> list[PromoterRank]:
+    @strawberry.field(
+        description="Promoters ranked by sales this calendar month (brand timezone), or the month "
+        "containing `at`. Members see ranks and sales, and their own promoter; staff see every promoter."
+    )
+    async def promoter_leaderboard(self, info: strawberry.Info, first: int | None = 10, at: datetime | None = None) -> list[PromoterRank]:
         ctx: Context = info.context
         if not (ctx.actor.is_member or ctx.can(MANAGE)):
             ctx.require_member()
@@ -345,9 +382,15 @@ class Query:
         currency = ctx.kernel.blueprint.brand.currency
         me = ctx.actor.id if ctx.actor.is_member else None
         staff = ctx.can(MANAGE)
-        return [PromoterRank(rank=i + 1, sales=money(sales, currency), is_me=p.member_id == me,
-                             promoter=promoter_node(p, currency) if staff or p.member_id == me else None)
-                for i, (p, sales) in enumerate(rows)]
+        return [
+            PromoterRank(
+                rank=i + 1,
+                sales=money(sales, currency),
+                is_me=p.member_id == me,
+                promoter=promoter_node(p, currency) if staff or p.member_id == me else None,
+            )
+            for i, (p, sales) in enumerate(rows)
+        ]
 
     @strawberry.field(description="Staff: brand-wide distribution figures.")
     async def distribution_report(self, info: strawberry.Info) -> DistributionReport:
@@ -355,7 +398,11 @@ class Query:
         ctx.require(MANAGE)
         data = await ctx.kernel.service("distribution").reports.totals(await ctx.session())
         currency = ctx.kernel.blueprint.brand.currency
-        return DistributionReport(active_promoters=data["active"], pending_applications=data["pending"],
-                                  frozen=money(data["frozen"], currency), available=money(data["available"], currency),
-                                  withdrawn=money(data["withdrawn"], currency),
-                                  pending_withdrawals=money(data["pendingWithdrawals"], currency))
+        return DistributionReport(
+            active_promoters=data["active"],
+            pending_applications=data["pending"],
+            frozen=money(data["frozen"], currency),
+            available=money(data["available"], currency),
+            withdrawn=money(data["withdrawn"], currency),
+            pending_withdrawals=money(data["pendingWithdrawals"], currency),
+        )

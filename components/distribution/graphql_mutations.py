@@ -76,8 +76,9 @@ class ReviewPromoterApplicationPayload(Payload):
 
 @strawberry.type(description="The binding after bindPromoter.")
 class BindPromoterPayload(Payload):
-    binding: PromoterCustomer | None = strawberry.field(default=None, description="Whom you are bound to is the code's "
-                                                                                 "promoter when `bound` is true.")
+    binding: PromoterCustomer | None = strawberry.field(
+        default=None, description="Whom you are bound to is the code's promoter when `bound` is true."
+    )
     bound: bool | None = strawberry.field(default=None, description="You are now that promoter's customer.")
 
 
@@ -93,8 +94,7 @@ class RequestWithdrawalPayload(Payload):
 
 @strawberry.type(description="The withdrawal after the review.")
 class ReviewWithdrawalPayload(Payload):
-    withdrawal: PromoterWithdrawal | None = strawberry.field(default=None, description="The withdrawal (PAID, PAYING, "
-                                                                                       "FAILED or REJECTED).")
+    withdrawal: PromoterWithdrawal | None = strawberry.field(default=None, description="The withdrawal (PAID, PAYING, FAILED or REJECTED).")
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -115,8 +115,10 @@ async def _withdrawal_payload(ctx: Context, kind: type, result: dict | None, err
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: apply to become a promoter. Active at once when the brand lets everyone (or "
-                                     "members past its spend threshold) in; otherwise pending staff review.")
+    @strawberry.mutation(
+        description="Member: apply to become a promoter. Active at once when the brand lets everyone (or "
+        "members past its spend threshold) in; otherwise pending staff review."
+    )
     async def apply_for_promoter(self, info: strawberry.Info, input: ApplyForPromoterInput) -> ApplyForPromoterPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -125,8 +127,10 @@ class Mutation:
 
         return await _promoter_payload(ctx, ApplyForPromoterPayload, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Member: become the customer of the promoter whose share code you opened, under the "
-                                     "brand's binding mode (permanent, time-limited or last click). Never yourself, never a loop.")
+    @strawberry.mutation(
+        description="Member: become the customer of the promoter whose share code you opened, under the "
+        "brand's binding mode (permanent, time-limited or last click). Never yourself, never a loop."
+    )
     async def bind_promoter(self, info: strawberry.Info, input: BindPromoterInput) -> BindPromoterPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -134,23 +138,30 @@ class Mutation:
             member_id = ctx.require_member()
             holder = ctx.kernel.service("members.share_codes").holder(input.share_code)
             if holder is None or holder.kind != "member":
-                raise DomainError("DISTRIBUTION_INVALID_SHARE_CODE", "That is not a promoter's share code of this brand.",
-                                  field="input.shareCode")
+                raise DomainError("DISTRIBUTION_INVALID_SHARE_CODE", "That is not a promoter's share code of this brand.", field="input.shareCode")
             row = await _service(ctx).promoters.bind(tx, member_id, holder.id, strict=True)
-            return {"promoter": row.promoter_member_id, "boundAt": row.bound_at.isoformat(),
-                    "expiresAt": row.expires_at.isoformat() if row.expires_at else None, "bound": row.promoter_member_id == holder.id}
+            return {
+                "promoter": row.promoter_member_id,
+                "boundAt": row.bound_at.isoformat(),
+                "expiresAt": row.expires_at.isoformat() if row.expires_at else None,
+                "bound": row.promoter_member_id == holder.id,
+            }
 
         result, errors = await run_mutation(ctx, work)
         if errors:
             return BindPromoterPayload(user_errors=errors)
         expires = result["expiresAt"]
-        return BindPromoterPayload(bound=result["bound"], binding=PromoterCustomer(
-            member_id=_id("Member", result["promoter"]), bound_at=as_utc(datetime.fromisoformat(result["boundAt"])),
-            expires_at=_utc(datetime.fromisoformat(expires)) if expires else None))
+        return BindPromoterPayload(
+            bound=result["bound"],
+            binding=PromoterCustomer(
+                member_id=_id("Member", result["promoter"]),
+                bound_at=as_utc(datetime.fromisoformat(result["boundAt"])),
+                expires_at=_utc(datetime.fromisoformat(expires)) if expires else None,
+            ),
+        )
 
     @strawberry.mutation(description="Staff: approve or reject a pending promoter application.")
-    async def review_promoter_application(self, info: strawberry.Info,
-                                          input: ReviewPromoterApplicationInput) -> ReviewPromoterApplicationPayload:  # noqa: A002
+    async def review_promoter_application(self, info: strawberry.Info, input: ReviewPromoterApplicationInput) -> ReviewPromoterApplicationPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -162,8 +173,10 @@ class Mutation:
 
         return await _promoter_payload(ctx, ReviewPromoterApplicationPayload, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Staff: a SKU's commission at one level, as basis points of what was paid or a fixed "
-                                     "amount per unit; kind null removes it (the brand default applies).")
+    @strawberry.mutation(
+        description="Staff: a SKU's commission at one level, as basis points of what was paid or a fixed "
+        "amount per unit; kind null removes it (the brand default applies)."
+    )
     async def set_commission_rule(self, info: strawberry.Info, input: SetCommissionRuleInput) -> SetCommissionRulePayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -178,8 +191,10 @@ class Mutation:
             return SetCommissionRulePayload(user_errors=errors)
         return SetCommissionRulePayload(rule=(await load_rules(ctx, [result["ruleId"]]))[0] if result["ruleId"] else None)
 
-    @strawberry.mutation(description="Member (promoter): ask for commission to be paid out. The amount leaves the available "
-                                     "balance now and comes back if staff reject it or the payout fails.")
+    @strawberry.mutation(
+        description="Member (promoter): ask for commission to be paid out. The amount leaves the available "
+        "balance now and comes back if staff reject it or the payout fails."
+    )
     async def request_withdrawal(self, info: strawberry.Info, input: RequestWithdrawalInput) -> RequestWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
@@ -192,8 +207,9 @@ class Mutation:
         idem = ("distribution.withdraw", input.idempotency_key, [str(input.amount.amount_minor), input.amount.currency])
         return await _withdrawal_payload(ctx, RequestWithdrawalPayload, *await run_mutation(ctx, work, idempotency=idem))
 
-    @strawberry.mutation(description="Staff: approve a requested withdrawal (paid out through the payout provider) or reject it "
-                                     "(the amount returns to the balance).")
+    @strawberry.mutation(
+        description="Staff: approve a requested withdrawal (paid out through the payout provider) or reject it (the amount returns to the balance)."
+    )
     async def review_withdrawal(self, info: strawberry.Info, input: ReviewWithdrawalInput) -> ReviewWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -204,6 +220,5 @@ class Mutation:
             row = await (service.approve(tx, withdrawal_id) if input.approve else service.reject(tx, withdrawal_id, input.reason or ""))
             return {"withdrawalId": row.id}
 
-        idem = ("distribution.review_withdrawal", input.idempotency_key,
-                [str(input.withdrawal_id), input.approve, input.reason or ""])
+        idem = ("distribution.review_withdrawal", input.idempotency_key, [str(input.withdrawal_id), input.approve, input.reason or ""])
         return await _withdrawal_payload(ctx, ReviewWithdrawalPayload, *await run_mutation(ctx, work, idempotency=idem))

@@ -6,8 +6,7 @@ from core.hookspecs import hookimpl
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Promoter, models.Binding, models.Rule, models.Commission, models.Entry, models.Withdrawal,
-                  models.Spend):
+    for model in (models.Promoter, models.Binding, models.Rule, models.Commission, models.Entry, models.Withdrawal, models.Spend):
         registrar.table(model)
 
 
@@ -44,8 +43,7 @@ def dougong_jobs(registrar):
 
 @hookimpl
 def dougong_permissions(registrar):
-    registrar.permission(graphql.MANAGE, "Review promoters and withdrawals, set commission rules, read distribution reports",
-                         roles=("admin",))
+    registrar.permission(graphql.MANAGE, "Review promoters and withdrawals, set commission rules, read distribution reports", roles=("admin",))
 
 
 ERROR_CODES = {

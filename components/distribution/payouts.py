@@ -61,8 +61,9 @@ def transfer_body(*, app_id: str, payout: Payout, openid: str, remark: str) -> d
         "batch_remark": remark[:32],
         "total_amount": payout.amount_minor,
         "total_num": 1,
-        "transfer_detail_list": [{"out_detail_no": payout.reference, "transfer_amount": payout.amount_minor,
-                                  "transfer_remark": remark[:32], "openid": openid}],
+        "transfer_detail_list": [
+            {"out_detail_no": payout.reference, "transfer_amount": payout.amount_minor, "transfer_remark": remark[:32], "openid": openid}
+        ],
     }
 
 
@@ -79,9 +80,11 @@ class WeChatTransferPayout:
 
     async def pay(self, payout: Payout, session: Any) -> PayoutResult:
         config = self.wechat_pay.config
-        body = transfer_body(app_id=config.app_id, payout=payout, openid=await self.openid_of(session, payout.member_id),
-                             remark="佣金提现 commission")
+        body = transfer_body(
+            app_id=config.app_id, payout=payout, openid=await self.openid_of(session, payout.member_id), remark="佣金提现 commission"
+        )
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         headers = self.wechat_pay.client.sign("POST", TRANSFER_PATH, text, timestamp=int(time.time()))
-        return PayoutResult(status="pending", provider_ref=payout.reference,
-                            request={"method": "POST", "path": TRANSFER_PATH, "body": body, "headers": headers})
+        return PayoutResult(
+            status="pending", provider_ref=payout.reference, request={"method": "POST", "path": TRANSFER_PATH, "body": body, "headers": headers}
+        )

@@ -35,8 +35,7 @@ class Promoters:
         return self.service.config
 
     async def of_member(self, session: Any, member_id: int) -> Promoter | None:
-        return await session.scalar(select(Promoter).where(Promoter.member_id == member_id)
-                                    .execution_options(populate_existing=True))
+        return await session.scalar(select(Promoter).where(Promoter.member_id == member_id).execution_options(populate_existing=True))
 
     async def get(self, session: Any, promoter_id: int, *, field: str = "input.promoterId") -> Promoter:
         promoter = await session.get(Promoter, promoter_id, populate_existing=True)
@@ -57,14 +56,23 @@ class Promoters:
         """A member asks to become a promoter; the brand's ``eligibility`` decides what happens."""
         existing = await self.of_member(tx.session, member_id)
         if existing is not None and existing.status in ("active", "pending"):
-            raise DomainError("DISTRIBUTION_ALREADY_APPLIED", "You are already a promoter or your application is waiting.",
-                              field="input", status=existing.status.upper())
+            raise DomainError(
+                "DISTRIBUTION_ALREADY_APPLIED",
+                "You are already a promoter or your application is waiting.",
+                field="input",
+                status=existing.status.upper(),
+            )
         mode = self.settings.eligibility
         if mode == "spend":
             spent = await self.spend(tx.session, member_id)
             if spent < self.settings.spend_threshold_minor:
-                raise DomainError("DISTRIBUTION_SPEND_TOO_LOW", "You have not spent enough yet to become a promoter.",
-                                  field="input", thresholdMinor=self.settings.spend_threshold_minor, spentMinor=spent)
+                raise DomainError(
+                    "DISTRIBUTION_SPEND_TOO_LOW",
+                    "You have not spent enough yet to become a promoter.",
+                    field="input",
+                    thresholdMinor=self.settings.spend_threshold_minor,
+                    spentMinor=spent,
+                )
         status = "pending" if mode == "approved" else "active"
         now = tx.now()
         if existing is not None:  # a rejected applicant tries again
@@ -72,8 +80,15 @@ class Promoters:
             existing.decided_at = now if status == "active" else None
             await tx.session.flush()
             return existing
-        promoter = Promoter(member_id=member_id, status=status, applied_at=now, decided_at=now if status == "active" else None,
-                            frozen_minor=0, available_minor=0, withdrawn_minor=0)
+        promoter = Promoter(
+            member_id=member_id,
+            status=status,
+            applied_at=now,
+            decided_at=now if status == "active" else None,
+            frozen_minor=0,
+            available_minor=0,
+            withdrawn_minor=0,
+        )
         try:
             async with tx.session.begin_nested():
                 tx.session.add(promoter)
@@ -84,22 +99,23 @@ class Promoters:
     async def decide(self, tx: Transaction, promoter_id: int, *, approve: bool, reason: str | None = None) -> Promoter:
         """Staff approve or reject a pending application (a conditional update: decided once)."""
         if not approve and (not reason or not reason.strip() or len(reason) > 500):
-            raise DomainError("DISTRIBUTION_INVALID_INPUT", "A rejection gives a reason of at most 500 characters.",
-                              field="input.reason")
+            raise DomainError("DISTRIBUTION_INVALID_INPUT", "A rejection gives a reason of at most 500 characters.", field="input.reason")
         changed = await tx.session.execute(
-            update(Promoter).where(Promoter.id == promoter_id, Promoter.status == "pending")
-            .values(status="active" if approve else "rejected", reason=None if approve else reason.strip(),
-                    decided_at=tx.now()).execution_options(synchronize_session=False))
+            update(Promoter)
+            .where(Promoter.id == promoter_id, Promoter.status == "pending")
+            .values(status="active" if approve else "rejected", reason=None if approve else reason.strip(), decided_at=tx.now())
+            .execution_options(synchronize_session=False)
+        )
         promoter = await self.get(tx.session, promoter_id)
         if changed.rowcount != 1:
-            raise DomainError("DISTRIBUTION_NOT_PENDING", "This application was already decided.", field="input.promoterId",
-                              status=promoter.status.upper())
+            raise DomainError(
+                "DISTRIBUTION_NOT_PENDING", "This application was already decided.", field="input.promoterId", status=promoter.status.upper()
+            )
         return promoter
 
     # -- binding -----------------------------------------------------------------------------------
     async def binding(self, session: Any, member_id: int) -> Binding | None:
-        return await session.scalar(select(Binding).where(Binding.member_id == member_id)
-                                    .execution_options(populate_existing=True))
+        return await session.scalar(select(Binding).where(Binding.member_id == member_id).execution_options(populate_existing=True))
 
     async def referrer(self, session: Any, member_id: int, now: datetime) -> int | None:
         """The member id of the active promoter this member is bound to now, if any."""
@@ -120,11 +136,11 @@ class Promoters:
             current = row.promoter_member_id
         return chain
 
-    async def bind(self, tx: Transaction, member_id: int, promoter_member_id: int, *, strict: bool,
-                   _retry: bool = True) -> Binding | None:
+    async def bind(self, tx: Transaction, member_id: int, promoter_member_id: int, *, strict: bool, _retry: bool = True) -> Binding | None:
         """Bind a customer to a promoter after a proven click. ``strict`` (the member's own
         ``bindPromoter``) answers a refusal with a typed error; at checkout a refusal is silent,
         the order goes ahead. Returns the binding as it stands."""
+
         def refuse(code: str, message: str) -> None:
             if strict:
                 raise DomainError(code, message, field="input.shareCode")
@@ -133,8 +149,7 @@ class Promoters:
         if await self.active(tx.session, promoter_member_id) is None:
             refuse("DISTRIBUTION_NOT_A_PROMOTER", "That code belongs to no active promoter.")
             return current
-        why = bind_refusal(buyer_id=member_id, promoter_id=promoter_member_id,
-                           chain=await self.upline(tx.session, promoter_member_id))
+        why = bind_refusal(buyer_id=member_id, promoter_id=promoter_member_id, chain=await self.upline(tx.session, promoter_member_id))
         if why == "SELF":
             refuse("DISTRIBUTION_SELF_BINDING", "You cannot be your own customer.")
             return current
@@ -154,8 +169,9 @@ class Promoters:
                     return await self.bind(tx, member_id, promoter_member_id, strict=strict, _retry=False)
                 raise
             return row
-        if not may_rebind(mode, current_promoter=current.promoter_member_id, expires_at=_utc(current.expires_at), now=now,
-                          new_promoter=promoter_member_id):
+        if not may_rebind(
+            mode, current_promoter=current.promoter_member_id, expires_at=_utc(current.expires_at), now=now, new_promoter=promoter_member_id
+        ):
             if current.promoter_member_id != promoter_member_id:
                 refuse("DISTRIBUTION_ALREADY_BOUND", "You are already another promoter's customer.")
             return current

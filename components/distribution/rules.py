@@ -51,8 +51,7 @@ def bind_refusal(*, buyer_id: int, promoter_id: int, chain: Sequence[int]) -> st
     return None
 
 
-def may_rebind(mode: str, *, current_promoter: int | None, expires_at: datetime | None, now: datetime,
-               new_promoter: int) -> bool:
+def may_rebind(mode: str, *, current_promoter: int | None, expires_at: datetime | None, now: datetime, new_promoter: int) -> bool:
     """Whether a proven click on ``new_promoter``'s code binds the member.
 
     permanent: only an unbound member; time_limited: an unbound member or one whose binding

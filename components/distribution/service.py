@@ -43,15 +43,33 @@ class Config:
         def minor(name: str, default: str) -> int:
             return parse_money(str(settings.get(name, default)), currency)
 
-        tiers = tuple(sorted(({"name": t["name"], "min_sales_minor": parse_money(str(t["min_sales"]), currency),
-                               "monthly_target_minor": parse_money(str(t.get("monthly_target", "0")), currency)}
-                              for t in settings.get("tiers", ())), key=lambda t: t["min_sales_minor"]))
-        return cls(eligibility=settings.get("eligibility", "approved"), spend_threshold_minor=minor("spend_threshold", "0"),
-                   binding=settings.get("binding", "permanent"), binding_period=timedelta(days=int(settings.get("binding_days", 30))),
-                   levels=int(settings.get("levels", 1)), level1_bps=int(settings.get("level1_bps", 500)),
-                   level2_bps=int(settings.get("level2_bps", 200)), tiers=tiers,
-                   withdrawal_min_minor=minor("withdrawal_minimum", "1.00"), fee_bps=int(settings.get("withdrawal_fee_bps", 0)),
-                   fee_min_minor=minor("withdrawal_fee_minimum", "0"), payout=settings.get("payout", "sandbox"))
+        tiers = tuple(
+            sorted(
+                (
+                    {
+                        "name": t["name"],
+                        "min_sales_minor": parse_money(str(t["min_sales"]), currency),
+                        "monthly_target_minor": parse_money(str(t.get("monthly_target", "0")), currency),
+                    }
+                    for t in settings.get("tiers", ())
+                ),
+                key=lambda t: t["min_sales_minor"],
+            )
+        )
+        return cls(
+            eligibility=settings.get("eligibility", "approved"),
+            spend_threshold_minor=minor("spend_threshold", "0"),
+            binding=settings.get("binding", "permanent"),
+            binding_period=timedelta(days=int(settings.get("binding_days", 30))),
+            levels=int(settings.get("levels", 1)),
+            level1_bps=int(settings.get("level1_bps", 500)),
+            level2_bps=int(settings.get("level2_bps", 200)),
+            tiers=tiers,
+            withdrawal_min_minor=minor("withdrawal_minimum", "1.00"),
+            fee_bps=int(settings.get("withdrawal_fee_bps", 0)),
+            fee_min_minor=minor("withdrawal_fee_minimum", "0"),
+            payout=settings.get("payout", "sandbox"),
+        )
 
     def default_rate(self, level: int) -> Rate:
         return Rate("percent", self.level1_bps if level == 1 else self.level2_bps)
@@ -72,8 +90,7 @@ class RuleBook:
     async def set(self, tx: Transaction, sku_id: int, level: int, kind: str | None, value: int | None) -> Rule | None:
         """Write (or with ``kind`` None, remove) a SKU's rule for one level."""
         if level not in (1, 2) or level > self.service.config.levels:
-            raise DomainError("DISTRIBUTION_INVALID_RULE", f"This brand pays {self.service.config.levels} level(s).",
-                              field="input.level")
+            raise DomainError("DISTRIBUTION_INVALID_RULE", f"This brand pays {self.service.config.levels} level(s).", field="input.level")
         if sku_id not in await self.service.kernel.service("catalog").skus(tx.session, [sku_id]):
             raise DomainError("DISTRIBUTION_INVALID_RULE", "No such SKU.", field="input.skuId")
         row = await tx.session.scalar(select(Rule).where(Rule.sku_id == sku_id, Rule.level == level))

@@ -46,39 +46,54 @@ class Withdrawals:
         if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 < amount_minor <= MAX_AMOUNT:
             raise DomainError("DISTRIBUTION_INVALID_AMOUNT", "A withdrawal is a positive amount.", field="input.amount")
         if amount_minor < config.withdrawal_min_minor:
-            raise DomainError("DISTRIBUTION_BELOW_MINIMUM", "This is less than the smallest withdrawal.", field="input.amount",
-                              minimumMinor=config.withdrawal_min_minor)
+            raise DomainError(
+                "DISTRIBUTION_BELOW_MINIMUM",
+                "This is less than the smallest withdrawal.",
+                field="input.amount",
+                minimumMinor=config.withdrawal_min_minor,
+            )
         charged = fee(amount_minor, fee_bps=config.fee_bps, fee_min_minor=config.fee_min_minor)
         if charged >= amount_minor:
-            raise DomainError("DISTRIBUTION_BELOW_MINIMUM", "The fee would take the whole amount.", field="input.amount",
-                              feeMinor=charged)
-        row = Withdrawal(promoter_id=promoter.id, amount_minor=amount_minor, fee_minor=charged, payout_minor=amount_minor - charged,
-                         status="requested", requested_at=tx.now())
+            raise DomainError("DISTRIBUTION_BELOW_MINIMUM", "The fee would take the whole amount.", field="input.amount", feeMinor=charged)
+        row = Withdrawal(
+            promoter_id=promoter.id,
+            amount_minor=amount_minor,
+            fee_minor=charged,
+            payout_minor=amount_minor - charged,
+            status="requested",
+            requested_at=tx.now(),
+        )
         tx.session.add(row)
         await tx.session.flush()
         if not await ledger.take(tx, promoter.id, amount_minor, f"withdraw:{row.id}", withdrawal_id=row.id):
             # Raising rolls the request row back with it: nothing is written.
-            raise DomainError("DISTRIBUTION_INSUFFICIENT_BALANCE", "Your available commission is less than that.",
-                              field="input.amount", availableMinor=int((await self.service.promoters.get(
-                                  tx.session, promoter.id)).available_minor))
+            raise DomainError(
+                "DISTRIBUTION_INSUFFICIENT_BALANCE",
+                "Your available commission is less than that.",
+                field="input.amount",
+                availableMinor=int((await self.service.promoters.get(tx.session, promoter.id)).available_minor),
+            )
         return row
 
     async def _move(self, tx: Transaction, row: Withdrawal, from_status: str, to_status: str, **values: Any) -> None:
         moved = await tx.session.execute(
-            update(Withdrawal).where(Withdrawal.id == row.id, Withdrawal.status == from_status)
-            .values(status=to_status, decided_at=tx.now(), **values).execution_options(synchronize_session=False))
+            update(Withdrawal)
+            .where(Withdrawal.id == row.id, Withdrawal.status == from_status)
+            .values(status=to_status, decided_at=tx.now(), **values)
+            .execution_options(synchronize_session=False)
+        )
         if moved.rowcount != 1:
             current = await self.get(tx.session, row.id)
-            raise DomainError("DISTRIBUTION_NOT_PENDING", "This withdrawal was already decided.", field="input.withdrawalId",
-                              status=current.status.upper())
+            raise DomainError(
+                "DISTRIBUTION_NOT_PENDING", "This withdrawal was already decided.", field="input.withdrawalId", status=current.status.upper()
+            )
 
     async def _give_back(self, tx: Transaction, row: Withdrawal, kind: str) -> None:
         await ledger.post(tx, row.promoter_id, "available", kind, row.amount_minor, f"return:{row.id}", withdrawal_id=row.id)
 
     async def reject(self, tx: Transaction, withdrawal_id: int, reason: str) -> Withdrawal:
         if not reason or not reason.strip() or len(reason) > 500:
-            raise DomainError("DISTRIBUTION_INVALID_INPUT", "A rejection gives a reason of at most 500 characters.",
-                              field="input.reason")
+            raise DomainError("DISTRIBUTION_INVALID_INPUT", "A rejection gives a reason of at most 500 characters.", field="input.reason")
         row = await self.get(tx.session, withdrawal_id)
         await self._move(tx, row, "requested", "rejected", reason=reason.strip())
         await self._give_back(tx, row, "withdrawal_rejected")
@@ -90,10 +105,19 @@ class Withdrawals:
         provider = self.service.payout_provider()
         await self._move(tx, row, "requested", "paying", provider=provider.name)
         promoter = await tx.session.get(Promoter, row.promoter_id)
-        result = await provider.pay(Payout(withdrawal_id=row.id, member_id=promoter.member_id, amount_minor=row.payout_minor,
-                                           currency=self.service.currency, reference=f"dgw{row.id:020d}"), tx.session)
-        await tx.session.execute(update(Withdrawal).where(Withdrawal.id == row.id).values(provider_ref=result.provider_ref)
-                                 .execution_options(synchronize_session=False))
+        result = await provider.pay(
+            Payout(
+                withdrawal_id=row.id,
+                member_id=promoter.member_id,
+                amount_minor=row.payout_minor,
+                currency=self.service.currency,
+                reference=f"dgw{row.id:020d}",
+            ),
+            tx.session,
+        )
+        await tx.session.execute(
+            update(Withdrawal).where(Withdrawal.id == row.id).values(provider_ref=result.provider_ref).execution_options(synchronize_session=False)
+        )
         if result.status != "pending":
             await self._finish(tx, row, paid=result.status == "paid")
         return await self.get(tx.session, withdrawal_id)
@@ -109,8 +133,11 @@ class Withdrawals:
     async def _finish(self, tx: Transaction, row: Withdrawal, *, paid: bool) -> None:
         await self._move(tx, row, "paying", "paid" if paid else "failed")
         if paid:
-            await tx.session.execute(update(Promoter).where(Promoter.id == row.promoter_id)
-                                     .values(withdrawn_minor=Promoter.withdrawn_minor + row.payout_minor)
-                                     .execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Promoter)
+                .where(Promoter.id == row.promoter_id)
+                .values(withdrawn_minor=Promoter.withdrawn_minor + row.payout_minor)
+                .execution_options(synchronize_session=False)
+            )
         else:
             await self._give_back(tx, row, "withdrawal_failed")

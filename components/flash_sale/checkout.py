@@ -58,24 +58,30 @@ class FlashCheckout:
         starts, ends = as_utc(session.starts_at), as_utc(session.ends_at)
         state = phase(starts, ends, now)
         if state == "upcoming":
-            raise DomainError("FLASH_SALE_NOT_STARTED", "This session has not started yet.", field=f"{where}.{LINE_FIELD}",
-                              startsAt=starts.isoformat())
+            raise DomainError(
+                "FLASH_SALE_NOT_STARTED", "This session has not started yet.", field=f"{where}.{LINE_FIELD}", startsAt=starts.isoformat()
+            )
         if state == "ended":
             raise DomainError("FLASH_SALE_ENDED", "This session has ended.", field=f"{where}.{LINE_FIELD}", endsAt=ends.isoformat())
         held = await self.service.bought(tx.session, item.id, draft.member_id)
         if held + line.quantity > item.per_member_limit:
-            raise DomainError("FLASH_SALE_LIMIT_REACHED", f"At most {item.per_member_limit} per member in this session.",
-                              field=f"{where}.quantity", limit=item.per_member_limit, bought=held)
+            raise DomainError(
+                "FLASH_SALE_LIMIT_REACHED",
+                f"At most {item.per_member_limit} per member in this session.",
+                field=f"{where}.quantity",
+                limit=item.per_member_limit,
+                bought=held,
+            )
         if item.quantity - item.sold < line.quantity:
-            raise DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}",
-                              left=max(0, item.quantity - item.sold))
+            raise DomainError(
+                "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}", left=max(0, item.quantity - item.sold)
+            )
         # The session counts its own quantity (Item.sold): no inventory activity counter.
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = COMPONENT
         draft.payment_timeout = self.service.payment_window
         draft.attributes.pop(GATED, None)
-        draft.attributes.update({"flashSaleItemId": item.id, "flashSaleSessionId": session.id,
-                                 "flashPriceMinor": item.flash_price_minor})
+        draft.attributes.update({"flashSaleItemId": item.id, "flashSaleSessionId": session.id, "flashPriceMinor": item.flash_price_minor})
 
     # -- price stage "activity" ------------------------------------------------------------------------
     def price(self, tx: Transaction, draft: Draft) -> None:
@@ -94,8 +100,11 @@ class FlashCheckout:
         where = f"input.lines[{line.index}]"
         n = line.quantity
         taken = await tx.session.execute(
-            update(Item).where(Item.id == item_id, Item.quantity - Item.sold >= n).values(sold=Item.sold + n)
-            .execution_options(synchronize_session=False))
+            update(Item)
+            .where(Item.id == item_id, Item.quantity - Item.sold >= n)
+            .values(sold=Item.sold + n)
+            .execution_options(synchronize_session=False)
+        )
         if taken.rowcount != 1:
             raise DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}")
         limit = await tx.session.scalar(select(Item.per_member_limit).where(Item.id == item_id))
@@ -106,12 +115,13 @@ class FlashCheckout:
             except IntegrityError:
                 pass  # the same member's other request made it first
         mine = await tx.session.execute(
-            update(Bought).where(Bought.item_id == item_id, Bought.member_id == draft.member_id, Bought.units + n <= limit)
-            .values(units=Bought.units + n).execution_options(synchronize_session=False))
+            update(Bought)
+            .where(Bought.item_id == item_id, Bought.member_id == draft.member_id, Bought.units + n <= limit)
+            .values(units=Bought.units + n)
+            .execution_options(synchronize_session=False)
+        )
         if mine.rowcount != 1:
-            raise DomainError("FLASH_SALE_LIMIT_REACHED", f"At most {limit} per member in this session.",
-                              field=f"{where}.quantity", limit=limit)
-        tx.session.add(Purchase(item_id=item_id, member_id=draft.member_id, order_id=order_id, quantity=n, status="held",
-                                created_at=tx.now()))
+            raise DomainError("FLASH_SALE_LIMIT_REACHED", f"At most {limit} per member in this session.", field=f"{where}.quantity", limit=limit)
+        tx.session.add(Purchase(item_id=item_id, member_id=draft.member_id, order_id=order_id, quantity=n, status="held", created_at=tx.now()))
         await tx.session.flush()
         tx.publish(f"flash_sale:item:{item_id}", {"itemId": item_id})

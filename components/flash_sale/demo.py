@@ -18,7 +18,13 @@ async def seed(kernel: Any, tx: Any) -> None:
     def item(sku_id: int, quantity: int) -> dict[str, Any]:
         return {"sku_id": sku_id, "flash_price_minor": skus[sku_id].price_minor // 2, "quantity": quantity, "per_member_limit": 1}
 
-    await service.create_session(tx, title="秒杀 now", starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2),
-                                 items=[item(sku_ids[0], 100), item(sku_ids[1], 20)])
-    await service.create_session(tx, title="秒杀 20:00", starts_at=now + timedelta(hours=6), ends_at=now + timedelta(hours=8),
-                                 items=[item(sku_ids[-1], 50)])
+    await service.create_session(
+        tx,
+        title="秒杀 now",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(hours=2),
+        items=[item(sku_ids[0], 100), item(sku_ids[1], 20)],
+    )
+    await service.create_session(
+        tx, title="秒杀 20:00", starts_at=now + timedelta(hours=6), ends_at=now + timedelta(hours=8), items=[item(sku_ids[-1], 50)]
+    )

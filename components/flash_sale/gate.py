@@ -68,8 +68,7 @@ class RedisGate:
         """PASSED (units taken from the gate), REFUSED (sold out: refuse without the database),
         REPLAY (this key passed before) or UNKNOWN (no key, or Redis unreachable)."""
         try:
-            answer = await self._take(keys=[self.key(item_id), f"{self._prefix}passed:{item_id}"],
-                                      args=[units, replay_key or "", KEYS_TTL])
+            answer = await self._take(keys=[self.key(item_id), f"{self._prefix}passed:{item_id}"], args=[units, replay_key or "", KEYS_TTL])
         except Exception as error:  # noqa: BLE001 — any Redis trouble means "ask the database"
             log.warning("flash-sale gate unreachable (%s); the database decides", type(error).__name__)
             return UNKNOWN

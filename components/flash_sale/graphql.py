@@ -14,14 +14,14 @@ from components.catalog.graphql import Sku
 from components.flash_sale import models
 from components.flash_sale.checkout import GATED, LINE_FIELD
 from components.flash_sale.gate import REFUSED
+from components.flash_sale.service import countdown, phase
 from components.orders.graphql import OrderPayload, load_orders
 from core.checkout import CheckoutRequest, LineRequest
+from core.clock import as_utc
 from core.errors import DomainError
+from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
 from core.gql.payload import user_error
 from core.gql.relay import to_global_id
-from components.flash_sale.service import countdown, phase
-from core.clock import as_utc
-from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
 
 MANAGE = "flash_sale.manage"
 
@@ -62,28 +62,46 @@ class FlashSaleSession(Node):
 
 
 def item_node(row: models.Item, currency: str, list_price: int | None = None) -> FlashSaleItem:
-    return FlashSaleItem(pk=row.id, flash_price=money(row.flash_price_minor, currency),
-                         list_price=money(list_price, currency) if list_price is not None else None, quantity=row.quantity,
-                         left=max(0, row.quantity - row.sold), per_member_limit=row.per_member_limit, sku_pk=row.sku_id,
-                         session_pk=row.session_id)
+    return FlashSaleItem(
+        pk=row.id,
+        flash_price=money(row.flash_price_minor, currency),
+        list_price=money(list_price, currency) if list_price is not None else None,
+        quantity=row.quantity,
+        left=max(0, row.quantity - row.sold),
+        per_member_limit=row.per_member_limit,
+        sku_pk=row.sku_id,
+        session_pk=row.session_id,
+    )
 
 
 async def session_nodes(ctx: Context, rows: list[models.FlashSession]) -> list[FlashSaleSession]:
     session = await ctx.session()
     currency, now = ctx.kernel.blueprint.brand.currency, ctx.kernel.clock.now()
-    items = (await session.scalars(select(models.Item).where(models.Item.session_id.in_([r.id for r in rows]))
-                                   .order_by(models.Item.id))).all() if rows else []
+    items = (
+        (await session.scalars(select(models.Item).where(models.Item.session_id.in_([r.id for r in rows])).order_by(models.Item.id))).all()
+        if rows
+        else []
+    )
     prices = await ctx.kernel.service("catalog").skus(session, [i.sku_id for i in items])
     window = int(ctx.kernel.service("flash_sale").payment_window.total_seconds())
     out = []
     for row in rows:
         starts, ends = as_utc(row.starts_at), as_utc(row.ends_at)
         to_start, to_end = countdown(starts, ends, now)
-        out.append(FlashSaleSession(
-            pk=row.id, title=row.title, starts_at=starts, ends_at=ends, status=FlashSaleStatus(phase(starts, ends, now)),
-            server_time=now, seconds_to_start=to_start, seconds_to_end=to_end, payment_window_seconds=window,
-            items=[item_node(i, currency, prices[i.sku_id].price_minor if i.sku_id in prices else None)
-                   for i in items if i.session_id == row.id]))
+        out.append(
+            FlashSaleSession(
+                pk=row.id,
+                title=row.title,
+                starts_at=starts,
+                ends_at=ends,
+                status=FlashSaleStatus(phase(starts, ends, now)),
+                server_time=now,
+                seconds_to_start=to_start,
+                seconds_to_end=to_end,
+                payment_window_seconds=window,
+                items=[item_node(i, currency, prices[i.sku_id].price_minor if i.sku_id in prices else None) for i in items if i.session_id == row.id],
+            )
+        )
     return out
 
 
@@ -105,8 +123,9 @@ async def load_items(ctx: Context, keys: list[int]) -> list[FlashSaleItem | None
 @strawberry.type
 class Query:
     @strawberry.field(description="Flash-sale sessions that have not ended, soonest first (`includeEnded` for all).")
-    async def flash_sale_sessions(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                                  include_ended: bool = False) -> Connection[FlashSaleSession]:
+    async def flash_sale_sessions(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, include_ended: bool = False
+    ) -> Connection[FlashSaleSession]:
         ctx: Context = info.context
         S = models.FlashSession
         stmt = select(S).where(S.active.is_(True))
@@ -154,19 +173,28 @@ class FlashSaleSessionPayload(Payload):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: a flash-sale session with its SKUs, flash prices, quantities and limits. "
-                                     "Members buy with placeOrder, naming flashSaleItemId on the line.")
+    @strawberry.mutation(
+        description="Staff: a flash-sale session with its SKUs, flash prices, quantities and limits. "
+        "Members buy with placeOrder, naming flashSaleItemId on the line."
+    )
     async def create_flash_sale_session(self, info: strawberry.Info, input: CreateFlashSaleSessionInput) -> FlashSaleSessionPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
-            items = [{"sku_id": decode_id(i.sku_id, "Sku", field=f"input.items[{n}].skuId"),
-                      "flash_price_minor": minor_from_input(i.flash_price, currency, f"input.items[{n}].flashPrice"),
-                      "quantity": i.quantity, "per_member_limit": i.per_member_limit} for n, i in enumerate(input.items)]
+            items = [
+                {
+                    "sku_id": decode_id(i.sku_id, "Sku", field=f"input.items[{n}].skuId"),
+                    "flash_price_minor": minor_from_input(i.flash_price, currency, f"input.items[{n}].flashPrice"),
+                    "quantity": i.quantity,
+                    "per_member_limit": i.per_member_limit,
+                }
+                for n, i in enumerate(input.items)
+            ]
             session_id = await ctx.kernel.service("flash_sale").create_session(
-                tx, title=input.title, starts_at=input.starts_at, ends_at=input.ends_at, items=items)
+                tx, title=input.title, starts_at=input.starts_at, ends_at=input.ends_at, items=items
+            )
             return {"sessionId": session_id}
 
         result, errors = await run_mutation(ctx, work)
@@ -174,9 +202,11 @@ class Mutation:
             return FlashSaleSessionPayload(user_errors=errors)
         return FlashSaleSessionPayload(session=(await load_sessions(ctx, [result["sessionId"]]))[0])
 
-    @strawberry.mutation(description="Member: buy a flash-sale item — placeOrder with a line naming flashSaleItemId, in one "
-                                     "step. With the Redis gate on, a buyer beyond the stock is refused before any database "
-                                     "work. A replayed idempotencyKey answers the first order.")
+    @strawberry.mutation(
+        description="Member: buy a flash-sale item — placeOrder with a line naming flashSaleItemId, in one "
+        "step. With the Redis gate on, a buyer beyond the stock is refused before any database "
+        "work. A replayed idempotencyKey answers the first order."
+    )
     async def buy_flash_sale_item(self, info: strawberry.Info, input: BuyFlashSaleItemInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         service = ctx.kernel.service("flash_sale")
@@ -191,15 +221,17 @@ class Mutation:
             replay = f"{ctx.actor.id}:{input.idempotency_key}" if input.idempotency_key else None
             answer = await service.gate.take(item_id, input.quantity, replay)
             if answer == REFUSED:
-                return OrderPayload(user_errors=[user_error(DomainError(
-                    "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
+                return OrderPayload(user_errors=[user_error(DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             item, _session = await service.item(tx, item_id, "input.itemId")
             request = CheckoutRequest(
-                member_id=member_id, idempotency_key=input.idempotency_key, attributes={GATED: answer is not None},
-                lines=[LineRequest(item.sku_id, input.quantity, {LINE_FIELD: to_global_id("FlashSaleItem", item_id)})])
+                member_id=member_id,
+                idempotency_key=input.idempotency_key,
+                attributes={GATED: answer is not None},
+                lines=[LineRequest(item.sku_id, input.quantity, {LINE_FIELD: to_global_id("FlashSaleItem", item_id)})],
+            )
             return {"orderId": await ctx.kernel.service("orders").place(tx, request)}
 
         request = [str(input.item_id), input.quantity]

@@ -1,11 +1,10 @@
 import strawberry
 
-from core.hookspecs import hookimpl
-
 from components.flash_sale import graphql, models
 from components.flash_sale.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.flash_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.flash_sale.service import FlashSaleService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

@@ -28,8 +28,10 @@ class Item(Base):
     """A SKU in a session at a flash price, with the session's own quantity of it."""
 
     __tablename__ = "flash_sale_item"
-    __table_args__ = (UniqueConstraint("session_id", "sku_id"),
-                      CheckConstraint("sold >= 0 AND sold <= quantity", name="flash_sale_item_sold_in_range"))
+    __table_args__ = (
+        UniqueConstraint("session_id", "sku_id"),
+        CheckConstraint("sold >= 0 AND sold <= quantity", name="flash_sale_item_sold_in_range"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("flash_sale_session.id"), index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("catalog_sku.id"))

@@ -31,9 +31,11 @@ def phase(starts_at: datetime, ends_at: datetime, now: datetime) -> str:
 def countdown(starts_at: datetime, ends_at: datetime, now: datetime) -> tuple[int, int]:
     """(seconds until it starts, seconds until it ends), each at least 0, rounded up so a
     page never shows 0 while the session has not started yet."""
+
     def up(delta: timedelta) -> int:
         seconds = delta.total_seconds()
         return max(0, int(-(-seconds // 1)))
+
     return up(starts_at - now), up(ends_at - now)
 
 
@@ -48,8 +50,7 @@ class FlashSaleService:
 
         self.checkout = FlashCheckout(self)
 
-    async def create_session(self, tx: Transaction, *, title: str, starts_at: datetime, ends_at: datetime,
-                             items: list[Mapping[str, Any]]) -> int:
+    async def create_session(self, tx: Transaction, *, title: str, starts_at: datetime, ends_at: datetime, items: list[Mapping[str, Any]]) -> int:
         title = (title or "").strip()
         if not 1 <= len(title) <= 100:
             raise DomainError("FLASH_SALE_INVALID_SESSION", "A title has 1 to 100 characters.", field="input.title")
@@ -81,8 +82,16 @@ class FlashSaleService:
         tx.session.add(session)
         await tx.session.flush()
         for item in items:
-            tx.session.add(Item(session_id=session.id, sku_id=item["sku_id"], flash_price_minor=item["flash_price_minor"],
-                                quantity=item["quantity"], sold=0, per_member_limit=item["per_member_limit"]))
+            tx.session.add(
+                Item(
+                    session_id=session.id,
+                    sku_id=item["sku_id"],
+                    flash_price_minor=item["flash_price_minor"],
+                    quantity=item["quantity"],
+                    sold=0,
+                    per_member_limit=item["per_member_limit"],
+                )
+            )
         await tx.session.flush()
         return session.id
 
@@ -117,8 +126,10 @@ class FlashSaleService:
         before a session starts every buyer must reach the database to be told it has not)."""
         now = self.kernel.clock.now()
         rows = await session.execute(
-            select(Item.id, Item.quantity - Item.sold).join(FlashSession, FlashSession.id == Item.session_id)
-            .where(FlashSession.active.is_(True), FlashSession.starts_at <= now, FlashSession.ends_at > now))
+            select(Item.id, Item.quantity - Item.sold)
+            .join(FlashSession, FlashSession.id == Item.session_id)
+            .where(FlashSession.active.is_(True), FlashSession.starts_at <= now, FlashSession.ends_at > now)
+        )
         return {item_id: int(left) for item_id, left in rows.all()}
 
     async def reconcile_gate(self, tx: Transaction | None = None, timer: Any = None) -> bool:
@@ -141,21 +152,33 @@ class FlashSaleService:
         if purchase is None:
             return
         moved = await tx.session.execute(
-            update(Purchase).where(Purchase.id == purchase.id, Purchase.status == "held").values(status="returned")
-            .execution_options(synchronize_session=False))
+            update(Purchase)
+            .where(Purchase.id == purchase.id, Purchase.status == "held")
+            .values(status="returned")
+            .execution_options(synchronize_session=False)
+        )
         if moved.rowcount != 1:
             return
-        await tx.session.execute(update(Item).where(Item.id == purchase.item_id).values(sold=Item.sold - purchase.quantity)
-                                 .execution_options(synchronize_session=False))
-        await tx.session.execute(update(Bought).where(Bought.item_id == purchase.item_id, Bought.member_id == purchase.member_id)
-                                 .values(units=Bought.units - purchase.quantity).execution_options(synchronize_session=False))
+        await tx.session.execute(
+            update(Item).where(Item.id == purchase.item_id).values(sold=Item.sold - purchase.quantity).execution_options(synchronize_session=False)
+        )
+        await tx.session.execute(
+            update(Bought)
+            .where(Bought.item_id == purchase.item_id, Bought.member_id == purchase.member_id)
+            .values(units=Bought.units - purchase.quantity)
+            .execution_options(synchronize_session=False)
+        )
         tx.publish(f"flash_sale:item:{purchase.item_id}", {"itemId": purchase.item_id})
 
     async def on_order_paid(self, tx: Transaction, event: Event) -> None:
         if event.payload.get("kind") != "flash_sale":
             return
-        await tx.session.execute(update(Purchase).where(Purchase.order_id == event.payload["orderId"], Purchase.status == "held")
-                                 .values(status="paid").execution_options(synchronize_session=False))
+        await tx.session.execute(
+            update(Purchase)
+            .where(Purchase.order_id == event.payload["orderId"], Purchase.status == "held")
+            .values(status="paid")
+            .execution_options(synchronize_session=False)
+        )
 
 
 def utc(value: datetime) -> datetime:

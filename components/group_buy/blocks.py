@@ -29,16 +29,25 @@ async def every_running_offers(page: PageRequest, every: list[dict[str, Any]]) -
     order and differ only in how many, so the longest list is read once and each block takes
     its first ``limit``."""
     session = await page.session()
-    rows = (await session.execute(
-        select(models.Offer.__table__).where(models.Offer.status == "active", models.Offer.starts_at <= page.now,
-                                             models.Offer.ends_at > page.now)
-        .order_by(models.Offer.ends_at, models.Offer.id).limit(max(s["limit"] for s in every)))).all()
+    rows = (
+        await session.execute(
+            select(models.Offer.__table__)
+            .where(models.Offer.status == "active", models.Offer.starts_at <= page.now, models.Offer.ends_at > page.now)
+            .order_by(models.Offer.ends_at, models.Offer.id)
+            .limit(max(s["limit"] for s in every))
+        )
+    ).all()
     currency = page.kernel.blueprint.brand.currency
     offers = [offer_node(row, currency) for row in rows]
-    return [{"offers": offers[:settings["limit"]]} for settings in every]
+    return [{"offers": offers[: settings["limit"]]} for settings in every]
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("group_buy.offers", titles={"zh": "拼团活动", "en": "Group buys now"}, settings_schema=SETTINGS,
-                         graphql_type=GroupBuyOffersBlock, resolve=running_offers,
-                         resolve_many=every_running_offers)
+    registrar.page_block(
+        "group_buy.offers",
+        titles={"zh": "拼团活动", "en": "Group buys now"},
+        settings_schema=SETTINGS,
+        graphql_type=GroupBuyOffersBlock,
+        resolve=running_offers,
+        resolve_many=every_running_offers,
+    )

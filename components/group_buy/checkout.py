@@ -63,8 +63,9 @@ class GroupBuyCheckout:
             return
         field = "input.source.groupId"
         group = await tx.session.get(Group, decode_id(str(value), "GroupBuyGroup", field=field))
-        member_in_it = group is not None and await tx.session.scalar(select(Membership.id).where(
-            Membership.group_id == group.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES)))
+        member_in_it = group is not None and await tx.session.scalar(
+            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES))
+        )
         if group is None or not (group.status == "forming" or member_in_it is not None):
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group you are in or may join has that id.", field=field)
         draft.source["groupId"] = to_global_id("GroupBuyGroup", group.id)
@@ -80,8 +81,7 @@ class GroupBuyCheckout:
             # The group first: a closed or full group says so even if the offer ended meanwhile.
             group, sharer = await self._joinable_group(tx, draft, line, str(share_code))
             if group.offer_id != offer_id:
-                raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "That share code belongs to another offer.",
-                                  field=_field(line, "groupBuy.shareCode"))
+                raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "That share code belongs to another offer.", field=_field(line, "groupBuy.shareCode"))
         offer = await self.active_offer(tx, offer_id, field=_field(line, "groupBuy.offerId"))
         if await self.service.offers.sku(tx.session, offer.id, line.sku_id) is None:
             raise DomainError("GROUP_BUY_SKU_NOT_IN_OFFER", "This line's SKU is not one of the offer's.", field=_field(line, "skuId"))
@@ -90,8 +90,7 @@ class GroupBuyCheckout:
         if left < line.quantity:
             # Advisory (the stock hold at placing is what counts under a race), but it lets the
             # preview and the refusal speak this component's words.
-            raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field=_field(line, "quantity"),
-                              available=left)
+            raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field=_field(line, "quantity"), available=left)
         line.claim(ACTIVITY, str(offer.id), exclusive=True)
         draft.kind = "group_buy"
         leader = group is None
@@ -138,35 +137,35 @@ class GroupBuyCheckout:
             raise DomainError("GROUP_BUY_GROUP_CLOSED", "This group's time is up.", field=field, status="expired")
         await self.active_offer(tx, group.offer_id, field=_field(line, "groupBuy.offerId"))
         already = await tx.session.scalar(
-            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == draft.member_id,
-                                        Membership.state.in_(LIVE_STATES))
+            select(Membership.id).where(Membership.group_id == group.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES))
         )
         if already is not None:
             raise DomainError("GROUP_BUY_ALREADY_IN_GROUP", "You are already in this group.", field=field)
         if self.service.hold_seats and group.paid_seats + await self.service.unpaid_joins(tx, group.id) >= group.size:
-            raise DomainError("GROUP_BUY_GROUP_FULL", "Every seat left is held by a member about to pay; try again soon.",
-                              field=field, held=True)
+            raise DomainError("GROUP_BUY_GROUP_FULL", "Every seat left is held by a member about to pay; try again soon.", field=field, held=True)
         return group, sharer
 
     async def _check_limit(self, tx: Transaction, draft: Draft, line: DraftLine, offer: Offer) -> None:
         if line.quantity > offer.per_member_limit:
-            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.",
-                              field=_field(line, "quantity"))
+            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member.", field=_field(line, "quantity"))
         if tx.kernel.db.is_postgresql and not draft.previewing:
             # One member's racing requests (ten taps on "open a group") would each count the
             # same memberships and all pass. A transaction-scoped advisory lock on (offer,
             # member) makes them count one after another; the lock goes with the transaction,
             # after ``placed`` wrote this membership. A preview holds no lock: it decides nothing.
-            await tx.session.execute(text("SELECT pg_advisory_xact_lock(:offer, :member)"),
-                                     {"offer": offer.id & 0x7FFFFFFF, "member": draft.member_id & 0x7FFFFFFF})
+            await tx.session.execute(
+                text("SELECT pg_advisory_xact_lock(:offer, :member)"), {"offer": offer.id & 0x7FFFFFFF, "member": draft.member_id & 0x7FFFFFFF}
+            )
         # Units in the member's live orders of this offer (unpaid ones hold stock too).
         taken = await tx.session.scalar(
-            select(func.coalesce(func.sum(Membership.quantity), 0))
-            .where(Membership.offer_id == offer.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES))
+            select(func.coalesce(func.sum(Membership.quantity), 0)).where(
+                Membership.offer_id == offer.id, Membership.member_id == draft.member_id, Membership.state.in_(LIVE_STATES)
+            )
         )
         if int(taken or 0) + line.quantity > offer.per_member_limit:
-            raise DomainError("GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member in this offer.",
-                              field=_field(line, "groupBuy.offerId"))
+            raise DomainError(
+                "GROUP_BUY_LIMIT_REACHED", f"At most {offer.per_member_limit} per member in this offer.", field=_field(line, "groupBuy.offerId")
+            )
 
     # -- price: the offer's, on the claimed line ----------------------------------------------------
     async def price(self, tx: Transaction, draft: Draft) -> None:
@@ -175,8 +174,11 @@ class GroupBuyCheckout:
             row = await self.service.offers.sku(tx.session, offer.id, line.sku_id)
             # No share code: this buyer opens the group and pays the leader's price (rules.unit_price).
             leader = not (line.input(INPUT) or {}).get("shareCode")
-            price, label = unit_price(SkuPrice(row.sku_id, line.list_unit_price_minor, row.group_price_minor, row.leader_price_minor),
-                                      leader=leader, leader_discount=offer.leader_discount_minor)
+            price, label = unit_price(
+                SkuPrice(row.sku_id, line.list_unit_price_minor, row.group_price_minor, row.leader_price_minor),
+                leader=leader,
+                leader_discount=offer.leader_discount_minor,
+            )
             line.set_unit_price(price, label)
 
     async def _hold_a_seat(self, tx: Transaction, line: DraftLine, group_id: int) -> None:
@@ -187,8 +189,12 @@ class GroupBuyCheckout:
             return
         group = await tx.session.get(Group, group_id, with_for_update=tx.kernel.db.is_postgresql, populate_existing=True)
         if group.status != "forming" or group.paid_seats + await self.service.unpaid_joins(tx, group.id) >= group.size:
-            raise DomainError("GROUP_BUY_GROUP_FULL", "Every seat left is held by a member about to pay; try again soon.",
-                              field=_field(line, "groupBuy.shareCode"), held=True)
+            raise DomainError(
+                "GROUP_BUY_GROUP_FULL",
+                "Every seat left is held by a member about to pay; try again soon.",
+                field=_field(line, "groupBuy.shareCode"),
+                held=True,
+            )
 
     # -- placed: the group and the membership, keyed by the order ------------------------------------
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
@@ -198,8 +204,16 @@ class GroupBuyCheckout:
             group_id = draft.attributes.get("groupBuyGroupId")
             shared_by = None
             if group_id is None:
-                group = Group(offer_id=offer.id, leader_member_id=draft.member_id, size=offer.group_size, paid_seats=0,
-                              placeholders=0, status="forming", share_code=share_code, created_at=tx.now())
+                group = Group(
+                    offer_id=offer.id,
+                    leader_member_id=draft.member_id,
+                    size=offer.group_size,
+                    paid_seats=0,
+                    placeholders=0,
+                    status="forming",
+                    share_code=share_code,
+                    created_at=tx.now(),
+                )
                 tx.session.add(group)
                 await tx.session.flush()
                 group_id = group.id
@@ -207,7 +221,18 @@ class GroupBuyCheckout:
                 await self._hold_a_seat(tx, line, group_id)
                 if "sharerMemberId" in draft.source:
                     shared_by = decode_id(draft.source["sharerMemberId"], "Member")
-            tx.session.add(Membership(group_id=group_id, offer_id=offer.id, member_id=draft.member_id, order_id=order_id,
-                                      is_leader=draft.attributes["groupBuyLeader"], quantity=line.quantity, state="pending",
-                                      shared_by_member_id=shared_by, share_code=share_code, created_at=tx.now()))
+            tx.session.add(
+                Membership(
+                    group_id=group_id,
+                    offer_id=offer.id,
+                    member_id=draft.member_id,
+                    order_id=order_id,
+                    is_leader=draft.attributes["groupBuyLeader"],
+                    quantity=line.quantity,
+                    state="pending",
+                    shared_by_member_id=shared_by,
+                    share_code=share_code,
+                    created_at=tx.now(),
+                )
+            )
             await tx.session.flush()

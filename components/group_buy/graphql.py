@@ -50,8 +50,7 @@ class GroupBuyOfferSku:
 
     @strawberry.field(description="Units of this SKU's quantity still available.")
     async def remaining(self, info: strawberry.Info) -> int:
-        return await info.context.kernel.service("inventory").activity_left(
-            await info.context.session(), ACTIVITY, str(self.offer_pk), self.sku_pk)
+        return await info.context.kernel.service("inventory").activity_left(await info.context.session(), ACTIVITY, str(self.offer_pk), self.sku_pk)
 
 
 @strawberry.type(description="How many paid joiners a member brought into an offer through their share links (裂变).")
@@ -87,9 +86,16 @@ class GroupBuyOffer(Node):
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
         rows = await ctx.kernel.service("group_buy").offers.skus(await ctx.session(), self.pk)
-        return [GroupBuyOfferSku(group_price=money(r.group_price_minor, currency),
-                                 leader_price=money(r.leader_price_minor, currency) if r.leader_price_minor is not None else None,
-                                 quantity=r.quantity, sku_pk=r.sku_id, offer_pk=r.offer_id) for r in rows]
+        return [
+            GroupBuyOfferSku(
+                group_price=money(r.group_price_minor, currency),
+                leader_price=money(r.leader_price_minor, currency) if r.leader_price_minor is not None else None,
+                quantity=r.quantity,
+                sku_pk=r.sku_id,
+                offer_pk=r.offer_id,
+            )
+            for r in rows
+        ]
 
     @strawberry.field
     async def product(self, info: strawberry.Info) -> Product | None:
@@ -105,10 +111,15 @@ class GroupBuyOffer(Node):
             return []
         session = await info.context.session()
         rows = await session.scalars(
-            select(models.Group).where(models.Group.offer_id == self.pk, models.Group.status == "forming",
-                                       models.Group.deadline_at > info.context.kernel.clock.now(),
-                                       models.Group.paid_seats < models.Group.size)
-            .order_by(models.Group.deadline_at).limit(max(0, min(first, 50)))
+            select(models.Group)
+            .where(
+                models.Group.offer_id == self.pk,
+                models.Group.status == "forming",
+                models.Group.deadline_at > info.context.kernel.clock.now(),
+                models.Group.paid_seats < models.Group.size,
+            )
+            .order_by(models.Group.deadline_at)
+            .limit(max(0, min(first, 50)))
         )
         return [group_node(r) for r in rows.all()]
 
@@ -137,8 +148,10 @@ class GroupBuyGroup(Node):
     code: strawberry.Private[str]
     offer_pk: strawberry.Private[int]
 
-    @strawberry.field(description="The group's link code (its leader's), for the group's members and staff only (null for "
-                                  "anyone else: codes are the key to joining); members share their own `myShareCode`.")
+    @strawberry.field(
+        description="The group's link code (its leader's), for the group's members and staff only (null for "
+        "anyone else: codes are the key to joining); members share their own `myShareCode`."
+    )
     async def share_code(self, info: strawberry.Info) -> str | None:
         actor = info.context.actor
         if actor.is_staff:
@@ -146,8 +159,9 @@ class GroupBuyGroup(Node):
         if not actor.is_member:
             return None
         session = await info.context.session()
-        member = await session.scalar(select(models.Membership.id).where(
-            models.Membership.group_id == self.pk, models.Membership.member_id == actor.id).limit(1))
+        member = await session.scalar(
+            select(models.Membership.id).where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id).limit(1)
+        )
         return self.code if member is not None else None
 
     @strawberry.field
@@ -161,8 +175,9 @@ class GroupBuyGroup(Node):
             return None
         session = await info.context.session()
         return await session.scalar(
-            select(models.Membership.share_code).where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id,
-                                                       models.Membership.state.in_(LIVE_STATES)).limit(1)
+            select(models.Membership.share_code)
+            .where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id, models.Membership.state.in_(LIVE_STATES))
+            .limit(1)
         )
 
 
@@ -178,12 +193,20 @@ class GroupBuyProgress:
 
 def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
     return GroupBuyOffer(
-        pk=row.id, status=GroupBuyOfferStatus(row.status), group_price=money(row.group_price_minor, currency),
+        pk=row.id,
+        status=GroupBuyOfferStatus(row.status),
+        group_price=money(row.group_price_minor, currency),
         leader_price=money(row.leader_price_minor, currency) if row.leader_price_minor is not None else None,
         leader_discount=money(row.leader_discount_minor, currency) if row.leader_discount_minor is not None else None,
-        group_size=row.group_size, duration_seconds=row.duration_seconds, starts_at=as_utc(row.starts_at),
-        ends_at=as_utc(row.ends_at), per_member_limit=row.per_member_limit, total_limit=row.total_limit,
-        virtual_fill_ratio=row.virtual_fill_ratio, show_joinable=row.show_joinable, sku_pk=row.sku_id,
+        group_size=row.group_size,
+        duration_seconds=row.duration_seconds,
+        starts_at=as_utc(row.starts_at),
+        ends_at=as_utc(row.ends_at),
+        per_member_limit=row.per_member_limit,
+        total_limit=row.total_limit,
+        virtual_fill_ratio=row.virtual_fill_ratio,
+        show_joinable=row.show_joinable,
+        sku_pk=row.sku_id,
         product_pk=row.product_id,
     )
 
@@ -191,16 +214,24 @@ def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
 def group_node(row: models.Group) -> GroupBuyGroup:
     data = progress_message(row)
     return GroupBuyGroup(
-        pk=row.id, status=GroupBuyGroupStatus(row.status), size=row.size, seats_filled=data["seatsFilled"],
-        seats_left=data["seatsLeft"], placeholders=row.placeholders,
-        deadline=as_utc(row.deadline_at) if row.deadline_at else None, code=row.share_code, offer_pk=row.offer_id,
+        pk=row.id,
+        status=GroupBuyGroupStatus(row.status),
+        size=row.size,
+        seats_filled=data["seatsFilled"],
+        seats_left=data["seatsLeft"],
+        placeholders=row.placeholders,
+        deadline=as_utc(row.deadline_at) if row.deadline_at else None,
+        code=row.share_code,
+        offer_pk=row.offer_id,
     )
 
 
 def progress_node(data: dict) -> GroupBuyProgress:
     return GroupBuyProgress(
-        group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])), status=GroupBuyGroupStatus(data["status"]),
-        seats_filled=data["seatsFilled"], seats_left=data["seatsLeft"],
+        group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])),
+        status=GroupBuyGroupStatus(data["status"]),
+        seats_filled=data["seatsFilled"],
+        seats_left=data["seatsLeft"],
         deadline=datetime.fromisoformat(data["deadline"]) if data["deadline"] else None,
     )
 
@@ -227,7 +258,8 @@ async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[Grou
         select(models.OfferSku.sku_id.label("offer_sku_id"), models.Offer.__table__)
         .join(models.Offer, models.Offer.id == models.OfferSku.offer_id)
         .where(models.OfferSku.sku_id.in_(sku_ids), models.Offer.status == "active", models.Offer.ends_at > now)
-        .order_by(models.Offer.id))
+        .order_by(models.Offer.id)
+    )
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
     for row in rows.all():
         grouped[row.offer_sku_id].append(offer_node(row, currency))
@@ -238,8 +270,11 @@ async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[l
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.execute(select(models.Offer.__table__).where(models.Offer.product_id.in_(product_ids), models.Offer.status == "active",
-                                                            models.Offer.ends_at > now).order_by(models.Offer.id))
+    rows = await session.execute(
+        select(models.Offer.__table__)
+        .where(models.Offer.product_id.in_(product_ids), models.Offer.status == "active", models.Offer.ends_at > now)
+        .order_by(models.Offer.id)
+    )
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
     for row in rows.all():
         grouped[row.product_id].append(offer_node(row, currency))
@@ -250,17 +285,22 @@ async def referral_counts(ctx: Context, *, offer_id: int | None, member_id: int 
     """Paid joiners per (offer, sharer): only seated joins count, so unpaid or refunded ones
     cannot inflate a sharer's number."""
     m = models.Membership
-    stmt = (select(m.offer_id, m.shared_by_member_id, func.count())
-            .where(m.shared_by_member_id.is_not(None), m.state == "seated")
-            .group_by(m.offer_id, m.shared_by_member_id)
-            .order_by(func.count().desc(), m.offer_id, m.shared_by_member_id).limit(max(1, min(first, 100))))
+    stmt = (
+        select(m.offer_id, m.shared_by_member_id, func.count())
+        .where(m.shared_by_member_id.is_not(None), m.state == "seated")
+        .group_by(m.offer_id, m.shared_by_member_id)
+        .order_by(func.count().desc(), m.offer_id, m.shared_by_member_id)
+        .limit(max(1, min(first, 100)))
+    )
     if offer_id is not None:
         stmt = stmt.where(m.offer_id == offer_id)
     if member_id is not None:
         stmt = stmt.where(m.shared_by_member_id == member_id)
     rows = await (await ctx.session()).execute(stmt)
-    return [GroupBuyReferral(offer_id=strawberry.ID(to_global_id("GroupBuyOffer", o)), member_id=strawberry.ID(to_global_id("Member", s)),
-                             joins=n) for o, s, n in rows.all()]
+    return [
+        GroupBuyReferral(offer_id=strawberry.ID(to_global_id("GroupBuyOffer", o)), member_id=strawberry.ID(to_global_id("Member", s)), joins=n)
+        for o, s, n in rows.all()
+    ]
 
 
 async def product_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Product)
@@ -280,8 +320,12 @@ class Query:
         return (await load_offers(info.context, [decode_id(id, "GroupBuyOffer", field="id")]))[0]
 
     @strawberry.field(description="A group by id, or by the share code in a share link (public: it is the share page).")
-    async def group_buy_group(self, info: strawberry.Info, id: strawberry.ID | None = None,  # noqa: A002
-                              share_code: str | None = None) -> GroupBuyGroup | None:
+    async def group_buy_group(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = None,  # noqa: A002
+        share_code: str | None = None,
+    ) -> GroupBuyGroup | None:
         if share_code is not None:
             group, _sharer = await info.context.kernel.service("group_buy").resolve_share_code(await info.context.session(), share_code)
             return group_node(group) if group else None
@@ -298,8 +342,9 @@ class Query:
         return connection(page, group_node)
 
     @strawberry.field(description="Referral counts (裂变) by offer and sharer. Staff see everyone's; a member sees their own.")
-    async def group_buy_referrals(self, info: strawberry.Info, offer_id: strawberry.ID | None = None,
-                                  member_id: strawberry.ID | None = None, first: int = 20) -> list[GroupBuyReferral]:
+    async def group_buy_referrals(
+        self, info: strawberry.Info, offer_id: strawberry.ID | None = None, member_id: strawberry.ID | None = None, first: int = 20
+    ) -> list[GroupBuyReferral]:
         ctx: Context = info.context
         offer = decode_id(offer_id, "GroupBuyOffer", field="offerId") if offer_id else None
         if ctx.actor.is_member:
@@ -316,7 +361,8 @@ class Query:
 class GroupBuyLineInput:
     offer_id: strawberry.ID = strawberry.field(description="The offer; alone, the buyer opens a group and leads it.")
     share_code: str | None = strawberry.field(
-        default=None, description="From a share link (the group's code or a member's myShareCode): join that group.")
+        default=None, description="From a share link (the group's code or a member's myShareCode): join that group."
+    )
 
 
 @strawberry.type

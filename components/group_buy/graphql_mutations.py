@@ -50,8 +50,10 @@ class CreateGroupBuyOfferInput:
     skus: list[GroupBuyOfferSkuInput] | None = strawberry.field(default=None, description="Several SKUs, each with its own group price.")
 
 
-@strawberry.input(description="What to change; fields left out stay. Once a group exists only endsAt, totalLimit, "
-                              "perMemberLimit, showJoinable and virtualFillRatio may change.")
+@strawberry.input(
+    description="What to change; fields left out stay. Once a group exists only endsAt, totalLimit, "
+    "perMemberLimit, showJoinable and virtualFillRatio may change."
+)
 class UpdateGroupBuyOfferInput:
     offer_id: strawberry.ID
     starts_at: datetime | None = None
@@ -113,6 +115,7 @@ async def _offer_payload(ctx: Context, result: dict | None, errors: list) -> Gro
 
 async def _offer_action(ctx: Context, input: GroupBuyOfferIdInput, action: str) -> GroupBuyOfferPayload:  # noqa: A002
     """End or withdraw an offer (offers.py), keyed for replays."""
+
     async def work(tx):  # noqa: ANN001, ANN202
         ctx.require(MANAGE)
         offer_id = decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId")
@@ -143,19 +146,35 @@ class Mutation:
                 raise DomainError("GROUP_BUY_INVALID_OFFER", "Give skuId and groupPrice, or skus.", field="input.skus")
             money_or_none = lambda value, field: minor_from_input(value, currency, field) if value else None  # noqa: E731
             if input.skus is not None:
-                skus = [{"sku_id": decode_id(s.sku_id, "Sku", field=f"input.skus[{i}].skuId"),
-                         "group_price_minor": minor_from_input(s.group_price, currency, f"input.skus[{i}].groupPrice"),
-                         "leader_price_minor": money_or_none(s.leader_price, f"input.skus[{i}].leaderPrice"), "quantity": s.quantity}
-                        for i, s in enumerate(input.skus)]
+                skus = [
+                    {
+                        "sku_id": decode_id(s.sku_id, "Sku", field=f"input.skus[{i}].skuId"),
+                        "group_price_minor": minor_from_input(s.group_price, currency, f"input.skus[{i}].groupPrice"),
+                        "leader_price_minor": money_or_none(s.leader_price, f"input.skus[{i}].leaderPrice"),
+                        "quantity": s.quantity,
+                    }
+                    for i, s in enumerate(input.skus)
+                ]
             else:
-                skus = [{"sku_id": decode_id(input.sku_id, "Sku", field="input.skuId"),
-                         "group_price_minor": minor_from_input(input.group_price, currency, "input.groupPrice"),
-                         "leader_price_minor": money_or_none(input.leader_price, "input.leaderPrice")}]
+                skus = [
+                    {
+                        "sku_id": decode_id(input.sku_id, "Sku", field="input.skuId"),
+                        "group_price_minor": minor_from_input(input.group_price, currency, "input.groupPrice"),
+                        "leader_price_minor": money_or_none(input.leader_price, "input.leaderPrice"),
+                    }
+                ]
             offer_id = await _service(ctx).create_offer(
-                tx, skus=skus, leader_discount_minor=money_or_none(input.leader_discount, "input.leaderDiscount"),
-                group_size=input.group_size, starts_at=input.starts_at, ends_at=input.ends_at, total_limit=input.total_limit,
-                per_member_limit=input.per_member_limit, duration=_duration(input.duration),
-                virtual_fill_ratio=input.virtual_fill_ratio, show_joinable=input.show_joinable,
+                tx,
+                skus=skus,
+                leader_discount_minor=money_or_none(input.leader_discount, "input.leaderDiscount"),
+                group_size=input.group_size,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                total_limit=input.total_limit,
+                per_member_limit=input.per_member_limit,
+                duration=_duration(input.duration),
+                virtual_fill_ratio=input.virtual_fill_ratio,
+                show_joinable=input.show_joinable,
             )
             return {"offerId": offer_id}
 
@@ -168,8 +187,12 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             group_id, order_id = await _service(ctx).open_group(
-                tx, offer_id=decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId"), member_id=member_id,
-                quantity=input.quantity, sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None)
+                tx,
+                offer_id=decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId"),
+                member_id=member_id,
+                quantity=input.quantity,
+                sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None,
+            )
             return {"groupId": group_id, "orderId": order_id}
 
         request = [str(input.offer_id), input.quantity, input.sku_id and str(input.sku_id)]
@@ -182,8 +205,12 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             group_id, order_id = await _service(ctx).join_group(
-                tx, share_code=input.share_code, member_id=member_id, quantity=input.quantity,
-                sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None)
+                tx,
+                share_code=input.share_code,
+                member_id=member_id,
+                quantity=input.quantity,
+                sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None,
+            )
             return {"groupId": group_id, "orderId": order_id}
 
         request = [input.share_code, input.quantity, input.sku_id and str(input.sku_id)]
@@ -198,15 +225,23 @@ class Mutation:
             ctx.require(MANAGE)
             offer_id = decode_id(input.offer_id, "GroupBuyOffer", field="input.offerId")
             _times(input.starts_at, input.ends_at)
-            changes = {name: value for name, value in {
-                "startsAt": input.starts_at, "endsAt": input.ends_at, "totalLimit": input.total_limit,
-                "perMemberLimit": input.per_member_limit, "showJoinable": input.show_joinable,
-                "virtualFillRatio": input.virtual_fill_ratio, "groupSize": input.group_size, "duration": _duration(input.duration),
-                "groupPrice": minor_from_input(input.group_price, currency, "input.groupPrice") if input.group_price else None,
-                "leaderPrice": minor_from_input(input.leader_price, currency, "input.leaderPrice") if input.leader_price else None,
-                "leaderDiscount": (minor_from_input(input.leader_discount, currency, "input.leaderDiscount")
-                                   if input.leader_discount else None),
-            }.items() if value is not None}
+            changes = {
+                name: value
+                for name, value in {
+                    "startsAt": input.starts_at,
+                    "endsAt": input.ends_at,
+                    "totalLimit": input.total_limit,
+                    "perMemberLimit": input.per_member_limit,
+                    "showJoinable": input.show_joinable,
+                    "virtualFillRatio": input.virtual_fill_ratio,
+                    "groupSize": input.group_size,
+                    "duration": _duration(input.duration),
+                    "groupPrice": minor_from_input(input.group_price, currency, "input.groupPrice") if input.group_price else None,
+                    "leaderPrice": minor_from_input(input.leader_price, currency, "input.leaderPrice") if input.leader_price else None,
+                    "leaderDiscount": (minor_from_input(input.leader_discount, currency, "input.leaderDiscount") if input.leader_discount else None),
+                }.items()
+                if value is not None
+            }
             await _service(ctx).offers.update(tx, offer_id, changes)
             return {"offerId": offer_id}
 

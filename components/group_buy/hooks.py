@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
 from components.group_buy import graphql, graphql_mutations, models
-from components.group_buy.service import EXPIRE_JOB, GroupBuyService
 from components.group_buy.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.group_buy.service import EXPIRE_JOB, GroupBuyService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -28,8 +27,7 @@ def dougong_schema(registrar):
     registrar.node(graphql.GroupBuyOffer, graphql.load_offers)
     registrar.node(graphql.GroupBuyGroup, graphql.load_groups)
     registrar.extend("Sku", "groupBuyOffers", graphql.sku_group_buy_offers, "Running and upcoming group-buy offers of this SKU.")
-    registrar.extend("Product", "groupBuyOffers", graphql.product_group_buy_offers,
-                     "Running and upcoming group-buy offers on this product's SKUs.")
+    registrar.extend("Product", "groupBuyOffers", graphql.product_group_buy_offers, "Running and upcoming group-buy offers on this product's SKUs.")
 
 
 @hookimpl
@@ -46,8 +44,12 @@ def dougong_price_adjusters(registrar):
 @hookimpl
 def dougong_checkout(registrar):
     # A checkout line opens a group ({offerId}) or joins one ({offerId, shareCode}).
-    registrar.extend_input("CheckoutLineInput", "groupBuy", graphql.GroupBuyLineInput,
-                           "Buy this line in a group-buy: offerId opens a group, with shareCode it joins the shared one.")
+    registrar.extend_input(
+        "CheckoutLineInput",
+        "groupBuy",
+        graphql.GroupBuyLineInput,
+        "Buy this line in a group-buy: offerId opens a group, with shareCode it joins the shared one.",
+    )
     registrar.checkout_participant(registrar.kernel.service("group_buy").checkout)
 
 
@@ -98,15 +100,27 @@ async def dougong_seed_demo(kernel, tx):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("group_buy.succeeded", "A group formed (every seat paid, or virtually filled)",
-                    payload={"groupId": "int", "offerId": "int", "placeholders": "int",
-                             "memberIds": "list[int]: the members seated in the group (for notifications)"})
-    registrar.event("group_buy.failed", "A group did not form; its paid members were refunded",
-                    payload={"groupId": "int", "offerId": "int",
-                             "reason": "str: expired, leader_did_not_pay, offer_closed or offer_withdrawn",
-                             "memberIds": "list[int]: the members whose orders were refunded or cancelled (for notifications)"})
-    registrar.event("group_buy.regrouped", "A late payer now leads a new group",
-                    payload={"groupId": "int", "memberId": "int", "orderId": "int"})
+    registrar.event(
+        "group_buy.succeeded",
+        "A group formed (every seat paid, or virtually filled)",
+        payload={
+            "groupId": "int",
+            "offerId": "int",
+            "placeholders": "int",
+            "memberIds": "list[int]: the members seated in the group (for notifications)",
+        },
+    )
+    registrar.event(
+        "group_buy.failed",
+        "A group did not form; its paid members were refunded",
+        payload={
+            "groupId": "int",
+            "offerId": "int",
+            "reason": "str: expired, leader_did_not_pay, offer_closed or offer_withdrawn",
+            "memberIds": "list[int]: the members whose orders were refunded or cancelled (for notifications)",
+        },
+    )
+    registrar.event("group_buy.regrouped", "A late payer now leads a new group", payload={"groupId": "int", "memberId": "int", "orderId": "int"})
 
 
 @hookimpl

@@ -38,22 +38,30 @@ class Offers:
 
     # -- reading ---------------------------------------------------------------------------------
     async def skus(self, session: Any, offer_id: int) -> list[OfferSku]:
-        return list((await session.scalars(select(OfferSku).where(OfferSku.offer_id == offer_id)
-                                           .order_by(OfferSku.position, OfferSku.id))).all())
+        return list((await session.scalars(select(OfferSku).where(OfferSku.offer_id == offer_id).order_by(OfferSku.position, OfferSku.id))).all())
 
     async def sku(self, session: Any, offer_id: int, sku_id: int) -> OfferSku | None:
         return await session.scalar(select(OfferSku).where(OfferSku.offer_id == offer_id, OfferSku.sku_id == sku_id))
 
     async def remaining(self, session: Any, offer_id: int) -> int:
         inventory = self.kernel.service("inventory")
-        return sum([await inventory.activity_left(session, ACTIVITY, str(offer_id), row.sku_id)
-                    for row in await self.skus(session, offer_id)])
+        return sum([await inventory.activity_left(session, ACTIVITY, str(offer_id), row.sku_id) for row in await self.skus(session, offer_id)])
 
     # -- creating ----------------------------------------------------------------------------------
     async def create(
-        self, tx: Transaction, *, skus: Sequence[dict[str, Any]], group_size: int, starts_at: datetime, ends_at: datetime,
-        total_limit: int, per_member_limit: int = 1, leader_discount_minor: int | None = None,
-        duration: timedelta | None = None, virtual_fill_ratio: float | None = None, show_joinable: bool = True,
+        self,
+        tx: Transaction,
+        *,
+        skus: Sequence[dict[str, Any]],
+        group_size: int,
+        starts_at: datetime,
+        ends_at: datetime,
+        total_limit: int,
+        per_member_limit: int = 1,
+        leader_discount_minor: int | None = None,
+        duration: timedelta | None = None,
+        virtual_fill_ratio: float | None = None,
+        show_joinable: bool = True,
     ) -> int:
         """``skus``: ``{sku_id, group_price_minor, leader_price_minor?, quantity?}`` each."""
         catalog = await self.kernel.service("catalog").skus(tx.session, [s["sku_id"] for s in skus])
@@ -63,41 +71,69 @@ class Offers:
         if len({catalog[s["sku_id"]].product_id for s in skus}) > 1:
             # One offer is one product's group-buy page; members of a group pick among its SKUs.
             raise DomainError("GROUP_BUY_INVALID_OFFER", "An offer's SKUs belong to one product.", field="input.skus")
-        prices = [rules.SkuPrice(s["sku_id"], catalog[s["sku_id"]].price_minor, s["group_price_minor"], s.get("leader_price_minor"),
-                                 s.get("quantity")) for s in skus]
+        prices = [
+            rules.SkuPrice(s["sku_id"], catalog[s["sku_id"]].price_minor, s["group_price_minor"], s.get("leader_price_minor"), s.get("quantity"))
+            for s in skus
+        ]
         for field, message in rules.offer_problems(
-                skus=prices, group_size=group_size, starts_at=starts_at, ends_at=ends_at, total_limit=total_limit,
-                per_member_limit=per_member_limit, leader_discount=leader_discount_minor,
-                virtual_fill_ratio=virtual_fill_ratio)[:1]:
+            skus=prices,
+            group_size=group_size,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            total_limit=total_limit,
+            per_member_limit=per_member_limit,
+            leader_discount=leader_discount_minor,
+            virtual_fill_ratio=virtual_fill_ratio,
+        )[:1]:
             raise DomainError("GROUP_BUY_INVALID_OFFER", message, field=field)
         for index, price in enumerate(prices):
-            await self._check_no_overlap(tx, price.sku_id, starts_at, ends_at, None,
-                                         "input.skuId" if len(prices) == 1 else f"input.skus[{index}].skuId")
+            await self._check_no_overlap(
+                tx, price.sku_id, starts_at, ends_at, None, "input.skuId" if len(prices) == 1 else f"input.skus[{index}].skuId"
+            )
         first = prices[0]
         offer = Offer(
-            sku_id=first.sku_id, product_id=catalog[first.sku_id].product_id, group_price_minor=first.group_price,
-            leader_price_minor=first.leader_price, leader_discount_minor=leader_discount_minor, group_size=group_size,
-            duration_seconds=int((duration or self.service.default_duration).total_seconds()), starts_at=starts_at, ends_at=ends_at,
-            per_member_limit=per_member_limit, total_limit=total_limit,
+            sku_id=first.sku_id,
+            product_id=catalog[first.sku_id].product_id,
+            group_price_minor=first.group_price,
+            leader_price_minor=first.leader_price,
+            leader_discount_minor=leader_discount_minor,
+            group_size=group_size,
+            duration_seconds=int((duration or self.service.default_duration).total_seconds()),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            per_member_limit=per_member_limit,
+            total_limit=total_limit,
             virtual_fill_ratio=virtual_fill_ratio if virtual_fill_ratio is not None else self.service.virtual_fill_ratio,
-            show_joinable=show_joinable, status="active", created_at=tx.now(),
+            show_joinable=show_joinable,
+            status="active",
+            created_at=tx.now(),
         )
         tx.session.add(offer)
         await tx.session.flush()
         inventory = self.kernel.service("inventory")
         for position, price in enumerate(prices):
             quantity = price.quantity if price.quantity is not None else total_limit
-            tx.session.add(OfferSku(offer_id=offer.id, sku_id=price.sku_id, group_price_minor=price.group_price,
-                                    leader_price_minor=price.leader_price, quantity=quantity, position=position))
+            tx.session.add(
+                OfferSku(
+                    offer_id=offer.id,
+                    sku_id=price.sku_id,
+                    group_price_minor=price.group_price,
+                    leader_price_minor=price.leader_price,
+                    quantity=quantity,
+                    position=position,
+                )
+            )
             # Each SKU has its own quantity in the offer (inventory's activity counter per SKU).
             await inventory.define_activity(tx, ACTIVITY, str(offer.id), price.sku_id, quantity)
         await tx.session.flush()
         return offer.id
 
-    async def _check_no_overlap(self, tx: Transaction, sku_id: int, starts_at: datetime, ends_at: datetime,
-                                offer_id: int | None, field: str) -> None:
-        stmt = (select(Offer.id).join(OfferSku, OfferSku.offer_id == Offer.id)
-                .where(OfferSku.sku_id == sku_id, Offer.status == "active", Offer.starts_at < ends_at, Offer.ends_at > starts_at))
+    async def _check_no_overlap(self, tx: Transaction, sku_id: int, starts_at: datetime, ends_at: datetime, offer_id: int | None, field: str) -> None:
+        stmt = (
+            select(Offer.id)
+            .join(OfferSku, OfferSku.offer_id == Offer.id)
+            .where(OfferSku.sku_id == sku_id, Offer.status == "active", Offer.starts_at < ends_at, Offer.ends_at > starts_at)
+        )
         if offer_id is not None:
             stmt = stmt.where(Offer.id != offer_id)
         if await tx.session.scalar(stmt.limit(1)) is not None:
@@ -125,32 +161,46 @@ class Offers:
             raise DomainError("GROUP_BUY_OFFER_NOT_ACTIVE", f"A {offer.status} offer cannot be edited.", field="input.offerId")
         locked = rules.locked_fields(changes, has_groups=await self.has_groups(tx, offer.id))
         if locked:
-            raise DomainError("GROUP_BUY_OFFER_LOCKED", "Once a group exists, only the end, quantities, limits and display "
-                              "may change.", field=f"input.{locked[0]}", locked=locked)
+            raise DomainError(
+                "GROUP_BUY_OFFER_LOCKED",
+                "Once a group exists, only the end, quantities, limits and display may change.",
+                field=f"input.{locked[0]}",
+                locked=locked,
+            )
         skus = await self.skus(tx.session, offer.id)
         catalog = await self.kernel.service("catalog").skus(tx.session, [row.sku_id for row in skus])
         starts_at = changes.get("startsAt", as_utc(offer.starts_at))
         ends_at = changes.get("endsAt", as_utc(offer.ends_at))
         if "endsAt" in changes and ends_at <= tx.now():
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "A new end is in the future (to stop now, end the offer).",
-                              field="input.endsAt")
+            raise DomainError("GROUP_BUY_INVALID_OFFER", "A new end is in the future (to stop now, end the offer).", field="input.endsAt")
         group_price = changes.get("groupPrice")
         leader_price = changes.get("leaderPrice", offer.leader_price_minor) if len(skus) == 1 else None
         if group_price is not None and len(skus) > 1:
-            raise DomainError("GROUP_BUY_INVALID_OFFER", "An offer of several SKUs changes prices per SKU: create a new offer.",
-                              field="input.groupPrice")
+            raise DomainError(
+                "GROUP_BUY_INVALID_OFFER", "An offer of several SKUs changes prices per SKU: create a new offer.", field="input.groupPrice"
+            )
         total_limit = changes.get("totalLimit", offer.total_limit)
         # A new totalLimit becomes every SKU's quantity (one SKU: the offer's quantity).
-        prices = [rules.SkuPrice(row.sku_id, catalog[row.sku_id].price_minor if row.sku_id in catalog else 0,
-                                 group_price if group_price is not None else row.group_price_minor,
-                                 leader_price if len(skus) == 1 else row.leader_price_minor,
-                                 total_limit if "totalLimit" in changes else row.quantity) for row in skus]
+        prices = [
+            rules.SkuPrice(
+                row.sku_id,
+                catalog[row.sku_id].price_minor if row.sku_id in catalog else 0,
+                group_price if group_price is not None else row.group_price_minor,
+                leader_price if len(skus) == 1 else row.leader_price_minor,
+                total_limit if "totalLimit" in changes else row.quantity,
+            )
+            for row in skus
+        ]
         for field, message in rules.offer_problems(
-                skus=prices, group_size=changes.get("groupSize", offer.group_size), starts_at=starts_at, ends_at=ends_at,
-                total_limit=total_limit,
-                per_member_limit=changes.get("perMemberLimit", offer.per_member_limit),
-                leader_discount=changes.get("leaderDiscount", offer.leader_discount_minor),
-                virtual_fill_ratio=changes.get("virtualFillRatio", offer.virtual_fill_ratio))[:1]:
+            skus=prices,
+            group_size=changes.get("groupSize", offer.group_size),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            total_limit=total_limit,
+            per_member_limit=changes.get("perMemberLimit", offer.per_member_limit),
+            leader_discount=changes.get("leaderDiscount", offer.leader_discount_minor),
+            virtual_fill_ratio=changes.get("virtualFillRatio", offer.virtual_fill_ratio),
+        )[:1]:
             raise DomainError("GROUP_BUY_INVALID_OFFER", message, field=field)
         for row in skus:
             await self._check_no_overlap(tx, row.sku_id, starts_at, ends_at, offer.id, "input.endsAt")
@@ -158,9 +208,16 @@ class Offers:
             for row in skus:  # never below what is sold or held (inventory refuses: INVENTORY_BELOW_RESERVED)
                 await self.kernel.service("inventory").define_activity(tx, ACTIVITY, str(offer.id), row.sku_id, total_limit)
                 row.quantity = total_limit
-        columns = {"startsAt": "starts_at", "endsAt": "ends_at", "totalLimit": "total_limit", "perMemberLimit": "per_member_limit",
-                   "showJoinable": "show_joinable", "virtualFillRatio": "virtual_fill_ratio", "groupSize": "group_size",
-                   "leaderDiscount": "leader_discount_minor"}
+        columns = {
+            "startsAt": "starts_at",
+            "endsAt": "ends_at",
+            "totalLimit": "total_limit",
+            "perMemberLimit": "per_member_limit",
+            "showJoinable": "show_joinable",
+            "virtualFillRatio": "virtual_fill_ratio",
+            "groupSize": "group_size",
+            "leaderDiscount": "leader_discount_minor",
+        }
         for name, value in changes.items():
             if name in columns:
                 setattr(offer, columns[name], value)
@@ -186,8 +243,7 @@ class Offers:
         if offer.status == "withdrawn":
             raise DomainError("GROUP_BUY_OFFER_NOT_ACTIVE", "This offer is already withdrawn.", field="input.offerId")
         offer.status = "withdrawn"
-        forming = (await tx.session.scalars(select(Group.id).where(Group.offer_id == offer.id, Group.status == "forming")
-                                            .order_by(Group.id))).all()
+        forming = (await tx.session.scalars(select(Group.id).where(Group.offer_id == offer.id, Group.status == "forming").order_by(Group.id))).all()
         # Every order of every failing group first, before any group or stock row: a payment
         # takes its order first, so none can be holding stock this withdrawal will need while
         # waiting for an order it already holds.

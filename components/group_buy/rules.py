@@ -36,8 +36,17 @@ def unit_price(sku: SkuPrice, *, leader: bool, leader_discount: int | None) -> t
     return sku.group_price, GROUP_PRICE
 
 
-def offer_problems(*, skus: Sequence[SkuPrice], group_size: int, starts_at: datetime, ends_at: datetime, total_limit: int,
-                   per_member_limit: int, leader_discount: int | None, virtual_fill_ratio: float | None) -> list[tuple[str, str]]:
+def offer_problems(
+    *,
+    skus: Sequence[SkuPrice],
+    group_size: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    total_limit: int,
+    per_member_limit: int,
+    leader_discount: int | None,
+    virtual_fill_ratio: float | None,
+) -> list[tuple[str, str]]:
     """(field, message) for every rule the offer breaks, taken as a whole."""
     problems: list[tuple[str, str]] = []
     if not 2 <= group_size <= 100:

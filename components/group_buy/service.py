@@ -10,8 +10,8 @@ from typing import Any, Mapping
 
 from sqlalchemy import func, select, update
 
-from components.group_buy.checkout import ACTIVITY, INPUT, GroupBuyCheckout, new_share_code
 from components.group_buy import rules
+from components.group_buy.checkout import ACTIVITY, INPUT, GroupBuyCheckout, new_share_code
 from components.group_buy.models import Group, Membership, Offer
 from components.group_buy.offers import Offers, offer_running
 from core.clock import as_utc
@@ -40,9 +40,9 @@ def _convenience_field(field: str | None) -> str | None:
     prefix = "input.lines[0]"
     if field is None or not field.startswith(prefix):
         return field
-    rest = field[len(prefix):]
+    rest = field[len(prefix) :]
     if rest.startswith(f".{INPUT}."):
-        return "input." + rest[len(INPUT) + 2:]
+        return "input." + rest[len(INPUT) + 2 :]
     return "input.offerId" if rest == ".skuId" else "input.quantity"
 
 
@@ -63,31 +63,50 @@ class GroupBuyService:
 
     # -- offers (offers.py) -----------------------------------------------------------------------------
     async def create_offer(
-        self, tx: Transaction, *, sku_id: int | None = None, group_price_minor: int | None = None, group_size: int,
-        starts_at: datetime, ends_at: datetime, total_limit: int, per_member_limit: int = 1,
-        leader_price_minor: int | None = None, leader_discount_minor: int | None = None, duration: timedelta | None = None,
-        virtual_fill_ratio: float | None = None, show_joinable: bool = True, skus: list[dict[str, Any]] | None = None,
+        self,
+        tx: Transaction,
+        *,
+        sku_id: int | None = None,
+        group_price_minor: int | None = None,
+        group_size: int,
+        starts_at: datetime,
+        ends_at: datetime,
+        total_limit: int,
+        per_member_limit: int = 1,
+        leader_price_minor: int | None = None,
+        leader_discount_minor: int | None = None,
+        duration: timedelta | None = None,
+        virtual_fill_ratio: float | None = None,
+        show_joinable: bool = True,
+        skus: list[dict[str, Any]] | None = None,
     ) -> int:
         """An offer on one SKU (``sku_id``, ``group_price_minor``, ``leader_price_minor``) or on
         several (``skus``: ``{sku_id, group_price_minor, leader_price_minor?, quantity?}`` each)."""
         if skus is None:
             skus = [{"sku_id": sku_id, "group_price_minor": group_price_minor, "leader_price_minor": leader_price_minor}]
         return await self.offers.create(
-            tx, skus=skus, group_size=group_size, starts_at=starts_at, ends_at=ends_at, total_limit=total_limit,
-            per_member_limit=per_member_limit, leader_discount_minor=leader_discount_minor, duration=duration,
-            virtual_fill_ratio=virtual_fill_ratio, show_joinable=show_joinable)
+            tx,
+            skus=skus,
+            group_size=group_size,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            total_limit=total_limit,
+            per_member_limit=per_member_limit,
+            leader_discount_minor=leader_discount_minor,
+            duration=duration,
+            virtual_fill_ratio=virtual_fill_ratio,
+            show_joinable=show_joinable,
+        )
 
     # -- opening and joining: conveniences over the one checkout -------------------------------------
-    async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1,
-                         sku_id: int | None = None) -> tuple[int, int]:
+    async def open_group(self, tx: Transaction, *, offer_id: int, member_id: int, quantity: int = 1, sku_id: int | None = None) -> tuple[int, int]:
         """``openGroup``: a one-line checkout with ``groupBuy: {offerId}``; (group id, order id).
         ``sku_id`` picks one of the offer's SKUs (its first by default)."""
         offer = await self.checkout.active_offer(tx, offer_id, field="input.offerId")
         _check_quantity(quantity)
         return await self._place(tx, member_id, sku_id or offer.sku_id, quantity, {"offerId": to_global_id("GroupBuyOffer", offer.id)})
 
-    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1,
-                         sku_id: int | None = None) -> tuple[int, int]:
+    async def join_group(self, tx: Transaction, *, share_code: str, member_id: int, quantity: int = 1, sku_id: int | None = None) -> tuple[int, int]:
         """``joinGroup``: a one-line checkout with ``groupBuy: {offerId, shareCode}``. The link is
         a member's own code (the group's code is its leader's), so the referral goes to whoever
         shared it, never to whom the joiner names."""
@@ -95,18 +114,28 @@ class GroupBuyService:
         if group is None:
             raise DomainError("GROUP_BUY_UNKNOWN_GROUP", "No group has that share code.", field="input.shareCode")
         _check_quantity(quantity)
-        return await self._place(tx, member_id, sku_id or (await tx.session.get(Offer, group.offer_id)).sku_id, quantity,
-                                 {"offerId": to_global_id("GroupBuyOffer", group.offer_id), "shareCode": share_code})
+        return await self._place(
+            tx,
+            member_id,
+            sku_id or (await tx.session.get(Offer, group.offer_id)).sku_id,
+            quantity,
+            {"offerId": to_global_id("GroupBuyOffer", group.offer_id), "shareCode": share_code},
+        )
 
     async def _place(self, tx: Transaction, member_id: int, sku_id: int, quantity: int, choice: dict[str, Any]) -> tuple[int, int]:
         try:
             order_id = await self.kernel.service("orders").create_order(
-                tx, member_id=member_id, lines=[(sku_id, quantity)], line_inputs=[{INPUT: choice}])
+                tx, member_id=member_id, lines=[(sku_id, quantity)], line_inputs=[{INPUT: choice}]
+            )
         except DomainError as error:
             if error.code == "INVENTORY_ACTIVITY_SOLD_OUT":
                 # The offer's own quantity (total_limit) ran out under a race: say so in this component's words.
-                raise DomainError("GROUP_BUY_SOLD_OUT", "This offer's quantity is used up.", field="input.quantity",
-                                  **{k: v for k, v in error.details.items() if k != "field"}) from None
+                raise DomainError(
+                    "GROUP_BUY_SOLD_OUT",
+                    "This offer's quantity is used up.",
+                    field="input.quantity",
+                    **{k: v for k, v in error.details.items() if k != "field"},
+                ) from None
             error.field = _convenience_field(error.field)
             raise
         group_id = await tx.session.scalar(select(Membership.group_id).where(Membership.order_id == order_id))
@@ -117,10 +146,11 @@ class GroupBuyService:
         code = (share_code or "").strip()[:16]
         if not code:
             return None, None
-        row = (await session.execute(
-            select(Group, Membership.member_id).join(Membership, Membership.group_id == Group.id)
-            .where(Membership.share_code == code)
-        )).first()
+        row = (
+            await session.execute(
+                select(Group, Membership.member_id).join(Membership, Membership.group_id == Group.id).where(Membership.share_code == code)
+            )
+        ).first()
         if row is not None:
             return row[0], row[1]
         group = await session.scalar(select(Group).where(Group.share_code == code))
@@ -142,17 +172,19 @@ class GroupBuyService:
                 # Nobody could join a group opened now: the leader gets the money back at once.
                 membership.state = "refunded"
                 group.status, group.closed_at = "failed", now
-                await self.kernel.service("orders").refund(
-                    tx, membership.order_id, reason="group_buy: the offer closed before the leader paid")
-                await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "offer_closed",
-                                                   "memberIds": [membership.member_id]})
+                await self.kernel.service("orders").refund(tx, membership.order_id, reason="group_buy: the offer closed before the leader paid")
+                await tx.emit(
+                    "group_buy.failed",
+                    {"groupId": group.id, "offerId": group.offer_id, "reason": "offer_closed", "memberIds": [membership.member_id]},
+                )
                 self._progress(tx, group)
                 return
         open_for_seat = Group.status == "forming"
         if not membership.is_leader:
             open_for_seat = open_for_seat & (Group.deadline_at > now)
         seated = await tx.session.execute(
-            update(Group).where(Group.id == group.id, open_for_seat, Group.paid_seats < Group.size)
+            update(Group)
+            .where(Group.id == group.id, open_for_seat, Group.paid_seats < Group.size)
             .values(paid_seats=Group.paid_seats + 1)
             .execution_options(synchronize_session=False)  # refreshed below; SQLite datetimes are naive
         )
@@ -175,9 +207,17 @@ class GroupBuyService:
         if rules.late_payment_action(self.late_payment, offer_running=offer_running(offer, tx.now())) == "open_new_group":
             # The payer's own link becomes the new group's code: whoever they already
             # shared it with now lands in the group they lead.
-            group = Group(offer_id=offer.id, leader_member_id=membership.member_id, size=offer.group_size, paid_seats=1,
-                          placeholders=0, status="forming", share_code=membership.share_code or new_share_code(),
-                          created_at=tx.now(), deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds))
+            group = Group(
+                offer_id=offer.id,
+                leader_member_id=membership.member_id,
+                size=offer.group_size,
+                paid_seats=1,
+                placeholders=0,
+                status="forming",
+                share_code=membership.share_code or new_share_code(),
+                created_at=tx.now(),
+                deadline_at=tx.now() + timedelta(seconds=offer.duration_seconds),
+            )
             tx.session.add(group)
             await tx.session.flush()
             membership.group_id, membership.is_leader, membership.state = group.id, True, "seated"
@@ -198,12 +238,17 @@ class GroupBuyService:
             row = await self.offers.sku(tx.session, offer.id, line.sku_id)
             leader_unit, _label = rules.unit_price(
                 rules.SkuPrice(row.sku_id, line.list_unit_price_minor, row.group_price_minor, row.leader_price_minor),
-                leader=True, leader_discount=offer.leader_discount_minor)
-            back = min(rules.leader_refund(paid_unit=line.unit_price_minor, leader_unit=leader_unit, quantity=line.quantity),
-                       line.total_minor - line.refunded_minor)
+                leader=True,
+                leader_discount=offer.leader_discount_minor,
+            )
+            back = min(
+                rules.leader_refund(paid_unit=line.unit_price_minor, leader_unit=leader_unit, quantity=line.quantity),
+                line.total_minor - line.refunded_minor,
+            )
             if back > 0:
-                await orders.refund_difference(tx, membership.order_id, line_id=line.id, amount_minor=back,
-                                               reason="group_buy: you now lead a group, at the leader price")
+                await orders.refund_difference(
+                    tx, membership.order_id, line_id=line.id, amount_minor=back, reason="group_buy: you now lead a group, at the leader price"
+                )
 
     async def _succeed(self, tx: Transaction, group: Group) -> None:
         group.status, group.closed_at = "succeeded", tx.now()
@@ -215,24 +260,39 @@ class GroupBuyService:
         # (With late_payment: open_new_group they keep their orders: paying leads a new group.)
         if self.late_payment == "refund":
             orders = self.kernel.service("orders")
-            waiting = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id,
-                                                                         Membership.state == "pending"))).all()
+            waiting = (await tx.session.scalars(select(Membership).where(Membership.group_id == group.id, Membership.state == "pending"))).all()
             for membership in waiting:
                 await orders.cancel_unless_busy(tx, membership.order_id, reason="group_buy: the group formed before you paid")
-        await tx.emit("group_buy.succeeded", {"groupId": group.id, "offerId": group.offer_id, "placeholders": group.placeholders,
-                                              "memberIds": await self._member_ids(tx, group.id, ("seated",))})
+        await tx.emit(
+            "group_buy.succeeded",
+            {
+                "groupId": group.id,
+                "offerId": group.offer_id,
+                "placeholders": group.placeholders,
+                "memberIds": await self._member_ids(tx, group.id, ("seated",)),
+            },
+        )
         self._progress(tx, group)
 
     async def _member_ids(self, tx: Transaction, group_id: int, states: tuple[str, ...]) -> list[int]:
         """The group's members in these states, in the order they came (the events name them for
         notifications: a member with two orders in one group is named once)."""
-        ids = (await tx.session.scalars(select(Membership.member_id).where(Membership.group_id == group_id, Membership.state.in_(states))
-                                        .order_by(Membership.id))).all()
+        ids = (
+            await tx.session.scalars(
+                select(Membership.member_id).where(Membership.group_id == group_id, Membership.state.in_(states)).order_by(Membership.id)
+            )
+        ).all()
         return list(dict.fromkeys(ids))
 
     async def unpaid_joins(self, tx: Transaction, group_id: int) -> int:
-        return int(await tx.session.scalar(select(func.count()).select_from(Membership).where(
-            Membership.group_id == group_id, Membership.state == "pending", Membership.is_leader.is_(False))) or 0)
+        return int(
+            await tx.session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.group_id == group_id, Membership.state == "pending", Membership.is_leader.is_(False))
+            )
+            or 0
+        )
 
     async def on_order_cancelled(self, tx: Transaction, event: Event) -> None:
         """An unpaid member's order was cancelled (by them or by timeout): free their place;
@@ -247,8 +307,10 @@ class GroupBuyService:
         if membership.is_leader and group.status == "forming" and group.deadline_at is None:
             group.status, group.closed_at = "failed", tx.now()
             told = [membership.member_id, *await self._member_ids(tx, group.id, ("pending", "seated"))]
-            await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay",
-                                               "memberIds": list(dict.fromkeys(told))})
+            await tx.emit(
+                "group_buy.failed",
+                {"groupId": group.id, "offerId": group.offer_id, "reason": "leader_did_not_pay", "memberIds": list(dict.fromkeys(told))},
+            )
             self._progress(tx, group)
 
     async def on_order_refunded(self, tx: Transaction, event: Event) -> None:
@@ -263,8 +325,12 @@ class GroupBuyService:
         membership.state = "refunded"
         group = await tx.session.get(Group, membership.group_id, with_for_update=tx.kernel.db.is_postgresql)
         if group.status == "forming":
-            await tx.session.execute(update(Group).where(Group.id == group.id, Group.paid_seats > 0)
-                                     .values(paid_seats=Group.paid_seats - 1).execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Group)
+                .where(Group.id == group.id, Group.paid_seats > 0)
+                .values(paid_seats=Group.paid_seats - 1)
+                .execution_options(synchronize_session=False)
+            )
             await tx.session.refresh(group)
             self._progress(tx, group)
 
@@ -304,8 +370,7 @@ class GroupBuyService:
             elif membership.state == "pending":
                 membership.state = "cancelled"
                 await orders.cancel(tx, membership.order_id, reason=f"group_buy: the group did not form ({reason})")
-        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": reason,
-                                           "memberIds": list(dict.fromkeys(told))})
+        await tx.emit("group_buy.failed", {"groupId": group.id, "offerId": group.offer_id, "reason": reason, "memberIds": list(dict.fromkeys(told))})
         self._progress(tx, group)
 
     async def fulfilment_guard(self, tx: Transaction, order: Any) -> str | None:
@@ -325,7 +390,10 @@ class GroupBuyService:
 
 def progress_message(group: Group) -> dict[str, Any]:
     return {
-        "groupId": group.id, "status": group.status, "size": group.size, "seatsFilled": group.paid_seats + group.placeholders,
+        "groupId": group.id,
+        "status": group.status,
+        "size": group.size,
+        "seatsFilled": group.paid_seats + group.placeholders,
         "seatsLeft": max(group.size - group.paid_seats - group.placeholders, 0),
         "deadline": as_utc(group.deadline_at).isoformat() if group.deadline_at else None,
     }

@@ -91,8 +91,7 @@ class Bindings:
 
     # -- binding -----------------------------------------------------------------------------------
     async def of_member(self, session: Any, member_id: int) -> Binding | None:
-        return await session.scalar(select(Binding).where(Binding.member_id == member_id)
-                                    .execution_options(populate_existing=True))
+        return await session.scalar(select(Binding).where(Binding.member_id == member_id).execution_options(populate_existing=True))
 
     async def touch(self, tx: Transaction, member_id: int, code: str) -> Outcome:
         return await self.bind(tx, member_id, await self.resolve(tx, member_id, code), code=code)
@@ -105,8 +104,16 @@ class Bindings:
         if current is None:
             try:
                 async with tx.session.begin_nested():
-                    row = Binding(member_id=member_id, guide_id=touch.guide_id, store_id=touch.store_id, channel=touch.channel,
-                                  code=code, bound_at=now, protected_until=self.rules.protected_until(now), rebinds=0)
+                    row = Binding(
+                        member_id=member_id,
+                        guide_id=touch.guide_id,
+                        store_id=touch.store_id,
+                        channel=touch.channel,
+                        code=code,
+                        bound_at=now,
+                        protected_until=self.rules.protected_until(now),
+                        rebinds=0,
+                    )
                     tx.session.add(row)
             except IntegrityError:  # a concurrent first touch bound the member: it won
                 current = await self.of_member(tx.session, member_id)
@@ -120,10 +127,19 @@ class Bindings:
             return Outcome(current, False)
         # Conditional on the row we read: of two concurrent re-binding touches only one moves it.
         moved = await tx.session.execute(
-            update(Binding).where(Binding.member_id == member_id, Binding.bound_at == current.bound_at)
-            .values(guide_id=touch.guide_id, store_id=touch.store_id, channel=touch.channel, code=code, bound_at=now,
-                    protected_until=self.rules.protected_until(now), rebinds=Binding.rebinds + 1)
-            .execution_options(synchronize_session=False))
+            update(Binding)
+            .where(Binding.member_id == member_id, Binding.bound_at == current.bound_at)
+            .values(
+                guide_id=touch.guide_id,
+                store_id=touch.store_id,
+                channel=touch.channel,
+                code=code,
+                bound_at=now,
+                protected_until=self.rules.protected_until(now),
+                rebinds=Binding.rebinds + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
         if moved.rowcount:
             await self._count_added(tx, touch)
         return Outcome(await self.of_member(tx.session, member_id), bool(moved.rowcount))
@@ -156,15 +172,18 @@ class Bindings:
         if await self.kernel.service("members").staff(tx.session, from_guide) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No staff member with that id.", field="input.fromGuideId")
         if not await self.kernel.service("members.share_codes").is_active_guide(tx.session, to_guide):
-            raise DomainError("GUIDE_ATTRIBUTION_NOT_A_GUIDE", "Customers move only to active staff with the guide role.",
-                              field="input.toGuideId")
+            raise DomainError("GUIDE_ATTRIBUTION_NOT_A_GUIDE", "Customers move only to active staff with the guide role.", field="input.toGuideId")
         store = await self.guide_store(tx.session, to_guide)
         values: dict[str, Any] = {"guide_id": to_guide, "channel": "transfer", "rebinds": Binding.rebinds + 1}
         if store is not None:
             values["store_id"] = store
         batch = select(Binding.member_id).where(Binding.guide_id == from_guide).order_by(Binding.member_id).limit(MAX_TRANSFER)
         members = list((await tx.session.scalars(batch)).all())
-        moved = await tx.session.execute(update(Binding).where(Binding.member_id.in_(members), Binding.guide_id == from_guide)
-                                         .values(**values).execution_options(synchronize_session=False))
+        moved = await tx.session.execute(
+            update(Binding)
+            .where(Binding.member_id.in_(members), Binding.guide_id == from_guide)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         left = await tx.session.scalar(select(func.count()).select_from(Binding).where(Binding.guide_id == from_guide))
         return int(moved.rowcount or 0), int(left or 0)

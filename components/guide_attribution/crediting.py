@@ -54,27 +54,46 @@ class Crediting:
                 room_sharer = None
         binding = await self.bindings.of_member(tx.session, draft.member_id)
         placed_by = draft.attributes.get(PLACED_BY)
-        return Claims(placed_by_guide=int(placed_by) if placed_by is not None else None, code_guide=code_guide,
-                      code_sharer=code_sharer, room_guide=room_guide, room_sharer=room_sharer,
-                      bound_guide=binding.guide_id if binding else None, bound_store=binding.store_id if binding else None,
-                      pickup_store=draft.store_id)
+        return Claims(
+            placed_by_guide=int(placed_by) if placed_by is not None else None,
+            code_guide=code_guide,
+            code_sharer=code_sharer,
+            room_guide=room_guide,
+            room_sharer=room_sharer,
+            bound_guide=binding.guide_id if binding else None,
+            bound_store=binding.store_id if binding else None,
+            pickup_store=draft.store_id,
+        )
 
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
         claims = await self.claims(tx, draft)
         guides = {g for g in (claims.placed_by_guide, claims.code_guide, claims.room_guide, claims.bound_guide) if g is not None}
         credit = attribute(claims, {g: await self.bindings.guide_store(tx.session, g) for g in guides})
-        tx.session.add(Attribution(order_id=order_id, member_id=draft.member_id, reason=credit.reason.value,
-                                   guide_id=credit.guide_id, store_id=credit.store_id, sharer_member_id=credit.sharer_member_id,
-                                   placed_by_staff_id=claims.placed_by_guide, paid_minor=None, refunded_minor=0,
-                                   created_at=tx.now()))
+        tx.session.add(
+            Attribution(
+                order_id=order_id,
+                member_id=draft.member_id,
+                reason=credit.reason.value,
+                guide_id=credit.guide_id,
+                store_id=credit.store_id,
+                sharer_member_id=credit.sharer_member_id,
+                placed_by_staff_id=claims.placed_by_guide,
+                paid_minor=None,
+                refunded_minor=0,
+                created_at=tx.now(),
+            )
+        )
         await tx.session.flush()
 
     async def on_order_paid(self, kernel: Any, event: Any) -> None:
         order_id, total = int(event.payload["orderId"]), int(event.payload.get("totalMinor") or 0)
         async with kernel.transaction() as tx:
             counted = await tx.session.execute(
-                update(Attribution).where(Attribution.order_id == order_id, Attribution.paid_minor.is_(None))
-                .values(paid_minor=total).execution_options(synchronize_session=False))
+                update(Attribution)
+                .where(Attribution.order_id == order_id, Attribution.paid_minor.is_(None))
+                .values(paid_minor=total)
+                .execution_options(synchronize_session=False)
+            )
             if not counted.rowcount:
                 return  # counted already (a redelivery), or an order placed before this component was loaded
             row = await tx.session.get(Attribution, order_id, populate_existing=True)
@@ -95,9 +114,12 @@ class Crediting:
             for line_id, amount in lines:
                 tx.session.add(RefundLine(event_id=event.id, line_id=line_id, order_id=order_id, amount_minor=amount))
             amount = sum(a for _, a in lines)
-            await tx.session.execute(update(Attribution).where(Attribution.order_id == order_id)
-                                     .values(refunded_minor=Attribution.refunded_minor + amount)
-                                     .execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Attribution)
+                .where(Attribution.order_id == order_id)
+                .values(refunded_minor=Attribution.refunded_minor + amount)
+                .execution_options(synchronize_session=False)
+            )
             day = figures.brand_day(tx.now(), self.bindings.zone)
             await figures.bump(tx, day, [(figures.GUIDE, row.guide_id), (figures.STORE, row.store_id)], refunds_minor=amount)
 

@@ -51,8 +51,7 @@ async def bump(tx: Transaction, day: date, holders: list[tuple[str, int | None]]
             continue
         where = (DailyFigure.holder_kind == kind, DailyFigure.holder_id == holder, DailyFigure.day == day)
         values = {name: getattr(DailyFigure, name) + amount for name, amount in deltas.items()}
-        moved = await tx.session.execute(update(DailyFigure).where(*where).values(**values)
-                                         .execution_options(synchronize_session=False))
+        moved = await tx.session.execute(update(DailyFigure).where(*where).values(**values).execution_options(synchronize_session=False))
         if moved.rowcount:
             continue
         try:
@@ -60,8 +59,7 @@ async def bump(tx: Transaction, day: date, holders: list[tuple[str, int | None]]
                 start = {"members_added": 0, "orders": 0, "gmv_minor": 0, "refunds_minor": 0, **deltas}
                 tx.session.add(DailyFigure(holder_kind=kind, holder_id=holder, day=day, **start))
         except IntegrityError:  # another transaction inserted the day's row first
-            await tx.session.execute(update(DailyFigure).where(*where).values(**values)
-                                     .execution_options(synchronize_session=False))
+            await tx.session.execute(update(DailyFigure).where(*where).values(**values).execution_options(synchronize_session=False))
 
 
 def check_period(start: date, end: date) -> None:
@@ -73,8 +71,11 @@ def check_period(start: date, end: date) -> None:
 
 def _totals(kind: str, start: date, end: date) -> Any:
     D = DailyFigure
-    return (select(D.holder_id, func.sum(D.members_added), func.sum(D.orders), func.sum(D.gmv_minor), func.sum(D.refunds_minor))
-            .where(D.holder_kind == kind, D.day >= start, D.day <= end).group_by(D.holder_id))
+    return (
+        select(D.holder_id, func.sum(D.members_added), func.sum(D.orders), func.sum(D.gmv_minor), func.sum(D.refunds_minor))
+        .where(D.holder_kind == kind, D.day >= start, D.day <= end)
+        .group_by(D.holder_id)
+    )
 
 
 def _figures(kind: str, row: Any) -> Figures:
@@ -103,14 +104,18 @@ async def leaderboard(session: Any, kind: str, metric: str, start: date, end: da
     if not 1 <= limit <= LEADERBOARD_MAX:
         raise DomainError("KERNEL_INVALID_INPUT", f"A leaderboard has 1 to {LEADERBOARD_MAX} places.", field="first")
     D = DailyFigure
-    column = {"members_added": func.sum(D.members_added), "orders": func.sum(D.orders), "gmv_minor": func.sum(D.gmv_minor),
-              "refunds_minor": func.sum(D.refunds_minor), "net_minor": func.sum(D.gmv_minor) - func.sum(D.refunds_minor)}[metric]
+    column = {
+        "members_added": func.sum(D.members_added),
+        "orders": func.sum(D.orders),
+        "gmv_minor": func.sum(D.gmv_minor),
+        "refunds_minor": func.sum(D.refunds_minor),
+        "net_minor": func.sum(D.gmv_minor) - func.sum(D.refunds_minor),
+    }[metric]
     rows = (await session.execute(_totals(kind, start, end).order_by(column.desc(), D.holder_id).limit(limit))).all()
     return [_figures(kind, r) for r in rows]
 
 
 async def holders_who_added(session: Any, start: date, end: date) -> set[int]:
     D = DailyFigure
-    rows = await session.scalars(select(D.holder_id).where(D.holder_kind == GUIDE, D.day >= start, D.day <= end,
-                                                           D.members_added > 0).distinct())
+    rows = await session.scalars(select(D.holder_id).where(D.holder_kind == GUIDE, D.day >= start, D.day <= end, D.members_added > 0).distinct())
     return set(rows.all())

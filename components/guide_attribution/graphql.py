@@ -77,8 +77,9 @@ class ChannelCodeKind(enum.Enum):
 @strawberry.type(description="A channel code and what a QR code carries for it.")
 class ChannelCode:
     kind: ChannelCodeKind = strawberry.field(description="Whose code it is.")
-    code: str = strawberry.field(description="The signed code; send it to touchChannelCode (and, for a member's or "
-                                             "guide's code, as source.shareCode on an order).")
+    code: str = strawberry.field(
+        description="The signed code; send it to touchChannelCode (and, for a member's or guide's code, as source.shareCode on an order)."
+    )
     qr_scene: str = strawberry.field(description="The payload of a mini-program QR code (its `scene`, at most 32 characters).")
 
 
@@ -88,8 +89,9 @@ class GuideBinding:
     store_id: strawberry.ID | None = strawberry.field(description="The store (a PickupStore id), if any.")
     channel: GuideBindingChannel = strawberry.field(description="How the member was bound.")
     bound_at: datetime = strawberry.field(description="When the binding (or the last re-binding) was made.")
-    protected_until: datetime | None = strawberry.field(description="PROTECTED mode: until when no other code re-binds; "
-                                                                    "null for a permanent binding.")
+    protected_until: datetime | None = strawberry.field(
+        description="PROTECTED mode: until when no other code re-binds; null for a permanent binding."
+    )
     guide_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The guide as a staff record: staff only (members never learn employees' details).")
@@ -139,8 +141,9 @@ class GuideBindingRules:
 
 
 # -- arguments shared by the report fields ---------------------------------------------------------
-From = Annotated[date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive; "
-                                                                           "default: the first of this month.")]
+From = Annotated[
+    date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive; default: the first of this month.")
+]
 To = Annotated[date | None, strawberry.argument(description="Last day, inclusive; default: today.")]
 First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
 After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (endCursor of the previous page).")]
@@ -156,16 +159,26 @@ def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
 
 
 def binding_node(row: Binding) -> GuideBinding:
-    return GuideBinding(guide_id=_gid("Staff", row.guide_id), store_id=_gid(STORE_TYPE, row.store_id),
-                        channel=GuideBindingChannel(row.channel), bound_at=as_utc(row.bound_at),
-                        protected_until=as_utc(row.protected_until) if row.protected_until else None, guide_pk=row.guide_id)
+    return GuideBinding(
+        guide_id=_gid("Staff", row.guide_id),
+        store_id=_gid(STORE_TYPE, row.store_id),
+        channel=GuideBindingChannel(row.channel),
+        bound_at=as_utc(row.bound_at),
+        protected_until=as_utc(row.protected_until) if row.protected_until else None,
+        guide_pk=row.guide_id,
+    )
 
 
 def figures_node(f: F.Figures, currency: str) -> ChannelFigures:
-    return ChannelFigures(holder_kind=ChannelHolderKind(f.holder_kind),
-                          holder_id=strawberry.ID(to_global_id("Staff" if f.holder_kind == F.GUIDE else STORE_TYPE, f.holder_id)),
-                          members_added=f.members_added, orders=f.orders, gmv=money(f.gmv_minor, currency),
-                          refunds=money(f.refunds_minor, currency), net=money(f.net_minor, currency))
+    return ChannelFigures(
+        holder_kind=ChannelHolderKind(f.holder_kind),
+        holder_id=strawberry.ID(to_global_id("Staff" if f.holder_kind == F.GUIDE else STORE_TYPE, f.holder_id)),
+        members_added=f.members_added,
+        orders=f.orders,
+        gmv=money(f.gmv_minor, currency),
+        refunds=money(f.refunds_minor, currency),
+        net=money(f.net_minor, currency),
+    )
 
 
 def _service(ctx: Context) -> Any:
@@ -191,9 +204,13 @@ async def attribution_node(ctx: Context, order_id: int) -> OrderGuideAttribution
     row: Attribution | None = await _service(ctx).crediting.of_order(await ctx.session(), order_id)
     if row is None:
         return None
-    return OrderGuideAttribution(reason=AttributionReason(row.reason), guide_id=_gid("Staff", row.guide_id),
-                                 store_id=_gid(STORE_TYPE, row.store_id), sharer_member_id=_gid("Member", row.sharer_member_id),
-                                 refunded=money(row.refunded_minor or 0, ctx.kernel.blueprint.brand.currency))
+    return OrderGuideAttribution(
+        reason=AttributionReason(row.reason),
+        guide_id=_gid("Staff", row.guide_id),
+        store_id=_gid(STORE_TYPE, row.store_id),
+        sharer_member_id=_gid("Member", row.sharer_member_id),
+        refunded=money(row.refunded_minor or 0, ctx.kernel.blueprint.brand.currency),
+    )
 
 
 @strawberry.type
@@ -204,8 +221,10 @@ class Query:
         row = await _service(ctx).bindings.of_member(await ctx.session(), ctx.require_member())
         return binding_node(row) if row is not None else None
 
-    @strawberry.field(description="Your channel code with its QR payload: a member's share code, or a guide's own "
-                                  "(staff with the guide role); null for other staff.")
+    @strawberry.field(
+        description="Your channel code with its QR payload: a member's share code, or a guide's own "
+        "(staff with the guide role); null for other staff."
+    )
     async def my_channel_code(self, info: strawberry.Info) -> ChannelCode | None:
         ctx: Context = info.context
         codes, session = ctx.kernel.service("members.share_codes"), await ctx.session()
@@ -230,14 +249,12 @@ class Query:
         return ChannelCode(kind=ChannelCodeKind.STORE, code=code, qr_scene=code)
 
     @strawberry.field(description="Guide: the members bound to you, by member id.")
-    async def my_guide_customers(self, info: strawberry.Info, first: First = 20,
-                                 after: After = None) -> Connection[GuideCustomer]:
+    async def my_guide_customers(self, info: strawberry.Info, first: First = 20, after: After = None) -> Connection[GuideCustomer]:
         ctx: Context = info.context
         return await _customers(ctx, ctx.require_staff().id, first, after)
 
     @strawberry.field(description="Staff (guide_attribution.manage): the members bound to a guide, by member id.")
-    async def guide_customers(self, info: strawberry.Info, guide_id: GuideArg,
-                              first: First = 20, after: After = None) -> Connection[GuideCustomer]:
+    async def guide_customers(self, info: strawberry.Info, guide_id: GuideArg, first: First = 20, after: After = None) -> Connection[GuideCustomer]:
         ctx: Context = info.context
         ctx.require(MANAGE)
         return await _customers(ctx, decode_id(guide_id, "Staff", field="guideId"), first, after)
@@ -250,34 +267,37 @@ class Query:
         return GuideBindingRules(mode=GuideBindingMode(rules.mode), protect_days=rules.protect_days if rules.mode == "protected" else None)
 
     @strawberry.field(description="Guide: your own figures over a period (default: this month so far, brand's calendar).")
-    async def my_guide_figures(self, info: strawberry.Info, from_: From = None,
-                               to: To = None) -> ChannelFigures:
+    async def my_guide_figures(self, info: strawberry.Info, from_: From = None, to: To = None) -> ChannelFigures:
         ctx: Context = info.context
         staff = ctx.require_staff()
         start, end = _period(ctx, from_, to)
         found = await F.of_holder(await ctx.session(), F.GUIDE, int(staff.id or 0), start, end)
         return figures_node(found, ctx.kernel.blueprint.brand.currency)
 
-    @strawberry.field(description="Staff (guide_attribution.report): every guide's or store's figures over a period, by id "
-                                  "(only those with a figure in it).")
-    async def guide_figures(self, info: strawberry.Info, holder_kind: Kind,
-                            from_: From = None,
-                            to: To = None,
-                            first: First = 20, after: After = None) -> Connection[ChannelFigures]:
+    @strawberry.field(
+        description="Staff (guide_attribution.report): every guide's or store's figures over a period, by id (only those with a figure in it)."
+    )
+    async def guide_figures(
+        self, info: strawberry.Info, holder_kind: Kind, from_: From = None, to: To = None, first: First = 20, after: After = None
+    ) -> Connection[ChannelFigures]:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
         size = page_size(first)
-        rows = await F.period(await ctx.session(), holder_kind.value, start, end,
-                              after=decode_cursor(after) if after else None, limit=size + 1)
+        rows = await F.period(await ctx.session(), holder_kind.value, start, end, after=decode_cursor(after) if after else None, limit=size + 1)
         currency = ctx.kernel.blueprint.brand.currency
         return _holder_connection(rows, size, after, lambda f: f.holder_id, lambda f: figures_node(f, currency))
 
     @strawberry.field(description="Staff (guide_attribution.report): the top guides or stores of a period by a metric.")
-    async def guide_leaderboard(self, info: strawberry.Info, holder_kind: Kind, metric: MetricArg,
-                                from_: From = None,
-                                to: To = None,
-                                first: Annotated[int, strawberry.argument(description="Places, 1 to 100.")] = 10) -> list[GuideLeaderboardEntry]:
+    async def guide_leaderboard(
+        self,
+        info: strawberry.Info,
+        holder_kind: Kind,
+        metric: MetricArg,
+        from_: From = None,
+        to: To = None,
+        first: Annotated[int, strawberry.argument(description="Places, 1 to 100.")] = 10,
+    ) -> list[GuideLeaderboardEntry]:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
@@ -286,23 +306,25 @@ class Query:
         return [GuideLeaderboardEntry(rank=i + 1, figures=figures_node(f, currency)) for i, f in enumerate(rows)]
 
     @strawberry.field(description="Staff (guide_attribution.report): active guides who added no member in the period.")
-    async def idle_guides(self, info: strawberry.Info,
-                          from_: From = None,
-                          to: To = None,
-                          first: First = 20, after: After = None) -> Connection[Staff]:
+    async def idle_guides(
+        self, info: strawberry.Info, from_: From = None, to: To = None, first: First = 20, after: After = None
+    ) -> Connection[Staff]:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
         size = page_size(first)
         start_after = decode_cursor(after) if after else 0
         idle = [s for s in await _service(ctx).idle_guides(await ctx.session(), start, end) if s.id > start_after]
-        return _holder_connection(idle[:size + 1], size, after, lambda s: s.id, staff_node)
+        return _holder_connection(idle[: size + 1], size, after, lambda s: s.id, staff_node)
 
 
 async def _customers(ctx: Context, guide_id: Any, first: int | None, after: str | None) -> Connection[GuideCustomer]:
     stmt = Binding.__table__.select().where(Binding.guide_id == guide_id)
     page = await fetch_page(await ctx.session(), stmt, Binding.member_id, first, after)
-    return connection(page, lambda r: GuideCustomer(member_id=strawberry.ID(to_global_id("Member", r.member_id)),
-                                                    channel=GuideBindingChannel(r.channel), bound_at=as_utc(r.bound_at)),
-                      key=lambda r: r.member_id)
-
+    return connection(
+        page,
+        lambda r: GuideCustomer(
+            member_id=strawberry.ID(to_global_id("Member", r.member_id)), channel=GuideBindingChannel(r.channel), bound_at=as_utc(r.bound_at)
+        ),
+        key=lambda r: r.member_id,
+    )

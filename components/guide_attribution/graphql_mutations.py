@@ -24,8 +24,9 @@ class TouchChannelCodeInput:
 @strawberry.type(description="The member's binding after the touch.")
 class TouchChannelCodePayload(Payload):
     binding: GuideBinding | None = strawberry.field(default=None, description="The binding now (null: still bound to nobody).")
-    bound: bool | None = strawberry.field(default=None, description="True when this touch bound or re-bound the member; "
-                                                                    "false when the rules kept the binding as it was.")
+    bound: bool | None = strawberry.field(
+        default=None, description="True when this touch bound or re-bound the member; false when the rules kept the binding as it was."
+    )
 
 
 @strawberry.input(description="Move a guide's customers to another guide.")
@@ -38,8 +39,9 @@ class TransferGuideCustomersInput:
 @strawberry.type(description="How many customers moved.")
 class TransferGuideCustomersPayload(Payload):
     moved: int | None = strawberry.field(default=None, description="Customers moved by this call.")
-    remaining: int | None = strawberry.field(default=None, description="Customers still with the first guide (a large "
-                                                                        "book moves in several calls); 0 when done.")
+    remaining: int | None = strawberry.field(
+        default=None, description="Customers still with the first guide (a large book moves in several calls); 0 when done."
+    )
 
 
 @strawberry.input(description="One line of an order a guide places for a customer.")
@@ -52,10 +54,13 @@ class GuideOrderLineInput:
 class PlaceOrderForCustomerInput:
     member_id: strawberry.ID = strawberry.field(description="The customer (a Member id).")
     lines: list[GuideOrderLineInput] = strawberry.field(description="What they buy, 1 to 50 lines.")
-    shipping_address_id: strawberry.ID | None = strawberry.field(default=None, description="One of the member's shipping "
-                                                                 "addresses; without one the brand's shipping rule decides.")
-    expected_total: Long | None = strawberry.field(default=None, description="The total the guide showed the customer, in "
-                                                   "minor units: if the price changed, nothing is placed (ORDERS_PRICE_CHANGED).")
+    shipping_address_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One of the member's shipping addresses; without one the brand's shipping rule decides."
+    )
+    expected_total: Long | None = strawberry.field(
+        default=None,
+        description="The total the guide showed the customer, in minor units: if the price changed, nothing is placed (ORDERS_PRICE_CHANGED).",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description="A replay returns the first order, placing nothing.")
 
 
@@ -63,8 +68,9 @@ class PlaceOrderForCustomerInput:
 class PlaceOrderForCustomerPayload(Payload):
     order_id: strawberry.ID | None = strawberry.field(default=None, description="The order (an Order id); the member pays it.")
     attribution: OrderGuideAttribution | None = strawberry.field(default=None, description="Whom it is credited to (the guide).")
-    order: Order | None = strawberry.field(default=None, description="The order itself, for staff whom orders lets see it "
-                                                                     "(a guide without order rights gets null).")
+    order: Order | None = strawberry.field(
+        default=None, description="The order itself, for staff whom orders lets see it (a guide without order rights gets null)."
+    )
 
 
 def _service(ctx: Context) -> Any:
@@ -73,8 +79,10 @@ def _service(ctx: Context) -> Any:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: the channel code you arrived through; binds you to its guide and store on "
-                                     "the first touch, or as the brand's binding rules allow.")
+    @strawberry.mutation(
+        description="Member: the channel code you arrived through; binds you to its guide and store on "
+        "the first touch, or as the brand's binding rules allow."
+    )
     async def touch_channel_code(self, info: strawberry.Info, input: TouchChannelCodeInput) -> TouchChannelCodePayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -88,16 +96,18 @@ class Mutation:
         row = await _service(ctx).bindings.of_member(await ctx.session(), ctx.require_member())
         return TouchChannelCodePayload(binding=binding_node(row) if row is not None else None, bound=result["bound"])
 
-    @strawberry.mutation(description="Staff (guide_attribution.manage): move a leaving guide's customers to another guide, "
-                                     "in bulk. A replayed idempotencyKey changes nothing.")
+    @strawberry.mutation(
+        description="Staff (guide_attribution.manage): move a leaving guide's customers to another guide, "
+        "in bulk. A replayed idempotencyKey changes nothing."
+    )
     async def transfer_guide_customers(self, info: strawberry.Info, input: TransferGuideCustomersInput) -> TransferGuideCustomersPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             moved, left = await _service(ctx).bindings.transfer(
-                tx, decode_id(input.from_guide_id, "Staff", field="input.fromGuideId"),
-                decode_id(input.to_guide_id, "Staff", field="input.toGuideId"))
+                tx, decode_id(input.from_guide_id, "Staff", field="input.fromGuideId"), decode_id(input.to_guide_id, "Staff", field="input.toGuideId")
+            )
             return {"moved": moved, "remaining": left}
 
         request = [str(input.from_guide_id), str(input.to_guide_id)]
@@ -106,9 +116,11 @@ class Mutation:
             return TransferGuideCustomersPayload(user_errors=errors)
         return TransferGuideCustomersPayload(moved=result["moved"], remaining=result["remaining"])
 
-    @strawberry.mutation(description="Guide (guide_attribution.place_for_customer): place an order for a member (代客下单) "
-                                     "through the one checkout; the member pays it and it is credited to you first. A "
-                                     "replayed idempotencyKey returns the first order.")
+    @strawberry.mutation(
+        description="Guide (guide_attribution.place_for_customer): place an order for a member (代客下单) "
+        "through the one checkout; the member pays it and it is credited to you first. A "
+        "replayed idempotencyKey returns the first order."
+    )
     async def place_order_for_customer(self, info: strawberry.Info, input: PlaceOrderForCustomerInput) -> PlaceOrderForCustomerPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -116,20 +128,31 @@ class Mutation:
             ctx.require(PLACE_FOR_CUSTOMER)
             if not 1 <= len(input.lines) <= MAX_LINES:
                 raise DomainError("KERNEL_INVALID_INPUT", f"An order has 1 to {MAX_LINES} lines.", field="input.lines")
-            lines = [(decode_id(line.sku_id, "Sku", field=f"input.lines[{i}].skuId"), line.quantity)
-                     for i, line in enumerate(input.lines)]
+            lines = [(decode_id(line.sku_id, "Sku", field=f"input.lines[{i}].skuId"), line.quantity) for i, line in enumerate(input.lines)]
             inputs = {"shippingAddressId": str(input.shipping_address_id)} if input.shipping_address_id is not None else {}
             order_id = await _service(ctx).place_for_customer(
-                tx, guide_id=int(ctx.require_staff().id or 0), member_id=decode_id(input.member_id, "Member", field="input.memberId"),
-                lines=lines, inputs=inputs, expected_total_minor=input.expected_total, idempotency_key=input.idempotency_key)
+                tx,
+                guide_id=int(ctx.require_staff().id or 0),
+                member_id=decode_id(input.member_id, "Member", field="input.memberId"),
+                lines=lines,
+                inputs=inputs,
+                expected_total_minor=input.expected_total,
+                idempotency_key=input.idempotency_key,
+            )
             return {"orderId": order_id}
 
-        request = {"memberId": str(input.member_id), "lines": [[str(line.sku_id), line.quantity] for line in input.lines],
-                   "shippingAddressId": str(input.shipping_address_id), "expectedTotal": input.expected_total}
+        request = {
+            "memberId": str(input.member_id),
+            "lines": [[str(line.sku_id), line.quantity] for line in input.lines],
+            "shippingAddressId": str(input.shipping_address_id),
+            "expectedTotal": input.expected_total,
+        }
         result, errors = await run_mutation(ctx, work, idempotency=("guide_attribution.place", input.idempotency_key, request))
         if errors:
             return PlaceOrderForCustomerPayload(user_errors=errors)
         order_id = result["orderId"]
-        return PlaceOrderForCustomerPayload(order_id=strawberry.ID(to_global_id("Order", order_id)),
-                                            attribution=await attribution_node(ctx, order_id),
-                                            order=(await load_orders(ctx, [order_id]))[0])
+        return PlaceOrderForCustomerPayload(
+            order_id=strawberry.ID(to_global_id("Order", order_id)),
+            attribution=await attribution_node(ctx, order_id),
+            order=(await load_orders(ctx, [order_id]))[0],
+        )

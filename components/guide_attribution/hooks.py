@@ -19,8 +19,12 @@ def dougong_services(registrar):
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql_mutations.Mutation)
-    registrar.extend("Order", "guideAttribution", graphql.order_attribution,
-                     "Guide attribution: whom the order is credited to (guide, store, sharer) and the rule that decided.")
+    registrar.extend(
+        "Order",
+        "guideAttribution",
+        graphql.order_attribution,
+        "Guide attribution: whom the order is credited to (guide, store, sharer) and the rule that decided.",
+    )
 
 
 @hookimpl

@@ -30,18 +30,31 @@ class GuideAttributionService:
     def today(self) -> date:
         return figures.brand_day(self.kernel.clock.now(), self.zone)
 
-    async def place_for_customer(self, tx: Transaction, *, guide_id: int, member_id: int, lines: list[tuple[int, int]],
-                                 inputs: Mapping[str, Any], expected_total_minor: int | None,
-                                 idempotency_key: str | None) -> int:
+    async def place_for_customer(
+        self,
+        tx: Transaction,
+        *,
+        guide_id: int,
+        member_id: int,
+        lines: list[tuple[int, int]],
+        inputs: Mapping[str, Any],
+        expected_total_minor: int | None,
+        idempotency_key: str | None,
+    ) -> int:
         """A guide places an order for a member (代客下单) through the one checkout: the
         member pays it as their own; the order is credited to the guide first of all."""
         if not await self.kernel.service("members.share_codes").is_active_guide(tx.session, guide_id):
             raise DomainError("GUIDE_ATTRIBUTION_NOT_A_GUIDE", "Only active staff with the guide role place orders for customers.")
         if await self.kernel.service("members").member(tx.session, member_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="input.memberId")
-        request = CheckoutRequest(member_id=member_id, lines=[LineRequest(sku, quantity) for sku, quantity in lines],
-                                  inputs=dict(inputs), attributes={PLACED_BY: guide_id},
-                                  idempotency_key=idempotency_key, expected_total_minor=expected_total_minor)
+        request = CheckoutRequest(
+            member_id=member_id,
+            lines=[LineRequest(sku, quantity) for sku, quantity in lines],
+            inputs=dict(inputs),
+            attributes={PLACED_BY: guide_id},
+            idempotency_key=idempotency_key,
+            expected_total_minor=expected_total_minor,
+        )
         return int(await self.kernel.service("orders").place(tx, request))
 
     async def idle_guides(self, session: Any, start: date, end: date) -> list[Any]:

@@ -32,8 +32,9 @@ class InsightsDimension(enum.Enum):
 @strawberry.enum(description="Where an order came from, by the attribution precedence (first match wins).")
 class InsightsChannel(enum.Enum):
     GUIDE = strawberry.enum_value("GUIDE", description="Credited to a shopping guide (their code, or the guide buying for the customer).")
-    MEMBER_SHARE = strawberry.enum_value("MEMBER_SHARE", description="Brought by a member's share: a share code, a group-buy "
-                                                                     "join through a member's link, a live-room sharer.")
+    MEMBER_SHARE = strawberry.enum_value(
+        "MEMBER_SHARE", description="Brought by a member's share: a share code, a group-buy join through a member's link, a live-room sharer."
+    )
     LIVE_ROOM = strawberry.enum_value("LIVE_ROOM", description="Bought in a live room, nobody credited.")
     GROUP_BUY = strawberry.enum_value("GROUP_BUY", description="A group-buy order, nobody credited.")
     DIRECT = strawberry.enum_value("DIRECT", description="Everything else: the member came by themselves.")
@@ -60,9 +61,14 @@ class InsightsSalesDay:
 
 
 def _sales_day(day: date, sales: reading.Sales, currency: str) -> InsightsSalesDay:
-    return InsightsSalesDay(day=day, orders=sales.orders, gross=_money(sales.gross_minor, currency),
-                            refunded=_money(sales.refunded_minor, currency), net=_money(sales.net_minor, currency),
-                            average_order_value=_money(sales.average_order_minor, currency))
+    return InsightsSalesDay(
+        day=day,
+        orders=sales.orders,
+        gross=_money(sales.gross_minor, currency),
+        refunded=_money(sales.refunded_minor, currency),
+        net=_money(sales.net_minor, currency),
+        average_order_value=_money(sales.average_order_minor, currency),
+    )
 
 
 @strawberry.type(description="GMV of a period: paid orders and refunds, in total and per day.")
@@ -87,12 +93,20 @@ class InsightsSales:
         return [_sales_day(day, sales, currency) for day, sales in rows]
 
 
-def _sales(sales: reading.Sales, currency: str, period: rules.Period, dimension: str, ref: str,
-           days: list[tuple[date, reading.Sales]] | None = None) -> InsightsSales:
-    return InsightsSales(orders=sales.orders, gross=_money(sales.gross_minor, currency),
-                         refunded=_money(sales.refunded_minor, currency), net=_money(sales.net_minor, currency),
-                         average_order_value=_money(sales.average_order_minor, currency),
-                         period=period, dimension=dimension, ref=ref, preloaded=days)
+def _sales(
+    sales: reading.Sales, currency: str, period: rules.Period, dimension: str, ref: str, days: list[tuple[date, reading.Sales]] | None = None
+) -> InsightsSales:
+    return InsightsSales(
+        orders=sales.orders,
+        gross=_money(sales.gross_minor, currency),
+        refunded=_money(sales.refunded_minor, currency),
+        net=_money(sales.net_minor, currency),
+        average_order_value=_money(sales.average_order_minor, currency),
+        period=period,
+        dimension=dimension,
+        ref=ref,
+        preloaded=days,
+    )
 
 
 def _asks_for(fields: Any, name: str) -> bool:
@@ -108,7 +122,8 @@ class InsightsSlice:
     dimension: InsightsDimension = strawberry.field(description="What this slice is.")
     channel: InsightsChannel | None = strawberry.field(description="The channel, for a CHANNEL slice (else null).")
     target_id: strawberry.ID | None = strawberry.field(
-        description="The global id of the live room, group-buy offer, guide (Staff) or pickup store; null for a channel.")
+        description="The global id of the live room, group-buy offer, guide (Staff) or pickup store; null for a channel."
+    )
     sales: InsightsSales = strawberry.field(description="Its sales in the period (and per day).")
 
 
@@ -125,7 +140,8 @@ class InsightsReach:
     union_id_connected: int = strawberry.field(description="Members with a WeChat unionid (known across the brand's WeChat apps).")
     phone_reachable: int = strawberry.field(description="Members with a bound phone number (SMS).")
     subscription_reachable: int | None = strawberry.field(
-        description="Members holding at least one unspent WeChat subscription consent; null without the notifications component.")
+        description="Members holding at least one unspent WeChat subscription consent; null without the notifications component."
+    )
     new_members: int = strawberry.field(description="Members who signed up in the period.")
     period: strawberry.Private[rules.Period]
 
@@ -153,12 +169,10 @@ class InsightsReferralDay:
     rate: float | None = strawberry.field(description="referredNewCustomers / newCustomers; null without new customers.")
 
 
-@strawberry.type(description="Referral: new customers brought by existing members (share codes, group-buy joins, "
-                             "distribution, live-room sharing).")
+@strawberry.type(description="Referral: new customers brought by existing members (share codes, group-buy joins, distribution, live-room sharing).")
 class InsightsReferral:
     new_customers: int = strawberry.field(description="Members whose first paid order fell in the period.")
-    referred_new_customers: int = strawberry.field(
-        description="Of them, those whose first paid order names a proven sharer (another member).")
+    referred_new_customers: int = strawberry.field(description="Of them, those whose first paid order names a proven sharer (another member).")
     rate: float | None = strawberry.field(description="referredNewCustomers / newCustomers; null without new customers.")
     days: list[InsightsReferralDay] = strawberry.field(description="The same for each day of the period.")
 
@@ -180,9 +194,15 @@ class Insights:
         session = await ctx.session()
         counts = await ctx.kernel.service("insights").reach(session)
         joined = sum(n for _day, n in await reading.joined_days(session, self.period))
-        return InsightsReach(members=counts["members"], wechat_connected=counts["wechat"], union_id_connected=counts["unionid"],
-                             phone_reachable=counts["phone"], subscription_reachable=counts["subscribed"],
-                             new_members=joined, period=self.period)
+        return InsightsReach(
+            members=counts["members"],
+            wechat_connected=counts["wechat"],
+            union_id_connected=counts["unionid"],
+            phone_reachable=counts["phone"],
+            subscription_reachable=counts["subscribed"],
+            new_members=joined,
+            period=self.period,
+        )
 
     @strawberry.field(description="GMV of the whole brand in the period, and per day.")
     async def sales(self, info: strawberry.Info) -> InsightsSales:
@@ -196,21 +216,29 @@ class Insights:
         currency = ctx.kernel.blueprint.brand.currency
         c = await reading.cohort(await ctx.session(), self.period)
         return InsightsCustomerValue(
-            new_customers=c.customers, repeat_customers=c.repeat, repurchase_rate=rules.ratio(c.repeat, c.customers),
-            orders=c.orders, lifetime_value=_money(rules.average(c.paid_minor - c.refunded_minor, c.customers), currency),
-            average_order_value=_money(rules.average(c.paid_minor, c.orders), currency))
+            new_customers=c.customers,
+            repeat_customers=c.repeat,
+            repurchase_rate=rules.ratio(c.repeat, c.customers),
+            orders=c.orders,
+            lifetime_value=_money(rules.average(c.paid_minor - c.refunded_minor, c.customers), currency),
+            average_order_value=_money(rules.average(c.paid_minor, c.orders), currency),
+        )
 
     @strawberry.field(description="Referral rate of the period, and per day.")
     async def referral(self, info: strawberry.Info) -> InsightsReferral:
         days = await reading.new_customer_days(await info.context.session(), self.period)
         new, referred = sum(d[1] for d in days), sum(d[2] for d in days)
-        return InsightsReferral(new_customers=new, referred_new_customers=referred, rate=rules.ratio(referred, new),
-                                days=[InsightsReferralDay(day=d, new_customers=n, referred_new_customers=r, rate=rules.ratio(r, n))
-                                      for d, n, r in days])
+        return InsightsReferral(
+            new_customers=new,
+            referred_new_customers=referred,
+            rate=rules.ratio(referred, new),
+            days=[InsightsReferralDay(day=d, new_customers=n, referred_new_customers=r, rate=rules.ratio(r, n)) for d, n, r in days],
+        )
 
     @strawberry.field(description="GMV by channel, live room, group-buy offer, guide or store: largest net GMV first.")
     async def gmv_by(
-        self, info: strawberry.Info,
+        self,
+        info: strawberry.Info,
         dimension: Annotated[InsightsDimension, strawberry.argument(description="What to slice by.")],
         first: Annotated[int | None, strawberry.argument(description=f"Page size, at most {MAX_PAGE}.")] = None,
         after: Annotated[str | None, strawberry.argument(description="The cursor of the last slice seen.")] = None,
@@ -225,27 +253,39 @@ class Insights:
         if rows[:size] and _asks_for(info.selected_fields, "days"):
             days = await reading.slice_days(session, self.period, dimension.value, [ref for ref, _ in rows[:size]])
         currency = ctx.kernel.blueprint.brand.currency
-        edges = [Edge(cursor=encode_cursor(offset + n), node=_slice(dimension, ref, sales, currency, self.period, days.get(ref)))
-                 for n, (ref, sales) in enumerate(rows[:size])]
-        return InsightsSliceConnection(edges=edges, page_info=PageInfo(
-            has_next_page=len(rows) > size, has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+        edges = [
+            Edge(cursor=encode_cursor(offset + n), node=_slice(dimension, ref, sales, currency, self.period, days.get(ref)))
+            for n, (ref, sales) in enumerate(rows[:size])
+        ]
+        return InsightsSliceConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=offset > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
 
 
-def _slice(dimension: InsightsDimension, ref: str, sales: reading.Sales, currency: str, period: rules.Period,
-           days: list[tuple[date, reading.Sales]] | None) -> InsightsSlice:
+def _slice(
+    dimension: InsightsDimension, ref: str, sales: reading.Sales, currency: str, period: rules.Period, days: list[tuple[date, reading.Sales]] | None
+) -> InsightsSlice:
     is_channel = dimension is InsightsDimension.CHANNEL
-    return InsightsSlice(dimension=dimension, channel=InsightsChannel(ref) if is_channel else None,
-                         target_id=None if is_channel else strawberry.ID(ref),
-                         sales=_sales(sales, currency, period, dimension.value, ref, days))
+    return InsightsSlice(
+        dimension=dimension,
+        channel=InsightsChannel(ref) if is_channel else None,
+        target_id=None if is_channel else strawberry.ID(ref),
+        sales=_sales(sales, currency, period, dimension.value, ref, days),
+    )
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The brand's insights for a period: reach, GMV (by slice), value per customer, referral. "
-                                  "Staff with insights.view.")
+    @strawberry.field(description="The brand's insights for a period: reach, GMV (by slice), value per customer, referral. Staff with insights.view.")
     async def insights(
-        self, info: strawberry.Info,
+        self,
+        info: strawberry.Info,
         period: Annotated[InsightsPeriodInput, strawberry.argument(description="The days to report on.")],
     ) -> Insights:
         ctx: Context = info.context

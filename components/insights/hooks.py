@@ -52,7 +52,9 @@ def dougong_error_codes(registrar):
 
 @hookimpl
 def dougong_examples(registrar):
-    registrar.example("Insights of a week", """query Insights {
+    registrar.example(
+        "Insights of a week",
+        """query Insights {
   insights(period: {from: "2026-03-01", to: "2026-03-07"}) {
     reach { members wechatConnected subscriptionReachable newMembers }
     sales { orders gross { amount } refunded { amount } net { amount } averageOrderValue { amount } days { day net { amount } } }
@@ -60,7 +62,8 @@ def dougong_examples(registrar):
     referral { newCustomers referredNewCustomers rate }
     gmvBy(dimension: CHANNEL, first: 10) { nodes { channel sales { net { amount } } } }
   }
-}""")
+}""",
+    )
 
 
 @hookimpl

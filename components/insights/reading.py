@@ -43,16 +43,22 @@ class Cohort:
 
 async def sales_days(session: Any, period: rules.Period, dimension: str = rules.ALL, ref: str = "") -> list[tuple[date, Sales]]:
     """One entry per day of the period (days without sales as zeros)."""
-    rows = await session.execute(select(Daily.day, Daily.orders, Daily.gross_minor, Daily.refunded_minor).where(
-        Daily.dimension == dimension, Daily.ref == ref, Daily.day.between(period.first, period.last)))
+    rows = await session.execute(
+        select(Daily.day, Daily.orders, Daily.gross_minor, Daily.refunded_minor).where(
+            Daily.dimension == dimension, Daily.ref == ref, Daily.day.between(period.first, period.last)
+        )
+    )
     found = {day: Sales(int(o), int(g), int(r)) for day, o, g, r in rows.all()}
     return [(day, found.get(day, Sales(0, 0, 0))) for day in period.each_day()]
 
 
 async def slice_days(session: Any, period: rules.Period, dimension: str, refs: list[str]) -> dict[str, list[tuple[date, Sales]]]:
     """:func:`sales_days` for a page of slices at once (one query, not one per slice)."""
-    rows = await session.execute(select(Daily.ref, Daily.day, Daily.orders, Daily.gross_minor, Daily.refunded_minor).where(
-        Daily.dimension == dimension, Daily.ref.in_(refs), Daily.day.between(period.first, period.last)))
+    rows = await session.execute(
+        select(Daily.ref, Daily.day, Daily.orders, Daily.gross_minor, Daily.refunded_minor).where(
+            Daily.dimension == dimension, Daily.ref.in_(refs), Daily.day.between(period.first, period.last)
+        )
+    )
     found: dict[str, dict[date, Sales]] = {ref: {} for ref in refs}
     for ref, day, o, g, r in rows.all():
         found[ref][day] = Sales(int(o), int(g), int(r))
@@ -61,9 +67,13 @@ async def slice_days(session: Any, period: rules.Period, dimension: str, refs: l
 
 
 async def sales_total(session: Any, period: rules.Period, dimension: str = rules.ALL, ref: str = "") -> Sales:
-    row = (await session.execute(select(func.sum(Daily.orders), func.sum(Daily.gross_minor), func.sum(Daily.refunded_minor))
-                                 .where(Daily.dimension == dimension, Daily.ref == ref,
-                                        Daily.day.between(period.first, period.last)))).one()
+    row = (
+        await session.execute(
+            select(func.sum(Daily.orders), func.sum(Daily.gross_minor), func.sum(Daily.refunded_minor)).where(
+                Daily.dimension == dimension, Daily.ref == ref, Daily.day.between(period.first, period.last)
+            )
+        )
+    ).one()
     return Sales(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
@@ -73,17 +83,28 @@ async def slices(session: Any, period: rules.Period, dimension: str, offset: int
     rows = await session.execute(
         select(Daily.ref, func.sum(Daily.orders), func.sum(Daily.gross_minor), func.sum(Daily.refunded_minor))
         .where(Daily.dimension == dimension, Daily.day.between(period.first, period.last))
-        .group_by(Daily.ref).order_by(net.desc(), Daily.ref).offset(offset).limit(limit))
+        .group_by(Daily.ref)
+        .order_by(net.desc(), Daily.ref)
+        .offset(offset)
+        .limit(limit)
+    )
     return [(ref, Sales(int(o or 0), int(g or 0), int(r or 0))) for ref, o, g, r in rows.all()]
 
 
 async def cohort(session: Any, period: rules.Period) -> Cohort:
     """Customers whose first payment fell in the period, with everything they did since."""
-    row = (await session.execute(select(
-        func.count(Customer.member_id), func.count(Customer.referrer_member_id),
-        func.sum(case((Customer.orders >= 2, 1), else_=0)), func.sum(Customer.orders),
-        func.sum(Customer.paid_minor), func.sum(Customer.refunded_minor),
-    ).where(Customer.first_day.between(period.first, period.last)))).one()
+    row = (
+        await session.execute(
+            select(
+                func.count(Customer.member_id),
+                func.count(Customer.referrer_member_id),
+                func.sum(case((Customer.orders >= 2, 1), else_=0)),
+                func.sum(Customer.orders),
+                func.sum(Customer.paid_minor),
+                func.sum(Customer.refunded_minor),
+            ).where(Customer.first_day.between(period.first, period.last))
+        )
+    ).one()
     return Cohort(*(int(v or 0) for v in row))
 
 
@@ -91,7 +112,9 @@ async def new_customer_days(session: Any, period: rules.Period) -> list[tuple[da
     """(day, new customers, of them referred) for each day of the period."""
     rows = await session.execute(
         select(Customer.first_day, func.count(Customer.member_id), func.count(Customer.referrer_member_id))
-        .where(Customer.first_day.between(period.first, period.last)).group_by(Customer.first_day))
+        .where(Customer.first_day.between(period.first, period.last))
+        .group_by(Customer.first_day)
+    )
     found = {day: (int(n), int(r)) for day, n, r in rows.all()}
     return [(day, *found.get(day, (0, 0))) for day in period.each_day()]
 

@@ -44,12 +44,12 @@ class Period:
 def check_period(first: date, last: date, max_days: int) -> Period:
     """A period of whole brand days, first to last inclusive, at most ``max_days`` long."""
     if last < first:
-        raise DomainError("INSIGHTS_PERIOD_REVERSED", f"The period ends ({last}) before it starts ({first}).",
-                          field="period.to")
+        raise DomainError("INSIGHTS_PERIOD_REVERSED", f"The period ends ({last}) before it starts ({first}).", field="period.to")
     period = Period(first, last)
     if period.days > max_days:
-        raise DomainError("INSIGHTS_PERIOD_TOO_LONG", f"A period covers at most {max_days} days, not {period.days}.",
-                          field="period.to", maxDays=max_days)
+        raise DomainError(
+            "INSIGHTS_PERIOD_TOO_LONG", f"A period covers at most {max_days} days, not {period.days}.", field="period.to", maxDays=max_days
+        )
     return period
 
 

@@ -49,14 +49,18 @@ class InsightsService:
         member_id = int(event.payload["memberId"])
         async with kernel.transaction() as tx:
             day = rules.local_day(event.created_at, self.ledger.zone)
-            counted = (await tx.session.execute(insert_for(tx, JoinedFact).values(member_id=member_id, day=day)
-                                                .on_conflict_do_nothing(index_elements=["member_id"])
-                                                .returning(JoinedFact.member_id))).scalar()
+            counted = (
+                await tx.session.execute(
+                    insert_for(tx, JoinedFact)
+                    .values(member_id=member_id, day=day)
+                    .on_conflict_do_nothing(index_elements=["member_id"])
+                    .returning(JoinedFact.member_id)
+                )
+            ).scalar()
             if counted is None:
                 return
             stmt = insert_for(tx, Joined).values(day=day, members=1)
-            await tx.session.execute(stmt.on_conflict_do_update(
-                index_elements=["day"], set_={"members": Joined.__table__.c.members + 1}))
+            await tx.session.execute(stmt.on_conflict_do_update(index_elements=["day"], set_={"members": Joined.__table__.c.members + 1}))
 
     # -- rebuild (backfill) -------------------------------------------------------------------------
     async def rebuild(self, tx: Transaction, first: date, last: date) -> dict[str, int]:
@@ -87,8 +91,7 @@ class InsightsService:
         """Rebuild these days on the worker, soon (the same range asked twice runs once)."""
         if last < first:
             rules.check_period(first, last, 10**6)
-        await tx.schedule(REBUILD_JOB, f"{first.isoformat()}..{last.isoformat()}", tx.now(),
-                          {"from": first.isoformat(), "to": last.isoformat()})
+        await tx.schedule(REBUILD_JOB, f"{first.isoformat()}..{last.isoformat()}", tx.now(), {"from": first.isoformat(), "to": last.isoformat()})
 
     async def on_rebuild_timer(self, tx: Transaction, timer: Any) -> None:
         await self.rebuild(tx, date.fromisoformat(timer.payload["from"]), date.fromisoformat(timer.payload["to"]))
@@ -97,6 +100,7 @@ class InsightsService:
     async def reach(self, session: Any) -> dict[str, int | None]:
         counts: dict[str, int | None] = dict(await self.kernel.service("members.reach").counts(session))
         # notifications is not a dependency: a brand without it has no subscription channel.
-        counts["subscribed"] = (await self.kernel.service("notifications").subscribed_members(session)
-                                if self.kernel.has_component("notifications") else None)
+        counts["subscribed"] = (
+            await self.kernel.service("notifications").subscribed_members(session) if self.kernel.has_component("notifications") else None
+        )
         return counts

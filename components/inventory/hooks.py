@@ -1,7 +1,6 @@
-from core.hookspecs import hookimpl
-
 from components.inventory import demo, graphql, models
 from components.inventory.service import InventoryService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

@@ -73,7 +73,9 @@ class InventoryService:
             raise DomainError(
                 "INVENTORY_OUT_OF_STOCK",
                 f"Only {available} left." if available else "Sold out.",
-                field=field, skuId=to_global_id("Sku", sku_id), available=available,
+                field=field,
+                skuId=to_global_id("Sku", sku_id),
+                available=available,
             )
         activity_id = None
         if activity is not None:
@@ -90,12 +92,20 @@ class InventoryService:
             )
             if taken.rowcount != 1:
                 # The stock hold above is in this transaction: the caller's rollback returns it.
-                raise DomainError("INVENTORY_ACTIVITY_SOLD_OUT", "The activity's quantity is sold out.", field=field,
-                                  skuId=to_global_id("Sku", sku_id))
+                raise DomainError(
+                    "INVENTORY_ACTIVITY_SOLD_OUT", "The activity's quantity is sold out.", field=field, skuId=to_global_id("Sku", sku_id)
+                )
             activity_id = row
         reservation = Reservation(
-            sku_id=sku_id, location_id=location_id, quantity=quantity, returned_quantity=0, state="reserved",
-            reason=reason, ref=ref, activity_id=activity_id, created_at=tx.now(),
+            sku_id=sku_id,
+            location_id=location_id,
+            quantity=quantity,
+            returned_quantity=0,
+            state="reserved",
+            reason=reason,
+            ref=ref,
+            activity_id=activity_id,
+            created_at=tx.now(),
         )
         session.add(reservation)
         await session.flush()
@@ -122,7 +132,8 @@ class InventoryService:
         )
         if reservation.activity_id is not None:
             await tx.session.execute(
-                update(ActivityStock).where(ActivityStock.id == reservation.activity_id)
+                update(ActivityStock)
+                .where(ActivityStock.id == reservation.activity_id)
                 .values(reserved=ActivityStock.reserved - reservation.quantity)
             )
         await self._changed(tx, reservation.sku_id)
@@ -140,7 +151,8 @@ class InventoryService:
         )
         if reservation.activity_id is not None:
             await tx.session.execute(
-                update(ActivityStock).where(ActivityStock.id == reservation.activity_id)
+                update(ActivityStock)
+                .where(ActivityStock.id == reservation.activity_id)
                 .values(reserved=ActivityStock.reserved - reservation.quantity, sold=ActivityStock.sold + reservation.quantity)
             )
         await self._changed(tx, reservation.sku_id)
@@ -158,19 +170,17 @@ class InventoryService:
         moved = await tx.session.execute(
             update(Reservation)
             .where(Reservation.id == reservation_id, Reservation.returned_quantity == reservation.returned_quantity)
-            .values(returned_quantity=Reservation.returned_quantity + count,
-                    state="returned" if count == remaining else "committed")
+            .values(returned_quantity=Reservation.returned_quantity + count, state="returned" if count == remaining else "committed")
         )
         if moved.rowcount != 1:
             return 0  # a concurrent refund got there first; it returned these units
         await tx.session.execute(
-            update(Stock).where(Stock.sku_id == reservation.sku_id, Stock.location_id == reservation.location_id)
+            update(Stock)
+            .where(Stock.sku_id == reservation.sku_id, Stock.location_id == reservation.location_id)
             .values(on_hand=Stock.on_hand + count)
         )
         if reservation.activity_id is not None:
-            await tx.session.execute(
-                update(ActivityStock).where(ActivityStock.id == reservation.activity_id).values(sold=ActivityStock.sold - count)
-            )
+            await tx.session.execute(update(ActivityStock).where(ActivityStock.id == reservation.activity_id).values(sold=ActivityStock.sold - count))
         await self._changed(tx, reservation.sku_id)
         return count
 
@@ -188,8 +198,9 @@ class InventoryService:
             update(Stock).where(Stock.sku_id == sku_id, Stock.location_id == location_id, Stock.reserved <= on_hand).values(on_hand=on_hand)
         )
         if done.rowcount != 1:
-            raise DomainError("INVENTORY_BELOW_RESERVED", "Units held for unpaid orders exceed that; wait or cancel them first.",
-                              field="input.onHand")
+            raise DomainError(
+                "INVENTORY_BELOW_RESERVED", "Units held for unpaid orders exceed that; wait or cancel them first.", field="input.onHand"
+            )
         await self._changed(tx, sku_id)
 
     async def adjust_stock(self, tx: Transaction, sku_id: int, delta: int, location_id: int = CENTRAL) -> None:
@@ -201,12 +212,18 @@ class InventoryService:
             await self._ensure_row(tx, sku_id, location_id)
         done = await tx.session.execute(
             update(Stock)
-            .where(Stock.sku_id == sku_id, Stock.location_id == location_id, Stock.on_hand + delta >= Stock.reserved,
-                   Stock.on_hand + delta <= MAX_ON_HAND)
+            .where(
+                Stock.sku_id == sku_id,
+                Stock.location_id == location_id,
+                Stock.on_hand + delta >= Stock.reserved,
+                Stock.on_hand + delta <= MAX_ON_HAND,
+            )
             .values(on_hand=Stock.on_hand + delta)
         )
         if done.rowcount != 1:
-            raise DomainError("INVENTORY_BELOW_RESERVED", "That would leave less on hand than is held (or more than 10^9 units).", field="input.delta")
+            raise DomainError(
+                "INVENTORY_BELOW_RESERVED", "That would leave less on hand than is held (or more than 10^9 units).", field="input.delta"
+            )
         await self._changed(tx, sku_id)
 
     async def available(self, session: AsyncSession, sku_ids: list[int], location_id: int = CENTRAL) -> dict[int, int]:
@@ -236,8 +253,9 @@ class InventoryService:
 
     async def activity_left(self, session: AsyncSession, owner: str, key: str, sku_id: int) -> int:
         row = await session.execute(
-            select(ActivityStock.total - ActivityStock.reserved - ActivityStock.sold)
-            .where(ActivityStock.owner == owner, ActivityStock.key == key, ActivityStock.sku_id == sku_id)
+            select(ActivityStock.total - ActivityStock.reserved - ActivityStock.sold).where(
+                ActivityStock.owner == owner, ActivityStock.key == key, ActivityStock.sku_id == sku_id
+            )
         )
         value = row.scalar()
         return int(value) if value is not None else 0

@@ -22,9 +22,13 @@ class LiveRoomBlock(StorefrontBlock):
     reserved: bool | None = strawberry.field(description="Whether the signed-in member reserved it; null for anyone else.")
 
 
-SETTINGS = {"type": "object", "additionalProperties": False, "properties": {
-    "upcoming": {"type": "boolean", "default": True, "description": "show the next scheduled room when none is on air"},
-}}
+SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "upcoming": {"type": "boolean", "default": True, "description": "show the next scheduled room when none is on air"},
+    },
+}
 
 
 async def on_air_or_next(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
@@ -38,11 +42,20 @@ async def every_on_air_or_next(page: PageRequest, every: list[dict[str, Any]]) -
     do not grow with the blocks."""
     session = await page.session()
     table = models.Room.__table__
-    running = (select(literal(0).label("which"), *table.c).where(models.Room.status.in_(RUNNING))
-               .order_by(models.Room.started_at.desc(), models.Room.id.desc()).limit(1).subquery())
-    upcoming = (select(literal(1).label("which"), *table.c)
-                .where(models.Room.status == "scheduled", models.Room.scheduled_end_at > page.now)
-                .order_by(models.Room.scheduled_start_at, models.Room.id).limit(1).subquery())
+    running = (
+        select(literal(0).label("which"), *table.c)
+        .where(models.Room.status.in_(RUNNING))
+        .order_by(models.Room.started_at.desc(), models.Room.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    upcoming = (
+        select(literal(1).label("which"), *table.c)
+        .where(models.Room.status == "scheduled", models.Room.scheduled_end_at > page.now)
+        .order_by(models.Room.scheduled_start_at, models.Room.id)
+        .limit(1)
+        .subquery()
+    )
     rows = {row.which: row for row in (await session.execute(union_all(select(running), select(upcoming)))).all()}
     on_air = rows.get(0)
     room = on_air if on_air is not None else rows.get(1)
@@ -50,8 +63,7 @@ async def every_on_air_or_next(page: PageRequest, every: list[dict[str, Any]]) -
         return [_NOTHING for _ in every]
     reservations = page.kernel.service("live_room").reservations
     reserved = await reservations.is_reserved(session, room.id, page.actor.id) if page.actor.is_member else None
-    shown = {"room": room_node(room), "on_air": on_air is not None, "reservations": await reservations.count(session, room.id),
-             "reserved": reserved}
+    shown = {"room": room_node(room), "on_air": on_air is not None, "reservations": await reservations.count(session, room.id), "reserved": reserved}
     # Without a room on air, a block that does not show the next one shows nothing.
     return [shown if on_air is not None or settings["upcoming"] else _NOTHING for settings in every]
 
@@ -60,6 +72,12 @@ _NOTHING: dict[str, Any] = {"room": None, "on_air": False, "reservations": 0, "r
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("live_room.on_air", titles={"zh": "直播", "en": "Live now"}, settings_schema=SETTINGS,
-                         graphql_type=LiveRoomBlock, resolve=on_air_or_next, resolve_many=every_on_air_or_next,
-                         empty=lambda data: data["room"] is None)
+    registrar.page_block(
+        "live_room.on_air",
+        titles={"zh": "直播", "en": "Live now"},
+        settings_schema=SETTINGS,
+        graphql_type=LiveRoomBlock,
+        resolve=on_air_or_next,
+        resolve_many=every_on_air_or_next,
+        empty=lambda data: data["room"] is None,
+    )

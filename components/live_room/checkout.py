@@ -59,9 +59,11 @@ class RoomCheckout:
             if named is None:
                 continue
             if room_id is not None and named != room_id:
-                raise DomainError("LIVE_ROOM_ONE_ROOM_PER_ORDER",
-                                  "An order is bought in one live room; place one order per room.",
-                                  field=f"input.lines[{line.index}].{LINE_FIELD}")
+                raise DomainError(
+                    "LIVE_ROOM_ONE_ROOM_PER_ORDER",
+                    "An order is bought in one live room; place one order per room.",
+                    field=f"input.lines[{line.index}].{LINE_FIELD}",
+                )
             if room_id is None:
                 room_id, field = named, f"input.lines[{line.index}].{LINE_FIELD}"
         if room_id is None:
@@ -93,27 +95,33 @@ class RoomCheckout:
         room_id = self.order_room(draft)  # one room per order (prepare)
         # FOR SHARE on PostgreSQL: the host's "end" waits for orders already pricing at the live
         # price, and no order prices live after the end has committed.
-        room = await tx.session.get(Room, room_id, populate_existing=True,
-                                    with_for_update={"read": True} if tx.kernel.db.is_postgresql and not draft.previewing else False)
-        rows = (await tx.session.execute(
-            select(LivePrice.sku_id, LivePrice.price_minor, LivePrice.product_id).join(
-                ShelfItem, and_(ShelfItem.room_id == LivePrice.room_id, ShelfItem.product_id == LivePrice.product_id))
-            .where(LivePrice.room_id == room.id, LivePrice.sku_id.in_([line.sku_id for line in lines]),
-                   ShelfItem.on_shelf.is_(True)))).all()
+        room = await tx.session.get(
+            Room, room_id, populate_existing=True, with_for_update={"read": True} if tx.kernel.db.is_postgresql and not draft.previewing else False
+        )
+        rows = (
+            await tx.session.execute(
+                select(LivePrice.sku_id, LivePrice.price_minor, LivePrice.product_id)
+                .join(ShelfItem, and_(ShelfItem.room_id == LivePrice.room_id, ShelfItem.product_id == LivePrice.product_id))
+                .where(LivePrice.room_id == room.id, LivePrice.sku_id.in_([line.sku_id for line in lines]), ShelfItem.on_shelf.is_(True))
+            )
+        ).all()
         prices = {sku: price for sku, price, _ in rows}
         products = {sku: product for sku, _, product in rows}
         if not prices:
             return
         if room.status != "live":
             if draft.attributes.get(EXPECT_LIVE_PRICE):
-                raise DomainError("LIVE_ROOM_NOT_LIVE", f"The room is {room.status}: its live prices are not available now.",
-                                  field="input.roomId", status=room.status)
+                raise DomainError(
+                    "LIVE_ROOM_NOT_LIVE",
+                    f"The room is {room.status}: its live prices are not available now.",
+                    field="input.roomId",
+                    status=room.status,
+                )
             return
         if self.service.live_price_for == "joined" and await self.service.viewer(tx, room.id, draft.member_id) is None:
             # A live price is for the room's audience, not for anyone who learns the room's id.
             if draft.attributes.get(EXPECT_LIVE_PRICE):
-                raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the live room first: its live prices are for its viewers.",
-                                  field="input.roomId")
+                raise DomainError("LIVE_ROOM_NOT_JOINED", "Join the live room first: its live prices are for its viewers.", field="input.roomId")
             return
         for line in lines:
             if line.sku_id in prices and prices[line.sku_id] < line.unit_price_minor:
@@ -143,11 +151,22 @@ class RoomCheckout:
                 guide = guide if guide is not None else viewer.guide_id
         if sharer == draft.member_id:
             sharer = None  # buying through one's own share link credits nobody
-        tx.session.add(RoomOrder(
-            order_id=order_id, room_id=room.id, member_id=draft.member_id, sharer_member_id=sharer, guide_id=guide,
-            in_session=room.status in RUNNING, live_priced=bool(draft.attributes.get(LIVE_PRICED)),
-            status="pending_payment", total_minor=draft.total_minor, paid_minor=0, refunded_minor=0, created_at=tx.now(),
-        ))
+        tx.session.add(
+            RoomOrder(
+                order_id=order_id,
+                room_id=room.id,
+                member_id=draft.member_id,
+                sharer_member_id=sharer,
+                guide_id=guide,
+                in_session=room.status in RUNNING,
+                live_priced=bool(draft.attributes.get(LIVE_PRICED)),
+                status="pending_payment",
+                total_minor=draft.total_minor,
+                paid_minor=0,
+                refunded_minor=0,
+                created_at=tx.now(),
+            )
+        )
         await tx.session.flush()
         await self.service.quota.take(tx, draft, order_id, room.id)  # live-only stock, per-member limits
 

@@ -27,8 +27,14 @@ async def seed(kernel, tx) -> None:  # noqa: ANN001
         shelf.append(ShelfEntry(product_id=product_id, live_prices=prices))
     now = tx.now()
     await kernel.service("live_room").create_room(
-        tx, Actor("staff", host.id, frozenset(host.roles)), title="龙井开汤 Longjing tasting night", host_staff_id=host.id,
-        scheduled_start_at=now + timedelta(hours=1), scheduled_end_at=now + timedelta(hours=3),
-        play_url="https://live.example.com/demo/longjing.flv", push_url="rtmp://push.example.com/live/longjing?key=demo",
-        replay_url="https://live.example.com/demo/longjing-replay.m3u8", shelf=shelf,
+        tx,
+        Actor("staff", host.id, frozenset(host.roles)),
+        title="龙井开汤 Longjing tasting night",
+        host_staff_id=host.id,
+        scheduled_start_at=now + timedelta(hours=1),
+        scheduled_end_at=now + timedelta(hours=3),
+        play_url="https://live.example.com/demo/longjing.flv",
+        push_url="rtmp://push.example.com/live/longjing?key=demo",
+        replay_url="https://live.example.com/demo/longjing-replay.m3u8",
+        shelf=shelf,
     )

@@ -105,8 +105,9 @@ class LiveRoomResults:
     conversion_rate: float = strawberry.field(description="Paying members / unique viewers, 0 to 1, four decimals.")
     orders_after_session: int = strawberry.field(description="Orders attributed to the room after it ended (the replay page).")
     gmv_after_session: Money
-    orders_before_session: int = strawberry.field(description="Orders attributed to the room before it went live (the "
-                                                              "warm-up page); all of them for a room that never did.")
+    orders_before_session: int = strawberry.field(
+        description="Orders attributed to the room before it went live (the warm-up page); all of them for a room that never did."
+    )
     gmv_before_session: Money
 
 
@@ -148,9 +149,11 @@ class LiveRoom(Node):
             return None
         return await info.context.loader("catalog.products").load(self.presented_pk)
 
-    @strawberry.field(description="The shelf in display order; viewers see what is on the shelf, the host sees all. "
-                                  "Live prices are shown to viewers only while the room is live or paused (a "
-                                  "surprise price is not announced before the session).")
+    @strawberry.field(
+        description="The shelf in display order; viewers see what is on the shelf, the host sees all. "
+        "Live prices are shown to viewers only while the room is live or paused (a "
+        "surprise price is not announced before the session)."
+    )
     async def shelf(self, info: strawberry.Info) -> list[LiveRoomShelfItem]:
         ctx: Context = info.context
         session = await ctx.session()
@@ -159,25 +162,34 @@ class LiveRoom(Node):
         if not runs:
             stmt = stmt.where(models.ShelfItem.on_shelf.is_(True))
         items = (await session.scalars(stmt.order_by(models.ShelfItem.position, models.ShelfItem.id))).all()
-        prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == self.pk)
-                                        .order_by(models.LivePrice.sku_id))).all()
+        prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == self.pk).order_by(models.LivePrice.sku_id))).all()
         currency = ctx.kernel.blueprint.brand.currency
         by_product: dict[int, list[LiveRoomPrice]] = {}
         if not runs and self.status.value not in RUNNING:
             prices = []
         for price in prices:
             by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
-        return [LiveRoomShelfItem(position=i.position, on_shelf=i.on_shelf, is_presented=i.product_id == self.presented_pk,
-                                  live_prices=by_product.get(i.product_id, []), live_stock=i.live_stock,
-                                  per_member_limit=i.per_member_limit, product_pk=i.product_id) for i in items]
+        return [
+            LiveRoomShelfItem(
+                position=i.position,
+                on_shelf=i.on_shelf,
+                is_presented=i.product_id == self.presented_pk,
+                live_prices=by_product.get(i.product_id, []),
+                live_stock=i.live_stock,
+                per_member_limit=i.per_member_limit,
+                product_pk=i.product_id,
+            )
+            for i in items
+        ]
 
     @strawberry.field(description="The latest comments, oldest first (at most 100).")
     async def recent_comments(self, info: strawberry.Info, last: int = 20) -> list[LiveRoomComment]:
         if not 0 <= last <= 100:
             raise DomainError("KERNEL_INVALID_INPUT", "last is 0 to 100.", field="last")
         session = await info.context.session()
-        rows = (await session.scalars(select(models.Comment).where(models.Comment.room_id == self.pk)
-                                      .order_by(models.Comment.id.desc()).limit(last))).all()
+        rows = (
+            await session.scalars(select(models.Comment).where(models.Comment.room_id == self.pk).order_by(models.Comment.id.desc()).limit(last))
+        ).all()
         return [comment_node(comment_message(c), self.host_pk) for c in reversed(rows)]
 
     @strawberry.field(description="The session's figures: for the host and live-room managers.")
@@ -202,31 +214,60 @@ def _runs(ctx: Context, host_pk: int) -> bool:
 def room_node(row: models.Room) -> LiveRoom:
     status = row.status
     return LiveRoom(
-        pk=row.id, title=row.title, cover_url=row.cover_url, status=LiveRoomStatus(status), store_id=row.store_id,
-        scheduled_start_at=as_utc(row.scheduled_start_at), scheduled_end_at=as_utc(row.scheduled_end_at),
-        started_at=as_utc(row.started_at) if row.started_at else None, ended_at=as_utc(row.ended_at) if row.ended_at else None,
+        pk=row.id,
+        title=row.title,
+        cover_url=row.cover_url,
+        status=LiveRoomStatus(status),
+        store_id=row.store_id,
+        scheduled_start_at=as_utc(row.scheduled_start_at),
+        scheduled_end_at=as_utc(row.scheduled_end_at),
+        started_at=as_utc(row.started_at) if row.started_at else None,
+        ended_at=as_utc(row.ended_at) if row.ended_at else None,
         play_url=row.play_url if status in RUNNING else None,
         replay_url=row.replay_url if status == "ended" and row.replay_enabled else None,
-        comments_enabled=row.comments_enabled, likes_enabled=row.likes_enabled, replay_enabled=row.replay_enabled,
-        muted_all=row.muted_all, like_count=int(row.like_count), comment_count=row.comment_count, viewer_count=row.viewer_count,
-        peak_viewers=row.peak_viewers, host_pk=row.host_staff_id, presented_pk=row.presented_product_id, push_url_value=row.push_url,
+        comments_enabled=row.comments_enabled,
+        likes_enabled=row.likes_enabled,
+        replay_enabled=row.replay_enabled,
+        muted_all=row.muted_all,
+        like_count=int(row.like_count),
+        comment_count=row.comment_count,
+        viewer_count=row.viewer_count,
+        peak_viewers=row.peak_viewers,
+        host_pk=row.host_staff_id,
+        presented_pk=row.presented_product_id,
+        push_url_value=row.push_url,
     )
 
 
 def results_node(r: Results, currency: str) -> LiveRoomResults:
     return LiveRoomResults(
-        unique_viewers=r.unique_viewers, peak_viewers=r.peak_viewers, comments=r.comments, likes=r.likes, orders=r.orders,
-        paid_orders=r.paid_orders, paying_members=r.paying_members, gmv=money(r.gmv_minor, currency),
-        refunded=money(r.refunded_minor, currency), average_order_value=money(r.average_order_value_minor, currency),
-        conversion_rate=r.conversion_rate, orders_after_session=r.orders_after_session,
+        unique_viewers=r.unique_viewers,
+        peak_viewers=r.peak_viewers,
+        comments=r.comments,
+        likes=r.likes,
+        orders=r.orders,
+        paid_orders=r.paid_orders,
+        paying_members=r.paying_members,
+        gmv=money(r.gmv_minor, currency),
+        refunded=money(r.refunded_minor, currency),
+        average_order_value=money(r.average_order_value_minor, currency),
+        conversion_rate=r.conversion_rate,
+        orders_after_session=r.orders_after_session,
         gmv_after_session=money(r.gmv_after_session_minor, currency),
-        orders_before_session=r.orders_before_session, gmv_before_session=money(r.gmv_before_session_minor, currency),
+        orders_before_session=r.orders_before_session,
+        gmv_before_session=money(r.gmv_before_session_minor, currency),
     )
 
 
 def comment_node(data: dict[str, Any], host_pk: int | None = None) -> LiveRoomComment:
-    return LiveRoomComment(id=strawberry.ID(str(data["id"])), author=data["author"], text=data["text"],
-                           created_at=datetime.fromisoformat(data["createdAt"]), member_pk=data["memberId"], host_pk=host_pk)
+    return LiveRoomComment(
+        id=strawberry.ID(str(data["id"])),
+        author=data["author"],
+        text=data["text"],
+        created_at=datetime.fromisoformat(data["createdAt"]),
+        member_pk=data["memberId"],
+        host_pk=host_pk,
+    )
 
 
 async def load_host_names(ctx: Context, keys: list[int]) -> list[str | None]:
@@ -243,8 +284,9 @@ async def load_rooms(ctx: Context, keys: list[int]) -> list[LiveRoom | None]:
 @strawberry.type
 class Query:
     @strawberry.field(description="Rooms: UPCOMING (soonest first), LIVE, REPLAY (ended with replay on) or ALL (newest first).")
-    async def live_rooms(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                         filter: LiveRoomListFilter = LiveRoomListFilter.ALL) -> Connection[LiveRoom]:  # noqa: A002
+    async def live_rooms(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: LiveRoomListFilter = LiveRoomListFilter.ALL
+    ) -> Connection[LiveRoom]:  # noqa: A002
         ctx: Context = info.context
         stmt = select(models.Room)
         descending = True

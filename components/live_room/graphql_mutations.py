@@ -27,13 +27,14 @@ class LiveRoomShelfItemInput:
     product_id: strawberry.ID
     on_shelf: bool = True
     position: int | None = None
-    live_stock: int | None = strawberry.field(default=None, description="Units to sell at the live price (直播专享库存); "
-                                                                        "left out: unchanged.")
-    per_member_limit: int | None = strawberry.field(default=None, description="Units one member may buy at the live "
-                                                                              "price (限购); 0 removes the limit.")
+    live_stock: int | None = strawberry.field(default=None, description="Units to sell at the live price (直播专享库存); left out: unchanged.")
+    per_member_limit: int | None = strawberry.field(
+        default=None, description="Units one member may buy at the live price (限购); 0 removes the limit."
+    )
     live_prices: list[LiveRoomPriceInput] | None = strawberry.field(
-        default=None, description="Replaces the product's live prices in this room when given; an empty list clears "
-                                  "them; left out, they stay as they are.")
+        default=None,
+        description="Replaces the product's live prices in this room when given; an empty list clears them; left out, they stay as they are.",
+    )
 
 
 @strawberry.input
@@ -102,12 +103,16 @@ class MuteLiveRoomInput:
 @strawberry.input
 class JoinLiveRoomInput:
     room_id: strawberry.ID
-    share_code: str | None = strawberry.field(default=None, description="The share code in the link (`myShareCode` of a member "
-                                              "or guide): the only proof that credits whoever shared the room.")
+    share_code: str | None = strawberry.field(
+        default=None,
+        description="The share code in the link (`myShareCode` of a member or guide): the only proof that credits whoever shared the room.",
+    )
     sharer_member_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Who shared the room link (a Member id); only with their share code (MEMBERS_UNPROVEN_SHARER).")
+        default=None, description="Who shared the room link (a Member id); only with their share code (MEMBERS_UNPROVEN_SHARER)."
+    )
     guide_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The shopping guide who shared it (a Staff id): active staff with the `guide` role.")
+        default=None, description="The shopping guide who shared it (a Staff id): active staff with the `guide` role."
+    )
 
 
 @strawberry.input
@@ -128,13 +133,17 @@ class CreateLiveRoomOrderInput:
     lines: list[OrderLineInput]
     delivery_type: DeliveryType = DeliveryType.SHIPPING
     store_id: int | None = strawberry.field(
-        default=None, deprecation_reason="Use placeOrder with pickup {storeId, slotId} and lines naming liveRoomId.")
+        default=None, deprecation_reason="Use placeOrder with pickup {storeId, slotId} and lines naming liveRoomId."
+    )
     sharer_member_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only with that member's share code (MEMBERS_UNPROVEN_SHARER); usually left out: the "
-                                  "room's order is credited to whoever the member joined through.")
+        default=None,
+        description="Only with that member's share code (MEMBERS_UNPROVEN_SHARER); usually left out: the "
+        "room's order is credited to whoever the member joined through.",
+    )
     share_code: str | None = strawberry.field(default=None, description="A share code (`myShareCode`) to credit its holder.")
     expect_live_price: bool = strawberry.field(
-        default=True, description="Refuse (LIVE_ROOM_NOT_LIVE) rather than charge the normal price if the room is no longer live.")
+        default=True, description="Refuse (LIVE_ROOM_NOT_LIVE) rather than charge the normal price if the room is no longer live."
+    )
     idempotency_key: str | None = None
 
 
@@ -176,15 +185,27 @@ async def _room_payload(ctx: Context, result: dict | None, errors: list) -> Live
 def _shelf_entry(ctx: Context, item: LiveRoomShelfItemInput, field: str) -> ShelfEntry:
     currency = ctx.kernel.blueprint.brand.currency
     # Left out: the live prices stay; an empty list clears them.
-    prices = None if item.live_prices is None else tuple(
-        (decode_id(p.sku_id, "Sku", field=f"{field}.livePrices[{i}].skuId"),
-         minor_from_input(p.price, currency, f"{field}.livePrices[{i}].price", allow_zero=False))
-        for i, p in enumerate(item.live_prices))
+    prices = (
+        None
+        if item.live_prices is None
+        else tuple(
+            (
+                decode_id(p.sku_id, "Sku", field=f"{field}.livePrices[{i}].skuId"),
+                minor_from_input(p.price, currency, f"{field}.livePrices[{i}].price", allow_zero=False),
+            )
+            for i, p in enumerate(item.live_prices)
+        )
+    )
     if item.position is not None and not 0 <= item.position <= 10_000:
         raise DomainError("KERNEL_INVALID_INPUT", "A position is 0 to 10000.", field=f"{field}.position")
-    return ShelfEntry(product_id=decode_id(item.product_id, "Product", field=f"{field}.productId"), on_shelf=item.on_shelf,
-                      live_prices=prices, position=item.position, live_stock=item.live_stock,
-                      per_member_limit=item.per_member_limit)
+    return ShelfEntry(
+        product_id=decode_id(item.product_id, "Product", field=f"{field}.productId"),
+        on_shelf=item.on_shelf,
+        live_prices=prices,
+        position=item.position,
+        live_stock=item.live_stock,
+        per_member_limit=item.per_member_limit,
+    )
 
 
 def _host_control(name: str, description: str):  # noqa: ANN202
@@ -230,12 +251,22 @@ class Mutation:
             actor = ctx.require_staff()
             shelf = [_shelf_entry(ctx, item, f"input.shelf[{i}]") for i, item in enumerate(input.shelf or [])]
             room_id = await _service(ctx).create_room(
-                tx, actor, title=input.title,
+                tx,
+                actor,
+                title=input.title,
                 host_staff_id=decode_id(input.host_id, "Staff", field="input.hostId") if input.host_id else None,
-                scheduled_start_at=input.scheduled_start_at, scheduled_end_at=input.scheduled_end_at, store_id=input.store_id,
-                cover_url=input.cover_url, push_url=input.push_url, play_url=input.play_url, replay_url=input.replay_url,
-                comments_enabled=input.comments_enabled, likes_enabled=input.likes_enabled, replay_enabled=input.replay_enabled,
-                shelf=shelf)
+                scheduled_start_at=input.scheduled_start_at,
+                scheduled_end_at=input.scheduled_end_at,
+                store_id=input.store_id,
+                cover_url=input.cover_url,
+                push_url=input.push_url,
+                play_url=input.play_url,
+                replay_url=input.replay_url,
+                comments_enabled=input.comments_enabled,
+                likes_enabled=input.likes_enabled,
+                replay_enabled=input.replay_enabled,
+                shelf=shelf,
+            )
             return {"roomId": room_id}
 
         return await _room_payload(ctx, *await run_mutation(ctx, work))
@@ -243,9 +274,18 @@ class Mutation:
     @strawberry.mutation(description="Host: change the title, cover, URLs, switches (comments/likes/replay), or times before going live.")
     async def update_live_room(self, info: strawberry.Info, input: UpdateLiveRoomInput) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
-        names = {"title": "title", "scheduled_start_at": "scheduledStartAt", "scheduled_end_at": "scheduledEndAt",
-                 "cover_url": "coverUrl", "push_url": "pushUrl", "play_url": "playUrl", "replay_url": "replayUrl",
-                 "comments_enabled": "commentsEnabled", "likes_enabled": "likesEnabled", "replay_enabled": "replayEnabled"}
+        names = {
+            "title": "title",
+            "scheduled_start_at": "scheduledStartAt",
+            "scheduled_end_at": "scheduledEndAt",
+            "cover_url": "coverUrl",
+            "push_url": "pushUrl",
+            "play_url": "playUrl",
+            "replay_url": "replayUrl",
+            "comments_enabled": "commentsEnabled",
+            "likes_enabled": "likesEnabled",
+            "replay_enabled": "replayEnabled",
+        }
         changes = {key: getattr(input, attr) for attr, key in names.items() if getattr(input, attr) is not None}
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -321,8 +361,7 @@ class Mutation:
             room_id = _room_id(input.room_id)
             sharer = decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId") if input.sharer_member_id else None
             guide = decode_id(input.guide_id, "Staff", field="input.guideId") if input.guide_id else None
-            count = await _service(ctx).join(tx, room_id, member, sharer_member_id=sharer, guide_id=guide,
-                                             share_code=input.share_code)
+            count = await _service(ctx).join(tx, room_id, member, sharer_member_id=sharer, guide_id=guide, share_code=input.share_code)
             return {"roomId": room_id, "viewerCount": count}
 
         return await _viewer_payload(ctx, *await run_mutation(ctx, work))
@@ -360,9 +399,15 @@ class Mutation:
     @strawberry.mutation(description="Member: order from the room — live prices while it is live, attributed to the room and its sharer.")
     async def create_live_room_order(self, info: strawberry.Info, input: CreateLiveRoomOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = {"room": str(input.room_id), "lines": [(str(l.sku_id), l.quantity) for l in input.lines],
-                   "delivery": input.delivery_type.value, "store": input.store_id, "sharer": input.sharer_member_id,
-                   "code": input.share_code, "expect": input.expect_live_price}
+        request = {
+            "room": str(input.room_id),
+            "lines": [(str(l.sku_id), l.quantity) for l in input.lines],
+            "delivery": input.delivery_type.value,
+            "store": input.store_id,
+            "sharer": input.sharer_member_id,
+            "code": input.share_code,
+            "expect": input.expect_live_price,
+        }
 
         async def work(tx):  # noqa: ANN001, ANN202
             member = ctx.require_member()
@@ -370,17 +415,20 @@ class Mutation:
             if input.sharer_member_id:
                 decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId")
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
-            source = {"liveRoomId": to_global_id("LiveRoom", room_id), "sharerMemberId": input.sharer_member_id,
-                      "shareCode": input.share_code}
+            source = {"liveRoomId": to_global_id("LiveRoom", room_id), "sharerMemberId": input.sharer_member_id, "shareCode": input.share_code}
             # A convenience over the one checkout: the same as placeOrder with every line's
             # liveRoomId set, plus "refuse rather than charge more once the room is not live".
             order_id = await ctx.kernel.service("orders").create_order(
-                tx, member_id=member, lines=lines, delivery_type=input.delivery_type.value,
+                tx,
+                member_id=member,
+                lines=lines,
+                delivery_type=input.delivery_type.value,
                 inputs={"pickup": {"storeId": str(input.store_id)}} if input.store_id is not None else None,
                 line_inputs=[{LINE_FIELD: to_global_id("LiveRoom", room_id)} for _ in lines],
                 source={k: str(v) for k, v in source.items() if v is not None},
                 attributes={EXPECT_LIVE_PRICE: True} if input.expect_live_price else None,
-                idempotency_key=input.idempotency_key)
+                idempotency_key=input.idempotency_key,
+            )
             return {"orderId": order_id}
 
         result, errors = await run_mutation(ctx, work, idempotency=("live_room.order", input.idempotency_key, request))

@@ -41,11 +41,18 @@ class LiveRoomEvent:
 
 def event_node(data: dict[str, Any]) -> LiveRoomEvent:
     return LiveRoomEvent(
-        kind=LiveRoomEventKind(data["kind"]), room_id=strawberry.ID(to_global_id("LiveRoom", data["roomId"])),
-        status=LiveRoomStatus(data["status"]), viewer_count=data["viewerCount"], peak_viewers=data["peakViewers"],
-        like_count=data["likeCount"], comment_count=data["commentCount"], comments_enabled=data["commentsEnabled"],
-        likes_enabled=data["likesEnabled"], muted_all=data["mutedAll"],
-        comment=comment_node(data["comment"], data.get("hostStaffId")) if data.get("comment") else None, presented_pk=data.get("presentedProductId"),
+        kind=LiveRoomEventKind(data["kind"]),
+        room_id=strawberry.ID(to_global_id("LiveRoom", data["roomId"])),
+        status=LiveRoomStatus(data["status"]),
+        viewer_count=data["viewerCount"],
+        peak_viewers=data["peakViewers"],
+        like_count=data["likeCount"],
+        comment_count=data["commentCount"],
+        comments_enabled=data["commentsEnabled"],
+        likes_enabled=data["likesEnabled"],
+        muted_all=data["mutedAll"],
+        comment=comment_node(data["comment"], data.get("hostStaffId")) if data.get("comment") else None,
+        presented_pk=data.get("presentedProductId"),
     )
 
 
@@ -54,8 +61,9 @@ FINAL = ("ended", "cancelled", "expired")
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="A room's events: comments, likes, viewers, the presented product, status. "
-                                         "Starts with a SNAPSHOT; ends after the room ends.")
+    @strawberry.subscription(
+        description="A room's events: comments, likes, viewers, the presented product, status. Starts with a SNAPSHOT; ends after the room ends."
+    )
     async def live_room_events(self, info: strawberry.Info, room_id: strawberry.ID) -> AsyncGenerator[LiveRoomEvent, None]:
         ctx: Context = info.context
         pk = decode_id(room_id, "LiveRoom", field="roomId")

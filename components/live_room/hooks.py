@@ -1,18 +1,25 @@
 import strawberry
 
-from core.hookspecs import hookimpl
-
-from components.live_room import graphql, models, graphql_mutations, reservation_graphql, graphql_stream
+from components.live_room import graphql, graphql_mutations, graphql_stream, models, reservation_graphql
 from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
-from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
-from components.live_room.reservations import REMIND_JOB
 from components.live_room.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.live_room.reservations import REMIND_JOB
+from components.live_room.service import HOST, MANAGE, OVERDUE_JOB, SWEEP_JOB, LiveRoomService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Room, models.ShelfItem, models.LivePrice, models.Viewer, models.Comment, models.RoomOrder,
-                  models.Reservation, models.Purchase):
+    for model in (
+        models.Room,
+        models.ShelfItem,
+        models.LivePrice,
+        models.Viewer,
+        models.Comment,
+        models.RoomOrder,
+        models.Reservation,
+        models.Purchase,
+    ):
         registrar.table(model)
 
 
@@ -115,9 +122,17 @@ def dougong_events(registrar):
     registrar.event("live_room.ended", "A live session ended", payload={**room, "reason": "str"})
     registrar.event("live_room.cancelled", "A scheduled room was cancelled", payload=room)
     registrar.event("live_room.expired", "A room was never started and expired", payload=room)
-    registrar.event("live_room.reservation_reminder", "An upcoming room a member reserved starts soon (once per reservation)",
-                    payload={**room, "memberId": "int", "storeId": "int | None: the store credited with the reservation",
-                             "title": "str", "scheduledStartAt": "str: ISO 8601 UTC"})
+    registrar.event(
+        "live_room.reservation_reminder",
+        "An upcoming room a member reserved starts soon (once per reservation)",
+        payload={
+            **room,
+            "memberId": "int",
+            "storeId": "int | None: the store credited with the reservation",
+            "title": "str",
+            "scheduledStartAt": "str: ISO 8601 UTC",
+        },
+    )
     registrar.event("live_room.presenting", "The host presents a product", payload={**room, "productId": "int | None"})
 
 

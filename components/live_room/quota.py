@@ -58,39 +58,54 @@ class LiveQuota:
             field = _field(lines, product_id)
             await self._check_limit(tx, draft, room_id, shelf, wanted[product_id], field)
             taken = await tx.session.execute(
-                update(ShelfItem).where(ShelfItem.id == shelf.id,
-                                        (ShelfItem.live_stock.is_(None)) | (ShelfItem.live_stock >= wanted[product_id]))
-                .values(live_stock=ShelfItem.live_stock - wanted[product_id]).execution_options(synchronize_session=False))
+                update(ShelfItem)
+                .where(ShelfItem.id == shelf.id, (ShelfItem.live_stock.is_(None)) | (ShelfItem.live_stock >= wanted[product_id]))
+                .values(live_stock=ShelfItem.live_stock - wanted[product_id])
+                .execution_options(synchronize_session=False)
+            )
             if taken.rowcount != 1:
                 raise _sold_out(field, None)
         for line in draft.lines:
             if line.index in lines:
-                tx.session.add(Purchase(order_id=order_id, line_index=line.index, room_id=room_id,
-                                        product_id=lines[line.index], member_id=draft.member_id,
-                                        quantity=line.quantity, returned=0))
+                tx.session.add(
+                    Purchase(
+                        order_id=order_id,
+                        line_index=line.index,
+                        room_id=room_id,
+                        product_id=lines[line.index],
+                        member_id=draft.member_id,
+                        quantity=line.quantity,
+                        returned=0,
+                    )
+                )
         await tx.session.flush()
 
     @staticmethod
     async def _shelf(tx: Transaction, room_id: int, product_id: int) -> ShelfItem:
-        return await tx.session.scalar(select(ShelfItem).where(ShelfItem.room_id == room_id,
-                                                               ShelfItem.product_id == product_id))
+        return await tx.session.scalar(select(ShelfItem).where(ShelfItem.room_id == room_id, ShelfItem.product_id == product_id))
 
     @staticmethod
     async def _check_limit(tx: Transaction, draft: Draft, room_id: int, shelf: ShelfItem, wanted: int, field: str) -> None:
         if shelf.per_member_limit is None:
             return
-        held = int(await tx.session.scalar(
-            select(func.coalesce(func.sum(Purchase.quantity - Purchase.returned), 0))
-            .where(Purchase.room_id == room_id, Purchase.member_id == draft.member_id,
-                   Purchase.product_id == shelf.product_id)))
+        held = int(
+            await tx.session.scalar(
+                select(func.coalesce(func.sum(Purchase.quantity - Purchase.returned), 0)).where(
+                    Purchase.room_id == room_id, Purchase.member_id == draft.member_id, Purchase.product_id == shelf.product_id
+                )
+            )
+        )
         if held + wanted > shelf.per_member_limit:
-            raise DomainError("LIVE_ROOM_LIMIT_REACHED",
-                              f"At most {shelf.per_member_limit} per member at the live price.", field=field,
-                              limit=shelf.per_member_limit, bought=held)
+            raise DomainError(
+                "LIVE_ROOM_LIMIT_REACHED",
+                f"At most {shelf.per_member_limit} per member at the live price.",
+                field=field,
+                limit=shelf.per_member_limit,
+                bought=held,
+            )
 
     async def give_back(self, tx: Transaction, payload: Mapping[str, Any], *, everything: bool) -> None:
-        purchases = (await tx.session.scalars(select(Purchase).where(Purchase.order_id == payload["orderId"])
-                                              .order_by(Purchase.line_index))).all()
+        purchases = (await tx.session.scalars(select(Purchase).where(Purchase.order_id == payload["orderId"]).order_by(Purchase.line_index))).all()
         if not purchases:
             return
         if not everything:  # the units refunded so far, per line (the event carries only this refund's)
@@ -107,9 +122,11 @@ class LiveQuota:
             back = target - purchase.returned
             purchase.returned = target
             await tx.session.execute(
-                update(ShelfItem).where(ShelfItem.room_id == purchase.room_id, ShelfItem.product_id == purchase.product_id,
-                                        ShelfItem.live_stock.is_not(None))
-                .values(live_stock=ShelfItem.live_stock + back).execution_options(synchronize_session=False))
+                update(ShelfItem)
+                .where(ShelfItem.room_id == purchase.room_id, ShelfItem.product_id == purchase.product_id, ShelfItem.live_stock.is_not(None))
+                .values(live_stock=ShelfItem.live_stock + back)
+                .execution_options(synchronize_session=False)
+            )
         await tx.session.flush()
 
 
@@ -129,5 +146,4 @@ def _field(lines: dict[int, int], product_id: int) -> str:
 
 def _sold_out(field: str, left: int | None) -> DomainError:
     details = {} if left is None else {"left": left}
-    return DomainError("LIVE_ROOM_LIVE_STOCK_SOLD_OUT", "The live-price stock of this product is sold out.", field=field,
-                       **details)
+    return DomainError("LIVE_ROOM_LIVE_STOCK_SOLD_OUT", "The live-price stock of this product is sold out.", field=field, **details)

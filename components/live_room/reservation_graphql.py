@@ -27,8 +27,8 @@ class LiveRoomReservationBoard:
 class ReserveLiveRoomInput:
     room_id: strawberry.ID
     store_id: int | None = strawberry.field(
-        default=None, description="The store whose link or poster brought the member (credited on the board); a store "
-                                  "number, as on LiveRoom.storeId.")
+        default=None, description="The store whose link or poster brought the member (credited on the board); a store number, as on LiveRoom.storeId."
+    )
     guide_id: strawberry.ID | None = strawberry.field(default=None, description="The clerk who shared it (a Staff id).")
 
 
@@ -52,13 +52,16 @@ async def _payload(ctx: Context, result: dict | None, errors: list) -> LiveRoomR
     return LiveRoomReservationPayload(
         room=(await load_rooms(ctx, [result["roomId"]]))[0],
         reserved=await service.is_reserved(session, result["roomId"], result["memberId"]),
-        reservation_count=await service.count(session, result["roomId"]))
+        reservation_count=await service.count(session, result["roomId"]),
+    )
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Staff: an upcoming room's reservations per store (the warm-up board); any staff "
-                                  "member sees it, so stores can follow the competition.")
+    @strawberry.field(
+        description="Staff: an upcoming room's reservations per store (the warm-up board); any staff "
+        "member sees it, so stores can follow the competition."
+    )
     async def live_room_reservation_board(self, info: strawberry.Info, room_id: strawberry.ID) -> LiveRoomReservationBoard:
         ctx: Context = info.context
         ctx.require_staff()
@@ -67,8 +70,9 @@ class Query:
         if await session.get(models.Room, pk) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such live room.", field="roomId")
         rows = await ctx.kernel.service("live_room").reservations.board(session, pk)
-        return LiveRoomReservationBoard(total=sum(n for _, n in rows),
-                                        stores=[LiveRoomStoreReservations(store_id=s, reservations=n) for s, n in rows])
+        return LiveRoomReservationBoard(
+            total=sum(n for _, n in rows), stores=[LiveRoomStoreReservations(store_id=s, reservations=n) for s, n in rows]
+        )
 
     @strawberry.field(description="How many members reserved the room, and whether the signed-in member did.")
     async def live_room_reservations(self, info: strawberry.Info, room_id: strawberry.ID) -> LiveRoomReservationPayload:
@@ -77,14 +81,17 @@ class Query:
         session = await ctx.session()
         service = ctx.kernel.service("live_room").reservations
         mine = ctx.actor.is_member and await service.is_reserved(session, pk, ctx.actor.id)
-        return LiveRoomReservationPayload(room=(await load_rooms(ctx, [pk]))[0], reserved=bool(mine),
-                                          reservation_count=await service.count(session, pk))
+        return LiveRoomReservationPayload(
+            room=(await load_rooms(ctx, [pk]))[0], reserved=bool(mine), reservation_count=await service.count(session, pk)
+        )
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: reserve an upcoming room (预约); reminded shortly before it starts. "
-                                      "Reserving again changes nothing (the first store keeps the credit).")
+    @strawberry.mutation(
+        description="Member: reserve an upcoming room (预约); reminded shortly before it starts. "
+        "Reserving again changes nothing (the first store keeps the credit)."
+    )
     async def reserve_live_room(self, info: strawberry.Info, input: ReserveLiveRoomInput) -> LiveRoomReservationPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -92,15 +99,13 @@ class Mutation:
             member = ctx.require_member()
             room_id = decode_id(input.room_id, "LiveRoom", field="input.roomId")
             guide = decode_id(input.guide_id, "Staff", field="input.guideId") if input.guide_id else None
-            await ctx.kernel.service("live_room").reservations.reserve(tx, room_id, member, store_id=input.store_id,
-                                                                       guide_id=guide)
+            await ctx.kernel.service("live_room").reservations.reserve(tx, room_id, member, store_id=input.store_id, guide_id=guide)
             return {"roomId": room_id, "memberId": member}
 
         return await _payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: cancel one's reservation of a room.")
-    async def cancel_live_room_reservation(self, info: strawberry.Info,
-                                           input: CancelLiveRoomReservationInput) -> LiveRoomReservationPayload:  # noqa: A002
+    async def cancel_live_room_reservation(self, info: strawberry.Info, input: CancelLiveRoomReservationInput) -> LiveRoomReservationPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

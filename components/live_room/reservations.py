@@ -37,25 +37,32 @@ class Reservations:
         self.service = service
         self.kernel = service.kernel
 
-    async def reserve(self, tx: Transaction, room_id: int, member_id: int, *, store_id: int | None = None,
-                      guide_id: int | None = None) -> Reservation:
+    async def reserve(
+        self, tx: Transaction, room_id: int, member_id: int, *, store_id: int | None = None, guide_id: int | None = None
+    ) -> Reservation:
         room = await self.service.room(tx, room_id)
         if room.status != "scheduled":
-            raise DomainError("LIVE_ROOM_NOT_RESERVABLE", f"The room is {room.status}: only an upcoming room is reserved.",
-                              field="input.roomId", status=room.status)
+            raise DomainError(
+                "LIVE_ROOM_NOT_RESERVABLE", f"The room is {room.status}: only an upcoming room is reserved.", field="input.roomId", status=room.status
+            )
         await self._check_credit(tx, store_id, guide_id)
         reservation = await self._of(tx, room.id, member_id)
         if reservation is None:
             try:
                 async with tx.session.begin_nested():
-                    tx.session.add(Reservation(room_id=room.id, member_id=member_id, store_id=store_id, guide_id=guide_id,
-                                               active=True, created_at=tx.now()))
+                    tx.session.add(
+                        Reservation(room_id=room.id, member_id=member_id, store_id=store_id, guide_id=guide_id, active=True, created_at=tx.now())
+                    )
             except IntegrityError:
                 pass  # the same member's second tap at the same instant: one reservation
             reservation = await self._of(tx, room.id, member_id)
         elif not reservation.active:
-            await tx.session.execute(update(Reservation).where(Reservation.id == reservation.id)
-                                     .values(active=True, cancelled_at=None).execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Reservation)
+                .where(Reservation.id == reservation.id)
+                .values(active=True, cancelled_at=None)
+                .execution_options(synchronize_session=False)
+            )
             await tx.session.refresh(reservation)
         if reservation.reminded_at is None:
             await self.schedule_reminder(tx, room)
@@ -64,16 +71,18 @@ class Reservations:
     async def cancel(self, tx: Transaction, room_id: int, member_id: int) -> None:
         room = await self.service.room(tx, room_id)
         cancelled = await tx.session.execute(
-            update(Reservation).where(Reservation.room_id == room.id, Reservation.member_id == member_id,
-                                      Reservation.active.is_(True))
-            .values(active=False, cancelled_at=tx.now()).execution_options(synchronize_session=False))
+            update(Reservation)
+            .where(Reservation.room_id == room.id, Reservation.member_id == member_id, Reservation.active.is_(True))
+            .values(active=False, cancelled_at=tx.now())
+            .execution_options(synchronize_session=False)
+        )
         if cancelled.rowcount != 1:
             raise DomainError("LIVE_ROOM_NOT_RESERVED", "You have not reserved this room.", field="input.roomId")
 
     async def _of(self, tx: Transaction, room_id: int, member_id: int) -> Reservation | None:
-        return await tx.session.scalar(select(Reservation).where(Reservation.room_id == room_id,
-                                                                 Reservation.member_id == member_id)
-                                       .execution_options(populate_existing=True))
+        return await tx.session.scalar(
+            select(Reservation).where(Reservation.room_id == room_id, Reservation.member_id == member_id).execution_options(populate_existing=True)
+        )
 
     async def _check_credit(self, tx: Transaction, store_id: int | None, guide_id: int | None) -> None:
         """The store and clerk credited must exist: a typo must not open a phantom store on the board."""
@@ -89,19 +98,29 @@ class Reservations:
 
     # -- reading -------------------------------------------------------------------------------------
     async def count(self, session: Any, room_id: int) -> int:
-        return int(await session.scalar(select(func.count()).select_from(Reservation)
-                                        .where(Reservation.room_id == room_id, Reservation.active.is_(True))) or 0)
+        return int(
+            await session.scalar(select(func.count()).select_from(Reservation).where(Reservation.room_id == room_id, Reservation.active.is_(True)))
+            or 0
+        )
 
     async def is_reserved(self, session: Any, room_id: int, member_id: int) -> bool:
-        return await session.scalar(select(Reservation.id).where(
-            Reservation.room_id == room_id, Reservation.member_id == member_id, Reservation.active.is_(True))) is not None
+        return (
+            await session.scalar(
+                select(Reservation.id).where(Reservation.room_id == room_id, Reservation.member_id == member_id, Reservation.active.is_(True))
+            )
+            is not None
+        )
 
     async def board(self, session: Any, room_id: int) -> list[tuple[int | None, int]]:
         """(store id, active reservations) per store, most first; ``None`` for reservations no
         store's link brought."""
-        rows = (await session.execute(
-            select(Reservation.store_id, func.count()).where(Reservation.room_id == room_id, Reservation.active.is_(True))
-            .group_by(Reservation.store_id))).all()
+        rows = (
+            await session.execute(
+                select(Reservation.store_id, func.count())
+                .where(Reservation.room_id == room_id, Reservation.active.is_(True))
+                .group_by(Reservation.store_id)
+            )
+        ).all()
         return sorted(((store, int(n)) for store, n in rows), key=lambda row: (-row[1], row[0] is None, row[0] or 0))
 
     # -- the reminder --------------------------------------------------------------------------------
@@ -130,20 +149,34 @@ class Reservations:
         room = await tx.session.get(Room, int(timer.payload["roomId"]), populate_existing=True)
         if room is None or room.status != "scheduled":
             return 0
-        rows = (await tx.session.scalars(
-            select(Reservation).where(Reservation.room_id == room.id, Reservation.active.is_(True),
-                                      Reservation.reminded_at.is_(None))
-            .order_by(Reservation.id).limit(REMIND_BATCH + 1))).all()
+        rows = (
+            await tx.session.scalars(
+                select(Reservation)
+                .where(Reservation.room_id == room.id, Reservation.active.is_(True), Reservation.reminded_at.is_(None))
+                .order_by(Reservation.id)
+                .limit(REMIND_BATCH + 1)
+            )
+        ).all()
         now = tx.now()
         for reservation in rows[:REMIND_BATCH]:
             # Conditional: a reservation is reminded once even if two batches overlapped.
             marked = await tx.session.execute(
-                update(Reservation).where(Reservation.id == reservation.id, Reservation.reminded_at.is_(None))
-                .values(reminded_at=now).execution_options(synchronize_session=False))
+                update(Reservation)
+                .where(Reservation.id == reservation.id, Reservation.reminded_at.is_(None))
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            )
             if marked.rowcount:
-                await tx.emit("live_room.reservation_reminder", {
-                    "roomId": room.id, "memberId": reservation.member_id, "storeId": reservation.store_id,
-                    "title": room.title, "scheduledStartAt": as_utc(room.scheduled_start_at).isoformat()})
+                await tx.emit(
+                    "live_room.reservation_reminder",
+                    {
+                        "roomId": room.id,
+                        "memberId": reservation.member_id,
+                        "storeId": reservation.store_id,
+                        "title": room.title,
+                        "scheduledStartAt": as_utc(room.scheduled_start_at).isoformat(),
+                    },
+                )
         if len(rows) > REMIND_BATCH:
             await tx.schedule(REMIND_JOB, f"{room.id}:after:{rows[REMIND_BATCH - 1].id}", now, {"roomId": room.id})
         return min(len(rows), REMIND_BATCH)

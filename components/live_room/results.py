@@ -66,24 +66,36 @@ class RoomResults:
         else:
             started = as_utc(room.started_at)
             before, after = and_(outside, RoomOrder.created_at < started), and_(outside, RoomOrder.created_at >= started)
-        row = (await session.execute(
-            select(
-                func.count().filter(during),
-                func.count().filter(during, paid),
-                func.count(func.distinct(case((and_(during, paid), RoomOrder.member_id)))),
-                func.coalesce(func.sum(case((during, RoomOrder.paid_minor), else_=0)), 0),
-                func.coalesce(func.sum(case((during, RoomOrder.refunded_minor), else_=0)), 0),
-                func.count().filter(after),
-                func.coalesce(func.sum(case((after, RoomOrder.paid_minor), else_=0)), 0),
-                func.count().filter(before),
-                func.coalesce(func.sum(case((before, RoomOrder.paid_minor), else_=0)), 0),
-            ).where(RoomOrder.room_id == room.id))).one()
+        row = (
+            await session.execute(
+                select(
+                    func.count().filter(during),
+                    func.count().filter(during, paid),
+                    func.count(func.distinct(case((and_(during, paid), RoomOrder.member_id)))),
+                    func.coalesce(func.sum(case((during, RoomOrder.paid_minor), else_=0)), 0),
+                    func.coalesce(func.sum(case((during, RoomOrder.refunded_minor), else_=0)), 0),
+                    func.count().filter(after),
+                    func.coalesce(func.sum(case((after, RoomOrder.paid_minor), else_=0)), 0),
+                    func.count().filter(before),
+                    func.coalesce(func.sum(case((before, RoomOrder.paid_minor), else_=0)), 0),
+                ).where(RoomOrder.room_id == room.id)
+            )
+        ).one()
         orders, paid_orders, paying, gmv, refunded, after_n, gmv_after, before_n, gmv_before = (int(v or 0) for v in row)
         return Results(
-            unique_viewers=int(unique), peak_viewers=room.peak_viewers, comments=room.comment_count, likes=int(room.like_count),
-            orders=orders, paid_orders=paid_orders, paying_members=paying, gmv_minor=gmv, refunded_minor=refunded,
+            unique_viewers=int(unique),
+            peak_viewers=room.peak_viewers,
+            comments=room.comment_count,
+            likes=int(room.like_count),
+            orders=orders,
+            paid_orders=paid_orders,
+            paying_members=paying,
+            gmv_minor=gmv,
+            refunded_minor=refunded,
             average_order_value_minor=_round_half_up(gmv, paid_orders),
             conversion_rate=round(paying / unique, 4) if unique else 0.0,
-            orders_after_session=after_n, gmv_after_session_minor=gmv_after,
-            orders_before_session=before_n, gmv_before_session_minor=gmv_before,
+            orders_after_session=after_n,
+            gmv_after_session_minor=gmv_after,
+            orders_before_session=before_n,
+            gmv_before_session_minor=gmv_before,
         )

@@ -24,20 +24,19 @@ from typing import Any, Mapping
 
 from sqlalchemy import update
 
-from components.live_room.models import Room
-from core.auth import Actor
-from core.clock import as_utc
-from core.errors import DomainError, NotAuthenticated, NotAuthorized
-from core.transaction import Transaction
-from core.units import parse_duration
-
 from components.live_room.audience import Audience
 from components.live_room.checkout import RoomCheckout
+from components.live_room.models import Room
 from components.live_room.quota import LiveQuota
 from components.live_room.reservations import Reservations
 from components.live_room.results import Results, RoomResults
 from components.live_room.shelf import Shelf, ShelfEntry
 from components.live_room.states import FOREVER, JOINABLE, RUNNING, channel, comment_message, room_message
+from core.auth import Actor
+from core.clock import as_utc
+from core.errors import DomainError, NotAuthenticated, NotAuthorized
+from core.transaction import Transaction
+from core.units import parse_duration
 
 OVERDUE_JOB = "live_room.overdue"
 SWEEP_JOB = "live_room.sweep_viewers"
@@ -83,10 +82,23 @@ class LiveRoomService(Shelf, Audience, RoomResults):
 
     # -- rooms --------------------------------------------------------------------------------------
     async def create_room(
-        self, tx: Transaction, actor: Actor, *, title: str, host_staff_id: int | None, scheduled_start_at: datetime,
-        scheduled_end_at: datetime, store_id: int | None = None, cover_url: str | None = None, push_url: str | None = None,
-        play_url: str | None = None, replay_url: str | None = None, comments_enabled: bool = True,
-        likes_enabled: bool = True, replay_enabled: bool = True, shelf: list[ShelfEntry] | None = None,
+        self,
+        tx: Transaction,
+        actor: Actor,
+        *,
+        title: str,
+        host_staff_id: int | None,
+        scheduled_start_at: datetime,
+        scheduled_end_at: datetime,
+        store_id: int | None = None,
+        cover_url: str | None = None,
+        push_url: str | None = None,
+        play_url: str | None = None,
+        replay_url: str | None = None,
+        comments_enabled: bool = True,
+        likes_enabled: bool = True,
+        replay_enabled: bool = True,
+        shelf: list[ShelfEntry] | None = None,
     ) -> int:
         manager = self._is_manager(actor)
         if not manager and not actor.has_role("live_host"):
@@ -102,11 +114,25 @@ class LiveRoomService(Shelf, Audience, RoomResults):
             raise DomainError("LIVE_ROOM_INVALID_ROOM", "A store id is a positive number.", field="input.storeId")
         self._check_times(scheduled_start_at, scheduled_end_at, tx.now())
         room = Room(
-            title=title, cover_url=self._url(cover_url, "coverUrl"), host_staff_id=host_id, store_id=store_id,
-            scheduled_start_at=scheduled_start_at, scheduled_end_at=scheduled_end_at, push_url=self._url(push_url, "pushUrl"),
-            play_url=self._url(play_url, "playUrl"), replay_url=self._url(replay_url, "replayUrl"),
-            comments_enabled=comments_enabled, likes_enabled=likes_enabled, replay_enabled=replay_enabled, muted_all=False,
-            status="scheduled", like_count=0, comment_count=0, viewer_count=0, peak_viewers=0, created_at=tx.now(),
+            title=title,
+            cover_url=self._url(cover_url, "coverUrl"),
+            host_staff_id=host_id,
+            store_id=store_id,
+            scheduled_start_at=scheduled_start_at,
+            scheduled_end_at=scheduled_end_at,
+            push_url=self._url(push_url, "pushUrl"),
+            play_url=self._url(play_url, "playUrl"),
+            replay_url=self._url(replay_url, "replayUrl"),
+            comments_enabled=comments_enabled,
+            likes_enabled=likes_enabled,
+            replay_enabled=replay_enabled,
+            muted_all=False,
+            status="scheduled",
+            like_count=0,
+            comment_count=0,
+            viewer_count=0,
+            peak_viewers=0,
+            created_at=tx.now(),
         )
         tx.session.add(room)
         await tx.session.flush()
@@ -133,8 +159,11 @@ class LiveRoomService(Shelf, Audience, RoomResults):
         if url is None or url == "":
             return None
         if len(url) > URL_MAX or not url.startswith(("https://", "http://", "rtmp://", "rtmps://", "webrtc://")):
-            raise DomainError("LIVE_ROOM_INVALID_ROOM", "A URL starts with https://, http://, rtmp:// or webrtc:// and has at most 500 characters.",
-                              field=f"input.{field}")
+            raise DomainError(
+                "LIVE_ROOM_INVALID_ROOM",
+                "A URL starts with https://, http://, rtmp:// or webrtc:// and has at most 500 characters.",
+                field=f"input.{field}",
+            )
         return url
 
     @staticmethod
@@ -149,8 +178,7 @@ class LiveRoomService(Shelf, Audience, RoomResults):
             raise DomainError("LIVE_ROOM_INVALID_ROOM", "A session lasts at most 48 hours.", field="input.scheduledEndAt")
 
     async def room(self, tx: Transaction, room_id: int, *, lock: bool = False) -> Room:
-        room = await tx.session.get(Room, room_id, populate_existing=True,
-                                    with_for_update=lock and tx.kernel.db.is_postgresql)
+        room = await tx.session.get(Room, room_id, populate_existing=True, with_for_update=lock and tx.kernel.db.is_postgresql)
         if room is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such live room.", field="input.roomId")
         return room
@@ -176,8 +204,7 @@ class LiveRoomService(Shelf, Audience, RoomResults):
             await tx.schedule(OVERDUE_JOB, str(room.id), end)
             await self.reservations.schedule_reminder(tx, room, only_if_pending=True)
         switches = {}
-        for key, column in (("commentsEnabled", "comments_enabled"), ("likesEnabled", "likes_enabled"),
-                            ("replayEnabled", "replay_enabled")):
+        for key, column in (("commentsEnabled", "comments_enabled"), ("likesEnabled", "likes_enabled"), ("replayEnabled", "replay_enabled")):
             if key in changes and changes[key] is not None:
                 setattr(room, column, bool(changes[key]))
                 switches[key] = bool(changes[key])
@@ -188,13 +215,11 @@ class LiveRoomService(Shelf, Audience, RoomResults):
     # -- the status machine -----------------------------------------------------------------------
     async def _move(self, tx: Transaction, room: Room, allowed: tuple[str, ...], to: str, **values: Any) -> None:
         moved = await tx.session.execute(
-            update(Room).where(Room.id == room.id, Room.status.in_(allowed)).values(status=to, **values)
-            .execution_options(synchronize_session=False)
+            update(Room).where(Room.id == room.id, Room.status.in_(allowed)).values(status=to, **values).execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1:
             current = (await self.room(tx, room.id)).status
-            raise DomainError("LIVE_ROOM_ILLEGAL_STATE", f"A {current} room cannot become {to}.", field="input.roomId",
-                              status=current)
+            raise DomainError("LIVE_ROOM_ILLEGAL_STATE", f"A {current} room cannot become {to}.", field="input.roomId", status=current)
         await tx.session.refresh(room)
 
     async def start(self, tx: Transaction, actor: Actor, room_id: int) -> None:
@@ -263,5 +288,4 @@ class LiveRoomService(Shelf, Audience, RoomResults):
         tx.publish(channel(room.id), {**room_message(room, kind), **extra})
 
 
-__all__ = ["FOREVER", "JOINABLE", "RUNNING", "LiveRoomService", "ShelfEntry", "Results", "channel", "room_message",
-           "comment_message"]
+__all__ = ["FOREVER", "JOINABLE", "RUNNING", "LiveRoomService", "ShelfEntry", "Results", "channel", "room_message", "comment_message"]

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from components.live_room.models import LivePrice, Room, ShelfItem
+from components.live_room.states import JOINABLE, RUNNING
 from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
-from components.live_room.states import JOINABLE, RUNNING
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class Shelf:
             count = await tx.session.scalar(select(func.count()).select_from(ShelfItem).where(ShelfItem.room_id == room.id))
             if count >= self.shelf_max:
                 raise DomainError("LIVE_ROOM_SHELF_FULL", f"A shelf holds at most {self.shelf_max} products.", field=f"{field}.productId")
-            item = ShelfItem(room_id=room.id, product_id=entry.product_id, position=count if entry.position is None else entry.position,
-                             on_shelf=entry.on_shelf)
+            item = ShelfItem(
+                room_id=room.id, product_id=entry.product_id, position=count if entry.position is None else entry.position, on_shelf=entry.on_shelf
+            )
             tx.session.add(item)
         else:
             item.on_shelf = entry.on_shelf
@@ -74,12 +75,15 @@ class Shelf:
                 raise DomainError("LIVE_ROOM_INVALID_PRICE", "A SKU has one live price.", field=f"{where}.skuId")
             seen.add(sku_id)
             if not 0 < price <= sku_ids[sku_id].price_minor:
-                raise DomainError("LIVE_ROOM_INVALID_PRICE", "A live price is above zero and at most the SKU's price.",
-                                  field=f"{where}.price")
+                raise DomainError("LIVE_ROOM_INVALID_PRICE", "A live price is above zero and at most the SKU's price.", field=f"{where}.price")
         if entry.live_prices is not None:
             # The given prices replace the product's live prices in this room (none: cleared).
-            existing = {p.sku_id: p for p in (await tx.session.scalars(
-                select(LivePrice).where(LivePrice.room_id == room.id, LivePrice.product_id == entry.product_id))).all()}
+            existing = {
+                p.sku_id: p
+                for p in (
+                    await tx.session.scalars(select(LivePrice).where(LivePrice.room_id == room.id, LivePrice.product_id == entry.product_id))
+                ).all()
+            }
             for sku_id, price in entry.live_prices:
                 if sku_id in existing:
                     existing.pop(sku_id).price_minor = price
@@ -95,8 +99,9 @@ class Shelf:
         if room.status not in RUNNING:
             raise DomainError("LIVE_ROOM_NOT_LIVE", "Products are presented while the room is live.", field="input.roomId")
         if product_id is not None:
-            on_shelf = await tx.session.scalar(select(ShelfItem.id).where(
-                ShelfItem.room_id == room.id, ShelfItem.product_id == product_id, ShelfItem.on_shelf.is_(True)))
+            on_shelf = await tx.session.scalar(
+                select(ShelfItem.id).where(ShelfItem.room_id == room.id, ShelfItem.product_id == product_id, ShelfItem.on_shelf.is_(True))
+            )
             if on_shelf is None:
                 raise DomainError("LIVE_ROOM_NOT_ON_SHELF", "Only a product on the room's shelf can be presented.", field="input.productId")
         room.presented_product_id = product_id

@@ -21,13 +21,26 @@ def room_message(room: Room, kind: str) -> dict[str, Any]:
     """What every stream message carries: the room's state at that moment, so a client that
     missed a message is right again at the next one."""
     return {
-        "kind": kind, "roomId": room.id, "hostStaffId": room.host_staff_id, "status": room.status, "viewerCount": room.viewer_count,
-        "peakViewers": room.peak_viewers, "likeCount": int(room.like_count), "commentCount": room.comment_count,
-        "presentedProductId": room.presented_product_id, "commentsEnabled": room.comments_enabled,
-        "likesEnabled": room.likes_enabled, "mutedAll": room.muted_all,
+        "kind": kind,
+        "roomId": room.id,
+        "hostStaffId": room.host_staff_id,
+        "status": room.status,
+        "viewerCount": room.viewer_count,
+        "peakViewers": room.peak_viewers,
+        "likeCount": int(room.like_count),
+        "commentCount": room.comment_count,
+        "presentedProductId": room.presented_product_id,
+        "commentsEnabled": room.comments_enabled,
+        "likesEnabled": room.likes_enabled,
+        "mutedAll": room.muted_all,
     }
 
 
 def comment_message(comment: Comment) -> dict[str, Any]:
-    return {"id": comment.id, "memberId": comment.member_id, "author": comment.author, "text": comment.text,
-            "createdAt": as_utc(comment.created_at).isoformat()}
+    return {
+        "id": comment.id,
+        "memberId": comment.member_id,
+        "author": comment.author,
+        "text": comment.text,
+        "createdAt": as_utc(comment.created_at).isoformat(),
+    }

@@ -83,14 +83,16 @@ class MemberProfile(Node):
     @strawberry.field(description="The tags the member holds, by name (bounded by the brand's tags, so a list).")
     async def tags(self, info: strawberry.Info) -> list[MemberTag]:
         ctx: Context = info.context
-        rows = (await (await ctx.session()).scalars(
-            select(Tag).join(Holding, Holding.tag_id == Tag.id).where(Holding.member_id == self.pk).order_by(Tag.name))).all()
+        rows = (
+            await (await ctx.session()).scalars(
+                select(Tag).join(Holding, Holding.tag_id == Tag.id).where(Holding.member_id == self.pk).order_by(Tag.name)
+            )
+        ).all()
         return [tag_node(r) for r in rows]
 
 
 def tag_node(row: Tag) -> MemberTag:
-    return MemberTag(pk=row.id, name=row.name, kind=MemberTagKind(row.kind), description=row.description,
-                     created_at=as_utc(row.created_at))
+    return MemberTag(pk=row.id, name=row.name, kind=MemberTagKind(row.kind), description=row.description, created_at=as_utc(row.created_at))
 
 
 def profile_node(row: Profile, currency: str) -> MemberProfile:
@@ -98,10 +100,18 @@ def profile_node(row: Profile, currency: str) -> MemberProfile:
         return as_utc(value) if value is not None else None
 
     return MemberProfile(
-        pk=row.member_id, stage=LifecycleStage(row.stage), stage_since=as_utc(row.stage_since),
-        segment=RfmSegment(row.segment) if row.segment else None, orders_count=row.orders_count,
-        paid=money(row.paid_minor, currency), first_order_at=at(row.first_order_at), last_order_at=at(row.last_order_at),
-        window_orders=row.window_orders, window_paid=money(row.window_paid_minor, currency), computed_at=as_utc(row.computed_at))
+        pk=row.member_id,
+        stage=LifecycleStage(row.stage),
+        stage_since=as_utc(row.stage_since),
+        segment=RfmSegment(row.segment) if row.segment else None,
+        orders_count=row.orders_count,
+        paid=money(row.paid_minor, currency),
+        first_order_at=at(row.first_order_at),
+        last_order_at=at(row.last_order_at),
+        window_orders=row.window_orders,
+        window_paid=money(row.window_paid_minor, currency),
+        computed_at=as_utc(row.computed_at),
+    )
 
 
 async def load_profiles(ctx: Context, keys: list[int]) -> list[MemberProfile | None]:
@@ -130,8 +140,9 @@ class MemberProfileFilter:
 @strawberry.type
 class Query:
     @strawberry.field(description="Staff (`member_tags.view`): members' profiles by member, filtered by segment, stage or tag.")
-    async def member_profiles(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                              filter: MemberProfileFilter | None = None) -> Connection[MemberProfile]:  # noqa: A002
+    async def member_profiles(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: MemberProfileFilter | None = None
+    ) -> Connection[MemberProfile]:  # noqa: A002
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(Profile)
@@ -154,8 +165,9 @@ class Query:
         return (await load_profiles(ctx, [decode_id(member_id, "Member", field="memberId")]))[0]
 
     @strawberry.field(description="Staff (`member_tags.view`): the brand's tags by name, optionally of one kind.")
-    async def member_tags(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                          kind: MemberTagKind | None = None) -> Connection[MemberTag]:
+    async def member_tags(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, kind: MemberTagKind | None = None
+    ) -> Connection[MemberTag]:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(Tag) if kind is None else select(Tag).where(Tag.kind == kind.value)
@@ -256,8 +268,9 @@ class Mutation:
             return DeleteMemberTagPayload(user_errors=errors)
         return DeleteMemberTagPayload(deleted_tag_id=strawberry.ID(to_global_id("MemberTag", result["tagId"])))
 
-    @strawberry.mutation(description="Staff (`member_tags.manage`): give members a manual tag; holders stay as they are, "
-                                     "so repeating the call changes nothing.")
+    @strawberry.mutation(
+        description="Staff (`member_tags.manage`): give members a manual tag; holders stay as they are, so repeating the call changes nothing."
+    )
     async def tag_members(self, info: strawberry.Info, input: TagMembersInput) -> TagMembersPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -268,8 +281,10 @@ class Mutation:
 
         return await _tag_payload(ctx, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Staff (`member_tags.manage`): take a manual tag from members; members without it are "
-                                     "left alone, so repeating the call changes nothing.")
+    @strawberry.mutation(
+        description="Staff (`member_tags.manage`): take a manual tag from members; members without it are "
+        "left alone, so repeating the call changes nothing."
+    )
     async def untag_members(self, info: strawberry.Info, input: UntagMembersInput) -> UntagMembersPayload:  # noqa: A002
         ctx: Context = info.context
 

@@ -48,14 +48,26 @@ def dougong_error_codes(registrar):
 @hookimpl
 def dougong_events(registrar):
     ids = "list[int]: the members (at most 1,000 per event; a recompute sends one event per change per 1,000)"
-    registrar.event("member_tags.stage_changed", "Members moved from one lifecycle stage to another",
-                    payload={"memberIds": ids, "fromStage": "str: prospect, new, repeat, dormant or churned", "toStage": "str"})
-    registrar.event("member_tags.segment_changed", "Members moved from one RFM segment to another",
-                    payload={"memberIds": ids, "fromSegment": "str | None: e.g. important_value", "toSegment": "str | None"})
-    registrar.event("member_tags.tagged", "Members gained a tag (from staff, a rule or their channel)",
-                    payload={"tagId": "int", "memberIds": ids, "source": "str: staff, rule or channel"})
-    registrar.event("member_tags.untagged", "Members lost a tag (staff took it, or they stopped meeting its rule)",
-                    payload={"tagId": "int", "memberIds": ids, "source": "str: staff or rule"})
+    registrar.event(
+        "member_tags.stage_changed",
+        "Members moved from one lifecycle stage to another",
+        payload={"memberIds": ids, "fromStage": "str: prospect, new, repeat, dormant or churned", "toStage": "str"},
+    )
+    registrar.event(
+        "member_tags.segment_changed",
+        "Members moved from one RFM segment to another",
+        payload={"memberIds": ids, "fromSegment": "str | None: e.g. important_value", "toSegment": "str | None"},
+    )
+    registrar.event(
+        "member_tags.tagged",
+        "Members gained a tag (from staff, a rule or their channel)",
+        payload={"tagId": "int", "memberIds": ids, "source": "str: staff, rule or channel"},
+    )
+    registrar.event(
+        "member_tags.untagged",
+        "Members lost a tag (staff took it, or they stopped meeting its rule)",
+        payload={"tagId": "int", "memberIds": ids, "source": "str: staff or rule"},
+    )
 
 
 @hookimpl

@@ -15,14 +15,14 @@ DIMENSIONS = ("recency", "frequency", "monetary")
 
 # (R high, F high, M high) → segment. Chinese names are the ones brands use (README).
 SEGMENTS: dict[tuple[bool, bool, bool], str] = {
-    (True, True, True): "important_value",       # 重要价值客户
-    (False, True, True): "important_keep",       # 重要保持客户
-    (True, False, True): "important_develop",    # 重要发展客户
+    (True, True, True): "important_value",  # 重要价值客户
+    (False, True, True): "important_keep",  # 重要保持客户
+    (True, False, True): "important_develop",  # 重要发展客户
     (False, False, True): "important_win_back",  # 重要挽留客户
-    (True, True, False): "general_value",        # 一般价值客户
-    (False, True, False): "general_keep",        # 一般保持客户
-    (True, False, False): "general_develop",     # 一般发展客户
-    (False, False, False): "general_win_back",   # 一般挽留客户
+    (True, True, False): "general_value",  # 一般价值客户
+    (False, True, False): "general_keep",  # 一般保持客户
+    (True, False, False): "general_develop",  # 一般发展客户
+    (False, False, False): "general_win_back",  # 一般挽留客户
 }
 STAGES = ("prospect", "new", "repeat", "dormant", "churned")
 DAY = timedelta(days=1)
@@ -73,8 +73,7 @@ def medians(rows: Iterable[tuple[int | None, int, int]]) -> dict[str, float]:
         monetary.append(paid)
     if not recency:
         return {}
-    return {"recency": statistics.median(recency), "frequency": statistics.median(frequency),
-            "monetary": statistics.median(monetary)}
+    return {"recency": statistics.median(recency), "frequency": statistics.median(frequency), "monetary": statistics.median(monetary)}
 
 
 def high(dimension: str, value: int, split: Mapping[str, Any], baseline: Mapping[str, float]) -> bool:
@@ -94,16 +93,17 @@ def high(dimension: str, value: int, split: Mapping[str, Any], baseline: Mapping
     return value < middle if dimension == "recency" else value > middle
 
 
-def segment(fig: Figures, now: datetime, rfm: Mapping[str, Mapping[str, Any]], window_days: int,
-            baseline: Mapping[str, float]) -> str | None:
+def segment(fig: Figures, now: datetime, rfm: Mapping[str, Mapping[str, Any]], window_days: int, baseline: Mapping[str, float]) -> str | None:
     """The RFM segment, or None for a member who never had a counted order."""
     recency = days_since(fig.last_order_at, now)
     if recency is None:
         return None
     orders, paid = fig.in_window(window_days)
-    key = (high("recency", recency, rfm.get("recency", {}), baseline),
-           high("frequency", orders, rfm.get("frequency", {}), baseline),
-           high("monetary", paid, rfm.get("monetary", {}), baseline))
+    key = (
+        high("recency", recency, rfm.get("recency", {}), baseline),
+        high("frequency", orders, rfm.get("frequency", {}), baseline),
+        high("monetary", paid, rfm.get("monetary", {}), baseline),
+    )
     return SEGMENTS[key]
 
 
@@ -120,8 +120,7 @@ def stage(fig: Figures, now: datetime, lifecycle: Mapping[str, int]) -> str:
     return "repeat" if fig.orders >= lifecycle["repeat_from_orders"] else "new"
 
 
-def rule_matches(rule: Mapping[str, Any], fig: Figures, now: datetime, member_stage: str, member_segment: str | None,
-                 window_days: int) -> bool:
+def rule_matches(rule: Mapping[str, Any], fig: Figures, now: datetime, member_stage: str, member_segment: str | None, window_days: int) -> bool:
     """Whether a blueprint rule holds for a member: every condition the rule names must hold.
     (Plain ifs, not a table of lambdas: the recompute calls this rules × members times.)"""
     orders, paid = fig.in_window(rule.get("window_days", window_days))

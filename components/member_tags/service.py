@@ -63,9 +63,16 @@ class MemberTagsService:
             if await tx.session.get(Purchase, order_id) is None:
                 # The event's own time, not the delivery's: a redelivery an hour late still
                 # dates the order when it was paid.
-                tx.session.add(Purchase(order_id=order_id, member_id=member_id, paid_at=event.created_at,
-                                        total_minor=int(payload["totalMinor"]), refunded_minor=int(payload.get("refundedMinor") or 0),
-                                        counted=True))
+                tx.session.add(
+                    Purchase(
+                        order_id=order_id,
+                        member_id=member_id,
+                        paid_at=event.created_at,
+                        total_minor=int(payload["totalMinor"]),
+                        refunded_minor=int(payload.get("refundedMinor") or 0),
+                        counted=True,
+                    )
+                )
                 await tx.session.flush()
             await self.refresh(tx, member_id)
 
@@ -90,9 +97,11 @@ class MemberTagsService:
         """Recount one member from their own purchases and reclassify them against the
         medians of the last recompute."""
         now = tx.now()
-        rows = (await tx.session.execute(
-            select(Purchase.paid_at, Purchase.total_minor - Purchase.refunded_minor, Purchase.counted)
-            .where(Purchase.member_id == member_id))).all()
+        rows = (
+            await tx.session.execute(
+                select(Purchase.paid_at, Purchase.total_minor - Purchase.refunded_minor, Purchase.counted).where(Purchase.member_id == member_id)
+            )
+        ).all()
         fig = rules.figures_from([(aware(at), int(net), bool(ok)) for at, net, ok in rows], now, self.windows)
         await self._apply(tx, {member_id: fig}, await self.baseline(tx.session), whole_brand=False)
 
@@ -114,8 +123,11 @@ class MemberTagsService:
         for days in days_used:
             inside = Purchase.paid_at >= now - days * rules.DAY
             per_window += [func.sum(case((inside, 1), else_=0)), func.sum(case((inside, amount), else_=0))]
-        stmt = (select(Purchase.member_id, func.count(), func.sum(amount), func.min(Purchase.paid_at), func.max(Purchase.paid_at),
-                       *per_window).where(Purchase.counted.is_(True)).group_by(Purchase.member_id))
+        stmt = (
+            select(Purchase.member_id, func.count(), func.sum(amount), func.min(Purchase.paid_at), func.max(Purchase.paid_at), *per_window)
+            .where(Purchase.counted.is_(True))
+            .group_by(Purchase.member_id)
+        )
         lifetime: dict[int, tuple[int, int, Any, Any]] = {}
         windows: dict[int, dict[int, tuple[int, int]]] = {}
         # By ranges of member ids: each statement stays far below the brand's statement
@@ -142,19 +154,16 @@ class MemberTagsService:
         return outcome
 
     # -- classify and write --------------------------------------------------------------------
-    async def _apply(self, tx: Transaction, figs: dict[int, rules.Figures], baseline: dict[str, float], *,
-                     whole_brand: bool) -> Outcome:
+    async def _apply(self, tx: Transaction, figs: dict[int, rules.Figures], baseline: dict[str, float], *, whole_brand: bool) -> Outcome:
         now, session, s = tx.now(), tx.session, self.settings
         # In this order: the loop below reads them by position (3–8 are FIGURE_FIELDS, 9 stage_since).
-        columns = [Profile.member_id, Profile.stage, Profile.segment, *(getattr(Profile, f) for f in FIGURE_FIELDS),
-                   Profile.stage_since]
+        columns = [Profile.member_id, Profile.stage, Profile.segment, *(getattr(Profile, f) for f in FIGURE_FIELDS), Profile.stage_since]
         stmt = select(*columns)
         if not whole_brand:
             stmt = stmt.where(Profile.member_id.in_(list(figs)))
         started = time.perf_counter()
         current = {row[0]: row for row in await session.execute(stmt)}
-        rule_tags = {rule["name"]: await tag_id(tx, f"rule:{rule['name']}", rule["name"], "rule", rule.get("description", ""))
-                     for rule in s["rules"]}
+        rule_tags = {rule["name"]: await tag_id(tx, f"rule:{rule['name']}", rule["name"], "rule", rule.get("description", "")) for rule in s["rules"]}
         outcome = Outcome(members=len(figs))
         updates: list[dict[str, Any]] = []
         stage_moves: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -167,19 +176,30 @@ class MemberTagsService:
                 if rules.rule_matches(rule, fig, now, stage, segment, s["window_days"]):
                     wanted[rule_tags[rule["name"]]].add(mid)
             orders, paid = fig.in_window(s["window_days"])
-            new = {"orders_count": fig.orders, "paid_minor": fig.paid_minor, "first_order_at": fig.first_order_at,
-                   "last_order_at": fig.last_order_at, "window_orders": orders, "window_paid_minor": paid}
+            new = {
+                "orders_count": fig.orders,
+                "paid_minor": fig.paid_minor,
+                "first_order_at": fig.first_order_at,
+                "last_order_at": fig.last_order_at,
+                "window_orders": orders,
+                "window_paid_minor": paid,
+            }
             old = current.get(mid)
             old_stage, old_segment = (old[1], old[2]) if old is not None else ("prospect", None)
             same = old is not None and (old[3], old[4], aware(old[5]), aware(old[6]), old[7], old[8]) == (
-                fig.orders, fig.paid_minor, fig.first_order_at, fig.last_order_at, orders, paid)
+                fig.orders,
+                fig.paid_minor,
+                fig.first_order_at,
+                fig.last_order_at,
+                orders,
+                paid,
+            )
             if same and old_stage == stage and old_segment == segment:
                 continue
             # Every row has the same keys: the bulk UPDATE then goes out as one executemany
             # (rows of mixed keys split it into a round trip per run of alike rows).
             moved = old is None or old_stage != stage
-            row = {"member_id": mid, **new, "stage": stage, "segment": segment, "computed_at": now,
-                   "stage_since": now if moved else old[9]}
+            row = {"member_id": mid, **new, "stage": stage, "segment": segment, "computed_at": now, "stage_since": now if moved else old[9]}
             if old_stage != stage:
                 stage_moves[(old_stage, stage)].append(mid)
             if old_segment != segment:
@@ -202,8 +222,12 @@ class MemberTagsService:
             added, removed = await self._hold_exactly(tx, tag, members, None if whole_brand else set(figs))
             outcome.tags_added += added
             outcome.tags_removed += removed
-        outcome.phases = {"read_and_classify": round(classified - started, 2), "profiles": round(updated - classified, 2),
-                          "events": round(emitted - updated, 2), "rule_tags": round(time.perf_counter() - emitted, 2)}
+        outcome.phases = {
+            "read_and_classify": round(classified - started, 2),
+            "profiles": round(updated - classified, 2),
+            "events": round(emitted - updated, 2),
+            "rule_tags": round(time.perf_counter() - emitted, 2),
+        }
         return outcome
 
     async def _hold_exactly(self, tx: Transaction, tag: int, members: set[int], scope: set[int] | None) -> tuple[int, int]:
@@ -215,8 +239,9 @@ class MemberTagsService:
         held = set((await tx.session.scalars(stmt)).all())
         add, drop = sorted(members - held), sorted(held - members)
         for batch in chunks(add):
-            await tx.session.execute(insert_ignoring_duplicates(tx, MemberTag),
-                                     [{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch])
+            await tx.session.execute(
+                insert_ignoring_duplicates(tx, MemberTag), [{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch]
+            )
             await tx.emit("member_tags.tagged", {"tagId": tag, "memberIds": batch, "source": "rule"})
         for batch in chunks(drop):
             await tx.session.execute(delete(MemberTag).where(MemberTag.tag_id == tag, MemberTag.member_id.in_(batch)))
@@ -225,4 +250,3 @@ class MemberTagsService:
 
     async def tag_names(self, session: Any, tag_ids: list[int]) -> dict[int, str]:
         return dict((await session.execute(select(Tag.id, Tag.name).where(Tag.id.in_(tag_ids)))).all()) if tag_ids else {}
-

@@ -35,8 +35,19 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 
 async def ensure_profiles(tx: Transaction, member_ids: Iterable[int]) -> None:
-    rows = [{"member_id": m, "orders_count": 0, "paid_minor": 0, "window_orders": 0, "window_paid_minor": 0,
-             "stage": "prospect", "stage_since": tx.now(), "computed_at": tx.now()} for m in sorted(set(member_ids))]
+    rows = [
+        {
+            "member_id": m,
+            "orders_count": 0,
+            "paid_minor": 0,
+            "window_orders": 0,
+            "window_paid_minor": 0,
+            "stage": "prospect",
+            "stage_since": tx.now(),
+            "computed_at": tx.now(),
+        }
+        for m in sorted(set(member_ids))
+    ]
     for batch in chunks(rows):
         await tx.session.execute(insert_ignoring_duplicates(tx, Profile), batch)
 

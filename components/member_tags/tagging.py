@@ -33,14 +33,18 @@ class Tagging:
         if not 0 < len(name) <= MAX_NAME:
             raise DomainError("MEMBER_TAGS_INVALID_NAME", f"A tag's name has 1 to {MAX_NAME} characters.", field="input.name")
         if len(description) > MAX_DESCRIPTION:
-            raise DomainError("MEMBER_TAGS_INVALID_NAME", f"A description has at most {MAX_DESCRIPTION} characters.",
-                              field="input.description")
+            raise DomainError("MEMBER_TAGS_INVALID_NAME", f"A description has at most {MAX_DESCRIPTION} characters.", field="input.description")
         if await tx.session.scalar(select(Tag.id).where(Tag.name == name)) is not None:
             raise DomainError("MEMBER_TAGS_NAME_TAKEN", "A tag with that name exists.", field="input.name")
         # The unique key settles two staff creating one name at the same moment: the loser's
         # insert does nothing, and it is told the name is taken.
-        made = (await tx.session.execute(insert_ignoring_duplicates(tx, Tag).values(
-            key=f"manual:{name}", name=name, kind="manual", description=description, created_at=tx.now()).returning(Tag.id))).scalar()
+        made = (
+            await tx.session.execute(
+                insert_ignoring_duplicates(tx, Tag)
+                .values(key=f"manual:{name}", name=name, kind="manual", description=description, created_at=tx.now())
+                .returning(Tag.id)
+            )
+        ).scalar()
         if made is None:
             raise DomainError("MEMBER_TAGS_NAME_TAKEN", "A tag with that name exists.", field="input.name")
         return made
@@ -50,8 +54,7 @@ class Tagging:
         if row is None:
             raise unknown_tag()
         if row.kind != "manual":
-            raise DomainError("MEMBER_TAGS_NOT_MANUAL", f"A {row.kind} tag follows its {row.kind}; staff set manual tags only.",
-                              field="input.tagId")
+            raise DomainError("MEMBER_TAGS_NOT_MANUAL", f"A {row.kind} tag follows its {row.kind}; staff set manual tags only.", field="input.tagId")
         return row
 
     async def delete(self, tx: Transaction, tag: int) -> None:
@@ -66,8 +69,9 @@ class Tagging:
         members = self.kernel.service("members")
         for member_id in wanted:
             if await members.member(tx.session, member_id) is None:
-                raise DomainError("MEMBER_TAGS_UNKNOWN_MEMBER", "No member of this brand has that id.",
-                                  field=f"input.memberIds[{member_ids.index(member_id)}]")
+                raise DomainError(
+                    "MEMBER_TAGS_UNKNOWN_MEMBER", "No member of this brand has that id.", field=f"input.memberIds[{member_ids.index(member_id)}]"
+                )
         return wanted
 
     async def add(self, tx: Transaction, tag: int, member_ids: list[int]) -> int:
@@ -76,15 +80,17 @@ class Tagging:
         await self.manual_tag(tx, tag)
         wanted = await self._members(tx, member_ids)
         await ensure_profiles(tx, wanted)  # so the member shows in lists filtered by this tag
-        held = set((await tx.session.scalars(select(MemberTag.member_id).where(
-            MemberTag.tag_id == tag, MemberTag.member_id.in_(wanted)))).all())
+        held = set((await tx.session.scalars(select(MemberTag.member_id).where(MemberTag.tag_id == tag, MemberTag.member_id.in_(wanted)))).all())
         new = [m for m in wanted if m not in held]
         added = 0
         for batch in chunks(new):
             # A concurrent call may have tagged some meanwhile: its rows win, ours do nothing,
             # and RETURNING names only the members this call tagged.
-            stmt = insert_ignoring_duplicates(tx, MemberTag).values(
-                [{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch]).returning(MemberTag.member_id)
+            stmt = (
+                insert_ignoring_duplicates(tx, MemberTag)
+                .values([{"tag_id": tag, "member_id": m, "tagged_at": tx.now()} for m in batch])
+                .returning(MemberTag.member_id)
+            )
             mine = sorted((await tx.session.execute(stmt)).scalars().all())
             added += len(mine)
             if mine:
@@ -103,8 +109,7 @@ class Tagging:
                 await tx.emit("member_tags.untagged", {"tagId": tag, "memberIds": mine, "source": "staff"})
         return removed
 
-    async def tag_channel(self, tx: Transaction, member_id: int, channel: str | None, guide_id: int | None,
-                          store_id: int | None) -> None:
+    async def tag_channel(self, tx: Transaction, member_id: int, channel: str | None, guide_id: int | None, store_id: int | None) -> None:
         """The channel tags of a new member: the channel, the guide and the store they came through."""
         tags = []
         if channel:

@@ -66,8 +66,9 @@ class MemberTierStatus:
     tier: MemberTier = strawberry.field(description="The tier the member holds.")
     growth: int = strawberry.field(description="Growth now: the sum of the member's growth ledger.")
     next_tier: MemberTier | None = strawberry.field(description="The next tier up; null at the top.")
-    growth_to_next: int = strawberry.field(description="Growth still needed for the next tier (0 at the top or when "
-                                                       "reached and waiting for nothing).")
+    growth_to_next: int = strawberry.field(
+        description="Growth still needed for the next tier (0 at the top or when reached and waiting for nothing)."
+    )
     progress_percent: int = strawberry.field(description="How far from this tier's threshold to the next one, 0–100.")
     tier_since: datetime | None = strawberry.field(description="When the member reached this tier.")
     review_at: datetime | None = strawberry.field(description="The next keep-level review; null for the first tier.")
@@ -95,18 +96,38 @@ class GrowthLedgerEntry(Node):
 
 
 def tier_node(tier: Tier) -> MemberTier:
-    return MemberTier(level=tier.index, code=tier.code, name=tier.name, threshold=tier.threshold, keep=tier.keep,
-                      discount_percent=tier.discount_percent, points_percent=tier.points_percent)
+    return MemberTier(
+        level=tier.index,
+        code=tier.code,
+        name=tier.name,
+        threshold=tier.threshold,
+        keep=tier.keep,
+        discount_percent=tier.discount_percent,
+        points_percent=tier.points_percent,
+    )
 
 
 def term_node(term: Term, currency: str) -> MembershipTerm:
-    return MembershipTerm(code=term.code, name=term.name, price=money(term.price_minor, currency), days=term.days,
-                          discount_percent=term.discount_percent, points_percent=term.points_percent)
+    return MembershipTerm(
+        code=term.code,
+        name=term.name,
+        price=money(term.price_minor, currency),
+        days=term.days,
+        discount_percent=term.discount_percent,
+        points_percent=term.points_percent,
+    )
 
 
 def entry_node(row: models.Entry) -> GrowthLedgerEntry:
-    return GrowthLedgerEntry(pk=row.id, delta=row.delta, growth_after=row.growth_after, reason=GrowthEntryReason(row.reason),
-                             note=row.note, created_at=as_utc(row.created_at), order_pk=row.order_id)
+    return GrowthLedgerEntry(
+        pk=row.id,
+        delta=row.delta,
+        growth_after=row.growth_after,
+        reason=GrowthEntryReason(row.reason),
+        note=row.note,
+        created_at=as_utc(row.created_at),
+        order_pk=row.order_id,
+    )
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -127,11 +148,18 @@ async def status_of(ctx: Context, member_id: int) -> MemberTierStatus:
         known = service.terms.get(account.term_code)
         paid = MemberPaidTerm(term=term_node(known, currency) if known else None, expires_at=as_utc(account.term_expires_at))
     return MemberTierStatus(
-        member_pk=member_id, tier=tier_node(tier), growth=growth, next_tier=tier_node(upcoming) if upcoming else None,
-        growth_to_next=needed, progress_percent=percent,
+        member_pk=member_id,
+        tier=tier_node(tier),
+        growth=growth,
+        next_tier=tier_node(upcoming) if upcoming else None,
+        growth_to_next=needed,
+        progress_percent=percent,
         tier_since=as_utc(account.tier_since) if account is not None and account.tier_since else None,
         review_at=as_utc(account.review_at) if account is not None and account.review_at else None,
-        paid_term=paid, discount_percent=discount, points_percent=points)
+        paid_term=paid,
+        discount_percent=discount,
+        points_percent=points,
+    )
 
 
 async def load_entries(ctx: Context, keys: list[int]) -> list[GrowthLedgerEntry | None]:
@@ -153,7 +181,8 @@ class Query:
 
     @strawberry.field(description="Member: your growth ledger, newest first.")
     async def my_growth_ledger(
-        self, info: strawberry.Info,
+        self,
+        info: strawberry.Info,
         first: Annotated[int | None, strawberry.argument(description="How many entries (at most 100).")] = 20,
         after: Annotated[str | None, strawberry.argument(description="The cursor to continue after.")] = None,
     ) -> Connection[GrowthLedgerEntry]:
@@ -173,7 +202,8 @@ class Query:
 
     @strawberry.field(description="Staff: a member's tier, growth, progress and paid term (member_tiers.adjust).")
     async def member_tier_status(
-        self, info: strawberry.Info,
+        self,
+        info: strawberry.Info,
         member_id: Annotated[strawberry.ID, strawberry.argument(description="The member (a Member id).")],
     ) -> MemberTierStatus | None:
         ctx: Context = info.context
@@ -212,8 +242,9 @@ class AdjustMemberGrowthPayload(Payload):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: buy a paid membership term through the checkout; pay the order with payOrder. "
-                                     "Buying again extends the running term.")
+    @strawberry.mutation(
+        description="Member: buy a paid membership term through the checkout; pay the order with payOrder. Buying again extends the running term."
+    )
     async def buy_membership_term(self, info: strawberry.Info, input: BuyMembershipTermInput) -> BuyMembershipTermPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -225,8 +256,10 @@ class Mutation:
             return BuyMembershipTermPayload(user_errors=errors)
         return BuyMembershipTermPayload(order=await ctx.loader("orders.orders").load(result["orderId"]))
 
-    @strawberry.mutation(description="Staff: add or take off growth with a reason (member_tiers.adjust). A raise past a "
-                                     "threshold upgrades at once; a cut lowers the tier only at the next review.")
+    @strawberry.mutation(
+        description="Staff: add or take off growth with a reason (member_tiers.adjust). A raise past a "
+        "threshold upgrades at once; a cut lowers the tier only at the next review."
+    )
     async def adjust_member_growth(self, info: strawberry.Info, input: AdjustMemberGrowthInput) -> AdjustMemberGrowthPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -236,10 +269,9 @@ class Mutation:
             entry = await _service(ctx).adjust(tx, member_id, input.delta, input.reason, staff_id=ctx.actor.id)
             return {"memberId": member_id, "entryId": entry.id}
 
-        result, errors = await run_mutation(ctx, work, idempotency=(
-            "member_tiers.adjust", input.idempotency_key, [str(input.member_id), input.delta, input.reason]))
+        result, errors = await run_mutation(
+            ctx, work, idempotency=("member_tiers.adjust", input.idempotency_key, [str(input.member_id), input.delta, input.reason])
+        )
         if errors:
             return AdjustMemberGrowthPayload(user_errors=errors)
-        return AdjustMemberGrowthPayload(status=await status_of(ctx, result["memberId"]),
-                                         entry=(await load_entries(ctx, [result["entryId"]]))[0])
-
+        return AdjustMemberGrowthPayload(status=await status_of(ctx, result["memberId"]), entry=(await load_entries(ctx, [result["entryId"]]))[0])

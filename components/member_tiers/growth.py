@@ -52,12 +52,31 @@ class Growth:
     async def entry_by_key(self, session: Any, key: str) -> Entry | None:
         return await session.scalar(select(Entry).where(Entry.key == key))
 
-    async def write(self, tx: Transaction, account: Account, delta: int, *, reason: str, key: str, note: str = "",
-                    order_id: int | None = None, line_id: int | None = None) -> Entry:
+    async def write(
+        self,
+        tx: Transaction,
+        account: Account,
+        delta: int,
+        *,
+        reason: str,
+        key: str,
+        note: str = "",
+        order_id: int | None = None,
+        line_id: int | None = None,
+    ) -> Entry:
         """Append one entry and move the balance with it (the account is locked by the caller)."""
         account.growth += delta
-        entry = Entry(member_id=account.member_id, delta=delta, growth_after=account.growth, reason=reason, key=key,
-                      note=note[:300], order_id=order_id, line_id=line_id, created_at=tx.now())
+        entry = Entry(
+            member_id=account.member_id,
+            delta=delta,
+            growth_after=account.growth,
+            reason=reason,
+            key=key,
+            note=note[:300],
+            order_id=order_id,
+            line_id=line_id,
+            created_at=tx.now(),
+        )
         tx.session.add(entry)
         await tx.session.flush()
         return entry
@@ -82,15 +101,30 @@ class Growth:
         done = set((await tx.session.scalars(select(Line.line_id).where(Line.order_id == order_id))).all())
         if done:
             return False  # the whole order is credited in one transaction: a line seen means all were
-        shares = line_growth([int(line["totalMinor"]) for line in lines], growth_per_yuan=self.growth_per_yuan,
-                             minor_per_yuan=self.minor_per_yuan)
+        shares = line_growth([int(line["totalMinor"]) for line in lines], growth_per_yuan=self.growth_per_yuan, minor_per_yuan=self.minor_per_yuan)
         for line, share in zip(lines, shares, strict=True):
-            tx.session.add(Line(line_id=line["lineId"], order_id=order_id, member_id=account.member_id,
-                                paid_minor=int(line["totalMinor"]), growth=share, refunded_minor=0, reversed=0))
+            tx.session.add(
+                Line(
+                    line_id=line["lineId"],
+                    order_id=order_id,
+                    member_id=account.member_id,
+                    paid_minor=int(line["totalMinor"]),
+                    growth=share,
+                    refunded_minor=0,
+                    reversed=0,
+                )
+            )
             if share:
-                await self.write(tx, account, share, reason="order_paid", key=f"line:{line['lineId']}:paid",
-                                 order_id=order_id, line_id=line["lineId"],
-                                 note=f"{line['totalMinor']} {order['currency']} minor paid")
+                await self.write(
+                    tx,
+                    account,
+                    share,
+                    reason="order_paid",
+                    key=f"line:{line['lineId']}:paid",
+                    order_id=order_id,
+                    line_id=line["lineId"],
+                    note=f"{line['totalMinor']} {order['currency']} minor paid",
+                )
         await tx.session.flush()
         await self.after_growth(tx, account, cause=f"order:{order_id}")
         return True
@@ -108,15 +142,19 @@ class Growth:
         if not refunded:
             return 0
         order_id = int(event.payload["orderId"])
-        rows = {r.line_id: r for r in (await tx.session.scalars(
-            select(Line).where(Line.line_id.in_([int(line["lineId"]) for line in refunded]))
-            .execution_options(populate_existing=True))).all()}
+        rows = {
+            r.line_id: r
+            for r in (
+                await tx.session.scalars(
+                    select(Line).where(Line.line_id.in_([int(line["lineId"]) for line in refunded])).execution_options(populate_existing=True)
+                )
+            ).all()
+        }
         if not rows:
             return 0  # the order earned nothing (a kind without growth, or unpaid)
         account = await self.lock_account(tx, next(iter(rows.values())).member_id)
         snapshot = await self.kernel.service("orders").snapshot(tx, order_id)
-        left = {int(line["lineId"]): int(line["quantity"]) - int(line["refundedQuantity"])
-                for line in (snapshot or {}).get("lines") or []}
+        left = {int(line["lineId"]): int(line["quantity"]) - int(line["refundedQuantity"]) for line in (snapshot or {}).get("lines") or []}
         taken = 0
         for line in refunded:
             row = rows.get(int(line["lineId"]))
@@ -125,13 +163,20 @@ class Growth:
                 continue
             await tx.session.refresh(row)  # the account lock is held: this is the line as it is now
             row.refunded_minor += int(line.get("amountMinor") or 0)
-            target = line_reversal(row.growth, row.paid_minor, row.refunded_minor,
-                                   fully_refunded=left.get(row.line_id, 1) == 0)
+            target = line_reversal(row.growth, row.paid_minor, row.refunded_minor, fully_refunded=left.get(row.line_id, 1) == 0)
             delta = target - row.reversed
             row.reversed = target
             # Written even when zero: the key marks this refund as counted for the line.
-            await self.write(tx, account, -delta, reason="order_refunded", key=key, order_id=order_id, line_id=row.line_id,
-                             note=f"{line.get('amountMinor', 0)} minor refunded")
+            await self.write(
+                tx,
+                account,
+                -delta,
+                reason="order_refunded",
+                key=key,
+                order_id=order_id,
+                line_id=row.line_id,
+                note=f"{line.get('amountMinor', 0)} minor refunded",
+            )
             taken += delta
         return taken
 
@@ -145,16 +190,19 @@ class Growth:
         if len(note) > 200:
             raise DomainError("MEMBER_TIERS_REASON_REQUIRED", "A reason has at most 200 characters.", field="input.reason")
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_ADJUST:
-            raise DomainError("MEMBER_TIERS_INVALID_DELTA", f"A change is a non-zero whole number within ±{MAX_ADJUST}.",
-                              field="input.delta")
+            raise DomainError("MEMBER_TIERS_INVALID_DELTA", f"A change is a non-zero whole number within ±{MAX_ADJUST}.", field="input.delta")
         account = await self.lock_account(tx, member_id)
         if account.growth + delta < 0:
-            raise DomainError("MEMBER_TIERS_INVALID_DELTA", f"The member has {account.growth} growth; it cannot go below zero.",
-                              field="input.delta", growth=account.growth)
-        count = len((await tx.session.scalars(select(Entry.id).where(Entry.member_id == member_id,
-                                                                     Entry.reason == "staff_adjust"))).all())
-        entry = await self.write(tx, account, delta, reason="staff_adjust", key=f"adjust:{member_id}:{count + 1}",
-                                 note=f"staff {staff_id}: {note}" if staff_id else note)
+            raise DomainError(
+                "MEMBER_TIERS_INVALID_DELTA",
+                f"The member has {account.growth} growth; it cannot go below zero.",
+                field="input.delta",
+                growth=account.growth,
+            )
+        count = len((await tx.session.scalars(select(Entry.id).where(Entry.member_id == member_id, Entry.reason == "staff_adjust"))).all())
+        entry = await self.write(
+            tx, account, delta, reason="staff_adjust", key=f"adjust:{member_id}:{count + 1}", note=f"staff {staff_id}: {note}" if staff_id else note
+        )
         await self.after_growth(tx, account, cause=f"adjust:{entry.id}")
         return entry
 

@@ -68,8 +68,7 @@ def dougong_permissions(registrar):
 ERROR_CODES = {
     "MEMBER_TIERS_UNKNOWN_TERM": "No membership term of that code is on sale.",
     "MEMBER_TIERS_TERM_QUANTITY": "A membership term is bought one at a time (quantity 1).",
-    "MEMBER_TIERS_INVALID_DELTA": "A growth correction is a non-zero whole number that keeps growth at zero or more; "
-                                  "details carry growth.",
+    "MEMBER_TIERS_INVALID_DELTA": "A growth correction is a non-zero whole number that keeps growth at zero or more; details carry growth.",
     "MEMBER_TIERS_REASON_REQUIRED": "A growth correction needs a reason of 1 to 200 characters.",
 }
 
@@ -82,14 +81,34 @@ def dougong_error_codes(registrar):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event(TIER_CHANGED, "A member's tier went up (growth passed a threshold) or down (a review)",
-                    payload={"memberId": "int", "fromTier": "str: the tier code before", "toTier": "str: the tier code after",
-                             "direction": "str: up | down", "growth": "int: growth after", "cause": "str: order:<id>, adjust:<entry id> or review"})
-    registrar.event("member_tiers.term_started", "A paid membership term started or was extended (its order was paid)",
-                    payload={"memberId": "int", "orderId": "int", "termCode": "str", "expiresAt": "str: ISO time",
-                             "extended": "bool: a running term was extended"})
-    registrar.event("member_tiers.term_ended", "A paid membership term ended (expired, or its order was refunded)",
-                    payload={"memberId": "int", "termCode": "str | None", "reason": "str: expired | refunded"})
+    registrar.event(
+        TIER_CHANGED,
+        "A member's tier went up (growth passed a threshold) or down (a review)",
+        payload={
+            "memberId": "int",
+            "fromTier": "str: the tier code before",
+            "toTier": "str: the tier code after",
+            "direction": "str: up | down",
+            "growth": "int: growth after",
+            "cause": "str: order:<id>, adjust:<entry id> or review",
+        },
+    )
+    registrar.event(
+        "member_tiers.term_started",
+        "A paid membership term started or was extended (its order was paid)",
+        payload={
+            "memberId": "int",
+            "orderId": "int",
+            "termCode": "str",
+            "expiresAt": "str: ISO time",
+            "extended": "bool: a running term was extended",
+        },
+    )
+    registrar.event(
+        "member_tiers.term_ended",
+        "A paid membership term ended (expired, or its order was refunded)",
+        payload={"memberId": "int", "termCode": "str | None", "reason": "str: expired | refunded"},
+    )
 
 
 @hookimpl

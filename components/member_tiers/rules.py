@@ -46,8 +46,12 @@ class Term:
 def tiers_of(settings: Sequence[Mapping[str, Any]]) -> list[Tier]:
     """The blueprint's tiers, checked: the first at 0, thresholds strictly rising, codes unique.
     Raises ValueError naming the culprit (the kernel reports it at boot)."""
-    tiers = [Tier(i, t["code"], t["name"], int(t["threshold"]), int(t.get("keep", 0)), int(t.get("discount_percent", 0)),
-                  int(t.get("points_percent", 100))) for i, t in enumerate(settings)]
+    tiers = [
+        Tier(
+            i, t["code"], t["name"], int(t["threshold"]), int(t.get("keep", 0)), int(t.get("discount_percent", 0)), int(t.get("points_percent", 100))
+        )
+        for i, t in enumerate(settings)
+    ]
     if not tiers or tiers[0].threshold != 0:
         raise ValueError("member_tiers.tiers[0].threshold must be 0: the first tier is everyone's")
     for before, after in zip(tiers, tiers[1:], strict=False):

@@ -29,9 +29,17 @@ class TiersService(Growth, Tiers, Terms, MemberPrice):
             raise BootError(f"component 'member_tiers': {exc}") from None
         self.review_period = parse_duration(settings.get("review_period", "365d"))
         currency = kernel.blueprint.brand.currency
-        self.terms = {t["code"]: Term(t["code"], t["name"], parse_money(t["price"], currency), int(t["days"]),
-                                      int(t.get("discount_percent", 0)), int(t.get("points_percent", 100)))
-                      for t in settings.get("terms") or []}
+        self.terms = {
+            t["code"]: Term(
+                t["code"],
+                t["name"],
+                parse_money(t["price"], currency),
+                int(t["days"]),
+                int(t.get("discount_percent", 0)),
+                int(t.get("points_percent", 100)),
+            )
+            for t in settings.get("terms") or []
+        }
         if len(self.terms) != len(settings.get("terms") or []):
             raise BootError("component 'member_tiers': member_tiers.terms: two terms share a code")
 

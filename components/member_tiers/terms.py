@@ -51,12 +51,12 @@ class Terms:
                     tx.session.add(TermProduct(code=term.code, sku_id=None))
             except IntegrityError:
                 pass
-            row = await tx.session.get(TermProduct, term.code, populate_existing=True,
-                                       with_for_update=tx.kernel.db.is_postgresql)
+            row = await tx.session.get(TermProduct, term.code, populate_existing=True, with_for_update=tx.kernel.db.is_postgresql)
         if row.sku_id is None:
             catalog = self.kernel.service("catalog")
-            product = await catalog.create_product(tx, title=term.name, skus=[{"title": term.name, "price_minor": term.price_minor}],
-                                                   attributes={"membershipTerm": term.code})
+            product = await catalog.create_product(
+                tx, title=term.name, skus=[{"title": term.name, "price_minor": term.price_minor}], attributes={"membershipTerm": term.code}
+            )
             row.sku_id = (await catalog.product_skus(tx.session, product))[0].id
             await tx.session.flush()
         return row.sku_id
@@ -97,8 +97,11 @@ class Terms:
     async def placed(self, tx: Transaction, draft: Draft, order_id: int) -> None:
         code = draft.attributes.get("membershipTerm")
         if code and draft.kind == KIND:
-            tx.session.add(Purchase(order_id=order_id, member_id=draft.member_id, term_code=code,
-                                    days=self.terms[code].days, status="pending", created_at=tx.now()))
+            tx.session.add(
+                Purchase(
+                    order_id=order_id, member_id=draft.member_id, term_code=code, days=self.terms[code].days, status="pending", created_at=tx.now()
+                )
+            )
             await tx.session.flush()
 
     # -- the order's events -------------------------------------------------------------------------
@@ -128,18 +131,28 @@ class Terms:
         account.term_code, account.term_expires_at = purchase.term_code, ends
         await tx.schedule(EXPIRY_JOB, str(account.member_id), ends, {"memberId": account.member_id})
         await tx.session.flush()
-        await tx.emit("member_tiers.term_started", {"memberId": account.member_id, "orderId": order_id,
-                                                    "termCode": purchase.term_code, "expiresAt": ends.isoformat(),
-                                                    "extended": running is not None})
+        await tx.emit(
+            "member_tiers.term_started",
+            {
+                "memberId": account.member_id,
+                "orderId": order_id,
+                "termCode": purchase.term_code,
+                "expiresAt": ends.isoformat(),
+                "extended": running is not None,
+            },
+        )
         return purchase
 
     async def on_term_cancelled(self, kernel: Any, event: Event) -> None:
         if event.payload.get("kind") != KIND:
             return
         async with kernel.transaction() as tx:
-            await tx.session.execute(update(Purchase).where(Purchase.order_id == int(event.payload["orderId"]),
-                                                            Purchase.status == "pending").values(status="cancelled")
-                                     .execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Purchase)
+                .where(Purchase.order_id == int(event.payload["orderId"]), Purchase.status == "pending")
+                .values(status="cancelled")
+                .execution_options(synchronize_session=False)
+            )
 
     async def on_term_refunded(self, kernel: Any, event: Event) -> None:
         # A price difference given back (退差价: no unit returned) leaves the term running.
@@ -164,9 +177,16 @@ class Terms:
         now = tx.now()
         cut = unused(as_utc(purchase.starts_at), as_utc(purchase.ends_at), now)
         purchase.status, purchase.ends_at = "refunded", min(as_utc(purchase.ends_at), max(now, as_utc(purchase.starts_at)))
-        later = (await tx.session.scalars(select(Purchase).where(
-            Purchase.member_id == purchase.member_id, Purchase.status == "active",
-            Purchase.starts_at >= purchase.starts_at, Purchase.order_id != order_id))).all()
+        later = (
+            await tx.session.scalars(
+                select(Purchase).where(
+                    Purchase.member_id == purchase.member_id,
+                    Purchase.status == "active",
+                    Purchase.starts_at >= purchase.starts_at,
+                    Purchase.order_id != order_id,
+                )
+            )
+        ).all()
         for other in later:
             other.starts_at, other.ends_at = as_utc(other.starts_at) - cut, as_utc(other.ends_at) - cut
         expires = as_utc(account.term_expires_at) - cut if account.term_expires_at else now

@@ -39,21 +39,31 @@ class Tiers:
         if account.review_at is not None:
             await self._schedule_review(tx, account)
         await tx.session.flush()
-        await tx.emit(TIER_CHANGED, {
-            "memberId": account.member_id, "fromTier": self.tiers[before].code, "toTier": self.tiers[target].code,
-            "direction": "up" if target > before else "down", "growth": account.growth, "cause": cause})
+        await tx.emit(
+            TIER_CHANGED,
+            {
+                "memberId": account.member_id,
+                "fromTier": self.tiers[before].code,
+                "toTier": self.tiers[target].code,
+                "direction": "up" if target > before else "down",
+                "growth": account.growth,
+                "cause": cause,
+            },
+        )
 
     async def _schedule_review(self, tx: Transaction, account: Account) -> None:
-        await tx.schedule(REVIEW_JOB, review_key(account.member_id, account.review_at), account.review_at,
-                          {"memberId": account.member_id})
+        await tx.schedule(REVIEW_JOB, review_key(account.member_id, account.review_at), account.review_at, {"memberId": account.member_id})
 
     async def window_growth(self, tx: Transaction, member_id: int, until: Any) -> int:
         """Net growth the member earned in the period ending ``until`` (payments less their
         refunds and staff corrections; a review's own trim does not count)."""
-        return int(await tx.session.scalar(
-            select(func.coalesce(func.sum(Entry.delta), 0)).where(
-                Entry.member_id == member_id, Entry.reason != "review",
-                Entry.created_at >= until - self.review_period, Entry.created_at <= until)))
+        return int(
+            await tx.session.scalar(
+                select(func.coalesce(func.sum(Entry.delta), 0)).where(
+                    Entry.member_id == member_id, Entry.reason != "review", Entry.created_at >= until - self.review_period, Entry.created_at <= until
+                )
+            )
+        )
 
     async def on_review_due(self, tx: Transaction, timer: Any) -> None:
         await self.review(tx, int(timer.payload["memberId"]))
@@ -75,7 +85,13 @@ class Tiers:
             return kept
         trimmed = growth_after_downgrade(account.growth, kept, self.tiers)
         if trimmed != account.growth:
-            await self.write(tx, account, trimmed - account.growth, reason="review", key=f"review:{member_id}:{due.isoformat()}",
-                             note=f"review: {earned} growth in the period, kept {self.tiers[kept].code}")
+            await self.write(
+                tx,
+                account,
+                trimmed - account.growth,
+                reason="review",
+                key=f"review:{member_id}:{due.isoformat()}",
+                note=f"review: {earned} growth in the period, kept {self.tiers[kept].code}",
+            )
         await self.move_tier(tx, account, kept, cause="review")
         return kept

@@ -31,5 +31,10 @@ async def seed(kernel, tx) -> None:  # noqa: ANN001
         await service.create_staff(tx, name=name, roles=roles, store_ids=stores)
     for phone, nickname, channel, guide, store in MEMBERS:
         await service.create_member(
-            tx, phone=phone, nickname=nickname, source_channel=channel, source_guide_id=guide, source_store_id=store,
+            tx,
+            phone=phone,
+            nickname=nickname,
+            source_channel=channel,
+            source_guide_id=guide,
+            source_store_id=store,
         )

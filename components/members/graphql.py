@@ -49,15 +49,18 @@ class Staff(Node):
 def member_node(row: models.Member, ctx: Context) -> Member:
     own = ctx.actor.is_member and ctx.actor.id == row.id
     return Member(
-        pk=row.id, nickname=row.nickname, phone=row.phone if own else mask_phone(row.phone),
-        source_channel=row.source_channel, source_store_id=row.source_store_id,
-        created_at=as_utc(row.created_at), guide_pk=row.source_guide_id,
+        pk=row.id,
+        nickname=row.nickname,
+        phone=row.phone if own else mask_phone(row.phone),
+        source_channel=row.source_channel,
+        source_store_id=row.source_store_id,
+        created_at=as_utc(row.created_at),
+        guide_pk=row.source_guide_id,
     )
 
 
 def staff_node(row: models.Staff) -> Staff:
-    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []],
-                 active=bool(row.active))
+    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []], active=bool(row.active))
 
 
 async def load_members(ctx: Context, keys: list[int]) -> list[Member | None]:
@@ -103,7 +106,11 @@ class Query:
 
     @strawberry.field(description="Staff (`members.view`): members, oldest first, searchable by nickname or phone.")
     async def members(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, search: str | None = None,
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        search: str | None = None,
     ) -> Connection[Member]:
         ctx: Context = info.context
         ctx.require(VIEW)
@@ -153,8 +160,9 @@ async def _signed_in(ctx: Context, result: dict) -> SignInPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Development only (`auth.dev_sign_in`, never in production): sign in by phone "
-                                     "(creating the member), member id or staff id.")
+    @strawberry.mutation(
+        description="Development only (`auth.dev_sign_in`, never in production): sign in by phone (creating the member), member id or staff id."
+    )
     async def sign_in_for_development(self, info: strawberry.Info, input: SignInForDevelopmentInput) -> SignInPayload:  # noqa: A002
         ctx: Context = info.context
         service = ctx.kernel.service("members")
@@ -174,8 +182,9 @@ class Mutation:
             return SignInPayload(user_errors=errors)
         return await _signed_in(ctx, result)
 
-    @strawberry.mutation(description="Sign in with a third-party credential (e.g. a WeChat login code) checked by "
-                                     "the identity provider component named `provider`.")
+    @strawberry.mutation(
+        description="Sign in with a third-party credential (e.g. a WeChat login code) checked by the identity provider component named `provider`."
+    )
     async def sign_in(self, info: strawberry.Info, input: SignInInput) -> SignInPayload:  # noqa: A002
         ctx: Context = info.context
         service = ctx.kernel.service("members")

@@ -1,12 +1,13 @@
 """members' hook implementations: registrations only; the rules are in service.py."""
 
 from components.members import demo, graphql, models, share_code_graphql, staff_graphql, wechat_graphql
-from components.members.wechat import PROVIDER as WECHAT, WeChatMiniProgram
 from components.members.authority import PeopleDirectory
-from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
+from components.members.reach import MemberReach
 from components.members.service import MembersService
 from components.members.share_codes import ShareCodes
-from components.members.reach import MemberReach
+from components.members.staff_admin import SIGN_IN_CODE_PROVIDER, StaffAdmin, StaffCodeSignIn
+from components.members.wechat import PROVIDER as WECHAT
+from components.members.wechat import WeChatMiniProgram
 from core.hookspecs import hookimpl
 
 
@@ -95,5 +96,8 @@ async def dougong_seed_demo(kernel, tx):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("member.registered", "A new member signed up",
-                    payload={"memberId": "int", "channel": "str | None", "guideId": "int | None", "storeId": "int | None"})
+    registrar.event(
+        "member.registered",
+        "A new member signed up",
+        payload={"memberId": "int", "channel": "str | None", "guideId": "int | None", "storeId": "int | None"},
+    )

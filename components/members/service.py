@@ -85,14 +85,25 @@ class MembersService:
         if open_id is not None and await self.member_by_open_id(tx.session, open_id) is not None:
             raise DomainError("MEMBERS_OPEN_ID_TAKEN", "A member with that open id already exists.", field="input.openId")
         member = Member(
-            phone=phone, open_id=open_id, nickname=nickname, source_channel=source_channel,
-            source_guide_id=source_guide_id, source_store_id=source_store_id, created_at=tx.now(),
+            phone=phone,
+            open_id=open_id,
+            nickname=nickname,
+            source_channel=source_channel,
+            source_guide_id=source_guide_id,
+            source_store_id=source_store_id,
+            created_at=tx.now(),
         )
         tx.session.add(member)
         await tx.session.flush()
-        await tx.emit("member.registered", {
-            "memberId": member.id, "channel": source_channel, "guideId": source_guide_id, "storeId": source_store_id,
-        })
+        await tx.emit(
+            "member.registered",
+            {
+                "memberId": member.id,
+                "channel": source_channel,
+                "guideId": source_guide_id,
+                "storeId": source_store_id,
+            },
+        )
         return member.id
 
     async def member(self, session: AsyncSession, member_id: int) -> Member | None:
@@ -193,7 +204,12 @@ class MembersService:
         return bool(blueprint.auth.dev_sign_in) and not blueprint.production
 
     async def dev_sign_in(
-        self, tx: Transaction, *, member_id: int | None = None, phone: str | None = None, staff_id: int | None = None,
+        self,
+        tx: Transaction,
+        *,
+        member_id: int | None = None,
+        phone: str | None = None,
+        staff_id: int | None = None,
     ) -> Actor:
         """Development sign-in: anyone, by member id, phone (created if new) or staff id."""
         if not self.dev_sign_in_enabled():

@@ -12,10 +12,12 @@ from core.gql import Context, decode_id
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in member's share code (一人一码), or a guide's own (staff with the `guide` "
-                                  "role); null for anonymous callers and other staff. Embed it in share links and QR codes "
-                                  "and send it back as `source.shareCode` on orders or `shareCode` when joining a live room: the only way a "
-                                  "sharer is credited.")
+    @strawberry.field(
+        description="The signed-in member's share code (一人一码), or a guide's own (staff with the `guide` "
+        "role); null for anonymous callers and other staff. Embed it in share links and QR codes "
+        "and send it back as `source.shareCode` on orders or `shareCode` when joining a live room: the only way a "
+        "sharer is credited."
+    )
     async def my_share_code(self, info: strawberry.Info) -> str | None:
         ctx: Context = info.context
         codes = ctx.kernel.service("members.share_codes")
@@ -26,8 +28,10 @@ class Query:
             return await codes.issue_for_guide(session, ctx.actor.id)
         return None
 
-    @strawberry.field(description="Staff (`members.manage_staff`): the share code of a guide, e.g. for a printed poster. "
-                                  "MEMBERS_NOT_A_GUIDE unless the staff member is active with the `guide` role.")
+    @strawberry.field(
+        description="Staff (`members.manage_staff`): the share code of a guide, e.g. for a printed poster. "
+        "MEMBERS_NOT_A_GUIDE unless the staff member is active with the `guide` role."
+    )
     async def guide_share_code(self, info: strawberry.Info, staff_id: strawberry.ID) -> str:
         ctx: Context = info.context
         ctx.require(MANAGE)

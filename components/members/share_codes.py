@@ -113,9 +113,18 @@ def invalid_code(field: str) -> DomainError:
     return DomainError("MEMBERS_INVALID_SHARE_CODE", "That share code was not issued by this brand.", field=field)
 
 
-def decide(*, buyer_id: int, code: str | None, holder: Holder | None, holder_eligible: bool,
-           sharer_member_id: int | None, sharer_exists: bool, guide_id: int | None, guide_eligible: bool,
-           field: str) -> Credit:
+def decide(
+    *,
+    buyer_id: int,
+    code: str | None,
+    holder: Holder | None,
+    holder_eligible: bool,
+    sharer_member_id: int | None,
+    sharer_exists: bool,
+    guide_id: int | None,
+    guide_eligible: bool,
+    field: str,
+) -> Credit:
     """The credit a client's claim earns (see the module's rules). ``holder`` is the parsed code
     (``None`` with a code means it did not verify); ``holder_eligible`` whether that holder can
     be credited now (the member exists; the guide is active with the guide role); the rest
@@ -124,12 +133,10 @@ def decide(*, buyer_id: int, code: str | None, holder: Holder | None, holder_eli
         raise invalid_code(f"{field}.shareCode")
     if sharer_member_id is not None:
         if holder is None or holder.kind != "member" or holder.id != sharer_member_id or not sharer_exists:
-            raise DomainError("MEMBERS_UNPROVEN_SHARER", "A sharer is credited only through their share code.",
-                              field=f"{field}.sharerMemberId")
+            raise DomainError("MEMBERS_UNPROVEN_SHARER", "A sharer is credited only through their share code.", field=f"{field}.sharerMemberId")
     if guide_id is not None:
         if not guide_eligible or (holder is not None and holder.kind == "guide" and holder.id != guide_id):
-            raise DomainError("MEMBERS_NOT_A_GUIDE", "The guide must be active staff with the guide role.",
-                              field=f"{field}.guideId")
+            raise DomainError("MEMBERS_NOT_A_GUIDE", "The guide must be active staff with the guide role.", field=f"{field}.guideId")
     if holder is None:
         return Credit(guide_id=guide_id)
     if holder.kind == "member":
@@ -176,17 +183,32 @@ class ShareCodes:
         """Who a code names, if this brand issued it (no database read)."""
         return parse(self._key(), self._brand(), code) if code is not None else None
 
-    async def credit(self, session: AsyncSession, *, buyer_id: int, share_code: str | None = None,
-                     sharer_member_id: int | None = None, guide_id: int | None = None, field: str = "input") -> Credit:
+    async def credit(
+        self,
+        session: AsyncSession,
+        *,
+        buyer_id: int,
+        share_code: str | None = None,
+        sharer_member_id: int | None = None,
+        guide_id: int | None = None,
+        field: str = "input",
+    ) -> Credit:
         """The credit a buyer's claim earns (:func:`decide`); raises a typed error for a claim
         no genuine frontend makes, and changes nothing."""
         holder = self.holder(share_code)
         eligible = False
         if holder is not None:
-            eligible = (await session.get(Member, holder.id) is not None if holder.kind == "member"
-                        else await self.is_active_guide(session, holder.id))
+            eligible = await session.get(Member, holder.id) is not None if holder.kind == "member" else await self.is_active_guide(session, holder.id)
         sharer_exists = sharer_member_id is not None and await session.get(Member, sharer_member_id) is not None
         guide_ok = guide_id is not None and await self.is_active_guide(session, guide_id)
-        return decide(buyer_id=buyer_id, code=share_code, holder=holder, holder_eligible=eligible,
-                      sharer_member_id=sharer_member_id, sharer_exists=sharer_exists, guide_id=guide_id,
-                      guide_eligible=guide_ok, field=field)
+        return decide(
+            buyer_id=buyer_id,
+            code=share_code,
+            holder=holder,
+            holder_eligible=eligible,
+            sharer_member_id=sharer_member_id,
+            sharer_exists=sharer_exists,
+            guide_id=guide_id,
+            guide_eligible=guide_ok,
+            field=field,
+        )

@@ -60,8 +60,7 @@ class StaffAdmin:
             existing = await claimed.value(tx.session, stores) if claimed is not None else set()
             missing = [s for s in stores if s not in existing]
             if missing:
-                raise DomainError("MEMBERS_UNKNOWN_STORE", "Stores must be pickup stores of this brand.",
-                                  field="input.storeIds", missing=missing)
+                raise DomainError("MEMBERS_UNKNOWN_STORE", "Stores must be pickup stores of this brand.", field="input.storeIds", missing=missing)
         return roles, stores
 
     async def _staff(self, tx: Transaction, staff_id: int) -> Staff:
@@ -75,15 +74,14 @@ class StaffAdmin:
         # Roles are a JSON list (no portable "contains" across SQLite and PostgreSQL); staff
         # tables are small, so the active rows are read and checked here.
         # Locked: two admins demoting each other at once must not both see the other remain.
-        rows = (await tx.session.execute(
-            select(Staff.id, Staff.roles).where(Staff.active.is_(True), Staff.id != staff.id).with_for_update())).all()
+        rows = (await tx.session.execute(select(Staff.id, Staff.roles).where(Staff.active.is_(True), Staff.id != staff.id).with_for_update())).all()
         if not any("admin" in (roles or []) for _, roles in rows):
-            raise DomainError("MEMBERS_LAST_ADMIN", "This is the last active admin: make someone else admin first.",
-                              field="input.staffId")
+            raise DomainError("MEMBERS_LAST_ADMIN", "This is the last active admin: make someone else admin first.", field="input.staffId")
 
     # -- changes --------------------------------------------------------------------------------
-    async def invite(self, tx: Transaction, *, name: str, roles: Iterable[str], store_ids: Iterable[int] = (),
-                     phone: str | None = None) -> tuple[int, str]:
+    async def invite(
+        self, tx: Transaction, *, name: str, roles: Iterable[str], store_ids: Iterable[int] = (), phone: str | None = None
+    ) -> tuple[int, str]:
         """A new active staff member and their one-time sign-in code: ``(staff id, code)``."""
         name = (name or "").strip()
         if not (0 < len(name) <= MAX_STAFF_NAME):
@@ -138,9 +136,7 @@ class StaffCodeSignIn:
     async def authenticate(self, tx: Transaction, credential: str) -> Actor | None:
         if not isinstance(credential, str) or not (10 <= len(credential) <= 100):
             return None
-        staff = await tx.session.scalar(
-            select(Staff).where(Staff.sign_in_code_hash == code_hash(credential)).with_for_update()
-        )
+        staff = await tx.session.scalar(select(Staff).where(Staff.sign_in_code_hash == code_hash(credential)).with_for_update())
         if staff is None or not staff.active or staff.sign_in_code_expires_at is None:
             return None
         if as_utc(staff.sign_in_code_expires_at) <= tx.now():

@@ -47,8 +47,9 @@ class StaffIdInput:
 @strawberry.type
 class InviteStaffPayload(Payload):
     staff: Staff | None = None
-    sign_in_code: str | None = strawberry.field(default=None, description="One-time, valid 24 hours: hand it to the new "
-                                                "colleague, who signs in with provider `staff_code`. Shown only here.")
+    sign_in_code: str | None = strawberry.field(
+        default=None, description="One-time, valid 24 hours: hand it to the new colleague, who signs in with provider `staff_code`. Shown only here."
+    )
 
 
 @strawberry.type
@@ -102,7 +103,11 @@ async def _with_code(info: strawberry.Info, payload: type, produce) -> Any:  # n
 class Query:
     @strawberry.field(description="Staff (`members.manage_staff`): everyone employed, oldest first.")
     async def staff_members(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, include_inactive: bool = False,
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        include_inactive: bool = False,
     ) -> Connection[Staff]:
         ctx: Context = info.context
         ctx.require(MANAGE)

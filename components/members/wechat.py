@@ -54,8 +54,9 @@ class WeChatMiniProgram:
         """``code`` from ``wx.login()`` → ``{"openid", "unionid"}``; before the transaction."""
         if not isinstance(code, str) or not (1 <= len(code) <= 200):
             raise DomainError("MEMBERS_SIGN_IN_REJECTED", "A WeChat login code is 1 to 200 characters.", field="input.credential")
-        body = await self._get("/sns/jscode2session", {"appid": self.app_id, "secret": self._secret, "js_code": code,
-                                                        "grant_type": "authorization_code"})
+        body = await self._get(
+            "/sns/jscode2session", {"appid": self.app_id, "secret": self._secret, "js_code": code, "grant_type": "authorization_code"}
+        )
         openid = body.get("openid")
         if not isinstance(openid, str) or not openid:
             raise DomainError("MEMBERS_SIGN_IN_REJECTED", "WeChat did not accept the login code.", field="input.credential")

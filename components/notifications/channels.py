@@ -92,8 +92,14 @@ class WeChatSubscribe:
     async def _access_token(self) -> str:
         if self._token and self._token[1] > time.monotonic():
             return self._token[0]
-        data = await _call(self.endpoint, self.timeout, self.transport, "GET", "/cgi-bin/token",
-                           params={"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret})
+        data = await _call(
+            self.endpoint,
+            self.timeout,
+            self.transport,
+            "GET",
+            "/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.app_id, "secret": self._secret},
+        )
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             raise DeliveryError(f"no access token: errcode {data.get('errcode')}")
@@ -102,12 +108,24 @@ class WeChatSubscribe:
         return token
 
     async def send(self, message: Message) -> str:
-        body = {"touser": message.to, "template_id": message.template, "miniprogram_state": self.state, "lang": "zh_CN",
-                "data": {k: {"value": v} for k, v in message.data.items()}}
+        body = {
+            "touser": message.to,
+            "template_id": message.template,
+            "miniprogram_state": self.state,
+            "lang": "zh_CN",
+            "data": {k: {"value": v} for k, v in message.data.items()},
+        }
         if message.page:
             body["page"] = message.page
-        data = await _call(self.endpoint, self.timeout, self.transport, "POST", "/cgi-bin/message/subscribe/send",
-                           params={"access_token": await self._access_token()}, json=body)
+        data = await _call(
+            self.endpoint,
+            self.timeout,
+            self.transport,
+            "POST",
+            "/cgi-bin/message/subscribe/send",
+            params={"access_token": await self._access_token()},
+            json=body,
+        )
         code = data.get("errcode", 0)
         if code in (40001, 42001, 40014):  # the token went stale early: fetch a new one next time
             self._token = None
@@ -118,8 +136,10 @@ class WeChatSubscribe:
 
 def aliyun_signature(secret: str, params: Mapping[str, str], method: str = "GET") -> str:
     """Aliyun RPC signature (SignatureVersion 1.0, HMAC-SHA1)."""
+
     def enc(text: str) -> str:
         return quote(str(text), safe="~")
+
     canonical = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params.items()))
     to_sign = f"{method}&{enc('/')}&{enc(canonical)}"
     return base64.b64encode(hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
@@ -129,8 +149,14 @@ class AliyunSms:
     """Aliyun SMS (短信服务) ``SendSms``: the template's variables come from the rule's fields."""
 
     name = "sms"
-    FINAL = {"isv.MOBILE_NUMBER_ILLEGAL", "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGNATURE_ILLEGAL",
-             "isv.TEMPLATE_MISSING_PARAMETERS", "isv.INVALID_PARAMETERS", "isv.BLACK_KEY_CONTROL_LIMIT"}
+    FINAL = {
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.SMS_TEMPLATE_ILLEGAL",
+        "isv.SMS_SIGNATURE_ILLEGAL",
+        "isv.TEMPLATE_MISSING_PARAMETERS",
+        "isv.INVALID_PARAMETERS",
+        "isv.BLACK_KEY_CONTROL_LIMIT",
+    }
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self.key_id, self._secret = settings["access_key_id"], settings["access_key_secret"]
@@ -140,11 +166,21 @@ class AliyunSms:
         self.transport: Any = None
 
     async def send(self, message: Message) -> str:
-        params = {"AccessKeyId": self.key_id, "Action": "SendSms", "Format": "JSON", "PhoneNumbers": message.to,
-                  "RegionId": "cn-hangzhou", "SignName": self.sign_name, "SignatureMethod": "HMAC-SHA1",
-                  "SignatureNonce": secrets.token_hex(12), "SignatureVersion": "1.0", "TemplateCode": message.template,
-                  "TemplateParam": json.dumps(dict(message.data), ensure_ascii=False, separators=(",", ":")),
-                  "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25"}
+        params = {
+            "AccessKeyId": self.key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "PhoneNumbers": message.to,
+            "RegionId": "cn-hangzhou",
+            "SignName": self.sign_name,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": secrets.token_hex(12),
+            "SignatureVersion": "1.0",
+            "TemplateCode": message.template,
+            "TemplateParam": json.dumps(dict(message.data), ensure_ascii=False, separators=(",", ":")),
+            "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
+        }
         params["Signature"] = aliyun_signature(self._secret, params)
         data = await _call(self.endpoint, self.timeout, self.transport, "GET", "/", params=params)
         code = str(data.get("Code"))

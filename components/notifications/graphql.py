@@ -32,9 +32,17 @@ class NotificationConsent:
 
 
 def notification_node(row: models.Delivery) -> Notification:
-    return Notification(pk=row.id, event=row.event, channel=row.channel, template_id=row.template_id, data=dict(row.data or {}),
-                        status=row.status, created_at=as_utc(row.created_at), sent_at=as_utc(row.sent_at) if row.sent_at else None,
-                        member_pk=row.member_id)
+    return Notification(
+        pk=row.id,
+        event=row.event,
+        channel=row.channel,
+        template_id=row.template_id,
+        data=dict(row.data or {}),
+        status=row.status,
+        created_at=as_utc(row.created_at),
+        sent_at=as_utc(row.sent_at) if row.sent_at else None,
+        member_pk=row.member_id,
+    )
 
 
 async def load_notifications(ctx: Context, keys: list[int]) -> list[Notification | None]:
@@ -75,16 +83,14 @@ class GrantNotificationConsentPayload(Payload):
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Member: record the templates accepted in wx.requestSubscribeMessage (one message each).")
-    async def grant_notification_consent(self, info: strawberry.Info,
-                                         input: GrantNotificationConsentInput) -> GrantNotificationConsentPayload:  # noqa: A002
+    async def grant_notification_consent(self, info: strawberry.Info, input: GrantNotificationConsentInput) -> GrantNotificationConsentPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             found = await ctx.kernel.service("notifications").grant(tx, ctx.require_member(), list(input.template_ids))
             return {"consents": [[t, n] for t, n in found]}
 
-        result, errors = await run_mutation(ctx, work, idempotency=("notifications.grant", input.idempotency_key,
-                                                                    list(input.template_ids)))
+        result, errors = await run_mutation(ctx, work, idempotency=("notifications.grant", input.idempotency_key, list(input.template_ids)))
         if errors:
             return GrantNotificationConsentPayload(user_errors=errors)
         return GrantNotificationConsentPayload(consents=[NotificationConsent(template_id=t, remaining=n) for t, n in result["consents"]])

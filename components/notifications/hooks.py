@@ -1,7 +1,6 @@
-from core.hookspecs import hookimpl
-
 from components.notifications import graphql, models
 from components.notifications.service import DELIVER_JOB, NotificationsService
+from core.hookspecs import hookimpl
 
 
 @hookimpl

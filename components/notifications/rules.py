@@ -17,8 +17,20 @@ from zoneinfo import ZoneInfo
 CHANNELS = ("wechat", "sms")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([a-z]+))?\}")
 # WeChat subscription-message value limits by the key's kind (thing1, name2, …).
-LIMITS = {"thing": 20, "name": 10, "phrase": 5, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
-          "car_number": 8, "amount": 16, "phone_number": 17, "time": 32, "date": 32}
+LIMITS = {
+    "thing": 20,
+    "name": 10,
+    "phrase": 5,
+    "character_string": 32,
+    "number": 32,
+    "letter": 32,
+    "symbol": 5,
+    "car_number": 8,
+    "amount": 16,
+    "phone_number": 17,
+    "time": 32,
+    "date": 32,
+}
 
 
 @dataclass(frozen=True)
@@ -36,10 +48,18 @@ class Rule:
 def rules_from(settings: Mapping[str, Any]) -> list[Rule]:
     found = []
     for index, raw in enumerate(settings.get("rules") or []):
-        found.append(Rule(name=str(raw.get("name") or f"{raw['event']}#{index}"), event=raw["event"],
-                          channel=raw.get("channel", "wechat"), template=str(raw["template"]),
-                          recipients=raw.get("recipients", "memberId"), fields=dict(raw.get("fields") or {}),
-                          page=raw.get("page"), stale_after=raw.get("stale_after")))
+        found.append(
+            Rule(
+                name=str(raw.get("name") or f"{raw['event']}#{index}"),
+                event=raw["event"],
+                channel=raw.get("channel", "wechat"),
+                template=str(raw["template"]),
+                recipients=raw.get("recipients", "memberId"),
+                fields=dict(raw.get("fields") or {}),
+                page=raw.get("page"),
+                stale_after=raw.get("stale_after"),
+            )
+        )
     return found
 
 

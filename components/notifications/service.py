@@ -54,24 +54,30 @@ class NotificationsService:
     # -- 1. an event arrives ----------------------------------------------------------------------
     async def on_event(self, kernel: Any, event: Any) -> None:
         payload = event.payload or {}
-        planned = [(rule, member_id) for rule in self.by_event.get(event.name, ())
-                   for member_id in R.recipients(payload, rule.recipients)]
+        planned = [(rule, member_id) for rule in self.by_event.get(event.name, ()) for member_id in R.recipients(payload, rule.recipients)]
         if not planned:
             if self.by_event.get(event.name):
                 log.info("notifications: %s #%s names no member for its rules", event.name, event.id)
             return
         try:
             async with kernel.transaction() as tx:
-                existing = set((await tx.session.execute(
-                    select(Delivery.rule, Delivery.member_id).where(Delivery.event_id == event.id))).all())
+                existing = set((await tx.session.execute(select(Delivery.rule, Delivery.member_id).where(Delivery.event_id == event.id))).all())
                 for rule, member_id in planned:
                     if (rule.name, member_id) in existing:
                         continue  # the event came again (at least once): its messages are already planned
-                    row = Delivery(event_id=event.id, event=event.name, rule=rule.name[:80], member_id=member_id,
-                                   channel=rule.channel, template_id=rule.template,
-                                   page=R.render(rule.page, payload)[:200] if rule.page else None,
-                                   data=R.render_fields(rule.fields, payload), status="pending", attempts=0,
-                                   created_at=tx.now())
+                    row = Delivery(
+                        event_id=event.id,
+                        event=event.name,
+                        rule=rule.name[:80],
+                        member_id=member_id,
+                        channel=rule.channel,
+                        template_id=rule.template,
+                        page=R.render(rule.page, payload)[:200] if rule.page else None,
+                        data=R.render_fields(rule.fields, payload),
+                        status="pending",
+                        attempts=0,
+                        created_at=tx.now(),
+                    )
                     tx.session.add(row)
                     await tx.session.flush()
                     await tx.schedule(DELIVER_JOB, f"{row.id}:0", tx.now(), {"deliveryId": row.id})
@@ -137,48 +143,67 @@ class NotificationsService:
 
     async def _rate_limited_until(self, tx: Transaction, member_id: int) -> Any:
         since = tx.now() - timedelta(hours=1)
-        sent = (await tx.session.scalars(select(Delivery.sent_at).where(
-            Delivery.member_id == member_id, Delivery.status == "sent", Delivery.sent_at > since)
-            .order_by(Delivery.sent_at))).all()
+        sent = (
+            await tx.session.scalars(
+                select(Delivery.sent_at)
+                .where(Delivery.member_id == member_id, Delivery.status == "sent", Delivery.sent_at > since)
+                .order_by(Delivery.sent_at)
+            )
+        ).all()
         if len(sent) < int(self.per_member_per_hour):
             return None
         oldest = sent[0] if sent[0].tzinfo else sent[0].replace(tzinfo=tx.now().tzinfo)
         return oldest + timedelta(hours=1, seconds=1)
 
     async def _spend_consent(self, tx: Transaction, member_id: int, template: str) -> bool:
-        spent = await tx.session.execute(update(Consent).where(Consent.member_id == member_id, Consent.template_id == template,
-                                                               Consent.remaining > 0)
-                                         .values(remaining=Consent.remaining - 1, updated_at=tx.now()))
+        spent = await tx.session.execute(
+            update(Consent)
+            .where(Consent.member_id == member_id, Consent.template_id == template, Consent.remaining > 0)
+            .values(remaining=Consent.remaining - 1, updated_at=tx.now())
+        )
         return spent.rowcount == 1
 
     async def _return_consent(self, tx: Transaction, member_id: int, template: str) -> None:
-        await tx.session.execute(update(Consent).where(Consent.member_id == member_id, Consent.template_id == template)
-                                 .values(remaining=Consent.remaining + 1, updated_at=tx.now()))
+        await tx.session.execute(
+            update(Consent)
+            .where(Consent.member_id == member_id, Consent.template_id == template)
+            .values(remaining=Consent.remaining + 1, updated_at=tx.now())
+        )
 
     # -- consents ---------------------------------------------------------------------------------
     async def grant(self, tx: Transaction, member_id: int, template_ids: list[str]) -> list[tuple[str, int]]:
         """The member accepted these templates in ``wx.requestSubscribeMessage``: one more
         message each. Only templates the brand's rules use are accepted."""
         if not template_ids or len(template_ids) > MAX_TEMPLATES_PER_GRANT:
-            raise DomainError("NOTIFICATIONS_TOO_MANY_TEMPLATES",
-                              f"Grant 1 to {MAX_TEMPLATES_PER_GRANT} templates at once, as WeChat asks for them.",
-                              field="input.templateIds")
+            raise DomainError(
+                "NOTIFICATIONS_TOO_MANY_TEMPLATES",
+                f"Grant 1 to {MAX_TEMPLATES_PER_GRANT} templates at once, as WeChat asks for them.",
+                field="input.templateIds",
+            )
         for index, template in enumerate(template_ids):
             if template not in self.wechat_templates:
-                raise DomainError("NOTIFICATIONS_UNKNOWN_TEMPLATE", "No notification of this brand uses that template.",
-                                  field=f"input.templateIds[{index}]")
+                raise DomainError(
+                    "NOTIFICATIONS_UNKNOWN_TEMPLATE", "No notification of this brand uses that template.", field=f"input.templateIds[{index}]"
+                )
         for template in dict.fromkeys(template_ids):
             await tx.serialize(f"notifications.consent:{member_id}:{template}")
-            grown = await tx.session.execute(update(Consent).where(Consent.member_id == member_id, Consent.template_id == template)
-                                             .values(remaining=Consent.remaining + 1, updated_at=tx.now()))
+            grown = await tx.session.execute(
+                update(Consent)
+                .where(Consent.member_id == member_id, Consent.template_id == template)
+                .values(remaining=Consent.remaining + 1, updated_at=tx.now())
+            )
             if grown.rowcount == 0:
                 tx.session.add(Consent(member_id=member_id, template_id=template, remaining=1, updated_at=tx.now()))
                 await tx.session.flush()
         return await self.consents(tx.session, member_id)
 
     async def consents(self, session: Any, member_id: int) -> list[tuple[str, int]]:
-        rows = await session.execute(select(Consent.template_id, Consent.remaining).where(Consent.member_id == member_id)
-                                     .order_by(Consent.template_id).execution_options(populate_existing=True))
+        rows = await session.execute(
+            select(Consent.template_id, Consent.remaining)
+            .where(Consent.member_id == member_id)
+            .order_by(Consent.template_id)
+            .execution_options(populate_existing=True)
+        )
         return [(t, n) for t, n in rows.all()]
 
     async def count(self, session: Any, **where: Any) -> int:

@@ -32,14 +32,14 @@ def clean_address(values: Mapping[str, Any], field: str = "input") -> dict[str, 
         if not text:
             raise DomainError("ORDERS_INVALID_ADDRESS", f"The {name} is required.", field=f"{field}.{name}")
         if len(text) > limit or any(ord(ch) < 32 for ch in text):
-            raise DomainError("ORDERS_INVALID_ADDRESS", f"The {name} has at most {limit} characters and no control characters.",
-                              field=f"{field}.{name}")
+            raise DomainError(
+                "ORDERS_INVALID_ADDRESS", f"The {name} has at most {limit} characters and no control characters.", field=f"{field}.{name}"
+            )
         out[name] = text
     phone = values.get("phone")
     phone = phone.strip() if isinstance(phone, str) else ""
     if not MOBILE.fullmatch(phone):
-        raise DomainError("ORDERS_INVALID_ADDRESS", "The phone is a mainland mobile number of 11 digits (13x–19x).",
-                          field=f"{field}.phone")
+        raise DomainError("ORDERS_INVALID_ADDRESS", "The phone is a mainland mobile number of 11 digits (13x–19x).", field=f"{field}.phone")
     out["phone"] = phone
     latitude, longitude = values.get("latitude"), values.get("longitude")
     if (latitude is None) != (longitude is None):
@@ -58,8 +58,9 @@ def snapshot(address: Address) -> dict[str, Any]:
 
 class Addresses:
     async def of_member(self, session: Any, member_id: int) -> list[Address]:
-        return list((await session.scalars(
-            select(Address).where(Address.member_id == member_id).order_by(Address.is_default.desc(), Address.id))).all())
+        return list(
+            (await session.scalars(select(Address).where(Address.member_id == member_id).order_by(Address.is_default.desc(), Address.id))).all()
+        )
 
     async def own(self, session: Any, member_id: int, address_id: int, field: str = "input.addressId") -> Address:
         address = await session.get(Address, address_id)
@@ -79,8 +80,7 @@ class Addresses:
             await self.make_default(tx, address)
         return address
 
-    async def update(self, tx: Transaction, member_id: int, address_id: int, changes: Mapping[str, Any],
-                     *, is_default: bool | None) -> Address:
+    async def update(self, tx: Transaction, member_id: int, address_id: int, changes: Mapping[str, Any], *, is_default: bool | None) -> Address:
         address = await self.own(tx.session, member_id, address_id)
         merged = {name: getattr(address, name) for name in FIELDS}
         merged.update({k: v for k, v in changes.items() if v is not None})

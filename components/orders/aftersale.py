@@ -41,8 +41,9 @@ class AfterSale:
         return request
 
     # -- the member asks ---------------------------------------------------------------------------
-    async def request(self, tx: Transaction, *, member_id: int, order_id: int, kind: str, lines: list[tuple[int, int]],
-                      reason: str, photos: list[str]) -> RefundRequest:
+    async def request(
+        self, tx: Transaction, *, member_id: int, order_id: int, kind: str, lines: list[tuple[int, int]], reason: str, photos: list[str]
+    ) -> RefundRequest:
         order = await self.orders.get(tx, order_id)  # locked: a shipment or a refund waits for us
         if order.member_id != member_id:
             raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
@@ -63,43 +64,57 @@ class AfterSale:
                 raise DomainError("ORDERS_UNKNOWN_LINE", "That line is not part of this order.", field=f"input.lines[{index}].lineId")
             left = line.quantity - line.refunded_quantity
             if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= left:
-                raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.",
-                                  field=f"input.lines[{index}].quantity")
+                raise DomainError(
+                    "ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.", field=f"input.lines[{index}].quantity"
+                )
             if kind == "return_and_refund" and not (line.shipped_quantity or 0):
-                raise DomainError("ORDERS_NOTHING_TO_RETURN", "Nothing of this line was shipped; ask for a refund only.",
-                                  field=f"input.lines[{index}].lineId")
+                raise DomainError(
+                    "ORDERS_NOTHING_TO_RETURN", "Nothing of this line was shipped; ask for a refund only.", field=f"input.lines[{index}].lineId"
+                )
             requested += line.total_minor - line.refunded_minor if quantity == left else (line.total_minor // line.quantity) * quantity
             wanted.append({"lineId": line.id, "quantity": quantity})
-        record = RefundRequest(order_id=order.id, member_id=member_id, kind=kind, status="requested", lines=wanted,
-                               reason=reason.strip(), photos=list(photos), requested_minor=requested, created_at=tx.now())
+        record = RefundRequest(
+            order_id=order.id,
+            member_id=member_id,
+            kind=kind,
+            status="requested",
+            lines=wanted,
+            reason=reason.strip(),
+            photos=list(photos),
+            requested_minor=requested,
+            created_at=tx.now(),
+        )
         tx.session.add(record)
         await tx.session.flush()
         for index, item in enumerate(wanted):
             claimed = await tx.session.execute(
-                update(OrderLine).where(OrderLine.id == item["lineId"], OrderLine.open_request_id.is_(None))
-                .values(open_request_id=record.id).execution_options(synchronize_session=False))
+                update(OrderLine)
+                .where(OrderLine.id == item["lineId"], OrderLine.open_request_id.is_(None))
+                .values(open_request_id=record.id)
+                .execution_options(synchronize_session=False)
+            )
             if claimed.rowcount != 1:
-                raise DomainError("ORDERS_REFUND_REQUEST_OPEN", "This line already has an open refund request.",
-                                  field=f"input.lines[{index}].lineId")
+                raise DomainError("ORDERS_REFUND_REQUEST_OPEN", "This line already has an open refund request.", field=f"input.lines[{index}].lineId")
         await tx.emit("order.refund_requested", self.event(order, record))
         return record
 
     def _check_window(self, tx: Transaction, order: Order) -> None:
         if order.status in ("paid", "fulfilled"):
             return
-        if order.status == "completed" and order.completed_at is not None \
-                and as_utc(order.completed_at) + self.orders.after_sale_window > tx.now():
+        if order.status == "completed" and order.completed_at is not None and as_utc(order.completed_at) + self.orders.after_sale_window > tx.now():
             return
-        raise DomainError("ORDERS_AFTER_SALE_CLOSED", "This order can no longer be refunded through after-sale.",
-                          field="input.orderId", status=order.status)
+        raise DomainError(
+            "ORDERS_AFTER_SALE_CLOSED", "This order can no longer be refunded through after-sale.", field="input.orderId", status=order.status
+        )
 
     # -- staff decide ------------------------------------------------------------------------------
     async def approve(self, tx: Transaction, request_id: int, *, amount_minor: int | None) -> RefundRequest:
         request = await self.get(tx.session, request_id)
         await self.orders.get(tx, request.order_id)  # the order's lock first, as every order change takes it
         if amount_minor is not None and not 0 <= amount_minor <= request.requested_minor:
-            raise DomainError("ORDERS_INVALID_AMOUNT", f"Approve between 0 and {request.requested_minor}.", field="input.amount",
-                              maxMinor=request.requested_minor)
+            raise DomainError(
+                "ORDERS_INVALID_AMOUNT", f"Approve between 0 and {request.requested_minor}.", field="input.amount", maxMinor=request.requested_minor
+            )
         approved = request.requested_minor if amount_minor is None else amount_minor
         await self._move(tx, request, ("requested",), "approved", approved_minor=approved)
         if request.kind == "refund_only":
@@ -112,8 +127,9 @@ class AfterSale:
         request = await self.get(tx.session, request_id)
         await self.orders.get(tx, request.order_id)
         if request.kind != "return_and_refund" or request.status != "approved":
-            raise DomainError("ORDERS_REQUEST_NOT_OPEN", "Only an approved return waits for its goods.", field="input.requestId",
-                              status=request.status)
+            raise DomainError(
+                "ORDERS_REQUEST_NOT_OPEN", "Only an approved return waits for its goods.", field="input.requestId", status=request.status
+            )
         await self._refund(tx, request, goods_returned=True)
         return request
 
@@ -141,8 +157,11 @@ class AfterSale:
     async def _refund(self, tx: Transaction, request: RefundRequest, *, goods_returned: bool) -> None:
         await self._free_lines(tx, request)
         refunded = await self.orders.refund(
-            tx, request.order_id, lines=[(item["lineId"], item["quantity"]) for item in request.lines],
-            reason=f"after-sale request {request.id}: {request.reason}"[:500], goods_returned=goods_returned,
+            tx,
+            request.order_id,
+            lines=[(item["lineId"], item["quantity"]) for item in request.lines],
+            reason=f"after-sale request {request.id}: {request.reason}"[:500],
+            goods_returned=goods_returned,
             amount_minor=request.approved_minor,
         )
         await self._move(tx, request, ("approved",), "refunded", refunded_minor=refunded, resolved_at=tx.now())
@@ -150,20 +169,28 @@ class AfterSale:
 
     async def _free_lines(self, tx: Transaction, request: RefundRequest) -> None:
         await tx.session.execute(
-            update(OrderLine).where(OrderLine.open_request_id == request.id).values(open_request_id=None)
-            .execution_options(synchronize_session=False))
+            update(OrderLine).where(OrderLine.open_request_id == request.id).values(open_request_id=None).execution_options(synchronize_session=False)
+        )
 
     async def _move(self, tx: Transaction, request: RefundRequest, allowed: tuple[str, ...], to: str, **values: Any) -> None:
         moved = await tx.session.execute(
-            update(RefundRequest).where(RefundRequest.id == request.id, RefundRequest.status.in_(allowed))
-            .values(status=to, **values).execution_options(synchronize_session=False))
+            update(RefundRequest)
+            .where(RefundRequest.id == request.id, RefundRequest.status.in_(allowed))
+            .values(status=to, **values)
+            .execution_options(synchronize_session=False)
+        )
         if moved.rowcount != 1:
             current = (await tx.session.execute(select(RefundRequest.status).where(RefundRequest.id == request.id))).scalar()
-            raise DomainError("ORDERS_REQUEST_NOT_OPEN", f"A request that is {current} cannot become {to}.",
-                              field="input.requestId", status=current)
+            raise DomainError("ORDERS_REQUEST_NOT_OPEN", f"A request that is {current} cannot become {to}.", field="input.requestId", status=current)
         await tx.session.refresh(request)
 
     def event(self, order: Order, request: RefundRequest) -> dict[str, Any]:
-        return self.orders.event(order, requestId=request.id, requestKind=request.kind, requestStatus=request.status,
-                                 lines=list(request.lines), requestedMinor=request.requested_minor,
-                                 approvedMinor=request.approved_minor)
+        return self.orders.event(
+            order,
+            requestId=request.id,
+            requestKind=request.kind,
+            requestStatus=request.status,
+            lines=list(request.lines),
+            requestedMinor=request.requested_minor,
+            approvedMinor=request.approved_minor,
+        )

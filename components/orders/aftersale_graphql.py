@@ -8,10 +8,20 @@ import strawberry
 from sqlalchemy import select
 
 from components.orders import models
-from components.orders.graphql import (FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, store_scoped)
-from components.orders.aftersale_types import (RefundKind, RefundRequest, RefundRequestStatus, ShippingAddress, address_node, load_addresses, load_requests,
-                                              order_refund_requests, order_shipments, order_shipping_address,
-                                              request_node)
+from components.orders.aftersale_types import (
+    RefundKind,
+    RefundRequest,
+    RefundRequestStatus,
+    ShippingAddress,
+    address_node,
+    load_addresses,
+    load_requests,
+    order_refund_requests,
+    order_shipments,
+    order_shipping_address,
+    request_node,
+)
+from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, store_scoped
 from core.errors import DomainError
 from core.gql import Connection, Context, Long, Payload, connection, decode_id, fetch_page, run_mutation
 from core.gql.relay import parse_key
@@ -152,8 +162,9 @@ class Query:
         return [address_node(r) for r in await _orders(ctx).addresses.of_member(await ctx.session(), ctx.require_member())]
 
     @strawberry.field(description="Staff (orders.view): after-sale requests, newest first.")
-    async def refund_requests(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                              status: RefundRequestStatus | None = None) -> Connection[RefundRequest]:
+    async def refund_requests(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: RefundRequestStatus | None = None
+    ) -> Connection[RefundRequest]:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(models.RefundRequest)
@@ -174,8 +185,7 @@ class Mutation:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
-            values = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail",
-                                                     "latitude", "longitude")}
+            values = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail", "latitude", "longitude")}
             address = await _orders(ctx).addresses.add(tx, ctx.require_member(), values, is_default=input.is_default)
             return {"addressId": address.id}
 
@@ -186,8 +196,7 @@ class Mutation:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
-            changes = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail",
-                                                      "latitude", "longitude")}
+            changes = {k: getattr(input, k) for k in ("recipient", "phone", "province", "city", "district", "detail", "latitude", "longitude")}
             address_id = decode_id(input.address_id, "ShippingAddress", field="input.addressId")
             await _orders(ctx).addresses.update(tx, ctx.require_member(), address_id, changes, is_default=input.is_default)
             return {"addressId": address_id}
@@ -205,18 +214,24 @@ class Mutation:
 
         return await _address_payload(ctx, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Staff (orders.fulfil): ship units with a carrier and tracking number; when nothing is "
-                                     "left to ship the order is fulfilled and completes by itself after auto_complete_after.")
+    @strawberry.mutation(
+        description="Staff (orders.fulfil): ship units with a carrier and tracking number; when nothing is "
+        "left to ship the order is fulfilled and completes by itself after auto_complete_after."
+    )
     async def ship_order(self, info: strawberry.Info, input: ShipOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), input.carrier, input.tracking_number,
-                   [(str(item.line_id), item.quantity) for item in input.lines or []]]
+        request = [str(input.order_id), input.carrier, input.tracking_number, [(str(item.line_id), item.quantity) for item in input.lines or []]]
 
         async def work(tx):  # noqa: ANN001, ANN202
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
             await _staff_order(ctx, tx, order_id, FULFIL)
-            await _orders(ctx).ship(tx, order_id, carrier=input.carrier, tracking_number=input.tracking_number,
-                                    lines=_lines(input.lines) if input.lines is not None else None)
+            await _orders(ctx).ship(
+                tx,
+                order_id,
+                carrier=input.carrier,
+                tracking_number=input.tracking_number,
+                lines=_lines(input.lines) if input.lines is not None else None,
+            )
             return {"orderId": order_id}
 
         result, errors = await run_mutation(ctx, work, idempotency=("orders.ship", input.idempotency_key, request))
@@ -224,23 +239,35 @@ class Mutation:
             return OrderPayload(user_errors=errors)
         return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
 
-    @strawberry.mutation(description="Member: ask for money back for some lines (refund only, or return and refund) while "
-                                     "the order is paid, shipped, or completed within the after-sale window.")
+    @strawberry.mutation(
+        description="Member: ask for money back for some lines (refund only, or return and refund) while "
+        "the order is paid, shipped, or completed within the after-sale window."
+    )
     async def request_refund(self, info: strawberry.Info, input: RequestRefundInput) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), input.kind.value, [(str(item.line_id), item.quantity) for item in input.lines], input.reason,
-                   list(input.photo_urls)]
+        request = [
+            str(input.order_id),
+            input.kind.value,
+            [(str(item.line_id), item.quantity) for item in input.lines],
+            input.reason,
+            list(input.photo_urls),
+        ]
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             order = await _own_order(ctx, tx, decode_id(input.order_id, "Order", field="input.orderId"))
-            record = await _orders(ctx).after_sale.request(tx, member_id=member_id, order_id=order.id, kind=input.kind.value,
-                                                           lines=_lines(input.lines), reason=input.reason,
-                                                           photos=list(input.photo_urls))
+            record = await _orders(ctx).after_sale.request(
+                tx,
+                member_id=member_id,
+                order_id=order.id,
+                kind=input.kind.value,
+                lines=_lines(input.lines),
+                reason=input.reason,
+                photos=list(input.photo_urls),
+            )
             return {"requestId": record.id, "orderId": order.id}
 
-        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.request_refund",
-                                                                                       input.idempotency_key, request)))
+        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.request_refund", input.idempotency_key, request)))
 
     @strawberry.mutation(description="Member: withdraw your refund request while staff have not decided.")
     async def cancel_refund_request(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
@@ -253,8 +280,10 @@ class Mutation:
 
         return await _request_payload(ctx, *await run_mutation(ctx, work))
 
-    @strawberry.mutation(description="Staff (orders.refund): approve a request, whole or a smaller amount. Refund only: the "
-                                     "money goes back now; return and refund: once the goods are received.")
+    @strawberry.mutation(
+        description="Staff (orders.refund): approve a request, whole or a smaller amount. Refund only: the "
+        "money goes back now; return and refund: once the goods are received."
+    )
     async def approve_refund_request(self, info: strawberry.Info, input: ApproveRefundRequestInput) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -263,11 +292,13 @@ class Mutation:
             await _orders(ctx).after_sale.approve(tx, record.id, amount_minor=input.amount)
             return {"requestId": record.id, "orderId": record.order_id}
 
-        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=(
-            "orders.approve_refund", input.idempotency_key, [str(input.request_id), input.amount])))
+        return await _request_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("orders.approve_refund", input.idempotency_key, [str(input.request_id), input.amount]))
+        )
 
-    @strawberry.mutation(description="Staff (orders.refund): the returned goods arrived; they go back on the shelf and the "
-                                     "approved amount is refunded.")
+    @strawberry.mutation(
+        description="Staff (orders.refund): the returned goods arrived; they go back on the shelf and the approved amount is refunded."
+    )
     async def receive_returned_goods(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
@@ -276,8 +307,9 @@ class Mutation:
             await _orders(ctx).after_sale.goods_received(tx, record.id)
             return {"requestId": record.id, "orderId": record.order_id}
 
-        return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=(
-            "orders.goods_received", input.idempotency_key, [str(input.request_id)])))
+        return await _request_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("orders.goods_received", input.idempotency_key, [str(input.request_id)]))
+        )
 
     @strawberry.mutation(description="Staff (orders.refund): reject a request, saying why.")
     async def reject_refund_request(self, info: strawberry.Info, input: RejectRefundRequestInput) -> RefundRequestPayload:  # noqa: A002

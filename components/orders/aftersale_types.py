@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy import select
 
 from components.orders import models
-from components.orders.graphql import (Order, may_see)
+from components.orders.graphql import Order, may_see
 from core.clock import as_utc
 from core.gql import Context, Money, Node, money
 
@@ -83,18 +83,37 @@ class RefundRequest(Node):
 
 
 def address_node(row: models.Address) -> ShippingAddress:
-    return ShippingAddress(pk=row.id, recipient=row.recipient, phone=row.phone, province=row.province, city=row.city,
-                           district=row.district, detail=row.detail, latitude=row.latitude, longitude=row.longitude,
-                           is_default=row.is_default)
+    return ShippingAddress(
+        pk=row.id,
+        recipient=row.recipient,
+        phone=row.phone,
+        province=row.province,
+        city=row.city,
+        district=row.district,
+        detail=row.detail,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        is_default=row.is_default,
+    )
 
 
 def request_node(row: models.RefundRequest, currency: str) -> RefundRequest:
     maybe = lambda minor: money(minor, currency) if minor is not None else None  # noqa: E731
-    return RefundRequest(pk=row.id, kind=RefundKind(row.kind), status=RefundRequestStatus(row.status), lines=row.lines,
-                         reason=row.reason, photo_urls=list(row.photos or []), requested=money(row.requested_minor, currency),
-                         approved=maybe(row.approved_minor), refunded=maybe(row.refunded_minor), note=row.note,
-                         created_at=as_utc(row.created_at), resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
-                         order_pk=row.order_id)
+    return RefundRequest(
+        pk=row.id,
+        kind=RefundKind(row.kind),
+        status=RefundRequestStatus(row.status),
+        lines=row.lines,
+        reason=row.reason,
+        photo_urls=list(row.photos or []),
+        requested=money(row.requested_minor, currency),
+        approved=maybe(row.approved_minor),
+        refunded=maybe(row.refunded_minor),
+        note=row.note,
+        created_at=as_utc(row.created_at),
+        resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
+        order_pk=row.order_id,
+    )
 
 
 async def load_addresses(ctx: Context, keys: list[int]) -> list[ShippingAddress | None]:
@@ -107,9 +126,13 @@ async def load_addresses(ctx: Context, keys: list[int]) -> list[ShippingAddress 
 async def load_requests(ctx: Context, keys: list[int]) -> list[RefundRequest | None]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
-    rows = (await session.execute(
-        select(models.RefundRequest, models.Order.store_id).join(models.Order, models.Order.id == models.RefundRequest.order_id)
-        .where(models.RefundRequest.id.in_(keys)))).all()
+    rows = (
+        await session.execute(
+            select(models.RefundRequest, models.Order.store_id)
+            .join(models.Order, models.Order.id == models.RefundRequest.order_id)
+            .where(models.RefundRequest.id.in_(keys))
+        )
+    ).all()
     found = {r.id: request_node(r, currency) for r, store in rows if may_see(ctx, r.member_id, store)}
     return [found.get(k) for k in keys]
 
@@ -124,12 +147,10 @@ async def order_shipping_address(root: Order, info: strawberry.Info) -> OrderAdd
 async def order_shipments(root: Order, info: strawberry.Info) -> list[Shipment]:
     session = await info.context.session()
     rows = await session.scalars(select(models.Shipment).where(models.Shipment.order_id == root.pk).order_by(models.Shipment.id))
-    return [Shipment(carrier=r.carrier, tracking_number=r.tracking_number, lines=r.lines, shipped_at=as_utc(r.shipped_at))
-            for r in rows.all()]
+    return [Shipment(carrier=r.carrier, tracking_number=r.tracking_number, lines=r.lines, shipped_at=as_utc(r.shipped_at)) for r in rows.all()]
 
 
 async def order_refund_requests(root: Order, info: strawberry.Info) -> list[RefundRequest]:
     session = await info.context.session()
-    rows = await session.scalars(select(models.RefundRequest).where(models.RefundRequest.order_id == root.pk)
-                                 .order_by(models.RefundRequest.id))
+    rows = await session.scalars(select(models.RefundRequest).where(models.RefundRequest.order_id == root.pk).order_by(models.RefundRequest.id))
     return [request_node(r, info.context.kernel.blueprint.brand.currency) for r in rows.all()]

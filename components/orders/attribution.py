@@ -36,12 +36,12 @@ async def proven_source(tx: Transaction, member_id: int, claimed: dict[str, Any]
         return source
     code = source.get("shareCode")
     if code is not None and (not isinstance(code, str) or len(code) > MAX_SHARE_CODE):
-        raise DomainError("KERNEL_INVALID_INPUT", f"A share code has at most {MAX_SHARE_CODE} characters.",
-                          field="input.source.shareCode")
+        raise DomainError("KERNEL_INVALID_INPUT", f"A share code has at most {MAX_SHARE_CODE} characters.", field="input.source.shareCode")
     sharer = _id(source.get("sharerMemberId"), "Member", "input.source.sharerMemberId")
     guide = _id(source.get("guideId"), "Staff", "input.source.guideId")
     credit = await tx.kernel.service("members.share_codes").credit(
-        tx.session, buyer_id=member_id, share_code=code, sharer_member_id=sharer, guide_id=guide, field="input.source")
+        tx.session, buyer_id=member_id, share_code=code, sharer_member_id=sharer, guide_id=guide, field="input.source"
+    )
     proven = {k: v for k, v in source.items() if k not in CREDIT_KEYS}
     if credit.share_code is not None:
         proven["shareCode"] = credit.share_code
@@ -59,8 +59,7 @@ def check_vouched(draft: Draft, claimed: dict[str, Any]) -> None:
     component checked is refused rather than stored on the buyer's word."""
     for key in VOUCHED_KEYS:
         if claimed.get(key) is not None and key in draft.source and key not in draft.vouched:
-            raise DomainError("ORDERS_UNKNOWN_SOURCE", f"This brand has nothing that source.{key} can name.",
-                              field=f"input.source.{key}")
+            raise DomainError("ORDERS_UNKNOWN_SOURCE", f"This brand has nothing that source.{key} can name.", field=f"input.source.{key}")
 
 
 def _id(value: Any, type_name: str, field: str) -> int | None:

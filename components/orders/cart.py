@@ -41,8 +41,9 @@ class Cart:
         if existing is not None:
             total = existing.quantity + quantity
             self._check_quantity(total, "input.line.quantity")
-            await tx.session.execute(update(CartLine).where(CartLine.id == existing.id)
-                                     .values(quantity=total, inputs=inputs or existing.inputs, updated_at=now))
+            await tx.session.execute(
+                update(CartLine).where(CartLine.id == existing.id).values(quantity=total, inputs=inputs or existing.inputs, updated_at=now)
+            )
             await tx.session.refresh(existing)
             return existing
         count = len(await self.lines(tx.session, member_id))

@@ -53,8 +53,9 @@ class Checkout:
         for index, line in enumerate(lines):
             quantity = line.quantity
             if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= self.max_quantity:
-                raise DomainError("ORDERS_INVALID_QUANTITY", f"A quantity is a whole number from 1 to {self.max_quantity}.",
-                                  field=f"input.lines[{index}].quantity")
+                raise DomainError(
+                    "ORDERS_INVALID_QUANTITY", f"A quantity is a whole number from 1 to {self.max_quantity}.", field=f"input.lines[{index}].quantity"
+                )
         if await kernel.service("members").member(tx.session, request.member_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such member.", field="memberId")
         source = await proven_source(tx, request.member_id, request.source)
@@ -64,14 +65,30 @@ class Checkout:
             sku = skus.get(line.sku_id)
             if sku is None or not sku.on_sale:
                 raise DomainError("ORDERS_SKU_UNAVAILABLE", "That product is not on sale.", field=f"input.lines[{index}].skuId")
-            draft_lines.append(DraftLine(line.sku_id, f"{sku.product_title} · {sku.title}", line.quantity, sku.price_minor,
-                                         sku.price_minor, inputs=dict(line.inputs), index=index))
+            draft_lines.append(
+                DraftLine(
+                    line.sku_id,
+                    f"{sku.product_title} · {sku.title}",
+                    line.quantity,
+                    sku.price_minor,
+                    sku.price_minor,
+                    inputs=dict(line.inputs),
+                    index=index,
+                )
+            )
         draft = Draft(
-            member_id=request.member_id, kind=request.kind, currency=kernel.blueprint.brand.currency,
-            delivery_type=request.delivery_type, store_id=None,
+            member_id=request.member_id,
+            kind=request.kind,
+            currency=kernel.blueprint.brand.currency,
+            delivery_type=request.delivery_type,
+            store_id=None,
             source=source,
-            attributes=dict(request.attributes), lines=draft_lines, inputs=dict(request.inputs),
-            previewing=previewing, placed_by_system=request.placed_by_system, payment_timeout=request.payment_timeout,
+            attributes=dict(request.attributes),
+            lines=draft_lines,
+            inputs=dict(request.inputs),
+            previewing=previewing,
+            placed_by_system=request.placed_by_system,
+            payment_timeout=request.payment_timeout,
         )
         for line in draft.lines:
             line._draft = draft
@@ -89,9 +106,11 @@ class Checkout:
         if len(draft.lines) > 1:
             for line in draft.lines:
                 if line.exclusive:
-                    raise DomainError("ORDERS_NEEDS_OWN_ORDER",
-                                      f"This {line.activity[0] if line.activity else 'activity'} line needs an order of its own.",
-                                      field=f"input.lines[{line.index}]")
+                    raise DomainError(
+                        "ORDERS_NEEDS_OWN_ORDER",
+                        f"This {line.activity[0] if line.activity else 'activity'} line needs an order of its own.",
+                        field=f"input.lines[{line.index}]",
+                    )
         await self._price(tx, draft)
         return draft
 
@@ -132,24 +151,39 @@ class Checkout:
         return draft, options
 
     # -- place -------------------------------------------------------------------------------------
-    async def place(self, tx: Transaction, request: CheckoutRequest, *, default_timeout: timedelta,
-                    pay_free: Any, schedule_timeout: Any, event_of: Any) -> int:
+    async def place(
+        self, tx: Transaction, request: CheckoutRequest, *, default_timeout: timedelta, pay_free: Any, schedule_timeout: Any, event_of: Any
+    ) -> int:
         draft = await self.draft(tx, request, previewing=False)
         if request.expected_total_minor is not None and request.expected_total_minor != draft.total_minor:
             raise DomainError(
-                "ORDERS_PRICE_CHANGED", "The price changed since the preview; check the new total and place the order again.",
-                field="input.expectedTotal", expectedMinor=request.expected_total_minor, totalMinor=draft.total_minor,
+                "ORDERS_PRICE_CHANGED",
+                "The price changed since the preview; check the new total and place the order again.",
+                field="input.expectedTotal",
+                expectedMinor=request.expected_total_minor,
+                totalMinor=draft.total_minor,
                 lines=[{"index": l.index, "unitPriceMinor": l.unit_price_minor, "totalMinor": l.total_minor} for l in draft.lines],
             )
         now = tx.now()
         order = Order(
-            member_id=draft.member_id, status="pending_payment", kind=draft.kind, currency=draft.currency,
-            subtotal_minor=draft.subtotal_minor, adjustments_minor=draft.total_minor - draft.subtotal_minor,
-            total_minor=draft.total_minor, refunded_minor=0, delivery_type=draft.delivery_type, store_id=draft.store_id,
-            location_id=draft.location_id, source=draft.source, attributes=draft.attributes,
-            order_adjustments=draft.order_adjustments, idempotency_key=request.idempotency_key,
+            member_id=draft.member_id,
+            status="pending_payment",
+            kind=draft.kind,
+            currency=draft.currency,
+            subtotal_minor=draft.subtotal_minor,
+            adjustments_minor=draft.total_minor - draft.subtotal_minor,
+            total_minor=draft.total_minor,
+            refunded_minor=0,
+            delivery_type=draft.delivery_type,
+            store_id=draft.store_id,
+            location_id=draft.location_id,
+            source=draft.source,
+            attributes=draft.attributes,
+            order_adjustments=draft.order_adjustments,
+            idempotency_key=request.idempotency_key,
             shipping_address=draft.attributes.pop(ADDRESS_ATTRIBUTE, None),
-            payment_due_at=now + (draft.payment_timeout or default_timeout), created_at=now,
+            payment_due_at=now + (draft.payment_timeout or default_timeout),
+            created_at=now,
         )
         tx.session.add(order)
         await tx.session.flush()
@@ -162,24 +196,45 @@ class Checkout:
                 reservations[line.index] = None
                 continue
             reservations[line.index] = await inventory.reserve(
-                tx, line.sku_id, line.quantity, reason=f"order:{draft.kind}", ref=f"order:{order.id}",
-                location_id=draft.location_id, activity=line.activity if line.activity_stock else None,
+                tx,
+                line.sku_id,
+                line.quantity,
+                reason=f"order:{draft.kind}",
+                ref=f"order:{order.id}",
+                location_id=draft.location_id,
+                activity=line.activity if line.activity_stock else None,
                 field=f"input.lines[{line.index}]",
             )
         for line in draft.lines:
             adjustments = list(line.adjustments)
             if line.share_minor:
-                adjustments.append({"component": "orders", "stage": "apportioned", "kind": "share",
-                                    "label": "订单优惠/费用分摊 share of order-level adjustments", "amountMinor": line.share_minor})
-            tx.session.add(OrderLine(
-                order_id=order.id, sku_id=line.sku_id, title=line.title, quantity=line.quantity,
-                list_unit_price_minor=line.list_unit_price_minor, unit_price_minor=line.unit_price_minor,
-                adjustments=adjustments, total_minor=line.total_minor, refunded_quantity=0, refunded_minor=0,
-                reservation_id=reservations[line.index],
-                activity_component=line.activity[0] if line.activity else None,
-                activity_ref=line.activity[1] if line.activity else None,
-                inputs=_jsonable(line.inputs),
-            ))
+                adjustments.append(
+                    {
+                        "component": "orders",
+                        "stage": "apportioned",
+                        "kind": "share",
+                        "label": "订单优惠/费用分摊 share of order-level adjustments",
+                        "amountMinor": line.share_minor,
+                    }
+                )
+            tx.session.add(
+                OrderLine(
+                    order_id=order.id,
+                    sku_id=line.sku_id,
+                    title=line.title,
+                    quantity=line.quantity,
+                    list_unit_price_minor=line.list_unit_price_minor,
+                    unit_price_minor=line.unit_price_minor,
+                    adjustments=adjustments,
+                    total_minor=line.total_minor,
+                    refunded_quantity=0,
+                    refunded_minor=0,
+                    reservation_id=reservations[line.index],
+                    activity_component=line.activity[0] if line.activity else None,
+                    activity_ref=line.activity[1] if line.activity else None,
+                    inputs=_jsonable(line.inputs),
+                )
+            )
         await tx.session.flush()
         for component, participant in participants(tx):
             placed = getattr(participant, "placed", None)

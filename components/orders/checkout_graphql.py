@@ -15,8 +15,7 @@ from strawberry.scalars import JSON
 
 from components.catalog.graphql import Sku
 from components.orders.checkout import CheckoutRequest, LineRequest
-from components.orders.graphql import (DeliveryType, OrderPayload, OrderSourceInput, PriceAdjustment, adjustment_nodes,
-                                      load_orders)
+from components.orders.graphql import DeliveryType, OrderPayload, OrderSourceInput, PriceAdjustment, adjustment_nodes, load_orders
 from core.checkout import Draft
 from core.errors import DomainError
 from core.gql import Context, Long, Money, Payload, decode_id, money, run_mutation
@@ -44,8 +43,9 @@ class CheckoutInput(ExtensibleInput):
 class PlaceOrderInput:
     checkout: CheckoutInput
     expected_total: Long | None = strawberry.field(
-        default=None, description="The preview's total in minor units: if the price changed since, nothing is placed "
-                                  "and ORDERS_PRICE_CHANGED says the new total.")
+        default=None,
+        description="The preview's total in minor units: if the price changed since, nothing is placed and ORDERS_PRICE_CHANGED says the new total.",
+    )
     idempotency_key: str | None = None
 
 
@@ -147,7 +147,8 @@ class CartPayload(Payload):
 class AddCartLineInput:
     line: CheckoutLineInput
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Adding adds units to what is there, so a retried request would add twice; with a key it does not.")
+        default=None, description="Adding adds units to what is there, so a retried request would add twice; with a key it does not."
+    )
 
 
 @strawberry.input
@@ -175,10 +176,14 @@ async def checkout_request(ctx: Context, session: Any, input: CheckoutInput, mem
         if not lines:
             raise DomainError("ORDERS_EMPTY", "The cart is empty.", field="input.lines")
     else:
-        lines = [LineRequest(decode_id(line.sku_id, "Sku", field=f"input.lines[{i}].skuId"), line.quantity, _line_inputs(line))
-                 for i, line in enumerate(input.lines)]
+        lines = [
+            LineRequest(decode_id(line.sku_id, "Sku", field=f"input.lines[{i}].skuId"), line.quantity, _line_inputs(line))
+            for i, line in enumerate(input.lines)
+        ]
     return CheckoutRequest(
-        member_id=member_id, lines=lines, delivery_type=input.delivery_type.value,
+        member_id=member_id,
+        lines=lines,
+        delivery_type=input.delivery_type.value,
         inputs={name: plain(value) for name, value in getattr(input, "_extensions", {}).items() if value is not None},
         source=_source_input(input.source),
     )
@@ -191,18 +196,45 @@ def _activity(line: Any) -> LineActivity | None:
 def preview_node(draft: Draft, options: list[dict[str, Any]]) -> CheckoutPreview:
     c = draft.currency
     return CheckoutPreview(
-        lines=[CheckoutLine(index=l.index, title=l.title, quantity=l.quantity, list_unit_price=money(l.list_unit_price_minor, c),
-                            unit_price=money(l.unit_price_minor, c), adjustments=adjustment_nodes(l.adjustments, c),
-                            total=money(l.total_minor, c), activity=_activity(l), sku_pk=l.sku_id) for l in draft.lines],
-        subtotal=money(draft.subtotal_minor, c), order_adjustments=adjustment_nodes(draft.order_adjustments, c),
+        lines=[
+            CheckoutLine(
+                index=l.index,
+                title=l.title,
+                quantity=l.quantity,
+                list_unit_price=money(l.list_unit_price_minor, c),
+                unit_price=money(l.unit_price_minor, c),
+                adjustments=adjustment_nodes(l.adjustments, c),
+                total=money(l.total_minor, c),
+                activity=_activity(l),
+                sku_pk=l.sku_id,
+            )
+            for l in draft.lines
+        ],
+        subtotal=money(draft.subtotal_minor, c),
+        order_adjustments=adjustment_nodes(draft.order_adjustments, c),
         total=money(draft.total_minor, c),
-        delivery_options=[DeliveryOption(
-            type=DeliveryType(o["type"]), component=o["component"],
-            stores=[DeliveryStore(id=s["id"], name=s["name"], address=s.get("address"), distance_meters=s.get("distanceMeters"),
-                                  slots=[DeliverySlot(id=t["id"], starts_at=t["startsAt"], ends_at=t["endsAt"], remaining=t["remaining"])
-                                         for t in s.get("slots", [])]) for s in o.get("stores", [])],
-        ) for o in options],
-        needs=[CheckoutNeed(**n) for n in draft.needs], draft=draft,
+        delivery_options=[
+            DeliveryOption(
+                type=DeliveryType(o["type"]),
+                component=o["component"],
+                stores=[
+                    DeliveryStore(
+                        id=s["id"],
+                        name=s["name"],
+                        address=s.get("address"),
+                        distance_meters=s.get("distanceMeters"),
+                        slots=[
+                            DeliverySlot(id=t["id"], starts_at=t["startsAt"], ends_at=t["endsAt"], remaining=t["remaining"])
+                            for t in s.get("slots", [])
+                        ],
+                    )
+                    for s in o.get("stores", [])
+                ],
+            )
+            for o in options
+        ],
+        needs=[CheckoutNeed(**n) for n in draft.needs],
+        draft=draft,
     )
 
 
@@ -211,8 +243,12 @@ async def cart_node(ctx: Context, member_id: int) -> Cart:
     cart = ctx.kernel.service("orders").cart
     rows = await cart.lines(session, member_id)
     reasons = await cart.unavailable_reasons(session, ctx.kernel, rows)
-    return Cart(lines=[CartLine(id=strawberry.ID(str(r.id)), quantity=r.quantity, inputs=r.inputs or {},
-                                unavailable_reason=reasons.get(r.id), sku_pk=r.sku_id) for r in rows])
+    return Cart(
+        lines=[
+            CartLine(id=strawberry.ID(str(r.id)), quantity=r.quantity, inputs=r.inputs or {}, unavailable_reason=reasons.get(r.id), sku_pk=r.sku_id)
+            for r in rows
+        ]
+    )
 
 
 def _cart_line_id(value: strawberry.ID) -> int:
@@ -229,8 +265,10 @@ class Query:
         ctx: Context = info.context
         return await cart_node(ctx, ctx.require_member())
 
-    @strawberry.field(description="Member: price a checkout exactly as placeOrder would, writing nothing: every line with its "
-                                  "adjustments (component, stage, label), the totals, delivery options and what is still needed.")
+    @strawberry.field(
+        description="Member: price a checkout exactly as placeOrder would, writing nothing: every line with its "
+        "adjustments (component, stage, label), the totals, delivery options and what is still needed."
+    )
     async def preview_checkout(self, info: strawberry.Info, input: CheckoutInput) -> CheckoutPreviewPayload:  # noqa: A002
         ctx: Context = info.context
         member_id = ctx.require_member()
@@ -248,8 +286,10 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: place the order the preview showed (or a typed error saying what changed: price, "
-                                     "stock, slot). Stock is held until payment or the payment timeout.")
+    @strawberry.mutation(
+        description="Member: place the order the preview showed (or a typed error saying what changed: price, "
+        "stock, slot). Stock is held until payment or the payment timeout."
+    )
     async def place_order(self, info: strawberry.Info, input: PlaceOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         fingerprint = {"checkout": plain(input.checkout), "expectedTotal": input.expected_total}

@@ -20,23 +20,41 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def order_charge(order: Order, payment: Payment, description: str) -> Charge:
-    return Charge(kind="order", id=payment.id, member_id=order.member_id, provider=payment.provider,
-                  provider_ref=payment.provider_ref, amount_minor=payment.amount_minor, currency=order.currency,
-                  status=payment.status, purpose="order", description=description, created_at=payment.created_at,
-                  order_id=order.id)
+    return Charge(
+        kind="order",
+        id=payment.id,
+        member_id=order.member_id,
+        provider=payment.provider,
+        provider_ref=payment.provider_ref,
+        amount_minor=payment.amount_minor,
+        currency=order.currency,
+        status=payment.status,
+        purpose="order",
+        description=description,
+        created_at=payment.created_at,
+        order_id=order.id,
+    )
 
 
 def intent_charge(intent: PaymentIntent) -> Charge:
-    return Charge(kind="intent", id=intent.id, member_id=intent.member_id, provider=intent.provider,
-                  provider_ref=intent.provider_ref, amount_minor=intent.amount_minor, currency=intent.currency,
-                  status=intent.status, purpose=intent.purpose, description=intent.description,
-                  created_at=intent.created_at)
+    return Charge(
+        kind="intent",
+        id=intent.id,
+        member_id=intent.member_id,
+        provider=intent.provider,
+        provider_ref=intent.provider_ref,
+        amount_minor=intent.amount_minor,
+        currency=intent.currency,
+        status=intent.status,
+        purpose=intent.purpose,
+        description=intent.description,
+        created_at=intent.created_at,
+    )
 
 
 async def order_description(session: Any, order_id: int) -> str:
     """What the payer's bank statement says: the first line's title, and how many more."""
-    titles = (await session.scalars(select(OrderLine.title).where(OrderLine.order_id == order_id)
-                                    .order_by(OrderLine.id).limit(50))).all()
+    titles = (await session.scalars(select(OrderLine.title).where(OrderLine.order_id == order_id).order_by(OrderLine.id).limit(50))).all()
     if not titles:
         return f"order {order_id}"
     more = f" 等{len(titles)}件" if len(titles) > 1 else ""
@@ -53,30 +71,42 @@ class PaymentGateway:
 
     async def find(self, session: Any, provider: str, provider_ref: str) -> Charge | None:
         """The charge behind a provider's reference, or None (a callback for someone else's)."""
-        payment = await session.scalar(select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref)
-                                       .execution_options(populate_existing=True))
+        payment = await session.scalar(
+            select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref).execution_options(populate_existing=True)
+        )
         if payment is not None:
             order = await session.get(Order, payment.order_id)
             return order_charge(order, payment, await order_description(session, order.id))
-        intent = await session.scalar(select(PaymentIntent).where(PaymentIntent.provider == provider,
-                                                                  PaymentIntent.provider_ref == provider_ref)
-                                      .execution_options(populate_existing=True))
+        intent = await session.scalar(
+            select(PaymentIntent)
+            .where(PaymentIntent.provider == provider, PaymentIntent.provider_ref == provider_ref)
+            .execution_options(populate_existing=True)
+        )
         return intent_charge(intent) if intent is not None else None
 
     async def pending(self, session: Any, provider: str, *, created_before: datetime, limit: int = 100) -> list[Charge]:
         """Charges of ``provider`` still pending that began before ``created_before``, oldest
         first: what a reconciliation job asks the provider about."""
-        payments = (await session.scalars(select(Payment).where(Payment.provider == provider, Payment.status == "pending",
-                                                                Payment.created_at <= created_before)
-                                          .order_by(Payment.id).limit(limit))).all()
+        payments = (
+            await session.scalars(
+                select(Payment)
+                .where(Payment.provider == provider, Payment.status == "pending", Payment.created_at <= created_before)
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        ).all()
         found = []
         for payment in payments:
             order = await session.get(Order, payment.order_id)
             found.append(order_charge(order, payment, await order_description(session, order.id)))
-        intents = (await session.scalars(select(PaymentIntent).where(PaymentIntent.provider == provider,
-                                                                     PaymentIntent.status == "pending",
-                                                                     PaymentIntent.created_at <= created_before)
-                                         .order_by(PaymentIntent.id).limit(limit))).all()
+        intents = (
+            await session.scalars(
+                select(PaymentIntent)
+                .where(PaymentIntent.provider == provider, PaymentIntent.status == "pending", PaymentIntent.created_at <= created_before)
+                .order_by(PaymentIntent.id)
+                .limit(limit)
+            )
+        ).all()
         return found + [intent_charge(intent) for intent in intents]
 
     async def pending_of_order(self, session: Any, provider: str, order_id: int) -> list[Charge]:
@@ -85,8 +115,11 @@ class PaymentGateway:
         order = await session.get(Order, order_id)
         if order is None:
             return []
-        payments = (await session.scalars(select(Payment).where(Payment.order_id == order_id, Payment.provider == provider,
-                                                                Payment.status == "pending").order_by(Payment.id))).all()
+        payments = (
+            await session.scalars(
+                select(Payment).where(Payment.order_id == order_id, Payment.provider == provider, Payment.status == "pending").order_by(Payment.id)
+            )
+        ).all()
         description = await order_description(session, order_id)
         return [order_charge(order, payment, description) for payment in payments]
 
@@ -101,8 +134,7 @@ class PaymentGateway:
             return await self.orders.intents.settle(tx, provider, provider_ref, amount_minor)
         if charge.status in ("succeeded", "refunded"):
             return charge.status == "succeeded"
-        took = await self.orders.mark_paid(tx, charge.order_id, provider=provider, provider_ref=provider_ref,
-                                           amount_minor=amount_minor)
+        took = await self.orders.mark_paid(tx, charge.order_id, provider=provider, provider_ref=provider_ref, amount_minor=amount_minor)
         if not took:
             await self.provider_for(provider).refund(tx, charge, amount_minor)
         return took

@@ -50,9 +50,11 @@ class PriceAdjustment:
     amount: Money
 
 
-@strawberry.type(description="Where the order came from: live room, group, guide, share code. A sharer or guide "
-                              "appears only when the server could prove them (a share code it issued, the room the "
-                              "member joined through one, an active guide).")
+@strawberry.type(
+    description="Where the order came from: live room, group, guide, share code. A sharer or guide "
+    "appears only when the server could prove them (a share code it issued, the room the "
+    "member joined through one, an active guide)."
+)
 class OrderSource:
     live_room_id: strawberry.ID | None = None
     group_id: strawberry.ID | None = None
@@ -60,8 +62,10 @@ class OrderSource:
     share_code: str | None = None
     sharer_member_id: strawberry.ID | None = None
     credit_refused: str | None = strawberry.field(
-        default=None, description="Why the share code credits nobody: `SELF_SHARE` (the buyer's own code) or "
-                                  "`GUIDE_INACTIVE` (the guide left or is no longer a guide). The order went ahead.")
+        default=None,
+        description="Why the share code credits nobody: `SELF_SHARE` (the buyer's own code) or "
+        "`GUIDE_INACTIVE` (the guide left or is no longer a guide). The order went ahead.",
+    )
 
 
 @strawberry.type
@@ -124,14 +128,18 @@ class Order(Node):
 
 
 def adjustment_nodes(items: list[dict[str, Any]], currency: str) -> list[PriceAdjustment]:
-    return [PriceAdjustment(component=a["component"], stage=a["stage"], label=a["label"], amount=money(a["amountMinor"], currency))
-            for a in items or []]
+    return [
+        PriceAdjustment(component=a["component"], stage=a["stage"], label=a["label"], amount=money(a["amountMinor"], currency)) for a in items or []
+    ]
 
 
 def _source(data: dict[str, Any]) -> OrderSource:
     return OrderSource(
-        live_room_id=data.get("liveRoomId"), group_id=data.get("groupId"), guide_id=data.get("guideId"),
-        share_code=data.get("shareCode"), sharer_member_id=data.get("sharerMemberId"),
+        live_room_id=data.get("liveRoomId"),
+        group_id=data.get("groupId"),
+        guide_id=data.get("guideId"),
+        share_code=data.get("shareCode"),
+        sharer_member_id=data.get("sharerMemberId"),
         credit_refused=data.get("creditRefused"),
     )
 
@@ -139,22 +147,37 @@ def _source(data: dict[str, Any]) -> OrderSource:
 def order_node(row: models.Order) -> Order:
     c = row.currency
     return Order(
-        pk=row.id, status=OrderStatus(row.status), kind=row.kind, subtotal=money(row.subtotal_minor, c),
-        adjustments_total=money(row.adjustments_minor, c), total=money(row.total_minor, c), refunded=money(row.refunded_minor, c),
-        order_adjustments=adjustment_nodes(row.order_adjustments, c), delivery_type=DeliveryType(row.delivery_type),
-        store_id=row.store_id, source=_source(row.source or {}), created_at=as_utc(row.created_at),
+        pk=row.id,
+        status=OrderStatus(row.status),
+        kind=row.kind,
+        subtotal=money(row.subtotal_minor, c),
+        adjustments_total=money(row.adjustments_minor, c),
+        total=money(row.total_minor, c),
+        refunded=money(row.refunded_minor, c),
+        order_adjustments=adjustment_nodes(row.order_adjustments, c),
+        delivery_type=DeliveryType(row.delivery_type),
+        store_id=row.store_id,
+        source=_source(row.source or {}),
+        created_at=as_utc(row.created_at),
         paid_at=as_utc(row.paid_at) if row.paid_at else None,
         payment_due_at=as_utc(row.payment_due_at) if row.payment_due_at and row.status == "pending_payment" else None,
-        cancel_reason=row.cancel_reason, member_pk=row.member_id, store_pk=row.store_id,
+        cancel_reason=row.cancel_reason,
+        member_pk=row.member_id,
+        store_pk=row.store_id,
     )
 
 
 def line_node(row: models.OrderLine, currency: str) -> OrderLine:
     return OrderLine(
-        id=strawberry.ID(str(row.id)), title=row.title, quantity=row.quantity,
-        list_unit_price=money(row.list_unit_price_minor, currency), unit_price=money(row.unit_price_minor, currency),
-        adjustments=adjustment_nodes([a for a in row.adjustments or []], currency), total=money(row.total_minor, currency),
-        refunded_quantity=row.refunded_quantity, sku_pk=row.sku_id,
+        id=strawberry.ID(str(row.id)),
+        title=row.title,
+        quantity=row.quantity,
+        list_unit_price=money(row.list_unit_price_minor, currency),
+        unit_price=money(row.unit_price_minor, currency),
+        adjustments=adjustment_nodes([a for a in row.adjustments or []], currency),
+        total=money(row.total_minor, currency),
+        refunded_quantity=row.refunded_quantity,
+        sku_pk=row.sku_id,
     )
 
 
@@ -196,9 +219,15 @@ async def load_payments(ctx: Context, order_ids: list[int]) -> list[list[OrderPa
     rows = await session.scalars(select(models.Payment).where(models.Payment.order_id.in_(order_ids)).order_by(models.Payment.id))
     grouped: dict[int, list[OrderPayment]] = defaultdict(list)
     for row in rows.all():
-        grouped[row.order_id].append(OrderPayment(id=strawberry.ID(str(row.id)), provider=row.provider,
-                                                  amount=money(row.amount_minor, currency), status=row.status,
-                                                  created_at=as_utc(row.created_at)))
+        grouped[row.order_id].append(
+            OrderPayment(
+                id=strawberry.ID(str(row.id)),
+                provider=row.provider,
+                amount=money(row.amount_minor, currency),
+                status=row.status,
+                created_at=as_utc(row.created_at),
+            )
+        )
     return [grouped.get(k, []) for k in order_ids]
 
 
@@ -213,8 +242,9 @@ class OrderFilter:
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in member's orders, newest first.")
-    async def my_orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                        status: OrderStatus | None = None) -> Connection[Order]:
+    async def my_orders(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: OrderStatus | None = None
+    ) -> Connection[Order]:
         ctx: Context = info.context
         member_id = ctx.require_member()
         stmt = select(models.Order).where(models.Order.member_id == member_id)
@@ -228,8 +258,9 @@ class Query:
         return await info.context.loader("orders.orders").load(decode_id(id, "Order", field="id"))
 
     @strawberry.field(description="Staff (orders.view): orders, newest first; a store clerk sees their stores' orders only.")
-    async def orders(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                     filter: OrderFilter | None = None) -> Connection[Order]:  # noqa: A002
+    async def orders(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: OrderFilter | None = None
+    ) -> Connection[Order]:  # noqa: A002
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(models.Order)
@@ -259,11 +290,14 @@ class OrderSourceInput:
     live_room_id: strawberry.ID | None = None
     group_id: strawberry.ID | None = None
     guide_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A guide (Staff id): must be active staff with the `guide` role (MEMBERS_NOT_A_GUIDE).")
+        default=None, description="A guide (Staff id): must be active staff with the `guide` role (MEMBERS_NOT_A_GUIDE)."
+    )
     share_code: str | None = strawberry.field(
-        default=None, description="A share code from `myShareCode` (a member's or a guide's): the proof that credits them.")
+        default=None, description="A share code from `myShareCode` (a member's or a guide's): the proof that credits them."
+    )
     sharer_member_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only together with that member's share code (MEMBERS_UNPROVEN_SHARER otherwise).")
+        default=None, description="Only together with that member's share code (MEMBERS_UNPROVEN_SHARER otherwise)."
+    )
 
 
 @strawberry.type
@@ -306,10 +340,13 @@ async def _staff_order(ctx: Context, tx: Any, order_id: int, permission: str) ->
 def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
     if source is None:
         return {}
-    data = {"liveRoomId": source.live_room_id, "groupId": source.group_id, "guideId": source.guide_id,
-            "shareCode": source.share_code, "sharerMemberId": source.sharer_member_id}
+    data = {
+        "liveRoomId": source.live_room_id,
+        "groupId": source.group_id,
+        "guideId": source.guide_id,
+        "shareCode": source.share_code,
+        "sharerMemberId": source.sharer_member_id,
+    }
     if source.share_code is not None and len(source.share_code) > 64:
         raise DomainError("KERNEL_INVALID_INPUT", "A share code has at most 64 characters.", field="input.source.shareCode")
     return {k: str(v) for k, v in data.items() if v is not None}
-
-

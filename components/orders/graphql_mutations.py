@@ -3,13 +3,27 @@ an order) and their inputs; the types they answer with are in ``graphql``."""
 
 from __future__ import annotations
 
-
 import strawberry
 
 from components.orders import models
-from components.orders.graphql import (FULFIL, REFUND, DeliveryType, Order, OrderLineInput, OrderPayload,
-                                       OrderPayment, OrderSourceInput, PaymentOutcome, load_payments, _order_payload, _orders, _own_order, _source_input,
-                                       _staff_order, load_orders)
+from components.orders.graphql import (
+    FULFIL,
+    REFUND,
+    DeliveryType,
+    Order,
+    OrderLineInput,
+    OrderPayload,
+    OrderPayment,
+    OrderSourceInput,
+    PaymentOutcome,
+    _order_payload,
+    _orders,
+    _own_order,
+    _source_input,
+    _staff_order,
+    load_orders,
+    load_payments,
+)
 from core.errors import DomainError
 from core.gql import Context, Payload, decode_id, run_mutation
 from core.gql.relay import parse_key
@@ -58,7 +72,8 @@ class RefundOrderInput:
     lines: list[RefundLineInput] | None = None
     reason: str = "refund"
     goods_returned: bool = strawberry.field(
-        default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do).")
+        default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do)."
+    )
     idempotency_key: str | None = None
 
 
@@ -71,12 +86,18 @@ class PayOrderPayload(Payload):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: place an order; stock is held until payment or timeout.",
-                         deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.")
+    @strawberry.mutation(
+        description="Member: place an order; stock is held until payment or timeout.",
+        deprecation_reason="Use placeOrder (previewCheckout first); createOrder goes through the same checkout.",
+    )
     async def create_order(self, info: strawberry.Info, input: CreateOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = {"lines": [(str(item.sku_id), item.quantity) for item in input.lines], "delivery": input.delivery_type.value,
-                   "store": input.store_id, "source": _source_input(input.source) if input.source else {}}
+        request = {
+            "lines": [(str(item.sku_id), item.quantity) for item in input.lines],
+            "delivery": input.delivery_type.value,
+            "store": input.store_id,
+            "source": _source_input(input.source) if input.source else {},
+        }
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
@@ -87,8 +108,13 @@ class Mutation:
                     raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store.", field="input.storeId")
                 inputs["pickup"] = {"storeId": str(input.store_id)}
             order_id = await _orders(ctx).create_order(
-                tx, member_id=member_id, lines=lines, delivery_type=input.delivery_type.value, inputs=inputs,
-                source=_source_input(input.source), idempotency_key=input.idempotency_key,
+                tx,
+                member_id=member_id,
+                lines=lines,
+                delivery_type=input.delivery_type.value,
+                inputs=inputs,
+                source=_source_input(input.source),
+                idempotency_key=input.idempotency_key,
             )
             return {"orderId": order_id}
 
@@ -110,8 +136,7 @@ class Mutation:
             return PayOrderPayload(user_errors=errors)
         payments = await load_payments(ctx, [result["orderId"]])
         payment = next((p for p in payments[0] if p.id == str(result["paymentId"])), None)
-        return PayOrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0], payment=payment,
-                               client_payload=result["client"])
+        return PayOrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0], payment=payment, client_payload=result["client"])
 
     @strawberry.mutation(description="Development: act as the sandbox provider's callback for a payment.")
     async def sandbox_settle_payment(self, info: strawberry.Info, input: SandboxSettlePaymentInput) -> OrderPayload:  # noqa: A002
@@ -130,8 +155,7 @@ class Mutation:
             if input.outcome is PaymentOutcome.FAILED:
                 await service.payment_failed(tx, "sandbox", payment.provider_ref)
                 return {"orderId": order.id, "took": False}
-            took = await service.mark_paid(tx, order.id, provider="sandbox", provider_ref=payment.provider_ref,
-                                           amount_minor=payment.amount_minor)
+            took = await service.mark_paid(tx, order.id, provider="sandbox", provider_ref=payment.provider_ref, amount_minor=payment.amount_minor)
             return {"orderId": order.id, "took": took}
 
         result, errors = await run_mutation(ctx, work)
@@ -139,8 +163,9 @@ class Mutation:
         if result is not None and input.outcome is PaymentOutcome.SUCCEEDED and not result["took"]:
             from core.gql import UserError
 
-            payload.user_errors.append(UserError(code="ORDERS_NOT_PAYABLE", field="input.paymentId",
-                                                 message="The order could not take this payment; it was refunded."))
+            payload.user_errors.append(
+                UserError(code="ORDERS_NOT_PAYABLE", field="input.paymentId", message="The order could not take this payment; it was refunded.")
+            )
         return payload
 
     @strawberry.mutation(description="Member (own unpaid order) or staff: cancel; held stock is released.")
@@ -152,14 +177,17 @@ class Mutation:
             await _orders(ctx).cancel(tx, order.id, reason=(input.reason or "cancelled by " + ctx.actor.kind)[:100], by=ctx.actor)
             return {"orderId": order.id}
 
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason])))
+        return await _order_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("orders.cancel", input.idempotency_key, [str(input.order_id), input.reason]))
+        )
 
-    @strawberry.mutation(description="Staff: refund a paid, shipped or completed order, whole or some units of some lines; "
-                                     "units that never left return to stock, shipped ones only with goodsReturned.")
+    @strawberry.mutation(
+        description="Staff: refund a paid, shipped or completed order, whole or some units of some lines; "
+        "units that never left return to stock, shipped ones only with goodsReturned."
+    )
     async def refund_order(self, info: strawberry.Info, input: RefundOrderInput) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), [(str(item.line_id), item.quantity) for item in input.lines or []], input.reason,
-                   input.goods_returned]
+        request = [str(input.order_id), [(str(item.line_id), item.quantity) for item in input.lines or []], input.reason, input.goods_returned]
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(REFUND)
@@ -203,4 +231,6 @@ class Mutation:
             await _orders(ctx).complete(tx, order_id, by=ctx.actor)
             return {"orderId": order_id}
 
-        return await _order_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.complete", input.idempotency_key, [str(input.order_id)])))
+        return await _order_payload(
+            ctx, *await run_mutation(ctx, work, idempotency=("orders.complete", input.idempotency_key, [str(input.order_id)]))
+        )

@@ -1,55 +1,105 @@
-from core.hookspecs import hookimpl
-
 import strawberry
 
 from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, graphql_mutations, intents_graphql, models, shipping
 from components.orders.history import OrderHistory
 from components.orders.intents import EVENT_PAYLOAD as INTENT_PAYLOAD
 from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
-
+from core.hookspecs import hookimpl
 
 ORDER_PAYLOAD = {
-    "orderId": "int", "memberId": "int", "kind": "str: plain or the activity that made it", "status": "str",
-    "subtotalMinor": "int", "totalMinor": "int", "refundedMinor": "int", "currency": "str", "deliveryType": "str",
-    "storeId": "int | None", "source": "dict: attribution (liveRoomId, groupId, shareCode, …)", "attributes": "dict",
+    "orderId": "int",
+    "memberId": "int",
+    "kind": "str: plain or the activity that made it",
+    "status": "str",
+    "subtotalMinor": "int",
+    "totalMinor": "int",
+    "refundedMinor": "int",
+    "currency": "str",
+    "deliveryType": "str",
+    "storeId": "int | None",
+    "source": "dict: attribution (liveRoomId, groupId, shareCode, …)",
+    "attributes": "dict",
 }
-REQUEST = {"requestId": "int", "requestKind": "refund_only or return_and_refund", "requestStatus": "str",
-           "lines": "list[dict]: lineId, quantity", "requestedMinor": "int", "approvedMinor": "int | None"}
+REQUEST = {
+    "requestId": "int",
+    "requestKind": "refund_only or return_and_refund",
+    "requestStatus": "str",
+    "lines": "list[dict]: lineId, quantity",
+    "requestedMinor": "int",
+    "approvedMinor": "int | None",
+}
 LINES = {"lines": "list[dict]: lineId, skuId, quantity, unitPriceMinor, totalMinor, refundedQuantity, activity {component, ref}"}
 
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("order.created", "An order was placed through checkout (stock held, participants' rows written)",
-                    payload={**ORDER_PAYLOAD, **LINES})
-    registrar.event("order.paid", "An order's payment succeeded (a zero-total order is paid as it is placed)",
-                    payload={**ORDER_PAYLOAD, **LINES, "provider": "str", "providerRef": "str"})
-    registrar.event("order.cancelled", "An unpaid order was cancelled (member, staff or payment timeout); stock released",
-                    payload={**ORDER_PAYLOAD, **LINES, "reason": "str"})
-    registrar.event("order.refunded", "Money went back for some lines or all of them; stock returned",
-                    payload={**ORDER_PAYLOAD, "amountMinor": "int", "full": "bool", "reason": "str",
-                             "lines": "list[dict]: lineId, skuId, quantity, amountMinor, activity"})
+    registrar.event(
+        "order.created", "An order was placed through checkout (stock held, participants' rows written)", payload={**ORDER_PAYLOAD, **LINES}
+    )
+    registrar.event(
+        "order.paid",
+        "An order's payment succeeded (a zero-total order is paid as it is placed)",
+        payload={**ORDER_PAYLOAD, **LINES, "provider": "str", "providerRef": "str"},
+    )
+    registrar.event(
+        "order.cancelled",
+        "An unpaid order was cancelled (member, staff or payment timeout); stock released",
+        payload={**ORDER_PAYLOAD, **LINES, "reason": "str"},
+    )
+    registrar.event(
+        "order.refunded",
+        "Money went back for some lines or all of them; stock returned",
+        payload={
+            **ORDER_PAYLOAD,
+            "amountMinor": "int",
+            "full": "bool",
+            "reason": "str",
+            "lines": "list[dict]: lineId, skuId, quantity, amountMinor, activity",
+        },
+    )
     registrar.event("order.fulfilled", "A paid order was shipped or handed over", payload={**ORDER_PAYLOAD, **LINES})
     registrar.event("order.completed", "A fulfilled order was completed", payload={**ORDER_PAYLOAD, **LINES})
-    registrar.event("order.refund_requested", "A member asked for money back for some lines (after-sale)",
-                    payload={**ORDER_PAYLOAD, **REQUEST})
-    registrar.event("order.refund_resolved", "Staff approved, rejected or refunded an after-sale request, or the member cancelled it",
-                    payload={**ORDER_PAYLOAD, **REQUEST})
-    registrar.event("order.intent_succeeded", "A payment intent (not a goods order: a deposit) was paid; its owner acts on its purpose",
-                    payload=INTENT_PAYLOAD)
-    registrar.event("order.intent_failed", "A payment intent will not be paid (the provider closed or refused it)",
-                    payload=INTENT_PAYLOAD)
-    registrar.event("order.intent_refunded", "Some or all of a payment intent's money went back to the payer",
-                    payload={**INTENT_PAYLOAD, "refundMinor": "int: this refund", "full": "bool", "reason": "str",
-                             "refundRef": "str: the provider's refund reference"})
-    registrar.event("order.payment_returned", "A payment arrived for an order that could no longer take it and was refunded",
-                    payload={**ORDER_PAYLOAD, "amountMinor": "int"})
+    registrar.event("order.refund_requested", "A member asked for money back for some lines (after-sale)", payload={**ORDER_PAYLOAD, **REQUEST})
+    registrar.event(
+        "order.refund_resolved",
+        "Staff approved, rejected or refunded an after-sale request, or the member cancelled it",
+        payload={**ORDER_PAYLOAD, **REQUEST},
+    )
+    registrar.event(
+        "order.intent_succeeded", "A payment intent (not a goods order: a deposit) was paid; its owner acts on its purpose", payload=INTENT_PAYLOAD
+    )
+    registrar.event("order.intent_failed", "A payment intent will not be paid (the provider closed or refused it)", payload=INTENT_PAYLOAD)
+    registrar.event(
+        "order.intent_refunded",
+        "Some or all of a payment intent's money went back to the payer",
+        payload={
+            **INTENT_PAYLOAD,
+            "refundMinor": "int: this refund",
+            "full": "bool",
+            "reason": "str",
+            "refundRef": "str: the provider's refund reference",
+        },
+    )
+    registrar.event(
+        "order.payment_returned",
+        "A payment arrived for an order that could no longer take it and was refunded",
+        payload={**ORDER_PAYLOAD, "amountMinor": "int"},
+    )
 
 
 @hookimpl
 def dougong_tables(registrar):
-    for model in (models.Order, models.OrderLine, models.Payment, models.Refund, models.CartLine, models.Address,
-                  models.Shipment, models.RefundRequest, models.PaymentIntent):
+    for model in (
+        models.Order,
+        models.OrderLine,
+        models.Payment,
+        models.Refund,
+        models.CartLine,
+        models.Address,
+        models.Shipment,
+        models.RefundRequest,
+        models.PaymentIntent,
+    ):
         registrar.table(model)
 
 
@@ -80,8 +130,12 @@ def dougong_schema(registrar):
 def dougong_checkout(registrar):
     # Orders joins its own checkout like any component: the address is an input field it
     # declares and a participant reads.
-    registrar.extend_input("CheckoutInput", "shippingAddressId", strawberry.ID,
-                           description="Ship to this address of your address book (a snapshot is kept on the order).")
+    registrar.extend_input(
+        "CheckoutInput",
+        "shippingAddressId",
+        strawberry.ID,
+        description="Ship to this address of your address book (a snapshot is kept on the order).",
+    )
     required = registrar.settings.get("shipping_address", "optional") == "required"
     registrar.checkout_participant(shipping.ShippingCheckout(required))
 

@@ -23,9 +23,14 @@ class PaymentIntent:
 
 
 def intent_node(intent: IntentView) -> PaymentIntent:
-    return PaymentIntent(id=strawberry.ID(str(intent.id)), purpose=intent.purpose, provider=intent.provider,
-                         amount=money(intent.amount_minor, intent.currency),
-                         refunded=money(intent.refunded_minor, intent.currency), status=intent.status)
+    return PaymentIntent(
+        id=strawberry.ID(str(intent.id)),
+        purpose=intent.purpose,
+        provider=intent.provider,
+        amount=money(intent.amount_minor, intent.currency),
+        refunded=money(intent.refunded_minor, intent.currency),
+        status=intent.status,
+    )
 
 
 @strawberry.input
@@ -42,8 +47,7 @@ class PaymentIntentPayload(Payload):
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Development: act as the sandbox provider's callback for one of your payment intents.")
-    async def sandbox_settle_payment_intent(self, info: strawberry.Info,
-                                            input: SandboxSettlePaymentIntentInput) -> PaymentIntentPayload:  # noqa: A002
+    async def sandbox_settle_payment_intent(self, info: strawberry.Info, input: SandboxSettlePaymentIntentInput) -> PaymentIntentPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -51,8 +55,7 @@ class Mutation:
             intent_id = parse_key(str(input.intent_id))
             if intent_id is None:
                 raise DomainError("KERNEL_INVALID_ID", "Not a payment intent id.", field="input.intentId")
-            intent = await ctx.kernel.service("orders").intents.sandbox_settle(
-                tx, intent_id, member_id, input.outcome is PaymentOutcome.SUCCEEDED)
+            intent = await ctx.kernel.service("orders").intents.sandbox_settle(tx, intent_id, member_id, input.outcome is PaymentOutcome.SUCCEEDED)
             return {"intent": intent.__dict__}
 
         result, errors = await run_mutation(ctx, work)

@@ -22,8 +22,9 @@ async def refund_difference(orders: Any, tx: Transaction, order_id: int, *, line
     """Give ``amount_minor`` of ``line_id``'s price back; returns the amount (0 does nothing)."""
     order = await orders.get(tx, order_id)
     if order.status not in PAID_STATES:
-        raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.",
-                          field="input.orderId", status=order.status)
+        raise DomainError(
+            "ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.", field="input.orderId", status=order.status
+        )
     line = await tx.session.get(OrderLine, line_id)
     if line is None or line.order_id != order.id:
         raise DomainError("ORDERS_UNKNOWN_LINE", "That line is not part of this order.", field="input.lineId")
@@ -34,14 +35,21 @@ async def refund_difference(orders: Any, tx: Transaction, order_id: int, *, line
         return 0
     provider_ref = await orders._refund_money(tx, order, amount_minor)
     line.refunded_minor += amount_minor
-    lines = [{"lineId": line.id, "skuId": line.sku_id, "quantity": 0, "amountMinor": amount_minor, "restocked": 0,
-              "activity": {"component": line.activity_component, "ref": line.activity_ref} if line.activity_component else None}]
-    tx.session.add(Refund(order_id=order.id, amount_minor=amount_minor, lines=lines, reason=reason[:500],
-                          provider_ref=provider_ref, created_at=tx.now()))
-    await tx.session.execute(update(Order).where(Order.id == order.id)
-                             .values(refunded_minor=Order.refunded_minor + amount_minor))
+    lines = [
+        {
+            "lineId": line.id,
+            "skuId": line.sku_id,
+            "quantity": 0,
+            "amountMinor": amount_minor,
+            "restocked": 0,
+            "activity": {"component": line.activity_component, "ref": line.activity_ref} if line.activity_component else None,
+        }
+    ]
+    tx.session.add(
+        Refund(order_id=order.id, amount_minor=amount_minor, lines=lines, reason=reason[:500], provider_ref=provider_ref, created_at=tx.now())
+    )
+    await tx.session.execute(update(Order).where(Order.id == order.id).values(refunded_minor=Order.refunded_minor + amount_minor))
     await tx.session.refresh(order)
     await tx.session.flush()
-    await tx.emit("order.refunded", orders.event(order, amountMinor=amount_minor, lines=lines, full=False, reason=reason,
-                                                 priceDifference=True))
+    await tx.emit("order.refunded", orders.event(order, amountMinor=amount_minor, lines=lines, full=False, reason=reason, priceDifference=True))
     return amount_minor

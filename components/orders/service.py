@@ -1,4 +1,4 @@
-"""Order rules: creation through the price pipeline, the state machine, payments, refunds.
+"""Order rules: creation through the price pipeline, the state machine, payments (refunds: refunding.py).
 
 States::
 
@@ -18,45 +18,27 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from sqlalchemy import select, update
 
-from components.orders.models import Order, OrderLine, Payment, Refund
-from components.orders.gateway import PaymentGateway, order_charge, order_description
-from components.orders.intents import PaymentIntents
-from components.orders.payments import SandboxProvider, new_reference
-from components.orders.price_difference import refund_difference
 from components.orders.addresses import Addresses
 from components.orders.aftersale import AfterSale
 from components.orders.cart import Cart
 from components.orders.checkout import Checkout, CheckoutRequest, LineRequest
+from components.orders.gateway import PaymentGateway, order_charge, order_description
+from components.orders.intents import PaymentIntents
+from components.orders.jobs import AUTO_COMPLETE_JOB, TIMEOUT_JOB
+from components.orders.models import Order, OrderLine, Payment, Refund
+from components.orders.payments import SandboxProvider, new_reference
+from components.orders.refunding import Refunding, line_activity
 from components.orders.shipping import ship
-from core.apportion import apportion
-from core.checkout import Draft
 from core.auth import Actor
+from core.checkout import Draft
 from core.errors import DomainError
 from core.transaction import Transaction
 from core.units import parse_duration
 
-TIMEOUT_JOB = "orders.payment_timeout"
-AUTO_COMPLETE_JOB = "orders.auto_complete"
-REFUNDABLE = ("paid", "fulfilled", "completed")
-
-
-def units_back_on_shelf(quantity: int, shipped: int, refunded_before: int, refunding: int, goods_returned: bool) -> int:
-    """How many of ``refunding`` units go back to stock: those that never left the warehouse
-    (refunds use up the unshipped units first), and the shipped ones only if they came back."""
-    unshipped_left = max(quantity - shipped - refunded_before, 0)
-    never_left = min(refunding, unshipped_left)
-    return refunding if goods_returned else never_left
-
 FulfilmentGuard = Callable[[Transaction, Order], Awaitable[str | None]]
 
 
-def line_activity(line: OrderLine) -> dict[str, str] | None:
-    if line.activity_component is None:
-        return None
-    return {"component": line.activity_component, "ref": line.activity_ref}
-
-
-class OrdersService:
+class OrdersService(Refunding):
     def __init__(self, kernel: Any, settings: Mapping[str, Any]) -> None:
         self.kernel = kernel
         self.payment_timeout = parse_duration(settings.get("payment_timeout", "30m"))
@@ -98,14 +80,16 @@ class OrdersService:
 
     async def place(self, tx: Transaction, request: CheckoutRequest) -> int:
         """Place an order through the one checkout; returns its id."""
+
         async def pay_free(tx: Transaction, order_id: int) -> None:
             await self.mark_paid(tx, order_id, provider="none", provider_ref=f"free:{order_id}", amount_minor=0)
 
         async def schedule_timeout(tx: Transaction, order: Order) -> None:
             await tx.schedule(TIMEOUT_JOB, str(order.id), order.payment_due_at, {"orderId": order.id})
 
-        return await self.checkout.place(tx, request, default_timeout=self.payment_timeout, pay_free=pay_free,
-                                         schedule_timeout=schedule_timeout, event_of=self.event_with_lines)
+        return await self.checkout.place(
+            tx, request, default_timeout=self.payment_timeout, pay_free=pay_free, schedule_timeout=schedule_timeout, event_of=self.event_with_lines
+        )
 
     async def create_order(
         self,
@@ -126,9 +110,15 @@ class OrdersService:
         """:meth:`place` for callers holding plain values (services, jobs, demo data)."""
         line_inputs = line_inputs or [{} for _ in lines]
         request = CheckoutRequest(
-            member_id=member_id, lines=[LineRequest(sku, quantity, dict(extra)) for (sku, quantity), extra in zip(lines, line_inputs)],
-            delivery_type=delivery_type, inputs=dict(inputs or {}), source=dict(source or {}), kind=kind,
-            attributes=dict(attributes or {}), placed_by_system=placed_by_system, payment_timeout=payment_timeout,
+            member_id=member_id,
+            lines=[LineRequest(sku, quantity, dict(extra)) for (sku, quantity), extra in zip(lines, line_inputs, strict=True)],
+            delivery_type=delivery_type,
+            inputs=dict(inputs or {}),
+            source=dict(source or {}),
+            kind=kind,
+            attributes=dict(attributes or {}),
+            placed_by_system=placed_by_system,
+            payment_timeout=payment_timeout,
             idempotency_key=idempotency_key,
         )
         return await self.place(tx, request)
@@ -137,15 +127,16 @@ class OrdersService:
         """Change how an unpaid order reaches its member (store pickup chosen after an auction
         or group-buy order was placed). Only while unpaid; returns False otherwise."""
         moved = await tx.session.execute(
-            update(Order).where(Order.id == order_id, Order.status == "pending_payment")
-            .values(delivery_type=delivery_type, store_id=store_id).execution_options(synchronize_session=False)
+            update(Order)
+            .where(Order.id == order_id, Order.status == "pending_payment")
+            .values(delivery_type=delivery_type, store_id=store_id)
+            .execution_options(synchronize_session=False)
         )
         return moved.rowcount == 1
 
     async def has_open_refund_request(self, tx: Transaction, order_id: int) -> bool:
         """Whether an after-sale request of this order waits for staff (goods must not leave then)."""
-        found = await tx.session.scalar(select(OrderLine.id).where(OrderLine.order_id == order_id,
-                                                                   OrderLine.open_request_id.isnot(None)).limit(1))
+        found = await tx.session.scalar(select(OrderLine.id).where(OrderLine.order_id == order_id, OrderLine.open_request_id.isnot(None)).limit(1))
         return found is not None
 
     # -- reading ---------------------------------------------------------------------------------
@@ -166,11 +157,11 @@ class OrdersService:
         if ids and tx.kernel.db.is_postgresql:
             await tx.session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
 
-    async def orders_of_member(self, session: Any, member_id: int, statuses: tuple[str, ...], *,
-                               limit: int = 200) -> list[dict[str, Any]]:
+    async def orders_of_member(self, session: Any, member_id: int, statuses: tuple[str, ...], *, limit: int = 200) -> list[dict[str, Any]]:
         """A member's most recent orders in these statuses, as event payloads without lines."""
-        rows = await session.scalars(select(Order).where(Order.member_id == member_id, Order.status.in_(statuses))
-                                     .order_by(Order.id.desc()).limit(limit))
+        rows = await session.scalars(
+            select(Order).where(Order.member_id == member_id, Order.status.in_(statuses)).order_by(Order.id.desc()).limit(limit)
+        )
         return [self.event(order) for order in rows.all()]
 
     async def snapshot(self, tx: Transaction, order_id: int) -> dict[str, Any] | None:
@@ -185,32 +176,48 @@ class OrdersService:
         """The keys every ``order.*`` event carries, so a handler rarely has to read the order
         back (it may run in another process, after the order changed again)."""
         return {
-            "orderId": order.id, "memberId": order.member_id, "kind": order.kind, "status": order.status,
-            "subtotalMinor": order.subtotal_minor, "totalMinor": order.total_minor,
-            "refundedMinor": order.refunded_minor, "currency": order.currency, "deliveryType": order.delivery_type,
-            "storeId": order.store_id, "source": dict(order.source or {}), "attributes": dict(order.attributes or {}), **extra,
+            "orderId": order.id,
+            "memberId": order.member_id,
+            "kind": order.kind,
+            "status": order.status,
+            "subtotalMinor": order.subtotal_minor,
+            "totalMinor": order.total_minor,
+            "refundedMinor": order.refunded_minor,
+            "currency": order.currency,
+            "deliveryType": order.delivery_type,
+            "storeId": order.store_id,
+            "source": dict(order.source or {}),
+            "attributes": dict(order.attributes or {}),
+            **extra,
         }
 
     async def event_with_lines(self, tx: Transaction, order: Order, **extra: Any) -> dict[str, Any]:
         """:meth:`event` plus every line: what a handler needs to give back what it took per SKU
         (seats, activity stock, points) without a second query."""
         lines = [
-            {"lineId": line.id, "skuId": line.sku_id, "quantity": line.quantity, "unitPriceMinor": line.unit_price_minor,
-             "totalMinor": line.total_minor, "refundedQuantity": line.refunded_quantity, "activity": line_activity(line)}
+            {
+                "lineId": line.id,
+                "skuId": line.sku_id,
+                "quantity": line.quantity,
+                "unitPriceMinor": line.unit_price_minor,
+                "totalMinor": line.total_minor,
+                "refundedQuantity": line.refunded_quantity,
+                "activity": line_activity(line),
+            }
             for line in await self.lines(tx, order.id)
         ]
         return self.event(order, lines=lines, **extra)
 
     async def _move(self, tx: Transaction, order: Order, allowed: tuple[str, ...], to: str, **values: Any) -> None:
         """Change status only if it is still one of ``allowed`` (a conditional update)."""
-        moved = await tx.session.execute(
-            update(Order).where(Order.id == order.id, Order.status.in_(allowed)).values(status=to, **values)
-        )
+        moved = await tx.session.execute(update(Order).where(Order.id == order.id, Order.status.in_(allowed)).values(status=to, **values))
         if moved.rowcount != 1:
             current = (await tx.session.execute(select(Order.status).where(Order.id == order.id))).scalar()
             raise DomainError(
-                "ORDERS_ILLEGAL_TRANSITION", f"An order that is {current} cannot become {to}.",
-                field="input.orderId", status=current,
+                "ORDERS_ILLEGAL_TRANSITION",
+                f"An order that is {current} cannot become {to}.",
+                field="input.orderId",
+                status=current,
             )
         await tx.session.refresh(order)
 
@@ -225,11 +232,22 @@ class OrdersService:
         order = await self.get(tx, order_id)
         if order.status != "pending_payment":
             why = f" ({order.cancel_reason})" if order.status == "cancelled" and order.cancel_reason else ""
-            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be paid{why}.",
-                              field="input.orderId", status=order.status, cancelReason=order.cancel_reason)
+            raise DomainError(
+                "ORDERS_ILLEGAL_TRANSITION",
+                f"An order that is {order.status} cannot be paid{why}.",
+                field="input.orderId",
+                status=order.status,
+                cancelReason=order.cancel_reason,
+            )
         provider = self.provider(provider_name)
-        payment = Payment(order_id=order.id, provider=provider_name, provider_ref=new_reference(provider, provider_name),
-                          amount_minor=order.total_minor, status="pending", created_at=tx.now())
+        payment = Payment(
+            order_id=order.id,
+            provider=provider_name,
+            provider_ref=new_reference(provider, provider_name),
+            amount_minor=order.total_minor,
+            status="pending",
+            created_at=tx.now(),
+        )
         tx.session.add(payment)
         await tx.session.flush()
         client = await provider.start(tx, order_charge(order, payment, await order_description(tx.session, order.id)))
@@ -247,7 +265,8 @@ class OrdersService:
 
     async def payment_failed(self, tx: Transaction, provider: str, provider_ref: str) -> None:
         await tx.session.execute(
-            update(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref, Payment.status == "pending")
+            update(Payment)
+            .where(Payment.provider == provider, Payment.provider_ref == provider_ref, Payment.status == "pending")
             .values(status="failed", settled_at=tx.now())
         )
 
@@ -260,24 +279,38 @@ class OrdersService:
         # taken (the sandbox callback does); a twin callback that committed meanwhile must be
         # seen here, or the stale "pending" would refund a payment that already succeeded.
         payment = await tx.session.scalar(
-            select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref)
-            .execution_options(populate_existing=True))
+            select(Payment).where(Payment.provider == provider, Payment.provider_ref == provider_ref).execution_options(populate_existing=True)
+        )
         if payment is not None and payment.status in ("succeeded", "refunded"):
             return payment.status == "succeeded"
         if payment is None:
-            payment = Payment(order_id=order.id, provider=provider, provider_ref=provider_ref, amount_minor=amount_minor,
-                              status="pending", created_at=tx.now())
+            payment = Payment(
+                order_id=order.id, provider=provider, provider_ref=provider_ref, amount_minor=amount_minor, status="pending", created_at=tx.now()
+            )
             tx.session.add(payment)
         if payment.order_id != order.id:
             raise DomainError("ORDERS_PAYMENT_MISMATCH", "That payment belongs to another order.", field="input.paymentId")
         if amount_minor != order.total_minor:
-            raise DomainError("ORDERS_PAYMENT_MISMATCH", "The amount paid differs from the order total.", field="input.paymentId",
-                              expectedMinor=order.total_minor, paidMinor=amount_minor)
+            raise DomainError(
+                "ORDERS_PAYMENT_MISMATCH",
+                "The amount paid differs from the order total.",
+                field="input.paymentId",
+                expectedMinor=order.total_minor,
+                paidMinor=amount_minor,
+            )
         payment.settled_at = tx.now()
         if order.status != "pending_payment":
             payment.status = "refunded"
-            tx.session.add(Refund(order_id=order.id, amount_minor=amount_minor, lines=[], created_at=tx.now(),
-                                  reason=f"payment arrived for a {order.status} order", provider_ref=provider_ref))
+            tx.session.add(
+                Refund(
+                    order_id=order.id,
+                    amount_minor=amount_minor,
+                    lines=[],
+                    created_at=tx.now(),
+                    reason=f"payment arrived for a {order.status} order",
+                    provider_ref=provider_ref,
+                )
+            )
             await tx.emit("order.payment_returned", self.event(order, amountMinor=amount_minor))
             return False
         payment.status = "succeeded"
@@ -308,8 +341,7 @@ class OrdersService:
         flight): skipped, not waited for, so a component cancelling many orders from inside a
         payment cannot deadlock with those orders' own payments. Returns whether it cancelled."""
         if tx.kernel.db.is_postgresql:
-            locked = await tx.session.scalar(select(Order.id).where(Order.id == order_id)
-                                             .with_for_update(skip_locked=True))
+            locked = await tx.session.scalar(select(Order.id).where(Order.id == order_id).with_for_update(skip_locked=True))
             if locked is None:
                 return False
         order = await self.get(tx, order_id)
@@ -317,89 +349,6 @@ class OrdersService:
             return False
         await self.cancel(tx, order_id, reason=reason)
         return True
-
-    async def refund(self, tx: Transaction, order_id: int, *, lines: list[tuple[int, int]] | None = None, reason: str,
-                     goods_returned: bool = False, amount_minor: int | None = None) -> int:
-        """Refund whole lines or some of their units; returns the amount refunded.
-
-        Each unit of a line is worth ``total // quantity``; the line's last refunded unit takes
-        the remainder, so refunding every unit one by one returns exactly the line total.
-        Stock comes back only for units that never left (not shipped, or a pickup not handed
-        over) or, with ``goods_returned``, that came back. ``amount_minor`` refunds less than
-        the units are worth (staff approving a smaller after-sale amount), spread over the
-        lines in proportion."""
-        order = await self.get(tx, order_id)
-        if order.status not in REFUNDABLE:
-            raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be refunded.",
-                              field="input.orderId", status=order.status)
-        order_lines = {line.id: line for line in await self.lines(tx, order.id)}
-        wanted = lines if lines is not None else [(lid, l.quantity - l.refunded_quantity) for lid, l in order_lines.items()]
-        inventory = self.kernel.service("inventory")
-        picked: list[tuple[int, Any, int, int]] = []  # (input index, line, units, amount)
-        for index, (line_id, quantity) in enumerate(wanted):
-            line = order_lines.get(line_id)
-            if line is None:
-                raise DomainError("ORDERS_UNKNOWN_LINE", "That line is not part of this order.", field=f"input.lines[{index}].lineId")
-            left = line.quantity - line.refunded_quantity
-            if quantity == 0 and lines is None:
-                continue
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0 or quantity > left:
-                raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left} units of this line can be refunded.",
-                                  field=f"input.lines[{index}].quantity")
-            worth = line.total_minor - line.refunded_minor if quantity == left else (line.total_minor // line.quantity) * quantity
-            picked.append((index, line, quantity, worth))
-        if not picked:
-            raise DomainError("ORDERS_NOTHING_TO_REFUND", "Everything in this order was refunded already.", field="input.orderId")
-        if amount_minor is not None:
-            worth_all = sum(p[3] for p in picked)
-            if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 <= amount_minor <= worth_all:
-                raise DomainError("ORDERS_INVALID_AMOUNT", f"A refund of these units is between 0 and {worth_all}.",
-                                  field="input.amount", maxMinor=worth_all)
-            shares = apportion(amount_minor, [p[3] for p in picked], fallback=[p[2] for p in picked])
-            picked = [(i, line, units, share) for (i, line, units, _), share in zip(picked, shares)]
-        refunded_lines, amount = [], 0
-        for _index, line, quantity, line_amount in picked:
-            restock = units_back_on_shelf(line.quantity, line.shipped_quantity or 0, line.refunded_quantity, quantity, goods_returned)
-            line.refunded_quantity += quantity
-            line.refunded_minor += line_amount
-            amount += line_amount
-            if line.reservation_id is not None and restock:
-                await inventory.restock(tx, line.reservation_id, restock)
-            refunded_lines.append({"lineId": line.id, "skuId": line.sku_id, "quantity": quantity, "amountMinor": line_amount,
-                                   "restocked": restock, "activity": line_activity(line)})
-        everything = all(l.refunded_quantity == l.quantity for l in order_lines.values())
-        if everything and amount_minor is None:
-            # The lines add up to the total (order-level amounts are apportioned at checkout);
-            # for orders placed before that, the last refund takes any order-level rest.
-            amount = order.total_minor - order.refunded_minor
-        else:
-            amount = min(amount, order.total_minor - order.refunded_minor)
-        provider_ref = await self._refund_money(tx, order, amount)
-        tx.session.add(Refund(order_id=order.id, amount_minor=amount, lines=refunded_lines, reason=reason[:500],
-                              provider_ref=provider_ref, created_at=tx.now()))
-        values: dict[str, Any] = {"refunded_minor": order.refunded_minor + amount}
-        if everything:
-            await self._move(tx, order, REFUNDABLE, "refunded", refunded_at=tx.now(), **values)
-            await tx.cancel_timer(AUTO_COMPLETE_JOB, str(order.id))
-        else:
-            await tx.session.execute(update(Order).where(Order.id == order.id).values(**values))
-            await tx.session.refresh(order)
-        await tx.session.flush()
-        await tx.emit("order.refunded", self.event(order, amountMinor=amount, lines=refunded_lines, full=everything, reason=reason))
-        return amount
-
-    async def refund_difference(self, tx: Transaction, order_id: int, *, line_id: int, amount_minor: int, reason: str) -> int:
-        """Give part of a line's price back, no unit returned (退差价); see price_difference.py."""
-        return await refund_difference(self, tx, order_id, line_id=line_id, amount_minor=amount_minor, reason=reason)
-
-    async def _refund_money(self, tx: Transaction, order: Order, amount: int) -> str | None:
-        payment = await tx.session.scalar(
-            select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded").order_by(Payment.id.desc())
-        )
-        if payment is None or amount == 0 or payment.provider == "none":
-            return None
-        charge = order_charge(order, payment, await order_description(tx.session, order.id))
-        return await self.gateway.provider_for(payment.provider).refund(tx, charge, amount)
 
     async def fulfil(self, tx: Transaction, order_id: int) -> None:
         order = await self.get(tx, order_id)
@@ -409,12 +358,12 @@ class OrdersService:
                 raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
         await self._move(tx, order, ("paid",), "fulfilled", fulfilled_at=tx.now())
         # Whatever was not refunded has left now (shipped, or handed over at a store).
-        await tx.session.execute(update(OrderLine).where(OrderLine.order_id == order.id)
-                                 .values(shipped_quantity=OrderLine.quantity - OrderLine.refunded_quantity))
+        await tx.session.execute(
+            update(OrderLine).where(OrderLine.order_id == order.id).values(shipped_quantity=OrderLine.quantity - OrderLine.refunded_quantity)
+        )
         await self.after_fulfilment(tx, order)
 
-    async def ship(self, tx: Transaction, order_id: int, *, carrier: str, tracking_number: str,
-                   lines: list[tuple[int, int]] | None = None) -> Any:
+    async def ship(self, tx: Transaction, order_id: int, *, carrier: str, tracking_number: str, lines: list[tuple[int, int]] | None = None) -> Any:
         """Ship units with a carrier and tracking number (see components/orders/shipping.py)."""
         return await ship(tx, self, order_id, carrier=carrier, tracking_number=tracking_number, lines=lines)
 

@@ -44,8 +44,7 @@ class ShippingCheckout:
         chosen = draft.input("shippingAddressId")
         if draft.delivery_type != "shipping":
             if chosen is not None:
-                raise DomainError("ORDERS_ADDRESS_NOT_ALLOWED", "A pickup order has no shipping address.",
-                                  field="input.shippingAddressId")
+                raise DomainError("ORDERS_ADDRESS_NOT_ALLOWED", "A pickup order has no shipping address.", field="input.shippingAddressId")
             return
         if chosen is None:
             if self.required and not draft.placed_by_system:
@@ -74,8 +73,7 @@ def delivery_fee(settings: Mapping[str, Any], currency: str) -> Any:
     return adjuster
 
 
-async def ship(tx: Transaction, orders: Any, order_id: int, *, carrier: str, tracking_number: str,
-               lines: list[tuple[int, int]] | None) -> Shipment:
+async def ship(tx: Transaction, orders: Any, order_id: int, *, carrier: str, tracking_number: str, lines: list[tuple[int, int]] | None) -> Shipment:
     """Hand units to a carrier. When nothing unrefunded is left to ship, the order is fulfilled."""
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     if not carrier or len(carrier) > 50:
@@ -84,11 +82,13 @@ async def ship(tx: Transaction, orders: Any, order_id: int, *, carrier: str, tra
         raise DomainError("KERNEL_INVALID_INPUT", "A tracking number has 1 to 50 ASCII characters.", field="input.trackingNumber")
     order: Order = await orders.get(tx, order_id)
     if order.status != "paid":
-        raise DomainError("ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be shipped.",
-                          field="input.orderId", status=order.status)
+        raise DomainError(
+            "ORDERS_ILLEGAL_TRANSITION", f"An order that is {order.status} cannot be shipped.", field="input.orderId", status=order.status
+        )
     if order.delivery_type != "shipping":
-        raise DomainError("ORDERS_ILLEGAL_TRANSITION", "A pickup order is handed over at its store, not shipped.",
-                          field="input.orderId", status=order.status)
+        raise DomainError(
+            "ORDERS_ILLEGAL_TRANSITION", "A pickup order is handed over at its store, not shipped.", field="input.orderId", status=order.status
+        )
     refusal = await orders.fulfilment_refusal(tx, order)
     if refusal:
         raise DomainError("ORDERS_FULFILMENT_BLOCKED", refusal, field="input.orderId")
@@ -105,11 +105,13 @@ async def ship(tx: Transaction, orders: Any, order_id: int, *, carrier: str, tra
         if line is None:
             raise DomainError("ORDERS_UNKNOWN_LINE", "That line is not part of this order.", field=f"input.lines[{index}].lineId")
         if line.open_request_id is not None:
-            raise DomainError("ORDERS_REFUND_REQUEST_OPEN", "This line has an open refund request; settle it first.",
-                              field=f"input.lines[{index}].lineId")
+            raise DomainError(
+                "ORDERS_REFUND_REQUEST_OPEN", "This line has an open refund request; settle it first.", field=f"input.lines[{index}].lineId"
+            )
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= left(line):
-            raise DomainError("ORDERS_INVALID_QUANTITY", f"Between 1 and {left(line)} units of this line can be shipped.",
-                              field=f"input.lines[{index}].quantity")
+            raise DomainError(
+                "ORDERS_INVALID_QUANTITY", f"Between 1 and {left(line)} units of this line can be shipped.", field=f"input.lines[{index}].quantity"
+            )
         line.shipped_quantity = (line.shipped_quantity or 0) + quantity
         shipped.append({"lineId": line.id, "quantity": quantity})
     if not shipped:
@@ -118,8 +120,9 @@ async def ship(tx: Transaction, orders: Any, order_id: int, *, carrier: str, tra
     tx.session.add(shipment)
     await tx.session.flush()
     if all(left(line) == 0 for line in order_lines.values()):
-        moved = await tx.session.execute(update(Order).where(Order.id == order.id, Order.status == "paid")
-                                         .values(status="fulfilled", fulfilled_at=tx.now()))
+        moved = await tx.session.execute(
+            update(Order).where(Order.id == order.id, Order.status == "paid").values(status="fulfilled", fulfilled_at=tx.now())
+        )
         if moved.rowcount == 1:
             await tx.session.refresh(order)
             await orders.after_fulfilment(tx, order)

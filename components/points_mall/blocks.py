@@ -12,8 +12,10 @@ from components.points_mall.graphql import PointsMallItem, item_node
 from core.storefront import PageRequest, StorefrontBlock
 
 
-@strawberry.type(description="Points-mall items: for a member, those their balance pays for (dearest first); for "
-                             "anyone else, the cheapest ones (so the block invites signing in).")
+@strawberry.type(
+    description="Points-mall items: for a member, those their balance pays for (dearest first); for "
+    "anyone else, the cheapest ones (so the block invites signing in)."
+)
 class PointsMallItemsBlock(StorefrontBlock):
     items: list[PointsMallItem] = strawberry.field(description="The items, up to the block's limit.")
     balance: int | None = strawberry.field(description="The member's points; null for anyone else.")
@@ -32,9 +34,11 @@ async def every_affordable_items(page: PageRequest, every: list[dict[str, Any]])
     takes its first ``limit``."""
     session = await page.session()
     stmt = select(models.Item.__table__).where(
-        models.Item.active.is_(True), models.Item.stock_left > 0,
+        models.Item.active.is_(True),
+        models.Item.stock_left > 0,
         (models.Item.starts_at.is_(None)) | (models.Item.starts_at <= page.now),
-        (models.Item.ends_at.is_(None)) | (models.Item.ends_at > page.now))
+        (models.Item.ends_at.is_(None)) | (models.Item.ends_at > page.now),
+    )
     balance = None
     if page.actor.is_member:
         account = await session.get(models.Account, page.actor.id)
@@ -45,10 +49,15 @@ async def every_affordable_items(page: PageRequest, every: list[dict[str, Any]])
     rows = (await session.execute(stmt.limit(max(s["limit"] for s in every)))).all()
     currency = page.kernel.blueprint.brand.currency
     items = [item_node(row, currency) for row in rows]
-    return [{"items": items[:settings["limit"]], "balance": balance} for settings in every]
+    return [{"items": items[: settings["limit"]], "balance": balance} for settings in every]
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("points_mall.affordable", titles={"zh": "积分兑换", "en": "Points rewards"}, settings_schema=SETTINGS,
-                         graphql_type=PointsMallItemsBlock, resolve=affordable_items,
-                         resolve_many=every_affordable_items)
+    registrar.page_block(
+        "points_mall.affordable",
+        titles={"zh": "积分兑换", "en": "Points rewards"},
+        settings_schema=SETTINGS,
+        graphql_type=PointsMallItemsBlock,
+        resolve=affordable_items,
+        resolve_many=every_affordable_items,
+    )

@@ -60,8 +60,9 @@ class MallCheckout:
             return
         if len(draft.lines) > 1:
             line = lines[0]
-            raise DomainError("ORDERS_NEEDS_OWN_ORDER", "A points mall redemption needs an order of its own.",
-                              field=f"input.lines[{line.index}].{LINE_FIELD}")
+            raise DomainError(
+                "ORDERS_NEEDS_OWN_ORDER", "A points mall redemption needs an order of its own.", field=f"input.lines[{line.index}].{LINE_FIELD}"
+            )
         line = lines[0]
         where = f"input.lines[{line.index}]"
         item_id = item_id_of(line.input(LINE_FIELD), f"{where}.{LINE_FIELD}")
@@ -75,38 +76,58 @@ class MallCheckout:
         if item.sku_id != line.sku_id:
             raise DomainError("KERNEL_INVALID_INPUT", "The line's SKU is not the item's.", field=f"{where}.skuId")
         if line.quantity > MAX_REDEEM:
-            raise DomainError("POINTS_MALL_INVALID_QUANTITY", f"Redeem between 1 and {MAX_REDEEM} at a time.",
-                              field=f"{where}.quantity")
-        await self.check(tx, draft.member_id, item, line.quantity, item_field=f"{where}.{LINE_FIELD}",
-                         quantity_field=f"{where}.quantity", balance_field=where)
+            raise DomainError("POINTS_MALL_INVALID_QUANTITY", f"Redeem between 1 and {MAX_REDEEM} at a time.", field=f"{where}.quantity")
+        await self.check(
+            tx, draft.member_id, item, line.quantity, item_field=f"{where}.{LINE_FIELD}", quantity_field=f"{where}.quantity", balance_field=where
+        )
         # The mall counts its own stock (Item.stock_left, taken in ``placed``): no activity counter.
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = "points"
         points = item.points_price * line.quantity
-        draft.attributes.update({"pointsMallItemId": item.id, "points": points,
-                                 "pointsCashMinor": item.cash_price_minor * line.quantity})
+        draft.attributes.update({"pointsMallItemId": item.id, "points": points, "pointsCashMinor": item.cash_price_minor * line.quantity})
 
-    async def check(self, tx: Transaction, member_id: int, item: Item, quantity: int, *, item_field: str,
-                    quantity_field: str, balance_field: str) -> None:
+    async def check(
+        self, tx: Transaction, member_id: int, item: Item, quantity: int, *, item_field: str, quantity_field: str, balance_field: str
+    ) -> None:
         """Every rule a redemption must pass, read-only (a preview runs it too)."""
         now = tx.now()
         if (item.starts_at and now < as_utc(item.starts_at)) or (item.ends_at and now >= as_utc(item.ends_at)):
-            raise DomainError("POINTS_MALL_OUTSIDE_WINDOW", "This item cannot be redeemed now.", field=item_field,
-                              startsAt=_iso(item.starts_at), endsAt=_iso(item.ends_at))
+            raise DomainError(
+                "POINTS_MALL_OUTSIDE_WINDOW",
+                "This item cannot be redeemed now.",
+                field=item_field,
+                startsAt=_iso(item.starts_at),
+                endsAt=_iso(item.ends_at),
+            )
         own = int(await tx.session.scalar(select(Account.tier).where(Account.member_id == member_id)) or 0)
         tier, _percent = await self.service.standing(tx.session, member_id, own)
         if tier < item.min_tier:
-            raise DomainError("POINTS_MALL_TIER_NOT_ALLOWED", f"This item is for tier {item.min_tier} and above.",
-                              field=item_field, tier=tier, minTier=item.min_tier)
+            raise DomainError(
+                "POINTS_MALL_TIER_NOT_ALLOWED",
+                f"This item is for tier {item.min_tier} and above.",
+                field=item_field,
+                tier=tier,
+                minTier=item.min_tier,
+            )
         held = await self.service.redeemed_by(tx.session, item.id, member_id)
         if held + quantity > item.per_member_limit:
-            raise DomainError("POINTS_MALL_LIMIT_REACHED", f"At most {item.per_member_limit} per member.",
-                              field=quantity_field, limit=item.per_member_limit, redeemed=held)
+            raise DomainError(
+                "POINTS_MALL_LIMIT_REACHED",
+                f"At most {item.per_member_limit} per member.",
+                field=quantity_field,
+                limit=item.per_member_limit,
+                redeemed=held,
+            )
         needed = item.points_price * quantity
         balance = await self.spendable(tx, member_id)
         if balance < needed:
-            raise DomainError("POINTS_MALL_NOT_ENOUGH_POINTS", f"You have {balance} points; this needs {needed}.",
-                              field=balance_field, balance=balance, needed=needed)
+            raise DomainError(
+                "POINTS_MALL_NOT_ENOUGH_POINTS",
+                f"You have {balance} points; this needs {needed}.",
+                field=balance_field,
+                balance=balance,
+                needed=needed,
+            )
         if item.stock_left < quantity:
             raise DomainError("POINTS_MALL_SOLD_OUT", "This item is sold out.", field=item_field)
 
@@ -114,9 +135,12 @@ class MallCheckout:
         """The balance less lots that expired but were not written off yet (a spend writes them
         off first), so a preview refuses what the placing would refuse."""
         balance = int(await tx.session.scalar(select(Account.balance).where(Account.member_id == member_id)) or 0)
-        expired = int(await tx.session.scalar(
-            select(func.coalesce(func.sum(Lot.remaining), 0))
-            .where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= tx.now())) or 0)
+        expired = int(
+            await tx.session.scalar(
+                select(func.coalesce(func.sum(Lot.remaining), 0)).where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= tx.now())
+            )
+            or 0
+        )
         return balance - expired
 
     # -- price stage "points" ------------------------------------------------------------------------
@@ -142,19 +166,34 @@ class MallCheckout:
         where = f"input.lines[{line.index}]"
         points = item.points_price * line.quantity
         redemption = Redemption(
-            item_id=item.id, member_id=draft.member_id, quantity=line.quantity, returned_quantity=0, points=points,
-            cash_minor=item.cash_price_minor * line.quantity, status="active", created_at=tx.now(),
-            delivery_type=draft.delivery_type, store_id=draft.store_id, order_id=order_id,
+            item_id=item.id,
+            member_id=draft.member_id,
+            quantity=line.quantity,
+            returned_quantity=0,
+            points=points,
+            cash_minor=item.cash_price_minor * line.quantity,
+            status="active",
+            created_at=tx.now(),
+            delivery_type=draft.delivery_type,
+            store_id=draft.store_id,
+            order_id=order_id,
         )
         tx.session.add(redemption)
         await tx.session.flush()
         # The authoritative checks: the conditional updates below hold under any race.
-        await self.service.debit(tx, draft.member_id, points, reason="redeem", reference=f"redemption:{redemption.id}",
-                                 key=f"redeem:{redemption.id}", field=where, note=f"{line.quantity} × {item.title}")
+        await self.service.debit(
+            tx,
+            draft.member_id,
+            points,
+            reason="redeem",
+            reference=f"redemption:{redemption.id}",
+            key=f"redeem:{redemption.id}",
+            field=where,
+            note=f"{line.quantity} × {item.title}",
+        )
         await self.service.take_stock(tx, item.id, line.quantity, field=f"{where}.{LINE_FIELD}")
         await self.service.announce(tx, redemption)
 
 
 def _iso(value: Any) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
-

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from components.points_mall.service import PointsService
 
 INPUT_FIELD = "usePoints"
-INPUT_DESCRIPTION = ("Points mall (积分抵现): the most points to pay with; the checkout uses as many as the brand's rate "
-                     "and caps allow, and the preview shows the points used and the amount taken off each line.")
+INPUT_DESCRIPTION = (
+    "Points mall (积分抵现): the most points to pay with; the checkout uses as many as the brand's rate "
+    "and caps allow, and the preview shows the points used and the amount taken off each line."
+)
 ATTRIBUTE = "pointsPayment"
 PAY, RETURNED = "order_pay", "order_pay_returned"
 
@@ -64,9 +66,15 @@ class PointsPayment:
         if asked is None:
             return
         balance = await self.service.checkout.spendable(tx, draft.member_id)
-        points, minor = deduction(asked, balance=balance, due_minor=draft.total_minor,
-                                  points_per_unit=self.points_per_unit, minor_per_unit=self.service.minor_per_unit,
-                                  max_percent=self.max_percent, max_points=self.max_points)
+        points, minor = deduction(
+            asked,
+            balance=balance,
+            due_minor=draft.total_minor,
+            points_per_unit=self.points_per_unit,
+            minor_per_unit=self.service.minor_per_unit,
+            max_percent=self.max_percent,
+            max_points=self.max_points,
+        )
         weights = [line.own_total_minor for line in draft.lines]
         line_points = split_over_lines(points, weights) if points else [0] * len(draft.lines)
         line_minor = split_over_lines(-minor, weights) if minor else [0] * len(draft.lines)
@@ -79,9 +87,16 @@ class PointsPayment:
         paid = draft.attributes.get(ATTRIBUTE) or {}
         if not paid.get("points"):
             return
-        await self.service.debit(tx, draft.member_id, int(paid["points"]), reason=PAY, reference=f"order:{order_id}",
-                                 key=f"pay:{order_id}", field=f"input.{INPUT_FIELD}",
-                                 note=f"{paid['minor']} minor paid with points")
+        await self.service.debit(
+            tx,
+            draft.member_id,
+            int(paid["points"]),
+            reason=PAY,
+            reference=f"order:{order_id}",
+            key=f"pay:{order_id}",
+            field=f"input.{INPUT_FIELD}",
+            note=f"{paid['minor']} minor paid with points",
+        )
 
     # -- giving back -------------------------------------------------------------------------------------
     async def give_back(self, tx: Transaction, order: Mapping[str, Any], *, everything: bool) -> int:
@@ -104,9 +119,15 @@ class PointsPayment:
             target = returned_for(int(line_points), line["quantity"], refunded)
             if target <= line_done:
                 continue
-            await self.service.give_back(tx, spent, target - line_done, already=already, reason=RETURNED,
-                                         reference=f"order_line:{line['lineId']}",
-                                         key=f"pay_return:{line['lineId']}:{target}")
+            await self.service.give_back(
+                tx,
+                spent,
+                target - line_done,
+                already=already,
+                reason=RETURNED,
+                reference=f"order_line:{line['lineId']}",
+                key=f"pay_return:{line['lineId']}:{target}",
+            )
             already += target - line_done
             total += target - line_done
         return total
@@ -114,6 +135,10 @@ class PointsPayment:
     @staticmethod
     async def _returned(tx: Transaction, member_id: int, reference: str) -> int:
         """Points of one order line already given back."""
-        return int(await tx.session.scalar(
-            select(func.coalesce(func.sum(Entry.delta), 0))
-            .where(Entry.member_id == member_id, Entry.reason == RETURNED, Entry.reference == reference)))
+        return int(
+            await tx.session.scalar(
+                select(func.coalesce(func.sum(Entry.delta), 0)).where(
+                    Entry.member_id == member_id, Entry.reason == RETURNED, Entry.reference == reference
+                )
+            )
+        )

@@ -22,11 +22,16 @@ async def seed(kernel: Any, tx: Any) -> None:
         await service.create_item(tx, title="龙井润唇膏 Lip balm", sku_id=balm, points_price=500, stock=50)
     snacks = await sku_like("桂花糕")
     if snacks is not None:
-        await service.create_item(tx, title="桂花糕 + 200 points", sku_id=snacks, points_price=200, cash_price_minor=1900,
-                                  stock=100, per_member_limit=2)
-    await service.create_item(tx, title="茶艺课 Tea ceremony class (store)", points_price=2000, stock=20,
-                              description="A one-hour class at any of our stores; show the redemption to the clerk.")
+        await service.create_item(
+            tx, title="桂花糕 + 200 points", sku_id=snacks, points_price=200, cash_price_minor=1900, stock=100, per_member_limit=2
+        )
+    await service.create_item(
+        tx,
+        title="茶艺课 Tea ceremony class (store)",
+        points_price=2000,
+        stock=20,
+        description="A one-hour class at any of our stores; show the redemption to the clerk.",
+    )
     members = await kernel.service("members").member_ids(tx.session, limit=3)
     for index, member_id in enumerate(members, start=1):
-        await service.credit(tx, member_id, 1000 * index, reason="staff_adjust", note="welcome points (demo)",
-                             key=f"demo:{member_id}")
+        await service.credit(tx, member_id, 1000 * index, reason="staff_adjust", note="welcome points (demo)", key=f"demo:{member_id}")

@@ -31,8 +31,7 @@ class Earning:
         return 10 ** CURRENCY_EXPONENT.get(self.kernel.blueprint.brand.currency, 2)
 
     def points_for(self, amount_minor: int, percent: int = 100) -> int:
-        return points_earned(amount_minor, minor_per_unit=self.minor_per_unit, earn_per_unit=self.earn_per_yuan,
-                             percent=percent)
+        return points_earned(amount_minor, minor_per_unit=self.minor_per_unit, earn_per_unit=self.earn_per_yuan, percent=percent)
 
     async def on_order_event(self, kernel: Any, event: Event) -> None:
         """``order.paid`` / ``order.completed`` (after commit): grant the order's points once.
@@ -51,8 +50,7 @@ class Earning:
         day = as_utc(event.created_at).astimezone(self.zone).date().isoformat()
         async with kernel.transaction() as tx:
             if wait:
-                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + wait,
-                                  {"orderId": payload["orderId"], "day": day})
+                await tx.schedule(GRANT_JOB, f"order:{payload['orderId']}", tx.now() + wait, {"orderId": payload["orderId"], "day": day})
             else:
                 await self.grant_for_order(tx, payload["orderId"], day=day)
 
@@ -87,12 +85,16 @@ class Earning:
         account = await self.lock_account(tx, member_id)  # serialises the member's earnings against the caps
         today = tx.now().astimezone(self.zone).date()
         tier, tier_percent = await self.standing(tx.session, member_id, account.tier)
-        percent = max(tier_percent, multiplier_percent(self.earn_multipliers, tier=tier,
-                                                       day=date.fromisoformat(day) if day else today))
+        percent = max(tier_percent, multiplier_percent(self.earn_multipliers, tier=tier, day=date.fromisoformat(day) if day else today))
         points = self.points_for(order["totalMinor"], percent)
         earned_today, earned_month = await self._earned_since(tx, member_id, today)
-        granted = capped(points, earned_today=earned_today, earned_this_month=earned_month,
-                         per_day=self.earn_caps.get("per_day"), per_month=self.earn_caps.get("per_month"))
+        granted = capped(
+            points,
+            earned_today=earned_today,
+            earned_this_month=earned_month,
+            per_day=self.earn_caps.get("per_day"),
+            per_month=self.earn_caps.get("per_month"),
+        )
         note = f"{order['totalMinor']} {order['currency']} minor paid"
         if percent != 100:
             note += f"; ×{percent}%"
@@ -102,8 +104,7 @@ class Earning:
             # Recorded, not skipped: the member sees why this order earned nothing, and the key
             # marks the grant as done (nothing is left pending, a replay grants nothing).
             return await self._write_entry(tx, member_id, 0, "order_earn", f"order:{order_id}", key, note=note)
-        entry = await self.credit(tx, member_id, granted, reason="order_earn", reference=f"order:{order_id}",
-                                  key=key, note=note)
+        entry = await self.credit(tx, member_id, granted, reason="order_earn", reference=f"order:{order_id}", key=key, note=note)
         if order["refundedMinor"]:
             await self.reverse_for_order(tx, order_id)  # refunded in part while the points were frozen
         return entry
@@ -111,13 +112,18 @@ class Earning:
     async def _earned_since(self, tx: Transaction, member_id: int, today: date) -> tuple[int, int]:
         """Order points granted to the member today and this month (brand calendar), gross of
         later reversals: a refund does not reopen the cap."""
+
         def start(day: date) -> datetime:
             return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(timezone.utc)
 
         async def since(moment: datetime) -> int:
-            return int(await tx.session.scalar(
-                select(func.coalesce(func.sum(Entry.delta), 0))
-                .where(Entry.member_id == member_id, Entry.reason == "order_earn", Entry.created_at >= moment)))
+            return int(
+                await tx.session.scalar(
+                    select(func.coalesce(func.sum(Entry.delta), 0)).where(
+                        Entry.member_id == member_id, Entry.reason == "order_earn", Entry.created_at >= moment
+                    )
+                )
+            )
 
         return await since(start(today)), await since(start(today.replace(day=1)))
 
@@ -137,17 +143,25 @@ class Earning:
         await self.lock_account(tx, member_id)
         full = order["status"] == "refunded" or refunded >= total
         target = earned.delta if full else earned.delta * refunded // total
-        done = int(await tx.session.scalar(
-            select(func.coalesce(func.sum(Entry.shortfall - Entry.delta), 0))
-            .where(Entry.member_id == member_id, Entry.reason == "order_earn_reversed",
-                   Entry.reference == f"order:{order_id}")
-        ))
+        done = int(
+            await tx.session.scalar(
+                select(func.coalesce(func.sum(Entry.shortfall - Entry.delta), 0)).where(
+                    Entry.member_id == member_id, Entry.reason == "order_earn_reversed", Entry.reference == f"order:{order_id}"
+                )
+            )
+        )
         if target <= done:
             return None
-        return await self.debit(tx, member_id, target - done, reason="order_earn_reversed",
-                                reference=f"order:{order_id}", key=f"reverse:{order_id}:{target}",
-                                shortfall=self.refund_shortfall,
-                                note=f"{refunded} of {total} {order['currency']} minor refunded")
+        return await self.debit(
+            tx,
+            member_id,
+            target - done,
+            reason="order_earn_reversed",
+            reference=f"order:{order_id}",
+            key=f"reverse:{order_id}:{target}",
+            shortfall=self.refund_shortfall,
+            note=f"{refunded} of {total} {order['currency']} minor refunded",
+        )
 
     async def on_order_refunded(self, kernel: Any, event: Event) -> None:
         async with kernel.transaction() as tx:
@@ -175,15 +189,23 @@ class Earning:
         streak = account.streak + 1 if account.last_sign_in == today - timedelta(days=1) else 1
         # Conditional on the date, so two sign-ins racing on SQLite's old snapshot cannot both pay.
         moved = await tx.session.execute(
-            update(Account).where(Account.member_id == member_id,
-                                  (Account.last_sign_in.is_(None)) | (Account.last_sign_in != today))
-            .values(last_sign_in=today, streak=streak).execution_options(synchronize_session=False)
+            update(Account)
+            .where(Account.member_id == member_id, (Account.last_sign_in.is_(None)) | (Account.last_sign_in != today))
+            .values(last_sign_in=today, streak=streak)
+            .execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1:
             raise DomainError("POINTS_MALL_ALREADY_SIGNED_IN", "You already signed in today.", field="input")
         reward = self.sign_in_rewards[min(streak, len(self.sign_in_rewards)) - 1]
         entry = None
         if reward:
-            entry = await self.credit(tx, member_id, reward, reason="sign_in", reference=f"day:{today.isoformat()}",
-                                      key=f"sign_in:{today.isoformat()}", note=f"day {streak} of a streak")
+            entry = await self.credit(
+                tx,
+                member_id,
+                reward,
+                reason="sign_in",
+                reference=f"day:{today.isoformat()}",
+                key=f"sign_in:{today.isoformat()}",
+                note=f"day {streak} of a streak",
+            )
         return entry, streak

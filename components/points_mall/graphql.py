@@ -24,6 +24,7 @@ ADJUST, MANAGE = "points_mall.adjust", "points_mall.manage"
 def _utc(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
 
+
 # -- types ------------------------------------------------------------------------------------------
 @strawberry.type(description="Points that expire together.")
 class PointsExpiry:
@@ -34,9 +35,11 @@ class PointsExpiry:
 @strawberry.type(description="One change of a member's points, and why.")
 class PointsLedgerEntry(Node):
     delta: int = strawberry.field(description="Points added (positive) or taken (negative).")
-    reason: str = strawberry.field(description="order_earn, order_earn_reversed, order_pay, order_pay_returned, redeem, "
-                                               "redeem_returned, sign_in, "
-                                               "staff_adjust, expire, or another component's reason.")
+    reason: str = strawberry.field(
+        description="order_earn, order_earn_reversed, order_pay, order_pay_returned, redeem, "
+        "redeem_returned, sign_in, "
+        "staff_adjust, expire, or another component's reason."
+    )
     reference: str | None = strawberry.field(description="What caused it: order:<id>, redemption:<id>, lot:<id>, day:<date>.")
     balance_after: int
     shortfall: int = strawberry.field(description="Points that should have been taken but had already been spent.")
@@ -52,8 +55,10 @@ class PointsBalance:
     signed_in_today: bool
     member_pk: strawberry.Private[int]
 
-    @strawberry.field(description="Points the member's paid orders will earn once granted (after their after-sale "
-                                  "window, per the brand's rule): shown, not yet spendable.")
+    @strawberry.field(
+        description="Points the member's paid orders will earn once granted (after their after-sale "
+        "window, per the brand's rule): shown, not yet spendable."
+    )
     async def pending(self, info: strawberry.Info) -> int:
         return await info.context.kernel.service("points_mall").pending_points(await info.context.session(), self.member_pk)
 
@@ -63,9 +68,14 @@ class PointsBalance:
         session = await info.context.session()
         rows = await session.execute(
             select(models.Lot.expires_at, func.sum(models.Lot.remaining))
-            .where(models.Lot.member_id == self.member_pk, models.Lot.remaining > 0, models.Lot.expires_at > now,
-                   models.Lot.expires_at <= now + timedelta(days=max(0, min(days, 3660))))
-            .group_by(models.Lot.expires_at).order_by(models.Lot.expires_at)
+            .where(
+                models.Lot.member_id == self.member_pk,
+                models.Lot.remaining > 0,
+                models.Lot.expires_at > now,
+                models.Lot.expires_at <= now + timedelta(days=max(0, min(days, 3660))),
+            )
+            .group_by(models.Lot.expires_at)
+            .order_by(models.Lot.expires_at)
         )
         return [PointsExpiry(points=int(n), expires_at=as_utc(at)) for at, n in rows.all()]
 
@@ -118,24 +128,49 @@ class PointsRedemption(Node):
 
 
 def entry_node(row: models.Entry) -> PointsLedgerEntry:
-    return PointsLedgerEntry(pk=row.id, delta=row.delta, reason=row.reason, reference=row.reference,
-                             balance_after=row.balance_after, shortfall=row.shortfall or 0, note=row.note,
-                             created_at=as_utc(row.created_at))
+    return PointsLedgerEntry(
+        pk=row.id,
+        delta=row.delta,
+        reason=row.reason,
+        reference=row.reference,
+        balance_after=row.balance_after,
+        shortfall=row.shortfall or 0,
+        note=row.note,
+        created_at=as_utc(row.created_at),
+    )
 
 
 def item_node(row: models.Item, currency: str) -> PointsMallItem:
-    return PointsMallItem(pk=row.id, title=row.title, description=row.description or "", points_price=row.points_price,
-                          cash_price=money(row.cash_price_minor, currency), stock_left=row.stock_left,
-                          per_member_limit=row.per_member_limit, min_tier=row.min_tier, starts_at=_utc(row.starts_at),
-                          ends_at=_utc(row.ends_at), active=row.active, sku_pk=row.sku_id)
+    return PointsMallItem(
+        pk=row.id,
+        title=row.title,
+        description=row.description or "",
+        points_price=row.points_price,
+        cash_price=money(row.cash_price_minor, currency),
+        stock_left=row.stock_left,
+        per_member_limit=row.per_member_limit,
+        min_tier=row.min_tier,
+        starts_at=_utc(row.starts_at),
+        ends_at=_utc(row.ends_at),
+        active=row.active,
+        sku_pk=row.sku_id,
+    )
 
 
 def redemption_node(row: models.Redemption, currency: str) -> PointsRedemption:
-    return PointsRedemption(pk=row.id, quantity=row.quantity, returned_quantity=row.returned_quantity, points=row.points,
-                            cash=money(row.cash_minor, currency), status=row.status,
-                            delivery_type=DeliveryType(row.delivery_type) if row.delivery_type else None,
-                            store_id=row.store_id, created_at=as_utc(row.created_at), item_pk=row.item_id,
-                            order_pk=row.order_id)
+    return PointsRedemption(
+        pk=row.id,
+        quantity=row.quantity,
+        returned_quantity=row.returned_quantity,
+        points=row.points,
+        cash=money(row.cash_minor, currency),
+        status=row.status,
+        delivery_type=DeliveryType(row.delivery_type) if row.delivery_type else None,
+        store_id=row.store_id,
+        created_at=as_utc(row.created_at),
+        item_pk=row.item_id,
+        order_pk=row.order_id,
+    )
 
 
 def _may_see(ctx: Context, member_id: int) -> bool:
@@ -146,9 +181,13 @@ async def balance_of(ctx: Context, member_id: int) -> PointsBalance:
     session = await ctx.session()
     account = await session.get(models.Account, member_id)
     today = ctx.kernel.clock.now().astimezone(ctx.kernel.service("points_mall").zone).date()
-    return PointsBalance(balance=account.balance if account else 0, tier=account.tier if account else 0,
-                         sign_in_streak=account.streak if account else 0,
-                         signed_in_today=bool(account and account.last_sign_in == today), member_pk=member_id)
+    return PointsBalance(
+        balance=account.balance if account else 0,
+        tier=account.tier if account else 0,
+        sign_in_streak=account.streak if account else 0,
+        signed_in_today=bool(account and account.last_sign_in == today),
+        member_pk=member_id,
+    )
 
 
 async def load_entries(ctx: Context, keys: list[int]) -> list[PointsLedgerEntry | None]:
@@ -180,13 +219,11 @@ class Query:
 
     @strawberry.field(description="The signed-in member's ledger, newest first: every change explained.")
     async def my_points_ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsLedgerEntry]:
-        balance = PointsBalance(balance=0, tier=0, sign_in_streak=0, signed_in_today=False,
-                                member_pk=info.context.require_member())
+        balance = PointsBalance(balance=0, tier=0, sign_in_streak=0, signed_in_today=False, member_pk=info.context.require_member())
         return await balance.ledger(info, first, after)
 
     @strawberry.field(description="The signed-in member's redemptions, newest first.")
-    async def my_points_redemptions(self, info: strawberry.Info, first: int | None = 20,
-                                    after: str | None = None) -> Connection[PointsRedemption]:
+    async def my_points_redemptions(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsRedemption]:
         ctx: Context = info.context
         stmt = select(models.Redemption).where(models.Redemption.member_id == ctx.require_member())
         page = await fetch_page(await ctx.session(), stmt, models.Redemption.id, first, after, descending=True)
@@ -198,10 +235,12 @@ class Query:
         info.context.require(ADJUST)
         return await balance_of(info.context, decode_id(member_id, "Member", field="memberId"))
 
-    @strawberry.field(description="Mall items on offer now and later (staff with points_mall.manage also see "
-                                  "inactive and ended items with `all: true`).")
-    async def points_mall_items(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                                all: bool = False) -> Connection[PointsMallItem]:  # noqa: A002
+    @strawberry.field(
+        description="Mall items on offer now and later (staff with points_mall.manage also see inactive and ended items with `all: true`)."
+    )
+    async def points_mall_items(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, all: bool = False
+    ) -> Connection[PointsMallItem]:  # noqa: A002
         ctx: Context = info.context
         stmt = select(models.Item)
         if not (all and ctx.can(MANAGE)):

@@ -10,8 +10,16 @@ import strawberry
 from components.orders.graphql import DeliveryType
 from components.points_mall import models
 from components.points_mall.graphql import (
-    ADJUST, MANAGE, PointsBalance, PointsLedgerEntry, PointsMallItem, PointsRedemption, balance_of, entry_node,
-    load_items, load_redemptions,
+    ADJUST,
+    MANAGE,
+    PointsBalance,
+    PointsLedgerEntry,
+    PointsMallItem,
+    PointsRedemption,
+    balance_of,
+    entry_node,
+    load_items,
+    load_redemptions,
 )
 from core.errors import DomainError
 from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
@@ -23,10 +31,10 @@ class RedeemPointsItemInput:
     item_id: strawberry.ID
     quantity: int = 1
     delivery_type: DeliveryType = DeliveryType.SHIPPING
-    store_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The pickup store (with store pickup on): its id, or its number.")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description="The pickup store (with store pickup on): its id, or its number.")
     slot_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The pickup time slot (a PickupSlot id), where the brand asks for one.")
+        default=None, description="The pickup time slot (a PickupSlot id), where the brand asks for one."
+    )
     idempotency_key: str | None = None
 
 
@@ -138,26 +146,34 @@ async def _item_payload(ctx: Context, result: dict | None, errors: list) -> Poin
 # -- mutations ----------------------------------------------------------------------------------------
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Member: redeem a mall item. Points are taken, stock held and the order "
-                                      "placed in one step through the one checkout (the same as placeOrder with a line "
-                                      "naming pointsMallItemId); a replayed idempotencyKey changes nothing.")
+    @strawberry.mutation(
+        description="Member: redeem a mall item. Points are taken, stock held and the order "
+        "placed in one step through the one checkout (the same as placeOrder with a line "
+        "naming pointsMallItemId); a replayed idempotencyKey changes nothing."
+    )
     async def redeem_points_item(self, info: strawberry.Info, input: RedeemPointsItemInput) -> RedeemPointsItemPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             redemption = await _service(ctx).redeem(
-                tx, member_id=member_id, item_id=decode_id(input.item_id, "PointsMallItem", field="input.itemId"),
-                quantity=input.quantity, delivery_type=input.delivery_type.value, store_id=_store_pk(input.store_id),
-                slot_id=None if input.slot_id is None else str(input.slot_id))
+                tx,
+                member_id=member_id,
+                item_id=decode_id(input.item_id, "PointsMallItem", field="input.itemId"),
+                quantity=input.quantity,
+                delivery_type=input.delivery_type.value,
+                store_id=_store_pk(input.store_id),
+                slot_id=None if input.slot_id is None else str(input.slot_id),
+            )
             return {"redemptionId": redemption.id, "memberId": member_id}
 
         request = [str(input.item_id), input.quantity, input.delivery_type.value, str(input.store_id), str(input.slot_id)]
         result, errors = await run_mutation(ctx, work, idempotency=("points_mall.redeem", input.idempotency_key, request))
         if errors:
             return RedeemPointsItemPayload(user_errors=errors)
-        return RedeemPointsItemPayload(redemption=(await load_redemptions(ctx, [result["redemptionId"]]))[0],
-                                       balance=(await balance_of(ctx, result["memberId"])).balance)
+        return RedeemPointsItemPayload(
+            redemption=(await load_redemptions(ctx, [result["redemptionId"]]))[0], balance=(await balance_of(ctx, result["memberId"])).balance
+        )
 
     @strawberry.mutation(description="Member: the daily sign-in reward (once per calendar day in the brand's time zone).")
     async def sign_in_daily(self, info: strawberry.Info, input: SignInDailyInput | None = None) -> PointsPayload:  # noqa: A002
@@ -179,8 +195,9 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(ADJUST)
             member_id = decode_id(input.member_id, "Member", field="input.memberId")
-            entry = await _service(ctx).adjust(tx, member_id=member_id, delta=input.delta, note=input.note,
-                                              key=f"staff:{input.idempotency_key}" if input.idempotency_key else None)
+            entry = await _service(ctx).adjust(
+                tx, member_id=member_id, delta=input.delta, note=input.note, key=f"staff:{input.idempotency_key}" if input.idempotency_key else None
+            )
             return {"entryId": entry.id, "memberId": member_id}
 
         request = [str(input.member_id), input.delta, input.note]
@@ -195,11 +212,18 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             item_id = await _service(ctx).create_item(
-                tx, title=input.title, description=input.description, points_price=input.points_price, stock=input.stock,
+                tx,
+                title=input.title,
+                description=input.description,
+                points_price=input.points_price,
+                stock=input.stock,
                 sku_id=decode_id(input.sku_id, "Sku", field="input.skuId") if input.sku_id else None,
                 cash_price_minor=minor_from_input(input.cash_price, currency, "input.cashPrice") if input.cash_price else 0,
-                per_member_limit=input.per_member_limit, min_tier=input.min_tier, starts_at=input.starts_at,
-                ends_at=input.ends_at)
+                per_member_limit=input.per_member_limit,
+                min_tier=input.min_tier,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+            )
             return {"itemId": item_id}
 
         result, errors = await run_mutation(ctx, work)
@@ -213,11 +237,19 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             item = await _service(ctx).update_item(
-                tx, decode_id(input.item_id, "PointsMallItem", field="input.itemId"), title=input.title,
-                description=input.description, points_price=input.points_price,
+                tx,
+                decode_id(input.item_id, "PointsMallItem", field="input.itemId"),
+                title=input.title,
+                description=input.description,
+                points_price=input.points_price,
                 cash_price_minor=minor_from_input(input.cash_price, currency, "input.cashPrice") if input.cash_price else None,
-                stock=input.stock, per_member_limit=input.per_member_limit, min_tier=input.min_tier,
-                starts_at=input.starts_at, ends_at=input.ends_at, active=input.active)
+                stock=input.stock,
+                per_member_limit=input.per_member_limit,
+                min_tier=input.min_tier,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                active=input.active,
+            )
             return {"itemId": item.id}
 
         result, errors = await run_mutation(ctx, work)

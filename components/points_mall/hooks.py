@@ -1,11 +1,10 @@
 import strawberry
 
-from core.hookspecs import hookimpl
-
-from components.points_mall import deduction, graphql, models, graphql_mutations
+from components.points_mall import deduction, graphql, graphql_mutations, models
 from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
-from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
 from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -42,7 +41,7 @@ def dougong_checkout(registrar):
 def dougong_price_adjusters(registrar):
     service = registrar.kernel.service("points_mall")
     registrar.price_adjuster("points", service.checkout.price)  # a redemption line costs its cash part
-    registrar.price_adjuster("points", service.payment.price)   # then points offered pay part of the rest
+    registrar.price_adjuster("points", service.payment.price)  # then points offered pay part of the rest
 
 
 @hookimpl
@@ -101,15 +100,31 @@ async def dougong_seed_demo(kernel, tx):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("points_mall.redeemed", "A member redeemed a mall item (points taken, order placed)",
-                    payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "quantity": "int", "points": "int",
-                             "cashMinor": "int", "orderId": "int | None: the order delivering it (none for a reward without a SKU)",
-                             "deliveryType": "str | None", "storeId": "int | None"})
-    registrar.event("points_mall.redemption_returned", "Units of a redemption came back (cancel or refund); points returned",
-                    payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "units": "int", "points": "int",
-                             "orderId": "int", "status": "str"})
-    registrar.event("points_mall.shortfall", "Points to take back exceeded the balance; the rest is owed",
-                    payload={"memberId": "int", "entryId": "int", "reference": "str", "reason": "str", "missing": "int"})
+    registrar.event(
+        "points_mall.redeemed",
+        "A member redeemed a mall item (points taken, order placed)",
+        payload={
+            "redemptionId": "int",
+            "memberId": "int",
+            "itemId": "int",
+            "quantity": "int",
+            "points": "int",
+            "cashMinor": "int",
+            "orderId": "int | None: the order delivering it (none for a reward without a SKU)",
+            "deliveryType": "str | None",
+            "storeId": "int | None",
+        },
+    )
+    registrar.event(
+        "points_mall.redemption_returned",
+        "Units of a redemption came back (cancel or refund); points returned",
+        payload={"redemptionId": "int", "memberId": "int", "itemId": "int", "units": "int", "points": "int", "orderId": "int", "status": "str"},
+    )
+    registrar.event(
+        "points_mall.shortfall",
+        "Points to take back exceeded the balance; the rest is owed",
+        payload={"memberId": "int", "entryId": "int", "reference": "str", "reason": "str", "missing": "int"},
+    )
 
 
 @hookimpl

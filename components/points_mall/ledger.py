@@ -86,19 +86,40 @@ class Ledger:
             return None
         return await session.scalar(select(Entry).where(Entry.member_id == member_id, Entry.idempotency_key == key))
 
-    async def _write_entry(self, tx: Transaction, member_id: int, delta: int, reason: str, reference: str | None,
-                           key: str | None, *, note: str | None = None, shortfall: int = 0,
-                           consumed: list[dict[str, Any]] | None = None) -> Entry:
+    async def _write_entry(
+        self,
+        tx: Transaction,
+        member_id: int,
+        delta: int,
+        reason: str,
+        reference: str | None,
+        key: str | None,
+        *,
+        note: str | None = None,
+        shortfall: int = 0,
+        consumed: list[dict[str, Any]] | None = None,
+    ) -> Entry:
         balance = await self._balance(tx, member_id)
-        entry = Entry(member_id=member_id, delta=delta, reason=reason, reference=reference, balance_after=balance,
-                      shortfall=shortfall, consumed=consumed, note=note, idempotency_key=key, created_at=tx.now())
+        entry = Entry(
+            member_id=member_id,
+            delta=delta,
+            reason=reason,
+            reference=reference,
+            balance_after=balance,
+            shortfall=shortfall,
+            consumed=consumed,
+            note=note,
+            idempotency_key=key,
+            created_at=tx.now(),
+        )
         tx.session.add(entry)
         await tx.session.flush()
         tx.publish(f"points_mall:member:{member_id}", {"balance": balance, "delta": delta, "reason": reason})
         return entry
 
-    async def _replayed(self, session: Any, member_id: int, key: str | None, points: int, *, reason: str,
-                        reference: str | None, note: str | None, credit: bool) -> Entry | None:
+    async def _replayed(
+        self, session: Any, member_id: int, key: str | None, points: int, *, reason: str, reference: str | None, note: str | None, credit: bool
+    ) -> Entry | None:
         """The entry a key already wrote, if this is a true replay of it; a key reused for a
         different change (other points, reason, reference or note) is refused, never answered
         with the first change as if it were this one."""
@@ -109,11 +130,13 @@ class Ledger:
         same_direction = entry.delta > 0 if credit else entry.delta <= 0
         # A debit appends what happened to its note ("; shortfall: …"), so compare the start.
         same_note = note is None or entry.note == note or (entry.note or "").startswith(f"{note}; ")
-        if not (same_direction and asked == points and entry.reason == reason and entry.reference == reference
-                and same_note):
-            raise DomainError("POINTS_MALL_IDEMPOTENCY_CONFLICT",
-                              "This idempotency key was already used for a different change of points; nothing changed.",
-                              field="input.idempotencyKey", entryId=entry.id)
+        if not (same_direction and asked == points and entry.reason == reason and entry.reference == reference and same_note):
+            raise DomainError(
+                "POINTS_MALL_IDEMPOTENCY_CONFLICT",
+                "This idempotency key was already used for a different change of points; nothing changed.",
+                field="input.idempotencyKey",
+                entryId=entry.id,
+            )
         return entry
 
     async def verify(self, session: Any, member_id: int) -> int:
@@ -125,10 +148,8 @@ class Ledger:
         check, inside its transaction, so a bug rolls the change back instead of committing a
         ledger that does not add up."""
         balance = int(await session.scalar(select(Account.balance).where(Account.member_id == member_id)) or 0)
-        entries = int(await session.scalar(
-            select(func.coalesce(func.sum(Entry.delta), 0)).where(Entry.member_id == member_id)))
-        lots = int(await session.scalar(
-            select(func.coalesce(func.sum(Lot.remaining), 0)).where(Lot.member_id == member_id)))
+        entries = int(await session.scalar(select(func.coalesce(func.sum(Entry.delta), 0)).where(Entry.member_id == member_id)))
+        lots = int(await session.scalar(select(func.coalesce(func.sum(Lot.remaining), 0)).where(Lot.member_id == member_id)))
         problem = ledger_disagreement(balance, entries, lots)
         if problem is not None:
             raise LedgerError(f"member {member_id}: {problem}")
@@ -139,28 +160,40 @@ class Ledger:
         if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_POINTS:
             raise DomainError("POINTS_MALL_INVALID_QUANTITY", "Points must be a positive whole number.", field=field)
 
-    async def credit(self, tx: Transaction, member_id: int, points: int, *, reason: str, reference: str | None = None,
-                     key: str | None = None, note: str | None = None,
-                     lots: list[tuple[int, datetime | None]] | None = None, field: str = "input.points") -> Entry:
+    async def credit(
+        self,
+        tx: Transaction,
+        member_id: int,
+        points: int,
+        *,
+        reason: str,
+        reference: str | None = None,
+        key: str | None = None,
+        note: str | None = None,
+        lots: list[tuple[int, datetime | None]] | None = None,
+        field: str = "input.points",
+    ) -> Entry:
         """Add points; the public way for any component to grant points.
 
         They form a new lot expiring by the brand's rule (or the given ``lots``: portions with
         their own expiry, for points given back). A debt is paid first. A replay of ``key``
         returns the first entry and adds nothing."""
         self._check_points(points, field)
-        replayed = await self._replayed(tx.session, member_id, key, points, reason=reason, reference=reference,
-                                        note=note, credit=True)
+        replayed = await self._replayed(tx.session, member_id, key, points, reason=reason, reference=reference, note=note, credit=True)
         if replayed is not None:
             return replayed
         await self.lock_account(tx, member_id)
         now = tx.now()
-        portions = sorted(lots or [(points, self.expires_at(now))],
-                          key=lambda p: (p[1] is None, as_utc(p[1]) if p[1] else now))
+        portions = sorted(lots or [(points, self.expires_at(now))], key=lambda p: (p[1] is None, as_utc(p[1]) if p[1] else now))
         if sum(n for n, _ in portions) != points or any(n <= 0 for n, _ in portions):
             # A caller's bug, not the member's: refuse before the balance moves.
             raise LedgerError(f"credit of {points} points split into portions {[n for n, _ in portions]}")
-        await tx.session.execute(update(Account).where(Account.member_id == member_id)
-                                 .values(balance=Account.balance + points).execution_options(synchronize_session=False))
+        await tx.session.execute(
+            update(Account)
+            .where(Account.member_id == member_id)
+            .values(balance=Account.balance + points)
+            .execution_options(synchronize_session=False)
+        )
         entry = await self._write_entry(tx, member_id, points, reason, reference, key, note=note)
         # A debt (negative lot) is paid from the soonest-expiring portions first.
         debt = await tx.session.scalar(select(Lot).where(Lot.member_id == member_id, Lot.remaining < 0))
@@ -170,8 +203,7 @@ class Ledger:
             owed -= paid
             if debt is not None:
                 debt.remaining += paid
-            tx.session.add(Lot(member_id=member_id, entry_id=entry.id, earned=amount, remaining=amount - paid,
-                               expires_at=expires, created_at=now))
+            tx.session.add(Lot(member_id=member_id, entry_id=entry.id, earned=amount, remaining=amount - paid, expires_at=expires, created_at=now))
         await tx.session.flush()
         if any(expires is not None and as_utc(expires) <= now for _, expires in portions):
             await self.expire_member(tx, member_id)  # points given back whose lot expired meanwhile
@@ -180,9 +212,19 @@ class Ledger:
         await self.verify(tx.session, member_id)
         return entry
 
-    async def debit(self, tx: Transaction, member_id: int, points: int, *, reason: str, reference: str | None = None,
-                    key: str | None = None, shortfall: str = "refuse", note: str | None = None,
-                    field: str = "input") -> Entry:
+    async def debit(
+        self,
+        tx: Transaction,
+        member_id: int,
+        points: int,
+        *,
+        reason: str,
+        reference: str | None = None,
+        key: str | None = None,
+        shortfall: str = "refuse",
+        note: str | None = None,
+        field: str = "input",
+    ) -> Entry:
         """Take points, soonest-expiring lots first, after writing off what has expired.
 
         ``shortfall`` says what happens when the balance does not cover it: ``refuse``
@@ -190,15 +232,16 @@ class Ledger:
         ``deduct_available`` (take what is there; the entry records the rest as its shortfall
         and a ``points_mall.shortfall`` event announces it)."""
         self._check_points(points, "input.points")
-        replayed = await self._replayed(tx.session, member_id, key, points, reason=reason, reference=reference,
-                                        note=note, credit=False)
+        replayed = await self._replayed(tx.session, member_id, key, points, reason=reason, reference=reference, note=note, credit=False)
         if replayed is not None:
             return replayed
         await self.lock_account(tx, member_id)
         await self.expire_member(tx, member_id)
         taken = await tx.session.execute(
-            update(Account).where(Account.member_id == member_id, Account.balance >= points)
-            .values(balance=Account.balance - points).execution_options(synchronize_session=False)
+            update(Account)
+            .where(Account.member_id == member_id, Account.balance >= points)
+            .values(balance=Account.balance - points)
+            .execution_options(synchronize_session=False)
         )
         amount, missing = points, 0
         if taken.rowcount != 1:
@@ -210,25 +253,28 @@ class Ledger:
                 missing = points - amount
                 note = f"{note + '; ' if note else ''}shortfall: {missing} points had already been spent"
             else:
-                raise DomainError("POINTS_MALL_NOT_ENOUGH_POINTS", f"You have {balance} points; this needs {points}.",
-                                  field=field, balance=balance, needed=points)
+                raise DomainError(
+                    "POINTS_MALL_NOT_ENOUGH_POINTS", f"You have {balance} points; this needs {points}.", field=field, balance=balance, needed=points
+                )
             if amount:
-                await tx.session.execute(update(Account).where(Account.member_id == member_id)
-                                         .values(balance=Account.balance - amount).execution_options(synchronize_session=False))
+                await tx.session.execute(
+                    update(Account)
+                    .where(Account.member_id == member_id)
+                    .values(balance=Account.balance - amount)
+                    .execution_options(synchronize_session=False)
+                )
         consumed = await self._consume_lots(tx, member_id, amount)
-        entry = await self._write_entry(tx, member_id, -amount, reason, reference, key, note=note, shortfall=missing,
-                                        consumed=consumed)
+        entry = await self._write_entry(tx, member_id, -amount, reason, reference, key, note=note, shortfall=missing, consumed=consumed)
         if missing:
-            await tx.emit("points_mall.shortfall", {"memberId": member_id, "entryId": entry.id, "reference": reference,
-                                                    "reason": reason, "missing": missing})
+            await tx.emit(
+                "points_mall.shortfall", {"memberId": member_id, "entryId": entry.id, "reference": reference, "reason": reason, "missing": missing}
+            )
         await self.verify(tx.session, member_id)
         return entry
 
     async def _consume_lots(self, tx: Transaction, member_id: int, points: int) -> list[dict[str, Any]]:
-        lots = {lot.id: lot for lot in (await tx.session.scalars(
-            select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0))).all()}
-        plan, left = spend_plan([LotView(lot.id, lot.remaining, as_utc(lot.expires_at) if lot.expires_at else None)
-                                 for lot in lots.values()], points)
+        lots = {lot.id: lot for lot in (await tx.session.scalars(select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0))).all()}
+        plan, left = spend_plan([LotView(lot.id, lot.remaining, as_utc(lot.expires_at) if lot.expires_at else None) for lot in lots.values()], points)
         consumed = []
         for lot_id, used in plan:
             lot = lots[lot_id]
@@ -244,8 +290,7 @@ class Ledger:
         await tx.session.flush()
         return consumed
 
-    async def give_back(self, tx: Transaction, spent: Entry, points: int, *, already: int, reason: str,
-                        reference: str | None, key: str) -> Entry:
+    async def give_back(self, tx: Transaction, spent: Entry, points: int, *, already: int, reason: str, reference: str | None, key: str) -> Entry:
         """Return ``points`` of a spend (after ``already`` were returned before) with the
         expiries they had: the latest-expiring portions come back first."""
         portions: list[tuple[int, datetime | None]] = []
@@ -271,21 +316,32 @@ class Ledger:
         """Write `expire` entries for the member's lots past their expiry; returns the points."""
         await self.lock_account(tx, member_id)
         now = tx.now()
-        lots = (await tx.session.scalars(
-            select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= now)
-            .order_by(Lot.expires_at, Lot.id)
-        )).all()
+        lots = (
+            await tx.session.scalars(
+                select(Lot).where(Lot.member_id == member_id, Lot.remaining > 0, Lot.expires_at <= now).order_by(Lot.expires_at, Lot.id)
+            )
+        ).all()
         total = 0
         for lot in lots:
             amount = lot.remaining
             lot.remaining = 0
             total += amount
-            await tx.session.execute(update(Account).where(Account.member_id == member_id)
-                                     .values(balance=Account.balance - amount).execution_options(synchronize_session=False))
+            await tx.session.execute(
+                update(Account)
+                .where(Account.member_id == member_id)
+                .values(balance=Account.balance - amount)
+                .execution_options(synchronize_session=False)
+            )
             local = as_utc(lot.expires_at).astimezone(self.zone)
-            await self._write_entry(tx, member_id, -amount, "expire", f"lot:{lot.id}", f"expire:lot:{lot.id}",
-                                    note=f"{amount} of {lot.earned} points earned by entry {lot.entry_id} "
-                                         f"expired at {local.isoformat()}")
+            await self._write_entry(
+                tx,
+                member_id,
+                -amount,
+                "expire",
+                f"lot:{lot.id}",
+                f"expire:lot:{lot.id}",
+                note=f"{amount} of {lot.earned} points earned by entry {lot.entry_id} expired at {local.isoformat()}",
+            )
         return total
 
     async def _watch_expiry(self, tx: Transaction, expires_at: datetime) -> None:
@@ -293,8 +349,10 @@ class Ledger:
         rather than at the next hourly sweep. Brands with one expiry instant a year (the
         end-of-next-year rule) keep a single pending timer."""
         waiting = await tx.session.scalar(
-            select(TimerRow.id).where(TimerRow.job == EXPIRE_MORE_JOB, TimerRow.state == "pending",
-                                      TimerRow.due_at > tx.now(), TimerRow.due_at <= expires_at).limit(1))
+            select(TimerRow.id)
+            .where(TimerRow.job == EXPIRE_MORE_JOB, TimerRow.state == "pending", TimerRow.due_at > tx.now(), TimerRow.due_at <= expires_at)
+            .limit(1)
+        )
         if waiting is not None:
             return
         try:
@@ -307,10 +365,15 @@ class Ledger:
         """The expiry job (on the dot, and hourly as a sweep): write off expired lots, a batch
         of members per transaction, then make sure the next expiry has its timer."""
         now = tx.now()
-        members = (await tx.session.scalars(
-            select(Lot.member_id).where(Lot.remaining > 0, Lot.expires_at <= now)
-            .group_by(Lot.member_id).order_by(Lot.member_id).limit(EXPIRE_BATCH + 1)
-        )).all()
+        members = (
+            await tx.session.scalars(
+                select(Lot.member_id)
+                .where(Lot.remaining > 0, Lot.expires_at <= now)
+                .group_by(Lot.member_id)
+                .order_by(Lot.member_id)
+                .limit(EXPIRE_BATCH + 1)
+            )
+        ).all()
         for member_id in members[:EXPIRE_BATCH]:
             await self.expire_member(tx, member_id)
         if len(members) > EXPIRE_BATCH:

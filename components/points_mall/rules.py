@@ -33,8 +33,7 @@ def spend_plan(lots: Iterable[LotView], points: int) -> tuple[list[tuple[int, in
     brand's refund policy allows one). Lots with nothing left are skipped."""
     if points < 0:
         raise ValueError("a spend is not negative")
-    ordered = sorted((lot for lot in lots if lot.remaining > 0),
-                     key=lambda lot: (lot.expires_at is None, lot.expires_at or datetime.min, lot.id))
+    ordered = sorted((lot for lot in lots if lot.remaining > 0), key=lambda lot: (lot.expires_at is None, lot.expires_at or datetime.min, lot.id))
     plan, left = [], points
     for lot in ordered:
         if left == 0:
@@ -84,8 +83,7 @@ def points_earned(amount_minor: int, *, minor_per_unit: int, earn_per_unit: int,
     return units * earn_per_unit * percent // 100
 
 
-def capped(points: int, *, earned_today: int, earned_this_month: int, per_day: int | None,
-           per_month: int | None) -> int:
+def capped(points: int, *, earned_today: int, earned_this_month: int, per_day: int | None, per_month: int | None) -> int:
     """What may still be granted of ``points`` under the caps (``None``: no cap), given what
     the member already earned from orders today and this month (brand calendar)."""
     room = points
@@ -97,8 +95,9 @@ def capped(points: int, *, earned_today: int, earned_this_month: int, per_day: i
 
 
 # -- paying with points at checkout (积分抵现) ------------------------------------------------------------
-def deduction(asked: int, *, balance: int, due_minor: int, points_per_unit: int, minor_per_unit: int,
-              max_percent: int, max_points: int | None) -> tuple[int, int]:
+def deduction(
+    asked: int, *, balance: int, due_minor: int, points_per_unit: int, minor_per_unit: int, max_percent: int, max_points: int | None
+) -> tuple[int, int]:
     """``(points used, minor units taken off)`` when a buyer offers ``asked`` points on an order
     of ``due_minor`` (what is left after coupons).
 
@@ -148,5 +147,4 @@ def ledger_disagreement(balance: int, entries_sum: int, lots_sum: int) -> str | 
     """Why a member's ledger does not add up, or ``None`` when it does."""
     if balance == entries_sum == lots_sum:
         return None
-    return (f"balance {balance}, sum of entries {entries_sum}, sum of unexpired lot remainders {lots_sum}: "
-            "they must be equal")
+    return f"balance {balance}, sum of entries {entries_sum}, sum of unexpired lot remainders {lots_sum}: they must be equal"

@@ -12,17 +12,23 @@ from components.store_pickup.graphql import NearbyPickupStore, store_node
 from core.storefront import PageRequest, StorefrontBlock
 
 
-@strawberry.type(description="The pickup stores nearest the location the page was asked for, open now; without a "
-                             "location, the brand's open stores in the order they opened (`distanceMeters` 0: unknown).")
+@strawberry.type(
+    description="The pickup stores nearest the location the page was asked for, open now; without a "
+    "location, the brand's open stores in the order they opened (`distanceMeters` 0: unknown)."
+)
 class PickupStoresBlock(StorefrontBlock):
     stores: list[NearbyPickupStore] = strawberry.field(description="Open stores, nearest first when located.")
     located: bool = strawberry.field(description="Whether the stores are ranked by the caller's location.")
 
 
-SETTINGS = {"type": "object", "additionalProperties": False, "properties": {
-    "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
-    "radius_km": {"type": "number", "exclusiveMinimum": 0, "maximum": 500},
-}}
+SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+        "radius_km": {"type": "number", "exclusiveMinimum": 0, "maximum": 500},
+    },
+}
 
 
 async def nearest_stores(page: PageRequest, settings: dict[str, Any]) -> dict[str, Any]:
@@ -40,13 +46,13 @@ async def every_nearest_stores(page: PageRequest, every: list[dict[str, Any]]) -
         radii = [s.get("radius_km") for s in every]
         widest = None if None in radii else max(radii)
         found = await page.kernel.service("store_pickup").nearest(
-            session, page.latitude, page.longitude, limit=most, radius_m=widest * 1000 if widest else None)
+            session, page.latitude, page.longitude, limit=most, radius_m=widest * 1000 if widest else None
+        )
         nodes = [(f.distance_m, NearbyPickupStore(store=store_node(f.store), distance_meters=round(f.distance_m))) for f in found]
-        return [{"stores": _within(nodes, s.get("radius_km"))[:s["limit"]], "located": True} for s in every]
-    rows = (await session.scalars(select(models.Store).where(models.Store.status == "open")
-                                  .order_by(models.Store.id).limit(most))).all()
+        return [{"stores": _within(nodes, s.get("radius_km"))[: s["limit"]], "located": True} for s in every]
+    rows = (await session.scalars(select(models.Store).where(models.Store.status == "open").order_by(models.Store.id).limit(most))).all()
     stores = [NearbyPickupStore(store=store_node(row), distance_meters=0) for row in rows]
-    return [{"stores": stores[:s["limit"]], "located": False} for s in every]
+    return [{"stores": stores[: s["limit"]], "located": False} for s in every]
 
 
 def _within(nodes: list[tuple[float, NearbyPickupStore]], radius_km: float | None) -> list[NearbyPickupStore]:
@@ -55,6 +61,11 @@ def _within(nodes: list[tuple[float, NearbyPickupStore]], radius_km: float | Non
 
 
 def register(registrar: Any) -> None:
-    registrar.page_block("store_pickup.nearest", titles={"zh": "附近门店", "en": "Nearest stores"}, settings_schema=SETTINGS,
-                         graphql_type=PickupStoresBlock, resolve=nearest_stores,
-                         resolve_many=every_nearest_stores)
+    registrar.page_block(
+        "store_pickup.nearest",
+        titles={"zh": "附近门店", "en": "Nearest stores"},
+        settings_schema=SETTINGS,
+        graphql_type=PickupStoresBlock,
+        resolve=nearest_stores,
+        resolve_many=every_nearest_stores,
+    )

@@ -57,8 +57,7 @@ class PickupCheckout:
         choice = draft.input("pickup")
         if draft.delivery_type != "pickup":
             if choice:
-                raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store; choose deliveryType PICKUP.",
-                                  field="input.pickup")
+                raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store; choose deliveryType PICKUP.", field="input.pickup")
             return
         draft.claim_delivery(COMPONENT)
         if not choice or choice.get("storeId") is None:
@@ -66,11 +65,9 @@ class PickupCheckout:
                 raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders choose a store.", field="input.pickup.storeId")
             draft.need(COMPONENT, "input.pickup.storeId", "Choose the store to collect at.")
             return
-        store = await self.service.store(tx.session, _key(choice["storeId"], "PickupStore", "input.pickup.storeId"),
-                                         field="input.pickup.storeId")
+        store = await self.service.store(tx.session, _key(choice["storeId"], "PickupStore", "input.pickup.storeId"), field="input.pickup.storeId")
         if store.status != "open":
-            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.",
-                              field="input.pickup.storeId")
+            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.", field="input.pickup.storeId")
         draft.store_id = store.id
         if self.service.stock == "per_store":
             draft.location_id = store.id  # the store's own shelf, not the central warehouse
@@ -96,33 +93,56 @@ class PickupCheckout:
         # Takes the slot (one conditional UPDATE: the last place cannot be sold twice) and
         # allocates the code, in the order's own transaction.
         await self.service._open_pickup(
-            tx, order_id=order_id, member_id=draft.member_id, store_id=draft.store_id,
-            slot_id=draft.attributes.get("storePickupSlotId"), kind=draft.kind, total_minor=draft.total_minor,
+            tx,
+            order_id=order_id,
+            member_id=draft.member_id,
+            store_id=draft.store_id,
+            slot_id=draft.attributes.get("storePickupSlotId"),
+            kind=draft.kind,
+            total_minor=draft.total_minor,
             currency=draft.currency,
         )
 
     async def delivery_options(self, tx: Transaction, draft: Draft) -> list[dict[str, Any]]:
         """The open stores (the chosen one first) with their free slots of the coming week."""
-        stores = list((await tx.session.scalars(
-            select(Store).where(Store.status == "open").order_by(Store.id).limit(OPTION_STORES))).all())
+        stores = list((await tx.session.scalars(select(Store).where(Store.status == "open").order_by(Store.id).limit(OPTION_STORES))).all())
         if draft.store_id is not None:
             stores.sort(key=lambda s: s.id != draft.store_id)
         now = tx.now()
         slots_by_store: dict[int, list[Slot]] = {}
         if stores:
             rows = await tx.session.scalars(
-                select(Slot).where(Slot.store_id.in_([s.id for s in stores]), Slot.starts_at > now,
-                                   Slot.starts_at < now + timedelta(days=OPTION_DAYS), Slot.taken < Slot.capacity)
-                .order_by(Slot.store_id, Slot.starts_at))
+                select(Slot)
+                .where(
+                    Slot.store_id.in_([s.id for s in stores]),
+                    Slot.starts_at > now,
+                    Slot.starts_at < now + timedelta(days=OPTION_DAYS),
+                    Slot.taken < Slot.capacity,
+                )
+                .order_by(Slot.store_id, Slot.starts_at)
+            )
             for slot in rows.all():
                 slots_by_store.setdefault(slot.store_id, []).append(slot)
-        return [{
-            "type": "pickup",
-            "stores": [{
-                "id": to_global_id("PickupStore", store.id), "name": store.name, "address": store.address,
-                "distanceMeters": None,
-                "slots": [{"id": to_global_id("PickupSlot", slot.id), "startsAt": as_utc(slot.starts_at),
-                           "endsAt": as_utc(slot.ends_at), "remaining": slot.capacity - slot.taken}
-                          for slot in slots_by_store.get(store.id, [])[:OPTION_SLOTS]],
-            } for store in stores],
-        }]
+        return [
+            {
+                "type": "pickup",
+                "stores": [
+                    {
+                        "id": to_global_id("PickupStore", store.id),
+                        "name": store.name,
+                        "address": store.address,
+                        "distanceMeters": None,
+                        "slots": [
+                            {
+                                "id": to_global_id("PickupSlot", slot.id),
+                                "startsAt": as_utc(slot.starts_at),
+                                "endsAt": as_utc(slot.ends_at),
+                                "remaining": slot.capacity - slot.taken,
+                            }
+                            for slot in slots_by_store.get(store.id, [])[:OPTION_SLOTS]
+                        ],
+                    }
+                    for store in stores
+                ],
+            }
+        ]

@@ -84,7 +84,8 @@ class PickupStore(Node):
     status: PickupStoreStatus
     opening_hours: list[PickupOpeningHours]
     special_hours: list[PickupSpecialHours] = strawberry.field(
-        description="Holidays and special dates: they replace the weekday's hours on that date.")
+        description="Holidays and special dates: they replace the weekday's hours on that date."
+    )
     row: strawberry.Private[models.Store]
 
     @strawberry.field(description="Whether the store serves pickups right now (status and hours).")
@@ -92,8 +93,9 @@ class PickupStore(Node):
         return _service(info.context).serves_at(self.row, info.context.kernel.clock.now())
 
     @strawberry.field(description="Bookable slots from `from` (default now) for `days` days.")
-    async def slots(self, info: strawberry.Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-                    days: int = 7) -> list[PickupSlot]:
+    async def slots(
+        self, info: strawberry.Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None, days: int = 7
+    ) -> list[PickupSlot]:
         ctx: Context = info.context
         if not 1 <= days <= 31:
             raise DomainError("KERNEL_INVALID_INPUT", "Ask for 1 to 31 days of slots.", field="days")
@@ -105,10 +107,10 @@ class PickupStore(Node):
     async def results(self, info: strawberry.Info, since: datetime | None = None, until: datetime | None = None) -> PickupStoreResults:
         ctx: Context = info.context
         _require_store_staff(ctx, self.pk)
-        figures = await _service(ctx).results(await ctx.session(), self.pk, as_utc(since) if since else None,
-                                              as_utc(until) if until else None)
-        return PickupStoreResults(picked_up=figures["pickedUp"], sales=money(figures["salesMinor"], ctx.kernel.blueprint.brand.currency),
-                                  awaiting=figures["awaiting"])
+        figures = await _service(ctx).results(await ctx.session(), self.pk, as_utc(since) if since else None, as_utc(until) if until else None)
+        return PickupStoreResults(
+            picked_up=figures["pickedUp"], sales=money(figures["salesMinor"], ctx.kernel.blueprint.brand.currency), awaiting=figures["awaiting"]
+        )
 
     @strawberry.field(description="Admin: the staff who may verify pickups here.")
     async def clerks(self, info: strawberry.Info) -> list[Staff]:
@@ -192,23 +194,35 @@ def _require_store_staff(ctx: Context, store_id: int) -> None:
 def store_node(row: models.Store) -> PickupStore:
     hours = row.hours or {}
     return PickupStore(
-        pk=row.id, name=row.name, address=row.address, phone=row.phone, latitude=row.latitude, longitude=row.longitude,
-        status=PickupStoreStatus(row.status), row=row,
+        pk=row.id,
+        name=row.name,
+        address=row.address,
+        phone=row.phone,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        status=PickupStoreStatus(row.status),
+        row=row,
         opening_hours=[PickupOpeningHours(weekday=d, ranges=list(hours[d])) for d in WEEKDAYS if d in hours],
         special_hours=[PickupSpecialHours(date=d, ranges=r) for d, r in special_dates(hours)],
     )
 
 
 def slot_node(row: models.Slot) -> PickupSlot:
-    return PickupSlot(pk=row.id, starts_at=as_utc(row.starts_at), ends_at=as_utc(row.ends_at), capacity=row.capacity,
-                      taken=row.taken, store_pk=row.store_id)
+    return PickupSlot(
+        pk=row.id, starts_at=as_utc(row.starts_at), ends_at=as_utc(row.ends_at), capacity=row.capacity, taken=row.taken, store_pk=row.store_id
+    )
 
 
 def pickup_node(row: models.Pickup) -> PickupOrder:
     return PickupOrder(
-        pk=row.id, state=PickupState(row.state), created_at=as_utc(row.created_at),
-        ready_at=as_utc(row.ready_at) if row.ready_at else None, expires_at=as_utc(row.expires_at) if row.expires_at else None,
-        picked_up_at=as_utc(row.picked_up_at) if row.picked_up_at else None, overdue=row.overdue_at is not None, row=row,
+        pk=row.id,
+        state=PickupState(row.state),
+        created_at=as_utc(row.created_at),
+        ready_at=as_utc(row.ready_at) if row.ready_at else None,
+        expires_at=as_utc(row.expires_at) if row.expires_at else None,
+        picked_up_at=as_utc(row.picked_up_at) if row.picked_up_at else None,
+        overdue=row.overdue_at is not None,
+        row=row,
     )
 
 
@@ -239,13 +253,25 @@ async def load_pickups(ctx: Context, keys: list[int]) -> list[PickupOrder | None
 @strawberry.type
 class Query:
     @strawberry.field(description="The nearest stores that can serve pickup (open now, or at `at`), nearest first.")
-    async def pickup_stores_near(self, info: strawberry.Info, latitude: float, longitude: float, first: int = 10,
-                                 radius_km: float | None = None, at: datetime | None = None,
-                                 open_only: bool = True) -> list[NearbyPickupStore]:
+    async def pickup_stores_near(
+        self,
+        info: strawberry.Info,
+        latitude: float,
+        longitude: float,
+        first: int = 10,
+        radius_km: float | None = None,
+        at: datetime | None = None,
+        open_only: bool = True,
+    ) -> list[NearbyPickupStore]:
         ctx: Context = info.context
         found = await _service(ctx).nearest(
-            await ctx.session(), latitude, longitude, limit=first, radius_m=radius_km * 1000 if radius_km is not None else None,
-            at=as_utc(at) if at else None, open_only=open_only,
+            await ctx.session(),
+            latitude,
+            longitude,
+            limit=first,
+            radius_m=radius_km * 1000 if radius_km is not None else None,
+            at=as_utc(at) if at else None,
+            open_only=open_only,
         )
         return [NearbyPickupStore(store=store_node(f.store), distance_meters=round(f.distance_m)) for f in found]
 
@@ -260,8 +286,9 @@ class Query:
         return connection(page, store_node)
 
     @strawberry.field(description="The signed-in member's pickups, newest first, with their codes.")
-    async def my_pickups(self, info: strawberry.Info, first: int | None = 20, after: str | None = None,
-                         state: PickupState | None = None) -> Connection[PickupOrder]:
+    async def my_pickups(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, state: PickupState | None = None
+    ) -> Connection[PickupOrder]:
         ctx: Context = info.context
         member_id = ctx.require_member()
         stmt = select(models.Pickup).where(models.Pickup.member_id == member_id)
@@ -271,8 +298,14 @@ class Query:
         return connection(page, pickup_node)
 
     @strawberry.field(description="Staff: pickups at one of their stores (awaiting by default), oldest first.")
-    async def store_pickups(self, info: strawberry.Info, store_id: strawberry.ID, state: PickupState = PickupState.AWAITING_PICKUP,
-                            first: int | None = 20, after: str | None = None) -> Connection[PickupOrder]:
+    async def store_pickups(
+        self,
+        info: strawberry.Info,
+        store_id: strawberry.ID,
+        state: PickupState = PickupState.AWAITING_PICKUP,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[PickupOrder]:
         ctx: Context = info.context
         pk = decode_id(store_id, "PickupStore", field="storeId")
         _require_store_staff(ctx, pk)

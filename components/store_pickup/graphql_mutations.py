@@ -12,8 +12,18 @@ from strawberry.scalars import JSON
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup import models
 from components.store_pickup.graphql import (
-    MANAGE, VERIFY, PickupOrder, PickupSlot, PickupStore, PickupStoreStatus, _may_see_pickup, _service, load_pickups,
-    load_slots, load_stores, pickup_node,
+    MANAGE,
+    VERIFY,
+    PickupOrder,
+    PickupSlot,
+    PickupStore,
+    PickupStoreStatus,
+    _may_see_pickup,
+    _service,
+    load_pickups,
+    load_slots,
+    load_stores,
+    pickup_node,
 )
 from core.errors import DomainError
 from core.gql import Context, Payload, decode_id, run_mutation
@@ -27,9 +37,12 @@ class CreatePickupStoreInput:
     longitude: float
     address: str = ""
     phone: str = ""
-    hours: JSON | None = strawberry.field(default=None, description='{"mon": ["09:00-21:00"], ..., "2027-02-10": []}: '
-                                                                    'weekdays, and dates that replace them (holidays: [] '
-                                                                    'closes the day); left out: always open.')
+    hours: JSON | None = strawberry.field(
+        default=None,
+        description='{"mon": ["09:00-21:00"], ..., "2027-02-10": []}: '
+        "weekdays, and dates that replace them (holidays: [] "
+        "closes the day); left out: always open.",
+    )
     status: PickupStoreStatus = PickupStoreStatus.OPEN
 
 
@@ -133,8 +146,15 @@ class Mutation:
             if input.hours is not None and not isinstance(input.hours, dict):
                 raise DomainError("KERNEL_INVALID_INPUT", "Hours are an object of weekdays.", field="input.hours")
             store_id = await _service(ctx).create_store(
-                tx, name=input.name, latitude=input.latitude, longitude=input.longitude, address=input.address,
-                phone=input.phone, hours=input.hours, status=input.status.value)
+                tx,
+                name=input.name,
+                latitude=input.latitude,
+                longitude=input.longitude,
+                address=input.address,
+                phone=input.phone,
+                hours=input.hours,
+                status=input.status.value,
+            )
             return {"storeId": store_id}
 
         result, errors = await run_mutation(ctx, work)
@@ -150,8 +170,16 @@ class Mutation:
             if input.hours is not None and not isinstance(input.hours, dict):
                 raise DomainError("KERNEL_INVALID_INPUT", "Hours are an object of weekdays.", field="input.hours")
             await _service(ctx).update_store(
-                tx, store_id, name=input.name, latitude=input.latitude, longitude=input.longitude, address=input.address,
-                phone=input.phone, hours=input.hours, status=input.status.value if input.status else None)
+                tx,
+                store_id,
+                name=input.name,
+                latitude=input.latitude,
+                longitude=input.longitude,
+                address=input.address,
+                phone=input.phone,
+                hours=input.hours,
+                status=input.status.value if input.status else None,
+            )
             return {"storeId": store_id}
 
         result, errors = await run_mutation(ctx, work)
@@ -164,8 +192,13 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             ids = await _service(ctx).create_slots(
-                tx, store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"), starts_at=input.starts_at,
-                ends_at=input.ends_at, minutes=input.slot_minutes, capacity=input.capacity)
+                tx,
+                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                minutes=input.slot_minutes,
+                capacity=input.capacity,
+            )
             return {"slotIds": ids}
 
         result, errors = await run_mutation(ctx, work)
@@ -182,8 +215,13 @@ class Mutation:
             member_id = ctx.require_member()
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
             order_id = await _service(ctx).checkout(
-                tx, member_id=member_id, lines=lines, store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
-                slot_id=_slot_id(input.slot_id), idempotency_key=input.idempotency_key)
+                tx,
+                member_id=member_id,
+                lines=lines,
+                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                slot_id=_slot_id(input.slot_id),
+                idempotency_key=input.idempotency_key,
+            )
             return {"orderId": order_id}
 
         return await _checkout_payload(ctx, *await run_mutation(ctx, work, idempotency=("store_pickup.checkout", input.idempotency_key, request)))
@@ -195,9 +233,13 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
-            await _service(ctx).choose_store(tx, member_id=member_id, order_id=order_id,
-                                             store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
-                                             slot_id=_slot_id(input.slot_id))
+            await _service(ctx).choose_store(
+                tx,
+                member_id=member_id,
+                order_id=order_id,
+                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                slot_id=_slot_id(input.slot_id),
+            )
             return {"orderId": order_id}
 
         return await _checkout_payload(ctx, *await run_mutation(ctx, work))
@@ -217,8 +259,13 @@ async def _verify(ctx: Context, input: PreviewPickupInput | ConfirmPickupInput, 
         if ctx.actor.is_staff:
             ctx.require(VERIFY)
         pickup_id = await _service(ctx).verify(
-            ctx.actor, store_id=store_id, code=input.code, qr_payload=input.qr_payload, confirm=confirm,
-            idempotency_key=getattr(input, "idempotency_key", None))
+            ctx.actor,
+            store_id=store_id,
+            code=input.code,
+            qr_payload=input.qr_payload,
+            confirm=confirm,
+            idempotency_key=getattr(input, "idempotency_key", None),
+        )
     except DomainError as error:
         ctx.kernel.check_error_code(error.code)
         return PickupVerificationPayload(user_errors=[user_error(error)])

@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
-from components.store_pickup import checkout, graphql, models, graphql_mutations
-from components.store_pickup.service import EXPIRE_JOB, REMIND_JOB, StorePickupService
+from components.store_pickup import checkout, graphql, graphql_mutations, models
 from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
+from components.store_pickup.service import EXPIRE_JOB, REMIND_JOB, StorePickupService
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -44,8 +43,9 @@ def dougong_event_handlers(registrar):
 def dougong_checkout(registrar):
     # An order is a pickup order only with its store checked, its slot taken and its code
     # allocated in the checkout that places it — or it is not placed at all.
-    registrar.extend_input("CheckoutInput", "pickup", checkout.PickupChoiceInput,
-                           description="Collect at this store (and slot); needs deliveryType PICKUP.")
+    registrar.extend_input(
+        "CheckoutInput", "pickup", checkout.PickupChoiceInput, description="Collect at this store (and slot); needs deliveryType PICKUP."
+    )
     registrar.checkout_participant(checkout.PickupCheckout(registrar.kernel.service("store_pickup")))
 
 
@@ -97,16 +97,30 @@ async def dougong_seed_demo(kernel, tx):
 
 @hookimpl
 def dougong_events(registrar):
-    pickup = {"pickupId": "int", "orderId": "int", "memberId": "int", "storeId": "int", "slotId": "int | None",
-              "state": "str", "kind": "str", "totalMinor": "int", "currency": "str"}
-    registrar.event("store_pickup.ready", "A paid pickup order is ready at its store (a reminder to come and collect it)",
-                    payload={**pickup, "expiresAt": "str: ISO 8601 UTC, the end of the pickup window"})
-    registrar.event("store_pickup.expiring_soon", "A pickup still waits and its window ends soon (expiry_reminder_before)",
-                    payload={**pickup, "expiresAt": "str: ISO 8601 UTC"})
+    pickup = {
+        "pickupId": "int",
+        "orderId": "int",
+        "memberId": "int",
+        "storeId": "int",
+        "slotId": "int | None",
+        "state": "str",
+        "kind": "str",
+        "totalMinor": "int",
+        "currency": "str",
+    }
+    registrar.event(
+        "store_pickup.ready",
+        "A paid pickup order is ready at its store (a reminder to come and collect it)",
+        payload={**pickup, "expiresAt": "str: ISO 8601 UTC, the end of the pickup window"},
+    )
+    registrar.event(
+        "store_pickup.expiring_soon",
+        "A pickup still waits and its window ends soon (expiry_reminder_before)",
+        payload={**pickup, "expiresAt": "str: ISO 8601 UTC"},
+    )
     registrar.event("store_pickup.picked_up", "A clerk handed a pickup over", payload={**pickup, "clerkId": "int"})
     registrar.event("store_pickup.overdue", "A pickup was not collected in time (reminder)", payload=pickup)
-    registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded",
-                    payload={**pickup, "refundedMinor": "int"})
+    registrar.event("store_pickup.expired", "An uncollected pickup expired and was refunded", payload={**pickup, "refundedMinor": "int"})
 
 
 @hookimpl

@@ -42,8 +42,9 @@ def normalise_hours(hours: Mapping[str, Any] | None, field: str = "input.hours")
     for day, ranges in (hours or {}).items():
         if day not in WEEKDAYS:
             if _special_date(str(day)) is None:
-                raise DomainError("KERNEL_INVALID_INPUT", f"Keys are weekdays ({', '.join(WEEKDAYS)}) or dates "
-                                  "like 2027-02-10.", field=f"{field}.{day}")
+                raise DomainError(
+                    "KERNEL_INVALID_INPUT", f"Keys are weekdays ({', '.join(WEEKDAYS)}) or dates like 2027-02-10.", field=f"{field}.{day}"
+                )
             specials += 1
             if specials > MAX_SPECIAL_DATES:
                 raise DomainError("KERNEL_INVALID_INPUT", f"At most {MAX_SPECIAL_DATES} special dates.", field=field)

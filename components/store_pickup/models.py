@@ -55,8 +55,7 @@ class Pickup(Base):
     __tablename__ = "store_pickup_pickup"
     __table_args__ = (
         # A code identifies one live pickup at its store; used codes may come round again later.
-        Index("ux_store_pickup_pickup_live_code", "store_id", "code", unique=True,
-              sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
+        Index("ux_store_pickup_pickup_live_code", "store_id", "code", unique=True, sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_store_pickup_pickup_store_state", "store_id", "state"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

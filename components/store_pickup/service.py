@@ -28,10 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from components.store_pickup.hours import WEEKDAYS, normalise_hours, open_at  # noqa: F401 (re-exported)
-from components.store_pickup.verification import _HANDING_OVER, QR_PREFIX, Verification  # noqa: F401
-from components.store_pickup.stores import StoreDirectory
-from components.store_pickup.window import EXPIRE_JOB, REMIND_JOB, PickupWindow
 from components.store_pickup.models import OPEN_STATES, Pickup, Slot, Store
+from components.store_pickup.stores import StoreDirectory
+from components.store_pickup.verification import _HANDING_OVER, QR_PREFIX, Verification  # noqa: F401
+from components.store_pickup.window import EXPIRE_JOB, REMIND_JOB, PickupWindow
 from core.clock import as_utc
 from core.errors import DomainError
 from core.transaction import Event, Transaction
@@ -67,8 +67,7 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
         return ZoneInfo(self.kernel.blueprint.brand.timezone)
 
     # -- slots -------------------------------------------------------------------------------------
-    async def create_slots(self, tx: Transaction, *, store_id: int, starts_at: datetime, ends_at: datetime,
-                           minutes: int, capacity: int) -> list[int]:
+    async def create_slots(self, tx: Transaction, *, store_id: int, starts_at: datetime, ends_at: datetime, minutes: int, capacity: int) -> list[int]:
         """Consecutive slots of ``minutes`` from ``starts_at`` to ``ends_at``; existing ones are kept."""
         await self.store(tx.session, store_id)
         if not 5 <= minutes <= 24 * 60:
@@ -82,8 +81,7 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
             raise DomainError("KERNEL_INVALID_INPUT", "Give a range holding 1 to 500 slots.", field="input.endsAt")
         wanted = [starts_at + i * step for i in range(count)]
         existing = set(
-            as_utc(t) for t in (await tx.session.scalars(
-                select(Slot.starts_at).where(Slot.store_id == store_id, Slot.starts_at.in_(wanted)))).all()
+            as_utc(t) for t in (await tx.session.scalars(select(Slot.starts_at).where(Slot.store_id == store_id, Slot.starts_at.in_(wanted)))).all()
         )
         slots = [Slot(store_id=store_id, starts_at=t, ends_at=t + step, capacity=capacity, taken=0) for t in wanted if t not in existing]
         tx.session.add_all(slots)
@@ -99,7 +97,9 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
         # The capacity check and the increment are one statement: concurrent checkouts for the
         # last place cannot both see it free (PostgreSQL re-checks the WHERE after the row lock).
         taken = await tx.session.execute(
-            update(Slot).where(Slot.id == slot_id, Slot.taken < Slot.capacity).values(taken=Slot.taken + 1)
+            update(Slot)
+            .where(Slot.id == slot_id, Slot.taken < Slot.capacity)
+            .values(taken=Slot.taken + 1)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
@@ -110,26 +110,41 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
         if slot_id is None:
             return
         await tx.session.execute(
-            update(Slot).where(Slot.id == slot_id, Slot.taken > 0).values(taken=Slot.taken - 1)
-            .execution_options(synchronize_session=False)
+            update(Slot).where(Slot.id == slot_id, Slot.taken > 0).values(taken=Slot.taken - 1).execution_options(synchronize_session=False)
         )
 
     async def slots(self, session: AsyncSession, store_id: int, since: datetime, until: datetime) -> list[Slot]:
-        return list((await session.scalars(
-            select(Slot).where(Slot.store_id == store_id, Slot.starts_at >= since, Slot.starts_at < until)
-            .order_by(Slot.starts_at).limit(500)
-        )).all())
+        return list(
+            (
+                await session.scalars(
+                    select(Slot).where(Slot.store_id == store_id, Slot.starts_at >= since, Slot.starts_at < until).order_by(Slot.starts_at).limit(500)
+                )
+            ).all()
+        )
 
     # -- checkout ----------------------------------------------------------------------------------
-    async def checkout(self, tx: Transaction, *, member_id: int, lines: list[tuple[int, int]], store_id: int,
-                       slot_id: int | None = None, source: Mapping[str, Any] | None = None,
-                       idempotency_key: str | None = None) -> int:
+    async def checkout(
+        self,
+        tx: Transaction,
+        *,
+        member_id: int,
+        lines: list[tuple[int, int]],
+        store_id: int,
+        slot_id: int | None = None,
+        source: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Place a pickup order through the one checkout (see components/store_pickup/checkout.py,
         which checks the store and slot and takes the slot). Returns the order id."""
         pickup = {"storeId": str(store_id), **({"slotId": str(slot_id)} if slot_id is not None else {})}
         try:
             return await self.kernel.service("orders").create_order(
-                tx, member_id=member_id, lines=lines, delivery_type="pickup", inputs={"pickup": pickup}, source=source,
+                tx,
+                member_id=member_id,
+                lines=lines,
+                delivery_type="pickup",
+                inputs={"pickup": pickup},
+                source=source,
                 idempotency_key=idempotency_key,
             )
         except DomainError as error:
@@ -138,8 +153,7 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
                 error.field = "input." + error.field.removeprefix("input.pickup.")
             raise
 
-    async def choose_store(self, tx: Transaction, *, member_id: int, order_id: int, store_id: int,
-                           slot_id: int | None = None) -> Pickup:
+    async def choose_store(self, tx: Transaction, *, member_id: int, order_id: int, store_id: int, slot_id: int | None = None) -> Pickup:
         """Make an unpaid order (a group-buy or auction order placed elsewhere) a pickup order,
         or move its pickup to another store or slot."""
         orders = self.kernel.service("orders")
@@ -147,13 +161,15 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
         if order.member_id != member_id:
             raise DomainError("KERNEL_NOT_FOUND", "No such order.", field="input.orderId")
         if order.status != "pending_payment":
-            raise DomainError("STORE_PICKUP_ORDER_NOT_PENDING", "Only an unpaid order can change where it is collected.",
-                              field="input.orderId", status=order.status)
+            raise DomainError(
+                "STORE_PICKUP_ORDER_NOT_PENDING", "Only an unpaid order can change where it is collected.", field="input.orderId", status=order.status
+            )
         if slot_id is None and self.slots_required:
             raise DomainError("STORE_PICKUP_SLOT_REQUIRED", "Choose a pickup time slot.", field="input.slotId")
         if self.stock == "per_store" and order.location_id != store_id:
-            raise DomainError("STORE_PICKUP_STOCK_ELSEWHERE",
-                              "This order holds stock of another location; order again at this store.", field="input.storeId")
+            raise DomainError(
+                "STORE_PICKUP_STOCK_ELSEWHERE", "This order holds stock of another location; order again at this store.", field="input.storeId"
+            )
         previous = await tx.session.scalar(select(Pickup).where(Pickup.order_id == order.id))
         if previous is not None:
             # The old choice gives its slot back and its code stops being live.
@@ -161,27 +177,53 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
             await self._release_slot(tx, previous.slot_id)
             await tx.session.flush()
         await self._set_delivery(tx, order, store_id)
-        return await self._open_pickup(tx, order_id=order.id, member_id=order.member_id, store_id=store_id,
-                                       slot_id=slot_id, kind=order.kind, total_minor=order.total_minor, currency=order.currency)
+        return await self._open_pickup(
+            tx,
+            order_id=order.id,
+            member_id=order.member_id,
+            store_id=store_id,
+            slot_id=slot_id,
+            kind=order.kind,
+            total_minor=order.total_minor,
+            currency=order.currency,
+        )
 
     async def _set_delivery(self, tx: Transaction, order: Any, store_id: int) -> None:
         moved = await self.kernel.service("orders").set_delivery(tx, order.id, delivery_type="pickup", store_id=store_id)
         if not moved:
-            raise DomainError("STORE_PICKUP_ORDER_NOT_PENDING", "Only an unpaid order can change where it is collected.",
-                              field="input.orderId")
+            raise DomainError("STORE_PICKUP_ORDER_NOT_PENDING", "Only an unpaid order can change where it is collected.", field="input.orderId")
 
-    async def _open_pickup(self, tx: Transaction, *, order_id: int, member_id: int, store_id: int | None,
-                           slot_id: int | None, kind: str, total_minor: int, currency: str, lenient: bool = False) -> Pickup:
+    async def _open_pickup(
+        self,
+        tx: Transaction,
+        *,
+        order_id: int,
+        member_id: int,
+        store_id: int | None,
+        slot_id: int | None,
+        kind: str,
+        total_minor: int,
+        currency: str,
+        lenient: bool = False,
+    ) -> Pickup:
         store = await self.store(tx.session, store_id)
         if store.status != "open" and not lenient:
-            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.",
-                              field="input.storeId")
+            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.", field="input.storeId")
         if slot_id is not None and not lenient:
             await self._take_slot(tx, int(slot_id), store.id)
         for _ in range(20):
-            pickup = Pickup(order_id=order_id, member_id=member_id, store_id=store.id, slot_id=slot_id,
-                            state="pending_payment", code=self.new_code(), order_kind=kind, total_minor=total_minor,
-                            currency=currency, created_at=tx.now())
+            pickup = Pickup(
+                order_id=order_id,
+                member_id=member_id,
+                store_id=store.id,
+                slot_id=slot_id,
+                state="pending_payment",
+                code=self.new_code(),
+                order_kind=kind,
+                total_minor=total_minor,
+                currency=currency,
+                created_at=tx.now(),
+            )
             try:
                 async with tx.session.begin_nested():
                     tx.session.add(pickup)
@@ -195,7 +237,7 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
 
     def new_code(self) -> str:
         # From the OS's CSPRNG: nothing about time, order or member goes into a code.
-        return f"{secrets.randbelow(10 ** self.code_digits):0{self.code_digits}d}"
+        return f"{secrets.randbelow(10**self.code_digits):0{self.code_digits}d}"
 
     # -- reacting to orders (in the order's transaction) ---------------------------------------------
     async def on_order_paid(self, tx: Transaction, event: Event) -> None:
@@ -208,9 +250,17 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
             # over it, just open its pickup if its store exists.
             if p.get("storeId") is None or await tx.session.get(Store, p["storeId"]) is None:
                 return
-            pickup = await self._open_pickup(tx, order_id=p["orderId"], member_id=p["memberId"], store_id=p["storeId"],
-                                             slot_id=None, kind=p.get("kind", "plain"), total_minor=int(p.get("totalMinor", 0)),
-                                             currency=p.get("currency", ""), lenient=True)
+            pickup = await self._open_pickup(
+                tx,
+                order_id=p["orderId"],
+                member_id=p["memberId"],
+                store_id=p["storeId"],
+                slot_id=None,
+                kind=p.get("kind", "plain"),
+                total_minor=int(p.get("totalMinor", 0)),
+                currency=p.get("currency", ""),
+                lenient=True,
+            )
         if pickup.state != "pending_payment":
             return  # a replayed event
         now = tx.now()
@@ -273,20 +323,26 @@ class StorePickupService(StoreDirectory, Verification, PickupWindow):
 
     # -- reading -----------------------------------------------------------------------------------------
     def event(self, pickup: Pickup) -> dict[str, Any]:
-        return {"pickupId": pickup.id, "orderId": pickup.order_id, "memberId": pickup.member_id, "storeId": pickup.store_id,
-                "slotId": pickup.slot_id, "state": pickup.state, "kind": pickup.order_kind, "totalMinor": pickup.total_minor,
-                "currency": pickup.currency}
+        return {
+            "pickupId": pickup.id,
+            "orderId": pickup.order_id,
+            "memberId": pickup.member_id,
+            "storeId": pickup.store_id,
+            "slotId": pickup.slot_id,
+            "state": pickup.state,
+            "kind": pickup.order_kind,
+            "totalMinor": pickup.total_minor,
+            "currency": pickup.currency,
+        }
 
     async def results(self, session: AsyncSession, store_id: int, since: datetime | None, until: datetime | None) -> dict[str, int]:
         """What a store did for online sales: pickups handed over (and their value) in a period,
         and what waits there now."""
-        handed = select(func.count(), func.coalesce(func.sum(Pickup.total_minor), 0)).where(
-            Pickup.store_id == store_id, Pickup.state == "picked_up")
+        handed = select(func.count(), func.coalesce(func.sum(Pickup.total_minor), 0)).where(Pickup.store_id == store_id, Pickup.state == "picked_up")
         if since is not None:
             handed = handed.where(Pickup.picked_up_at >= since)
         if until is not None:
             handed = handed.where(Pickup.picked_up_at < until)
         count, total = (await session.execute(handed)).one()
-        waiting = await session.scalar(select(func.count()).select_from(Pickup).where(
-            Pickup.store_id == store_id, Pickup.state == "awaiting_pickup"))
+        waiting = await session.scalar(select(func.count()).select_from(Pickup).where(Pickup.store_id == store_id, Pickup.state == "awaiting_pickup"))
         return {"pickedUp": int(count), "salesMinor": int(total), "awaiting": int(waiting or 0)}

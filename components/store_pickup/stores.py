@@ -67,17 +67,36 @@ class StoreDirectory:
             return set()
         return set((await session.scalars(select(Store.id).where(Store.id.in_(wanted)))).all())
 
-    async def create_store(self, tx: Transaction, *, name: str, latitude: float, longitude: float, address: str = "",
-                           phone: str = "", hours: Mapping[str, Any] | None = None, status: str = "open") -> int:
+    async def create_store(
+        self,
+        tx: Transaction,
+        *,
+        name: str,
+        latitude: float,
+        longitude: float,
+        address: str = "",
+        phone: str = "",
+        hours: Mapping[str, Any] | None = None,
+        status: str = "open",
+    ) -> int:
         if not name.strip() or len(name) > 100:
             raise DomainError("KERNEL_INVALID_INPUT", "A store name has 1 to 100 characters.", field="input.name")
         if status not in STORE_STATUSES:
             raise DomainError("KERNEL_INVALID_INPUT", f"A store is {', '.join(STORE_STATUSES)}.", field="input.status")
         check_coordinates(latitude, longitude)
         cell_y, cell_x = cell_of(latitude, longitude)
-        store = Store(name=name.strip(), address=address[:300], phone=phone[:30], latitude=float(latitude),
-                      longitude=float(longitude), cell_y=cell_y, cell_x=cell_x, hours=normalise_hours(hours),
-                      status=status, created_at=tx.now())
+        store = Store(
+            name=name.strip(),
+            address=address[:300],
+            phone=phone[:30],
+            latitude=float(latitude),
+            longitude=float(longitude),
+            cell_y=cell_y,
+            cell_x=cell_x,
+            hours=normalise_hours(hours),
+            status=status,
+            created_at=tx.now(),
+        )
         tx.session.add(store)
         await tx.session.flush()
         return store.id
@@ -111,9 +130,18 @@ class StoreDirectory:
     def serves_at(self, store: Store, when: datetime) -> bool:
         return store.status == "open" and open_at(store.hours, as_utc(when).astimezone(self.zone))
 
-    async def nearest(self, session: AsyncSession, latitude: float, longitude: float, *, limit: int = 10,
-                      radius_m: float | None = None, at: datetime | None = None, open_only: bool = True,
-                      prefilter: bool = True) -> list[NearbyStore]:
+    async def nearest(
+        self,
+        session: AsyncSession,
+        latitude: float,
+        longitude: float,
+        *,
+        limit: int = 10,
+        radius_m: float | None = None,
+        at: datetime | None = None,
+        open_only: bool = True,
+        prefilter: bool = True,
+    ) -> list[NearbyStore]:
         """The ``limit`` nearest stores able to serve pickup (status open, and open at ``at`` —
         now by default — unless ``open_only`` is false), optionally within ``radius_m``.
 

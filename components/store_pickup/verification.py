@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 
 from components.store_pickup.models import OPEN_STATES, Attempt, Pickup
+from components.store_pickup.window import EXPIRE_JOB, REMIND_JOB
 from core.auth import Actor
 from core.errors import DomainError
 from core.transaction import Transaction
-from components.store_pickup.window import EXPIRE_JOB, REMIND_JOB
 
 # The order whose pickup verify() is handing over right now: the one time an awaiting pickup's
 # order may be fulfilled (see StorePickupService.fulfilment_guard).
@@ -45,8 +45,16 @@ class Verification:
         return int(parts[1]), int(parts[2]), parts[3]
 
     # -- verification by a clerk -----------------------------------------------------------------------
-    async def verify(self, actor: Actor, *, store_id: int, code: str | None = None, qr_payload: str | None = None,
-                     confirm: bool = False, idempotency_key: str | None = None) -> int:
+    async def verify(
+        self,
+        actor: Actor,
+        *,
+        store_id: int,
+        code: str | None = None,
+        qr_payload: str | None = None,
+        confirm: bool = False,
+        idempotency_key: str | None = None,
+    ) -> int:
         """Preview (``confirm=False``) or confirm a pickup; returns the pickup id.
 
         Every attempt by a clerk is recorded, refused ones included: the check runs in a
@@ -77,19 +85,31 @@ class Verification:
             except DomainError as error:
                 refused = error
                 outcome = "rate_limited" if error.code == "STORE_PICKUP_RATE_LIMITED" else "refused"
-                tx.session.add(Attempt(staff_id=actor.id, store_id=store_id, step=step, via=via, outcome=outcome,
-                                       error_code=error.code, pickup_id=seen.get("pickup"), created_at=tx.now()))
+                tx.session.add(
+                    Attempt(
+                        staff_id=actor.id,
+                        store_id=store_id,
+                        step=step,
+                        via=via,
+                        outcome=outcome,
+                        error_code=error.code,
+                        pickup_id=seen.get("pickup"),
+                        created_at=tx.now(),
+                    )
+                )
             else:
-                tx.session.add(Attempt(staff_id=actor.id, store_id=store_id, step=step, via=via, outcome="ok",
-                                       pickup_id=pickup.id, created_at=tx.now()))
+                tx.session.add(
+                    Attempt(staff_id=actor.id, store_id=store_id, step=step, via=via, outcome="ok", pickup_id=pickup.id, created_at=tx.now())
+                )
                 if confirm and idempotency_key:
                     await tx.remember(scope, actor.key, idempotency_key, {"pickupId": pickup.id})
         if refused is not None:
             raise refused
         return pickup.id
 
-    async def _verify(self, tx: Transaction, actor: Actor, store_id: int, code: str | None, qr_payload: str | None,
-                      confirm: bool, seen: dict[str, int]) -> Pickup:
+    async def _verify(
+        self, tx: Transaction, actor: Actor, store_id: int, code: str | None, qr_payload: str | None, confirm: bool, seen: dict[str, int]
+    ) -> Pickup:
         clerk = await self.kernel.service("members").staff_actor(tx.session, actor.id)
         # The database, not the token, says where a clerk works: a transfer takes effect at once.
         if clerk is None or store_id not in clerk.store_ids or store_id not in actor.store_ids:
@@ -98,14 +118,17 @@ class Verification:
         if qr_payload:
             qr_store, order_id, code = self.read_qr(qr_payload)
             if qr_store != store_id:
-                raise DomainError("STORE_PICKUP_WRONG_STORE", "This pickup is to be collected at another store.",
-                                  field="input.qrPayload")
+                raise DomainError("STORE_PICKUP_WRONG_STORE", "This pickup is to be collected at another store.", field="input.qrPayload")
         if not code or not re.fullmatch(r"[0-9]{%d}" % self.code_digits, str(code).strip()):
             raise DomainError("STORE_PICKUP_WRONG_CODE", "No pickup at this store has that code.", field="input.code")
         code = str(code).strip()
         # A live pickup first; otherwise the latest that had this code (to say it was used).
-        stmt = (select(Pickup).where(Pickup.store_id == store_id, Pickup.code == code)
-                .order_by(case((Pickup.state.in_(OPEN_STATES), 0), else_=1), Pickup.id.desc()).limit(1))
+        stmt = (
+            select(Pickup)
+            .where(Pickup.store_id == store_id, Pickup.code == code)
+            .order_by(case((Pickup.state.in_(OPEN_STATES), 0), else_=1), Pickup.id.desc())
+            .limit(1)
+        )
         if self.kernel.db.is_postgresql:
             stmt = stmt.with_for_update()
         pickup = await tx.session.scalar(stmt.execution_options(populate_existing=True))
@@ -138,8 +161,9 @@ class Verification:
             raise DomainError("STORE_PICKUP_REFUNDED", "This order was refunded.", field="input.code")
         if await orders.has_open_refund_request(tx, order.id):
             # A settled partial refund leaves the rest collectable; an open request does not.
-            raise DomainError("STORE_PICKUP_REFUND_IN_PROGRESS", "A refund request of this order waits for staff; settle it first.",
-                              field="input.code")
+            raise DomainError(
+                "STORE_PICKUP_REFUND_IN_PROGRESS", "A refund request of this order waits for staff; settle it first.", field="input.code"
+            )
         if order.status != "paid":
             raise DomainError("STORE_PICKUP_ALREADY_PICKED_UP", f"This order is already {order.status}.", field="input.code")
         refusal = await orders.fulfilment_refusal(tx, order)
@@ -149,7 +173,8 @@ class Verification:
         if not confirm:
             return pickup
         handed = await tx.session.execute(
-            update(Pickup).where(Pickup.id == pickup.id, Pickup.state == "awaiting_pickup")
+            update(Pickup)
+            .where(Pickup.id == pickup.id, Pickup.state == "awaiting_pickup")
             .values(state="picked_up", picked_up_at=tx.now(), picked_up_by=actor.id, closed_at=tx.now())
             .execution_options(synchronize_session=False)
         )
@@ -169,10 +194,17 @@ class Verification:
         mine = Attempt.staff_id == staff_id
         # A clerk knocking at a store that is not theirs must not lock that store's own clerks out.
         store_side = (Attempt.store_id == store_id) & (Attempt.error_code != "STORE_PICKUP_NOT_YOUR_STORE")
-        by_clerk, by_store = (await tx.session.execute(
-            select(func.coalesce(func.sum(case((mine, 1), else_=0)), 0), func.coalesce(func.sum(case((store_side, 1), else_=0)), 0))
-            .where(Attempt.outcome == "refused", Attempt.created_at > since, mine | store_side)
-        )).one()
+        by_clerk, by_store = (
+            await tx.session.execute(
+                select(func.coalesce(func.sum(case((mine, 1), else_=0)), 0), func.coalesce(func.sum(case((store_side, 1), else_=0)), 0)).where(
+                    Attempt.outcome == "refused", Attempt.created_at > since, mine | store_side
+                )
+            )
+        ).one()
         if int(by_clerk or 0) >= self.per_clerk or int(by_store or 0) >= self.per_store:
-            raise DomainError("STORE_PICKUP_RATE_LIMITED", "Too many refused attempts; wait a while and try again.",
-                              field="input.code", retryAfterSeconds=int(self.rate_window.total_seconds()))
+            raise DomainError(
+                "STORE_PICKUP_RATE_LIMITED",
+                "Too many refused attempts; wait a while and try again.",
+                field="input.code",
+                retryAfterSeconds=int(self.rate_window.total_seconds()),
+            )

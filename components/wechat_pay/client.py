@@ -58,9 +58,13 @@ class Config:
         if cert_serial:
             keys[cert_serial] = key
         return cls(
-            mch_id=settings["mch_id"], app_id=settings["app_id"], serial_no=settings["merchant_serial_no"],
-            private_key=signing.load_private_key(settings["private_key"]), api_v3_key=settings["api_v3_key"],
-            platform_keys=keys, notify_url=settings["notify_url"],
+            mch_id=settings["mch_id"],
+            app_id=settings["app_id"],
+            serial_no=settings["merchant_serial_no"],
+            private_key=signing.load_private_key(settings["private_key"]),
+            api_v3_key=settings["api_v3_key"],
+            platform_keys=keys,
+            notify_url=settings["notify_url"],
             endpoint=str(settings.get("endpoint") or "https://api.mch.weixin.qq.com").rstrip("/"),
             timeout=float(settings.get("timeout_seconds", 5)),
             callback_tolerance=parse_duration(settings.get("callback_tolerance", "5m")).total_seconds(),
@@ -79,10 +83,10 @@ class Client:
         """The headers of one signed API request (also used by components that only build a
         request, as distribution does for transfers to a member's balance)."""
         c = self.config
-        auth = signing.authorization(c.private_key, mch_id=c.mch_id, serial_no=c.serial_no, method=method, path=path,
-                                     body=text, timestamp=timestamp, nonce_str=signing.nonce())
-        return {"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json",
-                "User-Agent": "dougong-wechat-pay"}
+        auth = signing.authorization(
+            c.private_key, mch_id=c.mch_id, serial_no=c.serial_no, method=method, path=path, body=text, timestamp=timestamp, nonce_str=signing.nonce()
+        )
+        return {"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json", "User-Agent": "dougong-wechat-pay"}
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -107,13 +111,22 @@ class Client:
         return data
 
     # -- the endpoints used ---------------------------------------------------------------------
-    async def jsapi_prepay(self, *, out_trade_no: str, description: str, amount_minor: int, currency: str,
-                           openid: str, attach: str) -> str:
+    async def jsapi_prepay(self, *, out_trade_no: str, description: str, amount_minor: int, currency: str, openid: str, attach: str) -> str:
         c = self.config
-        data = await self.call("POST", "/v3/pay/transactions/jsapi", {
-            "appid": c.app_id, "mchid": c.mch_id, "description": description, "out_trade_no": out_trade_no,
-            "attach": attach, "notify_url": c.notify_url, "amount": {"total": amount_minor, "currency": currency},
-            "payer": {"openid": openid}})
+        data = await self.call(
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            {
+                "appid": c.app_id,
+                "mchid": c.mch_id,
+                "description": description,
+                "out_trade_no": out_trade_no,
+                "attach": attach,
+                "notify_url": c.notify_url,
+                "amount": {"total": amount_minor, "currency": currency},
+                "payer": {"openid": openid},
+            },
+        )
         prepay_id = data.get("prepay_id")
         if not isinstance(prepay_id, str) or not prepay_id:
             raise WeChatPayUnavailable("WeChat Pay gave no prepay_id")
@@ -125,12 +138,20 @@ class Client:
     async def close(self, out_trade_no: str) -> None:
         await self.call("POST", f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/close", {"mchid": self.config.mch_id})
 
-    async def refund(self, *, out_trade_no: str, out_refund_no: str, amount_minor: int, total_minor: int, currency: str,
-                     reason: str) -> dict[str, Any]:
-        return await self.call("POST", "/v3/refund/domestic/refunds", {
-            "out_trade_no": out_trade_no, "out_refund_no": out_refund_no, "reason": reason,
-            "notify_url": self.config.notify_url,
-            "amount": {"refund": amount_minor, "total": total_minor, "currency": currency}})
+    async def refund(
+        self, *, out_trade_no: str, out_refund_no: str, amount_minor: int, total_minor: int, currency: str, reason: str
+    ) -> dict[str, Any]:
+        return await self.call(
+            "POST",
+            "/v3/refund/domestic/refunds",
+            {
+                "out_trade_no": out_trade_no,
+                "out_refund_no": out_refund_no,
+                "reason": reason,
+                "notify_url": self.config.notify_url,
+                "amount": {"refund": amount_minor, "total": total_minor, "currency": currency},
+            },
+        )
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -1,8 +1,7 @@
-from core.hookspecs import hookimpl
-
 from components.wechat_pay import models, notify, provider, reconcile
 from components.wechat_pay.provider import NAME, SEND_REFUND_JOB
 from components.wechat_pay.service import WeChatPay
+from core.hookspecs import hookimpl
 
 
 @hookimpl
@@ -41,9 +40,17 @@ def dougong_event_handlers(registrar):
 
 @hookimpl
 def dougong_events(registrar):
-    registrar.event("wechat_pay.refund_failed", "WeChat Pay refused or abandoned a refund: staff must return the money another way",
-                    payload={"outRefundNo": "str", "outTradeNo": "str", "amountMinor": "int",
-                             "status": "str: refused, ABNORMAL or CLOSED", "error": "str | None"})
+    registrar.event(
+        "wechat_pay.refund_failed",
+        "WeChat Pay refused or abandoned a refund: staff must return the money another way",
+        payload={
+            "outRefundNo": "str",
+            "outTradeNo": "str",
+            "amountMinor": "int",
+            "status": "str: refused, ABNORMAL or CLOSED",
+            "error": "str | None",
+        },
+    )
 
 
 @hookimpl

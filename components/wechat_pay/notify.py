@@ -84,9 +84,14 @@ async def handle(kernel: Any, request: WebhookRequest) -> WebhookResponse:
 
 
 def _record(tx: Any, notification_id: str, event_type: str, resource: dict[str, Any], outcome: str) -> Notification:
-    return Notification(notification_id=notification_id, event_type=event_type,
-                        out_trade_no=_text(resource.get("out_trade_no")), out_refund_no=_text(resource.get("out_refund_no")),
-                        outcome=outcome[:40], received_at=tx.now())
+    return Notification(
+        notification_id=notification_id,
+        event_type=event_type,
+        out_trade_no=_text(resource.get("out_trade_no")),
+        out_refund_no=_text(resource.get("out_refund_no")),
+        outcome=outcome[:40],
+        received_at=tx.now(),
+    )
 
 
 def _text(value: Any) -> str | None:

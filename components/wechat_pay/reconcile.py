@@ -29,8 +29,7 @@ async def sweep(tx: Any, timer: Any) -> None:
     config = kernel.service("wechat_pay").config
     if config is None:  # no merchant settings: nothing can be pending with WeChat
         return
-    pending = await kernel.service("orders").gateway.pending(tx.session, NAME, created_before=tx.now() - config.reconcile_after,
-                                                             limit=BATCH)
+    pending = await kernel.service("orders").gateway.pending(tx.session, NAME, created_before=tx.now() - config.reconcile_after, limit=BATCH)
     for charge in pending:
         await tx.schedule(ONE_JOB, charge.provider_ref, tx.now(), {"outTradeNo": charge.provider_ref})
 
@@ -46,8 +45,7 @@ async def reconcile_one(tx: Any, timer: Any) -> str:
     status = await wechat.provider.query(charge)
     if status.state == "succeeded":
         took = await gateway.confirm(tx, NAME, charge.provider_ref, status.amount_minor)
-        log.warning("wechat_pay: reconciliation settled %s (%s) whose callback never came", charge.provider_ref,
-                    "paid" if took else "given back")
+        log.warning("wechat_pay: reconciliation settled %s (%s) whose callback never came", charge.provider_ref, "paid" if took else "given back")
         return "settled" if took else "returned"
     if status.state == "failed":
         await gateway.fail(tx, NAME, charge.provider_ref)

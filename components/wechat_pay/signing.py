@@ -59,7 +59,7 @@ def _pem(text: str, kind: str) -> str:
     if text.startswith("-----BEGIN"):
         return text
     body = "".join(text.split())
-    lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n"
 
 
@@ -79,13 +79,11 @@ def nonce() -> str:
     return secrets.token_hex(16).upper()
 
 
-def authorization(key: rsa.RSAPrivateKey, *, mch_id: str, serial_no: str, method: str, path: str, body: str,
-                  timestamp: int, nonce_str: str) -> str:
+def authorization(key: rsa.RSAPrivateKey, *, mch_id: str, serial_no: str, method: str, path: str, body: str, timestamp: int, nonce_str: str) -> str:
     """The ``Authorization`` header of one API request (``path`` includes the query string)."""
     message = f"{method.upper()}\n{path}\n{timestamp}\n{nonce_str}\n{body}\n"
     signature = rsa_sign(key, message)
-    return (f'{SCHEME} mchid="{mch_id}",nonce_str="{nonce_str}",signature="{signature}",'
-            f'timestamp="{timestamp}",serial_no="{serial_no}"')
+    return f'{SCHEME} mchid="{mch_id}",nonce_str="{nonce_str}",signature="{signature}",timestamp="{timestamp}",serial_no="{serial_no}"'
 
 
 def response_message(timestamp: str, nonce_str: str, body: str) -> str:
@@ -125,9 +123,9 @@ def decrypt_resource(api_v3_key: str, resource: dict[str, Any]) -> dict[str, Any
     if resource.get("algorithm") != "AEAD_AES_256_GCM":
         raise SignatureError(f"unexpected algorithm {resource.get('algorithm')!r}")
     try:
-        plain = AESGCM(api_v3_key.encode()).decrypt(str(resource["nonce"]).encode(),
-                                                    base64.b64decode(resource["ciphertext"]),
-                                                    str(resource.get("associated_data") or "").encode())
+        plain = AESGCM(api_v3_key.encode()).decrypt(
+            str(resource["nonce"]).encode(), base64.b64decode(resource["ciphertext"]), str(resource.get("associated_data") or "").encode()
+        )
         found = json.loads(plain)
     except (InvalidTag, KeyError, ValueError, TypeError) as exc:
         raise SignatureError(f"the resource does not decrypt: {type(exc).__name__}") from None
@@ -139,13 +137,17 @@ def decrypt_resource(api_v3_key: str, resource: dict[str, Any]) -> dict[str, Any
 def encrypt_resource(api_v3_key: str, data: dict[str, Any], associated_data: str, nonce_str: str) -> dict[str, Any]:
     """The inverse of :func:`decrypt_resource` (for fakes and tests of WeChat's side)."""
     cipher = AESGCM(api_v3_key.encode()).encrypt(nonce_str.encode(), json.dumps(data).encode(), associated_data.encode())
-    return {"algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(cipher).decode(),
-            "associated_data": associated_data, "nonce": nonce_str, "original_type": associated_data}
+    return {
+        "algorithm": "AEAD_AES_256_GCM",
+        "ciphertext": base64.b64encode(cipher).decode(),
+        "associated_data": associated_data,
+        "nonce": nonce_str,
+        "original_type": associated_data,
+    }
 
 
 def request_payment(key: rsa.RSAPrivateKey, *, app_id: str, prepay_id: str, timestamp: int, nonce_str: str) -> dict[str, str]:
     """What the mini-program passes to ``wx.requestPayment`` (JSAPI / mini-program)."""
     package = f"prepay_id={prepay_id}"
     pay_sign = rsa_sign(key, f"{app_id}\n{timestamp}\n{nonce_str}\n{package}\n")
-    return {"appId": app_id, "timeStamp": str(timestamp), "nonceStr": nonce_str, "package": package,
-            "signType": "RSA", "paySign": pay_sign}
+    return {"appId": app_id, "timeStamp": str(timestamp), "nonceStr": nonce_str, "package": package, "signType": "RSA", "paySign": pay_sign}
