@@ -10,7 +10,11 @@ precedence reads a binding and credits it). Rounds alternate the variants (A B A
 machine that gets busier mid-run slows every variant alike; each round places ``--orders``
 orders from ``--connections`` concurrent clients, each signed in as its own member.
 
-    python bench/growth_checkout.py [--orders 200] [--connections 8] [--rounds 3] [--quick]
+    python bench/growth_checkout.py [--orders 200] [--connections 8] [--rounds 3] [--quick] [--pay]
+
+``--pay`` also pays each order (``payOrder`` + ``sandboxSettlePayment``, the latency is the
+three requests): distribution credits commission in the payment's transaction, so its cost
+shows only there.
 
 Writes ``bench/results/growth_checkout.json``.
 """
@@ -42,11 +46,15 @@ components:
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "plain": {},
     "guide_attribution": {"guide_attribution": {"binding": {"mode": "permanent"}}},
-    # "distribution": {"distribution": {...}},  # the lead adds it once the component is merged
+    "distribution": {"distribution": {"eligibility": "everyone", "levels": 2, "level1_bps": 500, "level2_bps": 200}},
+    "both": {"guide_attribution": {"binding": {"mode": "permanent"}},
+             "distribution": {"eligibility": "everyone", "levels": 2, "level1_bps": 500, "level2_bps": 200}},
 }
 PLACE = """mutation($s0: ID!, $s1: ID!, $s2: ID!) { placeOrder(input: {checkout: {lines: [
   {skuId: $s0, quantity: 1}, {skuId: $s1, quantity: 2}, {skuId: $s2, quantity: 1}]}}) {
   order { id total { amountMinor } } userErrors { code } } }"""
+PAY = """mutation($id: ID!) { payOrder(input: {orderId: $id}) { payment { id } userErrors { code } } }"""
+SETTLE = """mutation($id: ID!) { sandboxSettlePayment(input: {paymentId: $id}) { order { status } userErrors { code } } }"""
 
 
 def blueprint(extra: dict[str, dict[str, Any]]) -> str:
@@ -62,7 +70,22 @@ async def seed_guide_attribution(kernel: Any, tx: Any, members: list[int]) -> No
         await bindings.bind(tx, member_id, Touch(guide, None, "guide_code"))
 
 
-SEEDS: dict[str, Callable[[Any, Any, list[int]], Awaitable[None]]] = {"guide_attribution": seed_guide_attribution}
+async def seed_distribution(kernel: Any, tx: Any, members: list[int]) -> None:
+    """Two promoters (the second bound to the first) and every other member bound to one of
+    them, so a paid order credits two levels of commission."""
+    promoters = kernel.service("distribution").promoters
+    first, second = members[0], members[1]
+    for member_id in (first, second):
+        await promoters.apply(tx, member_id)
+    await promoters.bind(tx, second, first, strict=True)
+    for index, member_id in enumerate(members[2::2]):
+        await promoters.bind(tx, member_id, (first, second)[index % 2], strict=True)
+
+
+SEEDS: dict[str, Callable[[Any, Any, list[int]], Awaitable[None]]] = {
+    "guide_attribution": seed_guide_attribution,
+    "distribution": seed_distribution,
+}
 
 
 async def build(name: str, folder: str, members: int) -> tuple[Any, Any, list[str], list[str]]:
@@ -92,7 +115,7 @@ async def build(name: str, folder: str, members: int) -> tuple[Any, Any, list[st
     return kernel, app, tokens, [to_global_id("Sku", s) for s in skus]
 
 
-async def place(app: Any, tokens: list[str], skus: list[str], orders: int, connections: int) -> dict[str, Any]:
+async def place(app: Any, tokens: list[str], skus: list[str], orders: int, connections: int, pay: bool = False) -> dict[str, Any]:
     import httpx
 
     latencies: list[float] = []
@@ -110,7 +133,14 @@ async def place(app: Any, tokens: list[str], skus: list[str], orders: int, conne
                 body = (await http.post("/graphql", json={"query": PLACE, "variables": variables})).json()
                 latencies.append((time.perf_counter() - started) * 1000)
                 payload = (body.get("data") or {}).get("placeOrder") or {}
-                failed += bool(body.get("errors") or payload.get("userErrors") or not payload.get("order"))
+                ok = not (body.get("errors") or payload.get("userErrors") or not payload.get("order"))
+                if ok and pay:  # and pay it: the commission is credited in the payment's transaction
+                    paid = (await http.post("/graphql", json={"query": PAY, "variables": {"id": payload["order"]["id"]}})).json()
+                    payment = ((paid.get("data") or {}).get("payOrder") or {}).get("payment")
+                    settled = payment and (await http.post("/graphql", json={"query": SETTLE, "variables": {"id": payment["id"]}})).json()
+                    ok = bool(settled and ((settled.get("data") or {}).get("sandboxSettlePayment") or {}).get("order"))
+                    latencies[-1] = (time.perf_counter() - started) * 1000
+                failed += not ok
 
     started = time.perf_counter()
     await asyncio.gather(*(client(tokens[i % len(tokens)]) for i in range(connections)))
@@ -127,11 +157,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         built = {name: await build(name, folder, args.members) for name in VARIANTS}
         try:
             for _k, app, tokens, skus in built.values():  # warm up: schema, caches, first connections
-                await place(app, tokens, skus, max(10, args.connections), args.connections)
+                await place(app, tokens, skus, max(10, args.connections), args.connections, args.pay)
             rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
             for _ in range(args.rounds):
                 for name, (_k, app, tokens, skus) in built.items():
-                    rounds[name].append(await place(app, tokens, skus, args.orders, args.connections))
+                    rounds[name].append(await place(app, tokens, skus, args.orders, args.connections, args.pay))
         finally:
             for kernel, *_ in built.values():
                 await kernel.stop()
@@ -155,6 +185,7 @@ def cli() -> None:
     parser.add_argument("--members", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="60 orders, 2 rounds")
+    parser.add_argument("--pay", action="store_true", help="pay each order too (payOrder + sandboxSettlePayment): where commission is credited")
     parser.add_argument("--json", default=str(RESULT))
     args = parser.parse_args()
     if args.quick:
@@ -168,7 +199,7 @@ def cli() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "bench": "growth_checkout", "python": platform.python_version(), "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(), "path": "placeOrder over GraphQL, httpx ASGITransport into the FastAPI app, SQLite",
+        "load_average": os.getloadavg(), "path": "placeOrder" + (" + payOrder + sandboxSettlePayment" if args.pay else "") + " over GraphQL, httpx ASGITransport into the FastAPI app, SQLite", "pay": args.pay,
         "orders": args.orders, "connections": args.connections, "rounds": args.rounds, "variants": summary,
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
