@@ -10,7 +10,13 @@ What can go wrong and why it is harmless:
 
 - **Redis is down or restarted** (the key is gone): ``take`` answers ``None`` ("don't know")
   and the database decides alone; the next reconciliation seeds the key again.
-- **A buyer passed the gate, then the checkout refused or the server was SIGKILLed**: the
+- **A buyer passed the gate, then the checkout refused** (the member's limit, the session
+  ended, the database unavailable): ``buyFlashSaleItem`` gives the units back at once
+  (:meth:`RedisGate.give_back`, only to a key that still exists, so a restarted Redis is never
+  seeded with a wrong count). The passed key stays remembered: a retry with it is a replay to
+  the gate and reaches the database without taking again — the gate may stand above the truth,
+  never below.
+- **A buyer passed the gate, then the server was SIGKILLed**: the
   gate is now lower than the database's units left (units would be stranded). The recurring
   job ``flash_sale.reconcile_gate`` (and every worker's start) sets each running item's key to
   ``quantity - sold`` read from the database. Units held by transactions still in flight are
@@ -51,6 +57,10 @@ end
 return 0
 """
 _ANSWERS = {1: PASSED, 0: REFUSED, -1: UNKNOWN, 2: REPLAY}
+_GIVE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end
+return -1
+"""
 
 
 class RedisGate:
@@ -60,6 +70,7 @@ class RedisGate:
         self._redis = redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         self._prefix = f"{prefix}flash_sale:"
         self._take = self._redis.register_script(_TAKE)
+        self._give_back = self._redis.register_script(_GIVE_BACK)
 
     def key(self, item_id: int) -> str:
         return f"{self._prefix}left:{item_id}"
@@ -73,6 +84,15 @@ class RedisGate:
             log.warning("flash-sale gate unreachable (%s); the database decides", type(error).__name__)
             return UNKNOWN
         return _ANSWERS.get(int(answer), UNKNOWN)
+
+    async def give_back(self, item_id: int, units: int) -> bool:
+        """Return ``units`` a buyer took from the gate whose checkout then refused; False when the
+        key is gone (Redis restarted: the next reconciliation seeds it) or Redis is away."""
+        try:
+            return int(await self._give_back(keys=[self.key(item_id)], args=[units])) >= 0
+        except Exception as error:  # noqa: BLE001 — the reconcile job sets it right anyway
+            log.warning("flash-sale gate: units not given back (%s); the next reconciliation will", type(error).__name__)
+            return False
 
     async def set_left(self, left_by_item: dict[int, int]) -> bool:
         """Reconcile: each item's key becomes the database's units left. False if Redis is away."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from components.catalog.graphql import Sku
 from components.flash_sale import models
 from components.flash_sale.checkout import GATED, LINE_FIELD
-from components.flash_sale.gate import REFUSED
+from components.flash_sale.gate import PASSED, REFUSED
 from components.flash_sale.service import countdown, phase
 from components.orders.graphql import OrderPayload, load_orders
 from core.checkout import CheckoutRequest, LineRequest
@@ -237,5 +237,7 @@ class Mutation:
         request = [str(input.item_id), input.quantity]
         result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request))
         if errors:
+            if answer == PASSED:  # nothing was placed: the units this buyer took go back to the gate
+                await service.gate.give_back(item_id, input.quantity)
             return OrderPayload(user_errors=errors)
         return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])

@@ -96,6 +96,25 @@ async def test_units_a_crash_stranded_in_the_gate_come_back_on_reconcile(kernel_
     assert await restarted.service("flash_sale").gate.left(pk) == 5
 
 
+async def test_units_of_a_buyer_the_checkout_refused_go_back_to_the_gate(kernel_factory, graphql, redis_server):
+    kernel, shop, item, service, reached = await gated_sale(kernel_factory, graphql, redis_server, members=3, units=5, n=4)
+    pk = int(_pk(item))
+    buyer = graphql(kernel, member(1))
+    assert (await buyer.mutate(BUY, item=item, key="first"))["order"]
+    assert await service.gate.left(pk) == 4
+    # A second purchase over the per-member limit of 1 passes the gate and is refused by the
+    # checkout: the unit it took comes back, so the next buyer is not refused by Redis.
+    refused = await buyer.mutate(BUY, item=item, key="second")
+    assert refused["userErrors"][0]["code"] == "FLASH_SALE_LIMIT_REACHED"
+    assert await service.gate.left(pk) == 4 and (await state(kernel))["sold"] == 1
+    # Its retry is a replay to the gate (never taken twice) and is refused again; the gate stays.
+    assert (await buyer.mutate(BUY, item=item, key="second"))["userErrors"][0]["code"] == "FLASH_SALE_LIMIT_REACHED"
+    assert await service.gate.left(pk) == 4
+    # A key that is gone (Redis restarted) is not seeded by a give-back.
+    await service.gate._redis.delete(service.gate.key(pk))
+    assert await service.gate.give_back(pk, 1) is False and await service.gate.left(pk) is None
+
+
 def _pk(global_id: str) -> str:
     from core.gql.relay import from_global_id
 
