@@ -10,12 +10,14 @@ What can go wrong and why it is harmless:
 
 - **Redis is down or restarted** (the key is gone): ``take`` answers ``None`` ("don't know")
   and the database decides alone; the next reconciliation seeds the key again.
-- **A buyer passed the gate, then the checkout refused** (the member's limit, the session
-  ended, the database unavailable): ``buyFlashSaleItem`` gives the units back at once
+- **A buyer passed the gate, then the checkout refused** for a reason other than sold out
+  (the member's limit, the session ended, the database unavailable): ``buyFlashSaleItem``
+  gives the units back at once
   (:meth:`RedisGate.give_back`, only to a key that still exists, so a restarted Redis is never
   seeded with a wrong count). The passed key stays remembered: a retry with it is a replay to
   the gate and reaches the database without taking again — the gate may stand above the truth,
-  never below.
+  never below. A sold-out refusal keeps the units: the gate stood above the truth (after a
+  crash's retries) and drains to it.
 - **A buyer passed the gate, then the server was SIGKILLed**: the
   gate is now lower than the database's units left (units would be stranded). The recurring
   job ``flash_sale.reconcile_gate`` (and every worker's start) sets each running item's key to

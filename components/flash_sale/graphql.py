@@ -26,6 +26,10 @@ from core.gql.relay import to_global_id
 MANAGE = "flash_sale.manage"
 
 
+# Refusals that mean the units are really gone: the gate keeps what such a buyer took.
+GONE = {"FLASH_SALE_SOLD_OUT", "INVENTORY_OUT_OF_STOCK", "INVENTORY_ACTIVITY_SOLD_OUT"}
+
+
 @strawberry.enum(description="UPCOMING until it starts, RUNNING while it sells, ENDED after.")
 class FlashSaleStatus(enum.Enum):
     UPCOMING = "upcoming"
@@ -237,7 +241,10 @@ class Mutation:
         request = [str(input.item_id), input.quantity]
         result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request))
         if errors:
-            if answer == PASSED:  # nothing was placed: the units this buyer took go back to the gate
+            if answer == PASSED and not {str(e.code) for e in errors} & GONE:
+                # Nothing was placed for a reason other than the units being gone (the member's
+                # limit, the database unavailable): the units this buyer took go back to the gate.
+                # When the database says sold out the gate was above the truth: let it drain.
                 await service.gate.give_back(item_id, input.quantity)
             return OrderPayload(user_errors=errors)
         return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
