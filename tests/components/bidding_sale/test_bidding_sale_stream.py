@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from test_bidding_sale_auction import CANCEL, CNY, bid, pay_deposit, start
+
 from core.gql.context import Context
 from core.testing import member, staff
-from test_bidding_sale_auction import CANCEL, CNY, bid, pay_deposit, start
 
 STREAM = """subscription($id: ID!) { auctionLotUpdates(lotId: $id) { seq lotId
   lot { id status currentPrice { amountMinor } nextMinimumBid { amountMinor } reserveMet bidCount leader
