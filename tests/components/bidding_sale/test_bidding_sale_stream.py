@@ -7,8 +7,7 @@ import asyncio
 
 from test_bidding_sale_auction import CANCEL, CNY, bid, pay_deposit, start
 
-from core.gql.context import Context
-from core.testing import member, staff
+from core.testing import member, staff, watch_subscription
 
 STREAM = """subscription($id: ID!) { auctionLotUpdates(lotId: $id) { seq lotId
   lot { id status currentPrice { amountMinor } nextMinimumBid { amountMinor } reserveMet bidCount leader
@@ -16,17 +15,7 @@ STREAM = """subscription($id: ID!) { auctionLotUpdates(lotId: $id) { seq lotId
 
 
 async def watch(kernel, lot) -> tuple[list[dict], asyncio.Task]:
-    stream = await kernel.schema.subscribe(STREAM, variable_values={"id": lot}, context_value=Context(kernel))
-    seen: list[dict] = []
-
-    async def run() -> None:
-        async for result in stream:
-            assert result.errors is None, result.errors
-            seen.append(result.data["auctionLotUpdates"])
-
-    task = asyncio.create_task(run())
-    await asyncio.sleep(0.05)
-    return seen, task
+    return await watch_subscription(kernel, STREAM, {"id": lot})
 
 
 async def test_payloads_carry_the_lot_node_and_the_stream_ends_unsold(kernel_factory, graphql, clock):

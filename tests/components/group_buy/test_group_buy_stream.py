@@ -7,25 +7,14 @@ import asyncio
 
 from group_buy_helpers import JOIN, OPEN, pay, start
 
-from core.gql.context import Context
-from core.testing import member, staff
+from core.testing import member, staff, watch_subscription
 
 STREAM = """subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId
   group { id status size seatsFilled seatsLeft placeholders deadline shareCode offer { id } } } }"""
 
 
 async def watch(kernel, group_id) -> tuple[list[dict], asyncio.Task]:
-    stream = await kernel.schema.subscribe(STREAM, variable_values={"id": group_id}, context_value=Context(kernel, staff(1, "admin")))
-    seen: list[dict] = []
-
-    async def run() -> None:
-        async for result in stream:
-            assert result.errors is None, result.errors
-            seen.append(result.data["groupBuyProgress"])
-
-    task = asyncio.create_task(run())
-    await asyncio.sleep(0.05)
-    return seen, task
+    return await watch_subscription(kernel, STREAM, {"id": group_id}, staff(1, "admin"))
 
 
 async def test_payloads_carry_the_group_node_and_the_stream_ends_when_the_deadline_fails_it(kernel_factory, graphql, clock):

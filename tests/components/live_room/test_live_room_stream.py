@@ -9,9 +9,8 @@ import asyncio
 from conftest import open_shop
 from live_room_helpers import BLUEPRINT, CREATE, JOIN, LIKE, SHELF, control, room_input
 
-from core.gql.context import Context
 from core.gql.relay import to_global_id
-from core.testing import member, staff
+from core.testing import member, staff, watch_subscription
 
 STREAM = """subscription($room: ID!) { liveRoomEvents(roomId: $room) { kind roomId
   room { id status viewerCount likeCount commentCount title playUrl presentedProduct { id } }
@@ -19,17 +18,7 @@ STREAM = """subscription($room: ID!) { liveRoomEvents(roomId: $room) { kind room
 
 
 async def watch(kernel, room) -> tuple[list[dict], asyncio.Task]:
-    stream = await kernel.schema.subscribe(STREAM, variable_values={"room": room}, context_value=Context(kernel, member(1)))
-    seen: list[dict] = []
-
-    async def run() -> None:
-        async for result in stream:
-            assert result.errors is None, result.errors
-            seen.append(result.data["liveRoomEvents"])
-
-    task = asyncio.create_task(run())
-    await asyncio.sleep(0.05)
-    return seen, task
+    return await watch_subscription(kernel, STREAM, {"room": room}, member(1))
 
 
 async def setup(kernel_factory, graphql, clock):
