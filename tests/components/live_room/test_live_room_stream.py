@@ -9,7 +9,9 @@ import asyncio
 from conftest import open_shop
 from live_room_helpers import BLUEPRINT, CREATE, JOIN, LIKE, SHELF, control, room_input
 
-from core.gql.relay import to_global_id
+from components.live_room.models import Room
+from components.live_room.states import room_message
+from core.gql.relay import decode_id, to_global_id
 from core.testing import member, staff, watch_subscription
 
 STREAM = """subscription($room: ID!) { liveRoomEvents(roomId: $room) { kind roomId
@@ -70,3 +72,16 @@ async def test_cancelling_a_scheduled_room_completes_its_stream(kernel_factory, 
     assert (await admin.mutate(control("cancelLiveRoom"), room=room))["userErrors"] == []
     await asyncio.wait_for(task, 2)
     assert [(e["kind"], e["room"]["id"], e["room"]["status"]) for e in seen] == [("SNAPSHOT", room, "SCHEDULED"), ("STATUS", room, "CANCELLED")]
+
+
+async def test_the_push_url_is_never_on_the_channel_and_only_the_host_side_reads_it(kernel_factory, graphql, clock):
+    kernel, shop, admin, room = await setup(kernel_factory, graphql, clock)
+    document = "subscription($room: ID!) { liveRoomEvents(roomId: $room) { room { id pushUrl } } }"
+    assert (await admin.mutate(control("cancelLiveRoom"), room=room))["userErrors"] == []
+    for actor, expected in ((staff(1, "admin"), "rtmp://push.example.com/live/a"), (member(1), None)):
+        seen, task = await watch_subscription(kernel, document, {"room": room}, actor)
+        await asyncio.wait_for(task, 2)
+        assert seen == [{"room": {"id": room, "pushUrl": expected}}]
+    async with kernel.db.read() as session:  # what every publish sends: the room, but not its secret
+        message = room_message(await session.get(Room, decode_id(room, "LiveRoom")), "status")
+    assert "pushUrl" not in message and "rtmp://" not in repr(message)
