@@ -30,10 +30,13 @@ Fixtures:
 Helpers for tests against a real server (``dougong serve`` or :func:`serve_app`):
 :class:`GraphQLWebSocket` speaks the graphql-transport-ws protocol
 (``async with GraphQLWebSocket.connect(url, token) as ws: async for data in ws.subscribe(...)``).
+In-process, ``seen, task = await watch_subscription(kernel, document, variables, actor)`` collects
+a subscription's payloads; ``await asyncio.wait_for(task, 2)`` asserts that the stream completed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import textwrap
 from pathlib import Path
@@ -43,7 +46,7 @@ import httpx
 import pytest
 
 from core import testing_templates
-from core.auth import Actor
+from core.auth import ANONYMOUS, Actor
 from core.clock import MovableClock
 from core.gql.schema import SCHEMA_REUSE_KEY
 
@@ -82,6 +85,24 @@ def member(member_id: int) -> Actor:
 
 def staff(staff_id: int, *roles: str, stores: tuple[int, ...] = ()) -> Actor:
     return Actor("staff", staff_id, frozenset(roles or ("admin",)), frozenset(stores))
+
+
+async def watch_subscription(kernel: Any, document: str, variables: dict[str, Any], actor: Actor | None = None) -> tuple[list[Any], asyncio.Task]:
+    """Subscribe in-process and collect each payload's one root field into a list, in a task that
+    ends when the stream completes (await it, with a timeout, to assert that it does)."""
+    from core.gql.context import Context
+
+    stream = await kernel.schema.subscribe(document, variable_values=variables, context_value=Context(kernel, actor or ANONYMOUS))
+    seen: list[Any] = []
+
+    async def run() -> None:
+        async for result in stream:
+            assert result.errors is None, result.errors
+            seen.extend(result.data.values())
+
+    task = asyncio.create_task(run())
+    await asyncio.sleep(0.05)  # subscribed before the test moves on
+    return seen, task
 
 
 class GraphQLClient:

@@ -53,18 +53,6 @@ class AuctionDepositEntry:
     created_at: datetime
 
 
-@strawberry.type(description="A lot's price, leader, end and status at one moment.")
-class AuctionLotUpdate:
-    lot_id: strawberry.ID
-    status: AuctionLotStatus
-    current_price: Money | None
-    leader: str | None
-    ends_at: datetime
-    bid_count: int
-    seq: int
-    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
-
-
 @strawberry.type(description="An auction lot (竞拍品).")
 class AuctionLot(Node):
     status: AuctionLotStatus
@@ -172,45 +160,72 @@ class AuctionLot(Node):
 
 
 def lot_node(row: models.Lot, ctx: Context) -> AuctionLot:
+    return lot_from_message(lot_message(row, ctx.kernel.clock.now()), ctx)
+
+
+def lot_from_message(data: dict, ctx: Context) -> AuctionLot:
+    """The lot node from its channel message: the query and every stream payload build it the
+    same way, and a subscriber never reads the lot again per publish."""
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    data = lot_message(row, now)
-    service = ctx.kernel.service("bidding_sale")
-    open_now = data["status"] == "open"
-    reserve_met = None if row.reserve_price is None else (row.current_price or 0) >= row.reserve_price
+    ends_at = datetime.fromisoformat(data["endsAt"])
+    due = data["paymentDueSeconds"]
+
+    def cash(minor: int | None) -> Money | None:
+        return money(minor, currency) if minor is not None else None
+
     return AuctionLot(
-        pk=row.id,
+        pk=data["lotPk"],
         status=AuctionLotStatus(data["status"]),
-        start_price=money(row.start_price, currency),
-        current_price=money(row.current_price, currency) if row.current_price is not None else None,
-        next_minimum_bid=money(service.minimum_bid(row), currency) if open_now else None,
-        buy_now_price=money(row.buy_now_price, currency) if row.buy_now_price is not None and row.bid_count == 0 else None,
-        deposit=money(row.deposit, currency),
-        starts_at=as_utc(row.starts_at),
-        ends_at=as_utc(row.ends_at),
-        time_left_seconds=max(0, int((as_utc(row.ends_at) - now).total_seconds())) if row.status == "scheduled" else 0,
-        reserve_met=reserve_met,
+        start_price=money(data["startPrice"], currency),
+        current_price=cash(data["currentPrice"]),
+        next_minimum_bid=cash(data["nextMinimumBid"]),
+        buy_now_price=cash(data["buyNowPrice"]),
+        deposit=money(data["deposit"], currency),
+        starts_at=datetime.fromisoformat(data["startsAt"]),
+        ends_at=ends_at,
+        time_left_seconds=max(0, int((ends_at - now).total_seconds())) if data["status"] in ("scheduled", "open") else 0,
+        reserve_met=data["reserveMet"],
         leader=data["leader"],
-        bid_count=row.bid_count,
-        extensions=row.extensions,
-        extend_window_seconds=row.extend_window_s,
-        extend_by_seconds=row.extend_by_s,
-        max_extensions=row.max_extensions,
-        payment_due_seconds=int(service.payment_due_of(row).total_seconds()),
-        sku_pk=row.sku_id,
+        bid_count=data["bidCount"],
+        extensions=data["extensions"],
+        extend_window_seconds=data["extendWindowSeconds"],
+        extend_by_seconds=data["extendBySeconds"],
+        max_extensions=data["maxExtensions"],
+        payment_due_seconds=due if due else int(ctx.kernel.service("bidding_sale").payment_due.total_seconds()),
+        sku_pk=data["skuPk"],
     )
 
 
-def update_node(data: dict, currency: str) -> AuctionLotUpdate:
+@strawberry.type(description="A lot's price, leader, end and status at one moment.")
+class AuctionLotUpdate:
+    lot: AuctionLot = strawberry.field(description="The lot as it stands now: the node a normalised client cache merges by its `id`.")
+    lot_id: strawberry.ID = strawberry.field(deprecation_reason="Use `lot { id }`.", description="The lot's global id.")
+    status: AuctionLotStatus = strawberry.field(deprecation_reason="Use `lot { status }`.", description="The lot's status.")
+    current_price: Money | None = strawberry.field(deprecation_reason="Use `lot { currentPrice }`.", description="The price now.")
+    leader: str | None = strawberry.field(deprecation_reason="Use `lot { leader }`.", description="The masked leader.")
+    ends_at: datetime = strawberry.field(deprecation_reason="Use `lot { endsAt }`.", description="When the lot ends.")
+    bid_count: int = strawberry.field(deprecation_reason="Use `lot { bidCount }`.", description="Accepted bids so far.")
+    seq: int = strawberry.field(description="The lot's change counter: a payload with a lower seq than one already applied is stale.")
+    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
+
+
+def update_node(data: dict, ctx: Context) -> AuctionLotUpdate:
+    lot = lot_from_message(data, ctx)
     return AuctionLotUpdate(
+        lot=lot,
         lot_id=strawberry.ID(data["lotId"]),
-        status=AuctionLotStatus(data["status"]),
-        current_price=money(data["currentPrice"], currency) if data["currentPrice"] is not None else None,
-        leader=data["leader"],
-        ends_at=datetime.fromisoformat(data["endsAt"]),
-        bid_count=data["bidCount"],
+        status=lot.status,
+        current_price=lot.current_price,
+        leader=lot.leader,
+        ends_at=lot.ends_at,
+        bid_count=lot.bid_count,
         seq=data["seq"],
     )
+
+
+# After these a lot never changes again; a "sold" lot still reports its payment or default.
+FINAL = ("unsold", "cancelled", "paid", "defaulted", "refunded")
 
 
 async def load_lots(ctx: Context, keys: list[int]) -> list[AuctionLot | None]:
@@ -266,23 +281,24 @@ class Subscription:
     async def auction_lot_updates(self, info: strawberry.Info, lot_id: strawberry.ID) -> AsyncGenerator[AuctionLotUpdate, None]:
         ctx: Context = info.context
         pk = decode_id(lot_id, "AuctionLot", field="lotId")
-        currency = ctx.kernel.blueprint.brand.currency
         async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:
             async with ctx.kernel.db.read() as session:
                 row = await session.get(models.Lot, pk)
             if row is None or row.status == "draft":
                 return
             first = lot_message(row, ctx.kernel.clock.now())
-            snapshot = update_node(first, currency)
+            snapshot = update_node(first, ctx)
             snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
             yield snapshot
+            if first["status"] in FINAL:
+                return  # nothing more will come: a terminal lot's stream completes at once
             last_seq = first["seq"]
             async for message in messages:
                 if message["seq"] < last_seq:
                     continue  # older than what the client already has
                 last_seq = message["seq"]
-                update = update_node(message, currency)
+                update = update_node(message, ctx)
                 update.stream = stream_position(message)
                 yield update
-                if message["status"] in ("unsold", "cancelled", "paid", "defaulted", "refunded"):
-                    return  # final; a "sold" lot still reports its payment or default
+                if message["status"] in FINAL:
+                    return

@@ -145,8 +145,14 @@ class GroupBuyGroup(Node):
     seats_left: int
     placeholders: int
     deadline: datetime | None
-    code: strawberry.Private[str]
+    code: strawberry.Private[str | None]  # None when built from a stream message (read on demand)
     offer_pk: strawberry.Private[int]
+
+    async def _code(self, info: strawberry.Info) -> str | None:
+        if self.code is not None:
+            return self.code
+        session = await info.context.session()
+        return await session.scalar(select(models.Group.share_code).where(models.Group.id == self.pk))
 
     @strawberry.field(
         description="The group's link code (its leader's), for the group's members and staff only (null for "
@@ -155,14 +161,14 @@ class GroupBuyGroup(Node):
     async def share_code(self, info: strawberry.Info) -> str | None:
         actor = info.context.actor
         if actor.is_staff:
-            return self.code
+            return await self._code(info)
         if not actor.is_member:
             return None
         session = await info.context.session()
         member = await session.scalar(
             select(models.Membership.id).where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id).limit(1)
         )
-        return self.code if member is not None else None
+        return await self._code(info) if member is not None else None
 
     @strawberry.field
     async def offer(self, info: strawberry.Info) -> GroupBuyOffer | None:
@@ -183,11 +189,12 @@ class GroupBuyGroup(Node):
 
 @strawberry.type(description="One change on a group's share page.")
 class GroupBuyProgress:
-    group_id: strawberry.ID
-    status: GroupBuyGroupStatus
-    seats_filled: int
-    seats_left: int
-    deadline: datetime | None
+    group: GroupBuyGroup = strawberry.field(description="The group as it stands now: the node a normalised client cache merges by its `id`.")
+    group_id: strawberry.ID = strawberry.field(deprecation_reason="Use `group { id }`.", description="The group's global id.")
+    status: GroupBuyGroupStatus = strawberry.field(deprecation_reason="Use `group { status }`.", description="The group's status.")
+    seats_filled: int = strawberry.field(deprecation_reason="Use `group { seatsFilled }`.", description="Seats taken (paid and placeholders).")
+    seats_left: int = strawberry.field(deprecation_reason="Use `group { seatsLeft }`.", description="Seats still open.")
+    deadline: datetime | None = strawberry.field(deprecation_reason="Use `group { deadline }`.", description="When the group fails unless full.")
     stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
 
@@ -212,27 +219,35 @@ def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
 
 
 def group_node(row: models.Group) -> GroupBuyGroup:
-    data = progress_message(row)
+    node = group_from_message(progress_message(row))
+    node.code = row.share_code
+    return node
+
+
+def group_from_message(data: dict) -> GroupBuyGroup:
+    """The group node from its channel message: the query and the stream build it the same way."""
     return GroupBuyGroup(
-        pk=row.id,
-        status=GroupBuyGroupStatus(row.status),
-        size=row.size,
+        pk=data["groupId"],
+        status=GroupBuyGroupStatus(data["status"]),
+        size=data["size"],
         seats_filled=data["seatsFilled"],
         seats_left=data["seatsLeft"],
-        placeholders=row.placeholders,
-        deadline=as_utc(row.deadline_at) if row.deadline_at else None,
-        code=row.share_code,
-        offer_pk=row.offer_id,
+        placeholders=data["placeholders"],
+        deadline=datetime.fromisoformat(data["deadline"]) if data["deadline"] else None,
+        code=None,
+        offer_pk=data["offerId"],
     )
 
 
 def progress_node(data: dict) -> GroupBuyProgress:
+    group = group_from_message(data)
     return GroupBuyProgress(
+        group=group,
         group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])),
-        status=GroupBuyGroupStatus(data["status"]),
-        seats_filled=data["seatsFilled"],
-        seats_left=data["seatsLeft"],
-        deadline=datetime.fromisoformat(data["deadline"]) if data["deadline"] else None,
+        status=group.status,
+        seats_filled=group.seats_filled,
+        seats_left=group.seats_left,
+        deadline=group.deadline,
     )
 
 

@@ -389,8 +389,12 @@ class GroupBuyService:
 
 
 def progress_message(group: Group) -> dict[str, Any]:
+    """What a group's share page shows, so a subscriber builds the group node from the message
+    alone. Never the share code: the channel is public, codes are the key to joining."""
     return {
         "groupId": group.id,
+        "offerId": group.offer_id,
+        "placeholders": group.placeholders,
         "status": group.status,
         "size": group.size,
         "seatsFilled": group.paid_seats + group.placeholders,

@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from components.catalog.graphql import Product, Sku
 from components.live_room import models
-from components.live_room.service import MANAGE, RUNNING, Results, comment_message
-from core.clock import as_utc
+from components.live_room.service import MANAGE, RUNNING, Results, comment_message, room_message
 from core.errors import DomainError
 from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
 from core.gql.relay import to_global_id
@@ -133,11 +132,16 @@ class LiveRoom(Node):
     peak_viewers: int
     host_pk: strawberry.Private[int]
     presented_pk: strawberry.Private[int | None]
-    push_url_value: strawberry.Private[str | None]
+    push_url_value: strawberry.Private[str | None]  # None when built from a stream message (read on demand)
 
     @strawberry.field(description="The host's encoder URL: for the host and live-room managers only.")
-    def push_url(self, info: strawberry.Info) -> str | None:
-        return self.push_url_value if _runs(info.context, self.host_pk) else None
+    async def push_url(self, info: strawberry.Info) -> str | None:
+        if not _runs(info.context, self.host_pk):
+            return None
+        if self.push_url_value is not None:
+            return self.push_url_value
+        session = await info.context.session()
+        return await session.scalar(select(models.Room.push_url).where(models.Room.id == self.pk))
 
     @strawberry.field(description="The host's display name — public, unlike other staff: viewers see who hosts.")
     async def host_name(self, info: strawberry.Info) -> str | None:
@@ -155,32 +159,7 @@ class LiveRoom(Node):
         "surprise price is not announced before the session)."
     )
     async def shelf(self, info: strawberry.Info) -> list[LiveRoomShelfItem]:
-        ctx: Context = info.context
-        session = await ctx.session()
-        stmt = select(models.ShelfItem).where(models.ShelfItem.room_id == self.pk)
-        runs = _runs(ctx, self.host_pk)
-        if not runs:
-            stmt = stmt.where(models.ShelfItem.on_shelf.is_(True))
-        items = (await session.scalars(stmt.order_by(models.ShelfItem.position, models.ShelfItem.id))).all()
-        prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == self.pk).order_by(models.LivePrice.sku_id))).all()
-        currency = ctx.kernel.blueprint.brand.currency
-        by_product: dict[int, list[LiveRoomPrice]] = {}
-        if not runs and self.status.value not in RUNNING:
-            prices = []
-        for price in prices:
-            by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
-        return [
-            LiveRoomShelfItem(
-                position=i.position,
-                on_shelf=i.on_shelf,
-                is_presented=i.product_id == self.presented_pk,
-                live_prices=by_product.get(i.product_id, []),
-                live_stock=i.live_stock,
-                per_member_limit=i.per_member_limit,
-                product_pk=i.product_id,
-            )
-            for i in items
-        ]
+        return await load_shelf(info.context, self)
 
     @strawberry.field(description="The latest comments, oldest first (at most 100).")
     async def recent_comments(self, info: strawberry.Info, last: int = 20) -> list[LiveRoomComment]:
@@ -204,6 +183,35 @@ class LiveRoom(Node):
         return results_node(await ctx.kernel.service("live_room").results(session, room), ctx.kernel.blueprint.brand.currency)
 
 
+async def load_shelf(ctx: Context, room: LiveRoom) -> list[LiveRoomShelfItem]:
+    """The shelf as this actor sees it (viewers: what is on it; the host: everything)."""
+    session = await ctx.session()
+    stmt = select(models.ShelfItem).where(models.ShelfItem.room_id == room.pk)
+    runs = _runs(ctx, room.host_pk)
+    if not runs:
+        stmt = stmt.where(models.ShelfItem.on_shelf.is_(True))
+    items = (await session.scalars(stmt.order_by(models.ShelfItem.position, models.ShelfItem.id))).all()
+    prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == room.pk).order_by(models.LivePrice.sku_id))).all()
+    currency = ctx.kernel.blueprint.brand.currency
+    by_product: dict[int, list[LiveRoomPrice]] = {}
+    if not runs and room.status.value not in RUNNING:
+        prices = []
+    for price in prices:
+        by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
+    return [
+        LiveRoomShelfItem(
+            position=i.position,
+            on_shelf=i.on_shelf,
+            is_presented=i.product_id == room.presented_pk,
+            live_prices=by_product.get(i.product_id, []),
+            live_stock=i.live_stock,
+            per_member_limit=i.per_member_limit,
+            product_pk=i.product_id,
+        )
+        for i in items
+    ]
+
+
 def _runs(ctx: Context, host_pk: int) -> bool:
     actor = ctx.actor
     if not actor.is_staff:
@@ -212,30 +220,38 @@ def _runs(ctx: Context, host_pk: int) -> bool:
 
 
 def room_node(row: models.Room) -> LiveRoom:
-    status = row.status
+    node = room_from_message(room_message(row, "snapshot"))
+    node.push_url_value = row.push_url
+    return node
+
+
+def room_from_message(data: dict) -> LiveRoom:
+    """The room node from a stream message: the query and the stream build it the same way."""
+    status = data["status"]
+    at = lambda key: datetime.fromisoformat(data[key]) if data[key] else None  # noqa: E731
     return LiveRoom(
-        pk=row.id,
-        title=row.title,
-        cover_url=row.cover_url,
+        pk=data["roomId"],
+        title=data["title"],
+        cover_url=data["coverUrl"],
         status=LiveRoomStatus(status),
-        store_id=row.store_id,
-        scheduled_start_at=as_utc(row.scheduled_start_at),
-        scheduled_end_at=as_utc(row.scheduled_end_at),
-        started_at=as_utc(row.started_at) if row.started_at else None,
-        ended_at=as_utc(row.ended_at) if row.ended_at else None,
-        play_url=row.play_url if status in RUNNING else None,
-        replay_url=row.replay_url if status == "ended" and row.replay_enabled else None,
-        comments_enabled=row.comments_enabled,
-        likes_enabled=row.likes_enabled,
-        replay_enabled=row.replay_enabled,
-        muted_all=row.muted_all,
-        like_count=int(row.like_count),
-        comment_count=row.comment_count,
-        viewer_count=row.viewer_count,
-        peak_viewers=row.peak_viewers,
-        host_pk=row.host_staff_id,
-        presented_pk=row.presented_product_id,
-        push_url_value=row.push_url,
+        store_id=data["storeId"],
+        scheduled_start_at=datetime.fromisoformat(data["scheduledStartAt"]),
+        scheduled_end_at=datetime.fromisoformat(data["scheduledEndAt"]),
+        started_at=at("startedAt"),
+        ended_at=at("endedAt"),
+        play_url=data["playUrl"] if status in RUNNING else None,
+        replay_url=data["replayUrl"] if status == "ended" and data["replayEnabled"] else None,
+        comments_enabled=data["commentsEnabled"],
+        likes_enabled=data["likesEnabled"],
+        replay_enabled=data["replayEnabled"],
+        muted_all=data["mutedAll"],
+        like_count=data["likeCount"],
+        comment_count=data["commentCount"],
+        viewer_count=data["viewerCount"],
+        peak_viewers=data["peakViewers"],
+        host_pk=data["hostStaffId"],
+        presented_pk=data["presentedProductId"],
+        push_url_value=None,
     )
 
 

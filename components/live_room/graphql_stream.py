@@ -9,7 +9,16 @@ import strawberry
 
 from components.catalog.graphql import Product
 from components.live_room import models
-from components.live_room.graphql import LiveRoomComment, LiveRoomEventKind, LiveRoomStatus, comment_node
+from components.live_room.graphql import (
+    LiveRoom,
+    LiveRoomComment,
+    LiveRoomEventKind,
+    LiveRoomShelfItem,
+    LiveRoomStatus,
+    comment_node,
+    load_shelf,
+    room_from_message,
+)
 from components.live_room.service import channel, room_message
 from core.gql import Context, decode_id
 from core.gql.relay import to_global_id
@@ -18,21 +27,31 @@ from core.gql.stream import StreamPosition, no_position, snapshot_position, stre
 
 @strawberry.type(description="One thing that happened in a room, with the room's state right after it.")
 class LiveRoomEvent:
-    kind: LiveRoomEventKind
-    room_id: strawberry.ID
-    status: LiveRoomStatus
-    viewer_count: int
-    peak_viewers: int
-    like_count: int
-    comment_count: int
-    comments_enabled: bool
-    likes_enabled: bool
-    muted_all: bool
+    kind: LiveRoomEventKind = strawberry.field(description="What happened.")
+    room: LiveRoom = strawberry.field(description="The room right after the event: the node a normalised client cache merges by its `id`.")
+    room_id: strawberry.ID = strawberry.field(deprecation_reason="Use `room { id }`.", description="The room's global id.")
+    status: LiveRoomStatus = strawberry.field(deprecation_reason="Use `room { status }`.", description="The room's status.")
+    viewer_count: int = strawberry.field(deprecation_reason="Use `room { viewerCount }`.", description="Watching now.")
+    peak_viewers: int = strawberry.field(deprecation_reason="Use `room { peakViewers }`.", description="The most watching at once.")
+    like_count: int = strawberry.field(deprecation_reason="Use `room { likeCount }`.", description="Likes so far.")
+    comment_count: int = strawberry.field(deprecation_reason="Use `room { commentCount }`.", description="Comments so far.")
+    comments_enabled: bool = strawberry.field(deprecation_reason="Use `room { commentsEnabled }`.", description="Viewers may comment.")
+    likes_enabled: bool = strawberry.field(deprecation_reason="Use `room { likesEnabled }`.", description="Viewers may like.")
+    muted_all: bool = strawberry.field(deprecation_reason="Use `room { mutedAll }`.", description="The host muted every viewer.")
     comment: LiveRoomComment | None = strawberry.field(description="Set on COMMENT events.")
     presented_pk: strawberry.Private[int | None] = None
     stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
-    @strawberry.field(description="The product being presented (讲解中), if any.")
+    @strawberry.field(
+        description="On SNAPSHOT and SHELF events the shelf as this subscriber sees it (what the page shows); null on other "
+        "events, so a like or a viewer count costs no read. Select it here rather than `room { shelf }`, which reads on every event."
+    )
+    async def shelf(self, info: strawberry.Info) -> list[LiveRoomShelfItem] | None:
+        if self.kind not in (LiveRoomEventKind.SNAPSHOT, LiveRoomEventKind.SHELF):
+            return None
+        return await load_shelf(info.context, self.room)
+
+    @strawberry.field(description="The product being presented (讲解中), if any.", deprecation_reason="Use `room { presentedProduct }`.")
     async def presented_product(self, info: strawberry.Info) -> Product | None:
         if self.presented_pk is None:
             return None
@@ -42,6 +61,7 @@ class LiveRoomEvent:
 def event_node(data: dict[str, Any]) -> LiveRoomEvent:
     return LiveRoomEvent(
         kind=LiveRoomEventKind(data["kind"]),
+        room=room_from_message(data),
         room_id=strawberry.ID(to_global_id("LiveRoom", data["roomId"])),
         status=LiveRoomStatus(data["status"]),
         viewer_count=data["viewerCount"],

@@ -19,7 +19,10 @@ def channel(room_id: int) -> str:
 
 def room_message(room: Room, kind: str) -> dict[str, Any]:
     """What every stream message carries: the room's state at that moment, so a client that
-    missed a message is right again at the next one."""
+    missed a message is right again at the next one. It carries every field of the room node
+    but the host's push URL (a secret; the channel is public), so a subscriber builds the node
+    from the message alone."""
+    iso = lambda at: as_utc(at).isoformat() if at else None  # noqa: E731
     return {
         "kind": kind,
         "roomId": room.id,
@@ -33,6 +36,16 @@ def room_message(room: Room, kind: str) -> dict[str, Any]:
         "commentsEnabled": room.comments_enabled,
         "likesEnabled": room.likes_enabled,
         "mutedAll": room.muted_all,
+        "title": room.title,
+        "coverUrl": room.cover_url,
+        "storeId": room.store_id,
+        "scheduledStartAt": iso(room.scheduled_start_at),
+        "scheduledEndAt": iso(room.scheduled_end_at),
+        "startedAt": iso(room.started_at),
+        "endedAt": iso(room.ended_at),
+        "playUrl": room.play_url,
+        "replayUrl": room.replay_url,
+        "replayEnabled": room.replay_enabled,
     }
 
 

@@ -1133,14 +1133,15 @@ async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(k
 
     # Subscriptions: the lot's stream and the group's progress, as B.
     # `stream` is the kernel's StreamPosition (a sequence number and a gap flag): nobody's data.
-    leak_fields = {"AuctionLotUpdate": {"lotId", "status", "currentPrice", "leader", "endsAt", "bidCount", "seq", "stream"},
-                   "GroupBuyProgress": {"groupId", "status", "seatsFilled", "seatsLeft", "deadline", "stream"}}
+    # `lot` and `group` are the query's nodes, with the query's per-actor rules (checked below as B).
+    leak_fields = {"AuctionLotUpdate": {"lot", "lotId", "status", "currentPrice", "leader", "endsAt", "bidCount", "seq", "stream"},
+                   "GroupBuyProgress": {"group", "groupId", "status", "seatsFilled", "seatsLeft", "deadline", "stream"}}
     types = w.kernel.schema._schema.type_map
     for type_name, allowed in leak_fields.items():
         # A field added to a stream type must be looked at here: it goes to anyone who subscribes.
         assert set(types[type_name].fields) == allowed, type_name
     stream_doc = """subscription($id: ID!) { auctionLotUpdates(lotId: $id) { lotId status currentPrice { amountMinor } leader
-      endsAt bidCount seq } }"""
+      endsAt bidCount seq lot { id leader myMaximum { amountMinor } myDeposit bids { bidder isMine } winnerOrder { id } } } }"""
     stream = await w.kernel.schema.subscribe(stream_doc, variable_values={"id": w.lot}, context_value=Context(w.kernel, ACTORS["B"]))
     first = await asyncio.wait_for(stream.__anext__(), 5)
     # B bids (after paying a deposit) while watching: the update names B by mask too, and A by nothing more.
@@ -1151,12 +1152,16 @@ async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(k
     assert first.errors is None and second.errors is None
     assert first.data["auctionLotUpdates"]["leader"] == "0***1" and second.data["auctionLotUpdates"]["leader"] == "0***2"
     assert not _reveals_a(first.data) and not _reveals_a(second.data)
-    progress = await w.kernel.schema.subscribe("subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId status seatsFilled seatsLeft deadline } }",
+    assert first.data["auctionLotUpdates"]["lot"]["myMaximum"] is None and first.data["auctionLotUpdates"]["lot"]["myDeposit"] == "none"
+    assert [x["isMine"] for x in first.data["auctionLotUpdates"]["lot"]["bids"]] == [False]  # A's bid, not B's
+    progress = await w.kernel.schema.subscribe("subscription($id: ID!) { groupBuyProgress(groupId: $id) { groupId status seatsFilled seatsLeft deadline "
+                                               "group { id shareCode myShareCode } } }",
                                                variable_values={"id": w.group}, context_value=Context(w.kernel, ACTORS["B"]))
     event = await asyncio.wait_for(progress.__anext__(), 5)
     await progress.aclose()
     assert event.errors is None and event.data["groupBuyProgress"]["seatsFilled"] == 2
     assert not _reveals_a(event.data) and w.group_code not in repr(event.data)
+    assert event.data["groupBuyProgress"]["group"] == {"id": w.group, "shareCode": None, "myShareCode": None}
 
     # Mutations on A's things by B: refused as not found, and nothing changed.
     order = await w.order_of_a()
