@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 import core.cli
 from core.blueprint import BlueprintError, check_blueprint, load_blueprint
 from registry.discovery import InstalledComponent
-from registry.manifest import Manifest
 from registry.lock import lock_differences, write_lock
+from registry.manifest import Manifest
 
 
 def component(name: str, version: str = "1.0.0", depends: dict | None = None, kernel: str = ">=0.1", schema: dict | None = None) -> InstalledComponent:

@@ -14,7 +14,6 @@ from core.broadcast_redis import RedisBroadcaster
 from core.testing import GraphQLWebSocket, _free_port, serve_process
 
 
-
 async def _next(messages, timeout: float = 5.0):  # noqa: ANN001, ANN202
     return await asyncio.wait_for(messages.__anext__(), timeout)
 

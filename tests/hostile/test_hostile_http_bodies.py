@@ -10,10 +10,10 @@ import json
 import random
 
 import pytest
+from hostile_helpers import codes, http_client, tracebacks
 
 from core.app import create_app
 from core.http.limits import Limits
-from hostile_helpers import codes, http_client, tracebacks
 
 LIMITS = Limits(max_body_bytes=64 * 1024, max_json_depth=16, max_json_values=2000)
 CATALOG = """\

@@ -12,12 +12,12 @@ import random
 import re
 
 import pytest
+from hostile_helpers import http_client
 
 from core.app import create_app
 from core.auth import Actor
 from core.blueprint import BlueprintError
 from core.http.metrics import escape_label
-from hostile_helpers import http_client
 
 BRAND = """\
 dougong: 1

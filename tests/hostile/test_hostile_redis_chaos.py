@@ -14,11 +14,11 @@ import itertools
 from pathlib import Path
 
 import httpx
+from hostile_helpers import BID, LOT_UPDATES, seed_lot
 
 from core.auth import Actor
 from core.kernel import Kernel
 from core.testing import GraphQLWebSocket, RedisServer, running, serve_process
-from hostile_helpers import BID, LOT_UPDATES, seed_lot
 
 BLUEPRINT = """\
 dougong: 1

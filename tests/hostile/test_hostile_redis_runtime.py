@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from hostile_helpers import BID, member_token, seed_lot, shop
 
 from core.app import create_app
 from core.broadcast_redis import RedisBroadcaster
 from core.testing import RedisServer, running
-from hostile_helpers import BID, member_token, seed_lot, shop
 
 
 async def _next(messages, timeout: float = 10.0):  # noqa: ANN001, ANN202

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from hostile_helpers import codes, http_client, tracebacks
 
 from core.app import create_app
 from core.auth import ALGORITHM, ISSUER, Actor, TokenError, Tokens
 from core.clock import MovableClock
-from core.gql.relay import decode_cursor, decode_id
 from core.errors import DomainError
-from hostile_helpers import codes, http_client, tracebacks
+from core.gql.relay import decode_cursor, decode_id
 
 SECRET = "s" * 40
 

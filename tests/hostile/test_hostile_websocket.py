@@ -13,11 +13,11 @@ import random
 
 import pytest
 import websockets
+from hostile_helpers import LOT_UPDATES, seed_lot, shop, tracebacks
 
 from core.app import create_app
 from core.http.limits import Limits
 from core.testing import serve_app
-from hostile_helpers import LOT_UPDATES, member_token, seed_lot, shop, tracebacks
 
 LIMITS = Limits(max_ws_message_bytes=16 * 1024, max_json_depth=16)
 

@@ -26,7 +26,7 @@ from typing import Any
 import graphql
 import httpx
 from hypothesis import strategies as st
-from hypothesis_graphql import Mode, from_schema, mutations, queries, nodes
+from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
 
 from core.clock import MovableClock
 from core.gql.relay import to_global_id

@@ -42,29 +42,34 @@ from typing import Any
 
 import httpx
 import pytest
+from reliability_server import ServerProcess
 from sqlalchemy import func, select
 
 from components.bidding_sale.models import Bid, Bidder, DepositEntry, Lot, LotOrder
 from components.catalog.models import Sku
-from components.guide_attribution.models import Attribution, DailyFigure
 from components.coupons.models import Coupon, Template
 from components.distribution import ledger as commission_ledger
-from components.distribution.models import Commission, Entry as CommissionEntry, Promoter, Withdrawal
-from components.flash_sale.models import Bought, Item as FlashItem, Purchase
+from components.distribution.models import Commission, Promoter, Withdrawal
+from components.distribution.models import Entry as CommissionEntry
+from components.flash_sale.models import Bought, Purchase
+from components.flash_sale.models import Item as FlashItem
 from components.group_buy.models import Group, Membership, Offer
+from components.guide_attribution.models import Attribution, DailyFigure
 from components.inventory.models import Reservation, Stock
-from components.live_room.models import Purchase as LivePurchase, ShelfItem
+from components.live_room.models import Purchase as LivePurchase
+from components.live_room.models import ShelfItem
 from components.live_room.shelf import ShelfEntry
-from components.member_tiers.models import Account as TierAccount, Entry as GrowthEntry, Line as GrowthLine
+from components.member_tiers.models import Account as TierAccount
+from components.member_tiers.models import Entry as GrowthEntry
+from components.member_tiers.models import Line as GrowthLine
 from components.member_tiers.models import Purchase as TermPurchase
 from components.orders.models import Order, OrderLine, Payment, Refund, RefundRequest
 from components.points_mall.models import Account, Entry
-from core.gql.relay import to_global_id
 from core.clock import MovableClock
+from core.gql.relay import to_global_id
 from core.kernel import Kernel
 from core.models import EventRow
 from core.testing import member, staff
-from reliability_server import ServerProcess
 
 BLUEPRINT = """\
 dougong: 1

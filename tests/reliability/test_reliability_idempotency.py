@@ -27,12 +27,16 @@ from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.catalog.models import Sku
 from components.coupons.models import Coupon, Template
 from components.distribution import ledger
-from components.distribution.models import Entry as CommissionEntry, Promoter, Withdrawal
-from components.guide_attribution.models import Attribution
-from components.flash_sale.models import Item as FlashItem, Purchase
+from components.distribution.models import Entry as CommissionEntry
+from components.distribution.models import Promoter, Withdrawal
+from components.flash_sale.models import Item as FlashItem
+from components.flash_sale.models import Purchase
 from components.group_buy.models import Group, Membership
+from components.guide_attribution.models import Attribution
 from components.inventory.models import Reservation, Stock
-from components.member_tiers.models import Account as TierAccount, Entry as TierEntry, Purchase as TermPurchase
+from components.member_tiers.models import Account as TierAccount
+from components.member_tiers.models import Entry as TierEntry
+from components.member_tiers.models import Purchase as TermPurchase
 from components.orders.models import CartLine, Order, Payment, PaymentIntent, Refund, RefundRequest, Shipment
 from components.points_mall.models import Account, Entry, Item, Redemption
 from components.store_pickup.models import Pickup

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from core.clock import as_utc
 from core.gql import Connection, Context, Node, Payload, connection, fetch_page, run_mutation
-
 from dougong_checkin import models
 
 

@@ -1,7 +1,6 @@
 """dougong-checkin's hook implementations: thin, they only register things."""
 
 from core.hookspecs import hookimpl
-
 from dougong_checkin import blocks, demo, graphql, models
 from dougong_checkin.service import CHECKED_IN, CheckinService
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import DomainError
-
 from dougong_checkin import models
 from dougong_checkin.rules import brand_day, clean_note, next_streak
 

@@ -7,14 +7,13 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from dougong_checkin import models
+from dougong_checkin.rules import brand_day, clean_note, next_streak
 from sqlalchemy import func, select
 
 from core.conformance.run import check_async
 from core.errors import DomainError
 from core.testing import member
-
-from dougong_checkin import models
-from dougong_checkin.rules import brand_day, clean_note, next_streak
 
 BLUEPRINT = """\
 dougong: 1

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.orders.models import Order
-from conftest import open_shop
 from core.gql.context import Context
 from core.gql.relay import to_global_id
 from core.models import TimerRow

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from test_bidding_sale_auction import CNY, LOT, bid, count, pay_deposit, start
 
 from components.bidding_sale.models import LotOrder
 from components.orders.models import Order, OrderLine
 from core.errors import DomainError
 from core.gql.relay import from_global_id
 from core.testing import member
-from test_bidding_sale_auction import CNY, LOT, bid, count, pay_deposit, start
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
   order { kind total { amountMinor } } userErrors { code } } }"""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import open_shop
 from sqlalchemy import select
+from test_bidding_sale_auction import CNY, DEPOSIT, LOT, PAY, SETTLE, bid, create, pay_deposit, start
 
 from components.orders.models import Order
 from core.models import EventRow
 from core.testing import member, staff
-from conftest import open_shop
-from test_bidding_sale_auction import CNY, DEPOSIT, LOT, PAY, SETTLE, bid, create, pay_deposit, start
 
 RECONCILED = "query($id: ID!) { auctionLot(id: $id) { depositDiscrepancies depositLedger { kind amount { amountMinor } } } }"
 SETTINGS = "query($id: ID!) { auctionLot(id: $id) { extendWindowSeconds extendBySeconds maxExtensions paymentDueSeconds } }"

@@ -8,12 +8,12 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import open_shop
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from components.bidding_sale.models import Bid, Bidder, Lot, LotOrder
 from components.orders.models import Order
-from conftest import open_shop
 from core.clock import as_utc
 from core.gql.context import Context
 from core.gql.relay import decode_id

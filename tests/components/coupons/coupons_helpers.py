@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.coupons.models import Coupon, Template
 from components.orders.models import Order
-from conftest import open_shop
 from core.gql.relay import to_global_id
 from core.testing import staff
 

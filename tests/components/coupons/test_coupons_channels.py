@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from coupons_helpers import CNY, MINE, PLACE, PUSH, admin_of, claim, gid, lines, make_template, pay, start
+
 from core.testing import member, staff
-from coupons_helpers import CLAIM, CNY, MINE, PLACE, PUSH, admin_of, claim, gid, lines, make_template, pay, start
 
 
 async def test_push_to_a_segment_skips_who_is_over_the_limit_and_replays_change_nothing(kernel_factory, graphql):

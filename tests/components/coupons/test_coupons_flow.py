@@ -3,12 +3,24 @@ return on cancel and on a full refund — never on a partial one, never twice.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from coupons_helpers import (
+    CANCEL,
+    CNY,
+    MINE,
+    PLACE,
+    PREVIEW,
+    REFUND,
+    admin_of,
+    claim,
+    counts,
+    gid,
+    lines,
+    make_template,
+    pay,
+    start,
+)
 
 from core.testing import member
-from coupons_helpers import (
-    CANCEL, CLAIM, CNY, MINE, PLACE, PREVIEW, REFUND, admin_of, claim, counts, gid, lines, make_template, pay, start,
-)
 
 
 async def test_claim_preview_place_and_the_discount_apportioned_to_covered_lines(kernel_factory, graphql):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from coupons_helpers import PLACE, admin_of, claim, counts, lines, make_template, start
 
 from core.testing import member
-from coupons_helpers import PLACE, admin_of, claim, counts, lines, make_template, start
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.coupons.rules import (
-    BELOW_THRESHOLD, EXPIRED, NOT_COMBINABLE, NOT_YET_VALID, OUT_OF_SCOPE, USED, CouponNotApplicable, LineView, Terms,
-    amount_off, evaluate, stack, validity_reason,
+    BELOW_THRESHOLD,
+    EXPIRED,
+    NOT_COMBINABLE,
+    NOT_YET_VALID,
+    OUT_OF_SCOPE,
+    USED,
+    CouponNotApplicable,
+    LineView,
+    Terms,
+    amount_off,
+    evaluate,
+    stack,
+    validity_reason,
 )
 
 

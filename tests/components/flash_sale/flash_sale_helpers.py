@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.flash_sale.models import Bought, Item, Purchase
 from components.inventory.models import Stock
 from components.orders.models import Order
-from conftest import open_shop
 from core.testing import staff
 
 BLUEPRINT = """\

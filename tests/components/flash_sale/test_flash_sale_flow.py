@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flash_sale_helpers import BUY, CNY, CREATE, SESSION, admin_of, make_session, start, state
+
 from core.testing import member
-from flash_sale_helpers import BUY, CREATE, CNY, SESSION, admin_of, make_session, start, state
 
 
 async def test_buy_at_the_flash_price_and_the_window_returns_unpaid_units(kernel_factory, graphql):

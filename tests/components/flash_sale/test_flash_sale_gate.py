@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-from core.testing import member
-from flash_sale_helpers import admin_of, make_session, state
 from conftest import open_shop
+from flash_sale_helpers import admin_of, make_session, state
+
+from core.testing import member
 
 BLUEPRINT = """\
 dougong: 1

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from flash_sale_helpers import BUY, admin_of, make_session, start, state
 
 from core.app import create_app
 from core.testing import member, serve_app
-from flash_sale_helpers import BUY, admin_of, make_session, start, state
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from conftest import Shop, open_shop
 from sqlalchemy import func, select
 
 from components.group_buy.models import Group, Membership, Offer
 from components.inventory.models import Reservation
 from components.orders.models import Order, Payment, Refund
-from conftest import Shop, open_shop
 from core.testing import staff
 
 BLUEPRINT = """\

@@ -4,12 +4,12 @@ zero-total order is paid inside its checkout after the membership exists and so 
 
 from __future__ import annotations
 
+from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, counts, pay, start
 from sqlalchemy import select
 
 from components.orders.models import OrderLine
 from core.gql.relay import from_global_id, to_global_id
 from core.testing import member
-from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, counts, pay, start
 
 PREVIEW = """query($input: CheckoutInput!) { previewCheckout(input: $input) {
   preview { total { amountMinor } lines { unitPrice { amountMinor } activity { component ref }

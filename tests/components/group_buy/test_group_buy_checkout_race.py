@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from group_buy_helpers import GROUP, JOIN, OPEN, pay, start
 from sqlalchemy import func, select
 
 from components.group_buy.models import Group, Membership
 from components.orders.models import Order
 from core.gql.relay import from_global_id
 from core.testing import member
-from group_buy_helpers import GROUP, JOIN, OPEN, pay, start
 
 PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code field } } }"""
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from group_buy_helpers import BLUEPRINT, GROUP, JOIN, OPEN, ORDER, PROGRESS, pay, start
 
 from core.gql.context import Context
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, PROGRESS, BLUEPRINT, pay, start
 
 FULFIL = 'mutation($id: ID!) { fulfilOrder(input: {orderId: $id}) { order { status } userErrors { code } } }'
 

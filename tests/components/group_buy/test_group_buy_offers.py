@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import open_shop
+from group_buy_helpers import BLUEPRINT, GROUP, JOIN, OFFER, OPEN, ORDER, counts, pay, start
 from sqlalchemy import select
 
 from components.orders.models import Order, Refund
-from conftest import open_shop
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-from group_buy_helpers import BLUEPRINT, GROUP, JOIN, OFFER, OPEN, ORDER, counts, pay, start
 
 CNY = lambda n: {"amountMinor": n, "currency": "CNY"}  # noqa: E731
 UPDATE = """mutation($input: UpdateGroupBuyOfferInput!) { updateGroupBuyOffer(input: $input) {

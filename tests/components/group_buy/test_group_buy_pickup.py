@@ -3,9 +3,10 @@ both until the group succeeded (and for a late payer, until *their* new group su
 
 from __future__ import annotations
 
+from group_buy_helpers import JOIN, OPEN, pay, start
+
 import components.store_pickup as store_pickup_package
 from core.testing import member, staff
-from group_buy_helpers import JOIN, OPEN, pay, start
 from registry.discovery import InstalledComponent
 
 # store_pickup has no entry point yet: installed here, as its own tests do.

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from group_buy_helpers import GROUP, JOIN, OPEN, SETTLE, pay, start
 from sqlalchemy import func, select
 
 from components.group_buy.models import Group, Membership
 from components.orders.models import Order
 from core.testing import member
-from group_buy_helpers import GROUP, JOIN, OPEN, SETTLE, pay, start
 
 
 @pytest.mark.parametrize("late", ["refund", "open_new_group"])

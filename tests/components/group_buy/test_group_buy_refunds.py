@@ -4,9 +4,9 @@ still refunds everyone else (it once failed on the refunded order and gave up)."
 from __future__ import annotations
 
 import pytest
+from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, pay, start
 
 from core.testing import member, staff
-from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, pay, start
 
 REFUND = 'mutation($id: ID!) { refundOrder(input: {orderId: $id}) { order { status } userErrors { code } } }'
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.testing import member, staff
 from group_buy_helpers import JOIN, OFFER, OPEN, counts, pay, start
+
+from core.testing import member, staff
 
 
 async def test_bad_input_gets_typed_errors_and_changes_nothing(kernel_factory, graphql, clock):

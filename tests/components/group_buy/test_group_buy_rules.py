@@ -3,8 +3,9 @@ group that formed without them, and share codes kept from strangers."""
 
 from __future__ import annotations
 
-from core.testing import member, staff
 from group_buy_helpers import GROUP, JOIN, OPEN, ORDER, PAY, pay, start
+
+from core.testing import member, staff
 
 
 async def test_a_leader_paying_after_the_offer_closed_is_refunded_at_once(kernel_factory, graphql, clock):

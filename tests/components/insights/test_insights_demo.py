@@ -3,10 +3,10 @@ the events that follow it."""
 
 from __future__ import annotations
 
+from insights_helpers import BLUEPRINT, figures
 from sqlalchemy import func, select
 
 from components.orders.models import Order
-from insights_helpers import BLUEPRINT, figures
 
 
 async def test_the_demo_orders_are_in_the_demo_insights(kernel_factory, graphql):

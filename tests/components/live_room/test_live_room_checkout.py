@@ -4,19 +4,19 @@ to that line only, the preview writes nothing, and the attribution row comes wit
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from test_live_room_refusals import LIVE_PRICE, PRICE, codes, live_room
 
 from components.live_room.models import RoomOrder
 from components.orders.models import Order
 from core.gql.relay import to_global_id
 from core.testing import member
-from test_live_room_refusals import LIVE_PRICE, PRICE, codes, live_room
 
 LINE_FIELDS = "title quantity unitPrice { amountMinor } total { amountMinor } adjustments { component stage label }"
 PREVIEW = f"""query($input: CheckoutInput!) {{ previewCheckout(input: $input) {{
   preview {{ lines {{ {LINE_FIELDS} }} total {{ amountMinor }} }} userErrors {{ code field }} }} }}"""
-PLACE = f"""mutation($input: PlaceOrderInput!) {{ placeOrder(input: $input) {{
-  order {{ id total {{ amountMinor }} source {{ liveRoomId sharerMemberId }} lines {{ unitPrice {{ amountMinor }} }} }}
-  userErrors {{ code field }} }} }}"""
+PLACE = """mutation($input: PlaceOrderInput!) { placeOrder(input: $input) {
+  order { id total { amountMinor } source { liveRoomId sharerMemberId } lines { unitPrice { amountMinor } } }
+  userErrors { code field } } }"""
 
 
 async def rows(kernel):

@@ -5,17 +5,15 @@ members who never joined; viewer counts at zero for rooms that never ran; result
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
-
+from conftest import open_shop
+from live_room_helpers import BLUEPRINT, CREATE, JOIN, ORDER, PLAIN_ORDER, SHELF, control, pay, room_input
 from sqlalchemy import select
 
-from conftest import open_shop
 from core.gql.relay import to_global_id
 from core.models import EventRow
 from core.testing import member, staff
-from live_room_helpers import BLUEPRINT, CNY, CREATE, JOIN, ORDER, PLAIN_ORDER, SHELF, control, pay, room_input
 
 PRICE, LIVE = 10000, 7000
 SHELF_PRICES = """query($room: ID!) { liveRoom(id: $room) { status viewerCount shelf { livePrices { livePrice { amountMinor } } } } }"""

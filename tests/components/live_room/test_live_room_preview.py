@@ -3,14 +3,14 @@ limit (限购) and the live-only stock (直播专享库存) — and writes nothi
 
 from __future__ import annotations
 
+from conftest import open_shop
+from live_room_helpers import CREATE, JOIN, ORDER, control, room_input
 from sqlalchemy import select
+from test_live_room_depth import JOINED_ONLY, LIVE, PRICE, SET_QUOTA
 
 from components.live_room.models import Purchase, ShelfItem
-from conftest import open_shop
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-from live_room_helpers import CREATE, JOIN, ORDER, control, room_input
-from test_live_room_depth import JOINED_ONLY, LIVE, PRICE, SET_QUOTA
 
 PREVIEW = """query($room: ID!, $sku: ID!, $qty: Int!) {
   previewCheckout(input: {lines: [{skuId: $sku, quantity: $qty, liveRoomId: $room}]}) {

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from conftest import open_shop
+from live_room_helpers import BLUEPRINT, COMMENT, CREATE, JOIN, LEAVE, LIKE, ORDER, control, room_input
 from sqlalchemy import func, select
 
 from components.live_room.models import Comment, Room, RoomOrder, Viewer
 from components.orders.models import Order
-from conftest import open_shop
 from core.testing import member, staff
-from live_room_helpers import BLUEPRINT, COMMENT, CREATE, JOIN, LEAVE, LIKE, ORDER, control, room_input
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 LIVE_PRICE = 6000
@@ -94,6 +94,7 @@ async def test_viewers_racing_the_host_get_answers_never_deadlocks(kernel_factor
     (done, or a typed refusal) — on PostgreSQL no pair of transactions takes the room and a
     viewer's row in opposite orders, so none is aborted as a deadlock."""
     from live_room_helpers import MUTE
+
     from core.gql.relay import to_global_id
 
     kernel, shop, room, host = await running_room(kernel_factory, graphql, clock, database, members=20)

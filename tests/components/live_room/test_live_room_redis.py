@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from live_room_helpers import COMMENT, EVENTS, JOIN
 
 from core.auth import Actor
 from core.gql.relay import to_global_id
 from core.kernel import Kernel
 from core.testing import GraphQLWebSocket, serve_process
-from live_room_helpers import COMMENT, EVENTS, JOIN
 
 BLUEPRINT = """\
 dougong: 1

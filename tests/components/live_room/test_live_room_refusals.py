@@ -6,16 +6,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import open_shop
+from live_room_helpers import (
+    BLUEPRINT,
+    CNY,
+    COMMENT,
+    CREATE,
+    JOIN,
+    LIKE,
+    MUTE,
+    MUTE_ALL,
+    ORDER,
+    PRESENT,
+    SHELF,
+    UPDATE,
+    control,
+    room_input,
+)
 from sqlalchemy import func, select
 
 from components.live_room.models import Comment, Room, ShelfItem
 from components.orders.models import Order
-from conftest import open_shop
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-from live_room_helpers import (
-    BLUEPRINT, CNY, COMMENT, CREATE, JOIN, LIKE, MUTE, MUTE_ALL, ORDER, PRESENT, SHELF, UPDATE, control, room_input,
-)
 
 PRICE, LIVE_PRICE = 10000, 7000
 

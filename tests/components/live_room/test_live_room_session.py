@@ -9,18 +9,29 @@ import asyncio
 import contextlib
 
 import pytest
-
+from conftest import open_shop
+from live_room_helpers import (
+    BLUEPRINT,
+    CNY,
+    COMMENT,
+    CREATE,
+    EVENTS,
+    JOIN,
+    LIKE,
+    ORDER,
+    PLAIN_ORDER,
+    PRESENT,
+    RESULTS,
+    control,
+    pay,
+    room_input,
+)
 from sqlalchemy import select
 
 from components.catalog.models import Sku
 from components.live_room.models import RoomOrder
-from conftest import open_shop
 from core.gql.relay import to_global_id
-from core.testing import member, staff
-from core.testing import GraphQLWebSocket, serve_kernel
-from live_room_helpers import (
-    BLUEPRINT, COMMENT, CREATE, EVENTS, JOIN, LIKE, ORDER, PLAIN_ORDER, PRESENT, RESULTS, CNY, control, pay, room_input,
-)
+from core.testing import GraphQLWebSocket, member, serve_kernel, staff
 
 
 async def until(stream, kind: str) -> dict:

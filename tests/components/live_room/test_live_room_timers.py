@@ -4,14 +4,13 @@ viewers are swept out of the viewer count and a heartbeat brings them back."""
 
 from __future__ import annotations
 
-
+from conftest import open_shop
+from live_room_helpers import BLUEPRINT, BLUEPRINT_SWEEPING, CREATE, HEARTBEAT, JOIN, LEAVE, control, room_input
 from sqlalchemy import select
 
 from components.live_room.models import Room, Viewer
-from conftest import open_shop
 from core.models import TimerRow
 from core.testing import member, staff
-from live_room_helpers import BLUEPRINT, BLUEPRINT_SWEEPING, CREATE, HEARTBEAT, JOIN, LEAVE, control, room_input
 
 ROOM = "query($id: ID!) { liveRoom(id: $id) { status viewerCount peakViewers endedAt } }"
 

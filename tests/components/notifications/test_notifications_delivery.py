@@ -8,11 +8,11 @@ import json
 
 import httpx
 import pytest
+from conftest import open_shop
 from sqlalchemy import select
 
-from components.notifications.channels import DeliveryError, Message, WeChatSubscribe, AliyunSms, aliyun_signature
+from components.notifications.channels import AliyunSms, DeliveryError, Message, WeChatSubscribe, aliyun_signature
 from components.notifications.models import Delivery
-from conftest import open_shop
 from core.errors import BootError
 from core.testing import member
 

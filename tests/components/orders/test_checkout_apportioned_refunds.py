@@ -7,13 +7,12 @@ a promotions component would, through the declared price-adjuster registrar.
 
 from __future__ import annotations
 
+from conftest import open_shop
 from sqlalchemy import select
 
 from components.orders.models import Order, OrderLine, Refund
 from core.gql.relay import to_global_id
 from core.testing import member, staff
-
-from conftest import open_shop
 
 PROMO = """
     from core.hookspecs import hookimpl

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import hire
 from sqlalchemy import func, select
 
 from components.orders.models import Order, Payment, Refund
 from core.gql.relay import to_global_id
-from conftest import hire
 from core.testing import member, staff
 
 CREATE = """

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from conftest import SHOP, open_shop
 
 from components.orders.models import Refund, RefundRequest
-from conftest import SHOP, open_shop
 from core.testing import member, staff
 
 ADD_ADDRESS = """mutation($i: ShippingAddressInput!) { addShippingAddress(input: $i) {

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import importlib
 
+from conftest import SHOP, hire, open_shop
 from sqlalchemy import func, select
 
 from components.orders.models import Order, Payment, Refund
-from conftest import SHOP, hire, open_shop
 from core.gql.relay import decode_id
 from core.models import EventRow
 from core.testing import member, staff

@@ -8,10 +8,10 @@ import asyncio
 import importlib
 
 import pytest
+from conftest import SHOP, open_shop
 from sqlalchemy import select
 
 from components.orders.models import PaymentIntent
-from conftest import SHOP, open_shop
 from core.errors import DomainError
 from core.models import EventRow
 from core.testing import member, staff

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from components.orders.models import Order, OrderLine, Payment
 from conftest import SHOP, hire, open_shop
+
+from components.orders.models import Order, OrderLine, Payment
 from core.testing import member, staff
 
 CREATE = """

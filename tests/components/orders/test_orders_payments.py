@@ -7,10 +7,10 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from conftest import SHOP, open_shop
 from sqlalchemy import func, select
 
 from components.orders.models import Payment, Refund
-from conftest import SHOP, open_shop
 from core.errors import DomainError
 from core.gql.relay import decode_id
 from core.models import EventRow

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import open_shop
 from sqlalchemy import func, select
 
 from components.inventory.models import Reservation, Stock
@@ -20,8 +21,6 @@ from components.orders.models import Order
 from core.app import create_app
 from core.gql.relay import to_global_id
 from core.testing import member, serve_app
-
-from conftest import open_shop
 
 SHOP = """\
 dougong: 1

@@ -5,8 +5,8 @@ within the window never earns them — so nobody spends points of an order refun
 from __future__ import annotations
 
 import pytest
-
 from conftest import SHOP, open_shop
+
 from core.testing import member, staff
 
 PLACE = """mutation($sku: ID!) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 2}]}}) {

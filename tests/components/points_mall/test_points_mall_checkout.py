@@ -6,9 +6,10 @@ from __future__ import annotations
 import importlib
 from datetime import timedelta
 
+from points_mall_helpers import admin_of, check_invariant, counts, grant, make_item
+
 from core.gql.relay import to_global_id
 from core.testing import member
-from points_mall_helpers import admin_of, check_invariant, counts, grant, make_item
 
 PREVIEW = """query($input: CheckoutInput!) { previewCheckout(input: $input) {
   preview { total { amountMinor } lines { total { amountMinor } activity { component ref }
@@ -118,8 +119,9 @@ REDEEM_AT = """mutation($item: ID!, $store: ID, $slot: ID) {
 
 
 async def test_pickup_redemptions_keep_store_pickups_slot_and_store_rules(kernel_factory, graphql):
-    import components.store_pickup as store_pickup_package
     from conftest import open_shop
+
+    import components.store_pickup as store_pickup_package
     from registry.discovery import InstalledComponent
 
     installed = [InstalledComponent(store_pickup_package.manifest, "components.store_pickup", None)]

@@ -4,14 +4,14 @@ invariant is checked for real inside every change."""
 from __future__ import annotations
 
 import pytest
+from conftest import hire
+from points_mall_helpers import ADJUST, LEDGER, admin_of, buy, check_invariant, counts, start
 
 from components.points_mall.ledger import LedgerError
 from components.points_mall.models import Lot
-from conftest import hire
 from core.errors import DomainError
 from core.gql.relay import to_global_id
 from core.testing import member
-from points_mall_helpers import ADJUST, LEDGER, admin_of, buy, check_invariant, counts, start
 
 CAPS = """    earn_caps: {per_day: 150}
     earn_multipliers: [{percent: 200, min_tier: 1}]

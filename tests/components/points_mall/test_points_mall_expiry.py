@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from points_mall_helpers import MY_POINTS, REDEEM, admin_of, check_invariant, grant, make_item, start
 from sqlalchemy import select
 
 from components.points_mall import service as service_module
 from components.points_mall.models import Entry, Lot
 from core.clock import as_utc
 from core.testing import member
-from points_mall_helpers import MY_POINTS, REDEEM, admin_of, check_invariant, grant, make_item, start
 
 UTC = timezone.utc
 

@@ -3,9 +3,10 @@ come back per line on a refund and all at once on a cancellation."""
 
 from __future__ import annotations
 
+from points_mall_helpers import LEDGER, MY_POINTS, REFUND, admin_of, check_invariant, counts, grant, pay, start
+
 from core.gql.relay import to_global_id
 from core.testing import member
-from points_mall_helpers import LEDGER, MY_POINTS, REFUND, admin_of, check_invariant, counts, grant, pay, start
 
 PAYMENT = """    points_payment: {enabled: true, points_per_unit: 100, max_percent: 50, max_points: %d}\n"""
 PREVIEW = """query($input: CheckoutInput!) { previewCheckout(input: $input) {

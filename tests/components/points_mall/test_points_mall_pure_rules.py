@@ -7,8 +7,15 @@ from datetime import date, datetime, timezone
 import pytest
 
 from components.points_mall.rules import (
+    LotView,
+    capped,
+    deduction,
+    ledger_disagreement,
+    multiplier_percent,
     order_kind_earns,
-    LotView, capped, deduction, ledger_disagreement, multiplier_percent, points_earned, returned_for, spend_plan,
+    points_earned,
+    returned_for,
+    spend_plan,
     split_over_lines,
 )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from points_mall_helpers import REDEEM, admin_of, check_invariant, counts, grant, make_item, start
 
 from core.testing import member
-from points_mall_helpers import REDEEM, admin_of, check_invariant, counts, grant, make_item, start
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 

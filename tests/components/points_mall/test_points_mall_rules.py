@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import hire
+from points_mall_helpers import (
+    ADJUST,
+    LEDGER,
+    REDEEM,
+    REFUND,
+    admin_of,
+    buy,
+    check_invariant,
+    counts,
+    grant,
+    make_item,
+    pay,
+    start,
+)
 from sqlalchemy import select
 
 from components.orders.models import Order
 from components.points_mall.models import Entry, Lot, Redemption
 from core.gql.relay import decode_id, to_global_id
 from core.models import EventRow
-from conftest import hire
 from core.testing import member
 from core.transaction import Event
-from points_mall_helpers import (
-    ADJUST, LEDGER, REDEEM, REFUND, admin_of, buy, check_invariant, counts, grant, make_item, pay, start,
-)
 
 ORDER_LINES = "query($id: ID!) { order(id: $id) { status deliveryType storeId lines { id quantity } } }"
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from points_mall_helpers import (
+    LEDGER,
+    MY_POINTS,
+    REDEEM,
+    REFUND,
+    admin_of,
+    buy,
+    check_invariant,
+    make_item,
+    pay,
+    start,
+)
+
 from core.gql.relay import decode_id, to_global_id
 from core.testing import member
-from points_mall_helpers import (
-    LEDGER, MY_POINTS, PAY, REDEEM, REFUND, SETTLE, admin_of, buy, check_invariant, make_item, pay, start,
-)
 
 REASONS = {"order_earn", "order_earn_reversed", "redeem", "redeem_returned", "sign_in", "staff_adjust", "expire"}
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from conftest import Shop, open_shop
 from sqlalchemy import func, select
 
 import components.store_pickup as store_pickup_package
-from conftest import Shop, open_shop
 from core.gql.relay import to_global_id
 from registry.discovery import InstalledComponent
 

@@ -8,14 +8,14 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from store_pickup_helpers import MY, boot
+from test_store_pickup_flow import _paid_pickup
 
 from components.store_pickup.hours import normalise_hours, open_at, ranges_on, special_dates
 from components.store_pickup.models import Attempt
 from core.errors import DomainError
 from core.models import EventRow
 from core.testing import member, staff
-from store_pickup_helpers import MY, boot
-from test_store_pickup_flow import _paid_pickup
 
 WEEK = {d: ["09:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": ["20:00-02:00"]}
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from store_pickup_helpers import CHECKOUT, CONFIRM, MY, RESULTS, boot, pay
 
 from components.store_pickup.models import Pickup
 from core.testing import member, staff
-from store_pickup_helpers import CHECKOUT, CONFIRM, MY, RESULTS, boot, pay
 
 ORDER = "query($id: ID!) { order(id: $id) { status refunded { amountMinor } } }"
 

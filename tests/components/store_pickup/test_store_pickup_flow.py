@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
+from store_pickup_helpers import CHECKOUT, CONFIRM, MY, NEAR, PREVIEW, RESULTS, boot, pay
 
 from components.orders.models import Order
 from components.store_pickup.models import Attempt, Pickup, Slot
 from core.testing import member, staff
-from store_pickup_helpers import CHECKOUT, CONFIRM, MY, NEAR, PREVIEW, RESULTS, boot, pay
 
 
 def clerk_of(ps, graphql, store_index: int):
@@ -116,6 +114,7 @@ async def test_refusals_are_typed_and_change_nothing(kernel_factory, graphql):
 
     # An unpaid order: its code exists but is not shown; even if it leaked, it is refused.
     unpaid = await graphql(ps.kernel, member(2)).mutate(CHECKOUT, input={"lines": [{"skuId": ps.shop.sku, "quantity": 1}], "storeId": here})
+    assert unpaid["userErrors"] == []
     async with ps.kernel.db.read() as session:
         unpaid_code = await session.scalar(select(Pickup.code).where(Pickup.state == "pending_payment"))
     await refused(clerk, "STORE_PICKUP_NOT_PAID", storeId=here, code=unpaid_code)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.testing import member, staff
 from store_pickup_helpers import CONFIRM, MY, PREVIEW, boot, pay
+
+from core.testing import member, staff
 
 CHOOSE = """mutation($input: ChoosePickupStoreInput!) { choosePickupStore(input: $input) {
   order { id deliveryType storeId } pickup { state code } userErrors { code field } } }"""

@@ -6,7 +6,6 @@ import random
 from datetime import datetime, timezone
 
 import pytest
-
 from store_pickup_helpers import BLUEPRINT, INSTALLED
 
 

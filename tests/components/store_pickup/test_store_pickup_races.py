@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from store_pickup_helpers import CHECKOUT, CONFIRM, MY, boot, pay
 
 from components.orders.models import Order
 from components.store_pickup.models import Pickup, Slot
 from core.testing import member, staff
-from store_pickup_helpers import CHECKOUT, CONFIRM, MY, boot, pay
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 import httpx
 import pytest
+from conftest import open_shop
+from fake_wechat_pay import API_V3_KEY, APP_ID, KEY_ID, MCH_ID, SERIAL, FakeWeChatPay, new_key, private_pem, public_pem, verify_pay_sign
 from sqlalchemy import func, select
 
 from components.orders.models import Order, Payment, PaymentIntent
 from components.wechat_pay.models import Notification, Refund
-from conftest import open_shop
 from core.app import create_app
 from core.gql.relay import decode_id
 from core.models import EventRow
 from core.testing import member, staff
-from fake_wechat_pay import API_V3_KEY, APP_ID, KEY_ID, MCH_ID, SERIAL, FakeWeChatPay, new_key, private_pem, public_pem, verify_pay_sign
 
 BLUEPRINT = f"""\
 dougong: 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fake_wechat_pay import API_V3_KEY, new_key, private_pem, public_pem
 from typer.testing import CliRunner
 
 import core.cli
 from core.errors import BootError
-from fake_wechat_pay import API_V3_KEY, new_key, private_pem, public_pem
 
 BLUEPRINT = """\
 dougong: 1
