@@ -12,6 +12,7 @@ from core.gql.relay import (
     connection,
     decode_id,
     fetch_page,
+    list_connection,
     to_global_id,
 )
 from core.gql.scalars import Long
@@ -34,6 +35,7 @@ __all__ = [
     "connection",
     "decode_id",
     "fetch_page",
+    "list_connection",
     "to_global_id",
     "Long",
 ]

@@ -1,0 +1,173 @@
+"""The schema's house rules, checked over the built schema the way a frontend team reads it.
+
+Each finding names a schema coordinate (``Order.storeId``, ``Query.orders(first)``), the rule
+it breaks and the component whose code defines it, so a test can demand zero findings and a
+component author can list only their own::
+
+    python -m core.gql.conventions blueprints/demo.yaml --owner orders
+
+Rules (DESIGN.md, "GraphQL naming", and the frontend issue that asked for them):
+
+- ``undocumented``: every type, field, argument, input field and enum value has a description;
+- ``raw-id``: a field, argument or input field named ``…Id``/``…Ids`` is an ``ID`` (a global id),
+  never ``Int``/``Long``/``String`` — deprecated aliases kept for one release are exempt;
+- ``untyped-json``: ``JSON`` only where the shape is really open (listed in ``OPEN_JSON``);
+- ``string-state``: a ``String`` named like a closed set (status, state, kind…) should be an enum;
+- ``connection-arguments``: a connection field accepts nullable ``first``, ``after``, ``last``,
+  ``before``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
+
+# JSON whose shape is the author's to choose: a JSON Schema document, a block's settings.
+OPEN_JSON = frozenset({"ComponentInfo.settingsSchema", "StorefrontBlockType.settingsSchema", "StorefrontBlock.settings"})
+_ID_NAME = re.compile(r"[a-z0-9](Id|Ids)$|^ids?$")
+_STATE_NAME = re.compile(r"(^|[a-z])(status|state|kind|stage|mode|role|roles)$", re.IGNORECASE)
+_RAW_ID_TYPES = {"Int", "Long", "String"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    coordinate: str
+    rule: str
+    owner: str
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.coordinate}: {self.rule}"
+
+
+def findings(strawberry_schema: Any) -> list[Finding]:
+    """Every finding in a built :class:`core.gql.schema.DougongSchema`, sorted by coordinate."""
+    schema: GraphQLSchema = strawberry_schema._schema
+    found = [f for f in _walk(schema, _Owners(strawberry_schema)) if f.coordinate not in OPEN_JSON or f.rule != "untyped-json"]
+    return sorted(set(found), key=lambda f: (f.owner, f.coordinate, f.rule))
+
+
+class _Owners:
+    """Which component's module defines a type or a field."""
+
+    def __init__(self, strawberry_schema: Any) -> None:
+        self._schema = strawberry_schema
+
+    def of_type(self, name: str) -> str:
+        definition = self._schema.get_type_by_name(name)
+        origin = getattr(definition, "origin", None) or getattr(definition, "wrapped_cls", None)
+        return _component(getattr(origin, "__module__", "") or "")
+
+    def of_field(self, type_name: str, field: GraphQLField | Any) -> str:
+        definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+        origin = getattr(definition, "origin", None)
+        module = getattr(origin, "__module__", None)
+        if module and not module.startswith("strawberry"):
+            return _component(module)
+        return self.of_type(type_name)
+
+
+def _component(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] == "components" and len(parts) > 1:
+        return parts[1]
+    return parts[0] or "unknown"
+
+
+def _walk(schema: GraphQLSchema, owners: _Owners) -> Iterator[Finding]:
+    for name, gtype in schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        owner = owners.of_type(name)
+        if not gtype.description:
+            yield Finding(name, "undocumented", owner)
+        if isinstance(gtype, GraphQLEnumType):
+            for value_name, value in gtype.values.items():
+                if not value.description:
+                    yield Finding(f"{name}.{value_name}", "undocumented", owner)
+        elif isinstance(gtype, GraphQLInputObjectType):
+            for field_name, field in gtype.fields.items():
+                yield from _value_rules(f"{name}.{field_name}", field, owner)
+        elif isinstance(gtype, (GraphQLObjectType, GraphQLInterfaceType)):
+            for field_name, field in gtype.fields.items():
+                field_owner = owners.of_field(name, field)
+                coordinate = f"{name}.{field_name}"
+                yield from _value_rules(coordinate, field, field_owner)
+                for arg_name, arg in field.args.items():
+                    yield from _value_rules(f"{coordinate}({arg_name})", arg, field_owner)
+                if get_named_type(field.type).name.endswith("Connection"):
+                    yield from _connection_rules(coordinate, field, field_owner)
+
+
+def _value_rules(coordinate: str, value: Any, owner: str) -> Iterator[Finding]:
+    """Rules for anything with a type and a name: a field, an argument, an input field."""
+    if not value.description:
+        yield Finding(coordinate, "undocumented", owner)
+    if getattr(value, "deprecation_reason", None):
+        return
+    name = coordinate.rsplit(".", 1)[-1].split("(")[-1].rstrip(")")
+    named = get_named_type(value.type).name
+    if _ID_NAME.search(name) and named in _RAW_ID_TYPES:
+        yield Finding(coordinate, "raw-id", owner)
+    if named == "JSON":
+        yield Finding(coordinate, "untyped-json", owner)
+    if named == "String" and _STATE_NAME.search(name) and not _is_list(value.type):
+        yield Finding(coordinate, "string-state", owner)
+
+
+def _is_list(gtype: Any) -> bool:
+    while isinstance(gtype, GraphQLNonNull):
+        gtype = gtype.of_type
+    return isinstance(gtype, GraphQLList)
+
+
+def _connection_rules(coordinate: str, field: GraphQLField, owner: str) -> Iterator[Finding]:
+    for arg_name in ("first", "after", "last", "before"):
+        arg = field.args.get(arg_name)
+        if arg is None or isinstance(arg.type, GraphQLNonNull):
+            yield Finding(f"{coordinate}({arg_name})", "connection-arguments", owner)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m core.gql.conventions BLUEPRINT [--owner NAME] [--rule RULE]``: print findings."""
+    import argparse
+    from collections import Counter
+    from pathlib import Path
+
+    from core.kernel import Kernel
+
+    parser = argparse.ArgumentParser(prog="python -m core.gql.conventions")
+    parser.add_argument("blueprint", type=Path)
+    parser.add_argument("--owner", action="append", help="only findings of this component (repeatable)")
+    parser.add_argument("--rule", action="append", help="only this rule (repeatable)")
+    args = parser.parse_args(argv)
+    shown = [
+        f
+        for f in findings(Kernel.from_file(args.blueprint).schema)
+        if (not args.owner or f.owner in args.owner) and (not args.rule or f.rule in args.rule)
+    ]
+    for finding in shown:
+        print(finding)
+    counts = Counter((f.owner, f.rule) for f in shown)
+    for (owner, rule), count in sorted(counts.items()):
+        print(f"# {owner:18} {rule:22} {count}", file=sys.stderr)
+    print(f"# {len(shown)} findings", file=sys.stderr)
+    return 1 if shown else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
