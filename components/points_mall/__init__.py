@@ -15,6 +15,7 @@ manifest = Manifest(
     # Who may call each root field, and the mutations that move money, stock or points (dougong check).
     access={
         "adjustPoints": "points_mall.adjust",
+        "checkInDaily": "member",
         "createPointsMallItem": "points_mall.manage",
         "memberPoints": "points_mall.adjust",
         "myPoints": "member",
@@ -29,6 +30,7 @@ manifest = Manifest(
     },
     moves={
         "adjustPoints": "points",
+        "checkInDaily": "points",
         "redeemPointsItem": "points+stock",
         "signInDaily": "points",
     },

@@ -31,6 +31,7 @@ async def seed(kernel: Any, tx: Any) -> None:
         points_price=2000,
         stock=20,
         description="A one-hour class at any of our stores; show the redemption to the clerk.",
+        image_url="https://img.example.com/demo/tea-class.jpg",  # no SKU to take a picture from: its own
     )
     members = await kernel.service("members").member_ids(tx.session, limit=3)
     for index, member_id in enumerate(members, start=1):

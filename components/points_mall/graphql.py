@@ -7,7 +7,9 @@ The mutations are in graphql_mutations.py.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import func, select
@@ -16,9 +18,13 @@ from components.catalog.graphql import Sku
 from components.orders.graphql import DeliveryType, Order
 from components.points_mall import models
 from core.clock import as_utc
-from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql import Connection, Context, Money, Node, connection, fetch_page, money, to_global_id
 
 ADJUST, MANAGE = "points_mall.adjust", "points_mall.manage"
+First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -26,10 +32,17 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 # -- types ------------------------------------------------------------------------------------------
+@strawberry.enum(description="Where a redemption stands.")
+class PointsRedemptionStatus(enum.Enum):
+    ACTIVE = strawberry.enum_value("active", description="Redeemed and not wholly given back (units may be partly returned).")
+    RETURNED = strawberry.enum_value("returned", description="Refunded in full: every unit and its points came back.")
+    CANCELLED = strawberry.enum_value("cancelled", description="Its points + cash order was cancelled unpaid; points and stock were released.")
+
+
 @strawberry.type(description="Points that expire together.")
 class PointsExpiry:
-    points: int
-    expires_at: datetime
+    points: int = strawberry.field(description="How many points expire at this moment.")
+    expires_at: datetime = strawberry.field(description="When they expire (ISO 8601, UTC).")
 
 
 @strawberry.type(description="One change of a member's points, and why.")
@@ -37,23 +50,33 @@ class PointsLedgerEntry(Node):
     delta: int = strawberry.field(description="Points added (positive) or taken (negative).")
     reason: str = strawberry.field(
         description="order_earn, order_earn_reversed, order_pay, order_pay_returned, redeem, "
-        "redeem_returned, sign_in, "
-        "staff_adjust, expire, or another component's reason."
+        "redeem_returned, sign_in (the daily check-in), "
+        "staff_adjust, expire, or another component's reason (an open set: show it as a label)."
     )
     reference: str | None = strawberry.field(description="What caused it: order:<id>, redemption:<id>, lot:<id>, day:<date>.")
-    balance_after: int
+    balance_after: int = strawberry.field(description="The member's balance right after this change.")
     shortfall: int = strawberry.field(description="Points that should have been taken but had already been spent.")
-    note: str | None
-    created_at: datetime
+    note: str | None = strawberry.field(description="Staff's note for an adjustment; null otherwise.")
+    created_at: datetime = strawberry.field(description="When it happened (ISO 8601, UTC).")
 
 
 @strawberry.type(description="A member's points: the balance, what expires soon, and the ledger behind it.")
 class PointsBalance:
-    balance: int
+    balance: int = strawberry.field(description="Points the member can spend now.")
     tier: int = strawberry.field(description="The member tier the mall checks items against (0 = everyone).")
-    sign_in_streak: int
-    signed_in_today: bool
+    check_in_streak: int = strawberry.field(description="Days in a row the member checked in, up to the last check-in.")
+    checked_in_today: bool = strawberry.field(description="Whether the member already checked in today (brand time zone).")
     member_pk: strawberry.Private[int]
+
+    @strawberry.field(description="Days in a row the member checked in.", deprecation_reason="Use checkInStreak; removed in the next release.")
+    def sign_in_streak(self) -> int:
+        return self.check_in_streak
+
+    @strawberry.field(
+        description="Whether the member already checked in today.", deprecation_reason="Use checkedInToday; removed in the next release."
+    )
+    def signed_in_today(self) -> bool:
+        return self.checked_in_today
 
     @strawberry.field(
         description="Points the member's paid orders will earn once granted (after their after-sale "
@@ -63,7 +86,9 @@ class PointsBalance:
         return await info.context.kernel.service("points_mall").pending_points(await info.context.session(), self.member_pk)
 
     @strawberry.field(description="Points expiring within `days` days, soonest first.")
-    async def expiring_soon(self, info: strawberry.Info, days: int = 30) -> list[PointsExpiry]:
+    async def expiring_soon(
+        self, info: strawberry.Info, days: Annotated[int, strawberry.argument(description="How many days ahead to look (0 to 3660).")] = 30
+    ) -> list[PointsExpiry]:
         now = info.context.kernel.clock.now()
         session = await info.context.session()
         rows = await session.execute(
@@ -80,51 +105,85 @@ class PointsBalance:
         return [PointsExpiry(points=int(n), expires_at=as_utc(at)) for at, n in rows.all()]
 
     @strawberry.field(description="The ledger, newest first: every change of the balance explained.")
-    async def ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsLedgerEntry]:
+    async def ledger(
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[PointsLedgerEntry]:
         stmt = select(models.Entry).where(models.Entry.member_id == self.member_pk)
-        page = await fetch_page(await info.context.session(), stmt, models.Entry.id, first, after, descending=True)
+        page = await fetch_page(await info.context.session(), stmt, models.Entry.id, first, after, last=last, before=before, descending=True)
         return connection(page, entry_node)
 
 
 @strawberry.type(description="Something to redeem with points (and perhaps some cash).")
 class PointsMallItem(Node):
-    title: str
-    description: str
-    points_price: int
+    title: str = strawberry.field(description="The item's name as members see it.")
+    description: str = strawberry.field(description="Longer text about the item (may be empty).")
+    points_price: int = strawberry.field(description="Points one unit costs.")
     cash_price: Money = strawberry.field(description="Cash paid on top of the points (zero for points-only items).")
-    stock_left: int
-    per_member_limit: int
-    min_tier: int
-    starts_at: datetime | None
-    ends_at: datetime | None
-    active: bool
+    stock_left: int = strawberry.field(description="Units the mall can still give out (its own stock, not the SKU's).")
+    per_member_limit: int = strawberry.field(description="Most units one member may hold (returned units do not count).")
+    min_tier: int = strawberry.field(description="The lowest member tier that may redeem it (0 = everyone).")
+    starts_at: datetime | None = strawberry.field(description="When redeeming opens (ISO 8601, UTC); null: already open.")
+    ends_at: datetime | None = strawberry.field(description="When redeeming closes (ISO 8601, UTC); null: no end.")
+    active: bool = strawberry.field(description="Whether staff have it on offer; inactive items are seen by staff only.")
     sku_pk: strawberry.Private[int | None]
+    own_image_url: strawberry.Private[str | None] = None
 
     @strawberry.field(description="What is delivered; null for a non-physical reward (a class, a service).")
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk) if self.sku_pk else None
 
+    @strawberry.field(
+        description="The item's picture (a URL): the one staff set on the item, else its SKU's picture "
+        "from the catalog (the SKU's own, else its product's first image); null when there is none."
+    )
+    async def image_url(self, info: strawberry.Info) -> str | None:
+        if self.own_image_url:
+            return self.own_image_url
+        return await catalog_image(info.context, self.sku_pk) if self.sku_pk else None
+
 
 @strawberry.type(description="A member's redemption of a mall item.")
 class PointsRedemption(Node):
-    quantity: int
+    quantity: int = strawberry.field(description="Units redeemed.")
     returned_quantity: int = strawberry.field(description="Units given back (refunded or cancelled), points included.")
-    points: int
-    cash: Money
-    status: str = strawberry.field(description="active, returned (refunded in full) or cancelled (unpaid).")
-    delivery_type: DeliveryType | None
-    store_id: int | None
-    created_at: datetime
+    points: int = strawberry.field(description="Points paid for all units.")
+    cash: Money = strawberry.field(description="Cash paid on top, for all units (minor units of the brand currency).")
+    redemption_status: PointsRedemptionStatus = strawberry.field(description="Where the redemption stands.")
+    delivery_type: DeliveryType | None = strawberry.field(description="How the goods come; null for a non-physical reward.")
+    pickup_store_id: strawberry.ID | None = strawberry.field(description="The store it is picked up at (a PickupStore id); null unless picked up.")
+    created_at: datetime = strawberry.field(description="When it was redeemed (ISO 8601, UTC).")
     item_pk: strawberry.Private[int]
     order_pk: strawberry.Private[int | None]
+    store_pk: strawberry.Private[int | None] = None
 
-    @strawberry.field
+    @strawberry.field(description="active, returned or cancelled.", deprecation_reason="Use redemptionStatus; removed in the next release.")
+    def status(self) -> str:
+        return self.redemption_status.value
+
+    @strawberry.field(description="The pickup store's number.", deprecation_reason="Use pickupStoreId; removed in the next release.")
+    def store_id(self) -> int | None:
+        return self.store_pk
+
+    @strawberry.field(description="The item redeemed; null if staff took it away since.")
     async def item(self, info: strawberry.Info) -> PointsMallItem | None:
         return (await load_items(info.context, [self.item_pk]))[0]
 
-    @strawberry.field(description="The order delivering it (points + cash orders are paid through it).")
+    @strawberry.field(description="The order delivering it (points + cash orders are paid through it); null for a reward without a SKU.")
     async def order(self, info: strawberry.Info) -> Order | None:
         return await info.context.loader("orders.orders").load(self.order_pk) if self.order_pk else None
+
+
+async def catalog_image(ctx: Context, sku_pk: int) -> str | None:
+    """A SKU's picture through the catalog's published loaders (never its tables): the SKU's own
+    image where the catalog gives SKUs one, else its product's first image."""
+    sku = await ctx.loader("catalog.skus").load(sku_pk)
+    if sku is None:
+        return None
+    own = getattr(sku, "image_url", None)  # SKU pictures are the catalog's to add; read one if it is there
+    if own:
+        return own
+    product = await ctx.loader("catalog.products").load(sku.product_pk)
+    return product.images[0] if product is not None and product.images else None
 
 
 def entry_node(row: models.Entry) -> PointsLedgerEntry:
@@ -154,6 +213,7 @@ def item_node(row: models.Item, currency: str) -> PointsMallItem:
         ends_at=_utc(row.ends_at),
         active=row.active,
         sku_pk=row.sku_id,
+        own_image_url=row.image_url,
     )
 
 
@@ -164,9 +224,10 @@ def redemption_node(row: models.Redemption, currency: str) -> PointsRedemption:
         returned_quantity=row.returned_quantity,
         points=row.points,
         cash=money(row.cash_minor, currency),
-        status=row.status,
+        redemption_status=PointsRedemptionStatus(row.status),
         delivery_type=DeliveryType(row.delivery_type) if row.delivery_type else None,
-        store_id=row.store_id,
+        pickup_store_id=to_global_id("PickupStore", row.store_id) if row.store_id is not None else None,
+        store_pk=row.store_id,
         created_at=as_utc(row.created_at),
         item_pk=row.item_id,
         order_pk=row.order_id,
@@ -184,8 +245,8 @@ async def balance_of(ctx: Context, member_id: int) -> PointsBalance:
     return PointsBalance(
         balance=account.balance if account else 0,
         tier=account.tier if account else 0,
-        sign_in_streak=account.streak if account else 0,
-        signed_in_today=bool(account and account.last_sign_in == today),
+        check_in_streak=account.streak if account else 0,
+        checked_in_today=bool(account and account.last_sign_in == today),
         member_pk=member_id,
     )
 
@@ -210,46 +271,15 @@ async def load_redemptions(ctx: Context, keys: list[int]) -> list[PointsRedempti
     return [redemption_node(rows[k], currency) if k in rows and _may_see(ctx, rows[k].member_id) else None for k in keys]
 
 
-# -- queries ------------------------------------------------------------------------------------------
-@strawberry.type
-class Query:
-    @strawberry.field(description="The signed-in member's points.")
-    async def my_points(self, info: strawberry.Info) -> PointsBalance:
-        return await balance_of(info.context, info.context.require_member())
+async def load_redemptions_by_order(ctx: Context, order_pks: list[int]) -> list[PointsRedemption | None]:
+    """The redemption an order delivers, per order (at most one: ``order_id`` is unique)."""
+    session = await ctx.session()
+    currency = ctx.kernel.blueprint.brand.currency
+    rows = {r.order_id: r for r in (await session.scalars(select(models.Redemption).where(models.Redemption.order_id.in_(order_pks)))).all()}
+    return [redemption_node(rows[k], currency) if k in rows else None for k in order_pks]
 
-    @strawberry.field(description="The signed-in member's ledger, newest first: every change explained.")
-    async def my_points_ledger(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsLedgerEntry]:
-        balance = PointsBalance(balance=0, tier=0, sign_in_streak=0, signed_in_today=False, member_pk=info.context.require_member())
-        return await balance.ledger(info, first, after)
 
-    @strawberry.field(description="The signed-in member's redemptions, newest first.")
-    async def my_points_redemptions(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PointsRedemption]:
-        ctx: Context = info.context
-        stmt = select(models.Redemption).where(models.Redemption.member_id == ctx.require_member())
-        page = await fetch_page(await ctx.session(), stmt, models.Redemption.id, first, after, descending=True)
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda row: redemption_node(row, currency))
-
-    @strawberry.field(description="Staff: a member's points (and, through `ledger`, their history).")
-    async def member_points(self, info: strawberry.Info, member_id: strawberry.ID) -> PointsBalance:
-        info.context.require(ADJUST)
-        return await balance_of(info.context, decode_id(member_id, "Member", field="memberId"))
-
-    @strawberry.field(
-        description="Mall items on offer now and later (staff with points_mall.manage also see inactive and ended items with `all: true`)."
-    )
-    async def points_mall_items(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, all: bool = False
-    ) -> Connection[PointsMallItem]:  # noqa: A002
-        ctx: Context = info.context
-        stmt = select(models.Item)
-        if not (all and ctx.can(MANAGE)):
-            now = ctx.kernel.clock.now()
-            stmt = stmt.where(models.Item.active.is_(True), (models.Item.ends_at.is_(None)) | (models.Item.ends_at > now))
-        page = await fetch_page(await ctx.session(), stmt, models.Item.id, first, after)
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda row: item_node(row, currency))
-
-    @strawberry.field
-    async def points_mall_item(self, info: strawberry.Info, id: strawberry.ID) -> PointsMallItem | None:  # noqa: A002
-        return (await load_items(info.context, [decode_id(id, "PointsMallItem", field="id")]))[0]
+async def order_points_redemption(root: Order, info: strawberry.Info) -> PointsRedemption | None:
+    # Whoever may read the order reads its redemption: the orders component already decided who
+    # sees the order, and the redemption only says which points bought its line.
+    return await info.context.loader("points_mall.redemptions_by_order").load(root.pk)

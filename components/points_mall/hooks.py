@@ -1,6 +1,6 @@
 import strawberry
 
-from components.points_mall import deduction, graphql, graphql_mutations, models
+from components.points_mall import deduction, graphql, graphql_mutations, graphql_queries, models
 from components.points_mall.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.points_mall.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.points_mall.service import EXPIRE_JOB, EXPIRE_MORE_JOB, GRANT_JOB, PointsService
@@ -20,12 +20,20 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_schema(registrar):
-    registrar.query(graphql.Query)
+    registrar.query(graphql_queries.Query)
     registrar.mutation(graphql_mutations.Mutation)
     registrar.type(graphql.PointsBalance)
     registrar.node(graphql.PointsLedgerEntry, graphql.load_entries)
     registrar.node(graphql.PointsMallItem, graphql.load_items)
     registrar.node(graphql.PointsRedemption, graphql.load_redemptions)
+    registrar.extend(
+        "Order", "pointsRedemption", graphql.order_points_redemption, "The points-mall redemption this order delivers; null for other orders."
+    )
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("points_mall.redemptions_by_order", graphql.load_redemptions_by_order)
 
 
 @hookimpl

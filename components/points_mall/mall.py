@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from components.points_mall.checkout import LINE_FIELD, MAX_REDEEM
 from components.points_mall.ledger import MAX_POINTS
 from components.points_mall.models import Account, Entry, Item, Redemption
+from components.points_mall.rules import image_url_problem
 from core.checkout import CheckoutRequest, LineRequest
 from core.clock import as_utc
 from core.errors import DomainError
@@ -103,6 +104,7 @@ class Mall:
         sku_id: int | None,
         starts_at: datetime | None,
         ends_at: datetime | None,
+        image_url: str | None = None,
     ) -> None:
         def bad(message: str, field: str) -> DomainError:
             return DomainError("POINTS_MALL_INVALID_ITEM", message, field=field)
@@ -123,6 +125,8 @@ class Mall:
             raise bad("A tier is 0 to 100.", "input.minTier")
         if starts_at and ends_at and as_utc(ends_at) <= as_utc(starts_at):
             raise bad("The window ends before it starts.", "input.endsAt")
+        if (problem := image_url_problem(image_url)) is not None:
+            raise bad(problem, "input.imageUrl")
 
     async def create_item(
         self,
@@ -138,6 +142,7 @@ class Mall:
         description: str = "",
         starts_at: datetime | None = None,
         ends_at: datetime | None = None,
+        image_url: str | None = None,
     ) -> int:
         self._check_item(
             title=title,
@@ -149,6 +154,7 @@ class Mall:
             sku_id=sku_id,
             starts_at=starts_at,
             ends_at=ends_at,
+            image_url=image_url,
         )
         if sku_id is not None and (await self.kernel.service("catalog").skus(tx.session, [sku_id])).get(sku_id) is None:
             raise DomainError("KERNEL_NOT_FOUND", "No such SKU.", field="input.skuId")
@@ -164,6 +170,7 @@ class Mall:
             starts_at=starts_at,
             ends_at=ends_at,
             active=True,
+            image_url=image_url or None,
         )
         tx.session.add(item)
         await tx.session.flush()
@@ -187,12 +194,14 @@ class Mall:
             "sku_id": item.sku_id,
             "starts_at": item.starts_at,
             "ends_at": item.ends_at,
+            "image_url": item.image_url,
         }
         merged.update({k: v for k, v in changes.items() if v is not None and k in merged})
         self._check_item(**merged)
         item.title, item.points_price, item.cash_price_minor = merged["title"].strip(), merged["points_price"], merged["cash_price_minor"]
         item.stock_left, item.per_member_limit, item.min_tier = merged["stock"], merged["per_member_limit"], merged["min_tier"]
         item.starts_at, item.ends_at = merged["starts_at"], merged["ends_at"]
+        item.image_url = merged["image_url"] or None  # "" takes the own picture away
         if changes.get("description") is not None:
             item.description = changes["description"]
         if changes.get("active") is not None:

@@ -77,6 +77,8 @@ class Item(Base):
     starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The item's own picture; without one the schema shows its SKU's (through the catalog).
+    image_url: Mapped[str | None] = mapped_column(String(1000))
 
 
 class Redemption(Base):

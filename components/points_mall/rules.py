@@ -148,3 +148,18 @@ def ledger_disagreement(balance: int, entries_sum: int, lots_sum: int) -> str | 
     if balance == entries_sum == lots_sum:
         return None
     return f"balance {balance}, sum of entries {entries_sum}, sum of unexpired lot remainders {lots_sum}: they must be equal"
+
+
+MAX_IMAGE_URL = 1000
+
+
+def image_url_problem(url: str | None) -> str | None:
+    """Why an item's picture URL cannot be stored, or None. An absolute http(s) URL or a path on
+    the brand's own host ("/img/a.png"), as the catalog takes product images; "" means none."""
+    if url is None or url == "":
+        return None
+    if len(url) > MAX_IMAGE_URL:
+        return f"A picture URL has at most {MAX_IMAGE_URL} characters."
+    if url != url.strip() or not (url.startswith(("http://", "https://")) or (url.startswith("/") and not url.startswith("//"))):
+        return "A picture URL starts with http://, https:// or / (a path on the brand's host)."
+    return None

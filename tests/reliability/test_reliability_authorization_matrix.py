@@ -191,6 +191,7 @@ MATRIX: dict[str, str] = {
     "joinGroup":               "u+" "+" "ff" "f" "f",   # a fresh group of member 3
     "redeemPointsItem":        "u+" "+" "ff" "f" "f",
     "signInDaily":             "u+" "+" "ff" "f" "f",
+    "checkInDaily":            "u+" "+" "ff" "f" "f",   # today's check-in forgotten first (signInDaily is the same one)
     "adjustPoints":            "uf" "f" "ff" "f" "+",
     "createPointsMallItem":    "uf" "f" "ff" "f" "+",
     "updatePointsMallItem":    "uf" "f" "ff" "f" "+",
@@ -649,6 +650,7 @@ CASES: dict[str, Case] = {
     "joinGroup": mutation("joinGroup", "JoinGroupInput", lambda w, a: _join(w)),
     "redeemPointsItem": mutation("redeemPointsItem", "RedeemPointsItemInput", lambda w, a: _fresh_item(w)),
     "signInDaily": mutation("signInDaily", "SignInDailyInput", None),
+    "checkInDaily": mutation("checkInDaily", "CheckInDailyInput", lambda w, a: _forget_check_ins(w)),
     "adjustPoints": mutation("adjustPoints", "AdjustPointsInput", static(memberId=G("Member", 1), delta=1, note="matrix")),
     "createPointsMallItem": mutation("createPointsMallItem", "CreatePointsMallItemInput", static(title="matrix", pointsPrice=10, stock=5)),
     "updatePointsMallItem": mutation("updatePointsMallItem", "UpdatePointsMallItemInput", static(itemId=G("PointsMallItem", 3), description="A one-hour class.")),
@@ -883,6 +885,16 @@ async def _two_guides(w: World) -> dict[str, Any]:
     return {"fromGuideId": G("Staff", made[0]), "toGuideId": G("Staff", made[1])}
 
 
+async def _forget_check_ins(w: World) -> dict[str, Any]:
+    from sqlalchemy import update
+
+    from components.points_mall.models import Account
+
+    async with w.kernel.transaction() as tx:
+        await tx.session.execute(update(Account).values(last_sign_in=None))
+    return {}
+
+
 async def _fresh_item(w: World) -> dict[str, Any]:
     made = await w.ok("admin", """mutation { createPointsMallItem(input: {title: "matrix gift", pointsPrice: 10, stock: 10}) {
       item { id } userErrors { code } } }""")
@@ -1105,7 +1117,8 @@ async def test_member_b_never_reaches_member_a_s_orders_points_pickups_or_bids(k
                              ("query($id: ID!) { pickupOrder(id: $id) { id code } }", {"id": w.a_pickup})):
         assert next(iter((await b.data(query, variables)).values())) is None, query
     refused = await b.execute("query($m: ID!) { memberPoints(memberId: $m) { balance ledger { nodes { id } } } }", m=G("Member", 1))
-    assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN" and not refused.get("data")
+    # memberPoints is nullable (issue 18's error model): the refusal nulls just that field.
+    assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN" and refused.get("data") == {"memberPoints": None}
     refused = await b.execute("query($m: ID!) { groupBuyReferrals(memberId: $m) { memberId joins } }", m=G("Member", 1))
     assert refused["errors"][0]["extensions"]["code"] == "KERNEL_FORBIDDEN"
     # Without a member id, a member's referral counts are their own: B has none, A has member 3's join.

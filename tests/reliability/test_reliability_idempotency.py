@@ -93,6 +93,7 @@ REDEEM = """mutation($item: ID!, $key: String) { redeemPointsItem(input: {itemId
 ADJUST = """mutation($m: ID!, $key: String) { adjustPoints(input: {memberId: $m, delta: 50, note: "goodwill", idempotencyKey: $key}) {
   balance entry { delta } userErrors { code } } }"""
 SIGN_IN = """mutation($key: String) { signInDaily(input: {idempotencyKey: $key}) { balance entry { delta } userErrors { code } } }"""
+CHECK_IN = """mutation($key: String) { checkInDaily(input: {idempotencyKey: $key}) { balance entry { delta } userErrors { code } } }"""
 CHECKOUT = """mutation($sku: ID!, $store: ID!, $key: String) {
   checkoutPickup(input: {lines: [{skuId: $sku, quantity: 1}], storeId: $store, idempotencyKey: $key}) {
     order { id status } userErrors { code field } } }"""
@@ -331,6 +332,8 @@ class World:
             Case("adjustPoints", lambda t, k: w.admin.mutate(ADJUST, m=to_global_id("Member", 5), key=k), (None, None)),
             Case("signInDaily", lambda t, k: w.m(6).mutate(SIGN_IN, key=k), (None, None),
                  before_burst=lambda: w.clock.advance(days=1)),
+            Case("checkInDaily", lambda t, k: w.m(12).mutate(CHECK_IN, key=k), (None, None),
+                 before_burst=lambda: w.clock.advance(days=1)),
             Case("checkoutPickup", lambda t, k: w.m(7).mutate(CHECKOUT, sku=w.tea, store=w.store, key=k), (None, None)),
             Case("confirmPickup", lambda t, k: w.clerk_client.mutate(CONFIRM, store=w.store, code=t, key=k),
                  (await w.paid_pickup_code(8), await w.paid_pickup_code(9))),
@@ -380,7 +383,7 @@ async def test_every_money_stock_and_points_mutation_replays_without_effect(kern
         assert all(b["userErrors"] == [] for b in burst), (case.name, burst)
         assert all(b == burst[0] for b in burst), (case.name, burst)
         assert delta(await state(kernel), before_burst) == once, (case.name, once, delta(await state(kernel), before_burst))
-    assert len(cases) == 33  # placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale, commission withdrawals, 代客下单, member tiers
+    assert len(cases) == 34  # checkInDaily beside signInDaily, placeOrder twice (plain, and paying with points: 积分抵现), the payment intent, the offer withdrawal, coupons, flash sale, commission withdrawals, 代客下单, member tiers
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)

@@ -44,6 +44,41 @@ MY_POINTS = "{ myPoints { balance signInStreak signedInToday expiringSoon(days: 
 LEDGER = """{ myPointsLedger(first: 100) { edges { node { delta reason reference balanceAfter shortfall note } } } }"""
 
 
+# store_pickup is built elsewhere; a stand-in of the same name joins checkout as it does.
+PICKUP_STAND_IN = """
+import strawberry
+from core.hookspecs import hookimpl
+from core.gql.relay import from_global_id
+
+
+@strawberry.input
+class PickupChoiceInput:
+    store_id: strawberry.ID
+    slot_id: strawberry.ID | None = None
+
+
+class Participant:
+    def __init__(self, per_store):
+        self.per_store = per_store
+
+    def prepare(self, tx, draft):
+        choice = draft.input("pickup")
+        if draft.delivery_type != "pickup" or not choice:
+            return
+        text = str(choice["storeId"])
+        store = int(text) if text.isdigit() else int(from_global_id(text)[1])
+        draft.claim_delivery("store_pickup")
+        draft.store_id = store
+        draft.location_id = store if self.per_store else 0
+
+
+@hookimpl
+def dougong_checkout(registrar):
+    registrar.extend_input("CheckoutInput", "pickup", PickupChoiceInput)
+    registrar.checkout_participant(Participant(registrar.settings.get("stock") == "per_store"))
+"""
+
+
 async def start(kernel_factory, *, rule="end_of_next_year", shortfall="deduct_available", grant_on="paid", freeze=0,
                 extra="", database="sqlite", members=5, stock=500, price=10000):
     text = BLUEPRINT % {"rule": rule, "shortfall": shortfall, "grant_on": grant_on, "freeze": freeze, "extra": extra}

@@ -9,6 +9,7 @@ from conftest import hire
 from points_mall_helpers import (
     ADJUST,
     LEDGER,
+    PICKUP_STAND_IN,
     REDEEM,
     REFUND,
     admin_of,
@@ -161,40 +162,6 @@ async def test_refunded_points_orders_give_points_and_stock_back_unit_by_unit(ke
     assert statuses == [("active", 0), ("active", 1), ("returned", 1)]
     stock = await me.data("query($id: ID!) { pointsMallItem(id: $id) { stockLeft } }", id=only)
     assert stock["pointsMallItem"]["stockLeft"] == 10 - 3 + 1 - 1
-
-
-PICKUP_STAND_IN = """
-import strawberry
-from core.hookspecs import hookimpl
-from core.gql.relay import from_global_id
-
-
-@strawberry.input
-class PickupChoiceInput:
-    store_id: strawberry.ID
-    slot_id: strawberry.ID | None = None
-
-
-class Participant:
-    def __init__(self, per_store):
-        self.per_store = per_store
-
-    def prepare(self, tx, draft):
-        choice = draft.input("pickup")
-        if draft.delivery_type != "pickup" or not choice:
-            return
-        text = str(choice["storeId"])
-        store = int(text) if text.isdigit() else int(from_global_id(text)[1])
-        draft.claim_delivery("store_pickup")
-        draft.store_id = store
-        draft.location_id = store if self.per_store else 0
-
-
-@hookimpl
-def dougong_checkout(registrar):
-    registrar.extend_input("CheckoutInput", "pickup", PickupChoiceInput)
-    registrar.checkout_participant(Participant(registrar.settings.get("stock") == "per_store"))
-"""
 
 
 async def test_redemption_for_pickup_at_a_store_when_store_pickup_is_on(kernel_factory, graphql, make_component):
