@@ -4,6 +4,7 @@ the types they answer with are in ``graphql``. Thin: the rules are in service.py
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -23,73 +24,79 @@ from core.gql.relay import to_global_id
 
 
 # -- inputs and payloads ------------------------------------------------------------------------------
-@strawberry.input
+@strawberry.input(description="Which lines a coupon covers.")
 class CouponScopeInput:
-    kind: CouponScopeKind = CouponScopeKind.ALL
+    kind: CouponScopeKind = strawberry.field(default=CouponScopeKind.ALL, description="What kind of thing ids name (ALL: ids are ignored).")
     ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Category, Product or Sku ids, by kind.")
-    exclude_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    exclude_sku_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    exclude_product_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Products never covered (Product ids).")
+    exclude_sku_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="SKUs never covered (Sku ids).")
 
 
-@strawberry.input
+@strawberry.input(description="A new coupon template.")
 class CreateCouponTemplateInput:
-    title: str
-    kind: CouponKind
-    amount_off: MoneyInput | None = None
-    percent_off: int | None = None
-    cap: MoneyInput | None = None
-    threshold: MoneyInput | None = None
-    scope: CouponScopeInput | None = None
-    combines_with: list[str] = strawberry.field(default_factory=list)
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    valid_days: int | None = None
-    total_quantity: int | None = None
-    per_member_limit: int = 1
-    channel: CouponChannel = CouponChannel.CLAIM_CENTRE
-    live_room_id: strawberry.ID | None = None
-    gift_minimum: MoneyInput | None = None
+    title: str = strawberry.field(description="The coupon's name as members see it.")
+    kind: CouponKind = strawberry.field(description="Fixed amount or percentage.")
+    amount_off: MoneyInput | None = strawberry.field(default=None, description="FIXED: the amount taken off.")
+    percent_off: int | None = strawberry.field(default=None, description="PERCENT: 1 to 99 (15 means 15 % off).")
+    cap: MoneyInput | None = strawberry.field(default=None, description="PERCENT: at most this much off; null for no cap.")
+    threshold: MoneyInput | None = strawberry.field(default=None, description="The covered lines must add up to this (满 X 可用); null for none.")
+    scope: CouponScopeInput | None = strawberry.field(default=None, description="Which lines it covers; default every line.")
+    combines_with: list[str] = strawberry.field(
+        default_factory=list, description="Activity components (group_buy, flash_sale, live_room…) whose lines it may discount."
+    )
+    valid_from: datetime | None = strawberry.field(default=None, description="Date-based validity: usable from (ISO 8601).")
+    valid_until: datetime | None = strawberry.field(default=None, description="Date-based validity: usable until (ISO 8601).")
+    valid_days: int | None = strawberry.field(default=None, description="Instead of dates: valid this many days after it is claimed.")
+    total_quantity: int | None = strawberry.field(default=None, description="How many exist; null for unlimited.")
+    per_member_limit: int = strawberry.field(default=1, description="Most coupons of this template one member may hold.")
+    channel: CouponChannel = strawberry.field(default=CouponChannel.CLAIM_CENTRE, description="How members get it.")
+    live_room_id: strawberry.ID | None = strawberry.field(default=None, description="LIVE_ROOM: the room (a LiveRoom id).")
+    gift_minimum: MoneyInput | None = strawberry.field(default=None, description="ORDER_GIFT: given for paid orders of at least this.")
 
 
-@strawberry.input
+@strawberry.input(description="Stop or resume giving out a template.")
 class SetCouponTemplateActiveInput:
-    template_id: strawberry.ID
-    active: bool
+    template_id: strawberry.ID = strawberry.field(description="The template (a CouponTemplate id).")
+    active: bool = strawberry.field(description="true gives it out again, false stops.")
 
 
-@strawberry.input
+@strawberry.input(description="The coupon to claim.")
 class ClaimCouponInput:
-    template_id: strawberry.ID
-    idempotency_key: str | None = None
+    template_id: strawberry.ID = strawberry.field(description="The template (a CouponTemplate id).")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Any string unique to this attempt; a replay returns the first result and changes nothing."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A PUSH template and the members to give it to.")
 class PushCouponsInput:
-    template_id: strawberry.ID
+    template_id: strawberry.ID = strawberry.field(description="The template (a CouponTemplate id).")
     member_ids: list[strawberry.ID] = strawberry.field(description="The members (a segment), at most 500 at a time.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Any string unique to this attempt; a replay returns the first result and changes nothing."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of creating or changing a template.")
 class CouponTemplatePayload(Payload):
-    template: CouponTemplate | None = None
+    template: CouponTemplate | None = strawberry.field(default=None, description="The template as it is now; null on error.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of claimCoupon.")
 class ClaimCouponPayload(Payload):
-    coupon: Coupon | None = None
+    coupon: Coupon | None = strawberry.field(default=None, description="The coupon now in the wallet; null on error.")
 
 
 @strawberry.type(description="A member a push skipped, and why (the error code).")
 class PushSkipped:
-    member_id: strawberry.ID
-    code: str
+    member_id: strawberry.ID = strawberry.field(description="The member skipped (a Member id).")
+    code: str = strawberry.field(description="The error code saying why (e.g. COUPONS_LIMIT_REACHED).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of pushCoupons.")
 class PushCouponsPayload(Payload):
-    issued: int | None = None
-    skipped: list[PushSkipped] | None = None
+    issued: int | None = strawberry.field(default=None, description="Coupons given out; null on error.")
+    skipped: list[PushSkipped] | None = strawberry.field(default=None, description="Members who got none, with the reason; null on error.")
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -114,7 +121,11 @@ async def _template_payload(ctx: Context, result: dict | None, errors: list) -> 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Staff: a coupon template (value, scope, validity, quantity, channel).")
-    async def create_coupon_template(self, info: strawberry.Info, input: CreateCouponTemplateInput) -> CouponTemplatePayload:  # noqa: A002
+    async def create_coupon_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateCouponTemplateInput, strawberry.argument(description="The template's value, scope, validity, quantity and channel.")],
+    ) -> CouponTemplatePayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -153,7 +164,11 @@ class Mutation:
         return await _template_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Staff: stop or resume giving out a template's coupons (coupons already held stay valid).")
-    async def set_coupon_template_active(self, info: strawberry.Info, input: SetCouponTemplateActiveInput) -> CouponTemplatePayload:  # noqa: A002
+    async def set_coupon_template_active(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SetCouponTemplateActiveInput, strawberry.argument(description="The template and whether to give it out.")],
+    ) -> CouponTemplatePayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -168,7 +183,9 @@ class Mutation:
         description="Member: claim a coupon from the claim centre, or a live room's coupon while the room "
         "is live and you are in it. A replayed idempotencyKey changes nothing."
     )
-    async def claim_coupon(self, info: strawberry.Info, input: ClaimCouponInput) -> ClaimCouponPayload:  # noqa: A002
+    async def claim_coupon(
+        self, info: strawberry.Info, input: Annotated[ClaimCouponInput, strawberry.argument(description="The template to claim from.")]
+    ) -> ClaimCouponPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -185,7 +202,9 @@ class Mutation:
         description="Staff: give a PUSH template's coupons to members; members over the limit (or past the "
         "total) are listed as skipped. A replayed idempotencyKey changes nothing."
     )
-    async def push_coupons(self, info: strawberry.Info, input: PushCouponsInput) -> PushCouponsPayload:  # noqa: A002
+    async def push_coupons(
+        self, info: strawberry.Info, input: Annotated[PushCouponsInput, strawberry.argument(description="The template and the members.")]
+    ) -> PushCouponsPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
