@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -32,37 +33,41 @@ GONE = {"FLASH_SALE_SOLD_OUT", "INVENTORY_OUT_OF_STOCK", "INVENTORY_ACTIVITY_SOL
 
 @strawberry.enum(description="UPCOMING until it starts, RUNNING while it sells, ENDED after.")
 class FlashSaleStatus(enum.Enum):
-    UPCOMING = "upcoming"
-    RUNNING = "running"
-    ENDED = "ended"
+    UPCOMING = strawberry.enum_value("upcoming", description="Not started yet.")
+    RUNNING = strawberry.enum_value("running", description="Selling now.")
+    ENDED = strawberry.enum_value("ended", description="Over; nothing more is sold.")
 
 
 @strawberry.type(description="A SKU in a flash-sale session, at its flash price, from the session's own quantity.")
 class FlashSaleItem(Node):
-    flash_price: Money
+    flash_price: Money = strawberry.field(description="The price per unit in this session.")
     list_price: Money | None = strawberry.field(description="The SKU's usual price, to show beside the flash price.")
-    quantity: int
-    left: int = strawberry.field(description="Units not yet in an order (unpaid orders hold theirs until the window ends).")
-    per_member_limit: int
+    quantity: int = strawberry.field(description="Units the session sells in all (its own stock, not the SKU's).")
+    stock_left: int = strawberry.field(description="Units not yet in an order (unpaid orders hold theirs until the window ends).")
+    per_member_limit: int = strawberry.field(description="Most units one member may buy in this session.")
     sku_pk: strawberry.Private[int]
     session_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="Units not yet in an order.", deprecation_reason="Use stockLeft; removed in the next release.")
+    def left(self) -> int:
+        return self.stock_left
+
+    @strawberry.field(description="The SKU sold; null if the catalog no longer shows it.")
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk)
 
 
 @strawberry.type(description="A flash-sale time slot with its items and a countdown computed by the server.")
 class FlashSaleSession(Node):
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    status: FlashSaleStatus
+    title: str = strawberry.field(description="The session's name as members see it.")
+    starts_at: datetime = strawberry.field(description="When selling starts (ISO 8601, UTC).")
+    ends_at: datetime = strawberry.field(description="When selling ends (ISO 8601, UTC).")
+    status: FlashSaleStatus = strawberry.field(description="Upcoming, running or ended, by the server's clock.")
     server_time: datetime = strawberry.field(description="The server's clock when this was read (for the countdown).")
     seconds_to_start: int = strawberry.field(description="0 once started.")
     seconds_to_end: int = strawberry.field(description="0 once ended.")
     payment_window_seconds: int = strawberry.field(description="How long a flash-sale order waits for its payment.")
-    items: list[FlashSaleItem]
+    items: list[FlashSaleItem] = strawberry.field(description="The session's SKUs with their flash prices and what is left.")
 
 
 def item_node(row: models.Item, currency: str, list_price: int | None = None) -> FlashSaleItem:
@@ -71,7 +76,7 @@ def item_node(row: models.Item, currency: str, list_price: int | None = None) ->
         flash_price=money(row.flash_price_minor, currency),
         list_price=money(list_price, currency) if list_price is not None else None,
         quantity=row.quantity,
-        left=max(0, row.quantity - row.sold),
+        stock_left=max(0, row.quantity - row.sold),
         per_member_limit=row.per_member_limit,
         sku_pk=row.sku_id,
         session_pk=row.session_id,
@@ -124,55 +129,73 @@ async def load_items(ctx: Context, keys: list[int]) -> list[FlashSaleItem | None
     return [item_node(rows[k], currency) if k in rows else None for k in keys]
 
 
+First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="Flash-sale sessions that have not ended, soonest first (`includeEnded` for all).")
+    @strawberry.field(description="Flash-sale sessions that have not ended, in the order staff made them (`includeEnded` for all).")
     async def flash_sale_sessions(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, include_ended: bool = False
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        include_ended: Annotated[bool, strawberry.argument(description="Include sessions that have ended.")] = False,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[FlashSaleSession]:
         ctx: Context = info.context
         S = models.FlashSession
         stmt = select(S).where(S.active.is_(True))
         if not include_ended:
             stmt = stmt.where(S.ends_at > ctx.kernel.clock.now())
-        page = await fetch_page(await ctx.session(), stmt, S.id, first, after)
+        page = await fetch_page(await ctx.session(), stmt, S.id, first, after, last=last, before=before)
         nodes = {n.pk: n for n in await session_nodes(ctx, [row for row in page.rows])}
         return connection(page, lambda row: nodes[row.id])
 
-    @strawberry.field
-    async def flash_sale_session(self, info: strawberry.Info, id: strawberry.ID) -> FlashSaleSession | None:  # noqa: A002
+    @strawberry.field(description="One session by id; null if there is none or staff took it down.")
+    async def flash_sale_session(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The session (a FlashSaleSession id).")],  # noqa: A002
+    ) -> FlashSaleSession | None:
         return (await load_sessions(info.context, [decode_id(id, "FlashSaleSession", field="id")]))[0]
 
 
-@strawberry.input
+@strawberry.input(description="One SKU of a new session.")
 class FlashSaleItemInput:
-    sku_id: strawberry.ID
-    flash_price: MoneyInput
-    quantity: int
-    per_member_limit: int = 1
+    sku_id: strawberry.ID = strawberry.field(description="The SKU (a Sku id).")
+    flash_price: MoneyInput = strawberry.field(description="The price per unit in the session.")
+    quantity: int = strawberry.field(description="Units the session sells in all.")
+    per_member_limit: int = strawberry.field(default=1, description="Most units one member may buy.")
 
 
-@strawberry.input
+@strawberry.input(description="A new flash-sale session.")
 class CreateFlashSaleSessionInput:
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    items: list[FlashSaleItemInput]
+    title: str = strawberry.field(description="The session's name as members see it.")
+    starts_at: datetime = strawberry.field(description="When selling starts (ISO 8601).")
+    ends_at: datetime = strawberry.field(description="When selling ends (ISO 8601); after startsAt.")
+    items: list[FlashSaleItemInput] = strawberry.field(description="The SKUs it sells (at least one).")
 
 
-@strawberry.input
+@strawberry.input(description="What to buy in a flash sale.")
 class BuyFlashSaleItemInput:
-    item_id: strawberry.ID
-    quantity: int = 1
-    idempotency_key: str | None = None
+    item_id: strawberry.ID = strawberry.field(description="The item (a FlashSaleItem id).")
+    quantity: int = strawberry.field(default=1, description="Units to buy, 1 to 100.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Any string unique to this attempt; a replay answers the first order and changes nothing."
+    )
 
 
 MAX_UNITS = 100
 
 
-@strawberry.type
+@strawberry.type(description="The result of createFlashSaleSession.")
 class FlashSaleSessionPayload(Payload):
-    session: FlashSaleSession | None = None
+    session: FlashSaleSession | None = strawberry.field(default=None, description="The session made; null on error.")
 
 
 @strawberry.type
@@ -181,7 +204,11 @@ class Mutation:
         description="Staff: a flash-sale session with its SKUs, flash prices, quantities and limits. "
         "Members buy with placeOrder, naming flashSaleItemId on the line."
     )
-    async def create_flash_sale_session(self, info: strawberry.Info, input: CreateFlashSaleSessionInput) -> FlashSaleSessionPayload:  # noqa: A002
+    async def create_flash_sale_session(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateFlashSaleSessionInput, strawberry.argument(description="The session, its SKUs, prices and limits.")],
+    ) -> FlashSaleSessionPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -211,7 +238,9 @@ class Mutation:
         "step. With the Redis gate on, a buyer beyond the stock is refused before any database "
         "work. A replayed idempotencyKey answers the first order."
     )
-    async def buy_flash_sale_item(self, info: strawberry.Info, input: BuyFlashSaleItemInput) -> OrderPayload:  # noqa: A002
+    async def buy_flash_sale_item(
+        self, info: strawberry.Info, input: Annotated[BuyFlashSaleItemInput, strawberry.argument(description="The item and how many.")]
+    ) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         service = ctx.kernel.service("flash_sale")
         try:

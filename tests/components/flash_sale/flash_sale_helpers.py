@@ -27,7 +27,7 @@ CREATE = """mutation($input: CreateFlashSaleSessionInput!) { createFlashSaleSess
 BUY = """mutation($sku: ID!, $item: ID!, $n: Int! = 1, $key: String) {
   placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: $n, flashSaleItemId: $item}]}, idempotencyKey: $key}) {
     order { id status kind total { amountMinor } paymentDueAt } userErrors { code field message details } } }"""
-SESSION = """query($id: ID!) { flashSaleSession(id: $id) { status secondsToStart secondsToEnd items { left } } }"""
+SESSION = """query($id: ID!) { flashSaleSession(id: $id) { status secondsToStart secondsToEnd items { stockLeft left } } }"""
 
 
 async def start(kernel_factory, *, database="sqlite", members=5, stock=500, price=10000, storage=""):

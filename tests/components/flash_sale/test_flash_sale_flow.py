@@ -26,11 +26,11 @@ async def test_buy_at_the_flash_price_and_the_window_returns_unpaid_units(kernel
     assert (await graphql(kernel, member(2)).mutate(BUY, sku=shop.sku, item=item))["userErrors"] == []
     sold_out = await graphql(kernel, member(3)).mutate(BUY, sku=shop.sku, item=item)
     assert sold_out["userErrors"][0]["code"] == "FLASH_SALE_SOLD_OUT"
-    assert (await me.data(SESSION, id=session))["flashSaleSession"]["items"] == [{"left": 0}]
+    assert (await me.data(SESSION, id=session))["flashSaleSession"]["items"] == [{"stockLeft": 0, "left": 0}]
     kernel.clock.advance(minutes=6)
     await kernel.run_due()
     # Both unpaid orders were cancelled at the window's end: the units are back, once.
-    assert (await me.data(SESSION, id=session))["flashSaleSession"]["items"] == [{"left": 2}]
+    assert (await me.data(SESSION, id=session))["flashSaleSession"]["items"] == [{"stockLeft": 2, "left": 2}]
     assert await state(kernel) == {"sold": 0, "held": 0, "bought": 0, "orders": 0, "reserved": 0}
     await kernel.run_due()
     assert (await state(kernel))["sold"] == 0
@@ -92,3 +92,17 @@ async def test_a_flash_sale_line_needs_an_order_of_its_own(kernel_factory, graph
                          {"skuId": to_global_id("Sku", shop.second_sku_id), "quantity": 1}]})
     assert mixed["userErrors"] == [{"code": "ORDERS_NEEDS_OWN_ORDER", "field": "input.lines[0].flashSaleItemId"}]
     assert (await state(kernel))["orders"] == 0
+
+
+async def test_sessions_page_both_ways(kernel_factory, graphql):
+    kernel, shop = await start(kernel_factory)
+    admin = admin_of(graphql, kernel)
+    made = [(await make_session(admin, kernel, shop.sku, quantity=1))[0] for _ in range(3)]
+    page = "query($f: Int, $a: String, $l: Int, $b: String) { flashSaleSessions(first: $f, after: $a, last: $l, before: $b) {" \
+           " edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage } } }"
+    tail = (await admin.data(page, l=2))["flashSaleSessions"]
+    assert [e["node"]["id"] for e in tail["edges"]] == made[1:] and tail["pageInfo"]["hasPreviousPage"] is True
+    head = (await admin.data(page, l=5, b=tail["edges"][0]["cursor"]))["flashSaleSessions"]
+    assert [e["node"]["id"] for e in head["edges"]] == made[:1]
+    both = await admin.execute(page, {"f": 1, "l": 1})
+    assert both["data"] is None and both["errors"][0]["path"] == ["flashSaleSessions"] and "not both" in both["errors"][0]["message"]
