@@ -78,18 +78,21 @@ def _totals(kind: str, start: date, end: date) -> Any:
     )
 
 
+HOLDER = DailyFigure.holder_id  # the key a page of period figures is ordered and cut by
+
+
+def period_statement(kind: str, start: date, end: date) -> Any:
+    """Every holder's totals over a checked period, one row per holder (``figures_of`` reads a row)."""
+    check_period(start, end)
+    return _totals(kind, start, end)
+
+
+def figures_of(kind: str, row: Any) -> Figures:
+    return _figures(kind, row)
+
+
 def _figures(kind: str, row: Any) -> Figures:
     return Figures(kind, int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
-
-
-async def period(session: Any, kind: str, start: date, end: date, *, after: int | None, limit: int) -> list[Figures]:
-    """Every holder with a figure in the period, by id (``after``: keyset), at most ``limit``."""
-    check_period(start, end)
-    stmt = _totals(kind, start, end)
-    if after is not None:
-        stmt = stmt.where(DailyFigure.holder_id > after)
-    rows = (await session.execute(stmt.order_by(DailyFigure.holder_id).limit(limit))).all()
-    return [_figures(kind, r) for r in rows]
 
 
 async def of_holder(session: Any, kind: str, holder: int, start: date, end: date) -> Figures:

@@ -19,8 +19,8 @@ from components.guide_attribution.models import Attribution, Binding
 from components.members.graphql import Staff, staff_node
 from core.clock import as_utc
 from core.errors import DomainError
-from core.gql import Connection, Context, Money, connection, decode_id, fetch_page, money
-from core.gql.relay import Page, decode_cursor, page_size, to_global_id
+from core.gql import Connection, Context, Money, connection, decode_id, fetch_page, list_connection, money
+from core.gql.relay import to_global_id
 
 MANAGE = "guide_attribution.manage"
 REPORT = "guide_attribution.report"
@@ -86,13 +86,17 @@ class ChannelCode:
 @strawberry.type(description="A member's guide and store (导购绑定).")
 class GuideBinding:
     guide_id: strawberry.ID | None = strawberry.field(description="The guide (a Staff id); null when bound to a store only.")
-    store_id: strawberry.ID | None = strawberry.field(description="The store (a PickupStore id), if any.")
+    pickup_store_id: strawberry.ID | None = strawberry.field(description="The store (a PickupStore id), if any.")
     channel: GuideBindingChannel = strawberry.field(description="How the member was bound.")
     bound_at: datetime = strawberry.field(description="When the binding (or the last re-binding) was made.")
     protected_until: datetime | None = strawberry.field(
         description="PROTECTED mode: until when no other code re-binds; null for a permanent binding."
     )
     guide_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The store (a PickupStore id).", deprecation_reason="Use pickupStoreId; removed in the next release.")
+    def store_id(self) -> strawberry.ID | None:
+        return self.pickup_store_id
 
     @strawberry.field(description="The guide as a staff record: staff only (members never learn employees' details).")
     async def guide(self, info: strawberry.Info) -> Staff | None:
@@ -112,9 +116,13 @@ class GuideCustomer:
 class OrderGuideAttribution:
     reason: AttributionReason = strawberry.field(description="The precedence rule that decided.")
     guide_id: strawberry.ID | None = strawberry.field(description="The credited guide (a Staff id).")
-    store_id: strawberry.ID | None = strawberry.field(description="The credited store (a PickupStore id).")
+    pickup_store_id: strawberry.ID | None = strawberry.field(description="The credited store (a PickupStore id).")
     sharer_member_id: strawberry.ID | None = strawberry.field(description="The credited sharing member (a Member id).")
     refunded: Money = strawberry.field(description="What refunds took off the credited figures so far.")
+
+    @strawberry.field(description="The credited store (a PickupStore id).", deprecation_reason="Use pickupStoreId; removed in the next release.")
+    def store_id(self) -> strawberry.ID | None:
+        return self.pickup_store_id
 
 
 @strawberry.type(description="A guide's or a store's figures over a period.")
@@ -145,11 +153,19 @@ From = Annotated[
     date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive; default: the first of this month.")
 ]
 To = Annotated[date | None, strawberry.argument(description="Last day, inclusive; default: today.")]
-First = Annotated[int | None, strawberry.argument(description="Page size, at most 100.")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (endCursor of the previous page).")]
+First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 Kind = Annotated[ChannelHolderKind, strawberry.argument(description="Guides' or stores' figures.")]
 MetricArg = Annotated[GuideLeaderboardMetric, strawberry.argument(description="What to rank by.")]
-StoreArg = Annotated[strawberry.ID, strawberry.argument(description="The store (a PickupStore id).")]
+PickupStoreArg = Annotated[
+    strawberry.ID | None, strawberry.argument(description="The store (a PickupStore id); required unless the deprecated storeId is given.")
+]
+StoreArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="The store (a PickupStore id).", deprecation_reason="Use pickupStoreId; removed in the next release."),
+]
 GuideArg = Annotated[strawberry.ID, strawberry.argument(description="The guide (a Staff id).")]
 
 
@@ -161,7 +177,7 @@ def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
 def binding_node(row: Binding) -> GuideBinding:
     return GuideBinding(
         guide_id=_gid("Staff", row.guide_id),
-        store_id=_gid(STORE_TYPE, row.store_id),
+        pickup_store_id=_gid(STORE_TYPE, row.store_id),
         channel=GuideBindingChannel(row.channel),
         bound_at=as_utc(row.bound_at),
         protected_until=as_utc(row.protected_until) if row.protected_until else None,
@@ -191,8 +207,15 @@ def _period(ctx: Context, start: date | None, end: date | None) -> tuple[date, d
     return (start or today.replace(day=1)), (end or today)
 
 
-def _holder_connection(rows: list[Any], size: int, after: str | None, key: Any, to_node: Any) -> Connection[Any]:
-    return connection(Page(rows[:size], len(rows) > size, after is not None), to_node, key)
+def _one_store(pickup_store_id: strawberry.ID | None, store_id: strawberry.ID | None) -> int:
+    """The store named by ``pickupStoreId`` or by the deprecated ``storeId``: exactly one of them."""
+    if pickup_store_id is not None and store_id is not None:
+        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId (deprecated), not both.", field="storeId")
+    if pickup_store_id is None and store_id is None:
+        raise DomainError("KERNEL_INVALID_INPUT", "Name the store with pickupStoreId.", field="pickupStoreId")
+    if pickup_store_id is not None:
+        return decode_id(pickup_store_id, STORE_TYPE, field="pickupStoreId")
+    return decode_id(store_id, STORE_TYPE, field="storeId")
 
 
 async def order_attribution(root: Any, info: strawberry.Info) -> OrderGuideAttribution | None:
@@ -207,7 +230,7 @@ async def attribution_node(ctx: Context, order_id: int) -> OrderGuideAttribution
     return OrderGuideAttribution(
         reason=AttributionReason(row.reason),
         guide_id=_gid("Staff", row.guide_id),
-        store_id=_gid(STORE_TYPE, row.store_id),
+        pickup_store_id=_gid(STORE_TYPE, row.store_id),
         sharer_member_id=_gid("Member", row.sharer_member_id),
         refunded=money(row.refunded_minor or 0, ctx.kernel.blueprint.brand.currency),
     )
@@ -237,37 +260,45 @@ class Query:
             return ChannelCode(kind=ChannelCodeKind.GUIDE, code=code, qr_scene=code)
         return None
 
-    @strawberry.field(description="Staff (guide_attribution.manage): a store's channel code, e.g. for the poster at its till.")
-    async def store_channel_code(self, info: strawberry.Info, store_id: StoreArg) -> ChannelCode:
+    @strawberry.field(description="Staff (guide_attribution.manage): a store's channel code, e.g. for the poster at its till; null when refused.")
+    async def store_channel_code(
+        self, info: strawberry.Info, pickup_store_id: PickupStoreArg = None, store_id: StoreArg = None
+    ) -> ChannelCode | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
-        store = decode_id(store_id, STORE_TYPE, field="storeId")
+        store = _one_store(pickup_store_id, store_id)
         bindings = _service(ctx).bindings
         if store not in await bindings.existing_stores(await ctx.session(), [store]):
             raise DomainError("KERNEL_NOT_FOUND", "No such store.", field="storeId")
         code = bindings.store_code(store)
         return ChannelCode(kind=ChannelCodeKind.STORE, code=code, qr_scene=code)
 
-    @strawberry.field(description="Guide: the members bound to you, by member id.")
-    async def my_guide_customers(self, info: strawberry.Info, first: First = 20, after: After = None) -> Connection[GuideCustomer]:
+    @strawberry.field(description="Guide: the members bound to you, by member id; null for a caller who is not staff.")
+    async def my_guide_customers(
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[GuideCustomer] | None:
         ctx: Context = info.context
-        return await _customers(ctx, ctx.require_staff().id, first, after)
+        return await _customers(ctx, ctx.require_staff().id, first, after, last, before)
 
-    @strawberry.field(description="Staff (guide_attribution.manage): the members bound to a guide, by member id.")
-    async def guide_customers(self, info: strawberry.Info, guide_id: GuideArg, first: First = 20, after: After = None) -> Connection[GuideCustomer]:
+    @strawberry.field(description="Staff (guide_attribution.manage): the members bound to a guide, by member id; null when refused.")
+    async def guide_customers(
+        self, info: strawberry.Info, guide_id: GuideArg, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[GuideCustomer] | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
-        return await _customers(ctx, decode_id(guide_id, "Staff", field="guideId"), first, after)
+        return await _customers(ctx, decode_id(guide_id, "Staff", field="guideId"), first, after, last, before)
 
-    @strawberry.field(description="Staff: the brand's binding rules.")
-    async def guide_binding_rules(self, info: strawberry.Info) -> GuideBindingRules:
+    @strawberry.field(description="Staff: the brand's binding rules; null for a caller who is not staff.")
+    async def guide_binding_rules(self, info: strawberry.Info) -> GuideBindingRules | None:
         ctx: Context = info.context
         ctx.require_staff()
         rules = _service(ctx).rules
         return GuideBindingRules(mode=GuideBindingMode(rules.mode), protect_days=rules.protect_days if rules.mode == "protected" else None)
 
-    @strawberry.field(description="Guide: your own figures over a period (default: this month so far, brand's calendar).")
-    async def my_guide_figures(self, info: strawberry.Info, from_: From = None, to: To = None) -> ChannelFigures:
+    @strawberry.field(
+        description="Guide: your own figures over a period (default: this month so far, brand's calendar); null for a caller who is not staff."
+    )
+    async def my_guide_figures(self, info: strawberry.Info, from_: From = None, to: To = None) -> ChannelFigures | None:
         ctx: Context = info.context
         staff = ctx.require_staff()
         start, end = _period(ctx, from_, to)
@@ -275,20 +306,30 @@ class Query:
         return figures_node(found, ctx.kernel.blueprint.brand.currency)
 
     @strawberry.field(
-        description="Staff (guide_attribution.report): every guide's or store's figures over a period, by id (only those with a figure in it)."
+        description="Staff (guide_attribution.report): every guide's or store's figures over a period, by id (only those with a "
+        "figure in it); null when refused."
     )
     async def guide_figures(
-        self, info: strawberry.Info, holder_kind: Kind, from_: From = None, to: To = None, first: First = 20, after: After = None
-    ) -> Connection[ChannelFigures]:
+        self,
+        info: strawberry.Info,
+        holder_kind: Kind,
+        from_: From = None,
+        to: To = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ChannelFigures] | None:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
-        size = page_size(first)
-        rows = await F.period(await ctx.session(), holder_kind.value, start, end, after=decode_cursor(after) if after else None, limit=size + 1)
+        kind = holder_kind.value
+        stmt = F.period_statement(kind, start, end)
+        page = await fetch_page(await ctx.session(), stmt, F.HOLDER, first, after, last=last, before=before)
         currency = ctx.kernel.blueprint.brand.currency
-        return _holder_connection(rows, size, after, lambda f: f.holder_id, lambda f: figures_node(f, currency))
+        return connection(page, lambda row: figures_node(F.figures_of(kind, row), currency), key=lambda row: int(row[0]))
 
-    @strawberry.field(description="Staff (guide_attribution.report): the top guides or stores of a period by a metric.")
+    @strawberry.field(description="Staff (guide_attribution.report): the top guides or stores of a period by a metric; null when refused.")
     async def guide_leaderboard(
         self,
         info: strawberry.Info,
@@ -297,7 +338,7 @@ class Query:
         from_: From = None,
         to: To = None,
         first: Annotated[int, strawberry.argument(description="Places, 1 to 100.")] = 10,
-    ) -> list[GuideLeaderboardEntry]:
+    ) -> list[GuideLeaderboardEntry] | None:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
@@ -305,22 +346,30 @@ class Query:
         currency = ctx.kernel.blueprint.brand.currency
         return [GuideLeaderboardEntry(rank=i + 1, figures=figures_node(f, currency)) for i, f in enumerate(rows)]
 
-    @strawberry.field(description="Staff (guide_attribution.report): active guides who added no member in the period.")
+    @strawberry.field(description="Staff (guide_attribution.report): active guides who added no member in the period, by id; null when refused.")
     async def idle_guides(
-        self, info: strawberry.Info, from_: From = None, to: To = None, first: First = 20, after: After = None
-    ) -> Connection[Staff]:
+        self,
+        info: strawberry.Info,
+        from_: From = None,
+        to: To = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Staff] | None:
         ctx: Context = info.context
         ctx.require(REPORT)
         start, end = _period(ctx, from_, to)
-        size = page_size(first)
-        start_after = decode_cursor(after) if after else 0
-        idle = [s for s in await _service(ctx).idle_guides(await ctx.session(), start, end) if s.id > start_after]
-        return _holder_connection(idle[: size + 1], size, after, lambda s: s.id, staff_node)
+        # Computed in memory (guides with no figure in the period): cursors are positions in the list.
+        idle = await _service(ctx).idle_guides(await ctx.session(), start, end)
+        return list_connection(idle, staff_node, first, after, last, before)
 
 
-async def _customers(ctx: Context, guide_id: Any, first: int | None, after: str | None) -> Connection[GuideCustomer]:
+async def _customers(
+    ctx: Context, guide_id: Any, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[GuideCustomer]:
     stmt = Binding.__table__.select().where(Binding.guide_id == guide_id)
-    page = await fetch_page(await ctx.session(), stmt, Binding.member_id, first, after)
+    page = await fetch_page(await ctx.session(), stmt, Binding.member_id, first, after, last=last, before=before)
     return connection(
         page,
         lambda r: GuideCustomer(

@@ -3,7 +3,7 @@ customer (代客下单). Thin: the rules are in bindings.py and service.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -83,7 +83,11 @@ class Mutation:
         description="Member: the channel code you arrived through; binds you to its guide and store on "
         "the first touch, or as the brand's binding rules allow."
     )
-    async def touch_channel_code(self, info: strawberry.Info, input: TouchChannelCodeInput) -> TouchChannelCodePayload:  # noqa: A002
+    async def touch_channel_code(
+        self,
+        info: strawberry.Info,
+        input: Annotated[TouchChannelCodeInput, strawberry.argument(description="The channel code the member arrived through.")],
+    ) -> TouchChannelCodePayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -100,7 +104,9 @@ class Mutation:
         description="Staff (guide_attribution.manage): move a leaving guide's customers to another guide, "
         "in bulk. A replayed idempotencyKey changes nothing."
     )
-    async def transfer_guide_customers(self, info: strawberry.Info, input: TransferGuideCustomersInput) -> TransferGuideCustomersPayload:  # noqa: A002
+    async def transfer_guide_customers(
+        self, info: strawberry.Info, input: Annotated[TransferGuideCustomersInput, strawberry.argument(description="Whose customers go to whom.")]
+    ) -> TransferGuideCustomersPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -121,7 +127,11 @@ class Mutation:
         "through the one checkout; the member pays it and it is credited to you first. A "
         "replayed idempotencyKey returns the first order."
     )
-    async def place_order_for_customer(self, info: strawberry.Info, input: PlaceOrderForCustomerInput) -> PlaceOrderForCustomerPayload:  # noqa: A002
+    async def place_order_for_customer(
+        self,
+        info: strawberry.Info,
+        input: Annotated[PlaceOrderForCustomerInput, strawberry.argument(description="The customer, the lines and how they are delivered.")],
+    ) -> PlaceOrderForCustomerPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

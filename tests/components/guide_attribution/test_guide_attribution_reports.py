@@ -31,9 +31,19 @@ async def test_store_and_member_codes_bind_and_reports_rank_and_list_idle_guides
     store_code = (await staff_client.data("query($s: ID!) { storeChannelCode(storeId: $s) { kind code qrScene } }",
                                           s=gid("PickupStore", store)))["storeChannelCode"]
     assert store_code["kind"] == "STORE" and store_code["qrScene"] == store_code["code"]
+    # The new argument gives the same code; both together, neither, or another type's id are typed errors.
+    code_by = "query($p: ID, $s: ID) { storeChannelCode(pickupStoreId: $p, storeId: $s) { code } }"
+    assert (await staff_client.data(code_by, p=gid("PickupStore", store)))["storeChannelCode"]["code"] == store_code["code"]
+    for variables, code in (({"p": gid("PickupStore", store), "s": gid("PickupStore", store)}, "KERNEL_INVALID_INPUT"),
+                            ({}, "KERNEL_INVALID_INPUT"), ({"p": gid("Staff", 1)}, "KERNEL_INVALID_ID")):
+        refused = await staff_client.execute(code_by, variables)
+        assert refused["data"] == {"storeChannelCode": None} and refused["errors"][0]["path"] == ["storeChannelCode"], variables
+        assert refused["errors"][0]["extensions"]["code"] == code, refused
     by_store = await graphql(kernel, member(1)).mutate(TOUCH, code=store_code["code"])
     assert by_store["binding"] == {"guideId": None, "storeId": gid("PickupStore", store), "channel": "STORE_CODE",
                                    "protectedUntil": None}
+    mine = await graphql(kernel, member(1)).data("{ myGuide { pickupStoreId storeId } }")
+    assert mine["myGuide"] == {"pickupStoreId": gid("PickupStore", store), "storeId": gid("PickupStore", store)}
 
     # Member 2 follows Wang; member 3 arrives through member 2's code and joins Wang too. Li gets one.
     await graphql(kernel, member(2)).mutate(TOUCH, code=await code_of(graphql, kernel, wang))
@@ -48,6 +58,14 @@ async def test_store_and_member_codes_bind_and_reports_rank_and_list_idle_guides
     assert [n["id"] for n in idle] == [gid("Staff", zhao.id)]
     long_ago = (await staff_client.data(IDLE, **{"from": "2020-01-01", "to": "2020-01-31"}))["idleGuides"]["nodes"]
     assert [n["id"] for n in long_ago] == [gid("Staff", g.id) for g in (wang, li, zhao)]
+    paged = "query($l: Int, $b: String) { idleGuides(from: \"2020-01-01\", to: \"2020-01-31\", last: $l, before: $b) {" \
+            " edges { cursor node { id } } pageInfo { hasPreviousPage } } }"
+    tail = (await staff_client.data(paged, l=2))["idleGuides"]
+    assert [e["node"]["id"] for e in tail["edges"]] == [gid("Staff", g.id) for g in (li, zhao)] and tail["pageInfo"]["hasPreviousPage"]
+    head = (await staff_client.data(paged, l=2, b=tail["edges"][0]["cursor"]))["idleGuides"]["edges"]
+    assert [e["node"]["id"] for e in head] == [gid("Staff", wang.id)]
+    last_figure = (await staff_client.data("{ guideFigures(holderKind: GUIDE, last: 1) { nodes { holderId membersAdded } } }"))
+    assert last_figure["guideFigures"]["nodes"] == [{"holderId": gid("Staff", li.id), "membersAdded": 1}]
     backwards = await staff_client.execute(IDLE, **{"from": "2026-02-01", "to": "2026-01-01"})
     assert backwards["errors"][0]["extensions"]["code"] == "GUIDE_ATTRIBUTION_INVALID_PERIOD"
     figures = await graphql(kernel, wang).data("{ myGuideFigures { membersAdded orders } }")
