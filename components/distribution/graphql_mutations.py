@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -119,7 +119,9 @@ class Mutation:
         description="Member: apply to become a promoter. Active at once when the brand lets everyone (or "
         "members past its spend threshold) in; otherwise pending staff review."
     )
-    async def apply_for_promoter(self, info: strawberry.Info, input: ApplyForPromoterInput) -> ApplyForPromoterPayload:  # noqa: A002
+    async def apply_for_promoter(
+        self, info: strawberry.Info, input: Annotated[ApplyForPromoterInput, strawberry.argument(description="Optional details of the application.")]
+    ) -> ApplyForPromoterPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -131,7 +133,11 @@ class Mutation:
         description="Member: become the customer of the promoter whose share code you opened, under the "
         "brand's binding mode (permanent, time-limited or last click). Never yourself, never a loop."
     )
-    async def bind_promoter(self, info: strawberry.Info, input: BindPromoterInput) -> BindPromoterPayload:  # noqa: A002
+    async def bind_promoter(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BindPromoterInput, strawberry.argument(description="The promoter's share code the member arrived through.")],
+    ) -> BindPromoterPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -161,7 +167,11 @@ class Mutation:
         )
 
     @strawberry.mutation(description="Staff: approve or reject a pending promoter application.")
-    async def review_promoter_application(self, info: strawberry.Info, input: ReviewPromoterApplicationInput) -> ReviewPromoterApplicationPayload:  # noqa: A002
+    async def review_promoter_application(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ReviewPromoterApplicationInput, strawberry.argument(description="The application and the decision.")],
+    ) -> ReviewPromoterApplicationPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -177,7 +187,9 @@ class Mutation:
         description="Staff: a SKU's commission at one level, as basis points of what was paid or a fixed "
         "amount per unit; kind null removes it (the brand default applies)."
     )
-    async def set_commission_rule(self, info: strawberry.Info, input: SetCommissionRuleInput) -> SetCommissionRulePayload:  # noqa: A002
+    async def set_commission_rule(
+        self, info: strawberry.Info, input: Annotated[SetCommissionRuleInput, strawberry.argument(description="The SKU, level and commission.")]
+    ) -> SetCommissionRulePayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -195,7 +207,9 @@ class Mutation:
         description="Member (promoter): ask for commission to be paid out. The amount leaves the available "
         "balance now and comes back if staff reject it or the payout fails."
     )
-    async def request_withdrawal(self, info: strawberry.Info, input: RequestWithdrawalInput) -> RequestWithdrawalPayload:  # noqa: A002
+    async def request_withdrawal(
+        self, info: strawberry.Info, input: Annotated[RequestWithdrawalInput, strawberry.argument(description="The amount to withdraw.")]
+    ) -> RequestWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -210,7 +224,9 @@ class Mutation:
     @strawberry.mutation(
         description="Staff: approve a requested withdrawal (paid out through the payout provider) or reject it (the amount returns to the balance)."
     )
-    async def review_withdrawal(self, info: strawberry.Info, input: ReviewWithdrawalInput) -> ReviewWithdrawalPayload:  # noqa: A002
+    async def review_withdrawal(
+        self, info: strawberry.Info, input: Annotated[ReviewWithdrawalInput, strawberry.argument(description="The request and the decision.")]
+    ) -> ReviewWithdrawalPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

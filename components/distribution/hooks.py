@@ -1,4 +1,4 @@
-from components.distribution import graphql, graphql_mutations, models
+from components.distribution import graphql, graphql_mutations, graphql_queries, models
 from components.distribution.commissions import UNFREEZE_JOB
 from components.distribution.service import DistributionService
 from core.hookspecs import hookimpl
@@ -17,7 +17,7 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_schema(registrar):
-    registrar.query(graphql.Query)
+    registrar.query(graphql_queries.Query)
     registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.Promoter, graphql.load_promoters)
     registrar.node(graphql.PromoterCommission, graphql.load_commissions)
