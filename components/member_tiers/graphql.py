@@ -175,20 +175,22 @@ async def load_entries(ctx: Context, keys: list[int]) -> list[GrowthLedgerEntry 
 # -- queries ----------------------------------------------------------------------------------------
 @strawberry.type
 class Query:
-    @strawberry.field(description="Member: your tier, growth, progress to the next tier, paid term and benefits.")
-    async def my_member_tier(self, info: strawberry.Info) -> MemberTierStatus:
+    @strawberry.field(description="Member: your tier, growth, progress to the next tier, paid term and benefits; null when no member is signed in.")
+    async def my_member_tier(self, info: strawberry.Info) -> MemberTierStatus | None:
         return await status_of(info.context, info.context.require_member())
 
-    @strawberry.field(description="Member: your growth ledger, newest first.")
+    @strawberry.field(description="Member: your growth ledger, newest first; null when no member is signed in.")
     async def my_growth_ledger(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description="How many entries (at most 100).")] = 20,
-        after: Annotated[str | None, strawberry.argument(description="The cursor to continue after.")] = None,
-    ) -> Connection[GrowthLedgerEntry]:
+        first: Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")] = None,
+        last: Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")] = None,
+        before: Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")] = None,
+    ) -> Connection[GrowthLedgerEntry] | None:
         ctx: Context = info.context
         stmt = select(models.Entry).where(models.Entry.member_id == ctx.require_member())
-        page = await fetch_page(await ctx.session(), stmt, models.Entry.id, first, after, descending=True)
+        page = await fetch_page(await ctx.session(), stmt, models.Entry.id, first, after, last=last, before=before, descending=True)
         return connection(page, entry_node)
 
     @strawberry.field(description="The brand's member tiers, lowest first, with their thresholds and benefits.")
@@ -245,7 +247,9 @@ class Mutation:
     @strawberry.mutation(
         description="Member: buy a paid membership term through the checkout; pay the order with payOrder. Buying again extends the running term."
     )
-    async def buy_membership_term(self, info: strawberry.Info, input: BuyMembershipTermInput) -> BuyMembershipTermPayload:  # noqa: A002
+    async def buy_membership_term(
+        self, info: strawberry.Info, input: Annotated[BuyMembershipTermInput, strawberry.argument(description="The term to buy.")]
+    ) -> BuyMembershipTermPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -260,7 +264,9 @@ class Mutation:
         description="Staff: add or take off growth with a reason (member_tiers.adjust). A raise past a "
         "threshold upgrades at once; a cut lowers the tier only at the next review."
     )
-    async def adjust_member_growth(self, info: strawberry.Info, input: AdjustMemberGrowthInput) -> AdjustMemberGrowthPayload:  # noqa: A002
+    async def adjust_member_growth(
+        self, info: strawberry.Info, input: Annotated[AdjustMemberGrowthInput, strawberry.argument(description="The member, the growth and why.")]
+    ) -> AdjustMemberGrowthPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

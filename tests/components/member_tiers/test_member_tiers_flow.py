@@ -97,3 +97,16 @@ components:
 """
     with pytest.raises(BootError, match=r"member_tiers.tiers\[1\].threshold must be above 0"):
         await kernel_factory(bad)
+
+
+async def test_a_visitor_gets_null_tier_fields_beside_the_public_tiers_and_the_ledger_pages_from_its_end(kernel_factory, graphql):
+    kernel, shop = await start(kernel_factory)
+    page = await graphql(kernel).execute("{ myMemberTier { growth } myGrowthLedger { nodes { delta } } memberTiers { code } }")
+    assert page["data"]["myMemberTier"] is None and page["data"]["myGrowthLedger"] is None
+    assert [t["code"] for t in page["data"]["memberTiers"]][0] == "member"
+    assert sorted(e["path"][0] for e in page["errors"]) == ["myGrowthLedger", "myMemberTier"]
+    me = buyer(graphql, kernel)
+    await buy_paid(me, shop.sku)
+    await buy_paid(me, shop.sku, 2)
+    oldest = "{ myGrowthLedger(last: 1) { nodes { delta } pageInfo { hasPreviousPage hasNextPage } } }"
+    assert (await me.data(oldest))["myGrowthLedger"] == {"nodes": [{"delta": 100}], "pageInfo": {"hasPreviousPage": True, "hasNextPage": False}}
