@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -137,12 +137,24 @@ class MemberProfileFilter:
     tag_id: strawberry.ID | None = strawberry.field(default=None, description="Only holders of this MemberTag.")
 
 
+First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="Staff (`member_tags.view`): members' profiles by member, filtered by segment, stage or tag.")
+    @strawberry.field(description="Staff (`member_tags.view`): members' profiles by member, filtered by segment, stage or tag; null when refused.")
     async def member_profiles(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: MemberProfileFilter | None = None
-    ) -> Connection[MemberProfile]:  # noqa: A002
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[MemberProfileFilter | None, strawberry.argument(description="Only profiles matching all of it; null for all.")] = None,  # noqa: A002
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[MemberProfile] | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(Profile)
@@ -154,28 +166,40 @@ class Query:
             if filter.tag_id is not None:
                 tag = decode_id(filter.tag_id, "MemberTag", field="filter.tagId")
                 stmt = stmt.join(Holding, Holding.member_id == Profile.member_id).where(Holding.tag_id == tag)
-        page = await fetch_page(await ctx.session(), stmt, Profile.member_id, first, after)
+        page = await fetch_page(await ctx.session(), stmt, Profile.member_id, first, after, last=last, before=before)
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda row: profile_node(row, currency), key=lambda row: row.member_id)
 
     @strawberry.field(description="Staff (`member_tags.view`): one member's profile (figures, segment, stage, tags).")
-    async def member_profile(self, info: strawberry.Info, member_id: strawberry.ID) -> MemberProfile | None:
+    async def member_profile(
+        self, info: strawberry.Info, member_id: Annotated[strawberry.ID, strawberry.argument(description="The member (a Member id).")]
+    ) -> MemberProfile | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         return (await load_profiles(ctx, [decode_id(member_id, "Member", field="memberId")]))[0]
 
-    @strawberry.field(description="Staff (`member_tags.view`): the brand's tags by name, optionally of one kind.")
+    @strawberry.field(description="Staff (`member_tags.view`): the brand's tags, oldest first, optionally of one kind; null when refused.")
     async def member_tags(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, kind: MemberTagKind | None = None
-    ) -> Connection[MemberTag]:
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        kind: Annotated[MemberTagKind | None, strawberry.argument(description="Only tags of this kind; null for all.")] = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[MemberTag] | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(Tag) if kind is None else select(Tag).where(Tag.kind == kind.value)
-        page = await fetch_page(await ctx.session(), stmt, Tag.id, first, after)
+        page = await fetch_page(await ctx.session(), stmt, Tag.id, first, after, last=last, before=before)
         return connection(page, tag_node)
 
     @strawberry.field(description="Staff (`member_tags.view`): one tag.")
-    async def member_tag(self, info: strawberry.Info, id: strawberry.ID) -> MemberTag | None:  # noqa: A002
+    async def member_tag(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The tag (a MemberTag id).")],  # noqa: A002
+    ) -> MemberTag | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         return (await load_tags(ctx, [decode_id(id, "MemberTag", field="id")]))[0]
@@ -241,7 +265,9 @@ async def _tag_payload(ctx: Context, result: dict | None, errors: list) -> TagMe
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Staff (`member_tags.manage`): a new manual tag.")
-    async def create_member_tag(self, info: strawberry.Info, input: CreateMemberTagInput) -> CreateMemberTagPayload:  # noqa: A002
+    async def create_member_tag(
+        self, info: strawberry.Info, input: Annotated[CreateMemberTagInput, strawberry.argument(description="The new tag's name and meaning.")]
+    ) -> CreateMemberTagPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx: Any) -> dict:
@@ -254,7 +280,9 @@ class Mutation:
         return CreateMemberTagPayload(tag=(await load_tags(ctx, [result["tagId"]]))[0])
 
     @strawberry.mutation(description="Staff (`member_tags.manage`): delete a manual tag; its holders lose it.")
-    async def delete_member_tag(self, info: strawberry.Info, input: DeleteMemberTagInput) -> DeleteMemberTagPayload:  # noqa: A002
+    async def delete_member_tag(
+        self, info: strawberry.Info, input: Annotated[DeleteMemberTagInput, strawberry.argument(description="The manual tag to delete.")]
+    ) -> DeleteMemberTagPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx: Any) -> dict:
@@ -271,7 +299,9 @@ class Mutation:
     @strawberry.mutation(
         description="Staff (`member_tags.manage`): give members a manual tag; holders stay as they are, so repeating the call changes nothing."
     )
-    async def tag_members(self, info: strawberry.Info, input: TagMembersInput) -> TagMembersPayload:  # noqa: A002
+    async def tag_members(
+        self, info: strawberry.Info, input: Annotated[TagMembersInput, strawberry.argument(description="The manual tag and the members to give it.")]
+    ) -> TagMembersPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx: Any) -> dict:
@@ -285,7 +315,11 @@ class Mutation:
         description="Staff (`member_tags.manage`): take a manual tag from members; members without it are "
         "left alone, so repeating the call changes nothing."
     )
-    async def untag_members(self, info: strawberry.Info, input: UntagMembersInput) -> UntagMembersPayload:  # noqa: A002
+    async def untag_members(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UntagMembersInput, strawberry.argument(description="The manual tag and the members to take it from.")],
+    ) -> UntagMembersPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx: Any) -> dict:

@@ -31,6 +31,13 @@ async def test_staff_tag_members_and_list_them_by_tag(kernel_factory, graphql):
     rest = (await staff.data(PROFILES, filter={"tagId": tag}, first=2, after=page["pageInfo"]["endCursor"]))["memberProfiles"]
     assert [n["member"]["id"] for n in rest["nodes"]] == [gid("Member", 4), gid("Member", 5)]
     assert rest["pageInfo"]["hasNextPage"] is False
+    backwards = "query($t: ID!, $b: String) { memberProfiles(filter: {tagId: $t}, last: 3, before: $b) { nodes { member { id } } } }"
+    tail = (await staff.data(backwards, t=tag, b=rest["pageInfo"]["endCursor"]))["memberProfiles"]["nodes"]
+    assert [n["member"]["id"] for n in tail] == [gid("Member", m) for m in (1, 2, 4)]
+    # The staff-only lists null out for a member, each with its error; the page itself survives.
+    refused = await graphql(kernel, member(1)).execute("{ memberProfiles { nodes { id } } memberTags(last: 1) { nodes { id } } }")
+    assert refused["data"] == {"memberProfiles": None, "memberTags": None}
+    assert sorted(e["path"][0] for e in refused["errors"]) == ["memberProfiles", "memberTags"]
     profile = (await staff.data(PROFILE, id=gid("Member", 4)))["memberProfile"]
     assert profile["tags"] == [{"name": "茶友会 Tea club", "kind": "MANUAL"}] and profile["stage"] == "PROSPECT"
 
