@@ -240,15 +240,33 @@ class Insights:
         self,
         info: strawberry.Info,
         dimension: Annotated[InsightsDimension, strawberry.argument(description="What to slice by.")],
-        first: Annotated[int | None, strawberry.argument(description=f"Page size, at most {MAX_PAGE}.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="The cursor of the last slice seen.")] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description=f"Page size from the start or after `after` (at most {MAX_PAGE}; default 20).")
+        ] = None,
+        after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")] = None,
+        last: Annotated[int | None, strawberry.argument(description=f"Page size from the end or before `before` (at most {MAX_PAGE}).")] = None,
+        before: Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")] = None,
     ) -> InsightsSliceConnection:
         ctx: Context = info.context
-        size, offset = page_size(first), (decode_cursor(after) + 1 if after else 0)
-        if offset < 0:
-            raise DomainError("KERNEL_INVALID_INPUT", "the cursor is not valid", field="after")
+        # Slices are ranked by net GMV in SQL; cursors are positions in that ranking.
+        size = page_size(first, last)
+        start = decode_cursor(after) + 1 if after else 0
+        stop = decode_cursor(before, "before") if before else None
+        if start < 0 or (stop is not None and stop < 0):
+            raise DomainError("KERNEL_INVALID_INPUT", "the cursor is not valid", field="before" if stop is not None and stop < 0 else "after")
         session = await ctx.session()
-        rows = await reading.slices(session, self.period, dimension.value, offset, size + 1)
+        if last is not None:
+            if stop is None:
+                stop = await reading.slice_count(session, self.period, dimension.value)
+            offset = max(stop - size, start)
+            rows = await reading.slices(session, self.period, dimension.value, offset, max(stop - offset, 0))
+            has_next, has_previous = before is not None, offset > 0
+        else:
+            offset = start
+            rows = await reading.slices(session, self.period, dimension.value, offset, size + 1)
+            if stop is not None:
+                rows = rows[: max(stop - offset, 0)]
+            has_next, has_previous = len(rows) > size or before is not None, offset > 0
         days: dict[str, Any] = {}
         if rows[:size] and _asks_for(info.selected_fields, "days"):
             days = await reading.slice_days(session, self.period, dimension.value, [ref for ref, _ in rows[:size]])
@@ -260,8 +278,8 @@ class Insights:
         return InsightsSliceConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=offset > 0,
+                has_next_page=has_next,
+                has_previous_page=has_previous,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -282,12 +300,15 @@ def _slice(
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The brand's insights for a period: reach, GMV (by slice), value per customer, referral. Staff with insights.view.")
+    @strawberry.field(
+        description="The brand's insights for a period: reach, GMV (by slice), value per customer, referral. Staff with insights.view; "
+        "null with an error for anyone else."
+    )
     async def insights(
         self,
         info: strawberry.Info,
         period: Annotated[InsightsPeriodInput, strawberry.argument(description="The days to report on.")],
-    ) -> Insights:
+    ) -> Insights | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         checked = ctx.kernel.service("insights").period(period.from_, period.to)

@@ -91,6 +91,12 @@ async def slices(session: Any, period: rules.Period, dimension: str, offset: int
     return [(ref, Sales(int(o or 0), int(g or 0), int(r or 0))) for ref, o, g, r in rows.all()]
 
 
+async def slice_count(session: Any, period: rules.Period, dimension: str) -> int:
+    """How many slices of one kind have sales in the period (where a backwards page ends)."""
+    refs = select(Daily.ref).where(Daily.dimension == dimension, Daily.day.between(period.first, period.last)).group_by(Daily.ref)
+    return int(await session.scalar(select(func.count()).select_from(refs.subquery())) or 0)
+
+
 async def cohort(session: Any, period: rules.Period) -> Cohort:
     """Customers whose first payment fell in the period, with everything they did since."""
     row = (

@@ -25,11 +25,11 @@ INSIGHTS = """query($from: Date!, $to: Date!) { insights(period: {from: $from, t
   referral { newCustomers referredNewCustomers rate days { day newCustomers referredNewCustomers rate } }
 } }"""
 
-GMV_BY = """query($from: Date!, $to: Date!, $d: InsightsDimension!, $first: Int, $after: String) {
-  insights(period: {from: $from, to: $to}) { gmvBy(dimension: $d, first: $first, after: $after) {
+GMV_BY = """query($from: Date!, $to: Date!, $d: InsightsDimension!, $first: Int, $after: String, $last: Int, $before: String) {
+  insights(period: {from: $from, to: $to}) { gmvBy(dimension: $d, first: $first, after: $after, last: $last, before: $before) {
     edges { cursor node { dimension channel targetId sales { orders gross { amountMinor } refunded { amountMinor }
       net { amountMinor } days { day net { amountMinor } } } } }
-    pageInfo { hasNextPage hasPreviousPage endCursor } } } }"""
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
 
 ADMIN = staff(1, "admin")
 

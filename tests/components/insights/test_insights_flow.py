@@ -68,6 +68,17 @@ async def test_the_figures_of_two_days(kernel_factory, graphql, clock):
     rest = (await admin.data(GMV_BY, {"from": DAY1, "to": DAY2, "d": "CHANNEL", "first": 5,
                                       "after": page["pageInfo"]["endCursor"]}))["insights"]["gmvBy"]
     assert [e["node"]["channel"] for e in rest["edges"]] == ["GUIDE", "MEMBER_SHARE"] and rest["pageInfo"]["hasPreviousPage"]
+    span = {"from": DAY1, "to": DAY2, "d": "CHANNEL"}
+    tail = (await admin.data(GMV_BY, {**span, "last": 2}))["insights"]["gmvBy"]
+    assert [e["node"]["channel"] for e in tail["edges"]] == ["GUIDE", "MEMBER_SHARE"]
+    assert (tail["pageInfo"]["hasPreviousPage"], tail["pageInfo"]["hasNextPage"]) == (True, False)
+    head = (await admin.data(GMV_BY, {**span, "last": 5, "before": tail["pageInfo"]["startCursor"]}))["insights"]["gmvBy"]
+    assert [e["node"]["channel"] for e in head["edges"]] == ["DIRECT"] and head["pageInfo"]["hasNextPage"]
+    between = (await admin.data(GMV_BY, {**span, "first": 5, "after": page["pageInfo"]["endCursor"],
+                                         "before": rest["pageInfo"]["endCursor"]}))["insights"]["gmvBy"]
+    assert [e["node"]["channel"] for e in between["edges"]] == ["GUIDE"]
+    refused = await graphql(kernel, member(1)).execute(GMV_BY, span)
+    assert refused["data"] == {"insights": None} and refused["errors"][0]["path"] == ["insights"]
     guides = (await admin.data(GMV_BY, {"from": DAY1, "to": DAY2, "d": "GUIDE"}))["insights"]["gmvBy"]["edges"]
     assert [(e["node"]["targetId"], e["node"]["sales"]["orders"], e["node"]["channel"]) for e in guides] == [
         (to_global_id("Staff", guide), 1, None)]
