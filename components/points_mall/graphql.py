@@ -179,8 +179,10 @@ async def catalog_image(ctx: Context, sku_pk: int) -> str | None:
     sku = await ctx.loader("catalog.skus").load(sku_pk)
     if sku is None:
         return None
-    own = getattr(sku, "image_url", None)  # SKU pictures are the catalog's to add; read one if it is there
-    if own:
+    # SKU pictures are the catalog's to add: read one if its Sku carries a plain URL (a resolver
+    # method or anything else is not one, and is left alone).
+    own = getattr(sku, "image_url", None)
+    if isinstance(own, str) and own:
         return own
     product = await ctx.loader("catalog.products").load(sku.product_pk)
     return product.images[0] if product is not None and product.images else None
