@@ -7,7 +7,7 @@ at that field's path, and the rest of the page still renders.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -44,6 +44,26 @@ Last = Annotated[int | None, strawberry.argument(description="Page size from the
 Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
+async def _mine(ctx: Context, model: Any, to_node: Any, where: tuple, *page: Any) -> Connection[Any]:
+    """The signed-in member's own rows of a promoter-owned table, newest first (empty for a member
+    who is no promoter)."""
+    first, after, last, before = page
+    stmt = select(model).where(model.promoter_id == await _my_promoter_id(ctx), *where)
+    found = await fetch_page(await ctx.session(), stmt, model.id, first, after, last=last, before=before, descending=True)
+    currency = ctx.kernel.blueprint.brand.currency
+    return connection(found, lambda r: to_node(r, currency))
+
+
+async def _staff_list(ctx: Context, model: Any, to_node: Any, status: Any, *page: Any) -> Connection[Any]:
+    """Staff (distribution.manage): every row of a table, newest first, optionally of one status."""
+    ctx.require(MANAGE)
+    first, after, last, before = page
+    stmt = select(model) if status is None else select(model).where(model.status == status.value)
+    found = await fetch_page(await ctx.session(), stmt, model.id, first, after, last=last, before=before, descending=True)
+    currency = ctx.kernel.blueprint.brand.currency
+    return connection(found, lambda r: to_node(r, currency))
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Member: your promoter record (null if you never applied).")
@@ -77,52 +97,20 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[PromoterCommission] | None:
-        ctx: Context = info.context
-        C = models.Commission
-        stmt = select(C).where(C.promoter_id == await _my_promoter_id(ctx))
-        if status is not None:
-            stmt = stmt.where(C.status == status.value)
-        page = await fetch_page(await ctx.session(), stmt, C.id, first, after, last=last, before=before, descending=True)
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda r: commission_node(r, currency))
+        where = () if status is None else (models.Commission.status == status.value,)
+        return await _mine(info.context, models.Commission, commission_node, where, first, after, last, before)
 
     @strawberry.field(description="Member: your commission ledger, newest first (the balances are its sums); null when no member is signed in.")
     async def my_commission_ledger(
         self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[PromoterLedgerEntry] | None:
-        ctx: Context = info.context
-        E = models.Entry
-        page = await fetch_page(
-            await ctx.session(),
-            select(E).where(E.promoter_id == await _my_promoter_id(ctx)),
-            E.id,
-            first,
-            after,
-            last=last,
-            before=before,
-            descending=True,
-        )
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda r: entry_node(r, currency))
+        return await _mine(info.context, models.Entry, entry_node, (), first, after, last, before)
 
     @strawberry.field(description="Member: your withdrawal requests, newest first; null when no member is signed in.")
     async def my_withdrawals(
         self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[PromoterWithdrawal] | None:
-        ctx: Context = info.context
-        W = models.Withdrawal
-        page = await fetch_page(
-            await ctx.session(),
-            select(W).where(W.promoter_id == await _my_promoter_id(ctx)),
-            W.id,
-            first,
-            after,
-            last=last,
-            before=before,
-            descending=True,
-        )
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda r: withdrawal_node(r, currency))
+        return await _mine(info.context, models.Withdrawal, withdrawal_node, (), first, after, last, before)
 
     @strawberry.field(description="Staff (distribution.manage): promoters and applications, newest first; `status` filters; null when refused.")
     async def promoters(
@@ -134,13 +122,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Promoter] | None:
-        ctx: Context = info.context
-        ctx.require(MANAGE)
-        P = models.Promoter
-        stmt = select(P) if status is None else select(P).where(P.status == status.value)
-        page = await fetch_page(await ctx.session(), stmt, P.id, first, after, last=last, before=before, descending=True)
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda r: promoter_node(r, currency))
+        return await _staff_list(info.context, models.Promoter, promoter_node, status, first, after, last, before)
 
     @strawberry.field(description="Staff (distribution.manage): withdrawal requests, newest first; null when refused.")
     async def promoter_withdrawals(
@@ -155,13 +137,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[PromoterWithdrawal] | None:
-        ctx: Context = info.context
-        ctx.require(MANAGE)
-        W = models.Withdrawal
-        stmt = select(W) if status is None else select(W).where(W.status == status.value)
-        page = await fetch_page(await ctx.session(), stmt, W.id, first, after, last=last, before=before, descending=True)
-        currency = ctx.kernel.blueprint.brand.currency
-        return connection(page, lambda r: withdrawal_node(r, currency))
+        return await _staff_list(info.context, models.Withdrawal, withdrawal_node, status, first, after, last, before)
 
     @strawberry.field(description="Staff (distribution.manage): the per-SKU commission rules, oldest first; null when refused.")
     async def commission_rules(

@@ -194,8 +194,6 @@ async def _item_payload(ctx: Context, result: dict | None, errors: list) -> Poin
 # -- mutations ----------------------------------------------------------------------------------------
 @strawberry.type
 class Mutation:
-    """Points and mall mutations."""
-
     @strawberry.mutation(
         description="Member: redeem a mall item. Points are taken, stock held and the order "
         "placed in one step through the one checkout (the same as placeOrder with a line "
