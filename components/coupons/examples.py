@@ -10,7 +10,7 @@ def dougong_examples(registrar):
         """\
 query ClaimCentre {
   couponTemplates(first: 10) {
-    nodes { id title kind amountOff { amount } percentOff threshold { amount } remaining perMemberLimit validUntil validDays }
+    nodes { id title kind amountOff { amount } percentOff threshold { amount } couponsLeft perMemberLimit validUntil validDays }
   }
 }
 """,

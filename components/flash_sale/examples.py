@@ -10,7 +10,7 @@ def dougong_examples(registrar):
         """\
 query FlashSaleSessions {
   flashSaleSessions(first: 5) {
-    nodes { id title status secondsToStart secondsToEnd items { id flashPrice { amount } left perMemberLimit sku { title } } }
+    nodes { id title status secondsToStart secondsToEnd items { id flashPrice { amount } stockLeft perMemberLimit sku { title } } }
   }
 }
 """,
