@@ -19,7 +19,7 @@ from components.coupons.graphql import (
     load_coupons,
     load_templates,
 )
-from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
+from core.gql import Context, MoneyInput, Payload, UserError, decode_id, minor_from_input, run_mutation
 from core.gql.relay import to_global_id
 
 
@@ -87,10 +87,17 @@ class ClaimCouponPayload(Payload):
     coupon: Coupon | None = strawberry.field(default=None, description="The coupon now in the wallet; null on error.")
 
 
-@strawberry.type(description="A member a push skipped, and why (the error code).")
+@strawberry.type(description="A member a push skipped, and why.")
 class PushSkipped:
     member_id: strawberry.ID = strawberry.field(description="The member skipped (a Member id).")
-    code: str = strawberry.field(description="The error code saying why (e.g. COUPONS_LIMIT_REACHED).")
+    code: str = strawberry.field(
+        description="The error code saying why (e.g. COUPONS_LIMIT_REACHED).", deprecation_reason="Use error; removed in the next release."
+    )
+
+    @strawberry.field(description="Why, as a typed error: `code` from the ErrorCode enum and what it means.")
+    def error(self, info: strawberry.Info) -> UserError:
+        declared = info.context.kernel.contributions.error_codes.get(self.code)
+        return UserError(code=self.code, message=str(declared.value) if declared is not None else self.code)
 
 
 @strawberry.type(description="The result of pushCoupons.")

@@ -26,7 +26,7 @@ CREATE = """mutation($input: CreateCouponTemplateInput!) { createCouponTemplate(
 CLAIM = """mutation($t: ID!, $key: String) { claimCoupon(input: {templateId: $t, idempotencyKey: $key}) {
   coupon { id status source validUntil discount { amountMinor } } userErrors { code field message details } } }"""
 PUSH = """mutation($t: ID!, $m: [ID!]!, $key: String) { pushCoupons(input: {templateId: $t, memberIds: $m, idempotencyKey: $key}) {
-  issued skipped { memberId code } userErrors { code field } } }"""
+  issued skipped { memberId code error { code message } } userErrors { code field } } }"""
 PREVIEW = """query($input: CheckoutInput!) { previewCheckout(input: $input) {
   preview { total { amountMinor } lines { index total { amountMinor } adjustments { component stage label amount { amountMinor } } }
             coupons { coupon { id } usable reason discount { amountMinor } selected } }
