@@ -38,6 +38,10 @@ class NotAuthenticated(DomainError):
         super().__init__("KERNEL_UNAUTHENTICATED", message)
 
 
+# The code of the top-level ``errors[]`` entry for anything unexpected (a bug, a crash in a
+# resolver): the message says only that it was logged, never the internals.
+INTERNAL = "KERNEL_INTERNAL"
+
 # Codes the kernel itself may return; components declare theirs through a hook.
 KERNEL_ERROR_CODES = {
     "KERNEL_FORBIDDEN": "The caller lacks the permission or ownership this needs.",

@@ -7,7 +7,7 @@ import enum
 import logging
 import os
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 import strawberry
 from graphql import GraphQLError
@@ -23,18 +23,18 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
-from core.errors import BootError, DomainError
+from core.errors import INTERNAL, BootError, DomainError
 from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
 from core.gql.payload import UserError
 from core.gql.relay import Node, from_global_id, parse_key
+from core.gql.scalars import SCALAR_OVERRIDES
 from core.gql.text_rules import NoControlCharacters, without_suggestions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,7 +95,7 @@ class DougongSchema(strawberry.Schema):
                 # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)
                 error.message = "Internal error; it has been logged."
-                error.extensions = {**(error.extensions or {}), "code": "INTERNAL"}
+                error.extensions = {**(error.extensions or {}), "code": INTERNAL}
 
 
 class RequestScope(SchemaExtension):
@@ -135,11 +135,21 @@ async def resolve_node(info: strawberry.Info, global_id: str) -> Any:
 @strawberry.type
 class KernelQuery:
     @strawberry.field(description="Fetch any object by its global id (null if missing or not yours).")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id, as any object's `id` gives it.")],  # noqa: A002
+    ) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field(description="Fetch up to 100 objects by global id, in the order given.")
-    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: strawberry.Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description=f"Up to {MAX_NODES} global ids; each answer is null if missing or not yours.")
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise GraphQLError(f"nodes() takes at most {MAX_NODES} ids", extensions={"code": "KERNEL_INVALID_INPUT"})
         return [await resolve_node(info, i) for i in ids]
@@ -152,10 +162,12 @@ class KernelQuery:
 
 @strawberry.type(description="The brand a blueprint describes.")
 class BrandInfo:
-    slug: str
-    name: str
-    currency: str
-    timezone: str
+    slug: str = strawberry.field(description="The brand's short name in URLs (`/brands/<slug>/graphql`).")
+    name: str = strawberry.field(description="The brand's display name.")
+    currency: str = strawberry.field(description="The ISO 4217 code every Money amount of this brand is in (`CNY`).")
+    timezone: str = strawberry.field(
+        description="The IANA timezone (`Asia/Shanghai`) of the brand's calendar: `Date` values and day-based rules use it."
+    )
 
 
 # A test session boots hundreds of kernels of a handful of blueprints, and building the schema
@@ -187,11 +199,7 @@ def _build_schema(kernel: Kernel) -> DougongSchema:
     _check_root_fields(c.subscriptions, "Subscription")
     _check_type_names(kernel)
 
-    error_code_enum = strawberry.enum(
-        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),  # type: ignore[call-overload]  # a functional Enum
-        name="ErrorCode",
-        description="Every userErrors code the loaded components may return.",
-    )
+    error_code_enum = error_code_type(c.error_codes)
     field_extensions = _field_extensions(kernel)
     for type_name, fields in _input_extensions(kernel).items():
         field_extensions.setdefault(type_name, []).extend(fields)
@@ -203,6 +211,35 @@ def _build_schema(kernel: Kernel) -> DougongSchema:
         raise BootError(_attributed(kernel, field_extensions, error_code_enum, exc)) from exc
     check_examples(c.examples, schema._schema)
     return schema
+
+
+def error_code_type(codes: dict[str, Any]) -> Any:
+    """``ErrorCode``: every code the loaded components declared, each value described with the
+    text its component gave ``registrar.error_code(code, description)`` (the kernel's own too)."""
+    values = {code: strawberry.enum_value(code, description=_described(codes[code])) for code in sorted(codes)}
+    return strawberry.enum(
+        enum.Enum("ErrorCode", values),  # type: ignore[call-overload]  # a functional Enum
+        name="ErrorCode",
+        description="Every userErrors code the loaded components may return, prefixed by the component that returns it.",
+    )
+
+
+def _described(claimed: Any) -> str:
+    text = str(getattr(claimed, "value", claimed) or "").strip()
+    return text or f"Returned by the {getattr(claimed, 'component', 'kernel')} component."
+
+
+ROOT_DESCRIPTIONS = {
+    "Query": "Everything a client can read: the brand, any node by id, and each loaded component's root fields.",
+    "Mutation": "Everything a client can change; each mutation takes one input and answers a payload with userErrors.",
+    "Subscription": "Live streams over the graphql-transport-ws websocket protocol; each names what it streams.",
+}
+
+
+def merged_root(name: str, types: tuple[type, ...]) -> type:
+    """strawberry's ``merge_types`` with a description: the root types are the first thing a
+    frontend developer reads in GraphiQL. Duplicate fields were refused by _check_root_fields."""
+    return strawberry.type(type(name, types, {}), name=name, description=ROOT_DESCRIPTIONS[name])
 
 
 def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, components: set[str] | None) -> DougongSchema:
@@ -217,9 +254,9 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
     queries, mutations, subscriptions = mine(c.queries), mine(c.mutations), mine(c.subscriptions)
     # Storefront pages only where some loaded component offers blocks to build them from.
     kernel_queries = (KernelQuery, StorefrontQuery) if c.page_blocks else (KernelQuery,)
-    query = merge_types("Query", (*kernel_queries, *queries))
-    mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
-    subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
+    query = merged_root("Query", (*kernel_queries, *queries))
+    mutation = merged_root("Mutation", tuple(mutations)) if mutations else None
+    subscription = merged_root("Subscription", tuple(subscriptions)) if subscriptions else None
     if components is not None:
         field_extensions = {t: [f for f in fs if getattr(f, CONTRIBUTED_BY, None) in components] for t, fs in field_extensions.items()}
 
@@ -250,6 +287,7 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
         types=mine(c.types.values()),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
         field_extensions=field_extensions,
         error_code_enum=error_code_enum,
         production=kernel.blueprint.production,
