@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,31 +54,52 @@ class Finding:
         return f"{self.owner}: {self.coordinate}: {self.rule}"
 
 
-def findings(strawberry_schema: Any) -> list[Finding]:
-    """Every finding in a built :class:`core.gql.schema.DougongSchema`, sorted by coordinate."""
+def findings(strawberry_schema: Any, components: Mapping[str, Any] | None = None) -> list[Finding]:
+    """Every finding in a built :class:`core.gql.schema.DougongSchema`, sorted by coordinate.
+
+    ``components`` (a kernel's ``components``) names owners by their blueprint name even when
+    the package is called otherwise (``dougong_checkin`` is the component ``checkin``)."""
     schema: GraphQLSchema = strawberry_schema._schema
-    found = [f for f in _walk(schema, _Owners(strawberry_schema)) if f.coordinate not in OPEN_JSON or f.rule != "untyped-json"]
+    owners = _Owners(strawberry_schema, _packages(components or {}))
+    found = [f for f in _walk(schema, owners) if f.coordinate not in OPEN_JSON or f.rule != "untyped-json"]
     return sorted(set(found), key=lambda f: (f.owner, f.coordinate, f.rule))
 
 
 class _Owners:
     """Which component's module defines a type or a field."""
 
-    def __init__(self, strawberry_schema: Any) -> None:
+    def __init__(self, strawberry_schema: Any, packages: dict[str, str]) -> None:
         self._schema = strawberry_schema
+        self._packages = packages
+
+    def component(self, module: str) -> str:
+        for package, name in self._packages.items():  # longest first
+            if module == package or module.startswith(package + "."):
+                return name
+        return _component(module)
 
     def of_type(self, name: str) -> str:
         definition = self._schema.get_type_by_name(name)
         origin = getattr(definition, "origin", None) or getattr(definition, "wrapped_cls", None)
-        return _component(getattr(origin, "__module__", "") or "")
+        return self.component(getattr(origin, "__module__", "") or "")
 
     def of_field(self, type_name: str, field: GraphQLField | Any) -> str:
         definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
         origin = getattr(definition, "origin", None)
         module = getattr(origin, "__module__", None)
         if module and not module.startswith("strawberry"):
-            return _component(module)
+            return self.component(module)
         return self.of_type(type_name)
+
+
+def _packages(components: Mapping[str, Any]) -> dict[str, str]:
+    """The package of each loaded component's hooks module, longest first."""
+    found = {}
+    for name, loaded in components.items():
+        module = getattr(getattr(loaded, "hooks", None), "__name__", "")
+        if module:
+            found[module.rpartition(".")[0] or module] = name
+    return dict(sorted(found.items(), key=lambda item: -len(item[0])))
 
 
 def _component(module: str) -> str:
@@ -155,10 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--owner", action="append", help="only findings of this component (repeatable)")
     parser.add_argument("--rule", action="append", help="only this rule (repeatable)")
     args = parser.parse_args(argv)
+    kernel = Kernel.from_file(args.blueprint)
     shown = [
-        f
-        for f in findings(Kernel.from_file(args.blueprint).schema)
-        if (not args.owner or f.owner in args.owner) and (not args.rule or f.rule in args.rule)
+        f for f in findings(kernel.schema, kernel.components) if (not args.owner or f.owner in args.owner) and (not args.rule or f.rule in args.rule)
     ]
     for finding in shown:
         print(finding)
