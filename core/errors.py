@@ -41,6 +41,9 @@ class NotAuthenticated(DomainError):
 # The code of the top-level ``errors[]`` entry for anything unexpected (a bug, a crash in a
 # resolver): the message says only that it was logged, never the internals.
 INTERNAL = "KERNEL_INTERNAL"
+# The code of an ``errors[]`` entry for a document refused before it ran: a syntax error, a
+# field that does not exist, a query over the depth, alias or token limits, a bad variable.
+INVALID_DOCUMENT = "KERNEL_INVALID_DOCUMENT"
 
 # Codes the kernel itself may return; components declare theirs through a hook.
 KERNEL_ERROR_CODES = {

@@ -29,7 +29,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
-from core.errors import INTERNAL, BootError, DomainError
+from core.errors import INTERNAL, INVALID_DOCUMENT, BootError, DomainError
 from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
 from core.gql.payload import UserError
@@ -96,6 +96,10 @@ class DougongSchema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=original)
                 error.message = "Internal error; it has been logged."
                 error.extensions = {**(error.extensions or {}), "code": INTERNAL}
+            if error.path is None and not (error.extensions or {}).get("code"):
+                # The document itself was refused (syntax, validation, the depth/alias/token
+                # limits, a variable of the wrong type): every errors[] entry carries a code.
+                error.extensions = {**(error.extensions or {}), "code": INVALID_DOCUMENT}
 
 
 class RequestScope(SchemaExtension):

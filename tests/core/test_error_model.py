@@ -156,3 +156,11 @@ async def test_a_refused_token_is_a_graphql_shaped_401_on_post_and_get(shop):
         (error,) = body["errors"]
         assert error["extensions"] == {"code": "KERNEL_UNAUTHENTICATED", "reason": "TOKEN_MALFORMED"} and error["message"]
     assert fine.status_code == 200 and fine.json() == {"data": {"today": {"visitors": 7}}}
+
+
+async def test_a_refused_document_carries_a_code_too(shop, graphql):
+    client = graphql(shop)
+    for document in ("{ today { visitors }", "{ today { nope } }", "{ " + "a: today { visitors } " * 40 + "}"):
+        body = await client.execute(document)
+        assert body.get("data") is None and body["errors"], document
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"KERNEL_INVALID_DOCUMENT"}, document
