@@ -14,7 +14,10 @@ Rules (DESIGN.md, "GraphQL naming", and the frontend issue that asked for them):
 - ``untyped-json``: ``JSON`` only where the shape is really open (listed in ``OPEN_JSON``);
 - ``string-state``: a ``String`` named like a closed set (status, state, kind…) should be an enum;
 - ``connection-arguments``: a connection field accepts nullable ``first``, ``after``, ``last``,
-  ``before``.
+  ``before``;
+- ``enum-case``: enum values are UPPER_CASE (one case convention for every closed set);
+- ``subscription-node``: a subscription's payload is a node or carries one (a field whose type
+  implements ``Node``), so a normalised client cache can apply each event by its ``id``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ OPEN_JSON = frozenset({"ComponentInfo.settingsSchema", "StorefrontBlockType.sett
 _ID_NAME = re.compile(r"[a-z0-9](Id|Ids)$|^ids?$")
 _STATE_NAME = re.compile(r"(^|[a-z])(status|state|kind|stage|mode|role|roles)$", re.IGNORECASE)
 _RAW_ID_TYPES = {"Int", "Long", "String"}
+_ENUM_VALUE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ def _walk(schema: GraphQLSchema, owners: _Owners) -> Iterator[Finding]:
             for value_name, value in gtype.values.items():
                 if not value.description:
                     yield Finding(f"{name}.{value_name}", "undocumented", owner)
+                if not _ENUM_VALUE.match(value_name):
+                    yield Finding(f"{name}.{value_name}", "enum-case", owner)
         elif isinstance(gtype, GraphQLInputObjectType):
             for field_name, field in gtype.fields.items():
                 yield from _value_rules(f"{name}.{field_name}", field, owner)
@@ -132,6 +138,8 @@ def _walk(schema: GraphQLSchema, owners: _Owners) -> Iterator[Finding]:
                     yield from _value_rules(f"{coordinate}({arg_name})", arg, field_owner)
                 if get_named_type(field.type).name.endswith("Connection"):
                     yield from _connection_rules(coordinate, field, field_owner)
+                if gtype is schema.subscription_type and not _carries_node(field):
+                    yield Finding(coordinate, "subscription-node", field_owner)
 
 
 def _value_rules(coordinate: str, value: Any, owner: str) -> Iterator[Finding]:
@@ -154,6 +162,18 @@ def _is_list(gtype: Any) -> bool:
     while isinstance(gtype, GraphQLNonNull):
         gtype = gtype.of_type
     return isinstance(gtype, GraphQLList)
+
+
+def _is_node(gtype: Any) -> bool:
+    return isinstance(gtype, (GraphQLObjectType, GraphQLInterfaceType)) and (gtype.name == "Node" or any(i.name == "Node" for i in gtype.interfaces))
+
+
+def _carries_node(field: GraphQLField) -> bool:
+    payload = get_named_type(field.type)
+    if _is_node(payload):
+        return True
+    fields = getattr(payload, "fields", None) or {}
+    return any(_is_node(get_named_type(f.type)) for f in fields.values())
 
 
 def _connection_rules(coordinate: str, field: GraphQLField, owner: str) -> Iterator[Finding]:

@@ -8,6 +8,8 @@ tiny schemas: what it finds and what it lets pass.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from enum import Enum
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -17,7 +19,7 @@ import strawberry
 from ruamel.yaml import YAML
 
 from core.gql.conventions import Finding, findings
-from core.gql.relay import Connection
+from core.gql.relay import Connection, Node
 from core.kernel import Kernel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +62,7 @@ def test_every_finding_has_an_owner_tested_above(found):
 
 
 @strawberry.type(description="A thing.")
-class Thing:
-    id: strawberry.ID = strawberry.field(description="The thing's global id.")
+class Thing(Node):
     shelf_id: int = strawberry.field(description="A raw row number, the mistake the rule is for.")
     old_shelf_id: int | None = strawberry.field(
         default=None, description="Kept one release.", deprecation_reason="Use shelfGlobalId; removed in the next release."
@@ -74,15 +75,43 @@ class Thing:
 class TinyQuery:
     @strawberry.field(description="One thing.")
     def thing(self, owner_id: strawberry.ID) -> Thing:
-        return Thing(id=strawberry.ID("1"), shelf_id=1, status="open", note="")
+        return Thing(pk=1, shelf_id=1, status="open", note="")
 
     @strawberry.field(description="Forward-only things.")
     def things(self, first: int = 10, after: str | None = None) -> Connection[Thing]:  # no last/before, and first is non-null
         raise NotImplementedError
 
 
+@strawberry.enum(description="A closed set.")
+class Mood(Enum):
+    CALM = strawberry.enum_value("CALM", description="Calm.")
+    upset = strawberry.enum_value("upset", description="Written in the wrong case.")
+
+
+@strawberry.type(description="An event without the node it is about.")
+class Ping:
+    mood: Mood = strawberry.field(description="How it feels.")
+
+
+@strawberry.type(description="An event carrying its node.")
+class ThingChanged:
+    thing: Thing = strawberry.field(description="The thing, as a query answers it.")
+
+
+@strawberry.type(description="Streams.")
+class TinySubscription:
+    @strawberry.subscription(description="Pings.")
+    async def pings(self) -> AsyncGenerator[Ping, None]:
+        yield Ping(mood=Mood.CALM)
+
+    @strawberry.subscription(description="A thing's changes.")
+    async def thing_changes(self) -> AsyncGenerator[ThingChanged, None]:
+        raise NotImplementedError
+        yield
+
+
 def tiny() -> list[Finding]:
-    return findings(strawberry.Schema(query=TinyQuery))
+    return findings(strawberry.Schema(query=TinyQuery, subscription=TinySubscription, types=[Thing]))
 
 
 def rules_at(found: list[Finding]) -> set[tuple[str, str]]:
@@ -108,6 +137,13 @@ def test_a_connection_without_last_and_before_is_found():
     expected = {("TinyQuery.things(first)", "connection-arguments"), ("TinyQuery.things(last)", "connection-arguments")}
     expected.add(("TinyQuery.things(before)", "connection-arguments"))
     assert expected <= found and ("TinyQuery.things(after)", "connection-arguments") not in found
+
+
+def test_a_lower_case_enum_value_and_a_subscription_without_its_node_are_found():
+    found = rules_at(tiny())
+    assert ("Mood.upset", "enum-case") in found and ("Mood.CALM", "enum-case") not in found
+    assert ("TinySubscription.pings", "subscription-node") in found
+    assert not any(c == "TinySubscription.thingChanges" for c, _ in found)
 
 
 def test_owners_are_named_by_component_not_by_package():
