@@ -5,6 +5,7 @@ A frontend's code generator maps every custom scalar to a type of its language (
 
 - ``Long``: a JSON **number** (not a string), a signed 64-bit integer;
 - ``DateTime``: an ISO 8601 / RFC 3339 **string in UTC with its offset** (``2026-01-05T02:00:00+00:00``);
+  an input without an offset is refused, never guessed;
 - ``Date``: a calendar day **in the brand's timezone**, ``YYYY-MM-DD``;
 - ``JSON``: any JSON value; used only where the shape is open (a JSON Schema document, a block's
   settings) or in fields kept one release for old clients.
@@ -35,8 +36,8 @@ LONG_DESCRIPTION = (
 )
 DATE_TIME_DESCRIPTION = (
     "An instant, as an ISO 8601 / RFC 3339 string in UTC with its offset: `2026-01-05T02:00:00+00:00` "
-    "(fractions of a second when there are any). Inputs take any ISO 8601 instant; give the offset "
-    "(`Z` or `+08:00`): one without an offset is read as UTC."
+    "(fractions of a second when there are any). Inputs take any ISO 8601 instant with an offset "
+    "(`Z` or `+08:00`); one without an offset is refused (KERNEL_INVALID_INPUT), never guessed."
 )
 DATE_DESCRIPTION = "A calendar day in the brand's timezone (`Query.brand.timezone`), as an ISO 8601 string `YYYY-MM-DD`; no time and no offset."
 JSON_DESCRIPTION = (
@@ -88,10 +89,13 @@ def _serialize_date_time(value: dt.datetime) -> str:
 
 
 def _parse_date_time(value: object) -> dt.datetime:
-    # An input without an offset is read as UTC, as stored times are: left naive it would
-    # fail (as a 500) the first time a resolver compared it with the clock's aware now().
+    # An instant without an offset is refused rather than guessed: "20:00" typed in Beijing
+    # and read as UTC would open a flash sale eight hours late. (A ValueError: the kernel
+    # answers it as KERNEL_INVALID_INPUT, naming the variable.)
     parsed = DateTimeDefinition.parse_value(value)  # type: ignore[misc]  # strawberry's wrapped isoparse
-    return as_utc(parsed)
+    if not isinstance(parsed, dt.datetime) or parsed.tzinfo is None:
+        raise ValueError(f"DateTime needs an offset (Z or +08:00): {value!r}")
+    return parsed.astimezone(dt.timezone.utc)
 
 
 # strawberry's own definitions, described with their wire format (and DateTime kept in UTC).

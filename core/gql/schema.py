@@ -77,7 +77,7 @@ class DougongSchema(strawberry.Schema):
         for error in errors:
             if self._production:
                 error.message = without_suggestions(error.message)
-            original = getattr(error, "original_error", None)
+            original = _root_cause(error)
             if isinstance(original, DomainError):
                 # A refusal in a query (no payload to carry it): give the client the code.
                 error.extensions = {**(error.extensions or {}), "code": original.code}
@@ -100,6 +100,15 @@ class DougongSchema(strawberry.Schema):
                 # The document itself was refused (syntax, validation, the depth/alias/token
                 # limits, a variable of the wrong type): every errors[] entry carries a code.
                 error.extensions = {**(error.extensions or {}), "code": INVALID_DOCUMENT}
+
+
+def _root_cause(error: GraphQLError) -> BaseException | None:
+    """What was raised first: graphql-core wraps a scalar's ValueError in one GraphQLError for
+    the value and another for the variable, each keeping the one before as original_error."""
+    original = getattr(error, "original_error", None)
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
 
 
 class RequestScope(SchemaExtension):
