@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import enum
 import logging
 import os
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import strawberry
 from graphql import GraphQLError
@@ -33,7 +32,7 @@ from core.errors import INTERNAL, INVALID_DOCUMENT, BootError, DomainError
 from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
 from core.gql.payload import UserError
-from core.gql.relay import Node, from_global_id, parse_key
+from core.gql.roots import KernelQuery, error_code_type, merged_root
 from core.gql.scalars import SCALAR_OVERRIDES
 from core.gql.text_rules import NoControlCharacters, without_suggestions
 
@@ -45,7 +44,6 @@ log = logging.getLogger("dougong.graphql")
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
-MAX_NODES = 100
 CONTRIBUTED_BY = "_dougong_component"  # set on extension fields, to name who added a field that breaks the build
 
 
@@ -130,59 +128,6 @@ class RequestScope(SchemaExtension):
             await close()
 
 
-async def resolve_node(info: strawberry.Info, global_id: str) -> Any:
-    kernel: Kernel = info.context.kernel
-    try:
-        type_name, pk = from_global_id(str(global_id))
-    except DomainError:
-        return None
-    claimed = kernel.contributions.nodes.get(type_name)
-    key = parse_key(pk)
-    if claimed is None or key is None:
-        return None
-    _cls, loader = claimed.value
-    found = await loader(info.context, [key])
-    return found[0] if found else None
-
-
-@strawberry.type
-class KernelQuery:
-    @strawberry.field(description="Fetch any object by its global id (null if missing or not yours).")
-    async def node(
-        self,
-        info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="A global id, as any object's `id` gives it.")],  # noqa: A002
-    ) -> Node | None:
-        return await resolve_node(info, id)
-
-    @strawberry.field(description="Fetch up to 100 objects by global id, in the order given.")
-    async def nodes(
-        self,
-        info: strawberry.Info,
-        ids: Annotated[
-            list[strawberry.ID], strawberry.argument(description=f"Up to {MAX_NODES} global ids; each answer is null if missing or not yours.")
-        ],
-    ) -> list[Node | None]:
-        if len(ids) > MAX_NODES:
-            raise GraphQLError(f"nodes() takes at most {MAX_NODES} ids", extensions={"code": "KERNEL_INVALID_INPUT"})
-        return [await resolve_node(info, i) for i in ids]
-
-    @strawberry.field(description="The brand this endpoint serves.")
-    def brand(self, info: strawberry.Info) -> "BrandInfo":
-        bp = info.context.kernel.blueprint
-        return BrandInfo(slug=bp.brand.slug, name=bp.brand.name, currency=bp.brand.currency, timezone=bp.brand.timezone)
-
-
-@strawberry.type(description="The brand a blueprint describes.")
-class BrandInfo:
-    slug: str = strawberry.field(description="The brand's short name in URLs (`/brands/<slug>/graphql`).")
-    name: str = strawberry.field(description="The brand's display name.")
-    currency: str = strawberry.field(description="The ISO 4217 code every Money amount of this brand is in (`CNY`).")
-    timezone: str = strawberry.field(
-        description="The IANA timezone (`Asia/Shanghai`) of the brand's calendar: `Date` values and day-based rules use it."
-    )
-
-
 # A test session boots hundreds of kernels of a handful of blueprints, and building the schema
 # was most of a kernel's construction (~0.35 s of CPU for the demo). The test plugin
 # (core.testing) sets a key naming everything a schema is made from (the blueprint text, the
@@ -224,35 +169,6 @@ def _build_schema(kernel: Kernel) -> DougongSchema:
         raise BootError(_attributed(kernel, field_extensions, error_code_enum, exc)) from exc
     check_examples(c.examples, schema._schema)
     return schema
-
-
-def error_code_type(codes: dict[str, Any]) -> Any:
-    """``ErrorCode``: every code the loaded components declared, each value described with the
-    text its component gave ``registrar.error_code(code, description)`` (the kernel's own too)."""
-    values = {code: strawberry.enum_value(code, description=_described(codes[code])) for code in sorted(codes)}
-    return strawberry.enum(
-        enum.Enum("ErrorCode", values),  # type: ignore[call-overload]  # a functional Enum
-        name="ErrorCode",
-        description="Every userErrors code the loaded components may return, prefixed by the component that returns it.",
-    )
-
-
-def _described(claimed: Any) -> str:
-    text = str(getattr(claimed, "value", claimed) or "").strip()
-    return text or f"Returned by the {getattr(claimed, 'component', 'kernel')} component."
-
-
-ROOT_DESCRIPTIONS = {
-    "Query": "Everything a client can read: the brand, any node by id, and each loaded component's root fields.",
-    "Mutation": "Everything a client can change; each mutation takes one input and answers a payload with userErrors.",
-    "Subscription": "Live streams over the graphql-transport-ws websocket protocol; each names what it streams.",
-}
-
-
-def merged_root(name: str, types: tuple[type, ...]) -> type:
-    """strawberry's ``merge_types`` with a description: the root types are the first thing a
-    frontend developer reads in GraphiQL. Duplicate fields were refused by _check_root_fields."""
-    return strawberry.type(type(name, types, {}), name=name, description=ROOT_DESCRIPTIONS[name])
 
 
 def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, components: set[str] | None) -> DougongSchema:
