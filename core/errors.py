@@ -11,7 +11,9 @@ class DomainError(Exception):
     ``code`` must be declared by the component (``dougong_error_codes``); ``field`` names the
     input field at fault, in the GraphQL spelling (``input.quantity``) when there is one.
     ``details`` carries machine-readable context a client may need (e.g. the new current price
-    after a lost bidding race); it is exposed as JSON on the user error.
+    after a lost bidding race); the user error exposes it as ``detailList`` (key/value strings,
+    core.gql.payload.detail_list) and, for one release, as the deprecated ``details: JSON``. Keep
+    the keys camelCase and the values plain (strings, numbers, booleans, short lists).
     """
 
     def __init__(self, code: str, message: str, *, field: str | None = None, **details: Any) -> None:
