@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -141,21 +143,26 @@ async def test_a_field_refused_to_this_viewer_is_null_at_its_path_and_the_page_s
     assert [(e["path"], e["extensions"]["code"]) for e in as_clerk["errors"]] == [(["myBasket"], "KERNEL_FORBIDDEN")]
 
 
-async def test_a_refused_token_is_a_graphql_shaped_401_on_post_and_get(shop):
+async def test_a_refused_token_is_a_graphql_shaped_401_on_post_and_get(shop, clock):
     app = create_app([shop], run_worker=False)
-    expired_or_bad = {"authorization": "Bearer not.a.jwt"}
+    expiring = shop.issue_token(member(1), timedelta(minutes=1))
+    query = "{ today { visitors } }"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        post = await http.post("/graphql", json={"query": "{ today { visitors } }"}, headers=expired_or_bad)
-        get = await http.get("/graphql", params={"query": "{ today { visitors } }"}, headers={**expired_or_bad, "accept": "application/json"})
-        fine = await http.get("/graphql", params={"query": "{ today { visitors } }"}, headers={"accept": "application/json"})
-    for response in (post, get):
+        fine = await http.get("/graphql", params={"query": query}, headers={"accept": "application/json", "authorization": f"Bearer {expiring}"})
+        clock.advance(minutes=2)
+        answers = []
+        for token, reason in (("not.a.jwt", "TOKEN_MALFORMED"), (expiring, "TOKEN_EXPIRED")):
+            headers = {"authorization": f"Bearer {token}"}
+            answers.append((await http.post("/graphql", json={"query": query}, headers=headers), reason))
+            answers.append((await http.get("/graphql", params={"query": query}, headers={**headers, "accept": "application/json"}), reason))
+    assert fine.status_code == 200 and fine.json() == {"data": {"today": {"visitors": 7}}}
+    for response, reason in answers:
         assert response.status_code == 401
-        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+        assert response.headers["www-authenticate"] == f'Bearer error="invalid_token", error_description="{reason}"'
         body = response.json()
         assert set(body) == {"data", "errors"} and body["data"] is None and "detail" not in body
         (error,) = body["errors"]
-        assert error["extensions"] == {"code": "KERNEL_UNAUTHENTICATED", "reason": "TOKEN_MALFORMED"} and error["message"]
-    assert fine.status_code == 200 and fine.json() == {"data": {"today": {"visitors": 7}}}
+        assert error["extensions"] == {"code": "KERNEL_UNAUTHENTICATED", "reason": reason} and error["message"]
 
 
 async def test_a_refused_document_carries_a_code_too(shop, graphql):
