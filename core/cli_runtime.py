@@ -7,6 +7,7 @@ kernel's runtime (strawberry, SQLAlchemy engines) just to check a YAML file.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -57,10 +58,16 @@ def schema(
     against: Optional[Path] = typer.Option(
         None, "--against", help="An earlier SDL (.graphql): print what changed instead, exit 1 if anything breaks."
     ),
+    output: str = typer.Option(
+        "text", "--format", help="With --against: 'text' (grouped: breaking, dangerous, deprecated, added) or 'json' (one object of those lists)."
+    ),
 ) -> None:
     """Print the GraphQL SDL the blueprint produces, or its changes against an earlier SDL."""
     from core.schema_diff import SDLError, compare
 
+    if output not in ("text", "json"):
+        typer.echo(f"--format is 'text' or 'json', not {output!r}", err=True)
+        raise typer.Exit(2)
     old_text = None
     if against is not None:
         try:
@@ -78,8 +85,11 @@ def schema(
     except SDLError as exc:
         typer.echo(f"{against}: {exc}", err=True)
         raise typer.Exit(2) from None
-    for line in report.lines():
-        typer.echo(line)
+    if output == "json":
+        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            typer.echo(line)
     raise typer.Exit(1 if report.breaking else 0)
 
 

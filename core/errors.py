@@ -11,7 +11,9 @@ class DomainError(Exception):
     ``code`` must be declared by the component (``dougong_error_codes``); ``field`` names the
     input field at fault, in the GraphQL spelling (``input.quantity``) when there is one.
     ``details`` carries machine-readable context a client may need (e.g. the new current price
-    after a lost bidding race); it is exposed as JSON on the user error.
+    after a lost bidding race); the user error exposes it as ``detailList`` (key/value strings,
+    core.gql.payload.detail_list) and, for one release, as the deprecated ``details: JSON``. Keep
+    the keys camelCase and the values plain (strings, numbers, booleans, short lists).
     """
 
     def __init__(self, code: str, message: str, *, field: str | None = None, **details: Any) -> None:
@@ -37,6 +39,13 @@ class NotAuthenticated(DomainError):
     def __init__(self, message: str = "Sign in first.") -> None:
         super().__init__("KERNEL_UNAUTHENTICATED", message)
 
+
+# The code of the top-level ``errors[]`` entry for anything unexpected (a bug, a crash in a
+# resolver): the message says only that it was logged, never the internals.
+INTERNAL = "KERNEL_INTERNAL"
+# The code of an ``errors[]`` entry for a document refused before it ran: a syntax error, a
+# field that does not exist, a query over the depth, alias or token limits, a bad variable.
+INVALID_DOCUMENT = "KERNEL_INVALID_DOCUMENT"
 
 # Codes the kernel itself may return; components declare theirs through a hook.
 KERNEL_ERROR_CODES = {

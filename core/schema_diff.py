@@ -1,24 +1,39 @@
 """What a frontend would see change between two versions of a blueprint's SDL.
 
 ``breaking`` and ``dangerous`` come from graphql-core's ``find_breaking_changes`` and
-``find_dangerous_changes`` (the same classification graphql-inspector and Apollo use);
-``safe`` are the additions neither reports: new types and new output fields, which no
-existing query can notice.
+``find_dangerous_changes`` (the same classification graphql-inspector and Apollo use).
+Beside them, the two lists a release note is written from:
+
+- ``deprecated``: fields, input fields, arguments and enum values deprecated since the old
+  SDL, each with its reason (what to use instead, and when the old form goes);
+- ``added``: new types, fields, input fields, arguments and enum values — everything a client
+  may start to use. (graphql-core also lists a new enum value or optional argument as
+  dangerous: a client that switches over the enum must learn the value; both views stay.)
+
+A change made the issue-18 way (a typed field beside the deprecated old one) therefore reads
+as one deprecation and one addition, and nothing breaking.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     build_schema,
     find_breaking_changes,
     find_dangerous_changes,
 )
+
+KINDS = ("breaking", "dangerous", "deprecated", "added")
 
 
 class SDLError(ValueError):
@@ -29,19 +44,27 @@ class SDLError(ValueError):
 class ChangeReport:
     breaking: list[str] = field(default_factory=list)
     dangerous: list[str] = field(default_factory=list)
-    safe: list[str] = field(default_factory=list)
+    deprecated: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
-        return not (self.breaking or self.dangerous or self.safe)
+        return not any(getattr(self, kind) for kind in KINDS)
 
     def as_dict(self) -> dict[str, list[str]]:
-        return {"breaking": self.breaking, "dangerous": self.dangerous, "safe": self.safe}
+        return {kind: list(getattr(self, kind)) for kind in KINDS}
 
     def lines(self) -> list[str]:
+        """Grouped: a heading per kind that has entries (``breaking (2):``), then its entries."""
         if self.unchanged:
             return ["no change a frontend could see"]
-        return [f"{kind}: {text}" for kind in ("breaking", "dangerous", "safe") for text in getattr(self, kind)]
+        out: list[str] = []
+        for kind in KINDS:
+            entries = getattr(self, kind)
+            if entries:
+                out.append(f"{kind} ({len(entries)}):")
+                out.extend(f"  {text}" for text in entries)
+        return out
 
 
 def read_sdl(text: str, what: str = "the SDL") -> GraphQLSchema:
@@ -69,10 +92,33 @@ def compare(old: GraphQLSchema | str, new: GraphQLSchema | str) -> ChangeReport:
     old_types, new_types = old_schema.type_map, new_schema.type_map
     for name in sorted(set(new_types) - set(old_types)):
         if not name.startswith("__"):
-            report.safe.append(f"{name} was added.")
+            report.added.append(f"{name} was added.")
     for name in sorted(set(new_types) & set(old_types)):
-        before, after = old_types[name], new_types[name]
-        if isinstance(after, (GraphQLObjectType, GraphQLInterfaceType)) and isinstance(before, type(after)):
-            for field_name in sorted(set(after.fields) - set(before.fields)):
-                report.safe.append(f"Field {name}.{field_name} was added.")
+        if name.startswith("__"):
+            continue
+        for kind, text in _members(old_types[name], new_types[name]):
+            (report.deprecated if kind == "deprecated" else report.added).append(text)
     return report
+
+
+def _members(before: GraphQLNamedType, after: GraphQLNamedType) -> Iterator[tuple[str, str]]:
+    """("added" | "deprecated", text) for the members of one type present in both SDLs."""
+    name = after.name
+    if isinstance(after, GraphQLEnumType) and isinstance(before, GraphQLEnumType):
+        yield from _compared(f"Enum value {name}.", before.values, after.values)
+    elif isinstance(after, GraphQLInputObjectType) and isinstance(before, GraphQLInputObjectType):
+        yield from _compared(f"Input field {name}.", before.fields, after.fields)
+    elif isinstance(after, (GraphQLObjectType, GraphQLInterfaceType)) and isinstance(before, (GraphQLObjectType, GraphQLInterfaceType)):
+        yield from _compared(f"Field {name}.", before.fields, after.fields)
+        for field_name in sorted(set(after.fields) & set(before.fields)):
+            old_args, new_args = before.fields[field_name].args, after.fields[field_name].args
+            yield from _compared(f"Argument {name}.{field_name}(", new=new_args, old=old_args, suffix=":)")
+
+
+def _compared(prefix: str, old: dict[str, Any], new: dict[str, Any], suffix: str = "") -> Iterator[tuple[str, str]]:
+    for member in sorted(new):
+        reason = getattr(new[member], "deprecation_reason", None)
+        if member not in old:
+            yield "added", f"{prefix}{member}{suffix} was added."
+        if reason and not getattr(old.get(member), "deprecation_reason", None):
+            yield "deprecated", f"{prefix}{member}{suffix} is deprecated: {reason}"

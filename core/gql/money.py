@@ -23,8 +23,8 @@ class Money:
 
 @strawberry.input(description="An amount in integer minor units; the currency must be the brand's.")
 class MoneyInput:
-    amount_minor: Long
-    currency: str
+    amount_minor: Long = strawberry.field(description="Integer minor units (分 for CNY), 0 or more.")
+    currency: str = strawberry.field(description="ISO 4217 code; must be the brand's currency (`Query.brand.currency`).")
 
 
 def money(amount_minor: int, currency: str) -> Money:

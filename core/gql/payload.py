@@ -1,4 +1,4 @@
-"""Mutation payloads: the result plus ``userErrors { code field message details }``.
+"""Mutation payloads: the result plus ``userErrors { code field message detailList }``.
 
 Business refusals are data, not exceptions, for the frontend: every mutation returns a payload
 whose ``userErrors`` lists what went wrong, with a code from the one ``ErrorCode`` enum. The
@@ -7,6 +7,7 @@ top-level ``errors`` array is left for the unexpected.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, cast
 
@@ -23,18 +24,56 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("dougong.mutations")
 
 
-@strawberry.type(description="Why a mutation did not do what was asked.")
+DETAILS_DEPRECATION = "Use detailList; removed in the next release."
+
+
+@strawberry.type(description="One piece of machine-readable context on a user error, e.g. key `maxMinor`, value `1200`.")
+class UserErrorDetail:
+    key: str = strawberry.field(description="The detail's name, in camelCase (`currentPrice`, `status`, `missing`).")
+    value: str = strawberry.field(
+        description="The value as text: a string as is, a number in decimal, a boolean as `true`/`false`, a list or object as compact JSON."
+    )
+
+
+@strawberry.type(description="Why a mutation did not do what was asked: one business refusal, typed by its code.")
 class UserError:
     # Typed as the kernel's gathered ErrorCode enum when the schema is built (see schema.py).
-    code: str
-    message: str
-    field: str | None = None
-    details: JSON | None = None
+    code: str = strawberry.field(description="What went wrong, prefixed by the component that refused (`GROUP_BUY_FULL`).")
+    message: str = strawberry.field(description="A sentence for a person; may change between releases, branch on `code` instead.")
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault in GraphQL spelling (`input.quantity`); null when no one field is."
+    )
+    details: JSON | None = strawberry.field(
+        default=None, description="The context as one JSON object; null when there is none.", deprecation_reason=DETAILS_DEPRECATION
+    )
+
+    @strawberry.field(description="Machine-readable context (the new current price, the amount left…); empty when there is none.")
+    def detail_list(self) -> list[UserErrorDetail]:
+        return detail_list(self.details)
+
+
+def detail_list(details: Any) -> list[UserErrorDetail]:
+    """A details dict as typed key/value pairs, in the order the refusal gave them."""
+    if not isinstance(details, dict):
+        return []
+    return [UserErrorDetail(key=str(key), value=detail_text(value)) for key, value in details.items()]
+
+
+def detail_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
 
 @strawberry.type
 class Payload:
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the mutation was refused; empty when it succeeded. When not empty, nothing was written."
+    )
 
 
 def user_error(error: DomainError) -> UserError:

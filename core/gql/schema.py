@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import enum
 import logging
 import os
 from contextvars import ContextVar
@@ -23,18 +22,18 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 from strawberry.types.union import StrawberryUnion
 
 from core.db import database_unavailable
-from core.errors import BootError, DomainError
+from core.errors import INTERNAL, INVALID_DOCUMENT, BootError, DomainError
 from core.gql.examples import check_examples
 from core.gql.fast import FastQueries
 from core.gql.payload import UserError
-from core.gql.relay import Node, from_global_id, parse_key
+from core.gql.roots import KernelQuery, error_code_type, merged_root
+from core.gql.scalars import SCALAR_OVERRIDES
 from core.gql.text_rules import NoControlCharacters, without_suggestions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +44,6 @@ log = logging.getLogger("dougong.graphql")
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
-MAX_NODES = 100
 CONTRIBUTED_BY = "_dougong_component"  # set on extension fields, to name who added a field that breaks the build
 
 
@@ -77,7 +75,7 @@ class DougongSchema(strawberry.Schema):
         for error in errors:
             if self._production:
                 error.message = without_suggestions(error.message)
-            original = getattr(error, "original_error", None)
+            original = _root_cause(error)
             if isinstance(original, DomainError):
                 # A refusal in a query (no payload to carry it): give the client the code.
                 error.extensions = {**(error.extensions or {}), "code": original.code}
@@ -95,7 +93,20 @@ class DougongSchema(strawberry.Schema):
                 # Logged in full; the client gets no internals (SQL text, stack details).
                 log.error("unexpected error in %s", error.path, exc_info=original)
                 error.message = "Internal error; it has been logged."
-                error.extensions = {**(error.extensions or {}), "code": "INTERNAL"}
+                error.extensions = {**(error.extensions or {}), "code": INTERNAL}
+            if error.path is None and not (error.extensions or {}).get("code"):
+                # The document itself was refused (syntax, validation, the depth/alias/token
+                # limits, a variable of the wrong type): every errors[] entry carries a code.
+                error.extensions = {**(error.extensions or {}), "code": INVALID_DOCUMENT}
+
+
+def _root_cause(error: GraphQLError) -> BaseException | None:
+    """What was raised first: graphql-core wraps a scalar's ValueError in one GraphQLError for
+    the value and another for the variable, each keeping the one before as original_error."""
+    original = getattr(error, "original_error", None)
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
 
 
 class RequestScope(SchemaExtension):
@@ -115,47 +126,6 @@ class RequestScope(SchemaExtension):
         close = getattr(context, "close", None)
         if close is not None:
             await close()
-
-
-async def resolve_node(info: strawberry.Info, global_id: str) -> Any:
-    kernel: Kernel = info.context.kernel
-    try:
-        type_name, pk = from_global_id(str(global_id))
-    except DomainError:
-        return None
-    claimed = kernel.contributions.nodes.get(type_name)
-    key = parse_key(pk)
-    if claimed is None or key is None:
-        return None
-    _cls, loader = claimed.value
-    found = await loader(info.context, [key])
-    return found[0] if found else None
-
-
-@strawberry.type
-class KernelQuery:
-    @strawberry.field(description="Fetch any object by its global id (null if missing or not yours).")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:  # noqa: A002
-        return await resolve_node(info, id)
-
-    @strawberry.field(description="Fetch up to 100 objects by global id, in the order given.")
-    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        if len(ids) > MAX_NODES:
-            raise GraphQLError(f"nodes() takes at most {MAX_NODES} ids", extensions={"code": "KERNEL_INVALID_INPUT"})
-        return [await resolve_node(info, i) for i in ids]
-
-    @strawberry.field(description="The brand this endpoint serves.")
-    def brand(self, info: strawberry.Info) -> "BrandInfo":
-        bp = info.context.kernel.blueprint
-        return BrandInfo(slug=bp.brand.slug, name=bp.brand.name, currency=bp.brand.currency, timezone=bp.brand.timezone)
-
-
-@strawberry.type(description="The brand a blueprint describes.")
-class BrandInfo:
-    slug: str
-    name: str
-    currency: str
-    timezone: str
 
 
 # A test session boots hundreds of kernels of a handful of blueprints, and building the schema
@@ -187,11 +157,7 @@ def _build_schema(kernel: Kernel) -> DougongSchema:
     _check_root_fields(c.subscriptions, "Subscription")
     _check_type_names(kernel)
 
-    error_code_enum = strawberry.enum(
-        enum.Enum("ErrorCode", {code: code for code in sorted(c.error_codes)}),  # type: ignore[call-overload]  # a functional Enum
-        name="ErrorCode",
-        description="Every userErrors code the loaded components may return.",
-    )
+    error_code_enum = error_code_type(c.error_codes)
     field_extensions = _field_extensions(kernel)
     for type_name, fields in _input_extensions(kernel).items():
         field_extensions.setdefault(type_name, []).extend(fields)
@@ -217,9 +183,9 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
     queries, mutations, subscriptions = mine(c.queries), mine(c.mutations), mine(c.subscriptions)
     # Storefront pages only where some loaded component offers blocks to build them from.
     kernel_queries = (KernelQuery, StorefrontQuery) if c.page_blocks else (KernelQuery,)
-    query = merge_types("Query", (*kernel_queries, *queries))
-    mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
-    subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
+    query = merged_root("Query", (*kernel_queries, *queries))
+    mutation = merged_root("Mutation", tuple(mutations)) if mutations else None
+    subscription = merged_root("Subscription", tuple(subscriptions)) if subscriptions else None
     if components is not None:
         field_extensions = {t: [f for f in fs if getattr(f, CONTRIBUTED_BY, None) in components] for t, fs in field_extensions.items()}
 
@@ -250,6 +216,7 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
         types=mine(c.types.values()),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
         field_extensions=field_extensions,
         error_code_enum=error_code_enum,
         production=kernel.blueprint.production,

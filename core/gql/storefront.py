@@ -10,7 +10,7 @@ times, members-only ones for members, empty ones only when the page asks for it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,17 +22,19 @@ from core.storefront import PageRequest, StorefrontBlock
 
 @strawberry.type(description="A storefront page from the blueprint: its blocks in order, with their data.")
 class StorefrontPage:
-    slug: str
-    title: str
-    blocks: list[StorefrontBlock]
+    slug: str = strawberry.field(description="The page's slug, as the blueprint names it (`home`).")
+    title: str = strawberry.field(description="The page's title, as the blueprint gives it.")
+    blocks: list[StorefrontBlock] = strawberry.field(
+        description="The blocks this caller may see now, in page order (scheduled, members-only and empty blocks left out)."
+    )
 
 
 @strawberry.type(description="A block type operators can place on pages (for editors such as the studio).")
 class StorefrontBlockType:
     name: str = strawberry.field(description="`<component>.<block>`, as written in the blueprint.")
-    component: str
-    title_zh: str
-    title_en: str
+    component: str = strawberry.field(description="The component that offers the block.")
+    title_zh: str = strawberry.field(description="The block's name for editors, in Chinese.")
+    title_en: str = strawberry.field(description="The block's name for editors, in English.")
     settings_schema: JSON = strawberry.field(description="The JSON Schema of the block's settings.")
     graphql_type: str = strawberry.field(description="The GraphQL type its data comes as.")
 
@@ -78,7 +80,15 @@ class StorefrontQuery:
         "caller's location for blocks that use it (nearest stores)."
     )
     async def storefront_page(
-        self, info: strawberry.Info, slug: str, latitude: float | None = None, longitude: float | None = None
+        self,
+        info: strawberry.Info,
+        slug: Annotated[str, strawberry.argument(description="The page's slug in the blueprint (`home`).")],
+        latitude: Annotated[
+            float | None, strawberry.argument(description="The caller's latitude in degrees (WGS 84), for distance-aware blocks.")
+        ] = None,
+        longitude: Annotated[
+            float | None, strawberry.argument(description="The caller's longitude in degrees (WGS 84), for distance-aware blocks.")
+        ] = None,
     ) -> StorefrontPage | None:
         return await render(info.context, slug, latitude, longitude)
 

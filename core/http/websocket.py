@@ -1,7 +1,7 @@
 """graphql-transport-ws, answering every client mistake on the wire instead of crashing.
 
 strawberry's handler trusted the ``subscribe`` message's shape (``query: null`` or a list of
-``variables`` became INTERNAL), closed the whole socket for one operation's syntax error, and
+``variables`` became an internal error), closed the whole socket for one operation's syntax error, and
 a message too deep for ``json.loads`` dropped the socket without a close frame. Here:
 
 - a ``subscribe`` whose payload is malformed, or whose variables hold control characters,
@@ -22,6 +22,7 @@ from strawberry.http.exceptions import NonJsonMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, _OperationStreamClosed
 from strawberry.utils.aio import aclosing
 
+from core.errors import INTERNAL
 from core.http.json_guard import BadRequest, check_text
 
 MAX_OPERATION_ID = 128
@@ -116,6 +117,6 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
             await operation.send_initial_errors([error])
         except Exception:
             log.exception("subscription %s failed", operation.id)
-            await operation.send_initial_errors([GraphQLError("Internal error; it has been logged.", extensions={"code": "INTERNAL"})])
+            await operation.send_initial_errors([GraphQLError("Internal error; it has been logged.", extensions={"code": INTERNAL})])
         finally:
             self.operations.pop(operation.id, None)

@@ -132,5 +132,5 @@ async def test_unexpected_errors_reveal_no_internals(kernel_factory, hello):
         body = (await http.post("/graphql", json={"query": "{ hello boom }"})).json()
     assert body["data"] is None or body["data"].get("hello") == "hello maple anonymous"
     assert body["errors"][0]["message"] == "Internal error; it has been logged."
-    assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert body["errors"][0]["extensions"]["code"] == "KERNEL_INTERNAL"
     assert "SELECT" not in str(body)

@@ -112,7 +112,7 @@ async def test_client_mistakes_in_documents_are_never_internal(kernel_factory, c
             response = await http.post("/graphql", json={"query": document})
             assert response.status_code == 200, response.text
             body = response.json()
-            assert body["errors"] and "INTERNAL" not in codes(body), (document, body)
+            assert body["errors"] and "KERNEL_INTERNAL" not in codes(body), (document, body)
             assert all("path" not in e for e in body["errors"]), body  # refused before anything ran
         nul = (await http.post("/graphql", json={"query": documents[3]})).json()
         assert codes(nul) == ["KERNEL_INVALID_INPUT"]

@@ -170,7 +170,7 @@ def problems_in(status: int, body: Any, error_codes: set[str]) -> list[str]:
     for error in body.get("errors") or []:
         message = str(error.get("message", ""))
         code = (error.get("extensions") or {}).get("code")
-        if code == "INTERNAL" or message.startswith("Internal error"):
+        if code == "KERNEL_INTERNAL" or message.startswith("Internal error"):
             found.append(f"internal error at {error.get('path')}")
         elif error.get("path") is not None and code not in error_codes:
             # An execution error without one of our codes: an exception graphql-core turned

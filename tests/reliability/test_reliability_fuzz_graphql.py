@@ -42,7 +42,7 @@ def test_the_judge_flags_what_it_must():
     assert problems_in(500, {}, codes) == ["HTTP 500"]
     assert problems_in(200, None, codes)
     assert problems_in(200, {"errors": [{"message": "Internal error; it has been logged.", "path": ["x"],
-                                         "extensions": {"code": "INTERNAL"}}]}, codes)
+                                         "extensions": {"code": "KERNEL_INTERNAL"}}]}, codes)
     assert problems_in(200, {"errors": [{"message": "Cannot return null for non-nullable field Query.x.", "path": ["x"]}]}, codes)
     assert problems_in(200, {"errors": [{"message": "Cannot query field 'y' on type 'Query'."}]}, codes) == []
     assert problems_in(200, {"errors": [{"message": "no", "path": ["x"], "extensions": {"code": "KERNEL_INVALID_ID"}}]}, codes) == []

@@ -14,7 +14,7 @@ const I18N = {
     noSettings: "This component has no settings.", version: "version", depends: "depends on", emits: "emits",
     handles: "handles", provides: "provides", none: "none", readme: "README", added: "Added", cameWith: "came with it",
     because: "because", startSandbox: "Boot a sandbox", sandboxReady: "Sandbox running with demo data:",
-    openGraphiql: "open GraphiQL", checking: "checking…", breaking: "breaking", dangerous: "dangerous", safe: "safe",
+    openGraphiql: "open GraphiQL", checking: "checking…", change_breaking: "breaking", change_dangerous: "dangerous", change_deprecated: "deprecated", change_added: "added",
     noChange: "No change a frontend could see.", againstSaved: "Changes against the saved version",
     newFile: "Not saved yet: no saved version to compare with.", conflict: "Changed on disk", selectHint:
     "Choose a component on the left to edit its settings, or open one from the catalog.",
@@ -41,7 +41,7 @@ const I18N = {
     noSettings: "该组件没有设置项。", version: "版本", depends: "依赖", emits: "发出事件",
     handles: "处理事件", provides: "提供", none: "无", readme: "说明文档", added: "已添加", cameWith: "随之加入",
     because: "原因", startSandbox: "启动沙箱", sandboxReady: "沙箱已启动（含演示数据）：",
-    openGraphiql: "打开 GraphiQL", checking: "检查中…", breaking: "破坏性", dangerous: "有风险", safe: "安全",
+    openGraphiql: "打开 GraphiQL", checking: "检查中…", change_breaking: "破坏性", change_dangerous: "有风险", change_deprecated: "已弃用", change_added: "新增",
     noChange: "前端看不到任何变化。", againstSaved: "与已保存版本相比的变化",
     newFile: "尚未保存：没有可比较的已保存版本。", conflict: "文件已在别处被修改", selectHint:
     "在左侧选择一个组件来编辑设置，或在组件目录中查看详情。",

@@ -200,7 +200,7 @@
     if (!data.changes) report.append(el("p", { class: "help" }, t("newFile")));
     else {
       report.append(el("h3", {}, t("againstSaved")));
-      const all = ["breaking", "dangerous", "safe"].flatMap((kind) => data.changes[kind].map((text) => el("li", { class: kind }, `${t(kind)}: ${text}`)));
+      const all = ["breaking", "dangerous", "deprecated", "added"].flatMap((kind) => (data.changes[kind] || []).map((text) => el("li", { class: kind }, `${t("change_" + kind)}: ${text}`)));
       report.append(all.length ? el("ul", {}, ...all) : el("p", {}, t("noChange")));
     }
     panel.replaceChildren(report, el("pre", { "data-testid": "sdl" }, data.sdl));

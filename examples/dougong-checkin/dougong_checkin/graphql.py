@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -20,15 +21,15 @@ def _service(ctx: Context):  # noqa: ANN202
 class Checkin(Node):
     day: dt.date = strawberry.field(description="The brand's calendar day (its timezone).")
     streak: int = strawberry.field(description="Consecutive days this check-in reached.")
-    note: str
-    created_at: dt.datetime
+    note: str = strawberry.field(description="The member's words for the day; empty when they gave none.")
+    created_at: dt.datetime = strawberry.field(description="When the member checked in (ISO 8601, UTC).")
 
 
 @strawberry.type(description="Where a member's streak stands today.")
 class CheckinStreak:
     days: int = strawberry.field(description="Consecutive days up to yesterday or today; 0 after a gap.")
     goal: int = strawberry.field(description="Days that complete a streak (the brand's setting).")
-    checked_in_today: bool
+    checked_in_today: bool = strawberry.field(description="True once the member has checked in on today's calendar day.")
 
 
 def checkin_node(row: models.Checkin) -> Checkin:
@@ -43,29 +44,38 @@ async def load_checkins(ctx: Context, keys: list[int]) -> list[Checkin | None]:
     return [checkin_node(rows[k]) if k in rows and rows[k].member_id == mine else None for k in keys]
 
 
-@strawberry.input
+@strawberry.input(description="Today's check-in; the whole input may be left out.")
 class CheckInInput:
     note: str | None = strawberry.field(default=None, description="Optional words for the day.")
     idempotency_key: str | None = strawberry.field(default=None, description="A retried tap with the same key gets the first answer.")
 
 
-@strawberry.type
+@strawberry.type(description="The check-in made, and the streak after it.")
 class CheckInPayload(Payload):
-    checkin: Checkin | None = None
-    streak: CheckinStreak | None = None
+    checkin: Checkin | None = strawberry.field(default=None, description="Today's check-in; null when refused.")
+    streak: CheckinStreak | None = strawberry.field(default=None, description="The member's streak including today; null when refused.")
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in member's check-ins, newest first.")
-    async def my_checkins(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[Checkin]:
+    # Signed-in-only root fields are nullable: a refusal nulls this field (with an error at its
+    # path), never the rest of the page (the README's error model).
+    @strawberry.field(description="The signed-in member's check-ins, newest first; null (with an error) for anyone else.")
+    async def my_checkins(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="At most this many from the start (at most 100; 20 by default).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="At most this many from the end (at most 100).")] = None,
+        before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
+    ) -> Connection[Checkin] | None:
         ctx: Context = info.context
         stmt = select(models.Checkin).where(models.Checkin.member_id == ctx.require_member())
-        page = await fetch_page(await ctx.session(), stmt, models.Checkin.id, first, after, descending=True)
+        page = await fetch_page(await ctx.session(), stmt, models.Checkin.id, first, after, last=last, before=before, descending=True)
         return connection(page, checkin_node)
 
-    @strawberry.field(description="The signed-in member's streak.")
-    async def my_checkin_streak(self, info: strawberry.Info) -> CheckinStreak:
+    @strawberry.field(description="The signed-in member's streak; null (with an error) for anyone else.")
+    async def my_checkin_streak(self, info: strawberry.Info) -> CheckinStreak | None:
         ctx: Context = info.context
         streak = await _service(ctx).streak(await ctx.session(), ctx.require_member())
         return CheckinStreak(days=streak.days, goal=streak.goal, checked_in_today=streak.checked_in_today)
@@ -74,7 +84,11 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Check in for today (once a day in the brand's timezone).")
-    async def check_in(self, info: strawberry.Info, input: CheckInInput | None = None) -> CheckInPayload:  # noqa: A002
+    async def check_in(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CheckInInput | None, strawberry.argument(description="An optional note and idempotency key.")] = None,  # noqa: A002
+    ) -> CheckInPayload:
         ctx: Context = info.context
         note = input.note if input else None
 
