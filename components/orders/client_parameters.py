@@ -29,7 +29,6 @@ class PaymentClientParameters:
 
 
 _FIELDS = {
-    "appId": "app_id",
     "timeStamp": "time_stamp",
     "nonceStr": "nonce_str",
     "package": "package",
