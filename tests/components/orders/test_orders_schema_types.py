@@ -6,6 +6,7 @@ replace JSON; signed-in-only and staff-only root fields are null with an error, 
 from __future__ import annotations
 
 from conftest import hire
+
 from components.orders.checkout_types import field_values
 from components.orders.client_parameters import client_parameters
 from components.orders.enums import STAGE_DESCRIPTIONS, OrderKind, PriceStage, order_kind
