@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from components.catalog.graphql import Sku
 from components.orders import models
+from components.orders.enums import CartLineAvailability
 from components.orders.graphql import DeliveryType, PriceAdjustment, adjustment_nodes
 from core.checkout import Draft
 from core.gql import Context, Money, Node, Payload, money
@@ -119,7 +120,10 @@ class CartLine(Node):
     checkout_fields: list[CheckoutFieldValue] = strawberry.field(
         description="The checkout inputs the line was added with (liveRoomId, groupBuy.offerId, …); checkout from the cart sends them again."
     )
-    unavailable_reason: str | None = strawberry.field(description="NOT_ON_SALE, OUT_OF_STOCK or NOT_ENOUGH_STOCK; null when buyable.")
+    unavailable_reason: str | None = strawberry.field(
+        description="NOT_ON_SALE, OUT_OF_STOCK or NOT_ENOUGH_STOCK; null when buyable.", deprecation_reason=_GONE.format("availability")
+    )
+    availability: CartLineAvailability = strawberry.field(description="Whether the line can be bought now, and if not, why.")
     sku_pk: strawberry.Private[int]
 
     @strawberry.field(description="The SKU as it is now; null if it no longer exists.")
@@ -181,7 +185,13 @@ def preview_node(draft: Draft, options: list[dict[str, Any]]) -> CheckoutPreview
 def cart_line_node(row: models.CartLine, reason: str | None) -> CartLine:
     inputs = row.inputs or {}
     return CartLine(
-        pk=row.id, quantity=row.quantity, inputs=inputs, checkout_fields=field_values(inputs), unavailable_reason=reason, sku_pk=row.sku_id
+        pk=row.id,
+        quantity=row.quantity,
+        inputs=inputs,
+        checkout_fields=field_values(inputs),
+        unavailable_reason=reason,
+        availability=CartLineAvailability(reason) if reason else CartLineAvailability.AVAILABLE,
+        sku_pk=row.sku_id,
     )
 
 

@@ -103,3 +103,26 @@ PriceStage = strawberry.enum(
     description="A stage of the price pipeline, in the order the kernel runs them (activity, discount, threshold, coupon, points, "
     "delivery), and APPORTIONED for a line's share of order-level amounts.",
 )
+
+
+@strawberry.enum(description="Why a share code on an order credits nobody (the order itself went ahead).")
+class ShareCreditRefusal(enum.Enum):
+    SELF_SHARE = strawberry.enum_value("SELF_SHARE", description="The buyer used their own share code.")
+    GUIDE_INACTIVE = strawberry.enum_value("GUIDE_INACTIVE", description="The code's guide left or is no longer a guide.")
+
+
+@strawberry.enum(description="Whether a cart line can be bought now.")
+class CartLineAvailability(enum.Enum):
+    AVAILABLE = strawberry.enum_value("AVAILABLE", description="On sale with enough stock for the line's quantity.")
+    NOT_ON_SALE = strawberry.enum_value("NOT_ON_SALE", description="The SKU was withdrawn from sale.")
+    OUT_OF_STOCK = strawberry.enum_value("OUT_OF_STOCK", description="None left.")
+    NOT_ENOUGH_STOCK = strawberry.enum_value("NOT_ENOUGH_STOCK", description="Fewer units left than the line asks for.")
+
+
+def optional_enum(kind: type[enum.Enum], value: str | None) -> enum.Enum | None:
+    """The enum member of a stored code, or None for none or one this release does not know
+    (the deprecated string field beside it still shows it)."""
+    try:
+        return kind(value) if value is not None else None
+    except ValueError:
+        return None

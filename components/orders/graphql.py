@@ -15,7 +15,17 @@ from sqlalchemy import select
 from components.catalog.graphql import Sku
 from components.members.graphql import Member
 from components.orders import models
-from components.orders.enums import DeliveryType, OrderKind, OrderPaymentStatus, OrderStatus, PaymentOutcome, PriceStage, order_kind
+from components.orders.enums import (
+    DeliveryType,
+    OrderKind,
+    OrderPaymentStatus,
+    OrderStatus,
+    PaymentOutcome,
+    PriceStage,
+    ShareCreditRefusal,
+    optional_enum,
+    order_kind,
+)
 from core.clock import as_utc
 from core.gql import Context, Money, Node, Payload, money, to_global_id
 
@@ -48,6 +58,10 @@ class OrderSource:
         default=None,
         description="Why the share code credits nobody: `SELF_SHARE` (the buyer's own code) or "
         "`GUIDE_INACTIVE` (the guide left or is no longer a guide). The order went ahead.",
+        deprecation_reason=_GONE.format("creditRefusal"),
+    )
+    credit_refusal: ShareCreditRefusal | None = strawberry.field(
+        default=None, description="Why the share code credits nobody; null when it credits its holder or there was none."
     )
 
 
@@ -140,6 +154,7 @@ def _source(data: dict[str, Any]) -> OrderSource:
         share_code=data.get("shareCode"),
         sharer_member_id=data.get("sharerMemberId"),
         credit_refused=data.get("creditRefused"),
+        credit_refusal=optional_enum(ShareCreditRefusal, data.get("creditRefused")),  # type: ignore[arg-type]
     )
 
 

@@ -151,3 +151,15 @@ async def test_cart_lines_are_nodes_and_take_their_global_id(shop_factory, graph
     assert (await buyer.mutate(update, id=str(decode_id(line["id"], "CartLine")), q=2))["cart"]["lines"] == [{"quantity": 2}]
     assert (await buyer.mutate(update, id=to_global_id("OrderLine", 1), q=2))["userErrors"] == [{"code": "KERNEL_INVALID_ID"}]
     assert (await graphql(shop.kernel, member(2)).data(NODE, id=line["id"]))["node"] is None
+
+
+async def test_a_refused_share_credit_reads_as_an_enum(shop_factory, graphql):
+    shop = await shop_factory()
+    buyer = graphql(shop.kernel, member(1))
+    own_code = (await buyer.data("{ myShareCode }"))["myShareCode"]
+    place = """mutation($sku: ID!, $source: OrderSourceInput) { placeOrder(input: {checkout: {lines: [{skuId: $sku, quantity: 1}],
+      source: $source}}) { order { source { creditRefused creditRefusal } } userErrors { code } } }"""
+    own = await buyer.mutate(place, sku=shop.sku, source={"shareCode": own_code})
+    assert own["order"]["source"] == {"creditRefused": "SELF_SHARE", "creditRefusal": "SELF_SHARE"}
+    plain = await buyer.mutate(place, sku=shop.sku)
+    assert plain["order"]["source"] == {"creditRefused": None, "creditRefusal": None}
