@@ -163,3 +163,23 @@ async def test_a_refused_share_credit_reads_as_an_enum(shop_factory, graphql):
     assert own["order"]["source"] == {"creditRefused": "SELF_SHARE", "creditRefusal": "SELF_SHARE"}
     plain = await buyer.mutate(place, sku=shop.sku)
     assert plain["order"]["source"] == {"creditRefused": None, "creditRefusal": None}
+
+
+async def test_payment_intents_are_nodes_of_their_payer_and_settle_by_global_id(shop_factory, graphql):
+    shop = await shop_factory()
+    async with shop.kernel.transaction() as tx:
+        intent, _ = await shop.kernel.service("orders").intents.create(
+            tx, member_id=1, amount_minor=5000, purpose="deposits.hold", reference="lot:9", description="保证金"
+        )
+    node_id = to_global_id("PaymentIntent", intent.id)
+    show = "query($id: ID!) { node(id: $id) { ... on PaymentIntent { id status paymentStatus amount { amountMinor } } } }"
+    assert (await graphql(shop.kernel, member(1)).data(show, id=node_id))["node"] == {
+        "id": node_id, "status": "pending", "paymentStatus": "PENDING", "amount": {"amountMinor": 5000}}
+    assert (await graphql(shop.kernel, member(2)).data(show, id=node_id))["node"] is None
+    assert (await graphql(shop.kernel, await hire(shop.kernel, "admin")).data(show, id=node_id))["node"]["id"] == node_id
+    settle = """mutation($id: ID!) { sandboxSettlePaymentIntent(input: {intentId: $id, outcome: FAILED}) {
+      paymentIntent { id paymentStatus } userErrors { code field } } }"""
+    wrong = await graphql(shop.kernel, member(1)).mutate(settle, id=to_global_id("OrderPayment", intent.id))
+    assert wrong["userErrors"] == [{"code": "KERNEL_INVALID_ID", "field": "input.intentId"}]
+    failed = await graphql(shop.kernel, member(1)).mutate(settle, id=node_id)
+    assert failed == {"paymentIntent": {"id": node_id, "paymentStatus": "FAILED"}, "userErrors": []}
