@@ -56,8 +56,8 @@ class DeliveryStore:
     id: strawberry.ID = strawberry.field(description="The PickupStore's global id (send it as pickup.storeId).")
     name: str = strawberry.field(description="The store's name.")
     address: str | None = strawberry.field(description="The store's address; null if the brand gave none.")
-    distance_meters: int | None = strawberry.field(description="Metres from the shipping address or the member's location; null if unknown.")
-    slots: list[DeliverySlot] = strawberry.field(description="Slots with room left; empty when the store takes pickups without slots.")
+    distance_meters: int | None = strawberry.field(description="Metres from the member when the offering component knows it; null when unknown.")
+    slots: list[DeliverySlot] = strawberry.field(description="Upcoming slots with room left, soonest first; empty when none is open.")
 
 
 @strawberry.type(description="A way this order can reach the member.")

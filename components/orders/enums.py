@@ -45,7 +45,7 @@ class OrderKind(enum.Enum):
     AUCTION = strawberry.enum_value("auction", description="The winning bidder's order for an auction lot.")
     AUCTION_DEPOSIT = strawberry.enum_value("auction_deposit", description="An auction deposit paid as an order.")
     FLASH_SALE = strawberry.enum_value("flash_sale", description="A flash-sale purchase.")
-    POINTS = strawberry.enum_value("points", description="A points-mall redemption that also costs money.")
+    POINTS = strawberry.enum_value("points", description="A points-mall redemption placed as an order.")
     MEMBERSHIP_TERM = strawberry.enum_value("membership_term", description="A paid membership term (member tiers).")
     OTHER = strawberry.enum_value("other", description="A kind another component set that this enum does not list yet.")
 
@@ -63,7 +63,9 @@ class OrderPaymentStatus(enum.Enum):
     PENDING = strawberry.enum_value("pending", description="Started; the provider has not confirmed it yet.")
     SUCCEEDED = strawberry.enum_value("succeeded", description="The provider confirmed the money arrived.")
     FAILED = strawberry.enum_value("failed", description="The provider refused or closed it; no money moved.")
-    REFUNDED = strawberry.enum_value("refunded", description="The money went back (in full) to the payer.")
+    REFUNDED = strawberry.enum_value(
+        "refunded", description="It arrived for an order that could no longer take it and went straight back (order refunds do not change it)."
+    )
 
 
 @strawberry.enum(description="Where a payment intent (a payment that is not a goods order, e.g. an auction deposit) stands.")

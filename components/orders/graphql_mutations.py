@@ -76,7 +76,7 @@ class RefundLineInput:
 class RefundOrderInput:
     order_id: strawberry.ID = strawberry.field(description="The Order to refund.")
     lines: list[RefundLineInput] | None = strawberry.field(default=None, description="The units to refund; leave out to refund everything left.")
-    reason: str = strawberry.field(default="refund", description="Why (shown in the order's history and the refund event).")
+    reason: str = strawberry.field(default="refund", description="Why (kept with the refund and sent in the order.refunded event).")
     goods_returned: bool = strawberry.field(
         default=False, description="The shipped units came back: they go on the shelf again (units never shipped always do)."
     )
