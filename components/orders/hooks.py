@@ -222,3 +222,33 @@ def dougong_error_codes(registrar):
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_examples(registrar):
+    registrar.example(
+        "Orders: my orders with their lines and payments",
+        """\
+query MyOrders($after: String) {
+  myOrders(first: 10, after: $after) {
+    nodes { id status orderKind deliveryType pickupStoreId createdAt total { amountMinor currency }
+            lines { id title quantity total { amountMinor } adjustments { component priceStage label amount { amountMinor } } }
+            payments { id provider paymentStatus amount { amountMinor } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""",
+    )
+    registrar.example(
+        "Orders: pay an order and hand the provider's parameters to wx.requestPayment",
+        """\
+mutation PayOrder($orderId: ID!, $provider: String!) {
+  payOrder(input: {orderId: $orderId, provider: $provider}) {
+    payment { id paymentStatus }
+    clientParameters { provider timeStamp nonceStr package signType paySign sandbox providerRef }
+    userErrors { code field message }
+  }
+}
+""",
+        {"orderId": "T3JkZXI6MQ", "provider": "sandbox"},
+    )
