@@ -5,6 +5,7 @@ replace JSON; signed-in-only and staff-only root fields are null with an error, 
 
 from __future__ import annotations
 
+import pytest
 from conftest import hire
 
 from components.orders.checkout_types import field_values
@@ -51,8 +52,9 @@ def test_wechat_pay_request_payment_parameters_arrive_typed():
     assert typed.provider == "wechat_pay" and typed.sandbox is None and client_parameters("x", None) is None
 
 
-async def test_lines_and_payments_are_nodes_that_inputs_take_by_global_id_or_bare_number(shop_factory, graphql):
-    shop = await shop_factory()
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_lines_and_payments_are_nodes_that_inputs_take_by_global_id_or_bare_number(shop_factory, graphql, database):
+    shop = await shop_factory(database=database)
     buyer, stranger = graphql(shop.kernel, member(1)), graphql(shop.kernel, member(2))
     viewer = graphql(shop.kernel, await hire(shop.kernel, "admin"))
     order = (await buyer.mutate(CREATE, i={"lines": [{"skuId": shop.sku, "quantity": 3}]}))["order"]
@@ -87,8 +89,9 @@ async def test_lines_and_payments_are_nodes_that_inputs_take_by_global_id_or_bar
     assert again["userErrors"] == [{"code": "ORDERS_REFUND_REQUEST_OPEN", "field": "input.lines[0].lineId"}]  # read as the same line
 
 
-async def test_pickup_store_ids_are_global_ids_and_the_int_alias_still_works(shop_factory, graphql):
-    shop = await shop_factory()
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_pickup_store_ids_are_global_ids_and_the_int_alias_still_works(shop_factory, graphql, database):
+    shop = await shop_factory(database=database)
     buyer, admin = graphql(shop.kernel, member(1)), graphql(shop.kernel, await hire(shop.kernel, "admin"))
     lines = [{"skuId": shop.sku, "quantity": 1}]
     store = to_global_id("PickupStore", 7)
