@@ -23,7 +23,7 @@ from components.orders.aftersale_types import (
     request_node,
 )
 from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, load_orders, store_scoped
-from components.orders.graphql_access import After, Before, First, Last, _own_order, _staff_order, node_key
+from components.orders.graphql_access import After, Before, First, Last, _own_order, _staff_order, line_text, node_key
 from core.gql import Connection, Context, Long, Payload, connection, decode_id, fetch_page, run_mutation
 
 RequestLines = list[tuple[int, int]]
@@ -235,7 +235,12 @@ class Mutation:
     )
     async def ship_order(self, info: strawberry.Info, input: ShipOrderArg) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), input.carrier, input.tracking_number, [(str(item.line_id), item.quantity) for item in input.lines or []]]
+        request = [
+            str(input.order_id),
+            input.carrier,
+            input.tracking_number,
+            [(line_text(item.line_id), item.quantity) for item in input.lines or []],
+        ]
 
         async def work(tx):  # noqa: ANN001, ANN202
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
@@ -263,7 +268,7 @@ class Mutation:
         request = [
             str(input.order_id),
             input.kind.value,
-            [(str(item.line_id), item.quantity) for item in input.lines],
+            [(line_text(item.line_id), item.quantity) for item in input.lines],
             input.reason,
             list(input.photo_urls),
         ]

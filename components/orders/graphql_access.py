@@ -22,6 +22,15 @@ def node_key(value: Any, type_name: str, field: str) -> int:
     return bare if bare is not None else decode_id(str(value), type_name, field=field)
 
 
+def line_text(value: Any) -> str:
+    """An order line id as an idempotency fingerprint holds it: the row number whichever form
+    was sent, so a retry that switched to the global id is the same request (garbage as sent)."""
+    try:
+        return str(node_key(value, "OrderLine", "lineId"))
+    except DomainError:
+        return str(value)
+
+
 def one_of(new: Any, old: Any, new_field: str, old_field: str) -> Any:
     """The value of a renamed input field or of its deprecated alias; both is a typed error."""
     if new is not None and old is not None:

@@ -22,7 +22,7 @@ from components.orders.graphql import (
     load_orders,
     load_payments,
 )
-from components.orders.graphql_access import _order_payload, _orders, _own_order, _source_input, _staff_order, node_key, one_of
+from components.orders.graphql_access import _order_payload, _orders, _own_order, _source_input, _staff_order, line_text, node_key, one_of
 from core.errors import DomainError
 from core.gql import Context, Payload, decode_id, run_mutation
 
@@ -213,7 +213,7 @@ class Mutation:
     )
     async def refund_order(self, info: strawberry.Info, input: RefundOrderArg) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), [(str(item.line_id), item.quantity) for item in input.lines or []], input.reason, input.goods_returned]
+        request = [str(input.order_id), [(line_text(item.line_id), item.quantity) for item in input.lines or []], input.reason, input.goods_returned]
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(REFUND)

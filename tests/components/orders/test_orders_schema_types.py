@@ -88,6 +88,14 @@ async def test_lines_and_payments_are_nodes_that_inputs_take_by_global_id_or_bar
     again = await buyer.mutate(REQUEST, i={**request, "lines": [{"lineId": bare, "quantity": 1}]})
     assert again["userErrors"] == [{"code": "ORDERS_REFUND_REQUEST_OPEN", "field": "input.lines[0].lineId"}]  # read as the same line
 
+    # A keyed refund retried with the other id form is the same request: answered once, refunded once.
+    admin = graphql(shop.kernel, await hire(shop.kernel, "admin"))
+    refund = """mutation($i: RefundOrderInput!) { refundOrder(input: $i) { order { refunded { amountMinor } } userErrors { code } } }"""
+    keyed = {"orderId": order["id"], "lines": [{"lineId": line["id"], "quantity": 1}], "idempotencyKey": "r-1"}
+    first = await admin.mutate(refund, i=keyed)
+    retried = await admin.mutate(refund, i={**keyed, "lines": [{"lineId": bare, "quantity": 1}]})
+    assert first == retried and first["userErrors"] == [] and first["order"]["refunded"]["amountMinor"] == 10000
+
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 async def test_pickup_store_ids_are_global_ids_and_the_int_alias_still_works(shop_factory, graphql, database):
