@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
 
 from components.orders import models
 from components.orders.aftersale_types import (
+    ADDRESS_HELP,
     RefundKind,
     RefundRequest,
     RefundRequestStatus,
@@ -21,111 +22,117 @@ from components.orders.aftersale_types import (
     order_shipping_address,
     request_node,
 )
-from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, _own_order, _staff_order, load_orders, store_scoped
-from core.errors import DomainError
+from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, load_orders, store_scoped
+from components.orders.graphql_access import After, Before, First, Last, _own_order, _staff_order, line_text, node_key
 from core.gql import Connection, Context, Long, Payload, connection, decode_id, fetch_page, run_mutation
-from core.gql.relay import parse_key
 
 RequestLines = list[tuple[int, int]]
 
 
 # -- inputs and payloads ---------------------------------------------------------------------------------
-@strawberry.input
+_KEY = "Replaying a request with the same key answers as the first did and changes nothing more."
+
+
+@strawberry.input(description="A new address for your book.")
 class ShippingAddressInput:
-    recipient: str
-    phone: str
-    province: str
-    city: str
-    district: str
-    detail: str
-    latitude: float | None = None
-    longitude: float | None = None
-    is_default: bool = False
+    recipient: str = strawberry.field(description=ADDRESS_HELP["recipient"])
+    phone: str = strawberry.field(description=ADDRESS_HELP["phone"])
+    province: str = strawberry.field(description=ADDRESS_HELP["province"])
+    city: str = strawberry.field(description=ADDRESS_HELP["city"])
+    district: str = strawberry.field(description=ADDRESS_HELP["district"])
+    detail: str = strawberry.field(description=ADDRESS_HELP["detail"])
+    latitude: float | None = strawberry.field(default=None, description=ADDRESS_HELP["latitude"])
+    longitude: float | None = strawberry.field(default=None, description=ADDRESS_HELP["longitude"])
+    is_default: bool = strawberry.field(default=False, description="Make it the default (the first address always is).")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to one address of your book; fields left out stay as they are.")
 class UpdateShippingAddressInput:
-    address_id: strawberry.ID
-    recipient: str | None = None
-    phone: str | None = None
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
-    detail: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    is_default: bool | None = None
+    address_id: strawberry.ID = strawberry.field(description="The ShippingAddress to change.")
+    recipient: str | None = strawberry.field(default=None, description=ADDRESS_HELP["recipient"])
+    phone: str | None = strawberry.field(default=None, description=ADDRESS_HELP["phone"])
+    province: str | None = strawberry.field(default=None, description=ADDRESS_HELP["province"])
+    city: str | None = strawberry.field(default=None, description=ADDRESS_HELP["city"])
+    district: str | None = strawberry.field(default=None, description=ADDRESS_HELP["district"])
+    detail: str | None = strawberry.field(default=None, description=ADDRESS_HELP["detail"])
+    latitude: float | None = strawberry.field(default=None, description=ADDRESS_HELP["latitude"])
+    longitude: float | None = strawberry.field(default=None, description=ADDRESS_HELP["longitude"])
+    is_default: bool | None = strawberry.field(default=None, description="True makes it the default.")
 
 
-@strawberry.input
+@strawberry.input(description="An address to remove from your book.")
 class RemoveShippingAddressInput:
-    address_id: strawberry.ID
+    address_id: strawberry.ID = strawberry.field(description="The ShippingAddress to remove.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of an address-book change.")
 class ShippingAddressPayload(Payload):
-    address: ShippingAddress | None = None
+    address: ShippingAddress | None = strawberry.field(default=None, description="The address added or changed; null after a removal.")
     addresses: list[ShippingAddress] = strawberry.field(default_factory=list, description="The whole book after the change.")
 
 
-@strawberry.input
+@strawberry.input(description="Some units of one line of the order.")
 class LineQuantityInput:
-    line_id: strawberry.ID
-    quantity: int
+    line_id: strawberry.ID = strawberry.field(description="The OrderLine's global id (a bare line number is still accepted for one release).")
+    quantity: int = strawberry.field(description="Units of the line, at least 1.")
 
 
-@strawberry.input
+@strawberry.input(description="Units handed to a carrier.")
 class ShipOrderInput:
-    order_id: strawberry.ID
-    carrier: str
-    tracking_number: str
+    order_id: strawberry.ID = strawberry.field(description="The Order to ship.")
+    carrier: str = strawberry.field(description="The carrier's name (SF Express, 中通, …).")
+    tracking_number: str = strawberry.field(description="The carrier's tracking number.")
     lines: list[LineQuantityInput] | None = strawberry.field(default=None, description="Leave out to ship everything left.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="An after-sale request for some lines of your order.")
 class RequestRefundInput:
-    order_id: strawberry.ID
-    kind: RefundKind
-    lines: list[LineQuantityInput]
-    reason: str
-    photo_urls: list[str] = strawberry.field(default_factory=list)
-    idempotency_key: str | None = None
+    order_id: strawberry.ID = strawberry.field(description="Your Order.")
+    kind: RefundKind = strawberry.field(description="Refund only, or return and refund.")
+    lines: list[LineQuantityInput] = strawberry.field(description="The units you want money back for.")
+    reason: str = strawberry.field(description="Why, in your words.")
+    photo_urls: list[str] = strawberry.field(default_factory=list, description="Photos of the goods (URLs of uploaded images).")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="Approve an after-sale request, whole or a smaller amount.")
 class ApproveRefundRequestInput:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The RefundRequest.")
     amount: Long | None = strawberry.field(default=None, description="Less than requested, in minor units; leave out for all.")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="An after-sale request to act on.")
 class RefundRequestIdInput:
-    request_id: strawberry.ID
-    idempotency_key: str | None = None
+    request_id: strawberry.ID = strawberry.field(description="The RefundRequest.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.input
+@strawberry.input(description="Reject an after-sale request.")
 class RejectRefundRequestInput:
-    request_id: strawberry.ID
-    reason: str
+    request_id: strawberry.ID = strawberry.field(description="The RefundRequest.")
+    reason: str = strawberry.field(description="Why, shown to the member as the request's note.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer of an after-sale mutation: the request and its order as they are now.")
 class RefundRequestPayload(Payload):
-    request: RefundRequest | None = None
-    order: Order | None = None
+    request: RefundRequest | None = strawberry.field(default=None, description="The request after the change.")
+    order: Order | None = strawberry.field(default=None, description="Its order after the change.")
+
+
+ShippingAddressArg = Annotated[ShippingAddressInput, strawberry.argument(description="The address.")]
+UpdateShippingAddressArg = Annotated[UpdateShippingAddressInput, strawberry.argument(description="The address and its changes.")]
+RemoveShippingAddressArg = Annotated[RemoveShippingAddressInput, strawberry.argument(description="The address.")]
+ShipOrderArg = Annotated[ShipOrderInput, strawberry.argument(description="The order, carrier and units.")]
+RequestRefundArg = Annotated[RequestRefundInput, strawberry.argument(description="The order, kind, units and reason.")]
+ApproveRefundRequestArg = Annotated[ApproveRefundRequestInput, strawberry.argument(description="The request and the amount.")]
+RefundRequestIdArg = Annotated[RefundRequestIdInput, strawberry.argument(description="The request.")]
+RejectRefundRequestArg = Annotated[RejectRefundRequestInput, strawberry.argument(description="The request and why.")]
 
 
 def _lines(items: list[LineQuantityInput]) -> RequestLines:
-    out = []
-    for index, item in enumerate(items):
-        key = parse_key(str(item.line_id))
-        if key is None:
-            raise DomainError("ORDERS_UNKNOWN_LINE", "Not a line id.", field=f"input.lines[{index}].lineId")
-        out.append((key, item.quantity))
-    return out
+    return [(node_key(item.line_id, "OrderLine", f"input.lines[{index}].lineId"), item.quantity) for index, item in enumerate(items)]
 
 
 def _orders(ctx: Context) -> Any:
@@ -156,15 +163,23 @@ async def _staff_request(ctx: Context, tx: Any, request_id: Any, permission: str
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Member: your address book, the default first.")
-    async def my_shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress]:
+    @strawberry.field(description="Signed-in member: your address book, the default first. Null with an error for anyone else.")
+    async def my_shipping_addresses(self, info: strawberry.Info) -> list[ShippingAddress] | None:
         ctx: Context = info.context
         return [address_node(r) for r in await _orders(ctx).addresses.of_member(await ctx.session(), ctx.require_member())]
 
-    @strawberry.field(description="Staff (orders.view): after-sale requests, newest first.")
+    @strawberry.field(
+        description="Staff (orders.view): after-sale requests, newest first; a clerk sees their stores' only. Null with an error for anyone else."
+    )
     async def refund_requests(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: RefundRequestStatus | None = None
-    ) -> Connection[RefundRequest]:
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        status: Annotated[RefundRequestStatus | None, strawberry.argument(description="Only requests in this status.")] = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[RefundRequest] | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = select(models.RefundRequest)
@@ -173,7 +188,7 @@ class Query:
         if store_scoped(ctx):  # a clerk: the requests of their stores' orders only
             store_orders = select(models.Order.id).where(models.Order.store_id.in_(sorted(ctx.actor.store_ids)))
             stmt = stmt.where(models.RefundRequest.order_id.in_(store_orders))
-        page = await fetch_page(await ctx.session(), stmt, models.RefundRequest.id, first, after, descending=True)
+        page = await fetch_page(await ctx.session(), stmt, models.RefundRequest.id, first, after, last=last, before=before, descending=True)
         currency = ctx.kernel.blueprint.brand.currency
         return connection(page, lambda row: request_node(row, currency))
 
@@ -181,7 +196,7 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Member: add an address to your book (the first one becomes the default).")
-    async def add_shipping_address(self, info: strawberry.Info, input: ShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+    async def add_shipping_address(self, info: strawberry.Info, input: ShippingAddressArg) -> ShippingAddressPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -192,7 +207,7 @@ class Mutation:
         return await _address_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: change an address of your book (placed orders keep their own copy).")
-    async def update_shipping_address(self, info: strawberry.Info, input: UpdateShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+    async def update_shipping_address(self, info: strawberry.Info, input: UpdateShippingAddressArg) -> ShippingAddressPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -204,7 +219,7 @@ class Mutation:
         return await _address_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: remove an address from your book.")
-    async def remove_shipping_address(self, info: strawberry.Info, input: RemoveShippingAddressInput) -> ShippingAddressPayload:  # noqa: A002
+    async def remove_shipping_address(self, info: strawberry.Info, input: RemoveShippingAddressArg) -> ShippingAddressPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -218,9 +233,14 @@ class Mutation:
         description="Staff (orders.fulfil): ship units with a carrier and tracking number; when nothing is "
         "left to ship the order is fulfilled and completes by itself after auto_complete_after."
     )
-    async def ship_order(self, info: strawberry.Info, input: ShipOrderInput) -> OrderPayload:  # noqa: A002
+    async def ship_order(self, info: strawberry.Info, input: ShipOrderArg) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
-        request = [str(input.order_id), input.carrier, input.tracking_number, [(str(item.line_id), item.quantity) for item in input.lines or []]]
+        request = [
+            str(input.order_id),
+            input.carrier,
+            input.tracking_number,
+            [(line_text(item.line_id), item.quantity) for item in input.lines or []],
+        ]
 
         async def work(tx):  # noqa: ANN001, ANN202
             order_id = decode_id(input.order_id, "Order", field="input.orderId")
@@ -243,12 +263,12 @@ class Mutation:
         description="Member: ask for money back for some lines (refund only, or return and refund) while "
         "the order is paid, shipped, or completed within the after-sale window."
     )
-    async def request_refund(self, info: strawberry.Info, input: RequestRefundInput) -> RefundRequestPayload:  # noqa: A002
+    async def request_refund(self, info: strawberry.Info, input: RequestRefundArg) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
         request = [
             str(input.order_id),
             input.kind.value,
-            [(str(item.line_id), item.quantity) for item in input.lines],
+            [(line_text(item.line_id), item.quantity) for item in input.lines],
             input.reason,
             list(input.photo_urls),
         ]
@@ -270,7 +290,7 @@ class Mutation:
         return await _request_payload(ctx, *await run_mutation(ctx, work, idempotency=("orders.request_refund", input.idempotency_key, request)))
 
     @strawberry.mutation(description="Member: withdraw your refund request while staff have not decided.")
-    async def cancel_refund_request(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
+    async def cancel_refund_request(self, info: strawberry.Info, input: RefundRequestIdArg) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -284,7 +304,7 @@ class Mutation:
         description="Staff (orders.refund): approve a request, whole or a smaller amount. Refund only: the "
         "money goes back now; return and refund: once the goods are received."
     )
-    async def approve_refund_request(self, info: strawberry.Info, input: ApproveRefundRequestInput) -> RefundRequestPayload:  # noqa: A002
+    async def approve_refund_request(self, info: strawberry.Info, input: ApproveRefundRequestArg) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -299,7 +319,7 @@ class Mutation:
     @strawberry.mutation(
         description="Staff (orders.refund): the returned goods arrived; they go back on the shelf and the approved amount is refunded."
     )
-    async def receive_returned_goods(self, info: strawberry.Info, input: RefundRequestIdInput) -> RefundRequestPayload:  # noqa: A002
+    async def receive_returned_goods(self, info: strawberry.Info, input: RefundRequestIdArg) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -312,7 +332,7 @@ class Mutation:
         )
 
     @strawberry.mutation(description="Staff (orders.refund): reject a request, saying why.")
-    async def reject_refund_request(self, info: strawberry.Info, input: RejectRefundRequestInput) -> RefundRequestPayload:  # noqa: A002
+    async def reject_refund_request(self, info: strawberry.Info, input: RejectRefundRequestArg) -> RefundRequestPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

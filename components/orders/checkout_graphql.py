@@ -7,159 +7,73 @@ sends for them reaches the component as plain data in ``draft.input(...)``/``lin
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
-from components.catalog.graphql import Sku
 from components.orders.checkout import CheckoutRequest, LineRequest
-from components.orders.graphql import DeliveryType, OrderPayload, OrderSourceInput, PriceAdjustment, adjustment_nodes, load_orders
-from core.checkout import Draft
+from components.orders.checkout_types import Cart, CartPayload, CheckoutPreviewPayload, cart_node, preview_node
+from components.orders.graphql import DeliveryType, OrderPayload, OrderSourceInput, load_orders
+from components.orders.graphql_access import _source_input, node_key
 from core.errors import DomainError
-from core.gql import Context, Long, Money, Payload, decode_id, money, run_mutation
+from core.gql import Context, Long, decode_id, run_mutation
 from core.gql.extensible import ExtensibleInput, extensible_input, plain
 from core.gql.payload import user_error
 from core.transaction import Transaction
+
+_KEY = "Replaying a request with the same key answers as the first did and changes nothing more."
+_CART_LINE = "The CartLine's global id (a bare cart line number is still accepted for one release)."
 
 
 @extensible_input
 @strawberry.input(description="One line to check out. Components add fields (a group-buy offer, a live room, a mall item).")
 class CheckoutLineInput(ExtensibleInput):
-    sku_id: strawberry.ID
-    quantity: int
+    sku_id: strawberry.ID = strawberry.field(description="The Sku to buy.")
+    quantity: int = strawberry.field(description="Units, at least 1.")
 
 
 @extensible_input
 @strawberry.input(description="What to check out. Components add fields (the pickup store and slot, points to use, coupons).")
 class CheckoutInput(ExtensibleInput):
     lines: list[CheckoutLineInput] | None = strawberry.field(default=None, description="The lines; leave out to check out the cart.")
-    delivery_type: DeliveryType = DeliveryType.SHIPPING
-    source: OrderSourceInput | None = None
+    delivery_type: DeliveryType = strawberry.field(default=DeliveryType.SHIPPING, description="How the order reaches the member.")
+    source: OrderSourceInput | None = strawberry.field(default=None, description="Where the order came from (attribution).")
 
 
-@strawberry.input
+@strawberry.input(description="Place the order a preview showed.")
 class PlaceOrderInput:
-    checkout: CheckoutInput
+    checkout: CheckoutInput = strawberry.field(description="The same checkout previewCheckout priced.")
     expected_total: Long | None = strawberry.field(
         default=None,
         description="The preview's total in minor units: if the price changed since, nothing is placed and ORDERS_PRICE_CHANGED says the new total.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
 
 
-@strawberry.type(description="The activity a line belongs to, and the component that owns it.")
-class LineActivity:
-    component: str
-    ref: str
-
-
-@strawberry.type(description="A line as checkout would place it.")
-class CheckoutLine:
-    index: int
-    title: str
-    quantity: int
-    list_unit_price: Money
-    unit_price: Money
-    adjustments: list[PriceAdjustment]
-    total: Money = strawberry.field(description="What is paid for this line, its share of order-level amounts included.")
-    activity: LineActivity | None
-    sku_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def sku(self, info: strawberry.Info) -> Sku | None:
-        return await info.context.loader("catalog.skus").load(self.sku_pk)
-
-
-@strawberry.type(description="A pickup slot with room left.")
-class DeliverySlot:
-    id: strawberry.ID
-    starts_at: datetime
-    ends_at: datetime
-    remaining: int
-
-
-@strawberry.type(description="A store the order could be collected at.")
-class DeliveryStore:
-    id: strawberry.ID
-    name: str
-    address: str | None
-    distance_meters: int | None
-    slots: list[DeliverySlot]
-
-
-@strawberry.type(description="A way this order can reach the member.")
-class DeliveryOption:
-    type: DeliveryType
-    component: str
-    stores: list[DeliveryStore]
-
-
-@strawberry.type(description="Something a component still needs from the buyer.")
-class CheckoutNeed:
-    component: str
-    field: str
-    message: str
-
-
-@strawberry.type(description="Exactly what placeOrder would write now, without writing anything.")
-class CheckoutPreview:
-    lines: list[CheckoutLine]
-    subtotal: Money
-    order_adjustments: list[PriceAdjustment]
-    total: Money
-    delivery_options: list[DeliveryOption]
-    needs: list[CheckoutNeed]
-    # Components that extend CheckoutPreview (registrar.extend) read the priced draft from here.
-    draft: strawberry.Private[Any] = None
-
-
-@strawberry.type
-class CheckoutPreviewPayload(Payload):
-    preview: CheckoutPreview | None = None
-
-
-@strawberry.type(description="A line of the member's cart.")
-class CartLine:
-    id: strawberry.ID
-    quantity: int
-    inputs: JSON = strawberry.field(description="The line's checkout inputs (e.g. liveRoomId), as sent.")
-    unavailable_reason: str | None = strawberry.field(description="NOT_ON_SALE, OUT_OF_STOCK or NOT_ENOUGH_STOCK; null when buyable.")
-    sku_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def sku(self, info: strawberry.Info) -> Sku | None:
-        return await info.context.loader("catalog.skus").load(self.sku_pk)
-
-
-@strawberry.type(description="The signed-in member's cart.")
-class Cart:
-    lines: list[CartLine]
-
-
-@strawberry.type
-class CartPayload(Payload):
-    cart: Cart | None = None
-
-
-@strawberry.input
+@strawberry.input(description="Units of a SKU to put in your cart.")
 class AddCartLineInput:
-    line: CheckoutLineInput
+    line: CheckoutLineInput = strawberry.field(description="The SKU, units and the line's checkout fields (kept for checkout).")
     idempotency_key: str | None = strawberry.field(
         default=None, description="Adding adds units to what is there, so a retried request would add twice; with a key it does not."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new quantity for one cart line.")
 class UpdateCartLineInput:
-    line_id: strawberry.ID
-    quantity: int
+    line_id: strawberry.ID = strawberry.field(description=_CART_LINE)
+    quantity: int = strawberry.field(description="The units wanted, at least 1.")
 
 
-@strawberry.input
+@strawberry.input(description="A cart line to take out.")
 class RemoveCartLineInput:
-    line_id: strawberry.ID
+    line_id: strawberry.ID = strawberry.field(description=_CART_LINE)
+
+
+CheckoutArg = Annotated[CheckoutInput, strawberry.argument(description="What to check out: lines (or the cart), delivery and components' fields.")]
+PlaceOrderArg = Annotated[PlaceOrderInput, strawberry.argument(description="The checkout and the total the preview showed.")]
+AddCartLineArg = Annotated[AddCartLineInput, strawberry.argument(description="The line to add.")]
+UpdateCartLineArg = Annotated[UpdateCartLineInput, strawberry.argument(description="The line and its new quantity.")]
+RemoveCartLineArg = Annotated[RemoveCartLineInput, strawberry.argument(description="The line.")]
 
 
 # -- from GraphQL to a checkout request ------------------------------------------------------------
@@ -168,8 +82,6 @@ def _line_inputs(line: Any) -> dict[str, Any]:
 
 
 async def checkout_request(ctx: Context, session: Any, input: CheckoutInput, member_id: int) -> CheckoutRequest:  # noqa: A002
-    from components.orders.graphql import _source_input
-
     if input.lines is None:
         cart = ctx.kernel.service("orders").cart
         lines = [LineRequest(row.sku_id, row.quantity, dict(row.inputs or {})) for row in await cart.lines(session, member_id)]
@@ -189,87 +101,25 @@ async def checkout_request(ctx: Context, session: Any, input: CheckoutInput, mem
     )
 
 
-def _activity(line: Any) -> LineActivity | None:
-    return LineActivity(component=line.activity[0], ref=line.activity[1]) if line.activity else None
-
-
-def preview_node(draft: Draft, options: list[dict[str, Any]]) -> CheckoutPreview:
-    c = draft.currency
-    return CheckoutPreview(
-        lines=[
-            CheckoutLine(
-                index=l.index,
-                title=l.title,
-                quantity=l.quantity,
-                list_unit_price=money(l.list_unit_price_minor, c),
-                unit_price=money(l.unit_price_minor, c),
-                adjustments=adjustment_nodes(l.adjustments, c),
-                total=money(l.total_minor, c),
-                activity=_activity(l),
-                sku_pk=l.sku_id,
-            )
-            for l in draft.lines
-        ],
-        subtotal=money(draft.subtotal_minor, c),
-        order_adjustments=adjustment_nodes(draft.order_adjustments, c),
-        total=money(draft.total_minor, c),
-        delivery_options=[
-            DeliveryOption(
-                type=DeliveryType(o["type"]),
-                component=o["component"],
-                stores=[
-                    DeliveryStore(
-                        id=s["id"],
-                        name=s["name"],
-                        address=s.get("address"),
-                        distance_meters=s.get("distanceMeters"),
-                        slots=[
-                            DeliverySlot(id=t["id"], starts_at=t["startsAt"], ends_at=t["endsAt"], remaining=t["remaining"])
-                            for t in s.get("slots", [])
-                        ],
-                    )
-                    for s in o.get("stores", [])
-                ],
-            )
-            for o in options
-        ],
-        needs=[CheckoutNeed(**n) for n in draft.needs],
-        draft=draft,
-    )
-
-
-async def cart_node(ctx: Context, member_id: int) -> Cart:
-    session = await ctx.session()
-    cart = ctx.kernel.service("orders").cart
-    rows = await cart.lines(session, member_id)
-    reasons = await cart.unavailable_reasons(session, ctx.kernel, rows)
-    return Cart(
-        lines=[
-            CartLine(id=strawberry.ID(str(r.id)), quantity=r.quantity, inputs=r.inputs or {}, unavailable_reason=reasons.get(r.id), sku_pk=r.sku_id)
-            for r in rows
-        ]
-    )
-
-
 def _cart_line_id(value: strawberry.ID) -> int:
-    text = str(value)
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise DomainError("KERNEL_INVALID_ID", "Not a cart line id.", field="input.lineId")
-    return int(text)
+    return node_key(value, "CartLine", "input.lineId")
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Member: the lines in your cart, each flagged when it can no longer be bought.")
-    async def my_cart(self, info: strawberry.Info) -> Cart:
+    @strawberry.field(
+        description="Signed-in member: the lines in your cart, each flagged when it can no longer be bought. Null with an error for anyone else."
+    )
+    async def my_cart(self, info: strawberry.Info) -> Cart | None:
         ctx: Context = info.context
         return await cart_node(ctx, ctx.require_member())
 
     @strawberry.field(
         description="Member: price a checkout exactly as placeOrder would, writing nothing: every line with its "
-        "adjustments (component, stage, label), the totals, delivery options and what is still needed."
+        "adjustments (component, stage, label), the totals, delivery options and what is still needed. Null with an error "
+        "for anyone but a signed-in member."
     )
-    async def preview_checkout(self, info: strawberry.Info, input: CheckoutInput) -> CheckoutPreviewPayload:  # noqa: A002
+    async def preview_checkout(self, info: strawberry.Info, input: CheckoutArg) -> CheckoutPreviewPayload | None:  # noqa: A002
         ctx: Context = info.context
         member_id = ctx.require_member()
         kernel = ctx.kernel
@@ -290,7 +140,7 @@ class Mutation:
         description="Member: place the order the preview showed (or a typed error saying what changed: price, "
         "stock, slot). Stock is held until payment or the payment timeout."
     )
-    async def place_order(self, info: strawberry.Info, input: PlaceOrderInput) -> OrderPayload:  # noqa: A002
+    async def place_order(self, info: strawberry.Info, input: PlaceOrderArg) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         fingerprint = {"checkout": plain(input.checkout), "expectedTotal": input.expected_total}
 
@@ -311,7 +161,7 @@ class Mutation:
         return OrderPayload(order=(await load_orders(ctx, [result["orderId"]]))[0])
 
     @strawberry.mutation(description="Member: put units of a SKU in your cart (added to what is there).")
-    async def add_cart_line(self, info: strawberry.Info, input: AddCartLineInput) -> CartPayload:  # noqa: A002
+    async def add_cart_line(self, info: strawberry.Info, input: AddCartLineArg) -> CartPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -324,7 +174,7 @@ class Mutation:
         return await _cart_payload(ctx, *await run_mutation(ctx, work, idempotency=idempotency))
 
     @strawberry.mutation(description="Member: change the quantity of a cart line.")
-    async def update_cart_line(self, info: strawberry.Info, input: UpdateCartLineInput) -> CartPayload:  # noqa: A002
+    async def update_cart_line(self, info: strawberry.Info, input: UpdateCartLineArg) -> CartPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -334,7 +184,7 @@ class Mutation:
         return await _cart_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: take a line out of your cart.")
-    async def remove_cart_line(self, info: strawberry.Info, input: RemoveCartLineInput) -> CartPayload:  # noqa: A002
+    async def remove_cart_line(self, info: strawberry.Info, input: RemoveCartLineArg) -> CartPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

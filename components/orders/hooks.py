@@ -1,6 +1,17 @@
 import strawberry
 
-from components.orders import aftersale_graphql, checkout_graphql, demo, graphql, graphql_mutations, intents_graphql, models, shipping
+from components.orders import (
+    aftersale_graphql,
+    checkout_graphql,
+    checkout_types,
+    demo,
+    graphql,
+    graphql_mutations,
+    graphql_queries,
+    intents_graphql,
+    models,
+    shipping,
+)
 from components.orders.history import OrderHistory
 from components.orders.intents import EVENT_PAYLOAD as INTENT_PAYLOAD
 from components.orders.service import AUTO_COMPLETE_JOB, TIMEOUT_JOB, OrdersService
@@ -111,18 +122,21 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_schema(registrar):
-    registrar.query(graphql.Query)
+    registrar.query(graphql_queries.Query)
     registrar.mutation(graphql_mutations.Mutation)
     registrar.query(checkout_graphql.Query)
     registrar.mutation(checkout_graphql.Mutation)
     registrar.node(graphql.Order, graphql.load_orders)
+    registrar.node(graphql.OrderLine, graphql.load_line_nodes)
+    registrar.node(graphql.OrderPayment, graphql.load_payment_nodes)
+    registrar.node(checkout_types.CartLine, checkout_types.load_cart_lines)
     # Extensible: components add their checkout fields with registrar.extend_input.
     registrar.type(checkout_graphql.CheckoutInput)
     registrar.type(checkout_graphql.CheckoutLineInput)
     # Extensible: components add fields to the preview (the coupons usable on it).
-    registrar.type(checkout_graphql.CheckoutPreview)
+    registrar.type(checkout_types.CheckoutPreview)
     aftersale_graphql.register(registrar)
-    registrar.type(intents_graphql.PaymentIntent)  # owners return it from their own mutations
+    registrar.node(intents_graphql.PaymentIntent, intents_graphql.load_intents)  # owners return it from their own mutations
     registrar.mutation(intents_graphql.Mutation)
 
 
@@ -152,6 +166,7 @@ def dougong_dataloaders(registrar):
     registrar.dataloader("orders.orders", graphql.load_orders)
     registrar.dataloader("orders.lines", graphql.load_lines)
     registrar.dataloader("orders.payments", graphql.load_payments)
+    registrar.dataloader("orders.line_nodes", graphql.load_line_nodes)  # a line by its own id, if its order is visible
 
 
 @hookimpl
@@ -199,6 +214,7 @@ def dougong_error_codes(registrar):
         "ORDERS_NOTHING_TO_SHIP": "Everything was shipped or refunded already.",
         "ORDERS_INVALID_AMOUNT": "The amount is outside what the units are worth.",
         "ORDERS_CART_FULL": "The cart has as many lines as it may hold.",
+        "ORDERS_CONFLICTING_FIELDS": "An input gave a field and its deprecated alias together (details name both); nothing changed.",
     }.items():
         registrar.error_code(code, text)
 
@@ -206,3 +222,33 @@ def dougong_error_codes(registrar):
 @hookimpl
 async def dougong_seed_demo(kernel, tx):
     await demo.seed(kernel, tx)
+
+
+@hookimpl
+def dougong_examples(registrar):
+    registrar.example(
+        "Orders: my orders with their lines and payments",
+        """\
+query MyOrders($after: String) {
+  myOrders(first: 10, after: $after) {
+    nodes { id status orderKind deliveryType pickupStoreId createdAt total { amountMinor currency }
+            lines { id title quantity total { amountMinor } adjustments { component priceStage label amount { amountMinor } } }
+            payments { id provider paymentStatus amount { amountMinor } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""",
+    )
+    registrar.example(
+        "Orders: pay an order and hand the provider's parameters to wx.requestPayment",
+        """\
+mutation PayOrder($orderId: ID!, $provider: String!) {
+  payOrder(input: {orderId: $orderId, provider: $provider}) {
+    payment { id paymentStatus }
+    clientParameters { provider timeStamp nonceStr package signType paySign sandbox providerRef }
+    userErrors { code field message }
+  }
+}
+""",
+        {"orderId": "T3JkZXI6MQ", "provider": "sandbox"},
+    )

@@ -116,8 +116,11 @@ async def test_malformed_and_foreign_ids_are_typed_errors_and_write_nothing(shop
 
     refund = """mutation($id: ID!, $lines: [RefundLineInput!]) {
       refundOrder(input: {orderId: $id, lines: $lines}) { order { id } userErrors { code field } } }"""
+    # Garbage is not an OrderLine's global id (a bare number is still read, for one release).
     assert (await admin.mutate(refund, id=order, lines=[{"lineId": "x", "quantity": 1}]))["userErrors"] == [
-        {"code": "ORDERS_UNKNOWN_LINE", "field": "input.lines[0].lineId"}]
+        {"code": "KERNEL_INVALID_ID", "field": "input.lines[0].lineId"}]
+    assert (await admin.mutate(refund, id=order, lines=[{"lineId": to_global_id("Order", 1), "quantity": 1}]))["userErrors"] == [
+        {"code": "KERNEL_INVALID_ID", "field": "input.lines[0].lineId"}]
 
     query = await buyer.execute("query { order(id: \"not-an-id\") { id } }")
     assert query["data"] == {"order": None} and query["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"

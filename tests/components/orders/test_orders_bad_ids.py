@@ -20,9 +20,9 @@ async def test_settle_payment_with_superscript_digit_id_is_invalid_id(shop_facto
         assert payload["userErrors"] == [{"code": "KERNEL_INVALID_ID", "field": "input.paymentId"}], bad
 
 
-async def test_refund_line_with_superscript_digit_id_is_unknown_line(shop_factory, graphql):
+async def test_refund_line_with_superscript_digit_id_is_invalid_id(shop_factory, graphql):
     shop = await shop_factory()
     order = (await graphql(shop.kernel, member(1)).mutate(CREATE, sku=shop.sku))["order"]["id"]
     admin = graphql(shop.kernel, staff(1, "admin"))
-    payload = await admin.mutate(REFUND, o=order, l="²")
-    assert payload == {"order": None, "userErrors": [{"code": "ORDERS_UNKNOWN_LINE", "field": "input.lines[0].lineId"}]}
+    payload = await admin.mutate(REFUND, o=order, l="²")  # neither a bare number nor an OrderLine's global id
+    assert payload == {"order": None, "userErrors": [{"code": "KERNEL_INVALID_ID", "field": "input.lines[0].lineId"}]}

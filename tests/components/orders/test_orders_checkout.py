@@ -8,7 +8,7 @@ from components.inventory.models import Reservation
 from components.orders.models import CartLine, Order, OrderLine
 from core.testing import member, staff
 
-CART = "{ myCart { lines { id quantity unavailableReason sku { id } } } }"
+CART = "{ myCart { lines { id quantity unavailableReason availability sku { id } } } }"
 ADD = """mutation($sku: ID!, $q: Int!) { addCartLine(input: {line: {skuId: $sku, quantity: $q}}) {
   cart { lines { id quantity } } userErrors { code field } } }"""
 UPDATE = """mutation($id: ID!, $q: Int!) { updateCartLine(input: {lineId: $id, quantity: $q}) {
@@ -47,11 +47,14 @@ async def test_cart_add_merge_change_remove_and_flag_what_cannot_be_bought(shop_
     assert staff_add["userErrors"][0]["code"] == "KERNEL_FORBIDDEN"
 
     # More than is in stock, then withdrawn from sale: the line stays, flagged with the reason.
+    assert (await buyer.data(CART))["myCart"]["lines"][0]["availability"] == "AVAILABLE"
     await buyer.mutate(UPDATE, id=line_id, q=6)
-    assert (await buyer.data(CART))["myCart"]["lines"][0]["unavailableReason"] == "NOT_ENOUGH_STOCK"
+    flagged = (await buyer.data(CART))["myCart"]["lines"][0]
+    assert (flagged["unavailableReason"], flagged["availability"]) == ("NOT_ENOUGH_STOCK", "NOT_ENOUGH_STOCK")
     async with shop.kernel.transaction() as tx:
         await shop.kernel.service("catalog").update_product(tx, shop.product_id, {"status": "off_sale"})
-    assert (await buyer.data(CART))["myCart"]["lines"][0]["unavailableReason"] == "NOT_ON_SALE"
+    flagged = (await buyer.data(CART))["myCart"]["lines"][0]
+    assert (flagged["unavailableReason"], flagged["availability"]) == ("NOT_ON_SALE", "NOT_ON_SALE")
     before = await _counts(shop)
     refused = await buyer.mutate(PLACE, c={})
     assert refused["userErrors"][0]["code"] == "ORDERS_SKU_UNAVAILABLE" and await _counts(shop) == before

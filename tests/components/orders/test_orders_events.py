@@ -106,7 +106,7 @@ async def test_events_are_delivered_once_after_commit_with_lines_and_amounts(ker
     payload = refunded[0][1]
     assert payload["orderId"] == paid[0][1]["orderId"] and payload["memberId"] == 1 and payload["kind"] == "plain"
     assert payload["amountMinor"] == 20000 and payload["refundedMinor"] == 20000 and payload["full"] is False
-    assert payload["lines"] == [{"lineId": int(second_line), "skuId": shop.second_sku_id, "quantity": 1, "amountMinor": 20000,
+    assert payload["lines"] == [{"lineId": decode_id(second_line, "OrderLine"), "skuId": shop.second_sku_id, "quantity": 1, "amountMinor": 20000,
                                  "restocked": 1, "activity": None}]
 
     # Whole refund of what is left: everything returns, the status moves, the money adds up.
