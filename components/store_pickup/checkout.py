@@ -30,8 +30,10 @@ OPTION_DAYS = 7
 
 @strawberry.input(description="Collect the order at a store (deliveryType PICKUP).")
 class PickupChoiceInput:
-    store_id: strawberry.ID
-    slot_id: strawberry.ID | None = None
+    store_id: strawberry.ID = strawberry.field(description="Global id of the PickupStore to collect at.")
+    slot_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of a PickupSlot of that store; required when the brand asks for slots."
+    )
 
 
 def _key(value: Any, type_name: str, field: str) -> int:
