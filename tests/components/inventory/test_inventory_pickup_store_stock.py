@@ -3,10 +3,9 @@ both); Sku.stockLeft is the number shoppers see (Sku.stock its older name)."""
 
 from __future__ import annotations
 
-from tests.components.store_pickup.store_pickup_helpers import boot
-
 from core.gql.relay import to_global_id
 from core.testing import staff
+from tests.components.store_pickup.store_pickup_helpers import boot
 
 SET = """mutation($input: SetStockInput!) {
   setStock(input: $input) { skuId pickupStoreId available userErrors { code field } } }"""

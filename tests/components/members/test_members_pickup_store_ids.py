@@ -4,10 +4,9 @@ the staff-only lists are nullable, so a refusal nulls the field and not the page
 
 from __future__ import annotations
 
-from tests.components.store_pickup.store_pickup_helpers import boot
-
 from core.gql.relay import to_global_id
 from core.testing import member, staff
+from tests.components.store_pickup.store_pickup_helpers import boot
 
 INVITE = """mutation($input: InviteStaffInput!) { inviteStaff(input: $input) {
   staff { id storeIds pickupStoreIds } userErrors { code field } } }"""

@@ -4,9 +4,8 @@ are null with an error for anyone else instead of blanking the page."""
 
 from __future__ import annotations
 
-from tests.components.notifications.test_notifications_delivery import _paid_order, shop  # noqa: F401  (shop is a fixture)
-
 from core.testing import member, staff
+from tests.components.notifications.test_notifications_delivery import _paid_order, shop  # noqa: F401  (shop is a fixture)
 
 GRANT = """mutation($input: GrantNotificationConsentInput!) { grantNotificationConsent(input: $input) {
   consents { templateKey messagesLeft templateId remaining } userErrors { code field } } }"""
