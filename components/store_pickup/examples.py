@@ -16,3 +16,13 @@ query NearestPickupStores {
 }
 """,
     )
+    registrar.example(
+        "Store pickup: an order's pickup code and store",
+        """\
+query OrderPickup($id: ID!) {
+  node(id: $id) {
+    ... on Order { id status pickup { state code qrPayload expiresAt } pickupStore { name address openNow } }
+  }
+}
+""",
+    )

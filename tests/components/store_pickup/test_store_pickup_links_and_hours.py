@@ -59,6 +59,10 @@ async def test_order_links_hours_and_nullable_staff_fields(kernel_factory, graph
     assert seen_by_clerk["pickup"] == {**mine["pickup"], "code": None} and seen_by_clerk["pickupStore"] == mine["pickupStore"]
     assert (await other_clerk.data(ORDER, id=order_id))["node"] is None  # another store's clerk sees neither
     assert (await bob.data(ORDER, id=order_id))["node"] is None  # another member's order is not theirs to see
+    shipped = await alice.mutate("mutation($sku: ID!) { createOrder(input: {lines: [{skuId: $sku, quantity: 1}]}) { order { id } } }",
+                                 sku=ps.shop.sku)
+    not_pickup = (await alice.data(ORDER, id=shipped["order"]["id"]))["node"]
+    assert (not_pickup["pickup"], not_pickup["pickupStore"]) == (None, None)
 
     slot_left = await alice.data("query($id: ID!) { node(id: $id) { ... on PickupSlot { capacityLeft remaining } } }", id=slot)
     assert slot_left["node"] == {"capacityLeft": 2, "remaining": 2}
