@@ -17,11 +17,11 @@ query NearestPickupStores {
 """,
     )
     registrar.example(
-        "Store pickup: an order's pickup code and store",
+        "Store pickup: my orders with their pickup codes and stores",
         """\
-query OrderPickup($id: ID!) {
-  node(id: $id) {
-    ... on Order { id status pickup { state code qrPayload expiresAt } pickupStore { name address openNow } }
+query MyOrdersWithPickup {
+  myOrders(first: 5) {
+    nodes { id status pickup { state code qrPayload expiresAt } pickupStore { name address openNow } }
   }
 }
 """,

@@ -10,9 +10,11 @@ from strawberry.scalars import JSON
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup.graphql import PickupOrder, PickupSlot, PickupStore, PickupStoreStatus
 from components.store_pickup.graphql_hours import PickupHoursInput
+from core.errors import DomainError
 from core.gql import Payload
 
 STORE = "Global id of the PickupStore."
+OLD_STORE = "Use pickupStoreId; removed in the next release."
 SLOT = "Global id of a PickupSlot of that store; required when the brand asks for slots."
 KEY = "A key of the client's choosing: a replay returns the first answer and changes nothing."
 OLD_HOURS = "Use openingHours; removed in the next release."
@@ -35,7 +37,8 @@ class CreatePickupStoreInput:
 
 @strawberry.input(description="Changes to a pickup store; fields left out stay as they are.")
 class UpdatePickupStoreInput:
-    store_id: strawberry.ID = strawberry.field(description=STORE)
+    pickup_store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE + " Required (or the deprecated storeId).")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE, deprecation_reason=OLD_STORE)
     name: str | None = strawberry.field(default=None, description="A new name.")
     latitude: float | None = strawberry.field(default=None, description="A new latitude in degrees (WGS 84).")
     longitude: float | None = strawberry.field(default=None, description="A new longitude in degrees (WGS 84).")
@@ -50,7 +53,8 @@ class UpdatePickupStoreInput:
 
 @strawberry.input(description="Consecutive slots for collecting at a store, each with the same capacity (admins).")
 class CreatePickupSlotsInput:
-    store_id: strawberry.ID = strawberry.field(description=STORE)
+    pickup_store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE + " Required (or the deprecated storeId).")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE, deprecation_reason=OLD_STORE)
     starts_at: datetime = strawberry.field(description="When the first slot starts (ISO 8601).")
     ends_at: datetime = strawberry.field(description="When the last slot ends (ISO 8601).")
     slot_minutes: int = strawberry.field(default=60, description="Length of each slot in minutes.")
@@ -60,7 +64,8 @@ class CreatePickupSlotsInput:
 @strawberry.input(description="An order to collect at a store.")
 class CheckoutPickupInput:
     lines: list[OrderLineInput] = strawberry.field(description="What to buy.")
-    store_id: strawberry.ID = strawberry.field(description=STORE)
+    pickup_store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE + " Required (or the deprecated storeId).")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE, deprecation_reason=OLD_STORE)
     slot_id: strawberry.ID | None = strawberry.field(default=None, description=SLOT)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
@@ -68,20 +73,27 @@ class CheckoutPickupInput:
 @strawberry.input(description="Collect an unpaid order at a store instead.")
 class ChoosePickupStoreInput:
     order_id: strawberry.ID = strawberry.field(description="Global id of the member's unpaid Order.")
-    store_id: strawberry.ID = strawberry.field(description=STORE)
+    pickup_store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE + " Required (or the deprecated storeId).")
+    store_id: strawberry.ID | None = strawberry.field(default=None, description=STORE, deprecation_reason=OLD_STORE)
     slot_id: strawberry.ID | None = strawberry.field(default=None, description=SLOT)
 
 
 @strawberry.input(description="A pickup to look up at the clerk's store: by the code the member reads out, or by the scanned QR payload.")
 class PreviewPickupInput:
-    store_id: strawberry.ID = strawberry.field(description="Global id of the clerk's PickupStore.")
+    pickup_store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the clerk's PickupStore. Required (or the deprecated storeId)."
+    )
+    store_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of the clerk's PickupStore.", deprecation_reason=OLD_STORE)
     code: str | None = strawberry.field(default=None, description="The number the member reads out, or…")
     qr_payload: str | None = strawberry.field(default=None, description="…the scanned QR payload.")
 
 
 @strawberry.input(description="A pickup to hand over at the clerk's store: by code or by scanned QR payload.")
 class ConfirmPickupInput:
-    store_id: strawberry.ID = strawberry.field(description="Global id of the clerk's PickupStore.")
+    pickup_store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the clerk's PickupStore. Required (or the deprecated storeId)."
+    )
+    store_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of the clerk's PickupStore.", deprecation_reason=OLD_STORE)
     code: str | None = strawberry.field(default=None, description="The number the member reads out, or…")
     qr_payload: str | None = strawberry.field(default=None, description="…the scanned QR payload.")
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
@@ -107,3 +119,25 @@ class PickupCheckoutPayload(Payload):
 class PickupVerificationPayload(Payload):
     pickup: PickupOrder | None = strawberry.field(default=None, description="The pickup; null when refused.")
     order: Order | None = strawberry.field(default=None, description="Its order: the lines are what to hand over; null when refused.")
+
+
+def store_choice(new: strawberry.ID | None, old: strawberry.ID | None, prefix: str = "input") -> tuple[str, str]:
+    """The store's global id from either name, and the field errors about it should name
+    (``prefix`` empty for a query argument)."""
+
+    def named(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    if new is not None and old is not None:
+        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId, not both.", field=named("pickupStoreId"))
+    if new is None and old is None:
+        raise DomainError("KERNEL_INVALID_INPUT", "Name the store with pickupStoreId.", field=named("pickupStoreId"))
+    return (str(new), named("pickupStoreId")) if new is not None else (str(old), named("storeId"))
+
+
+def named_as_given(errors: list, field: str) -> list:
+    """The services name the store ``input.storeId``; a caller who wrote pickupStoreId sees that name."""
+    for error in errors:
+        if error.field == "input.storeId":
+            error.field = field
+    return errors

@@ -3,7 +3,7 @@ and verifying a pickup code (typed or scanned). Thin: the rules are in service.p
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -33,6 +33,8 @@ from components.store_pickup.graphql_inputs import (
     PickupVerificationPayload,
     PreviewPickupInput,
     UpdatePickupStoreInput,
+    named_as_given,
+    store_choice,
 )
 from core.errors import DomainError
 from core.gql import Context, decode_id, run_mutation
@@ -52,6 +54,17 @@ async def _checkout_payload(ctx: Context, result: dict | None, errors: list) -> 
 
 
 INPUT = "The mutation's input."
+
+
+def _store(input: Any) -> int:  # noqa: A002
+    """The store an input names, by pickupStoreId or the deprecated storeId (never both)."""
+    value, field = store_choice(input.pickup_store_id, input.store_id)
+    return decode_id(value, "PickupStore", field=field)
+
+
+def _store_field(input: Any) -> str:  # noqa: A002
+    """The store field the caller wrote, for errors the services raise about the store."""
+    return "input.storeId" if input.store_id is not None and input.pickup_store_id is None else "input.pickupStoreId"
 
 
 def _slot_id(value: strawberry.ID | None) -> int | None:
@@ -96,7 +109,7 @@ class Mutation:
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
-            store_id = decode_id(input.store_id, "PickupStore", field="input.storeId")
+            store_id = _store(input)
             hours = hours_from_input(input.opening_hours, input.hours)
             await _service(ctx).update_store(
                 tx,
@@ -112,7 +125,9 @@ class Mutation:
             return {"storeId": store_id}
 
         result, errors = await run_mutation(ctx, work)
-        return PickupStorePayload(user_errors=errors) if errors else PickupStorePayload(store=(await load_stores(ctx, [result["storeId"]]))[0])
+        if errors:
+            return PickupStorePayload(user_errors=named_as_given(errors, _store_field(input)))
+        return PickupStorePayload(store=(await load_stores(ctx, [result["storeId"]]))[0])
 
     @strawberry.mutation(description="Admin: add consecutive pickup slots with a capacity each.")
     async def create_pickup_slots(
@@ -126,7 +141,7 @@ class Mutation:
             ctx.require(MANAGE)
             ids = await _service(ctx).create_slots(
                 tx,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 minutes=input.slot_minutes,
@@ -136,7 +151,7 @@ class Mutation:
 
         result, errors = await run_mutation(ctx, work)
         if errors:
-            return PickupSlotsPayload(user_errors=errors)
+            return PickupSlotsPayload(user_errors=named_as_given(errors, _store_field(input)))
         return PickupSlotsPayload(slots=[s for s in await load_slots(ctx, result["slotIds"]) if s is not None])
 
     @strawberry.mutation(description="Member: order for pickup at a store (and slot); pay it with payOrder.")
@@ -146,7 +161,7 @@ class Mutation:
         input: Annotated[CheckoutPickupInput, strawberry.argument(description=INPUT)],  # noqa: A002
     ) -> PickupCheckoutPayload:
         ctx: Context = info.context
-        request = [[(str(l.sku_id), l.quantity) for l in input.lines], str(input.store_id), input.slot_id]
+        request = [[(str(l.sku_id), l.quantity) for l in input.lines], str(input.pickup_store_id or input.store_id), input.slot_id]
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
@@ -155,13 +170,14 @@ class Mutation:
                 tx,
                 member_id=member_id,
                 lines=lines,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 slot_id=_slot_id(input.slot_id),
                 idempotency_key=input.idempotency_key,
             )
             return {"orderId": order_id}
 
-        return await _checkout_payload(ctx, *await run_mutation(ctx, work, idempotency=("store_pickup.checkout", input.idempotency_key, request)))
+        result, errors = await run_mutation(ctx, work, idempotency=("store_pickup.checkout", input.idempotency_key, request))
+        return await _checkout_payload(ctx, result, named_as_given(errors, _store_field(input)))
 
     @strawberry.mutation(description="Member: collect an unpaid order (e.g. a group-buy order) at a store instead.")
     async def choose_pickup_store(
@@ -178,12 +194,13 @@ class Mutation:
                 tx,
                 member_id=member_id,
                 order_id=order_id,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 slot_id=_slot_id(input.slot_id),
             )
             return {"orderId": order_id}
 
-        return await _checkout_payload(ctx, *await run_mutation(ctx, work))
+        result, errors = await run_mutation(ctx, work)
+        return await _checkout_payload(ctx, result, named_as_given(errors, _store_field(input)))
 
     @strawberry.mutation(description="Clerk: look up a pickup by code or QR at your store — what to hand over. Changes nothing.")
     async def preview_pickup(
@@ -204,7 +221,7 @@ class Mutation:
 
 async def _verify(ctx: Context, input: PreviewPickupInput | ConfirmPickupInput, *, confirm: bool) -> PickupVerificationPayload:  # noqa: A002
     try:
-        store_id = decode_id(input.store_id, "PickupStore", field="input.storeId")
+        store_id = _store(input)
         if ctx.actor.is_staff:
             ctx.require(VERIFY)
         pickup_id = await _service(ctx).verify(
@@ -217,7 +234,7 @@ async def _verify(ctx: Context, input: PreviewPickupInput | ConfirmPickupInput, 
         )
     except DomainError as error:
         ctx.kernel.check_error_code(error.code)
-        return PickupVerificationPayload(user_errors=[user_error(error)])
+        return PickupVerificationPayload(user_errors=named_as_given([user_error(error)], _store_field(input)))
     finally:
         await ctx.reset_session()
     pickup = (await load_pickups(ctx, [pickup_id]))[0]

@@ -22,6 +22,7 @@ from components.store_pickup.graphql import (
     pickup_node,
     store_node,
 )
+from components.store_pickup.graphql_inputs import store_choice
 from components.store_pickup.stores import MAX_NEAREST
 from core.clock import as_utc
 from core.gql import Connection, Context, connection, decode_id, fetch_page
@@ -104,7 +105,11 @@ class Query:
     async def store_pickups(
         self,
         info: strawberry.Info,
-        store_id: Annotated[strawberry.ID, _arg("Global id of the PickupStore.")],
+        pickup_store_id: Annotated[strawberry.ID | None, _arg("Global id of the PickupStore. Required (or the deprecated storeId).")] = None,
+        store_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Global id of the PickupStore.", deprecation_reason="Use pickupStoreId; removed in the next release."),
+        ] = None,
         state: Annotated[PickupState, _arg("Only pickups in this state.")] = PickupState.AWAITING_PICKUP,
         first: Annotated[int | None, _arg(FIRST)] = None,
         after: Annotated[str | None, _arg(AFTER)] = None,
@@ -112,7 +117,8 @@ class Query:
         before: Annotated[str | None, _arg(BEFORE)] = None,
     ) -> Connection[PickupOrder] | None:
         ctx: Context = info.context
-        pk = decode_id(store_id, "PickupStore", field="storeId")
+        value, field = store_choice(pickup_store_id, store_id, prefix="")
+        pk = decode_id(value, "PickupStore", field=field)
         _require_store_staff(ctx, pk)
         stmt = select(models.Pickup).where(models.Pickup.store_id == pk, models.Pickup.state == state.value)
         page = await fetch_page(await ctx.session(), stmt, models.Pickup.id, first, after, last=last, before=before)
