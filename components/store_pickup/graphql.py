@@ -64,7 +64,7 @@ class PickupSlot(Node):
 
     @strawberry.field(description="The store the slot belongs to.")
     async def store(self, info: strawberry.Info) -> PickupStore | None:
-        return (await load_stores(info.context, [self.store_pk]))[0]
+        return await info.context.loader("store_pickup.stores").load(self.store_pk)
 
 
 @strawberry.type(description="A store where members collect online orders.")
@@ -157,7 +157,7 @@ class PickupOrder(Node):
 
     @strawberry.field(description="The store to collect at.")
     async def store(self, info: strawberry.Info) -> PickupStore | None:
-        return (await load_stores(info.context, [self.row.store_id]))[0]
+        return await info.context.loader("store_pickup.stores").load(self.row.store_id)
 
     @strawberry.field(description="The booked time slot; null when none was booked.")
     async def slot(self, info: strawberry.Info) -> PickupSlot | None:
