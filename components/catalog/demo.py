@@ -100,8 +100,16 @@ async def seed(kernel, tx) -> list[int]:
                 attributes=product["attributes"],
                 images=[f"https://img.example.com/demo/{len(product_ids) + 1}.jpg"],
                 skus=[
-                    {"title": title, "spec": spec, "price_minor": price, "list_price_minor": list_price, "weight_grams": grams}
-                    for title, spec, price, list_price, grams in product["skus"]
+                    {
+                        "title": title,
+                        "spec": spec,
+                        "price_minor": price,
+                        "list_price_minor": list_price,
+                        "weight_grams": grams,
+                        # variants get their own picture; a one-SKU product shows the product's
+                        "image": f"https://img.example.com/demo/{len(product_ids) + 1}-{i + 1}.jpg" if len(product["skus"]) > 1 else None,
+                    }
+                    for i, (title, spec, price, list_price, grams) in enumerate(product["skus"])
                 ],
             )
         )

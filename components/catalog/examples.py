@@ -10,7 +10,10 @@ def dougong_examples(registrar):
         """\
 query CatalogProducts {
   products(first: 10) {
-    nodes { id title status category { name } skus { title price { amount currency } } }
+    nodes {
+      id title status category { name } attributeValues { name value }
+      skus { title image specValues { name value } price { amount currency } }
+    }
     pageInfo { hasNextPage endCursor }
   }
 }

@@ -8,9 +8,10 @@ relation whatever its size.
 from __future__ import annotations
 
 import enum
+import json
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import or_, select
@@ -30,62 +31,98 @@ from core.gql import (
 )
 
 MANAGE = "catalog.manage"
+FIRST = "How many items from the start (or after `after`); at most 100, default 20."
+AFTER = "A cursor: read the items after it."
+LAST = "How many items from the end (or before `before`); at most 100."
+BEFORE = "A cursor: read the items before it."
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether shoppers can see and buy a product.")
 class ProductStatus(enum.Enum):
-    DRAFT = "draft"
-    ON_SALE = "on_sale"
-    OFF_SALE = "off_sale"
+    DRAFT = strawberry.enum_value("draft", description="Being prepared: only catalog staff see it.")
+    ON_SALE = strawberry.enum_value("on_sale", description="Visible to shoppers and sellable.")
+    OFF_SALE = strawberry.enum_value("off_sale", description="Withdrawn: only catalog staff see it; orders already placed stand.")
+
+
+@strawberry.type(description="One named value of a SKU's spec, e.g. name 'colour', value 'red'.")
+class SpecValue:
+    name: str = strawberry.field(description="What the value varies, e.g. 'colour' or '规格'.")
+    value: str = strawberry.field(description="This SKU's value of it, e.g. 'red' or '250g'.")
+
+
+@strawberry.type(description="One named attribute of a product, e.g. name 'origin', value 'Hangzhou'.")
+class ProductAttribute:
+    name: str = strawberry.field(description="The attribute's name, e.g. 'origin'.")
+    value: str = strawberry.field(description="Its value as text; numbers in decimal, yes/no as 'true'/'false'.")
+
+
+def spec_values(spec: dict[str, Any] | None) -> list[SpecValue]:
+    return [SpecValue(name=k, value=str(v)) for k, v in (spec or {}).items()]
+
+
+def attribute_text(value: Any) -> str:
+    """An attribute value as text: older attributes (JSON) may hold numbers and booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 @strawberry.type(description="A node of the category tree.")
 class Category(Node):
-    name: str
-    position: int
+    name: str = strawberry.field(description="The category's display name.")
+    position: int = strawberry.field(description="Sort position among its siblings, smallest first.")
     parent_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The category above this one; null at the top of the tree.")
     async def parent(self, info: strawberry.Info) -> Category | None:
         if self.parent_pk is None:
             return None
         return await info.context.loader("catalog.categories").load(self.parent_pk)
 
-    @strawberry.field
+    @strawberry.field(description="The categories directly below this one, by position.")
     async def children(self, info: strawberry.Info) -> list[Category]:
         return await info.context.loader("catalog.category_children").load(self.pk)
 
 
 @strawberry.type(description="A sellable variant of a product: one colour, one size, one price.")
 class Sku(Node):
-    title: str
-    spec: JSON
-    price: Money
-    list_price: Money | None
-    barcode: str | None
-    weight_grams: int | None
+    title: str = strawberry.field(description="The variant's name shown next to the product's, e.g. '250g 礼盒'.")
+    spec: JSON = strawberry.field(
+        description="The spec as a JSON object of name to value.", deprecation_reason="Use specValues; removed in the next release."
+    )
+    spec_values: list[SpecValue] = strawberry.field(description="What makes this variant differ from its siblings, in the order staff gave.")
+    image: str | None = strawberry.field(description="URL of the SKU's own picture, else the product's first image; null when neither has one.")
+    price: Money = strawberry.field(description="What one unit costs before any activity or discount (minor units of the brand currency).")
+    list_price: Money | None = strawberry.field(description="A reference price shown struck through; null when there is none.")
+    barcode: str | None = strawberry.field(description="The SKU's barcode (EAN/UPC or the brand's own); null when none.")
+    weight_grams: int | None = strawberry.field(description="Shipping weight of one unit in grams; null when unknown.")
     product_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The product this SKU belongs to; null when the caller may not see it.")
     async def product(self, info: strawberry.Info) -> Product | None:
         return await info.context.loader("catalog.products").load(self.product_pk)
 
 
 @strawberry.type(description="A product (SPU) with its SKUs.")
 class Product(Node):
-    title: str
-    description: str
-    images: list[str]
-    status: ProductStatus
-    attributes: JSON
-    created_at: datetime
+    title: str = strawberry.field(description="The product's name.")
+    description: str = strawberry.field(description="Long text shown on the product page; empty when none.")
+    images: list[str] = strawberry.field(description="Picture URLs, the cover first.")
+    status: ProductStatus = strawberry.field(description="Whether shoppers can see and buy it.")
+    attributes: JSON = strawberry.field(
+        description="The attributes as a JSON object of name to value.", deprecation_reason="Use attributeValues; removed in the next release."
+    )
+    attribute_values: list[ProductAttribute] = strawberry.field(description="Facts about the product (origin, shelf life…), in the order staff gave.")
+    created_at: datetime = strawberry.field(description="When it was created (ISO 8601 UTC).")
     category_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The product's SKUs in display order; a product has at least one.")
     async def skus(self, info: strawberry.Info) -> list[Sku]:
         return await info.context.loader("catalog.skus_by_product").load(self.pk)
 
-    @strawberry.field
+    @strawberry.field(description="The category it is filed under; null when none.")
     async def category(self, info: strawberry.Info) -> Category | None:
         if self.category_pk is None:
             return None
@@ -96,11 +133,14 @@ def category_node(row: models.Category) -> Category:
     return Category(pk=row.id, name=row.name, position=row.position, parent_pk=row.parent_id)
 
 
-def sku_node(row: models.Sku, currency: str) -> Sku:
+def sku_node(row: Any, currency: str, product_images: list[str] | None = None) -> Sku:
+    """``row`` is a SKU row; ``product_images`` its product's images, for the picture fallback."""
     return Sku(
         pk=row.id,
         title=row.title,
         spec=row.spec or {},
+        spec_values=spec_values(row.spec),
+        image=row.image or next(iter(product_images or ()), None),
         price=money(row.price_minor, currency),
         list_price=money(row.list_price_minor, currency) if row.list_price_minor is not None else None,
         barcode=row.barcode,
@@ -117,6 +157,7 @@ def product_node(row: models.Product) -> Product:
         images=list(row.images or []),
         status=ProductStatus(row.status),
         attributes=row.attributes or {},
+        attribute_values=[ProductAttribute(name=k, value=attribute_text(v)) for k, v in (row.attributes or {}).items()],
         created_at=as_utc(row.created_at),
         category_pk=row.category_id,
     )
@@ -149,22 +190,25 @@ async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
 async def load_skus(ctx: Context, keys: list[int]) -> list[Sku | None]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
-    stmt = select(models.Sku).join(models.Product, models.Product.id == models.Sku.product_id).where(models.Sku.id.in_(keys))
+    stmt = select(SKU, PRODUCT.c.images.label("product_images")).join(PRODUCT, PRODUCT.c.id == SKU.c.product_id).where(SKU.c.id.in_(keys))
     if not sees_everything(ctx):
-        stmt = stmt.where(models.Product.status == "on_sale")
-    rows = {row.id: row for row in (await session.scalars(stmt)).all()}
-    return [sku_node(rows[k], currency) if k in rows else None for k in keys]
+        stmt = stmt.where(PRODUCT.c.status == "on_sale")
+    rows = {row.id: row for row in (await session.execute(stmt)).all()}
+    return [sku_node(rows[k], currency, rows[k].product_images) if k in rows else None for k in keys]
 
 
 async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[list[Sku]]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     rows = await session.execute(
-        select(SKU).where(models.Sku.product_id.in_(product_ids)).order_by(models.Sku.product_id, models.Sku.position, models.Sku.id)
+        select(SKU, PRODUCT.c.images.label("product_images"))
+        .join(PRODUCT, PRODUCT.c.id == SKU.c.product_id)
+        .where(SKU.c.product_id.in_(product_ids))
+        .order_by(SKU.c.product_id, SKU.c.position, SKU.c.id)
     )
     grouped: dict[int, list[Sku]] = defaultdict(list)
     for row in rows.all():
-        grouped[row.product_id].append(sku_node(row, currency))
+        grouped[row.product_id].append(sku_node(row, currency, row.product_images))
     return [grouped.get(pid, []) for pid in product_ids]
 
 
@@ -188,11 +232,15 @@ async def load_category_children(ctx: Context, keys: list[int]) -> list[list[Cat
 # -- queries ------------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="Narrows the products list; every given condition must hold.")
 class ProductFilter:
-    category_id: strawberry.ID | None = None
-    search: str | None = None
-    status: ProductStatus | None = None
+    category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of a Category: products in it or any category below it."
+    )
+    search: str | None = strawberry.field(default=None, description="Text to find in the title or description (case-insensitive, taken literally).")
+    status: ProductStatus | None = strawberry.field(
+        default=None, description="Only products in this status (staff with catalog.manage; shoppers only see ON_SALE)."
+    )
 
 
 async def _subtree(session: Any, root: int) -> set[int]:
@@ -218,7 +266,13 @@ def _escape_like(text: str) -> str:
 class Query:
     @strawberry.field(description="Products, newest last; anonymous callers see only what is on sale.")
     async def products(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: ProductFilter | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        filter: Annotated[ProductFilter | None, strawberry.argument(description="Conditions the products must meet.")] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> Connection[Product]:
         ctx: Context = info.context
         session = await ctx.session()
@@ -234,11 +288,15 @@ class Query:
             if filter.search:
                 needle = f"%{_escape_like(filter.search.strip()[:100])}%"
                 stmt = stmt.where(or_(models.Product.title.ilike(needle, escape="\\"), models.Product.description.ilike(needle, escape="\\")))
-        page = await fetch_page(session, stmt, models.Product.id, first, after)
+        page = await fetch_page(session, stmt, models.Product.id, first, after, last=last, before=before)
         return connection(page, product_node)
 
-    @strawberry.field
-    async def product(self, info: strawberry.Info, id: strawberry.ID) -> Product | None:  # noqa: A002
+    @strawberry.field(description="One product by id; null when it does not exist or the caller may not see it.")
+    async def product(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the Product.")],  # noqa: A002
+    ) -> Product | None:
         return await info.context.loader("catalog.products").load(decode_id(id, "Product", field="id"))
 
     @strawberry.field(description="The top of the category tree; follow `children` downwards.")

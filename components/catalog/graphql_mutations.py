@@ -3,90 +3,53 @@ the types they answer with are in ``graphql``. Thin: rules live in service.py.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
-from strawberry.scalars import JSON
 
 from components.catalog import models
-from components.catalog.graphql import MANAGE, Category, Product, ProductStatus, Sku, load_categories, load_skus, product_node
+from components.catalog.graphql import MANAGE, Category, Product, Sku, load_categories, load_skus, product_node
+from components.catalog.graphql_inputs import (
+    CreateCategoryInput,
+    CreateProductInput,
+    CreateSkuInput,
+    SkuInput,
+    UpdateProductInput,
+    UpdateSkuInput,
+    pairs,
+)
 from core.errors import DomainError
-from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
+from core.gql import Context, Payload, decode_id, minor_from_input, run_mutation
 
 
-@strawberry.input
-class SkuInput:
-    title: str
-    price: MoneyInput
-    spec: JSON | None = None
-    list_price: MoneyInput | None = None
-    barcode: str | None = None
-    weight_grams: int | None = None
-
-
-@strawberry.input
-class CreateProductInput:
-    title: str
-    skus: list[SkuInput]
-    description: str = ""
-    images: list[str] = strawberry.field(default_factory=list)
-    category_id: strawberry.ID | None = None
-    status: ProductStatus = ProductStatus.ON_SALE
-    attributes: JSON | None = None
-
-
-@strawberry.input
-class UpdateProductInput:
-    id: strawberry.ID
-    title: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    images: list[str] | None = strawberry.UNSET
-    category_id: strawberry.ID | None = strawberry.UNSET
-    status: ProductStatus | None = strawberry.UNSET
-
-
-@strawberry.input
-class CreateSkuInput:
-    product_id: strawberry.ID
-    sku: SkuInput
-
-
-@strawberry.input
-class UpdateSkuInput:
-    id: strawberry.ID
-    title: str | None = strawberry.UNSET
-    price: MoneyInput | None = strawberry.UNSET
-    list_price: MoneyInput | None = strawberry.UNSET
-    spec: JSON | None = strawberry.UNSET
-
-
-@strawberry.input
-class CreateCategoryInput:
-    name: str
-    parent_id: strawberry.ID | None = None
-    position: int = 0
-
-
-@strawberry.type
+@strawberry.type(description="The result of a product mutation.")
 class ProductPayload(Payload):
-    product: Product | None = None
+    product: Product | None = strawberry.field(default=None, description="The product as it is now; null when the mutation was refused.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a SKU mutation.")
 class SkuPayload(Payload):
-    sku: Sku | None = None
+    sku: Sku | None = strawberry.field(default=None, description="The SKU as it is now; null when the mutation was refused.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of createCategory.")
 class CategoryPayload(Payload):
-    category: Category | None = None
+    category: Category | None = strawberry.field(default=None, description="The new category; null when the mutation was refused.")
+
+
+INPUT = "The mutation's input."
+
+
+def _spec(sku: SkuInput | UpdateSkuInput, field: str) -> Any:
+    return pairs(sku.spec, sku.spec_values, old_name="spec", new_name="specValues", field=field, code="CATALOG_INVALID_SPEC")
 
 
 def _sku_data(sku: SkuInput, currency: str, field: str) -> dict[str, Any]:
     return {
         "title": sku.title,
-        "spec": sku.spec,
+        "spec": _spec(sku, field),
+        "image": sku.image,
         "price_minor": minor_from_input(sku.price, currency, f"{field}.price"),
         "list_price_minor": minor_from_input(sku.list_price, currency, f"{field}.listPrice") if sku.list_price else None,
         "barcode": sku.barcode,
@@ -111,7 +74,9 @@ async def load_products_for_staff(ctx: Context, keys: list[int]) -> list[Product
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Staff: create a product with its SKUs.")
-    async def create_product(self, info: strawberry.Info, input: CreateProductInput) -> ProductPayload:  # noqa: A002
+    async def create_product(
+        self, info: strawberry.Info, input: Annotated[CreateProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -119,6 +84,14 @@ class Mutation:
             ctx.require(MANAGE)
             category = decode_id(input.category_id, "Category", field="input.categoryId") if input.category_id else None
             skus = [_sku_data(s, currency, f"input.skus[{i}]") for i, s in enumerate(input.skus)]
+            attributes = pairs(
+                input.attributes,
+                input.attribute_values,
+                old_name="attributes",
+                new_name="attributeValues",
+                field="input",
+                code="KERNEL_INVALID_INPUT",
+            )
             product_id = await _service(ctx).create_product(
                 tx,
                 title=input.title,
@@ -127,7 +100,7 @@ class Mutation:
                 description=input.description,
                 images=input.images,
                 status=input.status.value,
-                attributes=input.attributes,
+                attributes=attributes,
             )
             return {"id": product_id}
 
@@ -136,8 +109,10 @@ class Mutation:
             return ProductPayload(user_errors=errors)
         return ProductPayload(product=await _reload_product(ctx, result["id"]))
 
-    @strawberry.mutation(description="Staff: change a product's title, text, images, category or status.")
-    async def update_product(self, info: strawberry.Info, input: UpdateProductInput) -> ProductPayload:  # noqa: A002
+    @strawberry.mutation(description="Staff: change a product's title, text, images, category, status or attributes.")
+    async def update_product(
+        self, info: strawberry.Info, input: Annotated[UpdateProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -152,6 +127,10 @@ class Mutation:
                 if input.status is None:
                     raise DomainError("CATALOG_INVALID_STATUS", "Status cannot be null.", field="input.status")
                 changes["status"] = input.status.value
+            if input.attribute_values is not strawberry.UNSET:
+                changes["attributes"] = pairs(
+                    None, input.attribute_values, old_name="attributes", new_name="attributeValues", field="input", code="KERNEL_INVALID_INPUT"
+                )
             if input.category_id is not strawberry.UNSET:
                 changes["category_id"] = decode_id(input.category_id, "Category", field="input.categoryId") if input.category_id else None
             await _service(ctx).update_product(tx, product_id, changes)
@@ -163,7 +142,7 @@ class Mutation:
         return ProductPayload(product=await _reload_product(ctx, result["id"]))
 
     @strawberry.mutation(description="Staff: add a SKU to a product.")
-    async def create_sku(self, info: strawberry.Info, input: CreateSkuInput) -> SkuPayload:  # noqa: A002
+    async def create_sku(self, info: strawberry.Info, input: Annotated[CreateSkuInput, strawberry.argument(description=INPUT)]) -> SkuPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -177,8 +156,8 @@ class Mutation:
             return SkuPayload(user_errors=errors)
         return SkuPayload(sku=(await load_skus(ctx, [result["id"]]))[0])
 
-    @strawberry.mutation(description="Staff: change a SKU's title, price or spec.")
-    async def update_sku(self, info: strawberry.Info, input: UpdateSkuInput) -> SkuPayload:  # noqa: A002
+    @strawberry.mutation(description="Staff: change a SKU's title, prices, spec or picture.")
+    async def update_sku(self, info: strawberry.Info, input: Annotated[UpdateSkuInput, strawberry.argument(description=INPUT)]) -> SkuPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -188,8 +167,11 @@ class Mutation:
             changes: dict[str, Any] = {}
             if input.title is not strawberry.UNSET:
                 changes["title"] = input.title
-            if input.spec is not strawberry.UNSET:
-                changes["spec"] = input.spec
+            spec = _spec(input, "input")
+            if spec is not strawberry.UNSET:
+                changes["spec"] = spec
+            if input.image is not strawberry.UNSET:
+                changes["image"] = input.image
             if input.price is not strawberry.UNSET:
                 if input.price is None:
                     raise DomainError("CATALOG_INVALID_PRICE", "A SKU must have a price.", field="input.price")
@@ -205,7 +187,9 @@ class Mutation:
         return SkuPayload(sku=(await load_skus(ctx, [result["id"]]))[0])
 
     @strawberry.mutation(description="Staff: add a category, at the top or under a parent.")
-    async def create_category(self, info: strawberry.Info, input: CreateCategoryInput) -> CategoryPayload:  # noqa: A002
+    async def create_category(
+        self, info: strawberry.Info, input: Annotated[CreateCategoryInput, strawberry.argument(description=INPUT)]
+    ) -> CategoryPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

@@ -41,4 +41,5 @@ class Sku(Base):
     list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     barcode: Mapped[str | None] = mapped_column(String(64))
     weight_grams: Mapped[int | None] = mapped_column(Integer)
+    image: Mapped[str | None] = mapped_column(String(1000))  # the SKU's own picture; None shows the product's first
     position: Mapped[int] = mapped_column(Integer, default=0)

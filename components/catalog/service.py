@@ -63,6 +63,13 @@ def _images(value: Any, field: str) -> list[str]:
     return [image.strip() for image in images]
 
 
+def _image(value: Any, field: str) -> str | None:
+    """A SKU's own picture: one URL checked like a product image, or None to show the product's."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _images([value], field)[0]
+
+
 def _attributes(value: Any, field: str) -> dict[str, Any]:
     # The GraphQL JSON scalar accepts any JSON value; attributes are an object by contract.
     if value is None:
@@ -260,6 +267,8 @@ class CatalogService:
             sku.list_price_minor = _price(changes["list_price_minor"], "input.listPrice", optional=True)
         if "spec" in changes:
             sku.spec = _spec(changes["spec"], "input.spec")
+        if "image" in changes:
+            sku.image = _image(changes["image"], "input.image")
         await tx.emit("catalog.product_changed", {"productId": sku.product_id, "skuId": sku.id})
 
     async def _add_sku(self, tx: Transaction, product_id: int, data: Mapping[str, Any], position: int, field: str) -> int:
@@ -274,6 +283,7 @@ class CatalogService:
             list_price_minor=_price(data.get("list_price_minor"), f"{field}.listPrice", optional=True),
             barcode=_barcode(data.get("barcode"), f"{field}.barcode"),
             weight_grams=weight,
+            image=_image(data.get("image"), f"{field}.image"),
             position=position,
         )
         tx.session.add(sku)

@@ -17,7 +17,14 @@ def dougong_services(registrar):
 @hookimpl
 def dougong_schema(registrar):
     registrar.mutation(graphql.Mutation)
-    registrar.extend("Sku", "stock", graphql.sku_stock, "Units available to buy now.")
+    registrar.extend(
+        "Sku",
+        "stockLeft",
+        graphql.sku_stock_left,
+        "Units a shopper can buy now at the central warehouse (on hand minus units held for unpaid orders).",
+    )
+    # The older name of the same number; registrar.extend cannot mark it deprecated yet, so its description says so.
+    registrar.extend("Sku", "stock", graphql.sku_stock_left, "Deprecated: use stockLeft (the same number); removed in the next release.")
 
 
 @hookimpl
@@ -35,6 +42,7 @@ def dougong_error_codes(registrar):
     registrar.error_code("INVENTORY_OUT_OF_STOCK", "Not enough units available; details carry skuId and available.")
     registrar.error_code("INVENTORY_ACTIVITY_SOLD_OUT", "The activity's own quantity is used up.")
     registrar.error_code("INVENTORY_BELOW_RESERVED", "Stock cannot go below what is held for unpaid orders.")
+    registrar.error_code("INVENTORY_UNKNOWN_PICKUP_STORE", "setStock named a pickup store the brand does not have.")
 
 
 @hookimpl

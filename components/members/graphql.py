@@ -6,6 +6,7 @@ Thin on purpose: who may sign in, and as whom, is decided in ``service.py``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -17,17 +18,36 @@ from core.auth import Actor
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Node, Payload, connection, decode_id, fetch_page, run_mutation, user_error
+from core.gql.relay import to_global_id
 
 VIEW = "members.view"
+FIRST = "How many from the start (or after `after`); at most 100, default 20."
+AFTER = "A cursor: read the items after it."
+LAST = "How many from the end (or before `before`); at most 100."
+BEFORE = "A cursor: read the items before it."
+_OLD = "Use {new}; removed in the next release."
+
+
+def store_global_ids(keys: list[int]) -> list[strawberry.ID]:
+    # PickupStore is store_pickup's type; its name is a public contract, so members builds the
+    # ids without depending on store_pickup.
+    return [strawberry.ID(to_global_id("PickupStore", k)) for k in keys]
 
 
 @strawberry.type(description="A customer of the brand. Visible to themself and to staff with `members.view`.")
 class Member(Node):
-    nickname: str
-    phone: str | None = strawberry.field(description="In full for the member themself; masked (138****0001) for staff.")
-    source_channel: str | None = strawberry.field(description="Where the member registered (e.g. `live_room`, `store`).")
-    source_store_id: int | None = strawberry.field(description="The store the member registered at, if any.")
-    created_at: datetime
+    nickname: str = strawberry.field(description="The name the member chose (or WeChat gave); may be empty.")
+    phone: str | None = strawberry.field(description="In full for the member themself; masked (138****0001) for staff; null when none is bound.")
+    source_channel: str | None = strawberry.field(
+        description="Where the member registered (e.g. `live_room`, `store`); an open set components add to, so a string."
+    )
+    source_store_id: int | None = strawberry.field(
+        description="The store the member registered at, as a number.", deprecation_reason=_OLD.format(new="sourcePickupStoreId")
+    )
+    source_pickup_store_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the PickupStore the member registered at; null when they did not register in a store."
+    )
+    created_at: datetime = strawberry.field(description="When the member registered (ISO 8601 UTC).")
     # Kept off the GraphQL type: the guide is resolved as a Staff node below.
     guide_pk: strawberry.Private[int | None] = None
 
@@ -40,9 +60,16 @@ class Member(Node):
 
 @strawberry.type(description="An employee: admin, store clerk (of some stores) or live host.")
 class Staff(Node):
-    name: str
-    roles: list[str]
-    store_ids: list[int] = strawberry.field(description="The stores a store clerk works at; empty for other roles.")
+    name: str = strawberry.field(description="Their name as colleagues know it.")
+    roles: list[str] = strawberry.field(
+        description="Role names (`admin`, `store_clerk`, `live_host` or a role a component declares: an open list, so strings)."
+    )
+    store_ids: list[int] = strawberry.field(
+        description="The stores a store clerk works at, as numbers.", deprecation_reason=_OLD.format(new="pickupStoreIds")
+    )
+    pickup_store_ids: list[strawberry.ID] = strawberry.field(
+        description="Global ids of the PickupStores a store clerk works at; empty for other roles."
+    )
     active: bool = strawberry.field(description="False once deactivated: their tokens are refused.")
 
 
@@ -54,13 +81,17 @@ def member_node(row: models.Member, ctx: Context) -> Member:
         phone=row.phone if own else mask_phone(row.phone),
         source_channel=row.source_channel,
         source_store_id=row.source_store_id,
+        source_pickup_store_id=store_global_ids([row.source_store_id])[0] if row.source_store_id is not None else None,
         created_at=as_utc(row.created_at),
         guide_pk=row.source_guide_id,
     )
 
 
 def staff_node(row: models.Staff) -> Staff:
-    return Staff(pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=[int(s) for s in row.store_ids or []], active=bool(row.active))
+    stores = [int(s) for s in row.store_ids or []]
+    return Staff(
+        pk=row.id, name=row.name, roles=list(row.roles or []), store_ids=stores, pickup_store_ids=store_global_ids(stores), active=bool(row.active)
+    )
 
 
 async def load_members(ctx: Context, keys: list[int]) -> list[Member | None]:
@@ -104,39 +135,43 @@ class Query:
             return None
         return (await load_staff(ctx, [ctx.actor.id]))[0]
 
-    @strawberry.field(description="Staff (`members.view`): members, oldest first, searchable by nickname or phone.")
+    @strawberry.field(
+        description="Staff (`members.view`): members, oldest first, searchable by nickname or phone; null with an error for anyone else."
+    )
     async def members(
         self,
         info: strawberry.Info,
-        first: int | None = 20,
-        after: str | None = None,
-        search: str | None = None,
-    ) -> Connection[Member]:
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        search: Annotated[str | None, strawberry.argument(description="Text found in the nickname or phone number.")] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+    ) -> Connection[Member] | None:
         ctx: Context = info.context
         ctx.require(VIEW)
         stmt = ctx.kernel.service("members").search(search)
-        page = await fetch_page(await ctx.session(), stmt, models.Member.id, first, after)
+        page = await fetch_page(await ctx.session(), stmt, models.Member.id, first, after, last=last, before=before)
         return connection(page, lambda row: member_node(row, ctx))
 
 
 @strawberry.input(description="Exactly one of phone, memberId or staffId.")
 class SignInForDevelopmentInput:
-    phone: str | None = None
-    member_id: strawberry.ID | None = None
-    staff_id: strawberry.ID | None = None
+    phone: str | None = strawberry.field(default=None, description="Sign in as the member with this phone number, creating them if new.")
+    member_id: strawberry.ID | None = strawberry.field(default=None, description="Sign in as this member: global id of a Member.")
+    staff_id: strawberry.ID | None = strawberry.field(default=None, description="Sign in as this staff member: global id of a Staff.")
 
 
-@strawberry.input
+@strawberry.input(description="A third-party credential to sign in with.")
 class SignInInput:
     provider: str = strawberry.field(description="The identity provider's name, e.g. `wechat`.")
     credential: str = strawberry.field(description="What the provider checks, e.g. a WeChat login code.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a sign-in: a token and who it signs in.")
 class SignInPayload(Payload):
-    token: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <token>`.")
-    member: Member | None = None
-    staff: Staff | None = None
+    token: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <token>`; null when refused.")
+    member: Member | None = strawberry.field(default=None, description="The member signed in, as they see themself; null for staff or when refused.")
+    staff: Staff | None = strawberry.field(default=None, description="The staff member signed in; null for members or when refused.")
 
 
 def _actor_result(actor: Actor) -> dict:
@@ -163,7 +198,11 @@ class Mutation:
     @strawberry.mutation(
         description="Development only (`auth.dev_sign_in`, never in production): sign in by phone (creating the member), member id or staff id."
     )
-    async def sign_in_for_development(self, info: strawberry.Info, input: SignInForDevelopmentInput) -> SignInPayload:  # noqa: A002
+    async def sign_in_for_development(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SignInForDevelopmentInput, strawberry.argument(description="Exactly one way to sign in.")],  # noqa: A002
+    ) -> SignInPayload:
         ctx: Context = info.context
         service = ctx.kernel.service("members")
 
@@ -185,7 +224,11 @@ class Mutation:
     @strawberry.mutation(
         description="Sign in with a third-party credential (e.g. a WeChat login code) checked by the identity provider component named `provider`."
     )
-    async def sign_in(self, info: strawberry.Info, input: SignInInput) -> SignInPayload:  # noqa: A002
+    async def sign_in(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SignInInput, strawberry.argument(description="The provider and its credential.")],  # noqa: A002
+    ) -> SignInPayload:
         ctx: Context = info.context
         service = ctx.kernel.service("members")
         try:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from components.members.staff_graphql import MANAGE
@@ -30,9 +32,11 @@ class Query:
 
     @strawberry.field(
         description="Staff (`members.manage_staff`): the share code of a guide, e.g. for a printed poster. "
-        "MEMBERS_NOT_A_GUIDE unless the staff member is active with the `guide` role."
+        "MEMBERS_NOT_A_GUIDE unless the staff member is active with the `guide` role; null with an error when refused."
     )
-    async def guide_share_code(self, info: strawberry.Info, staff_id: strawberry.ID) -> str:
+    async def guide_share_code(
+        self, info: strawberry.Info, staff_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the guide's Staff.")]
+    ) -> str | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
         staff = decode_id(staff_id, "Staff", field="staffId")

@@ -47,20 +47,22 @@ class StaffAdmin:
     def roles(self) -> dict:
         return self.kernel.contributions.staff_roles
 
-    async def _checked_roles_and_stores(self, tx: Transaction, roles: Iterable[str], store_ids: Iterable[int]) -> tuple[list[str], list[int]]:
+    async def _checked_roles_and_stores(
+        self, tx: Transaction, roles: Iterable[str], store_ids: Iterable[int], field: str
+    ) -> tuple[list[str], list[int]]:
         known = self.roles()
         roles = sorted(set(roles))
         if not roles or any(r not in known for r in roles):
             raise DomainError("MEMBERS_INVALID_ROLE", f"Roles are {', '.join(sorted(known))}.", field="input.roles")
         stores = sorted(set(store_ids))
         if any(known[r].needs_stores for r in roles) and not stores:
-            raise DomainError("MEMBERS_INVALID_STORES", "A store clerk needs at least one store.", field="input.storeIds")
+            raise DomainError("MEMBERS_INVALID_STORES", "A store clerk needs at least one store.", field=field)
         if stores:
             claimed = self.kernel.contributions.stores.get("stores")
             existing = await claimed.value(tx.session, stores) if claimed is not None else set()
             missing = [s for s in stores if s not in existing]
             if missing:
-                raise DomainError("MEMBERS_UNKNOWN_STORE", "Stores must be pickup stores of this brand.", field="input.storeIds", missing=missing)
+                raise DomainError("MEMBERS_UNKNOWN_STORE", "Stores must be pickup stores of this brand.", field=field, missing=missing)
         return roles, stores
 
     async def _staff(self, tx: Transaction, staff_id: int) -> Staff:
@@ -80,13 +82,21 @@ class StaffAdmin:
 
     # -- changes --------------------------------------------------------------------------------
     async def invite(
-        self, tx: Transaction, *, name: str, roles: Iterable[str], store_ids: Iterable[int] = (), phone: str | None = None
+        self,
+        tx: Transaction,
+        *,
+        name: str,
+        roles: Iterable[str],
+        store_ids: Iterable[int] = (),
+        phone: str | None = None,
+        stores_field: str = "input.pickupStoreIds",
     ) -> tuple[int, str]:
-        """A new active staff member and their one-time sign-in code: ``(staff id, code)``."""
+        """A new active staff member and their one-time sign-in code: ``(staff id, code)``.
+        ``stores_field`` is the input field errors about the stores name."""
         name = (name or "").strip()
         if not (0 < len(name) <= MAX_STAFF_NAME):
             raise DomainError("KERNEL_INVALID_INPUT", f"A staff name has 1 to {MAX_STAFF_NAME} characters.", field="input.name")
-        roles, stores = await self._checked_roles_and_stores(tx, roles, store_ids)
+        roles, stores = await self._checked_roles_and_stores(tx, roles, store_ids, stores_field)
         if phone is not None:
             phone = normalise_phone(phone)
             if not PHONE.match(phone):
@@ -98,9 +108,11 @@ class StaffAdmin:
         await tx.session.flush()
         return staff.id, self._new_code(tx, staff)
 
-    async def set_roles(self, tx: Transaction, staff_id: int, *, roles: Iterable[str], store_ids: Iterable[int] = ()) -> None:
+    async def set_roles(
+        self, tx: Transaction, staff_id: int, *, roles: Iterable[str], store_ids: Iterable[int] = (), stores_field: str = "input.pickupStoreIds"
+    ) -> None:
         staff = await self._staff(tx, staff_id)
-        roles, stores = await self._checked_roles_and_stores(tx, roles, store_ids)
+        roles, stores = await self._checked_roles_and_stores(tx, roles, store_ids, stores_field)
         if staff.active and "admin" in (staff.roles or []) and "admin" not in roles:
             await self._keep_an_admin(tx, staff)
         staff.roles, staff.store_ids = roles, stores

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from components.members.graphql import Member, load_members
@@ -9,20 +11,24 @@ from core.errors import DomainError
 from core.gql import Context, Payload, run_mutation, user_error
 
 
-@strawberry.input
+@strawberry.input(description="Proof of the phone number WeChat vouches for.")
 class BindWeChatPhoneInput:
     code: str = strawberry.field(description="The one-time code from the mini-program's `getPhoneNumber` button.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of bindWeChatPhone.")
 class BindWeChatPhonePayload(Payload):
-    member: Member | None = None
+    member: Member | None = strawberry.field(default=None, description="The member with the phone bound; null when refused.")
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Members signed in with WeChat: bind the phone number WeChat vouches for.")
-    async def bind_we_chat_phone(self, info: strawberry.Info, input: BindWeChatPhoneInput) -> BindWeChatPhonePayload:  # noqa: A002
+    async def bind_we_chat_phone(
+        self,
+        info: strawberry.Info,
+        input: Annotated[BindWeChatPhoneInput, strawberry.argument(description="The getPhoneNumber code.")],  # noqa: A002
+    ) -> BindWeChatPhonePayload:
         ctx: Context = info.context
         service = ctx.kernel.service("members")
         try:

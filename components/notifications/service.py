@@ -171,20 +171,18 @@ class NotificationsService:
         )
 
     # -- consents ---------------------------------------------------------------------------------
-    async def grant(self, tx: Transaction, member_id: int, template_ids: list[str]) -> list[tuple[str, int]]:
+    async def grant(self, tx: Transaction, member_id: int, template_ids: list[str], *, field: str = "input.templateKeys") -> list[tuple[str, int]]:
         """The member accepted these templates in ``wx.requestSubscribeMessage``: one more
-        message each. Only templates the brand's rules use are accepted."""
+        message each. Only templates the brand's rules use are accepted; errors name ``field``."""
         if not template_ids or len(template_ids) > MAX_TEMPLATES_PER_GRANT:
             raise DomainError(
                 "NOTIFICATIONS_TOO_MANY_TEMPLATES",
                 f"Grant 1 to {MAX_TEMPLATES_PER_GRANT} templates at once, as WeChat asks for them.",
-                field="input.templateIds",
+                field=field,
             )
         for index, template in enumerate(template_ids):
             if template not in self.wechat_templates:
-                raise DomainError(
-                    "NOTIFICATIONS_UNKNOWN_TEMPLATE", "No notification of this brand uses that template.", field=f"input.templateIds[{index}]"
-                )
+                raise DomainError("NOTIFICATIONS_UNKNOWN_TEMPLATE", "No notification of this brand uses that template.", field=f"{field}[{index}]")
         for template in dict.fromkeys(template_ids):
             await tx.serialize(f"notifications.consent:{member_id}:{template}")
             grown = await tx.session.execute(

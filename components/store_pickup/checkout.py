@@ -1,4 +1,4 @@
-"""Store pickup in the one checkout: the ``pickup: {storeId, slotId}`` field of CheckoutInput.
+"""Store pickup in the one checkout: the ``pickup: {pickupStoreId, slotId}`` field of CheckoutInput.
 
 Whichever mutation places a pickup order (placeOrder, the deprecated createOrder, a group-buy,
 a points redemption), this participant checks the store (exists, open, takes pickups) and the
@@ -30,8 +30,15 @@ OPTION_DAYS = 7
 
 @strawberry.input(description="Collect the order at a store (deliveryType PICKUP).")
 class PickupChoiceInput:
-    store_id: strawberry.ID
-    slot_id: strawberry.ID | None = None
+    pickup_store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the PickupStore to collect at. Required (or the deprecated storeId)."
+    )
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the PickupStore to collect at.", deprecation_reason="Use pickupStoreId; removed in the next release."
+    )
+    slot_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of a PickupSlot of that store; required when the brand asks for slots."
+    )
 
 
 def _key(value: Any, type_name: str, field: str) -> int:
@@ -60,14 +67,22 @@ class PickupCheckout:
                 raise DomainError("ORDERS_STORE_NOT_ALLOWED", "Only pickup orders name a store; choose deliveryType PICKUP.", field="input.pickup")
             return
         draft.claim_delivery(COMPONENT)
-        if not choice or choice.get("storeId") is None:
+        new, old = (choice or {}).get("pickupStoreId"), (choice or {}).get("storeId")
+        if new is not None and old is not None:
+            raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId, not both.", field="input.pickup.pickupStoreId")
+        # Errors name the field the caller wrote. storeId is the deprecated name, and the key the
+        # components that build this input for their own mutations pass (orders' createOrder,
+        # live-room orders, points redemptions map it back to their own field); with no pickup
+        # object at all, that older name is the one they map.
+        field = "input.pickup.storeId" if old is not None or choice is None else "input.pickup.pickupStoreId"
+        if new is None and old is None:
             if not draft.previewing:
-                raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders choose a store.", field="input.pickup.storeId")
-            draft.need(COMPONENT, "input.pickup.storeId", "Choose the store to collect at.")
+                raise DomainError("ORDERS_STORE_REQUIRED", "Pickup orders choose a store.", field=field)
+            draft.need(COMPONENT, field, "Choose the store to collect at.")
             return
-        store = await self.service.store(tx.session, _key(choice["storeId"], "PickupStore", "input.pickup.storeId"), field="input.pickup.storeId")
+        store = await self.service.store(tx.session, _key(new if new is not None else old, "PickupStore", field), field=field)
         if store.status != "open":
-            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.", field="input.pickup.storeId")
+            raise DomainError("STORE_PICKUP_STORE_CLOSED", f"This store is {store.status} and takes no pickups.", field=field)
         draft.store_id = store.id
         if self.service.stock == "per_store":
             draft.location_id = store.id  # the store's own shelf, not the central warehouse

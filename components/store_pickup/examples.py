@@ -16,3 +16,13 @@ query NearestPickupStores {
 }
 """,
     )
+    registrar.example(
+        "Store pickup: my orders with their pickup codes and stores",
+        """\
+query MyOrdersWithPickup {
+  myOrders(first: 5) {
+    nodes { id status pickup { state code qrPayload expiresAt } pickupStore { name address openNow } }
+  }
+}
+""",
+    )

@@ -13,76 +13,71 @@ from sqlalchemy import select
 from components.members.graphql import Staff, staff_node
 from components.orders.graphql import Order
 from components.store_pickup import models
-from components.store_pickup.hours import WEEKDAYS, special_dates
+from components.store_pickup.graphql_hours import PickupOpeningHours, PickupSpecialHours, opening_hours
+from components.store_pickup.hours import special_dates
 from core.clock import as_utc
 from core.errors import DomainError
-from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql import Context, Money, Node, money
 
 MANAGE, VERIFY, VIEW = "store_pickup.manage", "store_pickup.verify", "store_pickup.view"
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether a store takes pickup orders.")
 class PickupStoreStatus(enum.Enum):
-    OPEN = "open"
-    CLOSED = "closed"
-    SUSPENDED = "suspended"
+    OPEN = strawberry.enum_value("open", description="Takes pickup orders (within its opening hours).")
+    CLOSED = strawberry.enum_value("closed", description="Closed for good: takes no pickup orders.")
+    SUSPENDED = strawberry.enum_value("suspended", description="Closed for a while (renovation, stocktaking): takes no pickup orders.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a pickup order is in its life.")
 class PickupState(enum.Enum):
-    PENDING_PAYMENT = "pending_payment"
-    AWAITING_PICKUP = "awaiting_pickup"
-    PICKED_UP = "picked_up"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-
-
-@strawberry.type(description="Opening hours of one weekday, in the brand's time zone; a range may run past midnight.")
-class PickupOpeningHours:
-    weekday: str
-    ranges: list[str]
-
-
-@strawberry.type(description="A holiday or special date's own hours (an empty list: closed all day).")
-class PickupSpecialHours:
-    date: str = strawberry.field(description="The date, YYYY-MM-DD, in the brand's time zone.")
-    ranges: list[str]
+    PENDING_PAYMENT = strawberry.enum_value("pending_payment", description="Placed, waiting for payment.")
+    AWAITING_PICKUP = strawberry.enum_value("awaiting_pickup", description="Paid and ready: the member may collect it with the code.")
+    PICKED_UP = strawberry.enum_value("picked_up", description="A clerk handed it over.")
+    EXPIRED = strawberry.enum_value("expired", description="Not collected within the pickup window, and refunded.")
+    CANCELLED = strawberry.enum_value("cancelled", description="The order was cancelled before payment.")
+    REFUNDED = strawberry.enum_value("refunded", description="The order was refunded before it was collected.")
 
 
 @strawberry.type(description="A store's pickup figures: what it handed over in a period, and what waits there now.")
 class PickupStoreResults:
-    picked_up: int
-    sales: Money
-    awaiting: int
+    picked_up: int = strawberry.field(description="Pickups handed over in the period.")
+    sales: Money = strawberry.field(description="What those pickups' orders paid (minor units of the brand currency).")
+    awaiting: int = strawberry.field(description="Paid pickups waiting at the store now.")
 
 
 @strawberry.type(description="A time slot for collecting at a store; capacity is never exceeded.")
 class PickupSlot(Node):
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int
-    taken: int
+    starts_at: datetime = strawberry.field(description="When the slot starts (ISO 8601 UTC).")
+    ends_at: datetime = strawberry.field(description="When the slot ends (ISO 8601 UTC).")
+    capacity: int = strawberry.field(description="How many pickups the slot takes in all.")
+    taken: int = strawberry.field(description="How many pickups have booked it.")
     store_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="How many more pickups the slot takes.")
+    def capacity_left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @strawberry.field(description="How many more pickups the slot takes.", deprecation_reason="Use capacityLeft; removed in the next release.")
     def remaining(self) -> int:
         return max(self.capacity - self.taken, 0)
 
-    @strawberry.field
+    @strawberry.field(description="The store the slot belongs to.")
     async def store(self, info: strawberry.Info) -> PickupStore | None:
-        return (await load_stores(info.context, [self.store_pk]))[0]
+        return await info.context.loader("store_pickup.stores").load(self.store_pk)
 
 
 @strawberry.type(description="A store where members collect online orders.")
 class PickupStore(Node):
-    name: str
-    address: str
-    phone: str
-    latitude: float
-    longitude: float
-    status: PickupStoreStatus
-    opening_hours: list[PickupOpeningHours]
+    name: str = strawberry.field(description="The store's name.")
+    address: str = strawberry.field(description="Its street address; empty when not given.")
+    phone: str = strawberry.field(description="Its phone number; empty when not given.")
+    latitude: float = strawberry.field(description="Latitude in degrees (WGS 84).")
+    longitude: float = strawberry.field(description="Longitude in degrees (WGS 84).")
+    status: PickupStoreStatus = strawberry.field(description="Whether it takes pickup orders.")
+    opening_hours: list[PickupOpeningHours] = strawberry.field(
+        description="Weekly hours, Monday first; empty: open every day (except special dates)."
+    )
     special_hours: list[PickupSpecialHours] = strawberry.field(
         description="Holidays and special dates: they replace the weekday's hours on that date."
     )
@@ -94,7 +89,10 @@ class PickupStore(Node):
 
     @strawberry.field(description="Bookable slots from `from` (default now) for `days` days.")
     async def slots(
-        self, info: strawberry.Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None, days: int = 7
+        self,
+        info: strawberry.Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from", description="Start of the period (ISO 8601); default now.")] = None,
+        days: Annotated[int, strawberry.argument(description="How many days from `from`, 1 to 31.")] = 7,
     ) -> list[PickupSlot]:
         ctx: Context = info.context
         if not 1 <= days <= 31:
@@ -103,8 +101,15 @@ class PickupStore(Node):
         rows = await _service(ctx).slots(await ctx.session(), self.pk, since, since + timedelta(days=days))
         return [slot_node(r) for r in rows]
 
-    @strawberry.field(description="Staff of this store or admin: pickups handed over here in [since, until) and what waits.")
-    async def results(self, info: strawberry.Info, since: datetime | None = None, until: datetime | None = None) -> PickupStoreResults:
+    @strawberry.field(
+        description="Staff of this store or admin: pickups handed over here in [since, until) and what waits; null with an error for others."
+    )
+    async def results(
+        self,
+        info: strawberry.Info,
+        since: Annotated[datetime | None, strawberry.argument(description="Start of the period (ISO 8601); default: the beginning.")] = None,
+        until: Annotated[datetime | None, strawberry.argument(description="End of the period, exclusive (ISO 8601); default: now.")] = None,
+    ) -> PickupStoreResults | None:
         ctx: Context = info.context
         _require_store_staff(ctx, self.pk)
         figures = await _service(ctx).results(await ctx.session(), self.pk, as_utc(since) if since else None, as_utc(until) if until else None)
@@ -112,8 +117,8 @@ class PickupStore(Node):
             picked_up=figures["pickedUp"], sales=money(figures["salesMinor"], ctx.kernel.blueprint.brand.currency), awaiting=figures["awaiting"]
         )
 
-    @strawberry.field(description="Admin: the staff who may verify pickups here.")
-    async def clerks(self, info: strawberry.Info) -> list[Staff]:
+    @strawberry.field(description="Admin: the staff who may verify pickups here; null with an error for others.")
+    async def clerks(self, info: strawberry.Info) -> list[Staff] | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
         rows = await ctx.kernel.service("members").active_staff(await ctx.session())
@@ -122,23 +127,23 @@ class PickupStore(Node):
 
 @strawberry.type(description="A store and how far it is from the point asked about.")
 class NearbyPickupStore:
-    store: PickupStore
-    distance_meters: int
+    store: PickupStore = strawberry.field(description="The store.")
+    distance_meters: int = strawberry.field(description="Straight-line distance from the point asked about, in metres.")
 
 
 @strawberry.type(description="Who collects: enough for a clerk to recognise them, not to contact them.")
 class PickupCustomer:
-    nickname: str
-    phone: str | None
+    nickname: str = strawberry.field(description="The member's nickname.")
+    phone: str | None = strawberry.field(description="The member's phone number, masked (138****0001); null when none.")
 
 
 @strawberry.type(description="An order to be collected at a store, with its pickup code.")
 class PickupOrder(Node):
-    state: PickupState
-    created_at: datetime
-    ready_at: datetime | None
-    expires_at: datetime | None
-    picked_up_at: datetime | None
+    state: PickupState = strawberry.field(description="Where the pickup is in its life.")
+    created_at: datetime = strawberry.field(description="When the order chose pickup (ISO 8601 UTC).")
+    ready_at: datetime | None = strawberry.field(description="When it became ready to collect (ISO 8601 UTC); null before payment.")
+    expires_at: datetime | None = strawberry.field(description="When the pickup window ends (ISO 8601 UTC); null before payment.")
+    picked_up_at: datetime | None = strawberry.field(description="When a clerk handed it over (ISO 8601 UTC); null until then.")
     overdue: bool = strawberry.field(description="The pickup window passed and the brand keeps pickups open.")
     row: strawberry.Private[models.Pickup]
 
@@ -150,11 +155,11 @@ class PickupOrder(Node):
     def qr_payload(self, info: strawberry.Info) -> str | None:
         return _service(info.context).qr_payload(self.row) if _shows_code(info.context, self.row) else None
 
-    @strawberry.field
+    @strawberry.field(description="The store to collect at.")
     async def store(self, info: strawberry.Info) -> PickupStore | None:
-        return (await load_stores(info.context, [self.row.store_id]))[0]
+        return await info.context.loader("store_pickup.stores").load(self.row.store_id)
 
-    @strawberry.field
+    @strawberry.field(description="The booked time slot; null when none was booked.")
     async def slot(self, info: strawberry.Info) -> PickupSlot | None:
         if self.row.slot_id is None:
             return None
@@ -166,7 +171,7 @@ class PickupOrder(Node):
     async def order(self, info: strawberry.Info) -> Order | None:
         return await info.context.loader("orders.orders").load(self.row.order_id)
 
-    @strawberry.field(description="Staff: who collects.")
+    @strawberry.field(description="Staff: who collects; null for members.")
     async def customer(self, info: strawberry.Info) -> PickupCustomer | None:
         ctx: Context = info.context
         if not ctx.actor.is_staff:
@@ -193,6 +198,7 @@ def _require_store_staff(ctx: Context, store_id: int) -> None:
 
 def store_node(row: models.Store) -> PickupStore:
     hours = row.hours or {}
+
     return PickupStore(
         pk=row.id,
         name=row.name,
@@ -202,7 +208,7 @@ def store_node(row: models.Store) -> PickupStore:
         longitude=row.longitude,
         status=PickupStoreStatus(row.status),
         row=row,
-        opening_hours=[PickupOpeningHours(weekday=d, ranges=list(hours[d])) for d in WEEKDAYS if d in hours],
+        opening_hours=opening_hours(hours),
         special_hours=[PickupSpecialHours(date=d, ranges=r) for d, r in special_dates(hours)],
     )
 
@@ -248,71 +254,3 @@ async def load_pickups(ctx: Context, keys: list[int]) -> list[PickupOrder | None
     session = await ctx.session()
     rows = {r.id: r for r in (await session.scalars(select(models.Pickup).where(models.Pickup.id.in_(keys)))).all()}
     return [pickup_node(rows[k]) if k in rows and _may_see_pickup(ctx, rows[k]) else None for k in keys]
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(description="The nearest stores that can serve pickup (open now, or at `at`), nearest first.")
-    async def pickup_stores_near(
-        self,
-        info: strawberry.Info,
-        latitude: float,
-        longitude: float,
-        first: int = 10,
-        radius_km: float | None = None,
-        at: datetime | None = None,
-        open_only: bool = True,
-    ) -> list[NearbyPickupStore]:
-        ctx: Context = info.context
-        found = await _service(ctx).nearest(
-            await ctx.session(),
-            latitude,
-            longitude,
-            limit=first,
-            radius_m=radius_km * 1000 if radius_km is not None else None,
-            at=as_utc(at) if at else None,
-            open_only=open_only,
-        )
-        return [NearbyPickupStore(store=store_node(f.store), distance_meters=round(f.distance_m)) for f in found]
-
-    @strawberry.field
-    async def pickup_store(self, info: strawberry.Info, id: strawberry.ID) -> PickupStore | None:  # noqa: A002
-        return (await load_stores(info.context, [decode_id(id, "PickupStore", field="id")]))[0]
-
-    @strawberry.field(description="All pickup stores, in the order they were opened.")
-    async def pickup_stores(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[PickupStore]:
-        ctx: Context = info.context
-        page = await fetch_page(await ctx.session(), select(models.Store), models.Store.id, first, after)
-        return connection(page, store_node)
-
-    @strawberry.field(description="The signed-in member's pickups, newest first, with their codes.")
-    async def my_pickups(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, state: PickupState | None = None
-    ) -> Connection[PickupOrder]:
-        ctx: Context = info.context
-        member_id = ctx.require_member()
-        stmt = select(models.Pickup).where(models.Pickup.member_id == member_id)
-        if state is not None:
-            stmt = stmt.where(models.Pickup.state == state.value)
-        page = await fetch_page(await ctx.session(), stmt, models.Pickup.id, first, after, descending=True)
-        return connection(page, pickup_node)
-
-    @strawberry.field(description="Staff: pickups at one of their stores (awaiting by default), oldest first.")
-    async def store_pickups(
-        self,
-        info: strawberry.Info,
-        store_id: strawberry.ID,
-        state: PickupState = PickupState.AWAITING_PICKUP,
-        first: int | None = 20,
-        after: str | None = None,
-    ) -> Connection[PickupOrder]:
-        ctx: Context = info.context
-        pk = decode_id(store_id, "PickupStore", field="storeId")
-        _require_store_staff(ctx, pk)
-        stmt = select(models.Pickup).where(models.Pickup.store_id == pk, models.Pickup.state == state.value)
-        page = await fetch_page(await ctx.session(), stmt, models.Pickup.id, first, after)
-        return connection(page, pickup_node)
-
-    @strawberry.field
-    async def pickup_order(self, info: strawberry.Info, id: strawberry.ID) -> PickupOrder | None:  # noqa: A002
-        return (await load_pickups(info.context, [decode_id(id, "PickupOrder", field="id")]))[0]

@@ -3,21 +3,16 @@ and verifying a pickup code (typed or scanned). Thin: the rules are in service.p
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
-from strawberry.scalars import JSON
 
-from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup import models
 from components.store_pickup.graphql import (
     MANAGE,
     VERIFY,
     PickupOrder,
-    PickupSlot,
-    PickupStore,
-    PickupStoreStatus,
     _may_see_pickup,
     _service,
     load_pickups,
@@ -25,98 +20,25 @@ from components.store_pickup.graphql import (
     load_stores,
     pickup_node,
 )
+from components.store_pickup.graphql_hours import hours_from_input
+from components.store_pickup.graphql_inputs import (
+    CheckoutPickupInput,
+    ChoosePickupStoreInput,
+    ConfirmPickupInput,
+    CreatePickupSlotsInput,
+    CreatePickupStoreInput,
+    PickupCheckoutPayload,
+    PickupSlotsPayload,
+    PickupStorePayload,
+    PickupVerificationPayload,
+    PreviewPickupInput,
+    UpdatePickupStoreInput,
+    named_as_given,
+    store_choice,
+)
 from core.errors import DomainError
-from core.gql import Context, Payload, decode_id, run_mutation
+from core.gql import Context, decode_id, run_mutation
 from core.gql.payload import user_error
-
-
-@strawberry.input
-class CreatePickupStoreInput:
-    name: str
-    latitude: float
-    longitude: float
-    address: str = ""
-    phone: str = ""
-    hours: JSON | None = strawberry.field(
-        default=None,
-        description='{"mon": ["09:00-21:00"], ..., "2027-02-10": []}: '
-        "weekdays, and dates that replace them (holidays: [] "
-        "closes the day); left out: always open.",
-    )
-    status: PickupStoreStatus = PickupStoreStatus.OPEN
-
-
-@strawberry.input
-class UpdatePickupStoreInput:
-    store_id: strawberry.ID
-    name: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    address: str | None = None
-    phone: str | None = None
-    hours: JSON | None = None
-    status: PickupStoreStatus | None = None
-
-
-@strawberry.input
-class CreatePickupSlotsInput:
-    store_id: strawberry.ID
-    starts_at: datetime
-    ends_at: datetime
-    slot_minutes: int = 60
-    capacity: int = 10
-
-
-@strawberry.input
-class CheckoutPickupInput:
-    lines: list[OrderLineInput]
-    store_id: strawberry.ID
-    slot_id: strawberry.ID | None = None
-    idempotency_key: str | None = None
-
-
-@strawberry.input
-class ChoosePickupStoreInput:
-    order_id: strawberry.ID
-    store_id: strawberry.ID
-    slot_id: strawberry.ID | None = None
-
-
-@strawberry.input
-class PreviewPickupInput:
-    store_id: strawberry.ID
-    code: str | None = strawberry.field(default=None, description="The number the member reads out, or…")
-    qr_payload: str | None = strawberry.field(default=None, description="…the scanned QR payload.")
-
-
-@strawberry.input
-class ConfirmPickupInput:
-    store_id: strawberry.ID
-    code: str | None = None
-    qr_payload: str | None = None
-    idempotency_key: str | None = None
-
-
-@strawberry.type
-class PickupStorePayload(Payload):
-    store: PickupStore | None = None
-
-
-@strawberry.type
-class PickupSlotsPayload(Payload):
-    slots: list[PickupSlot] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class PickupCheckoutPayload(Payload):
-    order: Order | None = None
-    pickup: PickupOrder | None = None
-
-
-@strawberry.type
-class PickupVerificationPayload(Payload):
-    pickup: PickupOrder | None = None
-    order: Order | None = None
 
 
 async def _pickup_of_order(ctx: Context, order_id: int) -> PickupOrder | None:
@@ -131,6 +53,20 @@ async def _checkout_payload(ctx: Context, result: dict | None, errors: list) -> 
     return PickupCheckoutPayload(order=order, pickup=await _pickup_of_order(ctx, result["orderId"]))
 
 
+INPUT = "The mutation's input."
+
+
+def _store(input: Any) -> int:  # noqa: A002
+    """The store an input names, by pickupStoreId or the deprecated storeId (never both)."""
+    value, field = store_choice(input.pickup_store_id, input.store_id)
+    return decode_id(value, "PickupStore", field=field)
+
+
+def _store_field(input: Any) -> str:  # noqa: A002
+    """The store field the caller wrote, for errors the services raise about the store."""
+    return "input.storeId" if input.store_id is not None and input.pickup_store_id is None else "input.pickupStoreId"
+
+
 def _slot_id(value: strawberry.ID | None) -> int | None:
     return decode_id(value, "PickupSlot", field="input.slotId") if value is not None else None
 
@@ -138,13 +74,16 @@ def _slot_id(value: strawberry.ID | None) -> int | None:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Admin: open a pickup store.")
-    async def create_pickup_store(self, info: strawberry.Info, input: CreatePickupStoreInput) -> PickupStorePayload:  # noqa: A002
+    async def create_pickup_store(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreatePickupStoreInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupStorePayload:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
-            if input.hours is not None and not isinstance(input.hours, dict):
-                raise DomainError("KERNEL_INVALID_INPUT", "Hours are an object of weekdays.", field="input.hours")
+            hours = hours_from_input(input.opening_hours, input.hours)
             store_id = await _service(ctx).create_store(
                 tx,
                 name=input.name,
@@ -152,7 +91,7 @@ class Mutation:
                 longitude=input.longitude,
                 address=input.address,
                 phone=input.phone,
-                hours=input.hours,
+                hours=hours,
                 status=input.status.value,
             )
             return {"storeId": store_id}
@@ -161,14 +100,17 @@ class Mutation:
         return PickupStorePayload(user_errors=errors) if errors else PickupStorePayload(store=(await load_stores(ctx, [result["storeId"]]))[0])
 
     @strawberry.mutation(description="Admin: change a store (hours, status: closed or suspended stores take no pickups).")
-    async def update_pickup_store(self, info: strawberry.Info, input: UpdatePickupStoreInput) -> PickupStorePayload:  # noqa: A002
+    async def update_pickup_store(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdatePickupStoreInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupStorePayload:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
-            store_id = decode_id(input.store_id, "PickupStore", field="input.storeId")
-            if input.hours is not None and not isinstance(input.hours, dict):
-                raise DomainError("KERNEL_INVALID_INPUT", "Hours are an object of weekdays.", field="input.hours")
+            store_id = _store(input)
+            hours = hours_from_input(input.opening_hours, input.hours)
             await _service(ctx).update_store(
                 tx,
                 store_id,
@@ -177,23 +119,29 @@ class Mutation:
                 longitude=input.longitude,
                 address=input.address,
                 phone=input.phone,
-                hours=input.hours,
+                hours=hours,
                 status=input.status.value if input.status else None,
             )
             return {"storeId": store_id}
 
         result, errors = await run_mutation(ctx, work)
-        return PickupStorePayload(user_errors=errors) if errors else PickupStorePayload(store=(await load_stores(ctx, [result["storeId"]]))[0])
+        if errors:
+            return PickupStorePayload(user_errors=named_as_given(errors, _store_field(input)))
+        return PickupStorePayload(store=(await load_stores(ctx, [result["storeId"]]))[0])
 
     @strawberry.mutation(description="Admin: add consecutive pickup slots with a capacity each.")
-    async def create_pickup_slots(self, info: strawberry.Info, input: CreatePickupSlotsInput) -> PickupSlotsPayload:  # noqa: A002
+    async def create_pickup_slots(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreatePickupSlotsInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupSlotsPayload:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
             ctx.require(MANAGE)
             ids = await _service(ctx).create_slots(
                 tx,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 minutes=input.slot_minutes,
@@ -203,13 +151,17 @@ class Mutation:
 
         result, errors = await run_mutation(ctx, work)
         if errors:
-            return PickupSlotsPayload(user_errors=errors)
+            return PickupSlotsPayload(user_errors=named_as_given(errors, _store_field(input)))
         return PickupSlotsPayload(slots=[s for s in await load_slots(ctx, result["slotIds"]) if s is not None])
 
     @strawberry.mutation(description="Member: order for pickup at a store (and slot); pay it with payOrder.")
-    async def checkout_pickup(self, info: strawberry.Info, input: CheckoutPickupInput) -> PickupCheckoutPayload:  # noqa: A002
+    async def checkout_pickup(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CheckoutPickupInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupCheckoutPayload:
         ctx: Context = info.context
-        request = [[(str(l.sku_id), l.quantity) for l in input.lines], str(input.store_id), input.slot_id]
+        request = [[(str(l.sku_id), l.quantity) for l in input.lines], str(input.pickup_store_id or input.store_id), input.slot_id]
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
@@ -218,16 +170,21 @@ class Mutation:
                 tx,
                 member_id=member_id,
                 lines=lines,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 slot_id=_slot_id(input.slot_id),
                 idempotency_key=input.idempotency_key,
             )
             return {"orderId": order_id}
 
-        return await _checkout_payload(ctx, *await run_mutation(ctx, work, idempotency=("store_pickup.checkout", input.idempotency_key, request)))
+        result, errors = await run_mutation(ctx, work, idempotency=("store_pickup.checkout", input.idempotency_key, request))
+        return await _checkout_payload(ctx, result, named_as_given(errors, _store_field(input)))
 
     @strawberry.mutation(description="Member: collect an unpaid order (e.g. a group-buy order) at a store instead.")
-    async def choose_pickup_store(self, info: strawberry.Info, input: ChoosePickupStoreInput) -> PickupCheckoutPayload:  # noqa: A002
+    async def choose_pickup_store(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ChoosePickupStoreInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupCheckoutPayload:
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -237,25 +194,34 @@ class Mutation:
                 tx,
                 member_id=member_id,
                 order_id=order_id,
-                store_id=decode_id(input.store_id, "PickupStore", field="input.storeId"),
+                store_id=_store(input),
                 slot_id=_slot_id(input.slot_id),
             )
             return {"orderId": order_id}
 
-        return await _checkout_payload(ctx, *await run_mutation(ctx, work))
+        result, errors = await run_mutation(ctx, work)
+        return await _checkout_payload(ctx, result, named_as_given(errors, _store_field(input)))
 
     @strawberry.mutation(description="Clerk: look up a pickup by code or QR at your store — what to hand over. Changes nothing.")
-    async def preview_pickup(self, info: strawberry.Info, input: PreviewPickupInput) -> PickupVerificationPayload:  # noqa: A002
+    async def preview_pickup(
+        self,
+        info: strawberry.Info,
+        input: Annotated[PreviewPickupInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupVerificationPayload:
         return await _verify(info.context, input, confirm=False)
 
     @strawberry.mutation(description="Clerk: hand the order over; the order completes and the store is credited.")
-    async def confirm_pickup(self, info: strawberry.Info, input: ConfirmPickupInput) -> PickupVerificationPayload:  # noqa: A002
+    async def confirm_pickup(
+        self,
+        info: strawberry.Info,
+        input: Annotated[ConfirmPickupInput, strawberry.argument(description=INPUT)],  # noqa: A002
+    ) -> PickupVerificationPayload:
         return await _verify(info.context, input, confirm=True)
 
 
 async def _verify(ctx: Context, input: PreviewPickupInput | ConfirmPickupInput, *, confirm: bool) -> PickupVerificationPayload:  # noqa: A002
     try:
-        store_id = decode_id(input.store_id, "PickupStore", field="input.storeId")
+        store_id = _store(input)
         if ctx.actor.is_staff:
             ctx.require(VERIFY)
         pickup_id = await _service(ctx).verify(
@@ -268,7 +234,7 @@ async def _verify(ctx: Context, input: PreviewPickupInput | ConfirmPickupInput, 
         )
     except DomainError as error:
         ctx.kernel.check_error_code(error.code)
-        return PickupVerificationPayload(user_errors=[user_error(error)])
+        return PickupVerificationPayload(user_errors=named_as_given([user_error(error)], _store_field(input)))
     finally:
         await ctx.reset_session()
     pickup = (await load_pickups(ctx, [pickup_id]))[0]

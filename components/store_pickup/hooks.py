@@ -1,4 +1,4 @@
-from components.store_pickup import checkout, graphql, graphql_mutations, models
+from components.store_pickup import checkout, graphql, graphql_links, graphql_mutations, graphql_queries, models
 from components.store_pickup.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.store_pickup.service import EXPIRE_JOB, REMIND_JOB, StorePickupService
 from core.hookspecs import hookimpl
@@ -23,11 +23,18 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_schema(registrar):
-    registrar.query(graphql.Query)
+    registrar.query(graphql_queries.Query)
     registrar.mutation(graphql_mutations.Mutation)
     registrar.node(graphql.PickupStore, graphql.load_stores)
     registrar.node(graphql.PickupSlot, graphql.load_slots)
     registrar.node(graphql.PickupOrder, graphql.load_pickups)
+    graphql_links.register(registrar)
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("store_pickup.pickup_by_order", graphql_links.load_pickups_by_order)
+    registrar.dataloader("store_pickup.stores", graphql.load_stores)
 
 
 @hookimpl

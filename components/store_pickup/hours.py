@@ -48,18 +48,25 @@ def normalise_hours(hours: Mapping[str, Any] | None, field: str = "input.hours")
             specials += 1
             if specials > MAX_SPECIAL_DATES:
                 raise DomainError("KERNEL_INVALID_INPUT", f"At most {MAX_SPECIAL_DATES} special dates.", field=field)
-        if isinstance(ranges, str):
-            ranges = [ranges]
-        if not isinstance(ranges, (list, tuple)):
-            raise DomainError("KERNEL_INVALID_INPUT", 'Opening hours are a list like ["09:00-21:00"].', field=f"{field}.{day}")
-        clean = []
-        for text in ranges:
-            match = HOURS.match(str(text).strip())
-            if not match or match.group(1, 2) == match.group(3, 4):
-                raise DomainError("KERNEL_INVALID_INPUT", 'Opening hours are written like "09:00-21:00".', field=f"{field}.{day}")
-            clean.append(str(text).strip())
-        out[str(day)] = clean
+        out[str(day)] = clean_ranges(ranges, f"{field}.{day}")
     return out
+
+
+def clean_ranges(ranges: Any, field: str) -> list[str]:
+    """One day's ranges checked and stripped (``"09:00-21:00"``; a single string is a list of one)."""
+    from core.errors import DomainError
+
+    if isinstance(ranges, str):
+        ranges = [ranges]
+    if not isinstance(ranges, (list, tuple)):
+        raise DomainError("KERNEL_INVALID_INPUT", 'Opening hours are a list like ["09:00-21:00"].', field=field)
+    clean = []
+    for text in ranges:
+        match = HOURS.match(str(text).strip())
+        if not match or match.group(1, 2) == match.group(3, 4):
+            raise DomainError("KERNEL_INVALID_INPUT", 'Opening hours are written like "09:00-21:00".', field=field)
+        clean.append(str(text).strip())
+    return clean
 
 
 def _minutes(hhmm: str) -> int:

@@ -1216,7 +1216,8 @@ async def test_a_clerk_verifies_and_sees_pickups_only_at_their_own_stores(kernel
 
     # What clerk Y may look at: not store X's pickups, orders or figures.
     refused = await y.execute("query($s: ID!) { storePickups(storeId: $s) { nodes { id } } }", s=store_x)
-    assert refused["errors"][0]["extensions"]["code"] == "STORE_PICKUP_NOT_YOUR_STORE" and not refused.get("data")
+    # storePickups is nullable (issue 18's error model): the refusal nulls the field, with the error at its path.
+    assert refused["errors"][0]["extensions"]["code"] == "STORE_PICKUP_NOT_YOUR_STORE" and refused["data"] == {"storePickups": None}
     assert (await y.data("query($s: ID!) { storePickups(storeId: $s) { nodes { id } } }", s=store_y))["storePickups"]["nodes"] == []
     refused = await y.execute("query($s: ID!) { pickupStore(id: $s) { results { awaiting } } }", s=store_x)
     assert refused["errors"][0]["extensions"]["code"] == "STORE_PICKUP_NOT_YOUR_STORE"
