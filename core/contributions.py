@@ -89,6 +89,7 @@ class Extension:
     field_name: str
     resolver: Callable[..., Any]
     description: str | None = None
+    deprecation_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,9 +282,12 @@ class Registrar:
         name = _graphql_name(cls, self.component)
         self._c.claim("Node type", self._c.nodes, name, self.component, Claimed(self.component, (cls, loader)))
 
-    def extend(self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None) -> None:
-        """Add the field ``field_name`` resolved by ``resolver`` to the type ``type_name`` of this component or of one it depends on."""
-        self._c.extensions.append(Extension(self.component, type_name, field_name, resolver, description))
+    def extend(
+        self, type_name: str, field_name: str, resolver: Callable[..., Any], description: str | None = None, *, deprecation_reason: str | None = None
+    ) -> None:
+        """Add the field ``field_name`` resolved by ``resolver`` to the type ``type_name`` of this
+        component or of one it depends on; ``deprecation_reason`` keeps an old name for a release."""
+        self._c.extensions.append(Extension(self.component, type_name, field_name, resolver, description, deprecation_reason))
 
     def extend_input(self, type_name: str, field_name: str, python_type: Any, description: str | None = None) -> None:
         """Add an optional field to another component's input type, e.g. the pickup choice on

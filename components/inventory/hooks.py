@@ -23,8 +23,14 @@ def dougong_schema(registrar):
         graphql.sku_stock_left,
         "Units a shopper can buy now at the central warehouse (on hand minus units held for unpaid orders).",
     )
-    # The older name of the same number; registrar.extend cannot mark it deprecated yet, so its description says so.
-    registrar.extend("Sku", "stock", graphql.sku_stock_left, "Deprecated: use stockLeft (the same number); removed in the next release.")
+    # The older name of the same number, kept for one release.
+    registrar.extend(
+        "Sku",
+        "stock",
+        graphql.sku_stock_left,
+        "Units a shopper can buy now (the same number as stockLeft).",
+        deprecation_reason="Use stockLeft; removed in the next release.",
+    )
 
 
 @hookimpl

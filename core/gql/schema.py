@@ -277,7 +277,9 @@ def _field_extensions(kernel: Kernel) -> dict[str, list[StrawberryField]]:
             raise BootError(f"field {ext.type_name}.{ext.field_name} is claimed by both {first!r} and {ext.component!r}")
         taken[key] = ext.component
         try:
-            field = strawberry.field(resolver=ext.resolver, name=ext.field_name, description=ext.description)
+            field = strawberry.field(
+                resolver=ext.resolver, name=ext.field_name, description=ext.description, deprecation_reason=ext.deprecation_reason
+            )
         except Exception as exc:  # strawberry refuses the resolver itself (an argument without a type)
             raise BootError(
                 f"component {ext.component!r} extends {ext.type_name}.{ext.field_name} with a resolver strawberry refuses: {_reason(exc)}"

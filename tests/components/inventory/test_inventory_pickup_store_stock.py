@@ -40,3 +40,6 @@ async def test_set_stock_by_pickup_store_global_id(kernel_factory, graphql):
 
     read = await graphql(p.kernel).data("query($id: ID!) { node(id: $id) { ... on Sku { stockLeft stock } } }", id=sku)
     assert read["node"] == {"stockLeft": 9, "stock": 9}
+    # The older name is marked deprecated in the schema (a component's extension can say so).
+    stock = p.kernel.schema._schema.type_map["Sku"].fields["stock"]
+    assert stock.deprecation_reason == "Use stockLeft; removed in the next release."
