@@ -88,8 +88,11 @@ class AuctionLot(Node):
         )
         return (await load_orders(ctx, [order_id]))[0] if order_id else None
 
-    @strawberry.field(description="Staff: every movement of this lot's deposits (paid, refunded, applied, forfeited).")
-    async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry]:
+    @strawberry.field(
+        description="Staff who manage lots: every movement of this lot's deposits (paid, refunded, applied, forfeited). Null, with an "
+        "error at its path, for anyone else; the rest of the lot still answers."
+    )
+    async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry] | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
         rows = await ctx.kernel.service("bidding_sale").deposits.ledger(await ctx.session(), self.pk)
@@ -106,8 +109,11 @@ class AuctionLot(Node):
             for r in rows
         ]
 
-    @strawberry.field(description="Staff: where the deposit ledger disagrees with the deposit orders' payments (empty: it reconciles).")
-    async def deposit_discrepancies(self, info: strawberry.Info) -> list[str]:
+    @strawberry.field(
+        description="Staff who manage lots: where the deposit ledger disagrees with the deposit orders' payments (empty: it "
+        "reconciles). Null, with an error at its path, for anyone else."
+    )
+    async def deposit_discrepancies(self, info: strawberry.Info) -> list[str] | None:
         ctx: Context = info.context
         ctx.require(MANAGE)
         async with ctx.kernel.transaction() as tx:  # reads only; orders are read through their service

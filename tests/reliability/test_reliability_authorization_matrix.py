@@ -90,6 +90,7 @@ MATRIX: dict[str, str] = {
     "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "orders":                  "uf" "f" "+h" "f" "+",
     "groupBuyOffer":           "++" "+" "++" "+" "+",
+    "groupBuyOffers":          "++" "+" "++" "+" "+",
     "groupBuyGroup":           "++" "+" "++" "+" "+",
     "myGroupBuys":             "u+" "h" "ff" "f" "f",
     "groupBuyReferrals":       "u+" "f" "ff" "f" "+",   # memberId: A
@@ -548,6 +549,7 @@ CASES: dict[str, Case] = {
     "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
     "orders": Case("{ orders { nodes { id } } }"),
     "groupBuyOffer": Case("query($id: ID!) { groupBuyOffer(id: $id) { id } }", static(id=lambda w: w.offer)),
+    "groupBuyOffers": Case("{ groupBuyOffers { nodes { id } } }"),
     "groupBuyGroup": Case("query($id: ID!) { groupBuyGroup(id: $id) { id seatsFilled } }", static(id=lambda w: w.group)),
     "myGroupBuys": Case("{ myGroupBuys { nodes { id } } }"),
     "groupBuyReferrals": Case("query($m: ID!) { groupBuyReferrals(memberId: $m) { memberId joins } }", static(m=G("Member", 1))),
