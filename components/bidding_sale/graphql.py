@@ -9,7 +9,14 @@ import strawberry
 from sqlalchemy import select
 
 from components.bidding_sale import models
-from components.bidding_sale.graphql_types import AuctionBid, AuctionDepositEntry, AuctionDepositMovement, AuctionDepositState, AuctionLotStatus
+from components.bidding_sale.graphql_types import (
+    AuctionBid,
+    AuctionDepositEntry,
+    AuctionDepositMovement,
+    AuctionDepositState,
+    AuctionLotStatus,
+    allowed,
+)
 from components.bidding_sale.messages import lot_message, mask
 from components.catalog.graphql import Sku
 from components.orders.graphql import Order, load_orders
@@ -94,7 +101,7 @@ class AuctionLot(Node):
     )
     async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry] | None:
         ctx: Context = info.context
-        ctx.require(MANAGE)
+        await allowed(ctx, lambda: ctx.require(MANAGE))
         rows = await ctx.kernel.service("bidding_sale").deposits.ledger(await ctx.session(), self.pk)
         currency = ctx.kernel.blueprint.brand.currency
         return [
@@ -115,7 +122,7 @@ class AuctionLot(Node):
     )
     async def deposit_discrepancies(self, info: strawberry.Info) -> list[str] | None:
         ctx: Context = info.context
-        ctx.require(MANAGE)
+        await allowed(ctx, lambda: ctx.require(MANAGE))
         async with ctx.kernel.transaction() as tx:  # reads only; orders are read through their service
             return await ctx.kernel.service("bidding_sale").deposits.reconcile(tx, self.pk)
 
@@ -272,7 +279,7 @@ class Query:
         self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[AuctionLot] | None:
         ctx: Context = info.context
-        stmt = _mine(ctx.require_member())
+        stmt = _mine(await allowed(ctx, ctx.require_member))
         page = await fetch_page(await ctx.session(), stmt, models.Lot.id, first, after, last=last, before=before, descending=True)
         return connection(page, lambda row: lot_node(row, ctx))
 
@@ -282,5 +289,6 @@ class Query:
     )
     async def my_auction_lots(self, info: strawberry.Info) -> list[AuctionLot] | None:
         ctx: Context = info.context
-        rows = await (await ctx.session()).scalars(_mine(ctx.require_member()).order_by(models.Lot.id.desc()).limit(100))
+        stmt = _mine(await allowed(ctx, ctx.require_member))
+        rows = await (await ctx.session()).scalars(stmt.order_by(models.Lot.id.desc()).limit(100))
         return [lot_node(r, ctx) for r in rows.all()]

@@ -13,7 +13,16 @@ from sqlalchemy import select
 
 from components.catalog.graphql import Product
 from components.live_room import models
-from components.live_room.graphql_types import LiveRoomComment, LiveRoomResults, LiveRoomShelfItem, comment_node, load_shelf, results_node, runs
+from components.live_room.graphql_types import (
+    LiveRoomComment,
+    LiveRoomResults,
+    LiveRoomShelfItem,
+    allowed,
+    comment_node,
+    load_shelf,
+    results_node,
+    runs,
+)
 from components.live_room.service import RUNNING, comment_message, room_message
 from core.errors import DomainError
 from core.gql import Connection, Context, Node, connection, decode_id, fetch_page
@@ -125,13 +134,16 @@ class LiveRoom(Node):
     )
     async def results(self, info: strawberry.Info) -> LiveRoomResults | None:
         ctx: Context = info.context
+        await allowed(ctx, lambda: self._require_runner(ctx))
+        session = await ctx.session()
+        room = await session.get(models.Room, self.pk)
+        return results_node(await ctx.kernel.service("live_room").results(session, room), ctx.kernel.blueprint.brand.currency)
+
+    def _require_runner(self, ctx: Context) -> None:
         if ctx.actor.kind == "anonymous":
             ctx.require_staff()
         if not runs(ctx, self.host_pk):
             raise DomainError("KERNEL_FORBIDDEN", "Only the room's host and live-room managers see its results.")
-        session = await ctx.session()
-        room = await session.get(models.Room, self.pk)
-        return results_node(await ctx.kernel.service("live_room").results(session, room), ctx.kernel.blueprint.brand.currency)
 
 
 def room_node(row: models.Room) -> LiveRoom:

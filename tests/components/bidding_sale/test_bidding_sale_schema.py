@@ -17,6 +17,8 @@ MINE = """query($first: Int, $after: String, $last: Int, $before: String) {
 STATE = """query($id: ID!) { auctionLot(id: $id) { myDeposit myDepositState } }"""
 ORDER_LOT = """query($id: ID!) { order(id: $id) { id auctionLot { id status } } }"""
 OPEN = """{ auctionLots(status: OPEN) { nodes { id status } } }"""
+STAFF_ONLY = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on AuctionLot { id myDepositOrder { id } depositDiscrepancies
+  depositLedger { movement } } } }"""
 
 
 async def test_my_auctions_is_a_connection_both_ways_and_the_old_list_still_answers(kernel_factory, graphql, clock):
@@ -58,6 +60,13 @@ async def test_open_lots_are_the_status_filter_and_deposit_states_are_an_enum(ke
     await pay_deposit(graphql(kernel, member(2)), running)
     assert (await graphql(kernel, member(2)).data(STATE, id=running))["auctionLot"]["myDepositState"] == "FROZEN"
     assert (await graphql(kernel).data(STATE, id=running))["auctionLot"] == {"myDeposit": None, "myDepositState": None}
+    # Staff-only fields on the public lot: a member gets the lot, those fields null with errors at their paths, even
+    # beside a field reading the database (the fast query path used to answer an internal error here).
+    body = await asyncio.wait_for(me.execute(STAFF_ONLY, ids=[running]), 20)
+    assert body["data"]["nodes"] == [{"id": running, "myDepositOrder": {"id": placed["order"]["id"]}, "depositDiscrepancies": None,
+                                      "depositLedger": None}]
+    assert sorted((e["path"][-1], e["extensions"]["code"]) for e in body["errors"]) == [
+        ("depositDiscrepancies", "KERNEL_FORBIDDEN"), ("depositLedger", "KERNEL_FORBIDDEN")]
 
 
 async def test_the_stream_completes_when_the_lot_sells_and_the_winners_order_links_to_it(kernel_factory, graphql, clock):

@@ -4,6 +4,8 @@ order links back to the room it was placed from."""
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import open_shop
 from live_room_helpers import BLUEPRINT, COMMENT, CREATE, JOIN, ORDER, PLAIN_ORDER, control, room_input
 
@@ -11,6 +13,8 @@ from core.gql.relay import from_global_id, to_global_id
 from core.testing import member, staff
 
 ROOM_RESULTS = """query($room: ID!) { liveRoom(id: $room) { id title results { likes orders } } }"""
+ROOM_PAGE = """query($room: ID!) { liveRoom(id: $room) { title shelf { onShelf product { title } } recentComments { id } hostName
+  results { likes } } }"""
 STORES = """query($room: ID!) { liveRoom(id: $room) { pickupStoreId storeId } }"""
 RESERVE = """mutation($input: ReserveLiveRoomInput!) { reserveLiveRoom(input: $input) { reserved userErrors { code field } } }"""
 BOARD = """query($room: ID!) { liveRoomReservationBoard(roomId: $room) { total stores { pickupStoreId storeId reservations } } }"""
@@ -36,6 +40,11 @@ async def test_a_member_reading_results_gets_the_room_with_results_null_and_one_
         assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["liveRoom", "results"], code)]
     # The host still reads them.
     assert (await admin.data(ROOM_RESULTS, room=room))["liveRoom"]["results"] == {"likes": 0, "orders": 0}
+    # A whole room page, results asked last after fields that read the database: the refusal
+    # still nulls only `results` (the fast query path used to hang here; see graphql_types.allowed).
+    page = await asyncio.wait_for(graphql(kernel, member(1)).execute(ROOM_PAGE, room=room), 20)
+    assert page["data"]["liveRoom"]["shelf"][0]["product"]["title"] == "Longjing" and page["data"]["liveRoom"]["results"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in page["errors"]] == [(["liveRoom", "results"], "KERNEL_FORBIDDEN")]
 
 
 async def test_a_room_store_is_a_pickup_store_global_id_and_the_number_still_works(kernel_factory, graphql, clock):
