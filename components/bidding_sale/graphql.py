@@ -52,28 +52,31 @@ class AuctionLot(Node):
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk)
 
-    @strawberry.field(description="Accepted bids, newest first.")
+    @strawberry.field(
+        description="Accepted bids, newest first (the latest 100 at most).", deprecation_reason="Use bidHistory; removed in the next release."
+    )
     async def bids(
         self, info: strawberry.Info, first: Annotated[int, strawberry.argument(description="How many of the latest bids, at most 100.")] = 50
     ) -> list[AuctionBid]:
         ctx: Context = info.context
-        session = await ctx.session()
-        rows = await session.scalars(
-            select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc()).limit(max(0, min(first, 100)))
-        )
-        currency = ctx.kernel.blueprint.brand.currency
-        me = ctx.actor.id if ctx.actor.is_member else None
-        return [
-            AuctionBid(
-                seq=b.seq,
-                amount=money(b.amount, currency),
-                bidder=mask(b.member_id),
-                is_proxy=b.kind == "proxy",
-                is_mine=b.member_id == me,
-                created_at=as_utc(b.created_at),
-            )
-            for b in rows.all()
-        ]
+        stmt = select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc()).limit(max(0, min(first, 100)))
+        rows = await (await ctx.session()).scalars(stmt)
+        return [bid_node(ctx, b) for b in rows.all()]
+
+    @strawberry.field(description="Accepted bids, newest first, paged (public; bidders masked).")
+    async def bid_history(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="Bids from the newest (or after `after`), at most 100; 20 by default.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Read the bids after (older than) this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="Bids from the oldest end (or before `before`), at most 100.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="Read the bids before (newer than) this cursor.")] = None,
+    ) -> Connection[AuctionBid]:
+        ctx: Context = info.context
+        stmt = select(models.Bid).where(models.Bid.lot_id == self.pk)
+        # Bid ids grow with seq within a lot (one insert per accepted step), so they order it.
+        page = await fetch_page(await ctx.session(), stmt, models.Bid.id, first, after, last=last, before=before, descending=True)
+        return connection(page, lambda b: bid_node(ctx, b))
 
     @strawberry.field(description="The signed-in member's maximum on this lot (hidden from others).")
     async def my_maximum(self, info: strawberry.Info) -> Money | None:
@@ -152,6 +155,18 @@ class AuctionLot(Node):
         session = await info.context.session()
         row = await session.get(models.LotOrder, self.pk)
         return (await load_orders(info.context, [row.order_id]))[0] if row else None
+
+
+def bid_node(ctx: Context, bid: models.Bid) -> AuctionBid:
+    me = ctx.actor.id if ctx.actor.is_member else None
+    return AuctionBid(
+        seq=bid.seq,
+        amount=money(bid.amount, ctx.kernel.blueprint.brand.currency),
+        bidder=mask(bid.member_id),
+        is_proxy=bid.kind == "proxy",
+        is_mine=bid.member_id == me,
+        created_at=as_utc(bid.created_at),
+    )
 
 
 def lot_node(row: models.Lot, ctx: Context) -> AuctionLot:

@@ -84,3 +84,20 @@ async def test_the_stream_completes_when_the_lot_sells_and_the_winners_order_lin
     again, task = await watch_subscription(kernel, "subscription($id: ID!) { auctionLotUpdates(lotId: $id) { lot { status } } }", {"id": lot})
     await asyncio.wait_for(task, 2)
     assert again == [{"lot": {"status": "SOLD"}}]
+
+
+async def test_bid_history_is_a_connection_newest_first_both_ways(kernel_factory, graphql, clock):
+    kernel, _shop, lot = await start(kernel_factory, graphql, clock, deposit=None)
+    a, b = graphql(kernel, member(1)), graphql(kernel, member(2))
+    for client, amount in ((a, 10000), (b, 11000), (a, 12000), (b, 13000)):
+        assert (await bid(client, lot, amount))["userErrors"] == []
+    history = """query($id: ID!, $first: Int, $after: String, $last: Int) { auctionLot(id: $id) {
+      bidHistory(first: $first, after: $after, last: $last) { nodes { seq isMine } pageInfo { hasNextPage endCursor } }
+      bids { seq } } }"""
+    newest = (await a.data(history, id=lot, first=3))["auctionLot"]
+    assert [(n["seq"], n["isMine"]) for n in newest["bidHistory"]["nodes"]] == [(4, False), (3, True), (2, False)]
+    assert newest["bidHistory"]["pageInfo"]["hasNextPage"] is True and [x["seq"] for x in newest["bids"]] == [4, 3, 2, 1]
+    older = (await a.data(history, id=lot, first=3, after=newest["bidHistory"]["pageInfo"]["endCursor"]))["auctionLot"]["bidHistory"]
+    assert [n["seq"] for n in older["nodes"]] == [1] and older["pageInfo"]["hasNextPage"] is False
+    oldest = (await a.data(history, id=lot, last=2))["auctionLot"]["bidHistory"]
+    assert [n["seq"] for n in oldest["nodes"]] == [2, 1]
