@@ -21,6 +21,7 @@ manifest = Manifest(
         "cancelAuctionLot": "bidding_sale.manage",
         "createAuctionLot": "bidding_sale.manage",
         "myAuctionLots": "member",
+        "myAuctions": "member",
         "payLotDeposit": "member",
         "placeBid": "member",
         "scheduleAuctionLot": "bidding_sale.manage",

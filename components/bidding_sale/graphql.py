@@ -2,102 +2,81 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
-from typing import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
 
 from components.bidding_sale import models
-from components.bidding_sale.messages import channel, lot_message, mask
+from components.bidding_sale.graphql_types import (
+    AuctionBid,
+    AuctionDepositEntry,
+    AuctionDepositMovement,
+    AuctionDepositState,
+    AuctionLotStatus,
+    allowed,
+)
+from components.bidding_sale.messages import lot_message, mask
 from components.catalog.graphql import Sku
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
 from core.gql.relay import to_global_id
-from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
 MANAGE = "bidding_sale.manage"
 
 
-@strawberry.enum
-class AuctionLotStatus(enum.Enum):
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    SOLD = "sold"
-    PAID = "paid"
-    UNSOLD = "unsold"
-    CANCELLED = "cancelled"
-    DEFAULTED = "defaulted"
-    REFUNDED = "refunded"
-
-
-@strawberry.type(description="One accepted step of a lot's price.")
-class AuctionBid:
-    seq: int
-    amount: Money
-    bidder: str = strawberry.field(description="Masked: who, not which member.")
-    is_proxy: bool
-    is_mine: bool
-    created_at: datetime
-
-
-@strawberry.type(description="One line of a lot's deposit ledger.")
-class AuctionDepositEntry:
-    member_id: strawberry.ID
-    order_id: strawberry.ID = strawberry.field(description="The deposit order the money moved through.")
-    kind: str = strawberry.field(description="paid | refunded (money through the provider) | applied | forfeited")
-    amount: Money
-    created_at: datetime
-
-
-@strawberry.type(description="An auction lot (竞拍品).")
+@strawberry.type(description="An auction lot (竞拍品). Public (drafts only for staff who manage lots). Money in minor units of the brand currency.")
 class AuctionLot(Node):
-    status: AuctionLotStatus
-    start_price: Money
-    current_price: Money | None
-    next_minimum_bid: Money | None
+    status: AuctionLotStatus = strawberry.field(description="Where the lot is in its life.")
+    start_price: Money = strawberry.field(description="The first bid's minimum.")
+    current_price: Money | None = strawberry.field(description="The price now; null before the first bid.")
+    next_minimum_bid: Money | None = strawberry.field(description="The least a bid may be now; null unless the lot is OPEN.")
     buy_now_price: Money | None = strawberry.field(description="Offered only until the first bid.")
-    deposit: Money
-    starts_at: datetime
-    ends_at: datetime
-    time_left_seconds: int
+    deposit: Money = strawberry.field(description="The deposit (保证金) a member pays before bidding; zero: none asked.")
+    starts_at: datetime = strawberry.field(description="When bidding opens (ISO 8601 UTC).")
+    ends_at: datetime = strawberry.field(description="When bidding closes, after any soft-close extensions (ISO 8601 UTC).")
+    time_left_seconds: int = strawberry.field(description="Seconds until endsAt while scheduled or open, as of this answer; 0 after.")
     reserve_met: bool | None = strawberry.field(description="Null when the lot has no reserve; never the reserve itself.")
-    leader: str | None
-    bid_count: int
-    extensions: int
+    leader: str | None = strawberry.field(description="The leading bidder, masked (who, not which member); null before the first bid.")
+    bid_count: int = strawberry.field(description="Accepted bids so far.")
+    extensions: int = strawberry.field(description="How many times late bids extended the close so far (soft close).")
     extend_window_seconds: int = strawberry.field(description="A bid this close to the end extends it (soft close).")
     extend_by_seconds: int = strawberry.field(description="An extension moves the end to the bid's time plus this.")
-    max_extensions: int
+    max_extensions: int = strawberry.field(description="The most extensions the lot allows.")
     payment_due_seconds: int = strawberry.field(description="How long the winner has to pay.")
     sku_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The SKU on auction; null if the catalog no longer has it.")
     async def sku(self, info: strawberry.Info) -> Sku | None:
         return await info.context.loader("catalog.skus").load(self.sku_pk)
 
-    @strawberry.field(description="Accepted bids, newest first.")
-    async def bids(self, info: strawberry.Info, first: int = 50) -> list[AuctionBid]:
+    @strawberry.field(
+        description="Accepted bids, newest first (the latest 100 at most).", deprecation_reason="Use bidHistory; removed in the next release."
+    )
+    async def bids(
+        self, info: strawberry.Info, first: Annotated[int, strawberry.argument(description="How many of the latest bids, at most 100.")] = 50
+    ) -> list[AuctionBid]:
         ctx: Context = info.context
-        session = await ctx.session()
-        rows = await session.scalars(
-            select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc()).limit(max(0, min(first, 100)))
-        )
-        currency = ctx.kernel.blueprint.brand.currency
-        me = ctx.actor.id if ctx.actor.is_member else None
-        return [
-            AuctionBid(
-                seq=b.seq,
-                amount=money(b.amount, currency),
-                bidder=mask(b.member_id),
-                is_proxy=b.kind == "proxy",
-                is_mine=b.member_id == me,
-                created_at=as_utc(b.created_at),
-            )
-            for b in rows.all()
-        ]
+        stmt = select(models.Bid).where(models.Bid.lot_id == self.pk).order_by(models.Bid.seq.desc()).limit(max(0, min(first, 100)))
+        rows = await (await ctx.session()).scalars(stmt)
+        return [bid_node(ctx, b) for b in rows.all()]
+
+    @strawberry.field(description="Accepted bids, newest first, paged (public; bidders masked).")
+    async def bid_history(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="Bids from the newest (or after `after`), at most 100; 20 by default.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Read the bids after (older than) this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="Bids from the oldest end (or before `before`), at most 100.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="Read the bids before (newer than) this cursor.")] = None,
+    ) -> Connection[AuctionBid]:
+        ctx: Context = info.context
+        stmt = select(models.Bid).where(models.Bid.lot_id == self.pk)
+        # Bid ids grow with seq within a lot (one insert per accepted step), so they order it.
+        page = await fetch_page(await ctx.session(), stmt, models.Bid.id, first, after, last=last, before=before, descending=True)
+        return connection(page, lambda b: bid_node(ctx, b))
 
     @strawberry.field(description="The signed-in member's maximum on this lot (hidden from others).")
     async def my_maximum(self, info: strawberry.Info) -> Money | None:
@@ -119,10 +98,13 @@ class AuctionLot(Node):
         )
         return (await load_orders(ctx, [order_id]))[0] if order_id else None
 
-    @strawberry.field(description="Staff: every movement of this lot's deposits (paid, refunded, applied, forfeited).")
-    async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry]:
+    @strawberry.field(
+        description="Staff who manage lots: every movement of this lot's deposits (paid, refunded, applied, forfeited). Null, with an "
+        "error at its path, for anyone else; the rest of the lot still answers."
+    )
+    async def deposit_ledger(self, info: strawberry.Info) -> list[AuctionDepositEntry] | None:
         ctx: Context = info.context
-        ctx.require(MANAGE)
+        await allowed(ctx, lambda: ctx.require(MANAGE))
         rows = await ctx.kernel.service("bidding_sale").deposits.ledger(await ctx.session(), self.pk)
         currency = ctx.kernel.blueprint.brand.currency
         return [
@@ -130,33 +112,61 @@ class AuctionLot(Node):
                 member_id=strawberry.ID(to_global_id("Member", r.member_id)),
                 order_id=strawberry.ID(to_global_id("Order", r.order_id)),
                 kind=r.kind,
+                movement=AuctionDepositMovement(r.kind),
                 amount=money(r.amount_minor, currency),
                 created_at=as_utc(r.created_at),
             )
             for r in rows
         ]
 
-    @strawberry.field(description="Staff: where the deposit ledger disagrees with the deposit orders' payments (empty: it reconciles).")
-    async def deposit_discrepancies(self, info: strawberry.Info) -> list[str]:
+    @strawberry.field(
+        description="Staff who manage lots: where the deposit ledger disagrees with the deposit orders' payments (empty: it "
+        "reconciles). Null, with an error at its path, for anyone else."
+    )
+    async def deposit_discrepancies(self, info: strawberry.Info) -> list[str] | None:
         ctx: Context = info.context
-        ctx.require(MANAGE)
+        await allowed(ctx, lambda: ctx.require(MANAGE))
         async with ctx.kernel.transaction() as tx:  # reads only; orders are read through their service
             return await ctx.kernel.service("bidding_sale").deposits.reconcile(tx, self.pk)
 
-    @strawberry.field(description="The signed-in member's deposit: none, pending (order unpaid), frozen, released, applied, forfeited or returned.")
+    @strawberry.field(
+        description="The signed-in member's deposit state as text: none, pending, frozen, released, applied, forfeited or returned.",
+        deprecation_reason="Use myDepositState; removed in the next release.",
+    )
     async def my_deposit(self, info: strawberry.Info) -> str | None:
-        ctx: Context = info.context
+        state = await self._my_deposit_state(info.context)
+        return state.value if state is not None else None
+
+    @strawberry.field(description="The signed-in member's deposit (保证金) on this lot; null when not signed in as a member.")
+    async def my_deposit_state(self, info: strawberry.Info) -> AuctionDepositState | None:
+        return await self._my_deposit_state(info.context)
+
+    async def _my_deposit_state(self, ctx: Context) -> AuctionDepositState | None:
         if not ctx.actor.is_member:
             return None
         session = await ctx.session()
-        bidder = await session.scalar(select(models.Bidder).where(models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id))
-        return bidder.deposit_state if bidder else "none"
+        state = await session.scalar(
+            select(models.Bidder.deposit_state).where(models.Bidder.lot_id == self.pk, models.Bidder.member_id == ctx.actor.id)
+        )
+        return AuctionDepositState(state or "none")
 
-    @strawberry.field(description="The winner's order (only for the winner and staff).")
+    @strawberry.field(description="The winner's order: for the winner and staff who may see it; null for anyone else or before the close.")
     async def winner_order(self, info: strawberry.Info) -> Order | None:
         session = await info.context.session()
         row = await session.get(models.LotOrder, self.pk)
         return (await load_orders(info.context, [row.order_id]))[0] if row else None
+
+
+def bid_node(ctx: Context, bid: models.Bid) -> AuctionBid:
+    me = ctx.actor.id if ctx.actor.is_member else None
+    return AuctionBid(
+        seq=bid.seq,
+        amount=money(bid.amount, ctx.kernel.blueprint.brand.currency),
+        bidder=mask(bid.member_id),
+        is_proxy=bid.kind == "proxy",
+        is_mine=bid.member_id == me,
+        created_at=as_utc(bid.created_at),
+    )
 
 
 def lot_node(row: models.Lot, ctx: Context) -> AuctionLot:
@@ -197,37 +207,6 @@ def lot_from_message(data: dict, ctx: Context) -> AuctionLot:
     )
 
 
-@strawberry.type(description="A lot's price, leader, end and status at one moment.")
-class AuctionLotUpdate:
-    lot: AuctionLot = strawberry.field(description="The lot as it stands now: the node a normalised client cache merges by its `id`.")
-    lot_id: strawberry.ID = strawberry.field(deprecation_reason="Use `lot { id }`.", description="The lot's global id.")
-    status: AuctionLotStatus = strawberry.field(deprecation_reason="Use `lot { status }`.", description="The lot's status.")
-    current_price: Money | None = strawberry.field(deprecation_reason="Use `lot { currentPrice }`.", description="The price now.")
-    leader: str | None = strawberry.field(deprecation_reason="Use `lot { leader }`.", description="The masked leader.")
-    ends_at: datetime = strawberry.field(deprecation_reason="Use `lot { endsAt }`.", description="When the lot ends.")
-    bid_count: int = strawberry.field(deprecation_reason="Use `lot { bidCount }`.", description="Accepted bids so far.")
-    seq: int = strawberry.field(description="The lot's change counter: a payload with a lower seq than one already applied is stale.")
-    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
-
-
-def update_node(data: dict, ctx: Context) -> AuctionLotUpdate:
-    lot = lot_from_message(data, ctx)
-    return AuctionLotUpdate(
-        lot=lot,
-        lot_id=strawberry.ID(data["lotId"]),
-        status=lot.status,
-        current_price=lot.current_price,
-        leader=lot.leader,
-        ends_at=lot.ends_at,
-        bid_count=lot.bid_count,
-        seq=data["seq"],
-    )
-
-
-# After these a lot never changes again; a "sold" lot still reports its payment or default.
-FINAL = ("unsold", "cancelled", "paid", "defaulted", "refunded")
-
-
 async def load_lots(ctx: Context, keys: list[int]) -> list[AuctionLot | None]:
     session = await ctx.session()
     rows = {r.id: r for r in (await session.scalars(select(models.Lot).where(models.Lot.id.in_(keys)))).all()}
@@ -235,11 +214,54 @@ async def load_lots(ctx: Context, keys: list[int]) -> list[AuctionLot | None]:
     return [lot_node(rows[k], ctx) if k in rows and visible(rows[k]) else None for k in keys]
 
 
+async def load_lots_of_orders(ctx: Context, order_ids: list[int]) -> list[AuctionLot | None]:
+    """The lot each order belongs to: the winner's order (its LotOrder row) or a bidder's deposit order."""
+    session = await ctx.session()
+    won = await session.execute(select(models.LotOrder.order_id, models.LotOrder.lot_id).where(models.LotOrder.order_id.in_(order_ids)))
+    deposits = await session.execute(
+        select(models.Bidder.deposit_order_id, models.Bidder.lot_id).where(models.Bidder.deposit_order_id.in_(order_ids))
+    )
+    lot_of = {**dict(deposits.all()), **dict(won.all())}
+    lots = {lot.pk: lot for lot in await load_lots(ctx, sorted(set(lot_of.values()))) if lot is not None}
+    return [lots.get(lot_of[k]) if k in lot_of else None for k in order_ids]
+
+
+async def order_auction_lot(root, info: strawberry.Info) -> AuctionLot | None:  # noqa: ANN001  (root: orders' Order)
+    """The lot an order belongs to (the winner's order or a deposit order); null for other orders."""
+    return await info.context.loader("bidding_sale.lots_of_orders").load(root.pk)
+
+
+First = Annotated[int | None, strawberry.argument(description="Lots from the start (or after `after`), at most 100; 20 by default.")]
+After = Annotated[str | None, strawberry.argument(description="Read the lots after this cursor (an endCursor).")]
+Last = Annotated[int | None, strawberry.argument(description="Lots from the end (or before `before`), at most 100.")]
+Before = Annotated[str | None, strawberry.argument(description="Read the lots before this cursor (a startCursor).")]
+
+
+def _mine(member_id: int):  # noqa: ANN202
+    """The lots a member bid on (a deposit alone does not make a lot theirs)."""
+    return (
+        select(models.Lot)
+        .join(models.Bidder, models.Bidder.lot_id == models.Lot.id)
+        .where(models.Bidder.member_id == member_id, models.Bidder.first_bid_at.is_not(None))
+    )
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="Lots, newest first; drafts only for staff.")
+    @strawberry.field(
+        description="Lots, newest first (public; drafts only for staff who manage lots). `status: OPEN` is the list of open lots "
+        "a frontend shows: the lots taking bids now."
+    )
     async def auction_lots(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, status: AuctionLotStatus | None = None
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        status: Annotated[
+            AuctionLotStatus | None, strawberry.argument(description="Only lots in this status (OPEN: taking bids now); null: every status.")
+        ] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuctionLot]:
         ctx: Context = info.context
         stmt = select(models.Lot)
@@ -253,52 +275,35 @@ class Query:
                 stmt = stmt.where(models.Lot.status == "scheduled", models.Lot.starts_at > now)
             else:
                 stmt = stmt.where(models.Lot.status == status.value)
-        page = await fetch_page(await ctx.session(), stmt, models.Lot.id, first, after, descending=True)
+        page = await fetch_page(await ctx.session(), stmt, models.Lot.id, first, after, last=last, before=before, descending=True)
         return connection(page, lambda row: lot_node(row, ctx))
 
-    @strawberry.field
-    async def auction_lot(self, info: strawberry.Info, id: strawberry.ID) -> AuctionLot | None:  # noqa: A002
+    @strawberry.field(description="One lot by its global id (public); null when there is none, or a draft for anyone but lot managers.")
+    async def auction_lot(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The lot's global id.")],  # noqa: A002
+    ) -> AuctionLot | None:
         return (await load_lots(info.context, [decode_id(id, "AuctionLot", field="id")]))[0]
 
-    @strawberry.field(description="Lots the signed-in member bid on.")
-    async def my_auction_lots(self, info: strawberry.Info) -> list[AuctionLot]:
+    @strawberry.field(
+        description="The signed-in member's auctions: lots they bid on, newest first. Null, with an error at its path, when not "
+        "signed in as a member."
+    )
+    async def my_auctions(
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[AuctionLot] | None:
         ctx: Context = info.context
-        member_id = ctx.require_member()
-        session = await ctx.session()
-        rows = await session.scalars(
-            select(models.Lot)
-            .join(models.Bidder, models.Bidder.lot_id == models.Lot.id)
-            .where(models.Bidder.member_id == member_id, models.Bidder.first_bid_at.is_not(None))
-            .order_by(models.Lot.id.desc())
-            .limit(100)
-        )
+        stmt = _mine(await allowed(ctx, ctx.require_member))
+        page = await fetch_page(await ctx.session(), stmt, models.Lot.id, first, after, last=last, before=before, descending=True)
+        return connection(page, lambda row: lot_node(row, ctx))
+
+    @strawberry.field(
+        description="Lots the signed-in member bid on (the latest 100).",
+        deprecation_reason="Use myAuctions (a connection); removed in the next release.",
+    )
+    async def my_auction_lots(self, info: strawberry.Info) -> list[AuctionLot] | None:
+        ctx: Context = info.context
+        stmt = _mine(await allowed(ctx, ctx.require_member))
+        rows = await (await ctx.session()).scalars(stmt.order_by(models.Lot.id.desc()).limit(100))
         return [lot_node(r, ctx) for r in rows.all()]
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(description="A lot's price, leader, end and status as they change.")
-    async def auction_lot_updates(self, info: strawberry.Info, lot_id: strawberry.ID) -> AsyncGenerator[AuctionLotUpdate, None]:
-        ctx: Context = info.context
-        pk = decode_id(lot_id, "AuctionLot", field="lotId")
-        async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:
-            async with ctx.kernel.db.read() as session:
-                row = await session.get(models.Lot, pk)
-            if row is None or row.status == "draft":
-                return
-            first = lot_message(row, ctx.kernel.clock.now())
-            snapshot = update_node(first, ctx)
-            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
-            yield snapshot
-            if first["status"] in FINAL:
-                return  # nothing more will come: a terminal lot's stream completes at once
-            last_seq = first["seq"]
-            async for message in messages:
-                if message["seq"] < last_seq:
-                    continue  # older than what the client already has
-                last_seq = message["seq"]
-                update = update_node(message, ctx)
-                update.stream = stream_position(message)
-                yield update
-                if message["status"] in FINAL:
-                    return

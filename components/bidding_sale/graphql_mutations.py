@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -22,63 +23,75 @@ def _duration(value: str | None, field: str):  # noqa: ANN202
         raise DomainError("BIDDING_SALE_INVALID_LOT", str(exc), field=field) from None
 
 
-@strawberry.input
+@strawberry.input(description="One rung of an increment ladder: from this price on, bids go up by this step.")
 class IncrementInput:
-    from_price: MoneyInput
-    step: MoneyInput
+    from_price: MoneyInput = strawberry.field(description="The price from which this step applies (minor units).")
+    step: MoneyInput = strawberry.field(description="The increment above that price (minor units, above zero).")
 
 
-@strawberry.input
+@strawberry.input(description="A lot to put up for auction. Money in minor units of the brand currency; times ISO 8601 with an offset.")
 class CreateAuctionLotInput:
-    sku_id: strawberry.ID
-    start_price: MoneyInput
+    sku_id: strawberry.ID = strawberry.field(description="The SKU on auction (global id); one unit is held from its stock.")
+    start_price: MoneyInput = strawberry.field(description="The first bid's minimum.")
     increment: MoneyInput | None = strawberry.field(default=None, description="A fixed step; or give `ladder`.")
-    ladder: list[IncrementInput] | None = None
-    starts_at: datetime
-    ends_at: datetime
-    reserve_price: MoneyInput | None = None
-    buy_now_price: MoneyInput | None = None
-    deposit: MoneyInput | None = None
-    schedule: bool = True
+    ladder: list[IncrementInput] | None = strawberry.field(default=None, description="Steps that grow with the price; or give `increment`.")
+    starts_at: datetime = strawberry.field(description="When bidding opens.")
+    ends_at: datetime = strawberry.field(description="When bidding closes (late bids may extend it: soft close).")
+    reserve_price: MoneyInput | None = strawberry.field(default=None, description="Below this the lot goes unsold; never shown to bidders.")
+    buy_now_price: MoneyInput | None = strawberry.field(default=None, description="A price to buy at once, offered until the first bid.")
+    deposit: MoneyInput | None = strawberry.field(default=None, description="The deposit (保证金) a member pays before bidding; none by default.")
+    schedule: bool = strawberry.field(default=True, description="false keeps the lot a draft (schedule it later with scheduleAuctionLot).")
     extend_window: str | None = strawberry.field(default=None, description='Soft close window, e.g. "60s"; the brand\'s by default.')
     extend_by: str | None = strawberry.field(default=None, description='How far an extension moves the end, e.g. "2m"; the brand\'s by default.')
     max_extensions: int | None = strawberry.field(default=None, description="At most this many extensions; the brand's by default.")
     payment_due: str | None = strawberry.field(default=None, description='How long the winner has to pay, e.g. "24h"; the brand\'s by default.')
 
 
-@strawberry.input
+@strawberry.input(description="Names one lot, with a key for replays.")
 class LotIdInput:
-    lot_id: strawberry.ID
+    lot_id: strawberry.ID = strawberry.field(description="The lot (global id).")
     # payLotDeposit freezes money and cancelAuctionLot releases it: like every money mutation
     # they take a key, and a replay answers as the first call did (not with "already done").
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and does nothing more."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A bid on a lot.")
 class PlaceBidInput:
-    lot_id: strawberry.ID
-    amount: MoneyInput
+    lot_id: strawberry.ID = strawberry.field(description="The lot (global id).")
+    amount: MoneyInput = strawberry.field(description="The bid: at least the lot's nextMinimumBid, on the increment ladder.")
     maximum: MoneyInput | None = strawberry.field(default=None, description="Bid for me up to this (proxy bidding).")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and bids nothing more."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Buy a lot at its buy-now price.")
 class BuyNowInput:
-    lot_id: strawberry.ID
-    idempotency_key: str | None = None
+    lot_id: strawberry.ID = strawberry.field(description="The lot (global id).")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and buys nothing more."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The lot after a change (and, for payLotDeposit, the deposit order), or why it was refused.")
 class AuctionLotPayload(Payload):
-    lot: AuctionLot | None = None
+    lot: AuctionLot | None = strawberry.field(default=None, description="The lot as it is now; null when refused.")
     # On this payload rather than a new one, so payLotDeposit keeps its type for frontends.
     order: Order | None = strawberry.field(default=None, description="payLotDeposit: the deposit order, to pay with payOrder.")
 
 
-@strawberry.type
+@strawberry.type(description="The lot after a bid or a buy-now, and whether the member leads, or why it was refused.")
 class PlaceBidPayload(Payload):
-    lot: AuctionLot | None = None
-    leading: bool | None = None
+    lot: AuctionLot | None = strawberry.field(default=None, description="The lot as it is now; null when refused.")
+    leading: bool | None = strawberry.field(default=None, description="The member leads after this call (a proxy may have outbid them at once).")
+
+
+CreateArg = Annotated[CreateAuctionLotInput, strawberry.argument(description="The lot to create.")]
+LotArg = Annotated[LotIdInput, strawberry.argument(description="The lot, and an idempotency key.")]
+BidArg = Annotated[PlaceBidInput, strawberry.argument(description="The lot and the bid.")]
+BuyArg = Annotated[BuyNowInput, strawberry.argument(description="The lot.")]
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -94,7 +107,7 @@ async def _lot_payload(ctx: Context, result: dict | None, errors: list) -> Aucti
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Staff: create a lot (scheduled unless `schedule: false`).")
-    async def create_auction_lot(self, info: strawberry.Info, input: CreateAuctionLotInput) -> AuctionLotPayload:  # noqa: A002
+    async def create_auction_lot(self, info: strawberry.Info, input: CreateArg) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -135,7 +148,7 @@ class Mutation:
         return await _lot_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Staff: schedule a draft lot.")
-    async def schedule_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
+    async def schedule_auction_lot(self, info: strawberry.Info, input: LotArg) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -149,7 +162,7 @@ class Mutation:
         )
 
     @strawberry.mutation(description="Staff: cancel a lot that has not closed; deposits are released.")
-    async def cancel_auction_lot(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
+    async def cancel_auction_lot(self, info: strawberry.Info, input: LotArg) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -166,7 +179,7 @@ class Mutation:
         description="Member: the lot's deposit (保证金) as an order to pay with payOrder (any provider); "
         "once paid you may bid. Asking again returns the same unpaid order."
     )
-    async def pay_lot_deposit(self, info: strawberry.Info, input: LotIdInput) -> AuctionLotPayload:  # noqa: A002
+    async def pay_lot_deposit(self, info: strawberry.Info, input: LotArg) -> AuctionLotPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -180,7 +193,7 @@ class Mutation:
         return AuctionLotPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], order=(await load_orders(ctx, [result["orderId"]]))[0])
 
     @strawberry.mutation(description="Member: bid, optionally with a maximum the system bids up to for you.")
-    async def place_bid(self, info: strawberry.Info, input: PlaceBidInput) -> PlaceBidPayload:  # noqa: A002
+    async def place_bid(self, info: strawberry.Info, input: BidArg) -> PlaceBidPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -198,7 +211,7 @@ class Mutation:
         return PlaceBidPayload(lot=(await load_lots(ctx, [result["lotId"]]))[0], leading=result["leading"])
 
     @strawberry.mutation(description="Member: buy at the buy-now price (only before the first bid).")
-    async def buy_now(self, info: strawberry.Info, input: BuyNowInput) -> PlaceBidPayload:  # noqa: A002
+    async def buy_now(self, info: strawberry.Info, input: BuyArg) -> PlaceBidPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202

@@ -1,4 +1,4 @@
-from components.bidding_sale import graphql, graphql_mutations, models
+from components.bidding_sale import graphql, graphql_mutations, graphql_stream, models
 from components.bidding_sale.closing import CLOSE_JOB
 from components.bidding_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.bidding_sale.service import AuctionService
@@ -23,8 +23,19 @@ def dougong_services(registrar):
 def dougong_schema(registrar):
     registrar.query(graphql.Query)
     registrar.mutation(graphql_mutations.Mutation)
-    registrar.subscription(graphql.Subscription)
+    registrar.subscription(graphql_stream.Subscription)
     registrar.node(graphql.AuctionLot, graphql.load_lots)
+    registrar.extend(
+        "Order",
+        "auctionLot",
+        graphql.order_auction_lot,
+        "The auction lot the order belongs to (the winner's order or a deposit order); null for others.",
+    )
+
+
+@hookimpl
+def dougong_dataloaders(registrar):
+    registrar.dataloader("bidding_sale.lots_of_orders", graphql.load_lots_of_orders)
 
 
 @hookimpl

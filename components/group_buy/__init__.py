@@ -17,6 +17,7 @@ manifest = Manifest(
         "createGroupBuyOffer": "group_buy.manage",
         "groupBuyGroup": "public",
         "groupBuyOffer": "public",
+        "groupBuyOffers": "public",
         "groupBuyProgress": "public",
         "groupBuyReferrals": "member or staff",
         "joinGroup": "member",

@@ -10,7 +10,18 @@ def dougong_examples(registrar):
         """\
 query GroupBuyOffers {
   products(first: 10) {
-    nodes { title groupBuyOffers { id groupSize groupPrice { amount } endsAt remaining } }
+    nodes { title groupBuyOffers { id groupSize groupPrice { amount } endsAt stockLeft } }
+  }
+}
+""",
+    )
+    registrar.example(
+        "Group-buy: running offers",
+        """\
+query RunningGroupBuyOffers {
+  groupBuyOffers(first: 10) {
+    nodes { id groupSize durationSeconds groupPrice { amount } stockLeft endsAt product { title } }
+    pageInfo { hasNextPage endCursor }
   }
 }
 """,

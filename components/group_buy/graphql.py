@@ -1,79 +1,45 @@
-"""Group-buy's GraphQL surface: offers, groups, share-code joins, the share page's stream."""
+"""Group-buy's GraphQL types: offers and groups, and how they are read. The queries are in
+graphql_queries.py, the mutations in graphql_mutations.py, the share page's stream in
+graphql_stream.py, the small types and enums in graphql_types.py."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
-from typing import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import func, select
 
 from components.catalog.graphql import Product, Sku
 from components.group_buy import models
-from components.group_buy.checkout import ACTIVITY, LIVE_STATES
-from components.group_buy.service import channel, progress_message
+from components.group_buy.checkout import LIVE_STATES
+from components.group_buy.graphql_types import GroupBuyGroupStatus, GroupBuyOfferSku, GroupBuyOfferStatus, GroupBuyReferral, allowed
+from components.group_buy.service import progress_message
 from core.clock import as_utc
-from core.errors import DomainError
-from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql import Context, Money, Node, money
 from core.gql.relay import to_global_id
-from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
 MANAGE = "group_buy.manage"
 
 
-@strawberry.enum
-class GroupBuyGroupStatus(enum.Enum):
-    FORMING = "forming"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-@strawberry.enum
-class GroupBuyOfferStatus(enum.Enum):
-    ACTIVE = "active"
-    ENDED = "ended"
-    WITHDRAWN = "withdrawn"
-
-
-@strawberry.type(description="One SKU of an offer with its own group price.")
-class GroupBuyOfferSku:
-    group_price: Money
-    leader_price: Money | None
-    quantity: int = strawberry.field(description="This SKU's own quantity in the offer.")
-    sku_pk: strawberry.Private[int]
-    offer_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def sku(self, info: strawberry.Info) -> Sku | None:
-        return await info.context.loader("catalog.skus").load(self.sku_pk)
-
-    @strawberry.field(description="Units of this SKU's quantity still available.")
-    async def remaining(self, info: strawberry.Info) -> int:
-        return await info.context.kernel.service("inventory").activity_left(await info.context.session(), ACTIVITY, str(self.offer_pk), self.sku_pk)
-
-
-@strawberry.type(description="How many paid joiners a member brought into an offer through their share links (裂变).")
-class GroupBuyReferral:
-    offer_id: strawberry.ID
-    member_id: strawberry.ID
-    joins: int
-
-
 @strawberry.type(description="A group-buy offer (拼团活动) on one or several SKUs of a product.")
 class GroupBuyOffer(Node):
-    status: GroupBuyOfferStatus
+    status: GroupBuyOfferStatus = strawberry.field(description="The offer's own state (whether it runs now also depends on its window).")
     group_price: Money = strawberry.field(description="The first SKU's group price (see `skus` for each).")
-    leader_price: Money | None
-    leader_discount: Money | None
-    group_size: int
-    duration_seconds: int
-    starts_at: datetime
-    ends_at: datetime
-    per_member_limit: int
-    total_limit: int
-    virtual_fill_ratio: float | None
-    show_joinable: bool
+    leader_price: Money | None = strawberry.field(description="团长价: the first SKU's price for the leader; null: none (see leaderDiscount).")
+    leader_discount: Money | None = strawberry.field(description="团长优惠: taken off the group price for the leader; null: none.")
+    group_size: int = strawberry.field(description="Seats in a group, the leader's included.")
+    duration_seconds: int = strawberry.field(
+        description='How long a group stays open after its leader pays, in seconds. Inputs take the human form (`duration: "24h"`).'
+    )
+    starts_at: datetime = strawberry.field(description="When members may start opening groups (ISO 8601 UTC).")
+    ends_at: datetime = strawberry.field(description="After this no new group opens; groups already forming run to their deadline (ISO 8601 UTC).")
+    per_member_limit: int = strawberry.field(description="Units one member may buy in this offer.")
+    total_limit: int = strawberry.field(description="The offer's own quantity (units across its groups).")
+    virtual_fill_ratio: float | None = strawberry.field(
+        description="An expiring group with at least this share of seats paid is filled with virtual members (0 to 1); null: never."
+    )
+    show_joinable: bool = strawberry.field(description="The offer page lists open groups a visitor may join (凑团).")
     sku_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int | None]
 
@@ -97,16 +63,25 @@ class GroupBuyOffer(Node):
             for r in rows
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The product the offer's SKUs belong to; null if the catalog no longer has it.")
     async def product(self, info: strawberry.Info) -> Product | None:
         return await info.context.loader("catalog.products").load(self.product_pk) if self.product_pk else None
 
-    @strawberry.field(description="Units of the offer's own quantity still available (all its SKUs).")
-    async def remaining(self, info: strawberry.Info) -> int:
+    @strawberry.field(description="Units of the offer's own quantity still to sell, all its SKUs together (not held by unpaid orders, not sold).")
+    async def stock_left(self, info: strawberry.Info) -> int:
         return await info.context.kernel.service("group_buy").offers.remaining(await info.context.session(), self.pk)
 
+    @strawberry.field(
+        description="Units of the offer's own quantity still available (all its SKUs).",
+        deprecation_reason="Use stockLeft; removed in the next release.",
+    )
+    async def remaining(self, info: strawberry.Info) -> int:
+        return await self.stock_left(info)
+
     @strawberry.field(description="Open groups a visitor may join (凑团), when the offer shows them.")
-    async def joinable_groups(self, info: strawberry.Info, first: int = 10) -> list[GroupBuyGroup]:
+    async def joinable_groups(
+        self, info: strawberry.Info, first: Annotated[int, strawberry.argument(description="How many, soonest deadline first; at most 50.")] = 10
+    ) -> list[GroupBuyGroup]:
         if not self.show_joinable:
             return []
         session = await info.context.session()
@@ -123,9 +98,14 @@ class GroupBuyOffer(Node):
         )
         return [group_node(r) for r in rows.all()]
 
-    @strawberry.field(description="Staff: how many paid joiners each sharer brought in this offer, most first.")
-    async def referrals(self, info: strawberry.Info, first: int = 20) -> list[GroupBuyReferral]:
-        info.context.require(MANAGE)
+    @strawberry.field(
+        description="Staff: how many paid joiners each sharer brought in this offer, most first. Null, with an error at its "
+        "path, for anyone without group_buy.manage; the rest of the offer still answers."
+    )
+    async def referrals(
+        self, info: strawberry.Info, first: Annotated[int, strawberry.argument(description="How many sharers, at most 100.")] = 20
+    ) -> list[GroupBuyReferral] | None:
+        await allowed(info.context, lambda: info.context.require(MANAGE))
         return await referral_counts(info.context, offer_id=self.pk, member_id=None, first=first)
 
     @strawberry.field(description="The signed-in member's paid joiners in this offer (0 when signed out).")
@@ -139,12 +119,12 @@ class GroupBuyOffer(Node):
 
 @strawberry.type(description="A group: its seats, deadline and share code.")
 class GroupBuyGroup(Node):
-    status: GroupBuyGroupStatus
-    size: int
-    seats_filled: int
-    seats_left: int
-    placeholders: int
-    deadline: datetime | None
+    status: GroupBuyGroupStatus = strawberry.field(description="Where the group is.")
+    size: int = strawberry.field(description="Seats in the group, the leader's included.")
+    seats_filled: int = strawberry.field(description="Seats taken: paid members and virtual placeholders.")
+    seats_left: int = strawberry.field(description="Seats still open (size − seatsFilled).")
+    placeholders: int = strawberry.field(description="Seats filled by virtual members when the group expired nearly full.")
+    deadline: datetime | None = strawberry.field(description="When the group fails unless full (ISO 8601 UTC); null until the leader pays.")
     code: strawberry.Private[str | None]  # None when built from a stream message (read on demand)
     offer_pk: strawberry.Private[int]
 
@@ -170,7 +150,7 @@ class GroupBuyGroup(Node):
         )
         return await self._code(info) if member is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The offer the group was opened in.")
     async def offer(self, info: strawberry.Info) -> GroupBuyOffer | None:
         return (await load_offers(info.context, [self.offer_pk]))[0]
 
@@ -185,17 +165,6 @@ class GroupBuyGroup(Node):
             .where(models.Membership.group_id == self.pk, models.Membership.member_id == actor.id, models.Membership.state.in_(LIVE_STATES))
             .limit(1)
         )
-
-
-@strawberry.type(description="One change on a group's share page.")
-class GroupBuyProgress:
-    group: GroupBuyGroup = strawberry.field(description="The group as it stands now: the node a normalised client cache merges by its `id`.")
-    group_id: strawberry.ID = strawberry.field(deprecation_reason="Use `group { id }`.", description="The group's global id.")
-    status: GroupBuyGroupStatus = strawberry.field(deprecation_reason="Use `group { status }`.", description="The group's status.")
-    seats_filled: int = strawberry.field(deprecation_reason="Use `group { seatsFilled }`.", description="Seats taken (paid and placeholders).")
-    seats_left: int = strawberry.field(deprecation_reason="Use `group { seatsLeft }`.", description="Seats still open.")
-    deadline: datetime | None = strawberry.field(deprecation_reason="Use `group { deadline }`.", description="When the group fails unless full.")
-    stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
 
 def offer_node(row: models.Offer, currency: str) -> GroupBuyOffer:
@@ -236,18 +205,6 @@ def group_from_message(data: dict) -> GroupBuyGroup:
         deadline=datetime.fromisoformat(data["deadline"]) if data["deadline"] else None,
         code=None,
         offer_pk=data["offerId"],
-    )
-
-
-def progress_node(data: dict) -> GroupBuyProgress:
-    group = group_from_message(data)
-    return GroupBuyProgress(
-        group=group,
-        group_id=strawberry.ID(to_global_id("GroupBuyGroup", data["groupId"])),
-        status=group.status,
-        seats_filled=group.seats_filled,
-        seats_left=group.seats_left,
-        deadline=group.deadline,
     )
 
 
@@ -326,79 +283,3 @@ async def product_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuy
 async def sku_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Sku)
     """Running and upcoming group-buy offers of this SKU."""
     return await info.context.loader("group_buy.offers_by_sku").load(root.pk)
-
-
-@strawberry.type
-class Query:
-    @strawberry.field
-    async def group_buy_offer(self, info: strawberry.Info, id: strawberry.ID) -> GroupBuyOffer | None:  # noqa: A002
-        return (await load_offers(info.context, [decode_id(id, "GroupBuyOffer", field="id")]))[0]
-
-    @strawberry.field(description="A group by id, or by the share code in a share link (public: it is the share page).")
-    async def group_buy_group(
-        self,
-        info: strawberry.Info,
-        id: strawberry.ID | None = None,  # noqa: A002
-        share_code: str | None = None,
-    ) -> GroupBuyGroup | None:
-        if share_code is not None:
-            group, _sharer = await info.context.kernel.service("group_buy").resolve_share_code(await info.context.session(), share_code)
-            return group_node(group) if group else None
-        if id is None:
-            raise DomainError("KERNEL_INVALID_INPUT", "Give id or shareCode.", field="id")
-        return (await load_groups(info.context, [decode_id(id, "GroupBuyGroup", field="id")]))[0]
-
-    @strawberry.field(description="The signed-in member's groups, newest first.")
-    async def my_group_buys(self, info: strawberry.Info, first: int | None = 20, after: str | None = None) -> Connection[GroupBuyGroup]:
-        member_id = info.context.require_member()
-        mine = select(models.Membership.group_id).where(models.Membership.member_id == member_id)
-        stmt = select(models.Group).where(models.Group.id.in_(mine))
-        page = await fetch_page(await info.context.session(), stmt, models.Group.id, first, after, descending=True)
-        return connection(page, group_node)
-
-    @strawberry.field(description="Referral counts (裂变) by offer and sharer. Staff see everyone's; a member sees their own.")
-    async def group_buy_referrals(
-        self, info: strawberry.Info, offer_id: strawberry.ID | None = None, member_id: strawberry.ID | None = None, first: int = 20
-    ) -> list[GroupBuyReferral]:
-        ctx: Context = info.context
-        offer = decode_id(offer_id, "GroupBuyOffer", field="offerId") if offer_id else None
-        if ctx.actor.is_member:
-            member = ctx.actor.id
-            if member_id is not None and decode_id(member_id, "Member", field="memberId") != member:
-                ctx.require(MANAGE)  # a member may not read someone else's counts
-        else:
-            ctx.require(MANAGE)
-            member = decode_id(member_id, "Member", field="memberId") if member_id else None
-        return await referral_counts(ctx, offer_id=offer, member_id=member, first=first)
-
-
-@strawberry.input(description="A checkout line bought in a group-buy (拼团).")
-class GroupBuyLineInput:
-    offer_id: strawberry.ID = strawberry.field(description="The offer; alone, the buyer opens a group and leads it.")
-    share_code: str | None = strawberry.field(
-        default=None, description="From a share link (the group's code or a member's myShareCode): join that group."
-    )
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(description="A group's seats and status as they change (the share page).")
-    async def group_buy_progress(self, info: strawberry.Info, group_id: strawberry.ID) -> AsyncGenerator[GroupBuyProgress, None]:
-        ctx: Context = info.context
-        pk = decode_id(group_id, "GroupBuyGroup", field="groupId")
-        async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:
-            async with ctx.kernel.db.read() as session:
-                row = await session.get(models.Group, pk)
-            if row is None:
-                return
-            snapshot = progress_node(progress_message(row))  # the state now, then every change
-            snapshot.stream = snapshot_position(ctx.kernel.broadcast, channel(pk))
-            yield snapshot
-            if row.status != "forming":
-                return
-            async for message in messages:
-                progress = progress_node(message)
-                progress.stream = stream_position(message)
-                yield progress
-                if message["status"] != "forming":
-                    return

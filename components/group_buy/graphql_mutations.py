@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -25,28 +26,34 @@ def _times(*values: datetime | None) -> None:
         raise DomainError("GROUP_BUY_INVALID_OFFER", "Times need a time zone offset.", field="input.startsAt")
 
 
-@strawberry.input(description="One SKU of an offer with its own group price.")
+# Durations: inputs take the blueprint's human form, outputs answer seconds (GroupBuyOffer.durationSeconds).
+DURATION_HELP = 'How long a group stays open after its leader pays, as in the blueprint: "24h", "90m", "2d" (the offer answers durationSeconds).'
+
+
+@strawberry.input(description="One SKU of an offer with its own group price. Money in minor units of the brand currency.")
 class GroupBuyOfferSkuInput:
-    sku_id: strawberry.ID
-    group_price: MoneyInput
-    leader_price: MoneyInput | None = None
+    sku_id: strawberry.ID = strawberry.field(description="The SKU (global id); every SKU of one offer belongs to one product.")
+    group_price: MoneyInput = strawberry.field(description="What a member pays for this SKU in a group.")
+    leader_price: MoneyInput | None = strawberry.field(default=None, description="团长价: what the leader pays instead; left out: none.")
     quantity: int | None = strawberry.field(default=None, description="This SKU's quantity in the offer (the offer's totalLimit by default).")
 
 
-@strawberry.input
+@strawberry.input(description="A group-buy offer to create. Money in minor units of the brand currency; times ISO 8601 with an offset.")
 class CreateGroupBuyOfferInput:
     sku_id: strawberry.ID | None = strawberry.field(default=None, description="One SKU (with groupPrice); or give `skus`.")
-    group_price: MoneyInput | None = None
-    group_size: int
-    starts_at: datetime
-    ends_at: datetime
-    total_limit: int
-    per_member_limit: int = 1
+    group_price: MoneyInput | None = strawberry.field(default=None, description="The group price of skuId; or give `skus`.")
+    group_size: int = strawberry.field(description="Seats in a group, the leader's included (at least 2).")
+    starts_at: datetime = strawberry.field(description="When members may start opening groups.")
+    ends_at: datetime = strawberry.field(description="After this no new group opens.")
+    total_limit: int = strawberry.field(description="The offer's own quantity: units across all its groups.")
+    per_member_limit: int = strawberry.field(default=1, description="Units one member may buy in this offer.")
     leader_price: MoneyInput | None = strawberry.field(default=None, description="团长价: the leader pays this instead of the group price.")
     leader_discount: MoneyInput | None = strawberry.field(default=None, description="团长优惠: or the leader gets this much off the group price.")
-    duration: str | None = strawberry.field(default=None, description='How long a group stays open after its leader pays, e.g. "24h".')
-    virtual_fill_ratio: float | None = None
-    show_joinable: bool = True
+    duration: str | None = strawberry.field(default=None, description=DURATION_HELP + " The brand's default_duration when left out.")
+    virtual_fill_ratio: float | None = strawberry.field(
+        default=None, description="Fill an expiring group with virtual members once this share of seats is paid (0 to 1); left out: never."
+    )
+    show_joinable: bool = strawberry.field(default=True, description="List open groups a visitor may join (凑团) on the offer page.")
     skus: list[GroupBuyOfferSkuInput] | None = strawberry.field(default=None, description="Several SKUs, each with its own group price.")
 
 
@@ -55,52 +62,65 @@ class CreateGroupBuyOfferInput:
     "perMemberLimit, showJoinable and virtualFillRatio may change."
 )
 class UpdateGroupBuyOfferInput:
-    offer_id: strawberry.ID
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    total_limit: int | None = None
-    per_member_limit: int | None = None
-    show_joinable: bool | None = None
-    virtual_fill_ratio: float | None = None
-    group_size: int | None = None
-    duration: str | None = None
-    group_price: MoneyInput | None = None
-    leader_price: MoneyInput | None = None
-    leader_discount: MoneyInput | None = None
+    offer_id: strawberry.ID = strawberry.field(description="The offer (global id).")
+    starts_at: datetime | None = strawberry.field(default=None, description="A new start (only before the first group).")
+    ends_at: datetime | None = strawberry.field(default=None, description="A new end of the window.")
+    total_limit: int | None = strawberry.field(default=None, description="A new quantity; never below what is taken.")
+    per_member_limit: int | None = strawberry.field(default=None, description="A new per-member limit.")
+    show_joinable: bool | None = strawberry.field(default=None, description="List open groups on the offer page.")
+    virtual_fill_ratio: float | None = strawberry.field(default=None, description="A new virtual fill ratio (0 to 1).")
+    group_size: int | None = strawberry.field(default=None, description="A new group size (only before the first group).")
+    duration: str | None = strawberry.field(default=None, description=DURATION_HELP + " Only before the first group.")
+    group_price: MoneyInput | None = strawberry.field(default=None, description="A new group price (only before the first group).")
+    leader_price: MoneyInput | None = strawberry.field(default=None, description="A new leader price (only before the first group).")
+    leader_discount: MoneyInput | None = strawberry.field(default=None, description="A new leader discount (only before the first group).")
 
 
-@strawberry.input
+@strawberry.input(description="Names one offer, with a key for replays.")
 class GroupBuyOfferIdInput:
-    offer_id: strawberry.ID
+    offer_id: strawberry.ID = strawberry.field(description="The offer (global id).")
     # Withdrawing refunds every forming group's members: like every money mutation it takes a key.
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and does nothing more."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Open a group as its leader.")
 class OpenGroupInput:
-    offer_id: strawberry.ID
-    quantity: int = 1
+    offer_id: strawberry.ID = strawberry.field(description="The offer (global id); it must be running.")
+    quantity: int = strawberry.field(default=1, description="Units to buy (counted against the offer's per-member limit).")
     sku_id: strawberry.ID | None = strawberry.field(default=None, description="One of the offer's SKUs (its first by default).")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and orders nothing more."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Join a group through a share link.")
 class JoinGroupInput:
     share_code: str = strawberry.field(description="From the share link: the group's code or a member's `myShareCode` (the referral).")
-    quantity: int = 1
+    quantity: int = strawberry.field(default=1, description="Units to buy (counted against the offer's per-member limit).")
     sku_id: strawberry.ID | None = strawberry.field(default=None, description="One of the offer's SKUs (its first by default).")
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A replay with the same key answers the first result and orders nothing more."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The offer after a staff change, or why it was refused.")
 class GroupBuyOfferPayload(Payload):
-    offer: GroupBuyOffer | None = None
+    offer: GroupBuyOffer | None = strawberry.field(default=None, description="The offer as it is now; null when refused.")
 
 
-@strawberry.type
+@strawberry.type(description="The group opened or joined and the order to pay, or why it was refused.")
 class GroupPayload(Payload):
-    group: GroupBuyGroup | None = None
-    order: Order | None = None
+    group: GroupBuyGroup | None = strawberry.field(default=None, description="The group; null when refused.")
+    order: Order | None = strawberry.field(default=None, description="The order to pay with payOrder: the seat is taken when it is paid.")
+
+
+CreateArg = Annotated[CreateGroupBuyOfferInput, strawberry.argument(description="The offer to create.")]
+UpdateArg = Annotated[UpdateGroupBuyOfferInput, strawberry.argument(description="The offer and what to change.")]
+OfferArg = Annotated[GroupBuyOfferIdInput, strawberry.argument(description="The offer, and an idempotency key.")]
+OpenArg = Annotated[OpenGroupInput, strawberry.argument(description="The offer, the quantity and the SKU.")]
+JoinArg = Annotated[JoinGroupInput, strawberry.argument(description="The share code, the quantity and the SKU.")]
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -135,7 +155,7 @@ async def _group_payload(ctx: Context, result: dict | None, errors: list) -> Gro
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Staff: create a group-buy offer on a SKU.")
-    async def create_group_buy_offer(self, info: strawberry.Info, input: CreateGroupBuyOfferInput) -> GroupBuyOfferPayload:  # noqa: A002
+    async def create_group_buy_offer(self, info: strawberry.Info, input: CreateArg) -> GroupBuyOfferPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -181,7 +201,7 @@ class Mutation:
         return await _offer_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: open a group as its leader; pay the returned order to start the clock.")
-    async def open_group(self, info: strawberry.Info, input: OpenGroupInput) -> GroupPayload:  # noqa: A002
+    async def open_group(self, info: strawberry.Info, input: OpenArg) -> GroupPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -199,7 +219,7 @@ class Mutation:
         return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.open", input.idempotency_key, request)))
 
     @strawberry.mutation(description="Member: join a group through its share code; the seat is yours when you pay.")
-    async def join_group(self, info: strawberry.Info, input: JoinGroupInput) -> GroupPayload:  # noqa: A002
+    async def join_group(self, info: strawberry.Info, input: JoinArg) -> GroupPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -217,7 +237,7 @@ class Mutation:
         return await _group_payload(ctx, *await run_mutation(ctx, work, idempotency=("group_buy.join", input.idempotency_key, request)))
 
     @strawberry.mutation(description="Staff: edit an offer (what may change once groups exist: see UpdateGroupBuyOfferInput).")
-    async def update_group_buy_offer(self, info: strawberry.Info, input: UpdateGroupBuyOfferInput) -> GroupBuyOfferPayload:  # noqa: A002
+    async def update_group_buy_offer(self, info: strawberry.Info, input: UpdateArg) -> GroupBuyOfferPayload:  # noqa: A002
         ctx: Context = info.context
         currency = ctx.kernel.blueprint.brand.currency
 
@@ -248,9 +268,9 @@ class Mutation:
         return await _offer_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Staff: end an offer now: no new groups; groups already forming go on to their deadline.")
-    async def end_group_buy_offer(self, info: strawberry.Info, input: GroupBuyOfferIdInput) -> GroupBuyOfferPayload:  # noqa: A002
+    async def end_group_buy_offer(self, info: strawberry.Info, input: OfferArg) -> GroupBuyOfferPayload:  # noqa: A002
         return await _offer_action(info.context, input, "end")
 
     @strawberry.mutation(description="Staff: withdraw an offer: forming groups fail, their paid members are refunded.")
-    async def withdraw_group_buy_offer(self, info: strawberry.Info, input: GroupBuyOfferIdInput) -> GroupBuyOfferPayload:  # noqa: A002
+    async def withdraw_group_buy_offer(self, info: strawberry.Info, input: OfferArg) -> GroupBuyOfferPayload:  # noqa: A002
         return await _offer_action(info.context, input, "withdraw")

@@ -1,4 +1,4 @@
-from components.group_buy import graphql, graphql_mutations, models
+from components.group_buy import graphql, graphql_mutations, graphql_queries, graphql_stream, graphql_types, models
 from components.group_buy.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.group_buy.service import EXPIRE_JOB, GroupBuyService
 from core.hookspecs import hookimpl
@@ -21,19 +21,23 @@ def dougong_services(registrar):
 
 @hookimpl
 def dougong_schema(registrar):
-    registrar.query(graphql.Query)
+    registrar.query(graphql_queries.Query)
     registrar.mutation(graphql_mutations.Mutation)
-    registrar.subscription(graphql.Subscription)
+    registrar.subscription(graphql_stream.Subscription)
     registrar.node(graphql.GroupBuyOffer, graphql.load_offers)
     registrar.node(graphql.GroupBuyGroup, graphql.load_groups)
     registrar.extend("Sku", "groupBuyOffers", graphql.sku_group_buy_offers, "Running and upcoming group-buy offers of this SKU.")
     registrar.extend("Product", "groupBuyOffers", graphql.product_group_buy_offers, "Running and upcoming group-buy offers on this product's SKUs.")
+    registrar.extend(
+        "Order", "groupBuyGroup", graphql_queries.order_group_buy_group, "The group-buy group the order opened or joined; null for others."
+    )
 
 
 @hookimpl
 def dougong_dataloaders(registrar):
     registrar.dataloader("group_buy.offers_by_sku", graphql.load_offers_by_sku)
     registrar.dataloader("group_buy.offers_by_product", graphql.load_offers_by_product)
+    registrar.dataloader("group_buy.groups_of_orders", graphql_queries.load_groups_of_orders)
 
 
 @hookimpl
@@ -47,7 +51,7 @@ def dougong_checkout(registrar):
     registrar.extend_input(
         "CheckoutLineInput",
         "groupBuy",
-        graphql.GroupBuyLineInput,
+        graphql_types.GroupBuyLineInput,
         "Buy this line in a group-buy: offerId opens a group, with shareCode it joins the shared one.",
     )
     registrar.checkout_participant(registrar.kernel.service("group_buy").checkout)

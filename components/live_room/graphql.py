@@ -6,137 +6,92 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
 
-from components.catalog.graphql import Product, Sku
+from components.catalog.graphql import Product
 from components.live_room import models
-from components.live_room.service import MANAGE, RUNNING, Results, comment_message, room_message
+from components.live_room.graphql_types import (
+    LiveRoomComment,
+    LiveRoomResults,
+    LiveRoomShelfItem,
+    allowed,
+    comment_node,
+    load_shelf,
+    results_node,
+    runs,
+)
+from components.live_room.service import RUNNING, comment_message, room_message
 from core.errors import DomainError
-from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
+from core.gql import Connection, Context, Node, connection, decode_id, fetch_page
 from core.gql.relay import to_global_id
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a room is in its life: scheduled → live ⇄ paused → ended; or cancelled, or expired.")
 class LiveRoomStatus(enum.Enum):
-    SCHEDULED = "scheduled"
-    LIVE = "live"
-    PAUSED = "paused"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
+    SCHEDULED = strawberry.enum_value("scheduled", description="Announced, not yet live; members may reserve it.")
+    LIVE = strawberry.enum_value("live", description="On air: live prices, comments and likes are open.")
+    PAUSED = strawberry.enum_value("paused", description="On a break: comments and likes stay open, live prices do not apply.")
+    ENDED = strawberry.enum_value("ended", description="The session is over; the replay may be shown.")
+    CANCELLED = strawberry.enum_value("cancelled", description="Called off by the host before it went live.")
+    EXPIRED = strawberry.enum_value("expired", description="Its scheduled end passed without it ever going live.")
 
 
 @strawberry.enum(description="Which rooms a list shows.")
 class LiveRoomListFilter(enum.Enum):
-    UPCOMING = "upcoming"
-    LIVE = "live"
-    REPLAY = "replay"
-    ALL = "all"
+    UPCOMING = strawberry.enum_value("upcoming", description="Scheduled rooms, soonest first.")
+    LIVE = strawberry.enum_value("live", description="Rooms live or paused now, newest first.")
+    REPLAY = strawberry.enum_value("replay", description="Ended rooms with replay on, newest first.")
+    ALL = strawberry.enum_value("all", description="Every room, newest first.")
 
 
-@strawberry.enum
+@strawberry.enum(description="What happened in a room (liveRoomEvents).")
 class LiveRoomEventKind(enum.Enum):
-    SNAPSHOT = "snapshot"
-    COMMENT = "comment"
-    LIKES = "likes"
-    VIEWERS = "viewers"
-    PRESENTING = "presenting"
-    STATUS = "status"
-    SHELF = "shelf"
-    SETTINGS = "settings"
+    SNAPSHOT = strawberry.enum_value("snapshot", description="The first event of a stream: the room as it is now, with its shelf.")
+    COMMENT = strawberry.enum_value("comment", description="A member said something (see comment).")
+    LIKES = strawberry.enum_value("likes", description="Like taps arrived (see room.likeCount).")
+    VIEWERS = strawberry.enum_value("viewers", description="The number watching changed.")
+    PRESENTING = strawberry.enum_value("presenting", description="The host presents another product, or stopped presenting.")
+    STATUS = strawberry.enum_value("status", description="The room's status changed (went live, paused, ended…).")
+    SHELF = strawberry.enum_value("shelf", description="The shelf changed (see shelf).")
+    SETTINGS = strawberry.enum_value("settings", description="The host changed the room's settings (switches, mute, title…).")
 
 
-@strawberry.type(description="A comment said in a live room.")
-class LiveRoomComment:
-    id: strawberry.ID
-    author: str = strawberry.field(description="The nickname shown with the comment.")
-    text: str
-    created_at: datetime
-    member_pk: strawberry.Private[int]
-    host_pk: strawberry.Private[int | None] = None
-
-    @strawberry.field(description="The commenter's member id — for the room's host and live-room managers (to mute); null for others.")
-    def author_member_id(self, info: strawberry.Info) -> strawberry.ID | None:
-        runs = self.host_pk is not None and _runs(info.context, self.host_pk)
-        return strawberry.ID(to_global_id("Member", self.member_pk)) if runs else None
-
-
-@strawberry.type(description="A live-only price of one SKU, honoured only while the room is live.")
-class LiveRoomPrice:
-    live_price: Money
-    sku_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def sku(self, info: strawberry.Info) -> Sku | None:
-        return await info.context.loader("catalog.skus").load(self.sku_pk)
-
-
-@strawberry.type(description="A product on a room's shelf (货架).")
-class LiveRoomShelfItem:
-    position: int
-    on_shelf: bool
-    is_presented: bool = strawberry.field(description="讲解中: the host is presenting it now.")
-    live_prices: list[LiveRoomPrice]
-    live_stock: int | None = strawberry.field(description="Units left at the live price (null: no cap).")
-    per_member_limit: int | None = strawberry.field(description="Units one member may buy at the live price (null: no limit).")
-    product_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def product(self, info: strawberry.Info) -> Product | None:
-        return await info.context.loader("catalog.products").load(self.product_pk)
-
-
-@strawberry.type(description="A session's figures: what brands report after a live session.")
-class LiveRoomResults:
-    unique_viewers: int
-    peak_viewers: int = strawberry.field(description="Most viewers watching at once.")
-    comments: int
-    likes: int
-    orders: int = strawberry.field(description="Orders placed from the room while it was live or paused.")
-    paid_orders: int
-    paying_members: int
-    gmv: Money = strawberry.field(description="Paid order totals of the session (refunds not deducted; see refunded).")
-    refunded: Money
-    average_order_value: Money = strawberry.field(description="GMV / paid orders, rounded half up to the minor unit.")
-    conversion_rate: float = strawberry.field(description="Paying members / unique viewers, 0 to 1, four decimals.")
-    orders_after_session: int = strawberry.field(description="Orders attributed to the room after it ended (the replay page).")
-    gmv_after_session: Money
-    orders_before_session: int = strawberry.field(
-        description="Orders attributed to the room before it went live (the warm-up page); all of them for a room that never did."
-    )
-    gmv_before_session: Money
-
-
-@strawberry.type(description="A live selling session (直播间).")
+@strawberry.type(description="A live selling session (直播间). Public: anyone may read a room; some fields are for its host only.")
 class LiveRoom(Node):
-    title: str
-    cover_url: str | None
-    status: LiveRoomStatus
-    store_id: int | None
-    scheduled_start_at: datetime
-    scheduled_end_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
+    title: str = strawberry.field(description="The room's title.")
+    cover_url: str | None = strawberry.field(description="The cover picture's URL; null when none was set.")
+    status: LiveRoomStatus = strawberry.field(description="Where the room is in its life.")
+    store_id: int | None = strawberry.field(
+        description="The store number the room belongs to.", deprecation_reason="Use pickupStoreId; removed in the next release."
+    )
+    scheduled_start_at: datetime = strawberry.field(description="When the session is planned to start (ISO 8601 UTC).")
+    scheduled_end_at: datetime = strawberry.field(description="When the session is planned to end (ISO 8601 UTC).")
+    started_at: datetime | None = strawberry.field(description="When it first went live (ISO 8601 UTC); null before.")
+    ended_at: datetime | None = strawberry.field(description="When it ended, was cancelled or expired (ISO 8601 UTC); null before.")
     play_url: str | None = strawberry.field(description="Where viewers pull the stream; null unless live or paused.")
     replay_url: str | None = strawberry.field(description="The replay, once ended and if replay is switched on.")
-    comments_enabled: bool
-    likes_enabled: bool
-    replay_enabled: bool
+    comments_enabled: bool = strawberry.field(description="Viewers may comment.")
+    likes_enabled: bool = strawberry.field(description="Viewers may like.")
+    replay_enabled: bool = strawberry.field(description="The replay is shown after the session.")
     muted_all: bool = strawberry.field(description="The host muted every viewer.")
-    like_count: int
-    comment_count: int
+    like_count: int = strawberry.field(description="Like taps so far.")
+    comment_count: int = strawberry.field(description="Comments so far.")
     viewer_count: int = strawberry.field(description="Watching now (joined, heartbeat fresh).")
-    peak_viewers: int
+    peak_viewers: int = strawberry.field(description="The most viewers watching at once so far.")
     host_pk: strawberry.Private[int]
     presented_pk: strawberry.Private[int | None]
     push_url_value: strawberry.Private[str | None]  # None when built from a stream message (read on demand)
 
-    @strawberry.field(description="The host's encoder URL: for the host and live-room managers only.")
+    @strawberry.field(description="The store the room belongs to (a PickupStore global id); null when it belongs to none.")
+    def pickup_store_id(self) -> strawberry.ID | None:
+        return strawberry.ID(to_global_id("PickupStore", self.store_id)) if self.store_id is not None else None
+
+    @strawberry.field(description="The host's encoder URL: for the host and live-room managers only; null for others.")
     async def push_url(self, info: strawberry.Info) -> str | None:
-        if not _runs(info.context, self.host_pk):
+        if not runs(info.context, self.host_pk):
             return None
         if self.push_url_value is not None:
             return self.push_url_value
@@ -147,7 +102,7 @@ class LiveRoom(Node):
     async def host_name(self, info: strawberry.Info) -> str | None:
         return await info.context.loader("live_room.host_names").load(self.host_pk)
 
-    @strawberry.field(description="讲解中: the product the host is presenting now.")
+    @strawberry.field(description="讲解中: the product the host is presenting now; null when none.")
     async def presented_product(self, info: strawberry.Info) -> Product | None:
         if self.presented_pk is None:
             return None
@@ -162,7 +117,9 @@ class LiveRoom(Node):
         return await load_shelf(info.context, self)
 
     @strawberry.field(description="The latest comments, oldest first (at most 100).")
-    async def recent_comments(self, info: strawberry.Info, last: int = 20) -> list[LiveRoomComment]:
+    async def recent_comments(
+        self, info: strawberry.Info, last: Annotated[int, strawberry.argument(description="How many of the latest comments, 0 to 100.")] = 20
+    ) -> list[LiveRoomComment]:
         if not 0 <= last <= 100:
             raise DomainError("KERNEL_INVALID_INPUT", "last is 0 to 100.", field="last")
         session = await info.context.session()
@@ -171,52 +128,22 @@ class LiveRoom(Node):
         ).all()
         return [comment_node(comment_message(c), self.host_pk) for c in reversed(rows)]
 
-    @strawberry.field(description="The session's figures: for the host and live-room managers.")
-    async def results(self, info: strawberry.Info) -> LiveRoomResults:
+    @strawberry.field(
+        description="The session's figures: for the room's host and live-room managers. For anyone else it is null with an "
+        "error at this field's path (extensions.code KERNEL_UNAUTHENTICATED or KERNEL_FORBIDDEN); the rest of the room still answers."
+    )
+    async def results(self, info: strawberry.Info) -> LiveRoomResults | None:
         ctx: Context = info.context
-        if ctx.actor.kind == "anonymous":
-            ctx.require_staff()
-        if not _runs(ctx, self.host_pk):
-            raise DomainError("KERNEL_FORBIDDEN", "Only the room's host and live-room managers see its results.")
+        await allowed(ctx, lambda: self._require_runner(ctx))
         session = await ctx.session()
         room = await session.get(models.Room, self.pk)
         return results_node(await ctx.kernel.service("live_room").results(session, room), ctx.kernel.blueprint.brand.currency)
 
-
-async def load_shelf(ctx: Context, room: LiveRoom) -> list[LiveRoomShelfItem]:
-    """The shelf as this actor sees it (viewers: what is on it; the host: everything)."""
-    session = await ctx.session()
-    stmt = select(models.ShelfItem).where(models.ShelfItem.room_id == room.pk)
-    runs = _runs(ctx, room.host_pk)
-    if not runs:
-        stmt = stmt.where(models.ShelfItem.on_shelf.is_(True))
-    items = (await session.scalars(stmt.order_by(models.ShelfItem.position, models.ShelfItem.id))).all()
-    prices = (await session.scalars(select(models.LivePrice).where(models.LivePrice.room_id == room.pk).order_by(models.LivePrice.sku_id))).all()
-    currency = ctx.kernel.blueprint.brand.currency
-    by_product: dict[int, list[LiveRoomPrice]] = {}
-    if not runs and room.status.value not in RUNNING:
-        prices = []
-    for price in prices:
-        by_product.setdefault(price.product_id, []).append(LiveRoomPrice(live_price=money(price.price_minor, currency), sku_pk=price.sku_id))
-    return [
-        LiveRoomShelfItem(
-            position=i.position,
-            on_shelf=i.on_shelf,
-            is_presented=i.product_id == room.presented_pk,
-            live_prices=by_product.get(i.product_id, []),
-            live_stock=i.live_stock,
-            per_member_limit=i.per_member_limit,
-            product_pk=i.product_id,
-        )
-        for i in items
-    ]
-
-
-def _runs(ctx: Context, host_pk: int) -> bool:
-    actor = ctx.actor
-    if not actor.is_staff:
-        return False
-    return (actor.id == host_pk and (actor.is_admin or actor.has_role("live_host"))) or ctx.can(MANAGE)
+    def _require_runner(self, ctx: Context) -> None:
+        if ctx.actor.kind == "anonymous":
+            ctx.require_staff()
+        if not runs(ctx, self.host_pk):
+            raise DomainError("KERNEL_FORBIDDEN", "Only the room's host and live-room managers see its results.")
 
 
 def room_node(row: models.Room) -> LiveRoom:
@@ -255,37 +182,6 @@ def room_from_message(data: dict) -> LiveRoom:
     )
 
 
-def results_node(r: Results, currency: str) -> LiveRoomResults:
-    return LiveRoomResults(
-        unique_viewers=r.unique_viewers,
-        peak_viewers=r.peak_viewers,
-        comments=r.comments,
-        likes=r.likes,
-        orders=r.orders,
-        paid_orders=r.paid_orders,
-        paying_members=r.paying_members,
-        gmv=money(r.gmv_minor, currency),
-        refunded=money(r.refunded_minor, currency),
-        average_order_value=money(r.average_order_value_minor, currency),
-        conversion_rate=r.conversion_rate,
-        orders_after_session=r.orders_after_session,
-        gmv_after_session=money(r.gmv_after_session_minor, currency),
-        orders_before_session=r.orders_before_session,
-        gmv_before_session=money(r.gmv_before_session_minor, currency),
-    )
-
-
-def comment_node(data: dict[str, Any], host_pk: int | None = None) -> LiveRoomComment:
-    return LiveRoomComment(
-        id=strawberry.ID(str(data["id"])),
-        author=data["author"],
-        text=data["text"],
-        created_at=datetime.fromisoformat(data["createdAt"]),
-        member_pk=data["memberId"],
-        host_pk=host_pk,
-    )
-
-
 async def load_host_names(ctx: Context, keys: list[int]) -> list[str | None]:
     names = await ctx.kernel.service("members").staff_names(await ctx.session(), keys)
     return [names.get(k) for k in keys]
@@ -297,12 +193,32 @@ async def load_rooms(ctx: Context, keys: list[int]) -> list[LiveRoom | None]:
     return [room_node(rows[k]) if k in rows else None for k in keys]
 
 
+async def load_rooms_of_orders(ctx: Context, order_ids: list[int]) -> list[LiveRoom | None]:
+    """The room each order was placed from (its attribution row), in one read per batch."""
+    session = await ctx.session()
+    rows = await session.execute(select(models.RoomOrder.order_id, models.RoomOrder.room_id).where(models.RoomOrder.order_id.in_(order_ids)))
+    room_of = dict(rows.all())
+    rooms = {room.pk: room for room in await load_rooms(ctx, sorted(set(room_of.values()))) if room is not None}
+    return [rooms.get(room_of[k]) if k in room_of else None for k in order_ids]
+
+
+async def order_live_room(root, info: strawberry.Info) -> LiveRoom | None:  # noqa: ANN001  (root: orders' Order)
+    """The live room the order was placed from (attributed to); null for an order from no room."""
+    return await info.context.loader("live_room.rooms_of_orders").load(root.pk)
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="Rooms: UPCOMING (soonest first), LIVE, REPLAY (ended with replay on) or ALL (newest first).")
+    @strawberry.field(description="Rooms: UPCOMING (soonest first), LIVE, REPLAY (ended with replay on) or ALL (newest first). Public.")
     async def live_rooms(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None, filter: LiveRoomListFilter = LiveRoomListFilter.ALL
-    ) -> Connection[LiveRoom]:  # noqa: A002
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description="Rooms from the start (or after `after`), at most 100; 20 by default.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Read the rooms after this cursor (an endCursor).")] = None,
+        filter: Annotated[LiveRoomListFilter, strawberry.argument(description="Which rooms; ALL by default.")] = LiveRoomListFilter.ALL,  # noqa: A002
+        last: Annotated[int | None, strawberry.argument(description="Rooms from the end (or before `before`), at most 100.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="Read the rooms before this cursor (a startCursor).")] = None,
+    ) -> Connection[LiveRoom]:
         ctx: Context = info.context
         stmt = select(models.Room)
         descending = True
@@ -312,9 +228,13 @@ class Query:
             stmt = stmt.where(models.Room.status.in_(RUNNING))
         elif filter is LiveRoomListFilter.REPLAY:
             stmt = stmt.where(models.Room.status == "ended", models.Room.replay_enabled.is_(True))
-        page = await fetch_page(await ctx.session(), stmt, models.Room.id, first, after, descending=descending)
+        page = await fetch_page(await ctx.session(), stmt, models.Room.id, first, after, last=last, before=before, descending=descending)
         return connection(page, room_node)
 
-    @strawberry.field
-    async def live_room(self, info: strawberry.Info, id: strawberry.ID) -> LiveRoom | None:  # noqa: A002
+    @strawberry.field(description="One room by its global id (public); null when there is none.")
+    async def live_room(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The room's global id.")],  # noqa: A002
+    ) -> LiveRoom | None:
         return (await load_rooms(info.context, [decode_id(id, "LiveRoom", field="id")]))[0]

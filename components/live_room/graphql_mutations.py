@@ -3,169 +3,50 @@ and liking, and ordering from the room. Resolvers are thin; rules are in service
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from components.live_room.checkout import EXPECT_LIVE_PRICE, LINE_FIELD
-from components.live_room.graphql import LiveRoom, LiveRoomComment, comment_node, load_rooms
+from components.live_room.graphql import load_rooms
+from components.live_room.graphql_inputs import (
+    CreateLiveRoomInput,
+    CreateLiveRoomOrderInput,
+    JoinLiveRoomInput,
+    LikeLiveRoomInput,
+    LikeLiveRoomPayload,
+    LiveRoomIdInput,
+    LiveRoomPayload,
+    LiveRoomShelfItemInput,
+    LiveRoomViewerPayload,
+    MuteLiveRoomInput,
+    MuteLiveRoomViewerInput,
+    PresentLiveRoomProductInput,
+    SendLiveRoomCommentInput,
+    SendLiveRoomCommentPayload,
+    SetLiveRoomShelfItemInput,
+    UpdateLiveRoomInput,
+    store_pk,
+)
+from components.live_room.graphql_types import comment_node
 from components.live_room.service import ShelfEntry, comment_message
-from components.orders.graphql import DeliveryType, OrderLineInput, OrderPayload, load_orders
+from components.orders.graphql import OrderPayload, load_orders
 from core.errors import DomainError
-from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
+from core.gql import Context, decode_id, minor_from_input, run_mutation
 from core.gql.relay import to_global_id
 
-
-@strawberry.input
-class LiveRoomPriceInput:
-    sku_id: strawberry.ID
-    price: MoneyInput
-
-
-@strawberry.input
-class LiveRoomShelfItemInput:
-    product_id: strawberry.ID
-    on_shelf: bool = True
-    position: int | None = None
-    live_stock: int | None = strawberry.field(default=None, description="Units to sell at the live price (直播专享库存); left out: unchanged.")
-    per_member_limit: int | None = strawberry.field(
-        default=None, description="Units one member may buy at the live price (限购); 0 removes the limit."
-    )
-    live_prices: list[LiveRoomPriceInput] | None = strawberry.field(
-        default=None,
-        description="Replaces the product's live prices in this room when given; an empty list clears them; left out, they stay as they are.",
-    )
-
-
-@strawberry.input
-class CreateLiveRoomInput:
-    title: str
-    scheduled_start_at: datetime
-    scheduled_end_at: datetime
-    host_id: strawberry.ID | None = strawberry.field(default=None, description="A Staff id; defaults to the caller.")
-    store_id: int | None = None
-    cover_url: str | None = None
-    push_url: str | None = None
-    play_url: str | None = None
-    replay_url: str | None = None
-    comments_enabled: bool = True
-    likes_enabled: bool = True
-    replay_enabled: bool = True
-    shelf: list[LiveRoomShelfItemInput] | None = None
-
-
-@strawberry.input
-class UpdateLiveRoomInput:
-    room_id: strawberry.ID
-    title: str | None = None
-    scheduled_start_at: datetime | None = None
-    scheduled_end_at: datetime | None = None
-    cover_url: str | None = None
-    push_url: str | None = None
-    play_url: str | None = None
-    replay_url: str | None = None
-    comments_enabled: bool | None = None
-    likes_enabled: bool | None = None
-    replay_enabled: bool | None = None
-
-
-@strawberry.input
-class LiveRoomIdInput:
-    room_id: strawberry.ID
-
-
-@strawberry.input
-class SetLiveRoomShelfItemInput:
-    room_id: strawberry.ID
-    item: LiveRoomShelfItemInput
-
-
-@strawberry.input
-class PresentLiveRoomProductInput:
-    room_id: strawberry.ID
-    product_id: strawberry.ID | None = strawberry.field(default=None, description="Null stops presenting.")
-
-
-@strawberry.input
-class MuteLiveRoomViewerInput:
-    room_id: strawberry.ID
-    member_id: strawberry.ID
-    minutes: int | None = strawberry.field(default=None, description="Omit to mute for the rest of the session.")
-    unmute: bool = False
-
-
-@strawberry.input
-class MuteLiveRoomInput:
-    room_id: strawberry.ID
-    muted: bool
-
-
-@strawberry.input
-class JoinLiveRoomInput:
-    room_id: strawberry.ID
-    share_code: str | None = strawberry.field(
-        default=None,
-        description="The share code in the link (`myShareCode` of a member or guide): the only proof that credits whoever shared the room.",
-    )
-    sharer_member_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Who shared the room link (a Member id); only with their share code (MEMBERS_UNPROVEN_SHARER)."
-    )
-    guide_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The shopping guide who shared it (a Staff id): active staff with the `guide` role."
-    )
-
-
-@strawberry.input
-class SendLiveRoomCommentInput:
-    room_id: strawberry.ID
-    text: str
-
-
-@strawberry.input
-class LikeLiveRoomInput:
-    room_id: strawberry.ID
-    taps: int = strawberry.field(default=1, description="Taps batched by the client since its last call.")
-
-
-@strawberry.input
-class CreateLiveRoomOrderInput:
-    room_id: strawberry.ID
-    lines: list[OrderLineInput]
-    delivery_type: DeliveryType = DeliveryType.SHIPPING
-    store_id: int | None = strawberry.field(
-        default=None, deprecation_reason="Use placeOrder with pickup {storeId, slotId} and lines naming liveRoomId."
-    )
-    sharer_member_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="Only with that member's share code (MEMBERS_UNPROVEN_SHARER); usually left out: the "
-        "room's order is credited to whoever the member joined through.",
-    )
-    share_code: str | None = strawberry.field(default=None, description="A share code (`myShareCode`) to credit its holder.")
-    expect_live_price: bool = strawberry.field(
-        default=True, description="Refuse (LIVE_ROOM_NOT_LIVE) rather than charge the normal price if the room is no longer live."
-    )
-    idempotency_key: str | None = None
-
-
-@strawberry.type
-class LiveRoomPayload(Payload):
-    room: LiveRoom | None = None
-
-
-@strawberry.type
-class LiveRoomViewerPayload(Payload):
-    room: LiveRoom | None = None
-    viewer_count: int | None = None
-
-
-@strawberry.type
-class SendLiveRoomCommentPayload(Payload):
-    comment: LiveRoomComment | None = None
-
-
-@strawberry.type
-class LikeLiveRoomPayload(Payload):
-    like_count: int | None = None
+# The one argument each mutation takes, described (`input: …Input!`).
+RoomArg = Annotated[LiveRoomIdInput, strawberry.argument(description="The room to act on.")]
+CreateArg = Annotated[CreateLiveRoomInput, strawberry.argument(description="The room to schedule.")]
+UpdateArg = Annotated[UpdateLiveRoomInput, strawberry.argument(description="The room and what to change.")]
+ShelfArg = Annotated[SetLiveRoomShelfItemInput, strawberry.argument(description="The room and the shelf item to set.")]
+PresentArg = Annotated[PresentLiveRoomProductInput, strawberry.argument(description="The room and the product to present.")]
+MuteViewerArg = Annotated[MuteLiveRoomViewerInput, strawberry.argument(description="The room, the viewer and how long.")]
+MuteArg = Annotated[MuteLiveRoomInput, strawberry.argument(description="The room and whether every viewer is muted.")]
+JoinArg = Annotated[JoinLiveRoomInput, strawberry.argument(description="The room and who shared it.")]
+CommentArg = Annotated[SendLiveRoomCommentInput, strawberry.argument(description="The room and the comment.")]
+LikeArg = Annotated[LikeLiveRoomInput, strawberry.argument(description="The room and the taps.")]
+OrderArg = Annotated[CreateLiveRoomOrderInput, strawberry.argument(description="The room, the lines and the delivery.")]
 
 
 def _service(ctx: Context):  # noqa: ANN202
@@ -211,7 +92,7 @@ def _shelf_entry(ctx: Context, item: LiveRoomShelfItemInput, field: str) -> Shel
 def _host_control(name: str, description: str):  # noqa: ANN202
     """A host action that takes only the room id (start, pause, resume, end, cancel)."""
 
-    async def resolver(self, info: strawberry.Info, input: LiveRoomIdInput) -> LiveRoomPayload:  # noqa: A002, ANN001
+    async def resolver(self, info: strawberry.Info, input: RoomArg) -> LiveRoomPayload:  # noqa: A002, ANN001
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -228,7 +109,7 @@ def _host_control(name: str, description: str):  # noqa: ANN202
 def _viewer_control(name: str, description: str):  # noqa: ANN202
     """A viewer action that takes only the room id (leave, heartbeat) and answers the count."""
 
-    async def resolver(self, info: strawberry.Info, input: LiveRoomIdInput) -> LiveRoomViewerPayload:  # noqa: A002, ANN001
+    async def resolver(self, info: strawberry.Info, input: RoomArg) -> LiveRoomViewerPayload:  # noqa: A002, ANN001
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -244,7 +125,7 @@ def _viewer_control(name: str, description: str):  # noqa: ANN202
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Host or live-room manager: schedule a room with its shelf.")
-    async def create_live_room(self, info: strawberry.Info, input: CreateLiveRoomInput) -> LiveRoomPayload:  # noqa: A002
+    async def create_live_room(self, info: strawberry.Info, input: CreateArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -257,7 +138,8 @@ class Mutation:
                 host_staff_id=decode_id(input.host_id, "Staff", field="input.hostId") if input.host_id else None,
                 scheduled_start_at=input.scheduled_start_at,
                 scheduled_end_at=input.scheduled_end_at,
-                store_id=input.store_id,
+                store_id=store_pk(input.pickup_store_id, input.store_id, "input.pickupStoreId"),
+                store_field="input.pickupStoreId" if input.pickup_store_id is not None else "input.storeId",
                 cover_url=input.cover_url,
                 push_url=input.push_url,
                 play_url=input.play_url,
@@ -272,7 +154,7 @@ class Mutation:
         return await _room_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Host: change the title, cover, URLs, switches (comments/likes/replay), or times before going live.")
-    async def update_live_room(self, info: strawberry.Info, input: UpdateLiveRoomInput) -> LiveRoomPayload:  # noqa: A002
+    async def update_live_room(self, info: strawberry.Info, input: UpdateArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
         names = {
             "title": "title",
@@ -303,7 +185,7 @@ class Mutation:
     cancel_live_room = _host_control("cancel", "Host: cancel a room that has not gone live.")
 
     @strawberry.mutation(description="Host: put a product on or off the shelf, with its live prices and position.")
-    async def set_live_room_shelf_item(self, info: strawberry.Info, input: SetLiveRoomShelfItemInput) -> LiveRoomPayload:  # noqa: A002
+    async def set_live_room_shelf_item(self, info: strawberry.Info, input: ShelfArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -315,7 +197,7 @@ class Mutation:
         return await _room_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Host: present (讲解) a product on the shelf, or stop presenting with null.")
-    async def present_live_room_product(self, info: strawberry.Info, input: PresentLiveRoomProductInput) -> LiveRoomPayload:  # noqa: A002
+    async def present_live_room_product(self, info: strawberry.Info, input: PresentArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -328,7 +210,7 @@ class Mutation:
         return await _room_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Host: mute one viewer (for some minutes or the session), or unmute.")
-    async def mute_live_room_viewer(self, info: strawberry.Info, input: MuteLiveRoomViewerInput) -> LiveRoomPayload:  # noqa: A002
+    async def mute_live_room_viewer(self, info: strawberry.Info, input: MuteViewerArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -341,7 +223,7 @@ class Mutation:
         return await _room_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Host: mute or unmute every viewer at once.")
-    async def mute_live_room(self, info: strawberry.Info, input: MuteLiveRoomInput) -> LiveRoomPayload:  # noqa: A002
+    async def mute_live_room(self, info: strawberry.Info, input: MuteArg) -> LiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -353,7 +235,7 @@ class Mutation:
         return await _room_payload(ctx, *await run_mutation(ctx, work))
 
     @strawberry.mutation(description="Member: enter a room (counted as watching until leave or a missed heartbeat).")
-    async def join_live_room(self, info: strawberry.Info, input: JoinLiveRoomInput) -> LiveRoomViewerPayload:  # noqa: A002
+    async def join_live_room(self, info: strawberry.Info, input: JoinArg) -> LiveRoomViewerPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -370,7 +252,7 @@ class Mutation:
     heartbeat_live_room = _viewer_control("heartbeat", "Member: still watching (send every ~20 s; silence past the timeout stops counting).")
 
     @strawberry.mutation(description="Member: say something in the room (rate- and length-limited).")
-    async def send_live_room_comment(self, info: strawberry.Info, input: SendLiveRoomCommentInput) -> SendLiveRoomCommentPayload:  # noqa: A002
+    async def send_live_room_comment(self, info: strawberry.Info, input: CommentArg) -> SendLiveRoomCommentPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -384,7 +266,7 @@ class Mutation:
         return SendLiveRoomCommentPayload(comment=comment_node(result["comment"]))
 
     @strawberry.mutation(description="Member: like (taps batched by the client; accepted once per interval).")
-    async def like_live_room(self, info: strawberry.Info, input: LikeLiveRoomInput) -> LikeLiveRoomPayload:  # noqa: A002
+    async def like_live_room(self, info: strawberry.Info, input: LikeArg) -> LikeLiveRoomPayload:  # noqa: A002
         ctx: Context = info.context
 
         async def work(tx):  # noqa: ANN001, ANN202
@@ -397,13 +279,13 @@ class Mutation:
         return LikeLiveRoomPayload(like_count=result["likeCount"])
 
     @strawberry.mutation(description="Member: order from the room — live prices while it is live, attributed to the room and its sharer.")
-    async def create_live_room_order(self, info: strawberry.Info, input: CreateLiveRoomOrderInput) -> OrderPayload:  # noqa: A002
+    async def create_live_room_order(self, info: strawberry.Info, input: OrderArg) -> OrderPayload:  # noqa: A002
         ctx: Context = info.context
         request = {
             "room": str(input.room_id),
             "lines": [(str(l.sku_id), l.quantity) for l in input.lines],
             "delivery": input.delivery_type.value,
-            "store": input.store_id,
+            "store": str(input.pickup_store_id) if input.pickup_store_id is not None else input.store_id,
             "sharer": input.sharer_member_id,
             "code": input.share_code,
             "expect": input.expect_live_price,
@@ -412,6 +294,7 @@ class Mutation:
         async def work(tx):  # noqa: ANN001, ANN202
             member = ctx.require_member()
             room_id = _room_id(input.room_id)
+            store = store_pk(input.pickup_store_id, input.store_id, "input.pickupStoreId")
             if input.sharer_member_id:
                 decode_id(input.sharer_member_id, "Member", field="input.sharerMemberId")
             lines = [(decode_id(l.sku_id, "Sku", field=f"input.lines[{i}].skuId"), l.quantity) for i, l in enumerate(input.lines)]
@@ -423,7 +306,7 @@ class Mutation:
                 member_id=member,
                 lines=lines,
                 delivery_type=input.delivery_type.value,
-                inputs={"pickup": {"storeId": str(input.store_id)}} if input.store_id is not None else None,
+                inputs={"pickup": {"storeId": to_global_id("PickupStore", store)}} if store is not None else None,
                 line_inputs=[{LINE_FIELD: to_global_id("LiveRoom", room_id)} for _ in lines],
                 source={k: str(v) for k, v in source.items() if v is not None},
                 attributes={EXPECT_LIVE_PRICE: True} if input.expect_live_price else None,

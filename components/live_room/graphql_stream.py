@@ -3,22 +3,14 @@ presented product and status change until the room ends."""
 
 from __future__ import annotations
 
-from typing import Any, AsyncGenerator
+from typing import Annotated, Any, AsyncGenerator
 
 import strawberry
 
 from components.catalog.graphql import Product
 from components.live_room import models
-from components.live_room.graphql import (
-    LiveRoom,
-    LiveRoomComment,
-    LiveRoomEventKind,
-    LiveRoomShelfItem,
-    LiveRoomStatus,
-    comment_node,
-    load_shelf,
-    room_from_message,
-)
+from components.live_room.graphql import LiveRoom, LiveRoomEventKind, LiveRoomStatus, room_from_message
+from components.live_room.graphql_types import LiveRoomComment, LiveRoomShelfItem, comment_node, load_shelf
 from components.live_room.service import channel, room_message
 from core.gql import Context, decode_id
 from core.gql.relay import to_global_id
@@ -38,7 +30,7 @@ class LiveRoomEvent:
     comments_enabled: bool = strawberry.field(deprecation_reason="Use `room { commentsEnabled }`.", description="Viewers may comment.")
     likes_enabled: bool = strawberry.field(deprecation_reason="Use `room { likesEnabled }`.", description="Viewers may like.")
     muted_all: bool = strawberry.field(deprecation_reason="Use `room { mutedAll }`.", description="The host muted every viewer.")
-    comment: LiveRoomComment | None = strawberry.field(description="Set on COMMENT events.")
+    comment: LiveRoomComment | None = strawberry.field(description="The comment said, on COMMENT events; null on others.")
     presented_pk: strawberry.Private[int | None] = None
     stream: StreamPosition = strawberry.field(default_factory=no_position, description="Where this payload stands in the live stream.")
 
@@ -82,9 +74,12 @@ FINAL = ("ended", "cancelled", "expired")
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="A room's events: comments, likes, viewers, the presented product, status. Starts with a SNAPSHOT; ends after the room ends."
+        description="A room's events: comments, likes, viewers, the presented product, status. Public. Starts with a SNAPSHOT; "
+        "completes after the room ends, is cancelled or expires (at once, after the snapshot, for a room already over)."
     )
-    async def live_room_events(self, info: strawberry.Info, room_id: strawberry.ID) -> AsyncGenerator[LiveRoomEvent, None]:
+    async def live_room_events(
+        self, info: strawberry.Info, room_id: Annotated[strawberry.ID, strawberry.argument(description="The room's global id.")]
+    ) -> AsyncGenerator[LiveRoomEvent, None]:
         ctx: Context = info.context
         pk = decode_id(room_id, "LiveRoom", field="roomId")
         async with ctx.kernel.broadcast.subscribe(channel(pk)) as messages:

@@ -1,6 +1,6 @@
 import strawberry
 
-from components.live_room import graphql, graphql_mutations, graphql_stream, models, reservation_graphql
+from components.live_room import graphql, graphql_mutations, graphql_stream, graphql_types, models, reservation_graphql
 from components.live_room.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.live_room.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.live_room.reservations import REMIND_JOB
@@ -37,11 +37,14 @@ def dougong_schema(registrar):
     registrar.mutation(reservation_graphql.Mutation)
     registrar.type(reservation_graphql.LiveRoomReservationBoard)
     registrar.node(graphql.LiveRoom, graphql.load_rooms)
+    registrar.node(graphql_types.LiveRoomComment, graphql_types.load_comments)
+    registrar.extend("Order", "liveRoom", graphql.order_live_room, "The live room the order was placed from; null for an order from no room.")
 
 
 @hookimpl
 def dougong_dataloaders(registrar):
     registrar.dataloader("live_room.host_names", graphql.load_host_names)
+    registrar.dataloader("live_room.rooms_of_orders", graphql.load_rooms_of_orders)
 
 
 @hookimpl

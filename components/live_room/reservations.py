@@ -38,14 +38,21 @@ class Reservations:
         self.kernel = service.kernel
 
     async def reserve(
-        self, tx: Transaction, room_id: int, member_id: int, *, store_id: int | None = None, guide_id: int | None = None
+        self,
+        tx: Transaction,
+        room_id: int,
+        member_id: int,
+        *,
+        store_id: int | None = None,
+        guide_id: int | None = None,
+        store_field: str = "input.storeId",
     ) -> Reservation:
         room = await self.service.room(tx, room_id)
         if room.status != "scheduled":
             raise DomainError(
                 "LIVE_ROOM_NOT_RESERVABLE", f"The room is {room.status}: only an upcoming room is reserved.", field="input.roomId", status=room.status
             )
-        await self._check_credit(tx, store_id, guide_id)
+        await self._check_credit(tx, store_id, guide_id, store_field)
         reservation = await self._of(tx, room.id, member_id)
         if reservation is None:
             try:
@@ -84,13 +91,13 @@ class Reservations:
             select(Reservation).where(Reservation.room_id == room_id, Reservation.member_id == member_id).execution_options(populate_existing=True)
         )
 
-    async def _check_credit(self, tx: Transaction, store_id: int | None, guide_id: int | None) -> None:
+    async def _check_credit(self, tx: Transaction, store_id: int | None, guide_id: int | None, store_field: str) -> None:
         """The store and clerk credited must exist: a typo must not open a phantom store on the board."""
         if store_id is not None:
             stores = self.kernel.contributions.stores.get("stores")
             known = await stores.value(tx.session, {store_id}) if stores is not None else {store_id}
             if not 1 <= store_id <= 2**31 - 1 or store_id not in known:
-                raise DomainError("KERNEL_NOT_FOUND", "No such store.", field="input.storeId")
+                raise DomainError("KERNEL_NOT_FOUND", "No such store.", field=store_field)
         if guide_id is not None:
             guide = await self.kernel.service("members").staff(tx.session, guide_id) if 1 <= guide_id <= 2**31 - 1 else None
             if guide is None or not guide.active:

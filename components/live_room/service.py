@@ -99,6 +99,7 @@ class LiveRoomService(Shelf, Audience, RoomResults):
         likes_enabled: bool = True,
         replay_enabled: bool = True,
         shelf: list[ShelfEntry] | None = None,
+        store_field: str = "input.storeId",
     ) -> int:
         manager = self._is_manager(actor)
         if not manager and not actor.has_role("live_host"):
@@ -111,7 +112,7 @@ class LiveRoomService(Shelf, Audience, RoomResults):
             raise DomainError("LIVE_ROOM_INVALID_ROOM", "The host must be active staff with the live_host role.", field="input.hostId")
         title = self._title(title)
         if store_id is not None and not 1 <= store_id <= 2**31 - 1:
-            raise DomainError("LIVE_ROOM_INVALID_ROOM", "A store id is a positive number.", field="input.storeId")
+            raise DomainError("LIVE_ROOM_INVALID_ROOM", "A store id is a positive number.", field=store_field)
         self._check_times(scheduled_start_at, scheduled_end_at, tx.now())
         room = Room(
             title=title,

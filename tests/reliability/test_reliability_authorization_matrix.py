@@ -90,6 +90,7 @@ MATRIX: dict[str, str] = {
     "order":                   "h+" "h" "+h" "h" "+",   # A's pickup order at store X
     "orders":                  "uf" "f" "+h" "f" "+",
     "groupBuyOffer":           "++" "+" "++" "+" "+",
+    "groupBuyOffers":          "++" "+" "++" "+" "+",
     "groupBuyGroup":           "++" "+" "++" "+" "+",
     "myGroupBuys":             "u+" "h" "ff" "f" "f",
     "groupBuyReferrals":       "u+" "f" "ff" "f" "+",   # memberId: A
@@ -102,6 +103,7 @@ MATRIX: dict[str, str] = {
     "auctionLots":             "++" "+" "++" "+" "+",
     "auctionLot":              "++" "+" "++" "+" "+",
     "myAuctionLots":           "u+" "h" "ff" "f" "f",
+    "myAuctions":              "u+" "h" "ff" "f" "f",
     "pickupStoresNear":        "++" "+" "++" "+" "+",
     "pickupStore":             "++" "+" "++" "+" "+",
     "pickupStores":            "++" "+" "++" "+" "+",
@@ -548,6 +550,7 @@ CASES: dict[str, Case] = {
     "order": Case("query($id: ID!) { order(id: $id) { id status } }", static(id=lambda w: w.a_pickup_order)),
     "orders": Case("{ orders { nodes { id } } }"),
     "groupBuyOffer": Case("query($id: ID!) { groupBuyOffer(id: $id) { id } }", static(id=lambda w: w.offer)),
+    "groupBuyOffers": Case("{ groupBuyOffers { nodes { id } } }"),
     "groupBuyGroup": Case("query($id: ID!) { groupBuyGroup(id: $id) { id seatsFilled } }", static(id=lambda w: w.group)),
     "myGroupBuys": Case("{ myGroupBuys { nodes { id } } }"),
     "groupBuyReferrals": Case("query($m: ID!) { groupBuyReferrals(memberId: $m) { memberId joins } }", static(m=G("Member", 1))),
@@ -560,6 +563,7 @@ CASES: dict[str, Case] = {
     "auctionLots": Case("{ auctionLots { nodes { id } } }"),
     "auctionLot": Case("query($id: ID!) { auctionLot(id: $id) { id leader } }", static(id=lambda w: w.lot)),
     "myAuctionLots": Case("{ myAuctionLots { id } }"),
+    "myAuctions": Case("{ myAuctions { nodes { id } } }"),
     "pickupStoresNear": Case("{ pickupStoresNear(latitude: 31.23, longitude: 121.47, openOnly: false) { distanceMeters } }"),
     "pickupStore": Case("query($id: ID!) { pickupStore(id: $id) { id } }", static(id=G("PickupStore", STORE_X))),
     "pickupStores": Case("{ pickupStores { nodes { id } } }"),
