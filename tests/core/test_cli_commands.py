@@ -39,7 +39,7 @@ def test_schema_prints_the_blueprint_sdl(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     result = run("schema", str(DEMO))
     assert result.exit_code == 0
-    assert "type Query {" in result.output and "createOrder(input: CreateOrderInput!): OrderPayload!" in result.output
+    assert "type Query {" in result.output and "createOrder(" in result.output and "): OrderPayload!" in result.output
     assert result.output.strip() == (ROOT / "tests" / "blueprints" / "snapshots" / "demo.graphql").read_text().strip()
 
 
