@@ -36,6 +36,11 @@ GATED = "flashSaleGated"  # draft.attributes: the Redis gate was asked already (
 LINE_DESCRIPTION = "Flash sale: this line is bought in a flash-sale session (its FlashSaleItem id); the SKU must be the item's."
 
 
+def sold_out(field: str, left: int) -> DomainError:
+    """The refusal when fewer units are left than asked for (also answered early: early.py)."""
+    return DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=field, left=max(0, left))
+
+
 class FlashCheckout:
     def __init__(self, service: FlashSaleService) -> None:
         self.service = service
@@ -73,9 +78,7 @@ class FlashCheckout:
                 bought=held,
             )
         if item.quantity - item.sold < line.quantity:
-            raise DomainError(
-                "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}", left=max(0, item.quantity - item.sold)
-            )
+            raise sold_out(f"{where}.{LINE_FIELD}", item.quantity - item.sold)
         # The session counts its own quantity (Item.sold): no inventory activity counter.
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = COMPONENT
