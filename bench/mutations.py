@@ -37,7 +37,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._serve import subprocess_server  # noqa: E402
+from bench._serve import serve_from_argv, subprocess_server  # noqa: E402
+from bench.checkout import _percentile  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "mutations.json"
 BLUEPRINT = """dougong: 1
@@ -166,10 +167,6 @@ def requests_for(mutation: str, kind: str, world: dict[str, Any]) -> tuple[Next,
     return (lambda i, _l: ("/graphql", body, auth(i))), (lambda b: not b.get("errors") and b["data"]["redeemPointsItem"]["redemption"] is not None)
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 async def drive(base: str, connections: int, seconds: float, following: Next, ok: Callable[[dict], bool]) -> dict[str, Any]:
     import httpx
 
@@ -291,11 +288,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     if "--serve" in sys.argv:
-        serve_args = argparse.ArgumentParser()
-        for flag in ("--serve", "--url", "--folder"):
-            serve_args.add_argument(flag)
-        serve_args.add_argument("--port", type=int)
-        a = serve_args.parse_args()
-        serve(a.serve, a.url, a.port, a.folder)
+        serve_from_argv(serve)
     else:
         main(sys.argv[1:])
