@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from components.flash_sale.checkout import LINE_FIELD, sold_out
-from components.flash_sale.models import FlashSession, Item
+from components.flash_sale.models import Bought, FlashSession, Item
 from components.flash_sale.service import phase
 from core.clock import as_utc
 from core.errors import DomainError
@@ -39,18 +39,31 @@ from core.errors import DomainError
 async def sold_out_refusal(service: Any, session: Any, item_id: int, member_id: int, quantity: int) -> DomainError | None:
     """The checkout's own sold-out refusal for this one-line purchase, when committed rows
     already decide it; else None (the checkout decides)."""
+    # One statement: every await on SQLite is a round trip to its driver thread.
     row = (
         await session.execute(
-            select(Item.quantity - Item.sold, Item.per_member_limit, FlashSession.starts_at, FlashSession.ends_at)
+            select(Item.quantity - Item.sold, Item.per_member_limit, FlashSession.starts_at, FlashSession.ends_at, Bought.units)
             .join(FlashSession, FlashSession.id == Item.session_id)
+            .outerjoin(Bought, and_(Bought.item_id == Item.id, Bought.member_id == member_id))
             .where(Item.id == item_id, FlashSession.active.is_(True))
         )
     ).first()
     if row is None:
         return None
-    left, limit, starts_at, ends_at = row
+    left, limit, starts_at, ends_at, bought = row
     if left >= quantity or phase(as_utc(starts_at), as_utc(ends_at), service.kernel.clock.now()) != "running":
         return None
-    if await service.bought(session, item_id, member_id) + quantity > limit:
+    if (bought or 0) + quantity > limit:
         return None  # the checkout answers the limit first
     return sold_out(f"input.lines[0].{LINE_FIELD}", left)
+
+
+async def refuse_if_sold_out(service: Any, item_id: int, member_id: int, quantity: int) -> None:
+    """Raise the checkout's sold-out refusal when committed rows already decide it.
+
+    Its own short read session: the request must hold no pooled connection while it then
+    waits for the writer slot (SQLite), or a crowd would hold every connection there is."""
+    async with service.kernel.db.read() as session:
+        refusal = await sold_out_refusal(service, session, item_id, member_id, quantity)
+    if refusal is not None:
+        raise refusal

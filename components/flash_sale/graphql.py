@@ -13,7 +13,7 @@ from sqlalchemy import select
 from components.catalog.graphql import Sku
 from components.flash_sale import models
 from components.flash_sale.checkout import GATED, LINE_FIELD
-from components.flash_sale.early import sold_out_refusal
+from components.flash_sale.early import refuse_if_sold_out
 from components.flash_sale.gate import PASSED, REFUSED
 from components.flash_sale.service import countdown, phase
 from components.orders.graphql import OrderPayload, load_orders
@@ -229,8 +229,9 @@ class Mutation:
                 return OrderPayload(user_errors=[user_error(DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
         if answer != PASSED and input.idempotency_key is None and ctx.actor.is_member and ctx.actor.id is not None:
             # A sold-out session answered from committed rows, without a write transaction (early.py).
-            early = await sold_out_refusal(service, await ctx.session(), item_id, ctx.actor.id, input.quantity)
-            if early is not None:
+            try:
+                await refuse_if_sold_out(service, item_id, ctx.actor.id, input.quantity)
+            except DomainError as early:
                 return OrderPayload(user_errors=[user_error(early)])
 
         async def work(tx):  # noqa: ANN001, ANN202
