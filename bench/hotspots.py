@@ -273,6 +273,9 @@ async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding
     helpers = sys.modules[__name__]
     print(f"  flash-sale session: {args.buyers} buyers for {args.units} units (real HTTP)", flush=True)
     results["flash-sale session"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers, BLUEPRINT)
+    if args.growth_only:
+        print(f"  flash-sale session without the early look and memo: {args.buyers} buyers for {args.units} units", flush=True)
+        results["flash-sale, no early look"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers, BLUEPRINT, early=False)
     if not args.flash_only:
         print(f"  coupon claims: {args.claimers} members for {args.coupons} coupons", flush=True)
         results["coupon claims"] = await growth.coupon_claims(kernel, app, args.claimers, args.coupons, args.claim_burst, helpers)

@@ -37,10 +37,12 @@ components:
 """
 
 
-async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any, blueprint: str) -> dict[str, Any]:
+async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any, blueprint: str, early: bool = True) -> dict[str, Any]:
     """``helpers``: bench/hotspots.py (its crowd, baseline, figures and SKU maker). The server is a
     uvicorn worker of its own on CPU 0 (``blueprint`` on the kernel's database), the crowd plain
-    sockets from this process on CPU 1 (bench/_crowd_http.py)."""
+    sockets from this process on CPU 1 (bench/_crowd_http.py). ``early=False``: the server
+    without the early look and the sold-out memo (components/flash_sale/early.py), to measure
+    what they give."""
     import tempfile
 
     from _crowd_http import fire, request_bytes
@@ -65,7 +67,7 @@ async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any,
         with open(path, "w", encoding="utf-8") as out:
             out.write(blueprint)
         url = kernel.db.url.render_as_string(hide_password=False)
-        env = {"DOUGONG_MAX_CONNECTIONS": str(buyers + 100), "DOUGONG_HEADER_TIMEOUT": "600"}
+        env = {"DOUGONG_MAX_CONNECTIONS": str(buyers + 100), "DOUGONG_HEADER_TIMEOUT": "600", "BENCH_NO_EARLY_LOOK": "" if early else "1"}
         with subprocess_server(__file__, ["--serve-flash", "--url", url, "--blueprint", path], "/healthz", env=env) as base:
             answers, latencies, seconds = await _pinned(fire(base, requests))
     results = [body if status == 200 and isinstance(body, dict) else {} for status, body in answers]
@@ -109,6 +111,15 @@ def serve_flash(url: str, blueprint: str, port: int) -> None:
         os.sched_setaffinity(0, {0})
     except (AttributeError, OSError):
         pass
+    if os.environ.get("BENCH_NO_EARLY_LOOK"):  # the server as it was: every buyer through the checkout
+        import components.flash_sale.graphql as flash_graphql
+        from components.flash_sale.early import SoldOutMemo
+
+        async def no_look(*_args: Any) -> None:
+            return None
+
+        flash_graphql.refuse_if_sold_out = no_look  # type: ignore[assignment]
+        SoldOutMemo.refuse = lambda *_args: None  # type: ignore[method-assign]
     limits = Limits.from_environment()
     app = create_app([Kernel.from_file(blueprint, database_url=url)], run_worker=False, seed_demo=False, limits=limits)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=4096, **uvicorn_settings(limits))

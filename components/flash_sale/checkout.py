@@ -68,6 +68,12 @@ class FlashCheckout:
             )
         if state == "ended":
             raise DomainError("FLASH_SALE_ENDED", "This session has ended.", field=f"{where}.{LINE_FIELD}", endsAt=ends.isoformat())
+        # Sold out before the member's limit: it is the answer for everyone, so a crowd can be
+        # given it without reading each member's units (early.py).
+        if item.quantity - item.sold < line.quantity:
+            if not draft.previewing:  # a write transaction: nobody else commits while it runs
+                self.service.sold_out_memo.remember(item.id, item.quantity - item.sold, starts, ends)
+            raise sold_out(f"{where}.{LINE_FIELD}", item.quantity - item.sold)
         held = await self.service.bought(tx.session, item.id, draft.member_id)
         if held + line.quantity > item.per_member_limit:
             raise DomainError(
@@ -77,8 +83,6 @@ class FlashCheckout:
                 limit=item.per_member_limit,
                 bought=held,
             )
-        if item.quantity - item.sold < line.quantity:
-            raise sold_out(f"{where}.{LINE_FIELD}", item.quantity - item.sold)
         # The session counts its own quantity (Item.sold): no inventory activity counter.
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)
         draft.kind = COMPONENT
