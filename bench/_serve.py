@@ -46,3 +46,15 @@ def subprocess_server(script: str, arguments: list[str], probe: str, env: dict[s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def serve_from_argv(serve) -> None:  # noqa: ANN001
+    """A bench's own server subprocess: ``script --serve KIND --url URL --folder F --port N``."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    for flag in ("--serve", "--url", "--folder"):
+        parser.add_argument(flag)
+    parser.add_argument("--port", type=int)
+    a = parser.parse_args()
+    serve(a.serve, a.url, a.port, a.folder)

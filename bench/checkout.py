@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._serve import subprocess_server  # noqa: E402
+from bench._serve import serve_from_argv, subprocess_server  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "checkout.json"
 BLUEPRINT = """dougong: 1
@@ -245,11 +245,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     if "--serve" in sys.argv:
-        serve_args = argparse.ArgumentParser()
-        for flag in ("--serve", "--url", "--folder"):
-            serve_args.add_argument(flag)
-        serve_args.add_argument("--port", type=int)
-        a = serve_args.parse_args()
-        serve(a.serve, a.url, a.port, a.folder)
+        serve_from_argv(serve)
     else:
         main(sys.argv[1:])

@@ -272,9 +272,13 @@ async def run_database(url: str, args: argparse.Namespace, bidding: Any, bidding
     results = {}
     helpers = sys.modules[__name__]
     print(f"  flash-sale session: {args.buyers} buyers for {args.units} units (real HTTP)", flush=True)
-    results["flash-sale session"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers)
-    print(f"  coupon claims: {args.claimers} members for {args.coupons} coupons", flush=True)
-    results["coupon claims"] = await growth.coupon_claims(kernel, app, args.claimers, args.coupons, args.claim_burst, helpers)
+    results["flash-sale session"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers, BLUEPRINT)
+    if args.growth_only:
+        print(f"  flash-sale session without the early look and memo: {args.buyers} buyers for {args.units} units", flush=True)
+        results["flash-sale, no early look"] = await growth.flash_sale_session(kernel, args.buyers, args.units, helpers, BLUEPRINT, early=False)
+    if not args.flash_only:
+        print(f"  coupon claims: {args.claimers} members for {args.coupons} coupons", flush=True)
+        results["coupon claims"] = await growth.coupon_claims(kernel, app, args.claimers, args.coupons, args.claim_burst, helpers)
     if args.growth_only:
         await kernel.stop()
         gated = await growth.gated_flash_sale(gate_url, args.buyers, args.units, helpers)
@@ -347,6 +351,7 @@ async def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--coupons", type=int, default=100)
     parser.add_argument("--claim-burst", type=int, default=20)
     parser.add_argument("--growth-only", action="store_true", help="only the flash-sale session and coupon rows")
+    parser.add_argument("--flash-only", action="store_true", help="with --growth-only: the flash-sale rows alone")
     parser.add_argument("--quick", action="store_true", help="a tenth of every crowd (smoke run)")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (e.g. to measure it again on a quiet machine)")

@@ -1,8 +1,9 @@
 """The growth components' hot spots for bench/hotspots.py (a module of it, not a bench of its own).
 
 - flash-sale session: `--buyers` members each send one `buyFlashSaleItem` for an item with
-  `--units` in the session, through **real HTTP** (uvicorn on a socket in this process), once
-  on the database alone and once behind the Redis gate (when `redis-server` is on PATH).
+  `--units` in the session, through **real HTTP** (one uvicorn worker in a subprocess on CPU 0;
+  the buyers are plain sockets from this process on CPU 1, every request written at once),
+  once on the database alone and once behind the Redis gate (when `redis-server` is on PATH).
   Oversold (orders beyond the units, `sold` above the quantity) must be 0.
 - coupon claims: `--claimers` members claim a template with `--coupons` in total, then one
   member claims `--claim-burst` times at once against a per-member limit of 2. Exactly
@@ -13,15 +14,17 @@ Each has the same baseline as the other hot spots (concurrent one-row conditiona
 
 from __future__ import annotations
 
-from dataclasses import replace
+import sys
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
-import httpx
-from sqlalchemy import func, select
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as the server subprocess too
 
-from core.auth import Actor
-from core.gql.relay import to_global_id
+from sqlalchemy import func, select  # noqa: E402
+
+from core.auth import Actor  # noqa: E402
+from core.gql.relay import to_global_id  # noqa: E402
 
 BUY = """mutation($item: ID!) { buyFlashSaleItem(input: {itemId: $item}) { order { id } userErrors { code } } }"""
 CLAIM = """mutation($t: ID!) { claimCoupon(input: {templateId: $t}) { coupon { id } userErrors { code } } }"""
@@ -34,12 +37,18 @@ components:
 """
 
 
-async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any) -> dict[str, Any]:
-    """``helpers``: bench/hotspots.py (its crowd, baseline, figures and SKU maker)."""
+async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any, blueprint: str, early: bool = True) -> dict[str, Any]:
+    """``helpers``: bench/hotspots.py (its crowd, baseline, figures and SKU maker). The server is a
+    uvicorn worker of its own on CPU 0 (``blueprint`` on the kernel's database), the crowd plain
+    sockets from this process on CPU 1 (bench/_crowd_http.py). ``early=False``: the server
+    without the early look and the sold-out memo (components/flash_sale/early.py), to measure
+    what they give."""
+    import tempfile
+
+    from _crowd_http import fire, request_bytes
+    from _serve import subprocess_server
+
     from components.flash_sale.models import Item, Purchase
-    from core.app import create_app
-    from core.http.limits import Limits
-    from core.testing import serve_app
 
     sku = await helpers._sku(kernel, buyers + units, "Flash session tea")
     service = kernel.service("flash_sale")
@@ -51,22 +60,17 @@ async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any)
         item = (await service.item_ids(tx, session))[0]
     await service.reconcile_gate()  # seeds the gate when there is one (no-op otherwise)
     item_gid = to_global_id("FlashSaleItem", item)
-    # Client and server share this process: 2,000 connections opened at once send their headers
-    # slower than the server's 10 s header limit allows, so the bench lifts it (and the cap).
-    limits = replace(Limits.from_environment(), header_timeout=600.0, max_connections=buyers + 100)
-    async with serve_app(create_app([kernel], run_worker=False), lifespan=False, limits=limits) as base:
-        limits = httpx.Limits(max_connections=buyers, max_keepalive_connections=buyers)
-        async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as http:
-            def buy(m: int) -> Callable[[], Awaitable[Any]]:
-                token = kernel.issue_token(Actor("member", m))
-
-                async def send() -> Any:
-                    response = await http.post("/graphql", json={"query": BUY, "variables": {"item": item_gid}},
-                                               headers={"authorization": f"Bearer {token}"})
-                    return response.json() if response.status_code == 200 else {}
-                return send
-
-            results, latencies, seconds = await helpers._crowd([buy(m) for m in range(1, buyers + 1)])
+    requests = [request_bytes("http://127.0.0.1", "/graphql", {"query": BUY, "variables": {"item": item_gid}},
+                              {"authorization": f"Bearer {kernel.issue_token(Actor('member', m))}"}) for m in range(1, buyers + 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/flash.yaml"
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(blueprint)
+        url = kernel.db.url.render_as_string(hide_password=False)
+        env = {"DOUGONG_MAX_CONNECTIONS": str(buyers + 100), "DOUGONG_HEADER_TIMEOUT": "600", "BENCH_NO_EARLY_LOOK": "" if early else "1"}
+        with subprocess_server(__file__, ["--serve-flash", "--url", url, "--blueprint", path], "/healthz", env=env) as base:
+            answers, latencies, seconds = await _pinned(fire(base, requests))
+    results = [body if status == 200 and isinstance(body, dict) else {} for status, body in answers]
     payloads, codes = helpers._payloads(results, "buyFlashSaleItem")
     won = sum(1 for p in payloads if p["order"])
     async with kernel.db.read() as db:
@@ -76,6 +80,49 @@ async def flash_sale_session(kernel: Any, buyers: int, units: int, helpers: Any)
     return helpers._figures(won, buyers, latencies, seconds, baseline, units=units, orders_in_db=purchases, sold=sold,
                             oversold=max(purchases - units, 0) + max(sold - units, 0), gate=service.gate is not None,
                             outcomes=codes)
+
+
+async def _pinned(step: Any) -> Any:
+    """Run ``step`` with this process on CPU 1 (the server has CPU 0), then as before."""
+    import os
+
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        if before is not None and len(before) > 1:
+            os.sched_setaffinity(0, {1})
+        return await step
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+
+
+def serve_flash(url: str, blueprint: str, port: int) -> None:
+    """The flash-sale server: one uvicorn worker pinned to CPU 0 (the crowd runs on CPU 1)."""
+    import os
+
+    import uvicorn
+
+    from core.app import create_app
+    from core.http.limits import Limits
+    from core.http.protocol import uvicorn_settings
+    from core.kernel import Kernel
+
+    try:
+        os.sched_setaffinity(0, {0})
+    except (AttributeError, OSError):
+        pass
+    if os.environ.get("BENCH_NO_EARLY_LOOK"):  # the server as it was: every buyer through the checkout
+        import components.flash_sale.graphql as flash_graphql
+        from components.flash_sale.early import SoldOutMemo
+
+        async def no_look(*_args: Any) -> None:
+            return None
+
+        flash_graphql.refuse_if_sold_out = no_look  # type: ignore[assignment]
+        SoldOutMemo.refuse = lambda *_args: None  # type: ignore[method-assign]
+    limits = Limits.from_environment()
+    app = create_app([Kernel.from_file(blueprint, database_url=url)], run_worker=False, seed_demo=False, limits=limits)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=4096, **uvicorn_settings(limits))
 
 
 async def coupon_claims(kernel: Any, app: Any, claimers: int, coupons: int, burst: int, helpers: Any) -> dict[str, Any]:
@@ -120,8 +167,20 @@ async def gated_flash_sale(url: str, buyers: int, units: int, helpers: Any) -> d
         await kernel.start()
         try:
             await helpers._members(kernel, buyers)
-            return await flash_sale_session(kernel, buyers, units, helpers)
+            return await flash_sale_session(kernel, buyers, units, helpers, GATE_BLUEPRINT % redis.url(0))
         finally:
             await kernel.stop()
     finally:
         redis.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    serve_args = argparse.ArgumentParser()
+    serve_args.add_argument("--serve-flash", action="store_true")
+    serve_args.add_argument("--url")
+    serve_args.add_argument("--blueprint")
+    serve_args.add_argument("--port", type=int)
+    a = serve_args.parse_args()
+    serve_flash(a.url, a.blueprint, a.port)

@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
@@ -93,6 +93,7 @@ class Database:
         # Committed write transactions (bumped as each begins to commit and again once it has):
         # the response cache serves an answer only while this is what it was when computed.
         self.generation = 0
+        self._watch: Any = None  # the connection change_counter() reads (SQLite)
         if self.is_sqlite:
             database = self.url.database or ""
             if database in ("", ":memory:"):
@@ -220,6 +221,21 @@ class Database:
         finally:
             await engine.dispose()
 
+    def change_counter(self) -> int | None:
+        """A number that changes whenever any connection — of this process or another — has
+        committed to the SQLite file since it was last read (``PRAGMA data_version`` on a
+        connection of its own that never writes); None on PostgreSQL, which has no such thing.
+
+        Synchronous and cheap (no pool, no thread hop): a value remembered with something read
+        in a write transaction says, while it is unchanged, that what was read still holds."""
+        if not self.is_sqlite:
+            return None
+        if self._watch is None:
+            import sqlite3
+
+            self._watch = sqlite3.connect(self.url.database or "", check_same_thread=False, isolation_level=None)
+        return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+
     async def ping(self) -> None:
         from sqlalchemy import text
 
@@ -227,6 +243,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

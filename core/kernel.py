@@ -185,15 +185,25 @@ class Kernel:
 
     @contextlib.asynccontextmanager
     async def transaction(
-        self, *, hand_over: Callable[[AsyncSession, Callable[[], Awaitable[None]]], None] | None = None
+        self,
+        *,
+        hand_over: Callable[[AsyncSession, Callable[[], Awaitable[None]]], None] | None = None,
+        precheck: Callable[[], None] | None = None,
     ) -> AsyncIterator[Transaction]:
         """One write transaction; events and live messages go out after it commits.
 
         ``hand_over(session, release)`` receives the committed session instead of it being
         closed, and the coroutine function that closes it and its connection (PostgreSQL only):
         a mutation then reads its payload on the connection it already holds, so a full
-        connection pool can never turn a committed write into an error answer."""
+        connection pool can never turn a committed write into an error answer.
+
+        ``precheck()`` (synchronous: no I/O while the slot is held) runs once the write slot
+        is this transaction's, before BEGIN, and may raise a DomainError to refuse without a
+        transaction: a crowd queued for SQLite's one writer (a sold-out flash sale) is then
+        refused from memory as each one's turn comes (components/flash_sale/early.py)."""
         async with self.db.write_slot():
+            if precheck is not None:
+                precheck()
             if hand_over is not None and self.db.is_postgresql:
                 # Bound to one connection, the session keeps it after COMMIT (an unbound one
                 # would give it back to the pool and need another to read the payload).

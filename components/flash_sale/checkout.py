@@ -36,6 +36,11 @@ GATED = "flashSaleGated"  # draft.attributes: the Redis gate was asked already (
 LINE_DESCRIPTION = "Flash sale: this line is bought in a flash-sale session (its FlashSaleItem id); the SKU must be the item's."
 
 
+def sold_out(field: str, left: int) -> DomainError:
+    """The refusal when fewer units are left than asked for (also answered early: early.py)."""
+    return DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=field, left=max(0, left))
+
+
 class FlashCheckout:
     def __init__(self, service: FlashSaleService) -> None:
         self.service = service
@@ -63,6 +68,12 @@ class FlashCheckout:
             )
         if state == "ended":
             raise DomainError("FLASH_SALE_ENDED", "This session has ended.", field=f"{where}.{LINE_FIELD}", endsAt=ends.isoformat())
+        # Sold out before the member's limit: it is the answer for everyone, so a crowd can be
+        # given it without reading each member's units (early.py).
+        if item.quantity - item.sold < line.quantity:
+            if not draft.previewing:  # a write transaction: nobody else commits while it runs
+                self.service.sold_out_memo.remember(item.id, item.quantity - item.sold, starts, ends)
+            raise sold_out(f"{where}.{LINE_FIELD}", item.quantity - item.sold)
         held = await self.service.bought(tx.session, item.id, draft.member_id)
         if held + line.quantity > item.per_member_limit:
             raise DomainError(
@@ -71,10 +82,6 @@ class FlashCheckout:
                 field=f"{where}.quantity",
                 limit=item.per_member_limit,
                 bought=held,
-            )
-        if item.quantity - item.sold < line.quantity:
-            raise DomainError(
-                "FLASH_SALE_SOLD_OUT", "Sold out in this session.", field=f"{where}.{LINE_FIELD}", left=max(0, item.quantity - item.sold)
             )
         # The session counts its own quantity (Item.sold): no inventory activity counter.
         line.claim(COMPONENT, str(item.id), exclusive=True, activity_stock=False)

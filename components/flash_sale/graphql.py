@@ -5,6 +5,7 @@ lets staff make them."""
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from components.catalog.graphql import Sku
 from components.flash_sale import models
 from components.flash_sale.checkout import GATED, LINE_FIELD
+from components.flash_sale.early import refuse_if_sold_out
 from components.flash_sale.gate import PASSED, REFUSED
 from components.flash_sale.service import countdown, phase
 from components.orders.graphql import OrderPayload, load_orders
@@ -255,6 +257,15 @@ class Mutation:
             answer = await service.gate.take(item_id, input.quantity, replay)
             if answer == REFUSED:
                 return OrderPayload(user_errors=[user_error(DomainError("FLASH_SALE_SOLD_OUT", "Sold out in this session.", field="input.itemId"))])
+        precheck = None
+        if answer != PASSED and input.idempotency_key is None and ctx.actor.is_member:
+            # A sold-out session answered without a write transaction, now and again when this
+            # buyer's turn to write comes (early.py).
+            try:
+                await refuse_if_sold_out(service, item_id, input.quantity)
+            except DomainError as early:
+                return OrderPayload(user_errors=[user_error(early)])
+            precheck = functools.partial(service.sold_out_memo.refuse, item_id, input.quantity)
 
         async def work(tx):  # noqa: ANN001, ANN202
             member_id = ctx.require_member()
@@ -268,7 +279,7 @@ class Mutation:
             return {"orderId": await ctx.kernel.service("orders").place(tx, request)}
 
         request = [str(input.item_id), input.quantity]
-        result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request))
+        result, errors = await run_mutation(ctx, work, idempotency=("flash_sale.buy", input.idempotency_key, request), precheck=precheck)
         if errors:
             if answer == PASSED and not {str(e.code) for e in errors} & GONE:
                 # Nothing was placed for a reason other than the units being gone (the member's

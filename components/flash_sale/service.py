@@ -47,8 +47,10 @@ class FlashSaleService:
         self._gate: Any = False  # not asked yet: the kernel knows its Redis only after components are collected
         self.reconcile_every = parse_duration((settings.get("redis_gate") or {}).get("reconcile_every", "5s"))
         from components.flash_sale.checkout import FlashCheckout
+        from components.flash_sale.early import SoldOutMemo
 
         self.checkout = FlashCheckout(self)
+        self.sold_out_memo = SoldOutMemo(kernel)
 
     async def create_session(self, tx: Transaction, *, title: str, starts_at: datetime, ends_at: datetime, items: list[Mapping[str, Any]]) -> int:
         title = (title or "").strip()

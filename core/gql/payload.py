@@ -85,16 +85,19 @@ async def run_mutation(
     work: Callable[[Transaction], Awaitable[dict[str, Any]]],
     *,
     idempotency: tuple[str, str | None, Any] | None = None,
+    precheck: Callable[[], None] | None = None,
 ) -> tuple[dict[str, Any] | None, list[UserError]]:
     """Run ``work`` in one write transaction and turn refusals into user errors.
 
     ``idempotency`` is ``(scope, key, request)``: with a key, a replay returns the first
     result (a JSON-able dict) and does nothing else. ``work`` returns such a dict; the
     resolver turns it back into GraphQL objects, so a replay and a first call answer alike.
+    ``precheck`` may refuse (raise a DomainError) once the write slot is ours, before BEGIN
+    (see ``Kernel.transaction``); never pass one with an idempotency key: a replay must answer.
     """
     kernel = ctx.kernel
     try:
-        async with kernel.transaction(hand_over=ctx.adopt_session) as tx:
+        async with kernel.transaction(hand_over=ctx.adopt_session, precheck=precheck) as tx:
             if idempotency is not None:
                 scope, key, request = idempotency
                 previous = await tx.replay(scope, ctx.actor.key, key, request)

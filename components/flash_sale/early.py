@@ -1,0 +1,106 @@
+"""A sold-out session answered before the heavy work.
+
+When 2,000 buyers fire at 100 units, 1,900 of them cannot win. Through the checkout each
+would take the database's single writer slot (SQLite) or queue for the item's row lock
+(PostgreSQL), only to be refused — and every winner behind them waits too. Two looks answer
+the losers without a write transaction, each giving exactly the refusal the checkout would
+give (code, field, message, details: ``tests/components/flash_sale/test_early_refusal.py``
+compares both paths), and only when the checkout's answer would be "sold out" (the session
+running, fewer units left than asked for; the checkout checks that before the member's limit):
+
+- **the early look** (:func:`refuse_if_sold_out`, PostgreSQL): one read of committed rows on
+  a short session of its own, before the mutation. Exact: ``sold`` only falls when an order gives
+  units back, and that commits before anyone can read it, so "sold out" was the true answer at
+  the moment of the read, during the request. It helps the buyers who arrive once the last
+  unit is sold; buyers fired all at once all look before anyone has bought.
+- **the memo** (:class:`SoldOutMemo`, SQLite): a checkout that refuses "sold out" inside its
+  write transaction remembers the units left together with the database's change counter
+  (``Database.change_counter``: ``PRAGMA data_version``, which moves when *any* connection of
+  any process commits). While the counter has not moved, nothing has changed since, and the
+  memo answers from memory — as the mutation starts, and again as ``run_mutation``'s
+  ``precheck`` when the buyer's turn for the writer slot comes, so the queue that formed before
+  the last unit sold drains without a transaction each. Any commit anywhere (a cancellation
+  giving units back, but also any other write) makes the memo step aside until a checkout
+  refuses again. PostgreSQL has no such counter: there the memo is off.
+
+Neither is used for a request with an ``idempotencyKey``: a replay must get the first answer
+back, and a retry whose first attempt is still in flight could otherwise be told "sold out"
+while that attempt takes a unit that a cancellation gave back meanwhile. Keyed requests go
+through the transaction, which claims the key first. (One difference from the checkout is
+allowed: a SKU taken off sale in a sold-out session is answered sold out here where the
+checkout would name the SKU first — both refuse, and nothing is written either way.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from components.flash_sale.checkout import LINE_FIELD, sold_out
+from components.flash_sale.models import FlashSession, Item
+from components.flash_sale.service import phase
+from core.clock import as_utc
+from core.errors import DomainError
+
+
+class SoldOutMemo:
+    """Item id → what a refusing write transaction saw, valid while the database is unchanged."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self._seen: dict[int, tuple[int, datetime, datetime, int]] = {}
+
+    def remember(self, item_id: int, left: int, starts_at: datetime, ends_at: datetime) -> None:
+        """Called inside the write transaction that found fewer units than asked for."""
+        version = self.kernel.db.change_counter()
+        if version is not None:
+            self._seen[item_id] = (left, starts_at, ends_at, version)
+
+    def refuse(self, item_id: int, quantity: int) -> None:
+        """Raise the checkout's sold-out refusal if the memo still holds and decides it."""
+        seen = self._seen.get(item_id)
+        if seen is None:
+            return
+        left, starts_at, ends_at, version = seen
+        if version != self.kernel.db.change_counter():
+            self._seen.pop(item_id, None)  # something committed since: ask the database again
+            return
+        if left < quantity and phase(starts_at, ends_at, self.kernel.clock.now()) == "running":
+            raise sold_out(f"input.lines[0].{LINE_FIELD}", left)
+
+
+async def sold_out_refusal(service: Any, session: Any, item_id: int, quantity: int) -> DomainError | None:
+    """The checkout's own sold-out refusal for this one-line purchase, when committed rows
+    already decide it; else None (the checkout decides)."""
+    row = (
+        await session.execute(
+            select(Item.quantity - Item.sold, FlashSession.starts_at, FlashSession.ends_at)
+            .join(FlashSession, FlashSession.id == Item.session_id)
+            .where(Item.id == item_id, FlashSession.active.is_(True))
+        )
+    ).first()
+    if row is None:
+        return None
+    left, starts_at, ends_at = row
+    if left >= quantity or phase(as_utc(starts_at), as_utc(ends_at), service.kernel.clock.now()) != "running":
+        return None
+    return sold_out(f"input.lines[0].{LINE_FIELD}", left)
+
+
+async def refuse_if_sold_out(service: Any, item_id: int, quantity: int) -> None:
+    """Raise the checkout's sold-out refusal when the memo or committed rows already decide it.
+
+    Its own short read session: the request must hold no pooled connection while it then
+    waits for the writer slot (SQLite), or a crowd would hold every connection there is."""
+    service.sold_out_memo.refuse(item_id, quantity)
+    if service.kernel.db.is_sqlite:
+        # The memo is the whole story there: it refuses the queue at the writer slot too, and a
+        # read each (through the pool, in line with every request's own) cost a crowd fired at
+        # once more than it saved — measured, bench/results/hotspots_growth_flash.json.
+        return
+    async with service.kernel.db.read() as session:
+        refusal = await sold_out_refusal(service, session, item_id, quantity)
+    if refusal is not None:
+        raise refusal
