@@ -10,7 +10,7 @@ def dougong_examples(registrar):
         """\
 query PointsMallItems {
   pointsMallItems(first: 10) {
-    nodes { id title imageUrl pointsPrice cashPrice { amount } stockLeft perMemberLimit }
+    nodes { id title image pointsPrice cashPrice { amount } stockLeft perMemberLimit }
   }
 }
 """,

@@ -136,7 +136,7 @@ class PointsMallItem(Node):
         description="The item's picture (a URL): the one staff set on the item, else its SKU's picture "
         "from the catalog (the SKU's own, else its product's first image); null when there is none."
     )
-    async def image_url(self, info: strawberry.Info) -> str | None:
+    async def image(self, info: strawberry.Info) -> str | None:
         if self.own_image_url:
             return self.own_image_url
         return await catalog_image(info.context, self.sku_pk) if self.sku_pk else None
@@ -177,15 +177,7 @@ async def catalog_image(ctx: Context, sku_pk: int) -> str | None:
     """A SKU's picture through the catalog's published loaders (never its tables): the SKU's own
     image where the catalog gives SKUs one, else its product's first image."""
     sku = await ctx.loader("catalog.skus").load(sku_pk)
-    if sku is None:
-        return None
-    # SKU pictures are the catalog's to add: read one if its Sku carries a plain URL (a resolver
-    # method or anything else is not one, and is left alone).
-    own = getattr(sku, "image_url", None)
-    if isinstance(own, str) and own:
-        return own
-    product = await ctx.loader("catalog.products").load(sku.product_pk)
-    return product.images[0] if product is not None and product.images else None
+    return sku.image if sku is not None else None  # the catalog's Sku.image already falls back to the product
 
 
 def entry_node(row: models.Entry) -> PointsLedgerEntry:

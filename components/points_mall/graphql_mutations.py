@@ -83,7 +83,7 @@ class CreatePointsMallItemInput:
     min_tier: int = strawberry.field(default=0, description="The lowest member tier that may redeem it (0 = everyone).")
     starts_at: datetime | None = strawberry.field(default=None, description="When redeeming opens (ISO 8601); default: at once.")
     ends_at: datetime | None = strawberry.field(default=None, description="When redeeming closes (ISO 8601); default: never.")
-    image_url: str | None = strawberry.field(default=None, description=IMAGE_DESCRIPTION)
+    image: str | None = strawberry.field(default=None, description=IMAGE_DESCRIPTION)
 
 
 @strawberry.input(description="Fields left out stay as they are.")
@@ -99,7 +99,7 @@ class UpdatePointsMallItemInput:
     starts_at: datetime | None = strawberry.field(default=None, description="A new opening time (ISO 8601).")
     ends_at: datetime | None = strawberry.field(default=None, description="A new closing time (ISO 8601).")
     active: bool | None = strawberry.field(default=None, description="Put on offer (true) or take off (false).")
-    image_url: str | None = strawberry.field(default=None, description=IMAGE_DESCRIPTION + ' "" removes the own picture.')
+    image: str | None = strawberry.field(default=None, description=IMAGE_DESCRIPTION + ' "" removes the own picture.')
 
 
 @strawberry.input(description="A member's tier as the mall sees it.")
@@ -287,7 +287,7 @@ class Mutation:
                 min_tier=input.min_tier,
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
-                image_url=input.image_url,
+                image_url=input.image,
             )
             return {"itemId": item_id}
 
@@ -318,7 +318,7 @@ class Mutation:
                 starts_at=input.starts_at,
                 ends_at=input.ends_at,
                 active=input.active,
-                image_url=input.image_url,
+                image_url=input.image,
             )
             return {"itemId": item.id}
 

@@ -126,7 +126,7 @@ class Mall:
         if starts_at and ends_at and as_utc(ends_at) <= as_utc(starts_at):
             raise bad("The window ends before it starts.", "input.endsAt")
         if (problem := image_url_problem(image_url)) is not None:
-            raise bad(problem, "input.imageUrl")
+            raise bad(problem, "input.image")
 
     async def create_item(
         self,

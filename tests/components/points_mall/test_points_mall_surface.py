@@ -18,9 +18,9 @@ REDEEM_AT = """mutation($item: ID!, $pickup: ID, $store: ID) {
     userErrors { code field } } }"""
 REDEEM = """mutation($item: ID!) { redeemPointsItem(input: {itemId: $item}) {
   redemption { id redemptionStatus status order { id } } userErrors { code field } } }"""
-PICTURE = "query($id: ID!) { pointsMallItem(id: $id) { imageUrl } }"
-UPDATE = """mutation($id: ID!, $url: String) { updatePointsMallItem(input: {itemId: $id, imageUrl: $url}) {
-  item { imageUrl } userErrors { code field } } }"""
+PICTURE = "query($id: ID!) { pointsMallItem(id: $id) { image } }"
+UPDATE = """mutation($id: ID!, $url: String) { updatePointsMallItem(input: {itemId: $id, image: $url}) {
+  item { image } userErrors { code field } } }"""
 ORDER_REDEMPTION = "query($id: ID!) { order(id: $id) { pointsRedemption { id redemptionStatus } } }"
 
 
@@ -81,26 +81,26 @@ async def test_pickup_store_as_a_global_id_the_old_number_and_both_refused(kerne
 async def test_item_picture_own_else_the_catalogs_and_a_bad_url_is_refused(kernel_factory, graphql):
     kernel, shop = await start(kernel_factory)
     admin = admin_of(graphql, kernel)
-    own = await make_item(admin, skuId=shop.sku, imageUrl="https://img.example.com/cup.png")
+    own = await make_item(admin, skuId=shop.sku, image="https://img.example.com/cup.png")
     plain = await make_item(admin, skuId=shop.sku, title="tea")
     reward = await make_item(admin, title="tea class")
-    assert (await admin.data(PICTURE, id=own))["pointsMallItem"]["imageUrl"] == "https://img.example.com/cup.png"
-    assert (await admin.data(PICTURE, id=plain))["pointsMallItem"]["imageUrl"] is None  # the product has no image yet
+    assert (await admin.data(PICTURE, id=own))["pointsMallItem"]["image"] == "https://img.example.com/cup.png"
+    assert (await admin.data(PICTURE, id=plain))["pointsMallItem"]["image"] is None  # the product has no image yet
     async with kernel.transaction() as tx:
         await kernel.service("catalog").update_product(tx, shop.product_id, {"images": ["/img/longjing.jpg", "/img/b.jpg"]})
-    assert (await admin.data(PICTURE, id=plain))["pointsMallItem"]["imageUrl"] == "/img/longjing.jpg"
-    assert (await admin.data(PICTURE, id=reward))["pointsMallItem"]["imageUrl"] is None
-    assert (await admin.mutate(UPDATE, id=own, url=""))["item"]["imageUrl"] == "/img/longjing.jpg"  # "" falls back
-    assert (await admin.mutate(UPDATE, id=reward, url="/img/class.png"))["item"]["imageUrl"] == "/img/class.png"
+    assert (await admin.data(PICTURE, id=plain))["pointsMallItem"]["image"] == "/img/longjing.jpg"
+    assert (await admin.data(PICTURE, id=reward))["pointsMallItem"]["image"] is None
+    assert (await admin.mutate(UPDATE, id=own, url=""))["item"]["image"] == "/img/longjing.jpg"  # "" falls back
+    assert (await admin.mutate(UPDATE, id=reward, url="/img/class.png"))["item"]["image"] == "/img/class.png"
     before = await counts(kernel)
     for bad in ("ftp://x/y.png", "//cdn/x.png", " https://x", "https://x/" + "a" * 1000):
         refused = await admin.mutate(UPDATE, id=reward, url=bad)
-        assert refused == {"item": None, "userErrors": [{"code": "POINTS_MALL_INVALID_ITEM", "field": "input.imageUrl"}]}, bad
+        assert refused == {"item": None, "userErrors": [{"code": "POINTS_MALL_INVALID_ITEM", "field": "input.image"}]}, bad
     created = await admin.mutate(
-        "mutation { createPointsMallItem(input: {title: \"x\", pointsPrice: 1, stock: 1, imageUrl: \"data:1\"}) { userErrors { field } } }")
-    assert created["userErrors"] == [{"field": "input.imageUrl"}]
+        "mutation { createPointsMallItem(input: {title: \"x\", pointsPrice: 1, stock: 1, image: \"data:1\"}) { userErrors { field } } }")
+    assert created["userErrors"] == [{"field": "input.image"}]
     assert await counts(kernel) == before
-    assert (await admin.data(PICTURE, id=reward))["pointsMallItem"]["imageUrl"] == "/img/class.png"
+    assert (await admin.data(PICTURE, id=reward))["pointsMallItem"]["image"] == "/img/class.png"
 
 
 async def test_an_order_links_its_redemption_and_the_status_turns_returned_on_refund(kernel_factory, graphql):
