@@ -23,6 +23,7 @@ from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
 from core.errors import BootError
+from core.gql.cached_route import CachedAnswers, cache_key
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
@@ -188,7 +189,7 @@ class DougongRouter(GraphQLRouter):
         body = await request.body()  # starlette keeps it for strawberry to parse again
         if len(body) > MAX_KEY_BYTES:
             return await super().run(request, context, root_value)
-        key = b"%s\n%s\n%s" % (request.url.path.encode(), request.headers.get("accept", "").encode(), body)
+        key = cache_key(request.url.path, request.headers.get("accept", ""), body)
         cached = cache.get(key)
         if cached is not None:
             return Response(cached, media_type="application/json")
@@ -298,6 +299,12 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     # Outermost last: metrics see every answer, headers go on every answer (CORS ones too),
     # and a body over the limit is refused before anything reads it.
+    # Innermost: cache hits answered before routing (core.gql.cached_route); the kernel's
+    # cache is read per request, as the router does (tests swap or switch it off).
+    caches = {f"/brands/{slug}/graphql": (lambda k=kernel: k.response_cache) for slug, kernel in by_slug.items()}
+    if single:
+        caches["/graphql"] = lambda k=kernels[0]: k.response_cache
+    app.add_middleware(CachedAnswers, caches=caches)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(
         BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()}, single=kernels[0].blueprint.brand.slug if single else None
