@@ -73,6 +73,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
     app = create_app([kernel], run_worker=False, seed_demo=False)
     body = json.dumps({"query": args.document or storefront.STOREFRONT, "variables": {"first": 50}}).encode()
     path = "/graphql"
+    if args.anonymous:
+        token = None
     if args.baseline:  # the hand-written endpoint, measured the same way
         from bench.storefront_baseline import create_baseline_app
 
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--document", help="another GraphQL document to time (e.g. '{ brand { slug } }' for the fixed cost)")
+    parser.add_argument("--anonymous", action="store_true", help="without a token (the cache is off either way)")
     parser.add_argument("--baseline", action="store_true", help="time bench/storefront_baseline.py instead")
     parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
     args = parser.parse_args()
