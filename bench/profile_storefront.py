@@ -84,6 +84,14 @@ async def run(url: str, args: argparse.Namespace) -> None:
         for _ in range(20):
             status, answer = await asgi_post(app, path, body, token)
             assert status == 200 and b'"errors"' not in answer, answer[:300]
+        if args.gc == "freeze":
+            import gc
+
+            gc.freeze()  # everything alive after boot: never traversed by a collection again
+        elif args.gc == "off":
+            import gc
+
+            gc.disable()
         times = []
         profile = cProfile.Profile() if args.profile else None
         for _ in range(args.requests):
@@ -115,6 +123,7 @@ def main() -> None:
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--document", help="another GraphQL document to time (e.g. '{ brand { slug } }' for the fixed cost)")
     parser.add_argument("--anonymous", action="store_true", help="without a token (the cache is off either way)")
+    parser.add_argument("--gc", choices=["default", "freeze", "off"], default="default", help="what the garbage collector does while timing")
     parser.add_argument("--baseline", action="store_true", help="time bench/storefront_baseline.py instead")
     parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
     args = parser.parse_args()

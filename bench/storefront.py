@@ -138,7 +138,7 @@ def serve(kind: str, url: str, port: int) -> None:
         from core.app import create_app
         from core.kernel import Kernel
 
-        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False)
+        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False, freeze_heap=True)
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
 
 

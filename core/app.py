@@ -18,7 +18,7 @@ from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import access_log, assets, storefront_web
+from core import access_log, assets, heap, storefront_web
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
@@ -254,7 +254,11 @@ def refuse_shared_databases(kernels: list[Kernel]) -> None:
             )
 
 
-def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None, limits: Limits | None = None) -> FastAPI:
+def create_app(
+    kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None, limits: Limits | None = None, freeze_heap: bool = False
+) -> FastAPI:
+    """``freeze_heap``: once every kernel has started, keep what boot allocated out of the
+    garbage collector's full collections (a serving process only, see :mod:`core.heap`)."""
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
     refuse_shared_databases(kernels)
@@ -274,6 +278,8 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
             await kernel.start(seed_demo=seed_demo)
             if run_worker:
                 kernel.start_worker()
+        if freeze_heap:
+            heap.freeze_boot_heap()
         try:
             yield
         finally:
