@@ -135,10 +135,11 @@ def serve(kind: str, url: str, port: int) -> None:
 
         app = create_floor_app(url)
     else:
+        from core import heap
         from core.app import create_app
         from core.kernel import Kernel
 
-        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False, freeze_heap=True)
+        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False, freeze_heap=heap.wanted())
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
 
 
@@ -238,9 +239,11 @@ def variants(query: str, first: int) -> list[dict]:
         {"name": "dougong, level executor, trusted doc, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": hashed_body},
         # a signed-in member is never served from the cache: the executing path, as most shoppers
         {"name": "dougong, signed-in member (executes)", "env": {}, "body": text_body, "member": True},
+        {"name": "dougong, signed-in member, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "member": True},
         {"name": "dougong (defaults)", "env": {}, "body": text_body},
         # the cache's tail: every second a stock write makes every entry stale at once
         {"name": "dougong (defaults), a stock write every second", "env": {}, "body": text_body, "writes_per_s": 1},
+        {"name": "dougong (defaults), writes, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "writes_per_s": 1},
     ]
 
 
@@ -286,9 +289,10 @@ def _post(target: str, body: dict, token: str | None = None) -> dict:
 
 
 def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> dict:
-    """Every server of the table started once, then measured in interleaved rounds (floor,
-    baseline, each dougong row, then again): each row's figures are the median round, so a
-    neighbour's load lands on all rows alike. Bodies are checked against the baseline first."""
+    """Every row measured in interleaved rounds (baseline, floor, each dougong row, then
+    again), each in a server of its own started for it: a row's figures are its median
+    round, so a neighbour's load lands on all rows alike. Bodies are checked against the
+    baseline's in the first round."""
     from bench.storefront_floor import missing
     from bench.storefront_pages import member_token
 
@@ -297,45 +301,34 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
     first = args.first
     out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}, "rounds": args.rounds}
     listing = {"variables": {"first": first}}
-    rows = [{"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"},
-            {"name": BASELINE, "kind": "baseline", "env": {}, "body": listing, "path": "/storefront"}]
-    if (why := missing()) is not None:
+    rows = [{"name": BASELINE, "kind": "baseline", "env": {}, "body": listing, "path": "/storefront"}]
+    if (why := missing()) is None:
+        rows.append({"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"})
+    else:
         out["floor_skipped"] = why
-        rows.pop(0)
     rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)]
-    with contextlib.ExitStack() as servers:
-        expected = None
+    expected: dict | None = None
+    rounds: dict[str, list[dict]] = {row["name"]: [] for row in rows}
+    for round_number in range(args.rounds):
         for row in rows:
-            row["target"] = servers.enter_context(server(row["kind"], url, row["env"])) + row["path"]
-            row["token"] = member if row.get("member") else None
-            got = _post(row["target"], row["body"], row["token"])
-            if got.get("errors") and "persistedQuery" in row["body"].get("extensions", {}):
-                # Not registered yet: send the text once with its hash (automatic persisted queries).
-                got = _post(row["target"], {**row["body"], "query": query})
-            if got.get("errors"):
-                raise RuntimeError(f"{row['name']}: {got['errors']}")
-            expected = got if row["kind"] == "baseline" else expected
-            if row["kind"] == "floor" or (row["kind"] == "dougong" and args.query is None):
-                if expected is not None and got != expected:
-                    raise RuntimeError(f"{row['name']} answered differently from the baseline")
-        floor = rows[0] if rows[0]["kind"] == "floor" else None
-        if floor is not None and _post(floor["target"], floor["body"]) != expected:
-            raise RuntimeError("the floor answered differently from the baseline")
-        rounds: dict[str, list[dict]] = {row["name"]: [] for row in rows}
-        for round_number in range(args.rounds):
-            for row in rows:
+            # One server at a time: an idle dougong still runs its jobs, and on two cores
+            # the idle servers of the other rows were measurably in the way.
+            with server(row["kind"], url, row["env"]) as base:
+                target, token = base + row["path"], (member if row.get("member") else None)
+                if round_number == 0:
+                    expected = _check(row, target, token, query, expected, args.query is None)
                 body = json.dumps(row["body"]).encode()
-                load(row["target"], body, 1, args.connections, row["token"])  # warm-up
+                load(target, body, 1, args.connections, token)  # warm-up
                 if row.get("writes_per_s"):
-                    with writing_every(1 / row["writes_per_s"], row["target"].replace(row["path"], "/graphql"), loaded["writer"]) as written:
-                        measured = load(row["target"], body, args.seconds, args.connections, row["token"])
+                    with writing_every(1 / row["writes_per_s"], base + "/graphql", loaded["writer"]) as written:
+                        measured = load(target, body, args.seconds, args.connections, token)
                     measured["writes"] = written[0]
                 else:
-                    measured = load(row["target"], body, args.seconds, args.connections, row["token"])
-                measured["load_average"] = os.getloadavg()[0]
-                rounds[row["name"]].append(measured)
-                print(f"  {name} round {round_number + 1}: {row['name']} {measured['requests_per_s']:.0f} req/s, "
-                      f"p99 {measured['p99_ms']:.1f} ms", flush=True)
+                    measured = load(target, body, args.seconds, args.connections, token)
+            measured["load_average"] = os.getloadavg()[0]
+            rounds[row["name"]].append(measured)
+            print(f"  {name} round {round_number + 1}: {row['name']} {measured['requests_per_s']:.0f} req/s, "
+                  f"p99 {measured['p99_ms']:.1f} ms, load {measured['load_average']:.1f}", flush=True)
     baseline_rps = statistics.median(m["requests_per_s"] for m in rounds[BASELINE])
     for row in rows:
         measured = _median_round(rounds[row["name"]])
@@ -346,6 +339,22 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
 
 
 BASELINE = "baseline (hand-written FastAPI)"
+
+
+def _check(row: dict, target: str, token: str | None, query: str, expected: dict | None, compare: bool) -> dict | None:
+    """The row's first answer: no errors, and (the default document) the baseline's body; the
+    baseline's own answer is returned as the one expected from the rows after it."""
+    got = _post(target, row["body"], token)
+    if got.get("errors") and "persistedQuery" in row["body"].get("extensions", {}):
+        # Not registered yet: send the text once with its hash (automatic persisted queries).
+        got = _post(target, {**row["body"], "query": query})
+    if got.get("errors"):
+        raise RuntimeError(f"{row['name']}: {got['errors']}")
+    if row["kind"] == "baseline":
+        return got
+    if expected is not None and (row["kind"] == "floor" or compare) and got != expected:
+        raise RuntimeError(f"{row['name']} answered differently from the baseline")
+    return expected
 
 
 def _median_round(measured: list[dict]) -> dict:
