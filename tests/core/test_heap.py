@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 
 import pytest
-from fastapi.testclient import TestClient
 
 from core import heap
 from core.app import create_app
@@ -22,9 +21,11 @@ async def test_the_boot_heap_is_frozen_only_when_asked(kernel_factory, unfrozen,
     kernel = await kernel_factory("dougong: 1\nbrand: {slug: shop, name: Shop, currency: CNY, timezone: Asia/Shanghai}\ncomponents:\n  catalog: {}\n", start=False)
     monkeypatch.setattr(kernel, "start", _started)
     monkeypatch.setattr(kernel, "stop", _started)
-    with TestClient(create_app([kernel], run_worker=False)):
+    plain = create_app([kernel], run_worker=False)
+    async with plain.router.lifespan_context(plain):
         assert gc.get_freeze_count() == 0, "create_app alone never freezes (a test process builds hundreds of apps)"
-    with TestClient(create_app([kernel], run_worker=False, freeze_heap=True)):
+    serving = create_app([kernel], run_worker=False, freeze_heap=True)
+    async with serving.router.lifespan_context(serving):
         assert gc.get_freeze_count() > 1000  # the schema, the metadata, the modules
 
 
