@@ -45,23 +45,24 @@ class CachedAnswers:
         if cache is None:
             await self.app(scope, receive, send)
             return
-        accept, content_type = b"", b""
-        for name, value in scope["headers"]:
+        accept: bytes | None = None
+        content_type: bytes | None = None
+        for name, value in scope["headers"]:  # the first of a repeated header, as Starlette reads it
             if name == b"authorization":
                 await self.app(scope, receive, send)
                 return
-            if name == b"content-type":
+            if name == b"content-type" and content_type is None:
                 content_type = value
-            elif name == b"accept":
+            elif name == b"accept" and accept is None:
                 accept = value
-        if not content_type.startswith(b"application/json"):
+        if content_type is None or not content_type.startswith(b"application/json"):
             await self.app(scope, receive, send)
             return
         body, message = await _read_body(receive)
         if message is not None or len(body) > MAX_KEY_BYTES:
             await self.app(scope, _replay(body, message, receive), send)
             return
-        answer = cache.lookup(cache_key(scope["path"], accept.decode("latin-1"), body))
+        answer = cache.lookup(cache_key(scope["path"], (accept or b"").decode("latin-1"), body))
         if answer is None:
             await self.app(scope, _replay(body, None, receive), send)
             return
