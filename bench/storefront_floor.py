@@ -8,8 +8,8 @@ queries, which is fine for one worker and nothing else: this is how far Python c
 machine for this page, the floor both the hand-written FastAPI endpoint and dougong sit above.
 The bench checks its body equals the baseline's before timing it.
 
-Needs ``orjson`` (and ``psycopg`` for PostgreSQL): ``pip install orjson 'psycopg[binary]'``;
-without them the bench skips this row and says why.
+Needs ``orjson`` (and ``psycopg`` for PostgreSQL): ``pip install -e '.[bench]'``; without
+them the bench skips this row and says why.
 """
 
 from __future__ import annotations
