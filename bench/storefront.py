@@ -124,20 +124,27 @@ async def load_catalog(url: str, data_path: Path = DATA) -> dict:
 def serve(kind: str, url: str, port: int) -> None:
     import uvicorn
 
+    if os.environ.get("BENCH_SERVER_CPU"):  # --pin: the server on one core, wrk on the other
+        os.sched_setaffinity(0, {int(os.environ["BENCH_SERVER_CPU"])})
     if kind == "baseline":
         from bench.storefront_baseline import create_baseline_app
 
         app = create_baseline_app(url)
+    elif kind == "floor":
+        from bench.storefront_floor import create_floor_app
+
+        app = create_floor_app(url)
     else:
+        from core import heap
         from core.app import create_app
         from core.kernel import Kernel
 
-        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False)
+        app = create_app([Kernel.from_file(BLUEPRINT, database_url=url)], seed_demo=False, freeze_heap=heap.wanted())
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
 
 
 def server(kind: str, url: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    probe = "/healthz" if kind != "baseline" else "/nothing"
+    probe = "/healthz" if kind == "dougong" else "/nothing"
     return subprocess_server(__file__, ["--serve", kind, "--url", url], probe, env)
 
 
@@ -162,8 +169,9 @@ def wrk_load(target: str, body: bytes, seconds: float, connections: int, token: 
         script, body_file = Path(tmp) / "post.lua", Path(tmp) / "body.json"
         script.write_text(WRK_SCRIPT + (f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""))
         body_file.write_bytes(body)
+        pin = ["taskset", "-c", os.environ["BENCH_LOAD_CPU"]] if os.environ.get("BENCH_LOAD_CPU") else []
         done = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency", "-s", str(script), target],
+            [*pin, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency", "-s", str(script), target],
             capture_output=True, text=True, env={**os.environ, "BENCH_BODY_FILE": str(body_file)}, timeout=seconds + 60,
         )
     out = done.stdout
@@ -229,9 +237,13 @@ def variants(query: str, first: int) -> list[dict]:
          "body": text_body},
         {"name": "dougong, level executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": text_body},
         {"name": "dougong, level executor, trusted doc, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": hashed_body},
+        # a signed-in member is never served from the cache: the executing path, as most shoppers
+        {"name": "dougong, signed-in member (executes)", "env": {}, "body": text_body, "member": True},
+        {"name": "dougong, signed-in member, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "member": True},
         {"name": "dougong (defaults)", "env": {}, "body": text_body},
         # the cache's tail: every second a stock write makes every entry stale at once
         {"name": "dougong (defaults), a stock write every second", "env": {}, "body": text_body, "writes_per_s": 1},
+        {"name": "dougong (defaults), writes, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "writes_per_s": 1},
     ]
 
 
@@ -267,58 +279,104 @@ def writing_every(seconds: float, target: str, writer: dict):  # noqa: ANN201
         thread.join()
 
 
-def _post(target: str, body: dict) -> dict:
+def _post(target: str, body: dict, token: str | None = None) -> dict:
     import httpx
 
-    response = httpx.post(target, json=body, timeout=30)
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(target, json=body, headers=headers, timeout=30)
     response.raise_for_status()
     return response.json()
 
 
 def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> dict:
+    """Every row measured in interleaved rounds (baseline, floor, each dougong row, then
+    again), each in a server of its own started for it: a row's figures are its median
+    round, so a neighbour's load lands on all rows alike. Bodies are checked against the
+    baseline's in the first round."""
+    from bench.storefront_floor import missing
+    from bench.storefront_pages import member_token
+
     loaded = asyncio.run(load_catalog(url))
+    member = asyncio.run(member_token(BLUEPRINT, url))
     first = args.first
-    out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}}
-    with server("baseline", url) as base:
-        expected = _post(f"{base}/storefront", {"variables": {"first": first}})
-        assert len(expected["data"]["products"]["edges"]) == first
-        load(f"{base}/storefront", json.dumps({"variables": {"first": first}}).encode(), 1, args.connections)  # warm-up
-        baseline = load(f"{base}/storefront", json.dumps({"variables": {"first": first}}).encode(), args.seconds, args.connections)
-    out["rows"]["baseline (hand-written FastAPI)"] = {**baseline, "ratio": 1.0}
-    print(f"  {name}: baseline {baseline['requests_per_s']:.0f} req/s", flush=True)
-    for variant in variants(query, first):
-        with server("dougong", url, variant["env"]) as dg:
-            target = f"{dg}/graphql"
-            got = _post(target, variant["body"])
-            if got.get("errors") and "persistedQuery" in variant["body"].get("extensions", {}):
-                # Not registered yet: send the text once with its hash (automatic persisted queries).
-                got = _post(target, {**variant["body"], "query": query})
-            if got.get("errors"):
-                raise RuntimeError(f"{variant['name']}: {got['errors']}")
-            if args.query is None and got != expected:
-                raise RuntimeError(f"{variant['name']} answered differently from the baseline")
-            body = json.dumps(variant["body"]).encode()
-            load(target, body, 1, args.connections)  # warm-up
-            if variant.get("writes_per_s"):
-                with writing_every(1 / variant["writes_per_s"], target, loaded["writer"]) as written:
-                    measured = load(target, body, args.seconds, args.connections)
-                measured["writes"] = written[0]
-            else:
-                measured = load(target, body, args.seconds, args.connections)
-        measured["ratio"] = baseline["requests_per_s"] / measured["requests_per_s"]
-        out["rows"][variant["name"]] = measured
-        print(f"  {name}: {variant['name']} {measured['requests_per_s']:.0f} req/s", flush=True)
+    out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}, "rounds": args.rounds}
+    listing = {"variables": {"first": first}}
+    rows = [{"name": BASELINE, "kind": "baseline", "env": {}, "body": listing, "path": "/storefront"}]
+    if (why := missing()) is None:
+        rows.append({"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"})
+    else:
+        out["floor_skipped"] = why
+    rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)]
+    expected: dict | None = None
+    rounds: dict[str, list[dict]] = {row["name"]: [] for row in rows}
+    for round_number in range(args.rounds):
+        for row in rows:
+            # One server at a time: an idle dougong still runs its jobs, and on two cores
+            # the idle servers of the other rows were measurably in the way.
+            with server(row["kind"], url, row["env"]) as base:
+                target, token = base + row["path"], (member if row.get("member") else None)
+                if round_number == 0:
+                    expected = _check(row, target, token, query, expected, args.query is None)
+                elif "persistedQuery" in row["body"].get("extensions", {}):
+                    _post(target, {**row["body"], "query": query}, token)  # a new server: register the hash again
+                body = json.dumps(row["body"]).encode()
+                load(target, body, 1, args.connections, token)  # warm-up
+                if row.get("writes_per_s"):
+                    with writing_every(1 / row["writes_per_s"], base + "/graphql", loaded["writer"]) as written:
+                        measured = load(target, body, args.seconds, args.connections, token)
+                    measured["writes"] = written[0]
+                else:
+                    measured = load(target, body, args.seconds, args.connections, token)
+            measured["load_average"] = os.getloadavg()[0]
+            rounds[row["name"]].append(measured)
+            print(f"  {name} round {round_number + 1}: {row['name']} {measured['requests_per_s']:.0f} req/s, "
+                  f"p99 {measured['p99_ms']:.1f} ms, load {measured['load_average']:.1f}", flush=True)
+    baseline_rps = statistics.median(m["requests_per_s"] for m in rounds[BASELINE])
+    for row in rows:
+        measured = _median_round(rounds[row["name"]])
+        measured["ratio"] = baseline_rps / measured["requests_per_s"] if measured["requests_per_s"] else float("inf")
+        measured["it_over_baseline"] = measured["requests_per_s"] / baseline_rps
+        out["rows"][row["name"]] = measured
     return out
 
 
+BASELINE = "baseline (hand-written FastAPI)"
+
+
+def _check(row: dict, target: str, token: str | None, query: str, expected: dict | None, compare: bool) -> dict | None:
+    """The row's first answer: no errors, and (the default document) the baseline's body; the
+    baseline's own answer is returned as the one expected from the rows after it."""
+    got = _post(target, row["body"], token)
+    if got.get("errors") and "persistedQuery" in row["body"].get("extensions", {}):
+        # Not registered yet: send the text once with its hash (automatic persisted queries).
+        got = _post(target, {**row["body"], "query": query})
+    if got.get("errors"):
+        raise RuntimeError(f"{row['name']}: {got['errors']}")
+    if row["kind"] == "baseline":
+        return got
+    if expected is not None and (row["kind"] == "floor" or compare) and got != expected:
+        raise RuntimeError(f"{row['name']} answered differently from the baseline")
+    return expected
+
+
+def _median_round(measured: list[dict]) -> dict:
+    """The round with the median req/s, with every round's req/s and p99 beside it."""
+    ordered = sorted(measured, key=lambda m: m["requests_per_s"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["rounds_requests_per_s"] = [m["requests_per_s"] for m in measured]
+    middle["rounds_p99_ms"] = [m["p99_ms"] for m in measured]
+    return middle
+
+
 def print_table(results: dict) -> None:
-    print(f"\n{'database':<11} {'server':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'baseline/it':>11}")
+    print(f"\n{'database':<11} {'server':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'baseline/it':>11} {'it/baseline':>11}")
     for db, r in results["databases"].items():
         if "skipped" in r:
             print(f"{db:<11} skipped: {r['skipped']}")
             continue
         for row, m in r["rows"].items():
-            print(f"{db:<11} {row:<42} {m['requests_per_s']:>8.0f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} {m['ratio']:>11.2f}")
+            print(f"{db:<11} {row:<48} {m['requests_per_s']:>8.0f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} {m['ratio']:>11.2f}"
+                  f" {m.get('it_over_baseline', 1 / m['ratio']):>11.2f}")
 
 
 def machine() -> dict:
@@ -340,7 +398,9 @@ def main() -> None:
     parser.add_argument("--query", type=Path, help="a storefront document to measure instead of the default")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--json", type=Path, default=RESULT)
-    parser.add_argument("--serve", choices=["dougong", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
+    parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
+    parser.add_argument("--serve", choices=["dougong", "baseline", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -348,6 +408,8 @@ def main() -> None:
         serve(args.serve, args.url, args.port)
         return
     query = args.query.read_text(encoding="utf-8") if args.query else STOREFRONT
+    if args.pin:
+        os.environ.update({"BENCH_SERVER_CPU": "0", "BENCH_LOAD_CPU": "1"})
     results: dict = {"machine": machine(), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "seconds": args.seconds, "connections": args.connections, "first": args.first,
                      "query": query, "databases": {}}

@@ -75,35 +75,42 @@ def create_baseline_app(url: str, *, pool_size: int = 10) -> FastAPI:
                 "SELECT id, sku_id, product_id, group_price_minor, group_size, ends_at FROM group_buy_offer "
                 "WHERE (product_id IN :pids OR sku_id IN :sids) AND status = 'active' AND ends_at > :now ORDER BY id"
             ).bindparams(_in("pids"), _in("sids")), {"pids": pids, "sids": sids, "now": now})).all()
-        by_product: dict[int, list] = defaultdict(list)
-        by_sku: dict[int, list] = defaultdict(list)
-        for o in offers:
-            gid, price = _gid("GroupBuyOffer", o.id), {"amountMinor": o.group_price_minor, "currency": "CNY"}
-            if o.product_id is not None:
-                by_product[o.product_id].append(
-                    {"id": gid, "groupPrice": price, "groupSize": o.group_size, "endsAt": _utc(o.ends_at).isoformat()})
-            by_sku[o.sku_id].append({"id": gid, "groupPrice": price, "groupSize": o.group_size})
-        skus_of: dict[int, list] = defaultdict(list)
-        for s in skus:
-            skus_of[s.product_id].append({
-                "id": _gid("Sku", s.id), "title": s.title,
-                "price": {"amountMinor": s.price_minor, "currency": "CNY", "amount": _amount(s.price_minor)},
-                "stock": stock.get(s.id, 0), "groupBuyOffers": by_sku.get(s.id, []),
-            })
-        edges = [{
-            "cursor": _cursor(p.id),
-            "node": {
-                "id": _gid("Product", p.id), "title": p.title, "images": _images(p.images),
-                "category": {"id": _gid("Category", p.category_id), "name": categories[p.category_id]}
-                if p.category_id in categories else None,
-                "groupBuyOffers": by_product.get(p.id, []),
-                "skus": skus_of.get(p.id, []),
-            },
-        } for p in products]
-        data = {"products": {"edges": edges, "pageInfo": {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}}}
+        data = page(products, has_next, categories, skus, stock, offers)
         return Response(json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json")
 
     return app
+
+
+def page(products: list, has_next: bool, categories: dict, skus: list, stock: dict, offers: list) -> dict:
+    """The page's JSON from the five queries' rows (anything with the baseline's column
+    attributes): shared with ``bench/storefront_floor.py`` so both answer the same bytes."""
+    by_product: dict[int, list] = defaultdict(list)
+    by_sku: dict[int, list] = defaultdict(list)
+    for o in offers:
+        gid, price = _gid("GroupBuyOffer", o.id), {"amountMinor": o.group_price_minor, "currency": "CNY"}
+        if o.product_id is not None:
+            by_product[o.product_id].append(
+                {"id": gid, "groupPrice": price, "groupSize": o.group_size, "endsAt": _utc(o.ends_at).isoformat()})
+        by_sku[o.sku_id].append({"id": gid, "groupPrice": price, "groupSize": o.group_size})
+    skus_of: dict[int, list] = defaultdict(list)
+    for s in skus:
+        skus_of[s.product_id].append({
+            "id": _gid("Sku", s.id), "title": s.title,
+            "price": {"amountMinor": s.price_minor, "currency": "CNY", "amount": _amount(s.price_minor)},
+            "stock": stock.get(s.id, 0), "groupBuyOffers": by_sku.get(s.id, []),
+        })
+    edges = [{
+        "cursor": _cursor(p.id),
+        "node": {
+            "id": _gid("Product", p.id), "title": p.title, "images": _images(p.images),
+            "category": {"id": _gid("Category", p.category_id), "name": categories[p.category_id]}
+            if p.category_id in categories else None,
+            "groupBuyOffers": by_product.get(p.id, []),
+            "skus": skus_of.get(p.id, []),
+        },
+    } for p in products]
+    data = {"products": {"edges": edges, "pageInfo": {"hasNextPage": has_next, "endCursor": edges[-1]["cursor"] if edges else None}}}
+    return data
 
 
 def _in(name: str):  # noqa: ANN202

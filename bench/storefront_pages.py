@@ -63,10 +63,11 @@ def blueprint(folder: Path) -> Path:
 def serve(path: str, url: str, port: int) -> None:
     import uvicorn
 
+    from core import heap
     from core.app import create_app
     from core.kernel import Kernel
 
-    app = create_app([Kernel.from_file(Path(path), database_url=url)], seed_demo=False)
+    app = create_app([Kernel.from_file(Path(path), database_url=url)], seed_demo=False, freeze_heap=heap.wanted())
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False)
 
 

@@ -18,11 +18,12 @@ from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import access_log, assets, storefront_web
+from core import access_log, assets, heap, storefront_web
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
 from core.errors import BootError
+from core.gql.cached_route import CachedAnswers, cache_key
 from core.gql.context import Context
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
@@ -188,7 +189,7 @@ class DougongRouter(GraphQLRouter):
         body = await request.body()  # starlette keeps it for strawberry to parse again
         if len(body) > MAX_KEY_BYTES:
             return await super().run(request, context, root_value)
-        key = b"%s\n%s\n%s" % (request.url.path.encode(), request.headers.get("accept", "").encode(), body)
+        key = cache_key(request.url.path, request.headers.get("accept", ""), body)
         cached = cache.get(key)
         if cached is not None:
             return Response(cached, media_type="application/json")
@@ -253,7 +254,11 @@ def refuse_shared_databases(kernels: list[Kernel]) -> None:
             )
 
 
-def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None, limits: Limits | None = None) -> FastAPI:
+def create_app(
+    kernels: list[Kernel], *, run_worker: bool = True, seed_demo: bool | None = None, limits: Limits | None = None, freeze_heap: bool = False
+) -> FastAPI:
+    """``freeze_heap``: once every kernel has started, keep what boot allocated out of the
+    garbage collector's full collections (a serving process only, see :mod:`core.heap`)."""
     if not kernels:
         raise ValueError("create_app needs at least one kernel")
     refuse_shared_databases(kernels)
@@ -273,6 +278,8 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
             await kernel.start(seed_demo=seed_demo)
             if run_worker:
                 kernel.start_worker()
+        if freeze_heap:
+            heap.freeze_boot_heap()
         try:
             yield
         finally:
@@ -298,6 +305,12 @@ def create_app(kernels: list[Kernel], *, run_worker: bool = True, seed_demo: boo
 
     # Outermost last: metrics see every answer, headers go on every answer (CORS ones too),
     # and a body over the limit is refused before anything reads it.
+    # Innermost: cache hits answered before routing (core.gql.cached_route); the kernel's
+    # cache is read per request, as the router does (tests swap or switch it off).
+    caches = {f"/brands/{slug}/graphql": (lambda k=kernel: k.response_cache) for slug, kernel in by_slug.items()}
+    if single:
+        caches["/graphql"] = lambda k=kernels[0]: k.response_cache
+    app.add_middleware(CachedAnswers, caches=caches)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(
         BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()}, single=kernels[0].blueprint.brand.slug if single else None

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from fastapi import FastAPI
 
+from core import heap
 from core.app import create_app, refuse_shared_databases
 from core.kernel import Kernel
 
@@ -36,7 +37,7 @@ def app_from_env() -> FastAPI:
     if not paths:
         raise RuntimeError(f"set {BLUEPRINTS_ENV} to the blueprint files to serve")
     seed = os.environ.get(SEED_ENV)
-    return create_app(kernels_from_files(paths), seed_demo=None if seed is None else seed == "1")
+    return create_app(kernels_from_files(paths), seed_demo=None if seed is None else seed == "1", freeze_heap=heap.wanted())
 
 
 def serve(paths: list[str], *, host: str, port: int, workers: int, seed_demo: bool | None, log_level: str = "info") -> None:

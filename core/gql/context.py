@@ -6,11 +6,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from core.auth import ANONYMOUS, Actor
 from core.errors import NotAuthenticated, NotAuthorized
+from core.gql.loader import BatchLoader
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.kernel import Kernel
@@ -53,7 +53,7 @@ class Context(BaseContext):
         self._session: SerialSession | None = None
         self._release: Any = None  # closes a session handed over by a committed mutation
         self._handed_over: tuple[AsyncSession, Any] | None = None
-        self._loaders: dict[str, DataLoader] = {}
+        self._loaders: dict[str, BatchLoader] = {}
         self.cacheable = False  # set when the operation ends: a query answered without errors
 
     # -- storage -------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class Context(BaseContext):
     async def close(self) -> None:
         await self.reset_session()
 
-    def loader(self, name: str) -> DataLoader:
+    def loader(self, name: str) -> BatchLoader:
         loader = self._loaders.get(name)
         if loader is None:
             claimed = self.kernel.contributions.dataloaders.get(name)
@@ -99,7 +99,7 @@ class Context(BaseContext):
             async def load(keys: list[Any], _batch=batch) -> list[Any]:
                 return await _batch(self, keys)
 
-            loader = self._loaders[name] = DataLoader(load_fn=load)
+            loader = self._loaders[name] = BatchLoader(load)
         return loader
 
     # -- who may do what ----------------------------------------------------------------------

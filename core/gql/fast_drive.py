@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
 
@@ -26,8 +25,17 @@ async def drive(awaitables: list[Any]) -> list[Any]:
     wake: list[Any] = [None]
     unfinished: dict[int, Any] = {}
 
+    # Coroutines waiting on one future (every key of a loader's batch shares its future, see
+    # core.gql.loader) are resumed from one callback, not one each.
+    waiting_on: dict[Any, list[tuple[int, Any]]] = {}
+
     def resume_later(index: int, coroutine: Any, _future: Any = None) -> None:
         ready.append((index, coroutine))
+        if wake[0] is not None and not wake[0].done():
+            wake[0].set_result(None)
+
+    def resume_all(future: Any) -> None:
+        ready.extend(waiting_on.pop(future))
         if wake[0] is not None and not wake[0].done():
             wake[0].set_result(None)
 
@@ -47,7 +55,11 @@ async def drive(awaitables: list[Any]) -> list[Any]:
         if not getattr(waited, "_asyncio_future_blocking", False):
             raise GiveUp("a resolver yielded something that is not a future")
         waited._asyncio_future_blocking = False
-        waited.add_done_callback(partial(resume_later, index, coroutine))
+        group = waiting_on.get(waited)
+        if group is None:
+            group = waiting_on[waited] = []
+            waited.add_done_callback(resume_all)
+        group.append((index, coroutine))
 
     try:
         for index, awaitable in enumerate(awaitables):

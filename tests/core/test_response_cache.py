@@ -219,3 +219,65 @@ async def test_a_failed_flight_lets_its_waiters_execute_for_themselves():
     await asyncio.sleep(0)
     cache.land(b"k", 0, leader, None)  # the leader's answer had errors: nothing to share
     assert await waiter is None and cache.flight(b"k", 0) is None
+
+
+async def test_a_hit_answered_before_routing_is_the_routers_answer_byte_for_byte(kernel_factory):
+    """core.gql.cached_route answers hits ahead of FastAPI: same status, body and headers as
+    the router's answer (security headers included), no SQL; anything it does not handle
+    (a token, another path, a body that is not JSON) goes on to the routes as before."""
+    from httpx import ASGITransport, AsyncClient
+
+    from core.app import create_app
+
+    kernel, _ = await shop(kernel_factory)
+    cache = kernel.response_cache
+    async with AsyncClient(transport=ASGITransport(app=create_app([kernel], run_worker=False)), base_url="http://t") as http:
+        first = await http.post("/graphql", json={"query": PAGE})
+        hits, before = cache.hits, kernel.db.statements
+        again = await http.post("/graphql", json={"query": PAGE})
+        assert (cache.hits - hits, kernel.db.statements - before) == (1, 0)
+        assert again.status_code == first.status_code == 200 and again.content == first.content
+        assert {k: v for k, v in again.headers.items() if k != "date"} == {k: v for k, v in first.headers.items() if k != "date"}
+        branded = await http.post(f"/brands/{kernel.blueprint.brand.slug}/graphql", json={"query": PAGE})
+        assert branded.json() == first.json()
+        assert (await http.post("/graphql", json={"query": PAGE}, headers={"authorization": "Bearer forged"})).status_code == 401
+        text = await http.post("/graphql", content=PAGE, headers={"content-type": "text/plain"})
+        assert text.status_code != 200 or text.json() != first.json()
+
+
+def test_a_stale_answer_lasts_while_a_recomputation_that_took_off_in_time_runs():
+    """On a loaded SQLite one recomputation took about a TTL; the stale window closed while
+    it ran and every other request waited for it. A flight that took off while the entry was
+    still servable keeps it servable until it lands — never after a write, never past
+    STALE_CAP TTLs."""
+    from core.gql import response_cache
+
+    generation, now = [0], [datetime(2026, 12, 1, 12, tzinfo=timezone.utc)]
+    cache = ResponseCache(lambda: generation[0], lambda: now[0], ttl=60)
+
+    def at(seconds: float) -> None:
+        now[0] = datetime(2026, 12, 1, 12, tzinfo=timezone.utc) + timedelta(seconds=seconds)
+
+    async def scenario() -> None:
+        cache.put(b"k", b"old", 0, now[0], time.monotonic())
+        at(90)  # expired by time alone
+        assert cache.lookup(b"k") is None, "no stale answer unless someone recomputes it"
+        flight = cache.take_off(b"k", 0)
+        assert cache.lookup(b"k") == b"old"
+        at(150)  # two TTLs old, but the recomputation took off in time
+        assert cache.lookup(b"k") == b"old" and cache.get(b"k") is None and cache.stale(b"k") == b"old"
+        at(60 * response_cache.STALE_CAP)
+        assert cache.stale(b"k") is None, "never older than STALE_CAP TTLs"
+        at(150)
+        generation[0] = 1  # a write: nothing older is served, flight or not
+        assert cache.lookup(b"k") is None and cache.stale(b"k") is None
+        generation[0] = 0
+        cache.land(b"k", 0, flight, None)
+        assert cache.stale(b"k") is None, "landed: the window is two TTLs again"
+        late = cache.take_off(b"k", 0)  # took off when the entry was already too old
+        assert cache.lookup(b"k") is None
+        cache.land(b"k", 0, late, None)
+
+    import asyncio
+
+    asyncio.run(scenario())

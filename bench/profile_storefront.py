@@ -1,0 +1,135 @@
+"""The storefront page executed in-process under cProfile: where a signed-in request's time goes.
+
+Loads the storefront bench's catalog (``bench/storefront.py``) into a fresh SQLite database,
+builds the app, and sends the page as a signed-in member straight to the ASGI app (no
+socket, no client library: only the server's own work is measured), ``--requests`` times
+after a warm-up. Prints the median time per request and the profile's top entries, and
+writes them to ``bench/profiles/storefront-signed-in.txt``.
+
+    python bench/profile_storefront.py [--requests 200] [--sort tottime] [--no-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import storefront, storefront_pages  # noqa: E402
+
+OUT = ROOT / "bench" / "profiles" / "storefront-signed-in.txt"
+
+
+async def asgi_post(app, path: str, body: bytes, token: str | None) -> tuple[int, bytes]:  # noqa: ANN001
+    """One POST through the ASGI app itself: the server's work without any client around it."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"host", b"bench")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    sent = False
+    status, chunks = 0, []
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def run(url: str, args: argparse.Namespace) -> None:
+    from core.app import create_app
+    from core.kernel import Kernel
+
+    await storefront.load_catalog(url)
+    token = await storefront_pages.member_token(storefront.BLUEPRINT, url)
+    os.environ["DOUGONG_RESPONSE_CACHE"] = "0"
+    kernel = Kernel.from_file(storefront.BLUEPRINT, database_url=url)
+    app = create_app([kernel], run_worker=False, seed_demo=False)
+    body = json.dumps({"query": args.document or storefront.STOREFRONT, "variables": {"first": 50}}).encode()
+    path = "/graphql"
+    if args.anonymous:
+        token = None
+    if args.baseline:  # the hand-written endpoint, measured the same way
+        from bench.storefront_baseline import create_baseline_app
+
+        app, path, token = create_baseline_app(url), "/storefront", None
+    await kernel.start(seed_demo=False)
+    try:
+        for _ in range(20):
+            status, answer = await asgi_post(app, path, body, token)
+            assert status == 200 and b'"errors"' not in answer, answer[:300]
+        if args.gc == "freeze":
+            import gc
+
+            gc.freeze()  # everything alive after boot: never traversed by a collection again
+        elif args.gc == "off":
+            import gc
+
+            gc.disable()
+        times = []
+        profile = cProfile.Profile() if args.profile else None
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            if profile:
+                profile.enable()
+            await asgi_post(app, path, body, token)
+            if profile:
+                profile.disable()
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        await kernel.stop()
+    summary = f"median {statistics.median(times):.2f} ms, best {min(times):.2f} ms per signed-in page ({args.requests} requests, load {os.getloadavg()[0]:.1f})"
+    print(summary)
+    if profile:
+        text = io.StringIO()
+        pstats.Stats(profile, stream=text).sort_stats(args.sort).print_stats(45)
+        report = summary + " (times under cProfile)\n" + text.getvalue()
+        print(report[:6000])
+        if args.write:
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(report, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--document", help="another GraphQL document to time (e.g. '{ brand { slug } }' for the fixed cost)")
+    parser.add_argument("--anonymous", action="store_true", help="without a token (the cache is off either way)")
+    parser.add_argument("--gc", choices=["default", "freeze", "off"], default="default", help="what the garbage collector does while timing")
+    parser.add_argument("--baseline", action="store_true", help="time bench/storefront_baseline.py instead")
+    parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/profile.db", args))
+
+
+if __name__ == "__main__":
+    main()

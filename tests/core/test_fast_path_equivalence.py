@@ -1,0 +1,111 @@
+"""The fast path answers byte for byte as graphql-core does, for every kind of caller.
+
+The level executor (core/gql/fast*.py) and the batch loader (core/gql/loader.py) exist for
+speed only: over HTTP, the storefront document and a handful of others must produce the
+same response bytes with the fast path on and off — anonymous, signed in as a member, as
+staff who see drafts — including documents with errors (the fast path gives up and
+graphql-core answers) and fields masked by permissions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+
+from components.catalog.models import Sku
+from core.app import create_app
+from core.gql.fast import FastQueries
+from core.testing import member, staff
+
+SHOP = """\
+dougong: 1
+brand: {slug: shop, name: Shop, currency: CNY, timezone: Asia/Shanghai}
+components:
+  inventory: {}
+  group_buy: {}
+"""
+
+STOREFRONT = """query Storefront($first: Int!, $after: String) {
+  products(first: $first, after: $after) {
+    edges { cursor node { id title images category { id name }
+      groupBuyOffers { id groupPrice { amountMinor currency } groupSize endsAt }
+      skus { id title price { amountMinor currency amount } stock groupBuyOffers { id groupPrice { amountMinor currency } groupSize } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+DOCUMENTS = [
+    (STOREFRONT, {"first": 6}),
+    (STOREFRONT, {"first": 2, "after": "Yzoy"}),
+    # a field only catalog managers may read, inside the page: masked (null + error) for others
+    ("query { products(first: 4) { edges { node { title groupBuyOffers { id referrals { offerId } } } } } }", {}),
+    # a draft asked for by id: null for shoppers, the product for staff
+    ('query { p: product(id: "UHJvZHVjdDo3") { title status } products(first: 1) { edges { node { title } } } }', {}),
+    ("query($n: Int!) { products(first: $n) { edges { node { __typename ... on Product { title } skus { stock } } } } }", {"n": 3}),
+    ('query { product(id: "nope") { id } }', {}),  # a bad id: an error, graphql-core answers
+]
+
+
+@pytest.fixture
+async def shop(kernel_factory):
+    kernel = await kernel_factory(SHOP)
+    kernel.response_cache = None  # every request executes
+    catalog, inventory = kernel.service("catalog"), kernel.service("inventory")
+    async with kernel.transaction() as tx:
+        category = await catalog.create_category(tx, "Tea")
+        for n in range(8):
+            await catalog.create_product(
+                tx, title=f"Tea {n}", category_id=category if n % 2 else None, status="draft" if n == 6 else "on_sale",
+                skus=[{"title": f"{s}0g", "price_minor": 1000 * n + s} for s in range(1, 3)],
+            )
+        skus = (await tx.session.scalars(select(Sku).order_by(Sku.id))).all()
+        for sku in skus:
+            await inventory.set_stock(tx, sku.id, sku.id % 4)
+        now = kernel.clock.now()
+        for sku in skus[::5]:
+            await kernel.service("group_buy").create_offer(
+                tx, sku_id=sku.id, group_price_minor=sku.price_minor // 2, group_size=3,
+                starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=3), total_limit=50,
+            )
+    return kernel
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member", "catalog manager"])
+async def test_the_fast_path_answers_the_same_bytes_as_graphql_core(shop, monkeypatch, who):
+    actor = None
+    if who != "anonymous":
+        async with shop.transaction() as tx:  # real accounts: a token is checked against the database
+            members = shop.service("members")
+            if who == "member":
+                actor = member(await members.create_member(tx, phone="13800000001"))
+            else:
+                actor = staff(await members.create_staff(tx, name="Manager", roles=["admin"]), "admin")
+    headers = {"authorization": f"Bearer {shop.issue_token(actor)}"} if actor else {}
+    answered_fast = 0
+    async with AsyncClient(transport=ASGITransport(app=create_app([shop], run_worker=False)), base_url="http://t") as http:
+        for document, variables in DOCUMENTS:
+            bodies = {}
+            for fast in (True, False):
+                monkeypatch.setattr(FastQueries, "enabled", fast)
+                before = FastQueries.answered
+                response = await http.post("/graphql", json={"query": document, "variables": variables}, headers=headers)
+                answered_fast += FastQueries.answered - before
+                bodies[fast] = (response.status_code, response.content)
+            assert bodies[True] == bodies[False], (who, document)
+            assert bodies[True][0] == 200
+    # the storefront documents (and the error-free others) did take the fast path
+    assert answered_fast >= 3
+
+
+async def test_errors_and_masking_fall_back_to_graphql_core(shop, monkeypatch):
+    """A masked field or a bad id: the fast path gives up, graphql-core answers with the error."""
+    monkeypatch.setattr(FastQueries, "enabled", True)
+    async with AsyncClient(transport=ASGITransport(app=create_app([shop], run_worker=False)), base_url="http://t") as http:
+        before = FastQueries.answered
+        masked = (await http.post("/graphql", json={"query": DOCUMENTS[2][0]})).json()
+        bad = (await http.post("/graphql", json={"query": DOCUMENTS[5][0]})).json()
+    assert FastQueries.answered == before, "neither may be answered by the fast path"
+    assert masked["errors"] and bad["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"
