@@ -10,31 +10,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Callable, TypeVar
 
 import strawberry
-from sqlalchemy import select
 
-from core.errors import DomainError
-from core.gql import Context, Money
-
-T = TypeVar("T")
-
-
-async def allowed(ctx: Context, check: Callable[[], T]) -> T:
-    """What ``check()`` answers (a ``ctx.require…``); a refusal is raised once the request's
-    read session is idle, so it nulls only its own field.
-
-    Why: the kernel's fast query path closes a level's other resolvers when one raises, and a
-    sibling closed mid-statement (``myDepositOrder`` beside ``depositDiscrepancies``) left the
-    session unusable for the rerun: an internal error instead of a null. One trivial statement
-    waits behind any sibling's. The real fix belongs in ``core.gql.fast``.
-    """
-    try:
-        return check()
-    except DomainError:
-        await (await ctx.session()).scalar(select(1))
-        raise
+from core.gql import Money
 
 
 @strawberry.enum(description="Where a lot is in its life: draft → scheduled → open → sold → paid; or unsold, cancelled, defaulted, refunded.")

@@ -4,33 +4,12 @@ checkout line's input. Offers, groups and the queries are in graphql.py."""
 from __future__ import annotations
 
 import enum
-from typing import Callable, TypeVar
 
 import strawberry
-from sqlalchemy import select
 
 from components.catalog.graphql import Sku
 from components.group_buy.checkout import ACTIVITY
-from core.errors import DomainError
-from core.gql import Context, Money
-
-T = TypeVar("T")
-
-
-async def allowed(ctx: Context, check: Callable[[], T]) -> T:
-    """Run ``check`` (a ``ctx.require…``) and raise its refusal only when the request's read
-    session has no statement in flight.
-
-    The kernel's fast query path closes a level's other resolvers when one of them raises; a
-    sibling closed while its statement ran broke the session for the rerun, so a refused
-    ``referrals`` or ``myGroupBuys`` could cost the whole answer. A trivial statement of our own
-    queues behind any sibling's first. (The lasting fix is in ``core.gql.fast``.)
-    """
-    try:
-        return check()
-    except DomainError:
-        await (await ctx.session()).scalar(select(1))
-        raise
+from core.gql import Money
 
 
 @strawberry.enum(description="Where a group is: forming until every seat is paid (succeeded) or its deadline passes (failed).")

@@ -4,7 +4,7 @@ figures, with the functions that build them. The room itself and the queries are
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 import strawberry
 from sqlalchemy import select
@@ -13,27 +13,8 @@ from components.catalog.graphql import Product, Sku
 from components.live_room import models
 from components.live_room.service import MANAGE, RUNNING, Results
 from components.live_room.states import comment_message
-from core.errors import DomainError
 from core.gql import Context, Money, Node, money
 from core.gql.relay import to_global_id
-
-T = TypeVar("T")
-
-
-async def allowed(ctx: Context, check: Callable[[], T]) -> T:
-    """``check()`` (a ``ctx.require…``), its refusal raised only once the request's session is idle.
-
-    The kernel's fast query path closes a level's other resolvers when one raises; a sibling
-    closed mid-statement on the shared read session hung the request (``liveRoom { shelf …
-    results }`` as a member) instead of nulling ``results``. One trivial statement queues
-    behind any sibling's, so none is mid-statement when the refusal is raised (a core fix
-    belongs in ``core.gql.fast``; until then every refusal here goes through this).
-    """
-    try:
-        return check()
-    except DomainError:
-        await (await ctx.session()).scalar(select(1))
-        raise
 
 
 def runs(ctx: Context, host_pk: int) -> bool:

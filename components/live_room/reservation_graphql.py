@@ -10,7 +10,6 @@ import strawberry
 from components.live_room import models
 from components.live_room.graphql import LiveRoom, load_rooms
 from components.live_room.graphql_inputs import STORE_NUMBER_GONE, store_pk
-from components.live_room.graphql_types import allowed
 from core.errors import DomainError
 from core.gql import Context, Payload, decode_id, run_mutation
 from core.gql.relay import to_global_id
@@ -84,7 +83,7 @@ class Query:
     )
     async def live_room_reservation_board(self, info: strawberry.Info, room_id: RoomIdArg) -> LiveRoomReservationBoard | None:
         ctx: Context = info.context
-        await allowed(ctx, ctx.require_staff)
+        ctx.require_staff()
         pk = decode_id(room_id, "LiveRoom", field="roomId")
         session = await ctx.session()
         if await session.get(models.Room, pk) is None:

@@ -17,8 +17,14 @@ async def drive(awaitables: list[Any]) -> list[Any]:
     it again once that future is done, until all have returned. This is what asyncio.Task
     does for one coroutine; DataLoaders see the same interleaving (every load of a level is
     made before the batch is dispatched), and a coroutine waiting on another (a lock) makes
-    progress because each is resumed as soon as its own future is done."""
+    progress because each is resumed as soon as its own future is done.
+
+    When one coroutine raises, the others still run to their end before the first error is
+    raised: the query is then answered again by graphql-core on the same request session, and
+    a sibling closed in the middle of a statement would leave that session busy (a member's
+    ``liveRoom { shelf results }`` hung that way)."""
     loop = asyncio.get_running_loop()
+    failures: list[Exception] = []
     results: list[Any] = [None] * len(awaitables)
     ready: list[tuple[int, Any]] = []
     pending = 0
@@ -48,12 +54,21 @@ async def drive(awaitables: list[Any]) -> list[Any]:
             pending -= 1
             unfinished.pop(index, None)
             return
+        except Exception as exc:  # noqa: BLE001 - raised once the level's other coroutines are done
+            failures.append(exc)
+            pending -= 1
+            unfinished.pop(index, None)
+            return
         unfinished[index] = coroutine
         if waited is None:  # a bare yield: resume after the loop has run once
             loop.call_soon(resume_later, index, coroutine)
             return
         if not getattr(waited, "_asyncio_future_blocking", False):
-            raise GiveUp("a resolver yielded something that is not a future")
+            coroutine.close()  # it waits on something only a Task could drive: this one alone ends here
+            failures.append(GiveUp("a resolver yielded something that is not a future"))
+            pending -= 1
+            unfinished.pop(index, None)
+            return
         waited._asyncio_future_blocking = False
         group = waiting_on.get(waited)
         if group is None:
@@ -79,6 +94,8 @@ async def drive(awaitables: list[Any]) -> list[Any]:
             ready.clear()
             for index, coroutine in batch:
                 step(index, coroutine)
+        if failures:
+            raise failures[0]
     except BaseException:
         for awaitable in awaitables:
             if hasattr(awaitable, "close"):
