@@ -21,6 +21,7 @@ from components.live_room.graphql import (
 )
 from components.live_room.service import channel, room_message
 from core.gql import Context, decode_id
+from core.gql.fanout_rules import VIEWER_INDEPENDENT
 from core.gql.relay import to_global_id
 from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
@@ -82,7 +83,8 @@ FINAL = ("ended", "cancelled", "expired")
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="A room's events: comments, likes, viewers, the presented product, status. Starts with a SNAPSHOT; ends after the room ends."
+        description="A room's events: comments, likes, viewers, the presented product, status. Starts with a SNAPSHOT; ends after the room ends.",
+        metadata=VIEWER_INDEPENDENT,  # payloads are built from the message alone: viewers may share one execution
     )
     async def live_room_events(self, info: strawberry.Info, room_id: strawberry.ID) -> AsyncGenerator[LiveRoomEvent, None]:
         ctx: Context = info.context
