@@ -232,3 +232,38 @@ async def test_a_slow_socket_blocks_nobody_and_its_operation_ends_with_a_stated_
     assert fast.sent[-1]["payload"] == {"data": {"n": 10}} and len(slow.sent) == 2
     for writer in writers:
         writer.cancel()
+
+
+async def test_two_servers_sharing_through_redis_both_deliver(redis_url, tmp_path):
+    """Two servers (two kernels, each with its own Redis connections and its own groups, as two
+    worker processes have) on one database: a comment written through either reaches every
+    subscriber of both. The bench runs the same across two real worker processes."""
+    from core.kernel import Kernel
+
+    blueprint = tmp_path / "fan.yaml"
+    blueprint.write_text(BLUEPRINT)
+    database = f"sqlite+aiosqlite:///{tmp_path / 'fan.sqlite'}"
+    one = Kernel.from_file(blueprint, redis_url=redis_url, database_url=database)
+    await one.start()
+    two = Kernel.from_file(blueprint, redis_url=redis_url, database_url=database)
+    await two.start()
+    try:
+        (room, _), members, _host = await live_rooms(one)
+        room_id = to_global_id("LiveRoom", room)
+        async with serve_app(create_app([one], run_worker=False)) as a, serve_app(create_app([two], run_worker=False)) as b:
+            async with GraphQLWebSocket.connect(a + "/graphql") as a1, GraphQLWebSocket.connect(a + "/graphql") as a2, \
+                    GraphQLWebSocket.connect(b + "/graphql") as b1, GraphQLWebSocket.connect(b + "/graphql") as b2:
+                streams = [ws.subscribe(PLAIN, {"room": room_id}) for ws in (a1, a2, b1, b2)]
+                for s in streams:
+                    assert (await take(s, 1))[0]["liveRoomEvents"]["kind"] == "SNAPSHOT"
+                await comment(two, room, members[0], "through two")
+                await comment(one, room, members[1], "through one")
+                seen = [[p["liveRoomEvents"]["comment"]["text"] for p in await take(s, 2)] for s in streams]
+                assert sorted(seen[0]) == ["through one", "through two"] and all(x == seen[0] for x in seen)
+                assert [len(k._fanout.groups) for k in (one, two)] == [1, 1]  # each server: one group, one execution
+                assert one._fanout.executions == two._fanout.executions == 2
+                for s in streams:
+                    await s.aclose()
+    finally:
+        await two.stop()
+        await one.stop()
