@@ -92,6 +92,7 @@ class Member:
 
     def _lag(self) -> None:
         if self.group is not None:
+            self.group.hub.lagged += 1
             self.group.leave(self)
         while not self.queue.empty():  # what it has not read yet it will never read
             self.queue.get_nowait()
@@ -192,6 +193,7 @@ class FanOut:
         self.groups: dict[tuple[str, str | None, str], Group] = {}
         self._plans: OrderedDict[tuple[str, str | None], bool] = OrderedDict()
         self.executions = 0  # shared executions, every group together (tests count them)
+        self.lagged = 0  # members dropped for falling behind
 
     def shareable(self, query: str, operation_name: str | None) -> bool:
         key = (query, operation_name)
@@ -216,6 +218,12 @@ class FanOut:
             group = self.groups[key] = Group(self, key, query, variables, operation_name)
             group.start()
         return group
+
+
+def figures(kernel: Any) -> tuple[int, int, int]:
+    """(groups now, shared executions, members dropped behind) for ``/metrics``."""
+    hub = getattr(kernel, "_fanout", None)
+    return (len(hub.groups), hub.executions, hub.lagged) if hub is not None else (0, 0, 0)
 
 
 def hub_for(kernel: Any) -> FanOut | None:
@@ -260,7 +268,11 @@ async def _own_first_result(handler: Any, operation: Any) -> bool:
                 await handler._reject_incremental_delivery(operation)
                 return False
             await operation.send_next(result)
-            return True
+            if not result.errors:
+                return True
+            # A refusal or a failed read: its stream goes on (or ends) as it would alone.
+            await handler._send_result_stream(operation, source)
+            break
     await operation.send_operation_message({"id": operation.id, "type": "complete"})
     return False
 

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 
@@ -18,7 +19,7 @@ from core.app import create_app
 from core.auth import Actor
 from core.gql.fanout import FanOut, Group, Member, _write, hub_for
 from core.gql.relay import to_global_id
-from core.testing import GraphQLWebSocket, serve_app, watch_subscription
+from core.testing import GraphQLSubscriptionError, GraphQLWebSocket, serve_app, watch_subscription
 
 BLUEPRINT = """\
 dougong: 1
@@ -87,6 +88,8 @@ async def test_one_document_shares_one_execution_and_matches_the_unshared_path(k
             assert [f[0]["liveRoomEvents"]["kind"] for f in firsts] == ["SNAPSHOT"] * 4
             hub = hub_for(kernel)
             assert len(hub.groups) == 2  # a member, the host and an anonymous viewer: one group per room
+            async with httpx.AsyncClient(base_url=base) as http:
+                assert 'dougong_subscription_groups{brand="fan"} 2' in (await http.get("/metrics")).text
             built, executed = counted["n"], hub.executions
 
             for i in range(3):
@@ -167,6 +170,12 @@ async def test_a_subscription_to_an_ended_room_takes_the_ordinary_path(kernel_fa
         async with GraphQLWebSocket.connect(base + "/graphql") as ws:
             seen = [p async for p in ws.subscribe(PLAIN, {"room": to_global_id("LiveRoom", room)})]
             assert [p["liveRoomEvents"]["kind"] for p in seen] == ["SNAPSHOT"]  # then complete
+            assert hub_for(kernel).groups == {}
+            # A bad id: the leader's first result is an error, so the subscriber hears it on its own path.
+            with pytest.raises(GraphQLSubscriptionError) as refused:
+                async for _ in ws.subscribe(PLAIN, {"room": "not-an-id"}):
+                    pass
+            assert refused.value.errors[0]["extensions"]["code"] == "KERNEL_INVALID_ID"
             assert hub_for(kernel).groups == {}
 
 
