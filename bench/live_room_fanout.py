@@ -135,6 +135,15 @@ class Receivers:
 
     async def connect_graphql(self, url: str, n: int, token: str, room: str) -> None:
         async def one() -> None:
+            for attempt in range(3):  # a loaded machine resets a handshake now and then: try again
+                try:
+                    return await connect()
+                except (OSError, websockets.ConnectionClosed):
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(0.5)
+
+        async def connect() -> None:
             ws = await websockets.connect(f"{url}?token={token}", subprotocols=["graphql-transport-ws"], max_queue=None, compression=COMPRESSION,
                                           open_timeout=60, ping_interval=None)
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
@@ -194,12 +203,14 @@ async def send_steadily(send: Any, rate: float, seconds: float) -> tuple[int, fl
     return sent, first, time.time()
 
 
-async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds: float, server_pid: int) -> dict[str, Any]:
+    cpu_before = cpu_seconds(server_pid)
     sent, first, last = await send_steadily(send, rate, seconds)
     expected = sent * n
     deadline = time.monotonic() + 30
     while len(receivers.latencies) < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+    cpu = cpu_seconds(server_pid) - cpu_before
     latencies = sorted(receivers.latencies)
     done = max(receivers.arrivals) if receivers.arrivals else last
     return {
@@ -208,6 +219,8 @@ async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds:
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
         "max_ms": round(latencies[-1], 1) if latencies else None,
         "deliveries_per_s": round(len(latencies) / max(done - first, 1e-9)),
+        # Server CPU (every process of it) per 1,000 deliveries: what the load average cannot blur.
+        "server_cpu_ms_per_1000": round(cpu * 1e6 / max(len(latencies), 1), 1),
     }
 
 
@@ -223,7 +236,7 @@ async def run_baseline(n: int, rate: float, seconds: float, workdir: Path) -> di
             async def send(_seq: int, text: str) -> None:
                 (await http.post("/send", json={"text": text})).raise_for_status()
 
-            result = await measure(receivers, n, send, rate, seconds)
+            result = await measure(receivers, n, send, rate, seconds, process.pid)
         await receivers.close()
     return result
 
@@ -256,7 +269,7 @@ async def run_dougong(n: int, rate: float, seconds: float, workdir: Path, label:
                 if errors:
                     refused.append(errors)
 
-            result = await measure(receivers, n, send, rate, seconds)
+            result = await measure(receivers, n, send, rate, seconds, process.pid)
         await receivers.close()
     if refused:
         result["refused"] = refused[:3]
@@ -273,6 +286,28 @@ VARIANTS = {
     "redis": "dougong + Redis, one worker",
     "redis2": "dougong + Redis, two workers",
 }
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root`` and its descendants (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total, frontier = {root}, 0.0, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    for pid in tree:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
 
 def machine() -> dict[str, Any]:
@@ -299,7 +334,7 @@ def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if not rows:
         return {"skipped": "no redis-server"}
     out: dict[str, Any] = {"rounds": rows}
-    for key in ("deliveries", "deliveries_expected", "p50_ms", "p99_ms", "max_ms", "deliveries_per_s"):
+    for key in ("deliveries", "deliveries_expected", "p50_ms", "p99_ms", "max_ms", "deliveries_per_s", "server_cpu_ms_per_1000"):
         values = [r[key] for r in rows if r.get(key) is not None]
         out[key] = round(statistics.median(values), 1) if values else None
     return out
@@ -350,7 +385,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = asyncio.run(run(args))
     print(f"{args.subscribers} subscribers, {args.seconds:g} s a rate, {args.rounds} round(s) — {results['machine']['cpu']}; "
           f"load average {results['load_average_before'][0]:.2f} → {results['load_average_after'][0]:.2f}")
-    print(f"{'rate':>5} {'server':<56}{'delivered':>16}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'deliv./s':>10}")
+    print(f"{'rate':>5} {'server':<56}{'delivered':>16}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'deliv./s':>10}{'CPU ms/1k':>10}")
     for rate, rows in results["rates"].items():
         base = rows.get("baseline", {})
         for key, row in rows.items():
@@ -359,7 +394,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
             ratio = f" ({row['p99_ms'] / base['p99_ms']:.1f}× p99)" if key != "baseline" and base.get("p99_ms") else ""
             print(f"{rate:>5} {VARIANTS[key]:<56}{row['deliveries']:>8g}/{row['deliveries_expected']:<7g}{row['p50_ms']:>9.1f}"
-                  f"{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}{row['deliveries_per_s']:>10g}{ratio}")
+                  f"{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}{row['deliveries_per_s']:>10g}{row.get('server_cpu_ms_per_1000') or 0:>10.1f}{ratio}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
