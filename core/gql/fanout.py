@@ -102,8 +102,9 @@ class Member:
 class Group:
     """Subscribers sharing one execution of (document, operation name, variables)."""
 
-    def __init__(self, hub: FanOut, key: tuple[str, str | None, str], query: str, variables: dict[str, Any] | None,
-                 operation_name: str | None) -> None:
+    def __init__(
+        self, hub: FanOut, key: tuple[str, str | None, str], query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> None:
         self.hub = hub
         self.key = key
         self.query = query
@@ -287,8 +288,10 @@ async def _write(handler: Any, operation: Any, member: Member) -> None:
             return
         if item is _LAGGED or item is _FAILED:
             error = (
-                {"message": f"This subscriber fell {member.limit} messages behind; subscribe again for a fresh snapshot.",
-                 "extensions": {"code": BEHIND}}
+                {
+                    "message": f"This subscriber fell {member.limit} messages behind; subscribe again for a fresh snapshot.",
+                    "extensions": {"code": BEHIND},
+                }
                 if item is _LAGGED
                 else {"message": "Internal error; it has been logged.", "extensions": {"code": "INTERNAL"}}
             )
