@@ -1,21 +1,28 @@
 """Live room fan-out: 1,000 websocket subscribers on one room, comments sent at a steady rate.
 
-Three servers, each a separate process with one worker, measured by the same client process
-in the same run:
+Servers, each a separate process, measured by the same client process in the same run, in
+interleaved rounds (baseline, the variants, baseline, …; medians reported):
 
 - **baseline**: a hand-written FastAPI websocket endpoint (``bench/fanout_baseline_app.py``)
   that serialises each comment once and writes it to every socket — no GraphQL, no database;
-- **dougong**: ``dougong serve`` with the in-process broadcaster: each comment is a
-  ``sendLiveRoomComment`` mutation (a write transaction), and every subscriber's
-  ``liveRoomEvents`` subscription is executed by strawberry for each message;
-- **dougong + Redis**: the same with ``REDIS_URL``, so every message goes through Redis pub/sub
-  and back before fan-out (how two or more processes share a room).
+- **unshared**: ``dougong serve`` with sharing switched off (``DOUGONG_WS_SHARED_FANOUT=0``):
+  every subscriber's ``liveRoomEvents`` is executed and encoded by strawberry for each message
+  (what dougong did before ``core.gql.fanout``);
+- **shared**: ``dougong serve``, one worker: subscribers with the same document and variables
+  share one execution and one encoded payload per message;
+- **redis**: the same with ``REDIS_URL``, so every message goes through Redis pub/sub and back;
+- **redis2**: two workers (``--workers 2``) and Redis: the sockets split between two processes.
 
-Each comment carries its send time; every subscriber records when it arrived. Reported:
-delivery latency p50/p99 (send → arrival at the subscriber), deliveries per second while the
-comments were sent, and how many of the expected deliveries arrived.
+Each comment is a ``sendLiveRoomComment`` mutation (a write transaction) carrying its send
+time; every subscriber records when it arrived. Reported: delivery latency p50/p99 (send →
+arrival at the subscriber), deliveries per second while the comments were sent, and how many of
+the expected deliveries arrived, with the load average after each run. Servers run on CPU 0,
+this client on CPU 1 (``taskset``), when there are two.
 
-    python bench/live_room_fanout.py [--subscribers 1000] [--rate 5] [--seconds 10] [--no-redis]
+    python bench/live_room_fanout.py [--subscribers 1000] [--rates 2,5] [--seconds 10] [--rounds 1]
+                                     [--variants baseline,unshared,shared,redis,redis2]
+
+``FANOUT_PROFILE=/tmp/fanout`` records each dougong server with py-spy (collapsed stacks).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -47,6 +55,10 @@ from core.gql.relay import to_global_id  # noqa: E402
 from core.kernel import Kernel  # noqa: E402
 from core.testing import RedisServer, _free_port  # noqa: E402
 
+# The client's sockets offer permessage-deflate only with --deflate: a mini-program's
+# wx.connectSocket does not by default, and inflating 5,000 frames a second costs this
+# one-process client more than the servers it measures (set by main()).
+COMPRESSION: str | None = None
 SENDERS = 60  # members taking turns to comment, so the per-member rate limit never refuses one
 BLUEPRINT = """\
 dougong: 1
@@ -123,7 +135,16 @@ class Receivers:
 
     async def connect_graphql(self, url: str, n: int, token: str, room: str) -> None:
         async def one() -> None:
-            ws = await websockets.connect(f"{url}?token={token}", subprotocols=["graphql-transport-ws"], max_queue=None,
+            for attempt in range(3):  # a loaded machine resets a handshake now and then: try again
+                try:
+                    return await connect()
+                except (OSError, websockets.ConnectionClosed):
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(0.5)
+
+        async def connect() -> None:
+            ws = await websockets.connect(f"{url}?token={token}", subprotocols=["graphql-transport-ws"], max_queue=None, compression=COMPRESSION,
                                           open_timeout=60, ping_interval=None)
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
@@ -149,7 +170,7 @@ class Receivers:
 
     async def connect_plain(self, url: str, n: int) -> None:
         async def one() -> None:
-            ws = await websockets.connect(url, max_queue=None, open_timeout=60, ping_interval=None)
+            ws = await websockets.connect(url, max_queue=None, open_timeout=60, ping_interval=None, compression=COMPRESSION)
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self._read_plain(ws)))
 
@@ -182,12 +203,14 @@ async def send_steadily(send: Any, rate: float, seconds: float) -> tuple[int, fl
     return sent, first, time.time()
 
 
-async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds: float, server_pid: int) -> dict[str, Any]:
+    cpu_before = cpu_seconds(server_pid)
     sent, first, last = await send_steadily(send, rate, seconds)
     expected = sent * n
     deadline = time.monotonic() + 30
     while len(receivers.latencies) < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+    cpu = cpu_seconds(server_pid) - cpu_before
     latencies = sorted(receivers.latencies)
     done = max(receivers.arrivals) if receivers.arrivals else last
     return {
@@ -196,13 +219,15 @@ async def measure(receivers: Receivers, n: int, send: Any, rate: float, seconds:
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
         "max_ms": round(latencies[-1], 1) if latencies else None,
         "deliveries_per_s": round(len(latencies) / max(done - first, 1e-9)),
+        # Server CPU (every process of it) per 1,000 deliveries: what the load average cannot blur.
+        "server_cpu_ms_per_1000": round(cpu * 1e6 / max(len(latencies), 1), 1),
     }
 
 
 async def run_baseline(n: int, rate: float, seconds: float, workdir: Path) -> dict[str, Any]:
     port = _free_port()
     log = workdir / "baseline.log"
-    args = [sys.executable, "-m", "uvicorn", "bench.fanout_baseline_app:app", "--port", str(port), "--log-level", "warning"]
+    args = [*PIN_SERVER, sys.executable, "-m", "uvicorn", "bench.fanout_baseline_app:app", "--port", str(port), "--log-level", "warning"]
     with server(args, {}, log) as process:
         await wait_up(f"http://127.0.0.1:{port}/healthz", process, log)
         receivers = Receivers()
@@ -211,21 +236,26 @@ async def run_baseline(n: int, rate: float, seconds: float, workdir: Path) -> di
             async def send(_seq: int, text: str) -> None:
                 (await http.post("/send", json={"text": text})).raise_for_status()
 
-            result = await measure(receivers, n, send, rate, seconds)
+            result = await measure(receivers, n, send, rate, seconds, process.pid)
         await receivers.close()
     return result
 
 
-async def run_dougong(n: int, rate: float, seconds: float, workdir: Path, redis_url: str | None, label: str) -> dict[str, Any]:
+async def run_dougong(n: int, rate: float, seconds: float, workdir: Path, label: str, *, redis_url: str | None = None,
+                      workers: int = 1, shared: bool = True) -> dict[str, Any]:
     blueprint = workdir / f"{label}.yaml"
-    blueprint.write_text(BLUEPRINT % (workdir / f"{label}.sqlite"))
+    database = workdir / f"{label}.sqlite"
+    database.unlink(missing_ok=True)
+    blueprint.write_text(BLUEPRINT % database)
     room, tokens, viewer = await seed(blueprint)
     port = _free_port()
     log = workdir / f"{label}.log"
-    args = [sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), "--no-seed-demo"]
+    args = [*PIN_SERVER, sys.executable, "-m", "core.cli", "serve", str(blueprint), "--port", str(port), "--no-seed-demo",
+            "--workers", str(workers)]
     if os.environ.get("FANOUT_PROFILE"):  # a flame graph of the server: FANOUT_PROFILE=/tmp/fanout
-        args = ["py-spy", "record", "--format", "speedscope", "-o", f"{os.environ['FANOUT_PROFILE']}-{label}.json", "--", *args]
-    with server(args, {"REDIS_URL": redis_url or ""}, log) as process:
+        args = ["py-spy", "record", "--format", "raw", "--subprocesses", "-o", f"{os.environ['FANOUT_PROFILE']}-{label}.txt", "--", *args]
+    env = {"REDIS_URL": redis_url or "", "DOUGONG_WS_SHARED_FANOUT": "1" if shared else "0"}
+    with server(args, env, log) as process:
         await wait_up(f"http://127.0.0.1:{port}/healthz", process, log)
         receivers = Receivers()
         await receivers.connect_graphql(f"ws://127.0.0.1:{port}/graphql", n, viewer, room)
@@ -239,11 +269,45 @@ async def run_dougong(n: int, rate: float, seconds: float, workdir: Path, redis_
                 if errors:
                     refused.append(errors)
 
-            result = await measure(receivers, n, send, rate, seconds)
+            result = await measure(receivers, n, send, rate, seconds, process.pid)
         await receivers.close()
     if refused:
         result["refused"] = refused[:3]
     return result
+
+
+# Each server on CPU 0, this client on CPU 1 (when the machine has two), so that the servers
+# compete with the same neighbours and the client never starves them.
+PIN_SERVER = ["taskset", "-c", "0"] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+VARIANTS = {
+    "baseline": "hand-written broadcaster",
+    "unshared": "dougong, every subscriber executed alone (DOUGONG_WS_SHARED_FANOUT=0)",
+    "shared": "dougong, shared fan-out",
+    "redis": "dougong + Redis, one worker",
+    "redis2": "dougong + Redis, two workers",
+}
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of ``root`` and its descendants (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total, frontier = {root}, 0.0, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    for pid in tree:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
 
 def machine() -> dict[str, Any]:
@@ -254,47 +318,83 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
 
 
+async def run_variant(variant: str, n: int, rate: float, seconds: float, workdir: Path, redis_url: str | None) -> dict[str, Any]:
+    if variant == "baseline":
+        return await run_baseline(n, rate, seconds, workdir)
+    if variant in ("redis", "redis2") and redis_url is None:
+        return {"skipped": "no redis-server"}
+    workers = 2 if variant == "redis2" else 1
+    url = redis_url if variant.startswith("redis") else None
+    return await run_dougong(n, rate, seconds, workdir, variant, redis_url=url, workers=workers, shared=variant != "unshared")
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the rounds (the rounds themselves are kept beside it)."""
+    rows = [r for r in rows if "skipped" not in r]
+    if not rows:
+        return {"skipped": "no redis-server"}
+    out: dict[str, Any] = {"rounds": rows}
+    for key in ("deliveries", "deliveries_expected", "p50_ms", "p99_ms", "max_ms", "deliveries_per_s", "server_cpu_ms_per_1000"):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        out[key] = round(statistics.median(values), 1) if values else None
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"subscribers": args.subscribers, "rate_per_s": args.rate, "seconds": args.seconds, "machine": machine()}
-    with tempfile.TemporaryDirectory(prefix="dougong-fanout-") as tmp:
-        workdir = Path(tmp)
-        results["baseline"] = await run_baseline(args.subscribers, args.rate, args.seconds, workdir)
-        results["dougong"] = await run_dougong(args.subscribers, args.rate, args.seconds, workdir, None, "inprocess")
-        if not args.no_redis:
-            redis = RedisServer()
-            problem = redis.start()
-            try:
-                if problem:
-                    results["dougong_redis"] = {"skipped": problem}
-                else:
-                    results["dougong_redis"] = await run_dougong(args.subscribers, args.rate, args.seconds, workdir, redis.url(0), "redis")
-            finally:
-                redis.stop()
+    rates = [float(r) for r in args.rates.split(",")]
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        raise SystemExit(f"unknown variants {sorted(unknown)}; choose from {sorted(VARIANTS)}")
+    if PIN_SERVER:
+        os.sched_setaffinity(0, {1})
+    results: dict[str, Any] = {"subscribers": args.subscribers, "seconds": args.seconds, "rounds": args.rounds, "deflate": args.deflate,
+                               "machine": machine(), "load_average_before": os.getloadavg(), "variants": VARIANTS, "rates": {}}
+    redis = RedisServer()
+    problem = redis.start() if any(v.startswith("redis") for v in variants) else "not needed"
+    redis_url = None if problem else redis.url(0)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dougong-fanout-") as tmp:
+            for rate in rates:
+                rounds: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+                for _ in range(args.rounds):  # interleaved: baseline, the variants, baseline, …
+                    for variant in variants:
+                        row = await run_variant(variant, args.subscribers, rate, args.seconds, Path(tmp), redis_url)
+                        row["load_average"] = [round(x, 2) for x in os.getloadavg()]
+                        rounds[variant].append(row)
+                results["rates"][f"{rate:g}"] = {v: median_row(rows) for v, rows in rounds.items()}
+    finally:
+        if not problem:
+            redis.stop()
+    results["load_average_after"] = os.getloadavg()
     return results
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=5.0, help="comments per second")
+    parser.add_argument("--rates", default="2,5", help="comments per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds per rate (medians reported)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--deflate", action="store_true", help="clients offer permessage-deflate (browsers do)")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "live_room_fanout.json"))
     args = parser.parse_args(argv)
+    global COMPRESSION
+    COMPRESSION = "deflate" if args.deflate else None
     results = asyncio.run(run(args))
-    print(f"{args.subscribers} subscribers, {args.rate:g} comments/s for {args.seconds:g} s — {results['machine']['cpu']}")
-    print(f"{'server':<18}{'delivered':>16}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'deliveries/s':>14}")
-    base = results["baseline"]
-    for key, label in (("baseline", "baseline"), ("dougong", "dougong"), ("dougong_redis", "dougong + Redis")):
-        row = results.get(key)
-        if row is None:
-            continue
-        if "skipped" in row:
-            print(f"{label:<18} skipped: {row['skipped']}")
-            continue
-        ratio = f" ({row['p99_ms'] / base['p99_ms']:.1f}× p99)" if key != "baseline" and base.get("p99_ms") else ""
-        print(f"{label:<18}{row['deliveries']:>8}/{row['deliveries_expected']:<7}{row['p50_ms']:>10}{row['p99_ms']:>10}"
-              f"{row['max_ms']:>10}{row['deliveries_per_s']:>14}{ratio}")
+    print(f"{args.subscribers} subscribers, {args.seconds:g} s a rate, {args.rounds} round(s) — {results['machine']['cpu']}; "
+          f"load average {results['load_average_before'][0]:.2f} → {results['load_average_after'][0]:.2f}")
+    print(f"{'rate':>5} {'server':<56}{'delivered':>16}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'deliv./s':>10}{'CPU ms/1k':>10}")
+    for rate, rows in results["rates"].items():
+        base = rows.get("baseline", {})
+        for key, row in rows.items():
+            if "skipped" in row:
+                print(f"{rate:>5} {VARIANTS[key]:<56} skipped: {row['skipped']}")
+                continue
+            ratio = f" ({row['p99_ms'] / base['p99_ms']:.1f}× p99)" if key != "baseline" and base.get("p99_ms") else ""
+            print(f"{rate:>5} {VARIANTS[key]:<56}{row['deliveries']:>8g}/{row['deliveries_expected']:<7g}{row['p50_ms']:>9.1f}"
+                  f"{row['p99_ms']:>9.1f}{row['max_ms']:>9.1f}{row['deliveries_per_s']:>10g}{row.get('server_cpu_ms_per_1000') or 0:>10.1f}{ratio}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results

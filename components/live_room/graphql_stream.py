@@ -13,6 +13,7 @@ from components.live_room.graphql import LiveRoom, LiveRoomEventKind, LiveRoomSt
 from components.live_room.graphql_types import LiveRoomComment, LiveRoomShelfItem, comment_node, load_shelf
 from components.live_room.service import channel, room_message
 from core.gql import Context, decode_id
+from core.gql.fanout_rules import VIEWER_INDEPENDENT
 from core.gql.relay import to_global_id
 from core.gql.stream import StreamPosition, no_position, snapshot_position, stream_position
 
@@ -75,7 +76,8 @@ FINAL = ("ended", "cancelled", "expired")
 class Subscription:
     @strawberry.subscription(
         description="A room's events: comments, likes, viewers, the presented product, status. Public. Starts with a SNAPSHOT; "
-        "completes after the room ends, is cancelled or expires (at once, after the snapshot, for a room already over)."
+        "completes after the room ends, is cancelled or expires (at once, after the snapshot, for a room already over).",
+        metadata=VIEWER_INDEPENDENT,  # payloads are built from the message alone: viewers may share one execution
     )
     async def live_room_events(
         self, info: strawberry.Info, room_id: Annotated[strawberry.ID, strawberry.argument(description="The room's global id.")]

@@ -22,6 +22,7 @@ from typing import Any
 
 from core import authority
 from core.auth import TokenError
+from core.gql import fanout
 from core.http.websocket import GuardedTransportWSHandler
 
 log = logging.getLogger("dougong.websocket")
@@ -115,3 +116,12 @@ class TransportWSHandler(_Guarded, GuardedTransportWSHandler):
     """``graphql-transport-ws`` (the ``graphql-ws`` library, Apollo, urql): tokens and rights
     here, client mistakes answered on the wire by :class:`core.http.websocket.GuardedTransportWSHandler`.
     The older ``subscriptions-transport-ws`` protocol is not served."""
+
+    async def run_operation(self, operation: Any) -> None:
+        """A viewer-independent subscription joins its group (one execution and one encoding
+        per event for every subscriber, see :mod:`core.gql.fanout`); anything else runs alone."""
+        hub = fanout.hub_for(self.context.kernel)  # type: ignore[attr-defined]  # our Context
+        if hub is None or not hub.shareable(operation.query, operation.operation_name):
+            await super().run_operation(operation)
+            return
+        await self.guard_operation(operation, fanout.run_shared(self, hub, operation, self.stream_alone))

@@ -17,6 +17,8 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
+from core.gql import fanout
+
 KNOWN_PATHS = ("/healthz", "/livez", "/metrics")
 OTHER = "other"
 TOKEN_ENV = "DOUGONG_METRICS_TOKEN"
@@ -71,6 +73,9 @@ class Metrics:
                 "Live messages that could not be published or were dropped.",
                 lambda k: k.broadcast.dropped,
             ),
+            ("dougong_subscription_groups", "gauge", "Subscriber groups sharing one execution now.", lambda k: fanout.figures(k)[0]),
+            ("dougong_subscription_shared_executions_total", "counter", "Events executed once for a group.", lambda k: fanout.figures(k)[1]),
+            ("dougong_subscription_behind_total", "counter", "Subscribers dropped from a group for falling behind.", lambda k: fanout.figures(k)[2]),
         ]
         for name, kind, help_text, read in per_brand:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]

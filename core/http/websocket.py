@@ -100,17 +100,28 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         """strawberry's, except that an error raised before the stream starts (a syntax
         error, a limit's refusal) is the operation's ``error`` message rather than a bare
         ``complete`` with a traceback in the log."""
+        await self.guard_operation(operation, self.stream_alone(operation))
+
+    async def open_stream(self, operation: Any) -> Any:
+        """The operation's result stream, executed for this connection alone."""
+        return await self.schema.stream(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=self.context,
+            root_value=self.root_value,
+            operation_name=operation.operation_name,
+        )
+
+    async def stream_alone(self, operation: Any) -> None:
+        result_source = await self.open_stream(operation)
+        async with aclosing(result_source):
+            await self._send_result_stream(operation, result_source)
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def guard_operation(self, operation: Any, work: Any) -> None:
+        """Await ``work`` (the operation's whole run), answering what it raises on the wire."""
         try:
-            result_source = await self.schema.stream(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=self.context,
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-            )
-            async with aclosing(result_source):
-                await self._send_result_stream(operation, result_source)
-            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            await work
         except _OperationStreamClosed:
             return
         except GraphQLError as error:
