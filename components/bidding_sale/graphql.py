@@ -21,7 +21,7 @@ from components.catalog.graphql import Sku
 from components.orders.graphql import Order, load_orders
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 MANAGE = "bidding_sale.manage"
 
@@ -228,12 +228,6 @@ async def load_lots_of_orders(ctx: Context, order_ids: list[int]) -> list[Auctio
 async def order_auction_lot(root, info: strawberry.Info) -> AuctionLot | None:  # noqa: ANN001  (root: orders' Order)
     """The lot an order belongs to (the winner's order or a deposit order); null for other orders."""
     return await info.context.loader("bidding_sale.lots_of_orders").load(root.pk)
-
-
-First = Annotated[int | None, strawberry.argument(description="Lots from the start (or after `after`), at most 100; 20 by default.")]
-After = Annotated[str | None, strawberry.argument(description="Read the lots after this cursor (an endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Lots from the end (or before `before`), at most 100.")]
-Before = Annotated[str | None, strawberry.argument(description="Read the lots before this cursor (a startCursor).")]
 
 
 def _mine(member_id: int):  # noqa: ANN202

@@ -29,12 +29,9 @@ from core.gql import (
     fetch_page,
     money,
 )
+from core.gql.relay import After, Before, First, Last
 
 MANAGE = "catalog.manage"
-FIRST = "How many items from the start (or after `after`); at most 100, default 20."
-AFTER = "A cursor: read the items after it."
-LAST = "How many items from the end (or before `before`); at most 100."
-BEFORE = "A cursor: read the items before it."
 
 
 @strawberry.enum(description="Whether shoppers can see and buy a product.")
@@ -268,11 +265,11 @@ class Query:
     async def products(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
         filter: Annotated[ProductFilter | None, strawberry.argument(description="Conditions the products must meet.")] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Product]:
         ctx: Context = info.context
         session = await ctx.session()

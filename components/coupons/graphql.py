@@ -18,7 +18,7 @@ from components.coupons import models
 from components.orders.graphql import Order
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, connection, decode_id, fetch_page, money
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 MANAGE = "coupons.manage"
 
@@ -263,10 +263,6 @@ async def preview_coupons(root: Any, info: strawberry.Info) -> list[CheckoutCoup
 
 
 # -- queries ------------------------------------------------------------------------------------------
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
 @strawberry.type

@@ -37,11 +37,7 @@ from components.distribution.graphql import (
 )
 from core.clock import as_utc
 from core.gql import Connection, Context, connection, fetch_page, money
-
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
+from core.gql.relay import After, Before, First, Last
 
 
 async def _mine(ctx: Context, model: Any, to_node: Any, where: tuple, *page: Any) -> Connection[Any]:

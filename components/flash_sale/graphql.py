@@ -24,7 +24,7 @@ from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Money, MoneyInput, Node, Payload, connection, decode_id, fetch_page, minor_from_input, money, run_mutation
 from core.gql.payload import user_error
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 MANAGE = "flash_sale.manage"
 
@@ -129,12 +129,6 @@ async def load_items(ctx: Context, keys: list[int]) -> list[FlashSaleItem | None
     currency = ctx.kernel.blueprint.brand.currency
     rows = {r.id: r for r in (await session.scalars(select(models.Item).where(models.Item.id.in_(keys)))).all()}
     return [item_node(rows[k], currency) if k in rows else None for k in keys]
-
-
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
 @strawberry.type

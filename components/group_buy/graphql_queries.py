@@ -13,11 +13,7 @@ from components.group_buy.graphql import MANAGE, GroupBuyGroup, GroupBuyOffer, g
 from components.group_buy.graphql_types import GroupBuyOfferFilter, GroupBuyOfferWindow, GroupBuyReferral
 from core.errors import DomainError
 from core.gql import Connection, Context, connection, decode_id, fetch_page
-
-First = Annotated[int | None, strawberry.argument(description="Items from the start (or after `after`), at most 100; 20 by default.")]
-After = Annotated[str | None, strawberry.argument(description="Read the items after this cursor (an endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Items from the end (or before `before`), at most 100.")]
-Before = Annotated[str | None, strawberry.argument(description="Read the items before this cursor (a startCursor).")]
+from core.gql.relay import After, Before, First, Last
 
 
 def offers_statement(ctx: Context, chosen: GroupBuyOfferFilter):  # noqa: ANN201

@@ -20,7 +20,7 @@ from components.members.graphql import Staff, staff_node
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Money, connection, decode_id, fetch_page, list_connection, money
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 MANAGE = "guide_attribution.manage"
 REPORT = "guide_attribution.report"
@@ -153,10 +153,6 @@ From = Annotated[
     date | None, strawberry.argument(name="from", description="First day (brand's calendar), inclusive; default: the first of this month.")
 ]
 To = Annotated[date | None, strawberry.argument(description="Last day, inclusive; default: today.")]
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 Kind = Annotated[ChannelHolderKind, strawberry.argument(description="Guides' or stores' figures.")]
 MetricArg = Annotated[GuideLeaderboardMetric, strawberry.argument(description="What to rank by.")]
 PickupStoreArg = Annotated[

@@ -19,7 +19,7 @@ from components.member_tags.models import Profile, Tag
 from components.members.graphql import Member
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 
 @strawberry.enum(description="The eight RFM segments: recency, frequency and monetary each high or low (README: formulas).")
@@ -135,12 +135,6 @@ class MemberProfileFilter:
     segment: RfmSegment | None = strawberry.field(default=None, description="Only this RFM segment.")
     stage: LifecycleStage | None = strawberry.field(default=None, description="Only this lifecycle stage.")
     tag_id: strawberry.ID | None = strawberry.field(default=None, description="Only holders of this MemberTag.")
-
-
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
 @strawberry.type

@@ -18,13 +18,9 @@ from core.auth import Actor
 from core.clock import as_utc
 from core.errors import DomainError
 from core.gql import Connection, Context, Node, Payload, connection, decode_id, fetch_page, run_mutation, user_error
-from core.gql.relay import to_global_id
+from core.gql.relay import After, Before, First, Last, to_global_id
 
 VIEW = "members.view"
-FIRST = "How many from the start (or after `after`); at most 100, default 20."
-AFTER = "A cursor: read the items after it."
-LAST = "How many from the end (or before `before`); at most 100."
-BEFORE = "A cursor: read the items before it."
 _OLD = "Use {new}; removed in the next release."
 
 
@@ -141,11 +137,11 @@ class Query:
     async def members(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
         search: Annotated[str | None, strawberry.argument(description="Text found in the nickname or phone number.")] = None,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Member] | None:
         ctx: Context = info.context
         ctx.require(VIEW)

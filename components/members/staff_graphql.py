@@ -14,9 +14,10 @@ import strawberry
 from sqlalchemy import select
 
 from components.members import models
-from components.members.graphql import AFTER, BEFORE, FIRST, LAST, Staff, load_staff, staff_node
+from components.members.graphql import Staff, load_staff, staff_node
 from core.errors import DomainError
 from core.gql import Connection, Context, Payload, connection, decode_id, fetch_page, run_mutation
+from core.gql.relay import After, Before, First, Last
 
 MANAGE = "members.manage_staff"
 
@@ -123,11 +124,11 @@ class Query:
     async def staff_members(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
         include_inactive: Annotated[bool, strawberry.argument(description="Also list deactivated staff.")] = False,
-        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Staff] | None:
         ctx: Context = info.context
         ctx.require(MANAGE)

@@ -23,8 +23,9 @@ from components.orders.aftersale_types import (
     request_node,
 )
 from components.orders.graphql import FULFIL, REFUND, VIEW, Order, OrderPayload, load_orders, store_scoped
-from components.orders.graphql_access import After, Before, First, Last, _own_order, _staff_order, line_text, node_key
+from components.orders.graphql_access import _own_order, _staff_order, line_text, node_key
 from core.gql import Connection, Context, Long, Payload, connection, decode_id, fetch_page, run_mutation
+from core.gql.relay import After, Before, First, Last
 
 RequestLines = list[tuple[int, int]]
 

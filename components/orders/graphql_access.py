@@ -4,9 +4,7 @@ finding the order a caller may act on."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import strawberry
+from typing import Any
 
 from components.orders import models
 from components.orders.graphql import MANAGE, OrderPayload, OrderSourceInput, load_orders, staff_may_touch
@@ -88,7 +86,3 @@ def _source_input(source: OrderSourceInput | None) -> dict[str, Any]:
 
 
 # The four connection arguments, described once for every orders connection.
-First = Annotated[int | None, strawberry.argument(description="Read at most this many items from the start (or after `after`); at most 100.")]
-After = Annotated[str | None, strawberry.argument(description="Read the items after this cursor (an endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Read at most this many items from the end (or before `before`); at most 100.")]
-Before = Annotated[str | None, strawberry.argument(description="Read the items before this cursor (a startCursor).")]

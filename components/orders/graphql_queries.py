@@ -10,8 +10,9 @@ from sqlalchemy import select
 from components.orders import models
 from components.orders.enums import OrderKind, OrderStatus
 from components.orders.graphql import VIEW, Order, order_node, store_scoped
-from components.orders.graphql_access import After, Before, First, Last, one_of
+from components.orders.graphql_access import one_of
 from core.gql import Connection, Context, connection, decode_id, fetch_page
+from core.gql.relay import After, Before, First, Last
 
 
 @strawberry.input(description="Narrow the staff order list; every given field must match.")

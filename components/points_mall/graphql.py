@@ -19,12 +19,9 @@ from components.orders.graphql import DeliveryType, Order
 from components.points_mall import models
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, connection, fetch_page, money, to_global_id
+from core.gql.relay import After, Before, First, Last
 
 ADJUST, MANAGE = "points_mall.adjust", "points_mall.manage"
-First = Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")]
-Last = Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")]
-Before = Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")]
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -15,10 +15,6 @@ from components.points_mall import models
 from components.points_mall.graphql import (
     ADJUST,
     MANAGE,
-    After,
-    Before,
-    First,
-    Last,
     PointsBalance,
     PointsLedgerEntry,
     PointsMallItem,
@@ -29,6 +25,7 @@ from components.points_mall.graphql import (
     redemption_node,
 )
 from core.gql import Connection, Context, connection, decode_id, fetch_page
+from core.gql.relay import After, Before, First, Last
 
 
 @strawberry.type

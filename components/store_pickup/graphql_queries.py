@@ -26,11 +26,8 @@ from components.store_pickup.graphql_inputs import store_choice
 from components.store_pickup.stores import MAX_NEAREST
 from core.clock import as_utc
 from core.gql import Connection, Context, connection, decode_id, fetch_page
+from core.gql.relay import After, Before, First, Last
 
-FIRST = "How many from the start (or after `after`); at most 100, default 20."
-AFTER = "A cursor: read the items after it."
-LAST = "How many from the end (or before `before`); at most 100."
-BEFORE = "A cursor: read the items before it."
 NEAREST_DEFAULT = 10
 
 
@@ -74,10 +71,10 @@ class Query:
     async def pickup_stores(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, _arg(FIRST)] = None,
-        after: Annotated[str | None, _arg(AFTER)] = None,
-        last: Annotated[int | None, _arg(LAST)] = None,
-        before: Annotated[str | None, _arg(BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PickupStore]:
         ctx: Context = info.context
         page = await fetch_page(await ctx.session(), select(models.Store), models.Store.id, first, after, last=last, before=before)
@@ -87,11 +84,11 @@ class Query:
     async def my_pickups(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, _arg(FIRST)] = None,
-        after: Annotated[str | None, _arg(AFTER)] = None,
+        first: First = None,
+        after: After = None,
         state: Annotated[PickupState | None, _arg("Only pickups in this state; default: all.")] = None,
-        last: Annotated[int | None, _arg(LAST)] = None,
-        before: Annotated[str | None, _arg(BEFORE)] = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PickupOrder] | None:
         ctx: Context = info.context
         member_id = ctx.require_member()
@@ -111,10 +108,10 @@ class Query:
             strawberry.argument(description="Global id of the PickupStore.", deprecation_reason="Use pickupStoreId; removed in the next release."),
         ] = None,
         state: Annotated[PickupState, _arg("Only pickups in this state.")] = PickupState.AWAITING_PICKUP,
-        first: Annotated[int | None, _arg(FIRST)] = None,
-        after: Annotated[str | None, _arg(AFTER)] = None,
-        last: Annotated[int | None, _arg(LAST)] = None,
-        before: Annotated[str | None, _arg(BEFORE)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PickupOrder] | None:
         ctx: Context = info.context
         value, field = store_choice(pickup_store_id, store_id, prefix="")

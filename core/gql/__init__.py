@@ -5,8 +5,12 @@ from core.gql.money import Money, MoneyInput, minor_from_input, money
 from core.gql.payload import Payload, UserError, run_mutation, user_error
 from core.gql.relay import (
     MAX_PAGE,
+    After,
+    Before,
     Connection,
     Edge,
+    First,
+    Last,
     Node,
     PageInfo,
     connection,
@@ -28,6 +32,10 @@ __all__ = [
     "run_mutation",
     "user_error",
     "MAX_PAGE",
+    "After",
+    "Before",
+    "First",
+    "Last",
     "Connection",
     "Edge",
     "Node",

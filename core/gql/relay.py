@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Annotated, Any, Callable, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select
@@ -17,6 +17,18 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
 T = TypeVar("T")
+
+# The four paging arguments of every connection field, described once (fetch_page and
+# list_connection read them): `last: Last = None` in a resolver's signature.
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"How many items from the start (or after `after`); at most {MAX_PAGE}, {DEFAULT_PAGE} when neither is given."),
+]
+After = Annotated[str | None, strawberry.argument(description="A cursor (a page's endCursor): read the items after it.")]
+Last = Annotated[
+    int | None, strawberry.argument(description=f"How many items from the end (or before `before`); at most {MAX_PAGE}; not with first.")
+]
+Before = Annotated[str | None, strawberry.argument(description="A cursor (a page's startCursor): read the items before it.")]
 
 
 def to_global_id(type_name: str, pk: int | str) -> str:
