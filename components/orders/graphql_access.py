@@ -33,7 +33,7 @@ def one_of(new: Any, old: Any, new_field: str, old_field: str) -> Any:
     """The value of a renamed input field or of its deprecated alias; both is a typed error."""
     if new is not None and old is not None:
         raise DomainError(
-            "ORDERS_CONFLICTING_FIELDS", f"Give {new_field} or the deprecated {old_field}, not both.", field=old_field, fields=[new_field, old_field]
+            "KERNEL_INVALID_INPUT", f"Give {new_field} or the deprecated {old_field}, not both.", field=old_field, fields=[new_field, old_field]
         )
     return new if new is not None else old
 

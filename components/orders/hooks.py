@@ -214,7 +214,6 @@ def dougong_error_codes(registrar):
         "ORDERS_NOTHING_TO_SHIP": "Everything was shipped or refunded already.",
         "ORDERS_INVALID_AMOUNT": "The amount is outside what the units are worth.",
         "ORDERS_CART_FULL": "The cart has as many lines as it may hold.",
-        "ORDERS_CONFLICTING_FIELDS": "An input gave a field and its deprecated alias together (details name both); nothing changed.",
     }.items():
         registrar.error_code(code, text)
 
