@@ -80,6 +80,12 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
         app, path, token = create_baseline_app(url), "/storefront", None
     await kernel.start(seed_demo=False)
+    if args.compare:
+        try:
+            await compare(app, path, body, token, url, args)
+        finally:
+            await kernel.stop()
+        return
     try:
         for _ in range(20):
             status, answer = await asgi_post(app, path, body, token)
@@ -116,6 +122,49 @@ async def run(url: str, args: argparse.Namespace) -> None:
             OUT.write_text(report, encoding="utf-8")
 
 
+async def compare(app, path: str, body: bytes, token: str | None, url: str, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """Before/after in one run: interleaved rounds of the hand-written endpoint, the level
+    executor walking the document on every request, and the compiled plan (and, with
+    ``--no-fast``, graphql-core's executor); the median per request of every round, then the
+    median of the rounds' medians."""
+    from bench.storefront_baseline import create_baseline_app
+    from core.gql.fast import FastQueries
+
+    baseline = create_baseline_app(url)
+
+    async def timed(target, target_path: str, target_token: str | None) -> float:  # noqa: ANN001
+        for _ in range(5):
+            status, answer = await asgi_post(target, target_path, body, target_token)
+            assert status == 200 and b'"errors"' not in answer, answer[:300]
+        times = []
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            await asgi_post(target, target_path, body, target_token)
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    variants = {"baseline (hand-written)": None, "level executor": (True, False), "compiled plan": (True, True)}
+    if args.with_graphql_core:
+        variants["graphql-core executor"] = (False, False)
+    medians: dict[str, list[float]] = {name: [] for name in variants}
+    loads = []
+    for _ in range(args.rounds):
+        for name, switches in variants.items():
+            if switches is None:
+                medians[name].append(await timed(baseline, "/storefront", None))
+                continue
+            FastQueries.enabled, FastQueries.compiled = switches
+            medians[name].append(await timed(app, path, token))
+        loads.append(os.getloadavg()[0])
+    FastQueries.enabled, FastQueries.compiled = True, True
+    base = statistics.median(medians["baseline (hand-written)"])
+    print(f"{args.rounds} interleaved rounds of {args.requests} requests, load average {min(loads):.1f}-{max(loads):.1f}")
+    print(f"{'variant':<26} {'median ms':>10} {'x baseline':>10}  rounds")
+    for name, values in medians.items():
+        middle = statistics.median(values)
+        print(f"{name:<26} {middle:>10.2f} {base / middle:>10.2f}  " + " / ".join(f"{v:.2f}" for v in values))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -125,6 +174,9 @@ def main() -> None:
     parser.add_argument("--anonymous", action="store_true", help="without a token (the cache is off either way)")
     parser.add_argument("--gc", choices=["default", "freeze", "off"], default="default", help="what the garbage collector does while timing")
     parser.add_argument("--baseline", action="store_true", help="time bench/storefront_baseline.py instead")
+    parser.add_argument("--compare", action="store_true", help="interleave the hand-written endpoint, the level executor and the compiled plan")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare")
+    parser.add_argument("--with-graphql-core", action="store_true", help="--compare graphql-core's executor too")
     parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

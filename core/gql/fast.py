@@ -36,6 +36,7 @@ from strawberry.extensions import SchemaExtension
 from core.db import database_unavailable
 from core.gql.fast_drive import GiveUp, drive
 from core.gql.fast_levels import FieldPlan, LevelExecutor
+from core.gql.fast_plan import PlanCache, run_plan
 
 __all__ = ["FastQueries", "FieldPlan", "GiveUp", "LevelExecutor", "drive"]
 
@@ -50,6 +51,9 @@ class FastQueries(SchemaExtension):
     # by the GraphQL field's id: fields live as long as the schema).
     _plans: dict[int, tuple[Any, FieldPlan]] = {}
     enabled = True
+    # Compiled plans for documents seen before (core.gql.fast_plan), per schema; off, every
+    # request walks its document again (the level executor alone: the bench's comparison).
+    compiled = True
     answered = 0  # queries this path answered (tests read it to know which path ran)
 
     async def on_execute(self):  # noqa: ANN201
@@ -76,5 +80,13 @@ class FastQueries(SchemaExtension):
         built = Executor.build(schema, ec.graphql_document, ec.root_value, ec.context, ec.variables, ec.operation_name)
         if isinstance(built, list):
             raise GiveUp("variables or operation")
+        if self.compiled and isinstance(ec.query, str):
+            # Kept on the schema itself: it lives and goes with the schema (tests build many).
+            plans = schema.__dict__.get("_dougong_plans")
+            if plans is None:
+                plans = schema._dougong_plans = PlanCache(schema, built.middleware_manager)
+            data = await run_plan(plans, ec.query, built, ec.schema.config.info_class)
+            if data is not None:
+                return ExecutionResult(data=data, errors=None)
         data = await LevelExecutor(built, self._plans, ec.schema.config.info_class).run()
         return ExecutionResult(data=data, errors=None)
