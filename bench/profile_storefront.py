@@ -131,6 +131,10 @@ async def compare(app, path: str, body: bytes, token: str | None, url: str, args
     from core.gql.fast import FastQueries
 
     baseline = create_baseline_app(url)
+    if args.gc == "freeze":
+        from core import heap
+
+        heap.freeze_boot_heap()  # as a serving process does after boot
 
     async def timed(target, target_path: str, target_token: str | None) -> float:  # noqa: ANN001
         for _ in range(5):

@@ -27,6 +27,7 @@ The path is three modules: this one (the strawberry extension that tries it and 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
@@ -52,9 +53,11 @@ class FastQueries(SchemaExtension):
     _plans: dict[int, tuple[Any, FieldPlan]] = {}
     enabled = True
     # Compiled plans for documents seen before (core.gql.fast_plan), per schema; off, every
-    # request walks its document again (the level executor alone: the bench's comparison).
-    compiled = True
+    # request walks its document again (the level executor alone: the bench's comparison,
+    # DOUGONG_COMPILED_PLANS=0).
+    compiled = os.environ.get("DOUGONG_COMPILED_PLANS", "1") != "0"
     answered = 0  # queries this path answered (tests read it to know which path ran)
+    planned = 0  # of those, the ones a compiled plan answered
 
     async def on_execute(self):  # noqa: ANN201
         ec = self.execution_context
@@ -87,6 +90,7 @@ class FastQueries(SchemaExtension):
                 plans = schema._dougong_plans = PlanCache(schema, built.middleware_manager)
             data = await run_plan(plans, ec.query, built, ec.schema.config.info_class)
             if data is not None:
+                FastQueries.planned += 1
                 return ExecutionResult(data=data, errors=None)
         data = await LevelExecutor(built, self._plans, ec.schema.config.info_class).run()
         return ExecutionResult(data=data, errors=None)

@@ -132,7 +132,7 @@ class _DirectiveVariables(Visitor):
 def _selection_depends_on_variables(executor: Executor) -> bool:
     visitor = _DirectiveVariables()
     visit(executor.operation, visitor)
-    for fragment in executor.fragments.values():
+    for fragment in executor.fragment_definitions.values():
         visit(fragment, visitor)
     return visitor.found
 
@@ -154,8 +154,9 @@ class Step:
         self.node = first.node
         self.nodes = to_nodes(details)
         name = self.node.name.value
-        self.field_def = None
-        self.plan = None
+        # None for __typename only (whose steps never read them)
+        self.field_def: Any = None
+        self.plan: Any = None
         self.function: Any = None
         self.complete: Any = None
         if name == "__typename":
@@ -218,7 +219,9 @@ class Level:
                     values = [function(**kwargs) for _ in sources]
             else:
                 field_def = step.field_def
-                args = get_argument_values(field_def, step.node, executor.variable_values, None, False) if field_def.args or step.node.arguments else {}
+                args = {}
+                if field_def.args or step.node.arguments:
+                    args = get_argument_values(field_def, step.node, executor.variable_values, None, False)
                 resolve = plan.resolve
                 values = [resolve(source, info, **args) for source in sources]
             for index, value in enumerate(values):

@@ -48,6 +48,25 @@ DOCUMENTS = [
     ('query { product(id: "nope") { id } }', {}),  # a bad id: an error, graphql-core answers
 ]
 
+# Shapes the compiled plans (core/gql/fast_plan.py) must get right: aliases of one field with
+# other arguments, fragments on an interface, __typename at every level, a literal @skip, a
+# second operation chosen by name, and @include with a variable (not compiled: the level
+# executor answers it, for both values).
+PLAN_DOCUMENTS = [
+    ("{ a: products(first: 2) { edges { node { id t: title } } } b: products(first: 3) { pageInfo { hasNextPage endCursor } } }", {}, None),
+    (
+        "fragment Sku on Sku { id price { amount amountMinor currency } stock } "
+        "query Other { brand { slug } } "
+        "query Listing($first: Int!) { __typename products(first: $first) { edges { node { __typename ...on Node { id } "
+        "title @skip(if: false) images @skip(if: true) skus { ...Sku __typename } } } } }",
+        {"first": 4},
+        "Listing",
+    ),
+    ('query { nodes(ids: ["UHJvZHVjdDox", "U2t1OjE="]) { __typename id ... on Product { title } ... on Sku { title stock } } }', {}, None),
+    ("query($s: Boolean!) { products(first: 3) { edges { node { title skus @include(if: $s) { id } } } } }", {"s": True}, None),
+    ("query($s: Boolean!) { products(first: 3) { edges { node { title skus @include(if: $s) { id } } } } }", {"s": False}, None),
+]
+
 
 @pytest.fixture
 async def shop(kernel_factory):
@@ -98,6 +117,33 @@ async def test_the_fast_path_answers_the_same_bytes_as_graphql_core(shop, monkey
             assert bodies[True][0] == 200
     # the storefront documents (and the error-free others) did take the fast path
     assert answered_fast >= 3
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+async def test_compiled_plans_answer_the_same_bytes_as_the_level_executor_and_graphql_core(shop, monkeypatch, who):
+    """Each document three ways — graphql-core, the level executor walking the document, the
+    compiled plan (twice: compiled, then reused) — and the bodies are the same bytes."""
+    headers = {}
+    if who == "member":
+        async with shop.transaction() as tx:
+            headers = {"authorization": f"Bearer {shop.issue_token(member(await shop.service('members').create_member(tx, phone='13800000002')))}"}
+    planned = 0
+    async with AsyncClient(transport=ASGITransport(app=create_app([shop], run_worker=False)), base_url="http://t") as http:
+        for document, variables, operation in [*((d, v, None) for d, v in DOCUMENTS), *PLAN_DOCUMENTS]:
+            body = {"query": document, "variables": variables, **({"operationName": operation} if operation else {})}
+            bodies = []
+            for enabled, compiled in ((False, False), (True, False), (True, True), (True, True)):
+                monkeypatch.setattr(FastQueries, "enabled", enabled)
+                monkeypatch.setattr(FastQueries, "compiled", compiled)
+                before = FastQueries.planned
+                response = await http.post("/graphql", json=body, headers=headers)
+                planned += FastQueries.planned - before
+                bodies.append((response.status_code, response.content))
+            assert bodies[0][0] == 200 and b'"data"' in bodies[0][1], bodies[0]
+            assert bodies[1:] == [bodies[0]] * 3, (who, document, variables)
+    # the two storefront pages, the draft, __typename, the aliases, the fragments and the nodes,
+    # each twice; not the masked field, the bad id or @include($s)
+    assert planned == 2 * 7
 
 
 async def test_errors_and_masking_fall_back_to_graphql_core(shop, monkeypatch):
