@@ -250,9 +250,7 @@ async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[l
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
     rows = await session.execute(
-        select(OFFER)
-        .where(OFFER.c.product_id.in_(product_ids), OFFER.c.status == "active", OFFER.c.ends_at > now)
-        .order_by(OFFER.c.id)
+        select(OFFER).where(OFFER.c.product_id.in_(product_ids), OFFER.c.status == "active", OFFER.c.ends_at > now).order_by(OFFER.c.id)
     )
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
     for row in rows.all():

@@ -1,6 +1,6 @@
-"""Compiled plans for known documents: the level executor's decisions made once per document.
+"""Compiled plans for known documents: the fast path's executor (``core.gql.fast``).
 
-``fast_levels.LevelExecutor`` decides, on every request and for every level, which fields a
+The level executor used to decide, on every request and for every level, which fields a
 selection holds (``collect_fields``), how each field gets its value (``FieldPlan``) and how
 its values are completed (a walk down the field's type: non-null, list, leaf, object). For a
 document it has seen before none of that changes — only the objects, the context and the
@@ -20,9 +20,9 @@ of :class:`Level` objects built on first use and reused afterwards:
 What stays per request: the executor (variables coerced, context, root value), one resolve
 info per resolver field and level, the resolvers themselves and everything they return.
 Documents whose selection depends on variables (``@skip``/``@include`` with a variable) are
-not compiled: the level executor answers them as before. Every refusal and every runtime
-surprise raises ``GiveUp`` exactly where the level executor does, so graphql-core answers
-whatever this cannot answer exactly.
+compiled again for every request, and so is every document with ``DOUGONG_COMPILED_PLANS=0``
+(the level executor as it was: the benches' comparison). Every refusal and every runtime
+surprise raises ``GiveUp``, so graphql-core answers whatever this cannot answer exactly.
 """
 
 from __future__ import annotations
@@ -51,13 +51,14 @@ from graphql.type.definition import is_abstract_type
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_int, serialize_string
 
 from core.gql.fast_drive import GiveUp, drive
-from core.gql.fast_levels import FieldPlan
+from core.gql.fast_fields import FieldPlan
 
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
 # Documents kept per schema: a client sending ever new documents must not grow memory.
 MAX_PLANS = 256
 REFUSED = object()  # a document whose root selection the plan cannot answer (introspection, @defer)
+PER_REQUEST = object()  # a document whose selection depends on its variables: compiled per request
 
 
 def _is_awaitable(value: Any) -> bool:
@@ -89,15 +90,17 @@ class PlanCache:
             entry = self.field_plans[id(field_def)] = (field_def, FieldPlan(field_def, self.middleware))
         return entry[1]
 
-    def root(self, text: str, executor: Executor) -> Level | None:
-        """The document's root level, compiled on first use; None when it is not compiled
-        (the level executor answers it)."""
+    def root(self, text: str | None, executor: Executor, keep: bool = True) -> tuple[Level, bool]:
+        """The document's root level: compiled on first use and kept, unless ``keep`` is off,
+        the text is unknown or the selection depends on the variables (``@skip``/``@include``
+        with a variable) — then it is compiled for this request alone; and whether it is kept."""
+        if not keep or text is None:
+            return self._compile(executor), False
         key = (text, executor.operation.name.value if executor.operation.name else None)
-        try:
-            level = self.documents[key]
-        except KeyError:
+        level: Any = self.documents.get(key)
+        if level is None:
             try:
-                level = self._compile(executor)
+                level = PER_REQUEST if _selection_depends_on_variables(executor) else self._compile(executor)
             except GiveUp:
                 level = REFUSED  # the document never compiles: refuse it at once from now on
             if len(self.documents) >= MAX_PLANS:
@@ -105,16 +108,16 @@ class PlanCache:
             self.documents[key] = level
         if level is REFUSED:
             raise GiveUp("the document does not compile")
-        return level
+        if level is PER_REQUEST:
+            return self._compile(executor), False
+        return level, True
 
-    def _compile(self, executor: Executor) -> Level | None:
+    def _compile(self, executor: Executor) -> Level:
         if executor.operation.operation is not OperationType.QUERY:
             raise GiveUp("not a query")
         root_type = self.schema.query_type
         if root_type is None:
             raise GiveUp("no query type")
-        if _selection_depends_on_variables(executor):
-            return None
         collected = collect_fields(self.schema, executor.fragments, executor.variable_values, root_type, executor.operation)
         if collected.new_defer_usages or collected.forbidden_directive_instances:
             raise GiveUp("@defer/@stream")
@@ -426,11 +429,9 @@ class _Abstract:
         return out
 
 
-async def run_plan(cache: PlanCache, text: str, executor: Executor, info_class: Any) -> dict[str, Any] | None:
-    """The response data for ``text`` through its compiled plan; None when the document is
-    not compiled (the caller runs the level executor)."""
-    root = cache.root(text, executor)
-    if root is None:
-        return None
+async def run_plan(cache: PlanCache, text: str | None, executor: Executor, info_class: Any, keep: bool = True) -> tuple[dict[str, Any], bool]:
+    """The response data of the executor's operation, through the plan of ``text``, and
+    whether that plan is a kept one."""
+    root, kept = cache.root(text, executor, keep)
     [data] = await root.run(_Request(executor, info_class), [executor.root_value])
-    return data
+    return data, kept
