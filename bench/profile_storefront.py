@@ -124,8 +124,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
 async def compare(app, path: str, body: bytes, token: str | None, url: str, args: argparse.Namespace) -> None:  # noqa: ANN001
     """Before/after in one run: interleaved rounds of the hand-written endpoint, the level
-    executor walking the document on every request, and the compiled plan (and, with
-    ``--no-fast``, graphql-core's executor); the median per request of every round, then the
+    executor compiling the document on every request, and the kept plan (and, with
+    ``--with-graphql-core``, graphql-core's executor); the median per request of every round, then the
     median of the rounds' medians."""
     from bench.storefront_baseline import create_baseline_app
     from core.gql.fast import FastQueries
@@ -153,7 +153,7 @@ async def compare(app, path: str, body: bytes, token: str | None, url: str, args
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times), (time.process_time() - cpu_started) * 1000 / args.requests
 
-    variants = {"baseline (hand-written)": None, "level executor": (True, False), "compiled plan": (True, True)}
+    variants = {"baseline (hand-written)": None, "plan per request": (True, False), "compiled plan kept": (True, True)}
     if args.with_graphql_core:
         variants["graphql-core executor"] = (False, False)
     medians: dict[str, list[float]] = {name: [] for name in variants}
