@@ -1,4 +1,4 @@
-"""The compiled plan's leaf serialisers (core/gql/fast_plan.py) pass the common Python type
+"""The compiled plan's leaf serialisers (core/gql/fast_values.py) pass the common Python type
 through untouched and hand everything else to the scalar's own serialize: for every value,
 the result is graphql-core's, and where graphql-core refuses, so does the plan."""
 
@@ -10,7 +10,7 @@ import pytest
 from graphql import GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
 
 from core.gql.fast_drive import GiveUp
-from core.gql.fast_plan import _leaf
+from core.gql.fast_values import leaf_column as _leaf
 
 
 class Colour(enum.Enum):
