@@ -10,6 +10,7 @@ graphql-core answers) and fields masked by permissions.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -155,3 +156,27 @@ async def test_errors_and_masking_fall_back_to_graphql_core(shop, monkeypatch):
         bad = (await http.post("/graphql", json={"query": DOCUMENTS[5][0]})).json()
     assert FastQueries.answered == before, "neither may be answered by the fast path"
     assert masked["errors"] and bad["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"
+
+
+async def test_the_demo_storefront_page_is_the_same_bytes_through_every_path(kernel_factory, monkeypatch):
+    """bench/storefront_page.graphql on the demo blueprint: unions of blocks, every built-in
+    block's fields, anonymous and signed in, through graphql-core, the plan compiled per
+    request and the kept plan (answered by the kept plan)."""
+    root = Path(__file__).resolve().parents[2]
+    kernel = await kernel_factory((root / "blueprints" / "demo.yaml").read_text(encoding="utf-8"), seed_demo=True)
+    kernel.response_cache = None
+    async with kernel.transaction() as tx:
+        token = kernel.issue_token(member(await kernel.service("members").create_member(tx, phone="13912345678")))
+    body = {"query": (root / "bench" / "storefront_page.graphql").read_text(encoding="utf-8")}
+    async with AsyncClient(transport=ASGITransport(app=create_app([kernel], run_worker=False)), base_url="http://t") as http:
+        for headers in ({}, {"authorization": f"Bearer {token}"}):
+            bodies = []
+            for enabled, compiled in ((False, False), (True, False), (True, True), (True, True)):
+                monkeypatch.setattr(FastQueries, "enabled", enabled)
+                monkeypatch.setattr(FastQueries, "compiled", compiled)
+                before = FastQueries.planned
+                response = await http.post("/graphql", json=body, headers=headers)
+                bodies.append((response.status_code, response.content))
+            assert FastQueries.planned == before + 1  # the last one: the kept plan answered
+            assert bodies[0][0] == 200 and b'"blocks":[{' in bodies[0][1] and b'"errors"' not in bodies[0][1], bodies[0]
+            assert bodies[1:] == [bodies[0]] * 3, headers
