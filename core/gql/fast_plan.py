@@ -15,8 +15,7 @@ of :class:`Level` objects built on first use and reused afterwards:
   Boolean) through untouched and calls the scalar's own ``serialize`` otherwise, and for
   objects the next level (for abstract types one level per runtime type, built when first
   met);
-- a level's response dicts are built from its columns by a function written for its keys
-  (`fast_values.row_builder`: a dict display per object).
+- a level's response dicts are built by zipping its columns, one dict per object.
 
 What stays per request: the executor (variables coerced, context, root value), one resolve
 info per resolver field and level, the resolvers themselves and everything they return.
@@ -52,7 +51,7 @@ from graphql.type.definition import is_abstract_type
 
 from core.gql.fast_drive import GiveUp, drive
 from core.gql.fast_fields import FieldPlan
-from core.gql.fast_values import leaf_column, row_builder
+from core.gql.fast_values import leaf_column
 
 # Documents kept per schema: a client sending ever new documents must not grow memory.
 MAX_PLANS = 256
@@ -82,17 +81,6 @@ class PlanCache:
         self.middleware = middleware
         self.field_plans: dict[int, tuple[Any, FieldPlan]] = {}
         self.documents: dict[tuple[str, str | None], Any] = {}
-        self.row_builders: dict[tuple[str, ...], Any] = {}
-
-    def row_builder(self, keys: tuple[str, ...]) -> Any:
-        """The row builder for these keys, shared by every plan (and every per-request
-        compile: writing one costs ~50 µs)."""
-        builder = self.row_builders.get(keys)
-        if builder is None:
-            if len(self.row_builders) >= MAX_PLANS * 8:
-                self.row_builders.clear()
-            builder = self.row_builders[keys] = row_builder(keys)
-        return builder
 
     def field_plan(self, field_def: Any) -> FieldPlan:
         entry = self.field_plans.get(id(field_def))
@@ -197,12 +185,11 @@ class Step:
 class Level:
     """The fields of one selection on one object type, for all objects of a level at once."""
 
-    __slots__ = ("keys", "parent_type", "rows", "steps")
+    __slots__ = ("keys", "parent_type", "steps")
 
     def __init__(self, cache: PlanCache, parent_type: GraphQLObjectType, grouped: Mapping[str, list], executor: Executor) -> None:
         self.parent_type = parent_type
         self.keys = tuple(grouped)
-        self.rows = cache.row_builder(self.keys)
         self.steps = [Step(cache, parent_type, key, details, executor) for key, details in grouped.items()]
 
     async def run(self, request: _Request, sources: list[Any]) -> list[dict]:
@@ -254,7 +241,8 @@ class Level:
                 completed.append(values)
             else:
                 completed.append(await step.complete(request, values))
-        return self.rows(*completed)
+        keys = self.keys
+        return [dict(zip(keys, row, strict=True)) for row in zip(*completed, strict=True)]
 
 
 def compile_completer(cache: PlanCache, return_type: Any, details: list, executor: Executor) -> Any:
