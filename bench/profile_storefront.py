@@ -80,6 +80,12 @@ async def run(url: str, args: argparse.Namespace) -> None:
 
         app, path, token = create_baseline_app(url), "/storefront", None
     await kernel.start(seed_demo=False)
+    if args.compare:
+        try:
+            await compare(app, path, body, token, url, args)
+        finally:
+            await kernel.stop()
+        return
     try:
         for _ in range(20):
             status, answer = await asgi_post(app, path, body, token)
@@ -116,6 +122,62 @@ async def run(url: str, args: argparse.Namespace) -> None:
             OUT.write_text(report, encoding="utf-8")
 
 
+async def compare(app, path: str, body: bytes, token: str | None, url: str, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """Before/after in one run: interleaved rounds of the hand-written endpoint, the level
+    executor compiling the document on every request, and the kept plan (and, with
+    ``--with-graphql-core``, graphql-core's executor); the median per request of every round, then the
+    median of the rounds' medians."""
+    from bench.storefront_baseline import create_baseline_app
+    from core.gql.fast import FastQueries
+
+    baseline = create_baseline_app(url)
+    if args.gc == "freeze":
+        from core import heap
+
+        heap.freeze_boot_heap()  # as a serving process does after boot
+
+    cpu: dict[str, list[float]] = {}
+
+    async def timed(target, target_path: str, target_token: str | None) -> tuple[float, float]:  # noqa: ANN001
+        """The median wall time of a request, and the process's CPU time per request (both
+        threads: the loop's and the driver's) — on a loaded machine the CPU time is the
+        steadier of the two, the wall time includes waiting for a core."""
+        for _ in range(5):
+            status, answer = await asgi_post(target, target_path, body, target_token)
+            assert status == 200 and b'"errors"' not in answer, answer[:300]
+        times = []
+        cpu_started = time.process_time()
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            await asgi_post(target, target_path, body, target_token)
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times), (time.process_time() - cpu_started) * 1000 / args.requests
+
+    variants = {"baseline (hand-written)": None, "plan per request": (True, False), "compiled plan kept": (True, True)}
+    if args.with_graphql_core:
+        variants["graphql-core executor"] = (False, False)
+    medians: dict[str, list[float]] = {name: [] for name in variants}
+    loads = []
+    for _ in range(args.rounds):
+        for name, switches in variants.items():
+            if switches is None:
+                wall, used = await timed(baseline, "/storefront", None)
+            else:
+                FastQueries.enabled, FastQueries.compiled = switches
+                wall, used = await timed(app, path, token)
+            medians[name].append(wall)
+            cpu.setdefault(name, []).append(used)
+        loads.append(os.getloadavg()[0])
+    FastQueries.enabled, FastQueries.compiled = True, True
+    base = statistics.median(medians["baseline (hand-written)"])
+    base_cpu = statistics.median(cpu["baseline (hand-written)"])
+    print(f"{args.rounds} interleaved rounds of {args.requests} requests, load average {min(loads):.1f}-{max(loads):.1f}")
+    print(f"{'variant':<26} {'wall ms':>8} {'x base':>7} {'CPU ms':>7} {'x base':>7}  wall ms of each round")
+    for name, values in medians.items():
+        middle, used = statistics.median(values), statistics.median(cpu[name])
+        print(f"{name:<26} {middle:>8.2f} {base / middle:>7.2f} {used:>7.2f} {base_cpu / used:>7.2f}  " + " / ".join(f"{v:.1f}" for v in values))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -125,6 +187,9 @@ def main() -> None:
     parser.add_argument("--anonymous", action="store_true", help="without a token (the cache is off either way)")
     parser.add_argument("--gc", choices=["default", "freeze", "off"], default="default", help="what the garbage collector does while timing")
     parser.add_argument("--baseline", action="store_true", help="time bench/storefront_baseline.py instead")
+    parser.add_argument("--compare", action="store_true", help="interleave the hand-written endpoint, the level executor and the compiled plan")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare")
+    parser.add_argument("--with-graphql-core", action="store_true", help="--compare graphql-core's executor too")
     parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -236,9 +236,13 @@ def variants(query: str, first: int) -> list[dict]:
         {"name": "dougong, graphql-core executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0", "DOUGONG_FAST_QUERIES": "0"},
          "body": text_body},
         {"name": "dougong, level executor, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": text_body},
+        # the same executor compiling the document on every request, as before plans were kept
+        {"name": "dougong, level executor without compiled plans, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0", "DOUGONG_COMPILED_PLANS": "0"},
+         "body": text_body},
         {"name": "dougong, level executor, trusted doc, no cache", "env": {"DOUGONG_RESPONSE_CACHE": "0"}, "body": hashed_body},
         # a signed-in member is never served from the cache: the executing path, as most shoppers
         {"name": "dougong, signed-in member (executes)", "env": {}, "body": text_body, "member": True},
+        {"name": "dougong, signed-in member, without compiled plans", "env": {"DOUGONG_COMPILED_PLANS": "0"}, "body": text_body, "member": True},
         {"name": "dougong, signed-in member, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "member": True},
         {"name": "dougong (defaults)", "env": {}, "body": text_body},
         # the cache's tail: every second a stock write makes every entry stale at once
@@ -306,7 +310,8 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
         rows.append({"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"})
     else:
         out["floor_skipped"] = why
-    rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)]
+    rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)
+             if not args.only or any(part in v["name"] for part in args.only)]
     expected: dict | None = None
     rounds: dict[str, list[dict]] = {row["name"]: [] for row in rows}
     for round_number in range(args.rounds):
@@ -399,6 +404,7 @@ def main() -> None:
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--json", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
+    parser.add_argument("--only", action="append", help="measure only the dougong rows whose name contains this (repeatable)")
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
     parser.add_argument("--serve", choices=["dougong", "baseline", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

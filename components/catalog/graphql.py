@@ -169,7 +169,9 @@ def sees_everything(ctx: Context) -> bool:
 
 # Storefront reads select the tables, not the mapped classes: the *_node functions only read
 # columns, and plain rows skip the ORM's identity map and instance state (the storefront
-# loads ~400 rows a page; this was the largest cost left once the executor was fast).
+# loads ~400 rows a page; this was the largest cost left once the executor was fast). Their
+# columns too (PRODUCT.c.id, not models.Product.id): one mapped attribute in a statement sends
+# it through the ORM's compile and result machinery all the same.
 PRODUCT = models.Product.__table__
 SKU = models.Sku.__table__
 CATEGORY = models.Category.__table__
@@ -177,9 +179,9 @@ CATEGORY = models.Category.__table__
 
 async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
     session = await ctx.session()
-    stmt = select(PRODUCT).where(models.Product.id.in_(keys))
+    stmt = select(PRODUCT).where(PRODUCT.c.id.in_(keys))
     if not sees_everything(ctx):
-        stmt = stmt.where(models.Product.status == "on_sale")
+        stmt = stmt.where(PRODUCT.c.status == "on_sale")
     rows = {row.id: row for row in (await session.execute(stmt)).all()}
     return [product_node(rows[k]) if k in rows else None for k in keys]
 
@@ -211,7 +213,7 @@ async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[lis
 
 async def load_categories(ctx: Context, keys: list[int]) -> list[Category | None]:
     session = await ctx.session()
-    rows = {r.id: r for r in (await session.execute(select(CATEGORY).where(models.Category.id.in_(keys)))).all()}
+    rows = {r.id: r for r in (await session.execute(select(CATEGORY).where(CATEGORY.c.id.in_(keys)))).all()}
     return [category_node(rows[k]) if k in rows else None for k in keys]
 
 
@@ -275,17 +277,17 @@ class Query:
         session = await ctx.session()
         stmt = select(PRODUCT)
         if not sees_everything(ctx):
-            stmt = stmt.where(models.Product.status == "on_sale")
+            stmt = stmt.where(PRODUCT.c.status == "on_sale")
         if filter is not None:
             if filter.status is not None:
-                stmt = stmt.where(models.Product.status == filter.status.value)
+                stmt = stmt.where(PRODUCT.c.status == filter.status.value)
             if filter.category_id is not None:
                 root = decode_id(filter.category_id, "Category", field="filter.categoryId")
-                stmt = stmt.where(models.Product.category_id.in_(await _subtree(session, root)))
+                stmt = stmt.where(PRODUCT.c.category_id.in_(await _subtree(session, root)))
             if filter.search:
                 needle = f"%{_escape_like(filter.search.strip()[:100])}%"
-                stmt = stmt.where(or_(models.Product.title.ilike(needle, escape="\\"), models.Product.description.ilike(needle, escape="\\")))
-        page = await fetch_page(session, stmt, models.Product.id, first, after, last=last, before=before)
+                stmt = stmt.where(or_(PRODUCT.c.title.ilike(needle, escape="\\"), PRODUCT.c.description.ilike(needle, escape="\\")))
+        page = await fetch_page(session, stmt, PRODUCT.c.id, first, after, last=last, before=before)
         return connection(page, product_node)
 
     @strawberry.field(description="One product by id; null when it does not exist or the caller may not see it.")

@@ -19,14 +19,16 @@ runs again through graphql-core, which then produces the usual data, errors, pat
 masking. Queries read and never write, and loaders cache per request, so running again
 costs time but changes nothing observable. Mutations and subscriptions never come here.
 
-The path is three modules: this one (the strawberry extension that tries it and falls back),
-``fast_levels`` (the executor: a level of fields at a time, completion of values) and
-``fast_drive`` (running a level's coroutines without a task each, and ``GiveUp``).
+The path is four modules: this one (the strawberry extension that tries it and falls back),
+``fast_plan`` (the executor, compiled once per document: a level of fields at a time,
+completion of values), ``fast_fields`` (how one field's value is got) and ``fast_drive``
+(running a level's coroutines without a task each, and ``GiveUp``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
@@ -35,9 +37,10 @@ from strawberry.extensions import SchemaExtension
 
 from core.db import database_unavailable
 from core.gql.fast_drive import GiveUp, drive
-from core.gql.fast_levels import FieldPlan, LevelExecutor
+from core.gql.fast_fields import FieldPlan
+from core.gql.fast_plan import PlanCache, run_plan
 
-__all__ = ["FastQueries", "FieldPlan", "GiveUp", "LevelExecutor", "drive"]
+__all__ = ["FastQueries", "FieldPlan", "GiveUp", "drive"]
 
 log = logging.getLogger("dougong.graphql.fast")
 
@@ -46,11 +49,13 @@ class FastQueries(SchemaExtension):
     """Answers error-free queries with :class:`LevelExecutor`; anything else falls through to
     graphql-core (strawberry skips its executor when an extension has set the result)."""
 
-    # Field plans are per schema field and shared by every request (a class attribute keyed
-    # by the GraphQL field's id: fields live as long as the schema).
-    _plans: dict[int, tuple[Any, FieldPlan]] = {}
     enabled = True
+    # Plans of documents seen before are kept (core.gql.fast_plan), per schema; off, every
+    # request compiles its document again, as the level executor did before plans were kept
+    # (the bench's comparison, DOUGONG_COMPILED_PLANS=0).
+    compiled = os.environ.get("DOUGONG_COMPILED_PLANS", "1") != "0"
     answered = 0  # queries this path answered (tests read it to know which path ran)
+    planned = 0  # of those, the ones a kept plan answered
 
     async def on_execute(self):  # noqa: ANN201
         ec = self.execution_context
@@ -76,5 +81,12 @@ class FastQueries(SchemaExtension):
         built = Executor.build(schema, ec.graphql_document, ec.root_value, ec.context, ec.variables, ec.operation_name)
         if isinstance(built, list):
             raise GiveUp("variables or operation")
-        data = await LevelExecutor(built, self._plans, ec.schema.config.info_class).run()
+        # Kept on the schema itself: it lives and goes with the schema (tests build many).
+        plans = schema.__dict__.get("_dougong_plans")
+        if plans is None:
+            plans = schema._dougong_plans = PlanCache(schema, built.middleware_manager)
+        text = ec.query if isinstance(ec.query, str) else None
+        data, kept = await run_plan(plans, text, built, ec.schema.config.info_class, keep=self.compiled)
+        if kept:
+            FastQueries.planned += 1
         return ExecutionResult(data=data, errors=None)

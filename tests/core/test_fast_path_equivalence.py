@@ -10,6 +10,7 @@ graphql-core answers) and fields masked by permissions.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -46,6 +47,25 @@ DOCUMENTS = [
     ('query { p: product(id: "UHJvZHVjdDo3") { title status } products(first: 1) { edges { node { title } } } }', {}),
     ("query($n: Int!) { products(first: $n) { edges { node { __typename ... on Product { title } skus { stock } } } } }", {"n": 3}),
     ('query { product(id: "nope") { id } }', {}),  # a bad id: an error, graphql-core answers
+]
+
+# Shapes the compiled plans (core/gql/fast_plan.py) must get right: aliases of one field with
+# other arguments, fragments on an interface, __typename at every level, a literal @skip, a
+# second operation chosen by name, and @include with a variable (not compiled: the level
+# executor answers it, for both values).
+PLAN_DOCUMENTS = [
+    ("{ a: products(first: 2) { edges { node { id t: title } } } b: products(first: 3) { pageInfo { hasNextPage endCursor } } }", {}, None),
+    (
+        "fragment Sku on Sku { id price { amount amountMinor currency } stock } "
+        "query Other { brand { slug } } "
+        "query Listing($first: Int!) { __typename products(first: $first) { edges { node { __typename ...on Node { id } "
+        "title @skip(if: false) images @skip(if: true) skus { ...Sku __typename } } } } }",
+        {"first": 4},
+        "Listing",
+    ),
+    ('query { nodes(ids: ["UHJvZHVjdDox", "U2t1OjE="]) { __typename id ... on Product { title } ... on Sku { title stock } } }', {}, None),
+    ("query($s: Boolean!) { products(first: 3) { edges { node { title skus @include(if: $s) { id } } } } }", {"s": True}, None),
+    ("query($s: Boolean!) { products(first: 3) { edges { node { title skus @include(if: $s) { id } } } } }", {"s": False}, None),
 ]
 
 
@@ -100,6 +120,41 @@ async def test_the_fast_path_answers_the_same_bytes_as_graphql_core(shop, monkey
     assert answered_fast >= 3
 
 
+async def every_path(http: AsyncClient, body: dict, headers: dict, monkeypatch) -> tuple[list, int]:
+    """One request through graphql-core, the plan compiled per request, and the kept plan
+    twice (compiled, then reused): the four (status, bytes), and how many a kept plan answered."""
+    bodies, kept = [], 0
+    for enabled, compiled in ((False, False), (True, False), (True, True), (True, True)):
+        monkeypatch.setattr(FastQueries, "enabled", enabled)
+        monkeypatch.setattr(FastQueries, "compiled", compiled)
+        before = FastQueries.planned
+        response = await http.post("/graphql", json=body, headers=headers)
+        kept += FastQueries.planned - before
+        bodies.append((response.status_code, response.content))
+    return bodies, kept
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+async def test_compiled_plans_answer_the_same_bytes_as_the_level_executor_and_graphql_core(shop, monkeypatch, who):
+    """Each document three ways — graphql-core, the level executor walking the document, the
+    compiled plan (twice: compiled, then reused) — and the bodies are the same bytes."""
+    headers = {}
+    if who == "member":
+        async with shop.transaction() as tx:
+            headers = {"authorization": f"Bearer {shop.issue_token(member(await shop.service('members').create_member(tx, phone='13800000002')))}"}
+    planned = 0
+    async with AsyncClient(transport=ASGITransport(app=create_app([shop], run_worker=False)), base_url="http://t") as http:
+        for document, variables, operation in [*((d, v, None) for d, v in DOCUMENTS), *PLAN_DOCUMENTS]:
+            body = {"query": document, "variables": variables, **({"operationName": operation} if operation else {})}
+            bodies, kept = await every_path(http, body, headers, monkeypatch)
+            planned += kept
+            assert bodies[0][0] == 200 and b'"data"' in bodies[0][1], bodies[0]
+            assert bodies[1:] == [bodies[0]] * 3, (who, document, variables)
+    # the two storefront pages, the draft, __typename, the aliases, the fragments and the nodes,
+    # each twice; not the masked field, the bad id or @include($s)
+    assert planned == 2 * 7
+
+
 async def test_errors_and_masking_fall_back_to_graphql_core(shop, monkeypatch):
     """A masked field or a bad id: the fast path gives up, graphql-core answers with the error."""
     monkeypatch.setattr(FastQueries, "enabled", True)
@@ -109,3 +164,21 @@ async def test_errors_and_masking_fall_back_to_graphql_core(shop, monkeypatch):
         bad = (await http.post("/graphql", json={"query": DOCUMENTS[5][0]})).json()
     assert FastQueries.answered == before, "neither may be answered by the fast path"
     assert masked["errors"] and bad["errors"][0]["extensions"]["code"] == "KERNEL_INVALID_ID"
+
+
+async def test_the_demo_storefront_page_is_the_same_bytes_through_every_path(kernel_factory, monkeypatch):
+    """bench/storefront_page.graphql on the demo blueprint: unions of blocks, every built-in
+    block's fields, anonymous and signed in, through graphql-core, the plan compiled per
+    request and the kept plan (answered by the kept plan)."""
+    root = Path(__file__).resolve().parents[2]
+    kernel = await kernel_factory((root / "blueprints" / "demo.yaml").read_text(encoding="utf-8"), seed_demo=True)
+    kernel.response_cache = None
+    async with kernel.transaction() as tx:
+        token = kernel.issue_token(member(await kernel.service("members").create_member(tx, phone="13912345678")))
+    body = {"query": (root / "bench" / "storefront_page.graphql").read_text(encoding="utf-8")}
+    async with AsyncClient(transport=ASGITransport(app=create_app([kernel], run_worker=False)), base_url="http://t") as http:
+        for headers in ({}, {"authorization": f"Bearer {token}"}):
+            bodies, kept = await every_path(http, body, headers, monkeypatch)
+            assert kept == 2  # compiled and kept, then reused
+            assert bodies[0][0] == 200 and b'"blocks":[{' in bodies[0][1] and b'"errors"' not in bodies[0][1], bodies[0]
+            assert bodies[1:] == [bodies[0]] * 3, headers
