@@ -16,6 +16,7 @@ Reports req/s, p50, p99 and the ratio to the baseline's req/s, on SQLite and Pos
 prints a table and writes ``bench/results/storefront.json``.
 
     python bench/storefront.py [--seconds 8] [--connections 10] [--query FILE] [--no-postgresql]
+                               [--only '(defaults)' --json bench/results/storefront-cached.json]
 
 ``--query FILE`` measures another storefront document (e.g. with live_room's fields); the
 baseline only knows the default document, so its equality check is skipped then.
@@ -302,11 +303,14 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
     out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}, "rounds": args.rounds}
     listing = {"variables": {"first": first}}
     rows = [{"name": BASELINE, "kind": "baseline", "env": {}, "body": listing, "path": "/storefront"}]
-    if (why := missing()) is None:
+    if args.only:
+        pass  # --only: the baseline and the dougong rows asked for, no floor
+    elif (why := missing()) is None:
         rows.append({"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"})
     else:
         out["floor_skipped"] = why
-    rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)]
+    rows += [{**v, "kind": "dougong", "path": "/graphql"} for v in variants(query, first)
+             if not args.only or any(part in v["name"] for part in args.only)]
     expected: dict | None = None
     rounds: dict[str, list[dict]] = {row["name"]: [] for row in rows}
     for round_number in range(args.rounds):
@@ -400,6 +404,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the dougong rows whose name contains TEXT (repeatable; the baseline always, "
+                             "the floor never), e.g. --only '(defaults)' for the cached rows")
     parser.add_argument("--serve", choices=["dougong", "baseline", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
