@@ -401,6 +401,7 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=50, help="page size")
     parser.add_argument("--query", type=Path, help="a storefront document to measure instead of the default")
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
@@ -421,7 +422,8 @@ def main() -> None:
                      "seconds": args.seconds, "connections": args.connections, "first": args.first,
                      "query": query, "databases": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        results["databases"]["sqlite"] = run_database("sqlite", f"sqlite+aiosqlite:///{tmp}/storefront.db", args, query)
+        if not args.no_sqlite:
+            results["databases"]["sqlite"] = run_database("sqlite", f"sqlite+aiosqlite:///{tmp}/storefront.db", args, query)
     if not args.no_postgresql:
         from core.testing import PostgresServer
 
