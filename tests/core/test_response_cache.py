@@ -344,3 +344,36 @@ async def test_reads_interleaved_with_a_commit_are_never_kept_as_after_it(kernel
         assert executed > 0 and first_sku(after["data"])["stock"] == 1, "an answer kept during the commit was served after it"
         again, cached = await timed(kernel, shopper, doc)
         assert cached == 0 and again == after
+
+
+async def test_every_commit_moves_the_generation_once_even_one_that_fails(tmp_path, monkeypatch):
+    """Raw connections count as well as a service's transaction, and a COMMIT whose outcome is
+    unknown (the driver raised) still ends what the cache holds: one needless recomputation is
+    the safe side."""
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    from core.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    try:
+        async with db.write_engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        assert db.generation == 1
+        async with db.read() as session:
+            await session.execute(text("SELECT 1"))
+            await session.commit()  # a read transaction on the read engine is no write
+        assert db.generation == 1
+
+        def refused(self) -> None:  # noqa: ANN001
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "commit", refused)
+        with pytest.raises(Exception, match="disk I/O error"):
+            async with db.write_engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert db.generation == 2
+    finally:
+        await db.dispose()
