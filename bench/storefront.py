@@ -16,6 +16,7 @@ Reports req/s, p50, p99 and the ratio to the baseline's req/s, on SQLite and Pos
 prints a table and writes ``bench/results/storefront.json``.
 
     python bench/storefront.py [--seconds 8] [--connections 10] [--query FILE] [--no-postgresql]
+                               [--only '(defaults)' --json bench/results/storefront-cached.json]
 
 ``--query FILE`` measures another storefront document (e.g. with live_room's fields); the
 baseline only knows the default document, so its equality check is skipped then.
@@ -306,7 +307,9 @@ def run_database(name: str, url: str, args: argparse.Namespace, query: str) -> d
     out: dict = {"loaded": {k: v for k, v in loaded.items() if k != "writer"}, "rows": {}, "rounds": args.rounds}
     listing = {"variables": {"first": first}}
     rows = [{"name": BASELINE, "kind": "baseline", "env": {}, "body": listing, "path": "/storefront"}]
-    if (why := missing()) is None:
+    if args.only:
+        pass  # --only: the baseline and the dougong rows asked for, no floor
+    elif (why := missing()) is None:
         rows.append({"name": "floor (raw ASGI, sync driver, orjson)", "kind": "floor", "env": {}, "body": listing, "path": "/storefront"})
     else:
         out["floor_skipped"] = why
@@ -402,10 +405,14 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=50, help="page size")
     parser.add_argument("--query", type=Path, help="a storefront document to measure instead of the default")
     parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
     parser.add_argument("--only", action="append", help="measure only the dougong rows whose name contains this (repeatable)")
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the dougong rows whose name contains TEXT (repeatable; the baseline always, "
+                             "the floor never), e.g. --only '(defaults)' for the cached rows")
     parser.add_argument("--serve", choices=["dougong", "baseline", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -420,7 +427,8 @@ def main() -> None:
                      "seconds": args.seconds, "connections": args.connections, "first": args.first,
                      "query": query, "databases": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        results["databases"]["sqlite"] = run_database("sqlite", f"sqlite+aiosqlite:///{tmp}/storefront.db", args, query)
+        if not args.no_sqlite:
+            results["databases"]["sqlite"] = run_database("sqlite", f"sqlite+aiosqlite:///{tmp}/storefront.db", args, query)
     if not args.no_postgresql:
         from core.testing import PostgresServer
 

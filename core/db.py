@@ -90,7 +90,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgresql = self.url.get_backend_name() == "postgresql"
         self.statements = 0  # SQL statements executed; tests read it to prove "no N+1"
-        # Committed write transactions (bumped as each begins to commit and again once it has):
+        # Committed write transactions, bumped once each COMMIT has returned (see _count_commits):
         # the response cache serves an answer only while this is what it was when computed.
         self.generation = 0
         self._watch: Any = None  # the connection change_counter() reads (SQLite)
@@ -121,7 +121,7 @@ class Database:
             self._write_lock = None
         for engine in {self.write_engine, self.read_engine}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count)
-        event.listen(self.write_engine.sync_engine, "commit", self._changed)
+        self._count_commits(self.write_engine)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -158,13 +158,43 @@ class Database:
     def _count(self, *_args) -> None:  # noqa: ANN002
         self.statements += 1
 
-    def _changed(self, *_args) -> None:  # noqa: ANN002
-        self.generation += 1
+    def _count_commits(self, engine: AsyncEngine) -> None:
+        """Bump :attr:`generation` once per COMMIT on ``engine``, right after the database
+        has taken it — every write counts: a service's transaction, a raw session, a job's.
 
-    def committed(self) -> None:
-        """Called once a write transaction has committed (the engine's ``commit`` event fires
-        before the COMMIT reaches the database; a read in between still sees the old rows)."""
-        self.generation += 1
+        Why after and only after (issue 26; it was bumped both before and after, and every
+        write then cost the response cache two recomputations in a row). The cache keeps an
+        answer under the generation read when its request *started*, and serves it only
+        while the generation is unchanged (``core.gql.response_cache``). Take a request R
+        and a COMMIT C:
+
+        - R reads the generation before C returned: it sees g. Whatever it then reads, old
+          rows or new, is stored under g, and C's bump to g+1 ends it before any request
+          that starts after C returned is served.
+        - R reads the generation after C returned: it sees g+1, and every statement R runs
+          starts after C was durable and visible (SQLite WAL: a read transaction begins at
+          its first statement; PostgreSQL read committed: each statement's snapshot), so R
+          sees the write. An answer under g+1 is never a pre-write answer.
+
+        A bump *before* the COMMIT added nothing to exactness (an answer computed while the
+        COMMIT ran is stored under g and still ended by the bump after it) and cost one more
+        recomputation. The bump also happens when the COMMIT fails: the outcome is then
+        unknown, and one needless recomputation is the safe side.
+
+        SQLAlchemy's ``commit`` event fires *before* the COMMIT is sent, and there is no
+        event after it, hence the wrapped ``do_commit``: with the async drivers it returns
+        on the event loop's thread once the driver's COMMIT has completed.
+        """
+        dialect = engine.sync_engine.dialect
+        commit = dialect.do_commit
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.generation += 1
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
 
     @contextlib.asynccontextmanager
     async def write_slot(self) -> AsyncIterator[None]:

@@ -214,7 +214,6 @@ class Kernel:
                     async with session.begin():
                         tx = Transaction(self, session)
                         yield tx
-                    self.db.committed()
 
                     async def release() -> None:
                         try:
@@ -233,7 +232,6 @@ class Kernel:
                     async with session.begin():
                         tx = Transaction(self, session)
                         yield tx
-                    self.db.committed()  # no await since the COMMIT returned: see core.gql.response_cache
         await tx._committed()
 
     # -- lifecycle --------------------------------------------------------------------------------

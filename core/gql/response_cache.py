@@ -5,7 +5,12 @@ the response is kept and served again — until the database changes. Freshness 
 *generation*: the kernel's :class:`core.db.Database` counts committed write transactions,
 and an entry is served only while the generation is the one seen when its request
 *started*. A request that raced a commit therefore stores an entry that is already stale
-and never served; the first request after a price or stock change executes again.
+and never served; the first request after a price or stock change executes again. The
+generation moves once per write, when the COMMIT has returned (the ordering argument is in
+:meth:`core.db.Database._count_commits`): requests that arrive while a COMMIT is on its way
+are still answered from the entry before it — the write is not committed yet, so that answer
+is exact — and every request after it joins one recomputation (single flight, below). It
+used to move also as the COMMIT began, which made each write cost two recomputations in a row.
 
 Only these are cached: POST with a JSON body, no ``Authorization`` header (anonymous: the
 actor cannot change the answer), a query operation (never a mutation or subscription), a

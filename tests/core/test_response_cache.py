@@ -281,3 +281,99 @@ def test_a_stale_answer_lasts_while_a_recomputation_that_took_off_in_time_runs()
     import asyncio
 
     asyncio.run(scenario())
+
+
+def _pause_commits(monkeypatch, database: str, pauses: list):
+    """Make the driver's COMMIT stop twice, before it is sent and once the database has taken
+    it (before the driver returns): at each stop it awaits the next coroutine of ``pauses``."""
+    from sqlalchemy.util import await_only
+
+    if database == "sqlite":
+        from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection as adapter
+    else:
+        from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as adapter
+    real = adapter.commit
+
+    def commit(self) -> None:  # noqa: ANN001
+        if not pauses:
+            return real(self)
+        await_only(pauses.pop(0)())
+        real(self)
+        await_only(pauses.pop(0)())
+
+    monkeypatch.setattr(adapter, "commit", commit)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_reads_interleaved_with_a_commit_are_never_kept_as_after_it(kernel_factory, graphql, database, monkeypatch):
+    """Issue 26: the generation moves once per write, after the COMMIT has returned. Requests
+    that execute while the COMMIT is on its way (old rows) or taken but not yet returned (new
+    rows) are kept under the old generation, which that one bump ends: the first request
+    after the write executes and sees it; its answer is then served to the next."""
+    kernel, sku = await shop(kernel_factory, database)
+    shopper, cache = graphql(kernel), kernel.response_cache
+    page_a = PAGE.replace("first: 10", "first: 9")
+    page_b = PAGE.replace("first: 10", "first: 8")
+    await timed(kernel, shopper)  # PAGE cached before the write
+    before = cache.generation()
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    async def read(name: str, doc: str) -> None:
+        body, statements = await timed(kernel, shopper, doc)
+        seen[name] = (first_sku(body["data"])["stock"], statements, cache.generation())
+
+    async def on_its_way() -> None:
+        await read("page before the commit is sent", PAGE)
+        await read("page_a while the commit is on its way", page_a)
+
+    async def taken() -> None:
+        await read("page_b once the database took the commit", page_b)
+
+    _pause_commits(monkeypatch, database, [on_its_way, taken])
+    async with kernel.transaction() as tx:
+        await tx.session.execute(update(Stock).where(Stock.sku_id == sku).values(on_hand=1))
+    assert seen == {
+        "page before the commit is sent": (5, 0, before),  # the cached answer still stands
+        "page_a while the commit is on its way": (5, seen["page_a while the commit is on its way"][1], before),
+        "page_b once the database took the commit": (1, seen["page_b once the database took the commit"][1], before),
+    }
+    assert seen["page_a while the commit is on its way"][1] > 0 and seen["page_b once the database took the commit"][1] > 0
+    assert cache.generation() == before + 1, "one write, one bump: one recomputation per page"
+    for doc in (PAGE, page_a, page_b):
+        after, executed = await timed(kernel, shopper, doc)
+        assert executed > 0 and first_sku(after["data"])["stock"] == 1, "an answer kept during the commit was served after it"
+        again, cached = await timed(kernel, shopper, doc)
+        assert cached == 0 and again == after
+
+
+async def test_every_commit_moves_the_generation_once_even_one_that_fails(tmp_path, monkeypatch):
+    """Raw connections count as well as a service's transaction, and a COMMIT whose outcome is
+    unknown (the driver raised) still ends what the cache holds: one needless recomputation is
+    the safe side."""
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    from core.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    try:
+        async with db.write_engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        assert db.generation == 1
+        async with db.read() as session:
+            await session.execute(text("SELECT 1"))
+            await session.commit()  # a read transaction on the read engine is no write
+        assert db.generation == 1
+
+        def refused(self) -> None:  # noqa: ANN001
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "commit", refused)
+        with pytest.raises(Exception, match="disk I/O error"):
+            async with db.write_engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert db.generation == 2
+    finally:
+        await db.dispose()
