@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from core.conformance.failure import Failure
 from core.conformance.imports import import_failures
 from core.conformance.manifest import manifest_failures
-from core.conformance.surface import naming_failures, readme_failures, schema_failures
+from core.conformance.surface import house_rule_failures, naming_failures, readme_failures, schema_failures
 
 
 def display(path: Path) -> str:
@@ -70,6 +70,7 @@ async def check_async(name: str, installed: Mapping[str, Any] | None = None) -> 
             text = readme.read_text(encoding="utf-8") if readme.is_file() else None
             out += naming_failures(kernel, name, manifest_where)
             out += schema_failures(kernel, name, component.manifest, manifest_where)
+            out += house_rule_failures(kernel, name)
             if text is not None:
                 out += readme_failures(kernel, name, text, display(readme))
             out += await migration_failures(kernel, name, folder)

@@ -122,3 +122,27 @@ def readme_failures(kernel: Any, component: str, readme: str | None, where: str)
         if decl.component == component and name not in readme:
             out.append(Failure(component, "readme-events", where, f"event {name} is not named in the README"))
     return out
+
+
+def house_rule_failures(kernel: Any, component: str) -> list[Failure]:
+    """The schema's house rules (``core.gql.conventions``) for what this component defines:
+    descriptions everywhere, global ids, typed values, enums for states, connections paged
+    both ways — the same findings the platform's own test demands zero of."""
+    from core.gql.conventions import findings
+
+    return [
+        Failure(component, f"schema-{finding.rule}", finding.coordinate, _HOUSE_RULES.get(finding.rule, "breaks a house rule of the schema"))
+        for finding in findings(kernel.schema, kernel.components)
+        if finding.owner == component
+    ]
+
+
+_HOUSE_RULES = {
+    "undocumented": "has no description (types, fields, arguments, input fields and enum values all need one)",
+    "raw-id": "names an id but is not an ID: use the global id of the node it names (core.gql.relay.to_global_id)",
+    "untyped-json": "is JSON where the shape is known: give it a type",
+    "string-state": "is a String for what looks like a closed set of states: make it an enum",
+    "connection-arguments": "a connection field takes nullable first, after, last and before (core.gql.relay First/After/Last/Before)",
+    "enum-case": "enum values are UPPER_CASE",
+    "subscription-node": "a subscription payload is, or carries, the Node it updates",
+}

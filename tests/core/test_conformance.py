@@ -103,6 +103,9 @@ async def test_a_sloppy_component_is_told_each_rule_it_breaks_and_where(make_com
     assert ("names-events", "__init__.py") in found
     assert ("readme-events", "README.md") in found
     assert ("migrations", "migrations") in found  # owns a table, ships no migrations
+    # The schema's house rules, for what this component defines (core.gql.conventions).
+    assert {("schema-undocumented", "Query.sloppyHello"), ("schema-undocumented", "Done"), ("schema-undocumented", "PayInput.amount")} <= found
+    assert not any(f.rule.startswith("schema-") and f.component != "sloppy" for f in failures)
     messages = "\n".join(map(str, failures))
     assert "SLOPPY_FORGOTTEN is not named" in messages and "SLOPPY_DOCUMENTED" not in messages
     assert "'gone', which is not a root field" in messages
