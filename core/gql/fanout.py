@@ -41,6 +41,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from core.auth import ANONYMOUS
+from core.errors import INTERNAL
 from core.gql.context import Context
 from core.gql.fanout_rules import shareable
 
@@ -52,7 +53,7 @@ MAX_PLAN_TOKENS = 5000  # as core.gql.schema.MAX_TOKENS: a longer document is re
 BEHIND = "KERNEL_SUBSCRIPTION_BEHIND"
 
 _END = object()  # the group's stream ended: complete
-_FAILED = object()  # the leader failed unexpectedly: an INTERNAL error
+_FAILED = object()  # the leader failed unexpectedly: a KERNEL_INTERNAL error
 _LAGGED = object()  # this member fell behind: KERNEL_SUBSCRIPTION_BEHIND
 
 
@@ -293,7 +294,7 @@ async def _write(handler: Any, operation: Any, member: Member) -> None:
                     "extensions": {"code": BEHIND},
                 }
                 if item is _LAGGED
-                else {"message": "Internal error; it has been logged.", "extensions": {"code": "INTERNAL"}}
+                else {"message": "Internal error; it has been logged.", "extensions": {"code": INTERNAL}}
             )
             await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [error]})
             return

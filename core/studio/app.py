@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from core import assets
 from core.dry_run import BUILDING, boot, check, describe
+from core.errors import INTERNAL
 from core.studio import catalog, compose, document
 from core.studio.document import Folder, StudioError
 from core.studio.sandbox import Sandboxes
@@ -101,7 +102,7 @@ def create_studio_app(folder: Path) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("studio request failed", exc_info=exc)
-        return JSONResponse({"error": {"code": "INTERNAL", "message": "internal error; it has been logged"}}, status_code=500)
+        return JSONResponse({"error": {"code": INTERNAL, "message": "internal error; it has been logged"}}, status_code=500)
 
     @app.get("/", response_class=HTMLResponse)
     async def index() -> HTMLResponse:
