@@ -58,3 +58,13 @@ KERNEL_ERROR_CODES = {
     "KERNEL_CHECKOUT_CONFLICT": "Two components claim the same checkout line or the order's delivery.",
     "KERNEL_BUSY": "The server had no database connection free in time; nothing changed, retry shortly.",
 }
+
+
+def refuse_both(new: Any, old: Any, *, new_name: str, old_name: str, field: str) -> None:
+    """Refuse an input that gives a field and its deprecated alias together (kept for one
+    release while clients move to the new name): silently preferring one would hide a client
+    bug. One code and one wording in every component; ``field`` is the place to name."""
+    if new is not None and old is not None:
+        raise DomainError(
+            "KERNEL_INVALID_INPUT", f"Give {new_name} or the deprecated {old_name}, not both.", field=field, fields=[new_name, old_name]
+        )

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from components.catalog.graphql import ProductStatus
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import MoneyInput
 
 _OLD = "Use {new}; removed in the next release."
@@ -110,8 +110,7 @@ def pairs(old: Any, new: Any, *, old_name: str, new_name: str, field: str, code:
     old JSON as given (the service checks it), or a dict built from the pairs. Both forms at once,
     or one name twice, is a typed error naming the field.
     """
-    if _given(old) and _given(new):
-        raise DomainError("KERNEL_INVALID_INPUT", f"Give {new_name} or {old_name}, not both.", field=f"{field}.{new_name}")
+    refuse_both(new if _given(new) else None, old if _given(old) else None, new_name=new_name, old_name=old_name, field=f"{field}.{new_name}")
     if new is strawberry.UNSET or (new is None and old is not strawberry.UNSET and old is not None):
         return old
     if new is None:

@@ -18,7 +18,7 @@ from components.guide_attribution import figures as F
 from components.guide_attribution.models import Attribution, Binding
 from components.members.graphql import Staff, staff_node
 from core.clock import as_utc
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import Connection, Context, Money, connection, decode_id, fetch_page, list_connection, money
 from core.gql.relay import After, Before, First, Last, to_global_id
 
@@ -205,8 +205,7 @@ def _period(ctx: Context, start: date | None, end: date | None) -> tuple[date, d
 
 def _one_store(pickup_store_id: strawberry.ID | None, store_id: strawberry.ID | None) -> int:
     """The store named by ``pickupStoreId`` or by the deprecated ``storeId``: exactly one of them."""
-    if pickup_store_id is not None and store_id is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId (deprecated), not both.", field="storeId")
+    refuse_both(pickup_store_id, store_id, new_name="pickupStoreId", old_name="storeId", field="storeId")
     if pickup_store_id is None and store_id is None:
         raise DomainError("KERNEL_INVALID_INPUT", "Name the store with pickupStoreId.", field="pickupStoreId")
     if pickup_store_id is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from components.inventory.models import CENTRAL
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import Context, Payload, decode_id, run_mutation
 from core.gql.relay import to_global_id
 
@@ -51,8 +51,7 @@ class SetStockPayload(Payload):
 
 async def _location(ctx: Context, session, input: SetStockInput) -> int:  # noqa: ANN001, A002
     """The one location the service gets, from either input form."""
-    if input.pickup_store_id is not None and input.location_id is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or locationId, not both.", field="input.pickupStoreId")
+    refuse_both(input.pickup_store_id, input.location_id, new_name="pickupStoreId", old_name="locationId", field="input.pickupStoreId")
     if input.pickup_store_id is None:
         return CENTRAL if input.location_id is None else input.location_id
     store = decode_id(input.pickup_store_id, "PickupStore", field="input.pickupStoreId")

@@ -10,7 +10,7 @@ import strawberry
 from components.live_room.graphql import LiveRoom
 from components.live_room.graphql_types import LiveRoomComment
 from components.orders.graphql import DeliveryType, OrderLineInput
-from core.errors import DomainError
+from core.errors import refuse_both
 from core.gql import MoneyInput, Payload, decode_id
 
 STORE_NUMBER_GONE = "Use pickupStoreId (a PickupStore global id); removed in the next release."
@@ -23,8 +23,7 @@ def store_pk(global_id: strawberry.ID | None, number: int | None, field: str) ->
     must not send two stores and get either.
     """
     old_field = field.rsplit(".", 1)[0] + ".storeId" if "." in field else "storeId"
-    if global_id is not None and number is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or the deprecated storeId, not both.", field=old_field)
+    refuse_both(global_id, number, new_name="pickupStoreId", old_name="storeId", field=old_field)
     if global_id is not None:
         return decode_id(global_id, "PickupStore", field=field)
     return number

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from components.members import models
 from components.members.graphql import Staff, load_staff, staff_node
-from core.errors import DomainError
+from core.errors import refuse_both
 from core.gql import Connection, Context, Payload, connection, decode_id, fetch_page, run_mutation
 from core.gql.relay import After, Before, First, Last
 
@@ -29,8 +29,7 @@ INPUT = "The mutation's input."
 
 def _stores(new: list[strawberry.ID] | None, old: list[strawberry.ID] | None) -> tuple[list[int], str]:
     """The store keys from either form (both are PickupStore global ids), and the field errors name."""
-    if new is not None and old is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreIds or storeIds, not both.", field="input.pickupStoreIds")
+    refuse_both(new, old, new_name="pickupStoreIds", old_name="storeIds", field="input.pickupStoreIds")
     field = "input.storeIds" if old is not None else "input.pickupStoreIds"
     return [decode_id(i, "PickupStore", field=field) for i in (old if old is not None else new) or []], field
 

@@ -17,7 +17,7 @@ from strawberry.scalars import JSON
 
 from components.notifications import models
 from core.clock import as_utc
-from core.errors import DomainError
+from core.errors import refuse_both
 from core.gql import Connection, Context, Node, Payload, connection, fetch_page, run_mutation
 
 _OLD = "Use {new}; removed in the next release."
@@ -143,8 +143,7 @@ class GrantNotificationConsentPayload(Payload):
 
 def _templates(input: GrantNotificationConsentInput) -> tuple[list[str], str]:  # noqa: A002
     """The templates from either form, and the input field errors should name."""
-    if input.template_keys is not None and input.template_ids is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give templateKeys or templateIds, not both.", field="input.templateKeys")
+    refuse_both(input.template_keys, input.template_ids, new_name="templateKeys", old_name="templateIds", field="input.templateKeys")
     if input.template_ids is not None:
         return list(input.template_ids), "input.templateIds"
     return list(input.template_keys or []), "input.templateKeys"

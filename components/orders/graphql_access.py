@@ -8,7 +8,7 @@ from typing import Any
 
 from components.orders import models
 from components.orders.graphql import MANAGE, OrderPayload, OrderSourceInput, load_orders, staff_may_touch
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import Context, decode_id
 from core.gql.relay import parse_key
 
@@ -31,10 +31,7 @@ def line_text(value: Any) -> str:
 
 def one_of(new: Any, old: Any, new_field: str, old_field: str) -> Any:
     """The value of a renamed input field or of its deprecated alias; both is a typed error."""
-    if new is not None and old is not None:
-        raise DomainError(
-            "KERNEL_INVALID_INPUT", f"Give {new_field} or the deprecated {old_field}, not both.", field=old_field, fields=[new_field, old_field]
-        )
+    refuse_both(new, old, new_name=new_field, old_name=old_field, field=old_field)
     return new if new is not None else old
 
 

@@ -22,7 +22,7 @@ from components.points_mall.graphql import (
     load_items,
     load_redemptions,
 )
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import Context, MoneyInput, Payload, decode_id, minor_from_input, run_mutation
 from core.gql.relay import from_global_id
 
@@ -143,8 +143,7 @@ def _service(ctx: Context):  # noqa: ANN202
 
 def _pickup_store_pk(input: RedeemPointsItemInput) -> int | None:  # noqa: A002
     """The store from ``pickupStoreId`` (a PickupStore id) or the deprecated ``storeId``, not both."""
-    if input.pickup_store_id is not None and input.store_id is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId (deprecated), not both.", field="input.storeId")
+    refuse_both(input.pickup_store_id, input.store_id, new_name="pickupStoreId", old_name="storeId", field="input.storeId")
     if input.pickup_store_id is not None:
         return decode_id(input.pickup_store_id, "PickupStore", field="input.pickupStoreId")
     return _store_pk(input.store_id)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from components.store_pickup.models import Slot, Store
 from core.checkout import Draft
 from core.clock import as_utc
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql.relay import from_global_id, parse_key, to_global_id
 from core.transaction import Transaction
 
@@ -68,8 +68,7 @@ class PickupCheckout:
             return
         draft.claim_delivery(COMPONENT)
         new, old = (choice or {}).get("pickupStoreId"), (choice or {}).get("storeId")
-        if new is not None and old is not None:
-            raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId, not both.", field="input.pickup.pickupStoreId")
+        refuse_both(new, old, new_name="pickupStoreId", old_name="storeId", field="input.pickup.pickupStoreId")
         # Errors name the field the caller wrote. storeId is the deprecated name, and the key the
         # components that build this input for their own mutations pass (orders' createOrder,
         # live-room orders, points redemptions map it back to their own field); with no pickup

@@ -14,7 +14,7 @@ from typing import Any
 import strawberry
 
 from components.store_pickup.hours import WEEKDAYS, clean_ranges
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 
 RANGES = 'Opening ranges like "09:00-21:00", in the brand\'s time zone; one ending before it starts runs past midnight.'
 
@@ -71,8 +71,7 @@ def hours_from_input(new: PickupHoursInput | None, old: Any, field: str = "input
     """The stored hours object from either form: ``None`` when neither was given, the old JSON
     as given (the service checks it), or the object the typed form spells. Both at once, a
     weekday or a date twice, or a malformed range is a typed error naming where."""
-    if new is not None and old is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give openingHours or hours, not both.", field=f"{field}.openingHours")
+    refuse_both(new, old, new_name="openingHours", old_name="hours", field=f"{field}.openingHours")
     if new is None:
         if old is not None and not isinstance(old, dict):
             raise DomainError("KERNEL_INVALID_INPUT", "Hours are an object of weekdays.", field=f"{field}.hours")

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from components.orders.graphql import Order, OrderLineInput
 from components.store_pickup.graphql import PickupOrder, PickupSlot, PickupStore, PickupStoreStatus
 from components.store_pickup.graphql_hours import PickupHoursInput
-from core.errors import DomainError
+from core.errors import DomainError, refuse_both
 from core.gql import Payload
 
 STORE = "Global id of the PickupStore."
@@ -128,8 +128,7 @@ def store_choice(new: strawberry.ID | None, old: strawberry.ID | None, prefix: s
     def named(name: str) -> str:
         return f"{prefix}.{name}" if prefix else name
 
-    if new is not None and old is not None:
-        raise DomainError("KERNEL_INVALID_INPUT", "Give pickupStoreId or storeId, not both.", field=named("pickupStoreId"))
+    refuse_both(new, old, new_name="pickupStoreId", old_name="storeId", field=named("pickupStoreId"))
     if new is None and old is None:
         raise DomainError("KERNEL_INVALID_INPUT", "Name the store with pickupStoreId.", field=named("pickupStoreId"))
     return (str(new), named("pickupStoreId")) if new is not None else (str(old), named("storeId"))
