@@ -15,7 +15,7 @@ import strawberry
 from components.insights import reading, rules
 from core.errors import DomainError
 from core.gql import Context, Money, money
-from core.gql.relay import MAX_PAGE, Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from core.gql.relay import After, Before, Connection, Edge, First, Last, PageInfo, decode_cursor, encode_cursor, page_size
 
 VIEW = "insights.view"
 
@@ -240,12 +240,10 @@ class Insights:
         self,
         info: strawberry.Info,
         dimension: Annotated[InsightsDimension, strawberry.argument(description="What to slice by.")],
-        first: Annotated[
-            int | None, strawberry.argument(description=f"Page size from the start or after `after` (at most {MAX_PAGE}; default 20).")
-        ] = None,
-        after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")] = None,
-        last: Annotated[int | None, strawberry.argument(description=f"Page size from the end or before `before` (at most {MAX_PAGE}).")] = None,
-        before: Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> InsightsSliceConnection:
         ctx: Context = info.context
         # Slices are ranked by net GMV in SQL; cursors are positions in that ranking.

@@ -21,6 +21,7 @@ from components.members.graphql import Member
 from components.orders.graphql import Order
 from core.clock import as_utc
 from core.gql import Connection, Context, Money, Node, Payload, connection, decode_id, fetch_page, money, run_mutation
+from core.gql.relay import After, Before, First, Last
 
 ADJUST = "member_tiers.adjust"
 
@@ -183,10 +184,10 @@ class Query:
     async def my_growth_ledger(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description="Page size from the start or after `after` (at most 100; default 20).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Continue after this cursor (a page's endCursor).")] = None,
-        last: Annotated[int | None, strawberry.argument(description="Page size from the end or before `before` (at most 100).")] = None,
-        before: Annotated[str | None, strawberry.argument(description="Continue before this cursor (a page's startCursor).")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[GrowthLedgerEntry] | None:
         ctx: Context = info.context
         stmt = select(models.Entry).where(models.Entry.member_id == ctx.require_member())
