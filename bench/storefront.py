@@ -408,7 +408,6 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", type=Path, default=RESULT)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per row (the median is reported)")
-    parser.add_argument("--only", action="append", help="measure only the dougong rows whose name contains this (repeatable)")
     parser.add_argument("--pin", action="store_true", help="servers on CPU 0, wrk on CPU 1 (taskset)")
     parser.add_argument("--only", action="append", metavar="TEXT",
                         help="measure only the dougong rows whose name contains TEXT (repeatable; the baseline always, "
