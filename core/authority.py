@@ -45,8 +45,11 @@ async def current_actor(kernel: Kernel, claimed: Actor, session: AsyncSession | 
         return claimed
     if session is not None:
         return await directory.current(session, claimed)
-    async with kernel.db.read() as own:
+    own = kernel.db.request_session()  # inline on SQLite (core.inline_reads)
+    try:
         return await directory.current(own, claimed)
+    finally:
+        await own.close()
 
 
 def changed(tx: Transaction, actor_kind: str, actor_id: int) -> None:

@@ -20,7 +20,9 @@ from typing import Any, AsyncIterator
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from core import inline_reads
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +104,8 @@ class Database:
             self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE", echo=echo)
             self.read_engine = self._sqlite_engine(begin="BEGIN", echo=echo)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
+            # A request's reads run on the loop's thread (core.inline_reads: why, and its limits).
+            self.inline_read_engine = inline_reads.inline_engine(database, echo=echo) if inline_reads.enabled() else None
         else:
             # Connections per process: pool size + overflow. A request waits up to the pool
             # timeout for one; mutations that wait longer answer KERNEL_BUSY (nothing written).
@@ -119,8 +123,11 @@ class Database:
             )
             self.read_engine = self.write_engine
             self._write_lock = None
+            self.inline_read_engine = None
         for engine in {self.write_engine, self.read_engine}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        if self.inline_read_engine is not None:
+            event.listen(self.inline_read_engine, "before_cursor_execute", self._count)
         self._count_commits(self.write_engine)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
@@ -205,6 +212,13 @@ class Database:
         async with self._write_lock:
             yield
 
+    def request_session(self) -> Any:
+        """A session for one request's reads: inline on SQLite (``core.inline_reads``), else
+        an ``AsyncSession`` on the read engine. The caller closes it."""
+        if self.inline_read_engine is not None:
+            return inline_reads.InlineSession(Session(self.inline_read_engine, expire_on_commit=False))
+        return self.read_sessions()
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self.read_sessions() as session:
@@ -277,5 +291,7 @@ class Database:
             self._watch.close()
             self._watch = None
         await self.write_engine.dispose()
+        if self.inline_read_engine is not None:
+            self.inline_read_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -11,6 +11,7 @@ from strawberry.fastapi import BaseContext
 from core.auth import ANONYMOUS, Actor
 from core.errors import NotAuthenticated, NotAuthorized
 from core.gql.loader import BatchLoader
+from core.inline_reads import InlineSession
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.kernel import Kernel
@@ -50,7 +51,7 @@ class Context(BaseContext):
         super().__init__()
         self.kernel = kernel
         self.actor = actor
-        self._session: SerialSession | None = None
+        self._session: SerialSession | InlineSession | None = None
         self._release: Any = None  # closes a session handed over by a committed mutation
         self._handed_over: tuple[AsyncSession, Any] | None = None
         self._loaders: dict[str, BatchLoader] = {}
@@ -60,7 +61,9 @@ class Context(BaseContext):
     async def session(self) -> AsyncSession:
         """The request's read session, opened on first use and closed when the request ends."""
         if self._session is None:
-            self._session = SerialSession(self.kernel.db.read_sessions())
+            session = self.kernel.db.request_session()
+            # An inline (SQLite) session finishes each call before the next starts: no lock needed.
+            self._session = session if isinstance(session, InlineSession) else SerialSession(session)
         return self._session  # type: ignore[return-value]  # an AsyncSession in all but name
 
     async def reset_session(self) -> None:
