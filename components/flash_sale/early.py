@@ -89,18 +89,18 @@ async def sold_out_refusal(service: Any, session: Any, item_id: int, quantity: i
     return sold_out(f"input.lines[0].{LINE_FIELD}", left)
 
 
-async def refuse_if_sold_out(service: Any, item_id: int, quantity: int) -> None:
+async def refuse_if_sold_out(service: Any, ctx: Any, item_id: int, quantity: int) -> None:
     """Raise the checkout's sold-out refusal when the memo or committed rows already decide it.
 
-    Its own short read session: the request must hold no pooled connection while it then
-    waits for the writer slot (SQLite), or a crowd would hold every connection there is."""
+    The read is the request's own session (``ctx``), already open for the caller's rights;
+    ``run_mutation`` gives it back before the write transaction begins, so no request holds
+    two pooled connections."""
     service.sold_out_memo.refuse(item_id, quantity)
     if service.kernel.db.is_sqlite:
         # The memo is the whole story there: it refuses the queue at the writer slot too, and a
-        # read each (through the pool, in line with every request's own) cost a crowd fired at
-        # once more than it saved — measured, bench/results/hotspots_growth_flash.json.
+        # read each cost a crowd fired at once more than it saved — measured,
+        # bench/results/hotspots_growth_flash.json (through aiosqlite's thread then).
         return
-    async with service.kernel.db.read() as session:
-        refusal = await sold_out_refusal(service, session, item_id, quantity)
+    refusal = await sold_out_refusal(service, await ctx.session(), item_id, quantity)
     if refusal is not None:
         raise refusal

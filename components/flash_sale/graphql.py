@@ -256,7 +256,7 @@ class Mutation:
             # A sold-out session answered without a write transaction, now and again when this
             # buyer's turn to write comes (early.py).
             try:
-                await refuse_if_sold_out(service, item_id, input.quantity)
+                await refuse_if_sold_out(service, ctx, item_id, input.quantity)
             except DomainError as early:
                 return OrderPayload(user_errors=[user_error(early)])
             precheck = functools.partial(service.sold_out_memo.refuse, item_id, input.quantity)

@@ -96,6 +96,10 @@ async def run_mutation(
     (see ``Kernel.transaction``); never pass one with an idempotency key: a replay must answer.
     """
     kernel = ctx.kernel
+    # The request's read session (opened to read the caller's rights) goes back before the
+    # write begins: a mutation never holds two pooled connections, so a crowd larger than the
+    # pool queues for one instead of each holding one while waiting for another.
+    await ctx.reset_session()
     try:
         async with kernel.transaction(hand_over=ctx.adopt_session, precheck=precheck) as tx:
             if idempotency is not None:
