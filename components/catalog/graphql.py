@@ -30,6 +30,7 @@ from core.gql import (
     money,
 )
 from core.gql.relay import After, Before, First, Last
+from core.keys_in import keys_in
 
 MANAGE = "catalog.manage"
 
@@ -179,7 +180,7 @@ CATEGORY = models.Category.__table__
 
 async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
     session = await ctx.session()
-    stmt = select(PRODUCT).where(PRODUCT.c.id.in_(keys))
+    stmt = select(PRODUCT).where(keys_in(PRODUCT.c.id, keys))
     if not sees_everything(ctx):
         stmt = stmt.where(PRODUCT.c.status == "on_sale")
     rows = {row.id: row for row in (await session.execute(stmt)).all()}
@@ -189,7 +190,7 @@ async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
 async def load_skus(ctx: Context, keys: list[int]) -> list[Sku | None]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
-    stmt = select(SKU, PRODUCT.c.images.label("product_images")).join(PRODUCT, PRODUCT.c.id == SKU.c.product_id).where(SKU.c.id.in_(keys))
+    stmt = select(SKU, PRODUCT.c.images.label("product_images")).join(PRODUCT, PRODUCT.c.id == SKU.c.product_id).where(keys_in(SKU.c.id, keys))
     if not sees_everything(ctx):
         stmt = stmt.where(PRODUCT.c.status == "on_sale")
     rows = {row.id: row for row in (await session.execute(stmt)).all()}
@@ -202,7 +203,7 @@ async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[lis
     rows = await session.execute(
         select(SKU, PRODUCT.c.images.label("product_images"))
         .join(PRODUCT, PRODUCT.c.id == SKU.c.product_id)
-        .where(SKU.c.product_id.in_(product_ids))
+        .where(keys_in(SKU.c.product_id, product_ids))
         .order_by(SKU.c.product_id, SKU.c.position, SKU.c.id)
     )
     grouped: dict[int, list[Sku]] = defaultdict(list)
@@ -213,7 +214,7 @@ async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[lis
 
 async def load_categories(ctx: Context, keys: list[int]) -> list[Category | None]:
     session = await ctx.session()
-    rows = {r.id: r for r in (await session.execute(select(CATEGORY).where(CATEGORY.c.id.in_(keys)))).all()}
+    rows = {r.id: r for r in (await session.execute(select(CATEGORY).where(keys_in(CATEGORY.c.id, keys)))).all()}
     return [category_node(rows[k]) if k in rows else None for k in keys]
 
 

@@ -18,6 +18,7 @@ from components.group_buy.service import progress_message
 from core.clock import as_utc
 from core.gql import Context, Money, Node, money
 from core.gql.relay import to_global_id
+from core.keys_in import keys_in
 
 MANAGE = "group_buy.manage"
 
@@ -236,7 +237,7 @@ async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[Grou
     rows = await session.execute(
         select(OFFER_SKU.c.sku_id.label("offer_sku_id"), OFFER)
         .join(OFFER, OFFER.c.id == OFFER_SKU.c.offer_id)
-        .where(OFFER_SKU.c.sku_id.in_(sku_ids), OFFER.c.status == "active", OFFER.c.ends_at > now)
+        .where(keys_in(OFFER_SKU.c.sku_id, sku_ids), OFFER.c.status == "active", OFFER.c.ends_at > now)
         .order_by(OFFER.c.id)
     )
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
@@ -250,7 +251,7 @@ async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[l
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
     rows = await session.execute(
-        select(OFFER).where(OFFER.c.product_id.in_(product_ids), OFFER.c.status == "active", OFFER.c.ends_at > now).order_by(OFFER.c.id)
+        select(OFFER).where(keys_in(OFFER.c.product_id, product_ids), OFFER.c.status == "active", OFFER.c.ends_at > now).order_by(OFFER.c.id)
     )
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
     for row in rows.all():

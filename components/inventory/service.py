@@ -15,10 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from components.inventory.models import CENTRAL, ActivityStock, Reservation, Stock
 from core.errors import DomainError
 from core.gql.relay import to_global_id
+from core.keys_in import keys_in
 from core.transaction import Transaction
 
 MAX_QUANTITY = 100_000
 MAX_ON_HAND = 10**9  # inventory_stock.on_hand is a 32-bit integer column
+
+# Reads of many SKUs select the table, not the mapped class (no ORM machinery for plain rows).
+STOCK = Stock.__table__
 
 
 def _quantity(quantity: Any, field: str) -> int:
@@ -228,7 +232,9 @@ class InventoryService:
 
     async def available(self, session: AsyncSession, sku_ids: list[int], location_id: int = CENTRAL) -> dict[int, int]:
         rows = await session.execute(
-            select(Stock.sku_id, Stock.on_hand - Stock.reserved).where(Stock.sku_id.in_(set(sku_ids)), Stock.location_id == location_id)
+            select(STOCK.c.sku_id, STOCK.c.on_hand - STOCK.c.reserved).where(
+                keys_in(STOCK.c.sku_id, set(sku_ids)), STOCK.c.location_id == location_id
+            )
         )
         found = {sku: int(n) for sku, n in rows.all()}
         return {sku: found.get(sku, 0) for sku in sku_ids}
