@@ -191,7 +191,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --compare")
     parser.add_argument("--with-graphql-core", action="store_true", help="--compare graphql-core's executor too")
     parser.add_argument("--write", action="store_true", help=f"keep the profile in {OUT.relative_to(ROOT)}")
+    parser.add_argument("--postgresql", action="store_true", help="on a throwaway PostgreSQL server instead of SQLite")
     args = parser.parse_args()
+    if args.postgresql:
+        from core.testing import PostgresServer
+
+        server = PostgresServer()
+        if problem := server.start():
+            raise SystemExit(f"PostgreSQL could not start: {problem}")
+        try:
+            asyncio.run(run(server.create_database(), args))
+        finally:
+            server.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/profile.db", args))
 
