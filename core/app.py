@@ -18,7 +18,7 @@ from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from core import access_log, assets, heap, storefront_web
+from core import access_log, assets, fast_json, heap, storefront_web
 from core.auth import ANONYMOUS, TokenError
 from core.authority import current_actor
 from core.db import database_unavailable
@@ -29,7 +29,7 @@ from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
 from core.gql.websocket import UNAUTHENTICATED_CLOSE, TransportWSHandler, close_reason
 from core.gql.websocket import connect as ws_connect
-from core.http import json_guard, json_out
+from core.http import json_guard
 from core.http.body_limit import BodyLimit
 from core.http.headers import BrandCors, SecurityHeaders
 from core.http.limits import Limits
@@ -141,7 +141,7 @@ class DougongRouter(GraphQLRouter):
         return json_guard.decode(data, self.limits)
 
     def encode_json(self, data):  # noqa: ANN001, ANN201
-        return json_out.dumps(data)
+        return fast_json.dumps(data)
 
     def parse_json(self, data):  # noqa: ANN001, ANN201
         """An HTTP body (websocket frames come through decode_json alone)."""

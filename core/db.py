@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from core import inline_reads
+from core import fast_json, inline_reads
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -115,6 +115,7 @@ class Database:
                 url,
                 echo=echo,
                 hide_parameters=True,
+                json_deserializer=fast_json.loads,
                 connect_args={"server_settings": server_settings},
                 pool_size=int(os.environ.get("DOUGONG_POOL_SIZE", "10")),
                 max_overflow=int(os.environ.get("DOUGONG_POOL_OVERFLOW", "20")),
@@ -137,6 +138,7 @@ class Database:
             self.url,
             echo=echo,
             hide_parameters=True,
+            json_deserializer=fast_json.loads,
             connect_args={"timeout": 30},
             pool_size=8,
             max_overflow=16,

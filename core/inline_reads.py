@@ -30,6 +30,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
+from core import fast_json
+
 
 def enabled() -> bool:
     return os.environ.get("DOUGONG_SQLITE_INLINE_READS", "1") != "0"
@@ -44,6 +46,7 @@ def inline_engine(database: str, *, echo: bool = False) -> Engine:
         f"sqlite:///{database}",
         echo=echo,
         hide_parameters=True,
+        json_deserializer=fast_json.loads,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_size=8,
         max_overflow=-1,  # never wait for a connection on the loop's thread (see above)
