@@ -38,16 +38,26 @@ class KeysIn(ColumnElement[bool]):
         ("array", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: Any, keys: Iterable[Any]) -> None:
-        values = list(keys)
+    def __init__(self, column: Any, keys: Iterable[Any] | None, name: str | None) -> None:
         self.column = column
-        self.expanding: BindParameter = bindparam(None, values, type_=column.type, expanding=True)
-        self.array: BindParameter = bindparam(None, values, type_=ARRAY(column.type))
+        if name is not None:  # a statement built once, the keys given at execution as {name: [...]}
+            self.expanding: BindParameter = bindparam(name, type_=column.type, expanding=True)
+            self.array: BindParameter = bindparam(name, type_=ARRAY(column.type))
+            return
+        values = list(keys or ())
+        self.expanding = bindparam(None, values, type_=column.type, expanding=True)
+        self.array = bindparam(None, values, type_=ARRAY(column.type))
 
 
-def keys_in(column: Any, keys: Iterable[Any]) -> ColumnElement[bool]:
-    """``column`` is one of ``keys`` (a list, set or any iterable of values of its type)."""
-    return KeysIn(column, keys)
+def keys_in(column: Any, keys: Iterable[Any] | None = None, *, name: str | None = None) -> ColumnElement[bool]:
+    """``column`` is one of ``keys`` (a list, set or any iterable of values of its type).
+
+    With ``name`` instead of keys, the statement can be built once (at import) and executed
+    with ``{name: keys}``: a loader that runs on every page then skips building the statement
+    and computing its cache key each time."""
+    if (keys is None) == (name is None):
+        raise TypeError("keys_in takes the keys or a parameter name, one of them")
+    return KeysIn(column, keys, name)
 
 
 @compiles(KeysIn)

@@ -29,6 +29,7 @@ from core.gql import (
     fetch_page,
     money,
 )
+from core.gql.loaded import loaded
 from core.gql.relay import After, Before, First, Last
 from core.keys_in import keys_in
 
@@ -90,7 +91,12 @@ class Sku(Node):
     spec: JSON = strawberry.field(
         description="The spec as a JSON object of name to value.", deprecation_reason="Use specValues; removed in the next release."
     )
-    spec_values: list[SpecValue] = strawberry.field(description="What makes this variant differ from its siblings, in the order staff gave.")
+
+    @strawberry.field(description="What makes this variant differ from its siblings, in the order staff gave.")
+    def spec_values(self) -> list[SpecValue]:
+        # Computed when asked for, not for every SKU of a page that does not show it.
+        return spec_values(self.spec)
+
     image: str | None = strawberry.field(description="URL of the SKU's own picture, else the product's first image; null when neither has one.")
     price: Money = strawberry.field(description="What one unit costs before any activity or discount (minor units of the brand currency).")
     list_price: Money | None = strawberry.field(description="A reference price shown struck through; null when there is none.")
@@ -112,19 +118,23 @@ class Product(Node):
     attributes: JSON = strawberry.field(
         description="The attributes as a JSON object of name to value.", deprecation_reason="Use attributeValues; removed in the next release."
     )
-    attribute_values: list[ProductAttribute] = strawberry.field(description="Facts about the product (origin, shelf life…), in the order staff gave.")
+
+    @strawberry.field(description="Facts about the product (origin, shelf life…), in the order staff gave.")
+    def attribute_values(self) -> list[ProductAttribute]:
+        return [ProductAttribute(name=k, value=attribute_text(v)) for k, v in self.attributes.items()]
+
     created_at: datetime = strawberry.field(description="When it was created (ISO 8601 UTC).")
     category_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The product's SKUs in display order; a product has at least one.")
+    @loaded("catalog.skus_by_product", key="pk")
     async def skus(self, info: strawberry.Info) -> list[Sku]:
-        return await info.context.loader("catalog.skus_by_product").load(self.pk)
+        """Answered by the loader (core.gql.loaded)."""
 
     @strawberry.field(description="The category it is filed under; null when none.")
+    @loaded("catalog.categories", key="category_pk")
     async def category(self, info: strawberry.Info) -> Category | None:
-        if self.category_pk is None:
-            return None
-        return await info.context.loader("catalog.categories").load(self.category_pk)
+        """Answered by the loader (core.gql.loaded); null without a category."""
 
 
 def category_node(row: models.Category) -> Category:
@@ -137,7 +147,6 @@ def sku_node(row: Any, currency: str, product_images: list[str] | None = None) -
         pk=row.id,
         title=row.title,
         spec=row.spec or {},
-        spec_values=spec_values(row.spec),
         image=row.image or next(iter(product_images or ()), None),
         price=money(row.price_minor, currency),
         list_price=money(row.list_price_minor, currency) if row.list_price_minor is not None else None,
@@ -155,7 +164,6 @@ def product_node(row: models.Product) -> Product:
         images=list(row.images or []),
         status=ProductStatus(row.status),
         attributes=row.attributes or {},
-        attribute_values=[ProductAttribute(name=k, value=attribute_text(v)) for k, v in (row.attributes or {}).items()],
         created_at=as_utc(row.created_at),
         category_pk=row.category_id,
     )
@@ -177,35 +185,36 @@ PRODUCT = models.Product.__table__
 SKU = models.Sku.__table__
 CATEGORY = models.Category.__table__
 
+# The loaders' statements are built once and executed with the keys as a parameter (every
+# storefront page runs them; building one and its cache key cost more than running it).
+_SKU_WITH_IMAGES = select(SKU, PRODUCT.c.images.label("product_images")).join(PRODUCT, PRODUCT.c.id == SKU.c.product_id)
+PRODUCTS_BY_ID = select(PRODUCT).where(keys_in(PRODUCT.c.id, name="keys"))
+PRODUCTS_ON_SALE_BY_ID = PRODUCTS_BY_ID.where(PRODUCT.c.status == "on_sale")
+SKUS_BY_ID = _SKU_WITH_IMAGES.where(keys_in(SKU.c.id, name="keys"))
+SKUS_ON_SALE_BY_ID = SKUS_BY_ID.where(PRODUCT.c.status == "on_sale")
+SKUS_OF_PRODUCTS = _SKU_WITH_IMAGES.where(keys_in(SKU.c.product_id, name="keys")).order_by(SKU.c.product_id, SKU.c.position, SKU.c.id)
+CATEGORIES_BY_ID = select(CATEGORY).where(keys_in(CATEGORY.c.id, name="keys"))
+
 
 async def load_products(ctx: Context, keys: list[int]) -> list[Product | None]:
     session = await ctx.session()
-    stmt = select(PRODUCT).where(keys_in(PRODUCT.c.id, keys))
-    if not sees_everything(ctx):
-        stmt = stmt.where(PRODUCT.c.status == "on_sale")
-    rows = {row.id: row for row in (await session.execute(stmt)).all()}
+    stmt = PRODUCTS_BY_ID if sees_everything(ctx) else PRODUCTS_ON_SALE_BY_ID
+    rows = {row.id: row for row in (await session.execute(stmt, {"keys": keys})).all()}
     return [product_node(rows[k]) if k in rows else None for k in keys]
 
 
 async def load_skus(ctx: Context, keys: list[int]) -> list[Sku | None]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
-    stmt = select(SKU, PRODUCT.c.images.label("product_images")).join(PRODUCT, PRODUCT.c.id == SKU.c.product_id).where(keys_in(SKU.c.id, keys))
-    if not sees_everything(ctx):
-        stmt = stmt.where(PRODUCT.c.status == "on_sale")
-    rows = {row.id: row for row in (await session.execute(stmt)).all()}
+    stmt = SKUS_BY_ID if sees_everything(ctx) else SKUS_ON_SALE_BY_ID
+    rows = {row.id: row for row in (await session.execute(stmt, {"keys": keys})).all()}
     return [sku_node(rows[k], currency, rows[k].product_images) if k in rows else None for k in keys]
 
 
 async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[list[Sku]]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
-    rows = await session.execute(
-        select(SKU, PRODUCT.c.images.label("product_images"))
-        .join(PRODUCT, PRODUCT.c.id == SKU.c.product_id)
-        .where(keys_in(SKU.c.product_id, product_ids))
-        .order_by(SKU.c.product_id, SKU.c.position, SKU.c.id)
-    )
+    rows = await session.execute(SKUS_OF_PRODUCTS, {"keys": product_ids})
     grouped: dict[int, list[Sku]] = defaultdict(list)
     for row in rows.all():
         grouped[row.product_id].append(sku_node(row, currency, row.product_images))
@@ -214,7 +223,7 @@ async def load_skus_by_product(ctx: Context, product_ids: list[int]) -> list[lis
 
 async def load_categories(ctx: Context, keys: list[int]) -> list[Category | None]:
     session = await ctx.session()
-    rows = {r.id: r for r in (await session.execute(select(CATEGORY).where(keys_in(CATEGORY.c.id, keys)))).all()}
+    rows = {r.id: r for r in (await session.execute(CATEGORIES_BY_ID, {"keys": keys})).all()}
     return [category_node(rows[k]) if k in rows else None for k in keys]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from components.catalog.graphql import Product, Sku
 from components.group_buy import models
@@ -17,6 +17,7 @@ from components.group_buy.graphql_types import GroupBuyGroupStatus, GroupBuyOffe
 from components.group_buy.service import progress_message
 from core.clock import as_utc
 from core.gql import Context, Money, Node, money
+from core.gql.loaded import loaded
 from core.gql.relay import to_global_id
 from core.keys_in import keys_in
 
@@ -228,18 +229,25 @@ async def load_groups(ctx: Context, keys: list[int]) -> list[GroupBuyGroup | Non
 # result machinery, which plain rows do not need (measured in bench/profile_storefront.py).
 OFFER = models.Offer.__table__
 OFFER_SKU = models.OfferSku.__table__
+# Built once, executed with the keys and the time as parameters (they run on every storefront page).
+OFFERS_OF_SKUS = (
+    select(OFFER_SKU.c.sku_id.label("offer_sku_id"), OFFER)
+    .join(OFFER, OFFER.c.id == OFFER_SKU.c.offer_id)
+    .where(keys_in(OFFER_SKU.c.sku_id, name="keys"), OFFER.c.status == "active", OFFER.c.ends_at > bindparam("now", type_=OFFER.c.ends_at.type))
+    .order_by(OFFER.c.id)
+)
+OFFERS_OF_PRODUCTS = (
+    select(OFFER)
+    .where(keys_in(OFFER.c.product_id, name="keys"), OFFER.c.status == "active", OFFER.c.ends_at > bindparam("now", type_=OFFER.c.ends_at.type))
+    .order_by(OFFER.c.id)
+)
 
 
 async def load_offers_by_sku(ctx: Context, sku_ids: list[int]) -> list[list[GroupBuyOffer]]:
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.execute(
-        select(OFFER_SKU.c.sku_id.label("offer_sku_id"), OFFER)
-        .join(OFFER, OFFER.c.id == OFFER_SKU.c.offer_id)
-        .where(keys_in(OFFER_SKU.c.sku_id, sku_ids), OFFER.c.status == "active", OFFER.c.ends_at > now)
-        .order_by(OFFER.c.id)
-    )
+    rows = await session.execute(OFFERS_OF_SKUS, {"keys": sku_ids, "now": now})
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in sku_ids}
     for row in rows.all():
         grouped[row.offer_sku_id].append(offer_node(row, currency))
@@ -250,9 +258,7 @@ async def load_offers_by_product(ctx: Context, product_ids: list[int]) -> list[l
     session = await ctx.session()
     currency = ctx.kernel.blueprint.brand.currency
     now = ctx.kernel.clock.now()
-    rows = await session.execute(
-        select(OFFER).where(keys_in(OFFER.c.product_id, product_ids), OFFER.c.status == "active", OFFER.c.ends_at > now).order_by(OFFER.c.id)
-    )
+    rows = await session.execute(OFFERS_OF_PRODUCTS, {"keys": product_ids, "now": now})
     grouped: dict[int, list[GroupBuyOffer]] = {k: [] for k in product_ids}
     for row in rows.all():
         grouped[row.product_id].append(offer_node(row, currency))
@@ -281,11 +287,11 @@ async def referral_counts(ctx: Context, *, offer_id: int | None, member_id: int 
     ]
 
 
+@loaded("group_buy.offers_by_product", key="pk")
 async def product_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Product)
-    """Running and upcoming group-buy offers on this product's SKUs."""
-    return await info.context.loader("group_buy.offers_by_product").load(root.pk)
+    """Running and upcoming group-buy offers on this product's SKUs (answered by the loader, core.gql.loaded)."""
 
 
+@loaded("group_buy.offers_by_sku", key="pk")
 async def sku_group_buy_offers(root, info: strawberry.Info) -> list[GroupBuyOffer]:  # noqa: ANN001  (root: catalog's Sku)
-    """Running and upcoming group-buy offers of this SKU."""
-    return await info.context.loader("group_buy.offers_by_sku").load(root.pk)
+    """Running and upcoming group-buy offers of this SKU (answered by the loader, core.gql.loaded)."""

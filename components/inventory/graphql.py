@@ -9,6 +9,7 @@ import strawberry
 from components.inventory.models import CENTRAL
 from core.errors import DomainError, refuse_both
 from core.gql import Context, Payload, decode_id, run_mutation
+from core.gql.loaded import loaded
 from core.gql.relay import to_global_id
 
 MANAGE = "inventory.manage"
@@ -19,9 +20,9 @@ async def load_available(ctx: Context, sku_ids: list[int]) -> list[int]:
     return [found[s] for s in sku_ids]
 
 
+@loaded("inventory.available", key="pk")
 async def sku_stock_left(root, info: strawberry.Info) -> int:  # noqa: ANN001  (root is catalog's Sku)
-    """Units available to buy now (on hand minus those held for unpaid orders)."""
-    return await info.context.loader("inventory.available").load(root.pk)
+    """Units available to buy now (on hand minus those held for unpaid orders; answered by the loader, core.gql.loaded)."""
 
 
 @strawberry.input(description="A stock count for one SKU at the central warehouse or at one pickup store.")

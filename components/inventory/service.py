@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from components.inventory.models import CENTRAL, ActivityStock, Reservation, Stock
@@ -23,6 +23,10 @@ MAX_ON_HAND = 10**9  # inventory_stock.on_hand is a 32-bit integer column
 
 # Reads of many SKUs select the table, not the mapped class (no ORM machinery for plain rows).
 STOCK = Stock.__table__
+# Built once (every storefront page asks it): units to buy now of some SKUs at one location.
+AVAILABLE_AT = select(STOCK.c.sku_id, STOCK.c.on_hand - STOCK.c.reserved).where(
+    keys_in(STOCK.c.sku_id, name="keys"), STOCK.c.location_id == bindparam("location")
+)
 
 
 def _quantity(quantity: Any, field: str) -> int:
@@ -231,11 +235,7 @@ class InventoryService:
         await self._changed(tx, sku_id)
 
     async def available(self, session: AsyncSession, sku_ids: list[int], location_id: int = CENTRAL) -> dict[int, int]:
-        rows = await session.execute(
-            select(STOCK.c.sku_id, STOCK.c.on_hand - STOCK.c.reserved).where(
-                keys_in(STOCK.c.sku_id, set(sku_ids)), STOCK.c.location_id == location_id
-            )
-        )
+        rows = await session.execute(AVAILABLE_AT, {"keys": list(set(sku_ids)), "location": location_id})
         found = {sku: int(n) for sku, n in rows.all()}
         return {sku: found.get(sku, 0) for sku in sku_ids}
 

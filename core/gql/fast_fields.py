@@ -8,18 +8,21 @@ from typing import Any
 
 from graphql.execution.executor import default_field_resolver
 
+from core.gql.loaded import Loaded, declared_load
+
 BACKREF = "strawberry-definition"
 
 
 class FieldPlan:
     """How to get one field's value from a source object, decided once per schema field."""
 
-    __slots__ = ("attribute", "call", "field", "method", "resolve")
+    __slots__ = ("attribute", "call", "field", "loaded", "method", "resolve")
 
     def __init__(self, field_def: Any, middleware: Any) -> None:
         self.attribute: str | None = None
         self.method: Any = None
         self.call: Any = None  # (function, positional self?, root kwarg, info kwarg)
+        self.loaded: Loaded | None = None  # a field declared with @loaded: one load of a level's keys
         self.field = (field_def.extensions or {}).get(BACKREF)
         strawberry_field = (field_def.extensions or {}).get(BACKREF)
         resolve = field_def.resolve or default_field_resolver
@@ -37,6 +40,7 @@ class FieldPlan:
             return
         # A relation without arguments (`async def skus(self, info)`, `def stock(root, info)`):
         # called directly with one strawberry Info per level, as strawberry would call it.
+        self.loaded = declared_load(resolver.wrapped_func)
         params = resolver.signature.parameters
         reserved = [
             p for p in (resolver.self_parameter, resolver.root_parameter, resolver.parent_parameter, resolver.info_parameter) if p is not None

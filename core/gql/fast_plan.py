@@ -138,7 +138,7 @@ def _selection_depends_on_variables(executor: Executor) -> bool:
     return visitor.found
 
 
-TYPENAME, ATTRIBUTE, METHOD, CALL, RESOLVE = range(5)
+TYPENAME, ATTRIBUTE, METHOD, CALL, RESOLVE, LOADED = range(6)
 
 
 class Step:
@@ -175,6 +175,8 @@ class Step:
             self.kind, self.function = ATTRIBUTE, attrgetter(plan.attribute)
         elif plan.method is not None:
             self.kind, self.function = METHOD, plan.method
+        elif plan.loaded is not None and not self.node.arguments:
+            self.kind = LOADED
         elif plan.call is not None and not self.node.arguments:
             self.kind = CALL
         else:
@@ -196,6 +198,7 @@ class Level:
         columns: list[list[Any]] = []
         waiting: list[Any] = []
         slots: list[tuple[list, int]] = []
+        spread: list[tuple[list, list[int] | None]] = []  # where a LOADED step's results go
         count = len(sources)
         for step in self.steps:
             kind = step.kind
@@ -204,6 +207,21 @@ class Level:
                 continue
             if kind == ATTRIBUTE or kind == METHOD:
                 columns.append(list(map(step.function, sources)))
+                continue
+            if kind == LOADED:
+                # One load of every key of the level (core.gql.loaded), not a coroutine per object.
+                loader_name, key_of, if_none = step.plan.loaded
+                values = [if_none] * count
+                wanted = list(map(key_of, sources))
+                if None in wanted:
+                    indexes = [i for i, k in enumerate(wanted) if k is not None]
+                    wanted = [wanted[i] for i in indexes]
+                else:
+                    indexes = None
+                if wanted:
+                    waiting.append(request.executor.context_value.loader(loader_name).load_all(wanted))
+                    spread.append((values, indexes))
+                columns.append(values)
                 continue
             executor = request.executor
             # One info per field and level, as in the level executor.
@@ -227,13 +245,21 @@ class Level:
                 values = [resolve(source, info, **args) for source in sources]
             for index, value in enumerate(values):
                 if _is_awaitable(value):
-                    waiting.append(value)
                     slots.append((values, index))
             columns.append(values)
+        if slots:
+            waiting.extend(values[index] for values, index in slots)
         if waiting:
-            # Awaited together so that every DataLoader of this level dispatches one batch.
+            # Awaited together so that every DataLoader of this level dispatches one batch. The
+            # LOADED steps' awaitables come first in ``waiting``, then one per object.
             done = await drive(waiting)
-            for (values, index), value in zip(slots, done, strict=True):
+            for (values, indexes), results in zip(spread, done, strict=False):
+                if indexes is None:
+                    values[:] = results
+                else:
+                    for index, result in zip(indexes, results, strict=True):
+                        values[index] = result
+            for (values, index), value in zip(slots, done[len(spread) :], strict=True):
                 values[index] = value
         completed = []
         for step, values in zip(self.steps, columns, strict=True):

@@ -90,6 +90,22 @@ class _Ready:
         yield  # a generator, never reached
 
 
+class _LoadAll:
+    """Awaits each key's load in turn: they share their batch's future, so once the first has
+    waited the rest are answered without touching the loop."""
+
+    __slots__ = ("loads",)
+
+    def __init__(self, loads: list[Awaitable[Any]]) -> None:
+        self.loads = loads
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        results = []
+        for load in self.loads:
+            results.append((yield from load.__await__()))
+        return results
+
+
 class BatchLoader:
     """``await loader.load(key)``; keys asked for in the same turn of the loop share one batch."""
 
@@ -113,6 +129,11 @@ class BatchLoader:
             batch.keys[key] = None
             self._pending[key] = batch
         return _Load(self, batch, key)
+
+    def load_all(self, keys: list[Any]) -> Awaitable[list[Any]]:
+        """One awaitable for every key's result, in order (the compiled plan's load of a whole
+        level, ``core.gql.loaded``): the keys join the current batch now, as ``load`` would."""
+        return _LoadAll([self.load(key) for key in keys])
 
     async def load_many(self, keys: Iterable[Any]) -> list[Any]:
         return list(await asyncio.gather(*(self._as_future(self.load(key)) for key in keys)))
