@@ -245,6 +245,7 @@ def variants(query: str, first: int) -> list[dict]:
         {"name": "dougong, signed-in member (executes)", "env": {}, "body": text_body, "member": True},
         {"name": "dougong, signed-in member, without compiled plans", "env": {"DOUGONG_COMPILED_PLANS": "0"}, "body": text_body, "member": True},
         {"name": "dougong, signed-in member, boot heap not frozen", "env": {"DOUGONG_GC_FREEZE": "0"}, "body": text_body, "member": True},
+        {"name": "dougong, signed-in member, reads through aiosqlite", "env": {"DOUGONG_SQLITE_INLINE_READS": "0"}, "body": text_body, "member": True},
         {"name": "dougong (defaults)", "env": {}, "body": text_body},
         # the cache's tail: every second a stock write makes every entry stale at once
         {"name": "dougong (defaults), a stock write every second", "env": {}, "body": text_body, "writes_per_s": 1},
