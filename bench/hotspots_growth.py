@@ -120,6 +120,9 @@ def serve_flash(url: str, blueprint: str, port: int) -> None:
 
         flash_graphql.refuse_if_sold_out = no_look  # type: ignore[assignment]
         SoldOutMemo.refuse = lambda *_args: None  # type: ignore[method-assign]
+        from core.gql.early_refusals import EarlyRefusals
+
+        EarlyRefusals.enabled = False  # nor the crowd's layer before GraphQL
     limits = Limits.from_environment()
     app = create_app([Kernel.from_file(blueprint, database_url=url)], run_worker=False, seed_demo=False, limits=limits)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, backlog=4096, **uvicorn_settings(limits))

@@ -25,6 +25,7 @@ from core.db import database_unavailable
 from core.errors import BootError
 from core.gql.cached_route import CachedAnswers, cache_key
 from core.gql.context import Context
+from core.gql.early_refusals import HANDED_OVER, EarlyRefusals
 from core.gql.response_cache import MAX_KEY_BYTES
 from core.gql.trusted import UntrustedDocument
 from core.gql.websocket import UNAUTHENTICATED_CLOSE, TransportWSHandler, close_reason
@@ -235,12 +236,15 @@ def graphql_router(kernel: Kernel, limits: Limits) -> GraphQLRouter:
         if connection.scope.get("type") != "http":  # a socket's context lives as long as it: no session held
             yield Context(kernel, await actor_from_connection(kernel, connection))
             return
-        context = Context(kernel)
+        context = connection.scope.pop(HANDED_OVER, None)  # the caller already read (core.gql.early_refusals)
         try:
-            context.actor = await actor_from_connection(kernel, connection, context)
+            if context is None or context.kernel is not kernel:
+                context = Context(kernel)
+                context.actor = await actor_from_connection(kernel, connection, context)
             yield context
         finally:
-            await context.close()
+            if context is not None:
+                await context.close()
 
     production = kernel.blueprint.production
     return DougongRouter(
@@ -330,6 +334,11 @@ def create_app(
     if single:
         caches["/graphql"] = lambda k=kernels[0]: k.response_cache
     app.add_middleware(CachedAnswers, caches=caches)
+    # Beside it, for signed-in requests: a crowd's refusals answered before routing (core.gql.early_refusals).
+    graphql_paths = {f"/brands/{slug}/graphql": kernel for slug, kernel in by_slug.items()}
+    if single:
+        graphql_paths["/graphql"] = kernels[0]
+    app.add_middleware(EarlyRefusals, kernels=graphql_paths)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(
         BrandCors, policies={slug: k.blueprint.cors for slug, k in by_slug.items()}, single=kernels[0].blueprint.brand.slug if single else None

@@ -162,6 +162,7 @@ class Contributions:
     jobs: dict[str, Job] = field(default_factory=dict)
     price_adjusters: list[PriceAdjuster] = field(default_factory=list)
     dataloaders: dict[str, Claimed] = field(default_factory=dict)
+    early_refusals: dict[str, Claimed] = field(default_factory=dict)  # mutation root field -> refuse
     examples: dict[str, Example] = field(default_factory=dict)  # title -> example
     events: dict[str, EventDeclaration] = field(default_factory=dict)
     input_extensions: list[InputExtension] = field(default_factory=list)
@@ -370,6 +371,17 @@ class Registrar:
         """Offer a per-request DataLoader ``<component>.<name>``; resolvers use ``ctx.loader(name)``."""
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
+
+    def early_refusal(self, mutation_field: str, refuse: Callable[..., Awaitable[Any]]) -> None:
+        """Let a crowd's refusals of the mutation ``mutation_field`` (a root field of this
+        component) be answered before GraphQL runs (``core.gql.early_refusals``).
+
+        ``await refuse(ctx, arguments)`` gets the request's context (the caller already read
+        from the database) and the field's arguments as GraphQL coerced them (input objects as
+        dicts); it returns the payload the resolver would return — a refusal that is the same
+        for every such caller, decided without writing — or None to let the mutation run as
+        usual. The payload is completed with the document's own selection."""
+        self._c.claim("early refusal", self._c.early_refusals, mutation_field, self.component, Claimed(self.component, refuse))
 
     # -- webhooks ----------------------------------------------------------------------------
     def webhook(self, name: str, handler: Callable[..., Awaitable[Any]]) -> None:

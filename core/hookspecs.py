@@ -83,6 +83,10 @@ def dougong_schema(registrar: Registrar) -> None:
       caller may not see.
     - ``registrar.extend("Product", "groupBuyOffers", resolver)``: add a field to another
       component's type — allowed only if this component depends on the type's owner.
+    - ``registrar.early_refusal("buyFlashSaleItem", refuse)``: a crowd's refusals of one of
+      this component's mutations answered before GraphQL runs; ``await refuse(ctx, arguments)``
+      returns the payload of a refusal that is the same for every such caller, or None to run
+      the mutation (``core.gql.early_refusals``).
 
     Example::
 

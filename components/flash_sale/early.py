@@ -41,8 +41,11 @@ from sqlalchemy import select
 from components.flash_sale.checkout import LINE_FIELD, sold_out
 from components.flash_sale.models import FlashSession, Item
 from components.flash_sale.service import phase
+from components.orders.graphql import OrderPayload
 from core.clock import as_utc
 from core.errors import DomainError
+from core.gql import decode_id
+from core.gql.payload import user_error
 
 
 class SoldOutMemo:
@@ -104,3 +107,28 @@ async def refuse_if_sold_out(service: Any, ctx: Any, item_id: int, quantity: int
     refusal = await sold_out_refusal(service, await ctx.session(), item_id, quantity)
     if refusal is not None:
         raise refusal
+
+
+async def refuse_crowd(ctx: Any, arguments: dict[str, Any]) -> Any:
+    """``buyFlashSaleItem``'s refusal answered before GraphQL runs (``registrar.early_refusal``,
+    ``core.gql.early_refusals``): exactly when the resolver would answer "sold out" from the
+    memo or the early look — a member, no idempotency key, no Redis gate (the gate answers a
+    crowd itself), a valid item id and quantity — the payload it would return; else None, and
+    the mutation runs as usual."""
+    from components.flash_sale.graphql import MAX_UNITS  # graphql.py imports this module
+
+    service = ctx.kernel.service("flash_sale")
+    given = arguments.get("input")
+    if service.gate is not None or not ctx.actor.is_member or not isinstance(given, dict) or given.get("idempotencyKey") is not None:
+        return None
+    quantity = given.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_UNITS:
+        return None
+    try:
+        item_id = decode_id(given.get("itemId"), "FlashSaleItem", field="input.itemId")
+        await refuse_if_sold_out(service, ctx, item_id, quantity)
+    except DomainError as refusal:
+        if refusal.code != "FLASH_SALE_SOLD_OUT":
+            return None  # a bad id: the resolver words that refusal itself
+        return OrderPayload(user_errors=[user_error(refusal)])
+    return None

@@ -1,6 +1,6 @@
 import strawberry
 
-from components.flash_sale import graphql, models
+from components.flash_sale import early, graphql, models
 from components.flash_sale.checkout import LINE_DESCRIPTION, LINE_FIELD
 from components.flash_sale.examples import dougong_examples  # noqa: F401  (a hook of this plugin)
 from components.flash_sale.service import FlashSaleService
@@ -24,6 +24,8 @@ def dougong_schema(registrar):
     registrar.mutation(graphql.Mutation)
     registrar.node(graphql.FlashSaleSession, graphql.load_sessions)
     registrar.node(graphql.FlashSaleItem, graphql.load_items)
+    # A sold-out session's crowd is refused before GraphQL runs (core.gql.early_refusals).
+    registrar.early_refusal("buyFlashSaleItem", early.refuse_crowd)
 
 
 @hookimpl

@@ -57,6 +57,7 @@ class DougongSchema(strawberry.Schema):
         self._field_extensions = field_extensions
         self._error_code_enum = error_code_enum
         self._production = production
+        self.extra_validation_rules: tuple[Any, ...] = ()  # set by the assembly, see below
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition):  # noqa: ANN001
@@ -209,7 +210,7 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    return DougongSchema(
+    schema = DougongSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -221,6 +222,9 @@ def _assemble(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]]
         error_code_enum=error_code_enum,
         production=kernel.blueprint.production,
     )
+    # The same rules for a document checked outside strawberry's pipeline (core.gql.early_refusals).
+    schema.extra_validation_rules = tuple(rules)
+    return schema
 
 
 def _attributed(kernel: Kernel, field_extensions: dict[str, list[StrawberryField]], error_code_enum: Any, exc: Exception) -> str:

@@ -13,10 +13,12 @@ from datetime import timedelta
 import pytest
 from flash_sale_helpers import admin_of, make_session, start, state
 
+import components.flash_sale.early as early_module
 import components.flash_sale.graphql as flash_graphql
 from core.errors import DomainError
+from core.gql.early_refusals import EarlyRefusals
 from core.gql.relay import from_global_id
-from core.testing import member
+from core.testing import member, staff
 
 BUY = """mutation($item: ID!, $n: Int! = 1, $key: String) {
   buyFlashSaleItem(input: {itemId: $item, quantity: $n, idempotencyKey: $key}) {
@@ -44,6 +46,7 @@ async def both_ways(kernel, client, monkeypatch, opened, **variables):  # noqa: 
     memo = kernel.service("flash_sale").sold_out_memo
     with monkeypatch.context() as m:
         m.setattr(flash_graphql, "refuse_if_sold_out", lambda *a: _none())
+        m.setattr(early_module, "refuse_if_sold_out", lambda *a: _none())
         m.setattr(memo, "refuse", lambda *a: None)
         plain = await client.mutate(BUY, **variables)
     before = len(opened)
@@ -52,6 +55,7 @@ async def both_ways(kernel, client, monkeypatch, opened, **variables):  # noqa: 
     if kernel.db.is_sqlite:
         with monkeypatch.context() as m:
             m.setattr(flash_graphql, "refuse_if_sold_out", lambda *a: _none())  # the first look saw units left
+            m.setattr(EarlyRefusals, "enabled", False)  # ... and the crowd's layer too
             before = len(opened)
             queued = await client.mutate(BUY, **variables)
         assert queued == plain
@@ -142,3 +146,64 @@ async def test_a_crowd_larger_than_the_connection_pool_buys_exactly_the_units(ke
     assert sum(1 for a in answers if a["order"]) == 5
     assert {a["userErrors"][0]["code"] for a in answers if not a["order"]} == {"FLASH_SALE_SOLD_OUT"}
     assert await state(kernel) == {"sold": 5, "held": 5, "bought": 5, "orders": 5, "reserved": 5}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+async def test_the_crowd_is_refused_before_graphql_runs_with_the_resolvers_bytes(kernel_factory, graphql, database, monkeypatch):
+    """core.gql.early_refusals: a sold-out buyer is answered before routing, byte for byte as
+    the resolver answers; everything the resolver words differently goes the usual way."""
+    import httpx
+
+    from core.app import create_app
+    from core.gql.relay import to_global_id
+
+    kernel, shop = await start(kernel_factory, database=database, members=8)
+    admin = admin_of(graphql, kernel)
+    _session, item = await make_session(admin, kernel, shop.sku, quantity=1, limit=1)
+    assert (await graphql(kernel, member(1)).mutate(BUY, item=item))["order"]
+    if kernel.db.is_sqlite:  # the memo learns "sold out" from one refusing checkout
+        with monkeypatch.context() as m:
+            m.setattr(early_module, "refuse_if_sold_out", lambda *a: _none())
+            m.setattr(flash_graphql, "refuse_if_sold_out", lambda *a: _none())
+            assert (await graphql(kernel, member(2)).mutate(BUY, item=item))["userErrors"][0]["code"] == "FLASH_SALE_SOLD_OUT"
+    app = create_app([kernel], run_worker=False)
+    opened = counting_transactions(kernel, monkeypatch)
+
+    async def post(who, variables, query=BUY, enabled=True):  # noqa: ANN001, ANN202
+        token = kernel.issue_token(who) if who is not None else None
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        with monkeypatch.context() as m:
+            m.setattr(EarlyRefusals, "enabled", enabled)
+            before = EarlyRefusals.answered
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+            return response.status_code, response.content, EarlyRefusals.answered - before
+
+    # Sold out: answered here, the same bytes as the resolver's, no transaction.
+    for who in (member(3), member(4), member(1)):  # member 1 is also at their limit: sold out comes first
+        before = len(opened)
+        status, body, early = await post(who, {"item": item})
+        assert (status, early, len(opened) - before) == (200, 1, 0)
+        assert (status, body) == (await post(who, {"item": item}, enabled=False))[:2]
+        assert b"FLASH_SALE_SOLD_OUT" in body
+    # Another selection of the same field: still the resolver's answer for that selection.
+    wide = BUY.replace("order { id } userErrors { code field message details }", "userErrors { message code } order { status }")
+    status, body, early = await post(member(5), {"item": item}, query=wide)
+    assert early == 1 and (status, body) == (await post(member(5), {"item": item}, query=wide, enabled=False))[:2]
+    # The usual way: a keyed request, a bad item id, a quantity out of range, staff, nobody,
+    # an invalid document, and a request naming a second field.
+    usual = [
+        (member(6), {"item": item, "key": "k6"}, BUY),
+        (member(6), {"item": to_global_id("Sku", 1)}, BUY),
+        (member(6), {"item": item, "n": 0}, BUY),
+        (staff(1, "admin"), {"item": item}, BUY),
+        (None, {"item": item}, BUY),
+        (member(6), {"item": item}, BUY.replace("userErrors { code", "userErrors { nope code")),
+        (member(6), {"item": item}, BUY.replace("order { id }", "order { id } } other: buyFlashSaleItem(input: {itemId: $item}) { order { id }")),
+    ]
+    for who, variables, query in usual:
+        status, body, early = await post(who, variables, query=query)
+        assert early == 0, (who, variables)
+        assert (status, body) == (await post(who, variables, query=query, enabled=False))[:2]
+    assert await state(kernel) == {"sold": 1, "held": 1, "bought": 1, "orders": 1, "reserved": 1}
+
