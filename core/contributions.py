@@ -372,7 +372,7 @@ class Registrar:
         self._check_prefixed("dataloader", name)
         self._c.claim("dataloader", self._c.dataloaders, name, self.component, Claimed(self.component, batch_load))
 
-    def early_refusal(self, mutation_field: str, refuse: Callable[..., Awaitable[Any]]) -> None:
+    def early_refusal(self, mutation_field: str, refuse: Callable[..., Awaitable[Any]], *, queue: Callable[..., Any] | None = None) -> None:
         """Let a crowd's refusals of the mutation ``mutation_field`` (a root field of this
         component) be answered before GraphQL runs (``core.gql.early_refusals``).
 
@@ -380,8 +380,14 @@ class Registrar:
         from the database) and the field's arguments as GraphQL coerced them (input objects as
         dicts); it returns the payload the resolver would return — a refusal that is the same
         for every such caller, decided without writing — or None to let the mutation run as
-        usual. The payload is completed with the document's own selection."""
-        self._c.claim("early refusal", self._c.early_refusals, mutation_field, self.component, Claimed(self.component, refuse))
+        usual. The payload is completed with the document's own selection.
+
+        ``queue(ctx, arguments)``, if given, returns an async context manager (or None) that the
+        request holds from before ``refuse`` is asked until its answer is sent, the mutation's
+        included: a component whose refusal is learnt from the first refused writer (a sold-out
+        memo) lets its crowd through one at a time, so those behind the sell-out are refused
+        early instead of all running to the writer first."""
+        self._c.claim("early refusal", self._c.early_refusals, mutation_field, self.component, Claimed(self.component, (refuse, queue)))
 
     # -- webhooks ----------------------------------------------------------------------------
     def webhook(self, name: str, handler: Callable[..., Awaitable[Any]]) -> None:

@@ -33,6 +33,9 @@ checkout would name the SKU first — both refuse, and nothing is written either
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -109,12 +112,34 @@ async def refuse_if_sold_out(service: Any, ctx: Any, item_id: int, quantity: int
         raise refusal
 
 
-async def refuse_crowd(ctx: Any, arguments: dict[str, Any]) -> Any:
-    """``buyFlashSaleItem``'s refusal answered before GraphQL runs (``registrar.early_refusal``,
-    ``core.gql.early_refusals``): exactly when the resolver would answer "sold out" from the
-    memo or the early look — a member, no idempotency key, no Redis gate (the gate answers a
-    crowd itself), a valid item id and quantity — the payload it would return; else None, and
-    the mutation runs as usual."""
+class BuyerQueues:
+    """Per item, the buyers past the early layer one at a time (``buyer_queue``). Entries go
+    when their last buyer does, so ids sent at random leave nothing behind."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, list[Any]] = {}  # item id -> [lock, buyers holding or waiting]
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, item_id: int) -> AsyncIterator[None]:
+        entry = self._queues.get(item_id)
+        if entry is None:
+            entry = self._queues[item_id] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._queues.pop(item_id, None)
+
+    def __len__(self) -> int:
+        return len(self._queues)
+
+
+def _crowd_member(ctx: Any, arguments: dict[str, Any]) -> tuple[Any, int, int] | None:
+    """(service, item id, quantity) when the resolver would look for "sold out" before its
+    transaction — a member, no idempotency key, no Redis gate, a valid id and quantity; else None."""
     from components.flash_sale.graphql import MAX_UNITS  # graphql.py imports this module
 
     service = ctx.kernel.service("flash_sale")
@@ -126,9 +151,42 @@ async def refuse_crowd(ctx: Any, arguments: dict[str, Any]) -> Any:
         return None
     try:
         item_id = decode_id(given.get("itemId"), "FlashSaleItem", field="input.itemId")
+    except DomainError:
+        return None
+    return service, item_id, quantity
+
+
+def buyer_queue(ctx: Any, arguments: dict[str, Any]) -> Any:
+    """``buyFlashSaleItem``'s queue before GraphQL (``registrar.early_refusal(queue=)``): a
+    crowd's buyers of one item go on one at a time, each until its answer is sent. Fired at
+    once, 2,000 buyers otherwise all ran GraphQL up to the writer before the first winner had
+    committed, so none could be refused early; queued, the 101st buyer's checkout refuses and
+    teaches the memo, and the 1,899 behind it are refused here from memory. On one event loop
+    nothing ran side by side anyway (the writer is one), so the winners lose nothing.
+
+    SQLite only: PostgreSQL has no memo (no change counter to keep one exact), so every buyer
+    there reads the item anyway, and in a line those reads (network round trips) only add up —
+    measured, p99 5.4 s → 8.5 s."""
+    if not ctx.kernel.db.is_sqlite:
+        return None
+    crowd = _crowd_member(ctx, arguments)
+    return crowd[0].buyer_queues.one_at_a_time(crowd[1]) if crowd is not None else None
+
+
+async def refuse_crowd(ctx: Any, arguments: dict[str, Any]) -> Any:
+    """``buyFlashSaleItem``'s refusal answered before GraphQL runs (``registrar.early_refusal``,
+    ``core.gql.early_refusals``): exactly when the resolver would answer "sold out" from the
+    memo or the early look — a member, no idempotency key, no Redis gate (the gate answers a
+    crowd itself), a valid item id and quantity — the payload it would return; else None, and
+    the mutation runs as usual."""
+    crowd = _crowd_member(ctx, arguments)
+    if crowd is None:
+        return None
+    service, item_id, quantity = crowd
+    try:
         await refuse_if_sold_out(service, ctx, item_id, quantity)
     except DomainError as refusal:
         if refusal.code != "FLASH_SALE_SOLD_OUT":
-            return None  # a bad id: the resolver words that refusal itself
+            return None  # any other refusal: the resolver words it itself
         return OrderPayload(user_errors=[user_error(refusal)])
     return None

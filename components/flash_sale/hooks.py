@@ -25,7 +25,7 @@ def dougong_schema(registrar):
     registrar.node(graphql.FlashSaleSession, graphql.load_sessions)
     registrar.node(graphql.FlashSaleItem, graphql.load_items)
     # A sold-out session's crowd is refused before GraphQL runs (core.gql.early_refusals).
-    registrar.early_refusal("buyFlashSaleItem", early.refuse_crowd)
+    registrar.early_refusal("buyFlashSaleItem", early.refuse_crowd, queue=early.buyer_queue)
 
 
 @hookimpl

@@ -47,10 +47,11 @@ class FlashSaleService:
         self._gate: Any = False  # not asked yet: the kernel knows its Redis only after components are collected
         self.reconcile_every = parse_duration((settings.get("redis_gate") or {}).get("reconcile_every", "5s"))
         from components.flash_sale.checkout import FlashCheckout
-        from components.flash_sale.early import SoldOutMemo
+        from components.flash_sale.early import BuyerQueues, SoldOutMemo
 
         self.checkout = FlashCheckout(self)
         self.sold_out_memo = SoldOutMemo(kernel)
+        self.buyer_queues = BuyerQueues()  # one buyer of an item at a time past the early layer (early.py)
 
     async def create_session(self, tx: Transaction, *, title: str, starts_at: datetime, ends_at: datetime, items: list[Mapping[str, Any]]) -> int:
         title = (title or "").strip()

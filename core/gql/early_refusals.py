@@ -30,6 +30,7 @@ byte for byte. ``DOUGONG_EARLY_REFUSALS=0`` turns the layer off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from inspect import isawaitable
@@ -65,10 +66,11 @@ _NOT_EARLY = object()
 
 
 class _Plan:
-    __slots__ = ("document", "field_def", "field_node", "name", "operation", "refuse")
+    __slots__ = ("document", "field_def", "field_node", "name", "operation", "queue", "refuse")
 
-    def __init__(self, document: DocumentNode, operation: OperationDefinitionNode, field_node: FieldNode, field_def: Any, refuse: Any) -> None:
-        self.document, self.operation, self.field_node, self.field_def, self.refuse = document, operation, field_node, field_def, refuse
+    def __init__(self, document: DocumentNode, operation: OperationDefinitionNode, field_node: FieldNode, field_def: Any, claimed: Any) -> None:
+        self.document, self.operation, self.field_node, self.field_def = document, operation, field_node, field_def
+        self.refuse, self.queue = claimed
         self.name = operation.name.value if operation.name else None
 
 
@@ -89,31 +91,50 @@ class EarlyRefusals:
             await self.app(scope, receive, send)
             return
         body, message = await _read_body(receive)
-        answer = None
+        prepared = None
         if message is None and len(body) <= MAX_BODY:
             try:
-                answer = await self._answer(kernel, scope, body)
+                prepared = await self._prepare(kernel, scope, body)
             except Exception:  # noqa: BLE001 - the routes answer instead, as they always did
                 log.debug("early refusal skipped", exc_info=True)
-        if answer is None:
-            try:
-                await self.app(scope, _replay(body, message, receive), send)
-            finally:
-                unused = scope.pop(HANDED_OVER, None)  # the routes never asked for it
-                if unused is not None:
-                    await unused.close()
+        if prepared is None:
+            await self.app(scope, _replay(body, message, receive), send)
             return
-        EarlyRefusals.answered += 1
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(answer)).encode()), (b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
+        plan, context, arguments, variables = prepared
+        # The component's queue, if it keeps one: its buyers go one at a time from here to their
+        # answer, so those behind a sell-out meet the refusal here instead of all running
+        # GraphQL to the writer first. No pooled connection is held while waiting in it.
+        await context.reset_session()
+        queue = plan.queue(context, arguments) if plan.queue is not None else None
+        async with queue if queue is not None else contextlib.nullcontext():
+            answer = None
+            try:
+                answer = await self._refuse(kernel, plan, context, arguments, variables)
+            except Exception:  # noqa: BLE001 - the routes answer instead
+                log.debug("early refusal skipped", exc_info=True)
+            if answer is None:
+                scope[HANDED_OVER] = context  # the mutation runs with this caller, read once
+                try:
+                    await self.app(scope, _replay(body, message, receive), send)
+                finally:
+                    unused = scope.pop(HANDED_OVER, None)  # the routes never asked for it
+                    if unused is not None:
+                        await unused.close()
+                return
+            await context.close()
+            EarlyRefusals.answered += 1
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode()), (b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": answer})
 
-    async def _answer(self, kernel: Any, scope: Any, body: bytes) -> bytes | None:
+    async def _prepare(self, kernel: Any, scope: Any, body: bytes) -> tuple[_Plan, Context, dict, dict] | None:
+        """The plan, the caller's context and the arguments, when this request is one for an
+        early refusal; else None (the routes take it, nothing was read)."""
         request = fast_json.loads(body)
         if not isinstance(request, dict):
             return None
@@ -139,25 +160,23 @@ class EarlyRefusals:
         except BaseException:
             await context.close()  # the routes read the caller again, and refuse the token themselves
             raise
-        handed_over = False
-        try:
-            payload = await plan.refuse(context, arguments)
-            if payload is None:
-                scope[HANDED_OVER], handed_over = context, True  # the mutation runs with this caller
-                return None
-            result = execute(
-                schema,
-                plan.document,
-                context_value=context,
-                variable_values=variables,
-                operation_name=plan.name,
-                middleware=[_answer_root_with(payload)],
-            )
-            if isawaitable(result):
-                result = await result
-        finally:
-            if not handed_over:
-                await context.close()
+        return plan, context, arguments, variables
+
+    async def _refuse(self, kernel: Any, plan: _Plan, context: Context, arguments: dict, variables: dict) -> bytes | None:
+        """The refusal's answer, completed with the document's selection; None to run the mutation."""
+        payload = await plan.refuse(context, arguments)
+        if payload is None:
+            return None
+        result = execute(
+            kernel.schema._schema,
+            plan.document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=plan.name,
+            middleware=[_answer_root_with(payload)],
+        )
+        if isawaitable(result):
+            result = await result
         if result.errors or result.data is None:  # type: ignore[union-attr]  # an ExecutionResult by now
             return None
         return fast_json.dumps({"data": result.data})  # type: ignore[union-attr]

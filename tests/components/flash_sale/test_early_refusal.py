@@ -207,3 +207,34 @@ async def test_the_crowd_is_refused_before_graphql_runs_with_the_resolvers_bytes
         assert (status, body) == (await post(who, variables, query=query, enabled=False))[:2]
     assert await state(kernel) == {"sold": 1, "held": 1, "bought": 1, "orders": 1, "reserved": 1}
 
+
+
+async def test_a_crowd_fired_at_once_is_queued_and_refused_early_behind_the_sell_out(kernel_factory, graphql):
+    """SQLite: the buyers of one item go past the early layer one at a time (early.buyer_queue), so
+    once a checkout has refused "sold out" everyone behind it is refused from memory, before
+    GraphQL — and the units still sell exactly once each."""
+    import asyncio
+
+    import httpx
+
+    from core.app import create_app
+
+    kernel, shop = await start(kernel_factory, members=30)
+    _session, item = await make_session(admin_of(graphql, kernel), kernel, shop.sku, quantity=3, limit=1)
+    app = create_app([kernel], run_worker=False)
+    before = EarlyRefusals.answered
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+
+        async def buy(who):  # noqa: ANN001, ANN202
+            headers = {"authorization": f"Bearer {kernel.issue_token(member(who))}"}
+            response = await client.post("/graphql", json={"query": BUY, "variables": {"item": item}}, headers=headers)
+            return response.json()["data"]["buyFlashSaleItem"]
+
+        answers = await asyncio.gather(*(buy(who) for who in range(1, 31)))
+    won = [a for a in answers if a["order"]]
+    refused = [a["userErrors"][0]["code"] for a in answers if not a["order"]]
+    assert len(won) == 3 and refused == ["FLASH_SALE_SOLD_OUT"] * 27
+    # The 4th buyer's checkout refused and taught the memo; the 26 behind it never reached GraphQL.
+    assert EarlyRefusals.answered - before == 26
+    assert len(kernel.service("flash_sale").buyer_queues) == 0  # no queue left behind
+    assert await state(kernel) == {"sold": 3, "held": 3, "bought": 3, "orders": 3, "reserved": 3}
