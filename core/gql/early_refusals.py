@@ -24,8 +24,13 @@ A component declares a mutation whose refusals it can decide without writing
 Anything else — no declared field, an invalid document or variables, a token the normal path
 would refuse, ``refuse`` returning None or raising, an error while completing — goes on to the
 routes with the body handed on unchanged, where the mutation runs as always. The answer is
-the one the resolver would have given: ``tests/core/test_early_refusals.py`` compares both
-byte for byte. ``DOUGONG_EARLY_REFUSALS=0`` turns the layer off.
+the one the resolver would have given: ``tests/components/flash_sale/test_early_refusal.py``
+compares both byte for byte. ``DOUGONG_EARLY_REFUSALS=0`` turns the layer off.
+
+A component may also keep a queue (``early_refusal(..., queue=)``): the request holds it from
+before ``refuse`` is asked until its answer is sent, the mutation included — flash_sale's
+buyers of one item on SQLite, so a crowd fired at once meets the sold-out memo here instead of
+all running GraphQL to the writer before the first winner commits.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ class EarlyRefusals:
     """ASGI middleware; ``kernels`` maps a GraphQL path to its brand's kernel."""
 
     enabled = os.environ.get("DOUGONG_EARLY_REFUSALS", "1") != "0"
-    answered = 0  # requests refused here (tests and /metrics read it)
+    answered = 0  # requests refused here (the tests read it)
 
     def __init__(self, app: Any, kernels: dict[str, Any]) -> None:
         self.app = app
@@ -104,16 +109,24 @@ class EarlyRefusals:
         # The component's queue, if it keeps one: its buyers go one at a time from here to their
         # answer, so those behind a sell-out meet the refusal here instead of all running
         # GraphQL to the writer first. No pooled connection is held while waiting in it.
-        await context.reset_session()
-        queue = plan.queue(context, arguments) if plan.queue is not None else None
+        queue = None
+        try:
+            await context.reset_session()
+            queue = plan.queue(context, arguments) if plan.queue is not None else None
+        except Exception:  # noqa: BLE001 - no queue then; the refusal is still asked
+            log.debug("early refusal queue skipped", exc_info=True)
         async with queue if queue is not None else contextlib.nullcontext():
             answer = None
+            hand_over = True
             try:
                 answer = await self._refuse(kernel, plan, context, arguments, variables)
-            except Exception:  # noqa: BLE001 - the routes answer instead
+            except Exception:  # noqa: BLE001 - the routes answer instead, reading the caller again
                 log.debug("early refusal skipped", exc_info=True)
+                await context.close()
+                hand_over = False
             if answer is None:
-                scope[HANDED_OVER] = context  # the mutation runs with this caller, read once
+                if hand_over:
+                    scope[HANDED_OVER] = context  # the mutation runs with this caller, read once
                 try:
                     await self.app(scope, _replay(body, message, receive), send)
                 finally:
