@@ -111,8 +111,9 @@ class EarlyRefusals:
         # GraphQL to the writer first. No pooled connection is held while waiting in it.
         queue = None
         try:
-            await context.reset_session()
             queue = plan.queue(context, arguments) if plan.queue is not None else None
+            if queue is not None:
+                await context.reset_session()  # reopened by whatever reads after the wait
         except Exception:  # noqa: BLE001 - no queue then; the refusal is still asked
             log.debug("early refusal queue skipped", exc_info=True)
         async with queue if queue is not None else contextlib.nullcontext():
