@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -86,6 +86,24 @@ def _pool_timeout() -> float:
     return float(os.environ.get("DOUGONG_POOL_TIMEOUT", "30"))
 
 
+def _sqlite_connections(sync_engine: Any, begin: str, pragmas: tuple[str, ...]) -> None:
+    """Every connection of ``sync_engine``: transaction control taken away from the driver, so
+    that BEGIN is ours to choose (``begin``: deferred for reads, IMMEDIATE for writes), then
+    each of ``pragmas``."""
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection):  # noqa: ANN001
+        connection.exec_driver_sql(begin)
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, statement_timeout: float | None = None) -> None:
         self.url = make_url(url)
@@ -105,7 +123,7 @@ class Database:
             self.read_engine = self._sqlite_engine(begin="BEGIN", echo=echo)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
             # A request's reads run on the loop's thread (core.inline_reads: why, and its limits).
-            self.inline_read_engine = inline_reads.inline_engine(database, echo=echo) if inline_reads.enabled() else None
+            self.inline_read_engine = self._inline_read_engine(database, echo=echo) if inline_reads.enabled() else None
         else:
             # Connections per process: pool size + overflow. A request waits up to the pool
             # timeout for one; mutations that wait longer answer KERNEL_BUSY (nothing written).
@@ -147,21 +165,23 @@ class Database:
             pool_timeout=_pool_timeout(),
         )
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection, _record):  # noqa: ANN001
-            # Take transaction control away from the driver so BEGIN is ours to choose.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+        _sqlite_connections(engine.sync_engine, begin, ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"))
+        return engine
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(connection):  # noqa: ANN001
-            connection.exec_driver_sql(begin)
-
+    def _inline_read_engine(self, database: str, *, echo: bool) -> Engine:
+        """The synchronous engine of a request's reads on SQLite (``core.inline_reads``: why,
+        and why query-only, a short busy timeout and a pool that never blocks)."""
+        busy_ms = inline_reads.BUSY_TIMEOUT_MS
+        engine = create_engine(
+            f"sqlite:///{database}",
+            echo=echo,
+            hide_parameters=True,
+            json_deserializer=fast_json.loads,
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+            pool_size=8,
+            max_overflow=-1,  # never wait for a connection on the loop's thread
+        )
+        _sqlite_connections(engine, "BEGIN", (f"busy_timeout={busy_ms}", "foreign_keys=ON", "query_only=ON"))
         return engine
 
     def _count(self, *_args) -> None:  # noqa: ANN002

@@ -14,7 +14,7 @@ keep aiosqlite; PostgreSQL is unchanged (asyncpg has no thread to hand over to).
 request's context session — the reads of a GraphQL operation — and the caller's rights read
 come here. ``DOUGONG_SQLITE_INLINE_READS=0`` turns it off.
 
-Safety: the connections are opened ``PRAGMA query_only`` (a write attempted through a read
+Safety (the engine is ``Database._inline_read_engine``): the connections are opened ``PRAGMA query_only`` (a write attempted through a read
 session fails at once, loudly, instead of taking the file's write lock on the loop's thread),
 with a short busy timeout (a reader only ever waits while SQLite recovers a WAL after a
 crash), and the pool never blocks (overflow unbounded): a request waiting on the loop's
@@ -27,45 +27,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
-
-from core import fast_json
 
 
 def enabled() -> bool:
     return os.environ.get("DOUGONG_SQLITE_INLINE_READS", "1") != "0"
 
 
-BUSY_TIMEOUT_MS = 2000
-
-
-def inline_engine(database: str, *, echo: bool = False) -> Engine:
-    """A synchronous engine on the SQLite file, for reads only."""
-    engine = create_engine(
-        f"sqlite:///{database}",
-        echo=echo,
-        hide_parameters=True,
-        json_deserializer=fast_json.loads,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-        pool_size=8,
-        max_overflow=-1,  # never wait for a connection on the loop's thread (see above)
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
-        dbapi_connection.isolation_level = None  # BEGIN is ours, as on the other engines
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN")  # deferred: a read snapshot from the first statement
-
-    return engine
+BUSY_TIMEOUT_MS = 2000  # the read engine's (``Database._inline_read_engine``)
 
 
 class InlineSession:

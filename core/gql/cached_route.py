@@ -58,25 +58,31 @@ class CachedAnswers:
         if content_type is None or not content_type.startswith(b"application/json"):
             await self.app(scope, receive, send)
             return
-        body, message = await _read_body(receive)
+        body, message = await read_body(receive)
         if message is not None or len(body) > MAX_KEY_BYTES:
-            await self.app(scope, _replay(body, message, receive), send)
+            await self.app(scope, replay(body, message, receive), send)
             return
         answer = cache.lookup(cache_key(scope["path"], (accept or b"").decode("latin-1"), body))
         if answer is None:
-            await self.app(scope, _replay(body, None, receive), send)
+            await self.app(scope, replay(body, None, receive), send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(answer)).encode()), (b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
+        await send_json(send, answer)
 
 
-async def _read_body(receive: Any) -> tuple[bytes, dict | None]:
+async def send_json(send: Any, body: bytes) -> None:
+    """A 200 JSON answer with ``body``, with the headers the router's own answer has (the
+    middleware around adds the rest)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Any) -> tuple[bytes, dict | None]:
     """The whole body; or what was read so far and the message that was not a body part (a
     disconnect), which the routes then receive as they would have."""
     chunks: list[bytes] = []
@@ -89,7 +95,7 @@ async def _read_body(receive: Any) -> tuple[bytes, dict | None]:
             return b"".join(chunks), None
 
 
-def _replay(body: bytes, pending: dict | None, receive: Any) -> Any:
+def replay(body: bytes, pending: dict | None, receive: Any) -> Any:
     """A ``receive`` that gives the body already read, then what the client sends next."""
     queue: list[dict] = [{"type": "http.request", "body": body, "more_body": pending is not None}]
     if pending is not None:

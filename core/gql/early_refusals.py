@@ -56,7 +56,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from starlette.requests import HTTPConnection
 
 from core import fast_json
-from core.gql.cached_route import _read_body, _replay
+from core.gql.cached_route import read_body, replay, send_json
 from core.gql.context import Context
 from core.gql.schema import MAX_TOKENS
 
@@ -95,7 +95,7 @@ class EarlyRefusals:
         if kernel is None or not self.enabled or not _signed_in_json(scope["headers"]):
             await self.app(scope, receive, send)
             return
-        body, message = await _read_body(receive)
+        body, message = await read_body(receive)
         prepared = None
         if message is None and len(body) <= MAX_BODY:
             try:
@@ -103,7 +103,7 @@ class EarlyRefusals:
             except Exception:  # noqa: BLE001 - the routes answer instead, as they always did
                 log.debug("early refusal skipped", exc_info=True)
         if prepared is None:
-            await self.app(scope, _replay(body, message, receive), send)
+            await self.app(scope, replay(body, message, receive), send)
             return
         plan, context, arguments, variables = prepared
         # The component's queue, if it keeps one: its buyers go one at a time from here to their
@@ -129,7 +129,7 @@ class EarlyRefusals:
                 if hand_over:
                     scope[HANDED_OVER] = context  # the mutation runs with this caller, read once
                 try:
-                    await self.app(scope, _replay(body, message, receive), send)
+                    await self.app(scope, replay(body, message, receive), send)
                 finally:
                     unused = scope.pop(HANDED_OVER, None)  # the routes never asked for it
                     if unused is not None:
@@ -137,14 +137,7 @@ class EarlyRefusals:
                 return
             await context.close()
             EarlyRefusals.answered += 1
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", str(len(answer)).encode()), (b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": answer})
+            await send_json(send, answer)
 
     async def _prepare(self, kernel: Any, scope: Any, body: bytes) -> tuple[_Plan, Context, dict, dict] | None:
         """The plan, the caller's context and the arguments, when this request is one for an

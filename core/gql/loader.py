@@ -136,11 +136,7 @@ class BatchLoader:
         return _LoadAll([self.load(key) for key in keys])
 
     async def load_many(self, keys: Iterable[Any]) -> list[Any]:
-        return list(await asyncio.gather(*(self._as_future(self.load(key)) for key in keys)))
-
-    @staticmethod
-    async def _as_future(awaitable: Awaitable[Any]) -> Any:
-        return await awaitable
+        return await self.load_all(list(keys))
 
     def _result(self, key: Any) -> Any:
         value = self._results[key]
