@@ -60,7 +60,9 @@ def test_pages_are_edited_and_previewed_on_a_phone_in_the_browser(browser, tmp_p
         def ready(_):
             blocks = shown()
             found[:] = blocks or []
-            return blocks is not None and condition(blocks)
+            # A phone frame that is reloading shows no blocks for a moment: not an answer yet
+            # (b[0] failed on it, and "the search bar is gone" would have passed on it).
+            return bool(blocks) and condition(blocks)
 
         wait.until(ready, f"{message}; the phone shows {found}")
         return found
